@@ -2,3 +2,10 @@
 pub mod link;
 pub mod parity;
 pub mod link_check;
+pub mod stage;
+pub mod testbench;
+pub mod core;
+pub mod verilog;
+
+pub use crate::core::{CoreParams, FtioCore};
+pub use crate::verilog::core_verilog;
