@@ -3,6 +3,7 @@ pub mod link;
 pub mod parity;
 pub mod link_check;
 pub mod disk_monitor;
+pub mod fault_log;
 pub mod stage;
 pub mod testbench;
 pub mod core;
