@@ -2,6 +2,7 @@
 pub mod link;
 pub mod parity;
 pub mod link_check;
+pub mod delay_line;
 pub mod disk_monitor;
 pub mod fault_log;
 pub mod stage;

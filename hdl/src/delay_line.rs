@@ -1,0 +1,81 @@
+//! A runtime-programmable delay of a 41-bit bundle: `out(t) = in(t - delay)`, for strict
+//! lockstep (SPEC §4: CPU B sees exactly CPU A's I/O, D cycles later).
+//!
+//! The history lives in block RAM, so a large maximum offset costs memory, not flip-flops.
+//! Delay 0 is a wire and delay 1 a register; from 2 up the RAM's registered read is aimed
+//! one cycle ahead, so it never reads the address being written in the same cycle.
+//! Changing `delay` while traffic flows replays stale history for up to the new delay: set
+//! OFFSET while idle (the core's strict-mode checks re-arm after an OFFSET write).
+use rust_hdl::prelude::*;
+use rust_hdl::widgets::prelude::RAM;
+
+/// Width of the delayed bundle: valid + a 40-bit word, or any 41 bits.
+pub const DELAY_BITS: usize = 41;
+
+#[derive(LogicBlock, Default)]
+pub struct DelayLine<const AW: usize> {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// The delay D in cycles, 0 up to 2^AW - 1.
+    pub delay: Signal<In, Bits<AW>>,
+    /// The bundle now.
+    pub data_in: Signal<In, Bits<DELAY_BITS>>,
+    /// The bundle as it was D cycles ago (zero before anything was written).
+    pub data_out: Signal<Out, Bits<DELAY_BITS>>,
+    mem: RAM<Bits<DELAY_BITS>, AW>,
+    wptr: DFF<Bits<AW>>,
+    last: DFF<Bits<DELAY_BITS>>,
+}
+
+impl<const AW: usize> Logic for DelayLine<AW> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, wptr, last);
+        self.mem.write_clock.next = self.clock.val();
+        self.mem.read_clock.next = self.clock.val();
+        self.mem.write_enable.next = true;
+        self.mem.write_address.next = self.wptr.q.val();
+        self.mem.write_data.next = self.data_in.val();
+        self.wptr.d.next = self.wptr.q.val() + 1;
+        self.last.d.next = self.data_in.val();
+        // Next cycle's output is in(t+1-D), written at wptr - (D - 1).
+        self.mem.read_address.next = self.wptr.q.val() + 1 - self.delay.val();
+        if self.delay.val() == 0 {
+            self.data_out.next = self.data_in.val();
+        } else if self.delay.val() == 1 {
+            self.data_out.next = self.last.q.val();
+        } else {
+            self.data_out.next = self.mem.read_data.val();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testbench::{edge, low};
+
+    #[test]
+    fn delay_line_synthesizes() {
+        let mut d = DelayLine::<4>::default();
+        d.connect_all();
+        yosys_validate("ftio_delay_line", &generate_verilog(&d)).unwrap();
+    }
+
+    #[test]
+    fn every_delay_is_exact() {
+        for delay in 0..16u64 {
+            let mut d = DelayLine::<4>::default();
+            d.connect_all();
+            d.delay.next = delay.into();
+            let input = |t: u64| (t * 0x9E37_79B9 + 1) & ((1 << DELAY_BITS) - 1);
+            for t in 0..80u64 {
+                d.data_in.next = input(t).into();
+                low(&mut d, |d| &mut d.clock);
+                let expect = if t >= delay { input(t - delay) } else { 0 };
+                assert_eq!(d.data_out.val().to_u64(), expect, "delay {delay} cycle {t}");
+                edge(&mut d, |d| &mut d.clock);
+            }
+        }
+    }
+}
