@@ -1,1 +1,20 @@
+//! ftio-sim: system simulation of the ftio core.
+//!
+//! - [`port`]: the SPEC §3 port table, the single source of port names, directions, widths.
+//! - [`CoreSim`]: one cycle-level testbench API, implemented by [`RustHdlCore`] (rust-hdl's
+//!   simulator of `FtioCore`) and [`VerilatorCore`] (the generated Verilog under Verilator).
+//! - [`equivalence`]: record a scenario in one simulator, replay it in the other, compare
+//!   every output every cycle.
+//! - [`link`], [`scenario`]: link-level sources, sinks and reusable input generators.
+//!
+//! See `docs/simulation.md`.
+pub mod core_sim;
+pub mod equivalence;
+pub mod link;
+pub mod port;
+pub mod scenario;
+pub mod verilator;
 
+pub use core_sim::{CoreSim, RustHdlCore};
+pub use port::{Link, LinkSignal, Port};
+pub use verilator::VerilatorCore;

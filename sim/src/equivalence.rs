@@ -1,0 +1,149 @@
+//! Cross-simulator equivalence: run a scenario on one simulator while recording every port
+//! every cycle, replay the recorded inputs into another, and require identical outputs in
+//! every cycle.
+//!
+//! A scenario is a [`Stimulus`]: it sets the inputs before `low` and looks at the outputs
+//! after it. Because it may react to outputs (a source holds a word until the core's
+//! `ready`), replaying only the recorded inputs is exact up to the first differing output,
+//! which is what is reported.
+use crate::core_sim::{CoreSim, RustHdlCore};
+use crate::port::{Port, ALL_PORTS, PORT_COUNT};
+use crate::verilator::VerilatorCore;
+use ftio_hdl::CoreParams;
+use std::fmt;
+
+/// An input generator for the core.
+pub trait Stimulus {
+    /// Sets the inputs of cycle `cycle` (called before `low`).
+    fn drive(&mut self, cycle: u64, sim: &mut dyn CoreSim);
+    /// Sees the outputs of cycle `cycle` (called after `low`, before `edge`).
+    fn observe(&mut self, cycle: u64, sim: &dyn CoreSim);
+}
+
+/// Every port's value in every cycle, sampled after `low`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// `samples[cycle][port.index()]`.
+    pub samples: Vec<[u64; PORT_COUNT]>,
+}
+
+impl Trace {
+    /// Number of cycles recorded.
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+    /// Nothing recorded.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+    /// `port` in `cycle`.
+    pub fn get(&self, cycle: usize, port: Port) -> u64 {
+        self.samples[cycle][port.index()]
+    }
+    /// Cycles in which `port` was non-zero.
+    pub fn count_high(&self, port: Port) -> usize {
+        self.samples.iter().filter(|s| s[port.index()] != 0).count()
+    }
+    /// Number of cycles in which `port` differs from the cycle before.
+    pub fn toggles(&self, port: Port) -> usize {
+        self.samples.windows(2).filter(|w| w[0][port.index()] != w[1][port.index()]).count()
+    }
+}
+
+fn sample(sim: &dyn CoreSim) -> [u64; PORT_COUNT] {
+    let mut s = [0u64; PORT_COUNT];
+    for p in ALL_PORTS {
+        s[p.index()] = sim.get(p);
+    }
+    s
+}
+
+/// Runs `stim` on `sim` for `cycles` cycles, recording every port.
+pub fn record(sim: &mut dyn CoreSim, stim: &mut dyn Stimulus, cycles: u64) -> Trace {
+    let mut trace = Trace { samples: Vec::with_capacity(cycles as usize) };
+    for cycle in 0..cycles {
+        stim.drive(cycle, sim);
+        sim.low();
+        trace.samples.push(sample(sim));
+        stim.observe(cycle, sim);
+        sim.edge();
+    }
+    trace
+}
+
+/// Runs `stim` on `sim` for `cycles` cycles without recording.
+pub fn run(sim: &mut dyn CoreSim, stim: &mut dyn Stimulus, cycles: u64) {
+    for cycle in 0..cycles {
+        stim.drive(cycle, sim);
+        sim.low();
+        stim.observe(cycle, sim);
+        sim.edge();
+    }
+}
+
+/// The first cycle where two simulators disagree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// Cycle (0 = first).
+    pub cycle: usize,
+    /// Every output that differs in that cycle: (port, recorded, replayed).
+    pub ports: Vec<(Port, u64, u64)>,
+    /// Simulator that recorded.
+    pub expected_from: String,
+    /// Simulator that replayed.
+    pub actual_from: String,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "simulators diverge at cycle {}:", self.cycle)?;
+        for (p, e, a) in &self.ports {
+            write!(f, " {p}: {} {e:#x}, {} {a:#x};", self.expected_from, self.actual_from)?;
+        }
+        Ok(())
+    }
+}
+
+/// Drives the recorded inputs of `trace` into `sim` and compares every output every cycle.
+pub fn replay(trace: &Trace, sim: &mut dyn CoreSim, recorded_by: &str) -> Result<(), Divergence> {
+    let inputs: Vec<Port> = Port::inputs().collect();
+    let outputs: Vec<Port> = Port::outputs().collect();
+    for (cycle, s) in trace.samples.iter().enumerate() {
+        for &p in &inputs {
+            sim.set(p, s[p.index()]);
+        }
+        sim.low();
+        let diff: Vec<(Port, u64, u64)> = outputs
+            .iter()
+            .filter_map(|&p| {
+                let a = sim.get(p);
+                (a != s[p.index()]).then_some((p, s[p.index()], a))
+            })
+            .collect();
+        if !diff.is_empty() {
+            return Err(Divergence {
+                cycle,
+                ports: diff,
+                expected_from: recorded_by.to_string(),
+                actual_from: sim.kind().to_string(),
+            });
+        }
+        sim.edge();
+    }
+    Ok(())
+}
+
+/// Runs `stim` for `cycles` in rust-hdl's simulator of the core built with `params`, replays
+/// it into the Verilator model of the same build, and returns the trace when every output
+/// agrees in every cycle.
+pub fn rust_hdl_vs_verilator(
+    params: &CoreParams,
+    stim: &mut dyn Stimulus,
+    cycles: u64,
+) -> Result<Trace, String> {
+    let mut golden = RustHdlCore::new(params);
+    let trace = record(&mut golden, stim, cycles);
+    let mut model = VerilatorCore::new(params)?;
+    replay(&trace, &mut model, golden.kind()).map_err(|d| d.to_string())?;
+    Ok(trace)
+}
