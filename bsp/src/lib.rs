@@ -1,1 +1,14 @@
+//! `ftio-bsp`: board support for ftio — the board table (pins, clocks, PLLs), the `board_top`
+//! Verilog that puts `ftio_core` on a board, the constraint-file readers, and the
+//! yosys/nextpnr/packer flows with their resource and timing report. No rust-hdl: the core
+//! arrives as Verilog text.
+pub mod board;
+pub mod constraints;
+pub mod flow;
+pub mod pll;
+pub mod top;
 
+pub use board::{board, board_names, Board, Family, Led, LedRole, Pin, BOARDS};
+pub use flow::{build, check_constraints, synth_only_stats, tools, BuildOpts, Report, Resource, SynthStats};
+pub use pll::{Ecp5Pll, Ice40Pll, Pll};
+pub use top::{board_top_verilog, core_ports, CorePort, Dir};

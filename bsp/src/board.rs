@@ -1,0 +1,244 @@
+//! The board table: every fact about a board the flow needs, in one place. The constraint
+//! files in `constraints/` name the same pins; a test checks they agree.
+use crate::pll::{Ecp5Pll, Ice40Pll, Pll};
+use anyhow::{bail, Result};
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Ice40,
+    Ecp5,
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Family::Ice40 => "ice40",
+            Family::Ecp5 => "ecp5",
+        })
+    }
+}
+
+/// What an LED on the board shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedRole {
+    /// The core's `irq`: a fault is latched and not yet acknowledged.
+    Irq,
+    /// Toggles about once a second while the core clock runs.
+    Heartbeat,
+    /// Lit for ~20 ms after any UART line activity (either direction).
+    UartActivity,
+    /// The core is out of reset (PLL locked, reset button released).
+    Running,
+}
+
+impl LedRole {
+    /// The `board_top` port that drives this LED.
+    pub fn port(&self) -> &'static str {
+        match self {
+            LedRole::Irq => "led_irq",
+            LedRole::Heartbeat => "led_heartbeat",
+            LedRole::UartActivity => "led_uart",
+            LedRole::Running => "led_running",
+        }
+    }
+}
+
+/// A pin of the board top: the package pin and the level that means "on"/"pressed".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Pin {
+    pub pin: &'static str,
+    pub active_low: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Led {
+    pub role: LedRole,
+    pub pin: Pin,
+}
+
+/// Fixed `board_top` port names, used by the generator and the constraint files.
+pub const PORT_CLOCK: &str = "clk_osc";
+pub const PORT_RESET_BUTTON: &str = "btn_reset";
+pub const PORT_UART_RX: &str = "uart_rx";
+pub const PORT_UART_TX: &str = "uart_tx";
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Board {
+    /// The name `ftio build --board` takes.
+    pub name: &'static str,
+    pub description: &'static str,
+    pub family: Family,
+    /// Device and package as the vendor writes them (for people).
+    pub device: &'static str,
+    pub package: &'static str,
+    /// Device/package arguments to nextpnr (`--hx8k --package cb132`).
+    pub nextpnr_args: &'static [&'static str],
+    pub clock_pin: &'static str,
+    pub osc_hz: u64,
+    /// The core clock frequency the build targets (the core's UART divider is set from it).
+    pub core_hz: u64,
+    pub pll: Pll,
+    /// Into the FPGA (the USB bridge's TXD).
+    pub uart_rx: Pin,
+    /// Out of the FPGA (the USB bridge's RXD).
+    pub uart_tx: Pin,
+    pub leds: &'static [Led],
+    pub reset_button: Pin,
+    /// Constraint file, relative to the repository root.
+    pub constraint_file: &'static str,
+    /// Its text, embedded at compile time so `ftio build` works from any directory.
+    #[serde(skip)]
+    pub constraint_text: &'static str,
+    /// Where the pins come from.
+    pub pin_source: &'static str,
+}
+
+const fn pin(pin: &'static str) -> Pin {
+    Pin { pin, active_low: false }
+}
+const fn pin_n(pin: &'static str) -> Pin {
+    Pin { pin, active_low: true }
+}
+const fn led(role: LedRole, pin: Pin) -> Led {
+    Led { role, pin }
+}
+
+pub static BOARDS: &[Board] = &[
+    Board {
+        name: "alchitry-cu",
+        description: "Alchitry Cu (SparkFun DEV-16526): Lattice iCE40-HX8K, 100 MHz oscillator, FTDI USB-UART",
+        family: Family::Ice40,
+        device: "iCE40-HX8K",
+        package: "CB132",
+        nextpnr_args: &["--hx8k", "--package", "cb132"],
+        clock_pin: "P7",
+        osc_hz: 100_000_000,
+        core_hz: 100_000_000,
+        pll: Pll::None,
+        uart_rx: pin("P14"),
+        uart_tx: pin("M9"),
+        leds: &[
+            led(LedRole::Irq, pin("J11")),
+            led(LedRole::Heartbeat, pin("K11")),
+            led(LedRole::UartActivity, pin("K12")),
+            led(LedRole::Running, pin("K14")),
+        ],
+        reset_button: pin_n("P8"),
+        constraint_file: "constraints/alchitry-cu.pcf",
+        constraint_text: include_str!("../../constraints/alchitry-cu.pcf"),
+        pin_source: "Alchitry Cu schematic (alchitry_cu_sch_update.pdf, SparkFun DEV-16526) and Alchitry's Cu pin \
+                     constraints; clock and LED pins also in samitbasu/rust-hdl rust-hdl-bsp-alchitry-cu/src/pins.rs",
+    },
+    Board {
+        name: "icebreaker",
+        description: "1BitSquared iCEBreaker v1.0: Lattice iCE40UP5K, 12 MHz oscillator, FTDI FT2232H channel B UART",
+        family: Family::Ice40,
+        device: "iCE40UP5K",
+        package: "SG48",
+        nextpnr_args: &["--up5k", "--package", "sg48"],
+        clock_pin: "35",
+        osc_hz: 12_000_000,
+        core_hz: 36_000_000,
+        // icepll -i 12 -o 36: PFD 12 MHz, VCO 576 MHz, /16.
+        pll: Pll::Ice40(Ice40Pll { divr: 0, divf: 47, divq: 4, filter_range: 1, from_pad: true }),
+        uart_rx: pin("6"),
+        uart_tx: pin("9"),
+        leds: &[
+            led(LedRole::Irq, pin_n("11")),      // LEDR_N, red, on the main board
+            led(LedRole::Heartbeat, pin_n("37")), // LEDG_N, green, on the main board
+            led(LedRole::UartActivity, pin("27")), // LED1 on the snap-off PMOD2 board
+            led(LedRole::Running, pin("25")),      // LED2 on the snap-off PMOD2 board
+        ],
+        reset_button: pin_n("10"), // BTN_N, the user button on the main board
+        constraint_file: "constraints/icebreaker.pcf",
+        constraint_text: include_str!("../../constraints/icebreaker.pcf"),
+        pin_source: "iCEBreaker v1.0 pin file, YosysHQ/icestorm examples/icebreaker/icebreaker.pcf, and the \
+                     icebreaker-fpga/icebreaker v1.0e schematic",
+    },
+    Board {
+        name: "ulx3s",
+        description: "Radiona ULX3S v3.x, 85F: Lattice ECP5 LFE5U-85F-6BG381C, 25 MHz oscillator, FT231X USB-UART",
+        family: Family::Ecp5,
+        device: "LFE5U-85F-6",
+        package: "CABGA381",
+        nextpnr_args: &["--85k", "--package", "CABGA381", "--speed", "6"],
+        clock_pin: "G2",
+        osc_hz: 25_000_000,
+        core_hz: 50_000_000,
+        // ecppll -i 25 -o 50: VCO 600 MHz, /12.
+        pll: Pll::Ecp5(Ecp5Pll { clki_div: 1, clkfb_div: 2, clkop_div: 12, clkop_cphase: 5 }),
+        uart_rx: pin("M1"), // ftdi_txd: FPGA receives
+        uart_tx: pin("L4"), // ftdi_rxd: FPGA transmits
+        leds: &[
+            led(LedRole::Irq, pin("B2")),
+            led(LedRole::Heartbeat, pin("C2")),
+            led(LedRole::UartActivity, pin("C1")),
+            led(LedRole::Running, pin("D2")),
+        ],
+        reset_button: pin("R1"), // FIRE1, pulled down, high when pressed
+        constraint_file: "constraints/ulx3s.lpf",
+        constraint_text: include_str!("../../constraints/ulx3s.lpf"),
+        pin_source: "emard/ulx3s doc/constraints/ulx3s_v20.lpf (ULX3S v2.x/v3.x reference constraints) and the ULX3S \
+                     schematic",
+    },
+];
+
+/// The names of all boards, in table order.
+pub fn board_names() -> Vec<&'static str> {
+    BOARDS.iter().map(|b| b.name).collect()
+}
+
+/// The board called `name`, or an error listing the known boards.
+pub fn board(name: &str) -> Result<&'static Board> {
+    match BOARDS.iter().find(|b| b.name == name) {
+        Some(b) => Ok(b),
+        None => bail!("unknown board `{name}`; known boards: {}", board_names().join(", ")),
+    }
+}
+
+impl Board {
+    /// Every `board_top` port with its pin, in port order (clock, reset, UART, LEDs).
+    pub fn top_pins(&self) -> Vec<(&'static str, Pin)> {
+        let mut v = vec![
+            (PORT_CLOCK, pin(self.clock_pin)),
+            (PORT_RESET_BUTTON, self.reset_button),
+            (PORT_UART_RX, self.uart_rx),
+            (PORT_UART_TX, self.uart_tx),
+        ];
+        v.extend(self.leds.iter().map(|l| (l.role.port(), l.pin)));
+        v
+    }
+
+    pub fn led(&self, role: LedRole) -> Option<&Led> {
+        self.leds.iter().find(|l| l.role == role)
+    }
+
+    /// Internal consistency: the PLL is legal and makes exactly `core_hz`, the PLL kind suits
+    /// the family, pins are unique.
+    pub fn validate(&self) -> Result<()> {
+        match (self.family, &self.pll) {
+            (_, Pll::None) | (Family::Ice40, Pll::Ice40(_)) | (Family::Ecp5, Pll::Ecp5(_)) => {}
+            _ => bail!("{}: PLL kind does not match family {}", self.name, self.family),
+        }
+        self.pll.validate(self.osc_hz)?;
+        let out = self.pll.out_hz(self.osc_hz);
+        if (out - self.core_hz as f64).abs() > 0.5 {
+            bail!("{}: PLL makes {out} Hz, table says core clock {} Hz", self.name, self.core_hz);
+        }
+        let pins = self.top_pins();
+        for (i, (port, p)) in pins.iter().enumerate() {
+            if let Some((other, _)) = pins[..i].iter().find(|(_, q)| q.pin == p.pin) {
+                bail!("{}: pin {} used by both {other} and {port}", self.name, p.pin);
+            }
+        }
+        Ok(())
+    }
+
+    /// The core clock in MHz (nextpnr's `--freq`).
+    pub fn core_mhz(&self) -> f64 {
+        self.core_hz as f64 / 1e6
+    }
+}

