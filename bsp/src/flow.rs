@@ -88,6 +88,13 @@ pub struct Report {
     pub out_dir: PathBuf,
 }
 
+impl Report {
+    /// The report as pretty JSON (what `ftio build --json` prints and writes).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serialises")
+    }
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "board {} ({} {} {})", self.board, self.family, self.device, self.package)?;

@@ -1,0 +1,75 @@
+//! `ftio build --board B`: the core's Verilog (generated for the board's core clock) inside the
+//! board's `board_top`, through yosys, nextpnr and the packer, to a bitstream and a report.
+//! Exits non-zero when timing is not met (the bitstream and report are still written).
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use ftio_hdl::CoreParams;
+use std::path::PathBuf;
+
+#[derive(Args, Debug, Clone)]
+pub struct BuildArgs {
+    /// Board to build for: alchitry-cu, icebreaker, ulx3s.
+    #[arg(long)]
+    pub board: String,
+    /// Output directory [default: build/<board>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the report as JSON instead of a table (it is always also written to
+    /// <out>/ftio-report.json).
+    #[arg(long)]
+    pub json: bool,
+    /// Use this Verilog file (it must define module `ftio_core`, SPEC §3 ports) instead of
+    /// generating the core, e.g. one written by `ftio verilog` with other build parameters.
+    #[arg(long, value_name = "FILE")]
+    pub core: Option<PathBuf>,
+    /// Timing target for nextpnr in MHz [default: the board's core clock].
+    #[arg(long, value_name = "MHZ")]
+    pub freq: Option<f64>,
+    /// nextpnr placer seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Show each tool's command line as it starts.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+pub fn run(args: BuildArgs) -> Result<()> {
+    let board = ftio_bsp::board(&args.board)?;
+    if let Some(f) = args.freq {
+        if !(f.is_finite() && f > 0.0 && f <= 1000.0) {
+            bail!("--freq {f}: expected MHz between 0 and 1000");
+        }
+    }
+    let core = match &args.core {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+        None => {
+            // The core's UART divider comes from its clock: build it for the board's core clock.
+            let params = CoreParams { clock_hz: board.core_hz, ..CoreParams::default() };
+            ftio_hdl::core_verilog(&params)
+                .map_err(|e| anyhow::anyhow!("cannot generate the core for {}: {e}", board.name))?
+        }
+    };
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("build").join(board.name));
+    let opts = ftio_bsp::BuildOpts { freq_mhz: args.freq, seed: args.seed, verbose: args.verbose };
+    let report = ftio_bsp::build(board, &core, &out, &opts)?;
+    let json = report.to_json();
+    std::fs::write(report.out_dir.join("ftio-report.json"), &json)
+        .with_context(|| format!("cannot write the report into {}", report.out_dir.display()))?;
+    std::fs::write(report.out_dir.join("ftio-report.txt"), format!("{report}\n"))
+        .with_context(|| format!("cannot write the report into {}", report.out_dir.display()))?;
+    if args.json {
+        println!("{json}");
+    } else {
+        println!("{report}");
+    }
+    if !report.timing_met {
+        bail!(
+            "timing not met on {}: Fmax {:.2} MHz below the {:.2} MHz target (bitstream written anyway: {})",
+            board.name,
+            report.fmax_mhz,
+            report.target_mhz,
+            report.bitstream.display()
+        );
+    }
+    Ok(())
+}
