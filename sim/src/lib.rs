@@ -6,13 +6,17 @@
 //! - [`equivalence`]: record a scenario in one simulator, replay it in the other, compare
 //!   every output every cycle.
 //! - [`link`], [`scenario`]: link-level sources, sinks and reusable input generators.
+//! - [`models`]: CPU and disk behavioural models (SATA-like FIS frames, sparse disk image);
+//!   [`system`] puts them around a simulated core.
 //!
 //! See `docs/simulation.md`.
 pub mod core_sim;
 pub mod equivalence;
 pub mod link;
+pub mod models;
 pub mod port;
 pub mod scenario;
+pub mod system;
 pub mod verilator;
 
 pub use core_sim::{CoreSim, RustHdlCore};

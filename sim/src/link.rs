@@ -122,6 +122,8 @@ pub struct LinkSource {
     driven: Beat,
     /// Words that moved.
     pub sent: u64,
+    /// Cycles in which the sink's `rpar` was not `~ready`.
+    pub ready_parity_errors: Vec<u64>,
 }
 
 impl LinkSource {
@@ -138,6 +140,7 @@ impl LinkSource {
             offered: 0,
             driven: Beat::IDLE,
             sent: 0,
+            ready_parity_errors: vec![],
         }
     }
 
@@ -186,8 +189,11 @@ impl LinkSource {
         b
     }
 
-    /// Observe half: the sink's `ready` this cycle.
-    pub fn observe(&mut self, ready: bool) {
+    /// Observe half: the sink's `ready` and `rpar` this cycle.
+    pub fn observe(&mut self, ready: bool, rpar: bool) {
+        if rpar == ready {
+            self.ready_parity_errors.push(self.cycle);
+        }
         if self.driven.valid && ready {
             self.queue.pop_front();
             self.holding = None;
@@ -371,7 +377,7 @@ mod tests {
             let b = src.drive();
             let r = sink.drive();
             sink.observe(b);
-            src.observe(r.0);
+            src.observe(r.0, r.1);
         }
         assert!(src.is_idle());
         let mut expect = words.clone();

@@ -133,7 +133,8 @@ impl Stimulus for LinkTraffic {
 
     fn observe(&mut self, _cycle: u64, sim: &dyn CoreSim) {
         for (link, s) in &mut self.sources {
-            s.observe(read_ready(sim, *link).0);
+            let (ready, rpar) = read_ready(sim, *link);
+            s.observe(ready, rpar);
         }
         for (link, s) in &mut self.sinks {
             s.observe(read_beat(sim, *link));
