@@ -8,8 +8,10 @@
 //! - [`link`], [`scenario`]: link-level sources, sinks and reusable input generators.
 //! - [`models`]: CPU and disk behavioural models (SATA-like FIS frames, sparse disk image);
 //!   [`system`] puts them around a simulated core.
+//! - [`bench`]: simulation speed of the core in both simulators on the same workload.
 //!
 //! See `docs/simulation.md`.
+pub mod bench;
 pub mod core_sim;
 pub mod equivalence;
 pub mod link;

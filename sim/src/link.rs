@@ -228,8 +228,12 @@ pub struct LinkSink {
     ready: bool,
     cycle: u64,
     prev: Option<Beat>,
-    /// Every word taken, in order (frames of aborted words included).
+    /// Every word taken, in order (aborted frames included), while `record_words` is on.
     pub words: Vec<Word>,
+    /// Keep every word in `words` (on by default; long runs turn it off).
+    pub record_words: bool,
+    /// Words taken.
+    pub taken: u64,
     partial: Vec<u32>,
     frames: VecDeque<Vec<u32>>,
     /// Frames discarded because they ended with `abort`.
@@ -252,6 +256,8 @@ impl LinkSink {
             cycle: 0,
             prev: None,
             words: vec![],
+            record_words: true,
+            taken: 0,
             partial: vec![],
             frames: VecDeque::new(),
             aborted_frames: 0,
@@ -288,7 +294,10 @@ impl LinkSink {
                 self.errors.push(LinkError::DataParity { cycle, data: b.data, par: b.par });
             }
             if self.ready {
-                self.words.push(b.word());
+                self.taken += 1;
+                if self.record_words {
+                    self.words.push(b.word());
+                }
                 self.partial.push(b.data);
                 self.partial_bad |= bad;
                 if b.last {
@@ -317,6 +326,12 @@ impl LinkSink {
     /// Complete frames waiting to be popped.
     pub fn frames_waiting(&self) -> usize {
         self.frames.len()
+    }
+
+    /// The same sink, not keeping every word (for long runs).
+    pub fn counting_only(mut self) -> Self {
+        self.record_words = false;
+        self
     }
 
     /// Words of an unfinished frame.

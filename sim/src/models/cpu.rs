@@ -100,7 +100,7 @@ impl CpuModel {
         assert!((1..=16).contains(&cfg.data_fis_sectors));
         Self {
             tx: LinkSource::new(cfg.seed ^ 0xC0, cfg.gap),
-            rx: LinkSink::new(cfg.seed ^ 0xC1, cfg.stall),
+            rx: LinkSink::new(cfg.seed ^ 0xC1, cfg.stall).counting_only(),
             cfg,
             ops: VecDeque::new(),
             in_flight: None,

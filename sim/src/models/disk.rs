@@ -79,7 +79,7 @@ impl DiskModel {
     pub fn new(cfg: DiskConfig, image: DiskImage) -> Self {
         assert!((1..=16).contains(&cfg.data_fis_sectors));
         Self {
-            rx: LinkSink::new(cfg.seed ^ 0xD0, cfg.stall),
+            rx: LinkSink::new(cfg.seed ^ 0xD0, cfg.stall).counting_only(),
             tx: LinkSource::new(cfg.seed ^ 0xD1, cfg.gap),
             image,
             cfg,

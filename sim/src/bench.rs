@@ -1,0 +1,171 @@
+//! Simulation speed of the whole core, rust-hdl against Verilator, on the same workload: the
+//! four models ([`System`]) doing random writes and reads with back-pressure on every link.
+//!
+//! Three figures: rust-hdl with the models in the loop; Verilator with the models in the
+//! loop; and Verilator replaying the rust-hdl run's recorded inputs (no models: the model
+//! alone plus the per-port calls). The Verilator build is timed separately and is not in
+//! any speed figure.
+use crate::core_sim::{CoreSim, RustHdlCore};
+use crate::equivalence::{record, replay, run, Trace};
+use crate::models::cpu::{CpuConfig, CpuModel};
+use crate::models::disk::{DiskConfig, DiskModel};
+use crate::models::image::DiskImage;
+use crate::models::random_workload;
+use crate::system::System;
+use crate::verilator::{load, BuildInfo};
+use ftio_hdl::CoreParams;
+use std::time::Instant;
+
+/// What to measure.
+#[derive(Clone, Debug)]
+pub struct BenchConfig {
+    /// Core build parameters.
+    pub params: CoreParams,
+    /// Cycles to run in rust-hdl (slow: keep to tens of thousands).
+    pub rust_hdl_cycles: u64,
+    /// Cycles to run in Verilator.
+    pub verilator_cycles: u64,
+    /// Workload seed.
+    pub seed: u64,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        Self { params: CoreParams::default(), rust_hdl_cycles: 20_000, verilator_cycles: 1_000_000, seed: 1 }
+    }
+}
+
+/// One measured speed.
+#[derive(Clone, Debug)]
+pub struct SimSpeed {
+    /// What ran.
+    pub what: String,
+    /// Cycles simulated.
+    pub cycles: u64,
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// Words that moved on the eight links (shows the workload was busy).
+    pub words_moved: u64,
+}
+
+impl SimSpeed {
+    /// Cycles per second.
+    pub fn cycles_per_second(&self) -> f64 {
+        self.cycles as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// The measurements.
+#[derive(Clone, Debug)]
+pub struct BenchReport {
+    /// rust-hdl, models in the loop.
+    pub rust_hdl: SimSpeed,
+    /// Verilator, models in the loop.
+    pub verilator: SimSpeed,
+    /// Verilator replaying the rust-hdl run's inputs (and checking its outputs).
+    pub verilator_replay: SimSpeed,
+    /// How the Verilator model was obtained (build time, cache hit).
+    pub verilator_build: BuildInfo,
+}
+
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for s in [&self.rust_hdl, &self.verilator, &self.verilator_replay] {
+            writeln!(
+                f,
+                "{:<40} {:>9} cycles {:>8.3} s {:>12.0} cycles/s ({} words moved)",
+                s.what,
+                s.cycles,
+                s.seconds,
+                s.cycles_per_second(),
+                s.words_moved
+            )?;
+        }
+        write!(
+            f,
+            "verilator model build: {:.1} s{}",
+            self.verilator_build.seconds,
+            if self.verilator_build.cached { " (cached)" } else { "" }
+        )
+    }
+}
+
+/// The benchmark workload for `cycles` cycles: enough random writes and reads on both CPUs
+/// to keep every link busy the whole time, with back-pressure and gaps everywhere.
+pub fn workload(seed: u64, cycles: u64) -> System {
+    let capacity = 1 << 14;
+    let writes = (cycles / 400 + 16) as usize;
+    let cpu = |s: u64| {
+        let mut c = CpuModel::new(CpuConfig { seed: s, gap: 0.05, stall: 0.1, ..Default::default() });
+        c.queue(random_workload(s, writes, capacity, 16));
+        c
+    };
+    let disk = |s: u64| {
+        DiskModel::new(
+            DiskConfig { seed: s, gap: 0.05, stall: 0.1, latency: 8, ..Default::default() },
+            DiskImage::new(capacity),
+        )
+    };
+    System::new(cpu(seed), cpu(seed + 1), disk(seed + 2), disk(seed + 3))
+}
+
+fn words_moved(trace: &Trace) -> u64 {
+    use crate::port::{Link, LinkSignal as S};
+    let mut n = 0;
+    for s in &trace.samples {
+        for l in Link::all() {
+            n += s[l.port(S::Valid).index()] & s[l.port(S::Ready).index()];
+        }
+    }
+    n
+}
+
+fn moved_by(sys: &System) -> u64 {
+    sys.cpu_a.tx.sent + sys.cpu_b.tx.sent + sys.disk_a.tx.sent + sys.disk_b.tx.sent
+        + sys.cpu_a.rx.taken + sys.cpu_b.rx.taken + sys.disk_a.rx.taken + sys.disk_b.rx.taken
+}
+
+/// Runs the benchmark.
+pub fn run_bench(cfg: &BenchConfig) -> Result<BenchReport, String> {
+    // Verilator build first (timed on its own).
+    let verilog = ftio_hdl::core_verilog(&cfg.params)?;
+    let lib = load(&verilog)?;
+
+    let mut sys = workload(cfg.seed, cfg.rust_hdl_cycles);
+    let mut golden = RustHdlCore::new(&cfg.params);
+    let t = Instant::now();
+    let trace = record(&mut golden, &mut sys, cfg.rust_hdl_cycles);
+    let rust_hdl = SimSpeed {
+        what: "rust-hdl FtioCore + models".into(),
+        cycles: cfg.rust_hdl_cycles,
+        seconds: t.elapsed().as_secs_f64(),
+        words_moved: words_moved(&trace),
+    };
+
+    let mut model = lib.instantiate();
+    let t = Instant::now();
+    replay(&trace, &mut model, golden.kind()).map_err(|d| d.to_string())?;
+    let verilator_replay = SimSpeed {
+        what: "verilator ftio_core, replayed inputs".into(),
+        cycles: cfg.rust_hdl_cycles,
+        seconds: t.elapsed().as_secs_f64(),
+        words_moved: words_moved(&trace),
+    };
+
+    let mut sys = workload(cfg.seed, cfg.verilator_cycles);
+    let mut model = lib.instantiate();
+    let t = Instant::now();
+    run(&mut model as &mut dyn CoreSim, &mut sys, cfg.verilator_cycles);
+    let verilator = SimSpeed {
+        what: "verilator ftio_core + models".into(),
+        cycles: cfg.verilator_cycles,
+        seconds: t.elapsed().as_secs_f64(),
+        words_moved: moved_by(&sys),
+    };
+    for (name, c) in [("A", &sys.cpu_a), ("B", &sys.cpu_b)] {
+        if !c.errors.is_empty() {
+            return Err(format!("benchmark workload: CPU {name} saw errors: {:?}", &c.errors[..c.errors.len().min(3)]));
+        }
+    }
+    Ok(BenchReport { rust_hdl, verilator, verilator_replay, verilator_build: lib.info.clone() })
+}
