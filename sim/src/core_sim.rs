@@ -135,21 +135,22 @@ impl CoreSim for RustHdlCore {
     }
 
     fn get(&self, port: Port) -> u64 {
+        // Inputs read back what was last set (`next`), outputs what the logic settled to.
         match port {
-            Port::Reset => self.core.reset.val() as u64,
-            Port::UartRx => self.core.uart_rx.val() as u64,
+            Port::Reset => self.core.reset.next as u64,
+            Port::UartRx => self.core.uart_rx.next as u64,
             Port::UartTx => self.core.uart_tx.val() as u64,
             Port::Irq => self.core.irq.val() as u64,
             Port::Link(l, s) => match l.flow() {
                 Flow::IntoCore => {
                     let rx = self.rx_ref(l);
                     match s {
-                        LinkSignal::Valid => rx.valid.val() as u64,
-                        LinkSignal::Data => rx.data.val().to_u64(),
-                        LinkSignal::Last => rx.last.val() as u64,
-                        LinkSignal::Abort => rx.abort.val() as u64,
-                        LinkSignal::Par => rx.par.val().to_u64(),
-                        LinkSignal::Cpar => rx.cpar.val() as u64,
+                        LinkSignal::Valid => rx.valid.next as u64,
+                        LinkSignal::Data => rx.data.next.to_u64(),
+                        LinkSignal::Last => rx.last.next as u64,
+                        LinkSignal::Abort => rx.abort.next as u64,
+                        LinkSignal::Par => rx.par.next.to_u64(),
+                        LinkSignal::Cpar => rx.cpar.next as u64,
                         LinkSignal::Ready => rx.ready.val() as u64,
                         LinkSignal::Rpar => rx.rpar.val() as u64,
                     }
@@ -163,8 +164,8 @@ impl CoreSim for RustHdlCore {
                         LinkSignal::Abort => tx.abort.val() as u64,
                         LinkSignal::Par => tx.par.val().to_u64(),
                         LinkSignal::Cpar => tx.cpar.val() as u64,
-                        LinkSignal::Ready => tx.ready.val() as u64,
-                        LinkSignal::Rpar => tx.rpar.val() as u64,
+                        LinkSignal::Ready => tx.ready.next as u64,
+                        LinkSignal::Rpar => tx.rpar.next as u64,
                     }
                 }
             },

@@ -174,6 +174,22 @@ pub fn traffic(seed: u64, words: usize, gap: f64, stall: f64) -> LinkTraffic {
     t
 }
 
+/// Lockstep traffic: CPU A and CPU B send the same frames with the same gap pattern, B
+/// starting `offset` cycles after A (the stimulus of strict lockstep with offset D, or of
+/// elastic lockstep with a skew); both disks return their own random frames; every sink
+/// stalls with probability `stall`.
+pub fn lockstep_traffic(seed: u64, words: usize, offset: u64, gap: f64, stall: f64) -> LinkTraffic {
+    let mut t = traffic(seed, words, gap, stall);
+    let frames = random_frames(seed ^ 0x400, words, 12, 0.1);
+    for (link, delay) in [(Link::CpuATx, 0), (Link::CpuBTx, offset)] {
+        let mut s = LinkSource::new(seed ^ 0x500, gap);
+        s.start_delay = delay;
+        s.push(frames.clone());
+        *t.source(link) = s;
+    }
+    t
+}
+
 /// A named scenario: an input generator and how many cycles to run it.
 pub struct Scenario {
     /// Name, for reports.
@@ -225,6 +241,11 @@ pub fn uart_rx_bytes(seed: u64, divider: u64) -> Scenario {
     t.uart.send(&[0x00, 0xFF, 0xA5, 0x5A]);
     let cycles = 20 + 11 * divider * 11 + 40 * divider;
     Scenario { name: "uart_rx_bytes", cycles, stimulus: t }
+}
+
+/// [`lockstep_traffic`] with CPU B 3 cycles behind CPU A, every sink always ready.
+pub fn lockstep_offset(seed: u64) -> Scenario {
+    Scenario { name: "lockstep_offset", cycles: 700, stimulus: lockstep_traffic(seed, 500, 3, 0.2, 0.0) }
 }
 
 /// Synchronous reset pulses in the middle of traffic with back-pressure.

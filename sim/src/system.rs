@@ -4,8 +4,9 @@
 use crate::core_sim::CoreSim;
 use crate::equivalence::Stimulus;
 use crate::link::{drive_beat, drive_ready, read_beat, read_ready};
-use crate::models::cpu::CpuModel;
-use crate::models::disk::DiskModel;
+use crate::models::cpu::{CpuConfig, CpuModel, Op};
+use crate::models::disk::{DiskConfig, DiskModel};
+use crate::models::image::DiskImage;
 use crate::models::Endpoint;
 use crate::port::{Link, Port};
 
@@ -38,6 +39,18 @@ impl System {
     /// The four models, UART idle.
     pub fn new(cpu_a: CpuModel, cpu_b: CpuModel, disk_a: DiskModel, disk_b: DiskModel) -> Self {
         Self { cpu_a, cpu_b, disk_a, disk_b, uart_rx: true }
+    }
+
+    /// Two CPUs doing the same `ops` with the same config, CPU B started `offset` cycles after
+    /// CPU A (strict lockstep offset D, or elastic skew), and two disks of `capacity` sectors
+    /// with the same config.
+    pub fn lockstep(cpu: CpuConfig, ops: &[Op], offset: u64, disk: DiskConfig, capacity: u64) -> Self {
+        let mut a = CpuModel::new(cpu.clone());
+        let mut b = CpuModel::new(CpuConfig { start_delay: cpu.start_delay + offset, ..cpu });
+        a.queue(ops.iter().cloned());
+        b.queue(ops.iter().cloned());
+        let d = |seed| DiskModel::new(DiskConfig { seed, ..disk.clone() }, DiskImage::new(capacity));
+        Self::new(a, b, d(disk.seed), d(disk.seed ^ 0x5A5A))
     }
 
     fn endpoints(&mut self) -> [&mut dyn Endpoint; 4] {

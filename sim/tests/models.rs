@@ -208,3 +208,18 @@ fn models_through_the_core_in_both_simulators() {
     check_split(&sys_v, &ops_a, &ops_b);
     assert!(!model.get_bit(ftio_sim::Port::Irq));
 }
+
+/// `System::lockstep`: two CPUs with the same work, B 4 cycles behind, around the core (in
+/// Verilator): both finish cleanly and both disks end up with the golden image.
+#[test]
+fn lockstep_system_through_the_core() {
+    let ops = random_workload(30, 6, CAPACITY, 10);
+    let cpu = CpuConfig { seed: 31, gap: 0.1, stall: 0.1, ..Default::default() };
+    let disk = DiskConfig { seed: 32, stall: 0.2, latency: 4, ..Default::default() };
+    let mut sys = System::lockstep(cpu, &ops, 4, disk, CAPACITY);
+    let mut model = VerilatorCore::new(&CoreParams::default()).unwrap();
+    let cycles = sys.run(&mut model, 200_000);
+    assert!(cycles < 200_000);
+    check_split(&sys, &ops, &ops);
+    assert_eq!(sys.cpu_a.completions.len(), sys.cpu_b.completions.len());
+}

@@ -216,7 +216,7 @@ impl RegD2H {
 
 /// A Data FIS carrying `payload` (a multiple of 4 bytes, at most 8192).
 pub fn encode_data(payload: &[u8]) -> Vec<u32> {
-    assert!(payload.len() % 4 == 0 && payload.len() / 4 <= MAX_DATA_DWORDS, "payload {} bytes", payload.len());
+    assert!(payload.len().is_multiple_of(4) && payload.len() / 4 <= MAX_DATA_DWORDS, "payload {} bytes", payload.len());
     let mut out = Vec::with_capacity(1 + payload.len() / 4);
     out.push(FIS_DATA as u32);
     out.extend(payload.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
