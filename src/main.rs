@@ -4,6 +4,8 @@ use clap::{Args, Parser, Subcommand};
 use ftio_hdl::CoreParams;
 use std::path::PathBuf;
 
+mod cmd_build;
+
 #[derive(Parser)]
 #[command(name = "ftio", version, about = "ftio: fault-tolerant storage I/O gateware — generate, build, simulate")]
 struct Cli {
@@ -15,6 +17,8 @@ struct Cli {
 enum Command {
     /// Write the core's Verilog (`ftio_core.v`, module `ftio_core`) to a directory.
     Verilog(VerilogArgs),
+    /// Build a board's bitstream (yosys + nextpnr + packer) and report resources and Fmax.
+    Build(cmd_build::BuildArgs),
 }
 
 /// Build parameters of the core (SPEC §3).
@@ -90,6 +94,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Verilog(a) => verilog(a),
+        Command::Build(a) => cmd_build::run(a),
     };
     if let Err(e) = result {
         eprintln!("ftio: error: {e:#}");
