@@ -6,6 +6,7 @@ pub mod delay_line;
 pub mod disk_monitor;
 pub mod fault_log;
 pub mod stage;
+pub mod stream_fifo;
 pub mod testbench;
 pub mod core;
 pub mod verilog;

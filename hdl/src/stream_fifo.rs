@@ -1,0 +1,237 @@
+//! A first-word-fall-through FIFO of [`Word`]s in block RAM, with a bypass.
+//!
+//! A word written into an empty FIFO at cycle t is at the head at t+1, so a buffer costs one
+//! cycle of latency, and with the head popped every cycle it moves one word per cycle in and
+//! out. The memory is a synchronous-read RAM (it maps to SB_RAM40_4K / DP16KD); its read
+//! address is aimed at the next head one cycle ahead, and a word written to the very address
+//! being read in the same cycle is forwarded from a register, so there are no bubbles after
+//! stalls. `in_ready` depends only on state (no combinational path from `out_pop`).
+//!
+//! Capacity is 2^AW words in RAM plus the head register.
+use crate::link::Word;
+use rust_hdl::prelude::*;
+use rust_hdl::widgets::prelude::RAM;
+
+#[derive(LogicBlock)]
+pub struct StreamFifo<const AW: usize> {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset: empties the FIFO.
+    pub reset: Signal<In, Bit>,
+    /// A word is offered.
+    pub in_valid: Signal<In, Bit>,
+    /// The offered word.
+    pub in_data: Signal<In, Word>,
+    /// The FIFO takes the offered word this cycle (it is not full).
+    pub in_ready: Signal<Out, Bit>,
+    /// A word is at the head.
+    pub out_valid: Signal<Out, Bit>,
+    /// The head word.
+    pub out_data: Signal<Out, Word>,
+    /// Remove the head word (ignored while `out_valid` is low).
+    pub out_pop: Signal<In, Bit>,
+    /// Words held, head included.
+    pub fill: Signal<Out, Bits<16>>,
+    mem: RAM<Word, AW>,
+    head: DFF<Word>,
+    head_valid: DFF<Bit>,
+    count: DFF<Bits<16>>,
+    rptr: DFF<Bits<AW>>,
+    wptr: DFF<Bits<AW>>,
+    fwd_valid: DFF<Bit>,
+    fwd_data: DFF<Word>,
+    capacity: Constant<Bits<16>>,
+    push: Signal<Local, Bit>,
+    head_free: Signal<Local, Bit>,
+    bypass: Signal<Local, Bit>,
+    refill: Signal<Local, Bit>,
+    to_mem: Signal<Local, Bit>,
+    rptr_next: Signal<Local, Bits<AW>>,
+    mem_out: Signal<Local, Word>,
+}
+
+impl<const AW: usize> Default for StreamFifo<AW> {
+    fn default() -> Self {
+        assert!(AW >= 1 && AW <= 15);
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            in_valid: Default::default(),
+            in_data: Default::default(),
+            in_ready: Default::default(),
+            out_valid: Default::default(),
+            out_data: Default::default(),
+            out_pop: Default::default(),
+            fill: Default::default(),
+            mem: Default::default(),
+            head: Default::default(),
+            head_valid: Default::default(),
+            count: Default::default(),
+            rptr: Default::default(),
+            wptr: Default::default(),
+            fwd_valid: Default::default(),
+            fwd_data: Default::default(),
+            capacity: Constant::new((1u64 << AW).to_bits()),
+            push: Default::default(),
+            head_free: Default::default(),
+            bypass: Default::default(),
+            refill: Default::default(),
+            to_mem: Default::default(),
+            rptr_next: Default::default(),
+            mem_out: Default::default(),
+        }
+    }
+}
+
+impl<const AW: usize> Logic for StreamFifo<AW> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, head, head_valid, count, rptr, wptr, fwd_valid, fwd_data);
+        self.mem.write_clock.next = self.clock.val();
+        self.mem.read_clock.next = self.clock.val();
+
+        self.in_ready.next = self.count.q.val() != self.capacity.val();
+        self.push.next = self.in_valid.val() & (self.count.q.val() != self.capacity.val());
+        self.head_free.next = !self.head_valid.q.val() | self.out_pop.val();
+        self.bypass.next = self.head_free.val() & (self.count.q.val() == 0) & self.push.val();
+        self.refill.next = self.head_free.val() & (self.count.q.val() != 0);
+        self.to_mem.next = self.push.val() & !self.bypass.val();
+
+        // The RAM shows mem[rptr] this cycle, except for a word written there last cycle.
+        if self.fwd_valid.q.val() {
+            self.mem_out.next = self.fwd_data.q.val();
+        } else {
+            self.mem_out.next = self.mem.read_data.val();
+        }
+
+        if self.bypass.val() {
+            self.head.d.next = self.in_data.val();
+            self.head_valid.d.next = true;
+        } else if self.refill.val() {
+            self.head.d.next = self.mem_out.val();
+            self.head_valid.d.next = true;
+        } else if self.head_free.val() {
+            self.head_valid.d.next = false;
+        }
+
+        self.rptr_next.next = self.rptr.q.val();
+        if self.refill.val() {
+            self.rptr_next.next = self.rptr.q.val() + 1;
+        }
+        self.rptr.d.next = self.rptr_next.val();
+        self.mem.read_address.next = self.rptr_next.val();
+
+        self.mem.write_enable.next = self.to_mem.val();
+        self.mem.write_address.next = self.wptr.q.val();
+        self.mem.write_data.next = self.in_data.val();
+        if self.to_mem.val() {
+            self.wptr.d.next = self.wptr.q.val() + 1;
+        }
+        self.fwd_valid.d.next = self.to_mem.val() & (self.wptr.q.val() == self.rptr_next.val());
+        self.fwd_data.d.next = self.in_data.val();
+
+        if self.to_mem.val() & !self.refill.val() {
+            self.count.d.next = self.count.q.val() + 1;
+        } else if !self.to_mem.val() & self.refill.val() {
+            self.count.d.next = self.count.q.val() - 1;
+        }
+
+        if self.reset.val() {
+            self.head_valid.d.next = false;
+            self.count.d.next = 0.into();
+            self.rptr.d.next = 0.into();
+            self.wptr.d.next = 0.into();
+            self.fwd_valid.d.next = false;
+        }
+
+        self.out_valid.next = self.head_valid.q.val();
+        self.out_data.next = self.head.q.val();
+        self.fill.next = self.count.q.val() + bit_cast::<16, 1>(self.head_valid.q.val().into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testbench::{edge, low};
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+
+    fn fifo() -> StreamFifo<3> {
+        let mut f = StreamFifo::<3>::default();
+        f.connect_all();
+        f
+    }
+
+    #[test]
+    fn stream_fifo_synthesizes_into_block_ram() {
+        let mut f = StreamFifo::<6>::default();
+        f.connect_all();
+        yosys_validate("ftio_stream_fifo", &generate_verilog(&f)).unwrap();
+    }
+
+    /// Random offers and pops at several rates: every word comes out once, in order; the
+    /// FIFO holds exactly 2^AW + 1 words; and fill is exact.
+    #[test]
+    fn random_traffic_loses_nothing() {
+        for (seed, p_in, p_out) in [(1, 0.9, 0.9), (2, 0.9, 0.3), (3, 0.3, 0.9), (4, 1.0, 1.0), (5, 0.5, 0.5)] {
+            let mut f = fifo();
+            let mut rng = StdRng::seed_from_u64(seed);
+            let (mut next_in, mut next_out, mut offering) = (1u64, 1u64, false);
+            let mut max_fill = 0;
+            for _ in 0..3000 {
+                if !offering && rng.gen_bool(p_in) {
+                    offering = true;
+                }
+                f.in_valid.next = offering;
+                f.in_data.next = next_in.into();
+                let pop = rng.gen_bool(p_out);
+                low(&mut f, |f| &mut f.clock);
+                f.out_pop.next = pop;
+                low(&mut f, |f| &mut f.clock);
+                assert_eq!(f.fill.val().to_u64(), next_in - next_out - u64::from(false));
+                max_fill = max_fill.max(f.fill.val().to_u64());
+                if f.out_valid.val() && pop {
+                    assert_eq!(f.out_data.val().to_u64(), next_out);
+                    next_out += 1;
+                }
+                if offering && f.in_ready.val() {
+                    next_in += 1;
+                    offering = false;
+                }
+                edge(&mut f, |f| &mut f.clock);
+            }
+            assert!(next_out > 500, "seed {seed}: traffic moved ({next_out})");
+            if p_out < 0.5 {
+                assert_eq!(max_fill, 9, "capacity is 2^AW + 1");
+            }
+        }
+    }
+
+    /// Into an empty FIFO at t, out at t+1; back-to-back at one word per cycle, including
+    /// right after a stall (no bubbles).
+    #[test]
+    fn latency_one_and_no_bubbles_after_a_stall() {
+        let mut f = fifo();
+        let mut seen = vec![];
+        for t in 0..40u64 {
+            f.in_valid.next = true;
+            f.in_data.next = t.into();
+            // Stall the output for cycles 10..13.
+            f.out_pop.next = !(10..13).contains(&t);
+            low(&mut f, |f| &mut f.clock);
+            assert!(f.in_ready.val());
+            if f.out_valid.val() && f.out_pop.val() {
+                seen.push((t, f.out_data.val().to_u64()));
+            }
+            edge(&mut f, |f| &mut f.clock);
+        }
+        // Word t leaves at t+1 until the stall; afterwards three words queued and every
+        // cycle still moves one.
+        assert_eq!(seen[0], (1, 0));
+        assert_eq!(&seen[..9], &(1..10).map(|t| (t, t - 1)).collect::<Vec<_>>()[..]);
+        let after: Vec<u64> = seen.iter().filter(|(t, _)| *t >= 13).map(|(t, _)| *t).collect();
+        assert_eq!(after, (13..40).collect::<Vec<_>>(), "one word every cycle after the stall");
+        let data: Vec<u64> = seen.iter().map(|&(_, w)| w).collect();
+        assert_eq!(data, (0..data.len() as u64).collect::<Vec<_>>());
+    }
+}
