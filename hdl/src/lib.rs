@@ -4,6 +4,7 @@ pub mod parity;
 pub mod link_check;
 pub mod delay_line;
 pub mod disk_monitor;
+pub mod fabric;
 pub mod fault_log;
 pub mod stage;
 pub mod stream_fifo;

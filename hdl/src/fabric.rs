@@ -1,0 +1,663 @@
+//! The switching fabric (SPEC §1, §4): connects each CPU to both I/O subsystems.
+//!
+//! Sources: the committed (compared) stream, CPU A's and CPU B's own streams (SPLIT), and the
+//! two disks' returns. Sinks: the two disk links and the two CPU return links. The mode picks
+//! the routes; words are never looked into except to compare disk returns (read-verify), and
+//! parity travels through untouched so the egress checks catch a fault in here.
+//!
+//! Each sink has its own buffer, so one slow disk stalls the writers only once its buffer is
+//! full, and in elastic lockstep each CPU drains its own copy of the returns at its own pace.
+use crate::delay_line::DelayLine;
+use crate::link::Word;
+use crate::stream_fifo::StreamFifo;
+use rust_hdl::prelude::*;
+
+/// CTRL.mode values (SPEC §4).
+pub mod mode {
+    pub const DUPLEX: u64 = 0;
+    pub const SIMPLEX_A: u64 = 1;
+    pub const SIMPLEX_B: u64 = 2;
+    pub const SPLIT: u64 = 3;
+    pub const HALTED: u64 = 4;
+}
+
+/// `AW`: log2 of each sink buffer's depth. `OW`: log2 of the strict-offset range.
+#[derive(LogicBlock)]
+pub struct Fabric<const AW: usize, const OW: usize> {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset: empties the buffers.
+    pub reset: Signal<In, Bit>,
+    /// Operating mode (see [`mode`]).
+    pub mode: Signal<In, Bits<3>>,
+    /// Primary disk for the return path: 0 = disk A, 1 = disk B.
+    pub primary: Signal<In, Bit>,
+    /// Compare both disks' returns word by word.
+    pub read_verify: Signal<In, Bit>,
+    /// Strict lockstep: CPU B's return link replays CPU A's exactly `offset` cycles later.
+    pub strict: Signal<In, Bit>,
+    /// The strict offset D.
+    pub offset: Signal<In, Bits<OW>>,
+    /// CPU A's `rx_ready` at its port (recorded for the strict comparison).
+    pub ca_ready: Signal<In, Bit>,
+    /// CPU B's `rx_ready` at its port (strict mode compares it with CPU A's, D cycles earlier).
+    pub cb_ready: Signal<In, Bit>,
+    /// Strict mode: CPU B's `rx_ready` differed from CPU A's D cycles earlier (a mismatch).
+    pub strict_ready_mismatch: Signal<Out, Bit>,
+    /// Disk A is marked failed: no writes to it, its returns are dropped.
+    pub disk_a_failed: Signal<In, Bit>,
+    /// Disk B is marked failed.
+    pub disk_b_failed: Signal<In, Bit>,
+
+    /// The committed stream (DUPLEX, SIMPLEX): mirrored to every healthy disk.
+    pub c_valid: Signal<In, Bit>,
+    /// Its word.
+    pub c_word: Signal<In, Word>,
+    /// The fabric takes the committed word (both healthy disks' buffers have room).
+    pub c_ready: Signal<Out, Bit>,
+    /// CPU A's own stream (SPLIT: to disk A).
+    pub sa_valid: Signal<In, Bit>,
+    /// Its word.
+    pub sa_word: Signal<In, Word>,
+    /// Taken.
+    pub sa_ready: Signal<Out, Bit>,
+    /// CPU B's own stream (SPLIT: to disk B).
+    pub sb_valid: Signal<In, Bit>,
+    /// Its word.
+    pub sb_word: Signal<In, Word>,
+    /// Taken.
+    pub sb_ready: Signal<Out, Bit>,
+
+    /// Disk A's return offers a word.
+    pub ra_valid: Signal<In, Bit>,
+    /// Its word.
+    pub ra_word: Signal<In, Word>,
+    /// Taken.
+    pub ra_ready: Signal<Out, Bit>,
+    /// Disk B's return offers a word.
+    pub rb_valid: Signal<In, Bit>,
+    /// Its word.
+    pub rb_word: Signal<In, Word>,
+    /// Taken.
+    pub rb_ready: Signal<Out, Bit>,
+
+    /// A word waits for disk A's link.
+    pub da_valid: Signal<Out, Bit>,
+    /// The word.
+    pub da_word: Signal<Out, Word>,
+    /// Disk A's link took it.
+    pub da_take: Signal<In, Bit>,
+    /// A word waits for disk B's link.
+    pub db_valid: Signal<Out, Bit>,
+    /// The word.
+    pub db_word: Signal<Out, Word>,
+    /// Disk B's link took it.
+    pub db_take: Signal<In, Bit>,
+    /// A word waits for CPU A's return link.
+    pub ca_valid: Signal<Out, Bit>,
+    /// The word.
+    pub ca_word: Signal<Out, Word>,
+    /// CPU A took it.
+    pub ca_take: Signal<In, Bit>,
+    /// A word waits for CPU B's return link.
+    pub cb_valid: Signal<Out, Bit>,
+    /// The word.
+    pub cb_word: Signal<Out, Word>,
+    /// CPU B took it.
+    pub cb_take: Signal<In, Bit>,
+
+    /// Read-verify found the two disks' returns different (one pulse per word pair).
+    pub divergence: Signal<Out, Bit>,
+    /// With `divergence`: disk A's word had a parity error (so disk A is to blame).
+    pub divergence_perr_a: Signal<Out, Bit>,
+    /// With `divergence`: disk B's word had a parity error.
+    pub divergence_perr_b: Signal<Out, Bit>,
+
+    m_duplex: Constant<Bits<3>>,
+    m_simplex_a: Constant<Bits<3>>,
+    m_simplex_b: Constant<Bits<3>>,
+    m_split: Constant<Bits<3>>,
+    m_halted: Constant<Bits<3>>,
+    replica: DelayLine<OW>,
+    armed_for: DFF<Bits<16>>,
+    last_offset: DFF<Bits<OW>>,
+    replicate: Signal<Local, Bit>,
+    buf_da: StreamFifo<AW>,
+    buf_db: StreamFifo<AW>,
+    buf_ca: StreamFifo<AW>,
+    buf_cb: StreamFifo<AW>,
+    mirror: Signal<Local, Bit>,
+    split: Signal<Local, Bit>,
+    want_a: Signal<Local, Bit>,
+    want_b: Signal<Local, Bit>,
+    ret_from_b: Signal<Local, Bit>,
+    ret_valid: Signal<Local, Bit>,
+    ret_word: Signal<Local, Word>,
+    sec_valid: Signal<Local, Bit>,
+    sec_word: Signal<Local, Word>,
+    verify: Signal<Local, Bit>,
+    to_a: Signal<Local, Bit>,
+    to_b: Signal<Local, Bit>,
+    ret_go: Signal<Local, Bit>,
+}
+
+impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
+    fn default() -> Self {
+        Self {
+            strict: Default::default(),
+            offset: Default::default(),
+            cb_ready: Default::default(),
+            ca_ready: Default::default(),
+            strict_ready_mismatch: Default::default(),
+            m_duplex: Constant::new(mode::DUPLEX.to_bits()),
+            m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
+            m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
+            m_split: Constant::new(mode::SPLIT.to_bits()),
+            m_halted: Constant::new(mode::HALTED.to_bits()),
+            replica: Default::default(),
+            armed_for: Default::default(),
+            last_offset: Default::default(),
+            replicate: Default::default(),
+            clock: Default::default(),
+            reset: Default::default(),
+            mode: Default::default(),
+            primary: Default::default(),
+            read_verify: Default::default(),
+            disk_a_failed: Default::default(),
+            disk_b_failed: Default::default(),
+            c_valid: Default::default(),
+            c_word: Default::default(),
+            c_ready: Default::default(),
+            sa_valid: Default::default(),
+            sa_word: Default::default(),
+            sa_ready: Default::default(),
+            sb_valid: Default::default(),
+            sb_word: Default::default(),
+            sb_ready: Default::default(),
+            ra_valid: Default::default(),
+            ra_word: Default::default(),
+            ra_ready: Default::default(),
+            rb_valid: Default::default(),
+            rb_word: Default::default(),
+            rb_ready: Default::default(),
+            da_valid: Default::default(),
+            da_word: Default::default(),
+            da_take: Default::default(),
+            db_valid: Default::default(),
+            db_word: Default::default(),
+            db_take: Default::default(),
+            ca_valid: Default::default(),
+            ca_word: Default::default(),
+            ca_take: Default::default(),
+            cb_valid: Default::default(),
+            cb_word: Default::default(),
+            cb_take: Default::default(),
+            divergence: Default::default(),
+            divergence_perr_a: Default::default(),
+            divergence_perr_b: Default::default(),
+            buf_da: Default::default(),
+            buf_db: Default::default(),
+            buf_ca: Default::default(),
+            buf_cb: Default::default(),
+            mirror: Default::default(),
+            split: Default::default(),
+            want_a: Default::default(),
+            want_b: Default::default(),
+            ret_from_b: Default::default(),
+            ret_valid: Default::default(),
+            ret_word: Default::default(),
+            sec_valid: Default::default(),
+            sec_word: Default::default(),
+            verify: Default::default(),
+            to_a: Default::default(),
+            to_b: Default::default(),
+            ret_go: Default::default(),
+        }
+    }
+}
+
+impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, buf_da, buf_db, buf_ca, buf_cb, replica);
+        dff_setup!(self, clock, armed_for, last_offset);
+        self.buf_da.reset.next = self.reset.val();
+        self.buf_db.reset.next = self.reset.val();
+        self.buf_ca.reset.next = self.reset.val();
+        self.buf_cb.reset.next = self.reset.val();
+
+        self.mirror.next = (self.mode.val() == self.m_duplex.val())
+            | (self.mode.val() == self.m_simplex_a.val())
+            | (self.mode.val() == self.m_simplex_b.val());
+        self.split.next = self.mode.val() == self.m_split.val();
+
+        // Write side: mirror the committed stream to every healthy disk, all or none.
+        self.want_a.next = self.mirror.val() & !self.disk_a_failed.val();
+        self.want_b.next = self.mirror.val() & !self.disk_b_failed.val();
+        self.c_ready.next = (self.want_a.val() | self.want_b.val())
+            & (!self.want_a.val() | self.buf_da.in_ready.val())
+            & (!self.want_b.val() | self.buf_db.in_ready.val());
+        self.sa_ready.next = self.split.val() & self.buf_da.in_ready.val();
+        self.sb_ready.next = self.split.val() & self.buf_db.in_ready.val();
+        if self.split.val() {
+            self.buf_da.in_valid.next = self.sa_valid.val();
+            self.buf_da.in_data.next = self.sa_word.val();
+            self.buf_db.in_valid.next = self.sb_valid.val();
+            self.buf_db.in_data.next = self.sb_word.val();
+        } else {
+            self.buf_da.in_valid.next = self.c_valid.val() & self.c_ready.val() & self.want_a.val();
+            self.buf_da.in_data.next = self.c_word.val();
+            self.buf_db.in_valid.next = self.c_valid.val() & self.c_ready.val() & self.want_b.val();
+            self.buf_db.in_data.next = self.c_word.val();
+        }
+        self.da_valid.next = self.buf_da.out_valid.val();
+        self.da_word.next = self.buf_da.out_data.val();
+        self.buf_da.out_pop.next = self.da_take.val();
+        self.db_valid.next = self.buf_db.out_valid.val();
+        self.db_word.next = self.buf_db.out_data.val();
+        self.buf_db.out_pop.next = self.db_take.val();
+
+        // Return side: the primary disk answers (the other one if the primary has failed).
+        self.ret_from_b.next = (self.primary.val() & !self.disk_b_failed.val())
+            | (!self.primary.val() & self.disk_a_failed.val());
+        if self.ret_from_b.val() {
+            self.ret_valid.next = self.rb_valid.val();
+            self.ret_word.next = self.rb_word.val();
+            self.sec_valid.next = self.ra_valid.val();
+            self.sec_word.next = self.ra_word.val();
+        } else {
+            self.ret_valid.next = self.ra_valid.val();
+            self.ret_word.next = self.ra_word.val();
+            self.sec_valid.next = self.rb_valid.val();
+            self.sec_word.next = self.rb_word.val();
+        }
+        self.verify.next =
+            self.read_verify.val() & !self.disk_a_failed.val() & !self.disk_b_failed.val();
+        self.to_a.next = (self.mode.val() == self.m_duplex.val()) | (self.mode.val() == self.m_simplex_a.val());
+        // Strict DUPLEX: B's return is a replica of A's port, not a copy of its own.
+        self.replicate.next = self.strict.val() & (self.mode.val() == self.m_duplex.val());
+        self.to_b.next = ((self.mode.val() == self.m_duplex.val()) & !self.replicate.val())
+            | (self.mode.val() == self.m_simplex_b.val());
+        // A return word moves when every CPU that gets a copy has room, and with read-verify
+        // only together with the other disk's word.
+        self.ret_go.next = self.ret_valid.val()
+            & (self.to_a.val() | self.to_b.val())
+            & (!self.to_a.val() | self.buf_ca.in_ready.val())
+            & (!self.to_b.val() | self.buf_cb.in_ready.val())
+            & (!self.verify.val() | self.sec_valid.val());
+        self.divergence.next = false;
+        self.divergence_perr_a.next = false;
+        self.divergence_perr_b.next = false;
+        if self.split.val() {
+            self.buf_ca.in_valid.next = self.ra_valid.val();
+            self.buf_ca.in_data.next = self.ra_word.val();
+            self.buf_cb.in_valid.next = self.rb_valid.val();
+            self.buf_cb.in_data.next = self.rb_word.val();
+            self.ra_ready.next = self.buf_ca.in_ready.val();
+            self.rb_ready.next = self.buf_cb.in_ready.val();
+        } else {
+            self.buf_ca.in_valid.next = self.ret_go.val() & self.to_a.val();
+            self.buf_ca.in_data.next = self.ret_word.val();
+            self.buf_cb.in_valid.next = self.ret_go.val() & self.to_b.val();
+            self.buf_cb.in_data.next = self.ret_word.val();
+            // The secondary disk's returns are compared (read-verify) or dropped; a failed
+            // disk's returns are always dropped so it cannot stall anything.
+            if self.ret_from_b.val() {
+                self.rb_ready.next = self.ret_go.val();
+                self.ra_ready.next = (self.verify.val() & self.ret_go.val())
+                    | (!self.verify.val() & (self.mode.val() != self.m_halted.val()));
+            } else {
+                self.ra_ready.next = self.ret_go.val();
+                self.rb_ready.next = (self.verify.val() & self.ret_go.val())
+                    | (!self.verify.val() & (self.mode.val() != self.m_halted.val()));
+            }
+            if self.verify.val() & self.ret_go.val() {
+                self.divergence.next = self.ret_word.val().get_bits::<38>(0)
+                    != self.sec_word.val().get_bits::<38>(0);
+                self.divergence_perr_a.next = self.ra_word.val().get_bit(38);
+                self.divergence_perr_b.next = self.rb_word.val().get_bit(38);
+            }
+        }
+        self.ca_valid.next = self.buf_ca.out_valid.val();
+        self.ca_word.next = self.buf_ca.out_data.val();
+        self.buf_ca.out_pop.next = self.ca_take.val();
+        self.cb_valid.next = self.buf_cb.out_valid.val();
+        self.cb_word.next = self.buf_cb.out_data.val();
+        self.buf_cb.out_pop.next = self.cb_take.val();
+
+        // Strict replica: record CPU A's port every cycle — valid, word, and its ready in the
+        // reserved word bit 39 — and play it to CPU B D cycles later.
+        self.replica.delay.next = self.offset.val();
+        self.replica.data_in.next = (bit_cast::<41, 40>(self.ca_word.val()) & 0x7F_FFFF_FFFF_u64)
+            | (bit_cast::<41, 1>(self.ca_ready.val().into()) << 39)
+            | (bit_cast::<41, 1>(self.buf_ca.out_valid.val().into()) << 40);
+        // The history is only meaningful D cycles after strict mode began or D changed.
+        self.last_offset.d.next = self.offset.val();
+        if !self.replicate.val() | (self.offset.val() != self.last_offset.q.val()) {
+            self.armed_for.d.next = 0.into();
+        } else if self.armed_for.q.val() != 0xFFFF_u64 {
+            self.armed_for.d.next = self.armed_for.q.val() + 1;
+        }
+        self.strict_ready_mismatch.next = false;
+        if self.replicate.val() {
+            self.cb_valid.next = self.replica.data_out.val().get_bit(40);
+            self.cb_word.next = bit_cast::<40, 41>(self.replica.data_out.val() & 0x7F_FFFF_FFFF_u64);
+            self.buf_cb.out_pop.next = false;
+            self.strict_ready_mismatch.next = (self.armed_for.q.val()
+                > bit_cast::<16, OW>(self.offset.val()))
+                & (self.cb_ready.val() != self.replica.data_out.val().get_bit(39));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testbench::{edge, low};
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    use std::collections::VecDeque;
+
+    type Fab = Fabric<4, 4>;
+
+    /// A SPEC §2 source: offers the front of its queue at random and holds it until taken.
+    #[derive(Default)]
+    struct Src {
+        queue: VecDeque<u64>,
+        offering: bool,
+    }
+
+    impl Src {
+        fn of(words: impl IntoIterator<Item = u64>) -> Self {
+            Self { queue: words.into_iter().collect(), offering: false }
+        }
+        fn offer(&mut self, rng: &mut StdRng, p: f64) -> (bool, u64) {
+            if !self.offering && !self.queue.is_empty() && rng.gen_bool(p) {
+                self.offering = true;
+            }
+            (self.offering, self.queue.front().copied().unwrap_or(0))
+        }
+        fn moved(&mut self, ready: bool) {
+            if self.offering && ready {
+                self.queue.pop_front();
+                self.offering = false;
+            }
+        }
+    }
+
+    struct Run {
+        fab: Fab,
+        rng: StdRng,
+        c: Src,
+        sa: Src,
+        sb: Src,
+        ra: Src,
+        rb: Src,
+        /// What each sink received: disk A, disk B, CPU A, CPU B.
+        got: [Vec<u64>; 4],
+        /// Probability each sink takes in a cycle.
+        take_p: [f64; 4],
+        c_stalls: usize,
+        divergences: usize,
+        /// Strict lockstep test: CPU B's ready replays CPU A's this many cycles later.
+        b_follows_a: Option<usize>,
+        /// ...except at this cycle, where B's ready is the opposite.
+        b_flip_at: Option<usize>,
+        a_ready_history: Vec<bool>,
+        /// Cycle-stamped words seen by CPU A and CPU B.
+        stamped: [Vec<(usize, u64)>; 2],
+        strict_mismatches: Vec<usize>,
+        cycle_no: usize,
+    }
+
+    impl Run {
+        fn new(mode: u64, seed: u64) -> Self {
+            let mut fab = Fab::default();
+            fab.connect_all();
+            fab.mode.next = mode.into();
+            Self {
+                fab,
+                rng: StdRng::seed_from_u64(seed),
+                c: Src::default(),
+                sa: Src::default(),
+                sb: Src::default(),
+                ra: Src::default(),
+                rb: Src::default(),
+                got: Default::default(),
+                take_p: [1.0; 4],
+                c_stalls: 0,
+                divergences: 0,
+                b_follows_a: None,
+                b_flip_at: None,
+                a_ready_history: vec![],
+                stamped: Default::default(),
+                strict_mismatches: vec![],
+                cycle_no: 0,
+            }
+        }
+
+        fn cycle(&mut self) {
+            let r = &mut self.rng;
+            let (v, w) = self.c.offer(r, 0.9);
+            self.fab.c_valid.next = v;
+            self.fab.c_word.next = w.into();
+            let (v, w) = self.sa.offer(r, 0.9);
+            self.fab.sa_valid.next = v;
+            self.fab.sa_word.next = w.into();
+            let (v, w) = self.sb.offer(r, 0.9);
+            self.fab.sb_valid.next = v;
+            self.fab.sb_word.next = w.into();
+            let (v, w) = self.ra.offer(r, 0.9);
+            self.fab.ra_valid.next = v;
+            self.fab.ra_word.next = w.into();
+            let (v, w) = self.rb.offer(r, 0.9);
+            self.fab.rb_valid.next = v;
+            self.fab.rb_word.next = w.into();
+            let mut wants: Vec<bool> = self.take_p.iter().map(|&p| r.gen_bool(p)).collect();
+            self.a_ready_history.push(wants[2]);
+            if let Some(d) = self.b_follows_a {
+                let t = self.a_ready_history.len() - 1;
+                wants[3] = if t >= d { self.a_ready_history[t - d] } else { false };
+                if self.b_flip_at == Some(t) {
+                    wants[3] = !wants[3];
+                }
+            }
+            low(&mut self.fab, |f| &mut f.clock);
+            let f = &mut self.fab;
+            let outs = [
+                (f.da_valid.val(), f.da_word.val()),
+                (f.db_valid.val(), f.db_word.val()),
+                (f.ca_valid.val(), f.ca_word.val()),
+                (f.cb_valid.val(), f.cb_word.val()),
+            ];
+            for (i, (valid, word)) in outs.iter().enumerate() {
+                if *valid && wants[i] {
+                    self.got[i].push(word.to_u64());
+                    if i >= 2 {
+                        self.stamped[i - 2].push((self.cycle_no, word.to_u64()));
+                    }
+                }
+            }
+            f.da_take.next = outs[0].0 && wants[0];
+            f.db_take.next = outs[1].0 && wants[1];
+            f.ca_take.next = outs[2].0 && wants[2];
+            f.ca_ready.next = wants[2];
+            f.cb_ready.next = wants[3];
+            f.cb_take.next = outs[3].0 && wants[3];
+            low(f, |f| &mut f.clock);
+            if self.c.offering && !f.c_ready.val() {
+                self.c_stalls += 1;
+            }
+            if f.divergence.val() {
+                self.divergences += 1;
+            }
+            if f.strict_ready_mismatch.val() {
+                self.strict_mismatches.push(self.cycle_no);
+            }
+            self.cycle_no += 1;
+            self.c.moved(f.c_ready.val());
+            self.sa.moved(f.sa_ready.val());
+            self.sb.moved(f.sb_ready.val());
+            self.ra.moved(f.ra_ready.val());
+            self.rb.moved(f.rb_ready.val());
+            edge(f, |f| &mut f.clock);
+        }
+
+        fn run(&mut self, cycles: usize) {
+            for _ in 0..cycles {
+                self.cycle();
+            }
+        }
+    }
+
+    fn words(base: u64, n: u64) -> Vec<u64> {
+        (0..n).map(|i| base + i).collect()
+    }
+
+    #[test]
+    fn fabric_synthesizes() {
+        let mut uut = Fabric::<6, 4>::default();
+        uut.connect_all();
+        yosys_validate("ftio_fabric", &generate_verilog(&uut)).unwrap();
+    }
+
+    #[test]
+    fn duplex_mirrors_identically_under_independent_backpressure() {
+        let mut run = Run::new(mode::DUPLEX, 1);
+        run.c = Src::of(words(0x100, 400));
+        run.take_p = [0.7, 0.3, 1.0, 1.0];
+        run.run(2000);
+        assert_eq!(run.got[0], words(0x100, 400), "disk A gets every word once, in order");
+        assert_eq!(run.got[1], words(0x100, 400), "disk B gets the same sequence");
+        assert!(run.got[2].is_empty() && run.got[3].is_empty());
+    }
+
+    #[test]
+    fn a_slow_disk_stalls_the_writer_only_when_its_buffer_is_full() {
+        let mut run = Run::new(mode::DUPLEX, 2);
+        run.c = Src::of(words(0, 200));
+        run.take_p = [1.0, 0.0, 1.0, 1.0];
+        run.run(40);
+        // Disk B never takes: the writer moves exactly one buffer's worth, then stalls.
+        let depth = run.got[0].len();
+        assert!(depth >= 16 && depth <= 18, "moved {depth} words with disk B stuck");
+        assert!(run.c_stalls > 0);
+        run.take_p = [1.0, 1.0, 1.0, 1.0];
+        run.run(600);
+        assert_eq!(run.got[0], words(0, 200));
+        assert_eq!(run.got[1], words(0, 200));
+    }
+
+    #[test]
+    fn a_failed_disk_gets_nothing_and_the_other_carries_on() {
+        let mut run = Run::new(mode::DUPLEX, 3);
+        run.fab.disk_b_failed.next = true;
+        run.c = Src::of(words(0x500, 100));
+        run.take_p = [0.8, 0.0, 1.0, 1.0];
+        run.run(400);
+        assert_eq!(run.got[0], words(0x500, 100));
+        assert!(run.got[1].is_empty());
+    }
+
+    #[test]
+    fn split_routes_each_side_to_its_own_disk_and_back() {
+        let mut run = Run::new(mode::SPLIT, 4);
+        run.sa = Src::of(words(0xA000, 150));
+        run.sb = Src::of(words(0xB000, 150));
+        run.ra = Src::of(words(0xCA00, 150));
+        run.rb = Src::of(words(0xCB00, 150));
+        run.c = Src::of(words(0xDEAD, 5));
+        run.take_p = [0.6, 0.7, 0.8, 0.5];
+        run.run(1500);
+        assert_eq!(run.got[0], words(0xA000, 150));
+        assert_eq!(run.got[1], words(0xB000, 150));
+        assert_eq!(run.got[2], words(0xCA00, 150));
+        assert_eq!(run.got[3], words(0xCB00, 150));
+        assert_eq!(run.c.queue.len(), 5, "no compared stream in SPLIT");
+    }
+
+    #[test]
+    fn duplex_returns_the_primary_to_both_cpus_each_at_its_own_pace() {
+        for primary_b in [false, true] {
+            let mut run = Run::new(mode::DUPLEX, 5);
+            run.fab.primary.next = primary_b;
+            run.ra = Src::of(words(0xA0, 300));
+            run.rb = Src::of(words(0xB0, 300));
+            run.take_p = [1.0, 1.0, 0.9, 0.4];
+            run.run(2000);
+            let expect = if primary_b { words(0xB0, 300) } else { words(0xA0, 300) };
+            assert_eq!(run.got[2], expect, "CPU A");
+            assert_eq!(run.got[3], expect, "CPU B");
+            assert!(run.ra.queue.is_empty() && run.rb.queue.is_empty(), "the secondary is drained");
+            assert_eq!(run.divergences, 0, "read-verify off");
+        }
+    }
+
+    #[test]
+    fn read_verify_flags_each_diverging_pair_and_delivers_the_primary() {
+        let mut run = Run::new(mode::DUPLEX, 6);
+        run.fab.read_verify.next = true;
+        let a = words(0x40, 200);
+        let mut b = a.clone();
+        b[17] ^= 1 << 5;
+        b[150] ^= 1 << 31;
+        run.ra = Src::of(a.clone());
+        run.rb = Src::of(b);
+        run.take_p = [1.0, 1.0, 0.7, 0.7];
+        run.run(1200);
+        assert_eq!(run.got[2], a);
+        assert_eq!(run.got[3], a);
+        assert_eq!(run.divergences, 2);
+    }
+
+    #[test]
+    fn simplex_returns_to_one_cpu_and_halted_forwards_nothing() {
+        let mut run = Run::new(mode::SIMPLEX_B, 7);
+        run.ra = Src::of(words(0x10, 50));
+        run.c = Src::of(words(0x20, 50));
+        run.run(400);
+        assert!(run.got[2].is_empty());
+        assert_eq!(run.got[3], words(0x10, 50));
+        assert_eq!(run.got[0], words(0x20, 50));
+        assert_eq!(run.got[1], words(0x20, 50));
+
+        let mut run = Run::new(mode::HALTED, 8);
+        run.ra = Src::of(words(0x10, 5));
+        run.rb = Src::of(words(0x10, 5));
+        run.c = Src::of(words(0x20, 5));
+        run.sa = Src::of(words(0x30, 5));
+        run.run(100);
+        assert!(run.got.iter().all(|g| g.is_empty()));
+        assert_eq!(run.c.queue.len() + run.ra.queue.len() + run.rb.queue.len() + run.sa.queue.len(), 20);
+    }
+
+    #[test]
+    fn strict_mode_replays_cpu_a_returns_to_cpu_b_exactly_d_cycles_later() {
+        for d in [0usize, 1, 2, 5, 15] {
+            let mut run = Run::new(mode::DUPLEX, 9 + d as u64);
+            run.fab.strict.next = true;
+            run.fab.offset.next = (d as u64).into();
+            run.b_follows_a = Some(d);
+            run.ra = Src::of(words(0x700, 200));
+            run.take_p = [1.0, 1.0, 0.6, 0.6];
+            run.run(800);
+            assert_eq!(run.got[2], words(0x700, 200), "D={d}: CPU A gets every word");
+            let shifted: Vec<(usize, u64)> = run.stamped[0].iter().map(|&(t, w)| (t + d, w)).collect();
+            assert_eq!(run.stamped[1], shifted, "D={d}: CPU B sees A's I/O exactly D cycles later");
+            assert!(run.strict_mismatches.is_empty(), "D={d}: no false mismatch");
+        }
+    }
+
+    #[test]
+    fn strict_mode_flags_a_cpu_b_ready_that_differs() {
+        let d = 3;
+        let mut run = Run::new(mode::DUPLEX, 21);
+        run.fab.strict.next = true;
+        run.fab.offset.next = (d as u64).into();
+        run.b_follows_a = Some(d);
+        run.b_flip_at = Some(120);
+        run.ra = Src::of(words(0x900, 100));
+        run.take_p = [1.0, 1.0, 0.5, 0.5];
+        run.run(300);
+        assert_eq!(run.strict_mismatches, vec![120], "exactly the cycle where B's ready differed");
+    }
+}
