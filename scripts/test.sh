@@ -10,7 +10,7 @@ start=$(date +%s)
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test --workspace --release "$@" 2>&1 | tee "$log" || status=$?
+cargo test --workspace --release --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 
 # Sum the per-binary "test result:" lines into one closing line.
 read -r passed failed ignored < <(awk '/^test result:/ {

@@ -174,7 +174,7 @@ fn is_executable(p: &Path) -> bool {
 
 /// The `bin` directory of the project venv: `$FTIO_VENV`, else the nearest `.venv` above the
 /// current directory, else the one beside this source tree.
-fn venv_bin() -> Result<PathBuf> {
+pub fn venv_bin() -> Result<PathBuf> {
     let mut tried = Vec::new();
     if let Some(v) = std::env::var_os("FTIO_VENV") {
         let bin = PathBuf::from(v).join("bin");

@@ -156,7 +156,7 @@ fn ice40_pll_entries_match_icepll() {
 /// `ecppll` (Project Trellis, from the venv) is the reference for ECP5 PLL settings.
 #[test]
 fn ecp5_pll_entries_match_ecppll() {
-    let ecppll = repo_root().join(".venv/bin/yowasp-ecppll");
+    let ecppll = ftio_bsp::flow::venv_bin().unwrap_or_else(|e| panic!("{e:#}")).join("yowasp-ecppll");
     assert!(ecppll.exists(), "{} missing: run scripts/setup.sh", ecppll.display());
     for b in BOARDS {
         let Pll::Ecp5(p) = b.pll else { continue };
