@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Write the core's Verilog (`ftio_core.v`, module `ftio_core`) to a directory.
     Verilog(VerilogArgs),
+    /// Measure: simulation speed of the full core in rust-hdl and in Verilator.
+    Bench(BenchArgs),
     /// Build a board's bitstream (yosys + nextpnr + packer) and report resources and Fmax.
     Build(cmd_build::BuildArgs),
 }
@@ -90,11 +92,37 @@ fn verilog(args: VerilogArgs) -> Result<()> {
     Ok(())
 }
 
+#[derive(Args)]
+struct BenchArgs {
+    /// Cycles to run in the rust-hdl simulator (slow: keep to tens of thousands).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
+    rust_hdl_cycles: u64,
+    /// Cycles to run in Verilator.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(100..=1_000_000_000))]
+    verilator_cycles: u64,
+    /// Workload seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    let cfg = ftio_sim::bench::BenchConfig {
+        params: CoreParams::default(),
+        rust_hdl_cycles: args.rust_hdl_cycles,
+        verilator_cycles: args.verilator_cycles,
+        seed: args.seed,
+    };
+    let report = ftio_sim::bench::run_bench(&cfg).map_err(anyhow::Error::msg)?;
+    println!("{report}");
+    Ok(())
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Verilog(a) => verilog(a),
         Command::Build(a) => cmd_build::run(a),
+        Command::Bench(a) => bench(a),
     };
     if let Err(e) = result {
         eprintln!("ftio: error: {e:#}");
