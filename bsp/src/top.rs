@@ -195,7 +195,8 @@ pub fn board_top_verilog(board: &Board) -> String {
     ));
 
     // Core.
-    w(&mut v, "\n    ftio_core core (".into());
+    // Outputs the board does not use are left open on purpose.
+    w(&mut v, "\n    /* verilator lint_off PINCONNECTEMPTY */\n    ftio_core core (".into());
     let mut conns = vec![
         "        .clock(clk)".to_string(),
         "        .reset(core_reset)".to_string(),
@@ -211,7 +212,7 @@ pub fn board_top_verilog(board: &Board) -> String {
         conns.push(format!("        .{}({to})", port.name));
     }
     w(&mut v, conns.join(",\n"));
-    w(&mut v, "    );".into());
+    w(&mut v, "    );\n    /* verilator lint_on PINCONNECTEMPTY */".into());
 
     // LEDs.
     w(&mut v, format!(
