@@ -50,6 +50,38 @@ impl<const AW: usize> Logic for DelayLine<AW> {
     }
 }
 
+/// Says when a [`DelayLine`]'s history can be trusted: `offset` cycles after `enable` rose or
+/// `offset` last changed. Strict-lockstep checks only compare while `armed`.
+#[derive(LogicBlock, Default)]
+pub struct ReplayArm<const AW: usize> {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Strict replay is in use.
+    pub enable: Signal<In, Bit>,
+    /// The delay D.
+    pub offset: Signal<In, Bits<AW>>,
+    /// The delayed history is all from the current setting.
+    pub armed: Signal<Out, Bit>,
+    cycles: DFF<Bits<16>>,
+    last_offset: DFF<Bits<AW>>,
+}
+
+impl<const AW: usize> Logic for ReplayArm<AW> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, cycles, last_offset);
+        self.last_offset.d.next = self.offset.val();
+        if !self.enable.val() | (self.offset.val() != self.last_offset.q.val()) {
+            self.cycles.d.next = 0.into();
+        } else if self.cycles.q.val() != 0xFFFF_u64 {
+            self.cycles.d.next = self.cycles.q.val() + 1;
+        }
+        self.armed.next = self.enable.val()
+            & (self.offset.val() == self.last_offset.q.val())
+            & (self.cycles.q.val() >= bit_cast::<16, AW>(self.offset.val()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

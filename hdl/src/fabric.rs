@@ -7,7 +7,7 @@
 //!
 //! Each sink has its own buffer, so one slow disk stalls the writers only once its buffer is
 //! full, and in elastic lockstep each CPU drains its own copy of the returns at its own pace.
-use crate::delay_line::DelayLine;
+use crate::delay_line::{DelayLine, ReplayArm};
 use crate::link::Word;
 use crate::stream_fifo::StreamFifo;
 use rust_hdl::prelude::*;
@@ -49,7 +49,7 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     /// Disk B is marked failed.
     pub disk_b_failed: Signal<In, Bit>,
 
-    /// The committed stream (DUPLEX, SIMPLEX): mirrored to every healthy disk.
+    /// The committed stream (every mode but SPLIT): mirrored to every healthy disk.
     pub c_valid: Signal<In, Bit>,
     /// Its word.
     pub c_word: Signal<In, Word>,
@@ -119,8 +119,7 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     m_split: Constant<Bits<3>>,
     m_halted: Constant<Bits<3>>,
     replica: DelayLine<OW>,
-    armed_for: DFF<Bits<16>>,
-    last_offset: DFF<Bits<OW>>,
+    arm: ReplayArm<OW>,
     replicate: Signal<Local, Bit>,
     buf_da: StreamFifo<AW>,
     buf_db: StreamFifo<AW>,
@@ -155,8 +154,7 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             m_split: Constant::new(mode::SPLIT.to_bits()),
             m_halted: Constant::new(mode::HALTED.to_bits()),
             replica: Default::default(),
-            armed_for: Default::default(),
-            last_offset: Default::default(),
+            arm: Default::default(),
             replicate: Default::default(),
             clock: Default::default(),
             reset: Default::default(),
@@ -219,16 +217,15 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
 impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, buf_da, buf_db, buf_ca, buf_cb, replica);
-        dff_setup!(self, clock, armed_for, last_offset);
+        clock!(self, clock, buf_da, buf_db, buf_ca, buf_cb, replica, arm);
         self.buf_da.reset.next = self.reset.val();
         self.buf_db.reset.next = self.reset.val();
         self.buf_ca.reset.next = self.reset.val();
         self.buf_cb.reset.next = self.reset.val();
 
-        self.mirror.next = (self.mode.val() == self.m_duplex.val())
-            | (self.mode.val() == self.m_simplex_a.val())
-            | (self.mode.val() == self.m_simplex_b.val());
+        // Whatever the lockstep commits is mirrored in every mode but SPLIT: in HALTED it
+        // offers only the `last & abort` word that ends a frame in flight.
+        self.mirror.next = self.mode.val() != self.m_split.val();
         self.split.next = self.mode.val() == self.m_split.val();
 
         // Write side: mirror the committed stream to every healthy disk, all or none.
@@ -332,19 +329,14 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             | (bit_cast::<41, 1>(self.ca_ready.val().into()) << 39)
             | (bit_cast::<41, 1>(self.buf_ca.out_valid.val().into()) << 40);
         // The history is only meaningful D cycles after strict mode began or D changed.
-        self.last_offset.d.next = self.offset.val();
-        if !self.replicate.val() | (self.offset.val() != self.last_offset.q.val()) {
-            self.armed_for.d.next = 0.into();
-        } else if self.armed_for.q.val() != 0xFFFF_u64 {
-            self.armed_for.d.next = self.armed_for.q.val() + 1;
-        }
+        self.arm.enable.next = self.replicate.val();
+        self.arm.offset.next = self.offset.val();
         self.strict_ready_mismatch.next = false;
         if self.replicate.val() {
             self.cb_valid.next = self.replica.data_out.val().get_bit(40);
             self.cb_word.next = bit_cast::<40, 41>(self.replica.data_out.val() & 0x7F_FFFF_FFFF_u64);
             self.buf_cb.out_pop.next = false;
-            self.strict_ready_mismatch.next = (self.armed_for.q.val()
-                > bit_cast::<16, OW>(self.offset.val()))
+            self.strict_ready_mismatch.next = self.arm.armed.val()
                 & (self.cb_ready.val() != self.replica.data_out.val().get_bit(39));
         }
     }
@@ -620,14 +612,19 @@ mod tests {
         assert_eq!(run.got[0], words(0x20, 50));
         assert_eq!(run.got[1], words(0x20, 50));
 
+        // HALTED: no returns are taken and no CPU stream is; the committed stream still
+        // carries the one abort word the lockstep may offer to end a frame in flight.
         let mut run = Run::new(mode::HALTED, 8);
         run.ra = Src::of(words(0x10, 5));
         run.rb = Src::of(words(0x10, 5));
-        run.c = Src::of(words(0x20, 5));
         run.sa = Src::of(words(0x30, 5));
+        run.sb = Src::of(words(0x30, 5));
+        run.c = Src::of([0x30_0000_0000u64]);
         run.run(100);
-        assert!(run.got.iter().all(|g| g.is_empty()));
-        assert_eq!(run.c.queue.len() + run.ra.queue.len() + run.rb.queue.len() + run.sa.queue.len(), 20);
+        assert_eq!(run.got[0], vec![0x30_0000_0000u64]);
+        assert_eq!(run.got[1], vec![0x30_0000_0000u64]);
+        assert!(run.got[2].is_empty() && run.got[3].is_empty());
+        assert_eq!(run.ra.queue.len() + run.rb.queue.len() + run.sa.queue.len() + run.sb.queue.len(), 20);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! ftio gateware: the blocks of SPEC §1 and the core that composes them.
 pub mod link;
+pub mod lockstep;
 pub mod parity;
 pub mod link_check;
 pub mod delay_line;

@@ -1,0 +1,762 @@
+//! The lockstep write path (SPEC §4): skew FIFOs, strict offset, comparator, cut-through
+//! commit, and the mode state machine with attribution and fail-over.
+//!
+//! Each CPU's words go into its own skew FIFO (a [`StreamFifo`]: a word taken at t is at the
+//! head at t+1). In DUPLEX the comparator looks at both heads; an agreed pair leaves on the
+//! committed stream in the same cycle (A's copy, parity as received), so with a fall-through
+//! disk buffer behind it a pair whose later word is taken at t is on the disk links at t+2.
+//!
+//! * Elastic: either side may run ahead by up to the FIFO depth; if one side has words
+//!   pending and the other offers none for TIMEOUT cycles, the silent side is faulty.
+//! * Strict: CPU B's `tx_ready` is CPU A's delayed by exactly D cycles, and B's offer at t is
+//!   checked against A's at t−D (valid pattern and content): any difference is a mismatch.
+//! * Attribution: a parity error on a CPU's links (or a perr word at the comparator) names
+//!   that CPU; so does a timeout. Auto policy: DUPLEX → SIMPLEX on the healthy side; the
+//!   healthy FIFO simply keeps draining, so no word of the healthy stream is lost, repeated
+//!   or reordered, and the frame in flight goes on with the healthy side's words. A mismatch
+//!   with no parity error cannot be attributed: HALTED. Halt policy: every fault halts.
+//! * Cut-through containment: a disagreeing pair is never sent; if a frame is in flight it
+//!   is ended on the committed stream with one `last & abort` word (data 0, par 1111).
+//! * SPLIT: A's FIFO feeds `sa`, B's feeds `sb`; no compare (switch to SPLIT between
+//!   frames: a frame in flight is not ended for you). HALTED: both CPUs back-pressured. In SIMPLEX the isolated CPU's words are taken and dropped (so it never
+//!   hangs on the link) and its FIFO is held empty.
+use crate::delay_line::{DelayLine, ReplayArm};
+use crate::fabric::mode;
+use crate::link::Word;
+use crate::stream_fifo::StreamFifo;
+use rust_hdl::prelude::*;
+
+/// The word that ends a frame in flight: data 0 (odd parity 1111), `last`, `abort`.
+pub const ABORT_WORD: u64 = (0xF << 32) | (1 << 36) | (1 << 37);
+
+#[derive(LogicBlock)]
+pub struct Lockstep<const SW: usize, const OW: usize> {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset: power-on state (DUPLEX, FIFOs empty).
+    pub reset: Signal<In, Bit>,
+    /// Write CTRL.mode this cycle.
+    pub mode_set: Signal<In, Bit>,
+    /// The mode written.
+    pub mode_value: Signal<In, Bits<3>>,
+    /// Lockstep kind: 0 elastic, 1 strict.
+    pub strict: Signal<In, Bit>,
+    /// Fault policy: 0 auto fail-over, 1 halt on every fault.
+    pub policy_halt: Signal<In, Bit>,
+    /// Strict offset D.
+    pub offset: Signal<In, Bits<OW>>,
+    /// TIMEOUT in cycles (0 disables the rule).
+    pub timeout: Signal<In, Bits<32>>,
+
+    /// CPU A offers a word at its port.
+    pub a_valid: Signal<In, Bit>,
+    /// The word (with `perr` from the link checker).
+    pub a_word: Signal<In, Word>,
+    /// CPU A's `tx_ready`.
+    pub a_ready: Signal<Out, Bit>,
+    /// A parity error on CPU A's links this cycle (its words, control, or return `rpar`).
+    pub a_error: Signal<In, Bit>,
+    /// CPU B offers a word at its port.
+    pub b_valid: Signal<In, Bit>,
+    /// The word.
+    pub b_word: Signal<In, Word>,
+    /// CPU B's `tx_ready`.
+    pub b_ready: Signal<Out, Bit>,
+    /// A parity error on CPU B's links this cycle.
+    pub b_error: Signal<In, Bit>,
+    /// Strict mode: CPU B's return-link ready differed from CPU A's D cycles earlier.
+    pub return_mismatch: Signal<In, Bit>,
+
+    /// The committed stream offers a word.
+    pub c_valid: Signal<Out, Bit>,
+    /// The committed word.
+    pub c_word: Signal<Out, Word>,
+    /// The fabric takes it.
+    pub c_ready: Signal<In, Bit>,
+    /// SPLIT: CPU A's stream.
+    pub sa_valid: Signal<Out, Bit>,
+    /// Its word.
+    pub sa_word: Signal<Out, Word>,
+    /// Taken.
+    pub sa_ready: Signal<In, Bit>,
+    /// SPLIT: CPU B's stream.
+    pub sb_valid: Signal<Out, Bit>,
+    /// Its word.
+    pub sb_word: Signal<Out, Word>,
+    /// Taken.
+    pub sb_ready: Signal<In, Bit>,
+
+    /// The mode now.
+    pub mode: Signal<Out, Bits<3>>,
+    /// Pulse: an attributable parity fault on CPU A while it was trusted.
+    pub fault_a_parity: Signal<Out, Bit>,
+    /// Pulse: an attributable parity fault on CPU B.
+    pub fault_b_parity: Signal<Out, Bit>,
+    /// Pulse: CPU A fell silent for TIMEOUT cycles.
+    pub fault_a_timeout: Signal<Out, Bit>,
+    /// Pulse: CPU B fell silent.
+    pub fault_b_timeout: Signal<Out, Bit>,
+    /// Pulse: the two streams disagree and no parity error says who is wrong.
+    pub fault_mismatch: Signal<Out, Bit>,
+    /// Pulse: a word left on the committed stream.
+    pub word_out: Signal<Out, Bit>,
+    /// Pulse: a frame completed on the committed stream (`last` without `abort`).
+    pub frame_out: Signal<Out, Bit>,
+    /// Pulse: a frame in flight was ended with `last & abort`.
+    pub frame_aborted: Signal<Out, Bit>,
+    /// Index of the word pair at the comparator (pairs compared since reset).
+    pub pair_index: Signal<Out, Bits<32>>,
+    /// Head of A's skew FIFO (data), for the fault capture.
+    pub head_a: Signal<Out, Word>,
+    /// Head of B's skew FIFO.
+    pub head_b: Signal<Out, Word>,
+    /// A's head is valid.
+    pub head_a_valid: Signal<Out, Bit>,
+    /// B's head is valid.
+    pub head_b_valid: Signal<Out, Bit>,
+    /// Words pending in A's skew FIFO.
+    pub fill_a: Signal<Out, Bits<16>>,
+    /// Words pending in B's skew FIFO.
+    pub fill_b: Signal<Out, Bits<16>>,
+
+    fifo_a: StreamFifo<SW>,
+    fifo_b: StreamFifo<SW>,
+    replay: DelayLine<OW>,
+    arm: ReplayArm<OW>,
+    mode_q: DFF<Bits<3>>,
+    in_frame: DFF<Bit>,
+    abort_pending: DFF<Bit>,
+    silent_a: DFF<Bits<32>>,
+    silent_b: DFF<Bits<32>>,
+    pairs: DFF<Bits<32>>,
+    m_duplex: Constant<Bits<3>>,
+    m_simplex_a: Constant<Bits<3>>,
+    m_simplex_b: Constant<Bits<3>>,
+    m_split: Constant<Bits<3>>,
+    m_halted: Constant<Bits<3>>,
+    abort_word: Constant<Word>,
+    duplex: Signal<Local, Bit>,
+    strict_on: Signal<Local, Bit>,
+    both: Signal<Local, Bit>,
+    differ: Signal<Local, Bit>,
+    head_perr_a: Signal<Local, Bit>,
+    head_perr_b: Signal<Local, Bit>,
+    strict_bad: Signal<Local, Bit>,
+    bad_a: Signal<Local, Bit>,
+    bad_b: Signal<Local, Bit>,
+    unattributable: Signal<Local, Bit>,
+    halt_now: Signal<Local, Bit>,
+    c_move: Signal<Local, Bit>,
+    forwarding: Signal<Local, Bit>,
+}
+
+impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            mode_set: Default::default(),
+            mode_value: Default::default(),
+            strict: Default::default(),
+            policy_halt: Default::default(),
+            offset: Default::default(),
+            timeout: Default::default(),
+            a_valid: Default::default(),
+            a_word: Default::default(),
+            a_ready: Default::default(),
+            a_error: Default::default(),
+            b_valid: Default::default(),
+            b_word: Default::default(),
+            b_ready: Default::default(),
+            b_error: Default::default(),
+            return_mismatch: Default::default(),
+            c_valid: Default::default(),
+            c_word: Default::default(),
+            c_ready: Default::default(),
+            sa_valid: Default::default(),
+            sa_word: Default::default(),
+            sa_ready: Default::default(),
+            sb_valid: Default::default(),
+            sb_word: Default::default(),
+            sb_ready: Default::default(),
+            mode: Default::default(),
+            fault_a_parity: Default::default(),
+            fault_b_parity: Default::default(),
+            fault_a_timeout: Default::default(),
+            fault_b_timeout: Default::default(),
+            fault_mismatch: Default::default(),
+            word_out: Default::default(),
+            frame_out: Default::default(),
+            frame_aborted: Default::default(),
+            pair_index: Default::default(),
+            head_a: Default::default(),
+            head_b: Default::default(),
+            head_a_valid: Default::default(),
+            head_b_valid: Default::default(),
+            fill_a: Default::default(),
+            fill_b: Default::default(),
+            fifo_a: Default::default(),
+            fifo_b: Default::default(),
+            replay: Default::default(),
+            arm: Default::default(),
+            mode_q: Default::default(),
+            in_frame: Default::default(),
+            abort_pending: Default::default(),
+            silent_a: Default::default(),
+            silent_b: Default::default(),
+            pairs: Default::default(),
+            m_duplex: Constant::new(mode::DUPLEX.to_bits()),
+            m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
+            m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
+            m_split: Constant::new(mode::SPLIT.to_bits()),
+            m_halted: Constant::new(mode::HALTED.to_bits()),
+            abort_word: Constant::new(ABORT_WORD.to_bits()),
+            duplex: Default::default(),
+            strict_on: Default::default(),
+            both: Default::default(),
+            differ: Default::default(),
+            head_perr_a: Default::default(),
+            head_perr_b: Default::default(),
+            strict_bad: Default::default(),
+            bad_a: Default::default(),
+            bad_b: Default::default(),
+            unattributable: Default::default(),
+            halt_now: Default::default(),
+            c_move: Default::default(),
+            forwarding: Default::default(),
+        }
+    }
+}
+
+impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, fifo_a, fifo_b, replay, arm);
+        dff_setup!(self, clock, mode_q, in_frame, abort_pending, silent_a, silent_b, pairs);
+        self.duplex.next = self.mode_q.q.val() == self.m_duplex.val();
+        self.strict_on.next = self.duplex.val() & self.strict.val();
+
+        // --- ingress -------------------------------------------------------------------
+        // Strict: B's ready is A's, D cycles later; B's offer is checked against A's then.
+        self.replay.delay.next = self.offset.val();
+        self.arm.enable.next = self.strict_on.val();
+        self.arm.offset.next = self.offset.val();
+        self.strict_bad.next = self.arm.armed.val()
+            & ((self.b_valid.val() != self.replay.data_out.val().get_bit(40))
+                | (self.b_valid.val()
+                    & ((self.b_word.val().get_bits::<32>(0)
+                        != self.replay.data_out.val().get_bits::<32>(0))
+                        | (self.b_word.val().get_bit(36) != self.replay.data_out.val().get_bit(36))
+                        | (self.b_word.val().get_bit(37)
+                            != self.replay.data_out.val().get_bit(37)))));
+
+        self.fifo_a.reset.next = self.reset.val() | (self.mode_q.q.val() == self.m_simplex_b.val());
+        self.fifo_b.reset.next = self.reset.val() | (self.mode_q.q.val() == self.m_simplex_a.val());
+        self.a_ready.next = false;
+        self.b_ready.next = false;
+        if self.mode_q.q.val() == self.m_simplex_a.val() {
+            self.a_ready.next = self.fifo_a.in_ready.val();
+            self.b_ready.next = true;
+        } else if self.mode_q.q.val() == self.m_simplex_b.val() {
+            self.a_ready.next = true;
+            self.b_ready.next = self.fifo_b.in_ready.val();
+        } else if self.mode_q.q.val() != self.m_halted.val() {
+            self.a_ready.next = self.fifo_a.in_ready.val();
+            if self.strict_on.val() {
+                self.b_ready.next = self.replay.data_out.val().get_bit(39) & self.fifo_b.in_ready.val();
+            } else {
+                self.b_ready.next = self.fifo_b.in_ready.val();
+            }
+        }
+        self.replay.data_in.next = (bit_cast::<41, 40>(self.a_word.val()) & 0x7F_FFFF_FFFF_u64)
+            | (bit_cast::<41, 1>(self.a_ready.val().into()) << 39)
+            | (bit_cast::<41, 1>(self.a_valid.val().into()) << 40);
+        self.fifo_a.in_valid.next = self.a_valid.val() & self.a_ready.val();
+        self.fifo_a.in_data.next = self.a_word.val();
+        self.fifo_b.in_valid.next = self.b_valid.val() & self.b_ready.val();
+        self.fifo_b.in_data.next = self.b_word.val();
+
+        // --- comparator ------------------------------------------------------------------
+        self.both.next = self.fifo_a.out_valid.val() & self.fifo_b.out_valid.val();
+        self.head_perr_a.next = self.fifo_a.out_data.val().get_bit(38);
+        self.head_perr_b.next = self.fifo_b.out_data.val().get_bit(38);
+        self.differ.next = (self.fifo_a.out_data.val().get_bits::<32>(0)
+            != self.fifo_b.out_data.val().get_bits::<32>(0))
+            | (self.fifo_a.out_data.val().get_bit(36) != self.fifo_b.out_data.val().get_bit(36))
+            | (self.fifo_a.out_data.val().get_bit(37) != self.fifo_b.out_data.val().get_bit(37));
+
+        // --- timeout (elastic DUPLEX) ----------------------------------------------------
+        self.silent_a.d.next = 0.into();
+        self.silent_b.d.next = 0.into();
+        self.fault_a_timeout.next = false;
+        self.fault_b_timeout.next = false;
+        if self.duplex.val() & !self.strict.val() & (self.timeout.val() != 0) {
+            if self.fifo_b.out_valid.val() & !self.fifo_a.out_valid.val() & !self.a_valid.val() {
+                self.silent_a.d.next = self.silent_a.q.val() + 1;
+                self.fault_a_timeout.next = self.silent_a.q.val() + 1 == self.timeout.val();
+            }
+            if self.fifo_a.out_valid.val() & !self.fifo_b.out_valid.val() & !self.b_valid.val() {
+                self.silent_b.d.next = self.silent_b.q.val() + 1;
+                self.fault_b_timeout.next = self.silent_b.q.val() + 1 == self.timeout.val();
+            }
+        }
+
+        // --- attribution -----------------------------------------------------------------
+        // A side is bad when its links carry a parity error, its word at the comparator does,
+        // or it fell silent. Only the sides the current mode trusts matter.
+        self.bad_a.next = self.a_error.val()
+            | (self.both.val() & self.head_perr_a.val())
+            | self.fault_a_timeout.val();
+        self.bad_b.next = self.b_error.val()
+            | (self.both.val() & self.head_perr_b.val())
+            | self.fault_b_timeout.val();
+        self.fault_a_parity.next = false;
+        self.fault_b_parity.next = false;
+        self.fault_mismatch.next = false;
+        self.unattributable.next = false;
+        if self.duplex.val() {
+            self.fault_a_parity.next = self.a_error.val() | (self.both.val() & self.head_perr_a.val());
+            self.fault_b_parity.next = self.b_error.val() | (self.both.val() & self.head_perr_b.val());
+            self.fault_mismatch.next = (self.both.val()
+                & self.differ.val()
+                & !self.head_perr_a.val()
+                & !self.head_perr_b.val())
+                | self.strict_bad.val()
+                | (self.strict_on.val() & self.return_mismatch.val());
+            self.unattributable.next =
+                self.fault_mismatch.val() | (self.bad_a.val() & self.bad_b.val());
+        } else if self.mode_q.q.val() == self.m_simplex_a.val() {
+            self.fault_a_parity.next = self.a_error.val();
+        } else if self.mode_q.q.val() == self.m_simplex_b.val() {
+            self.fault_b_parity.next = self.b_error.val();
+        }
+
+        // --- mode state machine ----------------------------------------------------------
+        self.halt_now.next = false;
+        if self.duplex.val() {
+            if self.unattributable.val() | (self.policy_halt.val() & (self.bad_a.val() | self.bad_b.val())) {
+                self.halt_now.next = true;
+            } else if self.bad_a.val() {
+                self.mode_q.d.next = self.m_simplex_b.val();
+            } else if self.bad_b.val() {
+                self.mode_q.d.next = self.m_simplex_a.val();
+            }
+        } else if (self.mode_q.q.val() == self.m_simplex_a.val()) & self.a_error.val() {
+            self.halt_now.next = true;
+        } else if (self.mode_q.q.val() == self.m_simplex_b.val()) & self.b_error.val() {
+            self.halt_now.next = true;
+        }
+        if self.halt_now.val() {
+            self.mode_q.d.next = self.m_halted.val();
+            self.abort_pending.d.next = self.in_frame.q.val();
+        }
+        if self.mode_set.val() {
+            self.mode_q.d.next = self.mode_value.val();
+            if self.mode_value.val() == self.m_halted.val() {
+                self.abort_pending.d.next = self.in_frame.q.val();
+            }
+        }
+
+        // --- commit (cut-through) ----------------------------------------------------------
+        // Nothing leaves in the cycle a fault is seen: the pair is contained, and after a
+        // fail-over the healthy side's head leaves next cycle through the SIMPLEX path.
+        self.forwarding.next = !self.abort_pending.q.val() & !self.halt_now.val();
+        self.c_valid.next = false;
+        self.c_word.next = self.fifo_a.out_data.val();
+        self.fifo_a.out_pop.next = false;
+        self.fifo_b.out_pop.next = false;
+        if self.abort_pending.q.val() {
+            self.c_valid.next = true;
+            self.c_word.next = self.abort_word.val();
+        } else if self.duplex.val() {
+            self.c_valid.next = self.forwarding.val()
+                & self.both.val()
+                & !self.differ.val()
+                & !self.bad_a.val()
+                & !self.bad_b.val()
+                & !self.fault_mismatch.val();
+            self.fifo_a.out_pop.next = self.c_valid.val() & self.c_ready.val();
+            self.fifo_b.out_pop.next = self.c_valid.val() & self.c_ready.val();
+        } else if self.mode_q.q.val() == self.m_simplex_a.val() {
+            self.c_valid.next = self.forwarding.val() & self.fifo_a.out_valid.val();
+            self.fifo_a.out_pop.next = self.c_valid.val() & self.c_ready.val();
+        } else if self.mode_q.q.val() == self.m_simplex_b.val() {
+            self.c_valid.next = self.forwarding.val() & self.fifo_b.out_valid.val();
+            self.c_word.next = self.fifo_b.out_data.val();
+            self.fifo_b.out_pop.next = self.c_valid.val() & self.c_ready.val();
+        }
+        self.c_move.next = self.c_valid.val() & self.c_ready.val();
+        self.word_out.next = self.c_move.val() & !self.abort_pending.q.val();
+        self.frame_out.next = self.word_out.val() & self.c_word.val().get_bit(36) & !self.c_word.val().get_bit(37);
+        self.frame_aborted.next = self.c_move.val() & self.abort_pending.q.val();
+        if self.c_move.val() {
+            self.in_frame.d.next = !self.c_word.val().get_bit(36);
+            if self.abort_pending.q.val() {
+                self.abort_pending.d.next = false;
+            }
+        }
+        if self.duplex.val() & self.c_move.val() {
+            self.pairs.d.next = self.pairs.q.val() + 1;
+        }
+
+        // --- SPLIT -----------------------------------------------------------------------
+        self.sa_valid.next = false;
+        self.sb_valid.next = false;
+        self.sa_word.next = self.fifo_a.out_data.val();
+        self.sb_word.next = self.fifo_b.out_data.val();
+        if (self.mode_q.q.val() == self.m_split.val()) & !self.abort_pending.q.val() {
+            self.sa_valid.next = self.fifo_a.out_valid.val();
+            self.sb_valid.next = self.fifo_b.out_valid.val();
+            self.fifo_a.out_pop.next = self.sa_ready.val();
+            self.fifo_b.out_pop.next = self.sb_ready.val();
+        }
+
+        if self.reset.val() {
+            self.mode_q.d.next = self.m_duplex.val();
+            self.in_frame.d.next = false;
+            self.abort_pending.d.next = false;
+            self.pairs.d.next = 0.into();
+        }
+        self.mode.next = self.mode_q.q.val();
+        self.pair_index.next = self.pairs.q.val();
+        self.head_a.next = self.fifo_a.out_data.val();
+        self.head_b.next = self.fifo_b.out_data.val();
+        self.head_a_valid.next = self.fifo_a.out_valid.val();
+        self.head_b_valid.next = self.fifo_b.out_valid.val();
+        self.fill_a.next = self.fifo_a.fill.val();
+        self.fill_b.next = self.fifo_b.fill.val();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::{byte_parity, pack_word};
+    use crate::testbench::{edge, low};
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    use std::collections::VecDeque;
+
+    type Ls = Lockstep<4, 4>;
+
+    fn w(data: u32, last: bool) -> u64 {
+        pack_word(data, byte_parity(data), last, false, false)
+    }
+
+    fn frames(n: usize, len: usize, base: u32) -> Vec<u64> {
+        let mut v = vec![];
+        for f in 0..n {
+            for i in 0..len {
+                v.push(w(base + (f * 100 + i) as u32, i + 1 == len));
+            }
+        }
+        v
+    }
+
+    /// A CPU port driver: offers its queue with random gaps, SPEC §2 hold rule.
+    struct Cpu {
+        queue: VecDeque<u64>,
+        offering: bool,
+        gap_p: f64,
+        start: usize,
+        /// Word indices (0-based, counted as offered) whose data bit 0 is flipped, with the
+        /// link checker reporting the parity error (perr set, error pulse while offered).
+        parity_flip: Option<usize>,
+        /// Word index whose data is changed with correct parity (a mismatch).
+        content_flip: Option<usize>,
+        sent: usize,
+    }
+
+    impl Cpu {
+        fn new(words: Vec<u64>, gap_p: f64, start: usize) -> Self {
+            Self { queue: words.into(), offering: false, gap_p, start, parity_flip: None, content_flip: None, sent: 0 }
+        }
+        fn drive(&mut self, cycle: usize, rng: &mut StdRng) -> (bool, u64, bool) {
+            if !self.offering && cycle >= self.start && !self.queue.is_empty() && !rng.gen_bool(self.gap_p) {
+                self.offering = true;
+            }
+            let mut word = self.queue.front().copied().unwrap_or(0);
+            let mut error = false;
+            if self.offering && self.parity_flip == Some(self.sent) {
+                word ^= 1 | (1 << 38);
+                error = true;
+            }
+            if self.offering && self.content_flip == Some(self.sent) {
+                let data = (word as u32) ^ 0x8000_0000;
+                word = pack_word(data, byte_parity(data), word >> 36 & 1 == 1, false, false);
+            }
+            (self.offering, word, error)
+        }
+        fn moved(&mut self, ready: bool) {
+            if self.offering && ready {
+                self.queue.pop_front();
+                self.offering = false;
+                self.sent += 1;
+            }
+        }
+    }
+
+    struct Bench {
+        ls: Ls,
+        rng: StdRng,
+        a: Cpu,
+        b: Cpu,
+        out_ready_p: f64,
+        committed: Vec<(usize, u64)>,
+        taken_b: Vec<usize>,
+        taken_a: Vec<usize>,
+        faults: Vec<(usize, &'static str)>,
+        cycle: usize,
+    }
+
+    impl Bench {
+        fn new(a: Cpu, b: Cpu, seed: u64) -> Self {
+            let mut ls = Ls::default();
+            ls.connect_all();
+            ls.timeout.next = 256u64.into();
+            Self {
+                ls,
+                rng: StdRng::seed_from_u64(seed),
+                a,
+                b,
+                out_ready_p: 1.0,
+                committed: vec![],
+                taken_a: vec![],
+                taken_b: vec![],
+                faults: vec![],
+                cycle: 0,
+            }
+        }
+        fn step(&mut self) {
+            let t = self.cycle;
+            let (av, aw, ae) = self.a.drive(t, &mut self.rng);
+            let (bv, bw, be) = self.b.drive(t, &mut self.rng);
+            let ready = self.rng.gen_bool(self.out_ready_p);
+            let l = &mut self.ls;
+            l.a_valid.next = av;
+            l.a_word.next = aw.into();
+            l.a_error.next = ae;
+            l.b_valid.next = bv;
+            l.b_word.next = bw.into();
+            l.b_error.next = be;
+            l.c_ready.next = ready;
+            l.sa_ready.next = true;
+            l.sb_ready.next = true;
+            low(l, |l| &mut l.clock);
+            if l.c_valid.val() && ready {
+                self.committed.push((t, l.c_word.val().to_u64()));
+            }
+            for (flag, name) in [
+                (l.fault_a_parity.val(), "a_parity"),
+                (l.fault_b_parity.val(), "b_parity"),
+                (l.fault_a_timeout.val(), "a_timeout"),
+                (l.fault_b_timeout.val(), "b_timeout"),
+                (l.fault_mismatch.val(), "mismatch"),
+            ] {
+                if flag {
+                    self.faults.push((t, name));
+                }
+            }
+            if av && l.a_ready.val() {
+                self.taken_a.push(t);
+            }
+            if bv && l.b_ready.val() {
+                self.taken_b.push(t);
+            }
+            let (ar, br) = (l.a_ready.val(), l.b_ready.val());
+            self.a.moved(ar);
+            self.b.moved(br);
+            edge(l, |l| &mut l.clock);
+            self.cycle += 1;
+        }
+        fn run(&mut self, n: usize) {
+            for _ in 0..n {
+                self.step();
+            }
+        }
+        fn words(&self) -> Vec<u64> {
+            self.committed.iter().map(|&(_, w)| w).collect()
+        }
+        fn mode(&self) -> u64 {
+            self.ls.mode.val().to_u64()
+        }
+    }
+
+    #[test]
+    fn lockstep_synthesizes() {
+        let mut ls = Lockstep::<6, 4>::default();
+        ls.connect_all();
+        yosys_validate("ftio_lockstep", &generate_verilog(&ls)).unwrap();
+    }
+
+    /// Both CPUs at full rate: one word per cycle, and the pair taken at t is committed at t+1.
+    #[test]
+    fn full_rate_latency_one_through_the_lockstep() {
+        let g = frames(10, 8, 0x1000);
+        let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 0), Cpu::new(g.clone(), 0.0, 0), 1);
+        b.run(100);
+        assert_eq!(b.words(), g);
+        for (i, &(t, _)) in b.committed.iter().enumerate() {
+            assert_eq!(t, b.taken_a[i].max(b.taken_b[i]) + 1, "word {i}");
+        }
+        assert_eq!(b.committed.last().unwrap().0 - b.committed[0].0 + 1, g.len(), "1 word/cycle");
+        assert!(b.faults.is_empty());
+        assert_eq!(b.mode(), mode::DUPLEX);
+    }
+
+    /// Random gaps on each side (skew), random back-pressure: the committed stream is the
+    /// golden one exactly, and the later word of each pair decides when it leaves.
+    #[test]
+    fn elastic_random_skew_and_backpressure_is_exact() {
+        for seed in 0..6 {
+            let g = frames(20, 5, 0x2000);
+            let mut b = Bench::new(Cpu::new(g.clone(), 0.3, 0), Cpu::new(g.clone(), 0.5, seed as usize * 3), seed);
+            b.out_ready_p = 0.7;
+            b.run(1500);
+            assert_eq!(b.words(), g, "seed {seed}");
+            assert!(b.faults.is_empty(), "seed {seed}: {:?}", b.faults);
+            for (i, &(t, _)) in b.committed.iter().enumerate() {
+                assert!(t > b.taken_a[i].max(b.taken_b[i]), "never before both words are in");
+            }
+        }
+    }
+
+    /// A parity error on one CPU: auto fail-over to the other, and every word of the
+    /// healthy stream is committed exactly once, in order.
+    #[test]
+    fn parity_fault_fails_over_hitlessly() {
+        for (seed, side_a, k) in [(1, true, 0), (2, true, 13), (3, false, 37), (4, false, 99), (5, true, 55)] {
+            let g = frames(20, 5, 0x3000);
+            let mut a = Cpu::new(g.clone(), 0.2, 0);
+            let mut bb = Cpu::new(g.clone(), 0.4, 5);
+            if side_a { a.parity_flip = Some(k) } else { bb.parity_flip = Some(k) }
+            let mut b = Bench::new(a, bb, seed);
+            b.out_ready_p = 0.8;
+            b.run(1500);
+            assert_eq!(b.words(), g, "seed {seed}: healthy stream intact");
+            assert_eq!(b.mode(), if side_a { mode::SIMPLEX_B } else { mode::SIMPLEX_A });
+            assert_eq!(b.faults[0].1, if side_a { "a_parity" } else { "b_parity" });
+        }
+    }
+
+    /// A content mismatch: the disagreeing word is never sent, the frame in flight is ended
+    /// with last & abort, and the core halts.
+    #[test]
+    fn mismatch_is_contained_and_halts() {
+        let g = frames(10, 6, 0x4000);
+        let mut bcpu = Cpu::new(g.clone(), 0.3, 2);
+        bcpu.content_flip = Some(27); // frame 4, word 3: mid-frame
+        let mut b = Bench::new(Cpu::new(g.clone(), 0.2, 0), bcpu, 9);
+        b.out_ready_p = 0.6;
+        b.run(600);
+        let mut expect = g[..27].to_vec();
+        expect.push(ABORT_WORD);
+        assert_eq!(b.words(), expect);
+        assert_eq!(b.mode(), mode::HALTED);
+        assert_eq!(b.faults.iter().map(|f| f.1).collect::<Vec<_>>(), vec!["mismatch"]);
+        // HALTED back-pressures both CPUs.
+        assert!(!b.ls.a_ready.val() && !b.ls.b_ready.val());
+    }
+
+    #[test]
+    fn mismatch_on_a_frame_boundary_sends_no_abort() {
+        let g = frames(10, 6, 0x4000);
+        let mut bcpu = Cpu::new(g.clone(), 0.0, 0);
+        bcpu.content_flip = Some(24); // first word of frame 4
+        let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 0), bcpu, 9);
+        b.run(100);
+        assert_eq!(b.words(), g[..24].to_vec());
+    }
+
+    /// Detection: a mismatch at the comparator is flagged in the cycle the later word of the
+    /// pair reaches the head — one cycle after it is taken.
+    #[test]
+    fn mismatch_detected_one_cycle_after_the_later_word_is_taken() {
+        let g = frames(4, 4, 0x10);
+        let mut bcpu = Cpu::new(g.clone(), 0.0, 3);
+        bcpu.content_flip = Some(6);
+        let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 0), bcpu, 1);
+        b.run(40);
+        assert_eq!(b.faults, vec![(b.taken_b[6] + 1, "mismatch")]);
+    }
+
+    /// Elastic TIMEOUT: B stops after 30 words; after TIMEOUT cycles of A pending and B
+    /// silent, B is named and A carries on alone with nothing lost.
+    #[test]
+    fn silent_side_times_out_and_the_other_carries_on() {
+        let g = frames(10, 6, 0x5000);
+        let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 0), Cpu::new(g[..30].to_vec(), 0.0, 0), 2);
+        b.ls.timeout.next = 20u64.into();
+        b.run(200);
+        assert_eq!(b.words(), g);
+        assert_eq!(b.faults.len(), 1);
+        assert_eq!(b.faults[0].1, "b_timeout");
+        // Pair 30 sits at A's head from cycle 31 with B silent: the 20th silent cycle is 50.
+        assert_eq!(b.faults[0].0, 50);
+        assert_eq!(b.mode(), mode::SIMPLEX_A);
+    }
+
+    #[test]
+    fn halt_policy_halts_on_an_attributable_fault() {
+        let g = frames(10, 6, 0x6000);
+        let mut a = Cpu::new(g.clone(), 0.0, 0);
+        a.parity_flip = Some(20);
+        let mut b = Bench::new(a, Cpu::new(g.clone(), 0.0, 0), 3);
+        b.ls.policy_halt.next = true;
+        b.run(100);
+        assert_eq!(b.mode(), mode::HALTED);
+        let words = b.words();
+        assert_eq!(*words.last().unwrap(), ABORT_WORD, "frame 3 was in flight");
+        assert_eq!(&words[..words.len() - 1], &g[..words.len() - 1]);
+        assert!(words.len() - 1 <= 20);
+    }
+
+    /// Strict: B's ready is A's delayed by D, and B offering exactly A's pattern D cycles
+    /// later is clean; B one cycle late is a mismatch.
+    #[test]
+    fn strict_offset_ready_replay_and_timing_check() {
+        for d in [0usize, 1, 3, 9] {
+            let g = frames(8, 5, 0x7000);
+            let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 0), Cpu::new(g.clone(), 0.0, d), 4);
+            b.ls.strict.next = true;
+            b.ls.offset.next = (d as u64).into();
+            b.run(120);
+            assert!(b.faults.is_empty(), "D={d}: {:?}", b.faults);
+            assert_eq!(b.words(), g);
+            let shifted: Vec<usize> = b.taken_a.iter().map(|t| t + d).collect();
+            assert_eq!(b.taken_b, shifted, "D={d}: B's words move exactly D cycles after A's");
+        }
+        let g = frames(8, 5, 0x7000);
+        let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 0), Cpu::new(g.clone(), 0.0, 4), 4);
+        b.ls.strict.next = true;
+        b.ls.offset.next = 3u64.into();
+        b.run(60);
+        assert_eq!(b.faults.first().map(|f| f.1), Some("mismatch"), "B a cycle late");
+        assert_eq!(b.mode(), mode::HALTED);
+    }
+
+    #[test]
+    fn split_forwards_each_side_separately() {
+        let ga = frames(5, 4, 0xA000);
+        let gb = frames(5, 4, 0xB000);
+        let mut b = Bench::new(Cpu::new(ga.clone(), 0.2, 0), Cpu::new(gb.clone(), 0.5, 0), 5);
+        b.ls.mode_set.next = true;
+        b.ls.mode_value.next = mode::SPLIT.into();
+        b.step();
+        b.ls.mode_set.next = false;
+        let mut sa = vec![];
+        let mut sb = vec![];
+        for _ in 0..200 {
+            low(&mut b.ls, |l| &mut l.clock);
+            if b.ls.sa_valid.val() {
+                sa.push(b.ls.sa_word.val().to_u64());
+            }
+            if b.ls.sb_valid.val() {
+                sb.push(b.ls.sb_word.val().to_u64());
+            }
+            b.step();
+        }
+        assert_eq!(sa, ga);
+        assert_eq!(sb, gb);
+        assert!(b.committed.is_empty());
+    }
+}
