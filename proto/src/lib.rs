@@ -1,1 +1,27 @@
-//! placeholder
+//! ftio-proto: the one register table of the ftio core and its UART frame codec (SPEC §5).
+//!
+//! No dependencies beyond `std`, so the gateware generator (`ftio-hdl`), the host tool
+//! (`ftctl`) and the docs generator can all share it.
+//!
+//! * [`REGISTERS`], [`reg`], [`by_addr`]: the register map as data, with field helpers.
+//! * [`Mode`], [`Cause`] and the other field enums.
+//! * [`crc16`], [`Request`], [`Response`], [`ResponseDecoder`]: the frame codec.
+//! * [`RegisterModel`]: the reference model of the command parser and register file.
+//! * [`docs`]: `docs/registers.md` and `docs/registers.csv`.
+
+pub mod docs;
+pub mod enums;
+pub mod frame;
+pub mod model;
+pub mod regs;
+
+pub use enums::{Cause, Commit, Disk, InjKind, InjLink, Lockstep, Mode, Policy};
+pub use frame::{
+    crc16, crc16_update, DecodeEvent, FrameError, Request, Response, ResponseDecoder, Status, CMD_READ, CMD_WRITE,
+    INTERBYTE_TIMEOUT_BITS, MAX_COUNT, REQ_SYNC, RESP_SYNC,
+};
+pub use model::{Pulse, RegisterModel};
+pub use regs::{
+    by_addr, by_name, counters, max_addr, reg, Access, BuildParams, Field, Register, Reset, COUNTER_FIRST,
+    COUNTER_LAST, ID_VALUE, REGISTERS, VERSION_VALUE,
+};

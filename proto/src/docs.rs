@@ -1,0 +1,184 @@
+//! `docs/registers.md` and `docs/registers.csv`, generated from the register table.
+//!
+//! Regenerate with `cargo run -p ftio-proto --bin ftio-regdoc -- docs/`.
+
+use crate::enums::{Cause, Mode};
+use crate::frame::{INTERBYTE_TIMEOUT_BITS, MAX_COUNT};
+use crate::regs::{BuildParams, Register, Reset, REGISTERS};
+use std::fmt::Write;
+
+/// The command that regenerates the docs.
+pub const REGENERATE: &str = "cargo run -p ftio-proto --bin ftio-regdoc -- docs/";
+
+fn csv_quote(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// The register map as CSV: `register,address,access,reset,field,lsb,width,description`, one
+/// row per field. `access` is the field's access; `reset` is the register's power-on value
+/// (`build` for build parameters); `description` is the field's.
+pub fn csv() -> String {
+    let mut out = String::from("register,address,access,reset,field,lsb,width,description\n");
+    for r in REGISTERS {
+        for f in r.fields {
+            writeln!(
+                out,
+                "{},{},{},{},{},{},{},{}",
+                r.name,
+                r.addr,
+                f.access.name(),
+                reset_csv(r),
+                f.name,
+                f.lsb,
+                f.width,
+                csv_quote(f.description)
+            )
+            .unwrap();
+        }
+    }
+    out
+}
+
+fn reset_csv(r: &Register) -> String {
+    match r.reset {
+        Reset::Value(v) => format!("0x{v:08X}"),
+        Reset::Build => "build".into(),
+    }
+}
+
+fn anchor(r: &Register) -> String {
+    r.name.to_ascii_lowercase()
+}
+
+/// The register map as Markdown (overview, one section per register, modes, cause codes and
+/// the protocol rules the parser follows).
+pub fn markdown() -> String {
+    let d = BuildParams::default();
+    let mut o = String::new();
+    writeln!(o, "# ftio registers").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "<!-- Generated from proto/src/regs.rs by `{REGENERATE}`. Do not edit: a test fails when this file is stale. -->").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "The register file is reached over the UART protocol of SPEC §5 (summarised below). Registers are 32 bits,").unwrap();
+    writeln!(o, "addressed by index. Bits outside the listed fields read 0 and ignore writes. The same table is in").unwrap();
+    writeln!(o, "[`registers.csv`](registers.csv) (one row per field).").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "Access: **RO** read-only (a write answers status 0x03 and writes nothing); **RW** read-write; **W1P**").unwrap();
+    writeln!(o, "write-1-pulse (writing 1 triggers the action once; the bit reads 0). Reset is the power-on value, also").unwrap();
+    writeln!(o, "taken on the core's synchronous `reset`; `build` means it is set by a build parameter (defaults:").unwrap();
+    writeln!(o, "CLOCK_HZ {}, BAUD {}, PARAMS 0x{:08X}).", d.clock_hz, d.baud, d.params_word()).unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "## Map").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "| addr | register | access | reset | summary |").unwrap();
+    writeln!(o, "|---:|---|---|---|---|").unwrap();
+    for r in REGISTERS {
+        let summary = r.description.split(". ").next().unwrap_or("").trim_end_matches('.');
+        writeln!(
+            o,
+            "| {} (0x{:02X}) | [{}](#{}) | {} | {} | {} |",
+            r.addr,
+            r.addr,
+            r.name,
+            anchor(r),
+            r.access.name(),
+            r.reset_text(),
+            md_cell(summary)
+        )
+        .unwrap();
+    }
+    writeln!(o).unwrap();
+    writeln!(o, "## Registers").unwrap();
+    for r in REGISTERS {
+        writeln!(o).unwrap();
+        writeln!(o, "### {}", r.name).unwrap();
+        writeln!(o).unwrap();
+        writeln!(o, "Address {} (0x{:02X}), {}, reset {}.", r.addr, r.addr, r.access.name(), r.reset_text()).unwrap();
+        writeln!(o).unwrap();
+        writeln!(o, "{}", r.description).unwrap();
+        writeln!(o).unwrap();
+        writeln!(o, "| bits | field | access | description |").unwrap();
+        writeln!(o, "|---|---|---|---|").unwrap();
+        for f in r.fields {
+            writeln!(o, "| {} | `{}` | {} | {} |", f.bits(), f.name, f.access.name(), md_cell(f.description)).unwrap();
+        }
+    }
+    writeln!(o).unwrap();
+    writeln!(o, "## Modes (CTRL.mode, STATUS.mode)").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "| code | mode |").unwrap();
+    writeln!(o, "|---:|---|").unwrap();
+    for m in Mode::ALL {
+        writeln!(o, "| {} | {} |", m.code(), m.name()).unwrap();
+    }
+    writeln!(o, "| 5-7 | reserved, act as HALTED |").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "## Fault cause codes (STATUS.cause, CAP_CAUSE, FAULTS bit n)").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "| code | cause | meaning |").unwrap();
+    writeln!(o, "|---:|---|---|").unwrap();
+    for c in Cause::ALL {
+        writeln!(o, "| {} | {} | {} |", c.code(), c.name(), c.description()).unwrap();
+    }
+    writeln!(o, "| 11, 14-255 | reserved | never raised |").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "When several faults are detected in the same cycle, the lowest code is the first cause.").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "## Protocol rules (SPEC §5 and the choices it leaves open)").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "The reference model of these rules is `ftio_proto::RegisterModel`; the gateware is tested against it.").unwrap();
+    writeln!(o).unwrap();
+    for line in [
+        "Request `A5 | cmd | addr(2) | count | data(4×count, writes only) | crc(2)`; response `5A | status | count | data(4×count, good reads only) | crc(2)`. Big-endian. CRC-16/IBM-3740 (poly 0x1021, init 0xFFFF, no reflection, xorout 0) over every byte after the sync byte, high byte first.",
+        "The parser hunts for `A5`; other bytes are ignored.",
+        "The frame length follows from `cmd` and `count` alone: a write (0x02) carries 4×count data bytes for any count, 0 to 255; any other command carries none.",
+        "A complete frame is checked in the order CRC (0x01), command (0x02), count 1..=16 (0x04), address (0x03); the first failure is answered with count 0 and no data. A bad-CRC frame is never executed.",
+        "Address check: every register from `addr` to `addr+count-1` must exist (there are holes in the map) and, for a write, be writable (not RO). Otherwise 0x03 and nothing at all is read or written. Addresses do not wrap past 0xFFFF.",
+        "A good read answers `count` and the data; a good write answers `count` and no data. A write stores the RW field bits; W1P bits fire once per frame in address order and read 0.",
+    ] {
+        writeln!(o, "- {line}").unwrap();
+    }
+    writeln!(
+        o,
+        "- If more than {INTERBYTE_TIMEOUT_BITS} bit times pass between two bytes of a frame, the frame is dropped without a response and the parser hunts for `A5` again. At most {MAX_COUNT} registers per frame."
+    )
+    .unwrap();
+    writeln!(o, "- Counters: CTRL.cnt_snapshot copies every live counter to the readable registers in one cycle; CTRL.cnt_clear zeroes the live counters only. Both in one write: snapshot, then clear (an atomic read-and-clear).").unwrap();
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_one_row_per_field() {
+        let c = csv();
+        let rows: Vec<&str> = c.lines().collect();
+        assert_eq!(rows[0], "register,address,access,reset,field,lsb,width,description");
+        let nfields: usize = REGISTERS.iter().map(|r| r.fields.len()).sum();
+        assert_eq!(rows.len(), 1 + nfields);
+        assert!(rows.iter().any(|r| r.starts_with("ID,0,RO,0x4654494F,id,0,32,")));
+        assert!(rows.iter().any(|r| r.starts_with("CLOCK_HZ,3,RO,build,clock_hz,0,32,")));
+        assert!(rows.iter().any(|r| r.starts_with("CTRL,8,W1P,0x00000000,fault_clear,8,1,")));
+    }
+
+    #[test]
+    fn markdown_names_every_register_and_field() {
+        let m = markdown();
+        for r in REGISTERS {
+            assert!(m.contains(&format!("### {}", r.name)));
+            for f in r.fields {
+                assert!(m.contains(&format!("`{}`", f.name)), "{}.{}", r.name, f.name);
+            }
+        }
+    }
+}

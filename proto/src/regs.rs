@@ -1,0 +1,778 @@
+//! The register table: the one definition of the ftio register file (SPEC §5).
+//!
+//! The gateware decoder, `ftctl` and `docs/registers.{md,csv}` are all generated from
+//! [`REGISTERS`]. Registers are addressed by index (not byte address) and are 32 bits wide;
+//! bits not covered by any [`Field`] read 0 and ignore writes.
+
+/// How the host may access a register or a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Read-only: a write to it answers status 0x03 and writes nothing.
+    RO,
+    /// Read-write: reads back the stored value (some fields are also changed by the core).
+    RW,
+    /// Write-1-pulse: writing 1 triggers a one-cycle action; the bit is self-clearing and reads 0.
+    W1P,
+}
+
+impl Access {
+    /// Short name used in the docs and the CSV (`RO`, `RW`, `W1P`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Access::RO => "RO",
+            Access::RW => "RW",
+            Access::W1P => "W1P",
+        }
+    }
+}
+
+/// Power-on value of a register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reset {
+    /// A fixed value.
+    Value(u32),
+    /// The value is set by a build parameter (see [`BuildParams`]).
+    Build,
+}
+
+/// A bit range of a register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Field {
+    /// Field name (lower case, unique within its register).
+    pub name: &'static str,
+    /// Least significant bit.
+    pub lsb: u8,
+    /// Width in bits (1..=32).
+    pub width: u8,
+    /// Access of this field. Equal to the register's access except inside RW registers that
+    /// carry write-1-pulse command bits (CTRL, BIST_CTRL).
+    pub access: Access,
+    /// What the field means (this text is the user documentation).
+    pub description: &'static str,
+}
+
+impl Field {
+    /// Largest value the field holds.
+    pub const fn max(&self) -> u32 {
+        if self.width >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << self.width) - 1
+        }
+    }
+
+    /// The field's bits within the register word.
+    pub const fn mask(&self) -> u32 {
+        self.max() << self.lsb
+    }
+
+    /// Most significant bit.
+    pub const fn msb(&self) -> u8 {
+        self.lsb + self.width - 1
+    }
+
+    /// Extracts the field from a register value.
+    pub const fn get(&self, word: u32) -> u32 {
+        (word >> self.lsb) & self.max()
+    }
+
+    /// Returns `word` with the field replaced by `value`, or `None` if `value` does not fit.
+    pub const fn try_insert(&self, word: u32, value: u32) -> Option<u32> {
+        if value > self.max() {
+            None
+        } else {
+            Some((word & !self.mask()) | (value << self.lsb))
+        }
+    }
+
+    /// Returns `word` with the field replaced by `value`.
+    ///
+    /// # Panics
+    /// If `value` does not fit in the field (use [`Field::try_insert`] for user input).
+    pub fn insert(&self, word: u32, value: u32) -> u32 {
+        match self.try_insert(word, value) {
+            Some(w) => w,
+            None => panic!(
+                "value {value:#x} does not fit field {} ({} bits)",
+                self.name, self.width
+            ),
+        }
+    }
+
+    /// Verilog-style bit range: `[7:0]`, or `[3]` for one bit.
+    pub fn bits(&self) -> String {
+        if self.width == 1 {
+            format!("[{}]", self.lsb)
+        } else {
+            format!("[{}:{}]", self.msb(), self.lsb)
+        }
+    }
+}
+
+/// One 32-bit register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Register {
+    /// Register name (upper case, unique).
+    pub name: &'static str,
+    /// Register index on the UART protocol.
+    pub addr: u16,
+    /// Access of the register as a whole: RO registers reject writes with status 0x03.
+    pub access: Access,
+    /// Power-on value (also the value after the core's synchronous `reset`).
+    pub reset: Reset,
+    /// Bit fields, in ascending bit order, non-overlapping.
+    pub fields: &'static [Field],
+    /// What the register is for (this text is the user documentation).
+    pub description: &'static str,
+}
+
+impl Register {
+    /// The field called `name`, if any.
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The field called `name`.
+    ///
+    /// # Panics
+    /// If the register has no such field (for gateware/tool code naming fields statically).
+    pub fn f(&self, name: &str) -> &'static Field {
+        self.field(name)
+            .unwrap_or_else(|| panic!("register {} has no field {name:?}", self.name))
+    }
+
+    /// A host write is accepted (RW registers; RO registers answer 0x03).
+    pub const fn is_writable(&self) -> bool {
+        !matches!(self.access, Access::RO)
+    }
+
+    /// Bits covered by some field.
+    pub fn defined_mask(&self) -> u32 {
+        self.fields.iter().fold(0, |m, f| m | f.mask())
+    }
+
+    /// Bits a host write stores (RW fields of a writable register).
+    pub fn store_mask(&self) -> u32 {
+        if !self.is_writable() {
+            return 0;
+        }
+        self.fields
+            .iter()
+            .filter(|f| f.access == Access::RW)
+            .fold(0, |m, f| m | f.mask())
+    }
+
+    /// Bits that are write-1-pulse commands (always read 0).
+    pub fn pulse_mask(&self) -> u32 {
+        self.fields
+            .iter()
+            .filter(|f| f.access == Access::W1P)
+            .fold(0, |m, f| m | f.mask())
+    }
+
+    /// Power-on value for the given build parameters.
+    pub fn reset_value(&self, params: &BuildParams) -> u32 {
+        match self.reset {
+            Reset::Value(v) => v,
+            Reset::Build => match self.name {
+                "CLOCK_HZ" => params.clock_hz,
+                "BAUD" => params.baud,
+                "PARAMS" => params.params_word(),
+                other => unreachable!("register {other} has a build reset but no build parameter"),
+            },
+        }
+    }
+
+    /// Reset as text: hex value, or `build`.
+    pub fn reset_text(&self) -> String {
+        match self.reset {
+            Reset::Value(v) => format!("0x{v:08X}"),
+            Reset::Build => "build".to_string(),
+        }
+    }
+
+    /// Whether this is one of the statistics counters (read from the snapshot).
+    pub fn is_counter(&self) -> bool {
+        self.addr >= COUNTER_FIRST && self.addr <= COUNTER_LAST
+    }
+}
+
+/// Build parameters of the core that are visible in the register file (CLOCK_HZ, BAUD,
+/// PARAMS). The defaults are the generator's defaults (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BuildParams {
+    /// Core clock frequency in Hz.
+    pub clock_hz: u32,
+    /// UART baud rate.
+    pub baud: u32,
+    /// log2 of the skew FIFO depth in words (per CPU side).
+    pub skew_depth_log2: u8,
+    /// log2 of the store-and-forward frame buffer depth in words.
+    pub frame_depth_log2: u8,
+    /// Width of the statistics counters in bits (1..=32).
+    pub counter_width: u8,
+    /// log2 of the strict-lockstep offset range: OFFSET is 0 up to 2^n - 1.
+    pub offset_max_log2: u8,
+}
+
+impl Default for BuildParams {
+    fn default() -> Self {
+        BuildParams {
+            clock_hz: 100_000_000,
+            baud: 115_200,
+            skew_depth_log2: 6,
+            frame_depth_log2: 9,
+            counter_width: 32,
+            offset_max_log2: 4,
+        }
+    }
+}
+
+impl BuildParams {
+    /// The PARAMS register value.
+    pub fn params_word(&self) -> u32 {
+        let r = reg("PARAMS");
+        let mut w = 0;
+        w = r.f("skew_depth_log2").insert(w, self.skew_depth_log2 as u32);
+        w = r.f("frame_depth_log2").insert(w, self.frame_depth_log2 as u32);
+        w = r.f("counter_width").insert(w, self.counter_width as u32);
+        r.f("offset_max_log2").insert(w, self.offset_max_log2 as u32)
+    }
+
+    /// Decodes CLOCK_HZ, BAUD and PARAMS as read from a core.
+    pub fn from_registers(clock_hz: u32, baud: u32, params: u32) -> Self {
+        let r = reg("PARAMS");
+        BuildParams {
+            clock_hz,
+            baud,
+            skew_depth_log2: r.f("skew_depth_log2").get(params) as u8,
+            frame_depth_log2: r.f("frame_depth_log2").get(params) as u8,
+            counter_width: r.f("counter_width").get(params) as u8,
+            offset_max_log2: r.f("offset_max_log2").get(params) as u8,
+        }
+    }
+
+    /// Largest OFFSET the build supports.
+    pub fn offset_max(&self) -> u32 {
+        if self.offset_max_log2 >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << self.offset_max_log2) - 1
+        }
+    }
+}
+
+/// Value of the ID register: ASCII "FTIO".
+pub const ID_VALUE: u32 = 0x4654_494F;
+
+const fn parse_version_part(s: &[u8], mut i: usize) -> (u32, usize) {
+    let mut v = 0u32;
+    while i < s.len() && s[i] >= b'0' && s[i] <= b'9' {
+        v = v * 10 + (s[i] - b'0') as u32;
+        i += 1;
+    }
+    (v, i + 1)
+}
+
+const fn parse_version(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let (major, i) = parse_version_part(b, 0);
+    let (minor, i) = parse_version_part(b, i);
+    let (patch, _) = parse_version_part(b, i);
+    (major << 16) | (minor << 8) | patch
+}
+
+/// Value of the VERSION register: `major<<16 | minor<<8 | patch` of this crate's version.
+pub const VERSION_VALUE: u32 = parse_version(env!("CARGO_PKG_VERSION"));
+
+/// First counter register address (WORDS_FWD).
+pub const COUNTER_FIRST: u16 = 24;
+/// Last counter register address (CYCLES).
+pub const COUNTER_LAST: u16 = 36;
+
+const fn field(name: &'static str, lsb: u8, width: u8, access: Access, description: &'static str) -> Field {
+    Field { name, lsb, width, access, description }
+}
+const fn ro(name: &'static str, lsb: u8, width: u8, description: &'static str) -> Field {
+    field(name, lsb, width, Access::RO, description)
+}
+const fn rw(name: &'static str, lsb: u8, width: u8, description: &'static str) -> Field {
+    field(name, lsb, width, Access::RW, description)
+}
+const fn w1p(name: &'static str, lsb: u8, description: &'static str) -> Field {
+    field(name, lsb, 1, Access::W1P, description)
+}
+
+macro_rules! counter {
+    ($name:literal, $lower:literal, $addr:literal, $desc:literal) => {
+        Register {
+            name: $name,
+            addr: $addr,
+            access: Access::RO,
+            reset: Reset::Value(0),
+            fields: &[ro($lower, 0, 32, $desc)],
+            description: concat!($desc, " ", "Snapshot value: updated only by CTRL.cnt_snapshot; the live counter is PARAMS.counter_width bits wide (upper bits read 0), wraps, and is zeroed by CTRL.cnt_clear."),
+        }
+    };
+}
+
+/// The register file, in address order.
+pub static REGISTERS: &[Register] = &[
+    Register {
+        name: "ID",
+        addr: 0,
+        access: Access::RO,
+        reset: Reset::Value(ID_VALUE),
+        fields: &[ro("id", 0, 32, "0x4654494F, ASCII \"FTIO\".")],
+        description: "Identifies an ftio core. Host tools refuse to talk to anything else.",
+    },
+    Register {
+        name: "VERSION",
+        addr: 1,
+        access: Access::RO,
+        reset: Reset::Value(VERSION_VALUE),
+        fields: &[
+            ro("patch", 0, 8, "Patch version."),
+            ro("minor", 8, 8, "Minor version."),
+            ro("major", 16, 8, "Major version."),
+        ],
+        description: "Version of the register map and protocol: major<<16 | minor<<8 | patch (the ftio-proto crate version the gateware was generated from).",
+    },
+    Register {
+        name: "SCRATCH",
+        addr: 2,
+        access: Access::RW,
+        reset: Reset::Value(0),
+        fields: &[rw("scratch", 0, 32, "Any value; no effect on the core.")],
+        description: "Scratch register for link tests: reads back what was last written.",
+    },
+    Register {
+        name: "CLOCK_HZ",
+        addr: 3,
+        access: Access::RO,
+        reset: Reset::Build,
+        fields: &[ro("clock_hz", 0, 32, "Clock frequency in Hz.")],
+        description: "Core clock frequency the gateware was built for (build parameter). Converts cycle counts to time.",
+    },
+    Register {
+        name: "BAUD",
+        addr: 4,
+        access: Access::RO,
+        reset: Reset::Build,
+        fields: &[ro("baud", 0, 32, "Baud rate in bit/s.")],
+        description: "UART baud rate the gateware was built for (build parameter).",
+    },
+    Register {
+        name: "PARAMS",
+        addr: 5,
+        access: Access::RO,
+        reset: Reset::Build,
+        fields: &[
+            ro("skew_depth_log2", 0, 8, "log2 of the skew FIFO depth in words per CPU side: how far one CPU may run ahead in elastic lockstep."),
+            ro("frame_depth_log2", 8, 8, "log2 of the store-and-forward frame buffer depth in words: the longest frame store-and-forward commit can hold."),
+            ro("counter_width", 16, 8, "Width of the statistics counters in bits."),
+            ro("offset_max_log2", 24, 8, "log2 of the strict-lockstep offset range: OFFSET may be 0 up to 2^offset_max_log2 - 1."),
+        ],
+        description: "Build parameters of the gateware.",
+    },
+    Register {
+        name: "CTRL",
+        addr: 8,
+        access: Access::RW,
+        reset: Reset::Value(0),
+        fields: &[
+            rw("mode", 0, 3, "Operating mode: 0 DUPLEX, 1 SIMPLEX_A, 2 SIMPLEX_B, 3 SPLIT, 4 HALTED (5-7 reserved, act as HALTED). Reads back the mode the core is in now: the core changes it itself on fail-over (DUPLEX to SIMPLEX_x) or on an unattributable fault (to HALTED). Write it to leave HALTED or to return to DUPLEX after a resync."),
+            rw("lockstep", 3, 1, "Lockstep kind: 0 elastic (streams compared word by word, either side may run ahead by up to the skew FIFO depth), 1 strict (CPU B runs exactly OFFSET cycles behind CPU A and sees exactly CPU A's I/O)."),
+            rw("commit", 4, 1, "Commit kind: 0 cut-through (agreed words go to the disks at once; a mismatch aborts the frame in flight with last & abort), 1 store-and-forward (a frame is held until its last pair has agreed; a divergent frame sends nothing)."),
+            rw("policy", 5, 1, "Fail-over policy: 0 auto (an attributable fault in DUPLEX switches to SIMPLEX on the healthy side; an unattributable mismatch halts), 1 halt (every fault halts)."),
+            rw("read_verify", 6, 1, "1: compare both disks' returns in DUPLEX; a difference is a DISK_DIVERGENCE fault (the primary's data is still delivered)."),
+            rw("primary", 7, 1, "Primary disk, whose returns go to the CPUs in DUPLEX: 0 disk A, 1 disk B."),
+            w1p("fault_clear", 8, "Write 1: acknowledge faults. Clears STATUS.fault (and irq), STATUS.cause, the per-side failed flags and FAULTS, and re-arms the first-fault capture. Does not change the mode."),
+            w1p("cnt_snapshot", 9, "Write 1: copy all live counters (WORDS_FWD..CYCLES) to the readable snapshot registers in the same cycle, so they are mutually consistent."),
+            w1p("cnt_clear", 10, "Write 1: zero all live counters. The snapshot registers keep their values; with cnt_snapshot in the same write the snapshot takes the values before the clear (atomic read-and-clear)."),
+        ],
+        description: "Configuration and commands. Power-on: DUPLEX, elastic lockstep, cut-through commit, auto policy, read-verify off, primary disk A.",
+    },
+    Register {
+        name: "OFFSET",
+        addr: 9,
+        access: Access::RW,
+        reset: Reset::Value(0),
+        fields: &[rw("offset", 0, 16, "D in cycles, 0 up to 2^PARAMS.offset_max_log2 - 1. The core uses the low offset_max_log2 bits; ftctl refuses larger values.")],
+        description: "Strict-lockstep offset D: CPU B runs exactly D cycles behind CPU A. Used only when CTRL.lockstep = 1. Change it only while the CPUs are idle or the core is HALTED.",
+    },
+    Register {
+        name: "TIMEOUT",
+        addr: 10,
+        access: Access::RW,
+        reset: Reset::Value(256),
+        fields: &[rw("timeout", 0, 32, "Cycles.")],
+        description: "Elastic-lockstep timeout: if one CPU has words pending and the other offers none for this many cycles, the silent side is faulty (cause CPU_A_TIMEOUT / CPU_B_TIMEOUT).",
+    },
+    Register {
+        name: "DISK_TIMEOUT",
+        addr: 11,
+        access: Access::RW,
+        reset: Reset::Value(4096),
+        fields: &[rw("disk_timeout", 0, 32, "Cycles.")],
+        description: "Disk stall timeout: a disk whose tx_ready is held low with a word waiting for more than this many cycles is marked failed (cause DISK_A_TIMEOUT / DISK_B_TIMEOUT).",
+    },
+    Register {
+        name: "STATUS",
+        addr: 12,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[
+            ro("mode", 0, 3, "The mode the core is in now (same encoding as CTRL.mode)."),
+            ro("halted", 3, 1, "1 while the mode is HALTED: nothing is forwarded and the CPUs are back-pressured."),
+            ro("cpu_a_failed", 4, 1, "CPU A has been found faulty (parity error or timeout on its link) since the last fault_clear."),
+            ro("cpu_b_failed", 5, 1, "CPU B has been found faulty since the last fault_clear."),
+            ro("disk_a_failed", 6, 1, "Disk A has been marked failed (parity error on its rx or ready, or tx stall beyond DISK_TIMEOUT); writes go on to disk B only."),
+            ro("disk_b_failed", 7, 1, "Disk B has been marked failed; writes go on to disk A only."),
+            ro("cause", 8, 8, "Cause code of the first fault since the last fault_clear (0 none; see the cause code table)."),
+            ro("fault", 16, 1, "An unacknowledged fault is latched. Equal to the irq pin. Cleared by CTRL.fault_clear."),
+            ro("bist_running", 17, 1, "The built-in self-test is running (the CPU inputs are fed by the BIST generator)."),
+        ],
+        description: "Current state of the core.",
+    },
+    Register {
+        name: "FAULTS",
+        addr: 13,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[ro("faults", 0, 32, "Bit n is set when cause code n has been seen since the last CTRL.fault_clear (bit 0 unused).")],
+        description: "Sticky bitmap of every fault cause seen since the last fault_clear.",
+    },
+    Register {
+        name: "SKEW",
+        addr: 14,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[
+            ro("fill_a", 0, 16, "Words pending in CPU A's skew FIFO (A is ahead by this many words)."),
+            ro("fill_b", 16, 16, "Words pending in CPU B's skew FIFO."),
+        ],
+        description: "Live fill of the two skew FIFOs in front of the lockstep comparator.",
+    },
+    Register {
+        name: "CAP_CAUSE",
+        addr: 16,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[ro("cap_cause", 0, 8, "Cause code of the captured fault (0: nothing captured).")],
+        description: "First-fault capture: cause. The CAP_* registers hold the first fault since power-on or the last CTRL.fault_clear; later faults do not overwrite them.",
+    },
+    Register {
+        name: "CAP_CYCLE_LO",
+        addr: 17,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[ro("cap_cycle_lo", 0, 32, "Bits 31:0 of the cycle number.")],
+        description: "First-fault capture: cycle (counted from power-on) in which the fault was detected, low word.",
+    },
+    Register {
+        name: "CAP_CYCLE_HI",
+        addr: 18,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[ro("cap_cycle_hi", 0, 32, "Bits 63:32 of the cycle number.")],
+        description: "First-fault capture: cycle, high word.",
+    },
+    Register {
+        name: "CAP_WORD",
+        addr: 19,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[ro("cap_word", 0, 32, "Word-pair index.")],
+        description: "First-fault capture: index of the compared word pair (counted from power-on or the last fault_clear) at which the fault was detected.",
+    },
+    Register {
+        name: "CAP_DATA_A",
+        addr: 20,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[ro("cap_data_a", 0, 32, "Data word.")],
+        description: "First-fault capture: side A's data word (CPU A, or disk A for disk faults).",
+    },
+    Register {
+        name: "CAP_DATA_B",
+        addr: 21,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[ro("cap_data_b", 0, 32, "Data word.")],
+        description: "First-fault capture: side B's data word (CPU B, or disk B for disk faults).",
+    },
+    Register {
+        name: "CAP_FLAGS",
+        addr: 22,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[
+            ro("a_valid", 0, 1, "Side A offered a word."),
+            ro("a_last", 1, 1, "Side A's last."),
+            ro("a_abort", 2, 1, "Side A's abort."),
+            ro("a_par", 3, 4, "Side A's par as received."),
+            ro("a_perr", 7, 1, "Side A's word failed its parity check."),
+            ro("b_valid", 8, 1, "Side B offered a word."),
+            ro("b_last", 9, 1, "Side B's last."),
+            ro("b_abort", 10, 1, "Side B's abort."),
+            ro("b_par", 11, 4, "Side B's par as received."),
+            ro("b_perr", 15, 1, "Side B's word failed its parity check."),
+        ],
+        description: "First-fault capture: control and parity of both sides' words.",
+    },
+    counter!("WORDS_FWD", "words_fwd", 24, "Words forwarded to the disks (a word mirrored to both disks counts once)."),
+    counter!("FRAMES_FWD", "frames_fwd", 25, "Frames forwarded to the disks complete (ended with last and without abort)."),
+    counter!("FRAMES_ABORTED", "frames_aborted", 26, "Frames ended with last & abort on the disk links (cut-through mismatch) or dropped (store-and-forward divergence)."),
+    counter!("MISMATCHES", "mismatches", 27, "Word pairs that disagreed in the lockstep comparator."),
+    counter!("PERR_CPU_A", "perr_cpu_a", 28, "Parity errors on the cpu_a links (data parity of offered words, cpar and rpar)."),
+    counter!("PERR_CPU_B", "perr_cpu_b", 29, "Parity errors on the cpu_b links."),
+    counter!("PERR_DISK_A", "perr_disk_a", 30, "Parity errors on the disk_a links."),
+    counter!("PERR_DISK_B", "perr_disk_b", 31, "Parity errors on the disk_b links."),
+    counter!("PERR_EGRESS", "perr_egress", 32, "Words that entered clean and left an egress with bad parity (corruption inside the core)."),
+    counter!("TIMEOUTS", "timeouts", 33, "CPU and disk timeouts."),
+    counter!("MAX_SKEW", "max_skew", 34, "Largest skew FIFO fill seen, in words (a high-water mark, not a count)."),
+    counter!("WORDS_RETURNED", "words_returned", 35, "Words delivered from the disks to the CPUs (a word sent to both CPUs counts once)."),
+    counter!("CYCLES", "cycles", 36, "Clock cycles since power-on or the last cnt_clear: the time base for rates."),
+    Register {
+        name: "INJ_CTRL",
+        addr: 40,
+        access: Access::RW,
+        reset: Reset::Value(0),
+        fields: &[
+            rw("link", 0, 2, "Input link to inject on: 0 cpu_a_tx, 1 cpu_b_tx, 2 disk_a_rx, 3 disk_b_rx."),
+            rw("kind", 2, 2, "0 flip a data bit, 1 flip a parity bit, 2 hold the link silent (valid forced low, the source sees ready low), 3 reserved (never fires)."),
+            rw("bit", 4, 5, "Bit to flip: data bit 0-31, or par bit 0-3 for kind 1."),
+            rw("arm", 31, 1, "Write 1 to arm. Stays 1 until the injection has fired, then the core clears it. Write 0 to disarm."),
+        ],
+        description: "Fault injection at an input link, after its parity checker's view of the source (the fault looks like one coming from the link). Set INJ_COUNT first, then write INJ_CTRL with arm = 1.",
+    },
+    Register {
+        name: "INJ_COUNT",
+        addr: 41,
+        access: Access::RW,
+        reset: Reset::Value(0),
+        fields: &[rw("inj_count", 0, 32, "N.")],
+        description: "For flips: flip the Nth word offered on the link after arming (0 = the next one). For silence: the number of cycles the link is held silent.",
+    },
+    Register {
+        name: "INJ_STATUS",
+        addr: 42,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[
+            ro("fired", 0, 1, "The last armed injection has fired (cleared when arming again)."),
+            ro("armed", 1, 1, "An injection is armed and waiting (mirrors INJ_CTRL.arm)."),
+        ],
+        description: "Fault injection state.",
+    },
+    Register {
+        name: "BIST_CTRL",
+        addr: 48,
+        access: Access::RW,
+        reset: Reset::Value(0),
+        fields: &[
+            w1p("start", 0, "Write 1: start the built-in self-test with BIST_FRAMES, BIST_LEN, BIST_SKEW, BIST_SEED. Clears BIST_WORDS and BIST_ERRORS."),
+            w1p("abort", 1, "Write 1: stop a running self-test (BIST_STATUS.done stays 0)."),
+        ],
+        description: "Built-in self-test commands. While the test runs, the generator feeds both CPU inputs with identical pseudo-random frames (the CPU links are back-pressured) and a checker watches both disk outputs.",
+    },
+    Register {
+        name: "BIST_FRAMES",
+        addr: 49,
+        access: Access::RW,
+        reset: Reset::Value(16),
+        fields: &[rw("bist_frames", 0, 32, "Frames.")],
+        description: "Number of frames the BIST generator sends.",
+    },
+    Register {
+        name: "BIST_LEN",
+        addr: 50,
+        access: Access::RW,
+        reset: Reset::Value(8),
+        fields: &[rw("bist_len", 0, 16, "Words per frame (1 or more; 0 acts as 1).")],
+        description: "Length of each BIST frame in words.",
+    },
+    Register {
+        name: "BIST_SKEW",
+        addr: 51,
+        access: Access::RW,
+        reset: Reset::Value(0),
+        fields: &[rw("bist_skew", 0, 16, "Cycles.")],
+        description: "Cycles by which CPU B's generator lags CPU A's (exercises the skew FIFOs; keep it below the skew FIFO depth and TIMEOUT for a passing run).",
+    },
+    Register {
+        name: "BIST_SEED",
+        addr: 52,
+        access: Access::RW,
+        reset: Reset::Value(1),
+        fields: &[rw("bist_seed", 0, 32, "Seed (0 acts as 1).")],
+        description: "Seed of the BIST pseudo-random data generator.",
+    },
+    Register {
+        name: "BIST_STATUS",
+        addr: 53,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[
+            ro("running", 0, 1, "The self-test is running."),
+            ro("done", 1, 1, "The last self-test ran to completion."),
+            ro("pass", 2, 1, "The last self-test completed with every word checked correct on both disk outputs."),
+            ro("fail", 3, 1, "The last self-test saw an error (wrong or missing word on a disk output, or a fault)."),
+        ],
+        description: "Self-test state. Cleared by BIST_CTRL.start.",
+    },
+    Register {
+        name: "BIST_WORDS",
+        addr: 54,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[ro("bist_words", 0, 32, "Words.")],
+        description: "Words checked on both disk outputs by the running or last self-test (a word counts once when both disks' copies are checked). Complete at BIST_FRAMES * BIST_LEN.",
+    },
+    Register {
+        name: "BIST_ERRORS",
+        addr: 55,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        fields: &[ro("bist_errors", 0, 32, "Errors.")],
+        description: "Words that arrived wrong or not at all on a disk output during the running or last self-test.",
+    },
+];
+
+/// The register called `name` (exact, upper case).
+///
+/// # Panics
+/// On an unknown name: for gateware and tool code that names registers statically.
+pub fn reg(name: &str) -> &'static Register {
+    by_name(name).unwrap_or_else(|| panic!("no register named {name:?} in the ftio register table"))
+}
+
+/// The register called `name`, ignoring case.
+pub fn by_name(name: &str) -> Option<&'static Register> {
+    REGISTERS.iter().find(|r| r.name.eq_ignore_ascii_case(name))
+}
+
+/// The register at address `addr`.
+pub fn by_addr(addr: u16) -> Option<&'static Register> {
+    REGISTERS.iter().find(|r| r.addr == addr)
+}
+
+/// The counters, in address order.
+pub fn counters() -> impl Iterator<Item = &'static Register> {
+    REGISTERS.iter().filter(|r| r.is_counter())
+}
+
+/// Every address from 0 to the highest register address (for reads in bursts).
+pub fn max_addr() -> u16 {
+    REGISTERS.iter().map(|r| r.addr).max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        let mut last_addr = None;
+        for r in REGISTERS {
+            if let Some(a) = last_addr {
+                assert!(r.addr > a, "{} out of address order", r.name);
+            }
+            last_addr = Some(r.addr);
+            assert!(!r.fields.is_empty(), "{} has no fields", r.name);
+            assert_eq!(r.name, r.name.to_ascii_uppercase());
+            let mut used = 0u32;
+            let mut last_lsb = None;
+            for f in r.fields {
+                assert!(f.width >= 1 && f.lsb as u32 + f.width as u32 <= 32, "{}.{}", r.name, f.name);
+                assert_eq!(used & f.mask(), 0, "{}.{} overlaps", r.name, f.name);
+                used |= f.mask();
+                if let Some(l) = last_lsb {
+                    assert!(f.lsb > l, "{}.{} out of bit order", r.name, f.name);
+                }
+                last_lsb = Some(f.lsb);
+                assert_eq!(f.name, f.name.to_ascii_lowercase());
+                assert!(!f.description.is_empty());
+                match r.access {
+                    Access::RO => assert_eq!(f.access, Access::RO, "{}.{}", r.name, f.name),
+                    _ => assert_ne!(f.access, Access::RO, "{}.{}", r.name, f.name),
+                }
+                if let Reset::Value(v) = r.reset {
+                    if f.access == Access::W1P {
+                        assert_eq!(f.get(v), 0, "W1P field {}.{} must reset to 0", r.name, f.name);
+                    }
+                }
+            }
+            if let Reset::Value(v) = r.reset {
+                assert_eq!(v & !used, 0, "{} reset sets undefined bits", r.name);
+            }
+            assert!(by_name(r.name).unwrap() == r);
+            let n = REGISTERS.iter().filter(|o| o.name == r.name).count();
+            assert_eq!(n, 1, "duplicate {}", r.name);
+        }
+    }
+
+    #[test]
+    fn fixed_registers() {
+        assert_eq!(reg("ID").addr, 0);
+        assert_eq!(reg("ID").reset, Reset::Value(0x4654494F));
+        assert_eq!(&ID_VALUE.to_be_bytes(), b"FTIO");
+        assert_eq!(reg("VERSION").addr, 1);
+        assert_eq!(VERSION_VALUE, 0x00_01_00); // crate version 0.1.0
+        assert_eq!(reg("SCRATCH").addr, 2);
+        assert_eq!(reg("SCRATCH").access, Access::RW);
+        assert!(!reg("ID").is_writable());
+        assert!(!reg("VERSION").is_writable());
+        assert_eq!(parse_version("12.34.56"), (12 << 16) | (34 << 8) | 56);
+        assert_eq!(parse_version("1.2.3-rc.1"), (1 << 16) | (2 << 8) | 3);
+    }
+
+    #[test]
+    fn field_helpers() {
+        let ctrl = reg("CTRL");
+        let mode = ctrl.f("mode");
+        assert_eq!(mode.mask(), 0b111);
+        let w = mode.insert(0xFFFF_FFFF, 4);
+        assert_eq!(w, 0xFFFF_FFFC);
+        assert_eq!(mode.get(w), 4);
+        assert_eq!(mode.try_insert(0, 8), None);
+        assert_eq!(ctrl.f("primary").mask(), 1 << 7);
+        assert_eq!(ctrl.pulse_mask(), 0b111 << 8);
+        assert_eq!(ctrl.store_mask(), 0xFF);
+        assert_eq!(reg("SKEW").f("fill_b").bits(), "[31:16]");
+        assert_eq!(ctrl.f("lockstep").bits(), "[3]");
+        let full = reg("SCRATCH").f("scratch");
+        assert_eq!(full.mask(), u32::MAX);
+        assert_eq!(full.insert(0, 0xDEAD_BEEF), 0xDEAD_BEEF);
+        assert!(ctrl.field("nope").is_none());
+        assert!(by_addr(3).unwrap().name == "CLOCK_HZ");
+        assert!(by_addr(6).is_none());
+        assert!(by_name("ctrl").is_some());
+    }
+
+    #[test]
+    #[should_panic(expected = "no register named")]
+    fn unknown_register_panics() {
+        reg("NOPE");
+    }
+
+    #[test]
+    fn build_params_round_trip() {
+        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6 };
+        let w = p.params_word();
+        assert_eq!(w, 5 | (10 << 8) | (24 << 16) | (6 << 24));
+        assert_eq!(BuildParams::from_registers(12_000_000, 9600, w), p);
+        assert_eq!(reg("CLOCK_HZ").reset_value(&p), 12_000_000);
+        assert_eq!(reg("PARAMS").reset_value(&p), w);
+        assert_eq!(p.offset_max(), 63);
+    }
+
+    #[test]
+    fn counters_are_contiguous() {
+        let names: Vec<_> = counters().map(|r| r.name).collect();
+        assert_eq!(names.first(), Some(&"WORDS_FWD"));
+        assert_eq!(names.last(), Some(&"CYCLES"));
+        assert_eq!(names.len(), (COUNTER_LAST - COUNTER_FIRST + 1) as usize);
+    }
+}
