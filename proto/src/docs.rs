@@ -119,7 +119,8 @@ pub fn markdown() -> String {
     for m in Mode::ALL {
         writeln!(o, "| {} | {} |", m.code(), m.name()).unwrap();
     }
-    writeln!(o, "| 5-7 | reserved, act as HALTED |").unwrap();
+    writeln!(o, "| 5, 6 | reserved, act as HALTED |").unwrap();
+    writeln!(o, "| 7 | MODE_KEEP: written, leaves the mode unchanged; never read |").unwrap();
     writeln!(o).unwrap();
     writeln!(o, "## Fault cause codes (STATUS.cause, CAP_CAUSE, FAULTS bit n)").unwrap();
     writeln!(o).unwrap();

@@ -66,7 +66,7 @@ field_enum! {
 }
 
 impl Mode {
-    /// Decodes a mode field; codes 5..=7 are reserved and act as HALTED.
+    /// Decodes a mode field as read; codes 5 and 6 are reserved and act as HALTED.
     pub fn from_field(code: u32) -> Mode {
         Mode::from_code(code).unwrap_or(Mode::Halted)
     }

@@ -23,5 +23,5 @@ pub use frame::{
 pub use model::{Pulse, RegisterModel};
 pub use regs::{
     by_addr, by_name, counters, max_addr, reg, Access, BuildParams, Field, Register, Reset, COUNTER_FIRST,
-    COUNTER_LAST, ID_VALUE, REGISTERS, VERSION_VALUE,
+    COUNTER_LAST, ID_VALUE, MODE_KEEP, REGISTERS, VERSION_VALUE,
 };

@@ -13,6 +13,7 @@
 //! * Address check: every register `addr .. addr+count-1` must exist (and for a write be
 //!   writable, i.e. not RO); otherwise 0x03 and nothing is read or written. Addresses do not
 //!   wrap past 0xFFFF.
+//! * A write of CTRL with mode = 7 (MODE_KEEP) leaves the mode unchanged.
 //! * A write stores only the RW field bits of each register; bits outside any field and
 //!   write-1-pulse bits read 0. A 1 written to a W1P bit fires its action once (in address
 //!   order within a frame).
@@ -27,7 +28,7 @@
 //! zeroes the live counters (snapshot first when both are written together).
 
 use crate::frame::{crc16_update, Response, Status, CMD_READ, CMD_WRITE, INTERBYTE_TIMEOUT_BITS, MAX_COUNT, REQ_SYNC};
-use crate::regs::{by_addr, reg, BuildParams, Register, COUNTER_FIRST, COUNTER_LAST, REGISTERS};
+use crate::regs::{by_addr, reg, BuildParams, Register, COUNTER_FIRST, COUNTER_LAST, MODE_KEEP, REGISTERS};
 
 const NCOUNTERS: usize = (COUNTER_LAST - COUNTER_FIRST + 1) as usize;
 
@@ -197,7 +198,15 @@ impl RegisterModel {
 
     fn host_write(&mut self, r: &'static Register, w: u32) {
         let store = r.store_mask();
-        self.values[r.addr as usize] = w & store;
+        let old = self.values[r.addr as usize];
+        let mut new = w & store;
+        if r.name == "CTRL" {
+            let mode = reg("CTRL").f("mode");
+            if mode.get(w) == MODE_KEEP {
+                new = mode.insert(new, mode.get(old));
+            }
+        }
+        self.values[r.addr as usize] = new;
         for f in r.fields.iter().filter(|f| f.access == crate::Access::W1P) {
             if f.get(w) != 0 {
                 self.pulses.push(Pulse { register: r.name, field: f.name });
@@ -433,9 +442,15 @@ mod tests {
     #[test]
     fn stored_bits_and_pulses() {
         let mut m = RegisterModel::default();
-        // Write all ones to CTRL: RW fields stored, W1P read 0, undefined bits read 0.
+        // Write all ones to CTRL: RW fields stored (mode 7 keeps the mode), W1P read 0,
+        // undefined bits read 0.
         roundtrip(&mut m, &Request::write(8, &[0xFFFF_FFFF]));
-        assert_eq!(m.get("CTRL"), 0xFF);
+        assert_eq!(m.get("CTRL"), 0xF8);
+        roundtrip(&mut m, &Request::write(8, &[0x0000_0003]));
+        assert_eq!(m.get("CTRL"), 0x03);
+        m.poke("CTRL", 0x01); // the core fails over to SIMPLEX_A
+        roundtrip(&mut m, &Request::write(8, &[0x0000_0007 | (1 << 5)]));
+        assert_eq!(m.get("CTRL"), 0x21, "MODE_KEEP does not undo the fail-over");
         let pulses = m.take_pulses();
         let names: Vec<_> = pulses.iter().map(|p| p.field).collect();
         assert_eq!(names, vec!["fault_clear", "cnt_snapshot", "cnt_clear"]);

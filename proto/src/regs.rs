@@ -285,6 +285,9 @@ const fn parse_version(s: &str) -> u32 {
 /// Value of the VERSION register: `major<<16 | minor<<8 | patch` of this crate's version.
 pub const VERSION_VALUE: u32 = parse_version(env!("CARGO_PKG_VERSION"));
 
+/// CTRL.mode value that, when written, leaves the mode unchanged (reads never return it).
+pub const MODE_KEEP: u32 = 7;
+
 /// First counter register address (WORDS_FWD).
 pub const COUNTER_FIRST: u16 = 24;
 /// Last counter register address (CYCLES).
@@ -381,7 +384,7 @@ pub static REGISTERS: &[Register] = &[
         access: Access::RW,
         reset: Reset::Value(0),
         fields: &[
-            rw("mode", 0, 3, "Operating mode: 0 DUPLEX, 1 SIMPLEX_A, 2 SIMPLEX_B, 3 SPLIT, 4 HALTED (5-7 reserved, act as HALTED). Reads back the mode the core is in now: the core changes it itself on fail-over (DUPLEX to SIMPLEX_x) or on an unattributable fault (to HALTED). Write it to leave HALTED or to return to DUPLEX after a resync."),
+            rw("mode", 0, 3, "Operating mode: 0 DUPLEX, 1 SIMPLEX_A, 2 SIMPLEX_B, 3 SPLIT, 4 HALTED; 5 and 6 reserved (act as HALTED). Writing 7 (MODE_KEEP) leaves the mode as it is, so a write that only changes other fields or fires a command bit cannot undo a fail-over that happened since the host read CTRL. Reads back the mode the core is in now: the core changes it itself on fail-over (DUPLEX to SIMPLEX_x) or on an unattributable fault (to HALTED). Write it to leave HALTED or to return to DUPLEX after a resync."),
             rw("lockstep", 3, 1, "Lockstep kind: 0 elastic (streams compared word by word, either side may run ahead by up to the skew FIFO depth), 1 strict (CPU B runs exactly OFFSET cycles behind CPU A and sees exactly CPU A's I/O)."),
             rw("commit", 4, 1, "Commit kind: 0 cut-through (agreed words go to the disks at once; a mismatch aborts the frame in flight with last & abort), 1 store-and-forward (a frame is held until its last pair has agreed; a divergent frame sends nothing)."),
             rw("policy", 5, 1, "Fail-over policy: 0 auto (an attributable fault in DUPLEX switches to SIMPLEX on the healthy side; an unattributable mismatch halts), 1 halt (every fault halts)."),
