@@ -253,16 +253,18 @@ impl Response {
             return Err(FrameError::Incomplete { need: 3 });
         }
         let (status_byte, count) = (bytes[1], bytes[2]);
-        let has_data = status_byte == Status::Ok.code() && cmd == CMD_READ;
+        // The header is checked before waiting for the rest, so a stray 5A followed by an
+        // impossible header is rejected at once instead of stalling the stream.
+        let status = Status::from_code(status_byte).ok_or(FrameError::BadStatus(status_byte))?;
+        if (status != Status::Ok && count != 0) || count > MAX_COUNT {
+            return Err(FrameError::BadCount(count));
+        }
+        let has_data = status == Status::Ok && cmd == CMD_READ;
         let len = 3 + if has_data { 4 * count as usize } else { 0 } + 2;
         if bytes.len() < len {
             return Err(FrameError::Incomplete { need: len });
         }
         check_crc(&bytes[..len])?;
-        let status = Status::from_code(status_byte).ok_or(FrameError::BadStatus(status_byte))?;
-        if (status != Status::Ok && count != 0) || count > MAX_COUNT {
-            return Err(FrameError::BadCount(count));
-        }
         let data = bytes[3..len - 2]
             .chunks(4)
             .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
@@ -445,6 +447,20 @@ mod tests {
         assert_eq!(all.first(), Some(&DecodeEvent::Garbage(2)));
         let frames: Vec<_> = all.into_iter().filter(|e| matches!(e, DecodeEvent::Frame(_))).collect();
         assert_eq!(frames.len(), 1);
+    }
+
+    #[test]
+    fn decoder_rejects_impossible_headers_at_once() {
+        // A stray 5A whose next bytes claim 90 data words must not swallow the real frame.
+        let good = Response { status: Status::Ok, count: 1, data: vec![7] }.encode();
+        let mut stream = vec![0x5A, 0x00];
+        stream.extend_from_slice(&good);
+        let mut d = ResponseDecoder::new(CMD_READ);
+        let ev = d.feed(&stream);
+        assert_eq!(ev[0], DecodeEvent::Error(FrameError::BadCount(0x5A)));
+        assert_eq!(ev.last(), Some(&DecodeEvent::Frame(Response { status: Status::Ok, count: 1, data: vec![7] })));
+        assert_eq!(Response::decode(&[0x5A, 0x07], CMD_READ), Err(FrameError::Incomplete { need: 3 }));
+        assert_eq!(Response::decode(&[0x5A, 0x07, 0x00], CMD_READ), Err(FrameError::BadStatus(7)));
     }
 
     #[test]

@@ -1,0 +1,924 @@
+//! The commands, written against [`Client`] so they run on a serial port or on the model.
+use crate::cli::{BistCmd, Command, InjectArgs, RegCmd, RegsCmd, Setting};
+use crate::client::{Client, CoreInfo};
+use crate::error::{Error, EXIT_FAIL};
+use crate::json::Json;
+use crate::transport::Transport;
+use ftio_proto::{
+    by_addr, by_name, counters, reg, Access, Cause, Commit, Disk, Field, InjKind, InjLink, Lockstep, Mode, Policy,
+    Register, COUNTER_FIRST, COUNTER_LAST, MAX_COUNT, REGISTERS, VERSION_VALUE,
+};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Where a command prints.
+pub struct Ctx<'a> {
+    /// JSON output.
+    pub json: bool,
+    /// Draw progress bars (only on a terminal).
+    pub progress: bool,
+    /// Results.
+    pub out: &'a mut dyn Write,
+    /// Warnings and progress.
+    pub err: &'a mut dyn Write,
+}
+
+macro_rules! outln {
+    ($ctx:expr, $($t:tt)*) => { writeln!($ctx.out, $($t)*).map_err(Error::Io)? };
+}
+
+/// Runs one command; returns the process exit code (0 or EXIT_FAIL) or an error.
+pub fn run_command<T: Transport>(client: &mut Client<T>, cmd: &Command, ctx: &mut Ctx) -> Result<u8, Error> {
+    match cmd {
+        Command::Info => info(client, ctx),
+        Command::Status => status(client, ctx),
+        Command::Counters { watch, clear, iterations } => counters_cmd(client, ctx, *watch, *clear, *iterations),
+        Command::Set { setting, value } => set(client, ctx, *setting, value),
+        Command::Clear => clear(client, ctx),
+        Command::Capture => capture(client, ctx),
+        Command::Inject(a) => inject(client, ctx, a),
+        Command::Bist { cmd: BistCmd::Run { frames, len, skew, seed, max_wait, poll_ms } } => {
+            let frames = parse_num(frames, "--frames")?;
+            let len = parse_num(len, "--len")?;
+            let skew = parse_num(skew, "--skew")?;
+            let seed = parse_num(seed, "--seed")?;
+            bist_run(client, ctx, [frames, len, skew, seed], *max_wait, Duration::from_millis(*poll_ms))
+        }
+        Command::Bist { cmd: BistCmd::Abort } => {
+            client.probe()?;
+            client.write_reg("BIST_CTRL", reg("BIST_CTRL").f("abort").insert(0, 1))?;
+            let st = client.read_reg("BIST_STATUS")?;
+            if ctx.json {
+                outln!(ctx, "{}", Json::obj([("aborted", Json::Bool(true)), ("bist_status", fields_json(reg("BIST_STATUS"), st))]));
+            } else {
+                outln!(ctx, "self-test abort sent; BIST_STATUS running={}", reg("BIST_STATUS").f("running").get(st));
+            }
+            Ok(0)
+        }
+        Command::Reg { cmd: RegCmd::Read { target, count } } => reg_read(client, ctx, target, count),
+        Command::Reg { cmd: RegCmd::Write { target, value, force } } => reg_write(client, ctx, target, value, *force),
+        Command::Regs { cmd: RegsCmd::Dump } => regs_dump(client, ctx),
+    }
+}
+
+/// Parses a number: decimal, 0x hex or 0b binary, `_` allowed.
+pub fn parse_num(s: &str, what: &str) -> Result<u32, Error> {
+    let t = s.trim().replace('_', "");
+    let r = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16)
+    } else if let Some(b) = t.strip_prefix("0b") {
+        u32::from_str_radix(b, 2)
+    } else {
+        t.parse::<u32>()
+    };
+    r.map_err(|_| Error::Usage(format!("{what}: {s:?} is not a number (decimal, 0x hex or 0b binary, 0..=4294967295)")))
+}
+
+fn version_text(v: u32) -> String {
+    format!("{}.{}.{}", v >> 16 & 0xFF, v >> 8 & 0xFF, v & 0xFF)
+}
+
+fn mhz(hz: u32) -> String {
+    format!("{} MHz", hz as f64 / 1e6)
+}
+
+fn warn_version<T: Transport>(_c: &Client<T>, ctx: &mut Ctx, info: &CoreInfo) -> Result<(), Error> {
+    let (core_major, core_minor) = (info.version >> 16, info.version >> 8 & 0xFF);
+    let (our_major, our_minor) = (VERSION_VALUE >> 16, VERSION_VALUE >> 8 & 0xFF);
+    if core_major != our_major || (our_major == 0 && core_minor != our_minor) {
+        writeln!(
+            ctx.err,
+            "ftctl: warning: the core's register map is version {}, this ftctl knows {}; fields may differ",
+            version_text(info.version),
+            version_text(VERSION_VALUE)
+        )?;
+    }
+    Ok(())
+}
+
+fn probe<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<CoreInfo, Error> {
+    let info = c.probe()?;
+    warn_version(c, ctx, &info)?;
+    Ok(info)
+}
+
+fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
+    let info = probe(c, ctx)?;
+    let p = info.params;
+    let params_word = p.params_word();
+    let skew_depth = 1u64 << p.skew_depth_log2;
+    let frame_depth = 1u64 << p.frame_depth_log2;
+    if ctx.json {
+        outln!(
+            ctx,
+            "{}",
+            Json::obj([
+                ("id", Json::s("FTIO")),
+                ("version", Json::s(version_text(info.version))),
+                ("version_raw", Json::u(info.version)),
+                ("clock_hz", Json::u(p.clock_hz)),
+                ("baud", Json::u(p.baud)),
+                ("params_raw", Json::u(params_word)),
+                ("skew_depth", Json::u(skew_depth)),
+                ("frame_depth", Json::u(frame_depth)),
+                ("counter_width", Json::u(p.counter_width)),
+                ("offset_max", Json::u(p.offset_max())),
+            ])
+        );
+        return Ok(0);
+    }
+    outln!(ctx, "ftio core on {}", c.transport().describe());
+    outln!(ctx, "  ID        0x{:08X} \"FTIO\"", ftio_proto::ID_VALUE);
+    outln!(ctx, "  VERSION   {} (0x{:06X})", version_text(info.version), info.version);
+    outln!(ctx, "  CLOCK_HZ  {} Hz ({})", p.clock_hz, mhz(p.clock_hz));
+    outln!(ctx, "  BAUD      {}", p.baud);
+    outln!(ctx, "  PARAMS    0x{params_word:08X}");
+    outln!(ctx, "    skew FIFO depth     {skew_depth} words per CPU");
+    outln!(ctx, "    frame buffer depth  {frame_depth} words (longest store-and-forward frame)");
+    outln!(ctx, "    counter width       {} bits", p.counter_width);
+    outln!(ctx, "    offset max          {} cycles", p.offset_max());
+    Ok(0)
+}
+
+fn causes_in(bitmap: u32) -> Vec<Cause> {
+    (0..32).filter(|n| bitmap >> n & 1 == 1).filter_map(Cause::from_code).collect()
+}
+
+fn cause_list(bitmap: u32) -> String {
+    let names: Vec<String> = (1..32).filter(|n| bitmap >> n & 1 == 1).map(Cause::name_of).collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+struct Side {
+    name: &'static str,
+    key: &'static str,
+    failed: bool,
+    why: Vec<Cause>,
+    note: Option<String>,
+}
+
+fn status<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
+    let info = probe(c, ctx)?;
+    let v = c.read(reg("CTRL").addr, 7)?; // CTRL OFFSET TIMEOUT DISK_TIMEOUT STATUS FAULTS SKEW
+    let (ctrl_w, offset, timeout, disk_timeout, st, faults, skew) = (v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+    let ctrl = reg("CTRL");
+    let s = reg("STATUS");
+    let bit = |name: &str| s.f(name).get(st) == 1;
+    let mode = Mode::from_field(s.f("mode").get(st));
+    let lockstep = Lockstep::from_code(ctrl.f("lockstep").get(ctrl_w)).unwrap();
+    let commit = Commit::from_code(ctrl.f("commit").get(ctrl_w)).unwrap();
+    let policy = Policy::from_code(ctrl.f("policy").get(ctrl_w)).unwrap();
+    let read_verify = ctrl.f("read_verify").get(ctrl_w) == 1;
+    let primary = Disk::from_code(ctrl.f("primary").get(ctrl_w)).unwrap();
+    let cause_code = s.f("cause").get(st);
+    let fault = bit("fault");
+    let seen = causes_in(faults);
+    let why = |cs: &[Cause]| seen.iter().copied().filter(|x| cs.contains(x)).collect::<Vec<_>>();
+    let isolated = |m: Mode| if mode == m { Some(format!("isolated ({})", mode.name())) } else { None };
+    let sides = [
+        Side { name: "CPU A", key: "cpu_a", failed: bit("cpu_a_failed"), why: why(&[Cause::CpuAParity, Cause::CpuATimeout]), note: isolated(Mode::SimplexB) },
+        Side { name: "CPU B", key: "cpu_b", failed: bit("cpu_b_failed"), why: why(&[Cause::CpuBParity, Cause::CpuBTimeout]), note: isolated(Mode::SimplexA) },
+        Side { name: "Disk A", key: "disk_a", failed: bit("disk_a_failed"), why: why(&[Cause::DiskAParity, Cause::DiskATimeout]), note: (primary == Disk::A).then(|| "primary".to_string()) },
+        Side { name: "Disk B", key: "disk_b", failed: bit("disk_b_failed"), why: why(&[Cause::DiskBParity, Cause::DiskBTimeout]), note: (primary == Disk::B).then(|| "primary".to_string()) },
+    ];
+    let fill_a = reg("SKEW").f("fill_a").get(skew);
+    let fill_b = reg("SKEW").f("fill_b").get(skew);
+    let degraded = sides.iter().any(|x| x.failed) || matches!(mode, Mode::SimplexA | Mode::SimplexB);
+    let mut state = vec![if mode == Mode::Halted { "halted" } else if degraded { "degraded" } else { "active" }];
+    if fault {
+        state.push("fault latched");
+    }
+    if bit("bist_running") {
+        state.push("self-test running");
+    }
+    let side_state = |x: &Side| -> String {
+        if x.failed {
+            let why: Vec<&str> = x.why.iter().map(|c| c.name()).collect();
+            if why.is_empty() { "FAILED".into() } else { format!("FAILED ({})", why.join(", ")) }
+        } else if let Some(n) = &x.note {
+            if n == "primary" { "healthy, primary".into() } else { n.clone() }
+        } else {
+            "healthy".into()
+        }
+    };
+    if ctx.json {
+        let mut pairs = vec![
+            ("mode", Json::s(mode.name())),
+            ("state", Json::s(state.join(", "))),
+            ("lockstep", Json::s(lockstep.name())),
+            ("offset", Json::u(offset)),
+            ("commit", Json::s(commit.name())),
+            ("policy", Json::s(policy.name())),
+            ("read_verify", Json::Bool(read_verify)),
+            ("primary", Json::s(primary.name())),
+            ("timeout", Json::u(timeout)),
+            ("disk_timeout", Json::u(disk_timeout)),
+            ("skew_a", Json::u(fill_a)),
+            ("skew_b", Json::u(fill_b)),
+            ("fault", Json::Bool(fault)),
+            ("irq", Json::Bool(fault)),
+            ("cause", Json::s(Cause::name_of(cause_code))),
+            ("cause_code", Json::u(cause_code)),
+            ("faults_seen", Json::Arr((1..32).filter(|n| faults >> n & 1 == 1).map(|n| Json::s(Cause::name_of(n))).collect())),
+            ("bist_running", Json::Bool(bit("bist_running"))),
+        ];
+        for x in &sides {
+            pairs.push((x.key, Json::obj([
+                ("failed", Json::Bool(x.failed)),
+                ("state", Json::s(side_state(x))),
+                ("causes", Json::Arr(x.why.iter().map(|c| Json::s(c.name())).collect())),
+            ])));
+        }
+        outln!(ctx, "{}", Json::obj(pairs));
+        return Ok(0);
+    }
+    let cyc = |n: u32| format!("{n} cycles ({})", human_time(n as f64 / info.params.clock_hz as f64));
+    outln!(ctx, "ftio core on {}", c.transport().describe());
+    outln!(ctx, "          Mode : {}", mode.name());
+    outln!(ctx, "         State : {}", state.join(", "));
+    match lockstep {
+        Lockstep::Strict => outln!(ctx, "      Lockstep : strict, CPU B {} behind CPU A", cyc(offset)),
+        Lockstep::Elastic => outln!(ctx, "      Lockstep : elastic, timeout {}", cyc(timeout)),
+    }
+    outln!(ctx, "        Commit : {}", commit.name());
+    outln!(ctx, "        Policy : {}", policy.name());
+    outln!(ctx, "   Read verify : {}", if read_verify { "on" } else { "off" });
+    outln!(ctx, "  Disk timeout : {}", cyc(disk_timeout));
+    outln!(ctx, "          Skew : A {fill_a} words pending, B {fill_b} words pending");
+    outln!(ctx, "         Fault : {}", if fault { "latched, irq high (ftctl clear to acknowledge)" } else { "none, irq low" });
+    if cause_code != 0 {
+        let desc = Cause::from_code(cause_code).map(|c| c.description()).unwrap_or("unknown cause code");
+        outln!(ctx, "   First cause : {} ({cause_code}): {desc}", Cause::name_of(cause_code));
+    }
+    outln!(ctx, "   Causes seen : {}", cause_list(faults));
+    outln!(ctx, "");
+    outln!(ctx, "    Side      State");
+    for x in &sides {
+        outln!(ctx, "    {:<9} {}", x.name, side_state(x));
+    }
+    Ok(0)
+}
+
+fn human_time(secs: f64) -> String {
+    if secs >= 1.0 {
+        format!("{secs:.3} s")
+    } else if secs >= 1e-3 {
+        format!("{:.3} ms", secs * 1e3)
+    } else if secs >= 1e-6 {
+        format!("{:.3} us", secs * 1e6)
+    } else {
+        format!("{:.1} ns", secs * 1e9)
+    }
+}
+
+fn snapshot<T: Transport>(c: &mut Client<T>, clear: bool) -> Result<Vec<u32>, Error> {
+    let mut bits = vec![("cnt_snapshot", 1)];
+    if clear {
+        bits.push(("cnt_clear", 1));
+    }
+    c.ctrl_update(&bits)?;
+    c.read(COUNTER_FIRST, (COUNTER_LAST - COUNTER_FIRST + 1) as u8)
+}
+
+fn counters_cmd<T: Transport>(
+    c: &mut Client<T>,
+    ctx: &mut Ctx,
+    watch: Option<f64>,
+    clear: bool,
+    iterations: Option<u64>,
+) -> Result<u8, Error> {
+    let info = probe(c, ctx)?;
+    let regs: Vec<&'static Register> = counters().collect();
+    let Some(interval) = watch else {
+        let v = snapshot(c, clear)?;
+        print_counters(ctx, &regs, &v, None, false)?;
+        return Ok(0);
+    };
+    if !(interval.is_finite() && interval >= 0.0) {
+        return Err(Error::Usage(format!("--watch {interval}: give a number of seconds")));
+    }
+    let width = info.params.counter_width.clamp(1, 32) as u32;
+    let wrap = if width >= 32 { 1u64 << 32 } else { 1u64 << width };
+    let cycles_idx = regs.iter().position(|r| r.name == "CYCLES").unwrap();
+    let mut prev: Option<(Vec<u32>, Instant)> = None;
+    let mut n = 0u64;
+    loop {
+        let v = snapshot(c, clear && n == 0)?;
+        let now = Instant::now();
+        let rates = prev.as_ref().map(|(p, t)| {
+            let delta = |i: usize| (v[i] as u64 + wrap - p[i] as u64) % wrap;
+            let wall = now.duration_since(*t).as_secs_f64();
+            // The core's own cycle counter gives the exact interval, unless it may have wrapped.
+            let wrap_secs = wrap as f64 / info.params.clock_hz as f64;
+            let dt = if wall < wrap_secs / 2.0 && delta(cycles_idx) > 0 {
+                delta(cycles_idx) as f64 / info.params.clock_hz as f64
+            } else {
+                wall
+            };
+            (0..v.len()).map(|i| if dt > 0.0 { delta(i) as f64 / dt } else { 0.0 }).collect::<Vec<f64>>()
+        });
+        print_counters(ctx, &regs, &v, rates.as_deref(), true)?;
+        ctx.out.flush()?;
+        n += 1;
+        if iterations.is_some_and(|max| n >= max) {
+            return Ok(0);
+        }
+        prev = Some((v, now));
+        std::thread::sleep(Duration::from_secs_f64(interval));
+    }
+}
+
+fn print_counters(ctx: &mut Ctx, regs: &[&'static Register], v: &[u32], rates: Option<&[f64]>, watching: bool) -> Result<(), Error> {
+    let has_rate = |r: &Register| r.name != "MAX_SKEW";
+    if ctx.json {
+        let mut pairs: Vec<(String, Json)> = regs.iter().zip(v).map(|(r, &x)| (r.name.to_ascii_lowercase(), Json::u(x))).collect();
+        if let Some(rates) = rates {
+            let rs = regs.iter().zip(rates).filter(|(r, _)| has_rate(r)).map(|(r, &x)| (r.name.to_ascii_lowercase(), Json::Num(x)));
+            pairs.push(("rates_per_s".into(), Json::obj(rs)));
+        }
+        outln!(ctx, "{}", Json::Obj(pairs));
+        return Ok(());
+    }
+    if watching {
+        // Redraw in place: cursor home, clear screen.
+        write!(ctx.out, "\x1b[H\x1b[2J")?;
+    }
+    if watching {
+        outln!(ctx, "{:<16} {:>12} {:>14}", "counter", "value", "per second");
+    } else {
+        outln!(ctx, "{:<16} {:>12}", "counter", "value");
+    }
+    for (i, r) in regs.iter().enumerate() {
+        if watching {
+            let rate = match rates {
+                Some(rs) if has_rate(r) => format!("{:.1}", rs[i]),
+                _ => "-".into(),
+            };
+            outln!(ctx, "{:<16} {:>12} {:>14}", r.name, v[i], rate);
+        } else {
+            outln!(ctx, "{:<16} {:>12}", r.name, v[i]);
+        }
+    }
+    Ok(())
+}
+
+fn parse_bool(s: &str) -> Option<u32> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" | "1" | "true" | "yes" => Some(1),
+        "off" | "0" | "false" | "no" => Some(0),
+        _ => None,
+    }
+}
+
+fn bad_value(what: &str, value: &str, valid: &[&str]) -> Error {
+    Error::Usage(format!("bad value {value:?} for {what}: valid values are {}", valid.join(", ")))
+}
+
+fn set<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, setting: Setting, value: &str) -> Result<u8, Error> {
+    let ctrl_field = |s: Setting| -> Option<&'static str> {
+        Some(match s {
+            Setting::Mode => "mode",
+            Setting::Lockstep => "lockstep",
+            Setting::Commit => "commit",
+            Setting::Policy => "policy",
+            Setting::ReadVerify => "read_verify",
+            Setting::Primary => "primary",
+            _ => return None,
+        })
+    };
+    let parsed = parse_setting(setting, value)?;
+    let info = probe(c, ctx)?;
+
+
+    let name = clap::ValueEnum::to_possible_value(&setting).unwrap().get_name().to_string();
+    let (before, after) = if let Some(field) = ctrl_field(setting) {
+        let ctrl = reg("CTRL");
+        let f = ctrl.f(field);
+        let old = c.read_reg("CTRL")?;
+        c.ctrl_update(&[(field, parsed)])?;
+        let now = c.read_reg("CTRL")?;
+        (f.get(old), f.get(now))
+    } else {
+        let (r, min) = match setting {
+            Setting::Offset => ("OFFSET", 0),
+            Setting::Timeout => ("TIMEOUT", 1),
+            _ => ("DISK_TIMEOUT", 1),
+        };
+        let field = &reg(r).fields[0];
+        if parsed < min || parsed > field.max() {
+            return Err(Error::Usage(format!("{name} {parsed} is out of range: {min}..={}", field.max())));
+        }
+        if setting == Setting::Offset && parsed > info.params.offset_max() {
+            return Err(Error::Usage(format!(
+                "offset {parsed} is above this core's maximum {} (PARAMS.offset_max_log2 = {})",
+                info.params.offset_max(),
+                info.params.offset_max_log2
+            )));
+        }
+        let old = c.read_reg(r)?;
+        c.write_reg(r, parsed)?;
+        (old, c.read_reg(r)?)
+    };
+    let show = |v: u32| -> String {
+        match setting {
+            Setting::Mode => Mode::from_field(v).name().to_string(),
+            Setting::Lockstep => Lockstep::from_code(v).map(|x| x.name()).unwrap_or("?").to_string(),
+            Setting::Commit => Commit::from_code(v).map(|x| x.name()).unwrap_or("?").to_string(),
+            Setting::Policy => Policy::from_code(v).map(|x| x.name()).unwrap_or("?").to_string(),
+            Setting::Primary => Disk::from_code(v).map(|x| x.name()).unwrap_or("?").to_string(),
+            Setting::ReadVerify => (if v == 1 { "on" } else { "off" }).to_string(),
+            _ => v.to_string(),
+        }
+    };
+    if ctx.json {
+        outln!(ctx, "{}", Json::obj([("setting", Json::s(&name)), ("before", Json::s(show(before))), ("after", Json::s(show(after))), ("requested", Json::s(show(parsed)))]));
+    } else {
+        outln!(ctx, "{name}: {} -> {}", show(before), show(after));
+    }
+    if after != parsed {
+        writeln!(ctx.err, "ftctl: warning: {name} reads back {} (requested {}): the core changed it", show(after), show(parsed))?;
+    }
+    Ok(0)
+}
+
+/// Parses the value of `ftctl set`, without touching the core.
+fn parse_setting(setting: Setting, value: &str) -> Result<u32, Error> {
+    Ok(match setting {
+        Setting::Mode => Mode::parse(value).ok_or_else(|| bad_value("mode", value, &Mode::names()))?.code(),
+        Setting::Lockstep => Lockstep::parse(value).ok_or_else(|| bad_value("lockstep", value, &Lockstep::names()))?.code(),
+        Setting::Commit => Commit::parse(value).ok_or_else(|| bad_value("commit", value, &Commit::names()))?.code(),
+        Setting::Policy => Policy::parse(value).ok_or_else(|| bad_value("policy", value, &Policy::names()))?.code(),
+        Setting::Primary => Disk::parse(value).ok_or_else(|| bad_value("primary", value, &["a", "b"]))?.code(),
+        Setting::ReadVerify => parse_bool(value).ok_or_else(|| bad_value("read-verify", value, &["on", "off"]))?,
+        Setting::Offset | Setting::Timeout | Setting::DiskTimeout => {
+            parse_num(value, &format!("{setting:?}").to_ascii_lowercase())?
+        }
+    })
+}
+
+/// Checks the arguments that need no core, so bad input is reported before the port is
+/// opened and nothing is sent.
+pub fn validate(cmd: &Command) -> Result<(), Error> {
+    match cmd {
+        Command::Set { setting, value } => parse_setting(*setting, value).map(|_| ()),
+        Command::Inject(a) => parse_inject(a).map(|_| ()),
+        Command::Bist { cmd: BistCmd::Run { frames, len, skew, seed, .. } } => {
+            for (v, n) in [(frames, "--frames"), (len, "--len"), (skew, "--skew"), (seed, "--seed")] {
+                parse_num(v, n)?;
+            }
+            Ok(())
+        }
+        Command::Reg { cmd: RegCmd::Read { target, count } } => {
+            parse_num(count, "--count")?;
+            parse_target(target).map(|_| ())
+        }
+        Command::Reg { cmd: RegCmd::Write { target, value, .. } } => {
+            parse_num(value, "value")?;
+            parse_target(target).map(|_| ())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn parse_inject(a: &InjectArgs) -> Result<(InjLink, InjKind, u32, u32), Error> {
+    let link = InjLink::parse(&a.link).ok_or_else(|| bad_value("--link", &a.link, &InjLink::names()))?;
+    let kind = InjKind::parse(&a.kind).ok_or_else(|| bad_value("--kind", &a.kind, &InjKind::names()))?;
+    let bit = parse_num(&a.bit, "--bit")?;
+    let count = parse_num(&a.count, "--count")?;
+    match kind {
+        InjKind::Data if bit > 31 => return Err(Error::Usage(format!("--bit {bit}: a data bit is 0..=31"))),
+        InjKind::Par if bit > 3 => return Err(Error::Usage(format!("--bit {bit}: a parity bit is 0..=3"))),
+        InjKind::Silence if count == 0 => {
+            return Err(Error::Usage("--kind silence needs --count N: the cycles to hold the link silent (1 or more)".into()))
+        }
+        _ => {}
+    }
+    Ok((link, kind, bit, count))
+}
+
+fn clear<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
+    probe(c, ctx)?;
+    c.ctrl_update(&[("fault_clear", 1)])?;
+    let st = c.read_reg("STATUS")?;
+    let s = reg("STATUS");
+    let fault = s.f("fault").get(st) == 1;
+    let mode = Mode::from_field(s.f("mode").get(st));
+    if ctx.json {
+        outln!(ctx, "{}", Json::obj([("cleared", Json::Bool(true)), ("fault", Json::Bool(fault)), ("mode", Json::s(mode.name()))]));
+    } else {
+        outln!(ctx, "faults cleared; mode {}; fault {}", mode.name(), if fault { "latched again (a new fault)" } else { "none" });
+        if mode != Mode::Duplex {
+            outln!(ctx, "(the mode is not changed by clear: `ftctl set mode duplex` after a resync)");
+        }
+    }
+    Ok(0)
+}
+
+fn flags_text(prefix: &str, flags: u32) -> (String, Json) {
+    let f = |n: &str| reg("CAP_FLAGS").f(&format!("{prefix}_{n}")).get(flags);
+    let mut parts = vec![];
+    for n in ["valid", "last", "abort", "perr"] {
+        if f(n) == 1 {
+            parts.push(n.to_string());
+        }
+    }
+    parts.push(format!("par=0x{:X}", f("par")));
+    let j = Json::obj([
+        ("valid", Json::Bool(f("valid") == 1)),
+        ("last", Json::Bool(f("last") == 1)),
+        ("abort", Json::Bool(f("abort") == 1)),
+        ("par", Json::u(f("par"))),
+        ("perr", Json::Bool(f("perr") == 1)),
+    ]);
+    (parts.join(" "), j)
+}
+
+fn capture<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
+    let info = probe(c, ctx)?;
+    let v = c.read(reg("CAP_CAUSE").addr, 7)?;
+    let (cause, lo, hi, word, a, b, flags) = (v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+    let cycle = (hi as u64) << 32 | lo as u64;
+    let secs = cycle as f64 / info.params.clock_hz as f64;
+    let (ta, ja) = flags_text("a", flags);
+    let (tb, jb) = flags_text("b", flags);
+    if ctx.json {
+        outln!(ctx, "{}", Json::obj([
+            ("captured", Json::Bool(cause != 0)),
+            ("cause", Json::s(Cause::name_of(cause))),
+            ("cause_code", Json::u(cause)),
+            ("cycle", Json::u(cycle)),
+            ("seconds", Json::Num(secs)),
+            ("word", Json::u(word)),
+            ("data_a", Json::u(a)),
+            ("data_b", Json::u(b)),
+            ("flags_a", ja),
+            ("flags_b", jb),
+        ]));
+        return Ok(0);
+    }
+    if cause == 0 {
+        outln!(ctx, "no fault captured since power-on or the last clear");
+        return Ok(0);
+    }
+    let desc = Cause::from_code(cause).map(|c| c.description()).unwrap_or("unknown cause code");
+    outln!(ctx, "First fault");
+    outln!(ctx, "  Cause     : {} ({cause}): {desc}", Cause::name_of(cause));
+    outln!(ctx, "  Cycle     : {cycle} ({} after power-on)", human_time(secs));
+    outln!(ctx, "  Word pair : {word}");
+    outln!(ctx, "  Side A    : 0x{a:08X}  {ta}");
+    outln!(ctx, "  Side B    : 0x{b:08X}  {tb}");
+    let diff = a ^ b;
+    if diff != 0 {
+        let bits: Vec<String> = (0..32).rev().filter(|i| diff >> i & 1 == 1).map(|i| i.to_string()).collect();
+        outln!(ctx, "  Differ    : 0x{diff:08X} (bit {})", bits.join(", "));
+    }
+    Ok(0)
+}
+
+fn inject<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, a: &InjectArgs) -> Result<u8, Error> {
+    let (link, kind, bit, count) = parse_inject(a)?;
+    probe(c, ctx)?;
+    let r = reg("INJ_CTRL");
+    let mut w = r.f("link").insert(0, link.code());
+    w = r.f("kind").insert(w, kind.code());
+    w = r.f("bit").insert(w, if kind == InjKind::Silence { 0 } else { bit });
+    w = r.f("arm").insert(w, 1);
+    // INJ_COUNT first: the injection may fire as soon as it is armed.
+    c.write_reg("INJ_COUNT", count)?;
+    c.write_reg("INJ_CTRL", w)?;
+    let what = match kind {
+        InjKind::Data => format!("flip data bit {bit} of word {count} (0 = the next) on {}", link.name()),
+        InjKind::Par => format!("flip par bit {bit} of word {count} (0 = the next) on {}", link.name()),
+        InjKind::Silence => format!("hold {} silent for {count} cycles", link.name()),
+    };
+    let deadline = a.wait.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let st = loop {
+        let st = c.read_reg("INJ_STATUS")?;
+        let fired = reg("INJ_STATUS").f("fired").get(st) == 1;
+        match deadline {
+            Some(d) if !fired && Instant::now() < d => std::thread::sleep(Duration::from_millis(20)),
+            _ => break st,
+        }
+    };
+    let fired = reg("INJ_STATUS").f("fired").get(st) == 1;
+    let armed = reg("INJ_STATUS").f("armed").get(st) == 1;
+    if ctx.json {
+        outln!(ctx, "{}", Json::obj([("injection", Json::s(&what)), ("armed", Json::Bool(armed)), ("fired", Json::Bool(fired))]));
+    } else {
+        outln!(ctx, "injection: {what}: {}", if fired { "fired" } else if armed { "armed, waiting" } else { "not armed" });
+    }
+    match a.wait {
+        Some(w) if !fired => Err(Error::Protocol(format!("the injection did not fire within {w} s (no traffic on the link?)"))),
+        _ => Ok(0),
+    }
+}
+
+fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_wait: f64, poll: Duration) -> Result<u8, Error> {
+    let [frames, len, skew, seed] = cfg;
+    for (name, v, r) in [("--frames", frames, "BIST_FRAMES"), ("--len", len, "BIST_LEN"), ("--skew", skew, "BIST_SKEW"), ("--seed", seed, "BIST_SEED")] {
+        let max = reg(r).fields[0].max();
+        if v > max {
+            return Err(Error::Usage(format!("{name} {v} is out of range (at most {max})")));
+        }
+    }
+    if frames == 0 || len == 0 {
+        return Err(Error::Usage("--frames and --len must be at least 1".into()));
+    }
+    probe(c, ctx)?;
+    let bs = reg("BIST_STATUS");
+    if bs.f("running").get(c.read_reg("BIST_STATUS")?) == 1 {
+        return Err(Error::Usage("a self-test is already running (stop it with `ftctl bist abort`)".into()));
+    }
+    c.write(reg("BIST_FRAMES").addr, &[frames, len, skew, seed])?;
+    c.write_reg("BIST_CTRL", reg("BIST_CTRL").f("start").insert(0, 1))?;
+    let expected = frames as u64 * len as u64;
+    let started = Instant::now();
+    let (st, words, errors) = loop {
+        let v = c.read(bs.addr, 3)?;
+        let (st, words, errors) = (v[0], v[1], v[2]);
+        if ctx.progress && !ctx.json {
+            let frac = (words as f64 / expected as f64).min(1.0);
+            let n = (frac * 30.0) as usize;
+            write!(ctx.err, "\r[{}{}] {words}/{expected} words, {errors} errors", "#".repeat(n), ".".repeat(30 - n))?;
+            ctx.err.flush()?;
+        }
+        if bs.f("running").get(st) == 0 {
+            break (st, words, errors);
+        }
+        if started.elapsed().as_secs_f64() > max_wait {
+            c.write_reg("BIST_CTRL", reg("BIST_CTRL").f("abort").insert(0, 1))?;
+            if ctx.progress && !ctx.json {
+                writeln!(ctx.err)?;
+            }
+            return Err(Error::Protocol(format!(
+                "the self-test did not finish within {max_wait} s ({words}/{expected} words checked); aborted it"
+            )));
+        }
+        std::thread::sleep(poll);
+    };
+    if ctx.progress && !ctx.json {
+        writeln!(ctx.err)?;
+    }
+    let done = bs.f("done").get(st) == 1;
+    let pass = done && bs.f("pass").get(st) == 1 && bs.f("fail").get(st) == 0 && errors == 0;
+    let verdict = if pass { "PASS" } else { "FAIL" };
+    let why = if pass {
+        String::new()
+    } else if !done && bs.f("fail").get(st) == 0 {
+        " (stopped before completion: aborted)".into()
+    } else {
+        format!(" ({errors} errors)")
+    };
+    if ctx.json {
+        outln!(ctx, "{}", Json::obj([
+            ("result", Json::s(verdict)),
+            ("words", Json::u(words)),
+            ("expected_words", Json::u(expected)),
+            ("errors", Json::u(errors)),
+            ("frames", Json::u(frames)),
+            ("len", Json::u(len)),
+            ("skew", Json::u(skew)),
+            ("seed", Json::u(seed)),
+            ("bist_status", fields_json(bs, st)),
+            ("seconds", Json::Num(started.elapsed().as_secs_f64())),
+        ]));
+    } else {
+        outln!(ctx, "BIST {verdict}{why}: {words} of {expected} words checked on both disks, {errors} errors ({frames} frames x {len} words, skew {skew}, seed {seed})");
+    }
+    if pass && words as u64 != expected {
+        writeln!(ctx.err, "ftctl: warning: the core reports PASS but checked {words} words, expected {expected}")?;
+    }
+    Ok(if pass { 0 } else { EXIT_FAIL })
+}
+
+/// A register, or a field of one, or a bare address, as named on the command line.
+enum Target {
+    Reg(&'static Register),
+    Field(&'static Register, &'static Field),
+    Addr(u16),
+}
+
+fn parse_target(s: &str) -> Result<Target, Error> {
+    if let Some((r, f)) = s.split_once('.') {
+        let r = by_name(r).ok_or_else(|| unknown_reg(r))?;
+        let f = r.fields.iter().find(|x| x.name.eq_ignore_ascii_case(f)).ok_or_else(|| {
+            let names: Vec<&str> = r.fields.iter().map(|x| x.name).collect();
+            Error::Usage(format!("register {} has no field {f:?}: fields are {}", r.name, names.join(", ")))
+        })?;
+        return Ok(Target::Field(r, f));
+    }
+    if let Some(r) = by_name(s) {
+        return Ok(Target::Reg(r));
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        let a = parse_num(s, "address")?;
+        let a = u16::try_from(a).map_err(|_| Error::Usage(format!("address {a} is above 65535")))?;
+        return Ok(match by_addr(a) {
+            Some(r) => Target::Reg(r),
+            None => Target::Addr(a),
+        });
+    }
+    Err(unknown_reg(s))
+}
+
+fn unknown_reg(s: &str) -> Error {
+    let names: Vec<&str> = REGISTERS.iter().map(|r| r.name).collect();
+    Error::Usage(format!("no register {s:?}; registers are {}", names.join(", ")))
+}
+
+/// A field's value with its meaning where the field is an enumeration.
+fn meaning(r: &Register, f: &Field, v: u32) -> Option<String> {
+    Some(match (r.name, f.name) {
+        ("CTRL" | "STATUS", "mode") => Mode::from_field(v).name().to_string(),
+        ("CTRL", "lockstep") => Lockstep::from_code(v)?.name().to_string(),
+        ("CTRL", "commit") => Commit::from_code(v)?.name().to_string(),
+        ("CTRL", "policy") => Policy::from_code(v)?.name().to_string(),
+        ("CTRL", "primary") => format!("disk {}", Disk::from_code(v)?.name()),
+        ("STATUS", "cause") | ("CAP_CAUSE", "cap_cause") => Cause::name_of(v),
+        ("FAULTS", "faults") => cause_list(v),
+        ("INJ_CTRL", "link") => InjLink::from_code(v)?.name().to_string(),
+        ("INJ_CTRL", "kind") => InjKind::from_code(v).map(|k| k.name()).unwrap_or("reserved").to_string(),
+        _ => return None,
+    })
+}
+
+fn fields_json(r: &Register, v: u32) -> Json {
+    Json::obj(r.fields.iter().map(|f| (f.name, Json::u(f.get(v)))))
+}
+
+fn reg_json(r: &Register, v: u32) -> Json {
+    Json::obj([("name", Json::s(r.name)), ("addr", Json::u(r.addr)), ("value", Json::u(v)), ("fields", fields_json(r, v))])
+}
+
+fn print_reg(ctx: &mut Ctx, r: &Register, v: u32) -> Result<(), Error> {
+    outln!(ctx, "{} ({}) = 0x{v:08X} ({v})", r.name, r.addr);
+    if r.fields.len() > 1 || meaning(r, &r.fields[0], v).is_some() {
+        for f in r.fields {
+            let x = f.get(v);
+            let m = meaning(r, f, x).map(|m| format!("  {m}")).unwrap_or_default();
+            outln!(ctx, "  {:<18} {:<8} = {x}{m}", f.name, f.bits());
+        }
+    }
+    Ok(())
+}
+
+fn reg_read<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, target: &str, count: &str) -> Result<u8, Error> {
+    let count = parse_num(count, "--count")?;
+    if count == 0 || count > MAX_COUNT as u32 {
+        return Err(Error::Usage(format!("--count {count}: 1..={MAX_COUNT} registers per read")));
+    }
+    let t = parse_target(target)?;
+    if let Target::Field(r, f) = t {
+        let v = f.get(c.read(r.addr, 1)?[0]);
+        if ctx.json {
+            outln!(ctx, "{}", Json::obj([("register", Json::s(r.name)), ("field", Json::s(f.name)), ("value", Json::u(v))]));
+        } else {
+            let m = meaning(r, f, v).map(|m| format!("  {m}")).unwrap_or_default();
+            outln!(ctx, "{}.{} {} = {v} (0x{v:X}){m}", r.name, f.name, f.bits());
+        }
+        return Ok(0);
+    }
+    let addr = match t {
+        Target::Reg(r) => r.addr,
+        Target::Addr(a) => a,
+        Target::Field(..) => unreachable!(),
+    };
+    if addr as u32 + count > 0x1_0000 {
+        return Err(Error::Usage("the range runs past address 65535".into()));
+    }
+    let v = c.read(addr, count as u8)?;
+    let mut items = vec![];
+    for (i, &x) in v.iter().enumerate() {
+        let a = addr + i as u16;
+        match by_addr(a) {
+            Some(r) if ctx.json => items.push(reg_json(r, x)),
+            Some(r) => print_reg(ctx, r, x)?,
+            None if ctx.json => items.push(Json::obj([("addr", Json::u(a)), ("value", Json::u(x))])),
+            None => outln!(ctx, "[{a}] = 0x{x:08X} ({x})"),
+        }
+    }
+    if ctx.json {
+        outln!(ctx, "{}", Json::Arr(items));
+    }
+    Ok(0)
+}
+
+fn reg_write<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, target: &str, value: &str, force: bool) -> Result<u8, Error> {
+    let value = parse_num(value, "value")?;
+    let t = parse_target(target)?;
+    let (addr, word, r) = match t {
+        Target::Field(r, f) => {
+            if f.access == Access::RO && !force {
+                return Err(Error::Usage(format!("{}.{} is read-only (--force sends it anyway)", r.name, f.name)));
+            }
+            if value > f.max() {
+                return Err(Error::Usage(format!("{value} does not fit {}.{} ({} bits, at most {})", r.name, f.name, f.width, f.max())));
+            }
+            let old = c.read(r.addr, 1)?[0];
+            let mut w = f.insert(old & r.store_mask(), value);
+            if r.name == "CTRL" && f.name != "mode" {
+                w = r.f("mode").insert(w, ftio_proto::MODE_KEEP);
+            }
+            (r.addr, w, Some(r))
+        }
+        Target::Reg(r) => {
+            if !r.is_writable() && !force {
+                return Err(Error::Usage(format!("{} is read-only (--force sends it anyway; the core answers 0x03)", r.name)));
+            }
+            (r.addr, value, Some(r))
+        }
+        Target::Addr(a) => {
+            if !force {
+                return Err(Error::Usage(format!("no register at address {a} (--force sends it anyway)")));
+            }
+            (a, value, None)
+        }
+    };
+    c.write(addr, &[word])?;
+    let back = c.read(addr, 1).ok().map(|v| v[0]);
+    if ctx.json {
+        outln!(ctx, "{}", Json::obj([("addr", Json::u(addr)), ("written", Json::u(word)), ("readback", back.map(Json::u).unwrap_or(Json::Null))]));
+    } else {
+        let name = r.map(|r| r.name.to_string()).unwrap_or_else(|| format!("[{addr}]"));
+        outln!(ctx, "{name} <- 0x{word:08X}");
+        match (back, r) {
+            (Some(b), Some(r)) => print_reg(ctx, r, b)?,
+            (Some(b), None) => outln!(ctx, "[{addr}] = 0x{b:08X}"),
+            _ => {}
+        }
+    }
+    Ok(0)
+}
+
+/// Runs of consecutive addresses in the table, at most 16 long.
+fn bursts() -> Vec<(u16, u8)> {
+    let mut out: Vec<(u16, u8)> = vec![];
+    for r in REGISTERS {
+        match out.last_mut() {
+            Some((start, n)) if *start + *n as u16 == r.addr && *n < MAX_COUNT => *n += 1,
+            _ => out.push((r.addr, 1)),
+        }
+    }
+    out
+}
+
+fn regs_dump<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
+    let mut values = vec![];
+    for (addr, n) in bursts() {
+        let v = c.read(addr, n)?;
+        values.extend((0..n as u16).map(|i| (addr + i, v[i as usize])));
+    }
+    if ctx.json {
+        let items = values.iter().map(|&(a, v)| reg_json(by_addr(a).unwrap(), v)).collect();
+        outln!(ctx, "{}", Json::Arr(items));
+        return Ok(0);
+    }
+    for (a, v) in values {
+        let r = by_addr(a).unwrap();
+        let fields = if r.fields.len() > 1 || meaning(r, &r.fields[0], v).is_some() {
+            let parts: Vec<String> = r
+                .fields
+                .iter()
+                .map(|f| {
+                    let x = f.get(v);
+                    match meaning(r, f, x) {
+                        Some(m) => format!("{}={x}({m})", f.name),
+                        None => format!("{}={x}", f.name),
+                    }
+                })
+                .collect();
+            parts.join(" ")
+        } else {
+            String::new()
+        };
+        outln!(ctx, "{:>3} {:<15} 0x{v:08X} {fields}", a, r.name);
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_cover_the_table() {
+        let b = bursts();
+        let total: usize = b.iter().map(|&(_, n)| n as usize).sum();
+        assert_eq!(total, REGISTERS.len());
+        assert!(b.iter().all(|&(a, n)| (a..a + n as u16).all(|x| by_addr(x).is_some())));
+        assert_eq!(b[0], (0, 6));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_num("0x10", "x").unwrap(), 16);
+        assert_eq!(parse_num("1_000", "x").unwrap(), 1000);
+        assert_eq!(parse_num("0b101", "x").unwrap(), 5);
+        assert!(parse_num("-1", "x").is_err());
+        assert!(parse_num("4294967296", "x").is_err());
+    }
+}
