@@ -32,8 +32,8 @@ pub struct ParamArgs {
     /// UART baud rate.
     #[arg(long, default_value_t = 115_200, value_parser = clap::value_parser!(u32).range(300..=12_000_000))]
     baud: u32,
-    /// Skew FIFO depth in words per CPU side (power of two).
-    #[arg(long, default_value_t = 64, value_parser = pow2(4, 1024))]
+    /// Skew FIFO depth in words per CPU side, also each disk and return buffer (power of two).
+    #[arg(long, default_value_t = 64, value_parser = pow2(16, 1024))]
     skew_depth: u32,
     /// Store-and-forward frame buffer depth in words (power of two).
     #[arg(long, default_value_t = 512, value_parser = pow2(16, 4096))]
@@ -41,8 +41,8 @@ pub struct ParamArgs {
     /// Width of the statistics counters in bits.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u8).range(16..=32))]
     counter_width: u8,
-    /// Largest strict-lockstep offset D is this minus one (power of two).
-    #[arg(long, default_value_t = 16, value_parser = pow2(2, 256))]
+    /// Strict-lockstep offset range: D is 0 up to this minus one (16, 64 or 256).
+    #[arg(long, default_value_t = 16, value_parser = pow4(16, 256))]
     offset_max: u32,
 }
 
@@ -51,6 +51,17 @@ fn pow2(min: u32, max: u32) -> impl Fn(&str) -> Result<u32, String> + Clone {
         let v: u32 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
         if !v.is_power_of_two() || v < min || v > max {
             return Err(format!("must be a power of two from {min} to {max}"));
+        }
+        Ok(v)
+    }
+}
+
+/// Powers of four: the offset ranges the generator builds.
+fn pow4(min: u32, max: u32) -> impl Fn(&str) -> Result<u32, String> + Clone {
+    move |s: &str| {
+        let v = pow2(min, max)(s)?;
+        if v.trailing_zeros() % 2 != 0 {
+            return Err(format!("must be one of 16, 64, 256"));
         }
         Ok(v)
     }

@@ -70,9 +70,11 @@ fn ftio_core_has_the_spec_ports() {
 }
 
 /// Warning classes accepted on rust-hdl output (docs/architecture.md, "Verilog"):
-/// DECLFILENAME (all modules are in one file) and UNUSEDSIGNAL (generic sub-blocks with
-/// outputs a particular use leaves unread).
-const ACCEPTED_WARNINGS: [&str; 2] = ["DECLFILENAME", "UNUSEDSIGNAL"];
+/// DECLFILENAME (all modules are in one file), UNUSEDSIGNAL (generic sub-blocks with
+/// outputs a particular use leaves unread) and UNOPTFLAT (rust-hdl writes one combinational
+/// always block per module, so two modules exchanging valid and ready look circular to
+/// Verilator although no signal depends on itself; rust-hdl's own loop check passes).
+const ACCEPTED_WARNINGS: [&str; 3] = ["DECLFILENAME", "UNUSEDSIGNAL", "UNOPTFLAT"];
 
 #[test]
 fn verilator_lint_is_clean() {

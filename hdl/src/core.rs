@@ -1,8 +1,11 @@
 //! `FtioCore`: the whole gateware of SPEC §3, with the eight links, the UART and `irq`.
+use crate::disk_monitor::DiskMonitor;
+use crate::fabric::Fabric;
+use crate::fault_log::FaultLog;
 use crate::link::{LinkRx, LinkTx, Word};
 use crate::link_check::{LinkChecker, ReadyChecker};
+use crate::lockstep::Lockstep;
 use crate::parity::ParityCheck;
-use crate::stage::Stage;
 use rust_hdl::prelude::*;
 
 /// Build parameters of the core (SPEC §3). The generator takes them as options.
@@ -40,6 +43,12 @@ impl CoreParams {
     pub fn validate(&self) -> Result<(), String> {
         if self.clock_hz == 0 || self.baud == 0 {
             return Err("clock and baud must be non-zero".into());
+        }
+        if !crate::verilog::SKEW_DEPTHS_LOG2.contains(&self.skew_depth_log2) {
+            return Err(format!("skew FIFO depth 2^{} is not buildable: 16 to 1024 words", self.skew_depth_log2));
+        }
+        if !crate::verilog::OFFSET_RANGES_LOG2.contains(&self.offset_max_log2) {
+            return Err(format!("strict offset range 2^{} is not buildable: 16, 64 or 256", self.offset_max_log2));
         }
         let divider = self.clock_hz / self.baud as u64;
         if divider < 8 {
@@ -121,14 +130,25 @@ impl Logic for EventCounter {
     }
 }
 
+/// Skew FIFO depth (log2) of the core the rust-hdl simulator runs; `core_verilog` builds
+/// any supported depth.
+pub const DEFAULT_SW: usize = 6;
+/// Strict-offset range (log2) of the default core.
+pub const DEFAULT_OW: usize = 4;
+
+/// The core with the default build parameters.
+pub type FtioCore = Core<DEFAULT_SW, DEFAULT_OW>;
+
 /// The core. Port names follow SPEC §3; the generated Verilog flattens `cpu_a_tx$data` to
-/// `cpu_a_tx_data` (see [`crate::verilog`]).
+/// `cpu_a_tx_data` (see [`crate::verilog`]). `SW`: log2 of every stream buffer's depth
+/// (skew FIFOs, disk and return buffers). `OW`: log2 of the strict-offset range.
 ///
-/// Status of this build: the links are checked and carried in SPLIT routing (A→disk A,
-/// B→disk B, disk returns to their own CPU) through registered stages; the lockstep
-/// datapath, fabric and control plane are composed in as they land.
+/// Path of a write: port → [`LinkChecker`] → [`Lockstep`] (skew FIFOs, comparator, commit,
+/// modes) → [`Fabric`] (per-disk buffers, mirroring) → [`Egress`] → disk port. Returns:
+/// disk port → checker → fabric (primary select, read-verify, per-CPU buffers, strict
+/// replica) → egress → CPU port.
 #[derive(LogicBlock)]
-pub struct FtioCore {
+pub struct Core<const SW: usize, const OW: usize> {
     /// Core clock.
     pub clock: Signal<In, Clock>,
     /// Synchronous reset, active high (power-on state also comes from initial values).
@@ -159,14 +179,20 @@ pub struct FtioCore {
     in_cpu_b: LinkChecker,
     in_disk_a: LinkChecker,
     in_disk_b: LinkChecker,
-    st_cpu_a: Stage,
-    st_cpu_b: Stage,
-    st_disk_a: Stage,
-    st_disk_b: Stage,
+    /// The lockstep write path and the mode state machine.
+    pub lockstep: Lockstep<SW, OW>,
+    /// The switching fabric.
+    pub fabric: Fabric<SW, OW>,
     out_disk_a: Egress,
     out_disk_b: Egress,
     out_cpu_a: Egress,
     out_cpu_b: Egress,
+    /// Disk A's health.
+    pub mon_disk_a: DiskMonitor,
+    /// Disk B's health.
+    pub mon_disk_b: DiskMonitor,
+    /// Fault latch and first-fault capture.
+    pub fault_log: FaultLog,
     /// Parity errors seen on CPU A's links (words in, and `rpar` of its return link).
     pub perr_cpu_a: EventCounter,
     /// Parity errors seen on CPU B's links.
@@ -177,13 +203,40 @@ pub struct FtioCore {
     pub perr_disk_b: EventCounter,
     /// Words that left the core with parity broken inside it.
     pub perr_egress: EventCounter,
-    fault: DFF<Bit>,
+    /// Words committed toward the disks (WORDS_FWD).
+    pub words_fwd: EventCounter,
+    /// Frames committed complete (FRAMES_FWD).
+    pub frames_fwd: EventCounter,
+    /// Frames ended with `last & abort` (FRAMES_ABORTED).
+    pub frames_aborted: EventCounter,
+    /// Mismatches (MISMATCHES).
+    pub mismatches: EventCounter,
+    /// CPU timeouts (TIMEOUTS).
+    pub timeouts: EventCounter,
+    /// Words delivered to CPU A's return link (WORDS_RETURNED).
+    pub words_returned: EventCounter,
+    max_skew: DFF<Bits<16>>,
+    skew: Signal<Local, Bits<16>>,
+    // Configuration, at its power-on values until the register file drives it.
+    cfg_mode_set: Signal<Local, Bit>,
+    cfg_mode: Signal<Local, Bits<3>>,
+    cfg_strict: Signal<Local, Bit>,
+    cfg_policy_halt: Signal<Local, Bit>,
+    cfg_offset: Signal<Local, Bits<OW>>,
+    cfg_timeout: Signal<Local, Bits<32>>,
+    cfg_disk_timeout: Signal<Local, Bits<32>>,
+    cfg_primary: Signal<Local, Bit>,
+    cfg_read_verify: Signal<Local, Bit>,
+    cfg_fault_clear: Signal<Local, Bit>,
+    cfg_cnt_clear: Signal<Local, Bit>,
 }
 
-impl FtioCore {
-    /// A core built with `params`.
+impl<const SW: usize, const OW: usize> Core<SW, OW> {
+    /// A core built with `params`; its buffer sizes must be the type's (`SW`, `OW`).
     pub fn new(params: &CoreParams) -> Self {
         params.validate().expect("invalid core parameters");
+        assert_eq!(params.skew_depth_log2 as usize, SW, "skew depth does not match the core type");
+        assert_eq!(params.offset_max_log2 as usize, OW, "offset range does not match the core type");
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -202,40 +255,73 @@ impl FtioCore {
             in_cpu_b: Default::default(),
             in_disk_a: Default::default(),
             in_disk_b: Default::default(),
-            st_cpu_a: Default::default(),
-            st_cpu_b: Default::default(),
-            st_disk_a: Default::default(),
-            st_disk_b: Default::default(),
+            lockstep: Default::default(),
+            fabric: Default::default(),
             out_disk_a: Default::default(),
             out_disk_b: Default::default(),
             out_cpu_a: Default::default(),
             out_cpu_b: Default::default(),
+            mon_disk_a: Default::default(),
+            mon_disk_b: Default::default(),
+            fault_log: Default::default(),
             perr_cpu_a: Default::default(),
             perr_cpu_b: Default::default(),
             perr_disk_a: Default::default(),
             perr_disk_b: Default::default(),
             perr_egress: Default::default(),
-            fault: Default::default(),
+            words_fwd: Default::default(),
+            frames_fwd: Default::default(),
+            frames_aborted: Default::default(),
+            mismatches: Default::default(),
+            timeouts: Default::default(),
+            words_returned: Default::default(),
+            max_skew: Default::default(),
+            skew: Default::default(),
+            cfg_mode_set: Default::default(),
+            cfg_mode: Default::default(),
+            cfg_strict: Default::default(),
+            cfg_policy_halt: Default::default(),
+            cfg_offset: Default::default(),
+            cfg_timeout: Default::default(),
+            cfg_disk_timeout: Default::default(),
+            cfg_primary: Default::default(),
+            cfg_read_verify: Default::default(),
+            cfg_fault_clear: Default::default(),
+            cfg_cnt_clear: Default::default(),
         }
     }
 }
 
-impl Default for FtioCore {
+impl<const SW: usize, const OW: usize> Default for Core<SW, OW> {
     fn default() -> Self {
-        Self::new(&CoreParams::default())
+        Self::new(&CoreParams {
+            skew_depth_log2: SW as u8,
+            offset_max_log2: OW as u8,
+            ..CoreParams::default()
+        })
     }
 }
 
-impl Logic for FtioCore {
+impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, st_cpu_a, st_cpu_b, st_disk_a, st_disk_b);
+        clock!(self, clock, lockstep, fabric, mon_disk_a, mon_disk_b, fault_log);
         clock!(self, clock, perr_cpu_a, perr_cpu_b, perr_disk_a, perr_disk_b, perr_egress);
-        dff_setup!(self, clock, fault);
-        self.st_cpu_a.reset.next = self.reset.val();
-        self.st_cpu_b.reset.next = self.reset.val();
-        self.st_disk_a.reset.next = self.reset.val();
-        self.st_disk_b.reset.next = self.reset.val();
+        clock!(self, clock, words_fwd, frames_fwd, frames_aborted, mismatches, timeouts, words_returned);
+        dff_setup!(self, clock, max_skew);
+
+        // Configuration (power-on values of SPEC §4 until the register file lands).
+        self.cfg_mode_set.next = false;
+        self.cfg_mode.next = 0.into();
+        self.cfg_strict.next = false;
+        self.cfg_policy_halt.next = false;
+        self.cfg_offset.next = 0.into();
+        self.cfg_timeout.next = 256.into();
+        self.cfg_disk_timeout.next = 4096.into();
+        self.cfg_primary.next = false;
+        self.cfg_read_verify.next = false;
+        self.cfg_fault_clear.next = false;
+        self.cfg_cnt_clear.next = false;
 
         // Ingress: check every port that carries words into the core.
         self.in_cpu_a.valid.next = self.cpu_a_tx.valid.val();
@@ -263,71 +349,149 @@ impl Logic for FtioCore {
         self.in_disk_b.par.next = self.disk_b_rx.par.val();
         self.in_disk_b.cpar.next = self.disk_b_rx.cpar.val();
 
-        // SPLIT routing through registered stages: A→disk A, B→disk B, returns to own CPU.
-        self.st_cpu_a.in_valid.next = self.cpu_a_tx.valid.val();
-        self.st_cpu_a.in_word.next = self.in_cpu_a.word.val();
-        self.cpu_a_tx.ready.next = self.st_cpu_a.in_ready.val();
-        self.cpu_a_tx.rpar.next = !self.st_cpu_a.in_ready.val();
-        self.st_cpu_b.in_valid.next = self.cpu_b_tx.valid.val();
-        self.st_cpu_b.in_word.next = self.in_cpu_b.word.val();
-        self.cpu_b_tx.ready.next = self.st_cpu_b.in_ready.val();
-        self.cpu_b_tx.rpar.next = !self.st_cpu_b.in_ready.val();
-        self.st_disk_a.in_valid.next = self.disk_a_rx.valid.val();
-        self.st_disk_a.in_word.next = self.in_disk_a.word.val();
-        self.disk_a_rx.ready.next = self.st_disk_a.in_ready.val();
-        self.disk_a_rx.rpar.next = !self.st_disk_a.in_ready.val();
-        self.st_disk_b.in_valid.next = self.disk_b_rx.valid.val();
-        self.st_disk_b.in_word.next = self.in_disk_b.word.val();
-        self.disk_b_rx.ready.next = self.st_disk_b.in_ready.val();
-        self.disk_b_rx.rpar.next = !self.st_disk_b.in_ready.val();
+        // Write path: the lockstep takes both CPUs' words.
+        self.lockstep.reset.next = self.reset.val();
+        self.lockstep.mode_set.next = self.cfg_mode_set.val();
+        self.lockstep.mode_value.next = self.cfg_mode.val();
+        self.lockstep.strict.next = self.cfg_strict.val();
+        self.lockstep.policy_halt.next = self.cfg_policy_halt.val();
+        self.lockstep.offset.next = self.cfg_offset.val();
+        self.lockstep.timeout.next = self.cfg_timeout.val();
+        self.lockstep.a_valid.next = self.cpu_a_tx.valid.val();
+        self.lockstep.a_word.next = self.in_cpu_a.word.val();
+        self.lockstep.a_error.next = self.in_cpu_a.error.val() | self.out_cpu_a.ready_error.val();
+        self.lockstep.b_valid.next = self.cpu_b_tx.valid.val();
+        self.lockstep.b_word.next = self.in_cpu_b.word.val();
+        self.lockstep.b_error.next = self.in_cpu_b.error.val() | self.out_cpu_b.ready_error.val();
+        self.lockstep.return_mismatch.next = self.fabric.strict_ready_mismatch.val();
+        self.cpu_a_tx.ready.next = self.lockstep.a_ready.val();
+        self.cpu_a_tx.rpar.next = !self.lockstep.a_ready.val();
+        self.cpu_b_tx.ready.next = self.lockstep.b_ready.val();
+        self.cpu_b_tx.rpar.next = !self.lockstep.b_ready.val();
+
+        // Fabric: committed and SPLIT streams to the disks, returns to the CPUs.
+        self.fabric.reset.next = self.reset.val();
+        self.fabric.mode.next = self.lockstep.mode.val();
+        self.fabric.primary.next = self.cfg_primary.val();
+        self.fabric.read_verify.next = self.cfg_read_verify.val();
+        self.fabric.strict.next = self.cfg_strict.val();
+        self.fabric.offset.next = self.cfg_offset.val();
+        self.fabric.disk_a_failed.next = self.mon_disk_a.failed.val();
+        self.fabric.disk_b_failed.next = self.mon_disk_b.failed.val();
+        self.fabric.c_valid.next = self.lockstep.c_valid.val();
+        self.fabric.c_word.next = self.lockstep.c_word.val();
+        self.lockstep.c_ready.next = self.fabric.c_ready.val();
+        self.fabric.sa_valid.next = self.lockstep.sa_valid.val();
+        self.fabric.sa_word.next = self.lockstep.sa_word.val();
+        self.lockstep.sa_ready.next = self.fabric.sa_ready.val();
+        self.fabric.sb_valid.next = self.lockstep.sb_valid.val();
+        self.fabric.sb_word.next = self.lockstep.sb_word.val();
+        self.lockstep.sb_ready.next = self.fabric.sb_ready.val();
+        self.fabric.ra_valid.next = self.disk_a_rx.valid.val();
+        self.fabric.ra_word.next = self.in_disk_a.word.val();
+        self.disk_a_rx.ready.next = self.fabric.ra_ready.val();
+        self.disk_a_rx.rpar.next = !self.fabric.ra_ready.val();
+        self.fabric.rb_valid.next = self.disk_b_rx.valid.val();
+        self.fabric.rb_word.next = self.in_disk_b.word.val();
+        self.disk_b_rx.ready.next = self.fabric.rb_ready.val();
+        self.disk_b_rx.rpar.next = !self.fabric.rb_ready.val();
 
         // Egress: each words-out port, with its own checks.
         LinkTx::link(&mut self.disk_a_tx, &mut self.out_disk_a.link);
         LinkTx::link(&mut self.disk_b_tx, &mut self.out_disk_b.link);
         LinkTx::link(&mut self.cpu_a_rx, &mut self.out_cpu_a.link);
         LinkTx::link(&mut self.cpu_b_rx, &mut self.out_cpu_b.link);
-        self.out_disk_a.word_valid.next = self.st_cpu_a.out_valid.val();
-        self.out_disk_a.word.next = self.st_cpu_a.out_word.val();
-        self.st_cpu_a.out_ready.next = self.out_disk_a.take.val();
-        self.out_disk_b.word_valid.next = self.st_cpu_b.out_valid.val();
-        self.out_disk_b.word.next = self.st_cpu_b.out_word.val();
-        self.st_cpu_b.out_ready.next = self.out_disk_b.take.val();
-        self.out_cpu_a.word_valid.next = self.st_disk_a.out_valid.val();
-        self.out_cpu_a.word.next = self.st_disk_a.out_word.val();
-        self.st_disk_a.out_ready.next = self.out_cpu_a.take.val();
-        self.out_cpu_b.word_valid.next = self.st_disk_b.out_valid.val();
-        self.out_cpu_b.word.next = self.st_disk_b.out_word.val();
-        self.st_disk_b.out_ready.next = self.out_cpu_b.take.val();
+        self.out_disk_a.word_valid.next = self.fabric.da_valid.val();
+        self.out_disk_a.word.next = self.fabric.da_word.val();
+        self.fabric.da_take.next = self.out_disk_a.take.val();
+        self.out_disk_b.word_valid.next = self.fabric.db_valid.val();
+        self.out_disk_b.word.next = self.fabric.db_word.val();
+        self.fabric.db_take.next = self.out_disk_b.take.val();
+        self.out_cpu_a.word_valid.next = self.fabric.ca_valid.val();
+        self.out_cpu_a.word.next = self.fabric.ca_word.val();
+        self.fabric.ca_take.next = self.out_cpu_a.take.val();
+        self.fabric.ca_ready.next = self.cpu_a_rx.ready.val();
+        self.out_cpu_b.word_valid.next = self.fabric.cb_valid.val();
+        self.out_cpu_b.word.next = self.fabric.cb_word.val();
+        self.fabric.cb_take.next = self.out_cpu_b.take.val();
+        self.fabric.cb_ready.next = self.cpu_b_rx.ready.val();
 
-        // Parity errors, counted per link: words in, and the ready pair of the return link.
-        self.perr_cpu_a.clear.next = self.reset.val();
-        self.perr_cpu_b.clear.next = self.reset.val();
-        self.perr_disk_a.clear.next = self.reset.val();
-        self.perr_disk_b.clear.next = self.reset.val();
-        self.perr_egress.clear.next = self.reset.val();
+        // Disk health.
+        self.mon_disk_a.clear.next = self.reset.val() | self.cfg_fault_clear.val();
+        self.mon_disk_a.timeout.next = self.cfg_disk_timeout.val();
+        self.mon_disk_a.rx_error.next = self.in_disk_a.error.val();
+        self.mon_disk_a.ready_error.next = self.out_disk_a.ready_error.val();
+        self.mon_disk_a.waiting.next = self.fabric.da_valid.val();
+        self.mon_disk_a.ready.next = self.disk_a_tx.ready.val();
+        self.mon_disk_b.clear.next = self.reset.val() | self.cfg_fault_clear.val();
+        self.mon_disk_b.timeout.next = self.cfg_disk_timeout.val();
+        self.mon_disk_b.rx_error.next = self.in_disk_b.error.val();
+        self.mon_disk_b.ready_error.next = self.out_disk_b.ready_error.val();
+        self.mon_disk_b.waiting.next = self.fabric.db_valid.val();
+        self.mon_disk_b.ready.next = self.disk_b_tx.ready.val();
+
+        // Counters.
+        self.perr_cpu_a.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.perr_cpu_b.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.perr_disk_a.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.perr_disk_b.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.perr_egress.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.words_fwd.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.frames_fwd.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.frames_aborted.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.mismatches.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.timeouts.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.words_returned.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
         self.perr_cpu_a.inc.next = self.in_cpu_a.error.val() | self.out_cpu_a.ready_error.val();
         self.perr_cpu_b.inc.next = self.in_cpu_b.error.val() | self.out_cpu_b.ready_error.val();
-        self.perr_disk_a.inc.next =
-            self.in_disk_a.error.val() | self.out_disk_a.ready_error.val();
-        self.perr_disk_b.inc.next =
-            self.in_disk_b.error.val() | self.out_disk_b.ready_error.val();
+        self.perr_disk_a.inc.next = self.in_disk_a.error.val() | self.out_disk_a.ready_error.val();
+        self.perr_disk_b.inc.next = self.in_disk_b.error.val() | self.out_disk_b.ready_error.val();
         self.perr_egress.inc.next = self.out_disk_a.egress_error.val()
             | self.out_disk_b.egress_error.val()
             | self.out_cpu_a.egress_error.val()
             | self.out_cpu_b.egress_error.val();
+        self.words_fwd.inc.next = self.lockstep.word_out.val();
+        self.frames_fwd.inc.next = self.lockstep.frame_out.val();
+        self.frames_aborted.inc.next = self.lockstep.frame_aborted.val();
+        self.mismatches.inc.next = self.lockstep.fault_mismatch.val();
+        self.timeouts.inc.next = self.lockstep.fault_a_timeout.val() | self.lockstep.fault_b_timeout.val();
+        self.words_returned.inc.next = self.out_cpu_a.take.val();
+        // Faults: bit n of `causes` is cause code n (ftio_proto::Cause).
+        self.fault_log.reset.next = self.reset.val();
+        self.fault_log.clear.next = self.cfg_fault_clear.val();
+        self.fault_log.causes.next = (bit_cast::<16, 1>(self.lockstep.fault_a_parity.val().into()) << 1)
+            | (bit_cast::<16, 1>(self.lockstep.fault_b_parity.val().into()) << 2)
+            | (bit_cast::<16, 1>(self.lockstep.fault_mismatch.val().into()) << 3)
+            | (bit_cast::<16, 1>(self.lockstep.fault_a_timeout.val().into()) << 4)
+            | (bit_cast::<16, 1>(self.lockstep.fault_b_timeout.val().into()) << 5)
+            | (bit_cast::<16, 1>(self.mon_disk_a.fail_parity.val().into()) << 6)
+            | (bit_cast::<16, 1>(self.mon_disk_b.fail_parity.val().into()) << 7)
+            | (bit_cast::<16, 1>(self.mon_disk_a.fail_timeout.val().into()) << 8)
+            | (bit_cast::<16, 1>(self.mon_disk_b.fail_timeout.val().into()) << 9)
+            | (bit_cast::<16, 1>(self.fabric.divergence.val().into()) << 10)
+            | (bit_cast::<16, 1>(self.perr_egress.inc.val().into()) << 12);
+        self.fault_log.word_index.next = self.lockstep.pair_index.val();
+        self.fault_log.data_a.next = self.lockstep.head_a.val().get_bits::<32>(0);
+        self.fault_log.data_b.next = self.lockstep.head_b.val().get_bits::<32>(0);
+        // CAP_FLAGS: a_valid[0] a_last[1] a_abort[2] a_par[6:3] a_perr[7], B the same from bit 8.
+        self.fault_log.flags.next = bit_cast::<16, 1>(self.lockstep.head_a_valid.val().into())
+            | (bit_cast::<16, 7>(self.lockstep.head_a.val().get_bits::<7>(32)) << 1)
+            | (bit_cast::<16, 1>(self.lockstep.head_b_valid.val().into()) << 8)
+            | (bit_cast::<16, 7>(self.lockstep.head_b.val().get_bits::<7>(32)) << 9);
+        self.irq.next = self.fault_log.fault.val();
 
-        // Any fault latches irq until reset (the register file's fault clear comes with the
-        // control plane).
-        self.fault.d.next = self.fault.q.val()
-            | self.perr_cpu_a.inc.val()
-            | self.perr_cpu_b.inc.val()
-            | self.perr_disk_a.inc.val()
-            | self.perr_disk_b.inc.val()
-            | self.perr_egress.inc.val();
-        if self.reset.val() {
-            self.fault.d.next = false;
+        if self.lockstep.fill_a.val() > self.lockstep.fill_b.val() {
+            self.skew.next = self.lockstep.fill_a.val() - self.lockstep.fill_b.val();
+        } else {
+            self.skew.next = self.lockstep.fill_b.val() - self.lockstep.fill_a.val();
         }
-        self.irq.next = self.fault.q.val();
+        if self.skew.val() > self.max_skew.q.val() {
+            self.max_skew.d.next = self.skew.val();
+        }
+        if self.reset.val() | self.cfg_cnt_clear.val() {
+            self.max_skew.d.next = 0.into();
+        }
+
         // No UART yet: the line idles high.
         self.uart_tx.next = true;
     }

@@ -22,7 +22,7 @@ pub struct DelayLine<const AW: usize> {
     pub data_in: Signal<In, Bits<DELAY_BITS>>,
     /// The bundle as it was D cycles ago (zero before anything was written).
     pub data_out: Signal<Out, Bits<DELAY_BITS>>,
-    mem: RAM<Bits<DELAY_BITS>, AW>,
+    ram: RAM<Bits<DELAY_BITS>, AW>,
     wptr: DFF<Bits<AW>>,
     last: DFF<Bits<DELAY_BITS>>,
 }
@@ -31,27 +31,28 @@ impl<const AW: usize> Logic for DelayLine<AW> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, wptr, last);
-        self.mem.write_clock.next = self.clock.val();
-        self.mem.read_clock.next = self.clock.val();
-        self.mem.write_enable.next = true;
-        self.mem.write_address.next = self.wptr.q.val();
-        self.mem.write_data.next = self.data_in.val();
+        self.ram.write_clock.next = self.clock.val();
+        self.ram.read_clock.next = self.clock.val();
+        self.ram.write_enable.next = true;
+        self.ram.write_address.next = self.wptr.q.val();
+        self.ram.write_data.next = self.data_in.val();
         self.wptr.d.next = self.wptr.q.val() + 1;
         self.last.d.next = self.data_in.val();
         // Next cycle's output is in(t+1-D), written at wptr - (D - 1).
-        self.mem.read_address.next = self.wptr.q.val() + 1 - self.delay.val();
+        self.ram.read_address.next = self.wptr.q.val() + 1 - self.delay.val();
         if self.delay.val() == 0 {
             self.data_out.next = self.data_in.val();
         } else if self.delay.val() == 1 {
             self.data_out.next = self.last.q.val();
         } else {
-            self.data_out.next = self.mem.read_data.val();
+            self.data_out.next = self.ram.read_data.val();
         }
     }
 }
 
 /// Says when a [`DelayLine`]'s history can be trusted: `offset` cycles after `enable` rose or
-/// `offset` last changed. Strict-lockstep checks only compare while `armed`.
+/// `offset` last changed (one cycle later: `armed` is a register). Strict-lockstep checks
+/// only compare while `armed`.
 #[derive(LogicBlock, Default)]
 pub struct ReplayArm<const AW: usize> {
     /// Clock.
@@ -64,21 +65,24 @@ pub struct ReplayArm<const AW: usize> {
     pub armed: Signal<Out, Bit>,
     cycles: DFF<Bits<16>>,
     last_offset: DFF<Bits<AW>>,
+    armed_q: DFF<Bit>,
 }
 
 impl<const AW: usize> Logic for ReplayArm<AW> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, cycles, last_offset);
+        dff_setup!(self, clock, cycles, last_offset, armed_q);
         self.last_offset.d.next = self.offset.val();
         if !self.enable.val() | (self.offset.val() != self.last_offset.q.val()) {
             self.cycles.d.next = 0.into();
         } else if self.cycles.q.val() != 0xFFFF_u64 {
             self.cycles.d.next = self.cycles.q.val() + 1;
         }
-        self.armed.next = self.enable.val()
+        // Registered, so the checks that use it add no combinational path back to `enable`.
+        self.armed_q.d.next = self.enable.val()
             & (self.offset.val() == self.last_offset.q.val())
             & (self.cycles.q.val() >= bit_cast::<16, AW>(self.offset.val()));
+        self.armed.next = self.armed_q.q.val();
     }
 }
 

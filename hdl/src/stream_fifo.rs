@@ -32,7 +32,7 @@ pub struct StreamFifo<const AW: usize> {
     pub out_pop: Signal<In, Bit>,
     /// Words held, head included.
     pub fill: Signal<Out, Bits<16>>,
-    mem: RAM<Word, AW>,
+    ram: RAM<Word, AW>,
     head: DFF<Word>,
     head_valid: DFF<Bit>,
     count: DFF<Bits<16>>,
@@ -63,7 +63,7 @@ impl<const AW: usize> Default for StreamFifo<AW> {
             out_data: Default::default(),
             out_pop: Default::default(),
             fill: Default::default(),
-            mem: Default::default(),
+            ram: Default::default(),
             head: Default::default(),
             head_valid: Default::default(),
             count: Default::default(),
@@ -87,8 +87,8 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, head, head_valid, count, rptr, wptr, fwd_valid, fwd_data);
-        self.mem.write_clock.next = self.clock.val();
-        self.mem.read_clock.next = self.clock.val();
+        self.ram.write_clock.next = self.clock.val();
+        self.ram.read_clock.next = self.clock.val();
 
         self.in_ready.next = self.count.q.val() != self.capacity.val();
         self.push.next = self.in_valid.val() & (self.count.q.val() != self.capacity.val());
@@ -101,7 +101,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         if self.fwd_valid.q.val() {
             self.mem_out.next = self.fwd_data.q.val();
         } else {
-            self.mem_out.next = self.mem.read_data.val();
+            self.mem_out.next = self.ram.read_data.val();
         }
 
         if self.bypass.val() {
@@ -119,11 +119,11 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             self.rptr_next.next = self.rptr.q.val() + 1;
         }
         self.rptr.d.next = self.rptr_next.val();
-        self.mem.read_address.next = self.rptr_next.val();
+        self.ram.read_address.next = self.rptr_next.val();
 
-        self.mem.write_enable.next = self.to_mem.val();
-        self.mem.write_address.next = self.wptr.q.val();
-        self.mem.write_data.next = self.in_data.val();
+        self.ram.write_enable.next = self.to_mem.val();
+        self.ram.write_address.next = self.wptr.q.val();
+        self.ram.write_data.next = self.in_data.val();
         if self.to_mem.val() {
             self.wptr.d.next = self.wptr.q.val() + 1;
         }

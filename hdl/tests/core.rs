@@ -1,0 +1,319 @@
+//! FtioCore at the cycle level: the SPEC §4 guarantees at the pins, in the power-on
+//! configuration (DUPLEX, elastic, cut-through, auto fail-over, primary disk A).
+use ftio_hdl::link::{byte_parity, control_parity};
+use ftio_hdl::testbench::{edge, low};
+use ftio_hdl::FtioCore;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use rust_hdl::prelude::*;
+use std::collections::VecDeque;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct W {
+    data: u32,
+    par: u8,
+    last: bool,
+    abort: bool,
+}
+
+fn w(data: u32, last: bool) -> W {
+    W { data, par: byte_parity(data), last, abort: false }
+}
+
+fn frames(n: usize, len: usize, base: u32) -> Vec<W> {
+    (0..n * len).map(|i| w(base + i as u32, i % len == len - 1)).collect()
+}
+
+macro_rules! drive {
+    ($link:expr, $w:expr, $valid:expr) => {{
+        let w: W = $w;
+        let v: bool = $valid;
+        $link.valid.next = v;
+        $link.data.next = (w.data as u64).into();
+        $link.par.next = (w.par as u64).into();
+        $link.last.next = w.last;
+        $link.abort.next = w.abort;
+        $link.cpar.next = control_parity(v, w.last, w.abort);
+    }};
+}
+
+macro_rules! sample {
+    ($link:expr) => {
+        W { data: $link.data.val().to_u32(), par: $link.par.val().to_u8(), last: $link.last.val(), abort: $link.abort.val() }
+    };
+}
+
+/// A SPEC §2 source with random gaps; `flip` corrupts one data bit of the word with that
+/// index (parity left as it was), `change` alters one word's content with good parity.
+struct Source {
+    queue: VecDeque<W>,
+    offering: bool,
+    gap: f64,
+    sent: usize,
+    flip: Option<usize>,
+    change: Option<usize>,
+    taken_at: Vec<usize>,
+}
+
+impl Source {
+    fn new(words: Vec<W>, gap: f64) -> Self {
+        Self { queue: words.into(), offering: false, gap, sent: 0, flip: None, change: None, taken_at: vec![] }
+    }
+    fn offer(&mut self, rng: &mut StdRng) -> (W, bool) {
+        if !self.offering && !self.queue.is_empty() && !rng.gen_bool(self.gap) {
+            self.offering = true;
+        }
+        let mut word = self.queue.front().copied().unwrap_or(w(0, false));
+        if self.flip == Some(self.sent) {
+            word.data ^= 1 << 9;
+        }
+        if self.change == Some(self.sent) {
+            word = w(word.data ^ 0x00F0_0000, word.last);
+        }
+        (word, self.offering)
+    }
+    fn moved(&mut self, ready: bool, cycle: usize) {
+        if self.offering && ready {
+            self.queue.pop_front();
+            self.offering = false;
+            self.sent += 1;
+            self.taken_at.push(cycle);
+        }
+    }
+}
+
+struct Board {
+    core: Box<FtioCore>,
+    rng: StdRng,
+    cpu_a: Source,
+    cpu_b: Source,
+    disk_a: Source,
+    disk_b: Source,
+    /// Probability each sink is ready: disk A, disk B, CPU A, CPU B.
+    ready_p: [f64; 4],
+    /// Cycle-stamped words each sink took.
+    got: [Vec<(usize, W)>; 4],
+    irq_at: Option<usize>,
+    cycle: usize,
+}
+
+impl Board {
+    fn new(seed: u64) -> Self {
+        let mut core = Box::new(FtioCore::default());
+        core.connect_all();
+        Self {
+            core,
+            rng: StdRng::seed_from_u64(seed),
+            cpu_a: Source::new(vec![], 0.0),
+            cpu_b: Source::new(vec![], 0.0),
+            disk_a: Source::new(vec![], 0.0),
+            disk_b: Source::new(vec![], 0.0),
+            ready_p: [1.0; 4],
+            got: Default::default(),
+            irq_at: None,
+            cycle: 0,
+        }
+    }
+
+    fn step(&mut self) {
+        let t = self.cycle;
+        let r = &mut self.rng;
+        let (wa, va) = self.cpu_a.offer(r);
+        let (wb, vb) = self.cpu_b.offer(r);
+        let (wda, vda) = self.disk_a.offer(r);
+        let (wdb, vdb) = self.disk_b.offer(r);
+        let ready: Vec<bool> = self.ready_p.iter().map(|&p| r.gen_bool(p)).collect();
+        let c = &mut self.core;
+        drive!(c.cpu_a_tx, wa, va);
+        drive!(c.cpu_b_tx, wb, vb);
+        drive!(c.disk_a_rx, wda, vda);
+        drive!(c.disk_b_rx, wdb, vdb);
+        c.disk_a_tx.ready.next = ready[0];
+        c.disk_b_tx.ready.next = ready[1];
+        c.cpu_a_rx.ready.next = ready[2];
+        c.cpu_b_rx.ready.next = ready[3];
+        c.disk_a_tx.rpar.next = !ready[0];
+        c.disk_b_tx.rpar.next = !ready[1];
+        c.cpu_a_rx.rpar.next = !ready[2];
+        c.cpu_b_rx.rpar.next = !ready[3];
+        c.uart_rx.next = true;
+        low(c.as_mut(), |c| &mut c.clock);
+        let outs = [
+            (c.disk_a_tx.valid.val(), sample!(c.disk_a_tx), c.disk_a_tx.cpar.val()),
+            (c.disk_b_tx.valid.val(), sample!(c.disk_b_tx), c.disk_b_tx.cpar.val()),
+            (c.cpu_a_rx.valid.val(), sample!(c.cpu_a_rx), c.cpu_a_rx.cpar.val()),
+            (c.cpu_b_rx.valid.val(), sample!(c.cpu_b_rx), c.cpu_b_rx.cpar.val()),
+        ];
+        for (i, (valid, word, cpar)) in outs.into_iter().enumerate() {
+            assert_eq!(cpar, control_parity(valid, word.last, word.abort), "cpar of output {i} at {t}");
+            if valid && ready[i] {
+                self.got[i].push((t, word));
+            }
+        }
+        for (name, ready, rpar) in [
+            ("cpu_a_tx", c.cpu_a_tx.ready.val(), c.cpu_a_tx.rpar.val()),
+            ("cpu_b_tx", c.cpu_b_tx.ready.val(), c.cpu_b_tx.rpar.val()),
+            ("disk_a_rx", c.disk_a_rx.ready.val(), c.disk_a_rx.rpar.val()),
+            ("disk_b_rx", c.disk_b_rx.ready.val(), c.disk_b_rx.rpar.val()),
+        ] {
+            assert_eq!(rpar, !ready, "rpar = ~ready on {name} at {t}");
+        }
+        if c.irq.val() && self.irq_at.is_none() {
+            self.irq_at = Some(t);
+        }
+        let readies = [c.cpu_a_tx.ready.val(), c.cpu_b_tx.ready.val(), c.disk_a_rx.ready.val(), c.disk_b_rx.ready.val()];
+        self.cpu_a.moved(readies[0], t);
+        self.cpu_b.moved(readies[1], t);
+        self.disk_a.moved(readies[2], t);
+        self.disk_b.moved(readies[3], t);
+        edge(c.as_mut(), |c| &mut c.clock);
+        self.cycle += 1;
+    }
+
+    fn run(&mut self, n: usize) {
+        for _ in 0..n {
+            self.step();
+        }
+    }
+
+    fn words(&self, sink: usize) -> Vec<W> {
+        self.got[sink].iter().map(|&(_, w)| w).collect()
+    }
+
+    fn mode(&self) -> u64 {
+        self.core.lockstep.mode.val().to_u64()
+    }
+}
+
+/// DUPLEX: both CPUs' identical streams (random skew) reach both disks exactly once, in
+/// order, under independent random back-pressure; disk A's returns reach both CPUs, each at
+/// its own pace; disk B's are drained.
+#[test]
+fn duplex_mirrors_writes_and_returns_reads_to_both_cpus() {
+    let mut b = Board::new(1);
+    let g = frames(30, 7, 0x1000);
+    let r = frames(20, 5, 0x9000);
+    b.cpu_a = Source::new(g.clone(), 0.3);
+    b.cpu_b = Source::new(g.clone(), 0.5);
+    b.disk_a = Source::new(r.clone(), 0.2);
+    b.disk_b = Source::new(frames(20, 5, 0xB000), 0.2);
+    b.ready_p = [0.7, 0.4, 0.8, 0.5];
+    b.run(2500);
+    assert_eq!(b.words(0), g, "disk A");
+    assert_eq!(b.words(1), g, "disk B");
+    assert_eq!(b.words(2), r, "CPU A gets the primary's returns");
+    assert_eq!(b.words(3), r, "CPU B too");
+    assert!(b.disk_b.queue.is_empty(), "the secondary's returns are drained");
+    assert_eq!(b.irq_at, None);
+    assert_eq!(b.core.words_fwd.count.val().to_u32() as usize, g.len());
+    assert_eq!(b.core.frames_fwd.count.val().to_u32(), 30);
+    assert_eq!(b.core.words_returned.count.val().to_u32() as usize, r.len());
+}
+
+/// SPEC §4 guarantees 1 and 2 at the pins: one word per cycle sustained, and a pair whose
+/// later word is taken at t is on both disk links at t+2 (documented figure: 2 cycles).
+#[test]
+fn full_rate_and_cut_through_latency_of_two_cycles() {
+    let mut b = Board::new(2);
+    let g = frames(25, 8, 0x2000);
+    b.cpu_a = Source::new(g.clone(), 0.0);
+    b.cpu_b = Source::new(g.clone(), 0.0);
+    b.run(g.len() + 10);
+    for sink in 0..2 {
+        assert_eq!(b.words(sink), g);
+        for (i, &(t, _)) in b.got[sink].iter().enumerate() {
+            let later = b.cpu_a.taken_at[i].max(b.cpu_b.taken_at[i]);
+            assert_eq!(t, later + 2, "disk {sink} word {i}");
+        }
+        let first = b.got[sink][0].0;
+        let last = b.got[sink].last().unwrap().0;
+        assert_eq!(last - first + 1, g.len(), "one word per cycle");
+    }
+    assert_eq!(b.cpu_a.taken_at.last().unwrap() - b.cpu_a.taken_at[0] + 1, g.len());
+}
+
+/// SPEC §4 guarantee 3: a parity error taken at t raises irq by t+1 (≤ t+3), and the
+/// auto policy fails over to the healthy CPU without losing a word.
+#[test]
+fn parity_error_raises_irq_at_once_and_fails_over_hitlessly() {
+    let mut b = Board::new(3);
+    let g = frames(12, 6, 0x3000);
+    b.cpu_a = Source::new(g.clone(), 0.2);
+    b.cpu_b = Source::new(g.clone(), 0.3);
+    b.cpu_a.flip = Some(31);
+    b.ready_p = [0.9, 0.8, 1.0, 1.0];
+    b.run(600);
+    let t = b.cpu_a.taken_at[31];
+    assert!(b.irq_at.unwrap() <= t + 1, "irq at {:?}, error taken at {t}", b.irq_at);
+    assert_eq!(b.words(0), g, "disk A: the healthy stream, whole");
+    assert_eq!(b.words(1), g, "disk B");
+    assert_eq!(b.mode(), 2, "SIMPLEX_B");
+    assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 1, "CPU_A_PARITY");
+    assert_eq!(b.core.perr_cpu_a.count.val().to_u32(), 1);
+}
+
+/// Guarantee 3 for a mismatch: the later word taken at t, irq by t+2 (≤ t+3); the
+/// disagreeing word never reaches a disk and the frame in flight ends with last & abort.
+#[test]
+fn mismatch_raises_irq_within_two_cycles_and_is_contained() {
+    let mut b = Board::new(4);
+    let g = frames(12, 6, 0x4000);
+    b.cpu_a = Source::new(g.clone(), 0.1);
+    b.cpu_b = Source::new(g.clone(), 0.1);
+    b.cpu_b.change = Some(40);
+    b.run(300);
+    let t = b.cpu_a.taken_at[40].max(b.cpu_b.taken_at[40]);
+    let irq = b.irq_at.expect("irq");
+    assert!(irq > t && irq <= t + 2, "irq at {irq}, later word taken at {t}");
+    let mut expect = g[..40].to_vec();
+    expect.push(W { data: 0, par: 0xF, last: true, abort: true });
+    assert_eq!(b.words(0), expect);
+    assert_eq!(b.words(1), expect);
+    assert_eq!(b.mode(), 4, "HALTED");
+    assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 3, "MISMATCH");
+    assert_eq!(b.core.fault_log.cap_word.val().to_u32(), 40, "captured pair index");
+    assert_eq!(b.core.fault_log.cap_data_a.val().to_u32(), g[40].data);
+    assert_eq!(b.core.fault_log.cap_data_b.val().to_u32(), g[40].data ^ 0x00F0_0000);
+    assert_eq!(b.core.frames_aborted.count.val().to_u32(), 1);
+}
+
+/// Guarantee 4: a disk that stalls holds up the CPUs only once its buffer (64 words + head)
+/// is full; nothing is lost when it resumes.
+#[test]
+fn a_stalled_disk_stalls_the_cpus_only_when_its_buffer_is_full() {
+    let mut b = Board::new(5);
+    let g = frames(40, 5, 0x5000);
+    b.cpu_a = Source::new(g.clone(), 0.0);
+    b.cpu_b = Source::new(g.clone(), 0.0);
+    b.ready_p = [1.0, 0.0, 1.0, 1.0];
+    b.run(150);
+    // 65 words in disk B's buffer, 65 + 1 in each skew FIFO... the CPUs keep going until
+    // the disk buffer is full, then the skew FIFOs fill, then the CPUs see ready low.
+    let n_fwd = b.got[0].len();
+    assert_eq!(n_fwd, 65, "disk A got exactly what disk B's buffer could absorb");
+    assert!(b.cpu_a.queue.len() > 0);
+    b.ready_p = [1.0, 1.0, 1.0, 1.0];
+    b.run(400);
+    assert_eq!(b.words(0), g);
+    assert_eq!(b.words(1), g);
+    assert_eq!(b.irq_at, None, "a stall shorter than DISK_TIMEOUT is no fault");
+}
+
+/// A disk whose rx words carry a parity error is marked failed; writes go on to the other
+/// disk (degraded mirror) without loss.
+#[test]
+fn disk_parity_error_degrades_the_mirror_without_loss() {
+    let mut b = Board::new(6);
+    let g = frames(20, 5, 0x6000);
+    b.cpu_a = Source::new(g.clone(), 0.1);
+    b.cpu_b = Source::new(g.clone(), 0.1);
+    b.disk_b = Source::new(frames(1, 3, 0xD00D), 0.0);
+    b.disk_b.flip = Some(1);
+    b.ready_p = [0.8, 0.8, 1.0, 1.0];
+    b.run(400);
+    assert!(b.core.mon_disk_b.failed.val());
+    assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 7, "DISK_B_PARITY");
+    assert_eq!(b.words(0), g, "disk A gets everything");
+    let got_b = b.words(1);
+    assert_eq!(got_b, g[..got_b.len()].to_vec(), "disk B got a clean prefix before it failed");
+    assert_eq!(b.mode(), 0, "still DUPLEX: a disk fault does not isolate a CPU");
+}
