@@ -24,7 +24,7 @@ pub struct Ctx<'a> {
 }
 
 macro_rules! outln {
-    ($ctx:expr, $($t:tt)*) => { writeln!($ctx.out, $($t)*).map_err(Error::Io)? };
+    ($ctx:expr, $($t:tt)*) => { writeln!($ctx.out, $($t)*).map_err(Error::Output)? };
 }
 
 /// Runs one command; returns the process exit code (0 or EXIT_FAIL) or an error.
@@ -91,7 +91,8 @@ fn warn_version<T: Transport>(_c: &Client<T>, ctx: &mut Ctx, info: &CoreInfo) ->
             "ftctl: warning: the core's register map is version {}, this ftctl knows {}; fields may differ",
             version_text(info.version),
             version_text(VERSION_VALUE)
-        )?;
+        )
+        .map_err(Error::Output)?;
     }
     Ok(())
 }
@@ -322,7 +323,7 @@ fn counters_cmd<T: Transport>(
             (0..v.len()).map(|i| if dt > 0.0 { delta(i) as f64 / dt } else { 0.0 }).collect::<Vec<f64>>()
         });
         print_counters(ctx, &regs, &v, rates.as_deref(), true)?;
-        ctx.out.flush()?;
+        ctx.out.flush().map_err(Error::Output)?;
         n += 1;
         if iterations.is_some_and(|max| n >= max) {
             return Ok(0);
@@ -345,7 +346,7 @@ fn print_counters(ctx: &mut Ctx, regs: &[&'static Register], v: &[u32], rates: O
     }
     if watching {
         // Redraw in place: cursor home, clear screen.
-        write!(ctx.out, "\x1b[H\x1b[2J")?;
+        write!(ctx.out, "\x1b[H\x1b[2J").map_err(Error::Output)?;
     }
     if watching {
         outln!(ctx, "{:<16} {:>12} {:>14}", "counter", "value", "per second");
@@ -440,7 +441,7 @@ fn set<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, setting: Setting, value: 
         outln!(ctx, "{name}: {} -> {}", show(before), show(after));
     }
     if after != parsed {
-        writeln!(ctx.err, "ftctl: warning: {name} reads back {} (requested {}): the core changed it", show(after), show(parsed))?;
+        writeln!(ctx.err, "ftctl: warning: {name} reads back {} (requested {}): the core changed it", show(after), show(parsed)).map_err(Error::Output)?;
     }
     Ok(0)
 }
@@ -643,8 +644,8 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
         if ctx.progress && !ctx.json {
             let frac = (words as f64 / expected as f64).min(1.0);
             let n = (frac * 30.0) as usize;
-            write!(ctx.err, "\r[{}{}] {words}/{expected} words, {errors} errors", "#".repeat(n), ".".repeat(30 - n))?;
-            ctx.err.flush()?;
+            write!(ctx.err, "\r[{}{}] {words}/{expected} words, {errors} errors", "#".repeat(n), ".".repeat(30 - n)).map_err(Error::Output)?;
+            ctx.err.flush().map_err(Error::Output)?;
         }
         if bs.f("running").get(st) == 0 {
             break (st, words, errors);
@@ -652,7 +653,7 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
         if started.elapsed().as_secs_f64() > max_wait {
             c.write_reg("BIST_CTRL", reg("BIST_CTRL").f("abort").insert(0, 1))?;
             if ctx.progress && !ctx.json {
-                writeln!(ctx.err)?;
+                writeln!(ctx.err).map_err(Error::Output)?;
             }
             return Err(Error::Protocol(format!(
                 "the self-test did not finish within {max_wait} s ({words}/{expected} words checked); aborted it"
@@ -661,7 +662,7 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
         std::thread::sleep(poll);
     };
     if ctx.progress && !ctx.json {
-        writeln!(ctx.err)?;
+        writeln!(ctx.err).map_err(Error::Output)?;
     }
     let done = bs.f("done").get(st) == 1;
     let pass = done && bs.f("pass").get(st) == 1 && bs.f("fail").get(st) == 0 && errors == 0;
@@ -669,7 +670,7 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
     let why = if pass {
         String::new()
     } else if !done && bs.f("fail").get(st) == 0 {
-        " (stopped before completion: aborted)".into()
+        " (stopped before completion: aborted, or the core never started it)".into()
     } else {
         format!(" ({errors} errors)")
     };
@@ -690,7 +691,7 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
         outln!(ctx, "BIST {verdict}{why}: {words} of {expected} words checked on both disks, {errors} errors ({frames} frames x {len} words, skew {skew}, seed {seed})");
     }
     if pass && words as u64 != expected {
-        writeln!(ctx.err, "ftctl: warning: the core reports PASS but checked {words} words, expected {expected}")?;
+        writeln!(ctx.err, "ftctl: warning: the core reports PASS but checked {words} words, expected {expected}").map_err(Error::Output)?;
     }
     Ok(if pass { 0 } else { EXIT_FAIL })
 }
@@ -895,7 +896,7 @@ fn regs_dump<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error
         } else {
             String::new()
         };
-        outln!(ctx, "{:>3} {:<15} 0x{v:08X} {fields}", a, r.name);
+        outln!(ctx, "{}", format!("{:>3} {:<15} 0x{v:08X} {fields}", a, r.name).trim_end());
     }
     Ok(0)
 }

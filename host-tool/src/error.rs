@@ -28,6 +28,8 @@ pub enum Error {
     Protocol(String),
     /// An I/O error on the port.
     Io(std::io::Error),
+    /// Output could not be written (stdout closed...).
+    Output(std::io::Error),
 }
 
 impl Error {
@@ -35,6 +37,8 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Port(_) => EXIT_USAGE,
+            // The reader went away (`ftctl regs dump | head`): not a failure of ftctl.
+            Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
             _ => EXIT_COMM,
         }
     }
@@ -61,6 +65,7 @@ impl fmt::Display for Error {
                 write!(f, "not an ftio core: ID reads 0x{id:08X} (\"{ascii}\"), expected 0x4654494F (\"FTIO\")")
             }
             Error::Io(e) => write!(f, "serial port error: {e}"),
+            Error::Output(e) => write!(f, "cannot write output: {e}"),
         }
     }
 }

@@ -30,6 +30,9 @@ pub fn run_with<T: Transport>(cli: &Cli, transport: T, out: &mut dyn Write, err:
 
 /// Prints an error as one line and returns its exit code.
 pub fn report(err: &mut dyn Write, e: &Error) -> u8 {
+    if matches!(e, Error::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe) {
+        return 0;
+    }
     let _ = writeln!(err, "ftctl: {e}");
     e.exit_code()
 }
