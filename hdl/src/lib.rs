@@ -10,6 +10,7 @@ pub mod fault_log;
 pub mod stage;
 pub mod stream_fifo;
 pub mod testbench;
+pub mod uart;
 pub mod core;
 pub mod verilog;
 
