@@ -2,6 +2,7 @@
 pub mod link;
 pub mod lockstep;
 pub mod parity;
+pub mod regfile;
 pub mod link_check;
 pub mod delay_line;
 pub mod disk_monitor;
