@@ -4,6 +4,7 @@ pub mod lockstep;
 pub mod parity;
 pub mod regfile;
 pub mod link_check;
+pub mod crc16;
 pub mod delay_line;
 pub mod disk_monitor;
 pub mod fabric;
@@ -12,6 +13,7 @@ pub mod stage;
 pub mod stream_fifo;
 pub mod testbench;
 pub mod uart;
+pub mod cmd_parser;
 pub mod core;
 pub mod verilog;
 
