@@ -167,7 +167,7 @@ impl Logic for CmdParser {
         self.rx_word.next = (self.word.q.val() << 8) | bit_cast::<32, 8>(self.rx_data.val());
         self.data_ram.write_data.next = self.rx_word.val();
         self.crc_in.crc.next = self.crc.q.val();
-        self.crc_in.byte.next = self.rx_data.val();
+        self.crc_in.data_in.next = self.rx_data.val();
         self.tx_start.next = false;
         self.tx_data.next = 0.into();
         self.bus_addr.next = self.addr.q.val() + bit_cast::<16, 8>(self.idx.q.val());
@@ -306,7 +306,7 @@ impl Logic for CmdParser {
             }
         }
         self.crc_out.crc.next = self.crc.q.val();
-        self.crc_out.byte.next = self.resp_byte.val();
+        self.crc_out.data_in.next = self.resp_byte.val();
         if self.state.q.val() == self.st_respond.val() {
             self.tx_data.next = self.resp_byte.val();
             if !self.tx_busy.val() {
@@ -362,9 +362,9 @@ pub struct UartBridge {
     pub bus_readable: Signal<In, Bit>,
     /// Register bus: the index is writable.
     pub bus_writable: Signal<In, Bit>,
-    rx: crate::uart::UartRx,
+    receiver: crate::uart::UartRx,
     parser: CmdParser,
-    tx: crate::uart::UartTx,
+    transmitter: crate::uart::UartTx,
 }
 
 impl UartBridge {
@@ -381,9 +381,9 @@ impl UartBridge {
             bus_rdata: Default::default(),
             bus_readable: Default::default(),
             bus_writable: Default::default(),
-            rx: crate::uart::UartRx::new(clocks_per_bit),
+            receiver: crate::uart::UartRx::new(clocks_per_bit),
             parser: CmdParser::new(clocks_per_bit),
-            tx: crate::uart::UartTx::new(clocks_per_bit),
+            transmitter: crate::uart::UartTx::new(clocks_per_bit),
         }
     }
 }
@@ -391,15 +391,15 @@ impl UartBridge {
 impl Logic for UartBridge {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, rx, parser, tx);
-        self.rx.rx.next = self.uart_rx.val();
+        clock!(self, clock, receiver, parser, transmitter);
+        self.receiver.rx.next = self.uart_rx.val();
         self.parser.reset.next = self.reset.val();
-        self.parser.rx_strobe.next = self.rx.strobe.val();
-        self.parser.rx_data.next = self.rx.data.val();
-        self.tx.start.next = self.parser.tx_start.val();
-        self.tx.data.next = self.parser.tx_data.val();
-        self.parser.tx_busy.next = self.tx.busy.val();
-        self.uart_tx.next = self.tx.tx.val();
+        self.parser.rx_strobe.next = self.receiver.strobe.val();
+        self.parser.rx_data.next = self.receiver.data.val();
+        self.transmitter.start.next = self.parser.tx_start.val();
+        self.transmitter.data.next = self.parser.tx_data.val();
+        self.parser.tx_busy.next = self.transmitter.busy.val();
+        self.uart_tx.next = self.transmitter.tx.val();
         self.bus_addr.next = self.parser.bus_addr.val();
         self.bus_wdata.next = self.parser.bus_wdata.val();
         self.bus_we.next = self.parser.bus_we.val();
@@ -413,7 +413,7 @@ impl Logic for UartBridge {
 mod tests {
     use super::*;
     use crate::regfile::RegFile;
-    use crate::testbench::{edge, low};
+    use crate::testbench::{edge, low, UartHost};
     use ftio_proto::{crc16, reg, BuildParams, RegisterModel, Request};
     use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -443,13 +443,10 @@ mod tests {
         }
     }
 
-    /// Drives bytes into the UART (with idle gaps in bit times) and decodes what comes back.
+    /// The harness with a host on its UART.
     struct Wire {
         h: Harness,
-        /// Receiver state for the tx line: (sample countdown, bits so far).
-        rx_bits: Option<(u64, Vec<bool>)>,
-        replies: Vec<u8>,
-        cycles: u64,
+        host: UartHost,
     }
 
     impl Wire {
@@ -462,66 +459,40 @@ mod tests {
                 regs: RegFile::new(&BuildParams::default()),
             };
             h.connect_all();
-            Self { h, rx_bits: None, replies: vec![], cycles: 0 }
+            Self { h, host: UartHost::new(CPB) }
         }
 
-        fn tick(&mut self, line: bool) {
-            self.h.uart_rx.next = line;
+        fn tick(&mut self) {
+            self.h.uart_rx.next = self.host.drive();
             low(&mut self.h, |h| &mut h.clock);
-            let tx = self.h.uart_tx.val();
-            match &mut self.rx_bits {
-                None => {
-                    if !tx {
-                        self.rx_bits = Some((CPB + CPB / 2, vec![]));
-                    }
-                }
-                Some((count, bits)) => {
-                    *count -= 1;
-                    if *count == 0 {
-                        bits.push(tx);
-                        *count = CPB;
-                        if bits.len() == 9 {
-                            assert!(tx, "stop bit of a reply byte");
-                            let byte = bits[..8].iter().rev().fold(0u8, |b, &x| b << 1 | x as u8);
-                            self.replies.push(byte);
-                            self.rx_bits = None;
-                        }
-                    }
-                }
-            }
+            self.host.observe(self.h.uart_tx.val());
             edge(&mut self.h, |h| &mut h.clock);
-            self.cycles += 1;
-        }
-
-        fn idle(&mut self, bits: u64) {
-            for _ in 0..bits * CPB {
-                self.tick(true);
-            }
         }
 
         fn send(&mut self, bytes: &[u8]) {
-            for &b in bytes {
-                let mut bits = vec![false];
-                bits.extend((0..8).map(|i| b >> i & 1 == 1));
-                bits.push(true);
-                for bit in bits {
-                    for _ in 0..CPB {
-                        self.tick(bit);
-                    }
-                }
+            self.host.send(bytes);
+            while !self.host.quiet() {
+                self.tick();
+            }
+        }
+
+        fn idle(&mut self, bits: u64) {
+            self.host.idle(bits);
+            while !self.host.quiet() {
+                self.tick();
             }
         }
 
         /// Sends a request and waits for the line to go quiet; returns the reply bytes.
         fn transact(&mut self, bytes: &[u8]) -> Vec<u8> {
-            self.replies.clear();
-            self.send(bytes);
+            self.host.received.clear();
+            self.host.send(bytes);
             let mut quiet = 0;
             while quiet < 20 * CPB {
-                self.tick(true);
-                quiet = if self.h.uart_tx.val() && self.rx_bits.is_none() { quiet + 1 } else { 0 };
+                self.tick();
+                quiet = if self.host.quiet() && self.h.uart_tx.val() { quiet + 1 } else { 0 };
             }
-            std::mem::take(&mut self.replies)
+            std::mem::take(&mut self.host.received)
         }
     }
 
@@ -598,7 +569,7 @@ mod tests {
         }
         // A gap of exactly 64 bit times inside a frame does not drop it.
         let f = Request::read(0, 1).encode();
-        w.replies.clear();
+        w.host.received.clear();
         w.send(&f[..3]);
         w.idle(64);
         let reply = w.transact(&f[3..]);

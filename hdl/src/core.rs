@@ -1,4 +1,5 @@
 //! `FtioCore`: the whole gateware of SPEC §3, with the eight links, the UART and `irq`.
+use crate::cmd_parser::UartBridge;
 use crate::disk_monitor::DiskMonitor;
 use crate::fabric::Fabric;
 use crate::fault_log::FaultLog;
@@ -6,6 +7,8 @@ use crate::link::{LinkRx, LinkTx, Word};
 use crate::link_check::{LinkChecker, ReadyChecker};
 use crate::lockstep::Lockstep;
 use crate::parity::ParityCheck;
+use crate::regfile::RegFile;
+use crate::uart::clocks_per_bit;
 use rust_hdl::prelude::*;
 
 /// Build parameters of the core (SPEC §3). The generator takes them as options.
@@ -39,6 +42,18 @@ impl Default for CoreParams {
 }
 
 impl CoreParams {
+    /// The build parameters as the register table sees them (CLOCK_HZ, BAUD, PARAMS).
+    pub fn build_params(&self) -> ftio_proto::BuildParams {
+        ftio_proto::BuildParams {
+            clock_hz: self.clock_hz as u32,
+            baud: self.baud,
+            skew_depth_log2: self.skew_depth_log2,
+            frame_depth_log2: self.frame_depth_log2,
+            counter_width: self.counter_width,
+            offset_max_log2: self.offset_max_log2,
+        }
+    }
+
     /// Rejects parameter combinations the gateware cannot be built with.
     pub fn validate(&self) -> Result<(), String> {
         if self.clock_hz == 0 || self.baud == 0 {
@@ -49,6 +64,9 @@ impl CoreParams {
         }
         if !crate::verilog::OFFSET_RANGES_LOG2.contains(&self.offset_max_log2) {
             return Err(format!("strict offset range 2^{} is not buildable: 16, 64 or 256", self.offset_max_log2));
+        }
+        if self.clock_hz > u32::MAX as u64 {
+            return Err("clock must be below 4.29 GHz (CLOCK_HZ is a 32-bit register)".into());
         }
         let divider = self.clock_hz / self.baud as u64;
         if divider < 8 {
@@ -217,7 +235,10 @@ pub struct Core<const SW: usize, const OW: usize> {
     pub words_returned: EventCounter,
     max_skew: DFF<Bits<16>>,
     skew: Signal<Local, Bits<16>>,
-    // Configuration, at its power-on values until the register file drives it.
+    /// UART, command parser.
+    bridge: UartBridge,
+    /// The register file (SPEC §5).
+    pub regs: RegFile,
     cfg_mode_set: Signal<Local, Bit>,
     cfg_mode: Signal<Local, Bits<3>>,
     cfg_strict: Signal<Local, Bit>,
@@ -237,6 +258,8 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
         params.validate().expect("invalid core parameters");
         assert_eq!(params.skew_depth_log2 as usize, SW, "skew depth does not match the core type");
         assert_eq!(params.offset_max_log2 as usize, OW, "offset range does not match the core type");
+        check_register_layout();
+        let cpb = clocks_per_bit(params.clock_hz, params.baud);
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -277,6 +300,8 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             words_returned: Default::default(),
             max_skew: Default::default(),
             skew: Default::default(),
+            bridge: UartBridge::new(cpb),
+            regs: RegFile::new(&params.build_params()),
             cfg_mode_set: Default::default(),
             cfg_mode: Default::default(),
             cfg_strict: Default::default(),
@@ -290,6 +315,33 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             cfg_cnt_clear: Default::default(),
         }
     }
+}
+
+/// The core packs STATUS, SKEW and CAP_FLAGS and reads CTRL at fixed bit positions: check
+/// them against the register table, so the table stays the single source.
+fn check_register_layout() {
+    use ftio_proto::reg;
+    let at = |r: &str, f: &str| (reg(r).f(f).lsb, reg(r).f(f).width);
+    assert_eq!(at("CTRL", "lockstep"), (3, 1));
+    assert_eq!(at("CTRL", "commit"), (4, 1));
+    assert_eq!(at("CTRL", "policy"), (5, 1));
+    assert_eq!(at("CTRL", "read_verify"), (6, 1));
+    assert_eq!(at("CTRL", "primary"), (7, 1));
+    assert_eq!(at("STATUS", "mode"), (0, 3));
+    assert_eq!(at("STATUS", "halted"), (3, 1));
+    assert_eq!(at("STATUS", "cpu_a_failed"), (4, 1));
+    assert_eq!(at("STATUS", "cpu_b_failed"), (5, 1));
+    assert_eq!(at("STATUS", "disk_a_failed"), (6, 1));
+    assert_eq!(at("STATUS", "disk_b_failed"), (7, 1));
+    assert_eq!(at("STATUS", "cause"), (8, 8));
+    assert_eq!(at("STATUS", "fault"), (16, 1));
+    assert_eq!(at("STATUS", "bist_running"), (17, 1));
+    assert_eq!(at("SKEW", "fill_a"), (0, 16));
+    assert_eq!(at("SKEW", "fill_b"), (16, 16));
+    assert_eq!(at("CAP_FLAGS", "a_valid"), (0, 1));
+    assert_eq!(at("CAP_FLAGS", "a_par"), (3, 4));
+    assert_eq!(at("CAP_FLAGS", "b_valid"), (8, 1));
+    assert_eq!(at("CAP_FLAGS", "b_perr"), (15, 1));
 }
 
 impl<const SW: usize, const OW: usize> Default for Core<SW, OW> {
@@ -309,19 +361,32 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         clock!(self, clock, perr_cpu_a, perr_cpu_b, perr_disk_a, perr_disk_b, perr_egress);
         clock!(self, clock, words_fwd, frames_fwd, frames_aborted, mismatches, timeouts, words_returned);
         dff_setup!(self, clock, max_skew);
+        clock!(self, clock, bridge, regs);
 
-        // Configuration (power-on values of SPEC §4 until the register file lands).
-        self.cfg_mode_set.next = false;
-        self.cfg_mode.next = 0.into();
-        self.cfg_strict.next = false;
-        self.cfg_policy_halt.next = false;
-        self.cfg_offset.next = 0.into();
-        self.cfg_timeout.next = 256.into();
-        self.cfg_disk_timeout.next = 4096.into();
-        self.cfg_primary.next = false;
-        self.cfg_read_verify.next = false;
-        self.cfg_fault_clear.next = false;
-        self.cfg_cnt_clear.next = false;
+        // Control plane: UART ⇄ parser ⇄ register file.
+        self.bridge.reset.next = self.reset.val();
+        self.bridge.uart_rx.next = self.uart_rx.val();
+        self.uart_tx.next = self.bridge.uart_tx.val();
+        self.regs.reset.next = self.reset.val();
+        self.regs.addr.next = self.bridge.bus_addr.val();
+        self.regs.wdata.next = self.bridge.bus_wdata.val();
+        self.regs.we.next = self.bridge.bus_we.val();
+        self.bridge.bus_rdata.next = self.regs.rdata.val();
+        self.bridge.bus_readable.next = self.regs.readable.val();
+        self.bridge.bus_writable.next = self.regs.writable.val();
+
+        // Configuration from the registers.
+        self.cfg_mode_set.next = self.regs.mode_set.val();
+        self.cfg_mode.next = self.regs.mode_value.val();
+        self.cfg_strict.next = self.regs.ctrl.val().get_bit(3);
+        self.cfg_policy_halt.next = self.regs.ctrl.val().get_bit(5);
+        self.cfg_read_verify.next = self.regs.ctrl.val().get_bit(6);
+        self.cfg_primary.next = self.regs.ctrl.val().get_bit(7);
+        self.cfg_offset.next = self.regs.offset.val().get_bits::<OW>(0);
+        self.cfg_timeout.next = self.regs.timeout.val();
+        self.cfg_disk_timeout.next = self.regs.disk_timeout.val();
+        self.cfg_fault_clear.next = self.regs.fault_clear.val();
+        self.cfg_cnt_clear.next = self.regs.cnt_clear.val();
 
         // Ingress: check every port that carries words into the core.
         self.in_cpu_a.valid.next = self.cpu_a_tx.valid.val();
@@ -492,7 +557,44 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             self.max_skew.d.next = 0.into();
         }
 
-        // No UART yet: the line idles high.
-        self.uart_tx.next = true;
+        // What the registers read.
+        self.regs.mode_now.next = self.lockstep.mode.val();
+        self.regs.status.next = bit_cast::<32, 3>(self.lockstep.mode.val())
+            | (bit_cast::<32, 1>((self.lockstep.mode.val() == 4).into()) << 3)
+            | (bit_cast::<32, 1>((self.fault_log.faults.val().get_bit(1) | self.fault_log.faults.val().get_bit(4)).into()) << 4)
+            | (bit_cast::<32, 1>((self.fault_log.faults.val().get_bit(2) | self.fault_log.faults.val().get_bit(5)).into()) << 5)
+            | (bit_cast::<32, 1>(self.mon_disk_a.failed.val().into()) << 6)
+            | (bit_cast::<32, 1>(self.mon_disk_b.failed.val().into()) << 7)
+            | (bit_cast::<32, 8>(self.fault_log.first_cause.val()) << 8)
+            | (bit_cast::<32, 1>(self.fault_log.fault.val().into()) << 16);
+        self.regs.faults.next = bit_cast::<32, 16>(self.fault_log.faults.val());
+        self.regs.skew.next = bit_cast::<32, 16>(self.lockstep.fill_a.val())
+            | (bit_cast::<32, 16>(self.lockstep.fill_b.val()) << 16);
+        self.regs.cap_cause.next = bit_cast::<32, 8>(self.fault_log.first_cause.val());
+        self.regs.cap_cycle_lo.next = self.fault_log.cap_cycle.val().get_bits::<32>(0);
+        self.regs.cap_cycle_hi.next = self.fault_log.cap_cycle.val().get_bits::<32>(32);
+        self.regs.cap_word.next = self.fault_log.cap_word.val();
+        self.regs.cap_data_a.next = self.fault_log.cap_data_a.val();
+        self.regs.cap_data_b.next = self.fault_log.cap_data_b.val();
+        self.regs.cap_flags.next = bit_cast::<32, 16>(self.fault_log.cap_flags.val());
+        // Fault injection and BIST are not built yet: their status registers read 0.
+        self.regs.inj_status.next = 0.into();
+        self.regs.inj_fired.next = false;
+        self.regs.bist_status.next = 0.into();
+        self.regs.bist_words.next = 0.into();
+        self.regs.bist_errors.next = 0.into();
+        self.regs.cnt_words_fwd.next = self.words_fwd.count.val();
+        self.regs.cnt_frames_fwd.next = self.frames_fwd.count.val();
+        self.regs.cnt_frames_aborted.next = self.frames_aborted.count.val();
+        self.regs.cnt_mismatches.next = self.mismatches.count.val();
+        self.regs.cnt_perr_cpu_a.next = self.perr_cpu_a.count.val();
+        self.regs.cnt_perr_cpu_b.next = self.perr_cpu_b.count.val();
+        self.regs.cnt_perr_disk_a.next = self.perr_disk_a.count.val();
+        self.regs.cnt_perr_disk_b.next = self.perr_disk_b.count.val();
+        self.regs.cnt_perr_egress.next = self.perr_egress.count.val();
+        self.regs.cnt_timeouts.next = self.timeouts.count.val();
+        self.regs.cnt_max_skew.next = bit_cast::<32, 16>(self.max_skew.q.val());
+        self.regs.cnt_words_returned.next = self.words_returned.count.val();
+        self.regs.cnt_cycles.next = self.fault_log.cycle.val().get_bits::<32>(0);
     }
 }

@@ -7,7 +7,7 @@ pub struct Crc16Byte {
     /// CRC so far.
     pub crc: Signal<In, Bits<16>>,
     /// The next byte.
-    pub byte: Signal<In, Bits<8>>,
+    pub data_in: Signal<In, Bits<8>>,
     /// CRC including `byte`.
     pub out: Signal<Out, Bits<16>>,
     s0: Signal<Local, Bits<16>>,
@@ -24,7 +24,7 @@ impl Logic for Crc16Byte {
     #[hdl_gen]
     fn update(&mut self) {
         // Eight shift-and-conditionally-xor steps, MSB first.
-        self.s0.next = self.crc.val() ^ (bit_cast::<16, 8>(self.byte.val()) << 8);
+        self.s0.next = self.crc.val() ^ (bit_cast::<16, 8>(self.data_in.val()) << 8);
         if self.s0.val().get_bit(15) {
             self.s1.next = (self.s0.val() << 1) ^ 0x1021_u64;
         } else {
@@ -80,7 +80,7 @@ mod tests {
         let mut crc = 0xFFFFu64;
         for &b in b"123456789" {
             c.crc.next = crc.into();
-            c.byte.next = (b as u64).into();
+            c.data_in.next = (b as u64).into();
             crate::testbench::settle(&mut c);
             crc = c.out.val().to_u64();
         }

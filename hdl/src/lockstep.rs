@@ -17,8 +17,10 @@
 //!   with no parity error cannot be attributed: HALTED. Halt policy: every fault halts.
 //! * Cut-through containment: a disagreeing pair is never sent; if a frame is in flight it
 //!   is ended on the committed stream with one `last & abort` word (data 0, par 1111).
-//! * SPLIT: A's FIFO feeds `sa`, B's feeds `sb`; no compare (switch to SPLIT between
-//!   frames: a frame in flight is not ended for you). HALTED: both CPUs back-pressured. In SIMPLEX the isolated CPU's words are taken and dropped (so it never
+//! * SPLIT: A's FIFO feeds `sa`, B's feeds `sb`; no compare. A mode written by the host
+//!   (`mode_set`) empties both skew FIFOs: change modes between frames, with the CPUs
+//!   quiescent (words not yet committed are discarded; a frame in flight is ended with
+//!   `last & abort` only when the new mode is HALTED). HALTED: both CPUs back-pressured. In SIMPLEX the isolated CPU's words are taken and dropped (so it never
 //!   hangs on the link) and its FIFO is held empty.
 use crate::delay_line::{DelayLine, ReplayArm};
 use crate::fabric::mode;
@@ -250,8 +252,14 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
                         | (self.b_word.val().get_bit(37)
                             != self.replay.data_out.val().get_bit(37)))));
 
-        self.fifo_a.reset.next = self.reset.val() | (self.mode_q.q.val() == self.m_simplex_b.val());
-        self.fifo_b.reset.next = self.reset.val() | (self.mode_q.q.val() == self.m_simplex_a.val());
+        // A mode written by the host starts from empty skew FIFOs: after a halt they hold the
+        // pair that diverged, which must not be compared again on resuming.
+        self.fifo_a.reset.next = self.reset.val()
+            | self.mode_set.val()
+            | (self.mode_q.q.val() == self.m_simplex_b.val());
+        self.fifo_b.reset.next = self.reset.val()
+            | self.mode_set.val()
+            | (self.mode_q.q.val() == self.m_simplex_a.val());
         self.a_ready.next = false;
         self.b_ready.next = false;
         if self.mode_q.q.val() == self.m_simplex_a.val() {
@@ -271,6 +279,11 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.replay.data_in.next = (bit_cast::<41, 40>(self.a_word.val()) & 0x7F_FFFF_FFFF_u64)
             | (bit_cast::<41, 1>(self.a_ready.val().into()) << 39)
             | (bit_cast::<41, 1>(self.a_valid.val().into()) << 40);
+        // Nothing is taken in the cycle the FIFOs are emptied, so nothing taken is lost.
+        if self.mode_set.val() {
+            self.a_ready.next = false;
+            self.b_ready.next = false;
+        }
         self.fifo_a.in_valid.next = self.a_valid.val() & self.a_ready.val();
         self.fifo_a.in_data.next = self.a_word.val();
         self.fifo_b.in_valid.next = self.b_valid.val() & self.b_ready.val();

@@ -27,7 +27,7 @@ pub struct UartRx {
     sync1: DFF<Bit>,
     busy: DFF<Bit>,
     count: DFF<Bits<24>>,
-    bit: DFF<Bits<4>>,
+    bit_no: DFF<Bits<4>>,
     shift: DFF<Bits<8>>,
     period: Constant<Bits<24>>,
     half: Constant<Bits<24>>,
@@ -47,7 +47,7 @@ impl UartRx {
             sync1: DFF::default(),
             busy: Default::default(),
             count: Default::default(),
-            bit: Default::default(),
+            bit_no: Default::default(),
             shift: Default::default(),
             period: Constant::new((clocks_per_bit - 1).to_bits()),
             half: Constant::new((clocks_per_bit / 2 - 1).to_bits()),
@@ -58,7 +58,7 @@ impl UartRx {
 impl Logic for UartRx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, sync0, sync1, busy, count, bit, shift);
+        dff_setup!(self, clock, sync0, sync1, busy, count, bit_no, shift);
         self.sync0.d.next = self.rx.val();
         self.sync1.d.next = self.sync0.q.val();
         self.strobe.next = false;
@@ -69,18 +69,18 @@ impl Logic for UartRx {
                 // Start bit: come back at its middle.
                 self.busy.d.next = true;
                 self.count.d.next = self.half.val();
-                self.bit.d.next = 0.into();
+                self.bit_no.d.next = 0.into();
             }
         } else if self.count.q.val() != 0 {
             self.count.d.next = self.count.q.val() - 1;
         } else {
             self.count.d.next = self.period.val();
-            self.bit.d.next = self.bit.q.val() + 1;
-            if self.bit.q.val() == 0 {
+            self.bit_no.d.next = self.bit_no.q.val() + 1;
+            if self.bit_no.q.val() == 0 {
                 if self.sync1.q.val() {
                     self.busy.d.next = false;
                 }
-            } else if self.bit.q.val() == 9 {
+            } else if self.bit_no.q.val() == 9 {
                 self.busy.d.next = false;
                 self.strobe.next = self.sync1.q.val();
                 self.framing_error.next = !self.sync1.q.val();
@@ -107,7 +107,7 @@ pub struct UartTx {
     pub tx: Signal<Out, Bit>,
     active: DFF<Bit>,
     count: DFF<Bits<24>>,
-    bit: DFF<Bits<4>>,
+    bit_no: DFF<Bits<4>>,
     shift: DFF<Bits<10>>,
     line: DFF<Bit>,
     period: Constant<Bits<24>>,
@@ -125,7 +125,7 @@ impl UartTx {
             tx: Default::default(),
             active: Default::default(),
             count: Default::default(),
-            bit: Default::default(),
+            bit_no: Default::default(),
             shift: Default::default(),
             line: DFF::default(),
             period: Constant::new((clocks_per_bit - 1).to_bits()),
@@ -136,7 +136,7 @@ impl UartTx {
 impl Logic for UartTx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, active, count, bit, shift, line);
+        dff_setup!(self, clock, active, count, bit_no, shift, line);
         self.busy.next = self.active.q.val();
         // The line register powers on low (no reset); idle is high, so drive it inverted.
         self.tx.next = !self.line.q.val();
@@ -147,17 +147,17 @@ impl Logic for UartTx {
                 // Stop bit, 8 data bits LSB first, start bit.
                 self.shift.d.next = (bit_cast::<10, 8>(self.data.val()) << 1) | 0x200_u64;
                 self.count.d.next = self.period.val();
-                self.bit.d.next = 0.into();
+                self.bit_no.d.next = 0.into();
                 self.line.d.next = true;
             }
         } else if self.count.q.val() != 0 {
             self.count.d.next = self.count.q.val() - 1;
-        } else if self.bit.q.val() == 9 {
+        } else if self.bit_no.q.val() == 9 {
             self.active.d.next = false;
             self.line.d.next = false;
         } else {
             self.count.d.next = self.period.val();
-            self.bit.d.next = self.bit.q.val() + 1;
+            self.bit_no.d.next = self.bit_no.q.val() + 1;
             self.shift.d.next = self.shift.q.val() >> 1;
             self.line.d.next = !self.shift.q.val().get_bit(1);
         }

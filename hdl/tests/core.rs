@@ -1,8 +1,9 @@
 //! FtioCore at the cycle level: the SPEC §4 guarantees at the pins, in the power-on
 //! configuration (DUPLEX, elastic, cut-through, auto fail-over, primary disk A).
 use ftio_hdl::link::{byte_parity, control_parity};
-use ftio_hdl::testbench::{edge, low};
-use ftio_hdl::FtioCore;
+use ftio_hdl::testbench::{edge, low, UartHost};
+use ftio_hdl::{CoreParams, FtioCore};
+use ftio_proto::{reg, Request, Response, Status};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rust_hdl::prelude::*;
 use std::collections::VecDeque;
@@ -94,12 +95,23 @@ struct Board {
     got: [Vec<(usize, W)>; 4],
     irq_at: Option<usize>,
     cycle: usize,
+    host: UartHost,
 }
 
 impl Board {
     fn new(seed: u64) -> Self {
-        let mut core = Box::new(FtioCore::default());
+        Self::with_params(seed, &CoreParams::default())
+    }
+
+    /// A board whose UART runs at 8 clocks per bit, so register access is quick to simulate.
+    fn fast_uart(seed: u64) -> Self {
+        Self::with_params(seed, &CoreParams { clock_hz: 1_000_000, baud: 125_000, ..CoreParams::default() })
+    }
+
+    fn with_params(seed: u64, params: &CoreParams) -> Self {
+        let mut core = Box::new(FtioCore::new(params));
         core.connect_all();
+        let cpb = ftio_hdl::uart::clocks_per_bit(params.clock_hz, params.baud);
         Self {
             core,
             rng: StdRng::seed_from_u64(seed),
@@ -111,6 +123,7 @@ impl Board {
             got: Default::default(),
             irq_at: None,
             cycle: 0,
+            host: UartHost::new(cpb),
         }
     }
 
@@ -135,8 +148,9 @@ impl Board {
         c.disk_b_tx.rpar.next = !ready[1];
         c.cpu_a_rx.rpar.next = !ready[2];
         c.cpu_b_rx.rpar.next = !ready[3];
-        c.uart_rx.next = true;
+        c.uart_rx.next = self.host.drive();
         low(c.as_mut(), |c| &mut c.clock);
+        self.host.observe(c.uart_tx.val());
         let outs = [
             (c.disk_a_tx.valid.val(), sample!(c.disk_a_tx), c.disk_a_tx.cpar.val()),
             (c.disk_b_tx.valid.val(), sample!(c.disk_b_tx), c.disk_b_tx.cpar.val()),
@@ -173,6 +187,33 @@ impl Board {
         for _ in 0..n {
             self.step();
         }
+    }
+
+    /// One request over the UART, traffic running meanwhile; the decoded response.
+    fn uart(&mut self, req: &Request) -> Response {
+        self.host.received.clear();
+        self.host.send(&req.encode());
+        let len = if req.cmd == 0x01 { 5 + 4 * req.count as usize } else { 5 };
+        for _ in 0..200_000 {
+            self.step();
+            let got = &self.host.received;
+            if got.len() >= 5 && (got[1] != 0 || got.len() >= len) {
+                let (resp, _) = Response::decode(got, req.cmd).expect("well-formed response");
+                return resp;
+            }
+        }
+        panic!("no response to {req:?}");
+    }
+
+    fn read(&mut self, name: &str) -> u32 {
+        let r = self.uart(&Request::read(reg(name).addr, 1));
+        assert_eq!(r.status, Status::Ok, "read {name}");
+        r.data[0]
+    }
+
+    fn write(&mut self, name: &str, value: u32) {
+        let r = self.uart(&Request::write(reg(name).addr, &[value]));
+        assert_eq!(r.status, Status::Ok, "write {name}");
     }
 
     fn words(&self, sink: usize) -> Vec<W> {
@@ -316,4 +357,76 @@ fn disk_parity_error_degrades_the_mirror_without_loss() {
     let got_b = b.words(1);
     assert_eq!(got_b, g[..got_b.len()].to_vec(), "disk B got a clean prefix before it failed");
     assert_eq!(b.mode(), 0, "still DUPLEX: a disk fault does not isolate a CPU");
+}
+
+/// The control plane at the pins: ID over the UART, then SPLIT set through CTRL routes each
+/// CPU to its own disk, and STATUS reads the mode.
+#[test]
+fn uart_reads_id_and_ctrl_switches_to_split() {
+    let mut b = Board::fast_uart(7);
+    assert_eq!(b.read("ID"), 0x4654_494F);
+    assert_eq!(b.read("STATUS") & 7, 0, "power-on DUPLEX");
+    b.write("CTRL", 3);
+    assert_eq!(b.read("STATUS") & 7, 3, "SPLIT");
+    let ga = frames(6, 4, 0xA000);
+    let gb = frames(5, 3, 0xB000);
+    b.cpu_a = Source::new(ga.clone(), 0.2);
+    b.cpu_b = Source::new(gb.clone(), 0.4);
+    b.run(300);
+    assert_eq!(b.words(0), ga);
+    assert_eq!(b.words(1), gb);
+}
+
+/// A fault seen through the registers: STATUS, FAULTS and the capture, then a fault clear
+/// (sent with MODE_KEEP, as ftctl does) drops irq, and writing DUPLEX re-arms.
+#[test]
+fn fault_status_capture_and_clear_over_uart() {
+    let mut b = Board::fast_uart(8);
+    let g = frames(10, 4, 0x7700);
+    b.cpu_a = Source::new(g.clone(), 0.0);
+    b.cpu_b = Source::new(g.clone(), 0.0);
+    b.cpu_b.change = Some(9);
+    b.run(100);
+    assert!(b.core.irq.val());
+    let status = b.read("STATUS");
+    assert_eq!(status & 7, 4, "HALTED");
+    assert_eq!(status >> 3 & 1, 1, "halted bit");
+    assert_eq!(status >> 8 & 0xFF, 3, "cause MISMATCH");
+    assert_eq!(status >> 16 & 1, 1, "fault latched");
+    assert_eq!(b.read("FAULTS"), 1 << 3);
+    assert_eq!(b.read("CAP_CAUSE"), 3);
+    assert_eq!(b.read("CAP_WORD"), 9);
+    assert_eq!(b.read("CAP_DATA_A"), g[9].data);
+    assert_eq!(b.read("CAP_DATA_B"), g[9].data ^ 0x00F0_0000);
+    b.write("CTRL", (1 << 9) | 7); // counter snapshot, mode kept
+    assert_eq!(b.read("MISMATCHES"), 1);
+    assert_eq!(b.read("WORDS_FWD"), 9);
+    b.write("CTRL", (1 << 8) | 7); // fault clear, mode kept
+    assert!(!b.core.irq.val(), "irq drops with the fault clear");
+    assert_eq!(b.read("STATUS") & 7, 4, "still HALTED: clearing a fault does not resume");
+    b.write("CTRL", 0);
+    assert_eq!(b.read("STATUS") & 0x1_FFFF, 0, "DUPLEX, healthy");
+}
+
+/// Strict lockstep configured over the UART: with OFFSET = 5, CPU B's words move exactly five
+/// cycles after CPU A's, and nothing is flagged.
+#[test]
+fn strict_lockstep_set_over_uart() {
+    let mut b = Board::fast_uart(9);
+    b.write("OFFSET", 5);
+    b.write("CTRL", (1 << 3) | 7);
+    assert_eq!(b.read("CTRL") & 0xFF, 1 << 3, "strict, DUPLEX");
+    let start = b.cycle + 10;
+    let g = frames(8, 4, 0x3300);
+    b.cpu_a = Source::new(vec![], 0.0);
+    b.run(10);
+    b.cpu_a = Source::new(g.clone(), 0.0);
+    b.run(5);
+    b.cpu_b = Source::new(g.clone(), 0.0);
+    b.run(80);
+    assert_eq!(b.words(0), g);
+    assert_eq!(b.irq_at, None);
+    let a: Vec<usize> = b.cpu_a.taken_at.iter().map(|t| t + 5).collect();
+    assert_eq!(b.cpu_b.taken_at, a, "B exactly D = 5 cycles behind A");
+    assert!(start > 0);
 }
