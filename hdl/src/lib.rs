@@ -1,4 +1,5 @@
 //! ftio gateware: the blocks of SPEC §1 and the core that composes them.
+pub mod inject;
 pub mod link;
 pub mod lockstep;
 pub mod parity;
@@ -13,6 +14,7 @@ pub mod stage;
 pub mod stream_fifo;
 pub mod testbench;
 pub mod uart;
+pub mod bist;
 pub mod cmd_parser;
 pub mod core;
 pub mod verilog;

@@ -1,0 +1,220 @@
+//! Fault injection on one input link (SPEC §6), between the pins and the link checker.
+//!
+//! The link passes straight through (no added latency) until an injection is armed:
+//! * flip data bit `bit` (kind 0) or parity bit `bit[1:0]` (kind 1) of the Nth word offered
+//!   after arming (N = `count`, 0 = the next word). The word is corrupted for every cycle it
+//!   is held, so the core sees one consistent bad word; the injection fires when it moves.
+//! * hold silent (kind 2) for `count` cycles: the core sees an idle link (valid 0, correct
+//!   `cpar`) and the source sees `ready` low, so nothing moves and nothing is lost.
+//! `fired` pulses once; the register file then clears INJ_CTRL.arm.
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock, Default)]
+pub struct Injector {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// An injection is armed on this link (level; drops after `fired`).
+    pub arm: Signal<In, Bit>,
+    /// 0 flip a data bit, 1 flip a parity bit, 2 hold silent.
+    pub kind: Signal<In, Bits<2>>,
+    /// Which bit.
+    pub bit_sel: Signal<In, Bits<5>>,
+    /// N: word index after arming, or cycles of silence.
+    pub count: Signal<In, Bits<32>>,
+    /// Pulse: the injection happened.
+    pub fired: Signal<Out, Bit>,
+    /// From the pins: `valid`.
+    pub pin_valid: Signal<In, Bit>,
+    /// From the pins: `data`.
+    pub pin_data: Signal<In, Bits<32>>,
+    /// From the pins: `last`.
+    pub pin_last: Signal<In, Bit>,
+    /// From the pins: `abort`.
+    pub pin_abort: Signal<In, Bit>,
+    /// From the pins: `par`.
+    pub pin_par: Signal<In, Bits<4>>,
+    /// From the pins: `cpar`.
+    pub pin_cpar: Signal<In, Bit>,
+    /// To the pins: `ready`.
+    pub pin_ready: Signal<Out, Bit>,
+    /// To the pins: `rpar`.
+    pub pin_rpar: Signal<Out, Bit>,
+    /// To the core: `valid`.
+    pub valid: Signal<Out, Bit>,
+    /// To the core: `data`.
+    pub data: Signal<Out, Bits<32>>,
+    /// To the core: `last`.
+    pub last: Signal<Out, Bit>,
+    /// To the core: `abort`.
+    pub abort: Signal<Out, Bit>,
+    /// To the core: `par`.
+    pub par: Signal<Out, Bits<4>>,
+    /// To the core: `cpar`.
+    pub cpar: Signal<Out, Bit>,
+    /// From the core: `ready`.
+    pub ready: Signal<In, Bit>,
+    /// From the core: `rpar`.
+    pub rpar: Signal<In, Bit>,
+    was_armed: DFF<Bit>,
+    seen: DFF<Bits<32>>,
+    done: DFF<Bit>,
+    active: Signal<Local, Bit>,
+    silent: Signal<Local, Bit>,
+    flip_now: Signal<Local, Bit>,
+}
+
+impl Logic for Injector {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, was_armed, seen, done);
+        self.was_armed.d.next = self.arm.val();
+        // A fresh arming restarts the count.
+        if self.arm.val() & !self.was_armed.q.val() {
+            self.seen.d.next = 0.into();
+            self.done.d.next = false;
+        }
+        self.active.next = self.arm.val() & self.was_armed.q.val() & !self.done.q.val();
+        self.silent.next = self.active.val() & (self.kind.val() == 2);
+        self.flip_now.next = self.active.val()
+            & (self.kind.val() != 2)
+            & self.pin_valid.val()
+            & (self.seen.q.val() == self.count.val());
+
+        self.valid.next = self.pin_valid.val();
+        self.data.next = self.pin_data.val();
+        self.last.next = self.pin_last.val();
+        self.abort.next = self.pin_abort.val();
+        self.par.next = self.pin_par.val();
+        self.cpar.next = self.pin_cpar.val();
+        self.pin_ready.next = self.ready.val();
+        self.pin_rpar.next = self.rpar.val();
+        self.fired.next = false;
+
+        if self.silent.val() {
+            self.valid.next = false;
+            self.last.next = false;
+            self.abort.next = false;
+            self.cpar.next = true;
+            self.pin_ready.next = false;
+            self.pin_rpar.next = true;
+            self.seen.d.next = self.seen.q.val() + 1;
+            if self.seen.q.val() + 1 >= self.count.val() {
+                self.fired.next = true;
+                self.done.d.next = true;
+            }
+        } else if self.active.val() {
+            if self.flip_now.val() {
+                if self.kind.val() == 0 {
+                    self.data.next = self.pin_data.val()
+                        ^ (bit_cast::<32, 1>(true.into()) << bit_cast::<32, 5>(self.bit_sel.val()));
+                } else {
+                    self.par.next = self.pin_par.val()
+                        ^ (bit_cast::<4, 1>(true.into()) << bit_cast::<4, 2>(self.bit_sel.val().get_bits::<2>(0)));
+                }
+            }
+            if self.pin_valid.val() & self.ready.val() {
+                self.seen.d.next = self.seen.q.val() + 1;
+                if self.flip_now.val() {
+                    self.fired.next = true;
+                    self.done.d.next = true;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::byte_parity;
+    use crate::testbench::{edge, low};
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+
+    /// Runs a source of words 0.. through the injector with random ready; returns what the
+    /// core side took (data, par), the cycles the source saw ready low while the core never
+    /// did, and when `fired` pulsed.
+    fn run(kind: u64, bit: u64, count: u64, seed: u64) -> (Vec<(u32, u8)>, usize, Vec<usize>) {
+        let mut inj = Injector::default();
+        inj.connect_all();
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (mut next, mut offering) = (0u32, false);
+        let (mut took, mut silenced, mut fired) = (vec![], 0, vec![]);
+        for t in 0..300 {
+            inj.arm.next = t >= 5 && fired.is_empty();
+            inj.kind.next = kind.into();
+            inj.bit_sel.next = bit.into();
+            inj.count.next = count.into();
+            if !offering && rng.gen_bool(0.8) {
+                offering = true;
+            }
+            let ready = rng.gen_bool(0.7);
+            inj.pin_valid.next = offering;
+            inj.pin_data.next = (next as u64).into();
+            inj.pin_par.next = (byte_parity(next) as u64).into();
+            inj.pin_cpar.next = !offering;
+            inj.ready.next = ready;
+            inj.rpar.next = !ready;
+            low(&mut inj, |i| &mut i.clock);
+            assert_eq!(inj.cpar.val(), !inj.valid.val(), "cpar stays correct");
+            assert_eq!(inj.pin_rpar.val(), !inj.pin_ready.val());
+            if inj.valid.val() && ready {
+                took.push((inj.data.val().to_u32(), inj.par.val().to_u8()));
+            }
+            if ready && !inj.pin_ready.val() {
+                silenced += 1;
+            }
+            if inj.fired.val() {
+                fired.push(t);
+            }
+            if offering && inj.pin_ready.val() {
+                next += 1;
+                offering = false;
+            }
+            edge(&mut inj, |i| &mut i.clock);
+        }
+        (took, silenced, fired)
+    }
+
+    #[test]
+    fn injector_synthesizes() {
+        let mut inj = Injector::default();
+        inj.connect_all();
+        yosys_validate("ftio_injector", &generate_verilog(&inj)).unwrap();
+    }
+
+    #[test]
+    fn flips_exactly_the_nth_word_once() {
+        for (kind, bit, n) in [(0u64, 0u64, 0u64), (0, 31, 7), (1, 2, 3), (0, 13, 20)] {
+            let (took, _, fired) = run(kind, bit, n, n + 1);
+            assert_eq!(fired.len(), 1, "fires once");
+            // Words before arming (cycle 5) pass clean; count from the first word offered
+            // after arming.
+            let flipped: Vec<usize> = took
+                .iter()
+                .enumerate()
+                .filter(|(i, &(d, p))| d != *i as u32 || p != byte_parity(*i as u32))
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(flipped.len(), 1, "exactly one word corrupted");
+            assert!(flipped[0] >= n as usize, "the Nth word after arming, not before");
+            let (d, p) = took[flipped[0]];
+            if kind == 0 {
+                assert_eq!(d ^ flipped[0] as u32, 1 << bit);
+            } else {
+                assert_eq!(p ^ byte_parity(flipped[0] as u32), 1 << bit);
+            }
+        }
+    }
+
+    #[test]
+    fn silence_holds_exactly_n_cycles_and_loses_nothing() {
+        let (took, silenced, fired) = run(2, 0, 25, 3);
+        assert_eq!(fired.len(), 1);
+        assert!(silenced > 0 && silenced <= 25);
+        for (i, &(d, _)) in took.iter().enumerate() {
+            assert_eq!(d as usize, i);
+        }
+        // Armed at 5, one cycle to see the arming, then 25 silent cycles.
+        assert_eq!(fired[0], 5 + 1 + 24);
+    }
+}
