@@ -1,5 +1,7 @@
 //! `FtioCore`: the whole gateware of SPEC §3, with the eight links, the UART and `irq`.
+use crate::bist::{BistChecker, BistGenerator};
 use crate::cmd_parser::UartBridge;
+use crate::inject::Injector;
 use crate::disk_monitor::DiskMonitor;
 use crate::fabric::Fabric;
 use crate::fault_log::FaultLog;
@@ -235,6 +237,23 @@ pub struct Core<const SW: usize, const OW: usize> {
     pub words_returned: EventCounter,
     max_skew: DFF<Bits<16>>,
     skew: Signal<Local, Bits<16>>,
+    inj_cpu_a: Injector,
+    inj_cpu_b: Injector,
+    inj_disk_a: Injector,
+    inj_disk_b: Injector,
+    inj_any_fired: Signal<Local, Bit>,
+    inj_fired_seen: DFF<Bit>,
+    inj_was_armed: DFF<Bit>,
+    bist_gen_a: BistGenerator,
+    bist_gen_b: BistGenerator,
+    bist_chk_a: BistChecker,
+    bist_chk_b: BistChecker,
+    /// The BIST owns the CPU inputs.
+    pub bist_active: DFF<Bit>,
+    bist_done: DFF<Bit>,
+    bist_pass: DFF<Bit>,
+    bist_quiet: DFF<Bits<16>>,
+    bist_finish: Signal<Local, Bit>,
     /// UART, command parser.
     bridge: UartBridge,
     /// The register file (SPEC §5).
@@ -300,6 +319,22 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             words_returned: Default::default(),
             max_skew: Default::default(),
             skew: Default::default(),
+            inj_cpu_a: Default::default(),
+            inj_cpu_b: Default::default(),
+            inj_disk_a: Default::default(),
+            inj_disk_b: Default::default(),
+            inj_any_fired: Default::default(),
+            inj_fired_seen: Default::default(),
+            inj_was_armed: Default::default(),
+            bist_gen_a: Default::default(),
+            bist_gen_b: Default::default(),
+            bist_chk_a: Default::default(),
+            bist_chk_b: Default::default(),
+            bist_active: Default::default(),
+            bist_done: Default::default(),
+            bist_pass: Default::default(),
+            bist_quiet: Default::default(),
+            bist_finish: Default::default(),
             bridge: UartBridge::new(cpb),
             regs: RegFile::new(&params.build_params()),
             cfg_mode_set: Default::default(),
@@ -342,6 +377,16 @@ fn check_register_layout() {
     assert_eq!(at("CAP_FLAGS", "a_par"), (3, 4));
     assert_eq!(at("CAP_FLAGS", "b_valid"), (8, 1));
     assert_eq!(at("CAP_FLAGS", "b_perr"), (15, 1));
+    assert_eq!(at("INJ_CTRL", "link"), (0, 2));
+    assert_eq!(at("INJ_CTRL", "kind"), (2, 2));
+    assert_eq!(at("INJ_CTRL", "bit"), (4, 5));
+    assert_eq!(at("INJ_CTRL", "arm"), (31, 1));
+    assert_eq!(at("INJ_STATUS", "fired"), (0, 1));
+    assert_eq!(at("INJ_STATUS", "armed"), (1, 1));
+    assert_eq!(at("BIST_STATUS", "running"), (0, 1));
+    assert_eq!(at("BIST_STATUS", "done"), (1, 1));
+    assert_eq!(at("BIST_STATUS", "pass"), (2, 1));
+    assert_eq!(at("BIST_STATUS", "fail"), (3, 1));
 }
 
 impl<const SW: usize, const OW: usize> Default for Core<SW, OW> {
@@ -361,7 +406,9 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         clock!(self, clock, perr_cpu_a, perr_cpu_b, perr_disk_a, perr_disk_b, perr_egress);
         clock!(self, clock, words_fwd, frames_fwd, frames_aborted, mismatches, timeouts, words_returned);
         dff_setup!(self, clock, max_skew);
-        clock!(self, clock, bridge, regs);
+        clock!(self, clock, bridge, regs, inj_cpu_a, inj_cpu_b, inj_disk_a, inj_disk_b);
+        clock!(self, clock, bist_gen_a, bist_gen_b, bist_chk_a, bist_chk_b);
+        dff_setup!(self, clock, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
@@ -388,31 +435,110 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.cfg_fault_clear.next = self.regs.fault_clear.val();
         self.cfg_cnt_clear.next = self.regs.cnt_clear.val();
 
-        // Ingress: check every port that carries words into the core.
-        self.in_cpu_a.valid.next = self.cpu_a_tx.valid.val();
-        self.in_cpu_a.data.next = self.cpu_a_tx.data.val();
-        self.in_cpu_a.last.next = self.cpu_a_tx.last.val();
-        self.in_cpu_a.abort.next = self.cpu_a_tx.abort.val();
-        self.in_cpu_a.par.next = self.cpu_a_tx.par.val();
-        self.in_cpu_a.cpar.next = self.cpu_a_tx.cpar.val();
-        self.in_cpu_b.valid.next = self.cpu_b_tx.valid.val();
-        self.in_cpu_b.data.next = self.cpu_b_tx.data.val();
-        self.in_cpu_b.last.next = self.cpu_b_tx.last.val();
-        self.in_cpu_b.abort.next = self.cpu_b_tx.abort.val();
-        self.in_cpu_b.par.next = self.cpu_b_tx.par.val();
-        self.in_cpu_b.cpar.next = self.cpu_b_tx.cpar.val();
-        self.in_disk_a.valid.next = self.disk_a_rx.valid.val();
-        self.in_disk_a.data.next = self.disk_a_rx.data.val();
-        self.in_disk_a.last.next = self.disk_a_rx.last.val();
-        self.in_disk_a.abort.next = self.disk_a_rx.abort.val();
-        self.in_disk_a.par.next = self.disk_a_rx.par.val();
-        self.in_disk_a.cpar.next = self.disk_a_rx.cpar.val();
-        self.in_disk_b.valid.next = self.disk_b_rx.valid.val();
-        self.in_disk_b.data.next = self.disk_b_rx.data.val();
-        self.in_disk_b.last.next = self.disk_b_rx.last.val();
-        self.in_disk_b.abort.next = self.disk_b_rx.abort.val();
-        self.in_disk_b.par.next = self.disk_b_rx.par.val();
-        self.in_disk_b.cpar.next = self.disk_b_rx.cpar.val();
+        // Ingress: pins (or, while BIST runs, its generators for the CPU inputs) → fault
+        // injector → link checker.
+        self.inj_cpu_a.arm.next = self.regs.inj_ctrl.val().get_bit(31)
+            & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 0_u64);
+        self.inj_cpu_a.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
+        self.inj_cpu_a.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
+        self.inj_cpu_a.count.next = self.regs.inj_count.val();
+        if self.bist_active.q.val() {
+            self.inj_cpu_a.pin_valid.next = self.bist_gen_a.valid.val();
+            self.inj_cpu_a.pin_data.next = self.bist_gen_a.data.val();
+            self.inj_cpu_a.pin_last.next = self.bist_gen_a.last.val();
+            self.inj_cpu_a.pin_abort.next = false;
+            self.inj_cpu_a.pin_par.next = self.bist_gen_a.par.val();
+            self.inj_cpu_a.pin_cpar.next = !(self.bist_gen_a.valid.val() ^ self.bist_gen_a.last.val());
+            self.bist_gen_a.ready.next = self.inj_cpu_a.pin_ready.val();
+            self.cpu_a_tx.ready.next = false;
+            self.cpu_a_tx.rpar.next = true;
+        } else {
+            self.inj_cpu_a.pin_valid.next = self.cpu_a_tx.valid.val();
+            self.inj_cpu_a.pin_data.next = self.cpu_a_tx.data.val();
+            self.inj_cpu_a.pin_last.next = self.cpu_a_tx.last.val();
+            self.inj_cpu_a.pin_abort.next = self.cpu_a_tx.abort.val();
+            self.inj_cpu_a.pin_par.next = self.cpu_a_tx.par.val();
+            self.inj_cpu_a.pin_cpar.next = self.cpu_a_tx.cpar.val();
+            self.bist_gen_a.ready.next = false;
+            self.cpu_a_tx.ready.next = self.inj_cpu_a.pin_ready.val();
+            self.cpu_a_tx.rpar.next = self.inj_cpu_a.pin_rpar.val();
+        }
+        self.in_cpu_a.valid.next = self.inj_cpu_a.valid.val();
+        self.in_cpu_a.data.next = self.inj_cpu_a.data.val();
+        self.in_cpu_a.last.next = self.inj_cpu_a.last.val();
+        self.in_cpu_a.abort.next = self.inj_cpu_a.abort.val();
+        self.in_cpu_a.par.next = self.inj_cpu_a.par.val();
+        self.in_cpu_a.cpar.next = self.inj_cpu_a.cpar.val();
+        self.inj_cpu_b.arm.next = self.regs.inj_ctrl.val().get_bit(31)
+            & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 1_u64);
+        self.inj_cpu_b.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
+        self.inj_cpu_b.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
+        self.inj_cpu_b.count.next = self.regs.inj_count.val();
+        if self.bist_active.q.val() {
+            self.inj_cpu_b.pin_valid.next = self.bist_gen_b.valid.val();
+            self.inj_cpu_b.pin_data.next = self.bist_gen_b.data.val();
+            self.inj_cpu_b.pin_last.next = self.bist_gen_b.last.val();
+            self.inj_cpu_b.pin_abort.next = false;
+            self.inj_cpu_b.pin_par.next = self.bist_gen_b.par.val();
+            self.inj_cpu_b.pin_cpar.next = !(self.bist_gen_b.valid.val() ^ self.bist_gen_b.last.val());
+            self.bist_gen_b.ready.next = self.inj_cpu_b.pin_ready.val();
+            self.cpu_b_tx.ready.next = false;
+            self.cpu_b_tx.rpar.next = true;
+        } else {
+            self.inj_cpu_b.pin_valid.next = self.cpu_b_tx.valid.val();
+            self.inj_cpu_b.pin_data.next = self.cpu_b_tx.data.val();
+            self.inj_cpu_b.pin_last.next = self.cpu_b_tx.last.val();
+            self.inj_cpu_b.pin_abort.next = self.cpu_b_tx.abort.val();
+            self.inj_cpu_b.pin_par.next = self.cpu_b_tx.par.val();
+            self.inj_cpu_b.pin_cpar.next = self.cpu_b_tx.cpar.val();
+            self.bist_gen_b.ready.next = false;
+            self.cpu_b_tx.ready.next = self.inj_cpu_b.pin_ready.val();
+            self.cpu_b_tx.rpar.next = self.inj_cpu_b.pin_rpar.val();
+        }
+        self.in_cpu_b.valid.next = self.inj_cpu_b.valid.val();
+        self.in_cpu_b.data.next = self.inj_cpu_b.data.val();
+        self.in_cpu_b.last.next = self.inj_cpu_b.last.val();
+        self.in_cpu_b.abort.next = self.inj_cpu_b.abort.val();
+        self.in_cpu_b.par.next = self.inj_cpu_b.par.val();
+        self.in_cpu_b.cpar.next = self.inj_cpu_b.cpar.val();
+        self.inj_disk_a.arm.next = self.regs.inj_ctrl.val().get_bit(31)
+            & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 2_u64);
+        self.inj_disk_a.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
+        self.inj_disk_a.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
+        self.inj_disk_a.count.next = self.regs.inj_count.val();
+        self.inj_disk_a.pin_valid.next = self.disk_a_rx.valid.val();
+        self.inj_disk_a.pin_data.next = self.disk_a_rx.data.val();
+        self.inj_disk_a.pin_last.next = self.disk_a_rx.last.val();
+        self.inj_disk_a.pin_abort.next = self.disk_a_rx.abort.val();
+        self.inj_disk_a.pin_par.next = self.disk_a_rx.par.val();
+        self.inj_disk_a.pin_cpar.next = self.disk_a_rx.cpar.val();
+        self.disk_a_rx.ready.next = self.inj_disk_a.pin_ready.val();
+        self.disk_a_rx.rpar.next = self.inj_disk_a.pin_rpar.val();
+        self.in_disk_a.valid.next = self.inj_disk_a.valid.val();
+        self.in_disk_a.data.next = self.inj_disk_a.data.val();
+        self.in_disk_a.last.next = self.inj_disk_a.last.val();
+        self.in_disk_a.abort.next = self.inj_disk_a.abort.val();
+        self.in_disk_a.par.next = self.inj_disk_a.par.val();
+        self.in_disk_a.cpar.next = self.inj_disk_a.cpar.val();
+        self.inj_disk_b.arm.next = self.regs.inj_ctrl.val().get_bit(31)
+            & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 3_u64);
+        self.inj_disk_b.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
+        self.inj_disk_b.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
+        self.inj_disk_b.count.next = self.regs.inj_count.val();
+        self.inj_disk_b.pin_valid.next = self.disk_b_rx.valid.val();
+        self.inj_disk_b.pin_data.next = self.disk_b_rx.data.val();
+        self.inj_disk_b.pin_last.next = self.disk_b_rx.last.val();
+        self.inj_disk_b.pin_abort.next = self.disk_b_rx.abort.val();
+        self.inj_disk_b.pin_par.next = self.disk_b_rx.par.val();
+        self.inj_disk_b.pin_cpar.next = self.disk_b_rx.cpar.val();
+        self.disk_b_rx.ready.next = self.inj_disk_b.pin_ready.val();
+        self.disk_b_rx.rpar.next = self.inj_disk_b.pin_rpar.val();
+        self.in_disk_b.valid.next = self.inj_disk_b.valid.val();
+        self.in_disk_b.data.next = self.inj_disk_b.data.val();
+        self.in_disk_b.last.next = self.inj_disk_b.last.val();
+        self.in_disk_b.abort.next = self.inj_disk_b.abort.val();
+        self.in_disk_b.par.next = self.inj_disk_b.par.val();
+        self.in_disk_b.cpar.next = self.inj_disk_b.cpar.val();
 
         // Write path: the lockstep takes both CPUs' words.
         self.lockstep.reset.next = self.reset.val();
@@ -422,17 +548,17 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.lockstep.policy_halt.next = self.cfg_policy_halt.val();
         self.lockstep.offset.next = self.cfg_offset.val();
         self.lockstep.timeout.next = self.cfg_timeout.val();
-        self.lockstep.a_valid.next = self.cpu_a_tx.valid.val();
+        self.lockstep.a_valid.next = self.inj_cpu_a.valid.val();
         self.lockstep.a_word.next = self.in_cpu_a.word.val();
         self.lockstep.a_error.next = self.in_cpu_a.error.val() | self.out_cpu_a.ready_error.val();
-        self.lockstep.b_valid.next = self.cpu_b_tx.valid.val();
+        self.lockstep.b_valid.next = self.inj_cpu_b.valid.val();
         self.lockstep.b_word.next = self.in_cpu_b.word.val();
         self.lockstep.b_error.next = self.in_cpu_b.error.val() | self.out_cpu_b.ready_error.val();
         self.lockstep.return_mismatch.next = self.fabric.strict_ready_mismatch.val();
-        self.cpu_a_tx.ready.next = self.lockstep.a_ready.val();
-        self.cpu_a_tx.rpar.next = !self.lockstep.a_ready.val();
-        self.cpu_b_tx.ready.next = self.lockstep.b_ready.val();
-        self.cpu_b_tx.rpar.next = !self.lockstep.b_ready.val();
+        self.inj_cpu_a.ready.next = self.lockstep.a_ready.val();
+        self.inj_cpu_a.rpar.next = !self.lockstep.a_ready.val();
+        self.inj_cpu_b.ready.next = self.lockstep.b_ready.val();
+        self.inj_cpu_b.rpar.next = !self.lockstep.b_ready.val();
 
         // Fabric: committed and SPLIT streams to the disks, returns to the CPUs.
         self.fabric.reset.next = self.reset.val();
@@ -452,14 +578,14 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.sb_valid.next = self.lockstep.sb_valid.val();
         self.fabric.sb_word.next = self.lockstep.sb_word.val();
         self.lockstep.sb_ready.next = self.fabric.sb_ready.val();
-        self.fabric.ra_valid.next = self.disk_a_rx.valid.val();
+        self.fabric.ra_valid.next = self.inj_disk_a.valid.val();
         self.fabric.ra_word.next = self.in_disk_a.word.val();
-        self.disk_a_rx.ready.next = self.fabric.ra_ready.val();
-        self.disk_a_rx.rpar.next = !self.fabric.ra_ready.val();
-        self.fabric.rb_valid.next = self.disk_b_rx.valid.val();
+        self.inj_disk_a.ready.next = self.fabric.ra_ready.val();
+        self.inj_disk_a.rpar.next = !self.fabric.ra_ready.val();
+        self.fabric.rb_valid.next = self.inj_disk_b.valid.val();
         self.fabric.rb_word.next = self.in_disk_b.word.val();
-        self.disk_b_rx.ready.next = self.fabric.rb_ready.val();
-        self.disk_b_rx.rpar.next = !self.fabric.rb_ready.val();
+        self.inj_disk_b.ready.next = self.fabric.rb_ready.val();
+        self.inj_disk_b.rpar.next = !self.fabric.rb_ready.val();
 
         // Egress: each words-out port, with its own checks.
         LinkTx::link(&mut self.disk_a_tx, &mut self.out_disk_a.link);
@@ -566,7 +692,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<32, 1>(self.mon_disk_a.failed.val().into()) << 6)
             | (bit_cast::<32, 1>(self.mon_disk_b.failed.val().into()) << 7)
             | (bit_cast::<32, 8>(self.fault_log.first_cause.val()) << 8)
-            | (bit_cast::<32, 1>(self.fault_log.fault.val().into()) << 16);
+            | (bit_cast::<32, 1>(self.fault_log.fault.val().into()) << 16)
+            | (bit_cast::<32, 1>(self.bist_active.q.val().into()) << 17);
         self.regs.faults.next = bit_cast::<32, 16>(self.fault_log.faults.val());
         self.regs.skew.next = bit_cast::<32, 16>(self.lockstep.fill_a.val())
             | (bit_cast::<32, 16>(self.lockstep.fill_b.val()) << 16);
@@ -577,12 +704,98 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.regs.cap_data_a.next = self.fault_log.cap_data_a.val();
         self.regs.cap_data_b.next = self.fault_log.cap_data_b.val();
         self.regs.cap_flags.next = bit_cast::<32, 16>(self.fault_log.cap_flags.val());
-        // Fault injection and BIST are not built yet: their status registers read 0.
-        self.regs.inj_status.next = 0.into();
-        self.regs.inj_fired.next = false;
-        self.regs.bist_status.next = 0.into();
-        self.regs.bist_words.next = 0.into();
-        self.regs.bist_errors.next = 0.into();
+        // Fault injection: INJ_STATUS.fired is sticky until the next arming.
+        self.inj_any_fired.next = self.inj_cpu_a.fired.val()
+            | self.inj_cpu_b.fired.val()
+            | self.inj_disk_a.fired.val()
+            | self.inj_disk_b.fired.val();
+        self.regs.inj_fired.next = self.inj_any_fired.val();
+        if self.inj_any_fired.val() {
+            self.inj_fired_seen.d.next = true;
+        }
+        self.inj_was_armed.d.next = self.regs.inj_ctrl.val().get_bit(31);
+        if self.regs.inj_ctrl.val().get_bit(31) & !self.inj_was_armed.q.val() {
+            self.inj_fired_seen.d.next = false;
+        }
+        self.regs.inj_status.next = bit_cast::<32, 1>(self.inj_fired_seen.q.val().into())
+            | (bit_cast::<32, 1>(self.regs.inj_ctrl.val().get_bit(31).into()) << 1);
+
+        // BIST: generators feed both CPU inputs, checkers watch both disk outputs.
+        self.bist_gen_a.start.next = self.regs.bist_start.val();
+        self.bist_gen_b.start.next = self.regs.bist_start.val();
+        self.bist_gen_a.stop.next = self.regs.bist_abort.val();
+        self.bist_gen_b.stop.next = self.regs.bist_abort.val();
+        self.bist_gen_a.seed.next = self.regs.bist_seed.val();
+        self.bist_gen_b.seed.next = self.regs.bist_seed.val();
+        self.bist_gen_a.len.next = self.regs.bist_len.val();
+        self.bist_gen_b.len.next = self.regs.bist_len.val();
+        self.bist_gen_a.frames.next = self.regs.bist_frames.val();
+        self.bist_gen_b.frames.next = self.regs.bist_frames.val();
+        self.bist_gen_a.delay.next = 0.into();
+        self.bist_gen_b.delay.next = self.regs.bist_skew.val();
+        self.bist_chk_a.start.next = self.regs.bist_start.val();
+        self.bist_chk_b.start.next = self.regs.bist_start.val();
+        self.bist_chk_a.seed.next = self.regs.bist_seed.val();
+        self.bist_chk_b.seed.next = self.regs.bist_seed.val();
+        self.bist_chk_a.len.next = self.regs.bist_len.val();
+        self.bist_chk_b.len.next = self.regs.bist_len.val();
+        self.bist_chk_a.frames.next = self.regs.bist_frames.val();
+        self.bist_chk_b.frames.next = self.regs.bist_frames.val();
+        self.bist_chk_a.enable.next = self.bist_active.q.val();
+        self.bist_chk_b.enable.next = self.bist_active.q.val();
+        self.bist_chk_a.take.next = self.out_disk_a.take.val();
+        self.bist_chk_a.data.next = self.fabric.da_word.val().get_bits::<32>(0);
+        self.bist_chk_a.par.next = self.fabric.da_word.val().get_bits::<4>(32);
+        self.bist_chk_a.last.next = self.fabric.da_word.val().get_bit(36);
+        self.bist_chk_a.abort.next = self.fabric.da_word.val().get_bit(37);
+        self.bist_chk_b.take.next = self.out_disk_b.take.val();
+        self.bist_chk_b.data.next = self.fabric.db_word.val().get_bits::<32>(0);
+        self.bist_chk_b.par.next = self.fabric.db_word.val().get_bits::<4>(32);
+        self.bist_chk_b.last.next = self.fabric.db_word.val().get_bit(36);
+        self.bist_chk_b.abort.next = self.fabric.db_word.val().get_bit(37);
+        // Finished when both disks have seen every word, or when nothing has moved for
+        // 4096 cycles after the generators stopped (a lost word must not hang the BIST).
+        if self.bist_active.q.val() & !self.bist_gen_a.running.val() & !self.bist_gen_b.running.val()
+            & !self.out_disk_a.take.val() & !self.out_disk_b.take.val()
+        {
+            self.bist_quiet.d.next = self.bist_quiet.q.val() + 1;
+        } else {
+            self.bist_quiet.d.next = 0.into();
+        }
+        self.bist_finish.next = self.bist_active.q.val()
+            & ((self.bist_chk_a.complete.val() & self.bist_chk_b.complete.val()
+                & !self.bist_gen_a.running.val() & !self.bist_gen_b.running.val())
+                | (self.bist_quiet.q.val() == 4096_u64));
+        if self.bist_finish.val() {
+            self.bist_active.d.next = false;
+            self.bist_done.d.next = true;
+            self.bist_pass.d.next = self.bist_chk_a.complete.val()
+                & self.bist_chk_b.complete.val()
+                & (self.bist_chk_a.errors.val() == 0)
+                & (self.bist_chk_b.errors.val() == 0);
+        }
+        if self.regs.bist_abort.val() {
+            self.bist_active.d.next = false;
+            self.bist_done.d.next = true;
+            self.bist_pass.d.next = false;
+        }
+        if self.regs.bist_start.val() {
+            self.bist_active.d.next = true;
+            self.bist_done.d.next = false;
+            self.bist_pass.d.next = false;
+            self.bist_quiet.d.next = 0.into();
+        }
+        if self.reset.val() {
+            self.bist_active.d.next = false;
+            self.bist_done.d.next = false;
+            self.bist_pass.d.next = false;
+        }
+        self.regs.bist_status.next = bit_cast::<32, 1>(self.bist_active.q.val().into())
+            | (bit_cast::<32, 1>(self.bist_done.q.val().into()) << 1)
+            | (bit_cast::<32, 1>((self.bist_done.q.val() & self.bist_pass.q.val()).into()) << 2)
+            | (bit_cast::<32, 1>((self.bist_done.q.val() & !self.bist_pass.q.val()).into()) << 3);
+        self.regs.bist_words.next = self.bist_chk_a.words.val() + self.bist_chk_b.words.val();
+        self.regs.bist_errors.next = self.bist_chk_a.errors.val() + self.bist_chk_b.errors.val();
         self.regs.cnt_words_fwd.next = self.words_fwd.count.val();
         self.regs.cnt_frames_fwd.next = self.frames_fwd.count.val();
         self.regs.cnt_frames_aborted.next = self.frames_aborted.count.val();
