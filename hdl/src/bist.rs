@@ -119,34 +119,34 @@ pub struct BistGenerator {
     seq: BistSequence,
     gen: ParityGen,
     active: DFF<Bit>,
-    wait: DFF<Bits<32>>,
+    delay_left: DFF<Bits<32>>,
 }
 
 impl Logic for BistGenerator {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, seq);
-        dff_setup!(self, clock, active, wait);
+        dff_setup!(self, clock, active, delay_left);
         self.seq.start.next = self.start.val();
         self.seq.seed.next = self.seed.val();
         self.seq.len.next = self.len.val();
         self.seq.frames.next = self.frames.val();
-        self.valid.next = self.active.q.val() & (self.wait.q.val() == 0) & self.seq.more.val();
+        self.valid.next = self.active.q.val() & (self.delay_left.q.val() == 0) & self.seq.more.val();
         self.data.next = self.seq.data.val();
         self.gen.data.next = self.seq.data.val();
         self.par.next = self.gen.par.val();
         self.last.next = self.seq.last.val();
         self.seq.advance.next = self.valid.val() & self.ready.val();
         self.running.next = self.active.q.val();
-        if self.active.q.val() & (self.wait.q.val() != 0) {
-            self.wait.d.next = self.wait.q.val() - 1;
+        if self.active.q.val() & (self.delay_left.q.val() != 0) {
+            self.delay_left.d.next = self.delay_left.q.val() - 1;
         }
-        if self.active.q.val() & (self.wait.q.val() == 0) & !self.seq.more.val() {
+        if self.active.q.val() & (self.delay_left.q.val() == 0) & !self.seq.more.val() {
             self.active.d.next = false;
         }
         if self.start.val() {
             self.active.d.next = true;
-            self.wait.d.next = self.delay.val();
+            self.delay_left.d.next = self.delay.val();
         }
         if self.stop.val() {
             self.active.d.next = false;
