@@ -12,6 +12,7 @@
 //!
 //! See `docs/simulation.md`.
 pub mod bench;
+pub mod board;
 pub mod core_sim;
 pub mod equivalence;
 pub mod link;

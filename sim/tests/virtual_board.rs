@@ -1,0 +1,298 @@
+//! The virtual board through its pseudo-terminal: SPEC §5 frames written to `/dev/pts/N`
+//! reach the core in Verilator bit by bit and its replies come back; the built-in traffic
+//! moves the counters; a link-level fault on CPU A fails the core over to SIMPLEX_B; the
+//! board sleeps when idle, makes and removes its symlink, and stops on request or on a signal.
+//! (The real `ftctl` binary against the board: `host-tool/tests/virtual_board.rs`.)
+use ftio_proto::frame::{Request, Response, Status, CMD_READ, CMD_WRITE};
+use ftio_proto::{reg, Mode, ID_VALUE, VERSION_VALUE};
+use ftio_sim::board::{self, BoardConfig, BoardHandle, TrafficConfig};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A minimal SPEC §5 client on the pty slave.
+struct Uart {
+    f: File,
+}
+
+impl Uart {
+    fn open(path: &Path) -> Uart {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(path)
+            .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        Uart { f }
+    }
+
+    /// Bytes that arrive within `timeout`, until `done` says the buffer is complete.
+    fn read_until(&mut self, timeout: Duration, mut done: impl FnMut(&[u8]) -> bool) -> Vec<u8> {
+        let end = Instant::now() + timeout;
+        let mut got = vec![];
+        while !done(&got) {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let mut p = libc::pollfd { fd: self.f.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd.
+            let rc = unsafe { libc::poll(&mut p, 1, left.as_millis().max(1) as i32) };
+            if rc > 0 {
+                let mut buf = [0u8; 256];
+                let n = self.f.read(&mut buf).unwrap();
+                got.extend_from_slice(&buf[..n]);
+            }
+        }
+        got
+    }
+
+    fn transact(&mut self, req: &Request) -> Response {
+        self.f.write_all(&req.encode()).unwrap();
+        let cmd = req.cmd;
+        let bytes = self.read_until(Duration::from_secs(5), |b| {
+            !matches!(Response::decode(b, cmd), Err(ftio_proto::frame::FrameError::Incomplete { .. }))
+        });
+        let (resp, used) = Response::decode(&bytes, cmd).unwrap_or_else(|e| panic!("reply {bytes:02X?}: {e}"));
+        assert_eq!(used, bytes.len(), "bytes after the reply: {bytes:02X?}");
+        resp
+    }
+
+    fn read(&mut self, name: &str, count: u8) -> Vec<u32> {
+        let r = self.transact(&Request::read(reg(name).addr, count));
+        assert_eq!(r.status, Status::Ok, "read {name}");
+        r.data
+    }
+
+    fn get(&mut self, name: &str) -> u32 {
+        self.read(name, 1)[0]
+    }
+
+    fn write(&mut self, name: &str, v: u32) -> Status {
+        let r = self.transact(&Request::write(reg(name).addr, &[v]));
+        r.status
+    }
+
+    /// A counter snapshot (CTRL.cnt_snapshot, mode left as it is) and one counter.
+    fn counter(&mut self, name: &str) -> u32 {
+        let ctrl = reg("CTRL");
+        let w = ctrl.f("mode").insert(self.get("CTRL"), ftio_proto::MODE_KEEP);
+        assert_eq!(self.write("CTRL", ctrl.f("cnt_snapshot").insert(w, 1)), Status::Ok);
+        self.get(name)
+    }
+}
+
+fn start(config: BoardConfig) -> BoardHandle {
+    board::spawn(config).unwrap_or_else(|e| panic!("virtual board: {e}"))
+}
+
+fn status_mode(st: u32) -> Mode {
+    Mode::from_field(reg("STATUS").f("mode").get(st))
+}
+
+#[test]
+fn identifies_itself_over_the_pty() {
+    let b = start(BoardConfig::default());
+    let mut u = Uart::open(b.path());
+    let v = u.read("ID", 6);
+    let params = board::board_params();
+    assert_eq!(v[0], ID_VALUE);
+    assert_eq!(v[1], VERSION_VALUE);
+    assert_eq!(v[2], 0, "SCRATCH powers on 0");
+    assert_eq!(v[3], 1_843_200, "CLOCK_HZ");
+    assert_eq!(v[4], 115_200, "BAUD");
+    assert_eq!(v[5], params.build_params().params_word(), "PARAMS");
+    assert_eq!(b.clocks_per_bit(), 16);
+    let st = u.get("STATUS");
+    assert_eq!(status_mode(st), Mode::Duplex);
+    assert_eq!(reg("STATUS").f("fault").get(st), 0, "idle, correct links raise no fault");
+    let s = b.stop().unwrap();
+    assert_eq!(s.framing_errors, 0);
+    assert_eq!(s.bytes_in, 2 * 7);
+    assert_eq!(s.bytes_out, (5 + 24) + (5 + 4));
+    assert!(!s.irq);
+}
+
+#[test]
+fn writes_read_back_and_bad_frames_are_answered() {
+    let b = start(BoardConfig::default());
+    let mut u = Uart::open(b.path());
+    assert_eq!(u.write("SCRATCH", 0x1234), Status::Ok);
+    assert_eq!(u.get("SCRATCH"), 0x1234);
+    assert_eq!(u.write("ID", 1), Status::BadAddress, "ID is read-only");
+    // A corrupted CRC is answered 0x01 and not executed.
+    let mut bad = Request::write(reg("SCRATCH").addr, &[0xDEAD]).encode();
+    let n = bad.len();
+    bad[n - 1] ^= 0xFF;
+    u.f.write_all(&bad).unwrap();
+    let bytes = u.read_until(Duration::from_secs(5), |b| b.len() >= 5);
+    let (r, _) = Response::decode(&bytes, CMD_WRITE).unwrap();
+    assert_eq!(r.status, Status::BadCrc);
+    assert_eq!(u.get("SCRATCH"), 0x1234);
+    // Garbage, then half a frame left to time out (64 bit times), then a good request.
+    u.f.write_all(&[0x00, 0xFF, 0x13, 0xA5, 0x01]).unwrap();
+    let stray = u.read_until(Duration::from_millis(100), |_| false);
+    assert!(stray.is_empty(), "no reply to garbage: {stray:02X?}");
+    let r = u.transact(&Request::read(reg("SCRATCH").addr, 1));
+    assert_eq!((r.status, r.data), (Status::Ok, vec![0x1234]));
+    let r = u.transact(&Request { cmd: CMD_READ, addr: 0, count: 17, data: vec![] });
+    assert_eq!(r.status, Status::BadCount);
+}
+
+/// With nothing to do the board sleeps in poll(2): its clock stops.
+#[test]
+fn idle_board_sleeps_and_wakes_on_a_byte() {
+    let b = start(BoardConfig::default());
+    let mut u = Uart::open(b.path());
+    assert_eq!(u.get("ID"), ID_VALUE);
+    std::thread::sleep(Duration::from_millis(100));
+    let c0 = b.cycles();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(b.cycles(), c0, "an idle board keeps running its clock");
+    // It ran the request, the reply and 128 quiet bit times, nothing more.
+    assert!(c0 < 40 * 160 + (board::IDLE_QUIET_BITS + 10) * 16 + board::BATCH_CYCLES, "{c0} cycles");
+    assert_eq!(u.get("BAUD"), 115_200);
+    assert!(b.cycles() > c0);
+}
+
+#[test]
+fn traffic_moves_the_counters_and_a_cpu_a_fault_fails_over_to_simplex_b() {
+    let b = start(BoardConfig { traffic: Some(TrafficConfig::default()), ..BoardConfig::default() });
+    assert!(b.wait_cycles(20_000, Duration::from_secs(20)));
+    let mut u = Uart::open(b.path());
+    let st = u.get("STATUS");
+    assert_eq!(status_mode(st), Mode::Duplex);
+    assert_eq!(reg("STATUS").f("fault").get(st), 0, "identical streams agree: {st:#x}");
+    let words = u.counter("WORDS_FWD");
+    let frames = u.get("FRAMES_FWD");
+    let returned = u.get("WORDS_RETURNED");
+    assert!(words > 1000 && frames > 100 && returned > 100, "words {words} frames {frames} returned {returned}");
+    assert_eq!(u.get("MISMATCHES"), 0);
+    assert_eq!(u.counter("WORDS_FWD") > words, true, "counters move");
+
+    b.inject_cpu_a_fault();
+    let end = Instant::now() + Duration::from_secs(10);
+    while !b.control().irq() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(b.control().irq(), "irq after the CPU A fault");
+    assert_eq!(b.control().faults_injected(), 1);
+    let st = u.get("STATUS");
+    let s = reg("STATUS");
+    assert_eq!(status_mode(st), Mode::SimplexB, "{st:#x}");
+    assert_eq!(s.f("cpu_a_failed").get(st), 1);
+    assert_eq!(s.f("cpu_b_failed").get(st), 0);
+    assert_eq!(s.f("cause").get(st), ftio_proto::Cause::CpuAParity.code());
+    assert_eq!(u.get("CAP_CAUSE"), ftio_proto::Cause::CpuAParity.code());
+    // The healthy stream goes on.
+    let w1 = u.counter("WORDS_FWD");
+    let perr_a = u.get("PERR_CPU_A");
+    assert!(perr_a >= 1, "PERR_CPU_A {perr_a}");
+    assert!(u.counter("WORDS_FWD") > w1);
+    let summary = b.stop().unwrap();
+    let t = summary.traffic.unwrap();
+    assert_eq!(t.faults_injected, 1);
+    // Mirrored writes: both disks got every frame, and each CPU's returns kept coming.
+    assert!(t.disk_frames[0] > 100 && t.disk_frames[0].abs_diff(t.disk_frames[1]) <= 1, "{t:?}");
+    assert!(t.returned_words[0] > 0 && t.returned_words[1] > 0, "{t:?}");
+    assert!(summary.irq);
+}
+
+/// `fault_at` and `max_cycles`: a bounded run that ends by itself with the fault latched.
+#[test]
+fn fault_at_a_cycle_in_a_bounded_run() {
+    let b = start(BoardConfig {
+        traffic: Some(TrafficConfig::default()),
+        fault_at: Some(10_000),
+        max_cycles: Some(30_000),
+        ..BoardConfig::default()
+    });
+    let s = b.join().unwrap();
+    assert_eq!(s.cycles, 30_000);
+    assert!(s.irq, "{s}");
+    assert_eq!(s.traffic.as_ref().unwrap().faults_injected, 1);
+    // Without the fault the same run stays clean.
+    let b = start(BoardConfig { traffic: Some(TrafficConfig::default()), max_cycles: Some(30_000), ..BoardConfig::default() });
+    let s = b.join().unwrap();
+    assert!(!s.irq, "{s}");
+}
+
+#[test]
+fn bad_configs_are_refused_before_anything_runs() {
+    let e = board::spawn(BoardConfig { fault_at: Some(5), ..BoardConfig::default() }).err().unwrap();
+    assert!(e.contains("needs traffic"), "{e}");
+    let mut params = board::board_params();
+    params.clock_hz = 500_000;
+    let e = board::spawn(BoardConfig { params, ..BoardConfig::default() }).err().unwrap();
+    assert!(e.contains("at least 8 clocks per bit"), "{e}");
+    let dir = std::env::temp_dir().join(format!("ftio-vb-file-{}", std::process::id()));
+    std::fs::write(&dir, b"keep me").unwrap();
+    let e = board::spawn(BoardConfig { link: Some(dir.clone()), ..BoardConfig::default() }).err().unwrap();
+    assert!(e.contains("not a symlink"), "{e}");
+    assert_eq!(std::fs::read(&dir).unwrap(), b"keep me", "the file is left alone");
+    std::fs::remove_file(&dir).unwrap();
+}
+
+#[test]
+fn symlink_points_at_the_pty_and_goes_away() {
+    let link = std::env::temp_dir().join(format!("ftio-vb-link-{}", std::process::id()));
+    // A stale symlink from a killed board is replaced.
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink("/dev/pts/nonexistent", &link).unwrap();
+    let b = start(BoardConfig { link: Some(link.clone()), ..BoardConfig::default() });
+    assert_eq!(std::fs::read_link(&link).unwrap(), b.path());
+    let mut u = Uart::open(&link);
+    assert_eq!(u.get("ID"), ID_VALUE);
+    b.stop().unwrap();
+    assert!(std::fs::symlink_metadata(&link).is_err(), "symlink left behind");
+}
+
+/// SIGINT ends a board that asked for it, cleanly (its thread returns a summary).
+#[test]
+fn sigint_stops_the_board() {
+    board::stop_on_signals().unwrap();
+    let link = std::env::temp_dir().join(format!("ftio-vb-sig-{}", std::process::id()));
+    let b = start(BoardConfig { stop_on_signal: true, link: Some(link.clone()), ..BoardConfig::default() });
+    let mut u = Uart::open(b.path());
+    assert_eq!(u.get("ID"), ID_VALUE);
+    // SAFETY: the handler installed above only bumps an atomic.
+    assert_eq!(unsafe { libc::raise(libc::SIGINT) }, 0);
+    let end = Instant::now() + Duration::from_secs(5);
+    while std::fs::symlink_metadata(&link).is_ok() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(std::fs::symlink_metadata(&link).is_err(), "the board did not stop on SIGINT");
+    let s = b.join().unwrap();
+    assert_eq!(s.bytes_in, 7);
+}
+
+/// Register read round trip through the pty: the wall time a client waits per read.
+/// Printed for docs/virtual-board.md (`cargo test -p ftio-sim --release --test virtual_board
+/// round_trip -- --nocapture`); the bound is ftctl's default reply timeout.
+#[test]
+fn register_read_round_trip() {
+    let b = start(BoardConfig::default());
+    let mut u = Uart::open(b.path());
+    assert_eq!(u.get("ID"), ID_VALUE);
+    let mut times = vec![];
+    let c0 = b.cycles();
+    for _ in 0..50 {
+        let t = Instant::now();
+        assert_eq!(u.get("SCRATCH"), 0);
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let cycles = b.cycles() - c0;
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    println!(
+        "register read round trip over the pty, 50 reads: mean {mean:.2} ms, min {:.2} ms, median {:.2} ms, max {:.2} ms; {cycles} cycles ({} per read)",
+        times[0],
+        times[25],
+        times[49],
+        cycles / 50
+    );
+    assert!(times[49] < 500.0, "slowest read {} ms is past ftctl's default timeout", times[49]);
+}
