@@ -350,6 +350,21 @@ pub struct TrafficStats {
     pub returned_words: [u64; 2],
     /// Words of CPU A sent with a flipped data bit.
     pub faults_injected: u64,
+    /// The last of them.
+    pub last_fault: Option<InjectedFault>,
+}
+
+/// A CPU A word the board sent corrupted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InjectedFault {
+    /// Cycle it was first offered.
+    pub cycle: u64,
+    /// Words the core had taken from CPU A before it (its 0-based index in CPU A's stream).
+    pub word_index: u64,
+    /// The word as the CPU meant it (its `par` is this word's).
+    pub data: u32,
+    /// The word as driven on `cpu_a_tx_data`.
+    pub sent: u32,
 }
 
 /// The built-in traffic around the core: CPU A and B send the same frames (B's
@@ -434,6 +449,12 @@ impl Traffic {
             self.fault_armed = false;
             self.corrupting = true;
             self.stats.faults_injected += 1;
+            self.stats.last_fault = Some(InjectedFault {
+                cycle,
+                word_index: self.stats.cpu_words[0],
+                data: a.data,
+                sent: a.data ^ 1 << self.fault_bit,
+            });
         }
         if self.corrupting {
             a.data ^= 1 << self.fault_bit;
@@ -552,7 +573,9 @@ pub struct BoardControl {
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
     faults_injected: AtomicU64,
+    last_fault: std::sync::Mutex<Option<InjectedFault>>,
     irq: AtomicBool,
+    exchange_cycles: AtomicU64,
 }
 
 impl BoardControl {
@@ -579,6 +602,15 @@ impl BoardControl {
     /// CPU A words sent corrupted so far.
     pub fn faults_injected(&self) -> u64 {
         self.faults_injected.load(Ordering::SeqCst)
+    }
+    /// The last CPU A word sent corrupted (as of the end of the last batch).
+    pub fn last_fault(&self) -> Option<InjectedFault> {
+        *self.last_fault.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    /// Cycles of the last UART exchange: from the first start bit the host sent after a quiet
+    /// line to the middle of the stop bit of the core's last reply byte (0 before any).
+    pub fn exchange_cycles(&self) -> u64 {
+        self.exchange_cycles.load(Ordering::SeqCst)
     }
     /// The core's `irq` output at the end of the last batch.
     pub fn irq(&self) -> bool {
@@ -669,18 +701,21 @@ pub fn signals_seen() -> u64 {
     SIGNALS.load(Ordering::SeqCst)
 }
 
-/// Makes `link` a symlink to `target`. An existing symlink there is replaced (a board that
-/// was killed leaves one behind); anything else is refused and left alone.
-fn make_link(link: &Path, target: &Path) -> Result<(), String> {
+/// Whether `link` may become the board's symlink: free, or an old symlink (a board that was
+/// killed leaves one behind). Anything else is refused and left alone.
+fn check_link(link: &Path) -> Result<bool, String> {
     match std::fs::symlink_metadata(link) {
-        Ok(m) if m.file_type().is_symlink() => {
-            std::fs::remove_file(link).map_err(|e| format!("cannot replace the old symlink {}: {e}", link.display()))?
-        }
-        Ok(_) => {
-            return Err(format!("--link {}: exists and is not a symlink; not replacing it", link.display()))
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(format!("--link {}: {e}", link.display())),
+        Ok(m) if m.file_type().is_symlink() => Ok(true),
+        Ok(_) => Err(format!("--link {}: exists and is not a symlink; not replacing it", link.display())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(format!("--link {}: {e}", link.display())),
+    }
+}
+
+/// Makes `link` a symlink to `target`, replacing an old symlink.
+fn make_link(link: &Path, target: &Path) -> Result<(), String> {
+    if check_link(link)? {
+        std::fs::remove_file(link).map_err(|e| format!("cannot replace the old symlink {}: {e}", link.display()))?
     }
     std::os::unix::fs::symlink(target, link)
         .map_err(|e| format!("cannot create the symlink {} -> {}: {e}", link.display(), target.display()))
@@ -701,6 +736,8 @@ pub struct VirtualBoard {
     irq: bool,
     fault_at_pending: Option<u64>,
     output: Vec<u8>,
+    /// First and latest cycle of the UART exchange in progress.
+    exchange: Option<(u64, u64)>,
     summary: BoardSummary,
 }
 
@@ -715,6 +752,10 @@ impl VirtualBoard {
             return Err(format!("fault bit {} is not a data bit (0-31)", config.fault_bit));
         }
         config.params.validate()?;
+        // Checked before the (possibly long) model build; made once the pty exists.
+        if let Some(l) = &config.link {
+            check_link(l)?;
+        }
         let cpb = ftio_hdl::uart::clocks_per_bit(config.params.clock_hz, config.params.baud);
         let mut core = VerilatorCore::new(&config.params)?;
         let pty = Pty::open().map_err(|e| format!("cannot open a pseudo-terminal: {e}"))?;
@@ -741,6 +782,7 @@ impl VirtualBoard {
             quiet_cycles: 0,
             irq: false,
             output: vec![],
+            exchange: None,
             summary: BoardSummary::default(),
         })
     }
@@ -782,20 +824,27 @@ impl VirtualBoard {
     }
 
     /// One clock cycle: drive `uart_rx` and the links, settle, read `uart_tx` and the links,
-    /// rising edge.
-    fn step(&mut self) {
+    /// rising edge. Whether a byte from the core was completed.
+    fn step(&mut self) -> bool {
         let level = self.uart.drive();
         if level != self.uart_rx_level {
             self.core.set_bit(Port::UartRx, level);
             self.uart_rx_level = level;
+            if !level && self.exchange.is_none() {
+                self.exchange = Some((self.cycle, self.cycle));
+            }
         }
         if let Some(t) = &mut self.traffic {
             t.drive(self.cycle, &mut self.core);
         }
         self.core.low();
         let tx = self.core.get_bit(Port::UartTx);
-        if let Some(b) = self.uart.observe(tx) {
+        let byte = self.uart.observe(tx);
+        if let Some(b) = byte {
             self.output.push(b);
+            if let Some((_, end)) = &mut self.exchange {
+                *end = self.cycle;
+            }
         }
         if let Some(t) = &mut self.traffic {
             t.observe(self.cycle, &self.core);
@@ -806,7 +855,13 @@ impl VirtualBoard {
             self.quiet_cycles = 0;
         } else {
             self.quiet_cycles += 1;
+            if self.quiet_cycles == IDLE_QUIET_BITS * self.uart.clocks_per_bit() {
+                if let Some((start, end)) = self.exchange.take() {
+                    self.control.exchange_cycles.store(end - start, Ordering::SeqCst);
+                }
+            }
         }
+        byte.is_some()
     }
 
     fn take_input(&mut self) -> Result<(), String> {
@@ -887,7 +942,11 @@ impl VirtualBoard {
             }
             let t0 = Instant::now();
             for _ in 0..n {
-                self.step();
+                // Each byte goes to the pty as soon as its stop bit is sampled, as a UART's
+                // would: a reply is complete for the client at its last byte, not a batch later.
+                if self.step() {
+                    self.flush_output()?;
+                }
             }
             busy += t0.elapsed();
             self.flush_output()?;
@@ -924,7 +983,13 @@ impl VirtualBoard {
         if let Some(t) = &self.traffic {
             let injected = t.stats().faults_injected;
             if injected != self.control.faults_injected.swap(injected, Ordering::SeqCst) {
-                self.log("CPU A word sent with a flipped data bit");
+                *self.control.last_fault.lock().unwrap_or_else(|p| p.into_inner()) = t.stats().last_fault;
+                if let Some(f) = t.stats().last_fault {
+                    self.log(&format!(
+                        "CPU A word {} sent as {:#010x} instead of {:#010x} at cycle {}, parity left as computed for the true word",
+                        f.word_index, f.sent, f.data, f.cycle
+                    ));
+                }
             }
         }
     }

@@ -269,14 +269,28 @@ fn sigint_stops_the_board() {
     assert_eq!(s.bytes_in, 7);
 }
 
-/// Register read round trip through the pty: the wall time a client waits per read.
-/// Printed for docs/virtual-board.md (`cargo test -p ftio-sim --release --test virtual_board
-/// round_trip -- --nocapture`); the bound is ftctl's default reply timeout.
+/// Register read round trip through the pty: the cycles one read takes on the wire and in
+/// the core, and the wall time a client waits. Printed for docs/virtual-board.md
+/// (`cargo test -p ftio-sim --test virtual_board round_trip -- --nocapture`); the bounds are
+/// the wire time plus a parser latency far beyond the core's, and ftctl's default timeout.
 #[test]
 fn register_read_round_trip() {
     let b = start(BoardConfig::default());
     let mut u = Uart::open(b.path());
     assert_eq!(u.get("ID"), ID_VALUE);
+    let wait_exchange = |b: &BoardHandle| {
+        // The exchange is published once the line has been quiet for IDLE_QUIET_BITS.
+        let end = Instant::now() + Duration::from_secs(5);
+        while b.control().exchange_cycles() == 0 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        b.control().exchange_cycles()
+    };
+    let first = wait_exchange(&b);
+    // Request 7 bytes + reply 9 bytes, 10 bits of 16 cycles each; the last stop bit is
+    // sampled at its middle.
+    let wire = 16 * 10 * 16 - 8;
+    assert!(first >= wire && first < wire + 200, "a 1-register read took {first} cycles (wire {wire})");
     let mut times = vec![];
     let c0 = b.cycles();
     for _ in 0..50 {
@@ -284,15 +298,43 @@ fn register_read_round_trip() {
         assert_eq!(u.get("SCRATCH"), 0);
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    let cycles = b.cycles() - c0;
+    let busy = b.cycles() - c0;
     times.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let mean = times.iter().sum::<f64>() / times.len() as f64;
+    let s = b.stop().unwrap();
     println!(
-        "register read round trip over the pty, 50 reads: mean {mean:.2} ms, min {:.2} ms, median {:.2} ms, max {:.2} ms; {cycles} cycles ({} per read)",
-        times[0],
-        times[25],
-        times[49],
-        cycles / 50
+        "1-register read: {first} cycles from the request's first start bit to the reply's last stop bit ({wire} on the wire)"
+    );
+    println!(
+        "50 reads over the pty: mean {mean:.2} ms, min {:.2} ms, median {:.2} ms, max {:.2} ms; {busy} cycles run; board {s}",
+        times[0], times[25], times[49]
     );
     assert!(times[49] < 500.0, "slowest read {} ms is past ftctl's default timeout", times[49]);
+}
+
+/// `skew`: CPU B's stream is CPU A's delayed by exactly D cycles, which is what strict
+/// lockstep with OFFSET = D checks cycle by cycle; a wrong OFFSET is a mismatch.
+#[test]
+fn skewed_traffic_matches_strict_lockstep_at_its_offset() {
+    let b = start(BoardConfig { traffic: Some(TrafficConfig { skew: 5, ..TrafficConfig::default() }), ..BoardConfig::default() });
+    let mut u = Uart::open(b.path());
+    let ctrl = reg("CTRL");
+    let strict = |u: &mut Uart, offset: u32| {
+        assert_eq!(u.write("OFFSET", offset), Status::Ok);
+        // Mode written (DUPLEX) so the skew FIFOs restart empty under the new rule.
+        let w = ctrl.f("lockstep").insert(ctrl.f("mode").insert(0, Mode::Duplex.code()), 1);
+        assert_eq!(u.write("CTRL", ctrl.f("fault_clear").insert(w, 1)), Status::Ok);
+    };
+    strict(&mut u, 5);
+    let c = b.cycles();
+    assert!(b.wait_cycles(c + 30_000, Duration::from_secs(20)));
+    let st = u.get("STATUS");
+    assert_eq!((status_mode(st), reg("STATUS").f("fault").get(st)), (Mode::Duplex, 0), "OFFSET 5: {st:#x}");
+    assert!(u.counter("WORDS_FWD") > 1000);
+    strict(&mut u, 4);
+    let c = b.cycles();
+    assert!(b.wait_cycles(c + 30_000, Duration::from_secs(20)));
+    let st = u.get("STATUS");
+    assert_eq!(reg("STATUS").f("cause").get(st), ftio_proto::Cause::Mismatch.code(), "OFFSET 4: {st:#x}");
+    assert_eq!(status_mode(st), Mode::Halted);
 }
