@@ -7,9 +7,8 @@
 //! any speed figure.
 use crate::core_sim::{CoreSim, RustHdlCore};
 use crate::equivalence::{record, replay, run, Trace};
-use crate::models::cpu::{CpuConfig, CpuModel};
-use crate::models::disk::{DiskConfig, DiskModel};
-use crate::models::image::DiskImage;
+use crate::models::cpu::CpuConfig;
+use crate::models::disk::DiskConfig;
 use crate::models::random_workload;
 use crate::system::System;
 use crate::verilator::{load, BuildInfo};
@@ -90,23 +89,16 @@ impl std::fmt::Display for BenchReport {
     }
 }
 
-/// The benchmark workload for `cycles` cycles: enough random writes and reads on both CPUs
-/// to keep every link busy the whole time, with back-pressure and gaps everywhere.
+/// The benchmark workload for `cycles` cycles: both CPUs in elastic lockstep (the same
+/// random writes of 1..16 sectors and reads, CPU B 5 cycles behind), enough work to keep the
+/// links busy the whole time, with gaps and back-pressure everywhere.
 pub fn workload(seed: u64, cycles: u64) -> System {
     let capacity = 1 << 14;
     let writes = (cycles / 400 + 16) as usize;
-    let cpu = |s: u64| {
-        let mut c = CpuModel::new(CpuConfig { seed: s, gap: 0.05, stall: 0.1, ..Default::default() });
-        c.queue(random_workload(s, writes, capacity, 16));
-        c
-    };
-    let disk = |s: u64| {
-        DiskModel::new(
-            DiskConfig { seed: s, gap: 0.05, stall: 0.1, latency: 8, ..Default::default() },
-            DiskImage::new(capacity),
-        )
-    };
-    System::new(cpu(seed), cpu(seed + 1), disk(seed + 2), disk(seed + 3))
+    let ops = random_workload(seed, writes, capacity, 16);
+    let cpu = CpuConfig { seed, gap: 0.05, stall: 0.1, ..Default::default() };
+    let disk = DiskConfig { seed: seed + 2, gap: 0.05, stall: 0.1, latency: 8, ..Default::default() };
+    System::lockstep(cpu, &ops, 5, disk, capacity)
 }
 
 fn words_moved(trace: &Trace) -> u64 {

@@ -101,6 +101,10 @@ pub enum SourceFault {
     FlipPar { word: u64, bit: u8 },
     /// Flip `cpar` in cycle `cycle` (counted from the source's first cycle).
     FlipCpar { cycle: u64 },
+    /// XOR `xor` into the data of the `word`-th word and send it with parity that matches
+    /// the altered data: a source that computed a different value, which no parity check can
+    /// see (in DUPLEX only the lockstep comparator can).
+    ChangeData { word: u64, xor: u32 },
 }
 
 /// A link source obeying SPEC §2: offers the words of its queue in order, holds each
@@ -159,6 +163,17 @@ impl LinkSource {
         self.queue.is_empty()
     }
 
+    /// Words offered so far (the one being held included): the index the next new word
+    /// will have, as [`SourceFault`]s count them.
+    pub fn offered(&self) -> u64 {
+        self.offered
+    }
+
+    /// What the source drove in its last `drive`.
+    pub fn driven(&self) -> Beat {
+        self.driven
+    }
+
     /// Drive half: what the source puts on the link this cycle.
     pub fn drive(&mut self) -> Beat {
         if self.holding.is_none() && self.cycle >= self.start_delay {
@@ -173,6 +188,10 @@ impl LinkSource {
                                 b.data ^= 1 << bit
                             }
                             SourceFault::FlipPar { word, bit } if word == self.offered => b.par ^= 1 << bit,
+                            SourceFault::ChangeData { word, xor } if word == self.offered => {
+                                b.data ^= xor;
+                                b.par = byte_parity(b.data);
+                            }
                             _ => {}
                         }
                     }
@@ -225,6 +244,8 @@ pub struct LinkSink {
     pub stall: f64,
     /// Cycles in which `rpar` is driven wrong (a fault on the ready pair).
     pub flip_rpar_cycles: Vec<u64>,
+    /// From this cycle on the sink is never ready again (a hung receiver), `rpar` correct.
+    pub dead_from: Option<u64>,
     ready: bool,
     cycle: u64,
     prev: Option<Beat>,
@@ -252,6 +273,7 @@ impl LinkSink {
             rng: StdRng::seed_from_u64(seed),
             stall,
             flip_rpar_cycles: vec![],
+            dead_from: None,
             ready: true,
             cycle: 0,
             prev: None,
@@ -270,6 +292,9 @@ impl LinkSink {
     /// Drive half: (`ready`, `rpar`) for this cycle.
     pub fn drive(&mut self) -> (bool, bool) {
         self.ready = !(self.stall > 0.0 && self.rng.gen_bool(self.stall));
+        if self.dead_from.is_some_and(|c| self.cycle >= c) {
+            self.ready = false;
+        }
         let rpar = !self.ready ^ self.flip_rpar_cycles.contains(&self.cycle);
         (self.ready, rpar)
     }

@@ -70,6 +70,72 @@ impl UartLine {
     }
 }
 
+/// Decodes what the core sends on `uart_tx` (8N1, LSB first, sampled mid-bit) at `divider`
+/// clock cycles per bit.
+#[derive(Clone, Debug)]
+pub struct UartReceiver {
+    /// Clock cycles per bit.
+    pub divider: u64,
+    /// (cycles to the next sample, bits sampled so far) while a byte is coming in.
+    shifting: Option<(u64, Vec<bool>)>,
+    /// Every byte received.
+    pub bytes: Vec<u8>,
+    /// Bytes whose stop bit was low.
+    pub framing_errors: u64,
+}
+
+impl UartReceiver {
+    /// A receiver at `divider` cycles per bit.
+    pub fn new(divider: u64) -> Self {
+        Self { divider, shifting: None, bytes: vec![], framing_errors: 0 }
+    }
+
+    /// Samples the line once per cycle.
+    pub fn observe(&mut self, level: bool) {
+        match &mut self.shifting {
+            None => {
+                if !level {
+                    // The start bit's edge: sample the first data bit 1.5 bit times later.
+                    self.shifting = Some((self.divider + self.divider / 2, vec![]));
+                }
+            }
+            Some((left, bits)) => {
+                *left -= 1;
+                if *left == 0 {
+                    bits.push(level);
+                    *left = self.divider;
+                    if bits.len() == 9 {
+                        if !bits[8] {
+                            self.framing_errors += 1;
+                        }
+                        self.bytes.push(bits[..8].iter().rev().fold(0u8, |b, &x| (b << 1) | x as u8));
+                        self.shifting = None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// No byte is coming in.
+    pub fn is_idle(&self) -> bool {
+        self.shifting.is_none()
+    }
+}
+
+/// The bytes of a SPEC §5 read request for `count` registers from `addr`.
+pub fn read_request(addr: u16, count: u8) -> Vec<u8> {
+    ftio_proto::Request::read(addr, count).encode()
+}
+
+/// Decodes the response to a read request from `bytes` (what the core sent).
+pub fn read_response(bytes: &[u8]) -> Result<Vec<u32>, String> {
+    let (r, _) = ftio_proto::Response::decode(bytes, ftio_proto::CMD_READ).map_err(|e| e.to_string())?;
+    if r.status != ftio_proto::Status::Ok {
+        return Err(format!("status {}", r.status));
+    }
+    Ok(r.data)
+}
+
 /// Link traffic around the core: a source on any into-core link, a sink on any out-of-core
 /// link, reset pulses and a UART line. Links without a source are driven idle with correct
 /// parity; links without a sink are always ready.
@@ -83,12 +149,20 @@ pub struct LinkTraffic {
     pub reset: Vec<Range<u64>>,
     /// The `uart_rx` line.
     pub uart: UartLine,
+    /// What the core sends on `uart_tx`, decoded at the same divider as `uart`.
+    pub uart_out: UartReceiver,
 }
 
 impl LinkTraffic {
     /// No traffic, sinks always ready, UART idle at `uart_divider` cycles per bit.
     pub fn quiet(uart_divider: u64) -> Self {
-        Self { sources: vec![], sinks: vec![], reset: vec![], uart: UartLine::idle(uart_divider) }
+        Self {
+            sources: vec![],
+            sinks: vec![],
+            reset: vec![],
+            uart: UartLine::idle(uart_divider),
+            uart_out: UartReceiver::new(uart_divider),
+        }
     }
 
     /// The source on `link`.
@@ -104,6 +178,18 @@ impl LinkTraffic {
     /// Every source has sent everything.
     pub fn sources_done(&self) -> bool {
         self.sources.iter().all(|(_, s)| s.is_idle())
+    }
+
+    /// Sets the UART divider of both directions.
+    pub fn uart_divider(&mut self, divider: u64) {
+        self.uart = UartLine::idle(divider);
+        self.uart_out = UartReceiver::new(divider);
+    }
+
+    /// Queues a read of `count` registers from `addr`, sent from cycle `at`.
+    pub fn read_registers_at(&mut self, at: u64, addr: u16, count: u8) {
+        self.uart.start_delay = at;
+        self.uart.send(&read_request(addr, count));
     }
 }
 
@@ -139,6 +225,7 @@ impl Stimulus for LinkTraffic {
         for (link, s) in &mut self.sinks {
             s.observe(read_beat(sim, *link));
         }
+        self.uart_out.observe(sim.get_bit(Port::UartTx));
     }
 }
 
@@ -158,9 +245,10 @@ pub fn random_frames(seed: u64, n: usize, max_len: usize, abort_p: f64) -> Vec<W
     out
 }
 
-/// Traffic on all four into-core links (random frames, `words` each) into sinks on all four
-/// out-of-core links. `gap` and `stall` are the sources' gap and the sinks' stall
-/// probabilities.
+/// Independent traffic on all four into-core links (random frames, `words` each) into sinks
+/// on all four out-of-core links: the stimulus of SPLIT mode (in DUPLEX the two CPU streams
+/// differ at once and the core halts). `gap` and `stall` are the sources' gap and the
+/// sinks' stall probabilities.
 pub fn traffic(seed: u64, words: usize, gap: f64, stall: f64) -> LinkTraffic {
     let mut t = LinkTraffic::quiet(868);
     for (i, link) in Link::into_core().enumerate() {
@@ -174,20 +262,27 @@ pub fn traffic(seed: u64, words: usize, gap: f64, stall: f64) -> LinkTraffic {
     t
 }
 
-/// Lockstep traffic: CPU A and CPU B send the same frames with the same gap pattern, B
-/// starting `offset` cycles after A (the stimulus of strict lockstep with offset D, or of
-/// elastic lockstep with a skew); both disks return their own random frames; every sink
-/// stalls with probability `stall`.
-pub fn lockstep_traffic(seed: u64, words: usize, offset: u64, gap: f64, stall: f64) -> LinkTraffic {
+/// DUPLEX traffic: CPU A and CPU B send the same frames, B starting `skew` cycles after A;
+/// with `same_gaps` both leave the same gaps (B's pattern is A's shifted by `skew`),
+/// otherwise each has its own random gap pattern, so the skew wanders. Both disks return
+/// their own random frames; every sink stalls with probability `stall`.
+pub fn duplex_traffic(seed: u64, words: usize, skew: u64, gap: f64, stall: f64, same_gaps: bool) -> LinkTraffic {
     let mut t = traffic(seed, words, gap, stall);
     let frames = random_frames(seed ^ 0x400, words, 12, 0.1);
-    for (link, delay) in [(Link::CpuATx, 0), (Link::CpuBTx, offset)] {
-        let mut s = LinkSource::new(seed ^ 0x500, gap);
+    for (link, delay, gap_seed) in [(Link::CpuATx, 0, 0x500), (Link::CpuBTx, skew, if same_gaps { 0x500 } else { 0x501 })] {
+        let mut s = LinkSource::new(seed ^ gap_seed, gap);
         s.start_delay = delay;
         s.push(frames.clone());
         *t.source(link) = s;
     }
     t
+}
+
+/// Lockstep traffic: [`duplex_traffic`] with the same gap pattern on both CPUs, B starting
+/// `offset` cycles after A (the stimulus of strict lockstep with offset D, or of elastic
+/// lockstep with a fixed skew).
+pub fn lockstep_traffic(seed: u64, words: usize, offset: u64, gap: f64, stall: f64) -> LinkTraffic {
+    duplex_traffic(seed, words, offset, gap, stall, true)
 }
 
 /// A named scenario: an input generator and how many cycles to run it.
@@ -200,25 +295,91 @@ pub struct Scenario {
     pub stimulus: LinkTraffic,
 }
 
-/// Full-rate traffic on every link, every sink always ready.
+/// Clock cycles per UART bit of [`fast_uart_params`]: the fault scenarios read `STATUS`
+/// over the UART at the end, and at 8 cycles per bit a read takes about 1 500 cycles.
+pub const FAST_UART_DIVIDER: u64 = 8;
+
+/// The default core with a UART of 8 clocks per bit (1 MHz / 125 kBd), so that register
+/// reads fit in a short simulation. The datapath is the default one, cycle for cycle.
+pub fn fast_uart_params() -> ftio_hdl::CoreParams {
+    ftio_hdl::CoreParams { clock_hz: 1_000_000, baud: 125_000, ..ftio_hdl::CoreParams::default() }
+}
+
+/// Cycles a read of `count` registers takes on the fast UART, request to last response
+/// byte, with some slack for the parser.
+pub fn fast_read_cycles(count: u8) -> u64 {
+    (7 + 5 + 4 * count as u64) * 10 * FAST_UART_DIVIDER + 200
+}
+
+/// Full-rate DUPLEX traffic on every link (CPU B 3 cycles behind A), every sink always ready.
 pub fn full_rate(seed: u64) -> Scenario {
-    Scenario { name: "full_rate", cycles: 700, stimulus: traffic(seed, 600, 0.0, 0.0) }
+    Scenario { name: "full_rate", cycles: 700, stimulus: lockstep_traffic(seed, 600, 3, 0.0, 0.0) }
 }
 
-/// Random gaps at every source and random back-pressure at every sink.
+/// DUPLEX with random gaps at every source (each CPU its own pattern, so the skew between
+/// them wanders) and random back-pressure at every sink, heavy enough (60 %) that the skew
+/// FIFOs and buffers fill and the sources are held up too.
 pub fn random_backpressure(seed: u64) -> Scenario {
-    Scenario { name: "random_backpressure", cycles: 2000, stimulus: traffic(seed, 500, 0.3, 0.4) }
+    Scenario { name: "random_backpressure", cycles: 2500, stimulus: duplex_traffic(seed, 500, 7, 0.3, 0.6, false) }
 }
 
-/// Traffic with a corrupted data bit, a corrupted `par` bit, a corrupted `cpar` and a
-/// corrupted `rpar`, each on a different link.
-pub fn parity_faults(seed: u64) -> Scenario {
-    let mut t = traffic(seed, 300, 0.2, 0.2);
-    t.source(Link::CpuBTx).faults.push(SourceFault::FlipData { word: 5, bit: 9 });
-    t.source(Link::DiskARx).faults.push(SourceFault::FlipPar { word: 40, bit: 2 });
-    t.source(Link::CpuATx).faults.push(SourceFault::FlipCpar { cycle: 120 });
-    t.sink(Link::DiskBTx).flip_rpar_cycles.push(200);
-    Scenario { name: "parity_faults", cycles: 600, stimulus: t }
+/// Appends a `STATUS` read (fast UART) after `cycles` of traffic; returns the new length.
+fn then_read_status(t: &mut LinkTraffic, cycles: u64) -> u64 {
+    t.uart_divider(FAST_UART_DIVIDER);
+    t.read_registers_at(cycles, ftio_proto::reg("STATUS").addr, 1);
+    cycles + fast_read_cycles(1)
+}
+
+/// DUPLEX traffic in which CPU A's word `word` arrives with data bit 13 flipped (parity
+/// left as it was): a parity fault on CPU A's link, so the core fails over to SIMPLEX_B.
+/// Ends with a `STATUS` read over the UART (run it with [`fast_uart_params`]).
+pub fn cpu_a_parity_failover(seed: u64, word: u64) -> Scenario {
+    let mut t = duplex_traffic(seed, 400, 4, 0.2, 0.2, false);
+    t.source(Link::CpuATx).faults.push(SourceFault::FlipData { word, bit: 13 });
+    let cycles = then_read_status(&mut t, 1200);
+    Scenario { name: "cpu_a_parity_failover", cycles, stimulus: t }
+}
+
+/// DUPLEX traffic in which CPU B's return link has its `rpar` wrong in cycle `cycle` (a
+/// parity fault on CPU B's ready pair): fail-over to SIMPLEX_A. Ends with a `STATUS` read.
+pub fn cpu_b_ready_parity_failover(seed: u64, cycle: u64) -> Scenario {
+    let mut t = duplex_traffic(seed, 400, 2, 0.2, 0.2, false);
+    t.sink(Link::CpuBRx).flip_rpar_cycles.push(cycle);
+    let cycles = then_read_status(&mut t, 1200);
+    Scenario { name: "cpu_b_ready_parity_failover", cycles, stimulus: t }
+}
+
+/// DUPLEX traffic in which CPU B's word `word` carries different data with good parity: a
+/// content mismatch no parity check sees, so the core halts and ends the frame in flight
+/// with an abort word on both disks. Ends with a `STATUS` read.
+pub fn mismatch_halts(seed: u64, word: u64) -> Scenario {
+    let mut t = duplex_traffic(seed, 400, 5, 0.2, 0.2, false);
+    t.source(Link::CpuBTx).faults.push(SourceFault::ChangeData { word, xor: 0x0100_0000 });
+    let cycles = then_read_status(&mut t, 1000);
+    Scenario { name: "mismatch_halts", cycles, stimulus: t }
+}
+
+/// DUPLEX traffic in which disk B's return word `word` arrives with a `par` bit flipped: disk
+/// B is marked failed and writes go on to disk A alone. Ends with a `STATUS` read.
+pub fn disk_b_parity_degrades(seed: u64, word: u64) -> Scenario {
+    let mut t = duplex_traffic(seed, 400, 3, 0.2, 0.2, false);
+    t.source(Link::DiskBRx).faults.push(SourceFault::FlipPar { word, bit: 1 });
+    let cycles = then_read_status(&mut t, 1200);
+    Scenario { name: "disk_b_parity_degrades", cycles, stimulus: t }
+}
+
+/// DUPLEX traffic in which disk A (the primary) stops taking words from cycle `from` on:
+/// after DISK_TIMEOUT (4096) cycles with a word waiting it is marked failed, writes go on
+/// to disk B and the returns come from disk B. Ends with a `STATUS` read.
+pub fn disk_a_stall_timeout(seed: u64, from: u64) -> Scenario {
+    let mut t = duplex_traffic(seed, 600, 3, 0.2, 0.1, false);
+    t.sink(Link::DiskATx).dead_from = Some(from);
+    // Slow returns (about one word in eight cycles), so both disks are still answering when
+    // disk A is failed, some 4 200 cycles in.
+    t.source(Link::DiskARx).gap = 0.88;
+    t.source(Link::DiskBRx).gap = 0.88;
+    let cycles = then_read_status(&mut t, from + 4096 + 900);
+    Scenario { name: "disk_a_stall_timeout", cycles, stimulus: t }
 }
 
 /// No link traffic; `uart_rx` idle high for long enough to cover several UART bit times at
@@ -228,10 +389,10 @@ pub fn uart_rx_idle() -> Scenario {
 }
 
 /// Bytes on `uart_rx` at `divider` cycles per bit (an `ID` read request of SPEC §5, then
-/// garbage), with traffic on the links.
+/// garbage), with DUPLEX traffic on the links.
 pub fn uart_rx_bytes(seed: u64, divider: u64) -> Scenario {
-    let mut t = traffic(seed, 200, 0.2, 0.2);
-    t.uart = UartLine::idle(divider);
+    let mut t = duplex_traffic(seed, 200, 2, 0.2, 0.2, false);
+    t.uart_divider(divider);
     t.uart.start_delay = 20;
     // A5 | read | addr 0 | count 1 | crc: a complete request, then bytes that are not one.
     let request = [0xA5, 0x01, 0x00, 0x00, 0x01];
@@ -248,9 +409,11 @@ pub fn lockstep_offset(seed: u64) -> Scenario {
     Scenario { name: "lockstep_offset", cycles: 700, stimulus: lockstep_traffic(seed, 500, 3, 0.2, 0.0) }
 }
 
-/// Synchronous reset pulses in the middle of traffic with back-pressure.
+/// Synchronous reset pulses in the middle of DUPLEX traffic with back-pressure. Both CPUs
+/// leave the same gaps with no skew, so a reset empties both skew FIFOs at the same point
+/// of the two streams and they stay aligned.
 pub fn reset_during_traffic(seed: u64) -> Scenario {
-    let mut t = traffic(seed, 400, 0.2, 0.3);
+    let mut t = duplex_traffic(seed, 600, 0, 0.2, 0.3, true);
     t.reset = vec![150..151, 400..404];
     Scenario { name: "reset_during_traffic", cycles: 1200, stimulus: t }
 }

@@ -158,68 +158,73 @@ fn skewed_cpus_behave_identically_shifted() {
     assert_eq!(da.image.sha256(), db.image.sha256());
 }
 
-fn split_system(seed: u64) -> (System, Vec<Op>, Vec<Op>) {
-    let ops_a = random_workload(seed, 6, CAPACITY, 12);
-    let ops_b = random_workload(seed + 100, 6, CAPACITY, 12);
-    let mut a = CpuModel::new(CpuConfig { seed: seed + 1, gap: 0.1, stall: 0.2, data_fis_sectors: 4, ..Default::default() });
-    let mut b = CpuModel::new(CpuConfig { seed: seed + 2, gap: 0.2, stall: 0.1, ..Default::default() });
-    a.queue(ops_a.clone());
-    b.queue(ops_b.clone());
-    let da = DiskModel::new(DiskConfig { seed: seed + 3, stall: 0.3, gap: 0.1, latency: 5, data_fis_sectors: 4 }, DiskImage::new(CAPACITY));
-    let db = DiskModel::new(DiskConfig { seed: seed + 4, stall: 0.1, latency: 1, ..Default::default() }, DiskImage::new(CAPACITY));
-    (System::new(a, b, da, db), ops_a, ops_b)
+/// Elastic lockstep around the core: both CPUs with the same `ops`, CPU B `skew` cycles
+/// behind, gaps and back-pressure on every link, disk latency.
+fn lockstep_system(seed: u64, ops: &[Op], skew: u64, capacity: u64) -> System {
+    let cpu = CpuConfig { seed: seed + 1, gap: 0.1, stall: 0.2, data_fis_sectors: 4, ..Default::default() };
+    let disk = DiskConfig { seed: seed + 3, stall: 0.2, gap: 0.1, latency: 5, data_fis_sectors: 4 };
+    System::lockstep(cpu, ops, skew, disk, capacity)
 }
 
-fn check_split(sys: &System, ops_a: &[Op], ops_b: &[Op]) {
+/// What DUPLEX must give: both CPUs finished every op with good status and read back what
+/// was written, saw identical completions (op, status, data), and both disks hold the golden
+/// image.
+fn check_duplex(sys: &System, ops: &[Op], capacity: u64) {
     assert!(sys.done());
     for (name, c) in [("A", &sys.cpu_a), ("B", &sys.cpu_b)] {
         assert!(c.errors.is_empty(), "CPU {name}: {:?}", c.errors);
         assert!(c.rx.errors.is_empty(), "CPU {name} link: {:?}", c.rx.errors);
         assert!(c.tx.ready_parity_errors.is_empty());
+        assert_eq!(c.completions.len(), ops.len());
     }
-    assert_eq!(sys.cpu_a.completions.len(), ops_a.len());
-    assert_eq!(sys.disk_a.image.sha256(), golden_sha256(CAPACITY, ops_a));
-    assert_eq!(sys.disk_b.image.sha256(), golden_sha256(CAPACITY, ops_b));
+    for (x, y) in sys.cpu_a.completions.iter().zip(&sys.cpu_b.completions) {
+        assert_eq!((&x.op, x.status, x.error, &x.read_data), (&y.op, y.status, y.error, &y.read_data));
+    }
+    let golden = golden_sha256(capacity, ops);
+    assert_eq!(sys.disk_a.image.sha256(), golden, "disk A");
+    assert_eq!(sys.disk_b.image.sha256(), golden, "disk B");
+    assert!(sys.disk_a.errors.is_empty() && sys.disk_b.errors.is_empty());
+    assert_eq!(sys.disk_a.commands.len(), ops.len(), "disk A executed every command once");
+    assert_eq!(sys.disk_b.commands.len(), ops.len(), "disk B too");
 }
 
-/// The models through the core as it is today (SPLIT: CPU A ↔ disk A, CPU B ↔ disk B) in
-/// rust-hdl, the same run replayed into Verilator with identical outputs every cycle, and
-/// both disk images equal to the software golden images.
+/// The models through the core in DUPLEX (CPU B 9 cycles behind) in rust-hdl, the same run
+/// replayed into Verilator with identical outputs every cycle, and the same system run on
+/// Verilator alone reaching the same end state, cycle for cycle.
 #[test]
 fn models_through_the_core_in_both_simulators() {
     let params = CoreParams::default();
-    let (mut sys, ops_a, ops_b) = split_system(20);
-    let mut golden = RustHdlCore::new(&params);
-    // Run to completion, recording, then a few idle cycles.
+    let ops = random_workload(20, 5, CAPACITY, 6);
+    let mut sys = lockstep_system(20, &ops, 9, CAPACITY);
     let mut probe = sys.clone();
-    let cycles = probe.run(&mut RustHdlCore::new(&params), 200_000) + 10;
-    assert!(cycles < 200_000, "workload finishes");
+    let cycles = probe.run(&mut RustHdlCore::new(&params), 100_000) + 10;
+    assert!(cycles < 100_000, "workload finishes");
+    let mut golden = RustHdlCore::new(&params);
     let trace = record(&mut golden, &mut sys as &mut dyn Stimulus, cycles);
-    check_split(&sys, &ops_a, &ops_b);
+    check_duplex(&sys, &ops, CAPACITY);
     let mut model = VerilatorCore::new(&params).unwrap();
     if let Err(d) = replay(&trace, &mut model, "rust-hdl") {
         panic!("{d}");
     }
-    // And the models driven by the Verilator model directly reach the same end state.
-    let (mut sys_v, _, _) = split_system(20);
+    let mut sys_v = lockstep_system(20, &ops, 9, CAPACITY);
     let mut model = VerilatorCore::new(&params).unwrap();
-    let cycles_v = sys_v.run(&mut model, 200_000);
+    let cycles_v = sys_v.run(&mut model, 100_000);
     assert_eq!(cycles_v + 10, cycles);
-    check_split(&sys_v, &ops_a, &ops_b);
+    check_duplex(&sys_v, &ops, CAPACITY);
     assert!(!model.get_bit(ftio_sim::Port::Irq));
 }
 
-/// `System::lockstep`: two CPUs with the same work, B 4 cycles behind, around the core (in
-/// Verilator): both finish cleanly and both disks end up with the golden image.
+/// A longer lockstep workload in Verilator: 120 writes and their read-backs on a 4096-sector
+/// disk, CPU B 24 cycles behind, gaps and back-pressure everywhere: both images golden, both
+/// CPUs identical, no fault flagged.
 #[test]
 fn lockstep_system_through_the_core() {
-    let ops = random_workload(30, 6, CAPACITY, 10);
-    let cpu = CpuConfig { seed: 31, gap: 0.1, stall: 0.1, ..Default::default() };
-    let disk = DiskConfig { seed: 32, stall: 0.2, latency: 4, ..Default::default() };
-    let mut sys = System::lockstep(cpu, &ops, 4, disk, CAPACITY);
+    let capacity = 4096;
+    let ops = random_workload(30, 120, capacity, 16);
+    let mut sys = lockstep_system(31, &ops, 24, capacity);
     let mut model = VerilatorCore::new(&CoreParams::default()).unwrap();
-    let cycles = sys.run(&mut model, 200_000);
-    assert!(cycles < 200_000);
-    check_split(&sys, &ops, &ops);
-    assert_eq!(sys.cpu_a.completions.len(), sys.cpu_b.completions.len());
+    let cycles = sys.run(&mut model, 5_000_000);
+    assert!(cycles < 5_000_000);
+    check_duplex(&sys, &ops, capacity);
+    assert!(!model.get_bit(ftio_sim::Port::Irq));
 }

@@ -42,8 +42,9 @@ fn builds_are_cached_by_content() {
     }
 }
 
-/// A word offered on cpu_a_tx at cycle t comes out on disk_a_tx at t+1 (SPLIT routing),
-/// seen through the Verilator model alone.
+/// The same word offered on cpu_a_tx and cpu_b_tx and taken at cycle t is on both disk
+/// links at t+2 (the DUPLEX cut-through latency), seen through the Verilator model alone;
+/// one CPU alone moves nothing.
 #[test]
 fn verilator_model_moves_a_word() {
     let mut m = VerilatorCore::new(&CoreParams::default()).unwrap();
@@ -56,21 +57,41 @@ fn verilator_model_moves_a_word() {
     }
     m.set_bit(Port::UartRx, true);
     m.cycle();
-    let a = Link::CpuATx;
-    m.set_bit(a.port(S::Valid), true);
-    m.set(a.port(S::Data), 0xDEAD_BEEF);
-    m.set(a.port(S::Par), ftio_hdl::link::byte_parity(0xDEAD_BEEF) as u64);
-    m.set_bit(a.port(S::Last), true);
-    m.set_bit(a.port(S::Cpar), true); // ~(1 ^ 1 ^ 0)
+    let offer = |m: &mut VerilatorCore, l: Link, on: bool| {
+        m.set_bit(l.port(S::Valid), on);
+        m.set(l.port(S::Data), if on { 0xDEAD_BEEF } else { 0 });
+        m.set(l.port(S::Par), if on { ftio_hdl::link::byte_parity(0xDEAD_BEEF) as u64 } else { 0 });
+        m.set_bit(l.port(S::Last), on);
+        m.set_bit(l.port(S::Cpar), true); // ~(1 ^ 1 ^ 0) offered, ~(0 ^ 0 ^ 0) idle
+    };
+    // CPU A alone: taken into its skew FIFO, but nothing leaves without CPU B's word.
+    offer(&mut m, Link::CpuATx, true);
     m.low();
-    assert!(m.get_bit(a.port(S::Ready)));
-    assert!(!m.get_bit(Link::DiskATx.port(S::Valid)));
+    assert!(m.get_bit(Link::CpuATx.port(S::Ready)));
     m.edge();
-    m.set_bit(a.port(S::Valid), false);
-    m.set_bit(a.port(S::Last), false);
+    offer(&mut m, Link::CpuATx, false);
+    for _ in 0..5 {
+        m.low();
+        assert!(!m.get_bit(Link::DiskATx.port(S::Valid)));
+        m.edge();
+    }
+    // CPU B's copy taken at t: both disks at t+2, not before.
+    offer(&mut m, Link::CpuBTx, true);
     m.low();
-    assert!(m.get_bit(Link::DiskATx.port(S::Valid)));
-    assert_eq!(m.get(Link::DiskATx.port(S::Data)), 0xDEAD_BEEF);
-    assert!(m.get_bit(Link::DiskATx.port(S::Last)));
+    assert!(m.get_bit(Link::CpuBTx.port(S::Ready)));
+    m.edge();
+    offer(&mut m, Link::CpuBTx, false);
+    m.low();
+    assert!(!m.get_bit(Link::DiskATx.port(S::Valid)), "t+1");
+    m.edge();
+    m.low();
+    for d in [Link::DiskATx, Link::DiskBTx] {
+        assert!(m.get_bit(d.port(S::Valid)), "{} at t+2", d.name());
+        assert_eq!(m.get(d.port(S::Data)), 0xDEAD_BEEF);
+        assert!(m.get_bit(d.port(S::Last)));
+    }
+    m.edge();
+    m.low();
+    assert!(!m.get_bit(Link::DiskATx.port(S::Valid)), "once");
     assert!(!m.get_bit(Port::Irq));
 }

@@ -71,6 +71,9 @@ pub struct Completion {
     pub issued_at: u64,
     /// Cycle its completion arrived.
     pub completed_at: u64,
+    /// Some frame of this operation's answer arrived with a link parity error (the CPU knows
+    /// its data may be damaged).
+    pub parity_error: bool,
 }
 
 /// The CPU model.
@@ -83,6 +86,7 @@ pub struct CpuModel {
     cfg: CpuConfig,
     ops: VecDeque<Op>,
     in_flight: Option<(Op, u64, Vec<u8>)>,
+    in_flight_parity: bool,
     shadow: HashMap<u64, Sector>,
     /// Finished operations, in order.
     pub completions: Vec<Completion>,
@@ -104,6 +108,7 @@ impl CpuModel {
             cfg,
             ops: VecDeque::new(),
             in_flight: None,
+            in_flight_parity: false,
             shadow: HashMap::new(),
             completions: vec![],
             errors: vec![],
@@ -150,12 +155,19 @@ impl CpuModel {
             }
         }
         self.in_flight = Some((op, self.cycle, vec![]));
+        self.in_flight_parity = false;
+    }
+
+    /// The operation waiting for its completion, if any.
+    pub fn in_flight(&self) -> Option<&Op> {
+        self.in_flight.as_ref().map(|f| &f.0)
     }
 
     fn receive(&mut self, words: Vec<u32>, parity_bad: bool) {
         let at = self.cycle;
         if parity_bad {
             self.errors.push(format!("cycle {at}: frame with a link parity error"));
+            self.in_flight_parity |= self.in_flight.is_some();
         }
         let Some((op, issued_at, data)) = self.in_flight.as_mut() else {
             self.errors.push(format!("cycle {at}: frame with no command in flight: {:x?}", &words[..words.len().min(5)]));
@@ -199,6 +211,7 @@ impl CpuModel {
                     read_data: data,
                     issued_at,
                     completed_at: at,
+                    parity_error: std::mem::take(&mut self.in_flight_parity),
                 });
             }
             Ok(other) => self.errors.push(format!("cycle {at}: unexpected {other:?}")),
