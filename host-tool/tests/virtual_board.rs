@@ -209,7 +209,6 @@ fn capture_shows_the_corrupted_cpu_a_word() {
 
 /// The gateware's own fault injector (INJ_CTRL), armed by ftctl, on the board's traffic.
 #[test]
-#[ignore = "needs the injector wired into FtioCore (INJ_STATUS reads 0 at a06386b: ftctl says `not armed`)"]
 fn gateware_injection_on_cpu_b_fails_over_to_simplex_a() {
     let b = start(true);
     assert!(b.wait_cycles(5_000, Duration::from_secs(20)));
@@ -221,5 +220,26 @@ fn gateware_injection_on_cpu_b_fails_over_to_simplex_a() {
     assert_eq!(side(&st, "CPU B"), "FAILED (CPU_B_PARITY)", "{st}");
     assert_eq!(side(&st, "CPU A"), "healthy");
     let cap = ok(&b, &["capture"]);
-    assert_eq!(field(&cap, "Differ"), "0x00000080 (bit 7)", "{cap}");
+    assert!(field(&cap, "Cause").starts_with("CPU_B_PARITY (2)"), "{cap}");
+}
+
+/// The built-in self-test over the UART: the gateware's generators feed both CPU inputs,
+/// its checkers watch both disk outputs; ftctl starts it and reads the verdict.
+#[test]
+fn bist_passes_on_the_virtual_board() {
+    let b = start(false);
+    let (code, out, err) = ftctl(&b, &["bist", "run", "--frames", "4", "--len", "16", "--skew", "3", "--seed", "0x1234", "--max-wait", "20"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("BIST PASS: ") && out.contains(" checked on both disks, 0 errors (4 frames x 16 words, skew 3, seed 4660)"), "{out}");
+    let st = ok(&b, &["status"]);
+    assert_eq!((field(&st, "Mode"), field(&st, "Fault")), ("DUPLEX".into(), "none, irq low".into()), "{st}");
+}
+
+/// BIST_WORDS counts a word once when both disks' copies are checked (register table).
+#[test]
+#[ignore = "hdl: BIST_WORDS is the sum of both checkers' counts (2 x 64 here; hdl/tests/core.rs asserts 2*4*6), the register table says a word counts once; ftctl warns `checked 128 words, expected 64`; docs/virtual-board.md, known issues"]
+fn bist_words_count_each_word_once() {
+    let b = start(false);
+    let out = ok(&b, &["bist", "run", "--frames", "4", "--len", "16", "--skew", "3", "--seed", "0x1234", "--max-wait", "20"]);
+    assert!(out.starts_with("BIST PASS: 64 of 64 words checked on both disks, 0 errors"), "{out}");
 }
