@@ -58,6 +58,7 @@ pub struct BistSequence {
     word_no: DFF<Bits<32>>,
     frame_no: DFF<Bits<32>>,
     step: LfsrStep,
+    len_eff: Signal<Local, Bits<32>>,
 }
 
 impl Logic for BistSequence {
@@ -65,9 +66,14 @@ impl Logic for BistSequence {
     fn update(&mut self) {
         dff_setup!(self, clock, lfsr, word_no, frame_no);
         self.step.state.next = self.lfsr.q.val();
-        self.more.next = (self.frame_no.q.val() < self.frames.val()) & (self.len.val() != 0);
+        // BIST_LEN 0 acts as 1.
+        self.len_eff.next = self.len.val();
+        if self.len.val() == 0 {
+            self.len_eff.next = 1.into();
+        }
+        self.more.next = self.frame_no.q.val() < self.frames.val();
         self.data.next = self.lfsr.q.val();
-        self.last.next = self.word_no.q.val() + 1 == self.len.val();
+        self.last.next = self.word_no.q.val() + 1 == self.len_eff.val();
         if self.start.val() {
             self.lfsr.d.next = self.seed.val();
             if self.seed.val() == 0 {
@@ -170,6 +176,8 @@ pub struct BistChecker {
     pub frames: Signal<In, Bits<32>>,
     /// Check words while high.
     pub enable: Signal<In, Bit>,
+    /// Count every word still expected as an error (the run ended without them).
+    pub drain: Signal<In, Bit>,
     /// A word left on the disk link this cycle.
     pub take: Signal<In, Bit>,
     /// Its data.
@@ -202,8 +210,11 @@ impl Logic for BistChecker {
         self.seq.len.next = self.len.val();
         self.seq.frames.next = self.frames.val();
         self.gen.data.next = self.data.val();
-        self.seq.advance.next = self.enable.val() & self.take.val();
-        if self.enable.val() & self.take.val() {
+        self.seq.advance.next = (self.enable.val() & self.take.val()) | self.drain.val();
+        if self.drain.val() & self.seq.more.val() {
+            self.n_errors.d.next = self.n_errors.q.val() + 1;
+        }
+        if self.enable.val() & self.take.val() & !self.drain.val() {
             self.n_words.d.next = self.n_words.q.val() + 1;
             if !self.seq.more.val()
                 | (self.data.val() != self.seq.data.val())
@@ -259,6 +270,7 @@ mod tests {
             c.seed.next = seed.into();
             g.delay.next = 3u64.into();
             c.enable.next = true;
+            c.drain.next = false;
             let mut expect = seed as u32;
             let mut moved = 0usize;
             for t in 0..200 {
@@ -294,5 +306,40 @@ mod tests {
             assert_eq!(c.words.val().to_u32(), 30);
             assert_eq!(c.errors.val().to_u32(), u32::from(corrupt.is_some()));
         }
+    }
+
+    /// Words that never arrive are counted when the run is drained; BIST_LEN 0 acts as 1.
+    #[test]
+    fn missing_words_count_as_errors_and_len_zero_is_one() {
+        let mut c = BistChecker::default();
+        c.connect_all();
+        c.frames.next = 5u64.into();
+        c.len.next = 0u64.into();
+        c.seed.next = 9u64.into();
+        c.enable.next = true;
+        c.start.next = true;
+        low(&mut c, |c| &mut c.clock);
+        edge(&mut c, |c| &mut c.clock);
+        c.start.next = false;
+        // Two good words arrive, then the run is drained.
+        let mut x = 9u32;
+        for _ in 0..2 {
+            c.take.next = true;
+            c.data.next = (x as u64).into();
+            c.par.next = (crate::link::byte_parity(x) as u64).into();
+            c.last.next = true;
+            low(&mut c, |c| &mut c.clock);
+            edge(&mut c, |c| &mut c.clock);
+            x = lfsr_next(x);
+        }
+        c.take.next = false;
+        c.drain.next = true;
+        for _ in 0..10 {
+            low(&mut c, |c| &mut c.clock);
+            edge(&mut c, |c| &mut c.clock);
+        }
+        assert_eq!(c.words.val().to_u32(), 2);
+        assert_eq!(c.errors.val().to_u32(), 3, "three frames of one word never came");
+        assert!(c.complete.val());
     }
 }

@@ -253,7 +253,9 @@ pub struct Core<const SW: usize, const OW: usize> {
     bist_done: DFF<Bit>,
     bist_pass: DFF<Bit>,
     bist_quiet: DFF<Bits<16>>,
+    bist_faulted: DFF<Bit>,
     bist_finish: Signal<Local, Bit>,
+    bist_moving: Signal<Local, Bit>,
     /// UART, command parser.
     bridge: UartBridge,
     /// The register file (SPEC §5).
@@ -334,7 +336,9 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             bist_done: Default::default(),
             bist_pass: Default::default(),
             bist_quiet: Default::default(),
+            bist_faulted: Default::default(),
             bist_finish: Default::default(),
+            bist_moving: Default::default(),
             bridge: UartBridge::new(cpb),
             regs: RegFile::new(&params.build_params()),
             cfg_mode_set: Default::default(),
@@ -408,7 +412,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         dff_setup!(self, clock, max_skew);
         clock!(self, clock, bridge, regs, inj_cpu_a, inj_cpu_b, inj_disk_a, inj_disk_b);
         clock!(self, clock, bist_gen_a, bist_gen_b, bist_chk_a, bist_chk_b);
-        dff_setup!(self, clock, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet);
+        dff_setup!(self, clock, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet, bist_faulted);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
@@ -753,36 +757,47 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bist_chk_b.par.next = self.fabric.db_word.val().get_bits::<4>(32);
         self.bist_chk_b.last.next = self.fabric.db_word.val().get_bit(36);
         self.bist_chk_b.abort.next = self.fabric.db_word.val().get_bit(37);
-        // Finished when both disks have seen every word, or when nothing has moved for
-        // 4096 cycles after the generators stopped (a lost word must not hang the BIST).
-        if self.bist_active.q.val() & !self.bist_gen_a.running.val() & !self.bist_gen_b.running.val()
-            & !self.out_disk_a.take.val() & !self.out_disk_b.take.val()
-        {
+        // Finished when both disks have seen every word. If nothing moves anywhere for 4096
+        // cycles the run is drained instead: every word still expected counts as an error,
+        // so a lost word or a halted core cannot hang the BIST.
+        self.bist_moving.next = (self.bist_gen_a.valid.val() & self.bist_gen_a.ready.val())
+            | (self.bist_gen_b.valid.val() & self.bist_gen_b.ready.val())
+            | self.out_disk_a.take.val()
+            | self.out_disk_b.take.val();
+        if self.bist_active.q.val() & !self.bist_moving.val() & (self.bist_quiet.q.val() != 4096_u64) {
             self.bist_quiet.d.next = self.bist_quiet.q.val() + 1;
-        } else {
+        } else if self.bist_moving.val() {
             self.bist_quiet.d.next = 0.into();
         }
+        self.bist_chk_a.drain.next = self.bist_active.q.val() & (self.bist_quiet.q.val() == 4096_u64);
+        self.bist_chk_b.drain.next = self.bist_active.q.val() & (self.bist_quiet.q.val() == 4096_u64);
         self.bist_finish.next = self.bist_active.q.val()
-            & ((self.bist_chk_a.complete.val() & self.bist_chk_b.complete.val()
-                & !self.bist_gen_a.running.val() & !self.bist_gen_b.running.val())
-                | (self.bist_quiet.q.val() == 4096_u64));
+            & self.bist_chk_a.complete.val()
+            & self.bist_chk_b.complete.val()
+            & !self.bist_gen_a.running.val()
+            & !self.bist_gen_b.running.val();
+        // A fault latched during the run fails it, even when every word arrived intact.
+        if self.bist_active.q.val() & self.fault_log.fault.val() {
+            self.bist_faulted.d.next = true;
+        }
         if self.bist_finish.val() {
             self.bist_active.d.next = false;
             self.bist_done.d.next = true;
-            self.bist_pass.d.next = self.bist_chk_a.complete.val()
-                & self.bist_chk_b.complete.val()
-                & (self.bist_chk_a.errors.val() == 0)
-                & (self.bist_chk_b.errors.val() == 0);
+            self.bist_pass.d.next = (self.bist_chk_a.errors.val() == 0)
+                & (self.bist_chk_b.errors.val() == 0)
+                & !self.bist_faulted.q.val()
+                & !self.fault_log.fault.val();
         }
         if self.regs.bist_abort.val() {
             self.bist_active.d.next = false;
-            self.bist_done.d.next = true;
+            self.bist_done.d.next = false;
             self.bist_pass.d.next = false;
         }
         if self.regs.bist_start.val() {
             self.bist_active.d.next = true;
             self.bist_done.d.next = false;
             self.bist_pass.d.next = false;
+            self.bist_faulted.d.next = false;
             self.bist_quiet.d.next = 0.into();
         }
         if self.reset.val() {
@@ -794,7 +809,12 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<32, 1>(self.bist_done.q.val().into()) << 1)
             | (bit_cast::<32, 1>((self.bist_done.q.val() & self.bist_pass.q.val()).into()) << 2)
             | (bit_cast::<32, 1>((self.bist_done.q.val() & !self.bist_pass.q.val()).into()) << 3);
-        self.regs.bist_words.next = self.bist_chk_a.words.val() + self.bist_chk_b.words.val();
+        // A word counts once both disks' copies have been checked.
+        if self.bist_chk_a.words.val() < self.bist_chk_b.words.val() {
+            self.regs.bist_words.next = self.bist_chk_a.words.val();
+        } else {
+            self.regs.bist_words.next = self.bist_chk_b.words.val();
+        }
         self.regs.bist_errors.next = self.bist_chk_a.errors.val() + self.bist_chk_b.errors.val();
         self.regs.cnt_words_fwd.next = self.words_fwd.count.val();
         self.regs.cnt_frames_fwd.next = self.frames_fwd.count.val();

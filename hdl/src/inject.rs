@@ -58,6 +58,11 @@ pub struct Injector {
     was_armed: DFF<Bit>,
     seen: DFF<Bits<32>>,
     done: DFF<Bit>,
+    skip_held: DFF<Bit>,
+    was_valid: DFF<Bit>,
+    fresh: Signal<Local, Bit>,
+    seen_now: Signal<Local, Bits<32>>,
+    held_now: Signal<Local, Bit>,
     active: Signal<Local, Bit>,
     silent: Signal<Local, Bit>,
     flip_now: Signal<Local, Bit>,
@@ -66,19 +71,30 @@ pub struct Injector {
 impl Logic for Injector {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, was_armed, seen, done);
+        dff_setup!(self, clock, was_armed, seen, done, skip_held, was_valid);
         self.was_armed.d.next = self.arm.val();
-        // A fresh arming restarts the count.
-        if self.arm.val() & !self.was_armed.q.val() {
-            self.seen.d.next = 0.into();
+        self.fresh.next = self.arm.val() & !self.was_armed.q.val();
+        // Counting starts in the cycle the arming is first seen: N = 0 is the first word
+        // offered from then on. A word already held when arming happens is not counted and
+        // passes unchanged, so the core never sees a held word change.
+        if self.fresh.val() {
+            self.seen_now.next = 0.into();
+            self.held_now.next = self.was_valid.q.val() & self.pin_valid.val();
             self.done.d.next = false;
+        } else {
+            self.seen_now.next = self.seen.q.val();
+            self.held_now.next = self.skip_held.q.val();
         }
-        self.active.next = self.arm.val() & self.was_armed.q.val() & !self.done.q.val();
-        self.silent.next = self.active.val() & (self.kind.val() == 2);
+        self.was_valid.d.next = self.pin_valid.val() & !self.ready.val();
+        self.active.next = self.arm.val() & !(self.done.q.val() & !self.fresh.val());
+        self.silent.next = self.active.val() & (self.kind.val() == 2) & (self.seen_now.val() < self.count.val());
         self.flip_now.next = self.active.val()
             & (self.kind.val() != 2)
             & self.pin_valid.val()
-            & (self.seen.q.val() == self.count.val());
+            & !self.held_now.val()
+            & (self.seen_now.val() == self.count.val());
+        self.seen.d.next = self.seen_now.val();
+        self.skip_held.d.next = self.held_now.val() & !(self.pin_valid.val() & self.ready.val());
 
         self.valid.next = self.pin_valid.val();
         self.data.next = self.pin_data.val();
@@ -97,11 +113,15 @@ impl Logic for Injector {
             self.cpar.next = true;
             self.pin_ready.next = false;
             self.pin_rpar.next = true;
-            self.seen.d.next = self.seen.q.val() + 1;
-            if self.seen.q.val() + 1 >= self.count.val() {
+            self.seen.d.next = self.seen_now.val() + 1;
+            if self.seen_now.val() + 1 == self.count.val() {
                 self.fired.next = true;
                 self.done.d.next = true;
             }
+        } else if self.active.val() & (self.kind.val() == 2) {
+            // Silence of zero cycles: fire at once.
+            self.fired.next = true;
+            self.done.d.next = true;
         } else if self.active.val() {
             if self.flip_now.val() {
                 if self.kind.val() == 0 {
@@ -112,8 +132,8 @@ impl Logic for Injector {
                         ^ (bit_cast::<4, 1>(true.into()) << bit_cast::<4, 2>(self.bit_sel.val().get_bits::<2>(0)));
                 }
             }
-            if self.pin_valid.val() & self.ready.val() {
-                self.seen.d.next = self.seen.q.val() + 1;
+            if self.pin_valid.val() & self.ready.val() & !self.held_now.val() {
+                self.seen.d.next = self.seen_now.val() + 1;
                 if self.flip_now.val() {
                     self.fired.next = true;
                     self.done.d.next = true;
@@ -133,12 +153,15 @@ mod tests {
     /// Runs a source of words 0.. through the injector with random ready; returns what the
     /// core side took (data, par), the cycles the source saw ready low while the core never
     /// did, and when `fired` pulsed.
-    fn run(kind: u64, bit: u64, count: u64, seed: u64) -> (Vec<(u32, u8)>, usize, Vec<usize>) {
+    fn run(kind: u64, bit: u64, count: u64, seed: u64) -> (Vec<(u32, u8)>, usize, Vec<usize>, usize) {
         let mut inj = Injector::default();
         inj.connect_all();
         let mut rng = StdRng::seed_from_u64(seed);
         let (mut next, mut offering) = (0u32, false);
         let (mut took, mut silenced, mut fired) = (vec![], 0, vec![]);
+        let mut first_after_arming = None;
+        let mut was_offering = false;
+        let mut held_word: Option<(bool, u32, u8)> = None;
         for t in 0..300 {
             inj.arm.next = t >= 5 && fired.is_empty();
             inj.kind.next = kind.into();
@@ -146,6 +169,10 @@ mod tests {
             inj.count.next = count.into();
             if !offering && rng.gen_bool(0.8) {
                 offering = true;
+            }
+            // The first word whose offer begins at or after the arming cycle (5).
+            if t >= 5 && first_after_arming.is_none() && offering && !(was_offering && t == 5) {
+                first_after_arming = Some(next as usize);
             }
             let ready = rng.gen_bool(0.7);
             inj.pin_valid.next = offering;
@@ -166,13 +193,22 @@ mod tests {
             if inj.fired.val() {
                 fired.push(t);
             }
+            // SPEC §2 at the core side: a held word does not change, injection or not.
+            let core_word = (inj.valid.val(), inj.data.val().to_u32(), inj.par.val().to_u8());
+            if let Some(held) = held_word {
+                if inj.valid.val() {
+                    assert_eq!(core_word, held, "a held word changed at cycle {t}");
+                }
+            }
+            held_word = (inj.valid.val() && !ready).then_some(core_word);
+            was_offering = offering && !inj.pin_ready.val();
             if offering && inj.pin_ready.val() {
                 next += 1;
                 offering = false;
             }
             edge(&mut inj, |i| &mut i.clock);
         }
-        (took, silenced, fired)
+        (took, silenced, fired, first_after_arming.unwrap())
     }
 
     #[test]
@@ -185,7 +221,7 @@ mod tests {
     #[test]
     fn flips_exactly_the_nth_word_once() {
         for (kind, bit, n) in [(0u64, 0u64, 0u64), (0, 31, 7), (1, 2, 3), (0, 13, 20)] {
-            let (took, _, fired) = run(kind, bit, n, n + 1);
+            let (took, _, fired, first_after_arming) = run(kind, bit, n, n + 1);
             assert_eq!(fired.len(), 1, "fires once");
             // Words before arming (cycle 5) pass clean; count from the first word offered
             // after arming.
@@ -196,7 +232,7 @@ mod tests {
                 .map(|(i, _)| i)
                 .collect();
             assert_eq!(flipped.len(), 1, "exactly one word corrupted");
-            assert!(flipped[0] >= n as usize, "the Nth word after arming, not before");
+            assert_eq!(flipped[0], first_after_arming + n as usize, "the Nth word offered after arming");
             let (d, p) = took[flipped[0]];
             if kind == 0 {
                 assert_eq!(d ^ flipped[0] as u32, 1 << bit);
@@ -208,13 +244,16 @@ mod tests {
 
     #[test]
     fn silence_holds_exactly_n_cycles_and_loses_nothing() {
-        let (took, silenced, fired) = run(2, 0, 25, 3);
-        assert_eq!(fired.len(), 1);
-        assert!(silenced > 0 && silenced <= 25);
-        for (i, &(d, _)) in took.iter().enumerate() {
-            assert_eq!(d as usize, i);
+        for n in [0u64, 1, 7, 25] {
+            let (took, silenced, fired, _) = run(2, 0, n, 3);
+            assert_eq!(fired.len(), 1);
+            assert!(silenced <= n as usize);
+            for (i, &(d, _)) in took.iter().enumerate() {
+                assert_eq!(d as usize, i, "nothing lost");
+            }
+            // Armed at cycle 5: silent for cycles 5 .. 5+N-1, fires on the last of them (or at
+            // once for N = 0).
+            assert_eq!(fired[0], 5 + (n as usize).saturating_sub(1), "N = {n}");
         }
-        // Armed at 5, one cycle to see the arming, then 25 silent cycles.
-        assert_eq!(fired[0], 5 + 1 + 24);
     }
 }
