@@ -5,6 +5,7 @@ use ftio_hdl::CoreParams;
 use std::path::PathBuf;
 
 mod cmd_build;
+mod cmd_sim;
 
 #[derive(Parser)]
 #[command(name = "ftio", version, about = "ftio: fault-tolerant storage I/O gateware — generate, build, simulate")]
@@ -19,6 +20,8 @@ enum Command {
     Verilog(VerilogArgs),
     /// Measure: simulation speed of the full core in rust-hdl and in Verilator.
     Bench(BenchArgs),
+    /// Simulation: `ftio sim board --pty` runs the core with its UART on a pseudo-terminal.
+    Sim(cmd_sim::SimArgs),
     /// Build a board's bitstream (yosys + nextpnr + packer) and report resources and Fmax.
     Build(cmd_build::BuildArgs),
 }
@@ -134,6 +137,7 @@ fn main() {
         Command::Verilog(a) => verilog(a),
         Command::Build(a) => cmd_build::run(a),
         Command::Bench(a) => bench(a),
+        Command::Sim(a) => cmd_sim::run(a),
     };
     if let Err(e) = result {
         eprintln!("ftio: error: {e:#}");
