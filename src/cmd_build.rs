@@ -22,6 +22,11 @@ pub struct BuildArgs {
     /// generating the core, e.g. one written by `ftio verilog` with other build parameters.
     #[arg(long, value_name = "FILE")]
     pub core: Option<PathBuf>,
+    /// Clock the core at this many MHz instead of the board's default (the board's PLL is set
+    /// for it; an error when no PLL setting comes within 0.1 %). The generated core's UART
+    /// divider follows.
+    #[arg(long, value_name = "MHZ")]
+    pub clock_mhz: Option<f64>,
     /// Timing target for nextpnr in MHz [default: the board's core clock].
     #[arg(long, value_name = "MHZ")]
     pub freq: Option<f64>,
@@ -34,7 +39,14 @@ pub struct BuildArgs {
 }
 
 pub fn run(args: BuildArgs) -> Result<()> {
-    let board = ftio_bsp::board(&args.board)?;
+    let mut board = ftio_bsp::board(&args.board)?.clone();
+    if let Some(mhz) = args.clock_mhz {
+        if !(mhz.is_finite() && mhz >= 1.0 && mhz <= 1000.0) {
+            bail!("--clock-mhz {mhz}: expected MHz between 1 and 1000");
+        }
+        board = board.with_core_hz((mhz * 1e6).round() as u64)?;
+    }
+    let board = &board;
     if let Some(f) = args.freq {
         if !(f.is_finite() && f > 0.0 && f <= 1000.0) {
             bail!("--freq {f}: expected MHz between 0 and 1000");

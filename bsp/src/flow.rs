@@ -344,7 +344,19 @@ pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts
     if let Some(seed) = opts.seed {
         pnr.extend(["--seed".into(), seed.to_string()]);
     }
-    step("pnr", &tools.nextpnr, pnr)?;
+    if let Err(e) = step("pnr", &tools.nextpnr, pnr) {
+        let log = std::fs::read_to_string(dir.join("pnr.log")).unwrap_or_default();
+        let over = overfull(&log);
+        if !over.is_empty() {
+            return Err(e.context(format!(
+                "the design does not fit the {} {}: {}",
+                board.device,
+                board.package,
+                over.join(", ")
+            )));
+        }
+        return Err(e);
+    }
 
     let bitstream = match board.family {
         Family::Ice40 => {
@@ -396,6 +408,26 @@ pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts
         bitstream,
         out_dir: dir,
     })
+}
+
+/// nextpnr's "Device utilisation" lines over 100 %: `ICESTORM_LC 7272/5280 (137%)`.
+pub fn overfull(pnr_log: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in pnr_log.lines() {
+        let Some(rest) = line.trim_start_matches("Info:").trim().split_once(':') else { continue };
+        let (name, usage) = (rest.0.trim(), rest.1.trim());
+        let Some((used, rest)) = usage.split_once('/') else { continue };
+        let mut it = rest.split_whitespace();
+        let (Some(total), Some(pct)) = (it.next(), it.next()) else { continue };
+        let (Ok(used), Ok(total)) = (used.trim().parse::<u64>(), total.parse::<u64>()) else { continue };
+        if used > total && pct.ends_with('%') {
+            let s = format!("{name} {used}/{total} ({pct})");
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+    out
 }
 
 fn resources(
@@ -594,6 +626,14 @@ mod tests {
         assert_eq!(f[0].clock, "clk");
         assert_eq!(f[0].achieved_mhz, 123.4);
         assert!(parse_fmax(&serde_json::json!({})).is_err());
+    }
+
+    #[test]
+    fn finds_overfull_resources_in_a_nextpnr_log() {
+        let log = "Info: Device utilisation:\nInfo: \t         ICESTORM_LC:  7272/ 5280   137%\n\
+                   Info: \t        ICESTORM_RAM:    20/   30    66%\nInfo: \t               SB_GB:     8/    8   100%\n";
+        assert_eq!(overfull(log), vec!["ICESTORM_LC 7272/5280 (137%)".to_string()]);
+        assert!(overfull("Info: Max frequency for clock 'clk': 29.39 MHz").is_empty());
     }
 
     #[test]

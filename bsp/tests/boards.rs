@@ -42,7 +42,10 @@ fn top_ports(verilog: &str) -> Vec<(String, String)> {
 fn the_three_boards_of_the_brief_are_in_the_table() {
     assert_eq!(board_names(), vec!["alchitry-cu", "icebreaker", "ulx3s"]);
     let cu = board("alchitry-cu").unwrap();
-    assert_eq!((cu.family, cu.osc_hz, cu.core_hz, cu.pll), (Family::Ice40, 100_000_000, 100_000_000, Pll::None));
+    assert_eq!((cu.family, cu.osc_hz), (Family::Ice40, 100_000_000));
+    assert!(matches!(cu.pll, Pll::Ice40(_)));
+    // From the oscillator directly at 100 MHz when asked.
+    assert_eq!(cu.with_core_hz(100_000_000).unwrap().pll, Pll::None);
     let ib = board("icebreaker").unwrap();
     assert_eq!((ib.family, ib.osc_hz), (Family::Ice40, 12_000_000));
     assert!(matches!(ib.pll, Pll::Ice40(_)));
@@ -249,4 +252,29 @@ fn board_top_is_verilator_lint_clean() {
     // The stand-in ignores most of its inputs (Verilator says so); board_top must say nothing.
     let about_top: Vec<&str> = log.lines().filter(|l| l.starts_with('%') && l.contains("board_top.v")).collect();
     assert!(about_top.is_empty(), "{log}");
+}
+
+#[test]
+fn a_board_can_be_reclocked_through_its_pll() {
+    // The Alchitry Cu has no PLL entry: 25 MHz comes from SB_PLL40_CORE, as icepll says.
+    let cu = board("alchitry-cu").unwrap().with_core_hz(25_000_000).unwrap();
+    assert_eq!(cu.core_hz, 25_000_000);
+    match cu.pll {
+        Pll::Ice40(p) => {
+            assert!(!p.from_pad);
+            assert_eq!((p.divr, p.divf, p.divq, p.filter_range), (0, 7, 5, 5)); // icepll -i 100 -o 25
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(board_top_verilog(&cu).contains("SB_PLL40_CORE"));
+    // Same clock as the oscillator: no PLL at all.
+    let ib = board("icebreaker").unwrap().with_core_hz(12_000_000).unwrap();
+    assert_eq!(ib.pll, Pll::None);
+    // The iCEBreaker keeps its pad PLL; the ULX3S its EHXPLLL.
+    assert!(matches!(board("icebreaker").unwrap().with_core_hz(24_000_000).unwrap().pll, Pll::Ice40(p) if p.from_pad));
+    let u = board("ulx3s").unwrap().with_core_hz(75_000_000).unwrap();
+    assert!(matches!(u.pll, Pll::Ecp5(p) if (p.clki_div, p.clkfb_div, p.clkop_div) == (1, 3, 8))); // ecppll -i 25 -o 75
+    // Nothing legal near 1 MHz (below the iCE40 PLL's 16 MHz output floor).
+    let e = board("alchitry-cu").unwrap().with_core_hz(1_000_000).unwrap_err().to_string();
+    assert!(e.contains("no PLL setting makes 1.000 MHz"), "{e}");
 }
