@@ -432,7 +432,7 @@ impl Traffic {
         let c = &self.config;
         // A new frame every `period` cycles, unless CPU A's words are not moving (HALTED
         // back-pressures both CPUs): the queues stay bounded, and what CPU A gets CPU B gets.
-        if cycle % c.period == 0 && self.cpu_a.pending() < 4 * c.frame_words {
+        if cycle.is_multiple_of(c.period) && self.cpu_a.pending() < 4 * c.frame_words {
             let f = cpu_frame(self.next_frame, c.frame_words);
             self.next_frame += 1;
             self.stats.cpu_frames += 1;
