@@ -9,17 +9,23 @@
 //! - [`models`]: CPU and disk behavioural models (SATA-like FIS frames, sparse disk image);
 //!   [`system`] puts them around a simulated core.
 //! - [`bench`]: simulation speed of the core in both simulators on the same workload.
+//! - [`rig`]: models + a register host on the UART around one core; [`demo`] (`ftio demo`)
+//!   runs fault scenarios on it, [`vcd`] writes waveforms, [`json`] the reports.
 //!
 //! See `docs/simulation.md`.
 pub mod bench;
 pub mod board;
 pub mod core_sim;
+pub mod demo;
 pub mod equivalence;
+pub mod json;
 pub mod link;
 pub mod models;
 pub mod port;
+pub mod rig;
 pub mod scenario;
 pub mod system;
+pub mod vcd;
 pub mod verilator;
 
 pub use core_sim::{CoreSim, RustHdlCore};

@@ -1,0 +1,951 @@
+//! `ftio demo`: the whole system in simulation — two CPU models in elastic lockstep running a
+//! storage workload through the generated `ftio_core` (Verilator) to two disk models — with
+//! one fault per scenario, a timeline of what the core did about it, the host's view over
+//! the UART (registers read with SPEC §5 frames), the disk images against the golden image,
+//! and a waveform of the cycles around the fault.
+//!
+//! Scenarios ([`DemoKind`]), each a fresh power-on run of the same workload (writes, then a
+//! read-back of every range written). The fault hits write number `writes / 2` — the
+//! *fault write* — at the 64th dword of its first Data FIS:
+//! - `failover`: CPU A's link delivers that word with data bit 13 flipped and its parity as
+//!   sent. The core sees the parity error, names CPU A, fails over to SIMPLEX_B without
+//!   losing a word of CPU B's stream; the workload completes on CPU B; both disks golden.
+//! - `mismatch`: CPU B sends that word with a different value and good parity (a CPU that
+//!   computed something else). Nobody can tell which CPU is right: the core halts, the
+//!   word never reaches a disk, the write's Data FIS is ended with the abort word on both
+//!   disks, the CPUs are held off. Both disks hold exactly the writes before the fault.
+//! - `disk-fault`: disk B hangs (stops taking words) once it has that word. After
+//!   DISK_TIMEOUT (4096) cycles with a word waiting, the core marks it failed and mirrors to
+//!   disk A alone; the workload completes; disk A golden, disk B the writes before the fault.
+use crate::json::{obj, Json};
+use crate::link::SourceFault;
+use crate::models::cpu::{CpuConfig, CpuModel, Op};
+use crate::models::disk::DiskConfig;
+use crate::models::fis::SECTOR_BYTES;
+use crate::models::golden_sha256;
+use crate::port::Link;
+use crate::rig::{Answer, Rig};
+use crate::system::{Freeze, System, Trigger, Unit};
+use crate::vcd::{vcd, Marker, Sample};
+use crate::verilator::{load, VerilatedLib};
+use ftio_hdl::CoreParams;
+use ftio_proto::{by_addr, reg, Cause, Mode, MODE_KEEP};
+use rand::{Rng, SeedableRng};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One demo scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoKind {
+    /// A parity fault on CPU A's link: hitless fail-over to SIMPLEX_B.
+    Failover,
+    /// A content mismatch between the CPUs: containment and HALTED.
+    Mismatch,
+    /// Disk B hangs: degraded mirror on disk A.
+    DiskFault,
+}
+
+impl DemoKind {
+    /// Every scenario, in the order the demo runs them.
+    pub const ALL: [DemoKind; 3] = [DemoKind::Failover, DemoKind::Mismatch, DemoKind::DiskFault];
+
+    /// The name used on the command line and in file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            DemoKind::Failover => "failover",
+            DemoKind::Mismatch => "mismatch",
+            DemoKind::DiskFault => "disk-fault",
+        }
+    }
+
+    /// One line saying what it shows.
+    pub fn title(self) -> &'static str {
+        match self {
+            DemoKind::Failover => "parity fault on CPU A's link -> hitless fail-over to SIMPLEX_B",
+            DemoKind::Mismatch => "CPU B computes a different word -> containment and HALTED",
+            DemoKind::DiskFault => "disk B hangs -> degraded mirror, the workload completes on disk A",
+        }
+    }
+
+    /// The scenario called `name`.
+    pub fn parse(name: &str) -> Result<DemoKind, String> {
+        DemoKind::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| {
+            format!(
+                "unknown scenario `{name}`: the scenarios are {}",
+                DemoKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+}
+
+/// What the demo runs.
+#[derive(Clone, Debug)]
+pub struct DemoConfig {
+    /// Core build parameters (the demo runs the real default build).
+    pub params: CoreParams,
+    /// Seed of the workload and of the models' gaps and back-pressure.
+    pub seed: u64,
+    /// Writes in the workload (each then read back).
+    pub writes: usize,
+    /// Largest write, in sectors.
+    pub max_sectors: u32,
+    /// Disk size in sectors.
+    pub capacity: u64,
+    /// CPU B runs this many cycles behind CPU A (elastic lockstep skew).
+    pub skew: u64,
+    /// Scenarios to run, in order.
+    pub kinds: Vec<DemoKind>,
+    /// Cycles of waveform before the fault.
+    pub vcd_before: u64,
+    /// Cycles of waveform after the fault is detected.
+    pub vcd_after: u64,
+    /// Cycles the halted core is watched to show nothing more moves.
+    pub halt_watch: u64,
+    /// Give up on a scenario after this many cycles.
+    pub max_cycles: u64,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            params: CoreParams::default(),
+            seed: 1,
+            writes: 24,
+            max_sectors: 8,
+            capacity: 2048,
+            skew: 24,
+            kinds: DemoKind::ALL.to_vec(),
+            vcd_before: 200,
+            vcd_after: 200,
+            halt_watch: 20_000,
+            max_cycles: 20_000_000,
+        }
+    }
+}
+
+/// Where a scenario is, for a progress display.
+#[derive(Clone, Debug)]
+pub struct Progress<'a> {
+    /// Scenario name.
+    pub scenario: &'a str,
+    /// 1-based position and the number of scenarios.
+    pub index: usize,
+    /// Number of scenarios.
+    pub of: usize,
+    /// Cycles simulated in this scenario.
+    pub cycle: u64,
+    /// Operations completed by the CPU furthest ahead.
+    pub ops_done: usize,
+    /// Operations in the workload.
+    pub ops_total: usize,
+}
+
+/// One line of a timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Core clock cycle (from power-on).
+    pub cycle: u64,
+    /// What happened.
+    pub text: String,
+}
+
+/// One check of a scenario's outcome.
+#[derive(Clone, Debug)]
+pub struct Check {
+    /// What is claimed.
+    pub what: String,
+    /// Whether the run bears it out.
+    pub ok: bool,
+}
+
+/// A disk image at the end of a run against what it should hold.
+#[derive(Clone, Debug)]
+pub struct ImageResult {
+    /// "disk A" / "disk B".
+    pub disk: &'static str,
+    /// SHA-256 of the image.
+    pub sha256: String,
+    /// SHA-256 it should have.
+    pub expected: String,
+    /// What the expectation is ("all 24 writes", "the 12 writes before the fault").
+    pub expected_what: String,
+    /// The image file written.
+    pub file: Option<PathBuf>,
+}
+
+/// The result of one scenario.
+#[derive(Clone, Debug)]
+pub struct ScenarioReport {
+    /// Which.
+    pub kind: DemoKind,
+    /// The fault, in words.
+    pub fault: String,
+    /// Cycle the fault hit the core's pins.
+    pub fault_cycle: Option<u64>,
+    /// Cycle `irq` rose.
+    pub irq_cycle: Option<u64>,
+    /// Timeline.
+    pub timeline: Vec<Event>,
+    /// Register values the host read at the end (name, value), STATUS first.
+    pub registers: Vec<(String, u32)>,
+    /// Mode at the end (from STATUS).
+    pub mode: Option<Mode>,
+    /// First fault cause (from STATUS).
+    pub cause: Option<u32>,
+    /// Every fault cause latched (from FAULTS).
+    pub faults: Vec<String>,
+    /// Disk images.
+    pub images: Vec<ImageResult>,
+    /// SHA-256 of the golden image (every write of the workload applied to a blank disk).
+    pub golden: String,
+    /// Operations in the workload, writes among them.
+    pub ops: (usize, usize),
+    /// Operations each CPU completed (A, B).
+    pub completed: (usize, usize),
+    /// Words that moved on each link ([`Link`] order).
+    pub link_words: [u64; 8],
+    /// Frames each disk model received and executed (commands), A and B.
+    pub disk_commands: (usize, usize),
+    /// Checks.
+    pub checks: Vec<Check>,
+    /// The waveform file and its cycle range.
+    pub vcd: Option<(PathBuf, u64, u64)>,
+    /// Cycles simulated.
+    pub cycles: u64,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+impl ScenarioReport {
+    /// Every check holds.
+    pub fn passed(&self) -> bool {
+        !self.checks.is_empty() && self.checks.iter().all(|c| c.ok)
+    }
+
+    /// A register the host read at the end.
+    pub fn register(&self, name: &str) -> Option<u32> {
+        self.registers.iter().find(|r| r.0 == name).map(|r| r.1)
+    }
+}
+
+/// The whole demo.
+#[derive(Clone, Debug)]
+pub struct DemoReport {
+    /// The configuration.
+    pub config: DemoConfig,
+    /// Output directory.
+    pub out: PathBuf,
+    /// One per scenario.
+    pub scenarios: Vec<ScenarioReport>,
+    /// Verilator model build time (seconds) and whether it came from the cache.
+    pub build: (f64, bool),
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+impl DemoReport {
+    /// Every scenario passed.
+    pub fn passed(&self) -> bool {
+        self.scenarios.iter().all(|s| s.passed())
+    }
+}
+
+/// The demo workload: `writes` writes of 1..=`max_sectors` random sectors at random LBAs
+/// (some overlap), then a read-back of every range written, in the same order.
+pub fn demo_workload(seed: u64, writes: usize, capacity: u64, max_sectors: u32) -> Vec<Op> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0xD3_40);
+    let mut ops = vec![];
+    for _ in 0..writes {
+        let sectors = rng.gen_range(1..=max_sectors);
+        let lba = rng.gen_range(0..=capacity - sectors as u64);
+        let mut data = vec![0u8; sectors as usize * SECTOR_BYTES];
+        rng.fill(&mut data[..]);
+        ops.push(Op::Write { lba, data });
+    }
+    let reads: Vec<Op> = ops.iter().map(|o| Op::Read { lba: o.lba(), sectors: o.sectors() }).collect();
+    ops.extend(reads);
+    ops
+}
+
+/// Words a CPU sends for `op` (Register H2D FIS, then its Data FISes of `fis_sectors`).
+pub fn op_words(op: &Op, fis_sectors: u32) -> u64 {
+    let data = match op {
+        Op::Write { data, .. } => data.chunks(fis_sectors as usize * SECTOR_BYTES).map(|c| 1 + c.len() as u64 / 4).sum(),
+        Op::Read { .. } => 0,
+    };
+    5 + data
+}
+
+fn hex(h: &[u8; 32]) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const CPU_FIS_SECTORS: u32 = 16;
+/// Dword of the fault write's first Data FIS that the fault hits (0-based payload index).
+pub const FAULT_DWORD: u64 = 63;
+
+fn mode_name(m: u32) -> &'static str {
+    Mode::from_field(m).name()
+}
+
+fn status_text(s: u32) -> String {
+    let f = |n: &str| reg("STATUS").f(n).get(s);
+    let mut t = format!("mode {}, cause {}", mode_name(f("mode")), Cause::name_of(f("cause")));
+    for (field, what) in [
+        ("cpu_a_failed", "CPU A failed"),
+        ("cpu_b_failed", "CPU B failed"),
+        ("disk_a_failed", "disk A failed"),
+        ("disk_b_failed", "disk B failed"),
+        ("halted", "halted"),
+    ] {
+        if f(field) == 1 {
+            t += &format!(", {what}");
+        }
+    }
+    t
+}
+
+fn fault_names(bits: u32) -> Vec<String> {
+    (0..32).filter(|i| bits >> i & 1 == 1).map(Cause::name_of).collect()
+}
+
+/// Registers a read answer covered: (name, value).
+fn named(a: &Answer) -> Vec<(String, u32)> {
+    match &a.result {
+        Ok(data) if a.req.cmd == ftio_proto::CMD_READ => data
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &v)| by_addr(a.req.addr + i as u16).map(|r| (r.name.to_string(), v)))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+fn describe_answer(a: &Answer) -> String {
+    let regs = named(a);
+    match &a.result {
+        Err(e) => format!("host: {} failed: {e}", a.label),
+        Ok(_) if a.req.cmd != ftio_proto::CMD_READ => format!("host: {} (write acknowledged)", a.label),
+        Ok(_) => {
+            let get = |n: &str| regs.iter().find(|r| r.0 == n).map(|r| r.1);
+            if let Some(s) = get("STATUS") {
+                let mut t = format!("host reads STATUS = {s:#010x}: {}", status_text(s));
+                if let Some(f) = get("FAULTS") {
+                    t += &format!("; FAULTS = {}", fault_names(f).join(" "));
+                }
+                t
+            } else if let Some(c) = get("CAP_CAUSE") {
+                let cyc = get("CAP_CYCLE_LO").unwrap_or(0) as u64 | (get("CAP_CYCLE_HI").unwrap_or(0) as u64) << 32;
+                format!(
+                    "host reads the first-fault capture: {} detected in cycle {cyc}, word pair #{}, data A {:#010x}, data B {:#010x}",
+                    Cause::name_of(c),
+                    get("CAP_WORD").unwrap_or(0),
+                    get("CAP_DATA_A").unwrap_or(0),
+                    get("CAP_DATA_B").unwrap_or(0)
+                )
+            } else {
+                let list: Vec<String> = regs.iter().map(|(n, v)| format!("{n} {v}")).collect();
+                format!("host reads {}: {}", a.label, list.join(", "))
+            }
+        }
+    }
+}
+
+struct Timeline(Vec<Event>);
+
+impl Timeline {
+    fn push(&mut self, cycle: u64, text: impl Into<String>) {
+        self.0.push(Event { cycle, text: text.into() });
+    }
+}
+
+/// Runs the demo: builds (or finds) the Verilator model, runs each scenario in a fresh
+/// model, writes `out/<scenario>/{fault.vcd,disk_a.img,disk_b.img}` and returns the report.
+/// `progress` is called every few thousand cycles.
+pub fn run_demo(cfg: &DemoConfig, out: &Path, progress: &mut dyn FnMut(&Progress)) -> Result<DemoReport, String> {
+    if cfg.kinds.is_empty() {
+        return Err("no scenario to run".into());
+    }
+    if cfg.writes < 2 {
+        return Err("the workload needs at least 2 writes (the fault hits the middle one)".into());
+    }
+    if cfg.max_sectors == 0 || cfg.max_sectors as u64 > cfg.capacity || cfg.max_sectors > 16 {
+        return Err(format!("max sectors per write must be 1..=16 and fit the {}-sector disk", cfg.capacity));
+    }
+    let start = Instant::now();
+    let verilog = ftio_hdl::core_verilog(&cfg.params)?;
+    let lib = load(&verilog)?;
+    let mut scenarios = vec![];
+    for (i, &kind) in cfg.kinds.iter().enumerate() {
+        let dir = out.join(kind.name());
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let mut p = |cycle, done, total| {
+            progress(&Progress { scenario: kind.name(), index: i + 1, of: cfg.kinds.len(), cycle, ops_done: done, ops_total: total })
+        };
+        scenarios.push(run_scenario(&lib, cfg, kind, &dir, &mut p)?);
+    }
+    Ok(DemoReport {
+        config: cfg.clone(),
+        out: out.to_path_buf(),
+        scenarios,
+        build: (lib.info.seconds, lib.info.cached),
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn run_scenario(
+    lib: &Arc<VerilatedLib>,
+    cfg: &DemoConfig,
+    kind: DemoKind,
+    dir: &Path,
+    progress: &mut dyn FnMut(u64, usize, usize),
+) -> Result<ScenarioReport, String> {
+    let t0 = Instant::now();
+    let ops = demo_workload(cfg.seed, cfg.writes, cfg.capacity, cfg.max_sectors);
+    let golden = golden_sha256(cfg.capacity, &ops);
+    let k = cfg.writes / 2;
+    let before_fault = golden_sha256(cfg.capacity, &ops[..k]);
+    let fault_word = ops[..k].iter().map(|o| op_words(o, CPU_FIS_SECTORS)).sum::<u64>() + 5 + 1 + FAULT_DWORD;
+    let cpu = CpuConfig { seed: cfg.seed ^ 0xC9, gap: 0.05, stall: 0.1, data_fis_sectors: CPU_FIS_SECTORS, think: 4, ..Default::default() };
+    let disk = DiskConfig { seed: cfg.seed ^ 0xD1, gap: 0.05, stall: 0.1, latency: 20, data_fis_sectors: 16 };
+    let mut sys = System::lockstep(cpu, &ops, cfg.skew, disk, cfg.capacity);
+    let (lba, sectors) = (ops[k].lba(), ops[k].sectors());
+    let where_ = format!("write #{k} of {} (LBA {lba}, {sectors} sectors), dword {} of its Data FIS", cfg.writes, FAULT_DWORD + 1);
+    let fault = match kind {
+        DemoKind::Failover => {
+            sys.cpu_a.tx.faults.push(SourceFault::FlipData { word: fault_word, bit: 13 });
+            format!("CPU A's link flips data bit 13 of CPU A's word {fault_word} ({where_}); its parity bits stay as sent")
+        }
+        DemoKind::Mismatch => {
+            sys.cpu_b.tx.faults.push(SourceFault::ChangeData { word: fault_word, xor: 1 << 8 });
+            format!("CPU B sends its word {fault_word} ({where_}) with bit 8 different and parity to match: a CPU that computed another value")
+        }
+        DemoKind::DiskFault => {
+            sys.freezes.push(Freeze::new(Unit::DiskB, Trigger::AfterWordsIn(fault_word), None));
+            format!("disk B stops taking words for good once it holds {fault_word} words (in {where_})")
+        }
+    };
+    let divider = ftio_hdl::uart::clocks_per_bit(cfg.params.clock_hz, cfg.params.baud);
+    let mut rig = Rig::new(Box::new(lib.instantiate()), sys, divider);
+    rig.ring = cfg.vcd_before as usize;
+    let mut tl = Timeline(vec![]);
+    tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
+    tl.push(
+        0,
+        format!(
+            "CPU A and CPU B start the same workload: {} writes of 1..{} sectors, then a read-back of each; CPU B runs {} cycles behind",
+            cfg.writes, cfg.max_sectors, cfg.skew
+        ),
+    );
+    let mut fault_cycle = None;
+    let mut irq_cycle = None;
+    let mut fault_marks: Vec<u64> = vec![];
+    let mut vcd_samples: Option<Vec<Sample>> = None;
+    let mut answers_seen = 0;
+    let mut writes_logged = false;
+    let mut halted_at: Option<u64> = None;
+    let mut final_queued = false;
+    let mut last_disk_move: [Option<u64>; 2] = [None, None];
+    let mut abort_at: [Option<u64>; 2] = [None, None];
+    let mut taken: [Option<u64>; 2] = [None, None];
+    let mut last_cpu_move: Option<u64> = None;
+    let mut hang_logged = false;
+    let max_window = 4096 + 3 * (cfg.vcd_before + cfg.vcd_after) + 2000;
+    loop {
+        if rig.cycle >= cfg.max_cycles {
+            return Err(format!("scenario {} did not finish in {} cycles", kind.name(), cfg.max_cycles));
+        }
+        let pins = rig.step();
+        let c = rig.cycle - 1;
+        let sys = &rig.sys;
+        // The fault reaching the pins.
+        let src = match kind {
+            DemoKind::Failover => Some(&sys.cpu_a.tx),
+            DemoKind::Mismatch => Some(&sys.cpu_b.tx),
+            DemoKind::DiskFault => None,
+        };
+        if let Some(src) = src {
+            if src.offered() == fault_word + 1 && src.driven().valid {
+                fault_marks.push(c);
+                if fault_cycle.is_none() {
+                    fault_cycle = Some(c);
+                    let who = if kind == DemoKind::Failover { "CPU A" } else { "CPU B" };
+                    let what = if kind == DemoKind::Failover { "the word with the flipped bit" } else { "the different word" };
+                    tl.push(c, format!("fault: {who} offers {what} (its word {fault_word}, in write #{k})"));
+                }
+            }
+        } else if let Some(s) = sys.freezes[0].started {
+            if c >= s {
+                fault_marks.push(c);
+            }
+            if fault_cycle.is_none() {
+                fault_cycle = Some(s);
+                tl.push(s, format!("fault: disk B hangs — its tx_ready stays low from now on, with write #{k} half received"));
+            }
+        }
+        if matches!(kind, DemoKind::Failover | DemoKind::Mismatch) {
+            for (i, (src, link)) in [(&sys.cpu_a.tx, Link::CpuATx), (&sys.cpu_b.tx, Link::CpuBTx)].into_iter().enumerate() {
+                if src.offered() == fault_word + 1 && src.driven().valid && pins.moved[link.index()] {
+                    taken[i] = Some(c);
+                }
+            }
+        }
+        if fault_cycle == Some(c) {
+            rig.start_capture();
+        }
+        // The core's reaction at its pins.
+        if pins.irq && irq_cycle.is_none() {
+            irq_cycle = Some(c);
+            let after = fault_cycle.map_or(String::new(), |f| {
+                let n = c - f;
+                format!(" ({n} cycle{} after the fault)", if n == 1 { "" } else { "s" })
+            });
+            tl.push(c, format!("irq rises: the core has latched a fault{after}"));
+            rig.host.read("STATUS and FAULTS", "STATUS", 2);
+            rig.host.read("first-fault capture", "CAP_CAUSE", 7);
+        }
+        for (i, link) in [Link::DiskATx, Link::DiskBTx].into_iter().enumerate() {
+            if pins.abort[link.index()] && abort_at[i].is_none() {
+                abort_at[i] = Some(c);
+                tl.push(c, format!("{} takes the abort word (data 0, par 0xF, last, abort): the Data FIS in flight is void", ["disk A", "disk B"][i]));
+            }
+            if pins.moved[link.index()] {
+                last_disk_move[i] = Some(c);
+            }
+        }
+        let cpu_moved = pins.moved[Link::CpuATx.index()] || pins.moved[Link::CpuBTx.index()];
+        if kind == DemoKind::DiskFault && cpu_moved && !hang_logged {
+            if let (Some(i), Some(m)) = (irq_cycle, last_cpu_move) {
+                hang_logged = true;
+                if fault_cycle.is_some_and(|f| m >= f) {
+                    tl.push(
+                        m + 1,
+                        "no CPU word taken from here on: disk B's buffer is full, and a mirrored word waits for both disks",
+                    );
+                }
+                tl.push(c, format!("the CPUs' words flow again ({} cycles after irq), mirrored to disk A alone", c - i));
+            }
+        }
+        if cpu_moved {
+            last_cpu_move = Some(c);
+        }
+        // Waveform window: from `vcd_before` before the fault to `vcd_after` after irq.
+        if rig.capturing() {
+            let end = match irq_cycle {
+                Some(i) => c >= i + cfg.vcd_after,
+                None => rig.captured() as u64 >= max_window,
+            };
+            if end {
+                vcd_samples = Some(rig.end_capture());
+                rig.ring = 0;
+            }
+        }
+        // What the host read.
+        while answers_seen < rig.host.answers.len() {
+            let a = &rig.host.answers[answers_seen];
+            answers_seen += 1;
+            tl.push(a.cycle, describe_answer(a));
+            if let Some((_, s)) = named(a).into_iter().find(|r| r.0 == "STATUS") {
+                if Mode::from_field(reg("STATUS").f("mode").get(s)) == Mode::Halted && halted_at.is_none() {
+                    halted_at = Some(a.cycle);
+                }
+            }
+        }
+        let sys = &rig.sys;
+        let lead = sys.cpu_a.completions.len().max(sys.cpu_b.completions.len());
+        if !writes_logged && lead >= cfg.writes {
+            writes_logged = true;
+            let who = if sys.cpu_a.completions.len() >= cfg.writes { "CPU A" } else { "CPU B" };
+            tl.push(c, format!("all {} writes acknowledged ({who}); the read-backs begin", cfg.writes));
+        }
+        if c % 4096 == 0 {
+            progress(c, lead, ops.len());
+        }
+        // The end of the scenario's work.
+        let finished = match kind {
+            DemoKind::Failover => sys.cpu_b.done() && sys.disk_a.idle() && sys.disk_b.idle(),
+            DemoKind::DiskFault => sys.cpu_a.done() && sys.cpu_b.done() && sys.disk_a.idle(),
+            DemoKind::Mismatch => halted_at.is_some_and(|h| c >= h + cfg.halt_watch),
+        };
+        if finished && !final_queued && vcd_samples.is_some() {
+            final_queued = true;
+            match kind {
+                DemoKind::Mismatch => {
+                    tl.push(c, format!("still HALTED {} cycles after the host saw it: nothing more reaches a disk", c - halted_at.unwrap_or(c)));
+                }
+                _ => {
+                    let who = if kind == DemoKind::Failover { "CPU B" } else { "both CPUs" };
+                    tl.push(c, format!("workload complete on {who}: every write acknowledged, every read-back checked"));
+                }
+            }
+            rig.host.write("counter snapshot (CTRL.cnt_snapshot, mode kept)", "CTRL", (1 << 9) | MODE_KEEP);
+            rig.host.read("counters", "WORDS_FWD", 13);
+            rig.host.read("STATUS and FAULTS", "STATUS", 2);
+            rig.host.read("CTRL", "CTRL", 1);
+        }
+        if final_queued && rig.host.idle() {
+            break;
+        }
+    }
+    let cycles = rig.cycle;
+    progress(cycles, rig.sys.cpu_a.completions.len().max(rig.sys.cpu_b.completions.len()), ops.len());
+    if kind == DemoKind::Mismatch {
+        if let Some(m) = last_cpu_move {
+            tl.push(m, "the last CPU word the core takes: from here on both CPUs are held off (tx_ready low)");
+        }
+    }
+    tl.0.sort_by_key(|e| e.cycle);
+
+    // Registers: the last value read of each.
+    let mut registers: Vec<(String, u32)> = vec![];
+    for a in &rig.host.answers {
+        for (n, v) in named(a) {
+            registers.retain(|r| r.0 != n);
+            registers.push((n, v));
+        }
+    }
+    let regv = |n: &str| registers.iter().find(|r| r.0 == n).map(|r| r.1);
+    let status = regv("STATUS");
+    let mode = status.map(|s| Mode::from_field(reg("STATUS").f("mode").get(s)));
+    let cause = status.map(|s| reg("STATUS").f("cause").get(s));
+    let faults = regv("FAULTS").map(fault_names).unwrap_or_default();
+
+    // Waveform and images.
+    let mut vcd_info = None;
+    if let Some(samples) = vcd_samples.filter(|s| !s.is_empty()) {
+        let path = dir.join("fault.vcd");
+        let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
+        let period_ns = (1_000_000_000 / cfg.params.clock_hz).max(2) & !1;
+        let text = vcd(
+            &samples,
+            &[Marker { name: "fault_injected".into(), cycles: fault_marks.clone() }],
+            period_ns,
+            &format!("ftio demo {}: {fault}", kind.name()),
+        );
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        vcd_info = Some((path, first, last));
+    }
+    let sys = &rig.sys;
+    let (exp_a, what_a, exp_b, what_b) = match kind {
+        DemoKind::Failover => (golden, format!("all {} writes (golden)", cfg.writes), golden, format!("all {} writes (golden)", cfg.writes)),
+        DemoKind::Mismatch => {
+            let w = format!("the {k} writes before the fault");
+            (before_fault, w.clone(), before_fault, w)
+        }
+        DemoKind::DiskFault => (golden, format!("all {} writes (golden)", cfg.writes), before_fault, format!("the {k} writes before it hung")),
+    };
+    let mut images = vec![];
+    for (name, d, exp, what) in [("disk A", &sys.disk_a, exp_a, what_a), ("disk B", &sys.disk_b, exp_b, what_b)] {
+        let path = dir.join(format!("{}.img", name.replace(' ', "_").to_lowercase()));
+        d.image.save(&path)?;
+        images.push(ImageResult { disk: name, sha256: hex(&d.image.sha256()), expected: hex(&exp), expected_what: what, file: Some(path) });
+    }
+
+    // Checks.
+    let mut checks = vec![];
+    let mut check = |what: String, ok: bool| checks.push(Check { what, ok });
+    let within = |a: Option<u64>, b: Option<u64>, lo: u64, hi: u64| matches!((a, b), (Some(f), Some(i)) if i >= f + lo && i <= f + hi);
+    let clean = |c: &CpuModel| c.errors.is_empty() && c.rx.errors.is_empty();
+    let same_completions = |n: usize| {
+        sys.cpu_a.completions.len() >= n
+            && sys.cpu_b.completions.len() >= n
+            && sys.cpu_a.completions[..n].iter().zip(&sys.cpu_b.completions[..n]).all(|(x, y)| {
+                (&x.op, x.status, x.error, &x.read_data) == (&y.op, y.status, y.error, &y.read_data)
+            })
+    };
+    check(
+        format!("the fault reached the core's pins (cycle {})", fault_cycle.map_or("never".into(), |c| c.to_string())),
+        fault_cycle.is_some(),
+    );
+    for img in &images {
+        check(format!("{} holds {}: sha256 {}", img.disk, img.expected_what, &img.expected[..16]), img.sha256 == img.expected);
+    }
+    check(
+        "no word with a parity error reached a disk".into(),
+        sys.disk_a.rx.errors.is_empty() && sys.disk_b.rx.errors.is_empty() && sys.disk_a.errors.is_empty(),
+    );
+    match kind {
+        DemoKind::Failover => {
+            check("irq within 3 cycles of the bad word (SPEC §4 guarantee 3)".into(), within(fault_cycle, irq_cycle, 1, 3));
+            check("STATUS: mode SIMPLEX_B".into(), mode == Some(Mode::SimplexB));
+            check("STATUS: cause CPU_A_PARITY, CPU A failed".into(), cause == Some(Cause::CpuAParity.code()) && status.is_some_and(|s| reg("STATUS").f("cpu_a_failed").get(s) == 1));
+            check(format!("CPU B completed all {} operations, every read-back as written", ops.len()), sys.cpu_b.done() && clean(&sys.cpu_b) && sys.cpu_b.completions.len() == ops.len());
+            check("CPU A saw the same completions as CPU B until it was isolated".into(), clean(&sys.cpu_a) && same_completions(sys.cpu_a.completions.len()));
+            check(
+                format!("PERR_CPU_A = {} (one per cycle the bad word was offered), no other parity error", fault_marks.len()),
+                regv("PERR_CPU_A") == Some(fault_marks.len() as u32) && regv("PERR_CPU_B") == Some(0) && regv("PERR_DISK_A") == Some(0) && regv("PERR_DISK_B") == Some(0),
+            );
+            check("no frame aborted (hitless)".into(), regv("FRAMES_ABORTED") == Some(0));
+        }
+        DemoKind::Mismatch => {
+            let later = taken[0].zip(taken[1]).map(|(a, b)| a.max(b));
+            check(
+                format!(
+                    "irq within 3 cycles of the later word of the pair, taken in cycle {} (SPEC §4 guarantee 3)",
+                    later.map_or("?".into(), |c| c.to_string())
+                ),
+                within(later, irq_cycle, 1, 3),
+            );
+            check("STATUS: mode HALTED, cause MISMATCH".into(), mode == Some(Mode::Halted) && cause == Some(Cause::Mismatch.code()));
+            check("both disks took the abort word".into(), abort_at[0].is_some() && abort_at[1].is_some());
+            check("the diverging write reached neither disk (images differ from the write applied)".into(), images.iter().all(|i| i.sha256 != hex(&golden_sha256(cfg.capacity, &ops[..=k]))));
+            check(format!("the capture holds both words: data A ^ data B = {:#x}", 1u32 << 8), regv("CAP_DATA_A").zip(regv("CAP_DATA_B")).is_some_and(|(a, b)| a ^ b == 1 << 8));
+            check(
+                "the abort word is the last word either disk took (FRAMES_ABORTED = 1)".into(),
+                abort_at[0].is_some() && last_disk_move == abort_at && regv("FRAMES_ABORTED") == Some(1),
+            );
+            check(format!("both CPUs saw the same {k} completions, all good, and none for the write that diverged"), clean(&sys.cpu_a) && clean(&sys.cpu_b) && sys.cpu_a.completions.len() == k && sys.cpu_b.completions.len() == k && same_completions(k));
+            check(format!("both CPUs held off for the {} cycles watched", cfg.halt_watch), last_cpu_move.is_some_and(|m| m + cfg.halt_watch <= cycles));
+        }
+        DemoKind::DiskFault => {
+            let hung = sys.freezes[0].started;
+            check("disk B failed after DISK_TIMEOUT (4096) cycles with a word waiting, not before".into(), irq_cycle.zip(hung).is_some_and(|(i, h)| i > h + 4096 && i < h + 4096 + 200));
+            check("STATUS: mode DUPLEX, cause DISK_B_TIMEOUT, disk B failed".into(), mode == Some(Mode::Duplex) && cause == Some(Cause::DiskBTimeout.code()) && status.is_some_and(|s| reg("STATUS").f("disk_b_failed").get(s) == 1 && reg("STATUS").f("disk_a_failed").get(s) == 0));
+            check(format!("both CPUs completed all {} operations with identical completions", ops.len()), sys.cpu_a.done() && sys.cpu_b.done() && clean(&sys.cpu_a) && clean(&sys.cpu_b) && same_completions(ops.len()));
+            check("no frame aborted, no parity error".into(), regv("FRAMES_ABORTED") == Some(0) && ["PERR_CPU_A", "PERR_CPU_B", "PERR_DISK_A", "PERR_DISK_B"].iter().all(|n| regv(n) == Some(0)));
+        }
+    }
+    check("the host read every register it asked for".into(), rig.host.answers.iter().all(|a| a.result.is_ok()));
+    let mode_mask = reg("CTRL").f("mode").mask();
+    check(
+        "CTRL: every setting still at power-on (elastic, cut-through, auto, read-verify off, primary A)".into(),
+        regv("CTRL").is_some_and(|v| v & !mode_mask == 0),
+    );
+
+    let mut link_words = [0u64; 8];
+    for u in Unit::ALL {
+        let (tx, rx) = u.links();
+        let (sent, taken) = match u {
+            Unit::CpuA => (sys.cpu_a.tx.sent, sys.cpu_a.rx.taken),
+            Unit::CpuB => (sys.cpu_b.tx.sent, sys.cpu_b.rx.taken),
+            Unit::DiskA => (sys.disk_a.tx.sent, sys.disk_a.rx.taken),
+            Unit::DiskB => (sys.disk_b.tx.sent, sys.disk_b.rx.taken),
+        };
+        link_words[tx.index()] = sent;
+        link_words[rx.index()] = taken;
+    }
+    Ok(ScenarioReport {
+        kind,
+        fault,
+        fault_cycle,
+        irq_cycle,
+        timeline: tl.0,
+        registers,
+        mode,
+        cause,
+        faults,
+        images,
+        golden: hex(&golden),
+        ops: (ops.len(), cfg.writes),
+        completed: (sys.cpu_a.completions.len(), sys.cpu_b.completions.len()),
+        link_words,
+        disk_commands: (sys.disk_a.commands.len(), sys.disk_b.commands.len()),
+        checks,
+        vcd: vcd_info,
+        cycles,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+impl ScenarioReport {
+    /// The human-readable report: timeline, summary, checks.
+    pub fn text(&self, index: usize, of: usize) -> String {
+        let mut s = String::new();
+        let line = |s: &mut String, t: String| {
+            s.push_str(&t);
+            s.push('\n');
+        };
+        line(&mut s, format!("== {index}/{of} {}: {} ==", self.kind.name(), self.kind.title()));
+        line(&mut s, format!("fault: {}", self.fault));
+        line(&mut s, String::new());
+        line(&mut s, format!("{:>9}  event", "cycle"));
+        for e in &self.timeline {
+            line(&mut s, format!("{:>9}  {}", e.cycle, e.text));
+        }
+        line(&mut s, String::new());
+        line(&mut s, "summary".into());
+        let r = |n: &str| self.register(n).map_or("?".into(), |v| v.to_string());
+        line(
+            &mut s,
+            format!(
+                "  workload      {} operations ({} writes, {} read-backs); completed: CPU A {}, CPU B {}",
+                self.ops.0, self.ops.1, self.ops.0 - self.ops.1, self.completed.0, self.completed.1
+            ),
+        );
+        line(
+            &mut s,
+            format!(
+                "  core          frames forwarded {}, words forwarded {}, frames aborted {}, words returned {}, max skew {} words, {} cycles",
+                r("FRAMES_FWD"), r("WORDS_FWD"), r("FRAMES_ABORTED"), r("WORDS_RETURNED"), r("MAX_SKEW"), r("CYCLES")
+            ),
+        );
+        line(
+            &mut s,
+            format!(
+                "  links         words in: cpu_a_tx {}, cpu_b_tx {}, disk_a_rx {}, disk_b_rx {}; out: disk_a_tx {}, disk_b_tx {}, cpu_a_rx {}, cpu_b_rx {}",
+                self.link_words[0], self.link_words[1], self.link_words[6], self.link_words[7],
+                self.link_words[4], self.link_words[5], self.link_words[2], self.link_words[3]
+            ),
+        );
+        line(
+            &mut s,
+            format!(
+                "  faults        detected: {} (parity errors: CPU A {}, CPU B {}, disk A {}, disk B {}; mismatches {}; timeouts {})",
+                if self.faults.is_empty() { "none".into() } else { self.faults.join(", ") },
+                r("PERR_CPU_A"), r("PERR_CPU_B"), r("PERR_DISK_A"), r("PERR_DISK_B"), r("MISMATCHES"), r("TIMEOUTS")
+            ),
+        );
+        let attributed = match self.cause.and_then(Cause::from_code) {
+            Some(Cause::CpuAParity | Cause::CpuATimeout) => "to CPU A",
+            Some(Cause::CpuBParity | Cause::CpuBTimeout) => "to CPU B",
+            Some(Cause::DiskAParity | Cause::DiskATimeout) => "to disk A",
+            Some(Cause::DiskBParity | Cause::DiskBTimeout) => "to disk B",
+            Some(Cause::Mismatch) => "to neither CPU (cannot be attributed: halt)",
+            _ => "-",
+        };
+        line(
+            &mut s,
+            format!(
+                "  attributed    {} ({}); mode now {}",
+                attributed,
+                self.cause.map_or("?".into(), Cause::name_of),
+                self.mode.map_or("?", |m| m.name())
+            ),
+        );
+        line(&mut s, format!("  golden image  sha256 {}", self.golden));
+        for img in &self.images {
+            let verdict = if img.sha256 == img.expected { "as expected" } else { "WRONG" };
+            line(&mut s, format!("  {}        sha256 {}  {verdict}: {}", img.disk, img.sha256, img.expected_what));
+        }
+        if let Some((p, a, b)) = &self.vcd {
+            line(&mut s, format!("  waveform      {} (cycles {a}..={b})", p.display()));
+        }
+        line(&mut s, format!("  simulated     {} cycles in {:.1} s", self.cycles, self.seconds));
+        line(&mut s, String::new());
+        for c in &self.checks {
+            line(&mut s, format!("  [{}] {}", if c.ok { "ok" } else { "FAIL" }, c.what));
+        }
+        line(
+            &mut s,
+            format!("  => {}", if self.passed() { "PASS: nothing lost, nothing corrupted" } else { "FAIL" }),
+        );
+        s
+    }
+
+    /// The report as JSON.
+    pub fn json(&self) -> Json {
+        obj([
+            ("scenario", self.kind.name().into()),
+            ("title", self.kind.title().into()),
+            ("fault", self.fault.clone().into()),
+            ("fault_cycle", self.fault_cycle.into()),
+            ("irq_cycle", self.irq_cycle.into()),
+            (
+                "timeline",
+                Json::Arr(self.timeline.iter().map(|e| obj([("cycle", e.cycle.into()), ("event", e.text.clone().into())])).collect()),
+            ),
+            ("mode", self.mode.map(|m| m.name()).into()),
+            ("cause", self.cause.map(Cause::name_of).into()),
+            ("faults", self.faults.clone().into()),
+            ("registers", Json::Obj(self.registers.iter().map(|(n, v)| (n.clone(), (*v).into())).collect())),
+            (
+                "workload",
+                obj([
+                    ("operations", self.ops.0.into()),
+                    ("writes", self.ops.1.into()),
+                    ("completed_cpu_a", self.completed.0.into()),
+                    ("completed_cpu_b", self.completed.1.into()),
+                    ("disk_a_commands", self.disk_commands.0.into()),
+                    ("disk_b_commands", self.disk_commands.1.into()),
+                ]),
+            ),
+            ("link_words", Json::Obj(Link::all().map(|l| (l.name().to_string(), self.link_words[l.index()].into())).collect())),
+            ("golden_sha256", self.golden.clone().into()),
+            (
+                "images",
+                Json::Arr(
+                    self.images
+                        .iter()
+                        .map(|i| {
+                            obj([
+                                ("disk", i.disk.into()),
+                                ("sha256", i.sha256.clone().into()),
+                                ("expected_sha256", i.expected.clone().into()),
+                                ("expected", i.expected_what.clone().into()),
+                                ("matches", (i.sha256 == i.expected).into()),
+                                ("file", i.file.as_ref().map(|p| p.display().to_string()).into()),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+            (
+                "vcd",
+                self.vcd.as_ref().map_or(Json::Null, |(p, a, b)| {
+                    obj([("file", p.display().to_string().into()), ("first_cycle", (*a).into()), ("last_cycle", (*b).into())])
+                }),
+            ),
+            ("checks", Json::Arr(self.checks.iter().map(|c| obj([("check", c.what.clone().into()), ("ok", c.ok.into())])).collect())),
+            ("passed", self.passed().into()),
+            ("cycles", self.cycles.into()),
+            ("seconds", self.seconds.into()),
+        ])
+    }
+}
+
+impl DemoReport {
+    /// The human-readable report of every scenario and a closing line.
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "ftio demo: seed {}, core {} Hz / {} baud, Verilator model {}\n\n",
+            self.config.seed,
+            self.config.params.clock_hz,
+            self.config.params.baud,
+            if self.build.1 { "from the cache".to_string() } else { format!("built in {:.1} s", self.build.0) }
+        );
+        let n = self.scenarios.len();
+        for (i, sc) in self.scenarios.iter().enumerate() {
+            s += &sc.text(i + 1, n);
+            s.push('\n');
+        }
+        let passed = self.scenarios.iter().filter(|s| s.passed()).count();
+        s += &format!(
+            "ftio demo: {passed}/{n} scenarios passed in {:.1} s; report in {}\n",
+            self.seconds,
+            self.out.display()
+        );
+        s
+    }
+
+    /// The report as JSON.
+    pub fn json(&self) -> Json {
+        let c = &self.config;
+        obj([
+            ("tool", "ftio demo".into()),
+            ("seed", c.seed.into()),
+            (
+                "core",
+                obj([
+                    ("clock_hz", c.params.clock_hz.into()),
+                    ("baud", c.params.baud.into()),
+                    ("skew_depth", (1u64 << c.params.skew_depth_log2).into()),
+                ]),
+            ),
+            (
+                "workload",
+                obj([
+                    ("writes", c.writes.into()),
+                    ("max_sectors", c.max_sectors.into()),
+                    ("capacity_sectors", c.capacity.into()),
+                    ("skew_cycles", c.skew.into()),
+                ]),
+            ),
+            ("verilator_build_seconds", self.build.0.into()),
+            ("verilator_build_cached", self.build.1.into()),
+            ("scenarios", Json::Arr(self.scenarios.iter().map(|s| s.json()).collect())),
+            ("passed", self.passed().into()),
+            ("seconds", self.seconds.into()),
+        ])
+    }
+}
