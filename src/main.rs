@@ -5,6 +5,8 @@ use ftio_hdl::CoreParams;
 use std::path::PathBuf;
 
 mod cmd_build;
+mod cmd_campaign;
+mod cmd_demo;
 mod cmd_sim;
 
 #[derive(Parser)]
@@ -16,6 +18,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: two CPUs in lockstep through the core (Verilator) to two disks, with a
+    /// parity fault (hitless fail-over), a mismatch (halt) and a disk fault (degraded mirror).
+    Demo(cmd_demo::DemoArgs),
+    /// Random single faults, each in a fresh run, classified; non-zero exit on silent corruption.
+    Campaign(cmd_campaign::CampaignArgs),
     /// Write the core's Verilog (`ftio_core.v`, module `ftio_core`) to a directory.
     Verilog(VerilogArgs),
     /// Measure: simulation speed of the full core in rust-hdl and in Verilator.
@@ -134,6 +141,8 @@ fn bench(args: BenchArgs) -> Result<()> {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(a) => cmd_demo::run(a),
+        Command::Campaign(a) => cmd_campaign::run(a),
         Command::Verilog(a) => verilog(a),
         Command::Build(a) => cmd_build::run(a),
         Command::Bench(a) => bench(a),
