@@ -132,6 +132,8 @@ pub struct EventCounter {
     pub clear: Signal<In, Bit>,
     /// Count one event this cycle.
     pub inc: Signal<In, Bit>,
+    /// A second event in the same cycle (SPLIT moves two CPUs' words at once).
+    pub inc2: Signal<In, Bit>,
     /// The count.
     pub count: Signal<Out, Bits<32>>,
     value: DFF<Bits<32>>,
@@ -144,7 +146,9 @@ impl Logic for EventCounter {
         self.count.next = self.value.q.val();
         if self.clear.val() {
             self.value.d.next = 0.into();
-        } else if self.inc.val() & !self.value.q.val().all() {
+        } else if self.inc.val() & self.inc2.val() & (self.value.q.val().get_bits::<31>(1) != 0x7FFF_FFFF) {
+            self.value.d.next = self.value.q.val() + 2;
+        } else if (self.inc.val() | self.inc2.val()) & !self.value.q.val().all() {
             self.value.d.next = self.value.q.val() + 1;
         }
     }
@@ -233,10 +237,16 @@ pub struct Core<const SW: usize, const OW: usize> {
     pub mismatches: EventCounter,
     /// CPU timeouts (TIMEOUTS).
     pub timeouts: EventCounter,
-    /// Words delivered to CPU A's return link (WORDS_RETURNED).
+    /// Words delivered to the CPUs, counted on the served CPU's link (WORDS_RETURNED).
     pub words_returned: EventCounter,
     max_skew: DFF<Bits<16>>,
     skew: Signal<Local, Bits<16>>,
+    /// The words the first-fault capture records: the compared pair for a mismatch, the
+    /// words at the CPU ports otherwise (so a port parity fault shows the bad word).
+    cap_word_a: Signal<Local, Word>,
+    cap_word_b: Signal<Local, Word>,
+    cap_valid_a: Signal<Local, Bit>,
+    cap_valid_b: Signal<Local, Bit>,
     inj_cpu_a: Injector,
     inj_cpu_b: Injector,
     inj_disk_a: Injector,
@@ -321,6 +331,10 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             words_returned: Default::default(),
             max_skew: Default::default(),
             skew: Default::default(),
+            cap_word_a: Default::default(),
+            cap_word_b: Default::default(),
+            cap_valid_a: Default::default(),
+            cap_valid_b: Default::default(),
             inj_cpu_a: Default::default(),
             inj_cpu_b: Default::default(),
             inj_disk_a: Default::default(),
@@ -626,16 +640,25 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.mon_disk_b.ready.next = self.disk_b_tx.ready.val();
 
         // Counters.
+        self.perr_cpu_a.inc2.next = false;
         self.perr_cpu_a.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.perr_cpu_b.inc2.next = false;
         self.perr_cpu_b.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.perr_disk_a.inc2.next = false;
         self.perr_disk_a.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.perr_disk_b.inc2.next = false;
         self.perr_disk_b.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.perr_egress.inc2.next = false;
         self.perr_egress.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
         self.words_fwd.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
         self.frames_fwd.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.frames_aborted.inc2.next = false;
         self.frames_aborted.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.mismatches.inc2.next = false;
         self.mismatches.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.timeouts.inc2.next = false;
         self.timeouts.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
+        self.words_returned.inc2.next = false;
         self.words_returned.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
         self.perr_cpu_a.inc.next = self.in_cpu_a.error.val() | self.out_cpu_a.ready_error.val();
         self.perr_cpu_b.inc.next = self.in_cpu_b.error.val() | self.out_cpu_b.ready_error.val();
@@ -645,12 +668,22 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | self.out_disk_b.egress_error.val()
             | self.out_cpu_a.egress_error.val()
             | self.out_cpu_b.egress_error.val();
-        self.words_fwd.inc.next = self.lockstep.word_out.val();
-        self.frames_fwd.inc.next = self.lockstep.frame_out.val();
+        // SPLIT forwards each CPU's own stream: those words count too.
+        self.words_fwd.inc.next = self.lockstep.word_out.val()
+            | (self.lockstep.sa_valid.val() & self.fabric.sa_ready.val());
+        self.words_fwd.inc2.next = self.lockstep.sb_valid.val() & self.fabric.sb_ready.val();
+        self.frames_fwd.inc.next = self.lockstep.frame_out.val()
+            | (self.lockstep.sa_valid.val() & self.fabric.sa_ready.val() & self.lockstep.sa_word.val().get_bit(36) & !self.lockstep.sa_word.val().get_bit(37));
+        self.frames_fwd.inc2.next =
+            self.lockstep.sb_valid.val() & self.fabric.sb_ready.val() & self.lockstep.sb_word.val().get_bit(36) & !self.lockstep.sb_word.val().get_bit(37);
         self.frames_aborted.inc.next = self.lockstep.frame_aborted.val();
         self.mismatches.inc.next = self.lockstep.fault_mismatch.val();
         self.timeouts.inc.next = self.lockstep.fault_a_timeout.val() | self.lockstep.fault_b_timeout.val();
+        // Words delivered to the CPUs: CPU A's link, or CPU B's when it is the one served.
         self.words_returned.inc.next = self.out_cpu_a.take.val();
+        if self.lockstep.mode.val() == 2 {
+            self.words_returned.inc.next = self.out_cpu_b.take.val();
+        }
         // Faults: bit n of `causes` is cause code n (ftio_proto::Cause).
         self.fault_log.reset.next = self.reset.val();
         self.fault_log.clear.next = self.cfg_fault_clear.val();
@@ -666,13 +699,28 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<16, 1>(self.fabric.divergence.val().into()) << 10)
             | (bit_cast::<16, 1>(self.perr_egress.inc.val().into()) << 12);
         self.fault_log.word_index.next = self.lockstep.pair_index.val();
-        self.fault_log.data_a.next = self.lockstep.head_a.val().get_bits::<32>(0);
-        self.fault_log.data_b.next = self.lockstep.head_b.val().get_bits::<32>(0);
-        // CAP_FLAGS: a_valid[0] a_last[1] a_abort[2] a_par[6:3] a_perr[7], B the same from bit 8.
-        self.fault_log.flags.next = bit_cast::<16, 1>(self.lockstep.head_a_valid.val().into())
-            | (bit_cast::<16, 7>(self.lockstep.head_a.val().get_bits::<7>(32)) << 1)
-            | (bit_cast::<16, 1>(self.lockstep.head_b_valid.val().into()) << 8)
-            | (bit_cast::<16, 7>(self.lockstep.head_b.val().get_bits::<7>(32)) << 9);
+        self.cap_word_a.next = self.in_cpu_a.word.val();
+        self.cap_word_b.next = self.in_cpu_b.word.val();
+        self.cap_valid_a.next = self.inj_cpu_a.valid.val();
+        self.cap_valid_b.next = self.inj_cpu_b.valid.val();
+        if self.lockstep.fault_mismatch.val() {
+            self.cap_word_a.next = self.lockstep.head_a.val();
+            self.cap_word_b.next = self.lockstep.head_b.val();
+            self.cap_valid_a.next = self.lockstep.head_a_valid.val();
+            self.cap_valid_b.next = self.lockstep.head_b_valid.val();
+        }
+        self.fault_log.data_a.next = self.cap_word_a.val().get_bits::<32>(0);
+        self.fault_log.data_b.next = self.cap_word_b.val().get_bits::<32>(0);
+        // CAP_FLAGS: a_valid[0] a_last[1] a_abort[2] a_par[6:3] a_perr[7], B the same from bit 8
+        // (word bits: par 35:32, last 36, abort 37, perr 38).
+        self.fault_log.flags.next = bit_cast::<16, 1>(self.cap_valid_a.val().into())
+            | (bit_cast::<16, 2>(self.cap_word_a.val().get_bits::<2>(36)) << 1)
+            | (bit_cast::<16, 4>(self.cap_word_a.val().get_bits::<4>(32)) << 3)
+            | (bit_cast::<16, 1>(self.cap_word_a.val().get_bit(38).into()) << 7)
+            | (bit_cast::<16, 1>(self.cap_valid_b.val().into()) << 8)
+            | (bit_cast::<16, 2>(self.cap_word_b.val().get_bits::<2>(36)) << 9)
+            | (bit_cast::<16, 4>(self.cap_word_b.val().get_bits::<4>(32)) << 11)
+            | (bit_cast::<16, 1>(self.cap_word_b.val().get_bit(38).into()) << 15);
         self.irq.next = self.fault_log.fault.val();
 
         if self.lockstep.fill_a.val() > self.lockstep.fill_b.val() {

@@ -117,7 +117,6 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     m_simplex_a: Constant<Bits<3>>,
     m_simplex_b: Constant<Bits<3>>,
     m_split: Constant<Bits<3>>,
-    m_halted: Constant<Bits<3>>,
     replica: DelayLine<OW>,
     arm: ReplayArm<OW>,
     replicate: Signal<Local, Bit>,
@@ -138,6 +137,19 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     to_a: Signal<Local, Bit>,
     to_b: Signal<Local, Bit>,
     ret_go: Signal<Local, Bit>,
+    /// Return words the primary delivered that the secondary has not yet matched: after a
+    /// fail-over of the primary the secondary skips exactly this many (hitless).
+    lag: DFF<Bits<24>>,
+    /// `lag` overflowed: the secondary is no longer tracked word for word.
+    stale: DFF<Bit>,
+    lag_max: Constant<Bits<24>>,
+    both_ok: Signal<Local, Bit>,
+    behind: Signal<Local, Bit>,
+    skip: Signal<Local, Bit>,
+    ret_ok: Signal<Local, Bit>,
+    ret_take: Signal<Local, Bit>,
+    sec_take: Signal<Local, Bit>,
+    returning: Signal<Local, Bit>,
 }
 
 impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
@@ -152,7 +164,6 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
             m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
             m_split: Constant::new(mode::SPLIT.to_bits()),
-            m_halted: Constant::new(mode::HALTED.to_bits()),
             replica: Default::default(),
             arm: Default::default(),
             replicate: Default::default(),
@@ -210,6 +221,16 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             to_a: Default::default(),
             to_b: Default::default(),
             ret_go: Default::default(),
+            lag: Default::default(),
+            stale: Default::default(),
+            lag_max: Constant::new(0xFF_FFFF_u64.to_bits()),
+            both_ok: Default::default(),
+            behind: Default::default(),
+            skip: Default::default(),
+            ret_ok: Default::default(),
+            ret_take: Default::default(),
+            sec_take: Default::default(),
+            returning: Default::default(),
         }
     }
 }
@@ -218,6 +239,7 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, buf_da, buf_db, buf_ca, buf_cb, replica, arm);
+        dff_setup!(self, clock, lag, stale);
         self.buf_da.reset.next = self.reset.val();
         self.buf_db.reset.next = self.reset.val();
         self.buf_ca.reset.next = self.reset.val();
@@ -275,13 +297,54 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.replicate.next = self.strict.val() & (self.mode.val() == self.m_duplex.val());
         self.to_b.next = ((self.mode.val() == self.m_duplex.val()) & !self.replicate.val())
             | (self.mode.val() == self.m_simplex_b.val());
+        // Both disks execute the same commands, so they return the same words. While both
+        // are healthy the secondary is kept in step with the primary: its words are dropped
+        // only as far as the primary's have been delivered (`lag` counts the difference).
+        // When the primary fails, the secondary first skips the `lag` words the CPUs already
+        // have, then carries on: no word lost, repeated or spliced. A primary word with a
+        // parity error is held back while the secondary is healthy — the primary is failed
+        // next cycle and the secondary supplies the good copy.
+        self.both_ok.next = !self.disk_a_failed.val() & !self.disk_b_failed.val();
+        self.behind.next = (self.lag.q.val() != 0) & !self.stale.q.val();
+        self.returning.next = self.to_a.val() | self.to_b.val();
+        // The return source is the secondary (the primary failed) and it still has to catch up.
+        self.skip.next = (self.ret_from_b.val() != self.primary.val()) & self.behind.val() & !self.split.val();
+        self.ret_ok.next = !self.ret_word.val().get_bit(38) | !self.both_ok.val();
         // A return word moves when every CPU that gets a copy has room, and with read-verify
         // only together with the other disk's word.
         self.ret_go.next = self.ret_valid.val()
-            & (self.to_a.val() | self.to_b.val())
+            & self.returning.val()
+            & !self.skip.val()
+            & self.ret_ok.val()
             & (!self.to_a.val() | self.buf_ca.in_ready.val())
             & (!self.to_b.val() | self.buf_cb.in_ready.val())
-            & (!self.verify.val() | self.sec_valid.val());
+            & (!self.verify.val() | (self.sec_valid.val() & !self.behind.val()));
+        self.ret_take.next = self.ret_go.val() | (self.skip.val() & self.returning.val() & self.ret_valid.val());
+        // The secondary's word is dropped (or compared) only when it does not run ahead;
+        // a failed disk's returns are always dropped so it cannot stall anything.
+        self.sec_take.next = !self.both_ok.val()
+            | (self.returning.val()
+                & (self.ret_go.val() | (self.sec_valid.val() & (self.behind.val() | self.stale.q.val()))));
+        self.lag.d.next = self.lag.q.val();
+        if self.reset.val() | self.split.val() | (!self.both_ok.val() & !self.skip.val()) {
+            self.lag.d.next = 0.into();
+            self.stale.d.next = false;
+        } else if self.skip.val() {
+            if self.ret_take.val() {
+                self.lag.d.next = self.lag.q.val() - 1;
+            }
+        } else if !self.stale.q.val() {
+            if self.ret_go.val() & !(self.sec_take.val() & self.sec_valid.val()) {
+                if self.lag.q.val() == self.lag_max.val() {
+                    self.stale.d.next = true;
+                } else {
+                    self.lag.d.next = self.lag.q.val() + 1;
+                }
+            }
+            if !self.ret_go.val() & self.sec_take.val() & self.sec_valid.val() {
+                self.lag.d.next = self.lag.q.val() - 1;
+            }
+        }
         self.divergence.next = false;
         self.divergence_perr_a.next = false;
         self.divergence_perr_b.next = false;
@@ -297,16 +360,12 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             self.buf_ca.in_data.next = self.ret_word.val();
             self.buf_cb.in_valid.next = self.ret_go.val() & self.to_b.val();
             self.buf_cb.in_data.next = self.ret_word.val();
-            // The secondary disk's returns are compared (read-verify) or dropped; a failed
-            // disk's returns are always dropped so it cannot stall anything.
             if self.ret_from_b.val() {
-                self.rb_ready.next = self.ret_go.val();
-                self.ra_ready.next = (self.verify.val() & self.ret_go.val())
-                    | (!self.verify.val() & (self.mode.val() != self.m_halted.val()));
+                self.rb_ready.next = self.ret_take.val();
+                self.ra_ready.next = self.sec_take.val();
             } else {
-                self.ra_ready.next = self.ret_go.val();
-                self.rb_ready.next = (self.verify.val() & self.ret_go.val())
-                    | (!self.verify.val() & (self.mode.val() != self.m_halted.val()));
+                self.ra_ready.next = self.ret_take.val();
+                self.rb_ready.next = self.sec_take.val();
             }
             if self.verify.val() & self.ret_go.val() {
                 self.divergence.next = self.ret_word.val().get_bits::<38>(0)
@@ -399,6 +458,13 @@ mod tests {
         stamped: [Vec<(usize, u64)>; 2],
         strict_mismatches: Vec<usize>,
         cycle_no: usize,
+        /// Disk A is marked failed from this cycle on.
+        fail_a_at: Option<usize>,
+        /// Mark disk A failed the cycle after it offers a word with `perr`, as the core's
+        /// disk monitor does.
+        fail_a_on_perr: bool,
+        /// Largest number of words the secondary (disk B) was taken ahead of the primary.
+        b_ahead_max: i64,
     }
 
     impl Run {
@@ -424,6 +490,9 @@ mod tests {
                 stamped: Default::default(),
                 strict_mismatches: vec![],
                 cycle_no: 0,
+                fail_a_at: None,
+                fail_a_on_perr: false,
+                b_ahead_max: 0,
             }
         }
 
@@ -438,6 +507,11 @@ mod tests {
             let (v, w) = self.sb.offer(r, 0.9);
             self.fab.sb_valid.next = v;
             self.fab.sb_word.next = w.into();
+            if self.fail_a_at == Some(self.cycle_no)
+                || (self.fail_a_on_perr && self.fab.ra_valid.val() && self.fab.ra_word.val().get_bit(38))
+            {
+                self.fab.disk_a_failed.next = true;
+            }
             let (v, w) = self.ra.offer(r, 0.9);
             self.fab.ra_valid.next = v;
             self.fab.ra_word.next = w.into();
@@ -491,6 +565,9 @@ mod tests {
             self.sb.moved(f.sb_ready.val());
             self.ra.moved(f.ra_ready.val());
             self.rb.moved(f.rb_ready.val());
+            if !f.disk_a_failed.val() {
+                self.b_ahead_max = self.b_ahead_max.max(self.ra.queue.len() as i64 - self.rb.queue.len() as i64);
+            }
             edge(f, |f| &mut f.clock);
         }
 
@@ -582,6 +659,60 @@ mod tests {
             assert!(run.ra.queue.is_empty() && run.rb.queue.is_empty(), "the secondary is drained");
             assert_eq!(run.divergences, 0, "read-verify off");
         }
+    }
+
+    /// The primary fails at a random moment: the CPUs still get every return word exactly
+    /// once, in order — the secondary, kept in step, skips what they already have.
+    #[test]
+    fn a_primary_failure_mid_stream_is_hitless() {
+        for seed in 0..12u64 {
+            let mut run = Run::new(mode::DUPLEX, 40 + seed);
+            run.ra = Src::of(words(0x300, 300));
+            run.rb = Src::of(words(0x300, 300));
+            run.fail_a_at = Some(20 + 37 * seed as usize);
+            if seed % 4 == 3 {
+                // The primary is disk B this time and the one that fails is the secondary.
+                run.fab.primary.next = true;
+            }
+            run.take_p = [1.0, 1.0, [1.0, 0.8, 0.5][seed as usize % 3], [1.0, 0.4, 0.9][seed as usize % 3]];
+            run.run(1500);
+            assert_eq!(run.got[2], words(0x300, 300), "seed {seed}: CPU A");
+            assert_eq!(run.got[3], words(0x300, 300), "seed {seed}: CPU B");
+            assert!(seed % 4 == 3 || run.b_ahead_max <= 0, "seed {seed}: the secondary never ran ahead of the primary");
+        }
+    }
+
+    /// A primary word with a parity error is never delivered while the secondary is healthy:
+    /// the primary is failed and the secondary's good copy of that word goes to the CPUs.
+    #[test]
+    fn a_bad_primary_word_is_replaced_by_the_secondarys_copy() {
+        for (seed, bad) in [(60u64, 0usize), (61, 1), (62, 77), (63, 199)] {
+            let mut run = Run::new(mode::DUPLEX, seed);
+            let good = words(0x900, 200);
+            let mut a = good.clone();
+            a[bad] ^= 1 << 38 | 1 << 3;
+            run.ra = Src::of(a);
+            run.rb = Src::of(good.clone());
+            run.fail_a_on_perr = true;
+            run.take_p = [1.0, 1.0, 0.7, 0.9];
+            run.run(1200);
+            assert_eq!(run.got[2], good, "word {bad}: CPU A");
+            assert_eq!(run.got[3], good, "word {bad}: CPU B");
+        }
+    }
+
+    /// With no healthy secondary a bad word is delivered as it is (parity travels on, so the
+    /// CPU sees the error) rather than withheld.
+    #[test]
+    fn without_a_healthy_secondary_a_bad_word_goes_on_with_its_error() {
+        let mut run = Run::new(mode::DUPLEX, 64);
+        run.fab.disk_b_failed.next = true;
+        let mut a = words(0x10, 40);
+        a[5] |= 1 << 38;
+        run.ra = Src::of(a.clone());
+        run.run(200);
+        assert_eq!(run.got[2], a);
+        assert_eq!(run.got[3], a);
     }
 
     #[test]

@@ -250,6 +250,34 @@ fn duplex_mirrors_writes_and_returns_reads_to_both_cpus() {
     assert_eq!(b.core.words_returned.count.val().to_u32() as usize, r.len());
 }
 
+/// The statistics count what moves in every mode: in SPLIT each CPU's own frames count as
+/// forwarded, and in SIMPLEX_B the returns delivered to CPU B count as returned.
+#[test]
+fn counters_follow_the_words_in_split_and_simplex_b() {
+    let mut b = Board::new(11);
+    b.write("CTRL", 3);
+    assert_eq!(b.mode(), 3, "SPLIT");
+    let ga = frames(6, 5, 0x1100);
+    let gb = frames(4, 7, 0x2200);
+    b.cpu_a = Source::new(ga.clone(), 0.2);
+    b.cpu_b = Source::new(gb.clone(), 0.3);
+    b.run(300);
+    assert_eq!(b.words(0), ga, "SPLIT: A to disk A");
+    assert_eq!(b.words(1), gb, "SPLIT: B to disk B");
+    assert_eq!(b.core.words_fwd.count.val().to_u32() as usize, ga.len() + gb.len());
+    assert_eq!(b.core.frames_fwd.count.val().to_u32(), 10);
+
+    b.write("CTRL", 2);
+    assert_eq!(b.mode(), 2, "SIMPLEX_B");
+    let r = frames(5, 6, 0x3300);
+    b.disk_a = Source::new(r.clone(), 0.2);
+    b.disk_b = Source::new(r.clone(), 0.2);
+    b.run(300);
+    assert_eq!(b.words(3), r, "CPU B gets the primary's returns");
+    assert!(b.words(2).is_empty(), "CPU A is isolated");
+    assert_eq!(b.core.words_returned.count.val().to_u32() as usize, r.len());
+}
+
 /// SPEC §4 guarantees 1 and 2 at the pins: one word per cycle sustained, and a pair whose
 /// later word is taken at t is on both disk links at t+2 (documented figure: 2 cycles).
 #[test]
@@ -290,6 +318,17 @@ fn parity_error_raises_irq_at_once_and_fails_over_hitlessly() {
     assert_eq!(b.mode(), 2, "SIMPLEX_B");
     assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 1, "CPU_A_PARITY");
     assert_eq!(b.core.perr_cpu_a.count.val().to_u32(), 1);
+    // The capture shows the bad word as it came in on CPU A's port, its flags as the
+    // register table packs them: valid[0] last[1] abort[2] par[6:3] perr[7].
+    assert_eq!(b.core.fault_log.cap_data_a.val().to_u32(), g[31].data ^ (1 << 9));
+    let flags = b.core.fault_log.cap_flags.val().to_u32();
+    let a = flags & 0xFF;
+    assert_eq!(a & 1, 1, "a_valid");
+    assert_eq!((a >> 1) & 1, g[31].last as u32, "a_last");
+    assert_eq!((a >> 2) & 1, 0, "a_abort");
+    assert_eq!((a >> 3) & 0xF, g[31].par as u32, "a_par as sent (data bit 9 flipped under it)");
+    assert_eq!(a >> 7, 1, "a_perr");
+    assert_eq!(b.core.words_returned.count.val().to_u32(), 0, "no returns in this test");
 }
 
 /// Guarantee 3 for a mismatch: the later word taken at t, irq by t+2 (≤ t+3); the
@@ -314,6 +353,10 @@ fn mismatch_raises_irq_within_two_cycles_and_is_contained() {
     assert_eq!(b.core.fault_log.cap_word.val().to_u32(), 40, "captured pair index");
     assert_eq!(b.core.fault_log.cap_data_a.val().to_u32(), g[40].data);
     assert_eq!(b.core.fault_log.cap_data_b.val().to_u32(), g[40].data ^ 0x00F0_0000);
+    let flags = b.core.fault_log.cap_flags.val().to_u32();
+    let want = |x: &W| 1 | (x.last as u32) << 1 | (x.par as u32) << 3;
+    assert_eq!(flags & 0xFF, want(&g[40]), "A's flags: valid, last, par, no perr");
+    assert_eq!(flags >> 8, want(&w(g[40].data ^ 0x00F0_0000, g[40].last)), "B's flags");
     assert_eq!(b.core.frames_aborted.count.val().to_u32(), 1);
 }
 
@@ -347,6 +390,9 @@ fn disk_parity_error_degrades_the_mirror_without_loss() {
     let g = frames(20, 5, 0x6000);
     b.cpu_a = Source::new(g.clone(), 0.1);
     b.cpu_b = Source::new(g.clone(), 0.1);
+    // Both disks answer the same (the secondary is kept in step with the primary's
+    // returns); disk B's copy carries a parity error.
+    b.disk_a = Source::new(frames(1, 3, 0xD00D), 0.0);
     b.disk_b = Source::new(frames(1, 3, 0xD00D), 0.0);
     b.disk_b.flip = Some(1);
     b.ready_p = [0.8, 0.8, 1.0, 1.0];

@@ -191,7 +191,6 @@ fn cpu_a_fault_round_trip() {
 /// The words of the first fault: side A is the word as CPU A sent it (bit 0 flipped, parity
 /// error flagged), side B CPU B's copy of the same word.
 #[test]
-#[ignore = "hdl: CAP_DATA_A/B hold the comparator heads of the cycle the ingress parity error is seen (the previous pair, not the faulty word), and CAP_FLAGS packs head bits [38:32] from bit 1, so par/last/abort sit one field off the register table (par [4:1], last [5], abort [6]); docs/virtual-board.md, known issues"]
 fn capture_shows_the_corrupted_cpu_a_word() {
     let b = start(true);
     assert!(b.wait_cycles(5_000, Duration::from_secs(20)));
@@ -237,7 +236,6 @@ fn bist_passes_on_the_virtual_board() {
 
 /// BIST_WORDS counts a word once when both disks' copies are checked (register table).
 #[test]
-#[ignore = "hdl: BIST_WORDS is the sum of both checkers' counts (2 x 64 here; hdl/tests/core.rs asserts 2*4*6), the register table says a word counts once; ftctl warns `checked 128 words, expected 64`; docs/virtual-board.md, known issues"]
 fn bist_words_count_each_word_once() {
     let b = start(false);
     let out = ok(&b, &["bist", "run", "--frames", "4", "--len", "16", "--skew", "3", "--seed", "0x1234", "--max-wait", "20"]);

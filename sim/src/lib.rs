@@ -10,11 +10,13 @@
 //!   [`system`] puts them around a simulated core.
 //! - [`bench`]: simulation speed of the core in both simulators on the same workload.
 //! - [`rig`]: models + a register host on the UART around one core; [`demo`] (`ftio demo`)
-//!   runs fault scenarios on it, [`vcd`] writes waveforms, [`json`] the reports.
+//!   runs fault scenarios on it, [`campaign`] (`ftio campaign`) random single faults,
+//!   [`vcd`] writes waveforms, [`json`] the reports.
 //!
 //! See `docs/simulation.md`.
 pub mod bench;
 pub mod board;
+pub mod campaign;
 pub mod core_sim;
 pub mod demo;
 pub mod equivalence;

@@ -114,15 +114,14 @@ fn random_backpressure_agrees() {
         let want = if matches!(link, Link::DiskATx | Link::DiskBTx) { &cpu } else { &disk_a };
         same(&sink.words, want, link.name());
     }
-    // Back-pressure reached both CPUs and the primary disk; the secondary's returns are
-    // drained as they come (read-verify off), so disk B is never held up.
+    // Back-pressure reached both CPUs and the primary disk. The secondary (disk B) is kept
+    // in step with the primary's returns (it waits only when ahead of them) and was drained
+    // to the end: `sources_done` above.
     for link in Link::into_core() {
         let stalls = (0..trace.len())
             .filter(|&c| trace.get(c, link.port(S::Valid)) == 1 && trace.get(c, link.port(S::Ready)) == 0)
             .count();
-        if link == Link::DiskBRx {
-            assert_eq!(stalls, 0, "disk_b_rx is drained");
-        } else {
+        if link != Link::DiskBRx {
             assert!(stalls > 10, "{}: {stalls} stalled offers", link.name());
         }
     }
