@@ -5,7 +5,9 @@
 //! - a bit flip on one input pin for one cycle: `valid`, `data`, `last`, `abort`, `par` or
 //!   `cpar` of any into-core link, or `ready`/`rpar` of any out-of-core link;
 //! - a CPU that stops (offers nothing, takes nothing) for 100, 400 or 2000 cycles;
-//! - a disk that stops for 1000 or 6000 cycles, or hangs for good.
+//! - a disk that stops for 1000 or 6000 cycles, or hangs for good;
+//! - a CPU word that differs in one data bit with its parity bit flipped to match (a CPU
+//!   that computed another value: a mismatch no parity error can attribute).
 //!
 //! Oracle, after the run (the host reads STATUS over the UART at the end):
 //! - *live* CPUs are those the final mode trusts (DUPLEX: both; SIMPLEX_A/B: one; HALTED:
@@ -49,6 +51,9 @@ pub enum Fault {
     Flip { cycle: u64, port: Port, bit: u8 },
     /// `unit` stops from `cycle` for `cycles` cycles, or for good.
     Stop { cycle: u64, unit: Unit, cycles: Option<u64> },
+    /// The word CPU `unit` offers in `cycle` differs in data bit `bit`, with its parity bit
+    /// flipped to match: a CPU that computed another value (no parity error to blame it).
+    Diverge { cycle: u64, unit: Unit, bit: u8 },
 }
 
 impl std::fmt::Display for Fault {
@@ -58,6 +63,7 @@ impl std::fmt::Display for Fault {
             Fault::Flip { cycle, port, .. } => write!(f, "flip {port} at cycle {cycle}"),
             Fault::Stop { cycle, unit, cycles: Some(n) } => write!(f, "{} stops for {n} cycles at cycle {cycle}", unit.name()),
             Fault::Stop { cycle, unit, cycles: None } => write!(f, "{} hangs at cycle {cycle}", unit.name()),
+            Fault::Diverge { cycle, unit, bit } => write!(f, "{} word differs, bit {bit}, cycle {cycle}", unit.name()),
         }
     }
 }
@@ -188,7 +194,10 @@ pub fn draw_fault(seed: u64, index: usize, golden_cycles: u64) -> Fault {
     let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index as u64);
     let cycle = rng.gen_range(1..golden_cycles.max(2));
     let kind = rng.gen_range(0..100);
-    if kind < 70 {
+    if kind < 8 {
+        let unit = if rng.gen_bool(0.5) { Unit::CpuA } else { Unit::CpuB };
+        Fault::Diverge { cycle, unit, bit: rng.gen_range(0..32) }
+    } else if kind < 70 {
         let inputs: Vec<Port> = Link::all()
             .flat_map(|l| {
                 let sigs: &[LinkSignal] = match l.flow() {
@@ -233,6 +242,11 @@ fn run_one(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, fault: Option<&Fault>,
     match fault {
         Some(Fault::Flip { cycle, port, bit }) => sys.flips.push(PinFlip { cycle: *cycle, port: *port, bit: *bit }),
         Some(Fault::Stop { cycle, unit, cycles }) => sys.freezes.push(Freeze::new(*unit, Trigger::AtCycle(*cycle), *cycles)),
+        Some(Fault::Diverge { cycle, unit, bit }) => {
+            let link = if *unit == Unit::CpuA { Link::CpuATx } else { Link::CpuBTx };
+            sys.flips.push(PinFlip { cycle: *cycle, port: link.port(LinkSignal::Data), bit: *bit });
+            sys.flips.push(PinFlip { cycle: *cycle, port: link.port(LinkSignal::Par), bit: *bit / 8 });
+        }
         None => {}
     }
     let mut rig = Rig::new(Box::new(lib.instantiate()), sys, FAST_UART_DIVIDER);
@@ -241,7 +255,7 @@ fn run_one(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, fault: Option<&Fault>,
     let mut asked = false;
     // STATUS is read only once the fault has happened and had time to show.
     let settle = match fault {
-        Some(Fault::Flip { cycle, .. } | Fault::Stop { cycle, .. }) => cycle + 64,
+        Some(Fault::Flip { cycle, .. } | Fault::Stop { cycle, .. } | Fault::Diverge { cycle, .. }) => cycle + 64,
         None => 0,
     };
     loop {

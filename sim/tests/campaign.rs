@@ -16,11 +16,18 @@ fn small_campaign_has_no_silent_failure() {
     assert_eq!(r.failures(), 0, "{}", r.text());
     assert_eq!(Outcome::ALL.iter().map(|&o| r.count(o)).sum::<usize>(), 120);
     let mut disk_return_flips = 0;
+    let mut halted = 0;
     for run in &r.runs {
         assert_eq!(run.fault, draw_fault(3, run.index, r.golden_cycles), "reproducible draw");
         // A flagged run latched irq; a masked (or silent-disk) one never did.
         assert_eq!(run.irq_cycle.is_some(), !matches!(run.outcome, Outcome::Masked | Outcome::DiskSilent), "{}", r.text());
         // A parity-covered flip on a CPU link while in DUPLEX isolates that CPU.
+        // A CPU word that differs with good parity cannot be attributed: halt, or masked when
+        // the word was not taken in that cycle.
+        if let Fault::Diverge { .. } = run.fault {
+            assert!(matches!(run.outcome, Outcome::Halted | Outcome::Masked), "{}", r.text());
+            halted += (run.outcome == Outcome::Halted) as usize;
+        }
         if let Fault::Flip { port, .. } = run.fault {
             if port == Link::CpuATx.port(S::Cpar) {
                 assert_eq!(run.mode, Some(Mode::SimplexB), "{}", r.text());
@@ -33,6 +40,7 @@ fn small_campaign_has_no_silent_failure() {
             }
         }
     }
+    assert!(halted >= 1, "the draw hit a CPU word with a divergence: {halted}");
     assert!(disk_return_flips >= 3, "the draw hit a disk's return words: {disk_return_flips}");
     assert!(r.text().contains("silent-corruption"));
     assert!(r.json().pretty().contains("\"silent_failures\": 0"));
@@ -42,12 +50,14 @@ fn small_campaign_has_no_silent_failure() {
 fn draw_covers_every_kind_of_fault() {
     let faults: Vec<Fault> = (0..400).map(|i| draw_fault(9, i, 10_000)).collect();
     assert!(faults.iter().any(|f| matches!(f, Fault::Flip { .. })));
+    assert!(faults.iter().any(|f| matches!(f, Fault::Diverge { unit: Unit::CpuA, .. })));
+    assert!(faults.iter().any(|f| matches!(f, Fault::Diverge { unit: Unit::CpuB, .. })));
     assert!(faults.iter().any(|f| matches!(f, Fault::Stop { unit: Unit::CpuA | Unit::CpuB, .. })));
     assert!(faults.iter().any(|f| matches!(f, Fault::Stop { unit: Unit::DiskB, cycles: None, .. })));
     for l in Link::all() {
         assert!(faults.iter().any(|f| matches!(f, Fault::Flip { port: ftio_sim::Port::Link(x, _), .. } if *x == l)), "{}", l.name());
     }
     assert!(faults.iter().all(|f| match f {
-        Fault::Flip { cycle, .. } | Fault::Stop { cycle, .. } => (1..10_000).contains(cycle),
+        Fault::Flip { cycle, .. } | Fault::Stop { cycle, .. } | Fault::Diverge { cycle, .. } => (1..10_000).contains(cycle),
     }));
 }
