@@ -677,6 +677,10 @@ fn run_scenario(
                 regv("PERR_CPU_A") == Some(fault_marks.len() as u32) && regv("PERR_CPU_B") == Some(0) && regv("PERR_DISK_A") == Some(0) && regv("PERR_DISK_B") == Some(0),
             );
             check("no frame aborted (hitless)".into(), regv("FRAMES_ABORTED") == Some(0));
+            check(
+                "the capture holds CPU A's bad word as it arrived (CAP_FLAGS: a_valid, a_perr)".into(),
+                regv("CAP_FLAGS").is_some_and(|f| reg("CAP_FLAGS").f("a_valid").get(f) == 1 && reg("CAP_FLAGS").f("a_perr").get(f) == 1),
+            );
         }
         DemoKind::Mismatch => {
             let later = taken[0].zip(taken[1]).map(|(a, b)| a.max(b));
