@@ -235,6 +235,19 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
     }
 }
 
+impl<const AW: usize, const OW: usize> Fabric<AW, OW> {
+    /// Simulation-only fault hook: flips `xor` into the head word of a sink buffer (0 disk A,
+    /// 1 disk B, 2 CPU A, 3 CPU B). See [`StreamFifo::sim_corrupt_head`].
+    pub fn sim_corrupt(&mut self, sink: usize, xor: u64) {
+        match sink {
+            0 => self.buf_da.sim_corrupt_head(xor),
+            1 => self.buf_db.sim_corrupt_head(xor),
+            2 => self.buf_ca.sim_corrupt_head(xor),
+            _ => self.buf_cb.sim_corrupt_head(xor),
+        }
+    }
+}
+
 impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
     #[hdl_gen]
     fn update(&mut self) {

@@ -83,6 +83,15 @@ impl<const AW: usize> Default for StreamFifo<AW> {
     }
 }
 
+impl<const AW: usize> StreamFifo<AW> {
+    /// Simulation-only fault hook (no hardware behind it): flips `xor` into the word held at
+    /// the head, as a single-event upset inside the core would. Call between cycles. Used to
+    /// prove that the egress parity re-check catches a fault inside the fabric.
+    pub fn sim_corrupt_head(&mut self, xor: u64) {
+        self.head.q.next = self.head.q.val() ^ xor;
+    }
+}
+
 impl<const AW: usize> Logic for StreamFifo<AW> {
     #[hdl_gen]
     fn update(&mut self) {

@@ -278,6 +278,39 @@ fn counters_follow_the_words_in_split_and_simplex_b() {
     assert_eq!(b.core.words_returned.count.val().to_u32() as usize, r.len());
 }
 
+/// Issue 4: parity travels through the fabric untouched and is checked again at every
+/// egress, so a word corrupted inside the fabric is caught there (EGRESS_PARITY), and the
+/// sink gets it with its original parity bits, i.e. sees the error too.
+#[test]
+fn a_word_corrupted_inside_the_fabric_is_caught_at_the_egress() {
+    for sink in [0usize, 2] {
+        let mut b = Board::new(12);
+        let g = frames(10, 6, 0x7000);
+        let r = frames(6, 5, 0x7700);
+        b.cpu_a = Source::new(g.clone(), 0.0);
+        b.cpu_b = Source::new(g.clone(), 0.0);
+        b.disk_a = Source::new(r.clone(), 0.0);
+        b.disk_b = Source::new(r.clone(), 0.0);
+        // The sink stalls, so a word waits at the head of its buffer in the fabric.
+        b.ready_p = [1.0; 4];
+        b.ready_p[sink] = 0.0;
+        b.run(30);
+        b.core.fabric.sim_corrupt(sink, 1 << 5);
+        b.ready_p = [1.0; 4];
+        b.run(200);
+        let (got, want) = (b.words(sink), if sink == 0 { &g } else { &r });
+        assert_eq!(got.len(), want.len(), "sink {sink}: nothing lost");
+        let diffs: Vec<usize> = (0..want.len()).filter(|&i| got[i] != want[i]).collect();
+        assert_eq!(diffs.len(), 1, "sink {sink}: exactly the corrupted word differs");
+        let i = diffs[0];
+        assert_eq!((got[i].data, got[i].par), (want[i].data ^ (1 << 5), want[i].par), "bit flipped, parity as carried");
+        assert_eq!(b.words(sink + 1), *want, "the other copy is untouched");
+        assert_eq!(b.core.perr_egress.count.val().to_u32(), 1, "sink {sink}");
+        assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 12, "EGRESS_PARITY");
+        assert!(b.irq_at.is_some());
+    }
+}
+
 /// SPEC §4 guarantees 1 and 2 at the pins: one word per cycle sustained, and a pair whose
 /// later word is taken at t is on both disk links at t+2 (documented figure: 2 cycles).
 #[test]
