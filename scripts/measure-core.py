@@ -16,36 +16,39 @@ import argparse, json, os, re, subprocess, sys, tempfile, time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def ports(verilog):
-    body = verilog[verilog.index("module ftio_core("):]
+def ports(verilog, module="ftio_core"):
+    body = verilog[verilog.index(f"module {module}("):]
     body = body[: body.index("endmodule")]
     out = []
-    for m in re.finditer(r"^\s*(input|output)\s+(?:wire|reg)\s+(?:\[(\d+):0\]\s+)?(\w+);", body, re.M):
+    for m in re.finditer(r"^\s*(input|output)\s+(?:wire|reg)\s+(?:\[(\d+):0\]\s+)?([\w$]+);", body, re.M):
         d, hi, name = m.group(1), m.group(2), m.group(3)
         out.append((d, int(hi) + 1 if hi else 1, name))
     return out
 
 
-def wrapper(ps):
+def wrapper(ps, module="ftio_core"):
     ins = [(w, n) for d, w, n in ps if d == "input" and n != "clock"]
     outs = [(w, n) for d, w, n in ps if d == "output"]
     nin = sum(w for w, _ in ins)
     nout = sum(w for w, _ in outs)
     v = ["module measure_top(input wire clock, input wire sin, input wire load, output wire sout);"]
-    v.append(f"  reg [{nin-1}:0] ishift; reg [{nin-1}:0] ireg; reg [{nout-1}:0] oshift;")
+    ri, ro = max(nin, 2), max(nout, 2)  # a shift register needs two bits
+    v.append(f"  reg [{ri-1}:0] ishift; reg [{ri-1}:0] ireg; reg [{ro-1}:0] oshift;")
     v.append(f"  wire [{nout-1}:0] ocat;")
-    v.append("  always @(posedge clock) begin ishift <= {ishift[%d:0], sin}; if (load) ireg <= ishift; end" % (nin - 2))
-    v.append("  always @(posedge clock) begin if (load) oshift <= ocat; else oshift <= {oshift[%d:0], 1'b0}; end" % (nout - 2))
-    v.append(f"  assign sout = oshift[{nout-1}];")
-    conns, pos = [".clock(clock)"], 0
+    v.append("  always @(posedge clock) begin ishift <= {ishift[%d:0], sin}; if (load) ireg <= ishift; end" % (ri - 2))
+    v.append("  always @(posedge clock) begin if (load) oshift <= ocat; else oshift <= {oshift[%d:0], 1'b0}; end" % (ro - 2))
+    v.append(f"  assign sout = oshift[{ro-1}];")
+    # A purely combinational block has no clock port.
+    conns, pos = ([".clock(clock)"] if any(n == "clock" for d, w, n in ps) else []), 0
     for w, n in ins:
         conns.append(f".{n}(ireg[{pos + w - 1}:{pos}])"); pos += w
     pos = 0
     for w, n in outs:
-        v.append(f"  wire [{w-1}:0] o_{n};")
-        conns.append(f".{n}(o_{n})")
-    v.append("  assign ocat = {" + ", ".join(f"o_{n}" for _, n in outs) + "};")
-    v.append("  ftio_core core(" + ", ".join(conns) + ");")
+        o = "o_" + n.replace("$", "_")
+        v.append(f"  wire [{w-1}:0] {o};")
+        conns.append(f".{n}({o})")
+    v.append("  assign ocat = {" + ", ".join("o_" + n.replace("$", "_") for _, n in outs) + "};")
+    v.append(f"  {module} core(" + ", ".join(conns) + ");")
     v.append("endmodule")
     return "\n".join(v) + "\n", nin, nout
 

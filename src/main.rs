@@ -95,11 +95,31 @@ struct VerilogArgs {
     /// Output directory (created if missing).
     #[arg(long, default_value = "build/verilog")]
     out: PathBuf,
+    /// Write one block alone instead of the core (`NAME.v`, module NAME, default build), to
+    /// measure its cost (`scripts/measure-blocks.py`); `--block list` lists them.
+    #[arg(long, value_name = "NAME")]
+    block: Option<String>,
     #[command(flatten)]
     params: ParamArgs,
 }
 
 fn verilog(args: VerilogArgs) -> Result<()> {
+    if let Some(name) = &args.block {
+        if name == "list" {
+            for b in ftio_hdl::blocks::BLOCKS {
+                let inside = b.inside.map(|i| format!(" (inside {i})")).unwrap_or_default();
+                println!("{:<16} x{:<3} {}{inside}", b.name, b.count, b.what);
+            }
+            return Ok(());
+        }
+        let text = ftio_hdl::blocks::block_verilog(name).map_err(anyhow::Error::msg)?;
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
+        let path = args.out.join(format!("{name}.v"));
+        std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {} ({} lines, module {name})", path.display(), text.lines().count());
+        return Ok(());
+    }
     let params = args.params.to_params();
     let text = match ftio_hdl::core_verilog(&params) {
         Ok(t) => t,

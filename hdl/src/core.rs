@@ -146,10 +146,16 @@ impl Logic for EventCounter {
         self.count.next = self.value.q.val();
         if self.clear.val() {
             self.value.d.next = 0.into();
-        } else if self.inc.val() & self.inc2.val() & (self.value.q.val().get_bits::<31>(1) != 0x7FFF_FFFF) {
-            self.value.d.next = self.value.q.val() + 2;
-        } else if (self.inc.val() | self.inc2.val()) & !self.value.q.val().all() {
-            self.value.d.next = self.value.q.val() + 1;
+        } else if self.value.q.val().get_bits::<31>(1) == 0x7FFF_FFFF {
+            // Within 2 of the top: saturate.
+            if self.inc.val() | self.inc2.val() {
+                self.value.d.next = 0xFFFF_FFFF_u64.into();
+            }
+        } else {
+            // One adder for both events: add 0, 1 or 2.
+            self.value.d.next = self.value.q.val()
+                + bit_cast::<32, 1>(self.inc.val().into())
+                + bit_cast::<32, 1>(self.inc2.val().into());
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod stream_fifo;
 pub mod testbench;
 pub mod uart;
 pub mod bist;
+pub mod blocks;
 pub mod cmd_parser;
 pub mod core;
 pub mod verilog;

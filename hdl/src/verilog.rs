@@ -15,7 +15,7 @@ fn is_ident_char(c: char) -> bool {
 
 /// Replaces identifier `from` (whole identifiers only, `$` counting as part of one) by `to`,
 /// or, when `prefix` is true, every identifier starting with `from`.
-fn rename_idents(text: &str, from: &str, to: &str, prefix: bool) -> String {
+pub(crate) fn rename_idents(text: &str, from: &str, to: &str, prefix: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut prev: Option<char> = None;
