@@ -16,6 +16,7 @@ pub mod testbench;
 pub mod uart;
 pub mod bist;
 pub mod cmd_parser;
+pub mod commit_gate;
 pub mod core;
 pub mod verilog;
 
