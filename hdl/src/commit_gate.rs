@@ -5,6 +5,7 @@
 //!   `in_valid`/`in_word` and `in_ready` is `out_ready`, combinationally, so the cut-through
 //!   latency of the core is unchanged.
 //! * **Store-and-forward** (`saf` high): every word goes into a circular buffer of 2^FW
+//!   (FW = `CoreParams::frame_depth_log2`)
 //!   words in block RAM. A frame becomes visible to the output only once its `last` word
 //!   (without `abort`) has been written; several complete frames may queue. A frame ended by
 //!   a `last & abort` word (the Lockstep's containment word after a mismatch or a halt, or a
@@ -28,17 +29,130 @@
 //! stalled by an oversize frame). The next frame goes through normally. Nothing of an
 //! oversize frame is sent: no truncated frame reaches a disk.
 //!
+//! The buffer's depth is a run-time build parameter (`CommitGate::new(fw)`, from
+//! `CoreParams::frame_depth_log2`, 2^4 to 2^12 words), not a const generic: the core's
+//! Verilog generator already instantiates the whole core once per (skew depth, offset
+//! range) pair, and a third type parameter would multiply that (and the crate's compile
+//! time) by the number of depths. [`FrameRam`] is a block RAM whose Verilog array is sized
+//! from the run-time depth; the gate's pointers are 12 bits wide and masked to the depth.
+//!
 //! Switching `saf` is honoured only between frames on the input (no word of a frame taken
 //! yet, or its `last` taken). To store-and-forward: at such a boundary the gate takes
 //! nothing for one cycle and changes mode. To cut-through: at the boundary the gate stops
 //! taking words until every held frame has left, then changes mode and passes through; so
 //! frames never overtake one another and none is split between the two modes.
 use crate::link::Word;
+use rust_hdl::core::timing::TimingInfo;
 use rust_hdl::prelude::*;
-use rust_hdl::widgets::prelude::RAM;
+use std::collections::BTreeMap;
 
+/// Address width of the frame buffer's pointers: depths up to 2^12 words.
+pub const FRAME_ADDR_BITS: usize = 12;
+/// Frame buffer depths (log2) the gate can be built with.
+pub const FRAME_DEPTHS_LOG2: std::ops::RangeInclusive<u8> = 4..=12;
+
+/// A simple dual-port RAM of 2^depth_log2 [`Word`]s with synchronous read, like rust-hdl's
+/// `RAM` (same Verilog idiom, so yosys infers block RAM) but with its depth set at run time;
+/// addresses are [`FRAME_ADDR_BITS`] wide and only their low `depth_log2` bits are used.
 #[derive(LogicBlock)]
-pub struct CommitGate<const FW: usize> {
+pub struct FrameRam {
+    /// Read address.
+    pub read_address: Signal<In, Bits<FRAME_ADDR_BITS>>,
+    /// Read clock.
+    pub read_clock: Signal<In, Clock>,
+    /// mem[read_address] as of the last rising edge.
+    pub read_data: Signal<Out, Word>,
+    /// Write address.
+    pub write_address: Signal<In, Bits<FRAME_ADDR_BITS>>,
+    /// Write clock.
+    pub write_clock: Signal<In, Clock>,
+    /// Word to write.
+    pub write_data: Signal<In, Word>,
+    /// Write this cycle.
+    pub write_enable: Signal<In, Bit>,
+    _depth_log2: usize,
+    _sim: Box<BTreeMap<u64, Word>>,
+}
+
+impl FrameRam {
+    /// A RAM of 2^depth_log2 words.
+    pub fn new(depth_log2: usize) -> Self {
+        assert!(FRAME_DEPTHS_LOG2.contains(&(depth_log2 as u8)), "frame RAM depth 2^{depth_log2}");
+        Self {
+            read_address: Default::default(),
+            read_clock: Default::default(),
+            read_data: Default::default(),
+            write_address: Default::default(),
+            write_clock: Default::default(),
+            write_data: Default::default(),
+            write_enable: Default::default(),
+            _depth_log2: depth_log2,
+            _sim: Default::default(),
+        }
+    }
+    fn index(&self, addr: Bits<FRAME_ADDR_BITS>) -> u64 {
+        addr.to_u64() & ((1u64 << self._depth_log2) - 1)
+    }
+}
+
+impl Logic for FrameRam {
+    fn update(&mut self) {
+        if self.read_clock.pos_edge() {
+            let i = self.index(self.read_address.val());
+            self.read_data.next = self._sim.get(&i).copied().unwrap_or_default();
+        }
+        if self.write_clock.pos_edge() && self.write_enable.val() {
+            let i = self.index(self.write_address.val());
+            self._sim.insert(i, self.write_data.val());
+        }
+    }
+
+    fn connect(&mut self) {
+        self.read_data.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(format!(
+            "\
+reg[{d}:0] mem[{top}:0];
+
+always @(posedge read_clock) begin
+   read_data <= mem[read_address[{a}:0]];
+end
+
+always @(posedge write_clock) begin
+   if (write_enable) begin
+      mem[write_address[{a}:0]] <= write_data;
+   end
+end
+",
+            d = Word::BITS - 1,
+            top = (1usize << self._depth_log2) - 1,
+            a = self._depth_log2 - 1,
+        ))
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![
+            TimingInfo {
+                name: "ram_read".into(),
+                clock: "read_clock".into(),
+                inputs: vec!["read_address".into()],
+                outputs: vec!["read_data".into()],
+            },
+            TimingInfo {
+                name: "ram_write".into(),
+                clock: "write_clock".into(),
+                inputs: vec!["write_address".into(), "write_data".into(), "write_enable".into()],
+                outputs: vec![],
+            },
+        ]
+    }
+}
+
+/// The commit gate; its frame buffer holds 2^fw words (`new(fw)`).
+#[derive(LogicBlock)]
+pub struct CommitGate {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Synchronous reset: empties the buffer, cut-through.
@@ -66,22 +180,23 @@ pub struct CommitGate<const FW: usize> {
     /// Pulse (store-and-forward): a frame was discarded because it ended with
     /// `last & abort`, or because it was too long.
     pub frame_dropped: Signal<Out, Bit>,
-    /// Pulse (store-and-forward): a frame longer than 2^FW words was discarded.
+    /// Pulse (store-and-forward): a frame longer than 2^fw words was discarded.
     pub frame_too_long: Signal<Out, Bit>,
     /// Words held (written and not yet left), for observation.
     pub fill: Signal<Out, Bits<16>>,
-    ram: RAM<Word, FW>,
+    ram: FrameRam,
     saf_q: DFF<Bit>,
     in_frame: DFF<Bit>,
     dropping: DFF<Bit>,
-    wptr: DFF<Bits<FW>>,
-    fstart: DFF<Bits<FW>>,
-    rptr: DFF<Bits<FW>>,
+    wptr: DFF<Bits<FRAME_ADDR_BITS>>,
+    fstart: DFF<Bits<FRAME_ADDR_BITS>>,
+    rptr: DFF<Bits<FRAME_ADDR_BITS>>,
     avail: DFF<Bits<16>>,
     partial: DFF<Bits<16>>,
     fwd_valid: DFF<Bit>,
     fwd_data: DFF<Word>,
     capacity: Constant<Bits<16>>,
+    mask: Constant<Bits<FRAME_ADDR_BITS>>,
     occupied: Signal<Local, Bits<16>>,
     space: Signal<Local, Bit>,
     frame_full: Signal<Local, Bit>,
@@ -93,13 +208,13 @@ pub struct CommitGate<const FW: usize> {
     wr: Signal<Local, Bit>,
     commit: Signal<Local, Bit>,
     discard: Signal<Local, Bit>,
-    rptr_next: Signal<Local, Bits<FW>>,
+    rptr_next: Signal<Local, Bits<FRAME_ADDR_BITS>>,
     mem_out: Signal<Local, Word>,
 }
 
-impl<const FW: usize> Default for CommitGate<FW> {
-    fn default() -> Self {
-        assert!(FW >= 2 && FW <= 14);
+impl CommitGate {
+    /// A gate whose store-and-forward buffer holds 2^fw words (fw 4 to 12).
+    pub fn new(fw: usize) -> Self {
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -116,7 +231,7 @@ impl<const FW: usize> Default for CommitGate<FW> {
             frame_dropped: Default::default(),
             frame_too_long: Default::default(),
             fill: Default::default(),
-            ram: Default::default(),
+            ram: FrameRam::new(fw),
             saf_q: Default::default(),
             in_frame: Default::default(),
             dropping: Default::default(),
@@ -127,7 +242,8 @@ impl<const FW: usize> Default for CommitGate<FW> {
             partial: Default::default(),
             fwd_valid: Default::default(),
             fwd_data: Default::default(),
-            capacity: Constant::new((1u64 << FW).to_bits()),
+            capacity: Constant::new((1u64 << fw).to_bits()),
+            mask: Constant::new(((1u64 << fw) - 1).to_bits()),
             occupied: Default::default(),
             space: Default::default(),
             frame_full: Default::default(),
@@ -145,7 +261,7 @@ impl<const FW: usize> Default for CommitGate<FW> {
     }
 }
 
-impl<const FW: usize> Logic for CommitGate<FW> {
+impl Logic for CommitGate {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, saf_q, in_frame, dropping, wptr, fstart, rptr, avail, partial, fwd_valid, fwd_data);
@@ -214,11 +330,11 @@ impl<const FW: usize> Logic for CommitGate<FW> {
         self.ram.write_address.next = self.wptr.q.val();
         self.ram.write_data.next = self.in_word.val();
         if self.wr.val() {
-            self.wptr.d.next = self.wptr.q.val() + 1;
+            self.wptr.d.next = (self.wptr.q.val() + 1) & self.mask.val();
             self.partial.d.next = self.partial.q.val() + 1;
         }
         if self.commit.val() {
-            self.fstart.d.next = self.wptr.q.val() + 1;
+            self.fstart.d.next = (self.wptr.q.val() + 1) & self.mask.val();
             self.partial.d.next = 0.into();
         }
         if self.discard.val() {
@@ -236,7 +352,7 @@ impl<const FW: usize> Logic for CommitGate<FW> {
         }
         self.rptr_next.next = self.rptr.q.val();
         if self.pop.val() {
-            self.rptr_next.next = self.rptr.q.val() + 1;
+            self.rptr_next.next = (self.rptr.q.val() + 1) & self.mask.val();
         }
         self.rptr.d.next = self.rptr_next.val();
         self.ram.read_address.next = self.rptr_next.val();
@@ -283,7 +399,7 @@ mod tests {
 
     const FW: usize = 4;
     const CAP: usize = 1 << FW;
-    type Gate = CommitGate<FW>;
+    type Gate = CommitGate;
 
     fn w(data: u32, last: bool) -> u64 {
         pack_word(data, byte_parity(data), last, false, false)
@@ -346,7 +462,7 @@ mod tests {
 
     impl Bench {
         fn new(words: Vec<u64>, saf: bool, seed: u64) -> Self {
-            let mut g = Gate::default();
+            let mut g = Gate::new(FW);
             g.connect_all();
             g.saf.next = saf;
             Self {
@@ -412,7 +528,7 @@ mod tests {
 
     #[test]
     fn commit_gate_synthesizes() {
-        let mut g = CommitGate::<9>::default();
+        let mut g = CommitGate::new(9);
         g.connect_all();
         let v = generate_verilog(&g);
         yosys_validate("ftio_commit_gate", &v).unwrap();
