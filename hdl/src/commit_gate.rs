@@ -647,6 +647,9 @@ mod tests {
         b.ready_p = 1.0;
         b.run(60);
         assert_eq!(b.words(), [f1, f3].concat());
+        // Everything held leaves one word per cycle from the first ready cycle: no bubble
+        // after the stall, none between the queued frames.
+        assert_eq!(b.out.iter().map(|&(t, _)| t).collect::<Vec<_>>(), (40..54).collect::<Vec<_>>());
         assert_eq!(b.dropped.len(), 1);
         assert!(b.too_long.is_empty());
         // An abort word with the buffer full: fill the buffer with a held frame and a
