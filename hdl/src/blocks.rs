@@ -4,6 +4,7 @@
 //! divider of 100 MHz / 115 200 baud).
 use crate::bist::{BistChecker, BistGenerator};
 use crate::cmd_parser::UartBridge;
+use crate::commit_gate::CommitGate;
 use crate::core::{CoreParams, Egress, EventCounter, DEFAULT_OW, DEFAULT_SW};
 use crate::delay_line::DelayLine;
 use crate::disk_monitor::DiskMonitor;
@@ -36,12 +37,13 @@ const fn b(name: &'static str, count: usize, inside: Option<&'static str>, what:
 }
 
 /// The blocks [`block_verilog`] builds.
-pub const BLOCKS: [BlockInfo; 15] = [
+pub const BLOCKS: [BlockInfo; 16] = [
     b("link_checker", 4, None, "ingress: data parity of every offered word, cpar every cycle"),
     b("egress", 4, None, "output link: carried-parity re-check, cpar, rpar check"),
     b("ready_checker", 4, Some("egress"), "rpar == ~ready on an output link"),
     b("injector", 4, None, "fault injection on an input link"),
     b("lockstep", 1, None, "skew FIFOs, comparator, cut-through commit, mode FSM"),
+    b("commit_gate", 1, None, "store-and-forward frame buffer (512 words) and pass-through"),
     b("fabric", 1, None, "routing, 4 sink buffers, return select, read-verify, strict replica"),
     b("stream_fifo", 6, Some("lockstep x2, fabric x4"), "one 64-word block-RAM FIFO"),
     b("delay_line", 2, Some("lockstep, fabric"), "strict-offset delay line (D < 16)"),
@@ -69,6 +71,7 @@ pub fn block_verilog(name: &str) -> Result<String, String> {
         "egress" => gen(Egress::default()),
         "injector" => gen(Injector::default()),
         "lockstep" => gen(Lockstep::<DEFAULT_SW, DEFAULT_OW>::default()),
+        "commit_gate" => gen(CommitGate::new(p.frame_depth_log2 as usize)),
         "fabric" => gen(Fabric::<DEFAULT_SW, DEFAULT_OW>::default()),
         "stream_fifo" => gen(StreamFifo::<DEFAULT_SW>::default()),
         "delay_line" => gen(DelayLine::<DEFAULT_OW>::default()),

@@ -1,6 +1,7 @@
 //! `FtioCore`: the whole gateware of SPEC §3, with the eight links, the UART and `irq`.
 use crate::bist::{BistChecker, BistGenerator};
 use crate::cmd_parser::UartBridge;
+use crate::commit_gate::{CommitGate, FRAME_DEPTHS_LOG2};
 use crate::inject::Injector;
 use crate::disk_monitor::DiskMonitor;
 use crate::fabric::Fabric;
@@ -63,6 +64,12 @@ impl CoreParams {
         }
         if !crate::verilog::SKEW_DEPTHS_LOG2.contains(&self.skew_depth_log2) {
             return Err(format!("skew FIFO depth 2^{} is not buildable: 16 to 1024 words", self.skew_depth_log2));
+        }
+        if !FRAME_DEPTHS_LOG2.contains(&self.frame_depth_log2) {
+            return Err(format!(
+                "frame buffer depth 2^{} is not buildable: 16 to 4096 words",
+                self.frame_depth_log2
+            ));
         }
         if !crate::verilog::OFFSET_RANGES_LOG2.contains(&self.offset_max_log2) {
             return Err(format!("strict offset range 2^{} is not buildable: 16, 64 or 256", self.offset_max_log2));
@@ -171,10 +178,14 @@ pub type FtioCore = Core<DEFAULT_SW, DEFAULT_OW>;
 
 /// The core. Port names follow SPEC §3; the generated Verilog flattens `cpu_a_tx$data` to
 /// `cpu_a_tx_data` (see [`crate::verilog`]). `SW`: log2 of every stream buffer's depth
-/// (skew FIFOs, disk and return buffers). `OW`: log2 of the strict-offset range.
+/// (skew FIFOs, disk and return buffers). `OW`: log2 of the strict-offset range. The
+/// store-and-forward frame buffer's depth is a run-time build parameter
+/// (`CoreParams::frame_depth_log2`), not a type parameter, so it does not multiply the
+/// instances `core_verilog` dispatches over.
 ///
 /// Path of a write: port → [`LinkChecker`] → [`Lockstep`] (skew FIFOs, comparator, commit,
-/// modes) → [`Fabric`] (per-disk buffers, mirroring) → [`Egress`] → disk port. Returns:
+/// modes) → [`CommitGate`] (cut-through pass-through or store-and-forward frame buffer) →
+/// [`Fabric`] (per-disk buffers, mirroring) → [`Egress`] → disk port. Returns:
 /// disk port → checker → fabric (primary select, read-verify, per-CPU buffers, strict
 /// replica) → egress → CPU port.
 #[derive(LogicBlock)]
@@ -211,6 +222,8 @@ pub struct Core<const SW: usize, const OW: usize> {
     in_disk_b: LinkChecker,
     /// The lockstep write path and the mode state machine.
     pub lockstep: Lockstep<SW, OW>,
+    /// The commit gate (CTRL.commit: cut-through or store-and-forward).
+    pub gate: CommitGate,
     /// The switching fabric.
     pub fabric: Fabric<SW, OW>,
     out_disk_a: Egress,
@@ -316,6 +329,7 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             in_disk_a: Default::default(),
             in_disk_b: Default::default(),
             lockstep: Default::default(),
+            gate: CommitGate::new(params.frame_depth_log2 as usize),
             fabric: Default::default(),
             out_disk_a: Default::default(),
             out_disk_b: Default::default(),
@@ -426,7 +440,7 @@ impl<const SW: usize, const OW: usize> Default for Core<SW, OW> {
 impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, lockstep, fabric, mon_disk_a, mon_disk_b, fault_log);
+        clock!(self, clock, lockstep, gate, fabric, mon_disk_a, mon_disk_b, fault_log);
         clock!(self, clock, perr_cpu_a, perr_cpu_b, perr_disk_a, perr_disk_b, perr_egress);
         clock!(self, clock, words_fwd, frames_fwd, frames_aborted, mismatches, timeouts, words_returned);
         dff_setup!(self, clock, max_skew);
@@ -593,9 +607,16 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.offset.next = self.cfg_offset.val();
         self.fabric.disk_a_failed.next = self.mon_disk_a.failed.val();
         self.fabric.disk_b_failed.next = self.mon_disk_b.failed.val();
-        self.fabric.c_valid.next = self.lockstep.c_valid.val();
-        self.fabric.c_word.next = self.lockstep.c_word.val();
-        self.lockstep.c_ready.next = self.fabric.c_ready.val();
+        // Commit gate between the committed stream and the fabric: CTRL.commit = 1 holds each
+        // frame until its last pair has agreed (store-and-forward).
+        self.gate.reset.next = self.reset.val();
+        self.gate.saf.next = self.regs.ctrl.val().get_bit(4);
+        self.gate.in_valid.next = self.lockstep.c_valid.val();
+        self.gate.in_word.next = self.lockstep.c_word.val();
+        self.lockstep.c_ready.next = self.gate.in_ready.val();
+        self.fabric.c_valid.next = self.gate.out_valid.val();
+        self.fabric.c_word.next = self.gate.out_word.val();
+        self.gate.out_ready.next = self.fabric.c_ready.val();
         self.fabric.sa_valid.next = self.lockstep.sa_valid.val();
         self.fabric.sa_word.next = self.lockstep.sa_word.val();
         self.lockstep.sa_ready.next = self.fabric.sa_ready.val();
@@ -674,15 +695,25 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | self.out_disk_b.egress_error.val()
             | self.out_cpu_a.egress_error.val()
             | self.out_cpu_b.egress_error.val();
-        // SPLIT forwards each CPU's own stream: those words count too.
-        self.words_fwd.inc.next = self.lockstep.word_out.val()
-            | (self.lockstep.sa_valid.val() & self.fabric.sa_ready.val());
+        // What reaches the disks: in cut-through the committed stream itself; in store-and-
+        // forward what leaves the commit gate, and the frames it drops (divergent or too long).
+        // SPLIT forwards each CPU's own stream: those words count too (two in one cycle, two).
+        if self.gate.saf_active.val() {
+            self.words_fwd.inc.next = self.gate.word_out.val();
+            self.frames_fwd.inc.next = self.gate.frame_out.val();
+            self.frames_aborted.inc.next = self.gate.frame_dropped.val();
+        } else {
+            self.words_fwd.inc.next = self.lockstep.word_out.val();
+            self.frames_fwd.inc.next = self.lockstep.frame_out.val();
+            self.frames_aborted.inc.next = self.lockstep.frame_aborted.val();
+        }
+        if self.lockstep.sa_valid.val() & self.fabric.sa_ready.val() {
+            self.words_fwd.inc.next = true;
+            self.frames_fwd.inc.next = self.lockstep.sa_word.val().get_bit(36) & !self.lockstep.sa_word.val().get_bit(37);
+        }
         self.words_fwd.inc2.next = self.lockstep.sb_valid.val() & self.fabric.sb_ready.val();
-        self.frames_fwd.inc.next = self.lockstep.frame_out.val()
-            | (self.lockstep.sa_valid.val() & self.fabric.sa_ready.val() & self.lockstep.sa_word.val().get_bit(36) & !self.lockstep.sa_word.val().get_bit(37));
         self.frames_fwd.inc2.next =
             self.lockstep.sb_valid.val() & self.fabric.sb_ready.val() & self.lockstep.sb_word.val().get_bit(36) & !self.lockstep.sb_word.val().get_bit(37);
-        self.frames_aborted.inc.next = self.lockstep.frame_aborted.val();
         self.mismatches.inc.next = self.lockstep.fault_mismatch.val();
         self.timeouts.inc.next = self.lockstep.fault_a_timeout.val() | self.lockstep.fault_b_timeout.val();
         // Words delivered to the CPUs: CPU A's link, or CPU B's when it is the one served.
@@ -703,7 +734,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<16, 1>(self.mon_disk_a.fail_timeout.val().into()) << 8)
             | (bit_cast::<16, 1>(self.mon_disk_b.fail_timeout.val().into()) << 9)
             | (bit_cast::<16, 1>(self.fabric.divergence.val().into()) << 10)
-            | (bit_cast::<16, 1>(self.perr_egress.inc.val().into()) << 12);
+            | (bit_cast::<16, 1>(self.perr_egress.inc.val().into()) << 12)
+            | (bit_cast::<16, 1>(self.gate.frame_too_long.val().into()) << 13);
         self.fault_log.word_index.next = self.lockstep.pair_index.val();
         self.cap_word_a.next = self.in_cpu_a.word.val();
         self.cap_word_b.next = self.in_cpu_b.word.val();

@@ -17,6 +17,7 @@ pub mod uart;
 pub mod bist;
 pub mod blocks;
 pub mod cmd_parser;
+pub mod commit_gate;
 pub mod core;
 pub mod verilog;
 

@@ -103,6 +103,21 @@ pub fn core_verilog(params: &CoreParams) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    /// `frame_depth_log2` sizes the commit gate's buffer (a run-time parameter, no new core
+    /// type per depth); depths outside 16..=4096 words are refused.
+    #[test]
+    fn frame_depth_sizes_the_commit_gate_buffer() {
+        for (fw, top) in [(4u8, 15), (12, 4095)] {
+            let v = core_verilog(&CoreParams { frame_depth_log2: fw, ..CoreParams::default() }).unwrap();
+            assert!(v.contains(&format!("reg[39:0] mem[{top}:0];")), "frame_depth_log2 = {fw}");
+            assert!(v.contains(&format!("frame_depth_log2={fw}")), "header");
+        }
+        for fw in [3u8, 13] {
+            let err = core_verilog(&CoreParams { frame_depth_log2: fw, ..CoreParams::default() }).unwrap_err();
+            assert!(err.contains("frame buffer depth") && err.contains("16 to 4096"), "{err}");
+        }
+    }
+
     #[test]
     fn rename_touches_whole_identifiers_only() {
         let v = "module top(cpu_a_tx$data, x$cpu_a_tx$data);\ntop$fifo f(.a(topx), .b(cpu_a_tx$valid));";

@@ -582,3 +582,109 @@ fn bist_words_survive_a_hitless_fail_over() {
     assert_eq!(b.read("STATUS") & 7, 2, "SIMPLEX_B");
     assert_eq!(b.read("CAP_CAUSE"), 1, "CPU_A_PARITY");
 }
+
+/// CTRL with store-and-forward commit (bit 4) and the mode kept (MODE_KEEP = 7).
+const CTRL_SAF: u32 = (1 << 4) | 7;
+
+/// Store-and-forward set over the UART, random skew and back-pressure: a mismatch injected
+/// mid-frame (CPU B's word 27, frame 4 word 3) halts the core, and the disks get nothing of
+/// that frame — no word, no abort word — while the four frames before it arrive intact. The
+/// counters count what reached the disks.
+#[test]
+fn store_and_forward_sends_nothing_of_a_divergent_frame() {
+    let mut b = Board::fast_uart(20);
+    b.write("CTRL", CTRL_SAF);
+    assert_eq!(b.read("CTRL") >> 4 & 1, 1, "commit = store-and-forward");
+    let g = frames(10, 6, 0x5A00);
+    b.cpu_a = Source::new(g.clone(), 0.2);
+    b.cpu_b = Source::new(g.clone(), 0.4);
+    b.cpu_b.change = Some(27);
+    b.ready_p = [0.7, 0.5, 1.0, 1.0];
+    b.run(500);
+    assert_eq!(b.words(0), g[..24].to_vec(), "disk A: frames 0-3, nothing of frame 4");
+    assert_eq!(b.words(1), g[..24].to_vec(), "disk B");
+    assert_eq!(b.mode(), 4, "HALTED");
+    assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 3, "MISMATCH");
+    assert_eq!(b.core.words_fwd.count.val().to_u32(), 24);
+    assert_eq!(b.core.frames_fwd.count.val().to_u32(), 4);
+    assert_eq!(b.core.frames_aborted.count.val().to_u32(), 1, "the divergent frame, dropped");
+    assert_eq!(b.core.gate.fill.val().to_u32(), 0, "nothing of it left in the buffer");
+}
+
+/// Store-and-forward with an attributable fault: CPU A's parity error mid-frame fails over
+/// to CPU B hitlessly, and the frame in flight completes with B's words, so every frame
+/// reaches both disks whole.
+#[test]
+fn store_and_forward_fail_over_keeps_every_frame() {
+    let mut b = Board::fast_uart(21);
+    b.write("CTRL", CTRL_SAF);
+    let g = frames(12, 7, 0x6B00);
+    b.cpu_a = Source::new(g.clone(), 0.2);
+    b.cpu_b = Source::new(g.clone(), 0.3);
+    b.cpu_a.flip = Some(38);
+    b.ready_p = [0.8, 0.6, 1.0, 1.0];
+    b.run(600);
+    assert_eq!(b.words(0), g);
+    assert_eq!(b.words(1), g);
+    assert_eq!(b.mode(), 2, "SIMPLEX_B");
+    assert_eq!(b.core.frames_fwd.count.val().to_u32(), 12);
+    assert_eq!(b.core.frames_aborted.count.val().to_u32(), 0);
+}
+
+/// The store-and-forward figures at the pins, all sinks ready: the first word of a frame
+/// is on both disk links 3 cycles after the later word of its `last` pair was taken
+/// (cut-through: 2 cycles after each pair), each frame's words leave on consecutive cycles,
+/// and back-to-back frames keep one word per cycle on the CPU and disk links.
+#[test]
+fn store_and_forward_latency_is_three_cycles() {
+    let mut b = Board::fast_uart(22);
+    b.write("CTRL", CTRL_SAF);
+    let len = 8;
+    let g = frames(25, len, 0x7C00);
+    b.cpu_a = Source::new(g.clone(), 0.0);
+    b.cpu_b = Source::new(g.clone(), 0.0);
+    b.run(g.len() + 20);
+    for sink in 0..2 {
+        assert_eq!(b.words(sink), g);
+        for k in 0..25 {
+            let i = k * len + len - 1;
+            let later = b.cpu_a.taken_at[i].max(b.cpu_b.taken_at[i]);
+            for j in 0..len {
+                assert_eq!(b.got[sink][k * len + j].0, later + 3 + j, "disk {sink} frame {k} word {j}");
+            }
+        }
+        let (first, last) = (b.got[sink][0].0, b.got[sink].last().unwrap().0);
+        assert_eq!(last - first + 1, g.len(), "one word per cycle on the disk link");
+    }
+    assert_eq!(b.cpu_a.taken_at.last().unwrap() - b.cpu_a.taken_at[0] + 1, g.len(), "and from the CPUs");
+}
+
+/// A frame longer than the frame buffer (2^frame_depth_log2 = 512 words) under
+/// store-and-forward: cause FRAME_TOO_LONG (13) in STATUS, irq, the mode unchanged; nothing
+/// of that frame reaches a disk, and the frames before and after it (one of exactly 512
+/// words) arrive intact.
+#[test]
+fn store_and_forward_frame_too_long_gives_cause_13() {
+    let mut b = Board::fast_uart(23);
+    b.write("CTRL", CTRL_SAF);
+    let f0 = frames(1, 5, 0x1_0000);
+    let long = frames(1, 513, 0x2_0000);
+    let f2 = frames(1, 4, 0x3_0000);
+    let max = frames(1, 512, 0x4_0000);
+    let g = [f0.clone(), long, f2.clone(), max.clone()].concat();
+    b.cpu_a = Source::new(g.clone(), 0.1);
+    b.cpu_b = Source::new(g.clone(), 0.1);
+    b.run(2500);
+    let expect = [f0, f2, max].concat();
+    assert_eq!(b.words(0).len(), expect.len(), "disk A: word count");
+    assert_eq!(b.words(0), expect, "disk A");
+    assert_eq!(b.words(1), expect, "disk B");
+    assert!(b.irq_at.is_some(), "irq");
+    let status = b.read("STATUS");
+    assert_eq!(status >> 8 & 0xFF, 13, "cause FRAME_TOO_LONG");
+    assert_eq!(status & 7, 0, "still DUPLEX: the frame is dropped, no side is blamed");
+    assert_eq!(b.read("FAULTS"), 1 << 13);
+    assert_eq!(b.core.frames_aborted.count.val().to_u32(), 1);
+    assert_eq!(b.core.frames_fwd.count.val().to_u32(), 3);
+    assert_eq!(b.core.words_fwd.count.val().to_u32() as usize, expect.len());
+}

@@ -386,7 +386,7 @@ pub static REGISTERS: &[Register] = &[
         fields: &[
             rw("mode", 0, 3, "Operating mode: 0 DUPLEX, 1 SIMPLEX_A, 2 SIMPLEX_B, 3 SPLIT, 4 HALTED; 5 and 6 reserved (act as HALTED). Writing 7 (MODE_KEEP) leaves the mode as it is, so a write that only changes other fields or fires a command bit cannot undo a fail-over that happened since the host read CTRL. Reads back the mode the core is in now: the core changes it itself on fail-over (DUPLEX to SIMPLEX_x) or on an unattributable fault (to HALTED). Write it to leave HALTED or to return to DUPLEX after a resync."),
             rw("lockstep", 3, 1, "Lockstep kind: 0 elastic (streams compared word by word, either side may run ahead by up to the skew FIFO depth), 1 strict (CPU B runs exactly OFFSET cycles behind CPU A and sees exactly CPU A's I/O)."),
-            rw("commit", 4, 1, "Commit kind: 0 cut-through (agreed words go to the disks at once; a mismatch aborts the frame in flight with last & abort), 1 store-and-forward (a frame is held until its last pair has agreed; a divergent frame sends nothing)."),
+            rw("commit", 4, 1, "Commit kind: 0 cut-through (agreed words go to the disks at once; a mismatch aborts the frame in flight with last & abort), 1 store-and-forward (a frame is held until its last pair has agreed; a divergent frame sends nothing; a frame longer than 2^PARAMS.frame_depth_log2 words is dropped whole with cause FRAME_TOO_LONG). A change takes effect between frames."),
             rw("policy", 5, 1, "Fail-over policy: 0 auto (an attributable fault in DUPLEX switches to SIMPLEX on the healthy side; an unattributable mismatch halts), 1 halt (every fault halts)."),
             rw("read_verify", 6, 1, "1: compare both disks' returns in DUPLEX; a difference is a DISK_DIVERGENCE fault (the primary's data is still delivered)."),
             rw("primary", 7, 1, "Primary disk, whose returns go to the CPUs in DUPLEX: 0 disk A, 1 disk B."),
@@ -526,7 +526,7 @@ pub static REGISTERS: &[Register] = &[
     },
     counter!("WORDS_FWD", "words_fwd", 24, "Words forwarded to the disks (a word mirrored to both disks counts once)."),
     counter!("FRAMES_FWD", "frames_fwd", 25, "Frames forwarded to the disks complete (ended with last and without abort)."),
-    counter!("FRAMES_ABORTED", "frames_aborted", 26, "Frames ended with last & abort on the disk links (cut-through mismatch) or dropped (store-and-forward divergence)."),
+    counter!("FRAMES_ABORTED", "frames_aborted", 26, "Frames ended with last & abort on the disk links (cut-through: a mismatch or halt with a frame in flight) or dropped whole by store-and-forward (divergent, or longer than the frame buffer: FRAME_TOO_LONG)."),
     counter!("MISMATCHES", "mismatches", 27, "Word pairs that disagreed in the lockstep comparator."),
     counter!("PERR_CPU_A", "perr_cpu_a", 28, "Parity errors on the cpu_a links (data parity of offered words, cpar and rpar)."),
     counter!("PERR_CPU_B", "perr_cpu_b", 29, "Parity errors on the cpu_b links."),

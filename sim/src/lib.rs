@@ -5,6 +5,8 @@
 //!   simulator of `FtioCore`) and [`VerilatorCore`] (the generated Verilog under Verilator).
 //! - [`equivalence`]: record a scenario in one simulator, replay it in the other, compare
 //!   every output every cycle.
+//! - [`lockstep_model`]: transaction-level reference model of the write path (disk words,
+//!   mode, causes, counters) for cut-through and store-and-forward.
 //! - [`link`], [`scenario`]: link-level sources, sinks and reusable input generators.
 //! - [`models`]: CPU and disk behavioural models (SATA-like FIS frames, sparse disk image);
 //!   [`system`] puts them around a simulated core.
@@ -22,6 +24,7 @@ pub mod demo;
 pub mod equivalence;
 pub mod json;
 pub mod link;
+pub mod lockstep_model;
 pub mod models;
 pub mod port;
 pub mod rig;

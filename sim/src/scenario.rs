@@ -359,6 +359,24 @@ pub fn mismatch_halts(seed: u64, word: u64) -> Scenario {
     Scenario { name: "mismatch_halts", cycles, stimulus: t }
 }
 
+/// Store-and-forward commit (CTRL.commit = 1, written over the fast UART first; the CPUs
+/// start once the write has been answered), then DUPLEX traffic in which CPU B's word
+/// `word` carries different data with good parity: the core halts and the divergent frame
+/// reaches neither disk, not even as an abort word. Run it with [`fast_uart_params`].
+pub fn saf_mismatch_drops_the_frame(seed: u64, word: u64) -> Scenario {
+    let mut t = duplex_traffic(seed, 400, 5, 0.2, 0.2, false);
+    t.uart_divider(FAST_UART_DIVIDER);
+    let ctrl = ftio_proto::reg("CTRL");
+    t.uart.send(&ftio_proto::Request::write(ctrl.addr, &[(1 << 4) | 7]).encode());
+    // Write request (10 bytes) and response (5 bytes), with slack for the parser.
+    let start = 15 * 10 * FAST_UART_DIVIDER + 200;
+    for link in [Link::CpuATx, Link::CpuBTx] {
+        t.source(link).start_delay += start;
+    }
+    t.source(Link::CpuBTx).faults.push(SourceFault::ChangeData { word, xor: 0x0100_0000 });
+    Scenario { name: "saf_mismatch_drops_the_frame", cycles: start + 1200, stimulus: t }
+}
+
 /// DUPLEX traffic in which disk B's return word `word` arrives with a `par` bit flipped: disk
 /// B is marked failed and writes go on to disk A alone. Ends with a `STATUS` read.
 pub fn disk_b_parity_degrades(seed: u64, word: u64) -> Scenario {

@@ -218,6 +218,38 @@ fn mismatch_halts_and_aborts_the_frame_in_flight() {
     assert!(st_bit(s, "halted"));
 }
 
+/// Store-and-forward set over the UART, then a content mismatch mid-frame: both simulators
+/// agree cycle for cycle, and the disks get exactly the whole frames before the divergent
+/// one (less those the CPUs voided with `last & abort`, which store-and-forward drops too):
+/// nothing of the divergent frame, no abort word.
+#[test]
+fn store_and_forward_drops_a_divergent_frame() {
+    let mk = |w| scenario::saf_mismatch_drops_the_frame(6, w);
+    let cpu = queued(mk(0), Link::CpuATx);
+    let word = (300..cpu.len()).find(|&i| !cpu[i - 1].last).unwrap();
+    let (trace, mut sc) = run(&fast_uart_params(), mk(word as u64));
+    let frame_start = (0..word).rev().find(|&i| cpu[i].last).map_or(0, |i| i + 1);
+    let (mut expect, mut cur) = (vec![], vec![]);
+    for w in &cpu[..frame_start] {
+        cur.push(*w);
+        if w.last {
+            if !w.abort {
+                expect.append(&mut cur);
+            }
+            cur.clear();
+        }
+    }
+    assert!(expect.len() > 100, "{} words before the divergent frame", expect.len());
+    assert!(cpu[..frame_start].iter().any(|w| w.abort), "the scenario has a voided frame to drop");
+    for link in [Link::DiskATx, Link::DiskBTx] {
+        let sink = sc.stimulus.sink(link);
+        same(&sink.words, &expect, link.name());
+        assert_eq!(sink.aborted_frames, 0, "{}: no abort word", link.name());
+        assert!(sink.errors.is_empty(), "{}: {:?}", link.name(), sink.errors);
+    }
+    assert!(first_high(&trace, Port::Irq).is_some(), "the mismatch raised irq");
+}
+
 /// A parity error on disk B's return link: disk B is marked failed, writes go on to disk A
 /// alone without loss, the CPUs still get all of disk A's returns; the mode stays DUPLEX.
 #[test]

@@ -1,0 +1,722 @@
+//! The commit gate (SPEC §4 "Commit"): sits on the committed stream between the
+//! [`Lockstep`](crate::lockstep::Lockstep) and the [`Fabric`](crate::fabric::Fabric).
+//!
+//! * **Cut-through** (`saf` low): a zero-latency pass-through. `out_valid`/`out_word` are
+//!   `in_valid`/`in_word` and `in_ready` is `out_ready`, combinationally, so the cut-through
+//!   latency of the core is unchanged.
+//! * **Store-and-forward** (`saf` high): every word goes into a circular buffer of 2^FW
+//!   (FW = `CoreParams::frame_depth_log2`)
+//!   words in block RAM. A frame becomes visible to the output only once its `last` word
+//!   (without `abort`) has been written; several complete frames may queue. A frame ended by
+//!   a `last & abort` word (the Lockstep's containment word after a mismatch or a halt, or a
+//!   frame the CPUs themselves void) is discarded whole: the write pointer goes back to the
+//!   frame's start and nothing of it ever reaches the output. The output is the RAM's read
+//!   port itself (read address aimed one cycle ahead, a forwarding register for a word
+//!   written to the address being read), so released frames leave at one word per cycle.
+//!
+//! Latency of store-and-forward: the `last` word taken on the input at cycle t is written
+//! at the end of t; the frame's first word is offered on the output at t+1. Through the
+//! whole core (Lockstep commits the last pair at T+1 after taking it at T, the disk buffer
+//! adds one cycle) the frame's first word is on the disk links at T+3, against T+2 for the
+//! same word in cut-through (test `saf_releases_the_frame_the_cycle_after_its_last_word`
+//! here, `store_and_forward_latency_is_three_cycles` in `hdl/tests/core.rs`).
+//!
+//! Frame length: the longest frame that can be held is exactly 2^FW words (`last` word
+//! included), because the buffer first drains the frames ahead of it. When the word
+//! number 2^FW + 1 of a frame is taken without being an abort, `frame_too_long` pulses for
+//! that cycle, everything of the frame written so far is discarded, and the rest of the
+//! frame up to and including its `last` word is taken and dropped (the upstream is never
+//! stalled by an oversize frame). The next frame goes through normally. Nothing of an
+//! oversize frame is sent: no truncated frame reaches a disk.
+//!
+//! The buffer's depth is a run-time build parameter (`CommitGate::new(fw)`, from
+//! `CoreParams::frame_depth_log2`, 2^4 to 2^12 words), not a const generic: the core's
+//! Verilog generator already instantiates the whole core once per (skew depth, offset
+//! range) pair, and a third type parameter would multiply that (and the crate's compile
+//! time) by the number of depths. [`FrameRam`] is a block RAM whose Verilog array is sized
+//! from the run-time depth; the gate's pointers are 12 bits wide and masked to the depth.
+//!
+//! Switching `saf` is honoured only between frames on the input (no word of a frame taken
+//! yet, or its `last` taken). To store-and-forward: at such a boundary the gate takes
+//! nothing for one cycle and changes mode. To cut-through: at the boundary the gate stops
+//! taking words until every held frame has left, then changes mode and passes through; so
+//! frames never overtake one another and none is split between the two modes.
+use crate::link::Word;
+use rust_hdl::core::timing::TimingInfo;
+use rust_hdl::prelude::*;
+use std::collections::BTreeMap;
+
+/// Address width of the frame buffer's pointers: depths up to 2^12 words.
+pub const FRAME_ADDR_BITS: usize = 12;
+/// Frame buffer depths (log2) the gate can be built with.
+pub const FRAME_DEPTHS_LOG2: std::ops::RangeInclusive<u8> = 4..=12;
+
+/// A simple dual-port RAM of 2^depth_log2 [`Word`]s with synchronous read, like rust-hdl's
+/// `RAM` (same Verilog idiom, so yosys infers block RAM) but with its depth set at run time;
+/// addresses are [`FRAME_ADDR_BITS`] wide and only their low `depth_log2` bits are used.
+#[derive(LogicBlock)]
+pub struct FrameRam {
+    /// Read address.
+    pub read_address: Signal<In, Bits<FRAME_ADDR_BITS>>,
+    /// Read clock.
+    pub read_clock: Signal<In, Clock>,
+    /// mem[read_address] as of the last rising edge.
+    pub read_data: Signal<Out, Word>,
+    /// Write address.
+    pub write_address: Signal<In, Bits<FRAME_ADDR_BITS>>,
+    /// Write clock.
+    pub write_clock: Signal<In, Clock>,
+    /// Word to write.
+    pub write_data: Signal<In, Word>,
+    /// Write this cycle.
+    pub write_enable: Signal<In, Bit>,
+    _depth_log2: usize,
+    _sim: Box<BTreeMap<u64, Word>>,
+}
+
+impl FrameRam {
+    /// A RAM of 2^depth_log2 words.
+    pub fn new(depth_log2: usize) -> Self {
+        assert!(FRAME_DEPTHS_LOG2.contains(&(depth_log2 as u8)), "frame RAM depth 2^{depth_log2}");
+        Self {
+            read_address: Default::default(),
+            read_clock: Default::default(),
+            read_data: Default::default(),
+            write_address: Default::default(),
+            write_clock: Default::default(),
+            write_data: Default::default(),
+            write_enable: Default::default(),
+            _depth_log2: depth_log2,
+            _sim: Default::default(),
+        }
+    }
+    fn index(&self, addr: Bits<FRAME_ADDR_BITS>) -> u64 {
+        addr.to_u64() & ((1u64 << self._depth_log2) - 1)
+    }
+}
+
+impl Logic for FrameRam {
+    fn update(&mut self) {
+        if self.read_clock.pos_edge() {
+            let i = self.index(self.read_address.val());
+            self.read_data.next = self._sim.get(&i).copied().unwrap_or_default();
+        }
+        if self.write_clock.pos_edge() && self.write_enable.val() {
+            let i = self.index(self.write_address.val());
+            self._sim.insert(i, self.write_data.val());
+        }
+    }
+
+    fn connect(&mut self) {
+        self.read_data.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(format!(
+            "\
+reg[{d}:0] mem[{top}:0];
+
+always @(posedge read_clock) begin
+   read_data <= mem[read_address[{a}:0]];
+end
+
+always @(posedge write_clock) begin
+   if (write_enable) begin
+      mem[write_address[{a}:0]] <= write_data;
+   end
+end
+",
+            d = Word::BITS - 1,
+            top = (1usize << self._depth_log2) - 1,
+            a = self._depth_log2 - 1,
+        ))
+    }
+
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![
+            TimingInfo {
+                name: "ram_read".into(),
+                clock: "read_clock".into(),
+                inputs: vec!["read_address".into()],
+                outputs: vec!["read_data".into()],
+            },
+            TimingInfo {
+                name: "ram_write".into(),
+                clock: "write_clock".into(),
+                inputs: vec!["write_address".into(), "write_data".into(), "write_enable".into()],
+                outputs: vec![],
+            },
+        ]
+    }
+}
+
+/// The commit gate; its frame buffer holds 2^fw words (`new(fw)`).
+#[derive(LogicBlock)]
+pub struct CommitGate {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset: empties the buffer, cut-through.
+    pub reset: Signal<In, Bit>,
+    /// Store-and-forward requested (CTRL.commit); honoured between frames.
+    pub saf: Signal<In, Bit>,
+    /// The committed stream offers a word.
+    pub in_valid: Signal<In, Bit>,
+    /// The committed word.
+    pub in_word: Signal<In, Word>,
+    /// The gate takes it.
+    pub in_ready: Signal<Out, Bit>,
+    /// A word for the disks.
+    pub out_valid: Signal<Out, Bit>,
+    /// The word.
+    pub out_word: Signal<Out, Word>,
+    /// The fabric takes it.
+    pub out_ready: Signal<In, Bit>,
+    /// The gate is in store-and-forward now.
+    pub saf_active: Signal<Out, Bit>,
+    /// Pulse (store-and-forward): a word left toward the disks.
+    pub word_out: Signal<Out, Bit>,
+    /// Pulse (store-and-forward): the `last` word of a frame left toward the disks.
+    pub frame_out: Signal<Out, Bit>,
+    /// Pulse (store-and-forward): a frame was discarded because it ended with
+    /// `last & abort`, or because it was too long.
+    pub frame_dropped: Signal<Out, Bit>,
+    /// Pulse (store-and-forward): a frame longer than 2^fw words was discarded.
+    pub frame_too_long: Signal<Out, Bit>,
+    /// Words held (written and not yet left), for observation.
+    pub fill: Signal<Out, Bits<16>>,
+    ram: FrameRam,
+    saf_q: DFF<Bit>,
+    in_frame: DFF<Bit>,
+    dropping: DFF<Bit>,
+    wptr: DFF<Bits<FRAME_ADDR_BITS>>,
+    fstart: DFF<Bits<FRAME_ADDR_BITS>>,
+    rptr: DFF<Bits<FRAME_ADDR_BITS>>,
+    avail: DFF<Bits<16>>,
+    partial: DFF<Bits<16>>,
+    fwd_valid: DFF<Bit>,
+    fwd_data: DFF<Word>,
+    capacity: Constant<Bits<16>>,
+    mask: Constant<Bits<FRAME_ADDR_BITS>>,
+    occupied: Signal<Local, Bits<16>>,
+    space: Signal<Local, Bit>,
+    frame_full: Signal<Local, Bit>,
+    in_last: Signal<Local, Bit>,
+    in_abort: Signal<Local, Bit>,
+    switching: Signal<Local, Bit>,
+    in_move: Signal<Local, Bit>,
+    pop: Signal<Local, Bit>,
+    wr: Signal<Local, Bit>,
+    commit: Signal<Local, Bit>,
+    discard: Signal<Local, Bit>,
+    rptr_next: Signal<Local, Bits<FRAME_ADDR_BITS>>,
+    mem_out: Signal<Local, Word>,
+}
+
+impl CommitGate {
+    /// A gate whose store-and-forward buffer holds 2^fw words (fw 4 to 12).
+    pub fn new(fw: usize) -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            saf: Default::default(),
+            in_valid: Default::default(),
+            in_word: Default::default(),
+            in_ready: Default::default(),
+            out_valid: Default::default(),
+            out_word: Default::default(),
+            out_ready: Default::default(),
+            saf_active: Default::default(),
+            word_out: Default::default(),
+            frame_out: Default::default(),
+            frame_dropped: Default::default(),
+            frame_too_long: Default::default(),
+            fill: Default::default(),
+            ram: FrameRam::new(fw),
+            saf_q: Default::default(),
+            in_frame: Default::default(),
+            dropping: Default::default(),
+            wptr: Default::default(),
+            fstart: Default::default(),
+            rptr: Default::default(),
+            avail: Default::default(),
+            partial: Default::default(),
+            fwd_valid: Default::default(),
+            fwd_data: Default::default(),
+            capacity: Constant::new((1u64 << fw).to_bits()),
+            mask: Constant::new(((1u64 << fw) - 1).to_bits()),
+            occupied: Default::default(),
+            space: Default::default(),
+            frame_full: Default::default(),
+            in_last: Default::default(),
+            in_abort: Default::default(),
+            switching: Default::default(),
+            in_move: Default::default(),
+            pop: Default::default(),
+            wr: Default::default(),
+            commit: Default::default(),
+            discard: Default::default(),
+            rptr_next: Default::default(),
+            mem_out: Default::default(),
+        }
+    }
+}
+
+impl Logic for CommitGate {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, saf_q, in_frame, dropping, wptr, fstart, rptr, avail, partial, fwd_valid, fwd_data);
+        self.ram.write_clock.next = self.clock.val();
+        self.ram.read_clock.next = self.clock.val();
+
+        self.in_last.next = self.in_word.val().get_bit(36);
+        self.in_abort.next = self.in_word.val().get_bit(37);
+        // Words in RAM: released frames not yet read, plus the frame being written.
+        self.occupied.next = self.avail.q.val() + self.partial.q.val();
+        self.space.next = self.occupied.val() != self.capacity.val();
+        self.frame_full.next = self.partial.q.val() == self.capacity.val();
+        // A requested change of kind, at a frame boundary on the input.
+        self.switching.next = !self.in_frame.q.val() & (self.saf.val() != self.saf_q.q.val());
+
+        // The RAM shows mem[rptr] this cycle, except for a word written there last cycle.
+        if self.fwd_valid.q.val() {
+            self.mem_out.next = self.fwd_data.q.val();
+        } else {
+            self.mem_out.next = self.ram.read_data.val();
+        }
+
+        if self.saf_q.q.val() {
+            // An abort word, a dropped word or the word that makes a frame too long needs no
+            // room, so an oversize frame or a containment never waits for the output.
+            self.in_ready.next = !self.switching.val()
+                & (self.dropping.q.val()
+                    | self.space.val()
+                    | self.frame_full.val()
+                    | (self.in_last.val() & self.in_abort.val()));
+            self.out_valid.next = self.avail.q.val() != 0;
+            self.out_word.next = self.mem_out.val();
+        } else {
+            self.in_ready.next = self.out_ready.val() & !self.switching.val();
+            self.out_valid.next = self.in_valid.val() & !self.switching.val();
+            self.out_word.next = self.in_word.val();
+        }
+        self.in_move.next = self.in_valid.val() & self.in_ready.val();
+        self.pop.next = self.saf_q.q.val() & self.out_valid.val() & self.out_ready.val();
+
+        // --- write side (store-and-forward) ------------------------------------------------
+        self.wr.next = false;
+        self.commit.next = false;
+        self.discard.next = false;
+        self.frame_too_long.next = false;
+        if self.saf_q.q.val() & self.in_move.val() {
+            if self.dropping.q.val() {
+                if self.in_last.val() {
+                    self.dropping.d.next = false;
+                }
+            } else if self.in_last.val() & self.in_abort.val() {
+                self.discard.next = true;
+            } else if self.frame_full.val() {
+                self.discard.next = true;
+                self.frame_too_long.next = true;
+                self.dropping.d.next = !self.in_last.val();
+            } else {
+                self.wr.next = true;
+                self.commit.next = self.in_last.val();
+            }
+        }
+        if self.in_move.val() {
+            self.in_frame.d.next = !self.in_last.val();
+        }
+        self.ram.write_enable.next = self.wr.val();
+        self.ram.write_address.next = self.wptr.q.val();
+        self.ram.write_data.next = self.in_word.val();
+        if self.wr.val() {
+            self.wptr.d.next = (self.wptr.q.val() + 1) & self.mask.val();
+            self.partial.d.next = self.partial.q.val() + 1;
+        }
+        if self.commit.val() {
+            self.fstart.d.next = (self.wptr.q.val() + 1) & self.mask.val();
+            self.partial.d.next = 0.into();
+        }
+        if self.discard.val() {
+            self.wptr.d.next = self.fstart.q.val();
+            self.partial.d.next = 0.into();
+        }
+
+        // --- read side -----------------------------------------------------------------------
+        if self.commit.val() & self.pop.val() {
+            self.avail.d.next = self.avail.q.val() + self.partial.q.val();
+        } else if self.commit.val() {
+            self.avail.d.next = self.avail.q.val() + self.partial.q.val() + 1;
+        } else if self.pop.val() {
+            self.avail.d.next = self.avail.q.val() - 1;
+        }
+        self.rptr_next.next = self.rptr.q.val();
+        if self.pop.val() {
+            self.rptr_next.next = (self.rptr.q.val() + 1) & self.mask.val();
+        }
+        self.rptr.d.next = self.rptr_next.val();
+        self.ram.read_address.next = self.rptr_next.val();
+        self.fwd_valid.d.next = self.wr.val() & (self.wptr.q.val() == self.rptr_next.val());
+        self.fwd_data.d.next = self.in_word.val();
+
+        // --- kind of commit ------------------------------------------------------------------
+        if self.switching.val() {
+            if self.saf.val() {
+                self.saf_q.d.next = true;
+            } else if self.avail.q.val() == 0 {
+                self.saf_q.d.next = false;
+            }
+        }
+
+        if self.reset.val() {
+            self.saf_q.d.next = false;
+            self.in_frame.d.next = false;
+            self.dropping.d.next = false;
+            self.wptr.d.next = 0.into();
+            self.fstart.d.next = 0.into();
+            self.rptr.d.next = 0.into();
+            self.avail.d.next = 0.into();
+            self.partial.d.next = 0.into();
+            self.fwd_valid.d.next = false;
+        }
+
+        self.saf_active.next = self.saf_q.q.val();
+        self.word_out.next = self.pop.val();
+        self.frame_out.next = self.pop.val() & self.mem_out.val().get_bit(36);
+        self.frame_dropped.next = self.discard.val();
+        self.fill.next = self.occupied.val();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::{byte_parity, pack_word};
+    use crate::lockstep::ABORT_WORD;
+    use crate::testbench::{edge, low};
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    use std::collections::VecDeque;
+
+    const FW: usize = 4;
+    const CAP: usize = 1 << FW;
+    type Gate = CommitGate;
+
+    fn w(data: u32, last: bool) -> u64 {
+        pack_word(data, byte_parity(data), last, false, false)
+    }
+
+    /// A frame of `n` data words; with `abort` it is ended by the Lockstep's abort word
+    /// instead of a `last` on its n-th word.
+    fn frame(base: u32, n: usize, abort: bool) -> Vec<u64> {
+        let mut v: Vec<u64> = (0..n).map(|i| w(base + i as u32, !abort && i + 1 == n)).collect();
+        if abort {
+            v.push(ABORT_WORD);
+        }
+        v
+    }
+
+    fn is_last(word: u64) -> bool {
+        word >> 36 & 1 == 1
+    }
+
+    /// What store-and-forward sends of `words`: whole frames that end with `last` without
+    /// `abort` and are at most 2^FW words; (output, frames too long, frames dropped).
+    fn saf_model(words: &[u64]) -> (Vec<u64>, usize, usize) {
+        let (mut out, mut too_long, mut dropped, mut cur) = (vec![], 0, 0, vec![]);
+        for &x in words {
+            let ends = is_last(x);
+            let abort = x >> 37 & 1 == 1;
+            if !(ends && abort) {
+                cur.push(x);
+            }
+            if ends {
+                if cur.len() > CAP {
+                    too_long += 1;
+                    dropped += 1;
+                } else if abort {
+                    dropped += 1;
+                } else {
+                    out.extend(cur.iter().copied());
+                }
+                cur.clear();
+            }
+        }
+        (out, too_long, dropped)
+    }
+
+    struct Bench {
+        g: Gate,
+        rng: StdRng,
+        queue: VecDeque<u64>,
+        offering: bool,
+        gap_p: f64,
+        ready_p: f64,
+        taken: Vec<(usize, u64)>,
+        out: Vec<(usize, u64)>,
+        too_long: Vec<usize>,
+        dropped: Vec<usize>,
+        cycle: usize,
+        /// Check the cut-through pass-through every cycle while the gate is in it.
+        check_pass: bool,
+    }
+
+    impl Bench {
+        fn new(words: Vec<u64>, saf: bool, seed: u64) -> Self {
+            let mut g = Gate::new(FW);
+            g.connect_all();
+            g.saf.next = saf;
+            Self {
+                g,
+                rng: StdRng::seed_from_u64(seed),
+                queue: words.into(),
+                offering: false,
+                gap_p: 0.0,
+                ready_p: 1.0,
+                taken: vec![],
+                out: vec![],
+                too_long: vec![],
+                dropped: vec![],
+                cycle: 0,
+                check_pass: true,
+            }
+        }
+        fn step(&mut self) {
+            let t = self.cycle;
+            if !self.offering && !self.queue.is_empty() && !self.rng.gen_bool(self.gap_p) {
+                self.offering = true;
+            }
+            let ready = self.rng.gen_bool(self.ready_p);
+            let g = &mut self.g;
+            g.in_valid.next = self.offering;
+            g.in_word.next = self.queue.front().copied().unwrap_or(0).into();
+            g.out_ready.next = ready;
+            low(g, |g| &mut g.clock);
+            if self.check_pass && !g.saf_active.val() && !g.saf.val() {
+                assert_eq!(g.out_valid.val(), g.in_valid.val(), "pass-through valid at {t}");
+                assert_eq!(g.out_word.val(), g.in_word.val(), "pass-through word at {t}");
+                assert_eq!(g.in_ready.val(), g.out_ready.val(), "pass-through ready at {t}");
+            }
+            if g.out_valid.val() && ready {
+                self.out.push((t, g.out_word.val().to_u64()));
+            }
+            if g.frame_too_long.val() {
+                self.too_long.push(t);
+            }
+            if g.frame_dropped.val() {
+                self.dropped.push(t);
+            }
+            if self.offering && g.in_ready.val() {
+                self.taken.push((t, self.queue.pop_front().unwrap()));
+                self.offering = false;
+            }
+            edge(g, |g| &mut g.clock);
+            self.cycle += 1;
+        }
+        fn run(&mut self, n: usize) {
+            for _ in 0..n {
+                self.step();
+            }
+        }
+        fn words(&self) -> Vec<u64> {
+            self.out.iter().map(|&(_, x)| x).collect()
+        }
+        /// Cycles at which the `last` words were taken on the input.
+        fn lasts_taken(&self) -> Vec<usize> {
+            self.taken.iter().filter(|&&(_, x)| is_last(x)).map(|&(t, _)| t).collect()
+        }
+    }
+
+    #[test]
+    fn commit_gate_synthesizes() {
+        let mut g = CommitGate::new(9);
+        g.connect_all();
+        let v = generate_verilog(&g);
+        yosys_validate("ftio_commit_gate", &v).unwrap();
+        // The 512 x 40 buffer maps to iCE40 block RAM (five SB_RAM40_4K in 512 x 8 mode).
+        let dir = std::env::temp_dir().join(format!("ftio-commit-gate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("gate.v"), &v).unwrap();
+        let out = std::process::Command::new("yosys")
+            .args(["-p", "read_verilog gate.v; synth_ice40 -top top; stat"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains("SB_RAM40_4K"), "no block RAM inferred:\n{text}");
+    }
+
+    /// Cut-through: out = in and ready = ready in the same cycle, every cycle, random gaps
+    /// and back-pressure; abort words pass like any other.
+    #[test]
+    fn cut_through_is_a_zero_latency_pass_through() {
+        let mut words = vec![];
+        for f in 0..40u32 {
+            words.extend(frame(f * 100, 1 + (f as usize * 7) % 23, f % 5 == 3));
+        }
+        let mut b = Bench::new(words.clone(), false, 1);
+        b.gap_p = 0.3;
+        b.ready_p = 0.6;
+        b.run(3000);
+        assert_eq!(b.words(), words);
+        assert_eq!(b.out.iter().map(|&(t, _)| t).collect::<Vec<_>>(), b.taken.iter().map(|&(t, _)| t).collect::<Vec<_>>());
+        assert!(b.too_long.is_empty() && b.dropped.is_empty());
+    }
+
+    /// Store-and-forward at full rate: a frame's first word is offered the cycle after its
+    /// `last` word was taken (the S&F figure of the gate: +1), its words leave on consecutive
+    /// cycles, and back-to-back frames keep both sides at one word per cycle.
+    #[test]
+    fn saf_releases_the_frame_the_cycle_after_its_last_word() {
+        let len = 6;
+        let mut words = vec![];
+        for f in 0..30u32 {
+            words.extend(frame(f * 100, len, false));
+        }
+        let mut b = Bench::new(words.clone(), true, 2);
+        b.run(words.len() + 20);
+        assert_eq!(b.words(), words);
+        // The switch to store-and-forward takes one cycle (nothing taken at cycle 0).
+        assert_eq!(b.taken[0].0, 1);
+        let taken: Vec<usize> = b.taken.iter().map(|&(t, _)| t).collect();
+        assert_eq!(taken, (1..=words.len()).collect::<Vec<_>>(), "input: one word per cycle");
+        for (k, &t_last) in b.lasts_taken().iter().enumerate() {
+            for i in 0..len {
+                assert_eq!(b.out[k * len + i].0, t_last + 1 + i, "frame {k} word {i}");
+            }
+        }
+        let (first, last) = (b.out[0].0, b.out.last().unwrap().0);
+        assert_eq!(last - first + 1, words.len(), "output: one word per cycle");
+    }
+
+    /// Random frames (1 to 2^FW + 6 words, some ended by the abort word), random gaps in,
+    /// random back-pressure out: the output is exactly the model's (whole good frames, in
+    /// order, nothing lost, repeated or reordered), no frame leaves before its `last` was
+    /// taken, and the too-long and dropped pulses match.
+    #[test]
+    fn saf_random_backpressure_is_exact() {
+        for seed in 0..10u64 {
+            let mut rng = StdRng::seed_from_u64(100 + seed);
+            let mut words = vec![];
+            for f in 0..60u32 {
+                let n = rng.gen_range(1..=CAP + 6);
+                let abort = rng.gen_bool(0.2);
+                words.extend(frame(f << 8, n, abort));
+            }
+            let (expect, too_long, dropped) = saf_model(&words);
+            let mut b = Bench::new(words.clone(), true, seed);
+            b.gap_p = [0.0, 0.2, 0.5][seed as usize % 3];
+            b.ready_p = [0.9, 0.5, 0.2, 1.0][seed as usize % 4];
+            b.run(9000);
+            assert!(b.queue.is_empty(), "seed {seed}: input drained");
+            assert_eq!(b.words(), expect, "seed {seed}");
+            assert_eq!(b.too_long.len(), too_long, "seed {seed}");
+            assert_eq!(b.dropped.len(), dropped, "seed {seed}");
+            // Each released frame left after its last word was taken.
+            let lasts: Vec<(usize, u64)> = b.taken.iter().copied().filter(|&(_, x)| is_last(x)).collect();
+            let mut j = 0;
+            let mut first_of_frame = true;
+            for &(t, x) in &b.out {
+                if first_of_frame {
+                    while lasts[j].1 >> 37 & 1 == 1 || lasts[j].1 & 0xFFFF_FF00 != x & 0xFFFF_FF00 {
+                        j += 1;
+                    }
+                    assert!(t > lasts[j].0, "seed {seed}: word {x:#x} at {t} before its frame's last");
+                }
+                first_of_frame = is_last(x);
+            }
+            assert_eq!(b.g.fill.val().to_u64(), 0);
+        }
+    }
+
+    /// A frame ended by the abort word sends nothing, even when the buffer is full and the
+    /// output stalled (the abort word needs no room); the frames around it go intact.
+    #[test]
+    fn saf_aborted_frame_sends_nothing() {
+        let f1 = frame(0x100, 10, false);
+        let f2 = frame(0x200, 9, true);
+        let f3 = frame(0x300, 4, false);
+        let words = [f1.clone(), f2.clone(), f3.clone()].concat();
+        let mut b = Bench::new(words, true, 3);
+        b.ready_p = 0.0;
+        b.run(40);
+        // f1 (10) + 6 words of f2 fill the 16 words; then the stall holds f2's 7th word.
+        assert_eq!(b.taken.len(), 16);
+        assert!(b.out.is_empty());
+        b.ready_p = 1.0;
+        b.run(60);
+        assert_eq!(b.words(), [f1, f3].concat());
+        // Everything held leaves one word per cycle from the first ready cycle: no bubble
+        // after the stall, none between the queued frames.
+        assert_eq!(b.out.iter().map(|&(t, _)| t).collect::<Vec<_>>(), (40..54).collect::<Vec<_>>());
+        assert_eq!(b.dropped.len(), 1);
+        assert!(b.too_long.is_empty());
+        // An abort word with the buffer full: fill the buffer with a held frame and a
+        // partial one, then the abort word is taken at once.
+        let f4 = frame(0x400, 12, false);
+        let f5 = frame(0x500, 4, true);
+        let mut b = Bench::new([f4.clone(), f5, frame(0x600, 2, false)].concat(), true, 4);
+        b.ready_p = 0.0;
+        b.run(30);
+        assert_eq!(b.taken.len(), 12 + 5 + 2, "abort taken with the buffer full");
+        assert_eq!(b.g.fill.val().to_u64(), 14);
+        b.ready_p = 1.0;
+        b.run(30);
+        assert_eq!(b.words(), [f4, frame(0x600, 2, false)].concat());
+    }
+
+    /// Frames of exactly 2^FW words pass; a longer one is dropped whole: `frame_too_long`
+    /// pulses the cycle its word 2^FW + 1 is taken, the rest up to its `last` is taken and
+    /// dropped, and the next frame proceeds.
+    #[test]
+    fn saf_frame_too_long_is_dropped_whole() {
+        let max = frame(0x1000, CAP, false);
+        let over1 = frame(0x2000, CAP + 1, false);
+        let over = frame(0x3000, 2 * CAP + 5, false);
+        let next = frame(0x4000, 3, false);
+        let words = [max.clone(), over1.clone(), over.clone(), next.clone(), max.clone()].concat();
+        let mut b = Bench::new(words.clone(), true, 5);
+        b.run(200);
+        assert_eq!(b.words(), [max.clone(), next, max].concat());
+        let pos = |x: u64| b.taken.iter().find(|&&(_, y)| y == x).unwrap().0;
+        assert_eq!(b.too_long, vec![pos(over1[CAP]), pos(over[CAP])]);
+        assert_eq!(b.dropped, b.too_long);
+        assert_eq!(b.taken.len(), words.len(), "the oversize frames' tails were taken, not stalled");
+    }
+
+    /// `saf` changes are honoured only between frames: raised mid-frame, the frame finishes
+    /// cut-through and the next is stored; lowered mid-frame with frames held, the gate
+    /// finishes the frame, drains what it holds, then passes through. Order is kept.
+    #[test]
+    fn saf_switches_only_between_frames() {
+        let mut words = vec![];
+        for f in 0..12u32 {
+            words.extend(frame(f << 8, 5, false));
+        }
+        let mut b = Bench::new(words.clone(), false, 6);
+        b.check_pass = false;
+        b.run(2);
+        b.g.saf.next = true; // frame 0 is in flight
+        b.run(3);
+        // Frame 0's words went through in the cycle they were taken.
+        assert_eq!(b.out.len(), 5);
+        assert!(b.out.iter().zip(&b.taken).all(|(o, i)| o == i));
+        b.run(1); // the switching cycle: nothing taken
+        assert_eq!(b.taken.len(), 5);
+        assert!(b.g.saf_active.val());
+        b.run(12); // frame 1 and part of 2 stored; frame 1 released after its last
+        b.g.saf.next = false;
+        b.run(60);
+        assert!(!b.g.saf_active.val());
+        assert_eq!(b.words(), words);
+        // Once back in cut-through, the words leave in the cycle they are taken.
+        let tail = &b.out[b.out.len() - 10..];
+        assert_eq!(tail, &b.taken[b.taken.len() - 10..]);
+        // Every frame stored under store-and-forward left after its last was taken.
+        let lasts = b.lasts_taken();
+        for k in 1..3 {
+            assert!(b.out[k * 5].0 > lasts[k], "frame {k}");
+        }
+    }
+}
