@@ -8,11 +8,19 @@
 //!
 //! Frame length depends on `cmd` and `count` only: a write carries 4×count data bytes for
 //! any count (so a bad count is still framed), other commands none. A frame whose bytes stop
-//! for more than 64 bit times is dropped and the parser hunts for `A5` again. Bytes that
-//! arrive while a response is being sent are ignored: a host waits for each response.
+//! for more than 64 bit times is dropped and the parser hunts for `A5` again.
+//!
+//! Requests may come back to back: the [`UartBridge`] queues received bytes (256) while the
+//! parser executes or answers, each byte tagged with whether more than 64 bit times of
+//! silence came before it. The parser applies the timeout rule on that tag when it takes the
+//! byte — the same frames are dropped as if it had watched the line itself. A byte lost to a
+//! full queue tags the next one, so a frame with a hole in it is dropped, never executed.
 use crate::crc16::Crc16Byte;
 use rust_hdl::prelude::*;
-use rust_hdl::widgets::prelude::RAM;
+use rust_hdl::widgets::prelude::{SynchronousFIFO, RAM};
+
+/// The receive queue: 256 bytes, each with its silence tag (bit 8).
+type RxQueue = SynchronousFIFO<Bits<9>, 8, 9, 1>;
 
 mod state {
     pub const HUNT: u64 = 0;
@@ -39,6 +47,10 @@ pub struct CmdParser {
     pub rx_strobe: Signal<In, Bit>,
     /// The byte.
     pub rx_data: Signal<In, Bits<8>>,
+    /// With the byte: more than 64 bit times of silence came before it on the line.
+    pub rx_gap: Signal<In, Bit>,
+    /// The parser takes a byte this cycle if one is offered (it is reading a request).
+    pub rx_ready: Signal<Out, Bit>,
     /// Send `tx_data` (held until `tx_busy` shows it was taken).
     pub tx_start: Signal<Out, Bit>,
     /// Byte to send.
@@ -59,7 +71,7 @@ pub struct CmdParser {
     pub bus_writable: Signal<In, Bit>,
     /// Pulse: a request was executed (status 0).
     pub executed: Signal<Out, Bit>,
-    /// Pulse: a frame was dropped by the inter-byte timeout.
+    /// Pulse: a frame was dropped by the inter-byte timeout (seen when the next byte comes).
     pub dropped: Signal<Out, Bit>,
     state: DFF<Bits<4>>,
     cmd: DFF<Bits<8>>,
@@ -73,11 +85,9 @@ pub struct CmdParser {
     idx: DFF<Bits<8>>,
     tx_idx: DFF<Bits<8>>,
     tx_word: DFF<Bits<32>>,
-    idle: DFF<Bits<32>>,
     data_ram: RAM<Bits<32>, 4>,
     crc_in: Crc16Byte,
     crc_out: Crc16Byte,
-    idle_limit: Constant<Bits<32>>,
     st_hunt: Constant<Bits<4>>,
     st_cmd: Constant<Bits<4>>,
     st_addr_hi: Constant<Bits<4>>,
@@ -94,19 +104,20 @@ pub struct CmdParser {
     resp_len: Signal<Local, Bits<8>>,
     resp_byte: Signal<Local, Bits<8>>,
     range_end: Signal<Local, Bits<17>>,
+    /// The state the byte is taken in: HUNT when the timeout dropped the frame before it.
+    st_in: Signal<Local, Bits<4>>,
 }
 
 impl CmdParser {
-    /// A parser for a UART of `clocks_per_bit` clocks per bit.
-    pub fn new(clocks_per_bit: u64) -> Self {
-        // Byte strobes come mid stop bit: an idle gap of g bit times between two bytes puts
-        // g + 10 bit times between their strobes. Drop when g exceeds 64.
-        let limit = 74 * clocks_per_bit + clocks_per_bit / 2;
+    /// A parser (the inter-byte timeout is measured by the [`UartBridge`]).
+    pub fn new() -> Self {
         Self {
             clock: Default::default(),
             reset: Default::default(),
             rx_strobe: Default::default(),
             rx_data: Default::default(),
+            rx_gap: Default::default(),
+            rx_ready: Default::default(),
             tx_start: Default::default(),
             tx_data: Default::default(),
             tx_busy: Default::default(),
@@ -130,11 +141,9 @@ impl CmdParser {
             idx: Default::default(),
             tx_idx: Default::default(),
             tx_word: Default::default(),
-            idle: Default::default(),
             data_ram: Default::default(),
             crc_in: Default::default(),
             crc_out: Default::default(),
-            idle_limit: Constant::new(limit.to_bits()),
             st_hunt: Constant::new(state::HUNT.to_bits()),
             st_cmd: Constant::new(state::CMD.to_bits()),
             st_addr_hi: Constant::new(state::ADDR_HI.to_bits()),
@@ -151,14 +160,21 @@ impl CmdParser {
             resp_len: Default::default(),
             resp_byte: Default::default(),
             range_end: Default::default(),
+            st_in: Default::default(),
         }
+    }
+}
+
+impl Default for CmdParser {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl Logic for CmdParser {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, state, cmd, addr, count, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, idle);
+        dff_setup!(self, clock, state, cmd, addr, count, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word);
         self.data_ram.write_clock.next = self.clock.val();
         self.data_ram.read_clock.next = self.clock.val();
         self.data_ram.write_enable.next = false;
@@ -177,32 +193,35 @@ impl Logic for CmdParser {
         self.dropped.next = false;
         self.range_end.next = bit_cast::<17, 16>(self.addr.q.val()) + bit_cast::<17, 8>(self.idx.q.val());
 
-        // Inter-byte timeout while a request is coming in.
-        if self.rx_strobe.val() {
-            self.idle.d.next = 0.into();
-        } else if self.idle.q.val() != 0xFFFF_FFFF_u64 {
-            self.idle.d.next = self.idle.q.val() + 1;
+        // Bytes are taken while a request is being read. A byte that came after more than 64
+        // bit times of silence ends the frame in progress: it is dropped, and the byte is
+        // taken as if hunting.
+        self.rx_ready.next = self.state.q.val() <= self.st_crc_lo.val();
+        self.st_in.next = self.state.q.val();
+        if self.rx_strobe.val() & self.rx_gap.val() & (self.state.q.val() != self.st_hunt.val()) & self.rx_ready.val() {
+            self.st_in.next = self.st_hunt.val();
+            self.dropped.next = true;
         }
 
-        if self.state.q.val() == self.st_hunt.val() {
+        if self.st_in.val() == self.st_hunt.val() {
             if self.rx_strobe.val() & (self.rx_data.val() == 0xA5_u64) {
                 self.state.d.next = self.st_cmd.val();
                 self.crc.d.next = 0xFFFF_u64.into();
                 self.words_in.d.next = 0.into();
             }
-        } else if self.state.q.val() <= self.st_crc_lo.val() {
+        } else if self.st_in.val() <= self.st_crc_lo.val() {
             if self.rx_strobe.val() {
                 self.crc.d.next = self.crc_in.out.val();
                 self.word.d.next = self.rx_word.val();
-                if self.state.q.val() == self.st_cmd.val() {
+                if self.st_in.val() == self.st_cmd.val() {
                     self.cmd.d.next = self.rx_data.val();
                     self.state.d.next = self.st_addr_hi.val();
-                } else if self.state.q.val() == self.st_addr_hi.val() {
+                } else if self.st_in.val() == self.st_addr_hi.val() {
                     self.state.d.next = self.st_addr_lo.val();
-                } else if self.state.q.val() == self.st_addr_lo.val() {
+                } else if self.st_in.val() == self.st_addr_lo.val() {
                     self.addr.d.next = self.rx_word.val().get_bits::<16>(0);
                     self.state.d.next = self.st_count.val();
-                } else if self.state.q.val() == self.st_count.val() {
+                } else if self.st_in.val() == self.st_count.val() {
                     self.count.d.next = self.rx_data.val();
                     self.bytes_left.d.next = bit_cast::<10, 8>(self.rx_data.val()) << 2;
                     if (self.cmd.q.val() == 0x02_u64) & (self.rx_data.val() != 0) {
@@ -210,7 +229,7 @@ impl Logic for CmdParser {
                     } else {
                         self.state.d.next = self.st_crc_hi.val();
                     }
-                } else if self.state.q.val() == self.st_data.val() {
+                } else if self.st_in.val() == self.st_data.val() {
                     self.bytes_left.d.next = self.bytes_left.q.val() - 1;
                     if self.bytes_left.q.val().get_bits::<2>(0) == 1 {
                         // The fourth byte of a word: keep the first 16 words.
@@ -220,7 +239,7 @@ impl Logic for CmdParser {
                     if self.bytes_left.q.val() == 1 {
                         self.state.d.next = self.st_crc_hi.val();
                     }
-                } else if self.state.q.val() == self.st_crc_hi.val() {
+                } else if self.st_in.val() == self.st_crc_hi.val() {
                     self.state.d.next = self.st_crc_lo.val();
                 } else {
                     // CRC_LO: decide the status in SPEC order; addresses are checked next.
@@ -237,9 +256,6 @@ impl Logic for CmdParser {
                         self.state.d.next = self.st_check.val();
                     }
                 }
-            } else if self.idle.q.val() > self.idle_limit.val() {
-                self.state.d.next = self.st_hunt.val();
-                self.dropped.next = true;
             }
         } else if self.state.q.val() == self.st_check.val() {
             // One address per cycle: each must be a register (writable, for a write), and
@@ -363,8 +379,14 @@ pub struct UartBridge {
     /// Register bus: the index is writable.
     pub bus_writable: Signal<In, Bit>,
     receiver: crate::uart::UartRx,
+    queue: RxQueue,
     parser: CmdParser,
     transmitter: crate::uart::UartTx,
+    /// Clocks since the last received byte's strobe (saturating).
+    quiet: DFF<Bits<32>>,
+    /// A byte was lost to a full queue: tag the next one so its frame is dropped.
+    lost: DFF<Bit>,
+    quiet_limit: Constant<Bits<32>>,
 }
 
 impl UartBridge {
@@ -382,8 +404,14 @@ impl UartBridge {
             bus_readable: Default::default(),
             bus_writable: Default::default(),
             receiver: crate::uart::UartRx::new(clocks_per_bit),
-            parser: CmdParser::new(clocks_per_bit),
+            queue: Default::default(),
+            parser: CmdParser::new(),
             transmitter: crate::uart::UartTx::new(clocks_per_bit),
+            quiet: Default::default(),
+            lost: Default::default(),
+            // Byte strobes come mid stop bit: an idle gap of g bit times between two bytes
+            // puts g + 10 bit times between their strobes. More than 64 is a gap.
+            quiet_limit: Constant::new((74 * clocks_per_bit + clocks_per_bit / 2).to_bits()),
         }
     }
 }
@@ -391,11 +419,30 @@ impl UartBridge {
 impl Logic for UartBridge {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, receiver, parser, transmitter);
+        clock!(self, clock, receiver, queue, parser, transmitter);
+        dff_setup!(self, clock, quiet, lost);
         self.receiver.rx.next = self.uart_rx.val();
         self.parser.reset.next = self.reset.val();
-        self.parser.rx_strobe.next = self.receiver.strobe.val();
-        self.parser.rx_data.next = self.receiver.data.val();
+        // Received bytes queue up with their silence tag; the parser takes them when it is
+        // reading a request, so requests sent back to back are all answered.
+        if self.receiver.strobe.val() {
+            self.quiet.d.next = 0.into();
+        } else if self.quiet.q.val() != 0xFFFF_FFFF_u64 {
+            self.quiet.d.next = self.quiet.q.val() + 1;
+        }
+        self.queue.write.next = self.receiver.strobe.val() & !self.queue.full.val();
+        self.queue.data_in.next = bit_cast::<9, 8>(self.receiver.data.val())
+            | (bit_cast::<9, 1>(((self.quiet.q.val() > self.quiet_limit.val()) | self.lost.q.val()).into()) << 8);
+        if self.receiver.strobe.val() {
+            self.lost.d.next = self.queue.full.val();
+        }
+        self.queue.read.next = !self.queue.empty.val() & self.parser.rx_ready.val();
+        self.parser.rx_strobe.next = !self.queue.empty.val() & self.parser.rx_ready.val();
+        self.parser.rx_data.next = self.queue.data_out.val().get_bits::<8>(0);
+        self.parser.rx_gap.next = self.queue.data_out.val().get_bit(8);
+        if self.reset.val() {
+            self.lost.d.next = false;
+        }
         self.transmitter.start.next = self.parser.tx_start.val();
         self.transmitter.data.next = self.parser.tx_data.val();
         self.parser.tx_busy.next = self.transmitter.busy.val();
@@ -548,6 +595,29 @@ mod tests {
             let expect = model.feed(req);
             assert_eq!(got, expect, "case {i}: {req:02x?}");
         }
+    }
+
+    /// Requests sent back to back, without waiting for replies (reads, writes, errors, a
+    /// count-16 read whose reply is longer than the requests behind it): every one answered,
+    /// in order, byte for byte as the reference model answers the same byte stream.
+    #[test]
+    fn back_to_back_requests_are_all_answered() {
+        let mut w = Wire::new();
+        let scratch = reg("SCRATCH").addr;
+        let mut bytes = vec![];
+        for i in 0..12u32 {
+            bytes.extend(frame(0x02, scratch, 1, &[i * 0x0101_0101]));
+            bytes.extend(frame(0x01, scratch, 1, &[]));
+            bytes.extend(frame(0x01, 0, 3, &[]));
+            if i % 4 == 0 {
+                bytes.extend(frame(0x07, 0, 1, &[]));
+                bytes.extend(frame(0x02, 0, 1, &[1]));
+            }
+        }
+        let expect = RegisterModel::new(BuildParams::default()).feed(&bytes);
+        let got = w.transact(&bytes);
+        assert_eq!(got.len(), expect.len());
+        assert_eq!(got, expect);
     }
 
     /// Garbage, truncated frames and back-to-back frames: the parser never hangs, drops a
