@@ -404,6 +404,10 @@ impl Harness {
             let (k, b) = self.drive_src(i);
             index[i] = k;
             beats[i] = b;
+            if i == 0 {
+                // Before CPU B's turn, so that B can follow A with D = 0.
+                self.hist_a.push(k.map(|k| (k, b)));
+            }
             self.sim.set_bit(l.port(S::Valid), b.valid);
             self.sim.set(l.port(S::Data), b.data as u64);
             self.sim.set_bit(l.port(S::Last), b.last);
@@ -411,7 +415,6 @@ impl Harness {
             self.sim.set(l.port(S::Par), b.par as u64);
             self.sim.set_bit(l.port(S::Cpar), b.cpar);
         }
-        self.hist_a.push(index[0].map(|k| (k, beats[0])));
         let mut ready = [false; 4];
         for (i, &l) in OUT.iter().enumerate() {
             ready[i] = self.ready_from[i].is_some_and(|c| t >= c);
@@ -656,7 +659,7 @@ fn detection(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig) -> Result<(Vec<Detec
         ("parity error on cpu_a_tx (one data bit flipped, par as sent), elastic", true, false, false, false),
         ("parity error on cpu_b_tx, elastic", false, true, false, false),
         ("mismatch (B's word different, its parity right), elastic", false, false, true, false),
-        ("mismatch, strict (B follows A D cycles later)", false, false, true, true),
+        ("mismatch, strict lockstep (B follows A by D)", false, false, true, true),
     ];
     for (what, flip_a, flip_b, change, strict) in cases {
         let mode = BenchMode::Duplex(if strict { Kind::StrictCut } else { Kind::ElasticCut });
@@ -690,7 +693,7 @@ fn detection(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig) -> Result<(Vec<Detec
             (take(Link::CpuATx)?.max(take(Link::CpuBTx)?), "the later take of the pair")
         };
         let irq = h.irq_at.ok_or(format!("{what}: irq never rose"))?;
-        rows.push(DetectRow { what: what.replace("A D cycles", &format!("A {} cycles", cfg.offset)), latency: irq as i64 - t, from });
+        rows.push(DetectRow { what: what.replace("by D", &format!("by D = {}", cfg.offset)), latency: irq as i64 - t, from });
         cycles += h.cycle;
     }
     Ok((rows, cycles))
@@ -738,7 +741,9 @@ fn return_path(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) -
 
 fn back_pressure(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig) -> Result<(BackPressure, u64), String> {
     let mut h = harness(lib, cfg, BenchMode::Duplex(Kind::ElasticCut))?;
-    let a = words(cfg.frames, cfg.frame_len, 0x0F00_0000);
+    // Enough words to fill every buffer on the way (a few skew depths), whatever `frames` is.
+    let frames = cfg.frames.max((4usize << cfg.params.skew_depth_log2) / cfg.frame_len.max(1) + 1);
+    let a = words(frames, cfg.frame_len, 0x0F00_0000);
     let t0 = h.cycle;
     h.src[0] = Src::queue(beats(&a), t0);
     h.src[1] = Src::queue(beats(&a), t0);

@@ -77,3 +77,25 @@ fn datapath_figures_meet_the_spec() {
     assert!(b.cpu_taken[0] >= b.absorbed && b.cpu_taken[1] >= b.absorbed, "{r}");
     assert!(b.lossless, "{r}");
 }
+
+/// The strict-lockstep figures at the ends of the offset range (default build: D < 16):
+/// still one word per cycle, cut-through within 3 cycles, detection within 3, and CPU B's
+/// returns exactly D cycles after CPU A's.
+#[test]
+fn strict_figures_hold_at_other_offsets() {
+    for d in [0u64, 15] {
+        let cfg = DatapathConfig { offset: d, frames: 16, ..DatapathConfig::default() };
+        let r = run_datapath(&cfg).unwrap();
+        let strict = BenchMode::Duplex(Kind::StrictCut);
+        for w in r.write_rows(strict) {
+            assert_eq!((w.disk_rate, w.cpu_rate), (1.0, 1.0), "D={d} {}\n{r}", w.link.name());
+            assert!(w.latency.min >= 1 && w.latency.max <= 3, "D={d} {}\n{r}", w.link.name());
+        }
+        let x = r.detection.iter().find(|x| x.what.contains("strict")).unwrap();
+        assert!(x.latency >= 0 && x.latency <= 3, "D={d}: {}\n{r}", x.what);
+        let b = r.ret.iter().find(|x| x.mode == strict && x.link == Link::CpuBRx).unwrap();
+        let after = b.after_cpu_a.unwrap();
+        assert_eq!((after.min, after.max), (d as i64, d as i64), "D={d}\n{r}");
+        assert_eq!(b.rate, 1.0, "D={d}\n{r}");
+    }
+}
