@@ -25,7 +25,8 @@ enum Command {
     Campaign(cmd_campaign::CampaignArgs),
     /// Write the core's Verilog (`ftio_core.v`, module `ftio_core`) to a directory.
     Verilog(VerilogArgs),
-    /// Measure: simulation speed of the full core in rust-hdl and in Verilator.
+    /// Measure: simulation speed of the full core in rust-hdl and in Verilator, and the
+    /// datapath figures (throughput, latency, detection, back-pressure) of every mode.
     Bench(BenchArgs),
     /// Simulation: `ftio sim board --pty` runs the core with its UART on a pseudo-terminal.
     Sim(cmd_sim::SimArgs),
@@ -144,17 +145,40 @@ struct BenchArgs {
     /// Workload seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Only the simulation speed figures (default: speed, then datapath).
+    #[arg(long, conflicts_with = "datapath")]
+    speed: bool,
+    /// Only the datapath figures, measured on the Verilator model: throughput and latency of
+    /// the write path in every mode, detection latency, return path, back-pressure.
+    #[arg(long)]
+    datapath: bool,
+    /// D for the strict-lockstep datapath figures.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(0..=15))]
+    offset: u64,
 }
 
 fn bench(args: BenchArgs) -> Result<()> {
-    let cfg = ftio_sim::bench::BenchConfig {
-        params: CoreParams::default(),
-        rust_hdl_cycles: args.rust_hdl_cycles,
-        verilator_cycles: args.verilator_cycles,
-        seed: args.seed,
-    };
-    let report = ftio_sim::bench::run_bench(&cfg).map_err(anyhow::Error::msg)?;
-    println!("{report}");
+    if !args.datapath {
+        let cfg = ftio_sim::bench::BenchConfig {
+            params: CoreParams::default(),
+            rust_hdl_cycles: args.rust_hdl_cycles,
+            verilator_cycles: args.verilator_cycles,
+            seed: args.seed,
+        };
+        let report = ftio_sim::bench::run_bench(&cfg).map_err(anyhow::Error::msg)?;
+        println!("{report}");
+    }
+    if !args.speed {
+        if !args.datapath {
+            println!();
+        }
+        let cfg = ftio_sim::datapath_bench::DatapathConfig {
+            offset: args.offset,
+            ..ftio_sim::datapath_bench::DatapathConfig::default()
+        };
+        let report = ftio_sim::datapath_bench::run_datapath(&cfg).map_err(anyhow::Error::msg)?;
+        println!("{report}");
+    }
     Ok(())
 }
 

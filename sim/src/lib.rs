@@ -10,7 +10,9 @@
 //! - [`link`], [`scenario`]: link-level sources, sinks and reusable input generators.
 //! - [`models`]: CPU and disk behavioural models (SATA-like FIS frames, sparse disk image);
 //!   [`system`] puts them around a simulated core.
-//! - [`bench`]: simulation speed of the core in both simulators on the same workload.
+//! - [`bench`]: simulation speed of the core in both simulators on the same workload;
+//!   [`datapath_bench`]: the datapath figures (throughput, latency, detection, back-pressure)
+//!   measured at the pins of the Verilator model.
 //! - [`rig`]: models + a register host on the UART around one core; [`demo`] (`ftio demo`)
 //!   runs fault scenarios on it, [`campaign`] (`ftio campaign`) random single faults,
 //!   [`vcd`] writes waveforms, [`json`] the reports.
@@ -20,6 +22,7 @@ pub mod bench;
 pub mod board;
 pub mod campaign;
 pub mod core_sim;
+pub mod datapath_bench;
 pub mod demo;
 pub mod equivalence;
 pub mod json;

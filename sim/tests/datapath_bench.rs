@@ -1,0 +1,101 @@
+//! The datapath figures `ftio bench` prints, measured on the Verilator model, meet the SPEC §4
+//! cycle guarantees. The limits are the SPEC's, not today's exact figures, so a core that is
+//! pipelined differently (a cycle more or less) still passes while it keeps the contract.
+use ftio_sim::datapath_bench::{run_datapath, BenchMode, DatapathConfig, Kind};
+use ftio_sim::Link;
+
+#[test]
+fn datapath_figures_meet_the_spec() {
+    let cfg = DatapathConfig::default();
+    let d = cfg.offset as i64;
+    let r = run_datapath(&cfg).unwrap();
+    println!("{r}");
+
+    // Write path: every mode has both disk links, each with every word.
+    for mode in [
+        BenchMode::Duplex(Kind::ElasticCut),
+        BenchMode::Duplex(Kind::StrictCut),
+        BenchMode::Duplex(Kind::ElasticSaf),
+        BenchMode::SimplexA,
+        BenchMode::SimplexB,
+        BenchMode::Split,
+    ] {
+        let links: Vec<Link> = r.write_rows(mode).map(|w| w.link).collect();
+        assert_eq!(links, [Link::DiskATx, Link::DiskBTx], "{}", mode.name());
+    }
+    for w in &r.write {
+        let what = format!("{} {}", w.mode.name(), w.link.name());
+        // Guarantee 1: one word per cycle sustained, on the disk link and from the CPUs
+        // (store-and-forward included: frames back to back).
+        assert_eq!(w.words, cfg.frames * cfg.frame_len, "{what}");
+        assert_eq!(w.disk_rate, 1.0, "{what}: words/cycle on the disk link\n{r}");
+        assert_eq!(w.cpu_rate, 1.0, "{what}: words/cycle from the CPUs\n{r}");
+        assert!(w.latency.min >= 1, "{what}: a word cannot leave before it is taken\n{r}");
+        if w.mode.is_saf() {
+            // No SPEC figure for store-and-forward; it holds a frame only until its last
+            // pair agreed, so the first word leaves within a few cycles of that.
+            assert!(w.latency.max <= 8, "{what}: store-and-forward latency\n{r}");
+        } else {
+            // Guarantee 2: a pair whose later word is taken at t leaves by t+3.
+            assert!(w.latency.max <= 3, "{what}: cut-through latency\n{r}");
+        }
+    }
+
+    // Guarantee 3: detection by t+3.
+    assert_eq!(r.detection.len(), 4);
+    for x in &r.detection {
+        assert!(x.latency >= 0 && x.latency <= 3, "{}: irq {} cycles after {}\n{r}", x.what, x.latency, x.from);
+    }
+
+    // Return path: one word per cycle to every CPU that gets the returns; strict: CPU B
+    // exactly D cycles after CPU A, word for word.
+    let ret = |m: BenchMode| r.ret.iter().filter(move |x| x.mode == m);
+    assert_eq!(ret(BenchMode::Duplex(Kind::ElasticCut)).count(), 2);
+    assert_eq!(ret(BenchMode::Duplex(Kind::StrictCut)).count(), 2);
+    assert_eq!(ret(BenchMode::SimplexB).map(|x| x.link).collect::<Vec<_>>(), [Link::CpuBRx]);
+    for x in &r.ret {
+        let what = format!("{} {}", x.mode.name(), x.link.name());
+        assert_eq!(x.words, cfg.frames * cfg.frame_len, "{what}");
+        assert_eq!(x.rate, 1.0, "{what}: return words/cycle\n{r}");
+        assert!(x.latency.min >= 1, "{what}\n{r}");
+    }
+    let strict_b = ret(BenchMode::Duplex(Kind::StrictCut)).find(|x| x.link == Link::CpuBRx).unwrap();
+    let after = strict_b.after_cpu_a.expect("strict CPU B measured against CPU A");
+    assert_eq!((after.min, after.max), (d, d), "strict: CPU B's returns exactly D after CPU A's\n{r}");
+    let strict_a = ret(BenchMode::Duplex(Kind::StrictCut)).find(|x| x.link == Link::CpuARx).unwrap();
+    assert_eq!(
+        (strict_b.latency.min, strict_b.latency.max),
+        (strict_a.latency.min + d, strict_a.latency.max + d),
+        "strict: CPU B's return latency is CPU A's plus D\n{r}"
+    );
+
+    // Guarantee 4: a stalled disk stalls the CPUs only once its buffer is full (at least the
+    // skew depth's worth of words), and nothing is lost when it resumes.
+    let b = &r.back_pressure;
+    let depth = 1usize << cfg.params.skew_depth_log2;
+    assert!(b.absorbed >= depth, "the stalled disk's buffer absorbed {} words\n{r}", b.absorbed);
+    assert!(b.cpu_taken[0] >= b.absorbed && b.cpu_taken[1] >= b.absorbed, "{r}");
+    assert!(b.lossless, "{r}");
+}
+
+/// The strict-lockstep figures at the ends of the offset range (default build: D < 16):
+/// still one word per cycle, cut-through within 3 cycles, detection within 3, and CPU B's
+/// returns exactly D cycles after CPU A's.
+#[test]
+fn strict_figures_hold_at_other_offsets() {
+    for d in [0u64, 15] {
+        let cfg = DatapathConfig { offset: d, frames: 16, ..DatapathConfig::default() };
+        let r = run_datapath(&cfg).unwrap();
+        let strict = BenchMode::Duplex(Kind::StrictCut);
+        for w in r.write_rows(strict) {
+            assert_eq!((w.disk_rate, w.cpu_rate), (1.0, 1.0), "D={d} {}\n{r}", w.link.name());
+            assert!(w.latency.min >= 1 && w.latency.max <= 3, "D={d} {}\n{r}", w.link.name());
+        }
+        let x = r.detection.iter().find(|x| x.what.contains("strict")).unwrap();
+        assert!(x.latency >= 0 && x.latency <= 3, "D={d}: {}\n{r}", x.what);
+        let b = r.ret.iter().find(|x| x.mode == strict && x.link == Link::CpuBRx).unwrap();
+        let after = b.after_cpu_a.unwrap();
+        assert_eq!((after.min, after.max), (d as i64, d as i64), "D={d}\n{r}");
+        assert_eq!(b.rate, 1.0, "D={d}\n{r}");
+    }
+}
