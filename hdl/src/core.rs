@@ -305,11 +305,6 @@ pub struct Core<const SW: usize, const OW: usize> {
     rdy_err_disk_a_q: DFF<Bit>,
     rdy_err_disk_b_q: DFF<Bit>,
     divergence_q: DFF<Bit>,
-    /// The disk links' words as they left, registered for the BIST checkers.
-    chk_take_a: DFF<Bit>,
-    chk_take_b: DFF<Bit>,
-    chk_word_a: DFF<Word>,
-    chk_word_b: DFF<Word>,
 }
 
 impl<const SW: usize, const OW: usize> Core<SW, OW> {
@@ -402,10 +397,7 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             rdy_err_disk_a_q: Default::default(),
             rdy_err_disk_b_q: Default::default(),
             divergence_q: Default::default(),
-            chk_take_a: Default::default(),
-            chk_take_b: Default::default(),
-            chk_word_a: Default::default(),
-            chk_word_b: Default::default(),
+
             regs: RegFile::new(&params.build_params()),
             cfg_mode_set: Default::default(),
             cfg_mode: Default::default(),
@@ -483,7 +475,6 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
         dff_setup!(self, clock, perr_cpu_a_q, perr_cpu_b_q, perr_disk_a_q, perr_disk_b_q);
         dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q);
-        dff_setup!(self, clock, chk_take_a, chk_take_b, chk_word_a, chk_word_b);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
@@ -871,28 +862,23 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bist_chk_b.frames.next = self.regs.bist_frames.val();
         self.bist_chk_a.enable.next = self.bist_active.q.val();
         self.bist_chk_b.enable.next = self.bist_active.q.val();
-        // The checkers see each disk link's words one cycle after they left (registered).
-        self.chk_take_a.d.next = self.out_disk_a.take.val();
-        self.chk_word_a.d.next = self.fabric.da_word.val();
-        self.chk_take_b.d.next = self.out_disk_b.take.val();
-        self.chk_word_b.d.next = self.fabric.db_word.val();
-        self.bist_chk_a.take.next = self.chk_take_a.q.val();
-        self.bist_chk_a.data.next = self.chk_word_a.q.val().get_bits::<32>(0);
-        self.bist_chk_a.par.next = self.chk_word_a.q.val().get_bits::<4>(32);
-        self.bist_chk_a.last.next = self.chk_word_a.q.val().get_bit(36);
-        self.bist_chk_a.abort.next = self.chk_word_a.q.val().get_bit(37);
-        self.bist_chk_b.take.next = self.chk_take_b.q.val();
-        self.bist_chk_b.data.next = self.chk_word_b.q.val().get_bits::<32>(0);
-        self.bist_chk_b.par.next = self.chk_word_b.q.val().get_bits::<4>(32);
-        self.bist_chk_b.last.next = self.chk_word_b.q.val().get_bit(36);
-        self.bist_chk_b.abort.next = self.chk_word_b.q.val().get_bit(37);
+        self.bist_chk_a.take.next = self.out_disk_a.take.val();
+        self.bist_chk_a.data.next = self.fabric.da_word.val().get_bits::<32>(0);
+        self.bist_chk_a.par.next = self.fabric.da_word.val().get_bits::<4>(32);
+        self.bist_chk_a.last.next = self.fabric.da_word.val().get_bit(36);
+        self.bist_chk_a.abort.next = self.fabric.da_word.val().get_bit(37);
+        self.bist_chk_b.take.next = self.out_disk_b.take.val();
+        self.bist_chk_b.data.next = self.fabric.db_word.val().get_bits::<32>(0);
+        self.bist_chk_b.par.next = self.fabric.db_word.val().get_bits::<4>(32);
+        self.bist_chk_b.last.next = self.fabric.db_word.val().get_bit(36);
+        self.bist_chk_b.abort.next = self.fabric.db_word.val().get_bit(37);
         // Finished when both disks have seen every word. If nothing moves anywhere for 4096
         // cycles the run is drained instead: every word still expected counts as an error,
         // so a lost word or a halted core cannot hang the BIST.
         self.bist_moving.next = (self.bist_gen_a.valid.val() & self.bist_gen_a.ready.val())
             | (self.bist_gen_b.valid.val() & self.bist_gen_b.ready.val())
-            | self.chk_take_a.q.val()
-            | self.chk_take_b.q.val();
+            | self.out_disk_a.take.val()
+            | self.out_disk_b.take.val();
         if self.bist_active.q.val() & !self.bist_moving.val() & (self.bist_quiet.q.val() != 4096_u64) {
             self.bist_quiet.d.next = self.bist_quiet.q.val() + 1;
         } else if self.bist_moving.val() {
