@@ -57,6 +57,10 @@ pub struct BistSequence {
     lfsr: DFF<Bits<32>>,
     word_no: DFF<Bits<32>>,
     frame_no: DFF<Bits<32>>,
+    /// `more` and `last`, registered: computed for the next state, so the 32-bit compares
+    /// against BIST_FRAMES / BIST_LEN are off the data path (both are set before a start).
+    more_q: DFF<Bit>,
+    last_q: DFF<Bit>,
     step: LfsrStep,
     len_eff: Signal<Local, Bits<32>>,
 }
@@ -64,16 +68,16 @@ pub struct BistSequence {
 impl Logic for BistSequence {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, lfsr, word_no, frame_no);
+        dff_setup!(self, clock, lfsr, word_no, frame_no, more_q, last_q);
         self.step.state.next = self.lfsr.q.val();
         // BIST_LEN 0 acts as 1.
         self.len_eff.next = self.len.val();
         if self.len.val() == 0 {
             self.len_eff.next = 1.into();
         }
-        self.more.next = self.frame_no.q.val() < self.frames.val();
+        self.more.next = self.more_q.q.val();
         self.data.next = self.lfsr.q.val();
-        self.last.next = self.word_no.q.val() + 1 == self.len_eff.val();
+        self.last.next = self.last_q.q.val();
         if self.start.val() {
             self.lfsr.d.next = self.seed.val();
             if self.seed.val() == 0 {
@@ -81,13 +85,18 @@ impl Logic for BistSequence {
             }
             self.word_no.d.next = 0.into();
             self.frame_no.d.next = 0.into();
-        } else if self.advance.val() & self.more.val() {
+            self.more_q.d.next = self.frames.val() != 0;
+            self.last_q.d.next = self.len_eff.val() == 1;
+        } else if self.advance.val() & self.more_q.q.val() {
             self.lfsr.d.next = self.step.after.val();
-            if self.last.val() {
+            if self.last_q.q.val() {
                 self.word_no.d.next = 0.into();
                 self.frame_no.d.next = self.frame_no.q.val() + 1;
+                self.more_q.d.next = self.frame_no.q.val() + 1 < self.frames.val();
+                self.last_q.d.next = self.len_eff.val() == 1;
             } else {
                 self.word_no.d.next = self.word_no.q.val() + 1;
+                self.last_q.d.next = self.word_no.q.val() + 2 == self.len_eff.val();
             }
         }
     }
@@ -126,33 +135,37 @@ pub struct BistGenerator {
     gen: ParityGen,
     active: DFF<Bit>,
     delay_left: DFF<Bits<32>>,
+    /// `delay_left == 0`, registered.
+    delay_done: DFF<Bit>,
 }
 
 impl Logic for BistGenerator {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, seq);
-        dff_setup!(self, clock, active, delay_left);
+        dff_setup!(self, clock, active, delay_left, delay_done);
         self.seq.start.next = self.start.val();
         self.seq.seed.next = self.seed.val();
         self.seq.len.next = self.len.val();
         self.seq.frames.next = self.frames.val();
-        self.valid.next = self.active.q.val() & (self.delay_left.q.val() == 0) & self.seq.more.val();
+        self.valid.next = self.active.q.val() & self.delay_done.q.val() & self.seq.more.val();
         self.data.next = self.seq.data.val();
         self.gen.data.next = self.seq.data.val();
         self.par.next = self.gen.par.val();
         self.last.next = self.seq.last.val();
         self.seq.advance.next = self.valid.val() & self.ready.val();
         self.running.next = self.active.q.val();
-        if self.active.q.val() & (self.delay_left.q.val() != 0) {
+        if self.active.q.val() & !self.delay_done.q.val() {
             self.delay_left.d.next = self.delay_left.q.val() - 1;
+            self.delay_done.d.next = self.delay_left.q.val() == 1;
         }
-        if self.active.q.val() & (self.delay_left.q.val() == 0) & !self.seq.more.val() {
+        if self.active.q.val() & self.delay_done.q.val() & !self.seq.more.val() {
             self.active.d.next = false;
         }
         if self.start.val() {
             self.active.d.next = true;
             self.delay_left.d.next = self.delay.val();
+            self.delay_done.d.next = self.delay.val() == 0;
         }
         if self.stop.val() {
             self.active.d.next = false;

@@ -19,7 +19,7 @@
 //! whole core (Lockstep commits the last pair at T+1 after taking it at T, the disk buffer
 //! adds one cycle) the frame's first word is on the disk links at T+3, against T+2 for the
 //! same word in cut-through (test `saf_releases_the_frame_the_cycle_after_its_last_word`
-//! here, `store_and_forward_latency_is_three_cycles` in `hdl/tests/core.rs`).
+//! here, `store_and_forward_latency_is_four_cycles` in `hdl/tests/core.rs`).
 //!
 //! Frame length: the longest frame that can be held is exactly 2^FW words (`last` word
 //! included), because the buffer first drains the frames ahead of it. When the word

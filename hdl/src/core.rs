@@ -300,6 +300,30 @@ pub struct Core<const SW: usize, const OW: usize> {
     cfg_read_verify: Signal<Local, Bit>,
     cfg_fault_clear: Signal<Local, Bit>,
     cfg_cnt_clear: Signal<Local, Bit>,
+    /// Host-command pulses from the register file, registered (a write takes effect one
+    /// cycle later, which nothing can see): they reach the ports' `ready` and wide enables.
+    mode_set_q: DFF<Bit>,
+    mode_value_q: DFF<Bits<3>>,
+    fault_clear_q: DFF<Bit>,
+    cnt_clear_q: DFF<Bit>,
+    bist_start_q: DFF<Bit>,
+    bist_abort_q: DFF<Bit>,
+    /// The CPU ports' words, registered, for the first-fault capture of a port parity error
+    /// (the lockstep sees the error one cycle after the port).
+    port_a_q: DFF<Word>,
+    port_b_q: DFF<Word>,
+    port_a_valid_q: DFF<Bit>,
+    port_b_valid_q: DFF<Bit>,
+    /// Parity evidence of the ports, registered before counters and the disk monitors.
+    perr_cpu_a_q: DFF<Bit>,
+    perr_cpu_b_q: DFF<Bit>,
+    perr_disk_a_q: DFF<Bit>,
+    perr_disk_b_q: DFF<Bit>,
+    rx_err_disk_a_q: DFF<Bit>,
+    rx_err_disk_b_q: DFF<Bit>,
+    rdy_err_disk_a_q: DFF<Bit>,
+    rdy_err_disk_b_q: DFF<Bit>,
+    divergence_q: DFF<Bit>,
 }
 
 impl<const SW: usize, const OW: usize> Core<SW, OW> {
@@ -374,6 +398,26 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             bist_finish: Default::default(),
             bist_moving: Default::default(),
             bridge: UartBridge::new(cpb),
+            mode_set_q: Default::default(),
+            mode_value_q: Default::default(),
+            fault_clear_q: Default::default(),
+            cnt_clear_q: Default::default(),
+            bist_start_q: Default::default(),
+            bist_abort_q: Default::default(),
+            port_a_q: Default::default(),
+            port_b_q: Default::default(),
+            port_a_valid_q: Default::default(),
+            port_b_valid_q: Default::default(),
+            perr_cpu_a_q: Default::default(),
+            perr_cpu_b_q: Default::default(),
+            perr_disk_a_q: Default::default(),
+            perr_disk_b_q: Default::default(),
+            rx_err_disk_a_q: Default::default(),
+            rx_err_disk_b_q: Default::default(),
+            rdy_err_disk_a_q: Default::default(),
+            rdy_err_disk_b_q: Default::default(),
+            divergence_q: Default::default(),
+
             regs: RegFile::new(&params.build_params()),
             cfg_mode_set: Default::default(),
             cfg_mode: Default::default(),
@@ -447,6 +491,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         clock!(self, clock, bridge, regs, inj_cpu_a, inj_cpu_b, inj_disk_a, inj_disk_b);
         clock!(self, clock, bist_gen_a, bist_gen_b, bist_chk_a, bist_chk_b);
         dff_setup!(self, clock, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet, bist_faulted);
+        dff_setup!(self, clock, mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, bist_start_q, bist_abort_q);
+        dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
+        dff_setup!(self, clock, perr_cpu_a_q, perr_cpu_b_q, perr_disk_a_q, perr_disk_b_q);
+        dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
@@ -461,8 +509,14 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bridge.bus_writable.next = self.regs.writable.val();
 
         // Configuration from the registers.
-        self.cfg_mode_set.next = self.regs.mode_set.val();
-        self.cfg_mode.next = self.regs.mode_value.val();
+        self.mode_set_q.d.next = self.regs.mode_set.val();
+        self.mode_value_q.d.next = self.regs.mode_value.val();
+        self.fault_clear_q.d.next = self.regs.fault_clear.val();
+        self.cnt_clear_q.d.next = self.regs.cnt_clear.val();
+        self.bist_start_q.d.next = self.regs.bist_start.val();
+        self.bist_abort_q.d.next = self.regs.bist_abort.val();
+        self.cfg_mode_set.next = self.mode_set_q.q.val();
+        self.cfg_mode.next = self.mode_value_q.q.val();
         self.cfg_strict.next = self.regs.ctrl.val().get_bit(3);
         self.cfg_policy_halt.next = self.regs.ctrl.val().get_bit(5);
         self.cfg_read_verify.next = self.regs.ctrl.val().get_bit(6);
@@ -470,8 +524,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.cfg_offset.next = self.regs.offset.val().get_bits::<OW>(0);
         self.cfg_timeout.next = self.regs.timeout.val();
         self.cfg_disk_timeout.next = self.regs.disk_timeout.val();
-        self.cfg_fault_clear.next = self.regs.fault_clear.val();
-        self.cfg_cnt_clear.next = self.regs.cnt_clear.val();
+        self.cfg_fault_clear.next = self.fault_clear_q.q.val();
+        self.cfg_cnt_clear.next = self.cnt_clear_q.q.val();
 
         // Ingress: pins (or, while BIST runs, its generators for the CPU inputs) → fault
         // injector → link checker.
@@ -655,14 +709,18 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // Disk health.
         self.mon_disk_a.clear.next = self.reset.val() | self.cfg_fault_clear.val();
         self.mon_disk_a.timeout.next = self.cfg_disk_timeout.val();
-        self.mon_disk_a.rx_error.next = self.in_disk_a.error.val();
-        self.mon_disk_a.ready_error.next = self.out_disk_a.ready_error.val();
+        self.rx_err_disk_a_q.d.next = self.in_disk_a.error.val();
+        self.rdy_err_disk_a_q.d.next = self.out_disk_a.ready_error.val();
+        self.mon_disk_a.rx_error.next = self.rx_err_disk_a_q.q.val();
+        self.mon_disk_a.ready_error.next = self.rdy_err_disk_a_q.q.val();
         self.mon_disk_a.waiting.next = self.fabric.da_valid.val();
         self.mon_disk_a.ready.next = self.disk_a_tx.ready.val();
         self.mon_disk_b.clear.next = self.reset.val() | self.cfg_fault_clear.val();
         self.mon_disk_b.timeout.next = self.cfg_disk_timeout.val();
-        self.mon_disk_b.rx_error.next = self.in_disk_b.error.val();
-        self.mon_disk_b.ready_error.next = self.out_disk_b.ready_error.val();
+        self.rx_err_disk_b_q.d.next = self.in_disk_b.error.val();
+        self.rdy_err_disk_b_q.d.next = self.out_disk_b.ready_error.val();
+        self.mon_disk_b.rx_error.next = self.rx_err_disk_b_q.q.val();
+        self.mon_disk_b.ready_error.next = self.rdy_err_disk_b_q.q.val();
         self.mon_disk_b.waiting.next = self.fabric.db_valid.val();
         self.mon_disk_b.ready.next = self.disk_b_tx.ready.val();
 
@@ -687,10 +745,14 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.timeouts.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
         self.words_returned.inc2.next = false;
         self.words_returned.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
-        self.perr_cpu_a.inc.next = self.in_cpu_a.error.val() | self.out_cpu_a.ready_error.val();
-        self.perr_cpu_b.inc.next = self.in_cpu_b.error.val() | self.out_cpu_b.ready_error.val();
-        self.perr_disk_a.inc.next = self.in_disk_a.error.val() | self.out_disk_a.ready_error.val();
-        self.perr_disk_b.inc.next = self.in_disk_b.error.val() | self.out_disk_b.ready_error.val();
+        self.perr_cpu_a_q.d.next = self.in_cpu_a.error.val() | self.out_cpu_a.ready_error.val();
+        self.perr_cpu_b_q.d.next = self.in_cpu_b.error.val() | self.out_cpu_b.ready_error.val();
+        self.perr_disk_a_q.d.next = self.in_disk_a.error.val() | self.out_disk_a.ready_error.val();
+        self.perr_disk_b_q.d.next = self.in_disk_b.error.val() | self.out_disk_b.ready_error.val();
+        self.perr_cpu_a.inc.next = self.perr_cpu_a_q.q.val();
+        self.perr_cpu_b.inc.next = self.perr_cpu_b_q.q.val();
+        self.perr_disk_a.inc.next = self.perr_disk_a_q.q.val();
+        self.perr_disk_b.inc.next = self.perr_disk_b_q.q.val();
         self.perr_egress.inc.next = self.out_disk_a.egress_error.val()
             | self.out_disk_b.egress_error.val()
             | self.out_cpu_a.egress_error.val()
@@ -733,14 +795,19 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<16, 1>(self.mon_disk_b.fail_parity.val().into()) << 7)
             | (bit_cast::<16, 1>(self.mon_disk_a.fail_timeout.val().into()) << 8)
             | (bit_cast::<16, 1>(self.mon_disk_b.fail_timeout.val().into()) << 9)
-            | (bit_cast::<16, 1>(self.fabric.divergence.val().into()) << 10)
+            | (bit_cast::<16, 1>(self.divergence_q.q.val().into()) << 10)
             | (bit_cast::<16, 1>(self.perr_egress.inc.val().into()) << 12)
             | (bit_cast::<16, 1>(self.gate.frame_too_long.val().into()) << 13);
         self.fault_log.word_index.next = self.lockstep.pair_index.val();
-        self.cap_word_a.next = self.in_cpu_a.word.val();
-        self.cap_word_b.next = self.in_cpu_b.word.val();
-        self.cap_valid_a.next = self.inj_cpu_a.valid.val();
-        self.cap_valid_b.next = self.inj_cpu_b.valid.val();
+        self.divergence_q.d.next = self.fabric.divergence.val();
+        self.port_a_q.d.next = self.in_cpu_a.word.val();
+        self.port_b_q.d.next = self.in_cpu_b.word.val();
+        self.port_a_valid_q.d.next = self.inj_cpu_a.valid.val();
+        self.port_b_valid_q.d.next = self.inj_cpu_b.valid.val();
+        self.cap_word_a.next = self.port_a_q.q.val();
+        self.cap_word_b.next = self.port_b_q.q.val();
+        self.cap_valid_a.next = self.port_a_valid_q.q.val();
+        self.cap_valid_b.next = self.port_b_valid_q.q.val();
         if self.lockstep.fault_mismatch.val() {
             self.cap_word_a.next = self.lockstep.head_a.val();
             self.cap_word_b.next = self.lockstep.head_b.val();
@@ -811,10 +878,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<32, 1>(self.regs.inj_ctrl.val().get_bit(31).into()) << 1);
 
         // BIST: generators feed both CPU inputs, checkers watch both disk outputs.
-        self.bist_gen_a.start.next = self.regs.bist_start.val();
-        self.bist_gen_b.start.next = self.regs.bist_start.val();
-        self.bist_gen_a.stop.next = self.regs.bist_abort.val();
-        self.bist_gen_b.stop.next = self.regs.bist_abort.val();
+        self.bist_gen_a.start.next = self.bist_start_q.q.val();
+        self.bist_gen_b.start.next = self.bist_start_q.q.val();
+        self.bist_gen_a.stop.next = self.bist_abort_q.q.val();
+        self.bist_gen_b.stop.next = self.bist_abort_q.q.val();
         self.bist_gen_a.seed.next = self.regs.bist_seed.val();
         self.bist_gen_b.seed.next = self.regs.bist_seed.val();
         self.bist_gen_a.len.next = self.regs.bist_len.val();
@@ -823,8 +890,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bist_gen_b.frames.next = self.regs.bist_frames.val();
         self.bist_gen_a.delay.next = 0.into();
         self.bist_gen_b.delay.next = self.regs.bist_skew.val();
-        self.bist_chk_a.start.next = self.regs.bist_start.val();
-        self.bist_chk_b.start.next = self.regs.bist_start.val();
+        self.bist_chk_a.start.next = self.bist_start_q.q.val();
+        self.bist_chk_b.start.next = self.bist_start_q.q.val();
         self.bist_chk_a.seed.next = self.regs.bist_seed.val();
         self.bist_chk_b.seed.next = self.regs.bist_seed.val();
         self.bist_chk_a.len.next = self.regs.bist_len.val();
@@ -874,12 +941,12 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
                 & !self.bist_faulted.q.val()
                 & !self.fault_log.fault.val();
         }
-        if self.regs.bist_abort.val() {
+        if self.bist_abort_q.q.val() {
             self.bist_active.d.next = false;
             self.bist_done.d.next = false;
             self.bist_pass.d.next = false;
         }
-        if self.regs.bist_start.val() {
+        if self.bist_start_q.q.val() {
             self.bist_active.d.next = true;
             self.bist_done.d.next = false;
             self.bist_pass.d.next = false;

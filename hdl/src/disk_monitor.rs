@@ -28,24 +28,30 @@ pub struct DiskMonitor {
     pub fail_timeout: Signal<Out, Bit>,
     stalled: DFF<Bits<32>>,
     failed_q: DFF<Bit>,
+    /// `stalled >= timeout`, computed a cycle ahead for the value `stalled` takes next.
+    over: DFF<Bit>,
 }
 
 impl Logic for DiskMonitor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, stalled, failed_q);
+        dff_setup!(self, clock, stalled, failed_q, over);
         if self.waiting.val() & !self.ready.val() {
             if self.stalled.q.val() != 0xFFFF_FFFF_u64 {
                 self.stalled.d.next = self.stalled.q.val() + 1;
+                self.over.d.next = self.stalled.q.val() + 1 >= self.timeout.val();
+            } else {
+                self.over.d.next = self.stalled.q.val() >= self.timeout.val();
             }
         } else {
             self.stalled.d.next = 0.into();
+            self.over.d.next = self.timeout.val() == 0;
         }
         self.fail_parity.next =
             !self.failed_q.q.val() & (self.rx_error.val() | self.ready_error.val());
         self.fail_timeout.next = !self.failed_q.q.val()
             & !self.fail_parity.val()
-            & (self.stalled.q.val() >= self.timeout.val())
+            & self.over.q.val()
             & self.waiting.val()
             & !self.ready.val();
         if self.fail_parity.val() | self.fail_timeout.val() {
@@ -54,6 +60,7 @@ impl Logic for DiskMonitor {
         if self.clear.val() {
             self.failed_q.d.next = false;
             self.stalled.d.next = 0.into();
+            self.over.d.next = self.timeout.val() == 0;
         }
         self.failed.next = self.failed_q.q.val();
     }

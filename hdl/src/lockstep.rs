@@ -2,9 +2,12 @@
 //! commit, and the mode state machine with attribution and fail-over.
 //!
 //! Each CPU's words go into its own skew FIFO (a [`StreamFifo`]: a word taken at t is at the
-//! head at t+1). In DUPLEX the comparator looks at both heads; an agreed pair leaves on the
-//! committed stream in the same cycle (A's copy, parity as received), so with a fall-through
-//! disk buffer behind it a pair whose later word is taken at t is on the disk links at t+2.
+//! head at t+1). In DUPLEX both heads are popped together into a pair stage (registers) with
+//! their comparison registered beside them; an agreed pair leaves the stage on the committed
+//! stream (A's copy, parity as received) at t+2, so with a fall-through disk buffer behind it
+//! a pair whose later word is taken at t is on the disk links at t+3. Port-side evidence (a
+//! parity error, strict-offset checks, whether a side offered a word) is registered before it
+//! reaches the commit decision, so no path runs from the pins to the commit in one cycle.
 //!
 //! * Elastic: either side may run ahead by up to the FIFO depth; if one side has words
 //!   pending and the other offers none for TIMEOUT cycles, the silent side is faulty.
@@ -131,6 +134,25 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     silent_a: DFF<Bits<32>>,
     silent_b: DFF<Bits<32>>,
     pairs: DFF<Bits<32>>,
+    /// Port-side fault evidence, registered: nothing from the pins reaches the commit
+    /// decision in the cycle it arrives.
+    a_err_q: DFF<Bit>,
+    b_err_q: DFF<Bit>,
+    a_valid_q: DFF<Bit>,
+    b_valid_q: DFF<Bit>,
+    strict_bad_q: DFF<Bit>,
+    ret_mis_q: DFF<Bit>,
+    /// TIMEOUT != 0 and TIMEOUT == 1, registered (TIMEOUT is quasi-static).
+    tmo_on: DFF<Bit>,
+    tmo_one: DFF<Bit>,
+    /// The silent side's counter reaches TIMEOUT this cycle if it stays silent.
+    near_a: DFF<Bit>,
+    near_b: DFF<Bit>,
+    /// The pair stage: the two heads popped together, and their comparison (registered).
+    pa: DFF<Word>,
+    pb: DFF<Word>,
+    p_valid: DFF<Bit>,
+    p_differ: DFF<Bit>,
     m_duplex: Constant<Bits<3>>,
     m_simplex_a: Constant<Bits<3>>,
     m_simplex_b: Constant<Bits<3>>,
@@ -149,7 +171,11 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     unattributable: Signal<Local, Bit>,
     halt_now: Signal<Local, Bit>,
     c_move: Signal<Local, Bit>,
-    forwarding: Signal<Local, Bit>,
+    silent_a_now: Signal<Local, Bit>,
+    silent_b_now: Signal<Local, Bit>,
+    stage_free: Signal<Local, Bit>,
+    pop_pair: Signal<Local, Bit>,
+    in_frame_next: Signal<Local, Bit>,
 }
 
 impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
@@ -207,6 +233,20 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             silent_a: Default::default(),
             silent_b: Default::default(),
             pairs: Default::default(),
+            a_err_q: Default::default(),
+            b_err_q: Default::default(),
+            a_valid_q: Default::default(),
+            b_valid_q: Default::default(),
+            strict_bad_q: Default::default(),
+            ret_mis_q: Default::default(),
+            tmo_on: Default::default(),
+            tmo_one: Default::default(),
+            near_a: Default::default(),
+            near_b: Default::default(),
+            pa: Default::default(),
+            pb: Default::default(),
+            p_valid: Default::default(),
+            p_differ: Default::default(),
             m_duplex: Constant::new(mode::DUPLEX.to_bits()),
             m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
             m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
@@ -225,7 +265,11 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             unattributable: Default::default(),
             halt_now: Default::default(),
             c_move: Default::default(),
-            forwarding: Default::default(),
+            silent_a_now: Default::default(),
+            silent_b_now: Default::default(),
+            stage_free: Default::default(),
+            pop_pair: Default::default(),
+            in_frame_next: Default::default(),
         }
     }
 }
@@ -235,6 +279,15 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
     fn update(&mut self) {
         clock!(self, clock, fifo_a, fifo_b, replay, arm);
         dff_setup!(self, clock, mode_q, in_frame, abort_pending, silent_a, silent_b, pairs);
+        dff_setup!(self, clock, a_err_q, b_err_q, a_valid_q, b_valid_q, strict_bad_q, ret_mis_q);
+        dff_setup!(self, clock, tmo_on, tmo_one, near_a, near_b, pa, pb, p_valid, p_differ);
+        self.a_err_q.d.next = self.a_error.val();
+        self.b_err_q.d.next = self.b_error.val();
+        self.a_valid_q.d.next = self.a_valid.val();
+        self.b_valid_q.d.next = self.b_valid.val();
+        self.ret_mis_q.d.next = self.return_mismatch.val();
+        self.tmo_on.d.next = self.timeout.val() != 0;
+        self.tmo_one.d.next = self.timeout.val() == 1;
         self.duplex.next = self.mode_q.q.val() == self.m_duplex.val();
         self.strict_on.next = self.duplex.val() & self.strict.val();
 
@@ -251,6 +304,8 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
                         | (self.b_word.val().get_bit(36) != self.replay.data_out.val().get_bit(36))
                         | (self.b_word.val().get_bit(37)
                             != self.replay.data_out.val().get_bit(37)))));
+
+        self.strict_bad_q.d.next = self.strict_bad.val();
 
         // A mode written by the host starts from empty skew FIFOs: after a halt they hold the
         // pair that diverged, which must not be compared again on resuming.
@@ -299,28 +354,35 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             | (self.fifo_a.out_data.val().get_bit(37) != self.fifo_b.out_data.val().get_bit(37));
 
         // --- timeout (elastic DUPLEX) ----------------------------------------------------
+        // `near_x` is registered: it says the counter would reach TIMEOUT this cycle, so the
+        // 32-bit compare is off the commit path. A side "offers none" when it had no word at
+        // its port last cycle (registered) and none in its skew FIFO.
+        self.silent_a_now.next = self.duplex.val() & !self.strict.val() & self.tmo_on.q.val()
+            & self.fifo_b.out_valid.val() & !self.fifo_a.out_valid.val() & !self.a_valid_q.q.val();
+        self.silent_b_now.next = self.duplex.val() & !self.strict.val() & self.tmo_on.q.val()
+            & self.fifo_a.out_valid.val() & !self.fifo_b.out_valid.val() & !self.b_valid_q.q.val();
         self.silent_a.d.next = 0.into();
         self.silent_b.d.next = 0.into();
-        self.fault_a_timeout.next = false;
-        self.fault_b_timeout.next = false;
-        if self.duplex.val() & !self.strict.val() & (self.timeout.val() != 0) {
-            if self.fifo_b.out_valid.val() & !self.fifo_a.out_valid.val() & !self.a_valid.val() {
-                self.silent_a.d.next = self.silent_a.q.val() + 1;
-                self.fault_a_timeout.next = self.silent_a.q.val() + 1 == self.timeout.val();
-            }
-            if self.fifo_a.out_valid.val() & !self.fifo_b.out_valid.val() & !self.b_valid.val() {
-                self.silent_b.d.next = self.silent_b.q.val() + 1;
-                self.fault_b_timeout.next = self.silent_b.q.val() + 1 == self.timeout.val();
-            }
+        self.near_a.d.next = self.tmo_one.q.val();
+        self.near_b.d.next = self.tmo_one.q.val();
+        if self.silent_a_now.val() {
+            self.silent_a.d.next = self.silent_a.q.val() + 1;
+            self.near_a.d.next = self.silent_a.q.val() + 2 == self.timeout.val();
         }
+        if self.silent_b_now.val() {
+            self.silent_b.d.next = self.silent_b.q.val() + 1;
+            self.near_b.d.next = self.silent_b.q.val() + 2 == self.timeout.val();
+        }
+        self.fault_a_timeout.next = self.silent_a_now.val() & self.near_a.q.val();
+        self.fault_b_timeout.next = self.silent_b_now.val() & self.near_b.q.val();
 
         // --- attribution -----------------------------------------------------------------
         // A side is bad when its links carry a parity error, its word at the comparator does,
         // or it fell silent. Only the sides the current mode trusts matter.
-        self.bad_a.next = self.a_error.val()
+        self.bad_a.next = self.a_err_q.q.val()
             | (self.both.val() & self.head_perr_a.val())
             | self.fault_a_timeout.val();
-        self.bad_b.next = self.b_error.val()
+        self.bad_b.next = self.b_err_q.q.val()
             | (self.both.val() & self.head_perr_b.val())
             | self.fault_b_timeout.val();
         self.fault_a_parity.next = false;
@@ -328,20 +390,41 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.fault_mismatch.next = false;
         self.unattributable.next = false;
         if self.duplex.val() {
-            self.fault_a_parity.next = self.a_error.val() | (self.both.val() & self.head_perr_a.val());
-            self.fault_b_parity.next = self.b_error.val() | (self.both.val() & self.head_perr_b.val());
-            self.fault_mismatch.next = (self.both.val()
-                & self.differ.val()
-                & !self.head_perr_a.val()
-                & !self.head_perr_b.val())
-                | self.strict_bad.val()
-                | (self.strict_on.val() & self.return_mismatch.val());
+            self.fault_a_parity.next = self.a_err_q.q.val() | (self.both.val() & self.head_perr_a.val());
+            self.fault_b_parity.next = self.b_err_q.q.val() | (self.both.val() & self.head_perr_b.val());
+            self.fault_mismatch.next = (self.p_valid.q.val() & self.p_differ.q.val())
+                | self.strict_bad_q.q.val()
+                | (self.strict_on.val() & self.ret_mis_q.q.val());
             self.unattributable.next =
                 self.fault_mismatch.val() | (self.bad_a.val() & self.bad_b.val());
         } else if self.mode_q.q.val() == self.m_simplex_a.val() {
-            self.fault_a_parity.next = self.a_error.val();
+            self.fault_a_parity.next = self.a_err_q.q.val();
         } else if self.mode_q.q.val() == self.m_simplex_b.val() {
-            self.fault_b_parity.next = self.b_error.val();
+            self.fault_b_parity.next = self.b_err_q.q.val();
+        }
+
+        // --- the pair stage's commit (registered inputs only) -------------------------------
+        self.c_valid.next = false;
+        self.c_word.next = self.pa.q.val();
+        if self.mode_q.q.val() == self.m_simplex_b.val() {
+            self.c_word.next = self.pb.q.val();
+        }
+        if self.abort_pending.q.val() {
+            self.c_valid.next = true;
+            self.c_word.next = self.abort_word.val();
+        } else if (self.mode_q.q.val() != self.m_halted.val()) & (self.mode_q.q.val() != self.m_split.val()) {
+            self.c_valid.next = self.p_valid.q.val() & !(self.p_differ.q.val() & self.duplex.val());
+        }
+        self.c_move.next = self.c_valid.val() & self.c_ready.val();
+        self.word_out.next = self.c_move.val() & !self.abort_pending.q.val();
+        self.frame_out.next = self.word_out.val() & self.c_word.val().get_bit(36) & !self.c_word.val().get_bit(37);
+        self.frame_aborted.next = self.c_move.val() & self.abort_pending.q.val();
+        self.in_frame_next.next = self.in_frame.q.val();
+        if self.c_move.val() {
+            self.in_frame_next.next = !self.c_word.val().get_bit(36);
+            if self.abort_pending.q.val() {
+                self.abort_pending.d.next = false;
+            }
         }
 
         // --- mode state machine ----------------------------------------------------------
@@ -354,60 +437,57 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             } else if self.bad_b.val() {
                 self.mode_q.d.next = self.m_simplex_a.val();
             }
-        } else if (self.mode_q.q.val() == self.m_simplex_a.val()) & self.a_error.val() {
+        } else if (self.mode_q.q.val() == self.m_simplex_a.val()) & self.a_err_q.q.val() {
             self.halt_now.next = true;
-        } else if (self.mode_q.q.val() == self.m_simplex_b.val()) & self.b_error.val() {
+        } else if (self.mode_q.q.val() == self.m_simplex_b.val()) & self.b_err_q.q.val() {
             self.halt_now.next = true;
         }
         if self.halt_now.val() {
             self.mode_q.d.next = self.m_halted.val();
-            self.abort_pending.d.next = self.in_frame.q.val();
+            self.abort_pending.d.next = self.in_frame_next.val();
         }
         if self.mode_set.val() {
             self.mode_q.d.next = self.mode_value.val();
             if self.mode_value.val() == self.m_halted.val() {
-                self.abort_pending.d.next = self.in_frame.q.val();
+                self.abort_pending.d.next = self.in_frame_next.val();
             }
         }
 
         // --- commit (cut-through) ----------------------------------------------------------
-        // Nothing leaves in the cycle a fault is seen: the pair is contained, and after a
-        // fail-over the healthy side's head leaves next cycle through the SIMPLEX path.
-        self.forwarding.next = !self.abort_pending.q.val() & !self.halt_now.val();
-        self.c_valid.next = false;
-        self.c_word.next = self.fifo_a.out_data.val();
+        // The pair stage: both heads are popped together (one head in SIMPLEX) into registers,
+        // with their 40-bit comparison registered beside them, so the compare is off the
+        // commit path. A pair whose heads carry a parity error is not popped: the fault
+        // moves the mode and the healthy side's words stay in its FIFO. The stage commits
+        // unless its pair differs (then the core halts and the pair is never sent); an
+        // agreed pair still leaves in the cycle a fault is seen elsewhere.
+        self.stage_free.next = !self.abort_pending.q.val()
+            & (!self.p_valid.q.val() | (self.c_ready.val() & !(self.p_differ.q.val() & self.duplex.val())));
         self.fifo_a.out_pop.next = false;
         self.fifo_b.out_pop.next = false;
-        if self.abort_pending.q.val() {
-            self.c_valid.next = true;
-            self.c_word.next = self.abort_word.val();
-        } else if self.duplex.val() {
-            self.c_valid.next = self.forwarding.val()
-                & self.both.val()
-                & !self.differ.val()
-                & !self.bad_a.val()
-                & !self.bad_b.val()
-                & !self.fault_mismatch.val();
-            self.fifo_a.out_pop.next = self.c_valid.val() & self.c_ready.val();
-            self.fifo_b.out_pop.next = self.c_valid.val() & self.c_ready.val();
+        self.pop_pair.next = false;
+        if self.duplex.val() {
+            self.pop_pair.next = self.stage_free.val() & self.both.val() & !self.head_perr_a.val() & !self.head_perr_b.val();
+            self.fifo_a.out_pop.next = self.pop_pair.val();
+            self.fifo_b.out_pop.next = self.pop_pair.val();
         } else if self.mode_q.q.val() == self.m_simplex_a.val() {
-            self.c_valid.next = self.forwarding.val() & self.fifo_a.out_valid.val();
-            self.fifo_a.out_pop.next = self.c_valid.val() & self.c_ready.val();
+            self.pop_pair.next = self.stage_free.val() & self.fifo_a.out_valid.val();
+            self.fifo_a.out_pop.next = self.pop_pair.val();
         } else if self.mode_q.q.val() == self.m_simplex_b.val() {
-            self.c_valid.next = self.forwarding.val() & self.fifo_b.out_valid.val();
-            self.c_word.next = self.fifo_b.out_data.val();
-            self.fifo_b.out_pop.next = self.c_valid.val() & self.c_ready.val();
+            self.pop_pair.next = self.stage_free.val() & self.fifo_b.out_valid.val();
+            self.fifo_b.out_pop.next = self.pop_pair.val();
         }
-        self.c_move.next = self.c_valid.val() & self.c_ready.val();
-        self.word_out.next = self.c_move.val() & !self.abort_pending.q.val();
-        self.frame_out.next = self.word_out.val() & self.c_word.val().get_bit(36) & !self.c_word.val().get_bit(37);
-        self.frame_aborted.next = self.c_move.val() & self.abort_pending.q.val();
-        if self.c_move.val() {
-            self.in_frame.d.next = !self.c_word.val().get_bit(36);
-            if self.abort_pending.q.val() {
-                self.abort_pending.d.next = false;
-            }
+        if self.pop_pair.val() {
+            self.p_valid.d.next = true;
+            self.pa.d.next = self.fifo_a.out_data.val();
+            self.pb.d.next = self.fifo_b.out_data.val();
+            self.p_differ.d.next = self.duplex.val() & self.differ.val();
+        } else if self.c_move.val() & !self.abort_pending.q.val() {
+            self.p_valid.d.next = false;
         }
+        if self.reset.val() | self.mode_set.val() | self.halt_now.val() | (self.mode_q.q.val() == self.m_halted.val()) {
+            self.p_valid.d.next = false;
+        }
+        self.in_frame.d.next = self.in_frame_next.val();
         if self.duplex.val() & self.c_move.val() {
             self.pairs.d.next = self.pairs.q.val() + 1;
         }
@@ -432,10 +512,10 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         }
         self.mode.next = self.mode_q.q.val();
         self.pair_index.next = self.pairs.q.val();
-        self.head_a.next = self.fifo_a.out_data.val();
-        self.head_b.next = self.fifo_b.out_data.val();
-        self.head_a_valid.next = self.fifo_a.out_valid.val();
-        self.head_b_valid.next = self.fifo_b.out_valid.val();
+        self.head_a.next = self.pa.q.val();
+        self.head_b.next = self.pb.q.val();
+        self.head_a_valid.next = self.p_valid.q.val();
+        self.head_b_valid.next = self.p_valid.q.val();
         self.fill_a.next = self.fifo_a.fill.val();
         self.fill_b.next = self.fifo_b.fill.val();
     }
@@ -601,15 +681,15 @@ mod tests {
         yosys_validate("ftio_lockstep", &generate_verilog(&ls)).unwrap();
     }
 
-    /// Both CPUs at full rate: one word per cycle, and the pair taken at t is committed at t+1.
+    /// Both CPUs at full rate: one word per cycle, and the pair taken at t is committed at t+2.
     #[test]
-    fn full_rate_latency_one_through_the_lockstep() {
+    fn full_rate_latency_two_through_the_lockstep() {
         let g = frames(10, 8, 0x1000);
         let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 0), Cpu::new(g.clone(), 0.0, 0), 1);
         b.run(100);
         assert_eq!(b.words(), g);
         for (i, &(t, _)) in b.committed.iter().enumerate() {
-            assert_eq!(t, b.taken_a[i].max(b.taken_b[i]) + 1, "word {i}");
+            assert_eq!(t, b.taken_a[i].max(b.taken_b[i]) + 2, "word {i}");
         }
         assert_eq!(b.committed.last().unwrap().0 - b.committed[0].0 + 1, g.len(), "1 word/cycle");
         assert!(b.faults.is_empty());
@@ -680,16 +760,16 @@ mod tests {
         assert_eq!(b.words(), g[..24].to_vec());
     }
 
-    /// Detection: a mismatch at the comparator is flagged in the cycle the later word of the
-    /// pair reaches the head — one cycle after it is taken.
+    /// Detection: a mismatch is flagged in the cycle the pair reaches the pair stage — two
+    /// cycles after the later word is taken.
     #[test]
-    fn mismatch_detected_one_cycle_after_the_later_word_is_taken() {
+    fn mismatch_detected_two_cycles_after_the_later_word_is_taken() {
         let g = frames(4, 4, 0x10);
         let mut bcpu = Cpu::new(g.clone(), 0.0, 3);
         bcpu.content_flip = Some(6);
         let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 0), bcpu, 1);
         b.run(40);
-        assert_eq!(b.faults, vec![(b.taken_b[6] + 1, "mismatch")]);
+        assert_eq!(b.faults, vec![(b.taken_b[6] + 2, "mismatch")]);
     }
 
     /// Elastic TIMEOUT: B stops after 30 words; after TIMEOUT cycles of A pending and B

@@ -43,7 +43,7 @@ fn builds_are_cached_by_content() {
 }
 
 /// The same word offered on cpu_a_tx and cpu_b_tx and taken at cycle t is on both disk
-/// links at t+2 (the DUPLEX cut-through latency), seen through the Verilator model alone;
+/// links at t+3 (the DUPLEX cut-through latency), seen through the Verilator model alone;
 /// one CPU alone moves nothing.
 #[test]
 fn verilator_model_moves_a_word() {
@@ -75,7 +75,7 @@ fn verilator_model_moves_a_word() {
         assert!(!m.get_bit(Link::DiskATx.port(S::Valid)));
         m.edge();
     }
-    // CPU B's copy taken at t: both disks at t+2, not before.
+    // CPU B's copy taken at t: both disks at t+3, not before.
     offer(&mut m, Link::CpuBTx, true);
     m.low();
     assert!(m.get_bit(Link::CpuBTx.port(S::Ready)));
@@ -85,8 +85,11 @@ fn verilator_model_moves_a_word() {
     assert!(!m.get_bit(Link::DiskATx.port(S::Valid)), "t+1");
     m.edge();
     m.low();
+    assert!(!m.get_bit(Link::DiskATx.port(S::Valid)), "t+2");
+    m.edge();
+    m.low();
     for d in [Link::DiskATx, Link::DiskBTx] {
-        assert!(m.get_bit(d.port(S::Valid)), "{} at t+2", d.name());
+        assert!(m.get_bit(d.port(S::Valid)), "{} at t+3", d.name());
         assert_eq!(m.get(d.port(S::Data)), 0xDEAD_BEEF);
         assert!(m.get_bit(d.port(S::Last)));
     }
