@@ -131,7 +131,7 @@ impl Logic for Egress {
 }
 
 /// A saturating event counter.
-#[derive(LogicBlock, Default)]
+#[derive(LogicBlock)]
 pub struct EventCounter {
     /// Clock.
     pub clock: Signal<In, Clock>,
@@ -144,6 +144,31 @@ pub struct EventCounter {
     /// The count.
     pub count: Signal<Out, Bits<32>>,
     value: DFF<Bits<32>>,
+    /// The largest count, 2^counter_width - 1: bits above the width stay 0 (and synthesis
+    /// drops their flops).
+    top: Constant<Bits<32>>,
+}
+
+impl EventCounter {
+    /// A counter `width` bits wide (16..=32), saturating at 2^width - 1.
+    pub fn new(width: u8) -> Self {
+        assert!((1..=32).contains(&width), "counter width {width}");
+        Self {
+            clock: Default::default(),
+            clear: Default::default(),
+            inc: Default::default(),
+            inc2: Default::default(),
+            count: Default::default(),
+            value: Default::default(),
+            top: Constant::new(((1u64 << width) - 1).to_bits()),
+        }
+    }
+}
+
+impl Default for EventCounter {
+    fn default() -> Self {
+        Self::new(32)
+    }
 }
 
 impl Logic for EventCounter {
@@ -153,10 +178,10 @@ impl Logic for EventCounter {
         self.count.next = self.value.q.val();
         if self.clear.val() {
             self.value.d.next = 0.into();
-        } else if self.value.q.val().get_bits::<31>(1) == 0x7FFF_FFFF {
+        } else if (self.value.q.val() | 1) == self.top.val() {
             // Within 2 of the top: saturate.
             if self.inc.val() | self.inc2.val() {
-                self.value.d.next = 0xFFFF_FFFF_u64.into();
+                self.value.d.next = self.top.val();
             }
         } else {
             // One adder for both events: add 0, 1 or 2.
@@ -303,6 +328,10 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// Host-command pulses from the register file, registered (a write takes effect one
     /// cycle later, which nothing can see): they reach the ports' `ready` and wide enables.
     mode_set_q: DFF<Bit>,
+    /// CTRL and OFFSET one cycle late, so a write that changes the lockstep kind, OFFSET or
+    /// policy together with the mode takes effect in the same cycle as the mode pulse.
+    ctrl_q: DFF<Bits<32>>,
+    offset_q: DFF<Bits<32>>,
     mode_value_q: DFF<Bits<3>>,
     fault_clear_q: DFF<Bit>,
     cnt_clear_q: DFF<Bit>,
@@ -362,17 +391,17 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             mon_disk_a: Default::default(),
             mon_disk_b: Default::default(),
             fault_log: Default::default(),
-            perr_cpu_a: Default::default(),
-            perr_cpu_b: Default::default(),
-            perr_disk_a: Default::default(),
-            perr_disk_b: Default::default(),
-            perr_egress: Default::default(),
-            words_fwd: Default::default(),
-            frames_fwd: Default::default(),
-            frames_aborted: Default::default(),
-            mismatches: Default::default(),
-            timeouts: Default::default(),
-            words_returned: Default::default(),
+            perr_cpu_a: EventCounter::new(params.counter_width),
+            perr_cpu_b: EventCounter::new(params.counter_width),
+            perr_disk_a: EventCounter::new(params.counter_width),
+            perr_disk_b: EventCounter::new(params.counter_width),
+            perr_egress: EventCounter::new(params.counter_width),
+            words_fwd: EventCounter::new(params.counter_width),
+            frames_fwd: EventCounter::new(params.counter_width),
+            frames_aborted: EventCounter::new(params.counter_width),
+            mismatches: EventCounter::new(params.counter_width),
+            timeouts: EventCounter::new(params.counter_width),
+            words_returned: EventCounter::new(params.counter_width),
             max_skew: Default::default(),
             skew: Default::default(),
             cap_word_a: Default::default(),
@@ -399,6 +428,8 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             bist_moving: Default::default(),
             bridge: UartBridge::new(cpb),
             mode_set_q: Default::default(),
+            ctrl_q: Default::default(),
+            offset_q: Default::default(),
             mode_value_q: Default::default(),
             fault_clear_q: Default::default(),
             cnt_clear_q: Default::default(),
@@ -491,7 +522,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         clock!(self, clock, bridge, regs, inj_cpu_a, inj_cpu_b, inj_disk_a, inj_disk_b);
         clock!(self, clock, bist_gen_a, bist_gen_b, bist_chk_a, bist_chk_b);
         dff_setup!(self, clock, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet, bist_faulted);
-        dff_setup!(self, clock, mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, bist_start_q, bist_abort_q);
+        dff_setup!(self, clock, mode_set_q, ctrl_q, offset_q, mode_value_q, fault_clear_q, cnt_clear_q, bist_start_q, bist_abort_q);
         dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
         dff_setup!(self, clock, perr_cpu_a_q, perr_cpu_b_q, perr_disk_a_q, perr_disk_b_q);
         dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q);
@@ -517,11 +548,13 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bist_abort_q.d.next = self.regs.bist_abort.val();
         self.cfg_mode_set.next = self.mode_set_q.q.val();
         self.cfg_mode.next = self.mode_value_q.q.val();
-        self.cfg_strict.next = self.regs.ctrl.val().get_bit(3);
-        self.cfg_policy_halt.next = self.regs.ctrl.val().get_bit(5);
-        self.cfg_read_verify.next = self.regs.ctrl.val().get_bit(6);
-        self.cfg_primary.next = self.regs.ctrl.val().get_bit(7);
-        self.cfg_offset.next = self.regs.offset.val().get_bits::<OW>(0);
+        self.ctrl_q.d.next = self.regs.ctrl.val();
+        self.offset_q.d.next = self.regs.offset.val();
+        self.cfg_strict.next = self.ctrl_q.q.val().get_bit(3);
+        self.cfg_policy_halt.next = self.ctrl_q.q.val().get_bit(5);
+        self.cfg_read_verify.next = self.ctrl_q.q.val().get_bit(6);
+        self.cfg_primary.next = self.ctrl_q.q.val().get_bit(7);
+        self.cfg_offset.next = self.offset_q.q.val().get_bits::<OW>(0);
         self.cfg_timeout.next = self.regs.timeout.val();
         self.cfg_disk_timeout.next = self.regs.disk_timeout.val();
         self.cfg_fault_clear.next = self.fault_clear_q.q.val();
@@ -664,7 +697,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // Commit gate between the committed stream and the fabric: CTRL.commit = 1 holds each
         // frame until its last pair has agreed (store-and-forward).
         self.gate.reset.next = self.reset.val();
-        self.gate.saf.next = self.regs.ctrl.val().get_bit(4);
+        self.gate.saf.next = self.ctrl_q.q.val().get_bit(4);
         self.gate.in_valid.next = self.lockstep.c_valid.val();
         self.gate.in_word.next = self.lockstep.c_word.val();
         self.lockstep.c_ready.next = self.gate.in_ready.val();
@@ -982,5 +1015,44 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.regs.cnt_max_skew.next = bit_cast::<32, 16>(self.max_skew.q.val());
         self.regs.cnt_words_returned.next = self.words_returned.count.val();
         self.regs.cnt_cycles.next = self.fault_log.cycle.val().get_bits::<32>(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testbench::{edge, low};
+
+    fn step(c: &mut EventCounter, inc: bool, inc2: bool) -> u64 {
+        c.inc.next = inc;
+        c.inc2.next = inc2;
+        low(c, |c| &mut c.clock);
+        edge(c, |c| &mut c.clock);
+        c.count.val().to_u64()
+    }
+
+    /// counter_width is real: a 4-bit counter counts 0..=15 and stays at 15, with one or two
+    /// events a cycle; a 32-bit one counts two events in a cycle as two.
+    #[test]
+    fn counters_saturate_at_their_build_width() {
+        let mut c = EventCounter::new(4);
+        c.connect_all();
+        c.clear.next = false;
+        let mut n = 0;
+        for i in 0..30 {
+            let two = i % 3 == 0;
+            n = (n + 1 + two as u64).min(15);
+            assert_eq!(step(&mut c, true, two), n, "event {i}");
+        }
+        assert_eq!(step(&mut c, false, false), 15);
+        c.clear.next = true;
+        assert_eq!(step(&mut c, false, false), 0);
+        c.clear.next = false;
+        assert_eq!(step(&mut c, true, true), 2);
+        let mut c = EventCounter::default();
+        c.connect_all();
+        c.clear.next = false;
+        assert_eq!(step(&mut c, true, true), 2);
+        assert_eq!(step(&mut c, false, true), 3);
     }
 }

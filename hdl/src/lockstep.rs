@@ -331,14 +331,16 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
                 self.b_ready.next = self.fifo_b.in_ready.val();
             }
         }
-        self.replay.data_in.next = (bit_cast::<41, 40>(self.a_word.val()) & 0x7F_FFFF_FFFF_u64)
-            | (bit_cast::<41, 1>(self.a_ready.val().into()) << 39)
-            | (bit_cast::<41, 1>(self.a_valid.val().into()) << 40);
         // Nothing is taken in the cycle the FIFOs are emptied, so nothing taken is lost.
         if self.mode_set.val() {
             self.a_ready.next = false;
             self.b_ready.next = false;
         }
+        // Record A's port as it really is (after the override above): in Verilog a read of
+        // `a_ready` before the override would see the earlier value, unlike the simulator.
+        self.replay.data_in.next = (bit_cast::<41, 40>(self.a_word.val()) & 0x7F_FFFF_FFFF_u64)
+            | (bit_cast::<41, 1>(self.a_ready.val().into()) << 39)
+            | (bit_cast::<41, 1>(self.a_valid.val().into()) << 40);
         self.fifo_a.in_valid.next = self.a_valid.val() & self.a_ready.val();
         self.fifo_a.in_data.next = self.a_word.val();
         self.fifo_b.in_valid.next = self.b_valid.val() & self.b_ready.val();
