@@ -338,3 +338,33 @@ fn skewed_traffic_matches_strict_lockstep_at_its_offset() {
     assert_eq!(reg("STATUS").f("cause").get(st), ftio_proto::Cause::Mismatch.code(), "OFFSET 4: {st:#x}");
     assert_eq!(status_mode(st), Mode::Halted);
 }
+
+/// SPEC §5 round trip at 100 MHz, at 115 200 baud and at the fastest UART the gateware
+/// builds (8 clocks per bit: 12.5 Mbaud): a 1-register read (7 request bytes, 9 reply bytes)
+/// takes the wire time plus a few cycles of the core's own.
+#[test]
+fn register_read_round_trip_at_100_mhz() {
+    for baud in [115_200u32, 12_500_000] {
+        let params = ftio_hdl::CoreParams { clock_hz: 100_000_000, baud, ..ftio_hdl::CoreParams::default() };
+        let cpb = ftio_hdl::uart::clocks_per_bit(params.clock_hz, params.baud);
+        let b = start(BoardConfig { params, ..BoardConfig::default() });
+        let mut u = Uart::open(b.path());
+        assert_eq!(u.get("ID"), ID_VALUE);
+        let end = Instant::now() + Duration::from_secs(10);
+        while b.control().exchange_cycles() == 0 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let cycles = b.control().exchange_cycles();
+        // 160 bit times, less half a bit at each end: the core takes the request's last byte
+        // in the middle of its stop bit, and the exchange ends in the middle of the reply's.
+        let wire = 16 * 10 * cpb - cpb;
+        println!(
+            "100 MHz, {baud} baud ({cpb} clocks per bit): 1-register read {cycles} cycles = {:.3} us; wire {wire} cycles = {:.3} us; the core adds {}",
+            cycles as f64 / 100.0,
+            wire as f64 / 100.0,
+            cycles as i64 - wire as i64
+        );
+        assert!(cycles >= wire && cycles < wire + 40, "{baud} baud: {cycles} cycles, wire {wire}");
+        b.stop().unwrap();
+    }
+}
