@@ -34,6 +34,11 @@ impl Logic for LfsrStep {
 }
 
 /// Walks the expected word sequence: the LFSR word, and whether it ends a frame.
+///
+/// Both positions count down to their end (words left in the frame, frames left), so the
+/// end tests compare a register with a constant rather than a counter with BIST_LEN /
+/// BIST_FRAMES: four of these run at once, and on the iCE40 every up-counter-against-register
+/// compare is a second carry chain.
 #[derive(LogicBlock, Default)]
 pub struct BistSequence {
     /// Clock.
@@ -42,8 +47,8 @@ pub struct BistSequence {
     pub start: Signal<In, Bit>,
     /// Seed.
     pub seed: Signal<In, Bits<32>>,
-    /// Words per frame.
-    pub len: Signal<In, Bits<32>>,
+    /// Words per frame (BIST_LEN is 16 bits wide).
+    pub len: Signal<In, Bits<16>>,
     /// Frames.
     pub frames: Signal<In, Bits<32>>,
     /// Move to the next word.
@@ -55,20 +60,21 @@ pub struct BistSequence {
     /// The current word ends its frame.
     pub last: Signal<Out, Bit>,
     lfsr: DFF<Bits<32>>,
-    word_no: DFF<Bits<32>>,
-    frame_no: DFF<Bits<32>>,
-    /// `more` and `last`, registered: computed for the next state, so the 32-bit compares
-    /// against BIST_FRAMES / BIST_LEN are off the data path (both are set before a start).
+    /// Words of the current frame from the current one on (1 at its last word).
+    words_left: DFF<Bits<16>>,
+    /// Frames from the current one on (0: the run is over).
+    frames_left: DFF<Bits<32>>,
+    /// `more` and `last`, registered: computed for the next state, off the data path.
     more_q: DFF<Bit>,
     last_q: DFF<Bit>,
     step: LfsrStep,
-    len_eff: Signal<Local, Bits<32>>,
+    len_eff: Signal<Local, Bits<16>>,
 }
 
 impl Logic for BistSequence {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, lfsr, word_no, frame_no, more_q, last_q);
+        dff_setup!(self, clock, lfsr, words_left, frames_left, more_q, last_q);
         self.step.state.next = self.lfsr.q.val();
         // BIST_LEN 0 acts as 1.
         self.len_eff.next = self.len.val();
@@ -83,20 +89,20 @@ impl Logic for BistSequence {
             if self.seed.val() == 0 {
                 self.lfsr.d.next = 1.into();
             }
-            self.word_no.d.next = 0.into();
-            self.frame_no.d.next = 0.into();
+            self.words_left.d.next = self.len_eff.val();
+            self.frames_left.d.next = self.frames.val();
             self.more_q.d.next = self.frames.val() != 0;
             self.last_q.d.next = self.len_eff.val() == 1;
         } else if self.advance.val() & self.more_q.q.val() {
             self.lfsr.d.next = self.step.after.val();
             if self.last_q.q.val() {
-                self.word_no.d.next = 0.into();
-                self.frame_no.d.next = self.frame_no.q.val() + 1;
-                self.more_q.d.next = self.frame_no.q.val() + 1 < self.frames.val();
+                self.words_left.d.next = self.len_eff.val();
+                self.frames_left.d.next = self.frames_left.q.val() - 1;
+                self.more_q.d.next = self.frames_left.q.val() != 1;
                 self.last_q.d.next = self.len_eff.val() == 1;
             } else {
-                self.word_no.d.next = self.word_no.q.val() + 1;
-                self.last_q.d.next = self.word_no.q.val() + 2 == self.len_eff.val();
+                self.words_left.d.next = self.words_left.q.val() - 1;
+                self.last_q.d.next = self.words_left.q.val() == 2;
             }
         }
     }
@@ -114,11 +120,11 @@ pub struct BistGenerator {
     /// Seed, words per frame, frames.
     pub seed: Signal<In, Bits<32>>,
     /// Words per frame.
-    pub len: Signal<In, Bits<32>>,
+    pub len: Signal<In, Bits<16>>,
     /// Frames.
     pub frames: Signal<In, Bits<32>>,
     /// Cycles to wait after start before the first word.
-    pub delay: Signal<In, Bits<32>>,
+    pub delay: Signal<In, Bits<16>>,
     /// A word is offered.
     pub valid: Signal<Out, Bit>,
     /// The word.
@@ -134,7 +140,7 @@ pub struct BistGenerator {
     seq: BistSequence,
     gen: ParityGen,
     active: DFF<Bit>,
-    delay_left: DFF<Bits<32>>,
+    delay_left: DFF<Bits<16>>,
     /// `delay_left == 0`, registered.
     delay_done: DFF<Bit>,
 }
@@ -184,7 +190,7 @@ pub struct BistChecker {
     /// Seed.
     pub seed: Signal<In, Bits<32>>,
     /// Words per frame.
-    pub len: Signal<In, Bits<32>>,
+    pub len: Signal<In, Bits<16>>,
     /// Frames.
     pub frames: Signal<In, Bits<32>>,
     /// Check words while high.

@@ -141,9 +141,13 @@ pub struct EventCounter {
     pub inc: Signal<In, Bit>,
     /// A second event in the same cycle (SPLIT moves two CPUs' words at once).
     pub inc2: Signal<In, Bit>,
-    /// The count.
+    /// The count: events are counted one cycle after they happen. The events come out of the
+    /// deepest logic of the core (a frame committed, a word moved), and registering them
+    /// keeps the 32-bit adder off those paths.
     pub count: Signal<Out, Bits<32>>,
     value: DFF<Bits<32>>,
+    inc_q: DFF<Bit>,
+    inc2_q: DFF<Bit>,
     /// The largest count, 2^counter_width - 1: bits above the width stay 0 (and synthesis
     /// drops their flops).
     top: Constant<Bits<32>>,
@@ -160,6 +164,8 @@ impl EventCounter {
             inc2: Default::default(),
             count: Default::default(),
             value: Default::default(),
+            inc_q: Default::default(),
+            inc2_q: Default::default(),
             top: Constant::new(((1u64 << width) - 1).to_bits()),
         }
     }
@@ -174,20 +180,22 @@ impl Default for EventCounter {
 impl Logic for EventCounter {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, value);
+        dff_setup!(self, clock, value, inc_q, inc2_q);
         self.count.next = self.value.q.val();
+        self.inc_q.d.next = self.inc.val() & !self.clear.val();
+        self.inc2_q.d.next = self.inc2.val() & !self.clear.val();
         if self.clear.val() {
             self.value.d.next = 0.into();
         } else if (self.value.q.val() | 1) == self.top.val() {
             // Within 2 of the top: saturate.
-            if self.inc.val() | self.inc2.val() {
+            if self.inc_q.q.val() | self.inc2_q.q.val() {
                 self.value.d.next = self.top.val();
             }
         } else {
             // One adder for both events: add 0, 1 or 2.
             self.value.d.next = self.value.q.val()
-                + bit_cast::<32, 1>(self.inc.val().into())
-                + bit_cast::<32, 1>(self.inc2.val().into());
+                + bit_cast::<32, 1>(self.inc_q.q.val().into())
+                + bit_cast::<32, 1>(self.inc2_q.q.val().into());
         }
     }
 }
@@ -917,18 +925,18 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bist_gen_b.stop.next = self.bist_abort_q.q.val();
         self.bist_gen_a.seed.next = self.regs.bist_seed.val();
         self.bist_gen_b.seed.next = self.regs.bist_seed.val();
-        self.bist_gen_a.len.next = self.regs.bist_len.val();
-        self.bist_gen_b.len.next = self.regs.bist_len.val();
+        self.bist_gen_a.len.next = self.regs.bist_len.val().get_bits::<16>(0);
+        self.bist_gen_b.len.next = self.regs.bist_len.val().get_bits::<16>(0);
         self.bist_gen_a.frames.next = self.regs.bist_frames.val();
         self.bist_gen_b.frames.next = self.regs.bist_frames.val();
         self.bist_gen_a.delay.next = 0.into();
-        self.bist_gen_b.delay.next = self.regs.bist_skew.val();
+        self.bist_gen_b.delay.next = self.regs.bist_skew.val().get_bits::<16>(0);
         self.bist_chk_a.start.next = self.bist_start_q.q.val();
         self.bist_chk_b.start.next = self.bist_start_q.q.val();
         self.bist_chk_a.seed.next = self.regs.bist_seed.val();
         self.bist_chk_b.seed.next = self.regs.bist_seed.val();
-        self.bist_chk_a.len.next = self.regs.bist_len.val();
-        self.bist_chk_b.len.next = self.regs.bist_len.val();
+        self.bist_chk_a.len.next = self.regs.bist_len.val().get_bits::<16>(0);
+        self.bist_chk_b.len.next = self.regs.bist_len.val().get_bits::<16>(0);
         self.bist_chk_a.frames.next = self.regs.bist_frames.val();
         self.bist_chk_b.frames.next = self.regs.bist_frames.val();
         self.bist_chk_a.enable.next = self.bist_active.q.val();
@@ -1032,7 +1040,8 @@ mod tests {
     }
 
     /// counter_width is real: a 4-bit counter counts 0..=15 and stays at 15, with one or two
-    /// events a cycle; a 32-bit one counts two events in a cycle as two.
+    /// events a cycle; a 32-bit one counts two events in a cycle as two. Events show in the
+    /// count one cycle after the cycle they happen in.
     #[test]
     fn counters_saturate_at_their_build_width() {
         let mut c = EventCounter::new(4);
@@ -1041,18 +1050,22 @@ mod tests {
         let mut n = 0;
         for i in 0..30 {
             let two = i % 3 == 0;
-            n = (n + 1 + two as u64).min(15);
             assert_eq!(step(&mut c, true, two), n, "event {i}");
+            n = (n + 1 + two as u64).min(15);
         }
         assert_eq!(step(&mut c, false, false), 15);
+        assert_eq!(step(&mut c, false, false), 15);
+        // An event in the cycle of a clear is dropped with the count.
         c.clear.next = true;
-        assert_eq!(step(&mut c, false, false), 0);
+        assert_eq!(step(&mut c, true, false), 0);
         c.clear.next = false;
-        assert_eq!(step(&mut c, true, true), 2);
+        assert_eq!(step(&mut c, true, true), 0);
+        assert_eq!(step(&mut c, false, false), 2);
         let mut c = EventCounter::default();
         c.connect_all();
         c.clear.next = false;
-        assert_eq!(step(&mut c, true, true), 2);
-        assert_eq!(step(&mut c, false, true), 3);
+        assert_eq!(step(&mut c, true, true), 0);
+        assert_eq!(step(&mut c, false, true), 2);
+        assert_eq!(step(&mut c, false, false), 3);
     }
 }

@@ -26,25 +26,37 @@ pub struct DiskMonitor {
     pub fail_parity: Signal<Out, Bit>,
     /// Pulse: the disk fails this cycle through its `tx_ready` timeout.
     pub fail_timeout: Signal<Out, Bit>,
-    stalled: DFF<Bits<32>>,
+    /// Stalled cycles still allowed after this one, counting down from DISK_TIMEOUT (a
+    /// register compared with a constant, not a counter with DISK_TIMEOUT: one carry chain,
+    /// not two). A stall starts from DISK_TIMEOUT as it is then, so a new DISK_TIMEOUT
+    /// applies from the next stall on.
+    left: DFF<Bits<32>>,
+    /// The previous cycle was a stall (`left` holds its count).
+    in_stall: DFF<Bit>,
+    left_now: Signal<Local, Bits<32>>,
     failed_q: DFF<Bit>,
-    /// `stalled >= timeout`, computed a cycle ahead for the value `stalled` takes next.
+    /// The stall has reached DISK_TIMEOUT cycles, computed a cycle ahead.
     over: DFF<Bit>,
 }
 
 impl Logic for DiskMonitor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, stalled, failed_q, over);
+        dff_setup!(self, clock, left, in_stall, failed_q, over);
+        self.left_now.next = self.timeout.val();
+        if self.in_stall.q.val() {
+            self.left_now.next = self.left.q.val();
+        }
         if self.waiting.val() & !self.ready.val() {
-            if self.stalled.q.val() != 0xFFFF_FFFF_u64 {
-                self.stalled.d.next = self.stalled.q.val() + 1;
-                self.over.d.next = self.stalled.q.val() + 1 >= self.timeout.val();
-            } else {
-                self.over.d.next = self.stalled.q.val() >= self.timeout.val();
+            self.in_stall.d.next = true;
+            self.left.d.next = 0.into();
+            if self.left_now.val() != 0 {
+                self.left.d.next = self.left_now.val() - 1;
             }
+            // At most one cycle left after this one: the next stalled cycle is one too many.
+            self.over.d.next = self.left_now.val().get_bits::<31>(1) == 0;
         } else {
-            self.stalled.d.next = 0.into();
+            self.in_stall.d.next = false;
             self.over.d.next = self.timeout.val() == 0;
         }
         self.fail_parity.next =
@@ -59,7 +71,7 @@ impl Logic for DiskMonitor {
         }
         if self.clear.val() {
             self.failed_q.d.next = false;
-            self.stalled.d.next = 0.into();
+            self.in_stall.d.next = false;
             self.over.d.next = self.timeout.val() == 0;
         }
         self.failed.next = self.failed_q.q.val();

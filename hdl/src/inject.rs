@@ -56,12 +56,14 @@ pub struct Injector {
     /// From the core: `rpar`.
     pub rpar: Signal<In, Bit>,
     was_armed: DFF<Bit>,
-    seen: DFF<Bits<32>>,
+    /// Words (or cycles of silence) still to pass before the injection: counting down to 0
+    /// keeps the tests against INJ_COUNT constant compares, off the link's path.
+    left: DFF<Bits<32>>,
     done: DFF<Bit>,
     skip_held: DFF<Bit>,
     was_valid: DFF<Bit>,
     fresh: Signal<Local, Bit>,
-    seen_now: Signal<Local, Bits<32>>,
+    left_now: Signal<Local, Bits<32>>,
     held_now: Signal<Local, Bit>,
     active: Signal<Local, Bit>,
     silent: Signal<Local, Bit>,
@@ -71,29 +73,29 @@ pub struct Injector {
 impl Logic for Injector {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, was_armed, seen, done, skip_held, was_valid);
+        dff_setup!(self, clock, was_armed, left, done, skip_held, was_valid);
         self.was_armed.d.next = self.arm.val();
         self.fresh.next = self.arm.val() & !self.was_armed.q.val();
         // Counting starts in the cycle the arming is first seen: N = 0 is the first word
         // offered from then on. A word already held when arming happens is not counted and
         // passes unchanged, so the core never sees a held word change.
         if self.fresh.val() {
-            self.seen_now.next = 0.into();
+            self.left_now.next = self.count.val();
             self.held_now.next = self.was_valid.q.val() & self.pin_valid.val();
             self.done.d.next = false;
         } else {
-            self.seen_now.next = self.seen.q.val();
+            self.left_now.next = self.left.q.val();
             self.held_now.next = self.skip_held.q.val();
         }
         self.was_valid.d.next = self.pin_valid.val() & !self.ready.val();
         self.active.next = self.arm.val() & !(self.done.q.val() & !self.fresh.val());
-        self.silent.next = self.active.val() & (self.kind.val() == 2) & (self.seen_now.val() < self.count.val());
+        self.silent.next = self.active.val() & (self.kind.val() == 2) & (self.left_now.val() != 0);
         self.flip_now.next = self.active.val()
             & (self.kind.val() != 2)
             & self.pin_valid.val()
             & !self.held_now.val()
-            & (self.seen_now.val() == self.count.val());
-        self.seen.d.next = self.seen_now.val();
+            & (self.left_now.val() == 0);
+        self.left.d.next = self.left_now.val();
         self.skip_held.d.next = self.held_now.val() & !(self.pin_valid.val() & self.ready.val());
 
         self.valid.next = self.pin_valid.val();
@@ -113,8 +115,8 @@ impl Logic for Injector {
             self.cpar.next = true;
             self.pin_ready.next = false;
             self.pin_rpar.next = true;
-            self.seen.d.next = self.seen_now.val() + 1;
-            if self.seen_now.val() + 1 == self.count.val() {
+            self.left.d.next = self.left_now.val() - 1;
+            if self.left_now.val() == 1 {
                 self.fired.next = true;
                 self.done.d.next = true;
             }
@@ -133,7 +135,7 @@ impl Logic for Injector {
                 }
             }
             if self.pin_valid.val() & self.ready.val() & !self.held_now.val() {
-                self.seen.d.next = self.seen_now.val() + 1;
+                self.left.d.next = self.left_now.val() - 1;
                 if self.flip_now.val() {
                     self.fired.next = true;
                     self.done.d.next = true;
