@@ -85,6 +85,12 @@ pub struct CmdParser {
     idx: DFF<Bits<8>>,
     tx_idx: DFF<Bits<8>>,
     tx_word: DFF<Bits<32>>,
+    /// `addr + idx` (17 bits: bit 16 set when the range runs past 0xFFFF), stepped with
+    /// `idx` rather than added after it, so the register decode starts from a flop.
+    cur: DFF<Bits<17>>,
+    /// The register bus read, a cycle late: the address is stable for thousands of cycles
+    /// before a data byte goes out, and the read mux then ends in a flop, not in the CRC.
+    rd_q: DFF<Bits<32>>,
     data_ram: RAM<Bits<32>, 4>,
     crc_in: Crc16Byte,
     crc_out: Crc16Byte,
@@ -103,7 +109,6 @@ pub struct CmdParser {
     rx_word: Signal<Local, Bits<32>>,
     resp_len: Signal<Local, Bits<8>>,
     resp_byte: Signal<Local, Bits<8>>,
-    range_end: Signal<Local, Bits<17>>,
     /// The state the byte is taken in: HUNT when the timeout dropped the frame before it.
     st_in: Signal<Local, Bits<4>>,
 }
@@ -141,6 +146,8 @@ impl CmdParser {
             idx: Default::default(),
             tx_idx: Default::default(),
             tx_word: Default::default(),
+            cur: Default::default(),
+            rd_q: Default::default(),
             data_ram: Default::default(),
             crc_in: Default::default(),
             crc_out: Default::default(),
@@ -159,7 +166,6 @@ impl CmdParser {
             rx_word: Default::default(),
             resp_len: Default::default(),
             resp_byte: Default::default(),
-            range_end: Default::default(),
             st_in: Default::default(),
         }
     }
@@ -174,7 +180,7 @@ impl Default for CmdParser {
 impl Logic for CmdParser {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, state, cmd, addr, count, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word);
+        dff_setup!(self, clock, state, cmd, addr, count, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, cur, rd_q);
         self.data_ram.write_clock.next = self.clock.val();
         self.data_ram.read_clock.next = self.clock.val();
         self.data_ram.write_enable.next = false;
@@ -186,12 +192,12 @@ impl Logic for CmdParser {
         self.crc_in.data_in.next = self.rx_data.val();
         self.tx_start.next = false;
         self.tx_data.next = 0.into();
-        self.bus_addr.next = self.addr.q.val() + bit_cast::<16, 8>(self.idx.q.val());
+        self.bus_addr.next = self.cur.q.val().get_bits::<16>(0);
+        self.rd_q.d.next = self.bus_rdata.val();
         self.bus_wdata.next = self.data_ram.read_data.val();
         self.bus_we.next = false;
         self.executed.next = false;
         self.dropped.next = false;
-        self.range_end.next = bit_cast::<17, 16>(self.addr.q.val()) + bit_cast::<17, 8>(self.idx.q.val());
 
         // Bytes are taken while a request is being read. A byte that came after more than 64
         // bit times of silence ends the frame in progress: it is dropped, and the byte is
@@ -244,6 +250,7 @@ impl Logic for CmdParser {
                 } else {
                     // CRC_LO: decide the status in SPEC order; addresses are checked next.
                     self.idx.d.next = 0.into();
+                    self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                     self.state.d.next = self.st_respond.val();
                     if self.crc_in.out.val() != 0 {
                         self.status.d.next = 0x01_u64.into();
@@ -260,15 +267,17 @@ impl Logic for CmdParser {
         } else if self.state.q.val() == self.st_check.val() {
             // One address per cycle: each must be a register (writable, for a write), and
             // the range must not run past 0xFFFF.
-            if self.range_end.val().get_bit(16)
+            if self.cur.q.val().get_bit(16)
                 | !self.bus_readable.val()
                 | ((self.cmd.q.val() == 0x02_u64) & !self.bus_writable.val())
             {
                 self.status.d.next = 0x03_u64.into();
                 self.idx.d.next = 0.into();
+                self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                 self.state.d.next = self.st_respond.val();
             } else if self.idx.q.val() + 1 == self.count.q.val() {
                 self.idx.d.next = 0.into();
+                self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                 if self.cmd.q.val() == 0x02_u64 {
                     self.state.d.next = self.st_write_setup.val();
                 } else {
@@ -276,6 +285,7 @@ impl Logic for CmdParser {
                 }
             } else {
                 self.idx.d.next = self.idx.q.val() + 1;
+                self.cur.d.next = self.cur.q.val() + 1;
             }
         } else if self.state.q.val() == self.st_write_setup.val() {
             // The data RAM shows word idx next cycle.
@@ -284,9 +294,11 @@ impl Logic for CmdParser {
             self.bus_we.next = true;
             if self.idx.q.val() + 1 == self.count.q.val() {
                 self.idx.d.next = 0.into();
+                self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                 self.state.d.next = self.st_respond.val();
             } else {
                 self.idx.d.next = self.idx.q.val() + 1;
+                self.cur.d.next = self.cur.q.val() + 1;
                 self.state.d.next = self.st_write_setup.val();
             }
         }
@@ -316,7 +328,7 @@ impl Logic for CmdParser {
         } else {
             // Data, big-endian; the word is latched as its first byte goes out.
             if self.tx_idx.q.val().get_bits::<2>(0) == 3 {
-                self.resp_byte.next = self.bus_rdata.val().get_bits::<8>(24);
+                self.resp_byte.next = self.rd_q.q.val().get_bits::<8>(24);
             } else {
                 self.resp_byte.next = self.tx_word.q.val().get_bits::<8>(24);
             }
@@ -334,8 +346,9 @@ impl Logic for CmdParser {
                     self.crc.d.next = self.crc_out.out.val();
                 }
                 if self.tx_idx.q.val().get_bits::<2>(0) == 3 {
-                    self.tx_word.d.next = self.bus_rdata.val() << 8;
+                    self.tx_word.d.next = self.rd_q.q.val() << 8;
                     self.idx.d.next = self.idx.q.val() + 1;
+                    self.cur.d.next = self.cur.q.val() + 1;
                 } else {
                     self.tx_word.d.next = self.tx_word.q.val() << 8;
                 }
