@@ -19,8 +19,9 @@ use crate::crc16::Crc16Byte;
 use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::{SynchronousFIFO, RAM};
 
-/// The receive queue: 256 bytes, each with its silence tag (bit 8).
-type RxQueue = SynchronousFIFO<Bits<9>, 8, 9, 1>;
+/// The receive queue: 256 bytes, each with its silence tag (bit 8). A rust-hdl widget
+/// (public so that hdl/tests/comb_order.rs can tell its Verilog apart from ours).
+pub type RxQueue = SynchronousFIFO<Bits<9>, 8, 9, 1>;
 
 mod state {
     pub const HUNT: u64 = 0;

@@ -60,11 +60,14 @@ impl Logic for FaultLog {
     fn update(&mut self) {
         dff_setup!(self, clock, cycles, latched, cause, seen, c_cycle, c_word, c_a, c_b, c_flags);
         self.cycles.d.next = self.cycles.q.val() + 1;
-        // Lowest cause code wins when several faults land in one cycle.
+        // Lowest cause code wins when several faults land in one cycle: codes 15 down to 1,
+        // the last one that fires stays. `code` is only written here, never read back, so
+        // the simulator and the Verilog see the same value (docs/architecture.md,
+        // "Simulation and Verilog agree").
         self.code.next = 0.into();
-        for i in 1..16 {
-            if (self.code.val() == 0) & self.causes.val().get_bit(i) {
-                self.code.next = i.to_bits();
+        for i in 0..15 {
+            if self.causes.val().get_bit(15 - i) {
+                self.code.next = (15 - i).to_bits();
             }
         }
         self.seen.d.next = self.seen.q.val() | (self.causes.val() & 0xFFFE_u64);
