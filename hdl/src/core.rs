@@ -279,7 +279,7 @@ pub struct Core<const SW: usize, const OW: usize> {
     pub frames_aborted: EventCounter,
     /// Mismatches (MISMATCHES).
     pub mismatches: EventCounter,
-    /// CPU timeouts (TIMEOUTS).
+    /// CPU and disk timeouts (TIMEOUTS).
     pub timeouts: EventCounter,
     /// Words delivered to the CPUs, counted on the served CPU's link (WORDS_RETURNED).
     pub words_returned: EventCounter,
@@ -774,7 +774,6 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.frames_aborted.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
         self.mismatches.inc2.next = false;
         self.mismatches.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
-        self.timeouts.inc2.next = false;
         self.timeouts.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
         self.words_returned.inc2.next = false;
         self.words_returned.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
@@ -810,7 +809,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.frames_fwd.inc2.next =
             self.lockstep.sb_valid.val() & self.fabric.sb_ready.val() & self.lockstep.sb_word.val().get_bit(36) & !self.lockstep.sb_word.val().get_bit(37);
         self.mismatches.inc.next = self.lockstep.fault_mismatch.val();
+        // TIMEOUTS counts CPU and disk timeouts (register table). A CPU and a disk may time
+        // out in the same cycle, hence the second input; both disks at once count once.
         self.timeouts.inc.next = self.lockstep.fault_a_timeout.val() | self.lockstep.fault_b_timeout.val();
+        self.timeouts.inc2.next = self.mon_disk_a.fail_timeout.val() | self.mon_disk_b.fail_timeout.val();
         // Words delivered to the CPUs: CPU A's link, or CPU B's when it is the one served.
         self.words_returned.inc.next = self.out_cpu_a.take.val();
         if self.lockstep.mode.val() == 2 {
