@@ -221,6 +221,9 @@ struct Seen {
     fault: DiskFault,
     primary: Disk,
     read_verify: bool,
+    cycles: usize,
+    /// A cause the model allows but does not require was latched.
+    optional_latched: bool,
 }
 
 /// One seed: checks the core against both models.
@@ -335,17 +338,21 @@ fn run_seed(seed: u64) -> Seen {
     assert_eq!((c.perr_cpu_a.count.val().to_u32(), c.perr_cpu_b.count.val().to_u32()), (0, 0), "{what}: PERR_CPU");
     assert_eq!(c.words_fwd.count.val().to_u32(), mirrored.words_fwd, "{what}: WORDS_FWD");
     assert_eq!(c.frames_fwd.count.val().to_u32(), mirrored.frames_fwd, "{what}: FRAMES_FWD");
-    Seen { expect, fault, primary, read_verify }
+    Seen { expect, fault, primary, read_verify, cycles: b.cycle, optional_latched: faults & may != 0 }
 }
 
 /// Every fault class on both disks, with read-verify on and off; each seed a fresh core.
 #[test]
 fn core_matches_the_return_model_word_for_word() {
     const SEEDS: u64 = 84;
+    let (mut cycles, mut optional, mut optional_latched) = (0, 0, 0);
     let (mut words, mut verified, mut detected, mut primary_fail, mut secondary_fail, mut stops) = (0, 0, 0, 0, 0, 0);
     for seed in 0..SEEDS {
         let s = run_seed(seed);
         words += s.expect.cpu.len();
+        cycles += s.cycles;
+        optional += !s.expect.may_also.is_empty() as usize;
+        optional_latched += s.optional_latched as usize;
         verified += s.read_verify as usize;
         detected += s.expect.causes.contains(&cause::DISK_DIVERGENCE) as usize;
         stops += matches!(s.fault, DiskFault::Stop { .. }) as usize;
@@ -357,7 +364,8 @@ fn core_matches_the_return_model_word_for_word() {
     }
     eprintln!(
         "{SEEDS} seeds ({verified} with read-verify): {detected} divergences detected, {primary_fail} primary \
-         and {secondary_fail} other disk failures ({stops} stops); {words} words checked per CPU"
+         and {secondary_fail} other disk failures ({stops} stops); a secondary parity error also latched DISK_DIVERGENCE in \
+         {optional_latched} of {optional} runs with read-verify; {words} words checked per CPU, {cycles} cycles simulated"
     );
     assert!(detected >= 5 && primary_fail >= 20 && secondary_fail >= 20 && stops >= 20, "coverage");
 }
