@@ -1,6 +1,7 @@
 //! A transaction-level reference model of the core's return path (SPEC §4 "Return path" and
 //! the disk-link faults) in DUPLEX, elastic lockstep: given the word streams both disks offer
-//! on their `rx` links, the primary disk, read-verify and at most one disk-side fault, it
+//! on their `rx` links, the primary disk, read-verify and at most one fault (on a disk link,
+//! or a CPU isolated by the write path's fail-over), it
 //! predicts the exact word sequence each CPU receives, which disk ends up failed, the causes
 //! latched and the return counters. Plain Rust, no rust-hdl, no cycles: it speaks only of the
 //! order of words, which is all the SPEC promises at the CPU links. It is the companion of
@@ -24,8 +25,13 @@
 //!   in that disk's PERR counter once per cycle it is offered (so at least once); a
 //!   `ready`/`rpar` error counts once per cycle it lasts.
 //!
-//! Not modelled: cycles, strict lockstep (CPU B's return replays CPU A's port), SIMPLEX and
-//! SPLIT returns, host writes of CTRL.primary with returns in flight, two faults, and streams
+//! * When the write path isolates a CPU (auto fail-over to SIMPLEX on a CPU fault), the
+//!   served CPU still receives the whole stream, hitless; the isolated one receives no word
+//!   after the switch, so a prefix of it (what its return buffer held then). WORDS_RETURNED
+//!   still counts each word once.
+//!
+//! Not modelled: cycles, strict lockstep (CPU B's return replays CPU A's port), SIMPLEX or
+//! SPLIT set by the host, host writes of CTRL.primary with returns in flight, two faults, and streams
 //! of different contents around a fail-over (the hitless switch assumes the disks agree).
 use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
@@ -114,11 +120,22 @@ impl DiskFault {
     }
 }
 
+/// A CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cpu {
+    /// CPU A.
+    A,
+    /// CPU B.
+    B,
+}
+
 /// The model's prediction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReturnOutcome {
-    /// The words each CPU receives, in order (both CPUs alike).
+    /// The words each served CPU receives, in order (both CPUs alike in DUPLEX).
     pub cpu: Vec<u64>,
+    /// The CPU isolated by a fail-over of the write path: it receives a prefix of `cpu`.
+    pub isolated: Option<Cpu>,
     /// The disk marked failed at the end (STATUS.disk_a_failed / disk_b_failed).
     pub failed: Option<Disk>,
     /// Causes that must be latched (FAULTS as a set).
@@ -142,7 +159,16 @@ fn compared(w: u64) -> u64 {
 
 /// Predicts what the CPUs receive from disk streams `a` and `b` (words as the disks mean to
 /// send them: good parity, no `perr` bit; the fault says what goes wrong on the wire).
-pub fn predict_returns(a: &[u64], b: &[u64], primary: Disk, read_verify: bool, fault: DiskFault) -> ReturnOutcome {
+/// `isolated`: the CPU the write path fails over from at some moment, if any (its causes
+/// are the write model's, [`crate::lockstep_model`]).
+pub fn predict_returns(
+    a: &[u64],
+    b: &[u64],
+    primary: Disk,
+    read_verify: bool,
+    fault: DiskFault,
+    isolated: Option<Cpu>,
+) -> ReturnOutcome {
     let streams = [a, b];
     let p = streams[primary.index()];
     let s = streams[primary.other().index()];
@@ -155,6 +181,7 @@ pub fn predict_returns(a: &[u64], b: &[u64], primary: Disk, read_verify: bool, f
         // defined when both disks return the same words.
         assert_eq!(a, b, "a disk fault with diverging disks: not modelled");
     }
+    assert!(isolated.is_none() || fault == DiskFault::None, "two faults: not modelled");
     if read_verify {
         // The primary's extra words would wait for the secondary's for ever.
         assert_eq!(a.len(), b.len(), "read-verify of streams of different lengths: not modelled");
@@ -197,6 +224,7 @@ pub fn predict_returns(a: &[u64], b: &[u64], primary: Disk, read_verify: bool, f
         // Whatever fails, the CPUs get the primary's stream as it was meant: a fail-over
         // carries on with the secondary's identical copy.
         cpu: p.to_vec(),
+        isolated,
         failed: fault.disk(),
         causes,
         may_also,
@@ -230,9 +258,9 @@ mod tests {
         let a = words(0x100, 9);
         let mut b = a.clone();
         b[4] ^= 1 << 37;
-        let o = predict_returns(&a, &b, Disk::B, false, DiskFault::None);
+        let o = predict_returns(&a, &b, Disk::B, false, DiskFault::None, None);
         assert_eq!((o.cpu, o.failed, o.causes.len(), o.words_returned), (b.clone(), None, 0, 9));
-        let o = predict_returns(&a, &b, Disk::A, true, DiskFault::None);
+        let o = predict_returns(&a, &b, Disk::A, true, DiskFault::None, None);
         assert_eq!(o.cpu, a);
         assert_eq!(o.causes, [cause::DISK_DIVERGENCE].into());
         assert_eq!(o.first_cause, Some(cause::DISK_DIVERGENCE));
@@ -241,15 +269,23 @@ mod tests {
     #[test]
     fn disk_faults_fail_the_disk_and_the_cpus_see_one_seamless_stream() {
         let g = words(0x200, 12);
-        let o = predict_returns(&g, &g, Disk::A, true, DiskFault::RxParity { disk: Disk::A, word: 5 });
+        let o = predict_returns(&g, &g, Disk::A, true, DiskFault::RxParity { disk: Disk::A, word: 5 }, None);
         assert_eq!((o.cpu.clone(), o.failed), (g.clone(), Some(Disk::A)));
         assert_eq!(o.causes, [cause::DISK_A_PARITY].into());
         assert!(o.may_also.is_empty(), "a held primary word is never compared");
-        let o = predict_returns(&g, &g, Disk::A, true, DiskFault::RxParity { disk: Disk::B, word: 5 });
+        let o = predict_returns(&g, &g, Disk::A, true, DiskFault::RxParity { disk: Disk::B, word: 5 }, None);
         assert_eq!(o.may_also, [cause::DISK_DIVERGENCE].into());
         assert_eq!((o.first_cause, o.perr_disk), (Some(cause::DISK_B_PARITY), [0..=0, 1..=u32::MAX]));
-        let o = predict_returns(&g, &g, Disk::B, false, DiskFault::Stop { disk: Disk::B, returned: 3 });
+        let o = predict_returns(&g, &g, Disk::B, false, DiskFault::Stop { disk: Disk::B, returned: 3 }, None);
         assert_eq!((o.cpu, o.failed, o.timeouts), (g, Some(Disk::B), 1));
         assert_eq!(o.causes, [cause::DISK_B_TIMEOUT].into());
+    }
+
+    #[test]
+    fn a_cpu_fail_over_keeps_serving_the_healthy_cpu() {
+        let g = words(0x300, 7);
+        let o = predict_returns(&g, &g, Disk::A, false, DiskFault::None, Some(Cpu::A));
+        assert_eq!((o.cpu, o.isolated, o.words_returned, o.failed), (g, Some(Cpu::A), 7, None));
+        assert!(o.causes.is_empty(), "the CPU's cause is the write path's");
     }
 }

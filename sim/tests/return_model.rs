@@ -11,13 +11,15 @@
 //! a divergence (one disk's word k changed, good parity), a data parity error on the primary's
 //! or the secondary's return word k, an `rpar` error on a disk's tx link at a random cycle, or
 //! the primary or the secondary stopping for good (no more writes taken after its m-th, no
-//! more returns after its k-th; DISK_TIMEOUT set to 64 over the UART).
+//! more returns after its k-th; DISK_TIMEOUT set to 64 over the UART), or a parity error on
+//! CPU A's or CPU B's write word m (the write path fails over to SIMPLEX with returns in
+//! flight).
 use ftio_hdl::link::{byte_parity, control_parity, pack_word};
 use ftio_hdl::testbench::{edge, low, UartHost};
 use ftio_hdl::{CoreParams, FtioCore};
 use ftio_proto::{reg, Request, Response, Status};
-use ftio_sim::lockstep_model::{self, Commit, Fault};
-use ftio_sim::return_model::{cause, predict_returns, Disk, DiskFault, ReturnOutcome};
+use ftio_sim::lockstep_model::{self, Commit, Fault, Side};
+use ftio_sim::return_model::{cause, predict_returns, Cpu, Disk, DiskFault, ReturnOutcome};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rust_hdl::prelude::*;
 use std::collections::VecDeque;
@@ -238,7 +240,8 @@ fn run_seed(seed: u64) -> Seen {
     let mut streams = [returns.clone(), returns.clone()];
     let k = rng.gen_range(0..returns.len());
     let pick = |rng: &mut StdRng| if rng.gen_bool(0.5) { Disk::A } else { Disk::B };
-    let fault = match seed % 7 {
+    let mut cpu_fault = None;
+    let fault = match seed % 9 {
         0 => DiskFault::None,
         1 => {
             // A divergence: mostly with read-verify, which is what detects it.
@@ -252,11 +255,21 @@ fn run_seed(seed: u64) -> Seen {
         3 => DiskFault::RxParity { disk: secondary, word: k },
         4 => DiskFault::ReadyParity { disk: pick(&mut rng) },
         5 => DiskFault::Stop { disk: primary, returned: rng.gen_range(0..=returns.len()) },
-        _ => DiskFault::Stop { disk: secondary, returned: rng.gen_range(0..=returns.len()) },
+        6 => DiskFault::Stop { disk: secondary, returned: rng.gen_range(0..=returns.len()) },
+        n => {
+            cpu_fault = Some((if n == 7 { Cpu::A } else { Cpu::B }, rng.gen_range(0..writes.len())));
+            DiskFault::None
+        }
     };
     let divergence = streams[0] != streams[1];
-    let expect = predict_returns(&streams[0], &streams[1], primary, read_verify, fault);
-    let mirrored = lockstep_model::predict(&writes, &writes, Fault::None, Commit::CutThrough);
+    let isolated = cpu_fault.map(|(c, _)| c);
+    let expect = predict_returns(&streams[0], &streams[1], primary, read_verify, fault, isolated);
+    let write_fault = match cpu_fault {
+        Some((Cpu::A, m)) => Fault::Parity { side: Side::A, word: m },
+        Some((Cpu::B, m)) => Fault::Parity { side: Side::B, word: m },
+        None => Fault::None,
+    };
+    let mirrored = lockstep_model::predict(&writes, &writes, write_fault, Commit::CutThrough);
 
     let mut b = Board::new(seed);
     let ctrl = 7 | (read_verify as u32) << 6 | ((primary == Disk::B) as u32) << 7;
@@ -290,21 +303,30 @@ fn run_seed(seed: u64) -> Seen {
         }
         DiskFault::None => {}
     }
+    if let Some((c, m)) = cpu_fault {
+        b.cpu[c as usize].flip = Some(m);
+    }
     b.quiet = 0;
     while (b.quiet < 200 || b.cycle < t0 + 400) && b.cycle < t0 + 20_000 {
         b.step();
     }
 
     let what = format!(
-        "seed {seed}: primary {primary:?}, read-verify {read_verify}, {} writes, {} returns, fault {fault:?}{}{}",
+        "seed {seed}: primary {primary:?}, read-verify {read_verify}, {} writes, {} returns, fault {fault:?}{}{}{}",
         writes.len(),
         returns.len(),
         if divergence { format!(", divergence at return word {k}") } else { String::new() },
         stop_m.map(|m| format!(", stops after {m} writes")).unwrap_or_default(),
+        cpu_fault.map(|(c, m)| format!(", parity error on CPU {c:?}'s write {m}")).unwrap_or_default(),
     );
     for (i, name) in ["CPU A", "CPU B"].iter().enumerate() {
-        assert_eq!(b.got[2 + i].len(), expect.cpu.len(), "{what}: {name} word count");
-        assert_eq!(b.got[2 + i], expect.cpu, "{what}: {name} words");
+        let got = &b.got[2 + i];
+        if expect.isolated.map(|c| c as usize) == Some(i) {
+            assert!(expect.cpu.starts_with(got), "{what}: {name} (isolated) got {got:x?}");
+        } else {
+            assert_eq!(got.len(), expect.cpu.len(), "{what}: {name} word count");
+            assert_eq!(got, &expect.cpu, "{what}: {name} words");
+        }
     }
     for (i, name) in ["disk A", "disk B"].iter().enumerate() {
         let got = &b.got[i];
@@ -320,22 +342,28 @@ fn run_seed(seed: u64) -> Seen {
         }
     }
     let c = &b.core;
-    assert_eq!(c.lockstep.mode.val().to_u64(), 0, "{what}: mode stays DUPLEX");
+    assert_eq!(c.lockstep.mode.val().to_u64() as u8, mirrored.mode, "{what}: mode (disk faults leave DUPLEX)");
     let failed = [c.mon_disk_a.failed.val(), c.mon_disk_b.failed.val()];
     let want_failed = [expect.failed == Some(Disk::A), expect.failed == Some(Disk::B)];
     assert_eq!(failed, want_failed, "{what}: failed disks");
     let faults = c.fault_log.faults.val().to_u64();
-    let must: u64 = expect.causes.iter().map(|&x| 1u64 << x).sum();
+    let must: u64 = expect.causes.iter().chain(&mirrored.causes).map(|&x| 1u64 << x).sum();
     let may: u64 = expect.may_also.iter().map(|&x| 1u64 << x).sum();
     assert!(faults & must == must && faults & !(must | may) == 0, "{what}: FAULTS {faults:#x}, want {must:#x} (+ maybe {may:#x})");
-    assert_eq!(c.fault_log.first_cause.val().to_u64() as u8, expect.first_cause.unwrap_or(0), "{what}: first cause");
+    let first = expect.first_cause.or(mirrored.first_cause).unwrap_or(0);
+    assert_eq!(c.fault_log.first_cause.val().to_u64() as u8, first, "{what}: first cause");
     assert_eq!(c.words_returned.count.val().to_u32(), expect.words_returned, "{what}: WORDS_RETURNED");
     assert_eq!(c.timeouts.count.val().to_u32(), expect.timeouts, "{what}: TIMEOUTS");
     let perr = [c.perr_disk_a.count.val().to_u32(), c.perr_disk_b.count.val().to_u32()];
     for i in 0..2 {
         assert!(expect.perr_disk[i].contains(&perr[i]), "{what}: PERR_DISK_{} = {}", ["A", "B"][i], perr[i]);
     }
-    assert_eq!((c.perr_cpu_a.count.val().to_u32(), c.perr_cpu_b.count.val().to_u32()), (0, 0), "{what}: PERR_CPU");
+    // A bad CPU word counts once per cycle it is offered, at least once.
+    let perr_cpu = [c.perr_cpu_a.count.val().to_u32(), c.perr_cpu_b.count.val().to_u32()];
+    for (i, &n) in perr_cpu.iter().enumerate() {
+        let faulty = isolated.map(|c| c as usize) == Some(i);
+        assert_eq!(n > 0, faulty, "{what}: PERR_CPU_{} = {n}", ["A", "B"][i]);
+    }
     assert_eq!(c.words_fwd.count.val().to_u32(), mirrored.words_fwd, "{what}: WORDS_FWD");
     assert_eq!(c.frames_fwd.count.val().to_u32(), mirrored.frames_fwd, "{what}: FRAMES_FWD");
     Seen { expect, fault, primary, read_verify, cycles: b.cycle, optional_latched: faults & may != 0 }
@@ -344,8 +372,8 @@ fn run_seed(seed: u64) -> Seen {
 /// Every fault class on both disks, with read-verify on and off; each seed a fresh core.
 #[test]
 fn core_matches_the_return_model_word_for_word() {
-    const SEEDS: u64 = 84;
-    let (mut cycles, mut optional, mut optional_latched) = (0, 0, 0);
+    const SEEDS: u64 = 90;
+    let (mut cycles, mut optional, mut optional_latched, mut cpu_failovers) = (0, 0, 0, 0);
     let (mut words, mut verified, mut detected, mut primary_fail, mut secondary_fail, mut stops) = (0, 0, 0, 0, 0, 0);
     for seed in 0..SEEDS {
         let s = run_seed(seed);
@@ -353,6 +381,7 @@ fn core_matches_the_return_model_word_for_word() {
         cycles += s.cycles;
         optional += !s.expect.may_also.is_empty() as usize;
         optional_latched += s.optional_latched as usize;
+        cpu_failovers += s.expect.isolated.is_some() as usize;
         verified += s.read_verify as usize;
         detected += s.expect.causes.contains(&cause::DISK_DIVERGENCE) as usize;
         stops += matches!(s.fault, DiskFault::Stop { .. }) as usize;
@@ -364,8 +393,8 @@ fn core_matches_the_return_model_word_for_word() {
     }
     eprintln!(
         "{SEEDS} seeds ({verified} with read-verify): {detected} divergences detected, {primary_fail} primary \
-         and {secondary_fail} other disk failures ({stops} stops); a secondary parity error also latched DISK_DIVERGENCE in \
+         and {secondary_fail} other disk failures ({stops} stops), {cpu_failovers} CPU fail-overs; a secondary parity error also latched DISK_DIVERGENCE in \
          {optional_latched} of {optional} runs with read-verify; {words} words checked per CPU, {cycles} cycles simulated"
     );
-    assert!(detected >= 5 && primary_fail >= 20 && secondary_fail >= 20 && stops >= 20, "coverage");
+    assert!(detected >= 5 && primary_fail >= 20 && secondary_fail >= 20 && stops >= 16 && cpu_failovers >= 16, "coverage");
 }
