@@ -1,11 +1,11 @@
 //! A transaction-level reference model of the core's return path (SPEC §4 "Return path" and
 //! the disk-link faults) in DUPLEX, elastic lockstep: given the word streams both disks offer
 //! on their `rx` links, the primary disk, read-verify and at most one fault (on a disk link,
-//! or a CPU isolated by the write path's fail-over), it
-//! predicts the exact word sequence each CPU receives, which disk ends up failed, the causes
-//! latched and the return counters. Plain Rust, no rust-hdl, no cycles: it speaks only of the
-//! order of words, which is all the SPEC promises at the CPU links. It is the companion of
-//! [`crate::lockstep_model`] (the write path); `docs/lockstep.md` states the rules.
+//! or a CPU isolated by the write path's fail-over), it predicts the exact word sequence each
+//! CPU receives, which disk ends up failed, the causes latched and the return counters. Plain
+//! Rust, no rust-hdl, no cycles: it speaks only of the order of words, which is all the SPEC
+//! promises at the CPU links. It is the companion of [`crate::lockstep_model`] (the write
+//! path); `docs/lockstep.md` states the rules.
 //!
 //! The rules:
 //! * Both CPUs receive the primary disk's stream, whole, in order, each at its own pace.
@@ -21,18 +21,17 @@
 //!   delivered. A primary word held back for its parity error is never compared. A secondary
 //!   word with a parity error may or may not be compared before its disk is failed (that
 //!   depends on when the primary's copy arrives); the parity cause is latched first either way.
-//! * WORDS_RETURNED counts each delivered word once. A disk word with bad data parity counts
-//!   in that disk's PERR counter once per cycle it is offered (so at least once); a
-//!   `ready`/`rpar` error counts once per cycle it lasts.
-//!
 //! * When the write path isolates a CPU (auto fail-over to SIMPLEX on a CPU fault), the
-//!   served CPU still receives the whole stream, hitless; the isolated one receives no word
-//!   after the switch, so a prefix of it (what its return buffer held then). WORDS_RETURNED
-//!   still counts each word once.
+//!   served CPU still receives the whole stream, hitless; nothing enters the isolated one's
+//!   return buffer after the switch, so it receives a prefix.
+//! * WORDS_RETURNED counts each delivered word once, whichever CPUs take it. A disk word with
+//!   bad data parity counts in that disk's PERR counter once per cycle it is offered (so at
+//!   least once); a `ready`/`rpar` error counts once per cycle it lasts.
 //!
 //! Not modelled: cycles, strict lockstep (CPU B's return replays CPU A's port), SIMPLEX or
-//! SPLIT set by the host, host writes of CTRL.primary with returns in flight, two faults, and streams
-//! of different contents around a fail-over (the hitless switch assumes the disks agree).
+//! SPLIT set by the host, host writes of CTRL.primary with returns in flight, two faults, and
+//! streams of different contents around a fail-over (the hitless switch assumes the disks
+//! agree).
 use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
 
