@@ -287,9 +287,9 @@ pub struct Core<const SW: usize, const OW: usize> {
     pub frames_aborted: EventCounter,
     /// Mismatches (MISMATCHES).
     pub mismatches: EventCounter,
-    /// CPU timeouts (TIMEOUTS).
+    /// CPU and disk timeouts (TIMEOUTS).
     pub timeouts: EventCounter,
-    /// Words delivered to the CPUs, counted on the served CPU's link (WORDS_RETURNED).
+    /// Words delivered to the CPUs, a word sent to both counted once (WORDS_RETURNED).
     pub words_returned: EventCounter,
     max_skew: DFF<Bits<16>>,
     skew: Signal<Local, Bits<16>>,
@@ -361,6 +361,10 @@ pub struct Core<const SW: usize, const OW: usize> {
     rdy_err_disk_a_q: DFF<Bit>,
     rdy_err_disk_b_q: DFF<Bit>,
     divergence_q: DFF<Bit>,
+    /// Return words CPU A has taken beyond CPU B (and B beyond A): WORDS_RETURNED counts a
+    /// word sent to both CPUs once, when the first of them takes it.
+    ret_ahead_a: DFF<Bits<16>>,
+    ret_ahead_b: DFF<Bits<16>>,
 }
 
 impl<const SW: usize, const OW: usize> Core<SW, OW> {
@@ -456,6 +460,8 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             rdy_err_disk_a_q: Default::default(),
             rdy_err_disk_b_q: Default::default(),
             divergence_q: Default::default(),
+            ret_ahead_a: Default::default(),
+            ret_ahead_b: Default::default(),
 
             regs: RegFile::new(&params.build_params()),
             cfg_mode_set: Default::default(),
@@ -534,6 +540,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
         dff_setup!(self, clock, perr_cpu_a_q, perr_cpu_b_q, perr_disk_a_q, perr_disk_b_q);
         dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q);
+        dff_setup!(self, clock, ret_ahead_a, ret_ahead_b);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
@@ -782,9 +789,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.frames_aborted.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
         self.mismatches.inc2.next = false;
         self.mismatches.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
-        self.timeouts.inc2.next = false;
         self.timeouts.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
-        self.words_returned.inc2.next = false;
         self.words_returned.clear.next = self.reset.val() | self.cfg_cnt_clear.val();
         self.perr_cpu_a_q.d.next = self.in_cpu_a.error.val() | self.out_cpu_a.ready_error.val();
         self.perr_cpu_b_q.d.next = self.in_cpu_b.error.val() | self.out_cpu_b.ready_error.val();
@@ -818,11 +823,63 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.frames_fwd.inc2.next =
             self.lockstep.sb_valid.val() & self.fabric.sb_ready.val() & self.lockstep.sb_word.val().get_bit(36) & !self.lockstep.sb_word.val().get_bit(37);
         self.mismatches.inc.next = self.lockstep.fault_mismatch.val();
+        // TIMEOUTS counts CPU and disk timeouts (register table). A CPU and a disk may time
+        // out in the same cycle, hence the second input; both disks at once count once.
         self.timeouts.inc.next = self.lockstep.fault_a_timeout.val() | self.lockstep.fault_b_timeout.val();
-        // Words delivered to the CPUs: CPU A's link, or CPU B's when it is the one served.
-        self.words_returned.inc.next = self.out_cpu_a.take.val();
-        if self.lockstep.mode.val() == 2 {
-            self.words_returned.inc.next = self.out_cpu_b.take.val();
+        self.timeouts.inc2.next = self.mon_disk_a.fail_timeout.val() | self.mon_disk_b.fail_timeout.val();
+        // Words delivered to the CPUs, each once. Outside SPLIT both CPUs get the same stream,
+        // each at its own pace, so a word counts when the first CPU takes it. After a
+        // fail-over the served CPU first catches up with what the isolated one had already
+        // taken (counted then); the isolated one only drains its buffer, words the served one
+        // gets too. Counting one CPU's link instead miscounts a fail-over to SIMPLEX_B by the
+        // distance between the CPUs at the switch.
+        self.ret_ahead_a.d.next = self.ret_ahead_a.q.val();
+        self.ret_ahead_b.d.next = self.ret_ahead_b.q.val();
+        self.words_returned.inc.next = false;
+        self.words_returned.inc2.next = false;
+        if self.lockstep.mode.val() == 3 {
+            // SPLIT: two different streams, every word counts.
+            self.words_returned.inc.next = self.out_cpu_a.take.val();
+            self.words_returned.inc2.next = self.out_cpu_b.take.val();
+            self.ret_ahead_a.d.next = 0.into();
+            self.ret_ahead_b.d.next = 0.into();
+        } else if self.lockstep.mode.val() == 1 {
+            if self.out_cpu_a.take.val() {
+                if self.ret_ahead_b.q.val() != 0 {
+                    self.ret_ahead_b.d.next = self.ret_ahead_b.q.val() - 1;
+                } else {
+                    self.words_returned.inc.next = true;
+                }
+            }
+        } else if self.lockstep.mode.val() == 2 {
+            if self.out_cpu_b.take.val() {
+                if self.ret_ahead_a.q.val() != 0 {
+                    self.ret_ahead_a.d.next = self.ret_ahead_a.q.val() - 1;
+                } else {
+                    self.words_returned.inc.next = true;
+                }
+            }
+        } else if self.out_cpu_a.take.val() & self.out_cpu_b.take.val() {
+            self.words_returned.inc.next = true;
+        } else if self.out_cpu_a.take.val() {
+            if self.ret_ahead_b.q.val() != 0 {
+                self.ret_ahead_b.d.next = self.ret_ahead_b.q.val() - 1;
+            } else {
+                self.ret_ahead_a.d.next = self.ret_ahead_a.q.val() + 1;
+                self.words_returned.inc.next = true;
+            }
+        } else if self.out_cpu_b.take.val() {
+            if self.ret_ahead_a.q.val() != 0 {
+                self.ret_ahead_a.d.next = self.ret_ahead_a.q.val() - 1;
+            } else {
+                self.ret_ahead_b.d.next = self.ret_ahead_b.q.val() + 1;
+                self.words_returned.inc.next = true;
+            }
+        }
+        // A host mode write starts a new stream relation (change modes with the CPUs idle).
+        if self.reset.val() | self.cfg_mode_set.val() {
+            self.ret_ahead_a.d.next = 0.into();
+            self.ret_ahead_b.d.next = 0.into();
         }
         // Faults: bit n of `causes` is cause code n (ftio_proto::Cause).
         self.fault_log.reset.next = self.reset.val();

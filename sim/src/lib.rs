@@ -6,7 +6,8 @@
 //! - [`equivalence`]: record a scenario in one simulator, replay it in the other, compare
 //!   every output every cycle.
 //! - [`lockstep_model`]: transaction-level reference model of the write path (disk words,
-//!   mode, causes, counters) for cut-through and store-and-forward.
+//!   mode, causes, counters) for cut-through and store-and-forward; [`return_model`] the
+//!   same for the return path (CPU words, failed disk, causes, return counters).
 //! - [`link`], [`scenario`]: link-level sources, sinks and reusable input generators.
 //! - [`models`]: CPU and disk behavioural models (SATA-like FIS frames, sparse disk image);
 //!   [`system`] puts them around a simulated core.
@@ -30,6 +31,7 @@ pub mod link;
 pub mod lockstep_model;
 pub mod models;
 pub mod port;
+pub mod return_model;
 pub mod rig;
 pub mod scenario;
 pub mod system;

@@ -1,0 +1,403 @@
+//! Randomized differential test of the return path: rust-hdl's simulation of the whole
+//! `FtioCore` against `ftio_sim::return_model`, word for word on both CPU return links, plus
+//! the failed disk, the latched causes and the counters; the write path runs at the same time
+//! and is checked against `ftio_sim::lockstep_model` on both disk links.
+//!
+//! Each seed draws: the primary disk and read-verify (set over the UART when not power-on),
+//! random write frames that both CPUs send with their own gaps and start skew, random return
+//! frames (some ended with `last & abort`) that both disks offer with their own gaps and
+//! start, INDEPENDENT random back-pressure on all four sinks (disk A tx, disk B tx, CPU A rx,
+//! CPU B rx: each `ready` drawn every cycle with its own probability), and at most one fault:
+//! a divergence (one disk's word k changed, good parity), a data parity error on the primary's
+//! or the secondary's return word k, an `rpar` error on a disk's tx link at a random cycle, or
+//! the primary or the secondary stopping for good (no more writes taken after its m-th, no
+//! more returns after its k-th; DISK_TIMEOUT set to 64 over the UART), or a parity error on
+//! CPU A's or CPU B's write word m (the write path fails over to SIMPLEX with returns in
+//! flight).
+use ftio_hdl::link::{byte_parity, control_parity, pack_word};
+use ftio_hdl::testbench::{edge, low, UartHost};
+use ftio_hdl::{CoreParams, FtioCore};
+use ftio_proto::{reg, Request, Response, Status};
+use ftio_sim::lockstep_model::{self, Commit, Fault, Side};
+use ftio_sim::return_model::{cause, predict_returns, Cpu, Disk, DiskFault, ReturnOutcome};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use rust_hdl::prelude::*;
+use std::collections::VecDeque;
+
+const DISK_TIMEOUT: u32 = 64;
+
+/// A SPEC §2 source: offers its words in order with random gaps after `start`; `flip`
+/// corrupts a data bit of that word (parity as it was: a link parity error); after
+/// `stop_after` words it offers nothing more.
+struct Source {
+    queue: VecDeque<u64>,
+    offering: bool,
+    gap: f64,
+    start: usize,
+    sent: usize,
+    flip: Option<usize>,
+    stop_after: Option<usize>,
+}
+
+impl Source {
+    fn new(words: Vec<u64>, gap: f64, start: usize) -> Self {
+        Self { queue: words.into(), offering: false, gap, start, sent: 0, flip: None, stop_after: None }
+    }
+    fn idle() -> Self {
+        Self::new(vec![], 0.0, 0)
+    }
+    fn offer(&mut self, t: usize, rng: &mut StdRng) -> (u64, bool) {
+        let stopped = self.stop_after == Some(self.sent);
+        if !self.offering && !stopped && t >= self.start && !self.queue.is_empty() && !rng.gen_bool(self.gap) {
+            self.offering = true;
+        }
+        let mut w = self.queue.front().copied().unwrap_or(0);
+        if self.offering && self.flip == Some(self.sent) {
+            w ^= 1 << 9;
+        }
+        (w, self.offering)
+    }
+    fn moved(&mut self, ready: bool) -> bool {
+        if self.offering && ready {
+            self.queue.pop_front();
+            self.offering = false;
+            self.sent += 1;
+            return true;
+        }
+        false
+    }
+}
+
+struct Board {
+    core: Box<FtioCore>,
+    rng: StdRng,
+    cpu: [Source; 2],
+    disk: [Source; 2],
+    /// Probability that each sink is ready in a cycle: disk A tx, disk B tx, CPU A rx, CPU B rx.
+    ready_p: [f64; 4],
+    /// Words each sink took, same order.
+    got: [Vec<u64>; 4],
+    /// (disk, m): this disk takes no write after its m-th.
+    stop_writes: Option<(usize, usize)>,
+    /// (disk, cycle): this disk's `rpar` equals its `ready` in that cycle.
+    rpar_error: Option<(usize, usize)>,
+    host: UartHost,
+    cycle: usize,
+    quiet: usize,
+}
+
+macro_rules! drive {
+    ($link:expr, $w:expr, $valid:expr) => {{
+        let w: u64 = $w;
+        let v: bool = $valid;
+        let (last, abort) = (w >> 36 & 1 == 1, w >> 37 & 1 == 1);
+        $link.valid.next = v;
+        $link.data.next = (w & 0xFFFF_FFFF).into();
+        $link.par.next = (w >> 32 & 0xF).into();
+        $link.last.next = last;
+        $link.abort.next = abort;
+        $link.cpar.next = control_parity(v, last, abort);
+    }};
+}
+
+impl Board {
+    fn new(seed: u64) -> Self {
+        let params = CoreParams { clock_hz: 1_000_000, baud: 125_000, ..CoreParams::default() };
+        let mut core = Box::new(FtioCore::new(&params));
+        core.connect_all();
+        Self {
+            core,
+            rng: StdRng::seed_from_u64(seed),
+            cpu: [Source::idle(), Source::idle()],
+            disk: [Source::idle(), Source::idle()],
+            ready_p: [1.0; 4],
+            got: Default::default(),
+            stop_writes: None,
+            rpar_error: None,
+            host: UartHost::new(ftio_hdl::uart::clocks_per_bit(params.clock_hz, params.baud)),
+            cycle: 0,
+            quiet: 0,
+        }
+    }
+
+    fn step(&mut self) {
+        let t = self.cycle;
+        let (wa, va) = self.cpu[0].offer(t, &mut self.rng);
+        let (wb, vb) = self.cpu[1].offer(t, &mut self.rng);
+        let (ra, rva) = self.disk[0].offer(t, &mut self.rng);
+        let (rb, rvb) = self.disk[1].offer(t, &mut self.rng);
+        let mut ready = [false; 4];
+        for (r, &p) in ready.iter_mut().zip(&self.ready_p) {
+            *r = self.rng.gen_bool(p);
+        }
+        if let Some((d, m)) = self.stop_writes {
+            if self.got[d].len() >= m {
+                ready[d] = false;
+            }
+        }
+        let mut rpar: Vec<bool> = ready.iter().map(|&r| !r).collect();
+        if let Some((d, at)) = self.rpar_error {
+            if at == t {
+                rpar[d] = ready[d];
+            }
+        }
+        let c = &mut self.core;
+        drive!(c.cpu_a_tx, wa, va);
+        drive!(c.cpu_b_tx, wb, vb);
+        drive!(c.disk_a_rx, ra, rva);
+        drive!(c.disk_b_rx, rb, rvb);
+        c.disk_a_tx.ready.next = ready[0];
+        c.disk_b_tx.ready.next = ready[1];
+        c.cpu_a_rx.ready.next = ready[2];
+        c.cpu_b_rx.ready.next = ready[3];
+        c.disk_a_tx.rpar.next = rpar[0];
+        c.disk_b_tx.rpar.next = rpar[1];
+        c.cpu_a_rx.rpar.next = rpar[2];
+        c.cpu_b_rx.rpar.next = rpar[3];
+        c.uart_rx.next = self.host.drive();
+        low(c.as_mut(), |c| &mut c.clock);
+        self.host.observe(c.uart_tx.val());
+        let mut moved = false;
+        for (i, link) in [&c.disk_a_tx, &c.disk_b_tx, &c.cpu_a_rx, &c.cpu_b_rx].into_iter().enumerate() {
+            if link.valid.val() && ready[i] {
+                let w = pack_word(
+                    link.data.val().to_u32(),
+                    link.par.val().to_u8(),
+                    link.last.val(),
+                    link.abort.val(),
+                    false,
+                );
+                self.got[i].push(w);
+                moved = true;
+            }
+        }
+        let ready_in = [c.cpu_a_tx.ready.val(), c.cpu_b_tx.ready.val(), c.disk_a_rx.ready.val(), c.disk_b_rx.ready.val()];
+        moved |= self.cpu[0].moved(ready_in[0]);
+        moved |= self.cpu[1].moved(ready_in[1]);
+        moved |= self.disk[0].moved(ready_in[2]);
+        moved |= self.disk[1].moved(ready_in[3]);
+        edge(c.as_mut(), |c| &mut c.clock);
+        self.cycle += 1;
+        self.quiet = if moved { 0 } else { self.quiet + 1 };
+    }
+
+    /// Writes consecutive registers from `name` in one request.
+    fn write(&mut self, name: &str, values: &[u32]) {
+        let req = Request::write(reg(name).addr, values);
+        self.host.received.clear();
+        self.host.send(&req.encode());
+        for _ in 0..20_000 {
+            self.step();
+            if self.host.received.len() >= 5 {
+                let (resp, _) = Response::decode(&self.host.received, req.cmd).expect("response");
+                assert_eq!(resp.status, Status::Ok, "write {name}");
+                return;
+            }
+        }
+        panic!("no response to the write of {name}");
+    }
+}
+
+fn word(rng: &mut StdRng, last: bool, abort: bool) -> u64 {
+    let d: u32 = rng.gen();
+    pack_word(d, byte_parity(d), last, abort, false)
+}
+
+/// `n` random frames of 1..=`max` words; with `aborts` some end with `last & abort`.
+fn frames(rng: &mut StdRng, n: usize, max: usize, aborts: bool) -> Vec<u64> {
+    let mut v = vec![];
+    for _ in 0..n {
+        let len = rng.gen_range(1..=max);
+        let abort = aborts && rng.gen_bool(0.15);
+        for i in 0..len {
+            let end = i + 1 == len;
+            v.push(word(rng, end, end && abort));
+        }
+    }
+    v
+}
+
+/// What one seed exercised.
+struct Seen {
+    expect: ReturnOutcome,
+    fault: DiskFault,
+    primary: Disk,
+    read_verify: bool,
+    divergence: bool,
+    cycles: usize,
+    /// A cause the model allows but does not require was latched.
+    optional_latched: bool,
+}
+
+/// One seed: checks the core against both models.
+fn run_seed(seed: u64) -> Seen {
+    let mut rng = StdRng::seed_from_u64(0x7E70_0000 + seed);
+    let primary = if rng.gen_bool(0.5) { Disk::A } else { Disk::B };
+    let secondary = primary.other();
+    let mut read_verify = rng.gen_bool(0.5);
+    let (n_writes, n_returns) = (rng.gen_range(3..9), rng.gen_range(3..10));
+    let writes = frames(&mut rng, n_writes, 12, false);
+    let returns = frames(&mut rng, n_returns, 16, true);
+    let mut streams = [returns.clone(), returns.clone()];
+    let k = rng.gen_range(0..returns.len());
+    let pick = |rng: &mut StdRng| if rng.gen_bool(0.5) { Disk::A } else { Disk::B };
+    let mut cpu_fault = None;
+    let fault = match seed % 9 {
+        0 => DiskFault::None,
+        1 => {
+            // A divergence: mostly with read-verify, which is what detects it; without it
+            // nothing may be flagged.
+            read_verify = seed / 9 % 3 != 0;
+            let d = pick(&mut rng).index();
+            let x = (streams[d][k] as u32) ^ 0x0000_8000;
+            streams[d][k] = pack_word(x, byte_parity(x), streams[d][k] >> 36 & 1 == 1, streams[d][k] >> 37 & 1 == 1, false);
+            DiskFault::None
+        }
+        2 => DiskFault::RxParity { disk: primary, word: k },
+        3 => DiskFault::RxParity { disk: secondary, word: k },
+        4 => DiskFault::ReadyParity { disk: pick(&mut rng) },
+        5 => DiskFault::Stop { disk: primary, returned: rng.gen_range(0..=returns.len()) },
+        6 => DiskFault::Stop { disk: secondary, returned: rng.gen_range(0..=returns.len()) },
+        n => {
+            cpu_fault = Some((if n == 7 { Cpu::A } else { Cpu::B }, rng.gen_range(0..writes.len())));
+            DiskFault::None
+        }
+    };
+    let divergence = streams[0] != streams[1];
+    let isolated = cpu_fault.map(|(c, _)| c);
+    let expect = predict_returns(&streams[0], &streams[1], primary, read_verify, fault, isolated);
+    let write_fault = match cpu_fault {
+        Some((Cpu::A, m)) => Fault::Parity { side: Side::A, word: m },
+        Some((Cpu::B, m)) => Fault::Parity { side: Side::B, word: m },
+        None => Fault::None,
+    };
+    let mirrored = lockstep_model::predict(&writes, &writes, write_fault, Commit::CutThrough);
+
+    let mut b = Board::new(seed);
+    let ctrl = 7 | (read_verify as u32) << 6 | ((primary == Disk::B) as u32) << 7;
+    if let DiskFault::Stop { .. } = fault {
+        b.write("CTRL", &[ctrl, 0, 256, DISK_TIMEOUT]);
+    } else if ctrl != 7 {
+        b.write("CTRL", &[ctrl]);
+    }
+    let t0 = b.cycle;
+    b.cpu = [
+        Source::new(writes.clone(), rng.gen_range(0.0..0.5), t0 + rng.gen_range(0..5)),
+        Source::new(writes.clone(), rng.gen_range(0.0..0.5), t0 + rng.gen_range(0..16)),
+    ];
+    let [sa, sb] = streams;
+    b.disk = [
+        Source::new(sa, rng.gen_range(0.0..0.5), t0 + rng.gen_range(0..40)),
+        Source::new(sb, rng.gen_range(0.0..0.5), t0 + rng.gen_range(0..40)),
+    ];
+    for p in b.ready_p.iter_mut() {
+        *p = if rng.gen_bool(0.2) { 1.0 } else { rng.gen_range(0.3..1.0) };
+    }
+    let mut stop_m = None;
+    match fault {
+        DiskFault::RxParity { disk, word } => b.disk[disk.index()].flip = Some(word),
+        DiskFault::ReadyParity { disk } => b.rpar_error = Some((disk.index(), t0 + rng.gen_range(0..300))),
+        DiskFault::Stop { disk, returned } => {
+            let m = rng.gen_range(0..writes.len());
+            stop_m = Some(m);
+            b.stop_writes = Some((disk.index(), m));
+            b.disk[disk.index()].stop_after = Some(returned);
+        }
+        DiskFault::None => {}
+    }
+    if let Some((c, m)) = cpu_fault {
+        b.cpu[c as usize].flip = Some(m);
+    }
+    b.quiet = 0;
+    while (b.quiet < 200 || b.cycle < t0 + 400) && b.cycle < t0 + 20_000 {
+        b.step();
+    }
+
+    let what = format!(
+        "seed {seed}: primary {primary:?}, read-verify {read_verify}, {} writes, {} returns, fault {fault:?}{}{}{}",
+        writes.len(),
+        returns.len(),
+        if divergence { format!(", divergence at return word {k}") } else { String::new() },
+        stop_m.map(|m| format!(", stops after {m} writes")).unwrap_or_default(),
+        cpu_fault.map(|(c, m)| format!(", parity error on CPU {c:?}'s write {m}")).unwrap_or_default(),
+    );
+    for (i, name) in ["CPU A", "CPU B"].iter().enumerate() {
+        let got = &b.got[2 + i];
+        if expect.isolated.map(|c| c as usize) == Some(i) {
+            assert!(expect.cpu.starts_with(got), "{what}: {name} (isolated) got {got:x?}");
+        } else {
+            assert_eq!(got.len(), expect.cpu.len(), "{what}: {name} word count");
+            assert_eq!(got, &expect.cpu, "{what}: {name} words");
+        }
+    }
+    for (i, name) in ["disk A", "disk B"].iter().enumerate() {
+        let got = &b.got[i];
+        if expect.failed.map(Disk::index) == Some(i) {
+            // A failed disk gets no write after its failure: a prefix, exactly the first m
+            // words when it stopped taking them itself.
+            assert!(mirrored.disk.starts_with(got), "{what}: {name} (failed) got {got:x?}");
+            if let Some(m) = stop_m {
+                assert_eq!(got.len(), m, "{what}: {name} (stopped) word count");
+            }
+        } else {
+            assert_eq!(got, &mirrored.disk, "{what}: {name} writes");
+        }
+    }
+    let c = &b.core;
+    assert_eq!(c.lockstep.mode.val().to_u64() as u8, mirrored.mode, "{what}: mode (disk faults leave DUPLEX)");
+    let failed = [c.mon_disk_a.failed.val(), c.mon_disk_b.failed.val()];
+    let want_failed = [expect.failed == Some(Disk::A), expect.failed == Some(Disk::B)];
+    assert_eq!(failed, want_failed, "{what}: failed disks");
+    let faults = c.fault_log.faults.val().to_u64();
+    let must: u64 = expect.causes.iter().chain(&mirrored.causes).map(|&x| 1u64 << x).sum();
+    let may: u64 = expect.may_also.iter().map(|&x| 1u64 << x).sum();
+    assert!(faults & must == must && faults & !(must | may) == 0, "{what}: FAULTS {faults:#x}, want {must:#x} (+ maybe {may:#x})");
+    let first = expect.first_cause.or(mirrored.first_cause).unwrap_or(0);
+    assert_eq!(c.fault_log.first_cause.val().to_u64() as u8, first, "{what}: first cause");
+    assert_eq!(c.words_returned.count.val().to_u32(), expect.words_returned, "{what}: WORDS_RETURNED");
+    assert_eq!(c.timeouts.count.val().to_u32(), expect.timeouts, "{what}: TIMEOUTS");
+    let perr = [c.perr_disk_a.count.val().to_u32(), c.perr_disk_b.count.val().to_u32()];
+    for i in 0..2 {
+        assert!(expect.perr_disk[i].contains(&perr[i]), "{what}: PERR_DISK_{} = {}", ["A", "B"][i], perr[i]);
+    }
+    // A bad CPU word counts once per cycle it is offered, at least once.
+    let perr_cpu = [c.perr_cpu_a.count.val().to_u32(), c.perr_cpu_b.count.val().to_u32()];
+    for (i, &n) in perr_cpu.iter().enumerate() {
+        let faulty = isolated.map(|c| c as usize) == Some(i);
+        assert_eq!(n > 0, faulty, "{what}: PERR_CPU_{} = {n}", ["A", "B"][i]);
+    }
+    assert_eq!(c.words_fwd.count.val().to_u32(), mirrored.words_fwd, "{what}: WORDS_FWD");
+    assert_eq!(c.frames_fwd.count.val().to_u32(), mirrored.frames_fwd, "{what}: FRAMES_FWD");
+    Seen { expect, fault, primary, read_verify, divergence, cycles: b.cycle, optional_latched: faults & may != 0 }
+}
+
+/// Every fault class on both disks, with read-verify on and off; each seed a fresh core.
+#[test]
+fn core_matches_the_return_model_word_for_word() {
+    const SEEDS: u64 = 90;
+    let (mut cycles, mut optional, mut optional_latched, mut cpu_failovers, mut unverified) = (0, 0, 0, 0, 0);
+    let (mut words, mut verified, mut detected, mut primary_fail, mut secondary_fail, mut stops) = (0, 0, 0, 0, 0, 0);
+    for seed in 0..SEEDS {
+        let s = run_seed(seed);
+        words += s.expect.cpu.len();
+        cycles += s.cycles;
+        optional += !s.expect.may_also.is_empty() as usize;
+        optional_latched += s.optional_latched as usize;
+        cpu_failovers += s.expect.isolated.is_some() as usize;
+        unverified += (s.divergence && !s.read_verify) as usize;
+        verified += s.read_verify as usize;
+        detected += s.expect.causes.contains(&cause::DISK_DIVERGENCE) as usize;
+        stops += matches!(s.fault, DiskFault::Stop { .. }) as usize;
+        match s.expect.failed {
+            Some(d) if d == s.primary => primary_fail += 1,
+            Some(_) => secondary_fail += 1,
+            None => {}
+        }
+    }
+    eprintln!(
+        "{SEEDS} seeds ({verified} with read-verify): {detected} divergences detected ({unverified} more without read-verify), {primary_fail} primary \
+         and {secondary_fail} other disk failures ({stops} stops), {cpu_failovers} CPU fail-overs; a secondary parity error also latched DISK_DIVERGENCE in \
+         {optional_latched} of {optional} runs with read-verify; {words} words checked per CPU, {cycles} cycles simulated"
+    );
+    assert!(detected >= 5 && primary_fail >= 20 && secondary_fail >= 20 && stops >= 16 && cpu_failovers >= 16 && unverified >= 2, "coverage");
+}
