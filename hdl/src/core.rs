@@ -361,10 +361,12 @@ pub struct Core<const SW: usize, const OW: usize> {
     rdy_err_disk_a_q: DFF<Bit>,
     rdy_err_disk_b_q: DFF<Bit>,
     divergence_q: DFF<Bit>,
-    /// Return words CPU A has taken beyond CPU B (and B beyond A): WORDS_RETURNED counts a
-    /// word sent to both CPUs once, when the first of them takes it.
-    ret_ahead_a: DFF<Bits<16>>,
-    ret_ahead_b: DFF<Bits<16>>,
+    /// Return words CPU A has taken minus those CPU B has (two's complement): WORDS_RETURNED
+    /// counts a word sent to both CPUs once, when the first of them takes it. One counter
+    /// with one adder, not one per CPU: the HX8K has few cells to spare.
+    ret_lead: DFF<Bits<16>>,
+    /// What `ret_lead` changes by this cycle: 0, +1 or -1.
+    ret_step: Signal<Local, Bits<16>>,
 }
 
 impl<const SW: usize, const OW: usize> Core<SW, OW> {
@@ -460,8 +462,8 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             rdy_err_disk_a_q: Default::default(),
             rdy_err_disk_b_q: Default::default(),
             divergence_q: Default::default(),
-            ret_ahead_a: Default::default(),
-            ret_ahead_b: Default::default(),
+            ret_lead: Default::default(),
+            ret_step: Default::default(),
 
             regs: RegFile::new(&params.build_params()),
             cfg_mode_set: Default::default(),
@@ -540,7 +542,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
         dff_setup!(self, clock, perr_cpu_a_q, perr_cpu_b_q, perr_disk_a_q, perr_disk_b_q);
         dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q);
-        dff_setup!(self, clock, ret_ahead_a, ret_ahead_b);
+        dff_setup!(self, clock, ret_lead);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
@@ -833,28 +835,27 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // taken (counted then); the isolated one only drains its buffer, words the served one
         // gets too. Counting one CPU's link instead miscounts a fail-over to SIMPLEX_B by the
         // distance between the CPUs at the switch.
-        self.ret_ahead_a.d.next = self.ret_ahead_a.q.val();
-        self.ret_ahead_b.d.next = self.ret_ahead_b.q.val();
+        // `ret_lead` < 0: CPU B is ahead; > 0: CPU A is.
+        self.ret_step.next = 0.into();
         self.words_returned.inc.next = false;
         self.words_returned.inc2.next = false;
         if self.lockstep.mode.val() == 3 {
             // SPLIT: two different streams, every word counts.
             self.words_returned.inc.next = self.out_cpu_a.take.val();
             self.words_returned.inc2.next = self.out_cpu_b.take.val();
-            self.ret_ahead_a.d.next = 0.into();
-            self.ret_ahead_b.d.next = 0.into();
         } else if self.lockstep.mode.val() == 1 {
+            // SIMPLEX_A: words CPU B had already taken were counted then.
             if self.out_cpu_a.take.val() {
-                if self.ret_ahead_b.q.val() != 0 {
-                    self.ret_ahead_b.d.next = self.ret_ahead_b.q.val() - 1;
+                if self.ret_lead.q.val().get_bit(15) {
+                    self.ret_step.next = 1.into();
                 } else {
                     self.words_returned.inc.next = true;
                 }
             }
         } else if self.lockstep.mode.val() == 2 {
             if self.out_cpu_b.take.val() {
-                if self.ret_ahead_a.q.val() != 0 {
-                    self.ret_ahead_a.d.next = self.ret_ahead_a.q.val() - 1;
+                if !self.ret_lead.q.val().get_bit(15) & (self.ret_lead.q.val() != 0) {
+                    self.ret_step.next = 0xFFFF_u64.into();
                 } else {
                     self.words_returned.inc.next = true;
                 }
@@ -862,24 +863,17 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         } else if self.out_cpu_a.take.val() & self.out_cpu_b.take.val() {
             self.words_returned.inc.next = true;
         } else if self.out_cpu_a.take.val() {
-            if self.ret_ahead_b.q.val() != 0 {
-                self.ret_ahead_b.d.next = self.ret_ahead_b.q.val() - 1;
-            } else {
-                self.ret_ahead_a.d.next = self.ret_ahead_a.q.val() + 1;
-                self.words_returned.inc.next = true;
-            }
+            self.ret_step.next = 1.into();
+            self.words_returned.inc.next = !self.ret_lead.q.val().get_bit(15);
         } else if self.out_cpu_b.take.val() {
-            if self.ret_ahead_a.q.val() != 0 {
-                self.ret_ahead_a.d.next = self.ret_ahead_a.q.val() - 1;
-            } else {
-                self.ret_ahead_b.d.next = self.ret_ahead_b.q.val() + 1;
-                self.words_returned.inc.next = true;
-            }
+            self.ret_step.next = 0xFFFF_u64.into();
+            self.words_returned.inc.next = self.ret_lead.q.val().get_bit(15) | (self.ret_lead.q.val() == 0);
         }
-        // A host mode write starts a new stream relation (change modes with the CPUs idle).
-        if self.reset.val() | self.cfg_mode_set.val() {
-            self.ret_ahead_a.d.next = 0.into();
-            self.ret_ahead_b.d.next = 0.into();
+        self.ret_lead.d.next = self.ret_lead.q.val() + self.ret_step.val();
+        // SPLIT, and a host mode write, start a new stream relation (change modes with the
+        // CPUs idle).
+        if self.reset.val() | self.cfg_mode_set.val() | (self.lockstep.mode.val() == 3) {
+            self.ret_lead.d.next = 0.into();
         }
         // Faults: bit n of `causes` is cause code n (ftio_proto::Cause).
         self.fault_log.reset.next = self.reset.val();
