@@ -197,7 +197,9 @@ pub struct CommitGate {
     fwd_data: DFF<Word>,
     capacity: Constant<Bits<16>>,
     mask: Constant<Bits<FRAME_ADDR_BITS>>,
-    occupied: Signal<Local, Bits<16>>,
+    /// `avail + partial`, kept in a flop (summed from their next values) so `in_ready` does
+    /// not wait for a 16-bit adder.
+    occupied: DFF<Bits<16>>,
     space: Signal<Local, Bit>,
     frame_full: Signal<Local, Bit>,
     in_last: Signal<Local, Bit>,
@@ -264,15 +266,14 @@ impl CommitGate {
 impl Logic for CommitGate {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, saf_q, in_frame, dropping, wptr, fstart, rptr, avail, partial, fwd_valid, fwd_data);
+        dff_setup!(self, clock, saf_q, in_frame, dropping, wptr, fstart, rptr, avail, partial, fwd_valid, fwd_data, occupied);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
         self.in_last.next = self.in_word.val().get_bit(36);
         self.in_abort.next = self.in_word.val().get_bit(37);
         // Words in RAM: released frames not yet read, plus the frame being written.
-        self.occupied.next = self.avail.q.val() + self.partial.q.val();
-        self.space.next = self.occupied.val() != self.capacity.val();
+        self.space.next = self.occupied.q.val() != self.capacity.val();
         self.frame_full.next = self.partial.q.val() == self.capacity.val();
         // A requested change of kind, at a frame boundary on the input.
         self.switching.next = !self.in_frame.q.val() & (self.saf.val() != self.saf_q.q.val());
@@ -384,7 +385,9 @@ impl Logic for CommitGate {
         self.word_out.next = self.pop.val();
         self.frame_out.next = self.pop.val() & self.mem_out.val().get_bit(36);
         self.frame_dropped.next = self.discard.val();
-        self.fill.next = self.occupied.val();
+        // Read after every assignment to `avail.d` and `partial.d` above.
+        self.occupied.d.next = self.avail.d.val() + self.partial.d.val();
+        self.fill.next = self.occupied.q.val();
     }
 }
 
