@@ -14,45 +14,15 @@ use ftio_proto::{reg, Request, Response, Status};
 use ftio_sim::lockstep_model::{predict, Commit, Fault, Outcome, Side};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rust_hdl::prelude::*;
-use std::collections::VecDeque;
+
+mod common;
+use common::Source;
+
+fn word(rng: &mut StdRng, last: bool) -> u64 {
+    common::word(rng, last, false)
+}
 
 const FRAME_DEPTH_LOG2: u8 = 4;
-
-/// A SPEC §2 source: offers its words in order with random gaps after `start`; `flip`
-/// corrupts a data bit of that word (parity as it was: a link parity error).
-struct Source {
-    queue: VecDeque<u64>,
-    offering: bool,
-    gap: f64,
-    start: usize,
-    sent: usize,
-    flip: Option<usize>,
-}
-
-impl Source {
-    fn new(words: Vec<u64>, gap: f64, start: usize) -> Self {
-        Self { queue: words.into(), offering: false, gap, start, sent: 0, flip: None }
-    }
-    fn offer(&mut self, t: usize, rng: &mut StdRng) -> (u64, bool) {
-        if !self.offering && t >= self.start && !self.queue.is_empty() && !rng.gen_bool(self.gap) {
-            self.offering = true;
-        }
-        let mut w = self.queue.front().copied().unwrap_or(0);
-        if self.offering && self.flip == Some(self.sent) {
-            w ^= 1 << 9;
-        }
-        (w, self.offering)
-    }
-    fn moved(&mut self, ready: bool) -> bool {
-        if self.offering && ready {
-            self.queue.pop_front();
-            self.offering = false;
-            self.sent += 1;
-            return true;
-        }
-        false
-    }
-}
 
 struct Board {
     core: Box<FtioCore>,
@@ -160,10 +130,6 @@ impl Board {
     }
 }
 
-fn word(rng: &mut StdRng, last: bool) -> u64 {
-    let d: u32 = rng.gen();
-    pack_word(d, byte_parity(d), last, false, false)
-}
 
 /// One seed: returns (the prediction, a description) after checking the core against it.
 fn run_seed(seed: u64) -> (Outcome, String) {

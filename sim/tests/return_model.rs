@@ -22,51 +22,11 @@ use ftio_sim::lockstep_model::{self, Commit, Fault, Side};
 use ftio_sim::return_model::{cause, predict_returns, Cpu, Disk, DiskFault, ReturnOutcome};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rust_hdl::prelude::*;
-use std::collections::VecDeque;
+
+mod common;
+use common::{word, Source};
 
 const DISK_TIMEOUT: u32 = 64;
-
-/// A SPEC §2 source: offers its words in order with random gaps after `start`; `flip`
-/// corrupts a data bit of that word (parity as it was: a link parity error); after
-/// `stop_after` words it offers nothing more.
-struct Source {
-    queue: VecDeque<u64>,
-    offering: bool,
-    gap: f64,
-    start: usize,
-    sent: usize,
-    flip: Option<usize>,
-    stop_after: Option<usize>,
-}
-
-impl Source {
-    fn new(words: Vec<u64>, gap: f64, start: usize) -> Self {
-        Self { queue: words.into(), offering: false, gap, start, sent: 0, flip: None, stop_after: None }
-    }
-    fn idle() -> Self {
-        Self::new(vec![], 0.0, 0)
-    }
-    fn offer(&mut self, t: usize, rng: &mut StdRng) -> (u64, bool) {
-        let stopped = self.stop_after == Some(self.sent);
-        if !self.offering && !stopped && t >= self.start && !self.queue.is_empty() && !rng.gen_bool(self.gap) {
-            self.offering = true;
-        }
-        let mut w = self.queue.front().copied().unwrap_or(0);
-        if self.offering && self.flip == Some(self.sent) {
-            w ^= 1 << 9;
-        }
-        (w, self.offering)
-    }
-    fn moved(&mut self, ready: bool) -> bool {
-        if self.offering && ready {
-            self.queue.pop_front();
-            self.offering = false;
-            self.sent += 1;
-            return true;
-        }
-        false
-    }
-}
 
 struct Board {
     core: Box<FtioCore>,
@@ -196,11 +156,6 @@ impl Board {
         }
         panic!("no response to the write of {name}");
     }
-}
-
-fn word(rng: &mut StdRng, last: bool, abort: bool) -> u64 {
-    let d: u32 = rng.gen();
-    pack_word(d, byte_parity(d), last, abort, false)
 }
 
 /// `n` random frames of 1..=`max` words; with `aborts` some end with `last & abort`.
