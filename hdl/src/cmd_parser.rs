@@ -89,8 +89,9 @@ pub struct CmdParser {
     /// `addr + idx` (17 bits: bit 16 set when the range runs past 0xFFFF), stepped with
     /// `idx` rather than added after it, so the register decode starts from a flop.
     cur: DFF<Bits<17>>,
-    /// The register bus read, a cycle late: the address is stable for thousands of cycles
-    /// before a data byte goes out, and the read mux then ends in a flop, not in the CRC.
+    /// The register bus read, a cycle late: the address is stable for at least a byte time
+    /// (80 cycles at the fastest baud the gateware builds) before a data byte goes out, and
+    /// the read mux then ends in a flop, not in the CRC.
     rd_q: DFF<Bits<32>>,
     data_ram: RAM<Bits<32>, 4>,
     crc_in: Crc16Byte,
