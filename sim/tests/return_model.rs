@@ -14,149 +14,16 @@
 //! more returns after its k-th; DISK_TIMEOUT set to 64 over the UART), or a parity error on
 //! CPU A's or CPU B's write word m (the write path fails over to SIMPLEX with returns in
 //! flight).
-use ftio_hdl::link::{byte_parity, control_parity, pack_word};
-use ftio_hdl::testbench::{edge, low, UartHost};
-use ftio_hdl::{CoreParams, FtioCore};
-use ftio_proto::{reg, Request, Response, Status};
+use ftio_hdl::link::{byte_parity, pack_word};
+use ftio_hdl::CoreParams;
 use ftio_sim::lockstep_model::{self, Commit, Fault, Side};
 use ftio_sim::return_model::{cause, predict_returns, Cpu, Disk, DiskFault, ReturnOutcome};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use rust_hdl::prelude::*;
 
 mod common;
-use common::{word, Source};
+use common::{word, Board, Source};
 
 const DISK_TIMEOUT: u32 = 64;
-
-struct Board {
-    core: Box<FtioCore>,
-    rng: StdRng,
-    cpu: [Source; 2],
-    disk: [Source; 2],
-    /// Probability that each sink is ready in a cycle: disk A tx, disk B tx, CPU A rx, CPU B rx.
-    ready_p: [f64; 4],
-    /// Words each sink took, same order.
-    got: [Vec<u64>; 4],
-    /// (disk, m): this disk takes no write after its m-th.
-    stop_writes: Option<(usize, usize)>,
-    /// (disk, cycle): this disk's `rpar` equals its `ready` in that cycle.
-    rpar_error: Option<(usize, usize)>,
-    host: UartHost,
-    cycle: usize,
-    quiet: usize,
-}
-
-macro_rules! drive {
-    ($link:expr, $w:expr, $valid:expr) => {{
-        let w: u64 = $w;
-        let v: bool = $valid;
-        let (last, abort) = (w >> 36 & 1 == 1, w >> 37 & 1 == 1);
-        $link.valid.next = v;
-        $link.data.next = (w & 0xFFFF_FFFF).into();
-        $link.par.next = (w >> 32 & 0xF).into();
-        $link.last.next = last;
-        $link.abort.next = abort;
-        $link.cpar.next = control_parity(v, last, abort);
-    }};
-}
-
-impl Board {
-    fn new(seed: u64) -> Self {
-        let params = CoreParams { clock_hz: 1_000_000, baud: 125_000, ..CoreParams::default() };
-        let mut core = Box::new(FtioCore::new(&params));
-        core.connect_all();
-        Self {
-            core,
-            rng: StdRng::seed_from_u64(seed),
-            cpu: [Source::idle(), Source::idle()],
-            disk: [Source::idle(), Source::idle()],
-            ready_p: [1.0; 4],
-            got: Default::default(),
-            stop_writes: None,
-            rpar_error: None,
-            host: UartHost::new(ftio_hdl::uart::clocks_per_bit(params.clock_hz, params.baud)),
-            cycle: 0,
-            quiet: 0,
-        }
-    }
-
-    fn step(&mut self) {
-        let t = self.cycle;
-        let (wa, va) = self.cpu[0].offer(t, &mut self.rng);
-        let (wb, vb) = self.cpu[1].offer(t, &mut self.rng);
-        let (ra, rva) = self.disk[0].offer(t, &mut self.rng);
-        let (rb, rvb) = self.disk[1].offer(t, &mut self.rng);
-        let mut ready = [false; 4];
-        for (r, &p) in ready.iter_mut().zip(&self.ready_p) {
-            *r = self.rng.gen_bool(p);
-        }
-        if let Some((d, m)) = self.stop_writes {
-            if self.got[d].len() >= m {
-                ready[d] = false;
-            }
-        }
-        let mut rpar: Vec<bool> = ready.iter().map(|&r| !r).collect();
-        if let Some((d, at)) = self.rpar_error {
-            if at == t {
-                rpar[d] = ready[d];
-            }
-        }
-        let c = &mut self.core;
-        drive!(c.cpu_a_tx, wa, va);
-        drive!(c.cpu_b_tx, wb, vb);
-        drive!(c.disk_a_rx, ra, rva);
-        drive!(c.disk_b_rx, rb, rvb);
-        c.disk_a_tx.ready.next = ready[0];
-        c.disk_b_tx.ready.next = ready[1];
-        c.cpu_a_rx.ready.next = ready[2];
-        c.cpu_b_rx.ready.next = ready[3];
-        c.disk_a_tx.rpar.next = rpar[0];
-        c.disk_b_tx.rpar.next = rpar[1];
-        c.cpu_a_rx.rpar.next = rpar[2];
-        c.cpu_b_rx.rpar.next = rpar[3];
-        c.uart_rx.next = self.host.drive();
-        low(c.as_mut(), |c| &mut c.clock);
-        self.host.observe(c.uart_tx.val());
-        let mut moved = false;
-        for (i, link) in [&c.disk_a_tx, &c.disk_b_tx, &c.cpu_a_rx, &c.cpu_b_rx].into_iter().enumerate() {
-            if link.valid.val() && ready[i] {
-                let w = pack_word(
-                    link.data.val().to_u32(),
-                    link.par.val().to_u8(),
-                    link.last.val(),
-                    link.abort.val(),
-                    false,
-                );
-                self.got[i].push(w);
-                moved = true;
-            }
-        }
-        let ready_in = [c.cpu_a_tx.ready.val(), c.cpu_b_tx.ready.val(), c.disk_a_rx.ready.val(), c.disk_b_rx.ready.val()];
-        moved |= self.cpu[0].moved(ready_in[0]);
-        moved |= self.cpu[1].moved(ready_in[1]);
-        moved |= self.disk[0].moved(ready_in[2]);
-        moved |= self.disk[1].moved(ready_in[3]);
-        edge(c.as_mut(), |c| &mut c.clock);
-        self.cycle += 1;
-        self.quiet = if moved { 0 } else { self.quiet + 1 };
-    }
-
-    /// Writes consecutive registers from `name` in one request.
-    fn write(&mut self, name: &str, values: &[u32]) {
-        let req = Request::write(reg(name).addr, values);
-        self.host.received.clear();
-        self.host.send(&req.encode());
-        for _ in 0..20_000 {
-            self.step();
-            if self.host.received.len() >= 5 {
-                let (resp, _) = Response::decode(&self.host.received, req.cmd).expect("response");
-                assert_eq!(resp.status, Status::Ok, "write {name}");
-                return;
-            }
-        }
-        panic!("no response to the write of {name}");
-    }
-}
 
 /// `n` random frames of 1..=`max` words; with `aborts` some end with `last & abort`.
 fn frames(rng: &mut StdRng, n: usize, max: usize, aborts: bool) -> Vec<u64> {
@@ -228,7 +95,7 @@ fn run_seed(seed: u64) -> Seen {
     };
     let mirrored = lockstep_model::predict(&writes, &writes, write_fault, Commit::CutThrough);
 
-    let mut b = Board::new(seed);
+    let mut b = Board::new(seed, CoreParams::default());
     let ctrl = 7 | (read_verify as u32) << 6 | ((primary == Disk::B) as u32) << 7;
     if let DiskFault::Stop { .. } = fault {
         b.write("CTRL", &[ctrl, 0, 256, DISK_TIMEOUT]);
