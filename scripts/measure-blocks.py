@@ -27,8 +27,8 @@ def measure(name, verilog_file, module, out, family, freq, seed):
     ys, synth, pnr = mc.tools(family, freq, seed)
     t0 = time.time()
     # The block's own cells: synthesised alone, without the wrapper.
-    fam = "ice40" if family == "ice40" else "ecp5"
-    mc.run([ys, "-q", "-p", f"read_verilog {os.path.abspath(verilog_file)}; synth_{fam} -top {module}; tee -q -o stat.txt stat"], out, "yosys-alone.log")
+    alone = synth.replace("measure_top", module).replace(" -json top.json", "")
+    mc.run([ys, "-q", "-p", f"read_verilog {os.path.abspath(verilog_file)}; {alone}; tee -q -o stat.txt stat"], out, "yosys-alone.log")
     cells = {}
     for line in open(os.path.join(out, "stat.txt")):
         m = re.match(r"^\s+(\$?[A-Za-z_0-9$]+)\s+(\d+)\s*$", line)

@@ -72,8 +72,9 @@ def ftio_binary():
 def tools(family, freq, seed):
     """yosys binary, synth command and nextpnr command line for `measure_top` on the part
     (iCE40-HX8K ct256, or ECP5-85F CABGA381 with the .venv YoWASP tools, $FTIO_VENV honoured)."""
+    # The same synthesis commands as `ftio build` (bsp/src/flow.rs, `synth_command`).
     if family == "ice40":
-        return ("yosys", "synth_ice40 -top measure_top -json top.json",
+        return ("yosys", "synth_ice40 -abc9 -dff -top measure_top -json top.json",
                 ["nextpnr-ice40", "--hx8k", "--package", "ct256", "--json", "top.json", "--freq", str(freq),
                  "--report", "report.json", "--seed", str(seed), "--timing-allow-fail", "--pcf-allow-unconstrained"])
     venv = os.path.join(os.environ.get("FTIO_VENV") or os.path.join(ROOT, ".venv"), "bin")

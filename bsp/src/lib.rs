@@ -5,10 +5,11 @@
 pub mod board;
 pub mod constraints;
 pub mod flow;
+pub mod gate_sim;
 pub mod pll;
 pub mod top;
 
 pub use board::{board, board_names, Board, Family, Led, LedRole, Pin, BOARDS};
-pub use flow::{build, check_constraints, synth_only_stats, tools, BuildOpts, Report, Resource, SynthStats};
+pub use flow::{build, check_constraints, synth_command, synth_only_stats, tools, BuildOpts, Report, Resource, SynthStats};
 pub use pll::{Ecp5Pll, Ice40Pll, Pll};
 pub use top::{board_top_verilog, core_ports, CorePort, Dir};

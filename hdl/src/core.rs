@@ -148,8 +148,7 @@ pub struct EventCounter {
     value: DFF<Bits<32>>,
     inc_q: DFF<Bit>,
     inc2_q: DFF<Bit>,
-    /// The largest count, 2^counter_width - 1: bits above the width stay 0 (and synthesis
-    /// drops their flops).
+    /// The largest count, 2^counter_width - 1: bits above the width stay 0.
     top: Constant<Bits<32>>,
 }
 
@@ -184,18 +183,24 @@ impl Logic for EventCounter {
         self.count.next = self.value.q.val();
         self.inc_q.d.next = self.inc.val() & !self.clear.val();
         self.inc2_q.d.next = self.inc2.val() & !self.clear.val();
+        // Every branch masks with `top`, so the flops above the width have a constant 0 on
+        // their D and their power-on 0: synthesis replaces them with 0 and drops the adder's
+        // upper bits (a branch that kept them, `d = q`, would keep them alive).
         if self.clear.val() {
             self.value.d.next = 0.into();
         } else if (self.value.q.val() | 1) == self.top.val() {
             // Within 2 of the top: saturate.
             if self.inc_q.q.val() | self.inc2_q.q.val() {
                 self.value.d.next = self.top.val();
+            } else {
+                self.value.d.next = self.value.q.val() & self.top.val();
             }
         } else {
             // One adder for both events: add 0, 1 or 2.
-            self.value.d.next = self.value.q.val()
+            self.value.d.next = (self.value.q.val()
                 + bit_cast::<32, 1>(self.inc_q.q.val().into())
-                + bit_cast::<32, 1>(self.inc2_q.q.val().into());
+                + bit_cast::<32, 1>(self.inc2_q.q.val().into()))
+                & self.top.val();
         }
     }
 }
@@ -303,7 +308,10 @@ pub struct Core<const SW: usize, const OW: usize> {
     inj_cpu_b: Injector,
     inj_disk_a: Injector,
     inj_disk_b: Injector,
-    inj_any_fired: Signal<Local, Bit>,
+    /// Any injector fired, a cycle ago: registered so the four injectors' compares stay off
+    /// the register file's paths (the injector's `done` keeps it from firing twice while
+    /// INJ_CTRL.arm is cleared a cycle later).
+    inj_fired_q: DFF<Bit>,
     inj_fired_seen: DFF<Bit>,
     inj_was_armed: DFF<Bit>,
     bist_gen_a: BistGenerator,
@@ -426,7 +434,7 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             inj_cpu_b: Default::default(),
             inj_disk_a: Default::default(),
             inj_disk_b: Default::default(),
-            inj_any_fired: Default::default(),
+            inj_fired_q: Default::default(),
             inj_fired_seen: Default::default(),
             inj_was_armed: Default::default(),
             bist_gen_a: Default::default(),
@@ -537,7 +545,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         dff_setup!(self, clock, max_skew);
         clock!(self, clock, bridge, regs, inj_cpu_a, inj_cpu_b, inj_disk_a, inj_disk_b);
         clock!(self, clock, bist_gen_a, bist_gen_b, bist_chk_a, bist_chk_b);
-        dff_setup!(self, clock, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet, bist_faulted);
+        dff_setup!(self, clock, inj_fired_q, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet, bist_faulted);
         dff_setup!(self, clock, mode_set_q, ctrl_q, offset_q, mode_value_q, fault_clear_q, cnt_clear_q, bist_start_q, bist_abort_q);
         dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
         dff_setup!(self, clock, perr_cpu_a_q, perr_cpu_b_q, perr_disk_a_q, perr_disk_b_q);
@@ -954,12 +962,12 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.regs.cap_data_b.next = self.fault_log.cap_data_b.val();
         self.regs.cap_flags.next = bit_cast::<32, 16>(self.fault_log.cap_flags.val());
         // Fault injection: INJ_STATUS.fired is sticky until the next arming.
-        self.inj_any_fired.next = self.inj_cpu_a.fired.val()
+        self.inj_fired_q.d.next = self.inj_cpu_a.fired.val()
             | self.inj_cpu_b.fired.val()
             | self.inj_disk_a.fired.val()
             | self.inj_disk_b.fired.val();
-        self.regs.inj_fired.next = self.inj_any_fired.val();
-        if self.inj_any_fired.val() {
+        self.regs.inj_fired.next = self.inj_fired_q.q.val();
+        if self.inj_fired_q.q.val() {
             self.inj_fired_seen.d.next = true;
         }
         self.inj_was_armed.d.next = self.regs.inj_ctrl.val().get_bit(31);

@@ -1,0 +1,254 @@
+//! Gate-level simulation of a built board: the netlist yosys wrote for nextpnr
+//! (`board_top.json` in a `ftio build` directory), simulated with yosys's own models of the
+//! iCE40 cells and Verilator, driven only through the board's UART pins — what a user with
+//! the board and a serial cable sees, minus the silicon. It checks what synthesis did to the
+//! design (flop merging, constant propagation through flops, LUT mapping), which the rust-hdl
+//! and RTL Verilator simulations cannot.
+//!
+//! The PLL is replaced by a pass-through (its model has no behaviour to simulate): the core
+//! runs at the oscillator's pace in simulation, and the script counts clocks, not seconds.
+use crate::board::{Board, Family};
+use crate::flow::tools;
+use anyhow::{bail, Context, Result};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// yosys's iCE40 cell models, from the yosys that synthesised the netlist.
+fn ice40_cells_sim(yosys: &Path) -> Result<PathBuf> {
+    let share = yosys
+        .parent()
+        .and_then(Path::parent)
+        .map(|p| p.join("share/yosys/ice40/cells_sim.v"))
+        .context("yosys has no install prefix")?;
+    if share.is_file() {
+        Ok(share)
+    } else {
+        bail!("yosys's iCE40 cell models are not at {} (Debian package yosys): run scripts/setup.sh", share.display())
+    }
+}
+
+fn verilator() -> Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("verilator"))
+        .find(|p| p.is_file())
+        .context("`verilator` not found on PATH: run scripts/setup.sh (Debian package verilator)")
+}
+
+fn run(dir: &Path, log: &str, program: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .with_context(|| format!("cannot start {}", program.display()))?;
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    std::fs::write(dir.join(format!("{log}.log")), &text)?;
+    if !out.status.success() {
+        let tail: Vec<&str> = text.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
+        bail!("{} failed ({}):\n{}", program.display(), out.status, tail.join("\n"));
+    }
+    Ok(text)
+}
+
+/// What the board did: every byte it sent on `uart_tx`, in order, and its LEDs at the end.
+#[derive(Clone, Debug)]
+pub struct UartRun {
+    pub received: Vec<u8>,
+    /// Each LED lit (its pin at its active level) at the end, in the board's LED order.
+    pub leds: Vec<bool>,
+    /// Clock cycles simulated.
+    pub cycles: u64,
+}
+
+/// Simulates `build_dir/board_top.json` (the synthesised netlist of `ftio build`): waits
+/// `settle` clocks after power-on (the board top holds the core in reset for 65 535), then
+/// sends each request frame on `uart_rx` (8N1, `clocks_per_bit` clocks a bit) and waits for the
+/// board to answer and fall quiet for 40 bit times before the next. Fails if the board stays
+/// silent after a frame (no answer within 200 bit times) — the simulation then stops.
+pub fn simulate_uart(board: &Board, build_dir: &Path, frames: &[Vec<u8>], clocks_per_bit: u64, settle: u64) -> Result<UartRun> {
+    if board.family != Family::Ice40 {
+        bail!("gate-level simulation supports the iCE40 boards (yosys's ECP5 models are not wired up)");
+    }
+    let tools = tools(board.family)?;
+    let cells = ice40_cells_sim(&tools.yosys)?;
+    let verilator = verilator()?;
+    let dir = build_dir.join("gate_sim");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let json = build_dir.join("board_top.json").canonicalize().context("no board_top.json: run `ftio build` first")?;
+    run(
+        &dir,
+        "netlist",
+        &tools.yosys,
+        &[
+            "-q",
+            "-p",
+            &format!(
+                "read_json {}; chtype -map SB_PLL40_CORE ftio_sim_pll -map SB_PLL40_PAD ftio_sim_pll board_top; \
+                 write_verilog -noattr netlist.v",
+                json.display()
+            ),
+        ],
+    )?;
+    std::fs::write(dir.join("tb.v"), testbench(board, frames, clocks_per_bit, settle))?;
+    let cells = cells.display().to_string();
+    run(
+        &dir,
+        "verilator",
+        &verilator,
+        &[
+            "--binary",
+            "-j",
+            "2",
+            "-Wno-fatal",
+            "-Wno-lint",
+            "-Wno-style",
+            "-Wno-STMTDLY",
+            "-Wno-TIMESCALEMOD",
+            "-DNO_ICE40_DEFAULT_ASSIGNMENTS",
+            "--top-module",
+            "tb",
+            "--Mdir",
+            "obj",
+            "-o",
+            "tb",
+            "tb.v",
+            "netlist.v",
+            &cells,
+        ],
+    )?;
+    let out = run(&dir, "run", &dir.join("obj/tb"), &[])?;
+    let mut received = Vec::new();
+    let mut leds = None;
+    let mut cycles = 0;
+    for line in out.lines() {
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("RX"), Some(b)) => received.push(u8::from_str_radix(b, 16)?),
+            (Some("SILENT"), Some(i)) => bail!("the board did not answer frame {i}; it sent {received:02x?}"),
+            (Some("END"), Some(n)) => {
+                cycles = n.parse()?;
+                let levels = words.next().unwrap_or("");
+                leds = Some(levels.chars().zip(board.leds).map(|(c, l)| (c == '1') != l.pin.active_low).collect());
+            }
+            _ => {}
+        }
+    }
+    let leds = leds.with_context(|| format!("the simulation did not finish:\n{out}"))?;
+    Ok(UartRun { received, leds, cycles })
+}
+
+fn testbench(board: &Board, frames: &[Vec<u8>], bit: u64, settle: u64) -> String {
+    let bytes: Vec<u8> = frames.concat();
+    let mut init = String::new();
+    for (i, b) in bytes.iter().enumerate() {
+        writeln!(init, "        bytes[{i}] = 8'h{b:02x};").unwrap();
+    }
+    let mut end = 0;
+    for (i, f) in frames.iter().enumerate() {
+        end += f.len();
+        writeln!(init, "        ends[{i}] = {end};").unwrap();
+    }
+    let led_ports: String = (0..board.leds.len()).map(|i| format!(", .{}(led[{i}])", led_port(board, i))).collect();
+    let led_print: String = (0..board.leds.len()).map(|i| format!("led[{i}]")).collect::<Vec<_>>().join(", ");
+    let led_fmt = "%b".repeat(board.leds.len());
+    let btn_idle = if board.reset_button.active_low { "1'b1" } else { "1'b0" };
+    format!(
+        r#"// Generated by ftio-bsp gate_sim: drives {name}'s synthesised netlist through its UART pins.
+`timescale 1ns/1ps
+module ftio_sim_pll #(parameter DIVR = 0, DIVF = 0, DIVQ = 0, FILTER_RANGE = 0, FEEDBACK_PATH = "SIMPLE")
+    (input REFERENCECLK, input PACKAGEPIN, output PLLOUTGLOBAL, output PLLOUTCORE, output LOCK,
+     input RESETB, input BYPASS);
+    assign PLLOUTGLOBAL = REFERENCECLK | PACKAGEPIN;
+    assign PLLOUTCORE = REFERENCECLK | PACKAGEPIN;
+    assign LOCK = 1'b1;
+endmodule
+
+module tb;
+    localparam BIT = {bit};
+    localparam NBYTES = {nbytes};
+    localparam NFRAMES = {nframes};
+    reg clk = 1'b0;
+    always #5 clk = ~clk;
+    reg rx = 1'b1;
+    wire tx;
+    wire [{ledw}:0] led;
+    board_top dut(.clk_osc(clk), .btn_reset({btn_idle}), .uart_rx(rx), .uart_tx(tx){led_ports});
+
+    reg [7:0] bytes [0:NBYTES];
+    integer ends [0:NFRAMES];
+    initial begin
+{init}    end
+
+    longint cycle = 0;
+    integer quiet = 0;
+    always @(posedge clk) begin
+        cycle <= cycle + 1;
+        quiet <= tx ? quiet + 1 : 0;
+    end
+
+    // The board's transmitter: sample each bit in its middle.
+    always begin : receive
+        integer i;
+        reg [7:0] b;
+        @(negedge tx);
+        repeat (BIT / 2) @(posedge clk);
+        for (i = 0; i < 8; i = i + 1) begin
+            repeat (BIT) @(posedge clk);
+            b[i] = tx;
+        end
+        repeat (BIT) @(posedge clk);
+        $display("RX %02x", b);
+    end
+
+    task send(input [7:0] b);
+        integer i;
+        begin
+            rx = 1'b0;
+            repeat (BIT) @(posedge clk);
+            for (i = 0; i < 8; i = i + 1) begin
+                rx = b[i];
+                repeat (BIT) @(posedge clk);
+            end
+            rx = 1'b1;
+            repeat (BIT) @(posedge clk);
+        end
+    endtask
+
+    initial begin : script
+        integer f, k, wait_start;
+        k = 0;
+        repeat ({settle}) @(posedge clk);
+        for (f = 0; f < NFRAMES; f = f + 1) begin
+            for (; k < ends[f]; k = k + 1) send(bytes[k]);
+            wait_start = 0;
+            while (tx && wait_start < 200 * BIT) begin
+                @(posedge clk);
+                wait_start = wait_start + 1;
+            end
+            if (tx) begin
+                $display("SILENT %0d", f);
+                $finish;
+            end
+            wait (quiet > 40 * BIT);
+        end
+        // Read the LEDs away from the clock edge: at the edge Verilator's timing scheduler
+        // can show this block combinational outputs from before the edge.
+        @(negedge clk);
+        $display("END %0d {led_fmt}", cycle, {led_print});
+        $finish;
+    end
+endmodule
+"#,
+        name = board.name,
+        nbytes = bytes.len(),
+        nframes = frames.len(),
+        ledw = board.leds.len().max(1) - 1,
+    )
+}
+
+fn led_port(board: &Board, i: usize) -> &'static str {
+    board.leds[i].role.port()
+}
