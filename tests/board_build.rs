@@ -1,21 +1,23 @@
-//! `ftio build --board alchitry-cu` with the real core (not the stand-in of bsp/tests): the
-//! README's bitstream command, end to end — the generated `ftio_core` at build defaults inside
-//! the board top, yosys, nextpnr-ice40, icepack. It guards what broke before: the full core
-//! fitting the HX8K (it needed 105 % of the logic cells at 1c802b7) and timing at the board's
-//! 25 MHz core clock. Then the synthesised netlist is simulated gate by gate through its UART
-//! pins, because the flow's `synth_ice40 -abc9 -dff` rewrites the design across its flops.
-//! About 3 minutes on the 2-core build machine.
+//! `ftio build --board alchitry-cu` and `--board ulx3s` with the real core (not the stand-in
+//! of bsp/tests): the README's bitstream command, end to end — the generated `ftio_core` at
+//! build defaults inside the board top, yosys, nextpnr, the packer. It guards what broke
+//! before: the full core fitting the HX8K (it needed 105 % of the logic cells at 1c802b7) and
+//! timing at each board's core clock. Then each synthesised netlist is simulated gate by gate
+//! through its UART pins, because the flows' `-dff` synthesis rewrites the design across its
+//! flops. About 3 minutes a board on the 2-core build machine.
 use ftio_proto::frame::{Request, Response, Status};
 use ftio_proto::reg;
 use std::path::Path;
 use std::process::Command;
 
-#[test]
-fn alchitry_cu_bitstream_with_the_full_core_fits_and_meets_timing() {
-    let dir = std::env::temp_dir().join(format!("ftio-test-cu-full-{}", std::process::id()));
+/// Builds `board`'s bitstream with the full core (`ftio build --json`), checks the report
+/// (fits, meets timing, the real core's size) and the bitstream file, then runs the netlist at
+/// gate level.
+fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, bitstream: &str) {
+    let dir = std::env::temp_dir().join(format!("ftio-test-{board}-full-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let out = Command::new(env!("CARGO_BIN_EXE_ftio"))
-        .args(["build", "--board", "alchitry-cu", "--json", "--out"])
+        .args(["build", "--board", board, "--json", "--out"])
         .arg(&dir)
         .output()
         .unwrap();
@@ -24,17 +26,28 @@ fn alchitry_cu_bitstream_with_the_full_core_fits_and_meets_timing() {
     assert!(out.status.success(), "ftio build failed ({}):\n{stderr}\n{stdout}", out.status);
     let r: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     println!("{}", serde_json::to_string_pretty(&r).unwrap());
-    assert_eq!(r["board"], "alchitry-cu");
+    assert_eq!(r["board"], board);
     assert_eq!(r["timing_met"], true);
-    let lc = &r["bels"]["ICESTORM_LC"];
-    assert!(lc["used"].as_u64().unwrap() <= lc["total"].as_u64().unwrap(), "{lc}");
-    // The real core, not a stand-in: thousands of LUTs and most of the block RAMs.
-    assert!(r["luts"]["used"].as_u64().unwrap() > 4000, "{}", r["luts"]);
-    assert!(r["brams"]["used"].as_u64().unwrap() >= 20, "{}", r["brams"]);
-    let bin = dir.join("board_top.bin");
+    let cells = &r["bels"][lut_cell];
+    assert!(cells["used"].as_u64().unwrap() <= cells["total"].as_u64().unwrap(), "{cells}");
+    // The real core, not a stand-in: thousands of LUTs and its block RAMs.
+    assert!(r["luts"]["used"].as_u64().unwrap() > min_luts, "{}", r["luts"]);
+    assert!(r["brams"]["used"].as_u64().unwrap() >= min_brams, "{}", r["brams"]);
+    let bin = dir.join(bitstream);
     assert!(std::fs::metadata(&bin).map(|m| m.len() > 100_000).unwrap_or(false), "no bitstream at {}", bin.display());
-    bist_fail_over_at_gate_level(&dir);
+    bist_fail_over_at_gate_level(board, &dir);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn alchitry_cu_bitstream_with_the_full_core_fits_and_meets_timing() {
+    build_and_prove("alchitry-cu", "ICESTORM_LC", 4000, 16, "board_top.bin");
+}
+
+/// The ECP5 flow end to end (yowasp yosys, nextpnr-ecp5, ecppack from the project venv).
+#[test]
+fn ulx3s_bitstream_with_the_full_core_meets_timing() {
+    build_and_prove("ulx3s", "TRELLIS_COMB", 4000, 3, "board_top.bit");
 }
 
 /// The netlist that went into that bitstream, simulated gate by gate (yosys's iCE40 cell
@@ -43,8 +56,8 @@ fn alchitry_cu_bitstream_with_the_full_core_fits_and_meets_timing() {
 /// back from the synthesised design as from the rust-hdl model. BIST frames into both CPU
 /// inputs, a parity fault injected on CPU A's 11th word, hitless fail-over to CPU B: every
 /// word checked on both disks, none wrong, the fault named, the irq LED lit.
-fn bist_fail_over_at_gate_level(dir: &Path) {
-    let board = ftio_bsp::board("alchitry-cu").unwrap();
+fn bist_fail_over_at_gate_level(board: &str, dir: &Path) {
+    let board = ftio_bsp::board(board).unwrap();
     let w = |name: &str, v: u32| Request::write(reg(name).addr, &[v]);
     let r = |name: &str| Request::read(reg(name).addr, 1);
     let script = [

@@ -216,11 +216,15 @@ fn in_venv(bin: &Path, name: &str) -> Result<PathBuf> {
 ///
 /// iCE40: `-abc9 -dff` maps with ABC9 and lets it see the flops, so logic that can never
 /// leave its power-on value through a flop (on a board top, everything behind the idle links)
-/// is removed and LUTs are placed with timing in view. On the Alchitry Cu the full core went
-/// from 7669 to 6642 of 7680 logic cells, 49.4 to 51.7 MHz, and nextpnr from ~10 to ~2
-/// minutes (docs/results.md, "Bitstreams"). Because this rewrites the design across flops,
-/// `tests/board_build.rs` simulates the resulting netlist gate by gate (`gate_sim`) and checks
-/// it answers over the UART exactly as the rust-hdl model does.
+/// is removed and LUTs are mapped with the flops' timing in view. Measured with the full core
+/// on the Alchitry Cu (docs/results.md, "Bitstreams"): 7669 to 6646 of 7680 logic cells,
+/// 49.4 to 52.5 MHz, nextpnr from ~10 to ~2 minutes. Because this rewrites the design across
+/// its flops, `tests/board_build.rs` simulates the built netlist gate by gate (`gate_sim`)
+/// and checks it answers over the UART as the rust-hdl model does.
+///
+/// ECP5: plain `synth_ecp5` (ABC9 already). With `-dff` the ULX3S went from 61.1 to 67.2 MHz
+/// and passed the same gate-level check once, but on the next core ABC overflowed its stack
+/// inside the WebAssembly yosys (`Nwk_ManPushForwardBot_rec`), so the flow does not use it.
 pub fn synth_command(family: Family) -> &'static str {
     match family {
         Family::Ice40 => "synth_ice40 -abc9 -dff",

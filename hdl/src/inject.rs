@@ -55,15 +55,26 @@ pub struct Injector {
     pub ready: Signal<In, Bit>,
     /// From the core: `rpar`.
     pub rpar: Signal<In, Bit>,
+    /// `arm`, registered: the register file's INJ_CTRL stays off the link's path (arming
+    /// takes effect a cycle later, which no host can tell).
+    arm_q: DFF<Bit>,
     was_armed: DFF<Bit>,
     /// Words (or cycles of silence) still to pass before the injection: counting down to 0
     /// keeps the tests against INJ_COUNT constant compares, off the link's path.
     left: DFF<Bits<32>>,
+    /// `left` is 0, kept beside it: the test on the link's path is one flop, not a 32-bit
+    /// compare behind the arming logic.
+    left_zero: DFF<Bit>,
     done: DFF<Bit>,
     skip_held: DFF<Bit>,
     was_valid: DFF<Bit>,
+    /// The bit to flip in `data` (kind 0) or `par` (kind 1), decoded a cycle ahead.
+    data_mask: DFF<Bits<32>>,
+    par_mask: DFF<Bits<4>>,
     fresh: Signal<Local, Bit>,
-    left_now: Signal<Local, Bits<32>>,
+    /// The word on the link gets the flip if it is valid: computed without `valid`, which
+    /// comes late from the source and does not matter when low (an invalid word is ignored).
+    flip_if_valid: Signal<Local, Bit>,
     held_now: Signal<Local, Bit>,
     active: Signal<Local, Bit>,
     silent: Signal<Local, Bit>,
@@ -73,29 +84,44 @@ pub struct Injector {
 impl Logic for Injector {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, was_armed, left, done, skip_held, was_valid);
-        self.was_armed.d.next = self.arm.val();
-        self.fresh.next = self.arm.val() & !self.was_armed.q.val();
+        dff_setup!(self, clock, arm_q, was_armed, left, left_zero, done, skip_held, was_valid, data_mask, par_mask);
+        self.data_mask.d.next = 0.into();
+        self.par_mask.d.next = 0.into();
+        if self.kind.val() == 0 {
+            self.data_mask.d.next = bit_cast::<32, 1>(true.into()) << bit_cast::<32, 5>(self.bit_sel.val());
+        }
+        if self.kind.val() == 1 {
+            self.par_mask.d.next = bit_cast::<4, 1>(true.into()) << bit_cast::<4, 2>(self.bit_sel.val().get_bits::<2>(0));
+        }
+        self.arm_q.d.next = self.arm.val();
+        self.was_armed.d.next = self.arm_q.q.val();
+        self.fresh.next = self.arm_q.q.val() & !self.was_armed.q.val();
         // Counting starts in the cycle the arming is first seen: N = 0 is the first word
-        // offered from then on. A word already held when arming happens is not counted and
-        // passes unchanged, so the core never sees a held word change.
-        if self.fresh.val() {
-            self.left_now.next = self.count.val();
-            self.held_now.next = self.was_valid.q.val() & self.pin_valid.val();
+        // offered from then on. Until then `left` follows INJ_COUNT (written at least a cycle
+        // before the arm bit: the register file takes one register a cycle), so it holds N
+        // when the arming is seen. A word already held when arming happens is not counted
+        // and passes unchanged, so the core never sees a held word change.
+        // `left_zero` follows `left` from the same choices, each decided on flops (`left == 1`
+        // before a step, `count == 0` before arming), so link handshakes only pick among them.
+        if !self.arm_q.q.val() {
+            self.left.d.next = self.count.val();
+            self.left_zero.d.next = self.count.val() == 0;
             self.done.d.next = false;
+        }
+        if self.fresh.val() {
+            self.held_now.next = self.was_valid.q.val() & self.pin_valid.val();
         } else {
-            self.left_now.next = self.left.q.val();
             self.held_now.next = self.skip_held.q.val();
         }
         self.was_valid.d.next = self.pin_valid.val() & !self.ready.val();
-        self.active.next = self.arm.val() & !(self.done.q.val() & !self.fresh.val());
-        self.silent.next = self.active.val() & (self.kind.val() == 2) & (self.left_now.val() != 0);
-        self.flip_now.next = self.active.val()
+        self.active.next = self.arm_q.q.val() & !self.done.q.val();
+        self.silent.next = self.active.val() & (self.kind.val() == 2) & !self.left_zero.q.val();
+        // (A held word: `held_now` is `was_valid` in the fresh cycle when the word is valid.)
+        self.flip_if_valid.next = self.active.val()
             & (self.kind.val() != 2)
-            & self.pin_valid.val()
-            & !self.held_now.val()
-            & (self.left_now.val() == 0);
-        self.left.d.next = self.left_now.val();
+            & !((self.fresh.val() & self.was_valid.q.val()) | (!self.fresh.val() & self.skip_held.q.val()))
+            & self.left_zero.q.val();
+        self.flip_now.next = self.flip_if_valid.val() & self.pin_valid.val();
         self.skip_held.d.next = self.held_now.val() & !(self.pin_valid.val() & self.ready.val());
 
         self.valid.next = self.pin_valid.val();
@@ -107,6 +133,10 @@ impl Logic for Injector {
         self.pin_ready.next = self.ready.val();
         self.pin_rpar.next = self.rpar.val();
         self.fired.next = false;
+        if self.flip_if_valid.val() {
+            self.data.next = self.pin_data.val() ^ self.data_mask.q.val();
+            self.par.next = self.pin_par.val() ^ self.par_mask.q.val();
+        }
 
         if self.silent.val() {
             self.valid.next = false;
@@ -115,8 +145,9 @@ impl Logic for Injector {
             self.cpar.next = true;
             self.pin_ready.next = false;
             self.pin_rpar.next = true;
-            self.left.d.next = self.left_now.val() - 1;
-            if self.left_now.val() == 1 {
+            self.left.d.next = self.left.q.val() - 1;
+            self.left_zero.d.next = self.left.q.val() == 1;
+            if self.left.q.val() == 1 {
                 self.fired.next = true;
                 self.done.d.next = true;
             }
@@ -125,17 +156,9 @@ impl Logic for Injector {
             self.fired.next = true;
             self.done.d.next = true;
         } else if self.active.val() {
-            if self.flip_now.val() {
-                if self.kind.val() == 0 {
-                    self.data.next = self.pin_data.val()
-                        ^ (bit_cast::<32, 1>(true.into()) << bit_cast::<32, 5>(self.bit_sel.val()));
-                } else {
-                    self.par.next = self.pin_par.val()
-                        ^ (bit_cast::<4, 1>(true.into()) << bit_cast::<4, 2>(self.bit_sel.val().get_bits::<2>(0)));
-                }
-            }
             if self.pin_valid.val() & self.ready.val() & !self.held_now.val() {
-                self.left.d.next = self.left_now.val() - 1;
+                self.left.d.next = self.left.q.val() - 1;
+                self.left_zero.d.next = self.left.q.val() == 1;
                 if self.flip_now.val() {
                     self.fired.next = true;
                     self.done.d.next = true;
@@ -152,6 +175,10 @@ mod tests {
     use crate::testbench::{edge, low};
     use rand::{rngs::StdRng, Rng, SeedableRng};
 
+    /// `arm` rises at this cycle; the injector sees it (registered) a cycle later.
+    const ARMED_AT: usize = 5;
+    const SEEN_AT: usize = ARMED_AT + 1;
+
     /// Runs a source of words 0.. through the injector with random ready; returns what the
     /// core side took (data, par), the cycles the source saw ready low while the core never
     /// did, and when `fired` pulsed.
@@ -165,15 +192,15 @@ mod tests {
         let mut was_offering = false;
         let mut held_word: Option<(bool, u32, u8)> = None;
         for t in 0..300 {
-            inj.arm.next = t >= 5 && fired.is_empty();
+            inj.arm.next = t >= ARMED_AT && fired.is_empty();
             inj.kind.next = kind.into();
             inj.bit_sel.next = bit.into();
             inj.count.next = count.into();
             if !offering && rng.gen_bool(0.8) {
                 offering = true;
             }
-            // The first word whose offer begins at or after the arming cycle (5).
-            if t >= 5 && first_after_arming.is_none() && offering && !(was_offering && t == 5) {
+            // The first word whose offer begins at or after the cycle the arming is seen.
+            if t >= SEEN_AT && first_after_arming.is_none() && offering && !(was_offering && t == SEEN_AT) {
                 first_after_arming = Some(next as usize);
             }
             let ready = rng.gen_bool(0.7);
@@ -225,8 +252,8 @@ mod tests {
         for (kind, bit, n) in [(0u64, 0u64, 0u64), (0, 31, 7), (1, 2, 3), (0, 13, 20)] {
             let (took, _, fired, first_after_arming) = run(kind, bit, n, n + 1);
             assert_eq!(fired.len(), 1, "fires once");
-            // Words before arming (cycle 5) pass clean; count from the first word offered
-            // after arming.
+            // Words before the arming is seen pass clean; count from the first word offered
+            // from then on.
             let flipped: Vec<usize> = took
                 .iter()
                 .enumerate()
@@ -253,9 +280,9 @@ mod tests {
             for (i, &(d, _)) in took.iter().enumerate() {
                 assert_eq!(d as usize, i, "nothing lost");
             }
-            // Armed at cycle 5: silent for cycles 5 .. 5+N-1, fires on the last of them (or at
-            // once for N = 0).
-            assert_eq!(fired[0], 5 + (n as usize).saturating_sub(1), "N = {n}");
+            // Arming seen at cycle 6: silent for cycles 6 .. 6+N-1, fires on the last of them
+            // (or at once for N = 0).
+            assert_eq!(fired[0], SEEN_AT + (n as usize).saturating_sub(1), "N = {n}");
         }
     }
 }
