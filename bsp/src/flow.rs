@@ -235,6 +235,12 @@ pub fn synth_command(family: Family) -> &'static str {
 /// Runs `program args` in `dir`, output to `dir/<log>.log`; an error carries the log's tail.
 fn run_tool(dir: &Path, log: &str, program: &Path, args: &[String]) -> Result<f64> {
     let start = Instant::now();
+    run_logged(dir, log, program, args)?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// [`run_tool`], returning what the program printed (stdout, then stderr).
+pub(crate) fn run_logged<S: AsRef<std::ffi::OsStr>>(dir: &Path, log: &str, program: &Path, args: &[S]) -> Result<String> {
     let log_path = dir.join(format!("{log}.log"));
     let out = Command::new(program)
         .args(args)
@@ -254,7 +260,7 @@ fn run_tool(dir: &Path, log: &str, program: &Path, args: &[String]) -> Result<f6
             tail.join("\n")
         );
     }
-    Ok(start.elapsed().as_secs_f64())
+    Ok(text)
 }
 
 /// Checks the board's constraint file against the board top: every top port constrained to the

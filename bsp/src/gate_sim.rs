@@ -1,6 +1,6 @@
 //! Gate-level simulation of a built board: the netlist yosys wrote for nextpnr
 //! (`board_top.json` in a `ftio build` directory), simulated with yosys's own models of the
-//! iCE40 cells and Verilator, driven only through the board's UART pins — what a user with
+//! iCE40 or ECP5 cells and Verilator, driven only through the board's UART pins — what a user with
 //! the board and a serial cable sees, minus the silicon. It checks what synthesis did to the
 //! design (flop merging, constant propagation through flops, LUT mapping), which the rust-hdl
 //! and RTL Verilator simulations cannot.
@@ -9,11 +9,10 @@
 //! behaviour to simulate): the core runs at the oscillator's pace in simulation, and the
 //! script counts clocks, not seconds.
 use crate::board::{Board, Family};
-use crate::flow::tools;
+use crate::flow::{run_logged as run, tools};
 use anyhow::{bail, Context, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// yosys's cell models for the family (from the yosys that synthesised the netlist), and the
 /// Verilator options they need.
@@ -49,22 +48,6 @@ fn verilator() -> Result<PathBuf> {
         .context("`verilator` not found on PATH: run scripts/setup.sh (Debian package verilator)")
 }
 
-fn run(dir: &Path, log: &str, program: &Path, args: &[&str]) -> Result<String> {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .with_context(|| format!("cannot start {}", program.display()))?;
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    std::fs::write(dir.join(format!("{log}.log")), &text)?;
-    if !out.status.success() {
-        let tail: Vec<&str> = text.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
-        bail!("{} failed ({}):\n{}", program.display(), out.status, tail.join("\n"));
-    }
-    Ok(text)
-}
-
 /// What the board did: every byte it sent on `uart_tx`, in order, and its LEDs at the end.
 #[derive(Clone, Debug)]
 pub struct UartRun {
@@ -79,7 +62,8 @@ pub struct UartRun {
 /// `settle` clocks after power-on (the board top holds the core in reset for 65 535), then
 /// sends each request frame on `uart_rx` (8N1, `clocks_per_bit` clocks a bit) and waits for the
 /// board to answer and fall quiet for 40 bit times before the next. Fails if the board stays
-/// silent after a frame (no answer within 200 bit times) — the simulation then stops.
+/// silent after a frame (no answer within 200 bit times) or never falls quiet (2000 bit times
+/// a frame in all) — the simulation then stops.
 pub fn simulate_uart(board: &Board, build_dir: &Path, frames: &[Vec<u8>], clocks_per_bit: u64, settle: u64) -> Result<UartRun> {
     let tools = tools(board.family)?;
     let (cells, cell_opts) = cell_models(board.family, &tools.yosys)?;
@@ -124,7 +108,7 @@ pub fn simulate_uart(board: &Board, build_dir: &Path, frames: &[Vec<u8>], clocks
         &cells,
     ]);
     run(&dir, "verilator", &verilator, &args)?;
-    let out = run(&dir, "run", &dir.join("obj/tb"), &[])?;
+    let out = run(&dir, "run", &dir.join("obj/tb"), &[] as &[&str])?;
     let mut received = Vec::new();
     let mut leds = None;
     let mut cycles = 0;
@@ -133,6 +117,7 @@ pub fn simulate_uart(board: &Board, build_dir: &Path, frames: &[Vec<u8>], clocks
         match (words.next(), words.next()) {
             (Some("RX"), Some(b)) => received.push(u8::from_str_radix(b, 16)?),
             (Some("SILENT"), Some(i)) => bail!("the board did not answer frame {i}; it sent {received:02x?}"),
+            (Some("TIMEOUT"), Some(n)) => bail!("the board's UART did not fall quiet ({n} cycles); it sent {received:02x?}"),
             (Some("END"), Some(n)) => {
                 cycles = n.parse()?;
                 let levels = words.next().unwrap_or("");
@@ -184,6 +169,11 @@ module tb;
     always @(posedge clk) begin
         cycle <= cycle + 1;
         quiet <= tx ? quiet + 1 : 0;
+        // A board that never falls quiet (or a line stuck low) must not hang the run.
+        if (cycle > {settle} + NFRAMES * 2000 * BIT) begin
+            $display("TIMEOUT %0d", cycle);
+            $finish;
+        end
     end
 
     // The board's transmitter: sample each bit in its middle.
