@@ -695,6 +695,9 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.lockstep.mode_set.next = self.cfg_mode_set.val();
         self.lockstep.mode_value.next = self.cfg_mode.val();
         self.lockstep.strict.next = self.cfg_strict.val();
+        // CTRL's stored lockstep bit as the write lands, in step with `mode_set` (cfg_strict
+        // is a cycle behind it).
+        self.lockstep.strict_set.next = self.regs.ctrl.val().get_bit(3);
         self.lockstep.policy_halt.next = self.cfg_policy_halt.val();
         self.lockstep.offset.next = self.cfg_offset.val();
         self.lockstep.timeout.next = self.cfg_timeout.val();

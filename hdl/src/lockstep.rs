@@ -46,6 +46,9 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     pub mode_value: Signal<In, Bits<3>>,
     /// Lockstep kind: 0 elastic, 1 strict.
     pub strict: Signal<In, Bit>,
+    /// The lockstep kind CTRL is being written with, valid with `mode_set` (`strict` follows
+    /// a cycle later).
+    pub strict_set: Signal<In, Bit>,
     /// Fault policy: 0 auto fail-over, 1 halt on every fault.
     pub policy_halt: Signal<In, Bit>,
     /// Strict offset D.
@@ -141,6 +144,10 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     a_valid_q: DFF<Bit>,
     b_valid_q: DFF<Bit>,
     strict_bad_q: DFF<Bit>,
+    /// Cycles left, after a host mode write into strict DUPLEX, in which CPU B's words are
+    /// taken and dropped: they pair with the words of CPU A the write flushed from skew FIFO
+    /// A (taken in the D cycles before it).
+    b_drop: DFF<Bits<OW>>,
     ret_mis_q: DFF<Bit>,
     /// TIMEOUT != 0 and TIMEOUT == 1, registered (TIMEOUT is quasi-static).
     tmo_on: DFF<Bit>,
@@ -166,6 +173,8 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     head_perr_a: Signal<Local, Bit>,
     head_perr_b: Signal<Local, Bit>,
     strict_bad: Signal<Local, Bit>,
+    /// This mode write starts strict DUPLEX.
+    to_strict: Signal<Local, Bit>,
     bad_a: Signal<Local, Bit>,
     bad_b: Signal<Local, Bit>,
     unattributable: Signal<Local, Bit>,
@@ -186,6 +195,7 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             mode_set: Default::default(),
             mode_value: Default::default(),
             strict: Default::default(),
+            strict_set: Default::default(),
             policy_halt: Default::default(),
             offset: Default::default(),
             timeout: Default::default(),
@@ -238,6 +248,7 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             a_valid_q: Default::default(),
             b_valid_q: Default::default(),
             strict_bad_q: Default::default(),
+            b_drop: Default::default(),
             ret_mis_q: Default::default(),
             tmo_on: Default::default(),
             tmo_one: Default::default(),
@@ -260,6 +271,7 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             head_perr_a: Default::default(),
             head_perr_b: Default::default(),
             strict_bad: Default::default(),
+            to_strict: Default::default(),
             bad_a: Default::default(),
             bad_b: Default::default(),
             unattributable: Default::default(),
@@ -279,7 +291,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
     fn update(&mut self) {
         clock!(self, clock, fifo_a, fifo_b, replay, arm);
         dff_setup!(self, clock, mode_q, in_frame, abort_pending, silent_a, silent_b, pairs);
-        dff_setup!(self, clock, a_err_q, b_err_q, a_valid_q, b_valid_q, strict_bad_q, ret_mis_q);
+        dff_setup!(self, clock, a_err_q, b_err_q, a_valid_q, b_valid_q, strict_bad_q, ret_mis_q, b_drop);
         dff_setup!(self, clock, tmo_on, tmo_one, near_a, near_b, pa, pb, p_valid, p_differ);
         self.a_err_q.d.next = self.a_error.val();
         self.b_err_q.d.next = self.b_error.val();
@@ -331,10 +343,21 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
                 self.b_ready.next = self.fifo_b.in_ready.val();
             }
         }
-        // Nothing is taken in the cycle the FIFOs are emptied, so nothing taken is lost.
+        // Nothing is taken in the cycle the FIFOs are emptied, so nothing taken is lost. Into
+        // strict DUPLEX CPU B's ready stays CPU A's of D cycles before, as strict lockstep
+        // promises, and B's words of the next D cycles are dropped with the A words they pair
+        // with (flushed from skew FIFO A).
+        self.to_strict.next = self.mode_set.val() & self.strict_set.val() & (self.mode_value.val() == self.m_duplex.val());
+        if self.b_drop.q.val() != 0 {
+            self.b_drop.d.next = self.b_drop.q.val() - 1;
+        }
         if self.mode_set.val() {
             self.a_ready.next = false;
-            self.b_ready.next = false;
+            self.b_ready.next = self.to_strict.val() & self.replay.data_out.val().get_bit(39);
+            self.b_drop.d.next = 0.into();
+            if self.to_strict.val() {
+                self.b_drop.d.next = self.offset.val();
+            }
         }
         // Record A's port as it really is (after the override above): in Verilog a read of
         // `a_ready` before the override would see the earlier value, unlike the simulator.
@@ -343,7 +366,8 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             | (bit_cast::<41, 1>(self.a_valid.val().into()) << 40);
         self.fifo_a.in_valid.next = self.a_valid.val() & self.a_ready.val();
         self.fifo_a.in_data.next = self.a_word.val();
-        self.fifo_b.in_valid.next = self.b_valid.val() & self.b_ready.val();
+        self.fifo_b.in_valid.next =
+            self.b_valid.val() & self.b_ready.val() & !self.mode_set.val() & (self.b_drop.q.val() == 0);
         self.fifo_b.in_data.next = self.b_word.val();
 
         // --- comparator ------------------------------------------------------------------
