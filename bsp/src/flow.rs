@@ -141,9 +141,9 @@ pub struct Tools {
 pub fn tools(family: Family) -> Result<Tools> {
     match family {
         Family::Ice40 => Ok(Tools {
-            yosys: on_path("yosys")?,
-            nextpnr: on_path("nextpnr-ice40")?,
-            packer: on_path("icepack")?,
+            yosys: on_path("yosys", ICE40_PACKAGES)?,
+            nextpnr: on_path("nextpnr-ice40", ICE40_PACKAGES)?,
+            packer: on_path("icepack", ICE40_PACKAGES)?,
         }),
         Family::Ecp5 => {
             let bin = venv_bin()?;
@@ -156,7 +156,10 @@ pub fn tools(family: Family) -> Result<Tools> {
     }
 }
 
-fn on_path(name: &str) -> Result<PathBuf> {
+const ICE40_PACKAGES: &str = "yosys nextpnr-ice40 fpga-icestorm";
+
+/// `name` on `PATH`, or an error naming `scripts/setup.sh` and the Debian `packages` it installs.
+pub(crate) fn on_path(name: &str, packages: &str) -> Result<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     for dir in std::env::split_paths(&path) {
         let p = dir.join(name);
@@ -164,7 +167,7 @@ fn on_path(name: &str) -> Result<PathBuf> {
             return Ok(p);
         }
     }
-    bail!("`{name}` not found on PATH: {SETUP_HINT} (it installs the Debian packages yosys nextpnr-ice40 fpga-icestorm)")
+    bail!("`{name}` not found on PATH: {SETUP_HINT} (it installs the Debian packages {packages})")
 }
 
 fn is_executable(p: &Path) -> bool {

@@ -9,7 +9,7 @@
 //! behaviour to simulate): the core runs at the oscillator's pace in simulation, and the
 //! script counts clocks, not seconds.
 use crate::board::{Board, Family};
-use crate::flow::{run_logged as run, tools};
+use crate::flow::{on_path, run_logged as run, tools};
 use anyhow::{bail, Context, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -40,14 +40,6 @@ fn cell_models(family: Family, yosys: &Path) -> Result<(PathBuf, Vec<String>)> {
     Ok((cells, opts))
 }
 
-fn verilator() -> Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("verilator"))
-        .find(|p| p.is_file())
-        .context("`verilator` not found on PATH: run scripts/setup.sh (Debian package verilator)")
-}
-
 /// What the board did: every byte it sent on `uart_tx`, in order, and its LEDs at the end.
 #[derive(Clone, Debug)]
 pub struct UartRun {
@@ -67,7 +59,7 @@ pub struct UartRun {
 pub fn simulate_uart(board: &Board, build_dir: &Path, frames: &[Vec<u8>], clocks_per_bit: u64, settle: u64) -> Result<UartRun> {
     let tools = tools(board.family)?;
     let (cells, cell_opts) = cell_models(board.family, &tools.yosys)?;
-    let verilator = verilator()?;
+    let verilator = on_path("verilator", "verilator")?;
     let dir = build_dir.join("gate_sim");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
@@ -141,7 +133,7 @@ fn testbench(board: &Board, frames: &[Vec<u8>], bit: u64, settle: u64) -> String
         end += f.len();
         writeln!(init, "        ends[{i}] = {end};").unwrap();
     }
-    let led_ports: String = (0..board.leds.len()).map(|i| format!(", .{}(led[{i}])", led_port(board, i))).collect();
+    let led_ports: String = (0..board.leds.len()).map(|i| format!(", .{}(led[{i}])", board.leds[i].role.port())).collect();
     let led_print: String = (0..board.leds.len()).map(|i| format!("led[{i}]")).collect::<Vec<_>>().join(", ");
     let led_fmt = "%b".repeat(board.leds.len());
     let btn_idle = if board.reset_button.active_low { "1'b1" } else { "1'b0" };
@@ -234,8 +226,4 @@ endmodule
         nframes = frames.len(),
         ledw = board.leds.len().max(1) - 1,
     )
-}
-
-fn led_port(board: &Board, i: usize) -> &'static str {
-    board.leds[i].role.port()
 }

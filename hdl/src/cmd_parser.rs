@@ -283,22 +283,24 @@ impl Logic for CmdParser {
             // not run past 0xFFFF; two cycles an address, the decode is registered.
             // (In the first, `decoded` low, `addr_bad_q` takes the decode of `cur`.)
             self.decoded.d.next = !self.decoded.q.val();
-            if self.decoded.q.val() & self.addr_bad_q.q.val() {
-                self.status.d.next = 0x03_u64.into();
-                self.idx.d.next = 0.into();
-                self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
-                self.state.d.next = self.st_respond.val();
-            } else if self.decoded.q.val() & (self.idx.q.val() + 1 == self.count.q.val()) {
-                self.idx.d.next = 0.into();
-                self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
-                if self.cmd.q.val() == 0x02_u64 {
-                    self.state.d.next = self.st_write_setup.val();
-                } else {
+            if self.decoded.q.val() {
+                if self.addr_bad_q.q.val() {
+                    self.status.d.next = 0x03_u64.into();
+                    self.idx.d.next = 0.into();
+                    self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                     self.state.d.next = self.st_respond.val();
+                } else if self.idx.q.val() + 1 == self.count.q.val() {
+                    self.idx.d.next = 0.into();
+                    self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
+                    if self.cmd.q.val() == 0x02_u64 {
+                        self.state.d.next = self.st_write_setup.val();
+                    } else {
+                        self.state.d.next = self.st_respond.val();
+                    }
+                } else {
+                    self.idx.d.next = self.idx.q.val() + 1;
+                    self.cur.d.next = self.cur.q.val() + 1;
                 }
-            } else if self.decoded.q.val() {
-                self.idx.d.next = self.idx.q.val() + 1;
-                self.cur.d.next = self.cur.q.val() + 1;
             }
         } else if self.state.q.val() == self.st_write_setup.val() {
             // The data RAM shows word idx next cycle.

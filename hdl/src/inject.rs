@@ -75,6 +75,8 @@ pub struct Injector {
     /// The word on the link gets the flip if it is valid: computed without `valid`, which
     /// comes late from the source and does not matter when low (an invalid word is ignored).
     flip_if_valid: Signal<Local, Bit>,
+    /// The word on the link is a held one, if it is valid.
+    held_if_valid: Signal<Local, Bit>,
     held_now: Signal<Local, Bit>,
     active: Signal<Local, Bit>,
     silent: Signal<Local, Bit>,
@@ -108,18 +110,20 @@ impl Logic for Injector {
             self.left_zero.d.next = self.count.val() == 0;
             self.done.d.next = false;
         }
+        // Held = a word offered before the arming (fresh: offered last cycle too) or one
+        // skipped since; the fresh test needs `valid` now, which `held_if_valid` leaves out.
         if self.fresh.val() {
-            self.held_now.next = self.was_valid.q.val() & self.pin_valid.val();
+            self.held_if_valid.next = self.was_valid.q.val();
         } else {
-            self.held_now.next = self.skip_held.q.val();
+            self.held_if_valid.next = self.skip_held.q.val();
         }
+        self.held_now.next = self.held_if_valid.val() & (self.pin_valid.val() | !self.fresh.val());
         self.was_valid.d.next = self.pin_valid.val() & !self.ready.val();
         self.active.next = self.arm_q.q.val() & !self.done.q.val();
         self.silent.next = self.active.val() & (self.kind.val() == 2) & !self.left_zero.q.val();
-        // (A held word: `held_now` is `was_valid` in the fresh cycle when the word is valid.)
         self.flip_if_valid.next = self.active.val()
             & (self.kind.val() != 2)
-            & !((self.fresh.val() & self.was_valid.q.val()) | (!self.fresh.val() & self.skip_held.q.val()))
+            & !self.held_if_valid.val()
             & self.left_zero.q.val();
         self.flip_now.next = self.flip_if_valid.val() & self.pin_valid.val();
         self.skip_held.d.next = self.held_now.val() & !(self.pin_valid.val() & self.ready.val());
