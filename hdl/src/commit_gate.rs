@@ -200,8 +200,20 @@ pub struct CommitGate {
     /// `avail + partial`, kept in a flop (summed from their next values) so `in_ready` does
     /// not wait for a 16-bit adder.
     occupied: DFF<Bits<16>>,
-    space: Signal<Local, Bit>,
-    frame_full: Signal<Local, Bit>,
+    /// `partial == capacity`, kept in a flop (compared from `partial`'s next value) so
+    /// `in_ready` does not wait for a 16-bit compare.
+    frame_full: DFF<Bit>,
+    /// `occupied == capacity`, kept in a flop for the same reason.
+    full: DFF<Bit>,
+    capacity_less_one: Constant<Bits<16>>,
+    /// Flop-only compares the strobes select from (the next `full`, `frame_full` and
+    /// forwarding flag), so no 16-bit compare sits behind `in_ready` or `out_ready`.
+    occ_at_top: Signal<Local, Bit>,
+    occ_full: Signal<Local, Bit>,
+    avail_full: Signal<Local, Bit>,
+    partial_at_top: Signal<Local, Bit>,
+    wptr_at_rptr: Signal<Local, Bit>,
+    wptr_at_rptr_next: Signal<Local, Bit>,
     in_last: Signal<Local, Bit>,
     in_abort: Signal<Local, Bit>,
     switching: Signal<Local, Bit>,
@@ -247,8 +259,15 @@ impl CommitGate {
             capacity: Constant::new((1u64 << fw).to_bits()),
             mask: Constant::new(((1u64 << fw) - 1).to_bits()),
             occupied: Default::default(),
-            space: Default::default(),
+            full: Default::default(),
             frame_full: Default::default(),
+            capacity_less_one: Constant::new(((1u64 << fw) - 1).to_bits()),
+            occ_at_top: Default::default(),
+            occ_full: Default::default(),
+            avail_full: Default::default(),
+            partial_at_top: Default::default(),
+            wptr_at_rptr: Default::default(),
+            wptr_at_rptr_next: Default::default(),
             in_last: Default::default(),
             in_abort: Default::default(),
             switching: Default::default(),
@@ -266,15 +285,19 @@ impl CommitGate {
 impl Logic for CommitGate {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, saf_q, in_frame, dropping, wptr, fstart, rptr, avail, partial, fwd_valid, fwd_data, occupied);
+        dff_setup!(self, clock, saf_q, in_frame, dropping, wptr, fstart, rptr, avail, partial, fwd_valid, fwd_data, occupied, frame_full, full);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
         self.in_last.next = self.in_word.val().get_bit(36);
         self.in_abort.next = self.in_word.val().get_bit(37);
         // Words in RAM: released frames not yet read, plus the frame being written.
-        self.space.next = self.occupied.q.val() != self.capacity.val();
-        self.frame_full.next = self.partial.q.val() == self.capacity.val();
+        self.occ_at_top.next = self.occupied.q.val() == self.capacity_less_one.val();
+        self.occ_full.next = self.occupied.q.val() == self.capacity.val();
+        self.avail_full.next = self.avail.q.val() == self.capacity.val();
+        self.partial_at_top.next = self.partial.q.val() == self.capacity_less_one.val();
+        self.wptr_at_rptr.next = self.wptr.q.val() == self.rptr.q.val();
+        self.wptr_at_rptr_next.next = self.wptr.q.val() == ((self.rptr.q.val() + 1) & self.mask.val());
         // A requested change of kind, at a frame boundary on the input.
         self.switching.next = !self.in_frame.q.val() & (self.saf.val() != self.saf_q.q.val());
 
@@ -290,8 +313,8 @@ impl Logic for CommitGate {
             // room, so an oversize frame or a containment never waits for the output.
             self.in_ready.next = !self.switching.val()
                 & (self.dropping.q.val()
-                    | self.space.val()
-                    | self.frame_full.val()
+                    | !self.full.q.val()
+                    | self.frame_full.q.val()
                     | (self.in_last.val() & self.in_abort.val()));
             self.out_valid.next = self.avail.q.val() != 0;
             self.out_word.next = self.mem_out.val();
@@ -315,7 +338,7 @@ impl Logic for CommitGate {
                 }
             } else if self.in_last.val() & self.in_abort.val() {
                 self.discard.next = true;
-            } else if self.frame_full.val() {
+            } else if self.frame_full.q.val() {
                 self.discard.next = true;
                 self.frame_too_long.next = true;
                 self.dropping.d.next = !self.in_last.val();
@@ -344,10 +367,12 @@ impl Logic for CommitGate {
         }
 
         // --- read side -----------------------------------------------------------------------
+        // `occupied` is `avail + partial`, so a commit (which writes) releases
+        // `occupied + 1 - pop`; the sums come from flops, the strobes only select.
         if self.commit.val() & self.pop.val() {
-            self.avail.d.next = self.avail.q.val() + self.partial.q.val();
+            self.avail.d.next = self.occupied.q.val();
         } else if self.commit.val() {
-            self.avail.d.next = self.avail.q.val() + self.partial.q.val() + 1;
+            self.avail.d.next = self.occupied.q.val() + 1;
         } else if self.pop.val() {
             self.avail.d.next = self.avail.q.val() - 1;
         }
@@ -357,7 +382,11 @@ impl Logic for CommitGate {
         }
         self.rptr.d.next = self.rptr_next.val();
         self.ram.read_address.next = self.rptr_next.val();
-        self.fwd_valid.d.next = self.wr.val() & (self.wptr.q.val() == self.rptr_next.val());
+        if self.pop.val() {
+            self.fwd_valid.d.next = self.wr.val() & self.wptr_at_rptr_next.val();
+        } else {
+            self.fwd_valid.d.next = self.wr.val() & self.wptr_at_rptr.val();
+        }
         self.fwd_data.d.next = self.in_word.val();
 
         // --- kind of commit ------------------------------------------------------------------
@@ -385,8 +414,32 @@ impl Logic for CommitGate {
         self.word_out.next = self.pop.val();
         self.frame_out.next = self.pop.val() & self.mem_out.val().get_bit(36);
         self.frame_dropped.next = self.discard.val();
-        // Read after every assignment to `avail.d` and `partial.d` above.
-        self.occupied.d.next = self.avail.d.val() + self.partial.d.val();
+        // `avail + partial` one cycle on: a discard keeps only the released words, otherwise
+        // a write adds one and a pop takes one. `full` and `frame_full` follow from the
+        // same choice (a pop, or a discard with a pop, always leaves room).
+        if self.reset.val() {
+            self.occupied.d.next = 0.into();
+            self.full.d.next = false;
+        } else if self.discard.val() & self.pop.val() {
+            self.occupied.d.next = self.avail.q.val() - 1;
+            self.full.d.next = false;
+        } else if self.discard.val() {
+            self.occupied.d.next = self.avail.q.val();
+            self.full.d.next = self.avail_full.val();
+        } else if self.wr.val() & !self.pop.val() {
+            self.occupied.d.next = self.occupied.q.val() + 1;
+            self.full.d.next = self.occ_at_top.val();
+        } else if self.pop.val() & !self.wr.val() {
+            self.occupied.d.next = self.occupied.q.val() - 1;
+            self.full.d.next = false;
+        } else {
+            self.full.d.next = self.occ_full.val();
+        }
+        if self.reset.val() | self.commit.val() | self.discard.val() {
+            self.frame_full.d.next = false;
+        } else if self.wr.val() {
+            self.frame_full.d.next = self.partial_at_top.val();
+        }
         self.fill.next = self.occupied.q.val();
     }
 }

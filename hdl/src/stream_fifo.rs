@@ -40,7 +40,16 @@ pub struct StreamFifo<const AW: usize> {
     wptr: DFF<Bits<AW>>,
     fwd_valid: DFF<Bit>,
     fwd_data: DFF<Word>,
+    /// `count != 0` and `count == capacity`, kept in flops and chosen from flop-only
+    /// compares, so `out_pop` reaches the RAM address through a few gates and no compare.
+    stored: DFF<Bit>,
+    full: DFF<Bit>,
     capacity: Constant<Bits<16>>,
+    capacity_less_one: Constant<Bits<16>>,
+    count_one: Signal<Local, Bit>,
+    count_at_top: Signal<Local, Bit>,
+    wptr_at_rptr: Signal<Local, Bit>,
+    wptr_at_rptr_next: Signal<Local, Bit>,
     push: Signal<Local, Bit>,
     head_free: Signal<Local, Bit>,
     bypass: Signal<Local, Bit>,
@@ -71,7 +80,14 @@ impl<const AW: usize> Default for StreamFifo<AW> {
             wptr: Default::default(),
             fwd_valid: Default::default(),
             fwd_data: Default::default(),
+            stored: Default::default(),
+            full: Default::default(),
             capacity: Constant::new((1u64 << AW).to_bits()),
+            capacity_less_one: Constant::new(((1u64 << AW) - 1).to_bits()),
+            count_one: Default::default(),
+            count_at_top: Default::default(),
+            wptr_at_rptr: Default::default(),
+            wptr_at_rptr_next: Default::default(),
             push: Default::default(),
             head_free: Default::default(),
             bypass: Default::default(),
@@ -95,15 +111,20 @@ impl<const AW: usize> StreamFifo<AW> {
 impl<const AW: usize> Logic for StreamFifo<AW> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, head, head_valid, count, rptr, wptr, fwd_valid, fwd_data);
+        dff_setup!(self, clock, head, head_valid, count, rptr, wptr, fwd_valid, fwd_data, stored, full);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
-        self.in_ready.next = self.count.q.val() != self.capacity.val();
-        self.push.next = self.in_valid.val() & (self.count.q.val() != self.capacity.val());
+        self.count_one.next = self.count.q.val() == 1;
+        self.count_at_top.next = self.count.q.val() == self.capacity_less_one.val();
+        self.wptr_at_rptr.next = self.wptr.q.val() == self.rptr.q.val();
+        self.wptr_at_rptr_next.next = self.wptr.q.val() == self.rptr.q.val() + 1;
+
+        self.in_ready.next = !self.full.q.val();
+        self.push.next = self.in_valid.val() & !self.full.q.val();
         self.head_free.next = !self.head_valid.q.val() | self.out_pop.val();
-        self.bypass.next = self.head_free.val() & (self.count.q.val() == 0) & self.push.val();
-        self.refill.next = self.head_free.val() & (self.count.q.val() != 0);
+        self.bypass.next = self.head_free.val() & !self.stored.q.val() & self.push.val();
+        self.refill.next = self.head_free.val() & self.stored.q.val();
         self.to_mem.next = self.push.val() & !self.bypass.val();
 
         // The RAM shows mem[rptr] this cycle, except for a word written there last cycle.
@@ -136,13 +157,21 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         if self.to_mem.val() {
             self.wptr.d.next = self.wptr.q.val() + 1;
         }
-        self.fwd_valid.d.next = self.to_mem.val() & (self.wptr.q.val() == self.rptr_next.val());
+        if self.refill.val() {
+            self.fwd_valid.d.next = self.to_mem.val() & self.wptr_at_rptr_next.val();
+        } else {
+            self.fwd_valid.d.next = self.to_mem.val() & self.wptr_at_rptr.val();
+        }
         self.fwd_data.d.next = self.in_data.val();
 
         if self.to_mem.val() & !self.refill.val() {
             self.count.d.next = self.count.q.val() + 1;
+            self.stored.d.next = true;
+            self.full.d.next = self.count_at_top.val();
         } else if !self.to_mem.val() & self.refill.val() {
             self.count.d.next = self.count.q.val() - 1;
+            self.stored.d.next = !self.count_one.val();
+            self.full.d.next = false;
         }
 
         if self.reset.val() {
@@ -151,6 +180,8 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             self.rptr.d.next = 0.into();
             self.wptr.d.next = 0.into();
             self.fwd_valid.d.next = false;
+            self.stored.d.next = false;
+            self.full.d.next = false;
         }
 
         self.out_valid.next = self.head_valid.q.val();
