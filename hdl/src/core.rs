@@ -297,7 +297,11 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// Words delivered to the CPUs, a word sent to both counted once (WORDS_RETURNED).
     pub words_returned: EventCounter,
     max_skew: DFF<Bits<16>>,
-    skew: Signal<Local, Bits<16>>,
+    /// The skew FIFOs' fills, registered, and their difference a cycle later: MAX_SKEW is
+    /// an observation, so it may lag, and the FIFO fill adders stay off its compare.
+    fill_a_q: DFF<Bits<16>>,
+    fill_b_q: DFF<Bits<16>>,
+    skew: DFF<Bits<16>>,
     /// The words the first-fault capture records: the compared pair for a mismatch, the
     /// words at the CPU ports otherwise (so a port parity fault shows the bad word).
     cap_word_a: Signal<Local, Word>,
@@ -369,6 +373,9 @@ pub struct Core<const SW: usize, const OW: usize> {
     rdy_err_disk_a_q: DFF<Bit>,
     rdy_err_disk_b_q: DFF<Bit>,
     divergence_q: DFF<Bit>,
+    /// Any egress parity error, registered: the four 32-bit parity checks at the ports stay
+    /// off the fault log's capture enables (an internal fault is seen a cycle later).
+    egress_q: DFF<Bit>,
     /// Return words CPU A has taken minus those CPU B has (two's complement): WORDS_RETURNED
     /// counts a word sent to both CPUs once, when the first of them takes it. One counter
     /// with one adder, not one per CPU: the HX8K has few cells to spare.
@@ -425,6 +432,8 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             timeouts: EventCounter::new(params.counter_width),
             words_returned: EventCounter::new(params.counter_width),
             max_skew: Default::default(),
+            fill_a_q: Default::default(),
+            fill_b_q: Default::default(),
             skew: Default::default(),
             cap_word_a: Default::default(),
             cap_word_b: Default::default(),
@@ -470,6 +479,7 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             rdy_err_disk_a_q: Default::default(),
             rdy_err_disk_b_q: Default::default(),
             divergence_q: Default::default(),
+            egress_q: Default::default(),
             ret_lead: Default::default(),
             ret_step: Default::default(),
 
@@ -542,14 +552,14 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         clock!(self, clock, lockstep, gate, fabric, mon_disk_a, mon_disk_b, fault_log);
         clock!(self, clock, perr_cpu_a, perr_cpu_b, perr_disk_a, perr_disk_b, perr_egress);
         clock!(self, clock, words_fwd, frames_fwd, frames_aborted, mismatches, timeouts, words_returned);
-        dff_setup!(self, clock, max_skew);
+        dff_setup!(self, clock, max_skew, fill_a_q, fill_b_q, skew);
         clock!(self, clock, bridge, regs, inj_cpu_a, inj_cpu_b, inj_disk_a, inj_disk_b);
         clock!(self, clock, bist_gen_a, bist_gen_b, bist_chk_a, bist_chk_b);
         dff_setup!(self, clock, inj_fired_q, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet, bist_faulted);
         dff_setup!(self, clock, mode_set_q, ctrl_q, offset_q, mode_value_q, fault_clear_q, cnt_clear_q, bist_start_q, bist_abort_q);
         dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
         dff_setup!(self, clock, perr_cpu_a_q, perr_cpu_b_q, perr_disk_a_q, perr_disk_b_q);
-        dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q);
+        dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q, egress_q);
         dff_setup!(self, clock, ret_lead);
 
         // Control plane: UART ⇄ parser ⇄ register file.
@@ -812,10 +822,11 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.perr_cpu_b.inc.next = self.perr_cpu_b_q.q.val();
         self.perr_disk_a.inc.next = self.perr_disk_a_q.q.val();
         self.perr_disk_b.inc.next = self.perr_disk_b_q.q.val();
-        self.perr_egress.inc.next = self.out_disk_a.egress_error.val()
+        self.egress_q.d.next = self.out_disk_a.egress_error.val()
             | self.out_disk_b.egress_error.val()
             | self.out_cpu_a.egress_error.val()
             | self.out_cpu_b.egress_error.val();
+        self.perr_egress.inc.next = self.egress_q.q.val();
         // What reaches the disks: in cut-through the committed stream itself; in store-and-
         // forward what leaves the commit gate, and the frames it drops (divergent or too long).
         // SPLIT forwards each CPU's own stream: those words count too (two in one cycle, two).
@@ -899,7 +910,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<16, 1>(self.mon_disk_a.fail_timeout.val().into()) << 8)
             | (bit_cast::<16, 1>(self.mon_disk_b.fail_timeout.val().into()) << 9)
             | (bit_cast::<16, 1>(self.divergence_q.q.val().into()) << 10)
-            | (bit_cast::<16, 1>(self.perr_egress.inc.val().into()) << 12)
+            | (bit_cast::<16, 1>(self.egress_q.q.val().into()) << 12)
             | (bit_cast::<16, 1>(self.gate.frame_too_long.val().into()) << 13);
         self.fault_log.word_index.next = self.lockstep.pair_index.val();
         self.divergence_q.d.next = self.fabric.divergence.val();
@@ -931,13 +942,15 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<16, 1>(self.cap_word_b.val().get_bit(38).into()) << 15);
         self.irq.next = self.fault_log.fault.val();
 
-        if self.lockstep.fill_a.val() > self.lockstep.fill_b.val() {
-            self.skew.next = self.lockstep.fill_a.val() - self.lockstep.fill_b.val();
+        self.fill_a_q.d.next = self.lockstep.fill_a.val();
+        self.fill_b_q.d.next = self.lockstep.fill_b.val();
+        if self.fill_a_q.q.val() > self.fill_b_q.q.val() {
+            self.skew.d.next = self.fill_a_q.q.val() - self.fill_b_q.q.val();
         } else {
-            self.skew.next = self.lockstep.fill_b.val() - self.lockstep.fill_a.val();
+            self.skew.d.next = self.fill_b_q.q.val() - self.fill_a_q.q.val();
         }
-        if self.skew.val() > self.max_skew.q.val() {
-            self.max_skew.d.next = self.skew.val();
+        if self.skew.q.val() > self.max_skew.q.val() {
+            self.max_skew.d.next = self.skew.q.val();
         }
         if self.reset.val() | self.cfg_cnt_clear.val() {
             self.max_skew.d.next = 0.into();

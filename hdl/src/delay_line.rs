@@ -2,8 +2,10 @@
 //! lockstep (SPEC §4: CPU B sees exactly CPU A's I/O, D cycles later).
 //!
 //! The history lives in block RAM, so a large maximum offset costs memory, not flip-flops.
-//! Delay 0 is a wire and delay 1 a register; from 2 up the RAM's registered read is aimed
-//! one cycle ahead, so it never reads the address being written in the same cycle.
+//! Delay 0 is a wire, delays 1 and 2 are registers; from 3 up the RAM's registered read is
+//! aimed two cycles ahead and passes through one more register, so what leaves the line
+//! comes from a flip-flop (the block RAM's slow clock-to-out is off the strict-lockstep ready
+//! and return paths) and the RAM never reads the address being written in the same cycle.
 //! Changing `delay` while traffic flows replays stale history for up to the new delay: set
 //! OFFSET while idle (the core's strict-mode checks re-arm after an OFFSET write).
 use rust_hdl::prelude::*;
@@ -25,12 +27,14 @@ pub struct DelayLine<const AW: usize> {
     ram: RAM<Bits<DELAY_BITS>, AW>,
     wptr: DFF<Bits<AW>>,
     last: DFF<Bits<DELAY_BITS>>,
+    last2: DFF<Bits<DELAY_BITS>>,
+    ram_q: DFF<Bits<DELAY_BITS>>,
 }
 
 impl<const AW: usize> Logic for DelayLine<AW> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, wptr, last);
+        dff_setup!(self, clock, wptr, last, last2, ram_q);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
         self.ram.write_enable.next = true;
@@ -38,14 +42,19 @@ impl<const AW: usize> Logic for DelayLine<AW> {
         self.ram.write_data.next = self.data_in.val();
         self.wptr.d.next = self.wptr.q.val() + 1;
         self.last.d.next = self.data_in.val();
-        // Next cycle's output is in(t+1-D), written at wptr - (D - 1).
-        self.ram.read_address.next = self.wptr.q.val() + 1 - self.delay.val();
+        self.last2.d.next = self.last.q.val();
+        // The output two cycles on is in(t+2-D), written at wptr - (D - 2); the RAM shows it
+        // next cycle and `ram_q` the cycle after.
+        self.ram.read_address.next = self.wptr.q.val() + 2 - self.delay.val();
+        self.ram_q.d.next = self.ram.read_data.val();
         if self.delay.val() == 0 {
             self.data_out.next = self.data_in.val();
         } else if self.delay.val() == 1 {
             self.data_out.next = self.last.q.val();
+        } else if self.delay.val() == 2 {
+            self.data_out.next = self.last2.q.val();
         } else {
-            self.data_out.next = self.ram.read_data.val();
+            self.data_out.next = self.ram_q.q.val();
         }
     }
 }

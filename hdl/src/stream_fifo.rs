@@ -50,6 +50,9 @@ pub struct StreamFifo<const AW: usize> {
     count_at_top: Signal<Local, Bit>,
     wptr_at_rptr: Signal<Local, Bit>,
     wptr_at_rptr_next: Signal<Local, Bit>,
+    /// `rptr + 1` at the pointer's own width: compared inline, Verilog would widen the sum
+    /// to 32 bits and never wrap it.
+    rptr_inc: Signal<Local, Bits<AW>>,
     push: Signal<Local, Bit>,
     head_free: Signal<Local, Bit>,
     bypass: Signal<Local, Bit>,
@@ -88,6 +91,7 @@ impl<const AW: usize> Default for StreamFifo<AW> {
             count_at_top: Default::default(),
             wptr_at_rptr: Default::default(),
             wptr_at_rptr_next: Default::default(),
+            rptr_inc: Default::default(),
             push: Default::default(),
             head_free: Default::default(),
             bypass: Default::default(),
@@ -118,7 +122,8 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         self.count_one.next = self.count.q.val() == 1;
         self.count_at_top.next = self.count.q.val() == self.capacity_less_one.val();
         self.wptr_at_rptr.next = self.wptr.q.val() == self.rptr.q.val();
-        self.wptr_at_rptr_next.next = self.wptr.q.val() == self.rptr.q.val() + 1;
+        self.rptr_inc.next = self.rptr.q.val() + 1;
+        self.wptr_at_rptr_next.next = self.wptr.q.val() == self.rptr_inc.val();
 
         self.in_ready.next = !self.full.q.val();
         self.push.next = self.in_valid.val() & !self.full.q.val();
@@ -146,7 +151,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
 
         self.rptr_next.next = self.rptr.q.val();
         if self.refill.val() {
-            self.rptr_next.next = self.rptr.q.val() + 1;
+            self.rptr_next.next = self.rptr_inc.val();
         }
         self.rptr.d.next = self.rptr_next.val();
         self.ram.read_address.next = self.rptr_next.val();
