@@ -160,6 +160,16 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     pb: DFF<Word>,
     p_valid: DFF<Bit>,
     p_differ: DFF<Bit>,
+    /// The skid register behind the pair stage: a pair popped while the stage could not
+    /// move. Popping waits only for the skid to be empty (a register), so the commit gate's
+    /// and fabric's readiness never reaches the skew FIFOs' read side in the same cycle.
+    /// With every sink ready the stage moves each cycle and the skid stays empty.
+    ka: DFF<Word>,
+    kb: DFF<Word>,
+    k_valid: DFF<Bit>,
+    k_differ: DFF<Bit>,
+    /// The pair stage is empty or its pair leaves this cycle.
+    p_room: Signal<Local, Bit>,
     m_duplex: Constant<Bits<3>>,
     m_simplex_a: Constant<Bits<3>>,
     m_simplex_b: Constant<Bits<3>>,
@@ -258,6 +268,11 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             pb: Default::default(),
             p_valid: Default::default(),
             p_differ: Default::default(),
+            ka: Default::default(),
+            kb: Default::default(),
+            k_valid: Default::default(),
+            k_differ: Default::default(),
+            p_room: Default::default(),
             m_duplex: Constant::new(mode::DUPLEX.to_bits()),
             m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
             m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
@@ -293,6 +308,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         dff_setup!(self, clock, mode_q, in_frame, abort_pending, silent_a, silent_b, pairs);
         dff_setup!(self, clock, a_err_q, b_err_q, a_valid_q, b_valid_q, strict_bad_q, ret_mis_q, b_drop);
         dff_setup!(self, clock, tmo_on, tmo_one, near_a, near_b, pa, pb, p_valid, p_differ);
+        dff_setup!(self, clock, ka, kb, k_valid, k_differ);
         self.a_err_q.d.next = self.a_error.val();
         self.b_err_q.d.next = self.b_error.val();
         self.a_valid_q.d.next = self.a_valid.val();
@@ -485,9 +501,10 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         // commit path. A pair whose heads carry a parity error is not popped: the fault
         // moves the mode and the healthy side's words stay in its FIFO. The stage commits
         // unless its pair differs (then the core halts and the pair is never sent); an
-        // agreed pair still leaves in the cycle a fault is seen elsewhere.
-        self.stage_free.next = !self.abort_pending.q.val()
-            & (!self.p_valid.q.val() | (self.c_ready.val() & !(self.p_differ.q.val() & self.duplex.val())));
+        // agreed pair still leaves in the cycle a fault is seen elsewhere. Heads are popped
+        // while the skid register is empty; a pair popped when the stage cannot move waits
+        // there and enters the stage next, so nothing is lost or reordered.
+        self.stage_free.next = !self.abort_pending.q.val() & !self.k_valid.q.val();
         self.fifo_a.out_pop.next = false;
         self.fifo_b.out_pop.next = false;
         self.pop_pair.next = false;
@@ -502,16 +519,35 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             self.pop_pair.next = self.stage_free.val() & self.fifo_b.out_valid.val();
             self.fifo_b.out_pop.next = self.pop_pair.val();
         }
-        if self.pop_pair.val() {
-            self.p_valid.d.next = true;
-            self.pa.d.next = self.fifo_a.out_data.val();
-            self.pb.d.next = self.fifo_b.out_data.val();
-            self.p_differ.d.next = self.duplex.val() & self.differ.val();
+        // A differing pair never leaves (the core halts on it), so the stage makes room only
+        // by committing.
+        self.p_room.next = !self.p_valid.q.val() | (self.c_move.val() & !self.abort_pending.q.val());
+        if self.k_valid.q.val() {
+            if self.p_room.val() {
+                self.p_valid.d.next = true;
+                self.pa.d.next = self.ka.q.val();
+                self.pb.d.next = self.kb.q.val();
+                self.p_differ.d.next = self.k_differ.q.val();
+                self.k_valid.d.next = false;
+            }
+        } else if self.pop_pair.val() {
+            if self.p_room.val() {
+                self.p_valid.d.next = true;
+                self.pa.d.next = self.fifo_a.out_data.val();
+                self.pb.d.next = self.fifo_b.out_data.val();
+                self.p_differ.d.next = self.duplex.val() & self.differ.val();
+            } else {
+                self.k_valid.d.next = true;
+                self.ka.d.next = self.fifo_a.out_data.val();
+                self.kb.d.next = self.fifo_b.out_data.val();
+                self.k_differ.d.next = self.duplex.val() & self.differ.val();
+            }
         } else if self.c_move.val() & !self.abort_pending.q.val() {
             self.p_valid.d.next = false;
         }
         if self.reset.val() | self.mode_set.val() | self.halt_now.val() | (self.mode_q.q.val() == self.m_halted.val()) {
             self.p_valid.d.next = false;
+            self.k_valid.d.next = false;
         }
         self.in_frame.d.next = self.in_frame_next.val();
         if self.duplex.val() & self.c_move.val() {
