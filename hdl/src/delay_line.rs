@@ -6,8 +6,8 @@
 //! aimed two cycles ahead and passes through one more register, so what leaves the line
 //! comes from a flip-flop (the block RAM's slow clock-to-out is off the strict-lockstep ready
 //! and return paths) and the RAM never reads the address being written in the same cycle.
-//! Changing `delay` while traffic flows replays stale history for up to the new delay: set
-//! OFFSET while idle (the core's strict-mode checks re-arm after an OFFSET write).
+//! A new `delay` takes effect one cycle later, and changing it while traffic flows replays
+//! stale history for up to the new delay: set OFFSET while idle (the core's strict-mode checks re-arm after an OFFSET write).
 use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::RAM;
 
@@ -29,12 +29,18 @@ pub struct DelayLine<const AW: usize> {
     last: DFF<Bits<DELAY_BITS>>,
     last2: DFF<Bits<DELAY_BITS>>,
     ram_q: DFF<Bits<DELAY_BITS>>,
+    /// `delay` is not 0, is 1, is 2, registered: the output select waits for no compare and
+    /// follows `delay` one cycle late (D is set while idle, and a change replays stale
+    /// history for D cycles anyway). Power-on: delay 0.
+    not0: DFF<Bit>,
+    is1: DFF<Bit>,
+    is2: DFF<Bit>,
 }
 
 impl<const AW: usize> Logic for DelayLine<AW> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, wptr, last, last2, ram_q);
+        dff_setup!(self, clock, wptr, last, last2, ram_q, not0, is1, is2);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
         self.ram.write_enable.next = true;
@@ -47,11 +53,14 @@ impl<const AW: usize> Logic for DelayLine<AW> {
         // next cycle and `ram_q` the cycle after.
         self.ram.read_address.next = self.wptr.q.val() + 2 - self.delay.val();
         self.ram_q.d.next = self.ram.read_data.val();
-        if self.delay.val() == 0 {
+        self.not0.d.next = self.delay.val() != 0;
+        self.is1.d.next = self.delay.val() == 1;
+        self.is2.d.next = self.delay.val() == 2;
+        if !self.not0.q.val() {
             self.data_out.next = self.data_in.val();
-        } else if self.delay.val() == 1 {
+        } else if self.is1.q.val() {
             self.data_out.next = self.last.q.val();
-        } else if self.delay.val() == 2 {
+        } else if self.is2.q.val() {
             self.data_out.next = self.last2.q.val();
         } else {
             self.data_out.next = self.ram_q.q.val();
@@ -113,6 +122,10 @@ mod tests {
             let mut d = DelayLine::<4>::default();
             d.connect_all();
             d.delay.next = delay.into();
+            // The output select follows `delay` a cycle late; the history written meanwhile
+            // is zero, as before anything was written.
+            low(&mut d, |d| &mut d.clock);
+            edge(&mut d, |d| &mut d.clock);
             let input = |t: u64| (t * 0x9E37_79B9 + 1) & ((1 << DELAY_BITS) - 1);
             for t in 0..80u64 {
                 d.data_in.next = input(t).into();

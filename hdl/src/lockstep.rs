@@ -148,6 +148,8 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     /// taken and dropped: they pair with the words of CPU A the write flushed from skew FIFO
     /// A (taken in the D cycles before it).
     b_drop: DFF<Bits<OW>>,
+    /// `b_drop != 0`, kept in a flop so CPU B's FIFO input waits for no compare.
+    b_dropping: DFF<Bit>,
     ret_mis_q: DFF<Bit>,
     /// TIMEOUT != 0 and TIMEOUT == 1, registered (TIMEOUT is quasi-static).
     tmo_on: DFF<Bit>,
@@ -259,6 +261,7 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             b_valid_q: Default::default(),
             strict_bad_q: Default::default(),
             b_drop: Default::default(),
+            b_dropping: Default::default(),
             ret_mis_q: Default::default(),
             tmo_on: Default::default(),
             tmo_one: Default::default(),
@@ -306,7 +309,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
     fn update(&mut self) {
         clock!(self, clock, fifo_a, fifo_b, replay, arm);
         dff_setup!(self, clock, mode_q, in_frame, abort_pending, silent_a, silent_b, pairs);
-        dff_setup!(self, clock, a_err_q, b_err_q, a_valid_q, b_valid_q, strict_bad_q, ret_mis_q, b_drop);
+        dff_setup!(self, clock, a_err_q, b_err_q, a_valid_q, b_valid_q, strict_bad_q, ret_mis_q, b_drop, b_dropping);
         dff_setup!(self, clock, tmo_on, tmo_one, near_a, near_b, pa, pb, p_valid, p_differ);
         dff_setup!(self, clock, ka, kb, k_valid, k_differ);
         self.a_err_q.d.next = self.a_error.val();
@@ -364,15 +367,18 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         // promises, and B's words of the next D cycles are dropped with the A words they pair
         // with (flushed from skew FIFO A).
         self.to_strict.next = self.mode_set.val() & self.strict_set.val() & (self.mode_value.val() == self.m_duplex.val());
-        if self.b_drop.q.val() != 0 {
+        if self.b_dropping.q.val() {
             self.b_drop.d.next = self.b_drop.q.val() - 1;
+            self.b_dropping.d.next = self.b_drop.q.val() != 1;
         }
         if self.mode_set.val() {
             self.a_ready.next = false;
             self.b_ready.next = self.to_strict.val() & self.replay.data_out.val().get_bit(39);
             self.b_drop.d.next = 0.into();
+            self.b_dropping.d.next = false;
             if self.to_strict.val() {
                 self.b_drop.d.next = self.offset.val();
+                self.b_dropping.d.next = self.offset.val() != 0;
             }
         }
         // Record A's port as it really is (after the override above): in Verilog a read of
@@ -383,7 +389,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.fifo_a.in_valid.next = self.a_valid.val() & self.a_ready.val();
         self.fifo_a.in_data.next = self.a_word.val();
         self.fifo_b.in_valid.next =
-            self.b_valid.val() & self.b_ready.val() & !self.mode_set.val() & (self.b_drop.q.val() == 0);
+            self.b_valid.val() & self.b_ready.val() & !self.mode_set.val() & !self.b_dropping.q.val();
         self.fifo_b.in_data.next = self.b_word.val();
 
         // --- comparator ------------------------------------------------------------------

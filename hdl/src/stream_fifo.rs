@@ -149,23 +149,25 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             self.head_valid.d.next = false;
         }
 
+        // Every word taken is written to the RAM, a bypassed one too (the read pointer steps
+        // over it), so the write side waits only for `push`, never for the head's pop.
         self.rptr_next.next = self.rptr.q.val();
-        if self.refill.val() {
+        if self.refill.val() | self.bypass.val() {
             self.rptr_next.next = self.rptr_inc.val();
         }
         self.rptr.d.next = self.rptr_next.val();
         self.ram.read_address.next = self.rptr_next.val();
 
-        self.ram.write_enable.next = self.to_mem.val();
+        self.ram.write_enable.next = self.push.val();
         self.ram.write_address.next = self.wptr.q.val();
         self.ram.write_data.next = self.in_data.val();
-        if self.to_mem.val() {
+        if self.push.val() {
             self.wptr.d.next = self.wptr.q.val() + 1;
         }
-        if self.refill.val() {
+        if self.refill.val() | self.bypass.val() {
             self.fwd_valid.d.next = self.to_mem.val() & self.wptr_at_rptr_next.val();
         } else {
-            self.fwd_valid.d.next = self.to_mem.val() & self.wptr_at_rptr.val();
+            self.fwd_valid.d.next = self.push.val() & self.wptr_at_rptr.val();
         }
         self.fwd_data.d.next = self.in_data.val();
 

@@ -27,6 +27,9 @@ pub struct UartRx {
     sync1: DFF<Bit>,
     busy: DFF<Bit>,
     count: DFF<Bits<24>>,
+    /// `count == 0`, kept in a flop (set from `count == 1` as it counts down) so the 24-bit
+    /// compare is off the byte strobe. Meaningful while `busy`.
+    count_zero: DFF<Bit>,
     bit_no: DFF<Bits<4>>,
     shift: DFF<Bits<8>>,
     period: Constant<Bits<24>>,
@@ -47,6 +50,7 @@ impl UartRx {
             sync1: DFF::default(),
             busy: Default::default(),
             count: Default::default(),
+            count_zero: Default::default(),
             bit_no: Default::default(),
             shift: Default::default(),
             period: Constant::new((clocks_per_bit - 1).to_bits()),
@@ -58,7 +62,7 @@ impl UartRx {
 impl Logic for UartRx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, sync0, sync1, busy, count, bit_no, shift);
+        dff_setup!(self, clock, sync0, sync1, busy, count, count_zero, bit_no, shift);
         self.sync0.d.next = self.rx.val();
         self.sync1.d.next = self.sync0.q.val();
         self.strobe.next = false;
@@ -69,12 +73,15 @@ impl Logic for UartRx {
                 // Start bit: come back at its middle.
                 self.busy.d.next = true;
                 self.count.d.next = self.half.val();
+                self.count_zero.d.next = false;
                 self.bit_no.d.next = 0.into();
             }
-        } else if self.count.q.val() != 0 {
+        } else if !self.count_zero.q.val() {
             self.count.d.next = self.count.q.val() - 1;
+            self.count_zero.d.next = self.count.q.val() == 1;
         } else {
             self.count.d.next = self.period.val();
+            self.count_zero.d.next = false;
             self.bit_no.d.next = self.bit_no.q.val() + 1;
             if self.bit_no.q.val() == 0 {
                 if self.sync1.q.val() {
@@ -107,6 +114,8 @@ pub struct UartTx {
     pub tx: Signal<Out, Bit>,
     active: DFF<Bit>,
     count: DFF<Bits<24>>,
+    /// `count == 0`, as in the receiver. Meaningful while `active`.
+    count_zero: DFF<Bit>,
     bit_no: DFF<Bits<4>>,
     shift: DFF<Bits<10>>,
     line: DFF<Bit>,
@@ -125,6 +134,7 @@ impl UartTx {
             tx: Default::default(),
             active: Default::default(),
             count: Default::default(),
+            count_zero: Default::default(),
             bit_no: Default::default(),
             shift: Default::default(),
             line: DFF::default(),
@@ -136,7 +146,7 @@ impl UartTx {
 impl Logic for UartTx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, active, count, bit_no, shift, line);
+        dff_setup!(self, clock, active, count, count_zero, bit_no, shift, line);
         self.busy.next = self.active.q.val();
         // The line register powers on low (no reset); idle is high, so drive it inverted.
         self.tx.next = !self.line.q.val();
@@ -147,16 +157,19 @@ impl Logic for UartTx {
                 // Stop bit, 8 data bits LSB first, start bit.
                 self.shift.d.next = (bit_cast::<10, 8>(self.data.val()) << 1) | 0x200_u64;
                 self.count.d.next = self.period.val();
+                self.count_zero.d.next = false;
                 self.bit_no.d.next = 0.into();
                 self.line.d.next = true;
             }
-        } else if self.count.q.val() != 0 {
+        } else if !self.count_zero.q.val() {
             self.count.d.next = self.count.q.val() - 1;
+            self.count_zero.d.next = self.count.q.val() == 1;
         } else if self.bit_no.q.val() == 9 {
             self.active.d.next = false;
             self.line.d.next = false;
         } else {
             self.count.d.next = self.period.val();
+            self.count_zero.d.next = false;
             self.bit_no.d.next = self.bit_no.q.val() + 1;
             self.shift.d.next = self.shift.q.val() >> 1;
             self.line.d.next = !self.shift.q.val().get_bit(1);
