@@ -40,11 +40,10 @@ pub struct StreamFifo<const AW: usize> {
     wptr: DFF<Bits<AW>>,
     fwd_valid: DFF<Bit>,
     fwd_data: DFF<Word>,
-    /// `count != 0` and `count == capacity`, kept in flops and chosen from flop-only
+    /// `count != 0` and `count == 2^AW`, kept in flops and chosen from flop-only
     /// compares, so `out_pop` reaches the RAM address through a few gates and no compare.
     stored: DFF<Bit>,
     full: DFF<Bit>,
-    capacity: Constant<Bits<16>>,
     capacity_less_one: Constant<Bits<16>>,
     count_one: Signal<Local, Bit>,
     count_at_top: Signal<Local, Bit>,
@@ -85,7 +84,6 @@ impl<const AW: usize> Default for StreamFifo<AW> {
             fwd_data: Default::default(),
             stored: Default::default(),
             full: Default::default(),
-            capacity: Constant::new((1u64 << AW).to_bits()),
             capacity_less_one: Constant::new(((1u64 << AW) - 1).to_bits()),
             count_one: Default::default(),
             count_at_top: Default::default(),
