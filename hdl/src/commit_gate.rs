@@ -214,6 +214,9 @@ pub struct CommitGate {
     partial_at_top: Signal<Local, Bit>,
     wptr_at_rptr: Signal<Local, Bit>,
     wptr_at_rptr_next: Signal<Local, Bit>,
+    /// The read pointer's successor, masked to the depth: the pop's step and the
+    /// forwarding compare share it.
+    rptr_inc: Signal<Local, Bits<FRAME_ADDR_BITS>>,
     in_last: Signal<Local, Bit>,
     in_abort: Signal<Local, Bit>,
     switching: Signal<Local, Bit>,
@@ -268,6 +271,7 @@ impl CommitGate {
             partial_at_top: Default::default(),
             wptr_at_rptr: Default::default(),
             wptr_at_rptr_next: Default::default(),
+            rptr_inc: Default::default(),
             in_last: Default::default(),
             in_abort: Default::default(),
             switching: Default::default(),
@@ -297,7 +301,8 @@ impl Logic for CommitGate {
         self.avail_full.next = self.avail.q.val() == self.capacity.val();
         self.partial_at_top.next = self.partial.q.val() == self.capacity_less_one.val();
         self.wptr_at_rptr.next = self.wptr.q.val() == self.rptr.q.val();
-        self.wptr_at_rptr_next.next = self.wptr.q.val() == ((self.rptr.q.val() + 1) & self.mask.val());
+        self.rptr_inc.next = (self.rptr.q.val() + 1) & self.mask.val();
+        self.wptr_at_rptr_next.next = self.wptr.q.val() == self.rptr_inc.val();
         // A requested change of kind, at a frame boundary on the input.
         self.switching.next = !self.in_frame.q.val() & (self.saf.val() != self.saf_q.q.val());
 
@@ -378,7 +383,7 @@ impl Logic for CommitGate {
         }
         self.rptr_next.next = self.rptr.q.val();
         if self.pop.val() {
-            self.rptr_next.next = (self.rptr.q.val() + 1) & self.mask.val();
+            self.rptr_next.next = self.rptr_inc.val();
         }
         self.rptr.d.next = self.rptr_next.val();
         self.ram.read_address.next = self.rptr_next.val();

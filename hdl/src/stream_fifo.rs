@@ -165,7 +165,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         if self.refill.val() | self.bypass.val() {
             self.fwd_valid.d.next = self.to_mem.val() & self.wptr_at_rptr_next.val();
         } else {
-            self.fwd_valid.d.next = self.push.val() & self.wptr_at_rptr.val();
+            self.fwd_valid.d.next = self.to_mem.val() & self.wptr_at_rptr.val();
         }
         self.fwd_data.d.next = self.in_data.val();
 
