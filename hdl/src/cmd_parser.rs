@@ -15,9 +15,10 @@
 //! silence came before it. The parser applies the timeout rule on that tag when it takes the
 //! byte — the same frames are dropped as if it had watched the line itself. A byte lost to a
 //! full queue tags the next one, so a frame with a hole in it is dropped, never executed.
+use crate::bram::Bram;
 use crate::crc16::Crc16Byte;
 use rust_hdl::prelude::*;
-use rust_hdl::widgets::prelude::{SynchronousFIFO, RAM};
+use rust_hdl::widgets::prelude::SynchronousFIFO;
 
 /// The receive queue: 256 bytes, each with its silence tag (bit 8). A rust-hdl widget
 /// (public so that hdl/tests/comb_order.rs can tell its Verilog apart from ours).
@@ -99,7 +100,9 @@ pub struct CmdParser {
     addr_bad_q: DFF<Bit>,
     /// In CHECK: `addr_bad_q` holds the decode of `cur`.
     decoded: DFF<Bit>,
-    data_ram: RAM<Bits<32>, 4>,
+    /// Written only in DATA and read only after CRC_LO, so it never reads an address
+    /// being written.
+    data_ram: Bram<32, 4>,
     crc_in: Crc16Byte,
     crc_out: Crc16Byte,
     st_hunt: Constant<Bits<4>>,
@@ -115,7 +118,11 @@ pub struct CmdParser {
     st_write_do: Constant<Bits<4>>,
     st_respond: Constant<Bits<4>>,
     rx_word: Signal<Local, Bits<32>>,
-    resp_len: Signal<Local, Bits<8>>,
+    /// The response's length and its byte at `tx_idx`, registered: a byte goes out at most
+    /// once per UART character, so both are settled long before they are sent, and the
+    /// transmitter and the response CRC start from flops.
+    resp_len: DFF<Bits<8>>,
+    resp_q: DFF<Bits<8>>,
     resp_byte: Signal<Local, Bits<8>>,
     /// The state the byte is taken in: HUNT when the timeout dropped the frame before it.
     st_in: Signal<Local, Bits<4>>,
@@ -175,6 +182,7 @@ impl CmdParser {
             st_respond: Constant::new(state::RESPOND.to_bits()),
             rx_word: Default::default(),
             resp_len: Default::default(),
+            resp_q: Default::default(),
             resp_byte: Default::default(),
             st_in: Default::default(),
         }
@@ -190,7 +198,7 @@ impl Default for CmdParser {
 impl Logic for CmdParser {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, state, cmd, addr, count, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, cur, rd_q, addr_bad_q, decoded);
+        dff_setup!(self, clock, state, cmd, addr, count, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, cur, rd_q, addr_bad_q, decoded, resp_len, resp_q);
         self.data_ram.write_clock.next = self.clock.val();
         self.data_ram.read_clock.next = self.clock.val();
         self.data_ram.write_enable.next = false;
@@ -320,11 +328,11 @@ impl Logic for CmdParser {
 
         // Response: 5A, status, count, data (good reads), crc_hi, crc_lo.
         if self.status.q.val() != 0 {
-            self.resp_len.next = 5.into();
+            self.resp_len.d.next = 5.into();
         } else if self.cmd.q.val() == 0x01_u64 {
-            self.resp_len.next = (self.count.q.val() << 2) + 5;
+            self.resp_len.d.next = (self.count.q.val() << 2) + 5;
         } else {
-            self.resp_len.next = 5.into();
+            self.resp_len.d.next = 5.into();
         }
         if self.tx_idx.q.val() == 0 {
             self.resp_byte.next = 0x5A_u64.into();
@@ -336,9 +344,9 @@ impl Logic for CmdParser {
             } else {
                 self.resp_byte.next = 0.into();
             }
-        } else if self.tx_idx.q.val() + 2 == self.resp_len.val() {
+        } else if self.tx_idx.q.val() + 2 == self.resp_len.q.val() {
             self.resp_byte.next = self.crc.q.val().get_bits::<8>(8);
-        } else if self.tx_idx.q.val() + 1 == self.resp_len.val() {
+        } else if self.tx_idx.q.val() + 1 == self.resp_len.q.val() {
             self.resp_byte.next = self.crc.q.val().get_bits::<8>(0);
         } else {
             // Data, big-endian; the word is latched as its first byte goes out.
@@ -349,15 +357,16 @@ impl Logic for CmdParser {
             }
         }
         self.crc_out.crc.next = self.crc.q.val();
-        self.crc_out.data_in.next = self.resp_byte.val();
+        self.resp_q.d.next = self.resp_byte.val();
+        self.crc_out.data_in.next = self.resp_q.q.val();
         if self.state.q.val() == self.st_respond.val() {
-            self.tx_data.next = self.resp_byte.val();
+            self.tx_data.next = self.resp_q.q.val();
             if !self.tx_busy.val() {
                 self.tx_start.next = true;
                 self.tx_idx.d.next = self.tx_idx.q.val() + 1;
                 if self.tx_idx.q.val() == 0 {
                     self.crc.d.next = 0xFFFF_u64.into();
-                } else if self.tx_idx.q.val() + 2 < self.resp_len.val() {
+                } else if self.tx_idx.q.val() + 2 < self.resp_len.q.val() {
                     self.crc.d.next = self.crc_out.out.val();
                 }
                 if self.tx_idx.q.val().get_bits::<2>(0) == 3 {
@@ -367,7 +376,7 @@ impl Logic for CmdParser {
                 } else {
                     self.tx_word.d.next = self.tx_word.q.val() << 8;
                 }
-                if self.tx_idx.q.val() + 1 == self.resp_len.val() {
+                if self.tx_idx.q.val() + 1 == self.resp_len.q.val() {
                     self.tx_idx.d.next = 0.into();
                     self.state.d.next = self.st_hunt.val();
                     self.executed.next = self.status.q.val() == 0;
@@ -414,6 +423,11 @@ pub struct UartBridge {
     quiet: DFF<Bits<32>>,
     /// A byte was lost to a full queue: tag the next one so its frame is dropped.
     lost: DFF<Bit>,
+    /// The queue's head, taken into a register before the parser sees it (`rx_full`: it
+    /// holds one), so the queue's RAM and the parser's decode are a cycle apart; a byte
+    /// costs the parser two cycles, against ~10 bit times between bytes on the line.
+    rx_q: DFF<Bits<9>>,
+    rx_full: DFF<Bit>,
     quiet_limit: Constant<Bits<32>>,
 }
 
@@ -437,6 +451,8 @@ impl UartBridge {
             transmitter: crate::uart::UartTx::new(clocks_per_bit),
             quiet: Default::default(),
             lost: Default::default(),
+            rx_q: Default::default(),
+            rx_full: Default::default(),
             // Byte strobes come mid stop bit: an idle gap of g bit times between two bytes
             // puts g + 10 bit times between their strobes. More than 64 is a gap.
             quiet_limit: Constant::new((74 * clocks_per_bit + clocks_per_bit / 2).to_bits()),
@@ -448,7 +464,7 @@ impl Logic for UartBridge {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, receiver, queue, parser, transmitter);
-        dff_setup!(self, clock, quiet, lost);
+        dff_setup!(self, clock, quiet, lost, rx_q, rx_full);
         self.receiver.rx.next = self.uart_rx.val();
         self.parser.reset.next = self.reset.val();
         // Received bytes queue up with their silence tag; the parser takes them when it is
@@ -464,12 +480,20 @@ impl Logic for UartBridge {
         if self.receiver.strobe.val() {
             self.lost.d.next = self.queue.full.val();
         }
-        self.queue.read.next = !self.queue.empty.val() & self.parser.rx_ready.val();
-        self.parser.rx_strobe.next = !self.queue.empty.val() & self.parser.rx_ready.val();
-        self.parser.rx_data.next = self.queue.data_out.val().get_bits::<8>(0);
-        self.parser.rx_gap.next = self.queue.data_out.val().get_bit(8);
+        self.queue.read.next = !self.queue.empty.val() & !self.rx_full.q.val();
+        if self.queue.read.val() {
+            self.rx_q.d.next = self.queue.data_out.val();
+            self.rx_full.d.next = true;
+        }
+        self.parser.rx_strobe.next = self.rx_full.q.val() & self.parser.rx_ready.val();
+        if self.parser.rx_strobe.val() {
+            self.rx_full.d.next = false;
+        }
+        self.parser.rx_data.next = self.rx_q.q.val().get_bits::<8>(0);
+        self.parser.rx_gap.next = self.rx_q.q.val().get_bit(8);
         if self.reset.val() {
             self.lost.d.next = false;
+            self.rx_full.d.next = false;
         }
         self.transmitter.start.next = self.parser.tx_start.val();
         self.transmitter.data.next = self.parser.tx_data.val();

@@ -33,122 +33,22 @@
 //! `CoreParams::frame_depth_log2`, 2^4 to 2^12 words), not a const generic: the core's
 //! Verilog generator already instantiates the whole core once per (skew depth, offset
 //! range) pair, and a third type parameter would multiply that (and the crate's compile
-//! time) by the number of depths. [`FrameRam`] is a block RAM whose Verilog array is sized
-//! from the run-time depth; the gate's pointers are 12 bits wide and masked to the depth.
+//! time) by the number of depths. Its [`Bram`] is built with the run-time depth, so the Verilog
+//! array is sized from it; the gate's pointers are 12 bits wide and masked to the depth.
 //!
 //! Switching `saf` is honoured only between frames on the input (no word of a frame taken
 //! yet, or its `last` taken). To store-and-forward: at such a boundary the gate takes
 //! nothing for one cycle and changes mode. To cut-through: at the boundary the gate stops
 //! taking words until every held frame has left, then changes mode and passes through; so
 //! frames never overtake one another and none is split between the two modes.
-use crate::link::Word;
-use rust_hdl::core::timing::TimingInfo;
+use crate::bram::Bram;
+use crate::link::{Word, WORD_BITS};
 use rust_hdl::prelude::*;
-use std::collections::BTreeMap;
 
 /// Address width of the frame buffer's pointers: depths up to 2^12 words.
 pub const FRAME_ADDR_BITS: usize = 12;
 /// Frame buffer depths (log2) the gate can be built with.
 pub const FRAME_DEPTHS_LOG2: std::ops::RangeInclusive<u8> = 4..=12;
-
-/// A simple dual-port RAM of 2^depth_log2 [`Word`]s with synchronous read, like rust-hdl's
-/// `RAM` (same Verilog idiom, so yosys infers block RAM) but with its depth set at run time;
-/// addresses are [`FRAME_ADDR_BITS`] wide and only their low `depth_log2` bits are used.
-#[derive(LogicBlock)]
-pub struct FrameRam {
-    /// Read address.
-    pub read_address: Signal<In, Bits<FRAME_ADDR_BITS>>,
-    /// Read clock.
-    pub read_clock: Signal<In, Clock>,
-    /// mem[read_address] as of the last rising edge.
-    pub read_data: Signal<Out, Word>,
-    /// Write address.
-    pub write_address: Signal<In, Bits<FRAME_ADDR_BITS>>,
-    /// Write clock.
-    pub write_clock: Signal<In, Clock>,
-    /// Word to write.
-    pub write_data: Signal<In, Word>,
-    /// Write this cycle.
-    pub write_enable: Signal<In, Bit>,
-    _depth_log2: usize,
-    _sim: Box<BTreeMap<u64, Word>>,
-}
-
-impl FrameRam {
-    /// A RAM of 2^depth_log2 words.
-    pub fn new(depth_log2: usize) -> Self {
-        assert!(FRAME_DEPTHS_LOG2.contains(&(depth_log2 as u8)), "frame RAM depth 2^{depth_log2}");
-        Self {
-            read_address: Default::default(),
-            read_clock: Default::default(),
-            read_data: Default::default(),
-            write_address: Default::default(),
-            write_clock: Default::default(),
-            write_data: Default::default(),
-            write_enable: Default::default(),
-            _depth_log2: depth_log2,
-            _sim: Default::default(),
-        }
-    }
-    fn index(&self, addr: Bits<FRAME_ADDR_BITS>) -> u64 {
-        addr.to_u64() & ((1u64 << self._depth_log2) - 1)
-    }
-}
-
-impl Logic for FrameRam {
-    fn update(&mut self) {
-        if self.read_clock.pos_edge() {
-            let i = self.index(self.read_address.val());
-            self.read_data.next = self._sim.get(&i).copied().unwrap_or_default();
-        }
-        if self.write_clock.pos_edge() && self.write_enable.val() {
-            let i = self.index(self.write_address.val());
-            self._sim.insert(i, self.write_data.val());
-        }
-    }
-
-    fn connect(&mut self) {
-        self.read_data.connect();
-    }
-
-    fn hdl(&self) -> Verilog {
-        Verilog::Custom(format!(
-            "\
-reg[{d}:0] mem[{top}:0];
-
-always @(posedge read_clock) begin
-   read_data <= mem[read_address[{a}:0]];
-end
-
-always @(posedge write_clock) begin
-   if (write_enable) begin
-      mem[write_address[{a}:0]] <= write_data;
-   end
-end
-",
-            d = Word::BITS - 1,
-            top = (1usize << self._depth_log2) - 1,
-            a = self._depth_log2 - 1,
-        ))
-    }
-
-    fn timing(&self) -> Vec<TimingInfo> {
-        vec![
-            TimingInfo {
-                name: "ram_read".into(),
-                clock: "read_clock".into(),
-                inputs: vec!["read_address".into()],
-                outputs: vec!["read_data".into()],
-            },
-            TimingInfo {
-                name: "ram_write".into(),
-                clock: "write_clock".into(),
-                inputs: vec!["write_address".into(), "write_data".into(), "write_enable".into()],
-                outputs: vec![],
-            },
-        ]
-    }
-}
 
 /// The commit gate; its frame buffer holds 2^fw words (`new(fw)`).
 #[derive(LogicBlock)]
@@ -184,7 +84,7 @@ pub struct CommitGate {
     pub frame_too_long: Signal<Out, Bit>,
     /// Words held (written and not yet left), for observation.
     pub fill: Signal<Out, Bits<16>>,
-    ram: FrameRam,
+    ram: Bram<WORD_BITS, FRAME_ADDR_BITS>,
     saf_q: DFF<Bit>,
     in_frame: DFF<Bit>,
     dropping: DFF<Bit>,
@@ -232,6 +132,7 @@ pub struct CommitGate {
 impl CommitGate {
     /// A gate whose store-and-forward buffer holds 2^fw words (fw 4 to 12).
     pub fn new(fw: usize) -> Self {
+        assert!(FRAME_DEPTHS_LOG2.contains(&(fw as u8)), "frame buffer depth 2^{fw}");
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -248,7 +149,7 @@ impl CommitGate {
             frame_dropped: Default::default(),
             frame_too_long: Default::default(),
             fill: Default::default(),
-            ram: FrameRam::new(fw),
+            ram: Bram::with_depth(fw),
             saf_q: Default::default(),
             in_frame: Default::default(),
             dropping: Default::default(),

@@ -297,6 +297,11 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// Words delivered to the CPUs, a word sent to both counted once (WORDS_RETURNED).
     pub words_returned: EventCounter,
     max_skew: DFF<Bits<16>>,
+    /// BIST_WORDS (the lesser checker count) and BIST_ERRORS (their sum), registered: the
+    /// 32-bit compare and adder stay off the register read path (a read sees them a cycle
+    /// late).
+    bist_words_q: DFF<Bits<32>>,
+    bist_errors_q: DFF<Bits<32>>,
     /// The skew FIFOs' fills, registered, and their difference a cycle later: MAX_SKEW is
     /// an observation, so it may lag, and the FIFO fill adders stay off its compare.
     fill_a_q: DFF<Bits<16>>,
@@ -432,6 +437,8 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             timeouts: EventCounter::new(params.counter_width),
             words_returned: EventCounter::new(params.counter_width),
             max_skew: Default::default(),
+            bist_words_q: Default::default(),
+            bist_errors_q: Default::default(),
             fill_a_q: Default::default(),
             fill_b_q: Default::default(),
             skew: Default::default(),
@@ -560,7 +567,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
         dff_setup!(self, clock, perr_cpu_a_q, perr_cpu_b_q, perr_disk_a_q, perr_disk_b_q);
         dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q, egress_q);
-        dff_setup!(self, clock, ret_lead);
+        dff_setup!(self, clock, ret_lead, bist_words_q, bist_errors_q);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
@@ -1080,11 +1087,13 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<32, 1>((self.bist_done.q.val() & !self.bist_pass.q.val()).into()) << 3);
         // A word counts once both disks' copies have been checked.
         if self.bist_chk_a.words.val() < self.bist_chk_b.words.val() {
-            self.regs.bist_words.next = self.bist_chk_a.words.val();
+            self.bist_words_q.d.next = self.bist_chk_a.words.val();
         } else {
-            self.regs.bist_words.next = self.bist_chk_b.words.val();
+            self.bist_words_q.d.next = self.bist_chk_b.words.val();
         }
-        self.regs.bist_errors.next = self.bist_chk_a.errors.val() + self.bist_chk_b.errors.val();
+        self.bist_errors_q.d.next = self.bist_chk_a.errors.val() + self.bist_chk_b.errors.val();
+        self.regs.bist_words.next = self.bist_words_q.q.val();
+        self.regs.bist_errors.next = self.bist_errors_q.q.val();
         self.regs.cnt_words_fwd.next = self.words_fwd.count.val();
         self.regs.cnt_frames_fwd.next = self.frames_fwd.count.val();
         self.regs.cnt_frames_aborted.next = self.frames_aborted.count.val();

@@ -8,8 +8,8 @@
 //! and return paths) and the RAM never reads the address being written in the same cycle.
 //! A new `delay` takes effect one cycle later, and changing it while traffic flows replays
 //! stale history for up to the new delay: set OFFSET while idle (the core's strict-mode checks re-arm after an OFFSET write).
+use crate::bram::Bram;
 use rust_hdl::prelude::*;
-use rust_hdl::widgets::prelude::RAM;
 
 /// Width of the delayed bundle: valid + a 40-bit word, or any 41 bits.
 pub const DELAY_BITS: usize = 41;
@@ -24,7 +24,7 @@ pub struct DelayLine<const AW: usize> {
     pub data_in: Signal<In, Bits<DELAY_BITS>>,
     /// The bundle as it was D cycles ago (zero before anything was written).
     pub data_out: Signal<Out, Bits<DELAY_BITS>>,
-    ram: RAM<Bits<DELAY_BITS>, AW>,
+    ram: Bram<DELAY_BITS, AW>,
     wptr: DFF<Bits<AW>>,
     last: DFF<Bits<DELAY_BITS>>,
     last2: DFF<Bits<DELAY_BITS>>,

@@ -16,6 +16,7 @@ pub mod testbench;
 pub mod uart;
 pub mod bist;
 pub mod blocks;
+pub mod bram;
 pub mod comb_order;
 pub mod cmd_parser;
 pub mod commit_gate;

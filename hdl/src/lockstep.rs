@@ -30,6 +30,7 @@ use crate::fabric::mode;
 use crate::link::Word;
 use crate::stream_fifo::StreamFifo;
 use rust_hdl::prelude::*;
+use rust_hdl::widgets::prelude::DFFWithInit;
 
 /// The word that ends a frame in flight: data 0 (odd parity 1111), `last`, `abort`.
 pub const ABORT_WORD: u64 = (0xF << 32) | (1 << 36) | (1 << 37);
@@ -132,6 +133,13 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     replay: DelayLine<OW>,
     arm: ReplayArm<OW>,
     mode_q: DFF<Bits<3>>,
+    /// `mode_q` decoded, in flops set from its next value: the readies, the pops and the
+    /// commit start from a flop instead of a 3-bit compare.
+    is_duplex: DFFWithInit<Bit>,
+    is_simplex_a: DFF<Bit>,
+    is_simplex_b: DFF<Bit>,
+    is_split: DFF<Bit>,
+    is_halted: DFF<Bit>,
     in_frame: DFF<Bit>,
     abort_pending: DFF<Bit>,
     silent_a: DFF<Bits<32>>,
@@ -143,7 +151,14 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     b_err_q: DFF<Bit>,
     a_valid_q: DFF<Bit>,
     b_valid_q: DFF<Bit>,
-    strict_bad_q: DFF<Bit>,
+    /// The strict-offset check, its reduction split across the register: which of the five
+    /// compared slices of B's word (data bytes 0-3, last/abort) differ from A's at t-D, B
+    /// offering while the check is armed, and a valid pattern that differs. The last OR is
+    /// made the cycle after, so the check still counts at the cycle it did with one flop
+    /// behind the whole compare, and B's injector and link checker feed only a byte compare.
+    strict_diff_q: DFF<Bits<5>>,
+    strict_live_q: DFF<Bit>,
+    strict_vbad_q: DFF<Bit>,
     /// Cycles left, after a host mode write into strict DUPLEX, in which CPU B's words are
     /// taken and dropped: they pair with the words of CPU A the write flushed from skew FIFO
     /// A (taken in the D cycles before it).
@@ -184,6 +199,7 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     differ: Signal<Local, Bit>,
     head_perr_a: Signal<Local, Bit>,
     head_perr_b: Signal<Local, Bit>,
+    /// CPU B's offer of last cycle failed the strict-offset check.
     strict_bad: Signal<Local, Bit>,
     /// This mode write starts strict DUPLEX.
     to_strict: Signal<Local, Bit>,
@@ -250,6 +266,11 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             replay: Default::default(),
             arm: Default::default(),
             mode_q: Default::default(),
+            is_duplex: DFFWithInit::new(true),
+            is_simplex_a: Default::default(),
+            is_simplex_b: Default::default(),
+            is_split: Default::default(),
+            is_halted: Default::default(),
             in_frame: Default::default(),
             abort_pending: Default::default(),
             silent_a: Default::default(),
@@ -259,7 +280,9 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             b_err_q: Default::default(),
             a_valid_q: Default::default(),
             b_valid_q: Default::default(),
-            strict_bad_q: Default::default(),
+            strict_diff_q: Default::default(),
+            strict_live_q: Default::default(),
+            strict_vbad_q: Default::default(),
             b_drop: Default::default(),
             b_dropping: Default::default(),
             ret_mis_q: Default::default(),
@@ -308,8 +331,10 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, fifo_a, fifo_b, replay, arm);
+        dff_setup!(self, clock, is_duplex, is_simplex_a, is_simplex_b, is_split, is_halted);
         dff_setup!(self, clock, mode_q, in_frame, abort_pending, silent_a, silent_b, pairs);
-        dff_setup!(self, clock, a_err_q, b_err_q, a_valid_q, b_valid_q, strict_bad_q, ret_mis_q, b_drop, b_dropping);
+        dff_setup!(self, clock, a_err_q, b_err_q, a_valid_q, b_valid_q, ret_mis_q, b_drop, b_dropping);
+        dff_setup!(self, clock, strict_diff_q, strict_live_q, strict_vbad_q);
         dff_setup!(self, clock, tmo_on, tmo_one, near_a, near_b, pa, pb, p_valid, p_differ);
         dff_setup!(self, clock, ka, kb, k_valid, k_differ);
         self.a_err_q.d.next = self.a_error.val();
@@ -319,7 +344,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.ret_mis_q.d.next = self.return_mismatch.val();
         self.tmo_on.d.next = self.timeout.val() != 0;
         self.tmo_one.d.next = self.timeout.val() == 1;
-        self.duplex.next = self.mode_q.q.val() == self.m_duplex.val();
+        self.duplex.next = self.is_duplex.q.val();
         self.strict_on.next = self.duplex.val() & self.strict.val();
 
         // --- ingress -------------------------------------------------------------------
@@ -327,34 +352,42 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.replay.delay.next = self.offset.val();
         self.arm.enable.next = self.strict_on.val();
         self.arm.offset.next = self.offset.val();
-        self.strict_bad.next = self.arm.armed.val()
-            & ((self.b_valid.val() != self.replay.data_out.val().get_bit(40))
-                | (self.b_valid.val()
-                    & ((self.b_word.val().get_bits::<32>(0)
-                        != self.replay.data_out.val().get_bits::<32>(0))
-                        | (self.b_word.val().get_bit(36) != self.replay.data_out.val().get_bit(36))
-                        | (self.b_word.val().get_bit(37)
-                            != self.replay.data_out.val().get_bit(37)))));
-
-        self.strict_bad_q.d.next = self.strict_bad.val();
+        self.strict_live_q.d.next = self.arm.armed.val() & self.b_valid.val();
+        self.strict_vbad_q.d.next = self.arm.armed.val() & (self.b_valid.val() != self.replay.data_out.val().get_bit(40));
+        self.strict_diff_q.d.next = bit_cast::<5, 1>(
+            (self.b_word.val().get_bits::<8>(0) != self.replay.data_out.val().get_bits::<8>(0)).into(),
+        ) | (bit_cast::<5, 1>(
+            (self.b_word.val().get_bits::<8>(8) != self.replay.data_out.val().get_bits::<8>(8)).into(),
+        ) << 1)
+            | (bit_cast::<5, 1>(
+                (self.b_word.val().get_bits::<8>(16) != self.replay.data_out.val().get_bits::<8>(16)).into(),
+            ) << 2)
+            | (bit_cast::<5, 1>(
+                (self.b_word.val().get_bits::<8>(24) != self.replay.data_out.val().get_bits::<8>(24)).into(),
+            ) << 3)
+            | (bit_cast::<5, 1>(
+                (self.b_word.val().get_bits::<2>(36) != self.replay.data_out.val().get_bits::<2>(36)).into(),
+            ) << 4);
+        self.strict_bad.next =
+            self.strict_vbad_q.q.val() | (self.strict_live_q.q.val() & (self.strict_diff_q.q.val() != 0));
 
         // A mode written by the host starts from empty skew FIFOs: after a halt they hold the
         // pair that diverged, which must not be compared again on resuming.
         self.fifo_a.reset.next = self.reset.val()
             | self.mode_set.val()
-            | (self.mode_q.q.val() == self.m_simplex_b.val());
+            | self.is_simplex_b.q.val();
         self.fifo_b.reset.next = self.reset.val()
             | self.mode_set.val()
-            | (self.mode_q.q.val() == self.m_simplex_a.val());
+            | self.is_simplex_a.q.val();
         self.a_ready.next = false;
         self.b_ready.next = false;
-        if self.mode_q.q.val() == self.m_simplex_a.val() {
+        if self.is_simplex_a.q.val() {
             self.a_ready.next = self.fifo_a.in_ready.val();
             self.b_ready.next = true;
-        } else if self.mode_q.q.val() == self.m_simplex_b.val() {
+        } else if self.is_simplex_b.q.val() {
             self.a_ready.next = true;
             self.b_ready.next = self.fifo_b.in_ready.val();
-        } else if self.mode_q.q.val() != self.m_halted.val() {
+        } else if !self.is_halted.q.val() {
             self.a_ready.next = self.fifo_a.in_ready.val();
             if self.strict_on.val() {
                 self.b_ready.next = self.replay.data_out.val().get_bit(39) & self.fifo_b.in_ready.val();
@@ -383,7 +416,9 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         }
         // Record A's port as it really is (after the override above): in Verilog a read of
         // `a_ready` before the override would see the earlier value, unlike the simulator.
-        self.replay.data_in.next = (bit_cast::<41, 40>(self.a_word.val()) & 0x7F_FFFF_FFFF_u64)
+        // Only what the strict check compares is kept (data, last, abort): A's parity bits and
+        // its link checker's `perr` would put the parity tree in front of the RAM's write.
+        self.replay.data_in.next = (bit_cast::<41, 40>(self.a_word.val()) & 0x30_FFFF_FFFF_u64)
             | (bit_cast::<41, 1>(self.a_ready.val().into()) << 39)
             | (bit_cast::<41, 1>(self.a_valid.val().into()) << 40);
         self.fifo_a.in_valid.next = self.a_valid.val() & self.a_ready.val();
@@ -441,26 +476,26 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             self.fault_a_parity.next = self.a_err_q.q.val() | (self.both.val() & self.head_perr_a.val());
             self.fault_b_parity.next = self.b_err_q.q.val() | (self.both.val() & self.head_perr_b.val());
             self.fault_mismatch.next = (self.p_valid.q.val() & self.p_differ.q.val())
-                | self.strict_bad_q.q.val()
+                | self.strict_bad.val()
                 | (self.strict_on.val() & self.ret_mis_q.q.val());
             self.unattributable.next =
                 self.fault_mismatch.val() | (self.bad_a.val() & self.bad_b.val());
-        } else if self.mode_q.q.val() == self.m_simplex_a.val() {
+        } else if self.is_simplex_a.q.val() {
             self.fault_a_parity.next = self.a_err_q.q.val();
-        } else if self.mode_q.q.val() == self.m_simplex_b.val() {
+        } else if self.is_simplex_b.q.val() {
             self.fault_b_parity.next = self.b_err_q.q.val();
         }
 
         // --- the pair stage's commit (registered inputs only) -------------------------------
         self.c_valid.next = false;
         self.c_word.next = self.pa.q.val();
-        if self.mode_q.q.val() == self.m_simplex_b.val() {
+        if self.is_simplex_b.q.val() {
             self.c_word.next = self.pb.q.val();
         }
         if self.abort_pending.q.val() {
             self.c_valid.next = true;
             self.c_word.next = self.abort_word.val();
-        } else if (self.mode_q.q.val() != self.m_halted.val()) & (self.mode_q.q.val() != self.m_split.val()) {
+        } else if !self.is_halted.q.val() & !self.is_split.q.val() {
             self.c_valid.next = self.p_valid.q.val() & !(self.p_differ.q.val() & self.duplex.val());
         }
         self.c_move.next = self.c_valid.val() & self.c_ready.val();
@@ -485,9 +520,9 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             } else if self.bad_b.val() {
                 self.mode_q.d.next = self.m_simplex_a.val();
             }
-        } else if (self.mode_q.q.val() == self.m_simplex_a.val()) & self.a_err_q.q.val() {
+        } else if self.is_simplex_a.q.val() & self.a_err_q.q.val() {
             self.halt_now.next = true;
-        } else if (self.mode_q.q.val() == self.m_simplex_b.val()) & self.b_err_q.q.val() {
+        } else if self.is_simplex_b.q.val() & self.b_err_q.q.val() {
             self.halt_now.next = true;
         }
         if self.halt_now.val() {
@@ -518,10 +553,10 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             self.pop_pair.next = self.stage_free.val() & self.both.val() & !self.head_perr_a.val() & !self.head_perr_b.val();
             self.fifo_a.out_pop.next = self.pop_pair.val();
             self.fifo_b.out_pop.next = self.pop_pair.val();
-        } else if self.mode_q.q.val() == self.m_simplex_a.val() {
+        } else if self.is_simplex_a.q.val() {
             self.pop_pair.next = self.stage_free.val() & self.fifo_a.out_valid.val();
             self.fifo_a.out_pop.next = self.pop_pair.val();
-        } else if self.mode_q.q.val() == self.m_simplex_b.val() {
+        } else if self.is_simplex_b.q.val() {
             self.pop_pair.next = self.stage_free.val() & self.fifo_b.out_valid.val();
             self.fifo_b.out_pop.next = self.pop_pair.val();
         }
@@ -551,7 +586,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         } else if self.c_move.val() & !self.abort_pending.q.val() {
             self.p_valid.d.next = false;
         }
-        if self.reset.val() | self.mode_set.val() | self.halt_now.val() | (self.mode_q.q.val() == self.m_halted.val()) {
+        if self.reset.val() | self.mode_set.val() | self.halt_now.val() | self.is_halted.q.val() {
             self.p_valid.d.next = false;
             self.k_valid.d.next = false;
         }
@@ -565,7 +600,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.sb_valid.next = false;
         self.sa_word.next = self.fifo_a.out_data.val();
         self.sb_word.next = self.fifo_b.out_data.val();
-        if (self.mode_q.q.val() == self.m_split.val()) & !self.abort_pending.q.val() {
+        if self.is_split.q.val() & !self.abort_pending.q.val() {
             self.sa_valid.next = self.fifo_a.out_valid.val();
             self.sb_valid.next = self.fifo_b.out_valid.val();
             self.fifo_a.out_pop.next = self.sa_ready.val();
@@ -578,6 +613,11 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             self.abort_pending.d.next = false;
             self.pairs.d.next = 0.into();
         }
+        self.is_duplex.d.next = self.mode_q.d.val() == self.m_duplex.val();
+        self.is_simplex_a.d.next = self.mode_q.d.val() == self.m_simplex_a.val();
+        self.is_simplex_b.d.next = self.mode_q.d.val() == self.m_simplex_b.val();
+        self.is_split.d.next = self.mode_q.d.val() == self.m_split.val();
+        self.is_halted.d.next = self.mode_q.d.val() == self.m_halted.val();
         self.mode.next = self.mode_q.q.val();
         self.pair_index.next = self.pairs.q.val();
         self.head_a.next = self.pa.q.val();

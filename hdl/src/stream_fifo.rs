@@ -8,9 +8,9 @@
 //! stalls. `in_ready` depends only on state (no combinational path from `out_pop`).
 //!
 //! Capacity is 2^AW words in RAM plus the head register.
-use crate::link::Word;
+use crate::bram::Bram;
+use crate::link::{Word, WORD_BITS};
 use rust_hdl::prelude::*;
-use rust_hdl::widgets::prelude::RAM;
 
 #[derive(LogicBlock)]
 pub struct StreamFifo<const AW: usize> {
@@ -32,7 +32,7 @@ pub struct StreamFifo<const AW: usize> {
     pub out_pop: Signal<In, Bit>,
     /// Words held, head included.
     pub fill: Signal<Out, Bits<16>>,
-    ram: RAM<Word, AW>,
+    ram: Bram<WORD_BITS, AW>,
     head: DFF<Word>,
     head_valid: DFF<Bit>,
     count: DFF<Bits<16>>,
