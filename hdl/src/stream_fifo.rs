@@ -147,11 +147,17 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             self.head_valid.d.next = false;
         }
 
-        // Every word taken is written to the RAM, a bypassed one too (the read pointer steps
-        // over it), so the write side waits only for `push`, never for the head's pop.
-        self.rptr_next.next = self.rptr.q.val();
-        if self.refill.val() | self.bypass.val() {
-            self.rptr_next.next = self.rptr_inc.val();
+        // Every word taken is written to the RAM, a bypassed one too, so the write side waits
+        // only for `push`, never for the head's pop. While the RAM holds no word for the head
+        // the read address follows the write pointer (a bypassed word is stepped over by
+        // that), so the read address waits only for the pop, never for `push`.
+        if self.stored.q.val() {
+            self.rptr_next.next = self.rptr.q.val();
+            if self.head_free.val() {
+                self.rptr_next.next = self.rptr_inc.val();
+            }
+        } else {
+            self.rptr_next.next = self.wptr.q.val();
         }
         self.rptr.d.next = self.rptr_next.val();
         self.ram.read_address.next = self.rptr_next.val();
@@ -162,7 +168,10 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         if self.push.val() {
             self.wptr.d.next = self.wptr.q.val() + 1;
         }
-        if self.refill.val() | self.bypass.val() {
+        // A word kept in the RAM is forwarded when it is written where the RAM is read.
+        if !self.stored.q.val() {
+            self.fwd_valid.d.next = self.to_mem.val();
+        } else if self.head_free.val() {
             self.fwd_valid.d.next = self.to_mem.val() & self.wptr_at_rptr_next.val();
         } else {
             self.fwd_valid.d.next = self.to_mem.val() & self.wptr_at_rptr.val();
