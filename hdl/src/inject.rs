@@ -71,6 +71,9 @@ pub struct Injector {
     /// The bit to flip in `data` (kind 0) or `par` (kind 1), decoded a cycle ahead.
     data_mask: DFF<Bits<32>>,
     par_mask: DFF<Bits<4>>,
+    /// `kind` is 2 (silence), registered with the arm bit (`arm_q`), so the link's path
+    /// starts from a flop rather than a compare of INJ_CTRL.
+    kind_silence: DFF<Bit>,
     fresh: Signal<Local, Bit>,
     /// The word on the link gets the flip if it is valid: computed without `valid`, which
     /// comes late from the source and does not matter when low (an invalid word is ignored).
@@ -86,7 +89,8 @@ pub struct Injector {
 impl Logic for Injector {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, arm_q, was_armed, left, left_zero, done, skip_held, was_valid, data_mask, par_mask);
+        dff_setup!(self, clock, arm_q, was_armed, left, left_zero, done, skip_held, was_valid, data_mask, par_mask, kind_silence);
+        self.kind_silence.d.next = self.kind.val() == 2;
         self.data_mask.d.next = 0.into();
         self.par_mask.d.next = 0.into();
         if self.kind.val() == 0 {
@@ -120,9 +124,9 @@ impl Logic for Injector {
         self.held_now.next = self.held_if_valid.val() & (self.pin_valid.val() | !self.fresh.val());
         self.was_valid.d.next = self.pin_valid.val() & !self.ready.val();
         self.active.next = self.arm_q.q.val() & !self.done.q.val();
-        self.silent.next = self.active.val() & (self.kind.val() == 2) & !self.left_zero.q.val();
+        self.silent.next = self.active.val() & self.kind_silence.q.val() & !self.left_zero.q.val();
         self.flip_if_valid.next = self.active.val()
-            & (self.kind.val() != 2)
+            & !self.kind_silence.q.val()
             & !self.held_if_valid.val()
             & self.left_zero.q.val();
         self.flip_now.next = self.flip_if_valid.val() & self.pin_valid.val();
@@ -155,7 +159,7 @@ impl Logic for Injector {
                 self.fired.next = true;
                 self.done.d.next = true;
             }
-        } else if self.active.val() & (self.kind.val() == 2) {
+        } else if self.active.val() & self.kind_silence.q.val() {
             // Silence of zero cycles: fire at once.
             self.fired.next = true;
             self.done.d.next = true;
