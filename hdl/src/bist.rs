@@ -211,46 +211,51 @@ pub struct BistChecker {
     pub words: Signal<Out, Bits<32>>,
     /// Words that were wrong (or unexpected).
     pub errors: Signal<Out, Bits<32>>,
-    /// Every expected word has arrived.
+    /// Every expected word has arrived, and its check is counted in `errors`.
     pub complete: Signal<Out, Bit>,
     seq: BistSequence,
     gen: ParityGen,
     n_words: DFF<Bits<32>>,
     n_errors: DFF<Bits<32>>,
+    /// The word taken last cycle was wrong, or the drain found one still expected: the error
+    /// count steps a cycle after the compare, and `complete` waits for it.
+    wrong_q: DFF<Bit>,
+    missing_q: DFF<Bit>,
 }
 
 impl Logic for BistChecker {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, seq);
-        dff_setup!(self, clock, n_words, n_errors);
+        dff_setup!(self, clock, n_words, n_errors, wrong_q, missing_q);
         self.seq.start.next = self.start.val();
         self.seq.seed.next = self.seed.val();
         self.seq.len.next = self.len.val();
         self.seq.frames.next = self.frames.val();
         self.gen.data.next = self.data.val();
         self.seq.advance.next = (self.enable.val() & self.take.val()) | self.drain.val();
-        if self.drain.val() & self.seq.more.val() {
-            self.n_errors.d.next = self.n_errors.q.val() + 1;
-        }
+        self.missing_q.d.next = self.drain.val() & self.seq.more.val();
+        self.wrong_q.d.next = false;
         if self.enable.val() & self.take.val() & !self.drain.val() {
             self.n_words.d.next = self.n_words.q.val() + 1;
-            if !self.seq.more.val()
+            self.wrong_q.d.next = !self.seq.more.val()
                 | (self.data.val() != self.seq.data.val())
                 | (self.last.val() != self.seq.last.val())
                 | self.abort.val()
-                | (self.par.val() != self.gen.par.val())
-            {
-                self.n_errors.d.next = self.n_errors.q.val() + 1;
-            }
+                | (self.par.val() != self.gen.par.val());
+        }
+        if self.wrong_q.q.val() | self.missing_q.q.val() {
+            self.n_errors.d.next = self.n_errors.q.val() + 1;
         }
         if self.start.val() {
             self.n_words.d.next = 0.into();
             self.n_errors.d.next = 0.into();
+            self.wrong_q.d.next = false;
+            self.missing_q.d.next = false;
         }
         self.words.next = self.n_words.q.val();
         self.errors.next = self.n_errors.q.val();
-        self.complete.next = !self.seq.more.val();
+        self.complete.next = !self.seq.more.val() & !self.wrong_q.q.val() & !self.missing_q.q.val();
     }
 }
 
