@@ -13,8 +13,8 @@
 //! reads that address, as the delay line), so the emulation buys nothing: the memory is
 //! declared `(* no_rw_check *)` and the simulation model returns a poisoned word (the old
 //! word inverted) on such a read. A user that did rely on the old word would then fail its
-//! tests in rust-hdl rather than only on the board; `poisons_a_read_of_the_address_being_
-//! written` below pins the model.
+//! tests in rust-hdl rather than only on the board; the test
+//! `poisons_a_read_of_the_address_being_written` below pins the model.
 //!
 //! The depth may be set at run time ([`Bram::with_depth`]: the commit gate's frame buffer),
 //! with the address ports `AW` wide and only the low `depth_log2` bits used.
