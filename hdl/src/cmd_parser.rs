@@ -37,6 +37,7 @@ mod state {
     pub const WRITE_SETUP: u64 = 9;
     pub const WRITE_DO: u64 = 10;
     pub const RESPOND: u64 = 11;
+    pub const VERIFY: u64 = 12;
 }
 
 #[derive(LogicBlock)]
@@ -51,6 +52,11 @@ pub struct CmdParser {
     pub rx_data: Signal<In, Bits<8>>,
     /// With the byte: more than 64 bit times of silence came before it on the line.
     pub rx_gap: Signal<In, Bit>,
+    /// With the byte: it is the sync byte `A5` (decoded where the byte is registered, so the
+    /// parser's state does not wait for an 8-bit compare of it).
+    pub rx_sync: Signal<In, Bit>,
+    /// With the byte: it is not zero.
+    pub rx_nonzero: Signal<In, Bit>,
     /// The parser takes a byte this cycle if one is offered (it is reading a request).
     pub rx_ready: Signal<Out, Bit>,
     /// Send `tx_data` (held until `tx_busy` shows it was taken).
@@ -79,6 +85,9 @@ pub struct CmdParser {
     cmd: DFF<Bits<8>>,
     addr: DFF<Bits<16>>,
     count: DFF<Bits<8>>,
+    /// `count - 1`, kept beside it: "this is the last address" is then an 8-bit equality of
+    /// two flops, not an adder in front of a compare on the parser's decision path.
+    count_m1: DFF<Bits<8>>,
     bytes_left: DFF<Bits<10>>,
     word: DFF<Bits<32>>,
     words_in: DFF<Bits<8>>,
@@ -90,9 +99,11 @@ pub struct CmdParser {
     /// `addr + idx` (17 bits: bit 16 set when the range runs past 0xFFFF), stepped with
     /// `idx` rather than added after it, so the register decode starts from a flop.
     cur: DFF<Bits<17>>,
-    /// The register bus read, a cycle late: the address is stable for at least a byte time
-    /// (80 cycles at the fastest baud the gateware builds) before a data byte goes out, and
-    /// the read mux then ends in a flop, not in the CRC.
+    /// The register bus read, registered: it shows the register two cycles after `cur` moved
+    /// to it (the register file's read mux is split across a flop too). The address is stable
+    /// for at least a byte time (80 cycles at the fastest baud the gateware builds) before a
+    /// data byte goes out, so the latency is never seen, and the read ends in flops, not in
+    /// the CRC.
     rd_q: DFF<Bits<32>>,
     /// `cur` is not a register (or not writable, for a write, or past 0xFFFF), registered:
     /// the register decode is the deepest logic the parser reads, so CHECK spends two cycles
@@ -117,11 +128,14 @@ pub struct CmdParser {
     st_write_setup: Constant<Bits<4>>,
     st_write_do: Constant<Bits<4>>,
     st_respond: Constant<Bits<4>>,
+    st_verify: Constant<Bits<4>>,
     rx_word: Signal<Local, Bits<32>>,
-    /// The response's length and its byte at `tx_idx`, registered: a byte goes out at most
-    /// once per UART character, so both are settled long before they are sent, and the
-    /// transmitter and the response CRC start from flops.
-    resp_len: DFF<Bits<8>>,
+    /// The response's length less one and less two, and its byte at `tx_idx`, registered: a
+    /// byte goes out at most once per UART character, so all are settled long before they are
+    /// sent, and the transmitter, the response CRC and the end-of-response tests start from
+    /// flops (the tests compare `tx_idx` with a flop, no adder in front).
+    resp_m1: DFF<Bits<8>>,
+    resp_m2: DFF<Bits<8>>,
     resp_q: DFF<Bits<8>>,
     resp_byte: Signal<Local, Bits<8>>,
     /// The state the byte is taken in: HUNT when the timeout dropped the frame before it.
@@ -137,6 +151,8 @@ impl CmdParser {
             rx_strobe: Default::default(),
             rx_data: Default::default(),
             rx_gap: Default::default(),
+            rx_sync: Default::default(),
+            rx_nonzero: Default::default(),
             rx_ready: Default::default(),
             tx_start: Default::default(),
             tx_data: Default::default(),
@@ -153,6 +169,7 @@ impl CmdParser {
             cmd: Default::default(),
             addr: Default::default(),
             count: Default::default(),
+            count_m1: Default::default(),
             bytes_left: Default::default(),
             word: Default::default(),
             words_in: Default::default(),
@@ -180,8 +197,10 @@ impl CmdParser {
             st_write_setup: Constant::new(state::WRITE_SETUP.to_bits()),
             st_write_do: Constant::new(state::WRITE_DO.to_bits()),
             st_respond: Constant::new(state::RESPOND.to_bits()),
+            st_verify: Constant::new(state::VERIFY.to_bits()),
             rx_word: Default::default(),
-            resp_len: Default::default(),
+            resp_m1: Default::default(),
+            resp_m2: Default::default(),
             resp_q: Default::default(),
             resp_byte: Default::default(),
             st_in: Default::default(),
@@ -198,7 +217,7 @@ impl Default for CmdParser {
 impl Logic for CmdParser {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, state, cmd, addr, count, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, cur, rd_q, addr_bad_q, decoded, resp_len, resp_q);
+        dff_setup!(self, clock, state, cmd, addr, count, count_m1, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, cur, rd_q, addr_bad_q, decoded, resp_m1, resp_m2, resp_q);
         self.data_ram.write_clock.next = self.clock.val();
         self.data_ram.read_clock.next = self.clock.val();
         self.data_ram.write_enable.next = false;
@@ -232,7 +251,7 @@ impl Logic for CmdParser {
         }
 
         if self.st_in.val() == self.st_hunt.val() {
-            if self.rx_strobe.val() & (self.rx_data.val() == 0xA5_u64) {
+            if self.rx_strobe.val() & self.rx_sync.val() {
                 self.state.d.next = self.st_cmd.val();
                 self.crc.d.next = 0xFFFF_u64.into();
                 self.words_in.d.next = 0.into();
@@ -251,8 +270,9 @@ impl Logic for CmdParser {
                     self.state.d.next = self.st_count.val();
                 } else if self.st_in.val() == self.st_count.val() {
                     self.count.d.next = self.rx_data.val();
+                    self.count_m1.d.next = self.rx_data.val() - 1;
                     self.bytes_left.d.next = bit_cast::<10, 8>(self.rx_data.val()) << 2;
-                    if (self.cmd.q.val() == 0x02_u64) & (self.rx_data.val() != 0) {
+                    if (self.cmd.q.val() == 0x02_u64) & self.rx_nonzero.val() {
                         self.state.d.next = self.st_data.val();
                     } else {
                         self.state.d.next = self.st_crc_hi.val();
@@ -270,21 +290,26 @@ impl Logic for CmdParser {
                 } else if self.st_in.val() == self.st_crc_hi.val() {
                     self.state.d.next = self.st_crc_lo.val();
                 } else {
-                    // CRC_LO: decide the status in SPEC order; addresses are checked next.
-                    self.idx.d.next = 0.into();
-                    self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
-                    self.state.d.next = self.st_respond.val();
-                    if self.crc_in.out.val() != 0 {
-                        self.status.d.next = 0x01_u64.into();
-                    } else if (self.cmd.q.val() != 0x01_u64) & (self.cmd.q.val() != 0x02_u64) {
-                        self.status.d.next = 0x02_u64.into();
-                    } else if (self.count.q.val() == 0) | (self.count.q.val() > 16) {
-                        self.status.d.next = 0x04_u64.into();
-                    } else {
-                        self.status.d.next = 0.into();
-                        self.state.d.next = self.st_check.val();
-                    }
+                    // CRC_LO: the CRC register now holds the residue, checked next cycle.
+                    self.state.d.next = self.st_verify.val();
                 }
+            }
+        } else if self.state.q.val() == self.st_verify.val() {
+            // Decide the status in SPEC order from flops only (the residue is registered, so
+            // the CRC's XOR network and its 16-bit compare are a cycle apart); addresses are
+            // checked next.
+            self.idx.d.next = 0.into();
+            self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
+            self.state.d.next = self.st_respond.val();
+            if self.crc.q.val() != 0 {
+                self.status.d.next = 0x01_u64.into();
+            } else if (self.cmd.q.val() != 0x01_u64) & (self.cmd.q.val() != 0x02_u64) {
+                self.status.d.next = 0x02_u64.into();
+            } else if (self.count.q.val() == 0) | (self.count.q.val() > 16) {
+                self.status.d.next = 0x04_u64.into();
+            } else {
+                self.status.d.next = 0.into();
+                self.state.d.next = self.st_check.val();
             }
         } else if self.state.q.val() == self.st_check.val() {
             // Each address must be a register (writable, for a write), and the range must
@@ -297,7 +322,7 @@ impl Logic for CmdParser {
                     self.idx.d.next = 0.into();
                     self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                     self.state.d.next = self.st_respond.val();
-                } else if self.idx.q.val() + 1 == self.count.q.val() {
+                } else if self.idx.q.val() == self.count_m1.q.val() {
                     self.idx.d.next = 0.into();
                     self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                     if self.cmd.q.val() == 0x02_u64 {
@@ -315,7 +340,7 @@ impl Logic for CmdParser {
             self.state.d.next = self.st_write_do.val();
         } else if self.state.q.val() == self.st_write_do.val() {
             self.bus_we.next = true;
-            if self.idx.q.val() + 1 == self.count.q.val() {
+            if self.idx.q.val() == self.count_m1.q.val() {
                 self.idx.d.next = 0.into();
                 self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                 self.state.d.next = self.st_respond.val();
@@ -327,12 +352,13 @@ impl Logic for CmdParser {
         }
 
         // Response: 5A, status, count, data (good reads), crc_hi, crc_lo.
-        if self.status.q.val() != 0 {
-            self.resp_len.d.next = 5.into();
-        } else if self.cmd.q.val() == 0x01_u64 {
-            self.resp_len.d.next = (self.count.q.val() << 2) + 5;
+        // Length: 5, plus 4×count for a good read.
+        if (self.status.q.val() == 0) & (self.cmd.q.val() == 0x01_u64) {
+            self.resp_m1.d.next = (self.count.q.val() << 2) + 4;
+            self.resp_m2.d.next = (self.count.q.val() << 2) + 3;
         } else {
-            self.resp_len.d.next = 5.into();
+            self.resp_m1.d.next = 4.into();
+            self.resp_m2.d.next = 3.into();
         }
         if self.tx_idx.q.val() == 0 {
             self.resp_byte.next = 0x5A_u64.into();
@@ -344,9 +370,9 @@ impl Logic for CmdParser {
             } else {
                 self.resp_byte.next = 0.into();
             }
-        } else if self.tx_idx.q.val() + 2 == self.resp_len.q.val() {
+        } else if self.tx_idx.q.val() == self.resp_m2.q.val() {
             self.resp_byte.next = self.crc.q.val().get_bits::<8>(8);
-        } else if self.tx_idx.q.val() + 1 == self.resp_len.q.val() {
+        } else if self.tx_idx.q.val() == self.resp_m1.q.val() {
             self.resp_byte.next = self.crc.q.val().get_bits::<8>(0);
         } else {
             // Data, big-endian; the word is latched as its first byte goes out.
@@ -366,7 +392,7 @@ impl Logic for CmdParser {
                 self.tx_idx.d.next = self.tx_idx.q.val() + 1;
                 if self.tx_idx.q.val() == 0 {
                     self.crc.d.next = 0xFFFF_u64.into();
-                } else if self.tx_idx.q.val() + 2 < self.resp_len.q.val() {
+                } else if self.tx_idx.q.val() < self.resp_m2.q.val() {
                     self.crc.d.next = self.crc_out.out.val();
                 }
                 if self.tx_idx.q.val().get_bits::<2>(0) == 3 {
@@ -376,7 +402,7 @@ impl Logic for CmdParser {
                 } else {
                     self.tx_word.d.next = self.tx_word.q.val() << 8;
                 }
-                if self.tx_idx.q.val() + 1 == self.resp_len.q.val() {
+                if self.tx_idx.q.val() == self.resp_m1.q.val() {
                     self.tx_idx.d.next = 0.into();
                     self.state.d.next = self.st_hunt.val();
                     self.executed.next = self.status.q.val() == 0;
@@ -428,6 +454,9 @@ pub struct UartBridge {
     /// costs the parser two cycles, against ~10 bit times between bytes on the line.
     rx_q: DFF<Bits<9>>,
     rx_full: DFF<Bit>,
+    /// The head is `A5` / is not zero, decoded as it is taken into `rx_q`.
+    rx_sync_q: DFF<Bit>,
+    rx_nonzero_q: DFF<Bit>,
     quiet_limit: Constant<Bits<32>>,
 }
 
@@ -453,6 +482,8 @@ impl UartBridge {
             lost: Default::default(),
             rx_q: Default::default(),
             rx_full: Default::default(),
+            rx_sync_q: Default::default(),
+            rx_nonzero_q: Default::default(),
             // Byte strobes come mid stop bit: an idle gap of g bit times between two bytes
             // puts g + 10 bit times between their strobes. More than 64 is a gap.
             quiet_limit: Constant::new((74 * clocks_per_bit + clocks_per_bit / 2).to_bits()),
@@ -464,7 +495,7 @@ impl Logic for UartBridge {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, receiver, queue, parser, transmitter);
-        dff_setup!(self, clock, quiet, lost, rx_q, rx_full);
+        dff_setup!(self, clock, quiet, lost, rx_q, rx_full, rx_sync_q, rx_nonzero_q);
         self.receiver.rx.next = self.uart_rx.val();
         self.parser.reset.next = self.reset.val();
         // Received bytes queue up with their silence tag; the parser takes them when it is
@@ -483,6 +514,8 @@ impl Logic for UartBridge {
         self.queue.read.next = !self.queue.empty.val() & !self.rx_full.q.val();
         if self.queue.read.val() {
             self.rx_q.d.next = self.queue.data_out.val();
+            self.rx_sync_q.d.next = self.queue.data_out.val().get_bits::<8>(0) == 0xA5_u64;
+            self.rx_nonzero_q.d.next = self.queue.data_out.val().get_bits::<8>(0) != 0;
             self.rx_full.d.next = true;
         }
         self.parser.rx_strobe.next = self.rx_full.q.val() & self.parser.rx_ready.val();
@@ -491,6 +524,8 @@ impl Logic for UartBridge {
         }
         self.parser.rx_data.next = self.rx_q.q.val().get_bits::<8>(0);
         self.parser.rx_gap.next = self.rx_q.q.val().get_bit(8);
+        self.parser.rx_sync.next = self.rx_sync_q.q.val();
+        self.parser.rx_nonzero.next = self.rx_nonzero_q.q.val();
         if self.reset.val() {
             self.lost.d.next = false;
             self.rx_full.d.next = false;

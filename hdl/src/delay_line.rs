@@ -2,10 +2,11 @@
 //! lockstep (SPEC §4: CPU B sees exactly CPU A's I/O, D cycles later).
 //!
 //! The history lives in block RAM, so a large maximum offset costs memory, not flip-flops.
-//! Delay 0 is a wire, delays 1 and 2 are registers; from 3 up the RAM's registered read is
-//! aimed two cycles ahead and passes through one more register, so what leaves the line
-//! comes from a flip-flop (the block RAM's slow clock-to-out is off the strict-lockstep ready
-//! and return paths) and the RAM never reads the address being written in the same cycle.
+//! Delay 0 is a wire; any other delay leaves the line from one output register, loaded with
+//! the input (delay 1), the input of a cycle before (delay 2) or the RAM's registered read,
+//! aimed two cycles ahead (from 3 up). So what leaves the line comes from a flip-flop through
+//! a single 2:1 select (the block RAM's slow clock-to-out is off the strict-lockstep ready and
+//! return paths) and the RAM never reads the address being written in the same cycle.
 //! A new `delay` takes effect one cycle later, and changing it while traffic flows replays
 //! stale history for up to the new delay: set OFFSET while idle (the core's strict-mode checks re-arm after an OFFSET write).
 use crate::bram::Bram;
@@ -24,23 +25,24 @@ pub struct DelayLine<const AW: usize> {
     pub data_in: Signal<In, Bits<DELAY_BITS>>,
     /// The bundle as it was D cycles ago (zero before anything was written).
     pub data_out: Signal<Out, Bits<DELAY_BITS>>,
+    /// The line is a wire this cycle (delay 0 selected): `data_out` is `data_in`. A flop, so
+    /// a user can take the undelayed value from its own source instead of through the line.
+    pub direct: Signal<Out, Bit>,
     ram: Bram<DELAY_BITS, AW>,
     wptr: DFF<Bits<AW>>,
     last: DFF<Bits<DELAY_BITS>>,
-    last2: DFF<Bits<DELAY_BITS>>,
-    ram_q: DFF<Bits<DELAY_BITS>>,
-    /// `delay` is not 0, is 1, is 2, registered: the output select waits for no compare and
-    /// follows `delay` one cycle late (D is set while idle, and a change replays stale
-    /// history for D cycles anyway). Power-on: delay 0.
+    /// The output for any delay but 0, chosen by `delay` a cycle ahead.
+    out_q: DFF<Bits<DELAY_BITS>>,
+    /// `delay` is not 0, registered: the output select waits for no compare and follows
+    /// `delay` one cycle late, as `out_q` does (D is set while idle, and a change replays
+    /// stale history for D cycles anyway). Power-on: delay 0.
     not0: DFF<Bit>,
-    is1: DFF<Bit>,
-    is2: DFF<Bit>,
 }
 
 impl<const AW: usize> Logic for DelayLine<AW> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, wptr, last, last2, ram_q, not0, is1, is2);
+        dff_setup!(self, clock, wptr, last, out_q, not0);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
         self.ram.write_enable.next = true;
@@ -48,22 +50,22 @@ impl<const AW: usize> Logic for DelayLine<AW> {
         self.ram.write_data.next = self.data_in.val();
         self.wptr.d.next = self.wptr.q.val() + 1;
         self.last.d.next = self.data_in.val();
-        self.last2.d.next = self.last.q.val();
         // The output two cycles on is in(t+2-D), written at wptr - (D - 2); the RAM shows it
-        // next cycle and `ram_q` the cycle after.
+        // next cycle and `out_q` the cycle after.
         self.ram.read_address.next = self.wptr.q.val() + 2 - self.delay.val();
-        self.ram_q.d.next = self.ram.read_data.val();
         self.not0.d.next = self.delay.val() != 0;
-        self.is1.d.next = self.delay.val() == 1;
-        self.is2.d.next = self.delay.val() == 2;
-        if !self.not0.q.val() {
-            self.data_out.next = self.data_in.val();
-        } else if self.is1.q.val() {
-            self.data_out.next = self.last.q.val();
-        } else if self.is2.q.val() {
-            self.data_out.next = self.last2.q.val();
+        if self.delay.val() == 1 {
+            self.out_q.d.next = self.data_in.val();
+        } else if self.delay.val() == 2 {
+            self.out_q.d.next = self.last.q.val();
         } else {
-            self.data_out.next = self.ram_q.q.val();
+            self.out_q.d.next = self.ram.read_data.val();
+        }
+        self.direct.next = !self.not0.q.val();
+        if self.not0.q.val() {
+            self.data_out.next = self.out_q.q.val();
+        } else {
+            self.data_out.next = self.data_in.val();
         }
     }
 }

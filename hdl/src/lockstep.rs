@@ -390,7 +390,14 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         } else if !self.is_halted.q.val() {
             self.a_ready.next = self.fifo_a.in_ready.val();
             if self.strict_on.val() {
-                self.b_ready.next = self.replay.data_out.val().get_bit(39) & self.fifo_b.in_ready.val();
+                // At OFFSET 0 the replay is a wire and its bit 39 is `a_ready` of this very
+                // cycle, i.e. skew FIFO A's `in_ready`: taken from that flop directly, so CPU
+                // B's ready does not wait for A's mode selects and the line's output mux.
+                if self.replay.direct.val() {
+                    self.b_ready.next = self.fifo_a.in_ready.val() & self.fifo_b.in_ready.val();
+                } else {
+                    self.b_ready.next = self.replay.data_out.val().get_bit(39) & self.fifo_b.in_ready.val();
+                }
             } else {
                 self.b_ready.next = self.fifo_b.in_ready.val();
             }
@@ -406,7 +413,8 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         }
         if self.mode_set.val() {
             self.a_ready.next = false;
-            self.b_ready.next = self.to_strict.val() & self.replay.data_out.val().get_bit(39);
+            // (At OFFSET 0 the replay's bit 39 is A's ready now, held low just above.)
+            self.b_ready.next = self.to_strict.val() & !self.replay.direct.val() & self.replay.data_out.val().get_bit(39);
             self.b_drop.d.next = 0.into();
             self.b_dropping.d.next = false;
             if self.to_strict.val() {

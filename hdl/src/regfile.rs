@@ -10,7 +10,7 @@
 //! write-1-pulse bits fire once and read 0; CTRL.mode reads the mode the core is in now and a
 //! written mode of 7 (MODE_KEEP) leaves it alone; counters read the snapshot taken by
 //! CTRL.cnt_snapshot (taken before a cnt_clear in the same write).
-use ftio_proto::{reg, BuildParams, REGISTERS};
+use ftio_proto::{reg, Access, BuildParams, REGISTERS};
 use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::DFFWithInit;
 
@@ -24,6 +24,19 @@ fn store_mask(name: &str) -> Constant<Bits<32>> {
 
 fn field_mask(register: &str, field: &str) -> Constant<Bits<32>> {
     Constant::new((reg(register).f(field).mask() as u64).to_bits())
+}
+
+/// Bit `addr` set for each register of the table that `pick` takes (all addresses are below
+/// 64, which the read decode relies on).
+fn address_mask(pick: impl Fn(&ftio_proto::Register) -> bool) -> Bits<64> {
+    let mut mask = 0u64;
+    for r in REGISTERS.iter() {
+        assert!(r.addr < 64, "{} at {}: the register file decodes six address bits", r.name, r.addr);
+        if pick(r) {
+            mask |= 1 << r.addr;
+        }
+    }
+    mask.to_bits()
 }
 
 fn reset_of(name: &str, params: &BuildParams) -> Bits<32> {
@@ -42,7 +55,7 @@ pub struct RegFile {
     pub wdata: Signal<In, Bits<32>>,
     /// Write `wdata` to `addr` this cycle (ignored unless `writable`).
     pub we: Signal<In, Bit>,
-    /// The register at `addr` (combinational).
+    /// The register at `addr` of two cycles before (the read mux starts and ends in flops).
     pub rdata: Signal<Out, Bits<32>>,
     /// `addr` is a register.
     pub readable: Signal<Out, Bit>,
@@ -245,6 +258,22 @@ pub struct RegFile {
     m_bist_abort: Constant<Bits<32>>,
     m_inj_arm: Constant<Bits<32>>,
     hit_ctrl: Signal<Local, Bit>,
+    /// One bit per address below 64: it is a register; it is writable.
+    m_readable: Constant<Bits<64>>,
+    m_writable: Constant<Bits<64>>,
+    hi_zero: Signal<Local, Bit>,
+    readable_bits: Signal<Local, Bits<64>>,
+    writable_bits: Signal<Local, Bits<64>>,
+    /// The address, registered for the read mux (its low six bits; the rest are zero).
+    addr6_q: DFF<Bits<6>>,
+    hi_zero_q: DFF<Bit>,
+    rd_inputs: Signal<Local, Bits<32>>,
+    rd_counters: Signal<Local, Bits<32>>,
+    rd_config: Signal<Local, Bits<32>>,
+    /// The three parts of the read mux, registered (zero where `addr` is not theirs).
+    rd_inputs_q: DFF<Bits<32>>,
+    rd_counters_q: DFF<Bits<32>>,
+    rd_config_q: DFF<Bits<32>>,
 }
 
 impl RegFile {
@@ -411,6 +440,19 @@ impl RegFile {
             m_bist_abort: field_mask("BIST_CTRL", "abort"),
             m_inj_arm: field_mask("INJ_CTRL", "arm"),
             hit_ctrl: Default::default(),
+            m_readable: Constant::new(address_mask(|_| true)),
+            m_writable: Constant::new(address_mask(|r| r.access != Access::RO)),
+            hi_zero: Default::default(),
+            readable_bits: Default::default(),
+            writable_bits: Default::default(),
+            addr6_q: Default::default(),
+            hi_zero_q: Default::default(),
+            rd_inputs: Default::default(),
+            rd_counters: Default::default(),
+            rd_config: Default::default(),
+            rd_inputs_q: Default::default(),
+            rd_counters_q: Default::default(),
+            rd_config_q: Default::default(),
         }
     }
 }
@@ -419,114 +461,123 @@ impl Logic for RegFile {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, r_scratch, r_offset, r_timeout, r_disk_timeout, r_inj_ctrl, r_inj_count, r_bist_frames, r_bist_len, r_bist_skew, r_bist_seed, r_ctrl);
+        dff_setup!(self, clock, addr6_q, hi_zero_q, rd_inputs_q, rd_counters_q, rd_config_q);
         dff_setup!(self, clock, s_words_fwd, s_frames_fwd, s_frames_aborted, s_mismatches, s_perr_cpu_a, s_perr_cpu_b, s_perr_disk_a, s_perr_disk_b, s_perr_egress, s_timeouts, s_max_skew, s_words_returned, s_cycles);
-        // Read mux: one arm per register of the table.
-        self.rdata.next = 0.into();
-        self.readable.next = true;
-        self.writable.next = false;
-        if self.addr.val() == self.a_id.val() {
-            self.rdata.next = self.v_id.val();
-        } else if self.addr.val() == self.a_version.val() {
-            self.rdata.next = self.v_version.val();
-        } else if self.addr.val() == self.a_clock_hz.val() {
-            self.rdata.next = self.v_clock_hz.val();
-        } else if self.addr.val() == self.a_baud.val() {
-            self.rdata.next = self.v_baud.val();
-        } else if self.addr.val() == self.a_params.val() {
-            self.rdata.next = self.v_params.val();
-        } else if self.addr.val() == self.a_status.val() {
-            self.rdata.next = (self.status.val() & !self.m_mode.val()) | bit_cast::<32, 3>(self.mode_now.val());
-        } else if self.addr.val() == self.a_faults.val() {
-            self.rdata.next = self.faults.val();
-        } else if self.addr.val() == self.a_skew.val() {
-            self.rdata.next = self.skew.val();
-        } else if self.addr.val() == self.a_cap_cause.val() {
-            self.rdata.next = self.cap_cause.val();
-        } else if self.addr.val() == self.a_cap_cycle_lo.val() {
-            self.rdata.next = self.cap_cycle_lo.val();
-        } else if self.addr.val() == self.a_cap_cycle_hi.val() {
-            self.rdata.next = self.cap_cycle_hi.val();
-        } else if self.addr.val() == self.a_cap_word.val() {
-            self.rdata.next = self.cap_word.val();
-        } else if self.addr.val() == self.a_cap_data_a.val() {
-            self.rdata.next = self.cap_data_a.val();
-        } else if self.addr.val() == self.a_cap_data_b.val() {
-            self.rdata.next = self.cap_data_b.val();
-        } else if self.addr.val() == self.a_cap_flags.val() {
-            self.rdata.next = self.cap_flags.val();
-        } else if self.addr.val() == self.a_inj_status.val() {
-            self.rdata.next = self.inj_status.val();
-        } else if self.addr.val() == self.a_bist_status.val() {
-            self.rdata.next = self.bist_status.val();
-        } else if self.addr.val() == self.a_bist_words.val() {
-            self.rdata.next = self.bist_words.val();
-        } else if self.addr.val() == self.a_bist_errors.val() {
-            self.rdata.next = self.bist_errors.val();
-        } else if self.addr.val() == self.a_words_fwd.val() {
-            self.rdata.next = self.s_words_fwd.q.val();
-        } else if self.addr.val() == self.a_frames_fwd.val() {
-            self.rdata.next = self.s_frames_fwd.q.val();
-        } else if self.addr.val() == self.a_frames_aborted.val() {
-            self.rdata.next = self.s_frames_aborted.q.val();
-        } else if self.addr.val() == self.a_mismatches.val() {
-            self.rdata.next = self.s_mismatches.q.val();
-        } else if self.addr.val() == self.a_perr_cpu_a.val() {
-            self.rdata.next = self.s_perr_cpu_a.q.val();
-        } else if self.addr.val() == self.a_perr_cpu_b.val() {
-            self.rdata.next = self.s_perr_cpu_b.q.val();
-        } else if self.addr.val() == self.a_perr_disk_a.val() {
-            self.rdata.next = self.s_perr_disk_a.q.val();
-        } else if self.addr.val() == self.a_perr_disk_b.val() {
-            self.rdata.next = self.s_perr_disk_b.q.val();
-        } else if self.addr.val() == self.a_perr_egress.val() {
-            self.rdata.next = self.s_perr_egress.q.val();
-        } else if self.addr.val() == self.a_timeouts.val() {
-            self.rdata.next = self.s_timeouts.q.val();
-        } else if self.addr.val() == self.a_max_skew.val() {
-            self.rdata.next = self.s_max_skew.q.val();
-        } else if self.addr.val() == self.a_words_returned.val() {
-            self.rdata.next = self.s_words_returned.q.val();
-        } else if self.addr.val() == self.a_cycles.val() {
-            self.rdata.next = self.s_cycles.q.val();
-        } else if self.addr.val() == self.a_scratch.val() {
-            self.rdata.next = self.r_scratch.q.val();
-            self.writable.next = true;
-        } else if self.addr.val() == self.a_offset.val() {
-            self.rdata.next = self.r_offset.q.val();
-            self.writable.next = true;
-        } else if self.addr.val() == self.a_timeout.val() {
-            self.rdata.next = self.r_timeout.q.val();
-            self.writable.next = true;
-        } else if self.addr.val() == self.a_disk_timeout.val() {
-            self.rdata.next = self.r_disk_timeout.q.val();
-            self.writable.next = true;
-        } else if self.addr.val() == self.a_inj_ctrl.val() {
-            self.rdata.next = self.r_inj_ctrl.q.val();
-            self.writable.next = true;
-        } else if self.addr.val() == self.a_inj_count.val() {
-            self.rdata.next = self.r_inj_count.q.val();
-            self.writable.next = true;
-        } else if self.addr.val() == self.a_bist_frames.val() {
-            self.rdata.next = self.r_bist_frames.q.val();
-            self.writable.next = true;
-        } else if self.addr.val() == self.a_bist_len.val() {
-            self.rdata.next = self.r_bist_len.q.val();
-            self.writable.next = true;
-        } else if self.addr.val() == self.a_bist_skew.val() {
-            self.rdata.next = self.r_bist_skew.q.val();
-            self.writable.next = true;
-        } else if self.addr.val() == self.a_bist_seed.val() {
-            self.rdata.next = self.r_bist_seed.q.val();
-            self.writable.next = true;
-        } else if self.addr.val() == self.a_ctrl.val() {
-            self.rdata.next = (self.r_ctrl.q.val() & !self.m_mode.val()) | bit_cast::<32, 3>(self.mode_now.val());
-            self.writable.next = true;
-        } else if self.addr.val() == self.a_bist_ctrl.val() {
-            self.rdata.next = 0.into();
-            self.writable.next = true;
-        } else {
-            self.readable.next = false;
+        // Which addresses are registers, and which are writable: two bit masks from the table,
+        // looked up with the low six bits (every address is below 64), so the decode the
+        // parser checks in CHECK is a 64-entry lookup and a zero test, not a chain of 16-bit
+        // compares.
+        self.hi_zero.next = self.addr.val().get_bits::<10>(6) == 0;
+        self.readable_bits.next = self.m_readable.val() >> self.addr.val().get_bits::<6>(0);
+        self.writable_bits.next = self.m_writable.val() >> self.addr.val().get_bits::<6>(0);
+        self.readable.next = self.hi_zero.val() & self.readable_bits.val().get_bit(0);
+        self.writable.next = self.hi_zero.val() & self.writable_bits.val().get_bit(0);
+
+        // Read mux: one arm per register of the table, from the address registered, in three
+        // parts (inputs and constants, counter snapshots, stored registers), each registered,
+        // and their OR is `rdata`: `rdata` shows a register two cycles after its address
+        // (the parser's reads are stable for a byte time), and the mux starts and ends in flops.
+        self.addr6_q.d.next = self.addr.val().get_bits::<6>(0);
+        self.hi_zero_q.d.next = self.hi_zero.val();
+        self.rd_inputs.next = 0.into();
+        self.rd_counters.next = 0.into();
+        self.rd_config.next = 0.into();
+        if !self.hi_zero_q.q.val() {
+            self.rd_inputs.next = 0.into();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_id.val() {
+            self.rd_inputs.next = self.v_id.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_version.val() {
+            self.rd_inputs.next = self.v_version.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_clock_hz.val() {
+            self.rd_inputs.next = self.v_clock_hz.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_baud.val() {
+            self.rd_inputs.next = self.v_baud.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_params.val() {
+            self.rd_inputs.next = self.v_params.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_status.val() {
+            self.rd_inputs.next = (self.status.val() & !self.m_mode.val()) | bit_cast::<32, 3>(self.mode_now.val());
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_faults.val() {
+            self.rd_inputs.next = self.faults.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_skew.val() {
+            self.rd_inputs.next = self.skew.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_cap_cause.val() {
+            self.rd_inputs.next = self.cap_cause.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_cap_cycle_lo.val() {
+            self.rd_inputs.next = self.cap_cycle_lo.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_cap_cycle_hi.val() {
+            self.rd_inputs.next = self.cap_cycle_hi.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_cap_word.val() {
+            self.rd_inputs.next = self.cap_word.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_cap_data_a.val() {
+            self.rd_inputs.next = self.cap_data_a.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_cap_data_b.val() {
+            self.rd_inputs.next = self.cap_data_b.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_cap_flags.val() {
+            self.rd_inputs.next = self.cap_flags.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_inj_status.val() {
+            self.rd_inputs.next = self.inj_status.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_bist_status.val() {
+            self.rd_inputs.next = self.bist_status.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_bist_words.val() {
+            self.rd_inputs.next = self.bist_words.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_bist_errors.val() {
+            self.rd_inputs.next = self.bist_errors.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_words_fwd.val() {
+            self.rd_counters.next = self.s_words_fwd.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_frames_fwd.val() {
+            self.rd_counters.next = self.s_frames_fwd.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_frames_aborted.val() {
+            self.rd_counters.next = self.s_frames_aborted.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_mismatches.val() {
+            self.rd_counters.next = self.s_mismatches.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_perr_cpu_a.val() {
+            self.rd_counters.next = self.s_perr_cpu_a.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_perr_cpu_b.val() {
+            self.rd_counters.next = self.s_perr_cpu_b.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_perr_disk_a.val() {
+            self.rd_counters.next = self.s_perr_disk_a.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_perr_disk_b.val() {
+            self.rd_counters.next = self.s_perr_disk_b.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_perr_egress.val() {
+            self.rd_counters.next = self.s_perr_egress.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_timeouts.val() {
+            self.rd_counters.next = self.s_timeouts.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_max_skew.val() {
+            self.rd_counters.next = self.s_max_skew.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_words_returned.val() {
+            self.rd_counters.next = self.s_words_returned.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_cycles.val() {
+            self.rd_counters.next = self.s_cycles.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_scratch.val() {
+            self.rd_config.next = self.r_scratch.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_offset.val() {
+            self.rd_config.next = self.r_offset.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_timeout.val() {
+            self.rd_config.next = self.r_timeout.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_disk_timeout.val() {
+            self.rd_config.next = self.r_disk_timeout.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_inj_ctrl.val() {
+            self.rd_config.next = self.r_inj_ctrl.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_inj_count.val() {
+            self.rd_config.next = self.r_inj_count.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_bist_frames.val() {
+            self.rd_config.next = self.r_bist_frames.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_bist_len.val() {
+            self.rd_config.next = self.r_bist_len.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_bist_skew.val() {
+            self.rd_config.next = self.r_bist_skew.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_bist_seed.val() {
+            self.rd_config.next = self.r_bist_seed.q.val();
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_ctrl.val() {
+            self.rd_config.next = (self.r_ctrl.q.val() & !self.m_mode.val()) | bit_cast::<32, 3>(self.mode_now.val());
+        } else if bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_bist_ctrl.val() {
+            self.rd_config.next = 0.into();
         }
+
+        self.rd_inputs_q.d.next = self.rd_inputs.val();
+        self.rd_counters_q.d.next = self.rd_counters.val();
+        self.rd_config_q.d.next = self.rd_config.val();
+        self.rdata.next = self.rd_inputs_q.q.val() | self.rd_counters_q.q.val() | self.rd_config_q.q.val();
 
         // Writes: only the RW field bits are stored.
         if self.we.val() & (self.addr.val() == self.a_scratch.val()) {
@@ -679,7 +730,13 @@ mod tests {
         r.addr.next = (addr as u64).into();
         r.we.next = false;
         low(r, |r| &mut r.clock);
-        r.readable.val().then(|| r.rdata.val().to_u32())
+        let readable = r.readable.val();
+        // `rdata` shows the register two cycles after its address.
+        for _ in 0..2 {
+            edge(r, |r| &mut r.clock);
+            low(r, |r| &mut r.clock);
+        }
+        readable.then(|| r.rdata.val().to_u32())
     }
 
     fn write(r: &mut RegFile, addr: u16, value: u32) -> bool {
