@@ -635,6 +635,9 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.in_cpu_a.last.next = self.inj_cpu_a.last.val();
         self.in_cpu_a.abort.next = self.inj_cpu_a.abort.val();
         self.in_cpu_a.par.next = self.inj_cpu_a.par.val();
+        self.in_cpu_a.raw_data.next = self.inj_cpu_a.pin_data.val();
+        self.in_cpu_a.raw_par.next = self.inj_cpu_a.pin_par.val();
+        self.in_cpu_a.par_flip.next = self.inj_cpu_a.par_flip.val();
         self.in_cpu_a.cpar.next = self.inj_cpu_a.cpar.val();
         self.inj_cpu_b.arm.next = self.regs.inj_ctrl.val().get_bit(31)
             & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 1_u64);
@@ -667,6 +670,9 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.in_cpu_b.last.next = self.inj_cpu_b.last.val();
         self.in_cpu_b.abort.next = self.inj_cpu_b.abort.val();
         self.in_cpu_b.par.next = self.inj_cpu_b.par.val();
+        self.in_cpu_b.raw_data.next = self.inj_cpu_b.pin_data.val();
+        self.in_cpu_b.raw_par.next = self.inj_cpu_b.pin_par.val();
+        self.in_cpu_b.par_flip.next = self.inj_cpu_b.par_flip.val();
         self.in_cpu_b.cpar.next = self.inj_cpu_b.cpar.val();
         self.inj_disk_a.arm.next = self.regs.inj_ctrl.val().get_bit(31)
             & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 2_u64);
@@ -686,6 +692,9 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.in_disk_a.last.next = self.inj_disk_a.last.val();
         self.in_disk_a.abort.next = self.inj_disk_a.abort.val();
         self.in_disk_a.par.next = self.inj_disk_a.par.val();
+        self.in_disk_a.raw_data.next = self.inj_disk_a.pin_data.val();
+        self.in_disk_a.raw_par.next = self.inj_disk_a.pin_par.val();
+        self.in_disk_a.par_flip.next = self.inj_disk_a.par_flip.val();
         self.in_disk_a.cpar.next = self.inj_disk_a.cpar.val();
         self.inj_disk_b.arm.next = self.regs.inj_ctrl.val().get_bit(31)
             & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 3_u64);
@@ -705,6 +714,9 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.in_disk_b.last.next = self.inj_disk_b.last.val();
         self.in_disk_b.abort.next = self.inj_disk_b.abort.val();
         self.in_disk_b.par.next = self.inj_disk_b.par.val();
+        self.in_disk_b.raw_data.next = self.inj_disk_b.pin_data.val();
+        self.in_disk_b.raw_par.next = self.inj_disk_b.pin_par.val();
+        self.in_disk_b.par_flip.next = self.inj_disk_b.par_flip.val();
         self.in_disk_b.cpar.next = self.inj_disk_b.cpar.val();
 
         // Write path: the lockstep takes both CPUs' words.

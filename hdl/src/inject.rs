@@ -49,6 +49,10 @@ pub struct Injector {
     pub abort: Signal<Out, Bit>,
     /// To the core: `par`.
     pub par: Signal<Out, Bits<4>>,
+    /// To the link checker: the bytes whose parity check this cycle's flip inverts (one
+    /// flipped data or parity bit inverts its byte's check), so the checker can check the
+    /// pins' word and stay off the flip's path.
+    pub par_flip: Signal<Out, Bits<4>>,
     /// To the core: `cpar`.
     pub cpar: Signal<Out, Bit>,
     /// From the core: `ready`.
@@ -71,6 +75,8 @@ pub struct Injector {
     /// The bit to flip in `data` (kind 0) or `par` (kind 1), decoded a cycle ahead.
     data_mask: DFF<Bits<32>>,
     par_mask: DFF<Bits<4>>,
+    /// The byte of that bit, decoded with it.
+    byte_mask: DFF<Bits<4>>,
     /// `kind` is 2 (silence), registered with the arm bit (`arm_q`), so the link's path
     /// starts from a flop rather than a compare of INJ_CTRL.
     kind_silence: DFF<Bit>,
@@ -89,15 +95,18 @@ pub struct Injector {
 impl Logic for Injector {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, arm_q, was_armed, left, left_zero, done, skip_held, was_valid, data_mask, par_mask, kind_silence);
+        dff_setup!(self, clock, arm_q, was_armed, left, left_zero, done, skip_held, was_valid, data_mask, par_mask, byte_mask, kind_silence);
         self.kind_silence.d.next = self.kind.val() == 2;
         self.data_mask.d.next = 0.into();
         self.par_mask.d.next = 0.into();
+        self.byte_mask.d.next = 0.into();
         if self.kind.val() == 0 {
             self.data_mask.d.next = bit_cast::<32, 1>(true.into()) << bit_cast::<32, 5>(self.bit_sel.val());
+            self.byte_mask.d.next = bit_cast::<4, 1>(true.into()) << bit_cast::<4, 2>(self.bit_sel.val().get_bits::<2>(3));
         }
         if self.kind.val() == 1 {
             self.par_mask.d.next = bit_cast::<4, 1>(true.into()) << bit_cast::<4, 2>(self.bit_sel.val().get_bits::<2>(0));
+            self.byte_mask.d.next = bit_cast::<4, 1>(true.into()) << bit_cast::<4, 2>(self.bit_sel.val().get_bits::<2>(0));
         }
         self.arm_q.d.next = self.arm.val();
         self.was_armed.d.next = self.arm_q.q.val();
@@ -141,9 +150,11 @@ impl Logic for Injector {
         self.pin_ready.next = self.ready.val();
         self.pin_rpar.next = self.rpar.val();
         self.fired.next = false;
+        self.par_flip.next = 0.into();
         if self.flip_if_valid.val() {
             self.data.next = self.pin_data.val() ^ self.data_mask.q.val();
             self.par.next = self.pin_par.val() ^ self.par_mask.q.val();
+            self.par_flip.next = self.byte_mask.q.val();
         }
 
         if self.silent.val() {
@@ -221,6 +232,11 @@ mod tests {
             low(&mut inj, |i| &mut i.clock);
             assert_eq!(inj.cpar.val(), !inj.valid.val(), "cpar stays correct");
             assert_eq!(inj.pin_rpar.val(), !inj.pin_ready.val());
+            if inj.valid.val() {
+                // `par_flip` names exactly the bytes whose parity the word offered differs in.
+                let (d, p) = (inj.data.val().to_u32(), inj.par.val().to_u8());
+                assert_eq!(inj.par_flip.val().to_u8(), byte_parity(d) ^ p, "par_flip at cycle {t}");
+            }
             if inj.valid.val() && ready {
                 took.push((inj.data.val().to_u32(), inj.par.val().to_u8()));
             }

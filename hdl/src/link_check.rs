@@ -1,7 +1,7 @@
 //! Link checkers: every word a port offers, and every cycle's control, checked against
 //! its parity (SPEC §2).
 use crate::link::Word;
-use crate::parity::ParityCheck;
+use crate::parity::ParityGen;
 use rust_hdl::prelude::*;
 
 /// Checks the words-in side of a link port (`cpu_*_tx`, `disk_*_rx` seen from the core) and
@@ -21,6 +21,15 @@ pub struct LinkChecker {
     pub par: Signal<In, Bits<4>>,
     /// `cpar` at the port.
     pub cpar: Signal<In, Bit>,
+    /// `data` as the source sent it, before fault injection: the parity is checked on it.
+    /// (Without an injector in front, `data`.)
+    pub raw_data: Signal<In, Bits<32>>,
+    /// `par` as the source sent it, before fault injection.
+    pub raw_par: Signal<In, Bits<4>>,
+    /// The bytes whose check the injector inverts this cycle (its `par_flip`; 0 without one):
+    /// checking the raw word and inverting these gives the check of the injected word, with
+    /// the flip beside the parity trees instead of in front of them.
+    pub par_flip: Signal<In, Bits<4>>,
     /// A data byte of the offered word has bad parity (only while `valid`).
     pub data_error: Signal<Out, Bit>,
     /// `cpar` disagrees with `valid`/`last`/`abort` (checked every cycle, idle included).
@@ -29,15 +38,16 @@ pub struct LinkChecker {
     pub error: Signal<Out, Bit>,
     /// The offered word, packed, with `perr` = `error`.
     pub word: Signal<Out, Word>,
-    check: ParityCheck,
+    gen: ParityGen,
+    byte_err: Signal<Local, Bits<4>>,
 }
 
 impl Logic for LinkChecker {
     #[hdl_gen]
     fn update(&mut self) {
-        self.check.data.next = self.data.val();
-        self.check.par.next = self.par.val();
-        self.data_error.next = self.valid.val() & self.check.error.val();
+        self.gen.data.next = self.raw_data.val();
+        self.byte_err.next = self.gen.par.val() ^ self.raw_par.val() ^ self.par_flip.val();
+        self.data_error.next = self.valid.val() & (self.byte_err.val() != 0);
         self.ctrl_error.next =
             self.cpar.val() == (self.valid.val() ^ self.last.val() ^ self.abort.val());
         self.error.next = self.data_error.val() | self.ctrl_error.val();
@@ -87,6 +97,9 @@ mod tests {
     fn apply(uut: &mut LinkChecker, o: &Offer) {
         uut.valid.next = o.valid;
         uut.data.next = (o.data as u64).into();
+        uut.raw_data.next = (o.data as u64).into();
+        uut.raw_par.next = (o.par as u64).into();
+        uut.par_flip.next = 0u64.into();
         uut.last.next = o.last;
         uut.abort.next = o.abort;
         uut.par.next = (o.par as u64).into();
@@ -109,6 +122,38 @@ mod tests {
         let mut uut = ReadyChecker::default();
         uut.connect_all();
         yosys_validate("ftio_ready_checker", &generate_verilog(&uut)).unwrap();
+    }
+
+    /// The injector's single-bit flips, told to the checker as `par_flip` beside the raw
+    /// word, are flagged exactly as the injected word's own parity would flag them, and the
+    /// packed word is the injected one.
+    #[test]
+    fn an_injected_flip_is_flagged_through_par_flip() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+        let mut uut = LinkChecker::default();
+        uut.connect_all();
+        for _ in 0..50 {
+            let raw = good(&mut rng, true);
+            for bit in 0..36u32 {
+                let (mut o, byte) = (raw, if bit < 32 { bit / 8 } else { bit - 32 });
+                if bit < 32 {
+                    o.data ^= 1 << bit;
+                } else {
+                    o.par ^= 1 << (bit - 32);
+                }
+                apply(&mut uut, &o);
+                uut.raw_data.next = (raw.data as u64).into();
+                uut.raw_par.next = (raw.par as u64).into();
+                uut.par_flip.next = (1u64 << byte).into();
+                assert!(simulate(&mut uut, 10));
+                assert!(uut.data_error.val() && uut.error.val(), "flip of bit {bit} not flagged");
+                assert_eq!(uut.word.val().to_u64(), pack_word(o.data, o.par, o.last, o.abort, true));
+                // The same word with the flip not announced passes: the check is on the raw word.
+                uut.par_flip.next = 0u64.into();
+                assert!(simulate(&mut uut, 10));
+                assert!(!uut.data_error.val(), "bit {bit}: the raw word is good");
+            }
+        }
     }
 
     #[test]

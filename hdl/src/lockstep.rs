@@ -198,6 +198,8 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     both: Signal<Local, Bit>,
     differ: Signal<Local, Bit>,
     head_perr_a: Signal<Local, Bit>,
+    /// `b_ready` before a mode write's override.
+    b_ready_run: Signal<Local, Bit>,
     head_perr_b: Signal<Local, Bit>,
     /// CPU B's offer of last cycle failed the strict-offset check.
     strict_bad: Signal<Local, Bit>,
@@ -310,6 +312,7 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             both: Default::default(),
             differ: Default::default(),
             head_perr_a: Default::default(),
+            b_ready_run: Default::default(),
             head_perr_b: Default::default(),
             strict_bad: Default::default(),
             to_strict: Default::default(),
@@ -380,13 +383,13 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             | self.mode_set.val()
             | self.is_simplex_a.q.val();
         self.a_ready.next = false;
-        self.b_ready.next = false;
+        self.b_ready_run.next = false;
         if self.is_simplex_a.q.val() {
             self.a_ready.next = self.fifo_a.in_ready.val();
-            self.b_ready.next = true;
+            self.b_ready_run.next = true;
         } else if self.is_simplex_b.q.val() {
             self.a_ready.next = true;
-            self.b_ready.next = self.fifo_b.in_ready.val();
+            self.b_ready_run.next = self.fifo_b.in_ready.val();
         } else if !self.is_halted.q.val() {
             self.a_ready.next = self.fifo_a.in_ready.val();
             if self.strict_on.val() {
@@ -394,14 +397,15 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
                 // cycle, i.e. skew FIFO A's `in_ready`: taken from that flop directly, so CPU
                 // B's ready does not wait for A's mode selects and the line's output mux.
                 if self.replay.direct.val() {
-                    self.b_ready.next = self.fifo_a.in_ready.val() & self.fifo_b.in_ready.val();
+                    self.b_ready_run.next = self.fifo_a.in_ready.val() & self.fifo_b.in_ready.val();
                 } else {
-                    self.b_ready.next = self.replay.data_out.val().get_bit(39) & self.fifo_b.in_ready.val();
+                    self.b_ready_run.next = self.replay.data_out.val().get_bit(39) & self.fifo_b.in_ready.val();
                 }
             } else {
-                self.b_ready.next = self.fifo_b.in_ready.val();
+                self.b_ready_run.next = self.fifo_b.in_ready.val();
             }
         }
+        self.b_ready.next = self.b_ready_run.val();
         // Nothing is taken in the cycle the FIFOs are emptied, so nothing taken is lost. Into
         // strict DUPLEX CPU B's ready stays CPU A's of D cycles before, as strict lockstep
         // promises, and B's words of the next D cycles are dropped with the A words they pair
@@ -431,8 +435,10 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             | (bit_cast::<41, 1>(self.a_valid.val().into()) << 40);
         self.fifo_a.in_valid.next = self.a_valid.val() & self.a_ready.val();
         self.fifo_a.in_data.next = self.a_word.val();
+        // B's ready as it is outside a mode write (in one, nothing is taken): the mode write's
+        // override of `b_ready` stays off skew FIFO B's push.
         self.fifo_b.in_valid.next =
-            self.b_valid.val() & self.b_ready.val() & !self.mode_set.val() & !self.b_dropping.q.val();
+            self.b_valid.val() & self.b_ready_run.val() & !self.mode_set.val() & !self.b_dropping.q.val();
         self.fifo_b.in_data.next = self.b_word.val();
 
         // --- comparator ------------------------------------------------------------------
