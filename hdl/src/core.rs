@@ -335,6 +335,10 @@ pub struct Core<const SW: usize, const OW: usize> {
     bist_faulted: DFF<Bit>,
     bist_finish: Signal<Local, Bit>,
     bist_moving: Signal<Local, Bit>,
+    /// `bist_moving`, registered: the quiet count restarts a cycle after a move, so the
+    /// links' handshakes do not reach its 16 flops' enable in the same cycle (the drain waits
+    /// 4096 quiet cycles; one more changes nothing).
+    bist_moving_q: DFF<Bit>,
     /// UART, command parser.
     bridge: UartBridge,
     /// The register file (SPEC §5).
@@ -464,6 +468,7 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             bist_faulted: Default::default(),
             bist_finish: Default::default(),
             bist_moving: Default::default(),
+            bist_moving_q: Default::default(),
             bridge: UartBridge::new(cpb),
             mode_set_q: Default::default(),
             ctrl_q: Default::default(),
@@ -562,7 +567,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         dff_setup!(self, clock, max_skew, fill_a_q, fill_b_q, skew);
         clock!(self, clock, bridge, regs, inj_cpu_a, inj_cpu_b, inj_disk_a, inj_disk_b);
         clock!(self, clock, bist_gen_a, bist_gen_b, bist_chk_a, bist_chk_b);
-        dff_setup!(self, clock, inj_fired_q, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet, bist_faulted);
+        dff_setup!(self, clock, inj_fired_q, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet, bist_faulted, bist_moving_q);
         dff_setup!(self, clock, mode_set_q, ctrl_q, offset_q, mode_value_q, fault_clear_q, cnt_clear_q, bist_start_q, bist_abort_q);
         dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
         dff_setup!(self, clock, perr_cpu_a_q, perr_cpu_b_q, perr_disk_a_q, perr_disk_b_q);
@@ -1052,9 +1057,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (self.bist_gen_b.valid.val() & self.bist_gen_b.ready.val())
             | self.out_disk_a.take.val()
             | self.out_disk_b.take.val();
-        if self.bist_active.q.val() & !self.bist_moving.val() & (self.bist_quiet.q.val() != 4096_u64) {
+        self.bist_moving_q.d.next = self.bist_moving.val();
+        if self.bist_active.q.val() & !self.bist_moving_q.q.val() & (self.bist_quiet.q.val() != 4096_u64) {
             self.bist_quiet.d.next = self.bist_quiet.q.val() + 1;
-        } else if self.bist_moving.val() {
+        } else if self.bist_moving_q.q.val() {
             self.bist_quiet.d.next = 0.into();
         }
         self.bist_chk_a.drain.next = self.bist_active.q.val() & (self.bist_quiet.q.val() == 4096_u64);
