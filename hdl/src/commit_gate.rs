@@ -123,6 +123,7 @@ pub struct CommitGate {
     in_move: Signal<Local, Bit>,
     pop: Signal<Local, Bit>,
     wr: Signal<Local, Bit>,
+    wr_ok: Signal<Local, Bit>,
     commit: Signal<Local, Bit>,
     discard: Signal<Local, Bit>,
     rptr_next: Signal<Local, Bits<FRAME_ADDR_BITS>>,
@@ -179,6 +180,7 @@ impl CommitGate {
             in_move: Default::default(),
             pop: Default::default(),
             wr: Default::default(),
+            wr_ok: Default::default(),
             commit: Default::default(),
             discard: Default::default(),
             rptr_next: Default::default(),
@@ -233,8 +235,17 @@ impl Logic for CommitGate {
         self.pop.next = self.saf_q.q.val() & self.out_valid.val() & self.out_ready.val();
 
         // --- write side (store-and-forward) ------------------------------------------------
-        self.wr.next = false;
-        self.commit.next = false;
+        // A word is written when it is taken and is neither dropped, nor an abort word, nor
+        // one too many: then `in_ready` is `!switching & !full`, so the write is one AND of
+        // flop-only terms with `in_valid` and the word's last/abort bits, not the priority
+        // chain below behind `in_move`.
+        self.wr_ok.next = self.saf_q.q.val()
+            & !self.switching.val()
+            & !self.full.q.val()
+            & !self.dropping.q.val()
+            & !self.frame_full.q.val();
+        self.wr.next = self.in_valid.val() & self.wr_ok.val() & !(self.in_last.val() & self.in_abort.val());
+        self.commit.next = self.wr.val() & self.in_last.val();
         self.discard.next = false;
         self.frame_too_long.next = false;
         if self.saf_q.q.val() & self.in_move.val() {
@@ -248,9 +259,6 @@ impl Logic for CommitGate {
                 self.discard.next = true;
                 self.frame_too_long.next = true;
                 self.dropping.d.next = !self.in_last.val();
-            } else {
-                self.wr.next = true;
-                self.commit.next = self.in_last.val();
             }
         }
         if self.in_move.val() {
