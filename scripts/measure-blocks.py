@@ -36,9 +36,21 @@ def measure(name, verilog_file, module, out, family, freq, seed):
             cells[m.group(1)] = cells.get(m.group(1), 0) + int(m.group(2))
     count = lambda pred: sum(v for k, v in cells.items() if pred(k))
     mc.run([ys, "-q", "-p", f"read_verilog {os.path.abspath(verilog_file)} measure_top.v; {synth}"], out, "yosys.log")
-    mc.run(pnr, out, "nextpnr.log")
-    rep = json.load(open(os.path.join(out, "report.json")))
-    fmax = min(t["achieved"] for t in rep["fmax"].values()) if rep["fmax"] else float("nan")
+    note = None
+    try:
+        mc.run(pnr, out, "nextpnr.log")
+        rep = json.load(open(os.path.join(out, "report.json")))
+        fmax = min(t["achieved"] for t in rep["fmax"].values()) if rep["fmax"] else float("nan")
+    except SystemExit as e:
+        # A part too small for it (the whole core on the HX8K): the row says so, with
+        # nextpnr's over-full utilisation lines, and the rest of the table still comes out.
+        log = open(os.path.join(out, "nextpnr.log")).read()
+        over = re.findall(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%", log, re.M)
+        over = [f"{b} {u}/{t}" for b, u, t, pct in over if int(pct) > 100]
+        if not over:
+            raise
+        print(e, file=sys.stderr)
+        fmax, note = float("nan"), "does not place: " + ", ".join(over)
     if family == "ice40":
         lut, carry = count(lambda k: k == "SB_LUT4"), count(lambda k: k == "SB_CARRY")
         ff, ram = count(lambda k: k.startswith("SB_DFF")), count(lambda k: k.startswith("SB_RAM40"))
@@ -46,7 +58,7 @@ def measure(name, verilog_file, module, out, family, freq, seed):
         lut, carry = count(lambda k: k == "LUT4"), count(lambda k: k == "CCU2C")
         ff, ram = count(lambda k: k.startswith("TRELLIS_FF")), count(lambda k: k == "DP16KD")
     return {"name": name, "lut": lut, "carry": carry, "ff": ff, "bram": ram, "fmax": fmax,
-            "ports_in": nin, "ports_out": nout, "seconds": time.time() - t0}
+            "ports_in": nin, "ports_out": nout, "seconds": time.time() - t0, "note": note}
 
 
 def main():
@@ -97,7 +109,8 @@ def main():
     top_sum = {"lut": 0, "carry": 0, "ff": 0, "bram": 0}
     for r in rows:
         count = f"{r['count']}" + (f" (in {r['inside']})" if r["inside"] else "")
-        out.append(f"| `{r['name']}` | {count} | {r['lut']} | {r['carry']} | {r['ff']} | {r['bram']} | {r['fmax']:.1f} |")
+        fmax = r["note"] or f"{r['fmax']:.1f}"
+        out.append(f"| `{r['name']}` | {count} | {r['lut']} | {r['carry']} | {r['ff']} | {r['bram']} | {fmax} |")
         if not r["inside"] and not r["name"].startswith("ftio_core"):
             for k in top_sum:
                 top_sum[k] += r["count"] * r[k]
