@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Estimated register-to-register delays of a synthesised iCE40 netlist, every endpoint at once.
+"""Estimated register-to-register delays of a synthesised iCE40 or ECP5 netlist, every endpoint at once.
 
 nextpnr reports only the single worst path of a clock; closing timing needs the whole list.
 This reads the JSON netlist yosys writes for nextpnr (`board_top.json` in an `ftio build`
@@ -7,11 +7,16 @@ output directory), walks every SB_LUT4 / SB_CARRY cone between flops and block R
 prints the endpoints whose estimated arrival is above a threshold, grouped by the name of the
 flop they feed (bit indices folded), each with its worst path.
 
-Delay model (pre-placement, ns; iCE40-HX measured averages from nextpnr reports, so the
-numbers rank paths, they are not timing sign-off): flop clock-to-out 0.54, RAM clock-to-out
-2.2, LUT 0.45 plus 0.85 of routing, carry chain 0.13 per bit inside a chain.
+Delay models (pre-placement, ns; averages read off nextpnr's reports, so the numbers rank
+paths, they are not timing sign-off). The family is told by the cell types.
+- iCE40-HX: flop clock-to-out 0.54, RAM clock-to-out 2.2, LUT 0.45 plus 0.85 of routing,
+  carry chain 0.13 per bit inside a chain.
+- ECP5 speed 6 (nextpnr-ecp5 0.11): flop clock-to-out 0.52, DP16KD clock-to-out 5.83 (no
+  output register, as yosys maps it), LUT 0.24 plus 0.9 of routing, PFUMX / L6MUX21 0.26
+  inside the slice, CCU2C 0.4 from its inputs and 0.1 per carry hop, LUT-RAM read 0.5.
 
     python3 scripts/logic-depth.py /tmp/cu/board_top.json --over 13.3
+    python3 scripts/logic-depth.py build/ulx3s/board_top.json --over 6.67   # 150 MHz
 """
 import argparse
 import collections
@@ -20,6 +25,13 @@ import re
 import sys
 
 LUT, ROUTE, CARRY_CHAIN, FF_CQ, RAM_CQ = 0.45, 0.85, 0.13, 0.54, 2.2
+E_LUT, E_ROUTE, E_MUX, E_CCU, E_CARRY, E_FF_CQ, E_RAM_CQ, E_LUTRAM = 0.24, 0.9, 0.26, 0.4, 0.1, 0.52, 5.83, 0.5
+# ECP5 cells: (inputs routed into the cell, inputs from inside the slice, delay to the output)
+E_COMB = {
+    "LUT4": (("A", "B", "C", "D"), (), E_LUT),
+    "PFUMX": (("C0",), ("ALUT", "BLUT"), E_MUX),
+    "L6MUX21": (("SD",), ("D0", "D1"), E_MUX),
+}
 
 
 def main():
@@ -89,6 +101,36 @@ def main():
             res = (RAM_CQ, None)
         elif t.startswith("SB_DFF"):
             res = (FF_CQ, None)
+        elif t in E_COMB:
+            routed, local, delay = E_COMB[t]
+            best = (0.0, None)
+            for ports, hop in ((routed, E_ROUTE), (local, 0.0)):
+                for p in ports:
+                    for b in conn.get(p, []):
+                        a = arr(b, depth + 1)[0] + hop
+                        if a > best[0]:
+                            best = (a, b)
+            res = (best[0] + delay, best[1])
+        elif t == "CCU2C":
+            ci = conn["CIN"][0]
+            best = (arr(ci, depth + 1)[0] + E_CARRY, ci)
+            for p in ("A0", "B0", "C0", "D0", "A1", "B1", "C1", "D1"):
+                for b in conn.get(p, []):
+                    a = arr(b, depth + 1)[0] + E_ROUTE + E_CCU
+                    if a > best[0]:
+                        best = (a, b)
+            res = best
+        elif t == "TRELLIS_DPR16X4":
+            best = (0.0, None)
+            for b in conn["RAD"]:
+                a = arr(b, depth + 1)[0] + E_ROUTE + E_LUTRAM
+                if a > best[0]:
+                    best = (a, b)
+            res = best
+        elif t == "TRELLIS_FF":
+            res = (E_FF_CQ, None)
+        elif t == "DP16KD":
+            res = (E_RAM_CQ, None)
         else:
             res = (0.0, None)
         arrival[net] = res
@@ -106,11 +148,16 @@ def main():
         elif t.startswith("SB_RAM"):
             pins = [p for p in conn if p.startswith(("RADDR", "WADDR", "WDATA", "WE", "RE", "MASK", "WCLKE"))]
             label = cn + ".ram"
+        elif t in ("TRELLIS_FF", "DP16KD", "TRELLIS_DPR16X4"):
+            pins = [p for p, dirn in c["port_directions"].items()
+                    if dirn == "input" and not p.startswith(("CLK", "WCK")) and not (t == "TRELLIS_DPR16X4" and p == "RAD")]
+            label = netname.get(conn["Q"][0], (cn, 1))[0] if t == "TRELLIS_FF" else cn
         else:
             continue
+        setup = ROUTE + 0.3 if t.startswith("SB_") else E_ROUTE
         for p in pins:
             for b in conn[p]:
-                a = arr(b)[0] + ROUTE + 0.3
+                a = arr(b)[0] + setup
                 ends.append((a, label, p, b))
 
     def group(label):
@@ -134,7 +181,7 @@ def main():
             path.append(net)
             net = arrival.get(net, (0, None))[1]
         start = netname.get(path[-1], (str(path[-1]), 1))[0]
-        levels = sum(1 for net in path if net in driver and cells[driver[net][0]]["type"] == "SB_LUT4")
+        levels = sum(1 for net in path if net in driver and cells[driver[net][0]]["type"] in ("SB_LUT4", "LUT4"))
         print(f"{a:6.2f} ns {levels:3d} LUTs  {start[:60]:60s} -> {g}.{p} ({n} bits)")
         if args.paths:
             for net in reversed(path):

