@@ -9,9 +9,10 @@ is two adder bits; a TRELLIS_DPR16X4 is a 16x4 LUT RAM). yosys names every cell 
 it connects (`core.regs.rd_q$q_SB_DFF_Q`, `core.bist_chk_a$abort_SB_DFFE_Q_D_SB_LUT4_O`), so a
 cell is counted to the block in that net's name: mostly the block whose flop it is or feeds,
 but a flop that drives a child block's input port is named after the port and counted to the
-child (so the BIST generators' output flops show up under the CPU injectors). Use it to rank blocks
-in the real, flattened build, where constants have crossed module boundaries; `synth_ice40
--noflatten` counts each module alone and, on the iCEBreaker build, more than twice the LUTs.
+child (so the BIST generators' output flops show up under the CPU injectors). Use it to rank
+blocks in the real, flattened build, where constants have crossed module boundaries;
+`synth_ice40 -noflatten` counts each module alone and, on the iCEBreaker build, more than twice
+the LUTs.
 """
 import argparse
 import collections

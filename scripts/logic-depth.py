@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Estimated register-to-register delays of a synthesised iCE40 or ECP5 netlist, every endpoint at once.
+"""Estimated register-to-register delays of an iCE40 or ECP5 netlist, every endpoint at once.
 
 nextpnr reports only the single worst path of a clock; closing timing needs the whole list.
 This reads the JSON netlist yosys writes for nextpnr (`board_top.json` in an `ftio build`
@@ -65,6 +65,15 @@ def main():
 
     arrival = {}  # net -> (delay, previous net)
 
+    def latest(conn, ports, hop, depth, best=(0.0, None)):
+        """The latest of `best` and each bit of `ports` arriving `hop` ns after its driver."""
+        for p in ports:
+            for b in conn.get(p, []):
+                a = arr(b, depth + 1)[0] + hop
+                if a > best[0]:
+                    best = (a, b)
+        return best
+
     def arr(net, depth=0):
         if not isinstance(net, int):
             return (0.0, None)
@@ -89,44 +98,21 @@ def main():
             res = (best[0] + LUT, best[1])
         elif t == "SB_CARRY":
             ci = conn["CI"][0]
-            a_ci = arr(ci, depth + 1)[0] + CARRY_CHAIN
-            best = (a_ci, ci)
-            for p in ("I0", "I1"):
-                b = conn[p][0]
-                a = arr(b, depth + 1)[0] + ROUTE + 0.25
-                if a > best[0]:
-                    best = (a, b)
-            res = best
+            res = latest(conn, ("I0", "I1"), ROUTE + 0.25, depth, (arr(ci, depth + 1)[0] + CARRY_CHAIN, ci))
         elif t.startswith("SB_RAM"):
             res = (RAM_CQ, None)
         elif t.startswith("SB_DFF"):
             res = (FF_CQ, None)
         elif t in E_COMB:
             routed, local, delay = E_COMB[t]
-            best = (0.0, None)
-            for ports, hop in ((routed, E_ROUTE), (local, 0.0)):
-                for p in ports:
-                    for b in conn.get(p, []):
-                        a = arr(b, depth + 1)[0] + hop
-                        if a > best[0]:
-                            best = (a, b)
+            best = latest(conn, local, 0.0, depth, latest(conn, routed, E_ROUTE, depth))
             res = (best[0] + delay, best[1])
         elif t == "CCU2C":
             ci = conn["CIN"][0]
-            best = (arr(ci, depth + 1)[0] + E_CARRY, ci)
-            for p in ("A0", "B0", "C0", "D0", "A1", "B1", "C1", "D1"):
-                for b in conn.get(p, []):
-                    a = arr(b, depth + 1)[0] + E_ROUTE + E_CCU
-                    if a > best[0]:
-                        best = (a, b)
-            res = best
+            ins = ("A0", "B0", "C0", "D0", "A1", "B1", "C1", "D1")
+            res = latest(conn, ins, E_ROUTE + E_CCU, depth, (arr(ci, depth + 1)[0] + E_CARRY, ci))
         elif t == "TRELLIS_DPR16X4":
-            best = (0.0, None)
-            for b in conn["RAD"]:
-                a = arr(b, depth + 1)[0] + E_ROUTE + E_LUTRAM
-                if a > best[0]:
-                    best = (a, b)
-            res = best
+            res = latest(conn, ("RAD",), E_ROUTE + E_LUTRAM, depth)
         elif t == "TRELLIS_FF":
             res = (E_FF_CQ, None)
         elif t == "DP16KD":
