@@ -302,19 +302,21 @@ fn counters_cmd<T: Transport>(
     if !(interval.is_finite() && interval >= 0.0) {
         return Err(Error::Usage(format!("--watch {interval}: give a number of seconds")));
     }
+    // Event counters stop at 2^counter_width - 1 (a stopped counter shows rate 0); CYCLES is
+    // 32 bits of a free-running counter and wraps at 2^32 whatever the width.
     let width = info.params.counter_width.clamp(1, 32) as u32;
-    let wrap = if width >= 32 { 1u64 << 32 } else { 1u64 << width };
     let cycles_idx = regs.iter().position(|r| r.name == "CYCLES").unwrap();
+    let wrap_of = |i: usize| if i == cycles_idx || width >= 32 { 1u64 << 32 } else { 1u64 << width };
     let mut prev: Option<(Vec<u32>, Instant)> = None;
     let mut n = 0u64;
     loop {
         let v = snapshot(c, clear && n == 0)?;
         let now = Instant::now();
         let rates = prev.as_ref().map(|(p, t)| {
-            let delta = |i: usize| (v[i] as u64 + wrap - p[i] as u64) % wrap;
+            let delta = |i: usize| (v[i] as u64 + wrap_of(i) - p[i] as u64) % wrap_of(i);
             let wall = now.duration_since(*t).as_secs_f64();
             // The core's own cycle counter gives the exact interval, unless it may have wrapped.
-            let wrap_secs = wrap as f64 / info.params.clock_hz as f64;
+            let wrap_secs = wrap_of(cycles_idx) as f64 / info.params.clock_hz as f64;
             let dt = if wall < wrap_secs / 2.0 && delta(cycles_idx) > 0 {
                 delta(cycles_idx) as f64 / info.params.clock_hz as f64
             } else {

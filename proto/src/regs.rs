@@ -307,14 +307,18 @@ const fn w1p(name: &'static str, lsb: u8, description: &'static str) -> Field {
 }
 
 macro_rules! counter {
+    // An event counter (the core's `EventCounter`): saturates, never wraps.
     ($name:literal, $lower:literal, $addr:literal, $desc:literal) => {
+        counter!($name, $lower, $addr, $desc, "the live counter is PARAMS.counter_width bits wide (upper bits read 0), stops at its largest value 2^counter_width - 1 instead of wrapping, and is zeroed by CTRL.cnt_clear.")
+    };
+    ($name:literal, $lower:literal, $addr:literal, $desc:literal, $live:literal) => {
         Register {
             name: $name,
             addr: $addr,
             access: Access::RO,
             reset: Reset::Value(0),
             fields: &[ro($lower, 0, 32, $desc)],
-            description: concat!($desc, " ", "Snapshot value: updated only by CTRL.cnt_snapshot; the live counter is PARAMS.counter_width bits wide (upper bits read 0), wraps, and is zeroed by CTRL.cnt_clear."),
+            description: concat!($desc, " ", "Snapshot value: updated only by CTRL.cnt_snapshot; ", $live),
         }
     };
 }
@@ -392,7 +396,7 @@ pub static REGISTERS: &[Register] = &[
             rw("primary", 7, 1, "Primary disk, whose returns go to the CPUs in DUPLEX: 0 disk A, 1 disk B."),
             w1p("fault_clear", 8, "Write 1: acknowledge faults. Clears STATUS.fault (and irq), STATUS.cause, the per-side failed flags and FAULTS, and re-arms the first-fault capture. Does not change the mode."),
             w1p("cnt_snapshot", 9, "Write 1: copy all live counters (WORDS_FWD..CYCLES) to the readable snapshot registers in the same cycle, so they are mutually consistent."),
-            w1p("cnt_clear", 10, "Write 1: zero all live counters. The snapshot registers keep their values; with cnt_snapshot in the same write the snapshot takes the values before the clear (atomic read-and-clear)."),
+            w1p("cnt_clear", 10, "Write 1: zero all live counters (WORDS_FWD..WORDS_RETURNED; not CYCLES, the free-running time base). The snapshot registers keep their values; with cnt_snapshot in the same write the snapshot takes the values before the clear (atomic read-and-clear)."),
         ],
         description: "Configuration and commands. Power-on: DUPLEX, elastic lockstep, cut-through commit, auto policy, read-verify off, primary disk A.",
     },
@@ -534,9 +538,9 @@ pub static REGISTERS: &[Register] = &[
     counter!("PERR_DISK_B", "perr_disk_b", 31, "Parity errors on the disk_b links."),
     counter!("PERR_EGRESS", "perr_egress", 32, "Words that entered clean and left an egress with bad parity (corruption inside the core)."),
     counter!("TIMEOUTS", "timeouts", 33, "CPU and disk timeouts."),
-    counter!("MAX_SKEW", "max_skew", 34, "Largest skew FIFO fill seen, in words (a high-water mark, not a count)."),
+    counter!("MAX_SKEW", "max_skew", 34, "Largest difference seen between the two skew FIFOs' fills, in words (a high-water mark, not a count).", "the live value is zeroed by CTRL.cnt_clear."),
     counter!("WORDS_RETURNED", "words_returned", 35, "Words delivered from the disks to the CPUs (a word sent to both CPUs counts once)."),
-    counter!("CYCLES", "cycles", 36, "Clock cycles since power-on or the last cnt_clear: the time base for rates."),
+    counter!("CYCLES", "cycles", 36, "Clock cycles since power-on: the time base for rates.", "the live value is the low 32 bits of the core's 64-bit cycle counter (the one CAP_CYCLE is taken from): it wraps every 2^32 cycles whatever PARAMS.counter_width is, and CTRL.cnt_clear does not zero it."),
     Register {
         name: "INJ_CTRL",
         addr: 40,
