@@ -55,8 +55,21 @@ pub fn run(args: BuildArgs) -> Result<()> {
     let core = match &args.core {
         Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
         None => {
-            // The core's UART divider comes from its clock: build it for the board's core clock.
-            let params = CoreParams { clock_hz: board.core_hz, ..CoreParams::default() };
+            // The core's UART divider comes from its clock: build it for the board's core clock,
+            // and at the board's core size where it has one.
+            let mut params = CoreParams { clock_hz: board.core_hz, ..CoreParams::default() };
+            if let Some(size) = board.core_size {
+                params.skew_depth_log2 = size.skew_depth_log2;
+                params.frame_depth_log2 = size.frame_depth_log2;
+                params.counter_width = size.counter_width;
+                eprintln!(
+                    "ftio: {} builds the core at its size: {}-word skew FIFOs and buffers, {}-word frame buffer, {}-bit counters",
+                    board.name,
+                    1u32 << size.skew_depth_log2,
+                    1u32 << size.frame_depth_log2,
+                    size.counter_width
+                );
+            }
             ftio_hdl::core_verilog(&params)
                 .map_err(|e| anyhow::anyhow!("cannot generate the core for {}: {e}", board.name))?
         }

@@ -80,6 +80,9 @@ pub struct Board {
     pub osc_hz: u64,
     /// The core clock frequency the build targets (the core's UART divider is set from it).
     pub core_hz: u64,
+    /// The core build parameters `ftio build` generates for this board where they differ
+    /// from the generator's defaults (SPEC §3): `None` builds the default core.
+    pub core_size: Option<CoreSize>,
     pub pll: Pll,
     /// Into the FPGA (the USB bridge's TXD).
     pub uart_rx: Pin,
@@ -94,6 +97,18 @@ pub struct Board {
     pub constraint_text: &'static str,
     /// Where the pins come from.
     pub pin_source: &'static str,
+}
+
+/// Core build parameters for a part too small for the default core: the buffers and
+/// counters sized down, every SPEC feature kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CoreSize {
+    /// log2 of the skew FIFO depth (also each disk and return buffer).
+    pub skew_depth_log2: u8,
+    /// log2 of the store-and-forward frame buffer depth.
+    pub frame_depth_log2: u8,
+    /// Width of the statistics counters (and the BIST and injection counts) in bits.
+    pub counter_width: u8,
 }
 
 const fn pin(pin: &'static str) -> Pin {
@@ -121,6 +136,7 @@ pub static BOARDS: &[Board] = &[
         // quarter in hand at every seed; `--clock-mhz 75` builds the HX8K target.
         // icepll -i 100 -o 60: PFD 20 MHz, VCO 960 MHz, /16. P7 is not the PLL pad: CORE.
         core_hz: 60_000_000,
+        core_size: None,
         pll: Pll::Ice40(Ice40Pll { divr: 4, divf: 47, divq: 4, filter_range: 2, from_pad: false }),
         uart_rx: pin("P14"),
         uart_tx: pin("M9"),
@@ -145,9 +161,13 @@ pub static BOARDS: &[Board] = &[
         nextpnr_args: &["--up5k", "--package", "sg48"],
         clock_pin: "35",
         osc_hz: 12_000_000,
-        core_hz: 36_000_000,
-        // icepll -i 12 -o 36: PFD 12 MHz, VCO 576 MHz, /16.
-        pll: Pll::Ice40(Ice40Pll { divr: 0, divf: 47, divq: 4, filter_range: 1, from_pad: true }),
+        // The UP5K holds the core with 16-word buffers and 16-bit counts (93 % of its logic
+        // cells; the default core needs 124 %), and that closes at 27.6-28.9 MHz over four
+        // placer seeds (docs/boards.md, "The iCEBreaker"): 24 MHz keeps 15 % in hand.
+        // icepll -i 12 -o 24: PFD 12 MHz, VCO 768 MHz, /32.
+        core_hz: 24_000_000,
+        core_size: Some(CoreSize { skew_depth_log2: 4, frame_depth_log2: 4, counter_width: 16 }),
+        pll: Pll::Ice40(Ice40Pll { divr: 0, divf: 63, divq: 5, filter_range: 1, from_pad: true }),
         uart_rx: pin("6"),
         uart_tx: pin("9"),
         leds: &[
@@ -175,6 +195,7 @@ pub static BOARDS: &[Board] = &[
         // (docs/boards.md, "Measured"): 75 MHz, the HX8K's target, with about 15 % in hand.
         // ecppll -i 25 -o 75: PFD 25 MHz, VCO 600 MHz, /8.
         core_hz: 75_000_000,
+        core_size: None,
         pll: Pll::Ecp5(Ecp5Pll { clki_div: 1, clkfb_div: 3, clkop_div: 8, clkop_cphase: 4 }),
         uart_rx: pin("M1"), // ftdi_txd: FPGA receives
         uart_tx: pin("L4"), // ftdi_rxd: FPGA transmits

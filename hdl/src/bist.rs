@@ -39,7 +39,10 @@ impl Logic for LfsrStep {
 /// end tests compare a register with a constant rather than a counter with BIST_LEN /
 /// BIST_FRAMES: four of these run at once, and on the iCE40 every up-counter-against-register
 /// compare is a second carry chain.
-#[derive(LogicBlock, Default)]
+///
+/// BIST_FRAMES has the build's counter width: `top` (2^width - 1) masks every value
+/// `frames_left` takes, so the flops above the width are constant and synthesis drops them.
+#[derive(LogicBlock)]
 pub struct BistSequence {
     /// Clock.
     pub clock: Signal<In, Clock>,
@@ -69,12 +72,51 @@ pub struct BistSequence {
     last_q: DFF<Bit>,
     step: LfsrStep,
     len_eff: Signal<Local, Bits<16>>,
+    top: Constant<Bits<32>>,
+}
+
+/// 2^width - 1 as a 32-bit constant: the counts of a core built at counter width `width`.
+fn count_top(width: u8) -> Constant<Bits<32>> {
+    assert!((1..=32).contains(&width), "counter width {width}");
+    Constant::new(((1u64 << width) - 1).to_bits())
+}
+
+impl BistSequence {
+    /// A sequence whose frame count is `width` bits wide.
+    pub fn new(width: u8) -> Self {
+        Self {
+            clock: Default::default(),
+            start: Default::default(),
+            seed: Default::default(),
+            len: Default::default(),
+            frames: Default::default(),
+            advance: Default::default(),
+            more: Default::default(),
+            data: Default::default(),
+            last: Default::default(),
+            lfsr: Default::default(),
+            words_left: Default::default(),
+            frames_left: Default::default(),
+            more_q: Default::default(),
+            last_q: Default::default(),
+            step: Default::default(),
+            len_eff: Default::default(),
+            top: count_top(width),
+        }
+    }
+}
+
+impl Default for BistSequence {
+    fn default() -> Self {
+        Self::new(32)
+    }
 }
 
 impl Logic for BistSequence {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, lfsr, words_left, frames_left, more_q, last_q);
+        self.frames_left.d.next = self.frames_left.q.val() & self.top.val();
         self.step.state.next = self.lfsr.q.val();
         // BIST_LEN 0 acts as 1.
         self.len_eff.next = self.len.val();
@@ -90,14 +132,14 @@ impl Logic for BistSequence {
                 self.lfsr.d.next = 1.into();
             }
             self.words_left.d.next = self.len_eff.val();
-            self.frames_left.d.next = self.frames.val();
-            self.more_q.d.next = self.frames.val() != 0;
+            self.frames_left.d.next = self.frames.val() & self.top.val();
+            self.more_q.d.next = (self.frames.val() & self.top.val()) != 0;
             self.last_q.d.next = self.len_eff.val() == 1;
         } else if self.advance.val() & self.more_q.q.val() {
             self.lfsr.d.next = self.step.after.val();
             if self.last_q.q.val() {
                 self.words_left.d.next = self.len_eff.val();
-                self.frames_left.d.next = self.frames_left.q.val() - 1;
+                self.frames_left.d.next = (self.frames_left.q.val() - 1) & self.top.val();
                 self.more_q.d.next = self.frames_left.q.val() != 1;
                 self.last_q.d.next = self.len_eff.val() == 1;
             } else {
@@ -109,7 +151,7 @@ impl Logic for BistSequence {
 }
 
 /// Generator for one CPU input: the sequence as link words, after `delay` cycles.
-#[derive(LogicBlock, Default)]
+#[derive(LogicBlock)]
 pub struct BistGenerator {
     /// Clock.
     pub clock: Signal<In, Clock>,
@@ -143,6 +185,38 @@ pub struct BistGenerator {
     delay_left: DFF<Bits<16>>,
     /// `delay_left == 0`, registered.
     delay_done: DFF<Bit>,
+}
+
+impl BistGenerator {
+    /// A generator whose frame count is `width` bits wide (the core's counter width).
+    pub fn new(width: u8) -> Self {
+        Self {
+            clock: Default::default(),
+            start: Default::default(),
+            stop: Default::default(),
+            seed: Default::default(),
+            len: Default::default(),
+            frames: Default::default(),
+            delay: Default::default(),
+            valid: Default::default(),
+            data: Default::default(),
+            par: Default::default(),
+            last: Default::default(),
+            ready: Default::default(),
+            running: Default::default(),
+            seq: BistSequence::new(width),
+            gen: Default::default(),
+            active: Default::default(),
+            delay_left: Default::default(),
+            delay_done: Default::default(),
+        }
+    }
+}
+
+impl Default for BistGenerator {
+    fn default() -> Self {
+        Self::new(32)
+    }
 }
 
 impl Logic for BistGenerator {
@@ -180,8 +254,9 @@ impl Logic for BistGenerator {
 }
 
 /// Checker for one disk output: every word that leaves must be the next expected one, with
-/// good parity, the right `last`, and no `abort`.
-#[derive(LogicBlock, Default)]
+/// good parity, the right `last`, and no `abort`. Its counts have the build's counter width
+/// and stop at 2^width - 1 (an error count that wrapped could read 0 after a failed run).
+#[derive(LogicBlock)]
 pub struct BistChecker {
     /// Clock.
     pub clock: Signal<In, Clock>,
@@ -221,6 +296,43 @@ pub struct BistChecker {
     /// count steps a cycle after the compare, and `complete` waits for it.
     wrong_q: DFF<Bit>,
     missing_q: DFF<Bit>,
+    top: Constant<Bits<32>>,
+}
+
+impl BistChecker {
+    /// A checker whose counts (and frame count) are `width` bits wide.
+    pub fn new(width: u8) -> Self {
+        Self {
+            clock: Default::default(),
+            start: Default::default(),
+            seed: Default::default(),
+            len: Default::default(),
+            frames: Default::default(),
+            enable: Default::default(),
+            drain: Default::default(),
+            take: Default::default(),
+            data: Default::default(),
+            par: Default::default(),
+            last: Default::default(),
+            abort: Default::default(),
+            words: Default::default(),
+            errors: Default::default(),
+            complete: Default::default(),
+            seq: BistSequence::new(width),
+            gen: Default::default(),
+            n_words: Default::default(),
+            n_errors: Default::default(),
+            wrong_q: Default::default(),
+            missing_q: Default::default(),
+            top: count_top(width),
+        }
+    }
+}
+
+impl Default for BistChecker {
+    fn default() -> Self {
+        Self::new(32)
+    }
 }
 
 impl Logic for BistChecker {
@@ -228,6 +340,9 @@ impl Logic for BistChecker {
     fn update(&mut self) {
         clock!(self, clock, seq);
         dff_setup!(self, clock, n_words, n_errors, wrong_q, missing_q);
+        // Every value the counts take is masked with `top`, the holding one too.
+        self.n_words.d.next = self.n_words.q.val() & self.top.val();
+        self.n_errors.d.next = self.n_errors.q.val() & self.top.val();
         self.seq.start.next = self.start.val();
         self.seq.seed.next = self.seed.val();
         self.seq.len.next = self.len.val();
@@ -237,15 +352,17 @@ impl Logic for BistChecker {
         self.missing_q.d.next = self.drain.val() & self.seq.more.val();
         self.wrong_q.d.next = false;
         if self.enable.val() & self.take.val() & !self.drain.val() {
-            self.n_words.d.next = self.n_words.q.val() + 1;
+            if self.n_words.q.val() != self.top.val() {
+                self.n_words.d.next = (self.n_words.q.val() + 1) & self.top.val();
+            }
             self.wrong_q.d.next = !self.seq.more.val()
                 | (self.data.val() != self.seq.data.val())
                 | (self.last.val() != self.seq.last.val())
                 | self.abort.val()
                 | (self.par.val() != self.gen.par.val());
         }
-        if self.wrong_q.q.val() | self.missing_q.q.val() {
-            self.n_errors.d.next = self.n_errors.q.val() + 1;
+        if (self.wrong_q.q.val() | self.missing_q.q.val()) & (self.n_errors.q.val() != self.top.val()) {
+            self.n_errors.d.next = (self.n_errors.q.val() + 1) & self.top.val();
         }
         if self.start.val() {
             self.n_words.d.next = 0.into();
@@ -330,6 +447,43 @@ mod tests {
             assert_eq!(c.words.val().to_u32(), 30);
             assert_eq!(c.errors.val().to_u32(), u32::from(corrupt.is_some()));
         }
+    }
+
+    /// At counter width 4 the frame count keeps 4 bits (0x13 frames run 3) and the checker's
+    /// counts stop at 15: twenty wrong words read 15 errors, not 4.
+    #[test]
+    fn counts_have_the_counter_width_and_stop_at_the_top() {
+        let mut g = BistGenerator::new(4);
+        g.connect_all();
+        g.frames.next = 0x13u64.into();
+        g.len.next = 2u64.into();
+        g.seed.next = 5u64.into();
+        g.delay.next = 0u64.into();
+        g.ready.next = true;
+        let mut words = 0;
+        for t in 0..40 {
+            g.start.next = t == 0;
+            low(&mut g, |g| &mut g.clock);
+            words += usize::from(g.valid.val());
+            edge(&mut g, |g| &mut g.clock);
+        }
+        assert_eq!(words, 6, "3 frames of 2 words");
+        let mut c = BistChecker::new(4);
+        c.connect_all();
+        c.frames.next = 0x1Fu64.into();
+        c.len.next = 1u64.into();
+        c.seed.next = 5u64.into();
+        c.enable.next = true;
+        c.drain.next = false;
+        for t in 0..30 {
+            c.start.next = t == 0;
+            c.take.next = (1..=20).contains(&t);
+            c.data.next = 0u64.into();
+            low(&mut c, |c| &mut c.clock);
+            edge(&mut c, |c| &mut c.clock);
+        }
+        assert_eq!(c.words.val().to_u32(), 15);
+        assert_eq!(c.errors.val().to_u32(), 15);
     }
 
     /// Words that never arrive are counted when the run is drained; BIST_LEN 0 acts as 1.

@@ -10,7 +10,7 @@ use crate::delay_line::DelayLine;
 use crate::disk_monitor::DiskMonitor;
 use crate::fabric::Fabric;
 use crate::fault_log::FaultLog;
-use crate::inject::Injector;
+use crate::inject::{InjectCount, Injector};
 use crate::link_check::{LinkChecker, ReadyChecker};
 use crate::lockstep::Lockstep;
 use crate::regfile::RegFile;
@@ -37,11 +37,12 @@ const fn b(name: &'static str, count: usize, inside: Option<&'static str>, what:
 }
 
 /// The blocks [`block_verilog`] builds.
-pub const BLOCKS: [BlockInfo; 16] = [
+pub const BLOCKS: [BlockInfo; 17] = [
     b("link_checker", 4, None, "ingress: data parity of every offered word, cpar every cycle"),
     b("egress", 4, None, "output link: carried-parity re-check, cpar, rpar check"),
     b("ready_checker", 4, Some("egress"), "rpar == ~ready on an output link"),
     b("injector", 4, None, "fault injection on an input link"),
+    b("inject_count", 1, None, "the injectors' shared N counter"),
     b("lockstep", 1, None, "skew FIFOs, comparator, cut-through commit, mode FSM"),
     b("commit_gate", 1, None, "store-and-forward frame buffer (512 words) and pass-through"),
     b("fabric", 1, None, "routing, 4 sink buffers, return select, read-verify, strict replica"),
@@ -52,7 +53,7 @@ pub const BLOCKS: [BlockInfo; 16] = [
     b("event_counter", 11, None, "one 32-bit saturating statistics counter"),
     b("uart_bridge", 1, None, "UART rx/tx + SPEC §5 frame parser with CRC"),
     b("regfile", 1, None, "register file decoded from the ftio-proto table, counter snapshot"),
-    b("bist_generator", 1, None, "BIST: LFSR frames into both CPU inputs"),
+    b("bist_generator", 2, None, "BIST: LFSR frames into one CPU input"),
     b("bist_checker", 2, None, "BIST: checks one disk output"),
 ];
 
@@ -70,6 +71,7 @@ pub fn block_verilog(name: &str) -> Result<String, String> {
         "ready_checker" => gen(ReadyChecker::default()),
         "egress" => gen(Egress::default()),
         "injector" => gen(Injector::default()),
+        "inject_count" => gen(InjectCount::default()),
         "lockstep" => gen(Lockstep::<DEFAULT_SW, DEFAULT_OW>::default()),
         "commit_gate" => gen(CommitGate::new(p.frame_depth_log2 as usize)),
         "fabric" => gen(Fabric::<DEFAULT_SW, DEFAULT_OW>::default()),

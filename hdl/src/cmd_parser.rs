@@ -458,6 +458,8 @@ pub struct UartBridge {
     rx_sync_q: DFF<Bit>,
     rx_nonzero_q: DFF<Bit>,
     quiet_limit: Constant<Bits<32>>,
+    /// Where `quiet` stops: above the limit, in as few bits as hold it.
+    quiet_top: Constant<Bits<32>>,
 }
 
 impl UartBridge {
@@ -487,6 +489,7 @@ impl UartBridge {
             // Byte strobes come mid stop bit: an idle gap of g bit times between two bytes
             // puts g + 10 bit times between their strobes. More than 64 is a gap.
             quiet_limit: Constant::new((74 * clocks_per_bit + clocks_per_bit / 2).to_bits()),
+            quiet_top: Constant::new(crate::uart::ones_covering(74 * clocks_per_bit + clocks_per_bit / 2 + 1).to_bits()),
         }
     }
 }
@@ -502,8 +505,8 @@ impl Logic for UartBridge {
         // reading a request, so requests sent back to back are all answered.
         if self.receiver.strobe.val() {
             self.quiet.d.next = 0.into();
-        } else if self.quiet.q.val() != 0xFFFF_FFFF_u64 {
-            self.quiet.d.next = self.quiet.q.val() + 1;
+        } else if self.quiet.q.val() != self.quiet_top.val() {
+            self.quiet.d.next = (self.quiet.q.val() + 1) & self.quiet_top.val();
         }
         self.queue.write.next = self.receiver.strobe.val() & !self.queue.full.val();
         self.queue.data_in.next = bit_cast::<9, 8>(self.receiver.data.val())

@@ -97,6 +97,9 @@ pub struct CommitGate {
     fwd_data: DFF<Word>,
     capacity: Constant<Bits<16>>,
     mask: Constant<Bits<FRAME_ADDR_BITS>>,
+    /// `avail`, `partial` and `occupied` never pass 2^fw: every value they take is masked to
+    /// fw + 1 bits, so synthesis drops the flops and adder bits above.
+    count_mask: Constant<Bits<16>>,
     /// `avail + partial`, kept in a flop (summed from their next values) so `in_ready` does
     /// not wait for a 16-bit adder.
     occupied: DFF<Bits<16>>,
@@ -163,6 +166,7 @@ impl CommitGate {
             fwd_data: Default::default(),
             capacity: Constant::new((1u64 << fw).to_bits()),
             mask: Constant::new(((1u64 << fw) - 1).to_bits()),
+            count_mask: Constant::new(((2u64 << fw) - 1).to_bits()),
             occupied: Default::default(),
             full: Default::default(),
             frame_full: Default::default(),
@@ -269,7 +273,7 @@ impl Logic for CommitGate {
         self.ram.write_data.next = self.in_word.val();
         if self.wr.val() {
             self.wptr.d.next = (self.wptr.q.val() + 1) & self.mask.val();
-            self.partial.d.next = self.partial.q.val() + 1;
+            self.partial.d.next = (self.partial.q.val() + 1) & self.count_mask.val();
         }
         if self.commit.val() {
             self.fstart.d.next = (self.wptr.q.val() + 1) & self.mask.val();
@@ -284,11 +288,11 @@ impl Logic for CommitGate {
         // `occupied` is `avail + partial`, so a commit (which writes) releases
         // `occupied + 1 - pop`; the sums come from flops, the strobes only select.
         if self.commit.val() & self.pop.val() {
-            self.avail.d.next = self.occupied.q.val();
+            self.avail.d.next = self.occupied.q.val() & self.count_mask.val();
         } else if self.commit.val() {
-            self.avail.d.next = self.occupied.q.val() + 1;
+            self.avail.d.next = (self.occupied.q.val() + 1) & self.count_mask.val();
         } else if self.pop.val() {
-            self.avail.d.next = self.avail.q.val() - 1;
+            self.avail.d.next = (self.avail.q.val() - 1) & self.count_mask.val();
         }
         self.rptr_next.next = self.rptr.q.val();
         if self.pop.val() {
@@ -335,16 +339,16 @@ impl Logic for CommitGate {
             self.occupied.d.next = 0.into();
             self.full.d.next = false;
         } else if self.discard.val() & self.pop.val() {
-            self.occupied.d.next = self.avail.q.val() - 1;
+            self.occupied.d.next = (self.avail.q.val() - 1) & self.count_mask.val();
             self.full.d.next = false;
         } else if self.discard.val() {
-            self.occupied.d.next = self.avail.q.val();
+            self.occupied.d.next = self.avail.q.val() & self.count_mask.val();
             self.full.d.next = self.avail_full.val();
         } else if self.wr.val() & !self.pop.val() {
-            self.occupied.d.next = self.occupied.q.val() + 1;
+            self.occupied.d.next = (self.occupied.q.val() + 1) & self.count_mask.val();
             self.full.d.next = self.occ_at_top.val();
         } else if self.pop.val() & !self.wr.val() {
-            self.occupied.d.next = self.occupied.q.val() - 1;
+            self.occupied.d.next = (self.occupied.q.val() - 1) & self.count_mask.val();
             self.full.d.next = false;
         } else {
             self.full.d.next = self.occ_full.val();

@@ -2,7 +2,7 @@
 use crate::bist::{BistChecker, BistGenerator};
 use crate::cmd_parser::UartBridge;
 use crate::commit_gate::{CommitGate, FRAME_DEPTHS_LOG2};
-use crate::inject::Injector;
+use crate::inject::{InjectCount, Injector};
 use crate::disk_monitor::DiskMonitor;
 use crate::fabric::Fabric;
 use crate::fault_log::FaultLog;
@@ -302,11 +302,18 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// late).
     bist_words_q: DFF<Bits<32>>,
     bist_errors_q: DFF<Bits<32>>,
+    /// Both checkers' errors, summed a bit wider than either: BIST_ERRORS stops at
+    /// `bist_errors_top` (2^counter_width - 1) like the counts it sums, never wraps to 0.
+    bist_errors_sum: Signal<Local, Bits<33>>,
+    bist_errors_top: Constant<Bits<33>>,
     /// The skew FIFOs' fills, registered, and their difference a cycle later: MAX_SKEW is
     /// an observation, so it may lag, and the FIFO fill adders stay off its compare.
     fill_a_q: DFF<Bits<16>>,
     fill_b_q: DFF<Bits<16>>,
     skew: DFF<Bits<16>>,
+    /// A skew FIFO's fill fits SW + 1 bits (it holds up to 2^SW + 1 words): the difference is
+    /// masked to that, so synthesis keeps only those bits of `skew` and `max_skew`.
+    fill_mask: Constant<Bits<16>>,
     /// The words the first-fault capture records: the compared pair for a mismatch, the
     /// words at the CPU ports otherwise (so a port parity fault shows the bad word).
     cap_word_a: Signal<Local, Word>,
@@ -317,6 +324,8 @@ pub struct Core<const SW: usize, const OW: usize> {
     inj_cpu_b: Injector,
     inj_disk_a: Injector,
     inj_disk_b: Injector,
+    /// The injectors' shared N counter (one link is armed at a time).
+    inj_n: InjectCount,
     /// Any injector fired, a cycle ago: registered so the four injectors' compares stay off
     /// the register file's paths (the injector's `done` keeps it from firing twice while
     /// INJ_CTRL.arm is cleared a cycle later).
@@ -443,9 +452,12 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             max_skew: Default::default(),
             bist_words_q: Default::default(),
             bist_errors_q: Default::default(),
+            bist_errors_sum: Default::default(),
+            bist_errors_top: Constant::new(((1u64 << params.counter_width) - 1).to_bits()),
             fill_a_q: Default::default(),
             fill_b_q: Default::default(),
             skew: Default::default(),
+            fill_mask: Constant::new(((2u64 << SW) - 1).to_bits()),
             cap_word_a: Default::default(),
             cap_word_b: Default::default(),
             cap_valid_a: Default::default(),
@@ -454,13 +466,14 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             inj_cpu_b: Default::default(),
             inj_disk_a: Default::default(),
             inj_disk_b: Default::default(),
+            inj_n: InjectCount::new(params.counter_width),
             inj_fired_q: Default::default(),
             inj_fired_seen: Default::default(),
             inj_was_armed: Default::default(),
-            bist_gen_a: Default::default(),
-            bist_gen_b: Default::default(),
-            bist_chk_a: Default::default(),
-            bist_chk_b: Default::default(),
+            bist_gen_a: BistGenerator::new(params.counter_width),
+            bist_gen_b: BistGenerator::new(params.counter_width),
+            bist_chk_a: BistChecker::new(params.counter_width),
+            bist_chk_b: BistChecker::new(params.counter_width),
             bist_active: Default::default(),
             bist_done: Default::default(),
             bist_pass: Default::default(),
@@ -565,7 +578,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         clock!(self, clock, perr_cpu_a, perr_cpu_b, perr_disk_a, perr_disk_b, perr_egress);
         clock!(self, clock, words_fwd, frames_fwd, frames_aborted, mismatches, timeouts, words_returned);
         dff_setup!(self, clock, max_skew, fill_a_q, fill_b_q, skew);
-        clock!(self, clock, bridge, regs, inj_cpu_a, inj_cpu_b, inj_disk_a, inj_disk_b);
+        clock!(self, clock, bridge, regs, inj_cpu_a, inj_cpu_b, inj_disk_a, inj_disk_b, inj_n);
         clock!(self, clock, bist_gen_a, bist_gen_b, bist_chk_a, bist_chk_b);
         dff_setup!(self, clock, inj_fired_q, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet, bist_faulted, bist_moving_q);
         dff_setup!(self, clock, mode_set_q, ctrl_q, offset_q, mode_value_q, fault_clear_q, cnt_clear_q, bist_start_q, bist_abort_q);
@@ -609,11 +622,17 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
 
         // Ingress: pins (or, while BIST runs, its generators for the CPU inputs) → fault
         // injector → link checker.
+        self.inj_n.count.next = self.regs.inj_count.val();
+        self.inj_n.load.next =
+            !(self.inj_cpu_a.keep.val() | self.inj_cpu_b.keep.val() | self.inj_disk_a.keep.val() | self.inj_disk_b.keep.val());
+        self.inj_n.step.next =
+            self.inj_cpu_a.step.val() | self.inj_cpu_b.step.val() | self.inj_disk_a.step.val() | self.inj_disk_b.step.val();
         self.inj_cpu_a.arm.next = self.regs.inj_ctrl.val().get_bit(31)
             & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 0_u64);
         self.inj_cpu_a.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
         self.inj_cpu_a.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
-        self.inj_cpu_a.count.next = self.regs.inj_count.val();
+        self.inj_cpu_a.left_zero.next = self.inj_n.zero.val();
+        self.inj_cpu_a.left_one.next = self.inj_n.one.val();
         if self.bist_active.q.val() {
             self.inj_cpu_a.pin_valid.next = self.bist_gen_a.valid.val();
             self.inj_cpu_a.pin_data.next = self.bist_gen_a.data.val();
@@ -648,7 +667,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 1_u64);
         self.inj_cpu_b.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
         self.inj_cpu_b.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
-        self.inj_cpu_b.count.next = self.regs.inj_count.val();
+        self.inj_cpu_b.left_zero.next = self.inj_n.zero.val();
+        self.inj_cpu_b.left_one.next = self.inj_n.one.val();
         if self.bist_active.q.val() {
             self.inj_cpu_b.pin_valid.next = self.bist_gen_b.valid.val();
             self.inj_cpu_b.pin_data.next = self.bist_gen_b.data.val();
@@ -683,7 +703,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 2_u64);
         self.inj_disk_a.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
         self.inj_disk_a.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
-        self.inj_disk_a.count.next = self.regs.inj_count.val();
+        self.inj_disk_a.left_zero.next = self.inj_n.zero.val();
+        self.inj_disk_a.left_one.next = self.inj_n.one.val();
         self.inj_disk_a.pin_valid.next = self.disk_a_rx.valid.val();
         self.inj_disk_a.pin_data.next = self.disk_a_rx.data.val();
         self.inj_disk_a.pin_last.next = self.disk_a_rx.last.val();
@@ -705,7 +726,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 3_u64);
         self.inj_disk_b.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
         self.inj_disk_b.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
-        self.inj_disk_b.count.next = self.regs.inj_count.val();
+        self.inj_disk_b.left_zero.next = self.inj_n.zero.val();
+        self.inj_disk_b.left_one.next = self.inj_n.one.val();
         self.inj_disk_b.pin_valid.next = self.disk_b_rx.valid.val();
         self.inj_disk_b.pin_data.next = self.disk_b_rx.data.val();
         self.inj_disk_b.pin_last.next = self.disk_b_rx.last.val();
@@ -969,9 +991,9 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fill_a_q.d.next = self.lockstep.fill_a.val();
         self.fill_b_q.d.next = self.lockstep.fill_b.val();
         if self.fill_a_q.q.val() > self.fill_b_q.q.val() {
-            self.skew.d.next = self.fill_a_q.q.val() - self.fill_b_q.q.val();
+            self.skew.d.next = (self.fill_a_q.q.val() - self.fill_b_q.q.val()) & self.fill_mask.val();
         } else {
-            self.skew.d.next = self.fill_b_q.q.val() - self.fill_a_q.q.val();
+            self.skew.d.next = (self.fill_b_q.q.val() - self.fill_a_q.q.val()) & self.fill_mask.val();
         }
         if self.skew.q.val() > self.max_skew.q.val() {
             self.max_skew.d.next = self.skew.q.val();
@@ -1109,7 +1131,13 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         } else {
             self.bist_words_q.d.next = self.bist_chk_b.words.val();
         }
-        self.bist_errors_q.d.next = self.bist_chk_a.errors.val() + self.bist_chk_b.errors.val();
+        self.bist_errors_sum.next =
+            bit_cast::<33, 32>(self.bist_chk_a.errors.val()) + bit_cast::<33, 32>(self.bist_chk_b.errors.val());
+        if self.bist_errors_sum.val() > self.bist_errors_top.val() {
+            self.bist_errors_q.d.next = self.bist_errors_top.val().get_bits::<32>(0);
+        } else {
+            self.bist_errors_q.d.next = self.bist_errors_sum.val().get_bits::<32>(0);
+        }
         self.regs.bist_words.next = self.bist_words_q.q.val();
         self.regs.bist_errors.next = self.bist_errors_q.q.val();
         self.regs.cnt_words_fwd.next = self.words_fwd.count.val();

@@ -7,7 +7,78 @@
 //! * hold silent (kind 2) for `count` cycles: the core sees an idle link (valid 0, correct
 //!   `cpar`) and the source sees `ready` low, so nothing moves and nothing is lost.
 //! `fired` pulses once; the register file then clears INJ_CTRL.arm.
+//!
+//! INJ_CTRL arms one link at a time, so the four injectors share one N counter
+//! ([`InjectCount`]): it follows INJ_COUNT until a link is armed and then counts that link's
+//! words or cycles. Four 32-bit counters were the largest part of the injectors.
 use rust_hdl::prelude::*;
+
+/// The N counter the four injectors share: words (or cycles of silence) still to pass.
+/// INJ_COUNT has the build's counter width: every value `left` takes is masked to it, so
+/// synthesis drops the flops above.
+#[derive(LogicBlock)]
+pub struct InjectCount {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// No injector keeps its arming into the next cycle: follow `count`.
+    pub load: Signal<In, Bit>,
+    /// N (INJ_COUNT).
+    pub count: Signal<In, Bits<32>>,
+    /// The armed injector passes a word or a cycle of silence: count down.
+    pub step: Signal<In, Bit>,
+    /// Nothing left to pass (a flop: the test on the link's path is not a 32-bit compare).
+    pub zero: Signal<Out, Bit>,
+    /// One left: this step is the last.
+    pub one: Signal<Out, Bit>,
+    /// Counting down to 0 keeps the tests against INJ_COUNT constant compares, off the link's
+    /// path.
+    left: DFF<Bits<32>>,
+    left_zero: DFF<Bit>,
+    top: Constant<Bits<32>>,
+}
+
+impl InjectCount {
+    /// A counter `width` bits wide (the core's counter width).
+    pub fn new(width: u8) -> Self {
+        assert!((1..=32).contains(&width), "counter width {width}");
+        Self {
+            clock: Default::default(),
+            load: Default::default(),
+            count: Default::default(),
+            step: Default::default(),
+            zero: Default::default(),
+            one: Default::default(),
+            left: Default::default(),
+            left_zero: Default::default(),
+            top: Constant::new(((1u64 << width) - 1).to_bits()),
+        }
+    }
+}
+
+impl Default for InjectCount {
+    fn default() -> Self {
+        Self::new(32)
+    }
+}
+
+impl Logic for InjectCount {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, left, left_zero);
+        self.left.d.next = self.left.q.val() & self.top.val();
+        self.zero.next = self.left_zero.q.val();
+        self.one.next = self.left.q.val() == 1;
+        // `left_zero` follows `left` from the same choices, each decided on flops (`left == 1`
+        // before a step, `count == 0` before arming), so link handshakes only pick among them.
+        if self.load.val() {
+            self.left.d.next = self.count.val() & self.top.val();
+            self.left_zero.d.next = (self.count.val() & self.top.val()) == 0;
+        } else if self.step.val() {
+            self.left.d.next = (self.left.q.val() - 1) & self.top.val();
+            self.left_zero.d.next = self.left.q.val() == 1;
+        }
+    }
+}
 
 #[derive(LogicBlock, Default)]
 pub struct Injector {
@@ -19,8 +90,15 @@ pub struct Injector {
     pub kind: Signal<In, Bits<2>>,
     /// Which bit.
     pub bit_sel: Signal<In, Bits<5>>,
-    /// N: word index after arming, or cycles of silence.
-    pub count: Signal<In, Bits<32>>,
+    /// The shared N counter (see [`InjectCount`]) is at 0.
+    pub left_zero: Signal<In, Bit>,
+    /// It is at 1.
+    pub left_one: Signal<In, Bit>,
+    /// Count a word or a cycle of silence off N.
+    pub step: Signal<Out, Bit>,
+    /// This injector stays armed into the next cycle: the shared counter keeps its count
+    /// (otherwise it reloads N, as every unarmed injector's count would).
+    pub keep: Signal<Out, Bit>,
     /// Pulse: the injection happened.
     pub fired: Signal<Out, Bit>,
     /// From the pins: `valid`.
@@ -63,12 +141,6 @@ pub struct Injector {
     /// takes effect a cycle later, which no host can tell).
     arm_q: DFF<Bit>,
     was_armed: DFF<Bit>,
-    /// Words (or cycles of silence) still to pass before the injection: counting down to 0
-    /// keeps the tests against INJ_COUNT constant compares, off the link's path.
-    left: DFF<Bits<32>>,
-    /// `left` is 0, kept beside it: the test on the link's path is one flop, not a 32-bit
-    /// compare behind the arming logic.
-    left_zero: DFF<Bit>,
     done: DFF<Bit>,
     skip_held: DFF<Bit>,
     was_valid: DFF<Bit>,
@@ -95,7 +167,7 @@ pub struct Injector {
 impl Logic for Injector {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, arm_q, was_armed, left, left_zero, done, skip_held, was_valid, data_mask, par_mask, byte_mask, kind_silence);
+        dff_setup!(self, clock, arm_q, was_armed, done, skip_held, was_valid, data_mask, par_mask, byte_mask, kind_silence);
         self.kind_silence.d.next = self.kind.val() == 2;
         self.data_mask.d.next = 0.into();
         self.par_mask.d.next = 0.into();
@@ -112,15 +184,13 @@ impl Logic for Injector {
         self.was_armed.d.next = self.arm_q.q.val();
         self.fresh.next = self.arm_q.q.val() & !self.was_armed.q.val();
         // Counting starts in the cycle the arming is first seen: N = 0 is the first word
-        // offered from then on. Until then `left` follows INJ_COUNT (written at least a cycle
-        // before the arm bit: the register file takes one register a cycle), so it holds N
-        // when the arming is seen. A word already held when arming happens is not counted
-        // and passes unchanged, so the core never sees a held word change.
-        // `left_zero` follows `left` from the same choices, each decided on flops (`left == 1`
-        // before a step, `count == 0` before arming), so link handshakes only pick among them.
+        // offered from then on. Until then the counter follows INJ_COUNT (written at least a
+        // cycle before the arm bit: the register file takes one register a cycle), so it
+        // holds N when the arming is seen. A word already held when arming happens is not
+        // counted and passes unchanged, so the core never sees a held word change.
+        self.keep.next = self.arm.val() & self.arm_q.q.val();
+        self.step.next = false;
         if !self.arm_q.q.val() {
-            self.left.d.next = self.count.val();
-            self.left_zero.d.next = self.count.val() == 0;
             self.done.d.next = false;
         }
         // Held = a word offered before the arming (fresh: offered last cycle too) or one
@@ -133,11 +203,11 @@ impl Logic for Injector {
         self.held_now.next = self.held_if_valid.val() & (self.pin_valid.val() | !self.fresh.val());
         self.was_valid.d.next = self.pin_valid.val() & !self.ready.val();
         self.active.next = self.arm_q.q.val() & !self.done.q.val();
-        self.silent.next = self.active.val() & self.kind_silence.q.val() & !self.left_zero.q.val();
+        self.silent.next = self.active.val() & self.kind_silence.q.val() & !self.left_zero.val();
         self.flip_if_valid.next = self.active.val()
             & !self.kind_silence.q.val()
             & !self.held_if_valid.val()
-            & self.left_zero.q.val();
+            & self.left_zero.val();
         self.flip_now.next = self.flip_if_valid.val() & self.pin_valid.val();
         self.skip_held.d.next = self.held_now.val() & !(self.pin_valid.val() & self.ready.val());
 
@@ -164,9 +234,8 @@ impl Logic for Injector {
             self.cpar.next = true;
             self.pin_ready.next = false;
             self.pin_rpar.next = true;
-            self.left.d.next = self.left.q.val() - 1;
-            self.left_zero.d.next = self.left.q.val() == 1;
-            if self.left.q.val() == 1 {
+            self.step.next = true;
+            if self.left_one.val() {
                 self.fired.next = true;
                 self.done.d.next = true;
             }
@@ -176,8 +245,7 @@ impl Logic for Injector {
             self.done.d.next = true;
         } else if self.active.val() {
             if self.pin_valid.val() & self.ready.val() & !self.held_now.val() {
-                self.left.d.next = self.left.q.val() - 1;
-                self.left_zero.d.next = self.left.q.val() == 1;
+                self.step.next = true;
                 if self.flip_now.val() {
                     self.fired.next = true;
                     self.done.d.next = true;
@@ -204,6 +272,8 @@ mod tests {
     fn run(kind: u64, bit: u64, count: u64, seed: u64) -> (Vec<(u32, u8)>, usize, Vec<usize>, usize) {
         let mut inj = Injector::default();
         inj.connect_all();
+        let mut n = InjectCount::default();
+        n.connect_all();
         let mut rng = StdRng::seed_from_u64(seed);
         let (mut next, mut offering) = (0u32, false);
         let (mut took, mut silenced, mut fired) = (vec![], 0, vec![]);
@@ -214,7 +284,7 @@ mod tests {
             inj.arm.next = t >= ARMED_AT && fired.is_empty();
             inj.kind.next = kind.into();
             inj.bit_sel.next = bit.into();
-            inj.count.next = count.into();
+            n.count.next = count.into();
             if !offering && rng.gen_bool(0.8) {
                 offering = true;
             }
@@ -229,7 +299,15 @@ mod tests {
             inj.pin_cpar.next = !offering;
             inj.ready.next = ready;
             inj.rpar.next = !ready;
+            // The counter's outputs are flops (and a compare of one): settle it, then the
+            // injector, then the counter again with the injector's step.
+            low(&mut n, |n| &mut n.clock);
+            inj.left_zero.next = n.zero.val();
+            inj.left_one.next = n.one.val();
             low(&mut inj, |i| &mut i.clock);
+            n.load.next = !inj.keep.val();
+            n.step.next = inj.step.val();
+            low(&mut n, |n| &mut n.clock);
             assert_eq!(inj.cpar.val(), !inj.valid.val(), "cpar stays correct");
             assert_eq!(inj.pin_rpar.val(), !inj.pin_ready.val());
             if inj.valid.val() {
@@ -260,6 +338,7 @@ mod tests {
                 offering = false;
             }
             edge(&mut inj, |i| &mut i.clock);
+            edge(&mut n, |n| &mut n.clock);
         }
         (took, silenced, fired, first_after_arming.unwrap())
     }
@@ -269,6 +348,9 @@ mod tests {
         let mut inj = Injector::default();
         inj.connect_all();
         yosys_validate("ftio_injector", &generate_verilog(&inj)).unwrap();
+        let mut n = InjectCount::default();
+        n.connect_all();
+        yosys_validate("ftio_inject_count", &generate_verilog(&n)).unwrap();
     }
 
     #[test]

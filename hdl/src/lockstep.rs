@@ -142,8 +142,13 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     is_halted: DFF<Bit>,
     in_frame: DFF<Bit>,
     abort_pending: DFF<Bit>,
-    silent_a: DFF<Bits<32>>,
-    silent_b: DFF<Bits<32>>,
+    /// Cycles the silent side has been silent. One counter serves both sides: A silent
+    /// needs B's FIFO holding a word and A's empty, B silent the reverse, and in DUPLEX a
+    /// FIFO empties only by a pair pop (which needs both holding one) or a reset (which
+    /// empties both), so one side's silence never follows the other's without a cycle of
+    /// neither between, where the counter restarts: it counts exactly what a counter per side
+    /// would.
+    silent: DFF<Bits<32>>,
     pairs: DFF<Bits<32>>,
     /// Port-side fault evidence, registered: nothing from the pins reaches the commit
     /// decision in the cycle it arrives.
@@ -169,9 +174,8 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     /// TIMEOUT != 0 and TIMEOUT == 1, registered (TIMEOUT is quasi-static).
     tmo_on: DFF<Bit>,
     tmo_one: DFF<Bit>,
-    /// The silent side's counter reaches TIMEOUT this cycle if it stays silent.
-    near_a: DFF<Bit>,
-    near_b: DFF<Bit>,
+    /// The silent side's count reaches TIMEOUT this cycle if it stays silent.
+    near: DFF<Bit>,
     /// The pair stage: the two heads popped together, and their comparison (registered).
     pa: DFF<Word>,
     pb: DFF<Word>,
@@ -275,8 +279,7 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             is_halted: Default::default(),
             in_frame: Default::default(),
             abort_pending: Default::default(),
-            silent_a: Default::default(),
-            silent_b: Default::default(),
+            silent: Default::default(),
             pairs: Default::default(),
             a_err_q: Default::default(),
             b_err_q: Default::default(),
@@ -290,8 +293,7 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             ret_mis_q: Default::default(),
             tmo_on: Default::default(),
             tmo_one: Default::default(),
-            near_a: Default::default(),
-            near_b: Default::default(),
+            near: Default::default(),
             pa: Default::default(),
             pb: Default::default(),
             p_valid: Default::default(),
@@ -335,10 +337,10 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
     fn update(&mut self) {
         clock!(self, clock, fifo_a, fifo_b, replay, arm);
         dff_setup!(self, clock, is_duplex, is_simplex_a, is_simplex_b, is_split, is_halted);
-        dff_setup!(self, clock, mode_q, in_frame, abort_pending, silent_a, silent_b, pairs);
+        dff_setup!(self, clock, mode_q, in_frame, abort_pending, silent, pairs);
         dff_setup!(self, clock, a_err_q, b_err_q, a_valid_q, b_valid_q, ret_mis_q, b_drop, b_dropping);
         dff_setup!(self, clock, strict_diff_q, strict_live_q, strict_vbad_q);
-        dff_setup!(self, clock, tmo_on, tmo_one, near_a, near_b, pa, pb, p_valid, p_differ);
+        dff_setup!(self, clock, tmo_on, tmo_one, near, pa, pb, p_valid, p_differ);
         dff_setup!(self, clock, ka, kb, k_valid, k_differ);
         self.a_err_q.d.next = self.a_error.val();
         self.b_err_q.d.next = self.b_error.val();
@@ -458,20 +460,14 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             & self.fifo_b.out_valid.val() & !self.fifo_a.out_valid.val() & !self.a_valid_q.q.val();
         self.silent_b_now.next = self.duplex.val() & !self.strict.val() & self.tmo_on.q.val()
             & self.fifo_a.out_valid.val() & !self.fifo_b.out_valid.val() & !self.b_valid_q.q.val();
-        self.silent_a.d.next = 0.into();
-        self.silent_b.d.next = 0.into();
-        self.near_a.d.next = self.tmo_one.q.val();
-        self.near_b.d.next = self.tmo_one.q.val();
-        if self.silent_a_now.val() {
-            self.silent_a.d.next = self.silent_a.q.val() + 1;
-            self.near_a.d.next = self.silent_a.q.val() + 2 == self.timeout.val();
+        self.silent.d.next = 0.into();
+        self.near.d.next = self.tmo_one.q.val();
+        if self.silent_a_now.val() | self.silent_b_now.val() {
+            self.silent.d.next = self.silent.q.val() + 1;
+            self.near.d.next = self.silent.q.val() + 2 == self.timeout.val();
         }
-        if self.silent_b_now.val() {
-            self.silent_b.d.next = self.silent_b.q.val() + 1;
-            self.near_b.d.next = self.silent_b.q.val() + 2 == self.timeout.val();
-        }
-        self.fault_a_timeout.next = self.silent_a_now.val() & self.near_a.q.val();
-        self.fault_b_timeout.next = self.silent_b_now.val() & self.near_b.q.val();
+        self.fault_a_timeout.next = self.silent_a_now.val() & self.near.q.val();
+        self.fault_b_timeout.next = self.silent_b_now.val() & self.near.q.val();
 
         // --- attribution -----------------------------------------------------------------
         // A side is bad when its links carry a parity error, its word at the comparator does,
@@ -678,15 +674,36 @@ mod tests {
         parity_flip: Option<usize>,
         /// Word index whose data is changed with correct parity (a mismatch).
         content_flip: Option<usize>,
+        /// (word index, cycles): stay silent for that many cycles before offering the word.
+        pauses: Vec<(usize, usize)>,
+        hold_until: usize,
         sent: usize,
     }
 
     impl Cpu {
         fn new(words: Vec<u64>, gap_p: f64, start: usize) -> Self {
-            Self { queue: words.into(), offering: false, gap_p, start, parity_flip: None, content_flip: None, sent: 0 }
+            Self {
+                queue: words.into(),
+                offering: false,
+                gap_p,
+                start,
+                parity_flip: None,
+                content_flip: None,
+                pauses: vec![],
+                hold_until: 0,
+                sent: 0,
+            }
         }
         fn drive(&mut self, cycle: usize, rng: &mut StdRng) -> (bool, u64, bool) {
-            if !self.offering && cycle >= self.start && !self.queue.is_empty() && !rng.gen_bool(self.gap_p) {
+            if let Some(i) = self.pauses.iter().position(|&(w, _)| w == self.sent && !self.offering) {
+                self.hold_until = cycle + self.pauses.remove(i).1;
+            }
+            if !self.offering
+                && cycle >= self.start
+                && cycle >= self.hold_until
+                && !self.queue.is_empty()
+                && !rng.gen_bool(self.gap_p)
+            {
                 self.offering = true;
             }
             let mut word = self.queue.front().copied().unwrap_or(0);
@@ -908,6 +925,36 @@ mod tests {
         // Pair 30 sits at A's head from cycle 31 with B silent: the 20th silent cycle is 50.
         assert_eq!(b.faults[0].0, 50);
         assert_eq!(b.mode(), mode::SIMPLEX_A);
+    }
+
+    /// The same with the sides swapped: A is named at the same cycle (the two sides share
+    /// one silence counter).
+    #[test]
+    fn silent_a_times_out_at_the_same_cycle() {
+        let g = frames(10, 6, 0x5000);
+        let mut b = Bench::new(Cpu::new(g[..30].to_vec(), 0.0, 0), Cpu::new(g.clone(), 0.0, 0), 2);
+        b.ls.timeout.next = 20u64.into();
+        b.run(200);
+        assert_eq!(b.faults, vec![(50, "a_timeout")]);
+        assert_eq!(b.mode(), mode::SIMPLEX_B);
+        assert_eq!(b.words(), g);
+    }
+
+    /// Each side in turn falls silent for less than TIMEOUT (19 of 20 cycles): no fault, and
+    /// the count starts again for every silence, whichever side it is.
+    #[test]
+    fn silences_shorter_than_timeout_on_either_side_never_fault() {
+        let g = frames(10, 6, 0x5100);
+        let mut a = Cpu::new(g.clone(), 0.0, 0);
+        a.pauses = vec![(10, 19), (11, 19), (30, 19)];
+        let mut bc = Cpu::new(g.clone(), 0.0, 0);
+        bc.pauses = vec![(12, 19), (20, 19), (31, 19), (45, 19)];
+        let mut b = Bench::new(a, bc, 2);
+        b.ls.timeout.next = 20u64.into();
+        b.run(600);
+        assert!(b.faults.is_empty(), "{:?}", b.faults);
+        assert_eq!(b.mode(), mode::DUPLEX);
+        assert_eq!(b.words(), g);
     }
 
     #[test]

@@ -18,8 +18,10 @@ fn addr(name: &str) -> Constant<Bits<16>> {
     Constant::new((reg(name).addr as u64).to_bits())
 }
 
-fn store_mask(name: &str) -> Constant<Bits<32>> {
-    Constant::new((reg(name).store_mask() as u64).to_bits())
+/// The bits a write stores in a core built with `params` (counter-wide fields keep
+/// PARAMS.counter_width bits: the flops above are constant and synthesis drops them).
+fn store_mask(name: &str, params: &BuildParams) -> Constant<Bits<32>> {
+    Constant::new((reg(name).store_mask_for(params) as u64).to_bits())
 }
 
 fn field_mask(register: &str, field: &str) -> Constant<Bits<32>> {
@@ -386,37 +388,37 @@ impl RegFile {
             v_clock_hz: Constant::new(reset_of("CLOCK_HZ", params)),
             v_baud: Constant::new(reset_of("BAUD", params)),
             v_params: Constant::new(reset_of("PARAMS", params)),
-            m_scratch: store_mask("SCRATCH"),
+            m_scratch: store_mask("SCRATCH", params),
             r_scratch: DFFWithInit::new(reset_of("SCRATCH", params)),
             init_scratch: Constant::new(reset_of("SCRATCH", params)),
-            m_offset: store_mask("OFFSET"),
+            m_offset: store_mask("OFFSET", params),
             r_offset: DFFWithInit::new(reset_of("OFFSET", params)),
             init_offset: Constant::new(reset_of("OFFSET", params)),
-            m_timeout: store_mask("TIMEOUT"),
+            m_timeout: store_mask("TIMEOUT", params),
             r_timeout: DFFWithInit::new(reset_of("TIMEOUT", params)),
             init_timeout: Constant::new(reset_of("TIMEOUT", params)),
-            m_disk_timeout: store_mask("DISK_TIMEOUT"),
+            m_disk_timeout: store_mask("DISK_TIMEOUT", params),
             r_disk_timeout: DFFWithInit::new(reset_of("DISK_TIMEOUT", params)),
             init_disk_timeout: Constant::new(reset_of("DISK_TIMEOUT", params)),
-            m_inj_ctrl: store_mask("INJ_CTRL"),
+            m_inj_ctrl: store_mask("INJ_CTRL", params),
             r_inj_ctrl: DFFWithInit::new(reset_of("INJ_CTRL", params)),
             init_inj_ctrl: Constant::new(reset_of("INJ_CTRL", params)),
-            m_inj_count: store_mask("INJ_COUNT"),
+            m_inj_count: store_mask("INJ_COUNT", params),
             r_inj_count: DFFWithInit::new(reset_of("INJ_COUNT", params)),
             init_inj_count: Constant::new(reset_of("INJ_COUNT", params)),
-            m_bist_frames: store_mask("BIST_FRAMES"),
+            m_bist_frames: store_mask("BIST_FRAMES", params),
             r_bist_frames: DFFWithInit::new(reset_of("BIST_FRAMES", params)),
             init_bist_frames: Constant::new(reset_of("BIST_FRAMES", params)),
-            m_bist_len: store_mask("BIST_LEN"),
+            m_bist_len: store_mask("BIST_LEN", params),
             r_bist_len: DFFWithInit::new(reset_of("BIST_LEN", params)),
             init_bist_len: Constant::new(reset_of("BIST_LEN", params)),
-            m_bist_skew: store_mask("BIST_SKEW"),
+            m_bist_skew: store_mask("BIST_SKEW", params),
             r_bist_skew: DFFWithInit::new(reset_of("BIST_SKEW", params)),
             init_bist_skew: Constant::new(reset_of("BIST_SKEW", params)),
-            m_bist_seed: store_mask("BIST_SEED"),
+            m_bist_seed: store_mask("BIST_SEED", params),
             r_bist_seed: DFFWithInit::new(reset_of("BIST_SEED", params)),
             init_bist_seed: Constant::new(reset_of("BIST_SEED", params)),
-            m_ctrl: store_mask("CTRL"),
+            m_ctrl: store_mask("CTRL", params),
             r_ctrl: DFFWithInit::new(reset_of("CTRL", params)),
             init_ctrl: Constant::new(reset_of("CTRL", params)),
             s_words_fwd: Default::default(),

@@ -45,6 +45,10 @@ pub struct StreamFifo<const AW: usize> {
     stored: DFF<Bit>,
     full: DFF<Bit>,
     capacity_less_one: Constant<Bits<16>>,
+    /// `count` and `fill` never pass 2^AW + 1: masking every value they take to AW + 1 bits
+    /// leaves the flops and adders above constant, so synthesis drops them (and what the
+    /// core builds on `fill`, MAX_SKEW, shrinks with them).
+    count_mask: Constant<Bits<16>>,
     count_one: Signal<Local, Bit>,
     count_at_top: Signal<Local, Bit>,
     wptr_at_rptr: Signal<Local, Bit>,
@@ -85,6 +89,7 @@ impl<const AW: usize> Default for StreamFifo<AW> {
             stored: Default::default(),
             full: Default::default(),
             capacity_less_one: Constant::new(((1u64 << AW) - 1).to_bits()),
+            count_mask: Constant::new(((2u64 << AW) - 1).to_bits()),
             count_one: Default::default(),
             count_at_top: Default::default(),
             wptr_at_rptr: Default::default(),
@@ -179,11 +184,11 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         self.fwd_data.d.next = self.in_data.val();
 
         if self.to_mem.val() & !self.refill.val() {
-            self.count.d.next = self.count.q.val() + 1;
+            self.count.d.next = (self.count.q.val() + 1) & self.count_mask.val();
             self.stored.d.next = true;
             self.full.d.next = self.count_at_top.val();
         } else if !self.to_mem.val() & self.refill.val() {
-            self.count.d.next = self.count.q.val() - 1;
+            self.count.d.next = (self.count.q.val() - 1) & self.count_mask.val();
             self.stored.d.next = !self.count_one.val();
             self.full.d.next = false;
         }
@@ -200,7 +205,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
 
         self.out_valid.next = self.head_valid.q.val();
         self.out_data.next = self.head.q.val();
-        self.fill.next = self.count.q.val() + bit_cast::<16, 1>(self.head_valid.q.val().into());
+        self.fill.next = (self.count.q.val() + bit_cast::<16, 1>(self.head_valid.q.val().into())) & self.count_mask.val();
     }
 }
 

@@ -34,6 +34,8 @@ pub struct UartRx {
     shift: DFF<Bits<8>>,
     period: Constant<Bits<24>>,
     half: Constant<Bits<24>>,
+    /// The bits `period` needs: the count is masked to them (see [`ones_covering`]).
+    count_mask: Constant<Bits<24>>,
 }
 
 impl UartRx {
@@ -55,6 +57,7 @@ impl UartRx {
             shift: Default::default(),
             period: Constant::new((clocks_per_bit - 1).to_bits()),
             half: Constant::new((clocks_per_bit / 2 - 1).to_bits()),
+            count_mask: Constant::new(ones_covering(clocks_per_bit - 1).to_bits()),
         }
     }
 }
@@ -77,7 +80,7 @@ impl Logic for UartRx {
                 self.bit_no.d.next = 0.into();
             }
         } else if !self.count_zero.q.val() {
-            self.count.d.next = self.count.q.val() - 1;
+            self.count.d.next = (self.count.q.val() - 1) & self.count_mask.val();
             self.count_zero.d.next = self.count.q.val() == 1;
         } else {
             self.count.d.next = self.period.val();
@@ -96,6 +99,17 @@ impl Logic for UartRx {
                     | (bit_cast::<8, 1>(self.sync1.q.val().into()) << 7);
             }
         }
+    }
+}
+
+/// The smallest 2^k - 1 at or above `x`: a mask that keeps every value up to `x`. A count
+/// that never passes `x`, masked with it in every branch, keeps only the flops it needs
+/// (synthesis replaces the ones above, constant 0, and drops their adder bits).
+pub fn ones_covering(x: u64) -> u64 {
+    if x == 0 {
+        0
+    } else {
+        u64::MAX >> x.leading_zeros()
     }
 }
 
@@ -120,6 +134,7 @@ pub struct UartTx {
     shift: DFF<Bits<10>>,
     line: DFF<Bit>,
     period: Constant<Bits<24>>,
+    count_mask: Constant<Bits<24>>,
 }
 
 impl UartTx {
@@ -139,6 +154,7 @@ impl UartTx {
             shift: Default::default(),
             line: DFF::default(),
             period: Constant::new((clocks_per_bit - 1).to_bits()),
+            count_mask: Constant::new(ones_covering(clocks_per_bit - 1).to_bits()),
         }
     }
 }
@@ -162,7 +178,7 @@ impl Logic for UartTx {
                 self.line.d.next = true;
             }
         } else if !self.count_zero.q.val() {
-            self.count.d.next = self.count.q.val() - 1;
+            self.count.d.next = (self.count.q.val() - 1) & self.count_mask.val();
             self.count_zero.d.next = self.count.q.val() == 1;
         } else if self.bit_no.q.val() == 9 {
             self.active.d.next = false;
@@ -182,6 +198,13 @@ mod tests {
     use super::*;
     use crate::testbench::{edge, low};
     use rand::{rngs::StdRng, Rng, SeedableRng};
+
+    #[test]
+    fn ones_covering_is_the_least_mask_that_keeps_x() {
+        for (x, m) in [(0, 0), (1, 1), (2, 3), (311, 511), (511, 511), (512, 1023), (u64::MAX, u64::MAX)] {
+            assert_eq!(ones_covering(x), m, "{x}");
+        }
+    }
 
     const CPB: u64 = 16;
 

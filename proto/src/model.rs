@@ -197,7 +197,7 @@ impl RegisterModel {
     }
 
     fn host_write(&mut self, r: &'static Register, w: u32) {
-        let store = r.store_mask();
+        let store = r.store_mask_for(&self.params);
         let old = self.values[r.addr as usize];
         let mut new = w & store;
         if r.name == "CTRL" {

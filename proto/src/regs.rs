@@ -49,9 +49,26 @@ pub struct Field {
     pub access: Access,
     /// What the field means (this text is the user documentation).
     pub description: &'static str,
+    /// Only the low PARAMS.counter_width bits are built (the rest read 0 and ignore writes):
+    /// the BIST and injection counts, sized like the statistics counters.
+    pub counter_wide: bool,
 }
 
 impl Field {
+    /// The same field, built at the core's counter width.
+    const fn at_counter_width(self) -> Field {
+        Field { counter_wide: true, ..self }
+    }
+
+    /// The bits of the field a core built with `params` has.
+    pub fn built_mask(&self, params: &BuildParams) -> u32 {
+        if self.counter_wide {
+            self.mask() & params.counter_mask()
+        } else {
+            self.mask()
+        }
+    }
+
     /// Largest value the field holds.
     pub const fn max(&self) -> u32 {
         if self.width >= 32 {
@@ -153,13 +170,19 @@ impl Register {
 
     /// Bits a host write stores (RW fields of a writable register).
     pub fn store_mask(&self) -> u32 {
+        self.store_mask_for(&BuildParams { counter_width: 32, ..BuildParams::default() })
+    }
+
+    /// Bits a host write stores in a core built with `params` (a counter-wide field keeps
+    /// only PARAMS.counter_width bits).
+    pub fn store_mask_for(&self, params: &BuildParams) -> u32 {
         if !self.is_writable() {
             return 0;
         }
         self.fields
             .iter()
             .filter(|f| f.access == Access::RW)
-            .fold(0, |m, f| m | f.mask())
+            .fold(0, |m, f| m | f.built_mask(params))
     }
 
     /// Bits that are write-1-pulse commands (always read 0).
@@ -252,6 +275,15 @@ impl BuildParams {
         }
     }
 
+    /// The bits a counter of the build has: 2^counter_width - 1.
+    pub fn counter_mask(&self) -> u32 {
+        if self.counter_width >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << self.counter_width) - 1
+        }
+    }
+
     /// Largest OFFSET the build supports.
     pub fn offset_max(&self) -> u32 {
         if self.offset_max_log2 >= 32 {
@@ -294,7 +326,7 @@ pub const COUNTER_FIRST: u16 = 24;
 pub const COUNTER_LAST: u16 = 36;
 
 const fn field(name: &'static str, lsb: u8, width: u8, access: Access, description: &'static str) -> Field {
-    Field { name, lsb, width, access, description }
+    Field { name, lsb, width, access, description, counter_wide: false }
 }
 const fn ro(name: &'static str, lsb: u8, width: u8, description: &'static str) -> Field {
     field(name, lsb, width, Access::RO, description)
@@ -559,7 +591,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 41,
         access: Access::RW,
         reset: Reset::Value(0),
-        fields: &[rw("inj_count", 0, 32, "N.")],
+        fields: &[rw("inj_count", 0, 32, "N (PARAMS.counter_width bits; the bits above read 0 and ignore writes).").at_counter_width()],
         description: "For flips: flip the Nth word offered on the link after arming (0 = the next one). For silence: the number of cycles the link is held silent.",
     },
     Register {
@@ -589,7 +621,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 49,
         access: Access::RW,
         reset: Reset::Value(16),
-        fields: &[rw("bist_frames", 0, 32, "Frames.")],
+        fields: &[rw("bist_frames", 0, 32, "Frames (PARAMS.counter_width bits; the bits above read 0 and ignore writes).").at_counter_width()],
         description: "Number of frames the BIST generator sends.",
     },
     Register {
@@ -634,7 +666,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 54,
         access: Access::RO,
         reset: Reset::Value(0),
-        fields: &[ro("bist_words", 0, 32, "Words.")],
+        fields: &[ro("bist_words", 0, 32, "Words (PARAMS.counter_width bits; stops at 2^counter_width - 1).").at_counter_width()],
         description: "Words checked on both disk outputs by the running or last self-test (a word counts once when both disks' copies are checked). Complete at BIST_FRAMES * BIST_LEN.",
     },
     Register {
@@ -642,7 +674,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 55,
         access: Access::RO,
         reset: Reset::Value(0),
-        fields: &[ro("bist_errors", 0, 32, "Errors.")],
+        fields: &[ro("bist_errors", 0, 32, "Errors, both disk outputs together (PARAMS.counter_width bits; stops at 2^counter_width - 1, so a failed run never reads 0).").at_counter_width()],
         description: "Words that arrived wrong or not at all on a disk output during the running or last self-test.",
     },
 ];
@@ -701,6 +733,12 @@ mod tests {
                 last_lsb = Some(f.lsb);
                 assert_eq!(f.name, f.name.to_ascii_lowercase());
                 assert!(!f.description.is_empty());
+                if f.counter_wide {
+                    assert!(f.description.contains("PARAMS.counter_width"), "{}.{} must say it is counter-wide", r.name, f.name);
+                    if let Reset::Value(v) = r.reset {
+                        assert!(f.get(v) < 1 << 16, "{}.{} resets to a value the narrowest build holds", r.name, f.name);
+                    }
+                }
                 match r.access {
                     Access::RO => assert_eq!(f.access, Access::RO, "{}.{}", r.name, f.name),
                     _ => assert_ne!(f.access, Access::RO, "{}.{}", r.name, f.name),
@@ -718,6 +756,18 @@ mod tests {
             let n = REGISTERS.iter().filter(|o| o.name == r.name).count();
             assert_eq!(n, 1, "duplicate {}", r.name);
         }
+    }
+
+    #[test]
+    fn counter_wide_fields_keep_the_builds_counter_width() {
+        let narrow = BuildParams { counter_width: 16, ..BuildParams::default() };
+        for name in ["BIST_FRAMES", "INJ_COUNT"] {
+            assert_eq!(reg(name).store_mask(), u32::MAX, "{name}");
+            assert_eq!(reg(name).store_mask_for(&narrow), 0xFFFF, "{name}");
+            assert_eq!(reg(name).store_mask_for(&BuildParams::default()), u32::MAX, "{name}");
+        }
+        assert_eq!(reg("BIST_SEED").store_mask_for(&narrow), u32::MAX, "the seed is not a count");
+        assert_eq!(reg("BIST_WORDS").fields[0].built_mask(&narrow), 0xFFFF);
     }
 
     #[test]
