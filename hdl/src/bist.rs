@@ -5,6 +5,7 @@
 //!
 //! Words come from a 32-bit Galois LFSR (x^32 + x^22 + x^2 + x + 1) seeded by BIST_SEED (0
 //! counts as 1); a frame is BIST_LEN words, the last with `last`; BIST_FRAMES frames.
+use crate::core::count_top;
 use crate::parity::ParityGen;
 use rust_hdl::prelude::*;
 
@@ -73,12 +74,6 @@ pub struct BistSequence {
     step: LfsrStep,
     len_eff: Signal<Local, Bits<16>>,
     top: Constant<Bits<32>>,
-}
-
-/// 2^width - 1 as a 32-bit constant: the counts of a core built at counter width `width`.
-fn count_top(width: u8) -> Constant<Bits<32>> {
-    assert!((1..=32).contains(&width), "counter width {width}");
-    Constant::new(((1u64 << width) - 1).to_bits())
 }
 
 impl BistSequence {

@@ -152,10 +152,16 @@ pub struct EventCounter {
     top: Constant<Bits<32>>,
 }
 
+/// 2^width - 1 as a 32-bit constant: the largest count of a core built at counter width
+/// `width` (the statistics counters, and the BIST and injection counts).
+pub(crate) fn count_top(width: u8) -> Constant<Bits<32>> {
+    assert!((1..=32).contains(&width), "counter width {width}");
+    Constant::new(((1u64 << width) - 1).to_bits())
+}
+
 impl EventCounter {
     /// A counter `width` bits wide (16..=32), saturating at 2^width - 1.
     pub fn new(width: u8) -> Self {
-        assert!((1..=32).contains(&width), "counter width {width}");
         Self {
             clock: Default::default(),
             clear: Default::default(),
@@ -165,7 +171,7 @@ impl EventCounter {
             value: Default::default(),
             inc_q: Default::default(),
             inc2_q: Default::default(),
-            top: Constant::new(((1u64 << width) - 1).to_bits()),
+            top: count_top(width),
         }
     }
 }

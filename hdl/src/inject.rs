@@ -40,7 +40,6 @@ pub struct InjectCount {
 impl InjectCount {
     /// A counter `width` bits wide (the core's counter width).
     pub fn new(width: u8) -> Self {
-        assert!((1..=32).contains(&width), "counter width {width}");
         Self {
             clock: Default::default(),
             load: Default::default(),
@@ -50,7 +49,7 @@ impl InjectCount {
             one: Default::default(),
             left: Default::default(),
             left_zero: Default::default(),
-            top: Constant::new(((1u64 << width) - 1).to_bits()),
+            top: crate::core::count_top(width),
         }
     }
 }

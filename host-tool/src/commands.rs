@@ -584,7 +584,14 @@ fn capture<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> 
 
 fn inject<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, a: &InjectArgs) -> Result<u8, Error> {
     let (link, kind, bit, count) = parse_inject(a)?;
-    probe(c, ctx)?;
+    let info = probe(c, ctx)?;
+    let top = info.params.counter_mask();
+    if count > top {
+        return Err(Error::Usage(format!(
+            "N {count} is out of range for this core: INJ_COUNT has its {}-bit counter width (at most {top})",
+            info.params.counter_width
+        )));
+    }
     let r = reg("INJ_CTRL");
     let mut w = r.f("link").insert(0, link.code());
     w = r.f("kind").insert(w, kind.code());
@@ -631,7 +638,15 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
     if frames == 0 || len == 0 {
         return Err(Error::Usage("--frames and --len must be at least 1".into()));
     }
-    probe(c, ctx)?;
+    let info = probe(c, ctx)?;
+    // BIST_FRAMES keeps the core's counter width, and BIST_WORDS stops at its top.
+    let top = info.params.counter_mask();
+    if frames > top {
+        return Err(Error::Usage(format!(
+            "--frames {frames} is out of range for this core: BIST_FRAMES has its {}-bit counter width (at most {top})",
+            info.params.counter_width
+        )));
+    }
     let bs = reg("BIST_STATUS");
     if bs.f("running").get(c.read_reg("BIST_STATUS")?) == 1 {
         return Err(Error::Usage("a self-test is already running (stop it with `ftctl bist abort`)".into()));
@@ -639,12 +654,13 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
     c.write(reg("BIST_FRAMES").addr, &[frames, len, skew, seed])?;
     c.write_reg("BIST_CTRL", reg("BIST_CTRL").f("start").insert(0, 1))?;
     let expected = frames as u64 * len as u64;
+    let countable = expected.min(top as u64);
     let started = Instant::now();
     let (st, words, errors) = loop {
         let v = c.read(bs.addr, 3)?;
         let (st, words, errors) = (v[0], v[1], v[2]);
         if ctx.progress && !ctx.json {
-            let frac = (words as f64 / expected as f64).min(1.0);
+            let frac = (words as f64 / countable as f64).min(1.0);
             let n = (frac * 30.0) as usize;
             write!(ctx.err, "\r[{}{}] {words}/{expected} words, {errors} errors", "#".repeat(n), ".".repeat(30 - n)).map_err(Error::Output)?;
             ctx.err.flush().map_err(Error::Output)?;
@@ -691,8 +707,11 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
         ]));
     } else {
         outln!(ctx, "BIST {verdict}{why}: {words} of {expected} words checked on both disks, {errors} errors ({frames} frames x {len} words, skew {skew}, seed {seed})");
+        if expected > countable {
+            outln!(ctx, "  (BIST_WORDS stops at {top}: this core's counts are {} bits)", info.params.counter_width);
+        }
     }
-    if pass && words as u64 != expected {
+    if pass && words as u64 != countable {
         writeln!(ctx.err, "ftctl: warning: the core reports PASS but checked {words} words, expected {expected}").map_err(Error::Output)?;
     }
     Ok(if pass { 0 } else { EXIT_FAIL })

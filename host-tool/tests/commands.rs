@@ -413,6 +413,22 @@ fn bist_run_that_never_finishes_is_aborted() {
     assert!(r.err.contains("did not finish within 0.05 s (0/128 words checked); aborted it"), "{}", r.err);
 }
 
+/// A 16-bit build (the iCEBreaker's): a count it cannot hold is refused before anything is
+/// written, and a run longer than its counts says why BIST_WORDS stops.
+#[test]
+fn counts_beyond_a_narrow_cores_counter_width_are_refused() {
+    let narrow = ftio_proto::BuildParams { counter_width: 16, ..Default::default() };
+    let mut t = ftctl::transport::ModelTransport::new(RegisterModel::new(narrow));
+    let r = run(&mut t, &["bist", "run", "--frames", "70000", "--len", "1"]);
+    assert_eq!(r.code, 2, "{} {}", r.out, r.err);
+    assert!(r.err.contains("--frames 70000 is out of range for this core: BIST_FRAMES has its 16-bit counter width (at most 65535)"), "{}", r.err);
+    let r = run(&mut t, &["inject", "--link", "cpu-a", "--kind", "data", "--bit", "3", "--count", "65536"]);
+    assert_eq!(r.code, 2, "{} {}", r.out, r.err);
+    assert!(r.err.contains("at most 65535"), "{}", r.err);
+    assert!(t.model.take_pulses().is_empty(), "nothing started or armed");
+    assert_eq!(t.model.get("BIST_FRAMES"), 16, "nothing written");
+}
+
 #[test]
 fn bist_refuses_to_start_twice() {
     let mut t = model();
