@@ -585,13 +585,7 @@ fn capture<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> 
 fn inject<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, a: &InjectArgs) -> Result<u8, Error> {
     let (link, kind, bit, count) = parse_inject(a)?;
     let info = probe(c, ctx)?;
-    let top = info.params.counter_mask();
-    if count > top {
-        return Err(Error::Usage(format!(
-            "N {count} is out of range for this core: INJ_COUNT has its {}-bit counter width (at most {top})",
-            info.params.counter_width
-        )));
-    }
+    fits_counter_width(&info, "N", count, "INJ_COUNT")?;
     let r = reg("INJ_CTRL");
     let mut w = r.f("link").insert(0, link.code());
     w = r.f("kind").insert(w, kind.code());
@@ -627,6 +621,19 @@ fn inject<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, a: &InjectArgs) -> Res
     }
 }
 
+/// A value for a counter-wide register must fit this core's counter width (a larger one
+/// would lose its upper bits).
+fn fits_counter_width(info: &CoreInfo, what: &str, value: u32, register: &str) -> Result<(), Error> {
+    let top = info.params.counter_mask();
+    if value > top {
+        return Err(Error::Usage(format!(
+            "{what} {value} is out of range for this core: {register} has its {}-bit counter width (at most {top})",
+            info.params.counter_width
+        )));
+    }
+    Ok(())
+}
+
 fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_wait: f64, poll: Duration) -> Result<u8, Error> {
     let [frames, len, skew, seed] = cfg;
     for (name, v, r) in [("--frames", frames, "BIST_FRAMES"), ("--len", len, "BIST_LEN"), ("--skew", skew, "BIST_SKEW"), ("--seed", seed, "BIST_SEED")] {
@@ -640,13 +647,8 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
     }
     let info = probe(c, ctx)?;
     // BIST_FRAMES keeps the core's counter width, and BIST_WORDS stops at its top.
+    fits_counter_width(&info, "--frames", frames, "BIST_FRAMES")?;
     let top = info.params.counter_mask();
-    if frames > top {
-        return Err(Error::Usage(format!(
-            "--frames {frames} is out of range for this core: BIST_FRAMES has its {}-bit counter width (at most {top})",
-            info.params.counter_width
-        )));
-    }
     let bs = reg("BIST_STATUS");
     if bs.f("running").get(c.read_reg("BIST_STATUS")?) == 1 {
         return Err(Error::Usage("a self-test is already running (stop it with `ftctl bist abort`)".into()));
