@@ -53,7 +53,11 @@ pub fn run(args: BuildArgs) -> Result<()> {
         }
     }
     let core = match &args.core {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            check_core_clock(&text, board.core_hz, board.name).with_context(|| format!("{}", path.display()))?;
+            text
+        }
         None => {
             // The core's UART divider comes from its clock: build it for the board's core clock,
             // and at the board's core size where it has one.
@@ -97,4 +101,46 @@ pub fn run(args: BuildArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The clock a core written by `ftio verilog` was generated for (its header's `clock_hz=`),
+/// or `None` for a file without that header.
+fn generated_clock_hz(verilog: &str) -> Option<u64> {
+    let line = verilog.lines().take(4).find(|l| l.starts_with("// Build parameters:"))?;
+    line.split_whitespace().find_map(|w| w.strip_prefix("clock_hz=")).and_then(|v| v.parse().ok())
+}
+
+/// A core generated for another clock would run its UART at the wrong baud on this board
+/// (its divider is built in): refuse it before the long flow, and say how to match them.
+fn check_core_clock(verilog: &str, core_hz: u64, board: &str) -> Result<()> {
+    match generated_clock_hz(verilog) {
+        Some(hz) if hz != core_hz => bail!(
+            "the core was generated for a {} MHz clock, but {board} clocks it at {} MHz, so its UART \
+             would be off by {:.0} %; regenerate it with `ftio verilog --clock-hz {core_hz}` or build \
+             with `--clock-mhz {}`",
+            hz as f64 / 1e6,
+            core_hz as f64 / 1e6,
+            ((hz as f64 / core_hz as f64) - 1.0).abs() * 100.0,
+            hz as f64 / 1e6
+        ),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_core_for_another_clock_is_refused_with_the_fix() {
+        let v = ftio_hdl::core_verilog(&CoreParams { clock_hz: 36_000_000, ..CoreParams::default() }).unwrap();
+        assert_eq!(generated_clock_hz(&v), Some(36_000_000));
+        assert!(check_core_clock(&v, 36_000_000, "icebreaker").is_ok());
+        let e = check_core_clock(&v, 24_000_000, "icebreaker").unwrap_err().to_string();
+        assert!(e.contains("generated for a 36 MHz clock, but icebreaker clocks it at 24 MHz"), "{e}");
+        assert!(e.contains("off by 50 %"), "{e}");
+        assert!(e.contains("`ftio verilog --clock-hz 24000000` or build with `--clock-mhz 36`"), "{e}");
+        // A hand-written core has no header: nothing to check.
+        assert!(check_core_clock("module ftio_core(); endmodule", 24_000_000, "icebreaker").is_ok());
+    }
 }
