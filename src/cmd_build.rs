@@ -106,8 +106,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
 /// The clock a core written by `ftio verilog` was generated for (its header's `clock_hz=`),
 /// or `None` for a file without that header.
 fn generated_clock_hz(verilog: &str) -> Option<u64> {
-    let line = verilog.lines().take(4).find(|l| l.starts_with("// Build parameters:"))?;
-    line.split_whitespace().find_map(|w| w.strip_prefix("clock_hz=")).and_then(|v| v.parse().ok())
+    ftio_bsp::core_params(verilog)?.split_whitespace().find_map(|w| w.strip_prefix("clock_hz=")).and_then(|v| v.parse().ok())
 }
 
 /// A core generated for another clock would run its UART at the wrong baud on this board

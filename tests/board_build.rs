@@ -14,7 +14,7 @@ use std::process::Command;
 /// Builds `board`'s bitstream with the full core (`ftio build --json`), checks the report
 /// (fits, meets timing, the real core's size) and the bitstream file, then runs the netlist at
 /// gate level.
-fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, bitstream: &str) {
+fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, bitstream: &str, counter_width: u8) {
     let dir = std::env::temp_dir().join(format!("ftio-test-{board}-full-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let out = Command::new(env!("CARGO_BIN_EXE_ftio"))
@@ -28,6 +28,11 @@ fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, b
     let r: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     println!("{}", serde_json::to_string_pretty(&r).unwrap());
     assert_eq!(r["board"], board);
+    // The report names the core it built: the board's clock, and its core size or the defaults.
+    let params = r["core_params"].as_str().unwrap_or_else(|| panic!("no core_params: {r}"));
+    let hz = ftio_bsp::board(board).unwrap().core_hz;
+    assert!(params.contains(&format!("clock_hz={hz} ")), "{params}");
+    assert!(params.contains(&format!("counter_width={counter_width} ")), "{params}");
     assert_eq!(r["timing_met"], true);
     let cells = &r["bels"][lut_cell];
     assert!(cells["used"].as_u64().unwrap() <= cells["total"].as_u64().unwrap(), "{cells}");
@@ -42,20 +47,20 @@ fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, b
 
 #[test]
 fn alchitry_cu_bitstream_with_the_full_core_fits_and_meets_timing() {
-    build_and_prove("alchitry-cu", "ICESTORM_LC", 4000, 16, "board_top.bin");
+    build_and_prove("alchitry-cu", "ICESTORM_LC", 4000, 16, "board_top.bin", 32);
 }
 
 /// The UP5K holds the core at the board's core size (16-word buffers, 16-bit counts) at
 /// 93 % of its logic cells: this guards that it keeps fitting and closing at 24 MHz.
 #[test]
 fn icebreaker_bitstream_with_the_boards_core_fits_and_meets_timing() {
-    build_and_prove("icebreaker", "ICESTORM_LC", 3000, 16, "board_top.bin");
+    build_and_prove("icebreaker", "ICESTORM_LC", 3000, 16, "board_top.bin", 16);
 }
 
 /// The ECP5 flow end to end (yowasp yosys, nextpnr-ecp5, ecppack from the project venv).
 #[test]
 fn ulx3s_bitstream_with_the_full_core_meets_timing() {
-    build_and_prove("ulx3s", "TRELLIS_COMB", 4000, 3, "board_top.bit");
+    build_and_prove("ulx3s", "TRELLIS_COMB", 4000, 3, "board_top.bit", 32);
 }
 
 /// The netlist that went into that bitstream, simulated gate by gate (yosys's iCE40 cell

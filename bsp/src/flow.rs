@@ -66,6 +66,9 @@ pub struct Report {
     pub family: Family,
     pub device: String,
     pub package: String,
+    /// The core's build parameters, as the header of a core from `ftio verilog` states them
+    /// (`clock_hz=... counter_width=...`); `None` for a core without that header.
+    pub core_params: Option<String>,
     /// LUT4s in use (iCE40: `SB_LUT4` after synthesis; ECP5: nextpnr's `TRELLIS_COMB`) of the
     /// device's total.
     pub luts: Resource,
@@ -98,6 +101,9 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "board {} ({} {} {})", self.board, self.family, self.device, self.package)?;
+        if let Some(p) = &self.core_params {
+            writeln!(f, "  core: {p}")?;
+        }
         writeln!(f, "  {:<10} {:>8} {:>8} {:>7}", "resource", "used", "total", "%")?;
         for (name, r) in [("LUT4", self.luts), ("FF", self.ffs), ("BRAM", self.brams)] {
             writeln!(f, "  {:<10} {:>8} {:>8} {:>6.1}%", name, r.used, r.total, r.percent())?;
@@ -420,6 +426,7 @@ pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts
         family: board.family,
         device: board.device.into(),
         package: board.package.into(),
+        core_params: core_params(core_verilog),
         luts,
         ffs,
         brams,
@@ -434,6 +441,15 @@ pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts
         bitstream,
         out_dir: dir,
     })
+}
+
+/// The "Build parameters:" line `ftio verilog` writes at the top of a core, without its prefix.
+pub fn core_params(core_verilog: &str) -> Option<String> {
+    core_verilog
+        .lines()
+        .take(4)
+        .find_map(|l| l.strip_prefix("// Build parameters:"))
+        .map(|p| p.trim().to_string())
 }
 
 /// nextpnr's "Device utilisation" lines over 100 %: `ICESTORM_LC 7272/5280 (137%)`.
