@@ -695,8 +695,10 @@ mod tests {
             }
         }
         fn drive(&mut self, cycle: usize, rng: &mut StdRng) -> (bool, u64, bool) {
-            if let Some(i) = self.pauses.iter().position(|&(w, _)| w == self.sent && !self.offering) {
-                self.hold_until = cycle + self.pauses.remove(i).1;
+            if !self.offering {
+                if let Some(i) = self.pauses.iter().position(|&(w, _)| w == self.sent) {
+                    self.hold_until = cycle + self.pauses.remove(i).1;
+                }
             }
             if !self.offering
                 && cycle >= self.start

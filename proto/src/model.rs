@@ -257,9 +257,7 @@ impl RegisterModel {
     pub fn set_counter(&mut self, name: &str, value: u32) {
         let r = reg(name);
         assert!(r.is_counter(), "{name} is not a counter");
-        let width = self.params.counter_width as u32;
-        let mask = if width >= 32 { u32::MAX } else { (1u32 << width) - 1 };
-        self.live[(r.addr - COUNTER_FIRST) as usize] = value & mask;
+        self.live[(r.addr - COUNTER_FIRST) as usize] = value & self.params.counter_mask();
     }
 
     /// Core side: the live value of a counter.
