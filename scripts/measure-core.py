@@ -74,7 +74,7 @@ def ftio_binary():
 
 
 def tools(family, freq, seed, top="measure_top"):
-    """yosys binary, synth command and nextpnr command line for `measure_top` on the part
+    """yosys binary, synth command and nextpnr command line for module `top` on the part
     (iCE40-HX8K ct256, or ECP5-85F CABGA381 with the .venv YoWASP tools, $FTIO_VENV honoured)."""
     # The same synthesis commands as `ftio build` (bsp/src/flow.rs, `synth_command`).
     if family == "ice40":
