@@ -106,30 +106,30 @@ def main():
     subprocess.run([ftio, "verilog", "--out", out] + a.verilog_opts, check=True, stdout=subprocess.DEVNULL)
     core = open(os.path.join(out, "ftio_core.v")).read()
     top, nin, nout = wrapper(ports(core))
-    open(os.path.join(out, "measure_top.v"), "w").write(top)
-    ys, synth, pnr_cmd = tools(a.family, freq, a.seed, "ftio_core" if a.pack_only else "measure_top")
+    part = "iCE40-HX8K" if a.family == "ice40" else "ECP5-85F"
     if a.pack_only:
-        pnr_cmd += ["--pack-only"]
+        module, sources, step = "ftio_core", "ftio_core.v", "pack"
+        pnr_out = ["--pack-only"]
+        title = f"ftio_core alone on {part}, packed only (its {nin} input and {nout} output bits on I/O cells)"
     else:
-        pnr_cmd += ["--asc", "top.asc"] if a.family == "ice40" else ["--textcfg", "top.config"]
-    sources = "ftio_core.v" if a.pack_only else "ftio_core.v measure_top.v"
+        open(os.path.join(out, "measure_top.v"), "w").write(top)
+        module, sources, step = "measure_top", "ftio_core.v measure_top.v", "place and route"
+        pnr_out = ["--asc", "top.asc"] if a.family == "ice40" else ["--textcfg", "top.config"]
+        title = f"ftio_core on {part} (wrapper: {nin} inputs, {nout} outputs behind a shift chain)"
+    ys, synth, pnr_cmd = tools(a.family, freq, a.seed, module)
     t_syn = run([ys, "-q", "-p", f"read_verilog {sources}; {synth}"], out, "yosys.log")
-    t_pnr = run(pnr_cmd, out, "nextpnr.log")
+    t_pnr = run(pnr_cmd + pnr_out, out, "nextpnr.log")
     rep = json.load(open(os.path.join(out, "report.json")))
     util = rep["utilization"]
     fmax = rep["fmax"]
-    part = "iCE40-HX8K" if a.family == "ice40" else "ECP5-85F"
-    if a.pack_only:
-        print(f"ftio_core alone on {part}, packed only (its {nin} input and {nout} output bits on I/O cells)")
-    else:
-        print(f"ftio_core on {part} (wrapper: {nin} inputs, {nout} outputs behind a shift chain)")
+    print(title)
     for k in sorted(util):
         u = util[k]
         if u["used"]:
             print(f"  {k:<16} {u['used']:>6} / {u['available']:<6} ({100.0 * u['used'] / u['available']:.1f}%)")
     for clk, t in fmax.items():
         print(f"  Fmax {clk}: {t['achieved']:.2f} MHz (target {freq:.0f} MHz) {'MET' if t['achieved'] >= freq else 'NOT MET'}")
-    print(f"  synth {t_syn:.0f} s, {'pack' if a.pack_only else 'place and route'} {t_pnr:.0f} s; logs in {out}")
+    print(f"  synth {t_syn:.0f} s, {step} {t_pnr:.0f} s; logs in {out}")
 
 
 if __name__ == "__main__":
