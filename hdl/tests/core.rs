@@ -688,3 +688,104 @@ fn store_and_forward_frame_too_long_gives_cause_13() {
     assert_eq!(b.core.frames_fwd.count.val().to_u32(), 3);
     assert_eq!(b.core.words_fwd.count.val().to_u32() as usize, expect.len());
 }
+
+/// CTRL: strict lockstep (bit 3), mode kept (MODE_KEEP = 7).
+const CTRL_STRICT: u32 = (1 << 3) | 7;
+
+/// Strict lockstep at offset `d` set over the UART, then (optionally TIMEOUT and) the injector
+/// armed on `link` (0 CPU A, 1 CPU B) with `kind`/`bit`/`count`, while both CPUs send `g` at
+/// full rate, B exactly `d` cycles behind A. With `traffic_first` the traffic starts before
+/// the injector is armed (a silence counts cycles from its arming, so it must start with
+/// traffic running).
+fn strict_with_injection(seed: u64, d: u32, timeout: Option<u32>, link: u32, kind: u32, bit: u32, count: u32, g: &[W], traffic_first: bool) -> Board {
+    let mut b = Board::fast_uart(seed);
+    b.write("OFFSET", d);
+    b.write("CTRL", CTRL_STRICT);
+    if let Some(t) = timeout {
+        b.write("TIMEOUT", t);
+    }
+    b.write("INJ_COUNT", count);
+    let inj_ctrl = (1 << 31) | (bit << 4) | (kind << 2) | link;
+    if !traffic_first {
+        b.write("INJ_CTRL", inj_ctrl);
+    }
+    b.cpu_a = Source::new(g.to_vec(), 0.0);
+    b.run(d as usize);
+    b.cpu_b = Source::new(g.to_vec(), 0.0);
+    if traffic_first {
+        b.write("INJ_CTRL", inj_ctrl);
+    }
+    b.run(200);
+    b
+}
+
+/// What STATUS, FAULTS and the frame counters say after a strict fail-over: SIMPLEX on the
+/// healthy side, only the faulty side's cause, every frame on both disks, none aborted.
+fn assert_strict_fail_over(b: &mut Board, g: &[W], faulty_a: bool, cause: u32) {
+    assert_eq!(b.words(0), g, "disk A: every word, once, in order");
+    assert_eq!(b.words(1), g, "disk B: every word, once, in order");
+    let status = b.read("STATUS");
+    assert_eq!(status & 7, if faulty_a { 2 } else { 1 }, "SIMPLEX on the healthy side");
+    assert_eq!(status >> 4 & 3, if faulty_a { 0b01 } else { 0b10 }, "only the faulty CPU failed");
+    assert_eq!(status >> 8 & 0xFF, cause, "first cause");
+    assert_eq!(b.read("FAULTS"), 1 << cause, "no other cause (no MISMATCH)");
+    b.write("CTRL", (1 << 9) | CTRL_STRICT);
+    assert_eq!(b.read("FRAMES_ABORTED"), 0, "no frame aborted");
+    assert_eq!(b.read("MISMATCHES"), 0);
+    let frames = g.iter().filter(|w| w.last).count() as u32;
+    assert_eq!(b.read("FRAMES_FWD"), frames);
+}
+
+/// Issue 23's reproduction at the core's pins: strict lockstep at D = 4 and the injector
+/// flipping data bit 3 of CPU B's 6th word. CPU B is named (CPU_B_PARITY alone), the core
+/// goes SIMPLEX_A, and both disks get every word with no frame aborted.
+#[test]
+fn strict_cpu_b_data_flip_fails_over_to_simplex_a() {
+    let g = frames(10, 6, 0x2300);
+    let mut b = strict_with_injection(31, 4, None, 1, 0, 3, 5, &g, false);
+    assert_eq!(b.read("INJ_STATUS"), 0b01, "fired");
+    assert_strict_fail_over(&mut b, &g, false, 2);
+}
+
+/// The same on CPU A at D = 0, where A's corrupted word meets B's good one at the strict check
+/// in the same cycle: CPU A is named, SIMPLEX_B, nothing lost or aborted.
+#[test]
+fn strict_cpu_a_data_flip_at_offset_0_fails_over_to_simplex_b() {
+    let g = frames(10, 6, 0x2400);
+    let mut b = strict_with_injection(32, 0, None, 0, 0, 3, 5, &g, false);
+    assert_eq!(b.read("INJ_STATUS"), 0b01, "fired");
+    assert_strict_fail_over(&mut b, &g, true, 1);
+}
+
+/// First cycle in which a full-rate source was not taken (the start of its silence).
+fn first_gap(taken_at: &[usize]) -> usize {
+    taken_at.windows(2).find(|w| w[1] != w[0] + 1).map(|w| w[0] + 1).expect("a gap")
+}
+
+/// Strict silence (docs/lockstep.md): the injector holds CPU B's link silent for 300 cycles
+/// with TIMEOUT = 40, at D = 4, mid-traffic. The check marks B missing in the first cycle
+/// B offers nothing where A offered D cycles before (the silence's first cycle, s); CPU B
+/// times out at s + TIMEOUT, `irq` rises the cycle after; SIMPLEX_A, CPU_B_TIMEOUT alone, every
+/// word on both disks.
+#[test]
+fn strict_cpu_b_silence_times_out_at_the_stated_cycle() {
+    let g = frames(300, 5, 0x2500);
+    let mut b = strict_with_injection(33, 4, Some(40), 1, 2, 0, 300, &g, true);
+    b.run(300);
+    let s = first_gap(&b.cpu_b.taken_at);
+    assert_eq!(b.irq_at, Some(s + 40 + 1), "silence at {s}");
+    assert_strict_fail_over(&mut b, &g, false, 5);
+}
+
+/// CPU A silent at D = 4: B goes on offering A's words of D cycles before, and the check first
+/// sees B offer where A did not at s + D; CPU A times out at s + D + TIMEOUT, SIMPLEX_B, and
+/// CPU B's stream reaches both disks whole.
+#[test]
+fn strict_cpu_a_silence_times_out_at_the_stated_cycle() {
+    let g = frames(300, 5, 0x2600);
+    let mut b = strict_with_injection(34, 4, Some(40), 0, 2, 0, 300, &g, true);
+    b.run(300);
+    let s = first_gap(&b.cpu_a.taken_at);
+    assert_eq!(b.irq_at, Some(s + 4 + 40 + 1), "silence at {s}");
+    assert_strict_fail_over(&mut b, &g, true, 4);
+}
