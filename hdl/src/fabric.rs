@@ -497,7 +497,9 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             self.abort_due.d.next = false;
             self.ret_mid.d.next = false;
         }
-        if self.drop_due.q.val() & self.ret_take.val() & self.ret_word.val().get_bit(36) {
+        // Dropping ends at the new source's `last`, or if the primary is back (in service
+        // again, it answers: the drop was meant for the other disk's stream).
+        if (self.drop_due.q.val() & self.ret_take.val() & self.ret_word.val().get_bit(36)) | self.both_ok.val() {
             self.drop_due.d.next = false;
         }
         if self.reset.val() | self.split.val() | self.drain.val() {
