@@ -784,6 +784,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.offset.next = self.cfg_offset.val();
         self.fabric.disk_a_failed.next = self.mon_disk_a.failed.val();
         self.fabric.disk_b_failed.next = self.mon_disk_b.failed.val();
+        // Read-verify gives a silent secondary the patience a disk's tx_ready gets; a fault
+        // clear puts a secondary that diverged back in step.
+        self.fabric.disk_timeout.next = self.cfg_disk_timeout.val();
+        self.fabric.resync.next = self.cfg_fault_clear.val();
         // Commit gate between the committed stream and the fabric: CTRL.commit = 1 holds each
         // frame until its last pair has agreed (store-and-forward).
         self.gate.reset.next = self.reset.val();

@@ -52,12 +52,14 @@ struct Source {
     sent: usize,
     flip: Option<usize>,
     change: Option<usize>,
+    /// Flips one `par` bit of the word with this index (its data left as it was).
+    par_flip: Option<usize>,
     taken_at: Vec<usize>,
 }
 
 impl Source {
     fn new(words: Vec<W>, gap: f64) -> Self {
-        Self { queue: words.into(), offering: false, gap, sent: 0, flip: None, change: None, taken_at: vec![] }
+        Self { queue: words.into(), offering: false, gap, sent: 0, flip: None, change: None, par_flip: None, taken_at: vec![] }
     }
     fn offer(&mut self, rng: &mut StdRng) -> (W, bool) {
         if !self.offering && !self.queue.is_empty() && !rng.gen_bool(self.gap) {
@@ -66,6 +68,9 @@ impl Source {
         let mut word = self.queue.front().copied().unwrap_or(w(0, false));
         if self.flip == Some(self.sent) {
             word.data ^= 1 << 9;
+        }
+        if self.par_flip == Some(self.sent) {
+            word.par ^= 1;
         }
         if self.change == Some(self.sent) {
             word = w(word.data ^ 0x00F0_0000, word.last);
@@ -96,6 +101,11 @@ struct Board {
     irq_at: Option<usize>,
     cycle: usize,
     host: UartHost,
+    /// Strict lockstep: while the mode is DUPLEX, CPU B's `rx_ready` is CPU A's this many
+    /// cycles earlier (after a fail-over it runs free).
+    b_rx_follows_a: Option<usize>,
+    /// CPU A's `rx_ready`, cycle by cycle.
+    a_rx_ready: Vec<bool>,
 }
 
 impl Board {
@@ -124,6 +134,8 @@ impl Board {
             irq_at: None,
             cycle: 0,
             host: UartHost::new(cpb),
+            b_rx_follows_a: None,
+            a_rx_ready: vec![],
         }
     }
 
@@ -134,7 +146,11 @@ impl Board {
         let (wb, vb) = self.cpu_b.offer(r);
         let (wda, vda) = self.disk_a.offer(r);
         let (wdb, vdb) = self.disk_b.offer(r);
-        let ready: Vec<bool> = self.ready_p.iter().map(|&p| r.gen_bool(p)).collect();
+        let mut ready: Vec<bool> = self.ready_p.iter().map(|&p| r.gen_bool(p)).collect();
+        self.a_rx_ready.push(ready[2]);
+        if let Some(d) = self.b_rx_follows_a.filter(|_| self.core.lockstep.mode.val().to_u64() == 0) {
+            ready[3] = t >= d && self.a_rx_ready[t - d];
+        }
         let c = &mut self.core;
         drive!(c.cpu_a_tx, wa, va);
         drive!(c.cpu_b_tx, wb, vb);
@@ -788,4 +804,81 @@ fn strict_cpu_a_silence_times_out_at_the_stated_cycle() {
     let s = first_gap(&b.cpu_a.taken_at);
     assert_eq!(b.irq_at, Some(s + 4 + 40 + 1), "silence at {s}");
     assert_strict_fail_over(&mut b, &g, true, 4);
+
+/// Strict lockstep, D = 4: a parity error on CPU A's write word 20 (a `par` bit flipped)
+/// fails over to SIMPLEX_B while returns are in flight. CPU B's `rx_ready` follows CPU A's
+/// D cycles behind until the switch, then runs free: CPU B still receives every return word
+/// exactly once, in order — including the words CPU A had taken in the D cycles before the
+/// switch and those still queued for CPU A. CPU A, isolated, got a prefix.
+#[test]
+fn strict_fail_over_to_simplex_b_delivers_every_return_word_to_cpu_b() {
+    let d = 4;
+    let mut b = Board::fast_uart(21);
+    b.write("OFFSET", d as u32);
+    b.write("CTRL", (1 << 3) | 7);
+    assert_eq!(b.read("CTRL") & 0xFF, 1 << 3, "strict, DUPLEX");
+    b.b_rx_follows_a = Some(d);
+    b.ready_p = [1.0, 1.0, 0.6, 0.6];
+    b.run(20);
+    let g = frames(8, 4, 0x4400);
+    let r = frames(24, 5, 0x9900);
+    b.disk_a = Source::new(r.clone(), 0.1);
+    b.disk_b = Source::new(r.clone(), 0.1);
+    b.cpu_a = Source::new(g.clone(), 0.0);
+    b.cpu_a.par_flip = Some(20);
+    b.run(d);
+    b.cpu_b = Source::new(g.clone(), 0.0);
+    let mut switch = None;
+    for _ in 0..500 {
+        b.step();
+        if switch.is_none() && b.mode() != 0 {
+            switch = Some(b.cycle);
+        }
+    }
+    assert_eq!(b.mode(), 2, "SIMPLEX_B");
+    assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 1, "CPU_A_PARITY");
+    assert_eq!(b.words(0), g, "disk A: the healthy stream");
+    assert_eq!(b.words(3), r, "CPU B: every return word once, in order");
+    assert!(r.starts_with(&b.words(2)), "CPU A, isolated, got a prefix");
+    let s = switch.unwrap();
+    let a_before = b.got[2].iter().filter(|&&(t, _)| t < s).count();
+    let b_before = b.got[3].iter().filter(|&&(t, _)| t < s).count();
+    assert!(a_before > b_before, "CPU A was ahead at the switch ({a_before} vs {b_before}): words were in the delay line");
+    assert_eq!(b.irq_at.is_some(), true);
+}
+
+/// HALTED drains the disks' returns: a controller offering words is not held back, and no
+/// CPU gets them.
+#[test]
+fn halted_drains_the_disks_returns() {
+    let mut b = Board::fast_uart(22);
+    b.write("CTRL", 4);
+    assert_eq!(b.mode(), 4, "HALTED");
+    let r = frames(10, 5, 0x5500);
+    b.disk_a = Source::new(r.clone(), 0.2);
+    b.disk_b = Source::new(r.clone(), 0.4);
+    b.run(150);
+    assert!(b.disk_a.queue.is_empty() && b.disk_b.queue.is_empty(), "both controllers drained");
+    assert!(b.words(2).is_empty() && b.words(3).is_empty(), "no CPU gets a return in HALTED");
+}
+
+/// Read-verify with a secondary (disk B) that stops returning while the primary goes on:
+/// DISK_DIVERGENCE is latched and `irq` raised at a fixed number of cycles after the first
+/// cycle the primary's word waits alone (DISK_TIMEOUT + 2: the fabric flags it in the
+/// (DISK_TIMEOUT + 1)-th silent cycle, STATUS and `irq` follow 2 cycles later), and the CPUs still
+/// get the primary's whole stream.
+#[test]
+fn a_silent_secondary_raises_disk_divergence_within_disk_timeout_plus_two_cycles() {
+    let mut b = Board::fast_uart(23);
+    b.write("DISK_TIMEOUT", 40);
+    b.write("CTRL", (1 << 6) | 7);
+    let r = frames(6, 5, 0x6600);
+    b.disk_a = Source::new(r.clone(), 0.0);
+    b.disk_b = Source::new(r[..17].to_vec(), 0.0);
+    b.run(200);
+    assert_eq!(b.words(2), r, "CPU A: the primary's stream");
+    assert_eq!(b.words(3), r, "CPU B");
+    assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 10, "DISK_DIVERGENCE");
+    let t0 = b.disk_a.taken_at[16] + 1;
+    assert_eq!(b.irq_at, Some(t0 + 40 + 2), "irq at {:?}, primary's word 17 alone from {t0}", b.irq_at);
 }

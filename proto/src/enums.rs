@@ -184,7 +184,7 @@ impl Cause {
             Cause::DiskBParity => "parity error on disk B's link",
             Cause::DiskATimeout => "disk A stalled (tx_ready low beyond DISK_TIMEOUT)",
             Cause::DiskBTimeout => "disk B stalled (tx_ready low beyond DISK_TIMEOUT)",
-            Cause::DiskDivergence => "read-verify: the disks returned different data",
+            Cause::DiskDivergence => "read-verify: the disks returned different data or frame lengths, or the secondary fell silent",
             Cause::EgressParity => "a word was corrupted inside the core (bad parity at an egress)",
             Cause::FrameTooLong => "store-and-forward: a frame was longer than the frame buffer",
         }
