@@ -444,6 +444,10 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             self.in_silence.d.next = false;
             self.sil_over.d.next = self.disk_timeout.val() == 0;
         }
+        // Timing: the 38-bit pair compare and the silence count feed flops only (`stale`,
+        // `sil_*`, the core's registered DISK_DIVERGENCE); what decides a take (`ret_go`,
+        // the disks' `ready`) reads only this logic's flops (`stale`, `abort_due`,
+        // `drop_due`, `both_ok_q`), so the return handshake gains no compare in its path.
         self.pair_differs.next =
             self.ret_word.val().get_bits::<38>(0) != self.sec_word.val().get_bits::<38>(0);
         self.divergence.next = (self.verify.val() & self.ret_go.val() & self.pair_differs.val())
