@@ -804,6 +804,7 @@ fn strict_cpu_a_silence_times_out_at_the_stated_cycle() {
     let s = first_gap(&b.cpu_a.taken_at);
     assert_eq!(b.irq_at, Some(s + 4 + 40 + 1), "silence at {s}");
     assert_strict_fail_over(&mut b, &g, true, 4);
+}
 
 /// Strict lockstep, D = 4: a parity error on CPU A's write word 20 (a `par` bit flipped)
 /// fails over to SIMPLEX_B while returns are in flight. CPU B's `rx_ready` follows CPU A's
