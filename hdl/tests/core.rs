@@ -709,11 +709,10 @@ fn store_and_forward_frame_too_long_gives_cause_13() {
 const CTRL_STRICT: u32 = (1 << 3) | 7;
 
 /// Strict lockstep at offset `d` set over the UART, then (optionally TIMEOUT and) the injector
-/// armed on `link` (0 CPU A, 1 CPU B) with `kind`/`bit`/`count`, while both CPUs send `g` at
-/// full rate, B exactly `d` cycles behind A. With `traffic_first` the traffic starts before
-/// the injector is armed (a silence counts cycles from its arming, so it must start with
-/// traffic running).
-fn strict_with_injection(seed: u64, d: u32, timeout: Option<u32>, link: u32, kind: u32, bit: u32, count: u32, g: &[W], traffic_first: bool) -> Board {
+/// armed on `link` (0 CPU A, 1 CPU B) with `kind`/`bit`/`count`; then both CPUs send `g` at
+/// full rate, B exactly `d` cycles behind A, for 200 cycles after B starts. Returns the board
+/// and the cycle CPU A first offers (B first offers at that + d).
+fn strict_with_injection(seed: u64, d: u32, timeout: Option<u32>, link: u32, kind: u32, bit: u32, count: u32, g: &[W]) -> (Board, usize) {
     let mut b = Board::fast_uart(seed);
     b.write("OFFSET", d);
     b.write("CTRL", CTRL_STRICT);
@@ -721,18 +720,13 @@ fn strict_with_injection(seed: u64, d: u32, timeout: Option<u32>, link: u32, kin
         b.write("TIMEOUT", t);
     }
     b.write("INJ_COUNT", count);
-    let inj_ctrl = (1 << 31) | (bit << 4) | (kind << 2) | link;
-    if !traffic_first {
-        b.write("INJ_CTRL", inj_ctrl);
-    }
+    b.write("INJ_CTRL", (1 << 31) | (bit << 4) | (kind << 2) | link);
+    let start = b.cycle;
     b.cpu_a = Source::new(g.to_vec(), 0.0);
     b.run(d as usize);
     b.cpu_b = Source::new(g.to_vec(), 0.0);
-    if traffic_first {
-        b.write("INJ_CTRL", inj_ctrl);
-    }
     b.run(200);
-    b
+    (b, start)
 }
 
 /// What STATUS, FAULTS and the frame counters say after a strict fail-over: SIMPLEX on the
@@ -758,7 +752,7 @@ fn assert_strict_fail_over(b: &mut Board, g: &[W], faulty_a: bool, cause: u32) {
 #[test]
 fn strict_cpu_b_data_flip_fails_over_to_simplex_a() {
     let g = frames(10, 6, 0x2300);
-    let mut b = strict_with_injection(31, 4, None, 1, 0, 3, 5, &g, false);
+    let (mut b, _) = strict_with_injection(31, 4, None, 1, 0, 3, 5, &g);
     assert_eq!(b.read("INJ_STATUS"), 0b01, "fired");
     assert_strict_fail_over(&mut b, &g, false, 2);
 }
@@ -768,41 +762,35 @@ fn strict_cpu_b_data_flip_fails_over_to_simplex_a() {
 #[test]
 fn strict_cpu_a_data_flip_at_offset_0_fails_over_to_simplex_b() {
     let g = frames(10, 6, 0x2400);
-    let mut b = strict_with_injection(32, 0, None, 0, 0, 3, 5, &g, false);
+    let (mut b, _) = strict_with_injection(32, 0, None, 0, 0, 3, 5, &g);
     assert_eq!(b.read("INJ_STATUS"), 0b01, "fired");
     assert_strict_fail_over(&mut b, &g, true, 1);
 }
 
-/// First cycle in which a full-rate source was not taken (the start of its silence).
-fn first_gap(taken_at: &[usize]) -> usize {
-    taken_at.windows(2).find(|w| w[1] != w[0] + 1).map(|w| w[0] + 1).expect("a gap")
-}
-
-/// Strict silence (docs/lockstep.md): the injector holds CPU B's link silent for 300 cycles
-/// with TIMEOUT = 40, at D = 4, mid-traffic. The check marks B missing in the first cycle
-/// B offers nothing where A offered D cycles before (the silence's first cycle, s); CPU B
-/// times out at s + TIMEOUT, `irq` rises the cycle after; SIMPLEX_A, CPU_B_TIMEOUT alone, every
-/// word on both disks.
+/// Strict silence (docs/lockstep.md): the injector holds CPU B's link silent (1000 cycles from
+/// its arming) with TIMEOUT = 40, at D = 4; CPU A then sends from cycle s - 4, so CPU B's
+/// first missing offer is at s, where the check marks it missing. CPU B times out at
+/// s + TIMEOUT and `irq` rises the cycle after; SIMPLEX_A, CPU_B_TIMEOUT alone, every word on
+/// both disks.
 #[test]
 fn strict_cpu_b_silence_times_out_at_the_stated_cycle() {
-    let g = frames(300, 5, 0x2500);
-    let mut b = strict_with_injection(33, 4, Some(40), 1, 2, 0, 300, &g, true);
-    b.run(300);
-    let s = first_gap(&b.cpu_b.taken_at);
-    assert_eq!(b.irq_at, Some(s + 40 + 1), "silence at {s}");
+    let g = frames(10, 6, 0x2500);
+    let (mut b, start) = strict_with_injection(33, 4, Some(40), 1, 2, 0, 1000, &g);
+    let s = start + 4;
+    assert_eq!(b.irq_at, Some(s + 40 + 1), "B silent from {s}");
+    assert!(b.cpu_b.taken_at.is_empty(), "B was held silent throughout");
     assert_strict_fail_over(&mut b, &g, false, 5);
 }
 
-/// CPU A silent at D = 4: B goes on offering A's words of D cycles before, and the check first
-/// sees B offer where A did not at s + D; CPU A times out at s + D + TIMEOUT, SIMPLEX_B, and
+/// CPU A silent at D = 4 from s, the cycle it would first offer: CPU B offers that word at
+/// s + D, where the check marks A missing; CPU A times out at s + D + TIMEOUT, SIMPLEX_B, and
 /// CPU B's stream reaches both disks whole.
 #[test]
 fn strict_cpu_a_silence_times_out_at_the_stated_cycle() {
-    let g = frames(300, 5, 0x2600);
-    let mut b = strict_with_injection(34, 4, Some(40), 0, 2, 0, 300, &g, true);
-    b.run(300);
-    let s = first_gap(&b.cpu_a.taken_at);
-    assert_eq!(b.irq_at, Some(s + 4 + 40 + 1), "silence at {s}");
+    let g = frames(10, 6, 0x2600);
+    let (mut b, s) = strict_with_injection(34, 4, Some(40), 0, 2, 0, 1000, &g);
+    assert_eq!(b.irq_at, Some(s + 4 + 40 + 1), "A silent from {s}");
+    assert!(b.cpu_a.taken_at.is_empty(), "A was held silent throughout");
     assert_strict_fail_over(&mut b, &g, true, 4);
 }
 

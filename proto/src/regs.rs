@@ -446,7 +446,7 @@ pub static REGISTERS: &[Register] = &[
         access: Access::RW,
         reset: Reset::Value(256),
         fields: &[rw("timeout", 0, 32, "Cycles.")],
-        description: "Elastic-lockstep timeout: if one CPU has words pending and the other offers none for this many cycles, the silent side is faulty (cause CPU_A_TIMEOUT / CPU_B_TIMEOUT).",
+        description: "CPU silence timeout (cause CPU_A_TIMEOUT / CPU_B_TIMEOUT). Elastic lockstep: if one CPU has words pending and the other offers none for this many cycles, the silent side is faulty. Strict lockstep: a CPU that offered nothing where the other offered a word (aligned by OFFSET), and then offers nothing for this many cycles, is faulty; one that offers again sooner is a mismatch (docs/lockstep.md).",
     },
     Register {
         name: "DISK_TIMEOUT",
