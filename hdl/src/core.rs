@@ -431,8 +431,8 @@ pub struct Core<const SW: usize, const OW: usize> {
     drx_in_frame_a: DFF<Bit>,
     drx_in_frame_b: DFF<Bit>,
     /// What each disk's tx egress offers: the fabric's disk buffer, or for a failed disk
-    /// nothing but the `last & abort` word that ends a frame it had half received (its
-    /// buffered words are discarded).
+    /// nothing (its buffered words are discarded) but, once readmitted, the `last & abort`
+    /// word that ends a frame it had half received.
     dtx_valid_a: Signal<Local, Bit>,
     dtx_word_a: Signal<Local, Word>,
     dtx_valid_b: Signal<Local, Bit>,
@@ -884,13 +884,13 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         LinkTx::link(&mut self.cpu_a_rx, &mut self.out_cpu_a.link);
         LinkTx::link(&mut self.cpu_b_rx, &mut self.out_cpu_b.link);
         // A failed disk gets nothing of its buffer: its words are stale the moment it failed,
-        // so they are popped and dropped (one a cycle), and a frame the disk had half
-        // received is ended with `last & abort` — a readmitted disk starts clean.
+        // so they are popped and dropped (one a cycle). Once it is readmitted, a frame it had
+        // half received is ended with `last & abort` before it joins, so it starts clean.
         self.dtx_valid_a.next = self.fabric.da_valid.val();
         self.dtx_word_a.next = self.fabric.da_word.val();
         self.fabric.da_take.next = self.out_disk_a.take.val();
         if self.mon_disk_a.failed.val() {
-            self.dtx_valid_a.next = self.dtx_in_frame_a.q.val();
+            self.dtx_valid_a.next = self.mon_disk_a.readmitted.val() & self.dtx_in_frame_a.q.val();
             self.dtx_word_a.next = self.abort_word.val();
             self.fabric.da_take.next = self.fabric.da_valid.val();
         }
@@ -898,7 +898,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.dtx_word_b.next = self.fabric.db_word.val();
         self.fabric.db_take.next = self.out_disk_b.take.val();
         if self.mon_disk_b.failed.val() {
-            self.dtx_valid_b.next = self.dtx_in_frame_b.q.val();
+            self.dtx_valid_b.next = self.mon_disk_b.readmitted.val() & self.dtx_in_frame_b.q.val();
             self.dtx_word_b.next = self.abort_word.val();
             self.fabric.db_take.next = self.fabric.db_valid.val();
         }

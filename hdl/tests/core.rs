@@ -760,7 +760,7 @@ fn halt_policy_halts_on_a_disk_divergence() {
 fn reserved_mode_write_is_refused_over_the_uart() {
     let mut b = Board::fast_uart(33);
     b.write("CTRL", READ_VERIFY | CTRL_KEEP);
-    let g = frames(200, 4, 0x3300);
+    let g = frames(6000, 4, 0x3300);
     b.cpu_a = Source::new(g.clone(), 0.2);
     b.cpu_b = Source::new(g.clone(), 0.2);
     // A fault latched (disk B parity), the core still in DUPLEX.
@@ -865,7 +865,7 @@ fn split_at_failure(got: &[W], g: &[W]) -> (usize, Vec<W>) {
 fn a_failed_disk_is_readmitted_at_a_frame_boundary_rebuilds_and_becomes_healthy() {
     let mut b = Board::fast_uart(36);
     let len = 9;
-    let g = frames(400, len, 0x10_0000);
+    let g = frames(1500, len, 0x10_0000);
     b.cpu_a = Source::new(g.clone(), 0.05);
     b.cpu_b = Source::new(g.clone(), 0.05);
     b.disk_a = Source::new(frames(1, 3, 0xD00D), 0.0);
@@ -898,7 +898,13 @@ fn a_failed_disk_is_readmitted_at_a_frame_boundary_rebuilds_and_becomes_healthy(
     let status = b.read("STATUS");
     assert_eq!(status_field(status, "fault"), 0, "not compared: no divergence");
     assert_eq!(status_field(status, "mode"), 0);
-    b.run(3000);
+    for _ in 0..20 {
+        if b.cpu_a.queue.is_empty() && b.cpu_b.queue.is_empty() {
+            break;
+        }
+        b.run(1000);
+    }
+    b.run(200);
     assert!(b.cpu_a.queue.is_empty(), "the workload ran to the end");
     assert_eq!(b.words(0), g, "disk A got every word");
     let got_b = b.words(1);

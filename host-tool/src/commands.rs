@@ -1071,6 +1071,15 @@ fn reg_write<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, target: &str, value
             (a, value, None)
         }
     };
+    if let Some(r) = r {
+        if ftio_proto::refused_value(r, word) && !force {
+            return Err(Error::Usage(format!(
+                "{} mode {} is reserved: the core refuses it (--force sends it anyway; the core answers 0x03)",
+                r.name,
+                r.f("mode").get(word)
+            )));
+        }
+    }
     c.write(addr, &[word])?;
     let back = c.read(addr, 1).ok().map(|v| v[0]);
     if ctx.json {

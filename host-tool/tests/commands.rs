@@ -615,12 +615,18 @@ fn disk_commands_in_the_wrong_state_send_nothing() {
     assert!(t.requests.iter().all(|q| q[1] == ftio_proto::CMD_READ));
 }
 
-/// A raw write of a reserved mode: the core refuses it (0x03) and ftctl says so.
+/// A raw write of a reserved mode: ftctl refuses to send it; forced, the core refuses it
+/// (0x03) and ftctl says so.
 #[test]
 fn raw_write_of_a_reserved_mode_is_refused_by_the_core() {
     let mut t = model();
     let r = run(&mut t, &["reg", "write", "CTRL", "5"]);
+    assert_eq!(r.code, 2, "{}", r.err);
+    assert!(r.err.contains("CTRL mode 5 is reserved: the core refuses it"), "{}", r.err);
+    assert!(t.requests.iter().all(|q| q[1] == ftio_proto::CMD_READ), "nothing sent");
+    let r = run(&mut t, &["reg", "write", "CTRL", "6", "--force"]);
     assert_eq!(r.code, 3, "{}", r.err);
+    assert!(r.err.contains("0x03"), "{}", r.err);
     assert_eq!(t.model.get("CTRL"), 0);
     let r = run(&mut t, &["set", "mode", "6"]);
     assert_eq!(r.code, 2, "ftctl refuses a mode it does not know: {}", r.err);
