@@ -197,19 +197,20 @@ impl Cause {
         match self {
             Cause::None => ("0", "0"),
             Cause::Mismatch => ("CPU A's word of the pair that disagreed", "CPU B's word of the pair"),
-            Cause::CpuAParity | Cause::CpuBParity | Cause::CpuATimeout | Cause::CpuBTimeout => {
-                ("the word on CPU A's tx port the cycle before (the faulty word for a parity error)", "the word on CPU B's tx port the cycle before")
-            }
+            Cause::CpuAParity | Cause::CpuBParity | Cause::CpuATimeout | Cause::CpuBTimeout => (
+                "CPU A's word at its tx port in the cycle the error was seen there (for CPU_A_PARITY the faulty word; a_valid 0 if CPU A offered none)",
+                "CPU B's word at its tx port in that cycle (for CPU_B_PARITY the faulty word)",
+            ),
             Cause::DiskAParity | Cause::DiskBParity => (
-                "the word on disk A's rx port when the parity error was seen (a_valid 0 for a ready/rpar error with nothing offered)",
-                "the word on disk B's rx port at the same cycle",
+                "disk A's word at its rx port in the cycle the error was seen (for DISK_A_PARITY the faulty word; a_valid 0 if disk A offered none, as for an rpar error)",
+                "disk B's word at its rx port in that cycle (for DISK_B_PARITY the faulty word)",
             ),
             Cause::DiskATimeout | Cause::DiskBTimeout => {
                 ("the word waiting on disk A's tx link (a_valid 0 if none)", "the word waiting on disk B's tx link (b_valid 0 if none)")
             }
             Cause::DiskDivergence => ("disk A's word on its rx port in the cycle the divergence was found", "disk B's word at that cycle"),
             Cause::EgressParity | Cause::FrameTooLong => {
-                ("the word on CPU A's tx port the cycle before (the fault is inside the core)", "the word on CPU B's tx port the cycle before")
+                ("CPU A's word at its tx port the cycle before the fault was raised (the fault is inside the core)", "CPU B's word at its tx port that cycle")
             }
         }
     }

@@ -526,7 +526,7 @@ mod tests {
     fn poke_keeps_defined_bits() {
         let mut m = RegisterModel::default();
         m.poke("STATUS", 0xFFFF_FFFF);
-        assert_eq!(m.get("STATUS"), 0x3_FFFF);
+        assert_eq!(m.get("STATUS"), 0xF_FFFF);
         m.poke("CTRL", 0xFFFF);
         assert_eq!(m.get("CTRL"), 0xFF);
     }

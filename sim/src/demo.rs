@@ -833,7 +833,7 @@ fn run_rebuild(
     let mut next_op = 0usize;
     let mut copy_next = 0u64;
     let mut copy_reads = 0usize;
-    let mut pending_write_back: Option<(u64, u32)> = None;
+    let mut pending_write_back: Option<u64> = None;
     let mut workload_turn = true;
     let mut issued = 0usize;
     let mut fault_cycle = None;
