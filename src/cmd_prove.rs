@@ -81,7 +81,7 @@ fn stream_fifo_v() -> String {
 }
 
 fn commit_gate_v() -> String {
-    module_verilog(ftio_hdl::commit_gate::CommitGate::new(4), "commit_gate")
+    module_verilog(ftio_hdl::commit_gate::CommitGate::for_proof(2), "commit_gate")
 }
 
 fn delay_line_v() -> String {
@@ -124,14 +124,16 @@ pub fn proofs() -> Vec<Proof> {
             verilog: commit_gate_v,
             harness: harness!("commit_gate.sv"),
             top: "commit_gate_formal",
-            defines: &[("FW", "4")],
-            expose: &[],
-            mode: Mode::Bmc(40),
-            cover_depth: 40,
+            defines: &[("FW", "2")],
+            expose: &["saf_q$q"],
+            mode: Mode::Bmc(10),
+            cover_depth: 24,
             quick: true,
-            why: "CommitGate::new(4), a 16-word frame buffer, the smallest the generator builds. \
-                  The depth is a run-time parameter (pointers masked to FW bits, counters to FW+1): \
-                  FW=4 has the same logic as every depth.",
+            why: "CommitGate with a 4-word frame buffer (CommitGate::for_proof(2)): the depth is a \
+                  run-time mask on the same logic (pointers to FW bits, counters to FW+1), so FW=2 is \
+                  every depth's logic. Bounded to 10 cycles (the solver's time grows steeply past it): \
+                  a full 4-word frame in and out, or a 5-word frame (too long) dropped and the next \
+                  frame started, or an aborted frame, or a switch of kind, with any stalls.",
         },
         Proof {
             name: "delay_line",
@@ -185,7 +187,7 @@ pub fn proofs() -> Vec<Proof> {
             top: "cmd_parser_formal",
             defines: &[],
             expose: &[],
-            mode: Mode::Bmc(24),
+            mode: Mode::Bmc(10),
             cover_depth: 24,
             quick: false,
             why: "CmdParser as built (it has no size parameter). Bounded: the depth holds a partial \
@@ -382,7 +384,10 @@ pub fn run_proof(tools: &Tools, p: &Proof, out: &Path) -> Result<Outcome> {
         failed.iter().partition(|(_, t)| !t.as_deref().unwrap_or("").contains("induct"));
     match status {
         "PASS" | "FAIL" | "UNKNOWN" => {}
-        other => bail!("proof {}: SymbiYosys ended with {other}; see {}", p.name, dir.join("proof.log").display()),
+        other => {
+            let first_error = log.lines().find(|l| l.contains("ERROR")).unwrap_or("").trim();
+            bail!("proof {}: SymbiYosys ended with {other}: {first_error} (log: {})", p.name, dir.join("proof.log").display())
+        }
     }
     let depth = match p.mode {
         Mode::Prove(k) | Mode::Bmc(k) => k,
