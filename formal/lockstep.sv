@@ -6,8 +6,14 @@
 // Both CPUs' inputs are free: any words, any parity errors (`a_error`/`b_error` and the
 // word's `perr` bit 38), offered at any time; the commit side and SPLIT sinks stall at will;
 // the policy, `return_mismatch` and TIMEOUT are free. Held constant from power-on: the
-// lockstep kind (`strict`) and D (`offset`, anyconst). Excluded: host mode writes
-// (`mode_set`, which empty the skew FIFOs by design) and reset after power-on.
+// lockstep kind (entered by a CTRL write at cycle 1, as the host does) and D (`offset`,
+// anyconst). Excluded: further host mode writes (`mode_set`, which empty the skew FIFOs by
+// design) and reset after power-on. Exposed: `b_dropping` (B's words dropped after the
+// write into strict, see lockstep.rs), to leave them out of B's count.
+//
+// Two proofs use this harness: `lockstep` (the commit properties) and, with STRICT_READY
+// defined, `lockstep_strict_ready` (the constant-offset property alone, so a failure of one
+// leaves the other settled).
 //
 // The harness counts the words each CPU's port hands over (`valid & ready`) and the words
 // committed (`word_out`), and remembers the N-th word of each side, N any constant:
@@ -21,8 +27,11 @@
 //   nothing_from_isolated  only fault-free pairs commit in DUPLEX: a committed DUPLEX word
 //                       carries no parity error from either side
 //   strict_b_ready_is_a_delayed  strict DUPLEX, from D + 2 cycles after power-on (the
-//                       replay's arming) while still DUPLEX: CPU B's `ready` is CPU A's of
-//                       exactly D cycles before
+//                       replay's arming) while still DUPLEX and until a mismatch is flagged:
+//                       CPU B's `ready` is CPU A's of exactly D cycles before. (Not after CPU
+//                       B diverged: B's ready is A's delayed AND skew FIFO B has room, so in
+//                       the cycle the strict check flags B's extra word B's ready can be low;
+//                       docs/verification.md, findings.)
 module lockstep_formal (
     input clock,
     input policy_halt,
@@ -37,8 +46,17 @@ module lockstep_formal (
     (* anyconst *) reg f_strict;
     (* anyconst *) reg [`OW-1:0] f_offset;
 
-    reg f_init = 1;
-    always @(posedge clock) f_init <= 0;
+    // Cycle 0: reset (power-on, elastic DUPLEX). Cycle 1: the host writes CTRL: DUPLEX with
+    // the lockstep kind `f_strict` (the way strict lockstep is entered). From cycle 2 on the
+    // harness counts words.
+    reg f_init = 1, f_write = 0;
+    always @(posedge clock) begin
+        f_init <= 0;
+        f_write <= f_init;
+    end
+    reg f_strict_now = 0;
+    always @(posedge clock) if (f_write) f_strict_now <= f_strict;
+    wire i_b_dropping;
 
     wire a_ready, b_ready, c_valid, sa_valid, sb_valid;
     wire [39:0] c_word, sa_word, sb_word, head_a, head_b;
@@ -50,7 +68,7 @@ module lockstep_formal (
 
     lockstep dut (
         .clock(clock), .reset(f_init),
-        .mode_set(1'b0), .mode_value(3'd0), .strict(f_strict), .strict_set(1'b0),
+        .mode_set(f_write), .mode_value(3'd0), .strict(f_strict_now), .strict_set(f_write && f_strict),
         .policy_halt(policy_halt), .offset(f_offset), .timeout(timeout),
         .a_valid(a_valid), .a_word(a_word), .a_ready(a_ready), .a_error(a_error),
         .b_valid(b_valid), .b_word(b_word), .b_ready(b_ready), .b_error(b_error),
@@ -63,7 +81,8 @@ module lockstep_formal (
         .fault_mismatch(fault_mismatch), .word_out(word_out), .frame_out(frame_out),
         .frame_aborted(frame_aborted), .pair_index(pair_index),
         .head_a(head_a), .head_b(head_b), .head_a_valid(head_a_valid), .head_b_valid(head_b_valid),
-        .fill_a(fill_a), .fill_b(fill_b)
+        .fill_a(fill_a), .fill_b(fill_b),
+        .\b_dropping$q (i_b_dropping)
     );
 
     // Data independence: the lockstep compares data bits with a bitwise equality and
@@ -76,8 +95,11 @@ module lockstep_formal (
     reg [7:0] na = 0, nb = 0, nc = 0;
     reg [39:0] wa = 0, wb = 0;
     reg got_a = 0, got_b = 0;
-    wire take_a = a_valid && a_ready && !f_init;
-    wire take_b = b_valid && b_ready && !f_init;
+    // B's words taken while the lockstep drops them (the D cycles after the write into
+    // strict, paired with A's words the write flushed) are not part of B's stream.
+    wire counting = !f_init && !f_write;
+    wire take_a = a_valid && a_ready && counting;
+    wire take_b = b_valid && b_ready && counting && !i_b_dropping;
     always @(posedge clock) begin
         if (take_a) begin
             na <= na + 1;
@@ -87,13 +109,14 @@ module lockstep_formal (
             nb <= nb + 1;
             if (nb == f_n) begin wb <= b_word; got_b <= 1; end
         end
-        if (word_out && !f_init) nc <= nc + 1;
+        if (word_out && counting) nc <= nc + 1;
     end
     // The counters stay below their wrap within the depth proved.
     always @(*) assume(na != 8'hff && nb != 8'hff);
 
     wire [39:0] compared = 40'h30_ffff_ffff; // data, last, abort
-    wire committing_n = word_out && nc == f_n && !f_init;
+    wire committing_n = word_out && nc == f_n && counting;
+`ifndef STRICT_READY
     always @(*) begin
         if (committing_n && (mode == DUPLEX || mode == SIMPLEX_A))
             committed_word_is_healthy_sides: assert(got_a && c_word == wa);
@@ -105,22 +128,28 @@ module lockstep_formal (
             nothing_from_isolated: assert(!wa[38] && !wb[38]);
         commit_only_when_running: assert(!word_out || mode == DUPLEX || mode == SIMPLEX_A || mode == SIMPLEX_B);
     end
+`endif
 
     // --- strict offset: B's ready is A's, D cycles late ------------------------------------
     localparam ND = 1 << `OW;
     reg [ND-1:0] a_ready_hist = 0; // bit i: a_ready of i + 1 cycles ago
     reg [15:0] duplex_age = 0;     // cycles in DUPLEX since power-on (0 once it left)
     reg left_duplex = 0;
+    reg mismatch_seen = 0;
+    always @(posedge clock) if (fault_mismatch && counting) mismatch_seen <= 1;
     always @(posedge clock) begin
         a_ready_hist <= {a_ready_hist[ND-2:0], a_ready};
         if (mode != DUPLEX) left_duplex <= 1;
         if (duplex_age != 16'hffff) duplex_age <= duplex_age + 1;
-        if (f_init) begin duplex_age <= 0; left_duplex <= 0; end
+        if (f_init || f_write) begin duplex_age <= 0; left_duplex <= 0; end
     end
     wire a_ready_d = (f_offset == 0) ? a_ready : a_ready_hist[f_offset - 1];
+`ifdef STRICT_READY
     always @(*)
-        if (f_strict && !f_init && !left_duplex && mode == DUPLEX && duplex_age > f_offset + 1)
+        if (f_strict && counting && !left_duplex && mode == DUPLEX && duplex_age > f_offset + 1
+            && !mismatch_seen && !fault_mismatch)
             strict_b_ready_is_a_delayed: assert(b_ready == a_ready_d);
+`endif
 
     always @(*) begin
         cover_failover_b: cover(mode == SIMPLEX_A && committing_n && f_n == 2 && na >= 3);

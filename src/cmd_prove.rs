@@ -61,6 +61,9 @@ pub struct Proof {
     /// extra output ports (after `memory_map`, a RAM's words are `ram.mem[i]`): observation
     /// only, the logic is untouched. Empty: the harness sees the module's own ports only.
     pub expose: &'static [&'static str],
+    /// The block RAMs power up zeroed, as the iCE40's and ECP5's do (rust-hdl declares them
+    /// without an initial value, which a proof would otherwise take as any content).
+    pub ram_zero: bool,
     pub mode: Mode,
     /// Depth of the cover run.
     pub cover_depth: u32,
@@ -111,6 +114,7 @@ pub fn proofs() -> Vec<Proof> {
             top: "stream_fifo_formal",
             defines: &[("AW", "2")],
             expose: &["count$q", "head_valid$q", "head$q", "rptr$q", "wptr$q", "fwd_valid$q", "fwd_data$q", "stored$q", "full$q", "ram.read_data", "ram.mem*"],
+            ram_zero: false,
             mode: Mode::Prove(12),
             cover_depth: 16,
             quick: true,
@@ -126,6 +130,7 @@ pub fn proofs() -> Vec<Proof> {
             top: "commit_gate_formal",
             defines: &[("FW", "2")],
             expose: &["saf_q$q"],
+            ram_zero: false,
             mode: Mode::Bmc(10),
             cover_depth: 24,
             quick: true,
@@ -143,6 +148,7 @@ pub fn proofs() -> Vec<Proof> {
             top: "delay_line_formal",
             defines: &[("AW", "3")],
             expose: &[],
+            ram_zero: false,
             mode: Mode::Prove(12),
             cover_depth: 12,
             quick: true,
@@ -157,13 +163,30 @@ pub fn proofs() -> Vec<Proof> {
             harness: harness!("lockstep.sv"),
             top: "lockstep_formal",
             defines: &[("SW", "2"), ("OW", "2")],
-            expose: &[],
-            mode: Mode::Bmc(16),
+            expose: &["b_dropping$q"],
+            ram_zero: true,
+            mode: Mode::Bmc(11),
             cover_depth: 16,
             quick: false,
-            why: "Lockstep<2, 2>: skew FIFOs of 5 words, D from 0 to 3. Bounded: the depth covers \
-                  filling and draining both skew FIFOs, the pair stage and its skid, a fault's \
-                  attribution and the fail-over after it, at every D of the instance.",
+            why: "Lockstep<2, 2>: skew FIFOs of 5 words, D from 0 to 3. Bounded to 11 cycles \
+                  (the solver's time grows steeply past it): a CTRL write, then filling a skew FIFO, \
+                  the pair stage and its skid, a fault's attribution and the fail-over after it, at \
+                  every D of the instance.",
+        },
+        Proof {
+            name: "lockstep_strict_ready",
+            module: "lockstep",
+            verilog: lockstep_v,
+            harness: harness!("lockstep.sv"),
+            top: "lockstep_formal",
+            defines: &[("SW", "2"), ("OW", "2"), ("STRICT_READY", "1")],
+            expose: &["b_dropping$q"],
+            ram_zero: true,
+            mode: Mode::Bmc(11),
+            cover_depth: 16,
+            quick: false,
+            why: "Lockstep<2, 2>, D from 0 to 3: strict DUPLEX entered by a CTRL write, then CPU B's ready against CPU A's \
+                  D cycles before, until a mismatch is flagged (bounded, same depth as `lockstep`).",
         },
         Proof {
             name: "fabric",
@@ -173,11 +196,13 @@ pub fn proofs() -> Vec<Proof> {
             top: "fabric_formal",
             defines: &[("AW", "2"), ("OW", "2")],
             expose: &[],
-            mode: Mode::Bmc(16),
+            ram_zero: true,
+            mode: Mode::Bmc(11),
             cover_depth: 16,
             quick: false,
-            why: "Fabric<2, 2>: disk buffers of 5 words. Bounded: the depth fills one disk's buffer \
-                  while the other drains, fails either disk with words in flight, and drains again.",
+            why: "Fabric<2, 2>: disk buffers of 5 words. Bounded to 11 cycles: \
+                  fills one disk's 5-word buffer while the other drains, fails either disk with words \
+                  in flight, and drains again.",
         },
         Proof {
             name: "cmd_parser",
@@ -187,6 +212,7 @@ pub fn proofs() -> Vec<Proof> {
             top: "cmd_parser_formal",
             defines: &[],
             expose: &[],
+            ram_zero: false,
             mode: Mode::Bmc(10),
             cover_depth: 24,
             quick: false,
@@ -286,16 +312,17 @@ fn sby_file(p: &Proof) -> String {
         Mode::Prove(k) => ("prove", k),
         Mode::Bmc(n) => ("bmc", n),
     };
-    let expose = if p.expose.is_empty() {
-        String::new()
-    } else {
+    let mut expose = String::new();
+    if !p.expose.is_empty() || p.ram_zero {
+        expose = format!("hierarchy -top {m}\nproc\nflatten\nmemory -nomap\nmemory_map\n", m = p.module);
+    }
+    if p.ram_zero {
+        expose += &format!("setundef -zero -init {}\n", p.module);
+    }
+    if !p.expose.is_empty() {
         let sel: Vec<String> = p.expose.iter().map(|w| format!("{}/{w}", p.module)).collect();
-        format!(
-            "hierarchy -top {m}\nproc\nflatten\nmemory -nomap\nmemory_map\nexpose {sel}\n",
-            m = p.module,
-            sel = sel.join(" ")
-        )
-    };
+        expose += &format!("expose {}\n", sel.join(" "));
+    }
     format!(
         "# generated by `ftio prove` for proof {name}; the harness is formal/{harness}\n\
          [tasks]\nproof\ncover\n\n\
