@@ -213,22 +213,44 @@ pub fn proofs() -> Vec<Proof> {
             defines: &[],
             expose: &[],
             ram_zero: false,
-            mode: Mode::Bmc(10),
+            mode: Mode::Bmc(16),
             cover_depth: 24,
             quick: false,
-            why: "CmdParser as built (it has no size parameter). Bounded: the depth holds a partial \
+            why: "CmdParser as built (it has no size parameter). Bounded to 16 cycles: a partial \
                   frame, the gap, and a whole request after it (A5, command, address, count, CRC: \
-                  7 bytes) with its check and the first bytes of the response.",
+                  7 bytes, one a cycle at the parser) with its check and its first response bytes.",
         },
     ]
 }
 
-/// The labelled assertions and the covers of a harness, in file order.
-pub fn properties(harness: &str) -> (Vec<String>, Vec<String>) {
+/// The labelled assertions and the covers of a harness, in file order, for the given `-D`
+/// defines (`ifdef`/`ifndef`/`else`/`endif` are followed).
+pub fn properties(harness: &str, defines: &[(&str, &str)]) -> (Vec<String>, Vec<String>) {
     let mut asserts = Vec::new();
     let mut covers = Vec::new();
+    let mut live: Vec<bool> = Vec::new();
     for line in harness.lines() {
         let code = line.split("//").next().unwrap_or("");
+        let t = code.trim();
+        let defined = |name: &str| defines.iter().any(|(k, _)| *k == name.trim());
+        if let Some(name) = t.strip_prefix("`ifdef") {
+            live.push(defined(name));
+            continue;
+        } else if let Some(name) = t.strip_prefix("`ifndef") {
+            live.push(!defined(name));
+            continue;
+        } else if t.starts_with("`else") {
+            if let Some(l) = live.last_mut() {
+                *l = !*l;
+            }
+            continue;
+        } else if t.starts_with("`endif") {
+            live.pop();
+            continue;
+        }
+        if live.iter().any(|l| !l) {
+            continue;
+        }
         for (kw, list) in [("assert", &mut asserts), ("cover", &mut covers)] {
             // `label: assert(` / `label: cover(`
             if let Some(pos) = code.find(&format!(": {kw}(")) {
@@ -392,7 +414,7 @@ pub fn run_proof(tools: &Tools, p: &Proof, out: &Path) -> Result<Outcome> {
     std::fs::write(dir.join(format!("{}.v", p.module)), (p.verilog)())?;
     std::fs::write(dir.join(p.harness.0), p.harness.1)?;
     std::fs::write(dir.join("proof.sby"), sby_file(p))?;
-    let (asserts, covers) = properties(p.harness.1);
+    let (asserts, covers) = properties(p.harness.1, p.defines);
     if asserts.is_empty() {
         bail!("formal/{} has no labelled assertion (`name: assert(...)`)", p.harness.0);
     }
@@ -467,7 +489,7 @@ pub fn run(args: ProveArgs) -> Result<()> {
     }
     if args.list {
         for p in &chosen {
-            let (asserts, covers) = properties(p.harness.1);
+            let (asserts, covers) = properties(p.harness.1, p.defines);
             let mode = match p.mode {
                 Mode::Prove(k) => format!("k-induction, k = {k}"),
                 Mode::Bmc(n) => format!("bounded, depth {n}"),
