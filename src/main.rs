@@ -7,6 +7,7 @@ use std::path::PathBuf;
 mod cmd_build;
 mod cmd_campaign;
 mod cmd_demo;
+mod cmd_prove;
 mod cmd_sim;
 
 #[derive(Parser)]
@@ -32,6 +33,9 @@ enum Command {
     Sim(cmd_sim::SimArgs),
     /// Build a board's bitstream (yosys + nextpnr + packer) and report resources and Fmax.
     Build(cmd_build::BuildArgs),
+    /// Formal proofs (SymbiYosys) of the data path's promises: each property proved by
+    /// k-induction, bounded to a depth, or failed with a counterexample VCD (docs/verification.md).
+    Prove(cmd_prove::ProveArgs),
 }
 
 /// Build parameters of the core (SPEC §3).
@@ -191,6 +195,7 @@ fn main() {
         Command::Build(a) => cmd_build::run(a),
         Command::Bench(a) => bench(a),
         Command::Sim(a) => cmd_sim::run(a),
+        Command::Prove(a) => cmd_prove::run(a),
     };
     if let Err(e) = result {
         eprintln!("ftio: error: {e:#}");

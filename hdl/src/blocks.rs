@@ -89,8 +89,18 @@ pub fn block_verilog(name: &str) -> Result<String, String> {
             return Err(format!("unknown block `{name}`; the blocks are: {}", names.join(", ")));
         }
     };
-    let text = rename_idents(&text, "top$", &format!("{name}$"), true);
-    Ok(rename_idents(&text, "top", name, false))
+    Ok(rename_top(&text, name))
+}
+
+/// The Verilog of `block` (any instance, e.g. a small one for a formal proof) with its top
+/// module called `name` and its children `name$...`.
+pub fn module_verilog<B: Block>(block: B, name: &str) -> String {
+    rename_top(&gen(block), name)
+}
+
+fn rename_top(generated: &str, name: &str) -> String {
+    let text = rename_idents(generated, "top$", &format!("{name}$"), true);
+    rename_idents(&text, "top", name, false)
 }
 
 #[cfg(test)]

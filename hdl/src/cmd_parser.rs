@@ -256,6 +256,9 @@ impl Logic for CmdParser {
         }
 
         if self.st_in.val() == self.st_hunt.val() {
+            // Hunting, or a frame dropped by a gap: its state is left even when the byte that
+            // ended it is not `A5` (found by `ftio prove --only cmd_parser`).
+            self.state.d.next = self.st_hunt.val();
             if self.rx_strobe.val() & self.rx_sync.val() {
                 self.state.d.next = self.st_cmd.val();
                 self.crc.d.next = 0xFFFF_u64.into();
@@ -720,6 +723,22 @@ mod tests {
         let got = w.transact(&bytes);
         assert_eq!(got.len(), expect.len());
         assert_eq!(got, expect);
+    }
+
+    /// A frame cut by more than 64 bit times of silence is dropped even when the byte after
+    /// the silence is not `A5`: the rest of the frame, sent after the gap, is hunted over and
+    /// never executed. (Found by `ftio prove --only cmd_parser`: the parser flagged the drop
+    /// but stayed in the cut frame, so these bytes completed it and the read was answered.)
+    #[test]
+    fn a_frame_cut_by_silence_is_not_completed_by_later_bytes() {
+        let mut w = Wire::new();
+        let f = Request::read(0, 1).encode();
+        w.send(&f[..4]);
+        w.idle(66);
+        let reply = w.transact(&f[4..]);
+        assert!(reply.is_empty(), "the cut frame was answered: {reply:02x?}");
+        let reply = w.transact(&f);
+        assert_eq!(reply, RegisterModel::new(BuildParams::default()).feed(&f));
     }
 
     /// Garbage, truncated frames and back-to-back frames: the parser never hangs, drops a

@@ -137,6 +137,18 @@ impl CommitGate {
     /// A gate whose store-and-forward buffer holds 2^fw words (fw 4 to 12).
     pub fn new(fw: usize) -> Self {
         assert!(FRAME_DEPTHS_LOG2.contains(&(fw as u8)), "frame buffer depth 2^{fw}");
+        Self::with_buffer(fw)
+    }
+
+    /// The same gate with a buffer below the generator's range (2^1 to 2^3 words), for
+    /// the formal proofs (`ftio prove`): the logic is the one `new` builds, the depth a
+    /// run-time mask, so a small buffer lets a bounded proof fill, wrap and overflow it.
+    pub fn for_proof(fw: usize) -> Self {
+        assert!((1..=12).contains(&fw), "frame buffer depth 2^{fw}");
+        Self::with_buffer(fw)
+    }
+
+    fn with_buffer(fw: usize) -> Self {
         Self {
             clock: Default::default(),
             reset: Default::default(),

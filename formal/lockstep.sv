@@ -1,0 +1,160 @@
+// Formal harness for Lockstep<SW, OW> (hdl/src/lockstep.rs), as generated (module
+// `lockstep`); `ftio prove` passes SW and OW. Depends on the lockstep's ports as of this
+// harness: mode_set/mode_value/strict/strict_set/policy_halt/offset/timeout, a_*/b_* (valid,
+// word, ready, error), return_mismatch, c_*, sa_*/sb_*, mode, fault_*, word_out.
+//
+// Both CPUs' inputs are free: any words, any parity errors (`a_error`/`b_error` and the
+// word's `perr` bit 38), offered at any time; the commit side and SPLIT sinks stall at will;
+// the policy, `return_mismatch` and TIMEOUT are free. Held constant from power-on: the
+// lockstep kind (entered by a CTRL write at cycle 1, as the host does) and D (`offset`,
+// anyconst). Excluded: further host mode writes (`mode_set`, which empty the skew FIFOs by
+// design) and reset after power-on. Exposed: `b_dropping` (B's words dropped after the
+// write into strict, see lockstep.rs), to leave them out of B's count.
+//
+// Two proofs use this harness: `lockstep` (the commit properties) and, with STRICT_READY
+// defined, `lockstep_strict_ready` (the constant-offset property alone, so a failure of one
+// leaves the other settled).
+//
+// The harness counts the words each CPU's port hands over (`valid & ready`) and the words
+// committed (`word_out`), and remembers the N-th word of each side, N any constant:
+//   committed_word_is_healthy_sides  the N-th committed word is the N-th word of CPU A while
+//                       the mode is DUPLEX or SIMPLEX_A, of CPU B in SIMPLEX_B: nothing lost,
+//                       repeated or reordered, across a fail-over too (the healthy stream
+//                       goes on where it was), and only the healthy side's words after it
+//   committed_pair_agreed  a word committed in DUPLEX is of a pair whose two words agree
+//                       (data, last, abort): a pair whose words differ never reaches the
+//                       commit output
+//   nothing_from_isolated  only fault-free pairs commit in DUPLEX: a committed DUPLEX word
+//                       carries no parity error from either side
+//   strict_b_ready_is_a_delayed  strict DUPLEX, from D + 2 cycles after power-on (the
+//                       replay's arming) while still DUPLEX and until a mismatch is flagged:
+//                       CPU B's `ready` is CPU A's of exactly D cycles before. (Not after CPU
+//                       B diverged: B's ready is A's delayed AND skew FIFO B has room, so in
+//                       the cycle the strict check flags B's extra word B's ready can be low;
+//                       docs/verification.md, findings.)
+module lockstep_formal (
+    input clock,
+    input policy_halt,
+    input [31:0] timeout,
+    input a_valid, input [39:0] a_word, input a_error,
+    input b_valid, input [39:0] b_word, input b_error,
+    input return_mismatch,
+    input c_ready, input sa_ready, input sb_ready
+);
+    localparam DUPLEX = 0, SIMPLEX_A = 1, SIMPLEX_B = 2, SPLIT = 3, HALTED = 4;
+
+    (* anyconst *) reg f_strict;
+    (* anyconst *) reg [`OW-1:0] f_offset;
+
+    // Cycle 0: reset (power-on, elastic DUPLEX). Cycle 1: the host writes CTRL: DUPLEX with
+    // the lockstep kind `f_strict` (the way strict lockstep is entered). From cycle 2 on the
+    // harness counts words.
+    reg f_init = 1, f_write = 0;
+    always @(posedge clock) begin
+        f_init <= 0;
+        f_write <= f_init;
+    end
+    reg f_strict_now = 0;
+    always @(posedge clock) if (f_write) f_strict_now <= f_strict;
+    wire i_b_dropping;
+
+    wire a_ready, b_ready, c_valid, sa_valid, sb_valid;
+    wire [39:0] c_word, sa_word, sb_word, head_a, head_b;
+    wire [2:0] mode;
+    wire fault_a_parity, fault_b_parity, fault_a_timeout, fault_b_timeout, fault_mismatch;
+    wire word_out, frame_out, frame_aborted, head_a_valid, head_b_valid;
+    wire [31:0] pair_index;
+    wire [15:0] fill_a, fill_b;
+
+    lockstep dut (
+        .clock(clock), .reset(f_init),
+        .mode_set(f_write), .mode_value(3'd0), .strict(f_strict_now), .strict_set(f_write && f_strict),
+        .policy_halt(policy_halt), .offset(f_offset), .timeout(timeout),
+        .a_valid(a_valid), .a_word(a_word), .a_ready(a_ready), .a_error(a_error),
+        .b_valid(b_valid), .b_word(b_word), .b_ready(b_ready), .b_error(b_error),
+        .return_mismatch(return_mismatch),
+        .c_valid(c_valid), .c_word(c_word), .c_ready(c_ready),
+        .sa_valid(sa_valid), .sa_word(sa_word), .sa_ready(sa_ready),
+        .sb_valid(sb_valid), .sb_word(sb_word), .sb_ready(sb_ready),
+        .mode(mode), .fault_a_parity(fault_a_parity), .fault_b_parity(fault_b_parity),
+        .fault_a_timeout(fault_a_timeout), .fault_b_timeout(fault_b_timeout),
+        .fault_mismatch(fault_mismatch), .word_out(word_out), .frame_out(frame_out),
+        .frame_aborted(frame_aborted), .pair_index(pair_index),
+        .head_a(head_a), .head_b(head_b), .head_a_valid(head_a_valid), .head_b_valid(head_b_valid),
+        .fill_a(fill_a), .fill_b(fill_b),
+        .\b_dropping$q (i_b_dropping)
+    );
+
+    // Data independence: the lockstep compares data bits with a bitwise equality and
+    // otherwise only moves them; two data bits per word give equal and different pairs as 32
+    // would. `last`, `abort` and the parity-error bit 38 stay free.
+    always @(*) assume(a_word[31:2] == 0 && b_word[31:2] == 0 && a_word[35:32] == 0 && b_word[35:32] == 0 && !a_word[39] && !b_word[39]);
+
+    // --- the N-th word of each side and the N-th committed word ---------------------------
+    (* anyconst *) reg [7:0] f_n;
+    reg [7:0] na = 0, nb = 0, nc = 0;
+    reg [39:0] wa = 0, wb = 0;
+    reg got_a = 0, got_b = 0;
+    // B's words taken while the lockstep drops them (the D cycles after the write into
+    // strict, paired with A's words the write flushed) are not part of B's stream.
+    wire counting = !f_init && !f_write;
+    wire take_a = a_valid && a_ready && counting;
+    wire take_b = b_valid && b_ready && counting && !i_b_dropping;
+    always @(posedge clock) begin
+        if (take_a) begin
+            na <= na + 1;
+            if (na == f_n) begin wa <= a_word; got_a <= 1; end
+        end
+        if (take_b) begin
+            nb <= nb + 1;
+            if (nb == f_n) begin wb <= b_word; got_b <= 1; end
+        end
+        if (word_out && counting) nc <= nc + 1;
+    end
+    // The counters stay below their wrap within the depth proved.
+    always @(*) assume(na != 8'hff && nb != 8'hff);
+
+    wire [39:0] compared = 40'h30_ffff_ffff; // data, last, abort
+    wire committing_n = word_out && nc == f_n && counting;
+`ifndef STRICT_READY
+    always @(*) begin
+        if (committing_n && (mode == DUPLEX || mode == SIMPLEX_A))
+            committed_word_is_healthy_sides: assert(got_a && c_word == wa);
+        if (committing_n && mode == SIMPLEX_B)
+            committed_word_is_b: assert(got_b && c_word == wb);
+        if (committing_n && mode == DUPLEX)
+            committed_pair_agreed: assert(got_b && (wa & compared) == (wb & compared));
+        if (committing_n && mode == DUPLEX)
+            nothing_from_isolated: assert(!wa[38] && !wb[38]);
+        commit_only_when_running: assert(!word_out || mode == DUPLEX || mode == SIMPLEX_A || mode == SIMPLEX_B);
+    end
+`endif
+
+    // --- strict offset: B's ready is A's, D cycles late ------------------------------------
+    localparam ND = 1 << `OW;
+    reg [ND-1:0] a_ready_hist = 0; // bit i: a_ready of i + 1 cycles ago
+    reg [15:0] duplex_age = 0;     // cycles in DUPLEX since power-on (0 once it left)
+    reg left_duplex = 0;
+    reg mismatch_seen = 0;
+    always @(posedge clock) if (fault_mismatch && counting) mismatch_seen <= 1;
+    always @(posedge clock) begin
+        a_ready_hist <= {a_ready_hist[ND-2:0], a_ready};
+        if (mode != DUPLEX) left_duplex <= 1;
+        if (duplex_age != 16'hffff) duplex_age <= duplex_age + 1;
+        if (f_init || f_write) begin duplex_age <= 0; left_duplex <= 0; end
+    end
+    wire a_ready_d = (f_offset == 0) ? a_ready : a_ready_hist[f_offset - 1];
+`ifdef STRICT_READY
+    always @(*)
+        if (f_strict && counting && !left_duplex && mode == DUPLEX && duplex_age > f_offset + 1
+            && !mismatch_seen && !fault_mismatch)
+            strict_b_ready_is_a_delayed: assert(b_ready == a_ready_d);
+`endif
+
+    always @(*) begin
+        cover_failover_b: cover(mode == SIMPLEX_A && committing_n && f_n == 2 && na >= 3);
+        cover_failover_a: cover(mode == SIMPLEX_B && committing_n && f_n == 2);
+        cover_strict_commit: cover(f_strict && f_offset == ND - 1 && committing_n && f_n == 1 && mode == DUPLEX);
+        cover_mismatch_halt: cover(mode == HALTED && fault_mismatch == 0 && got_a && got_b && wa != wb);
+    end
+endmodule
