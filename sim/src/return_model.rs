@@ -310,7 +310,7 @@ mod tests {
         for (iso, fault) in [(None, DiskFault::RxParity { disk: Disk::A, word: 2 }), (Some(Cpu::A), DiskFault::None), (Some(Cpu::B), DiskFault::None)] {
             let o = predict_returns(&g, &g, Disk::A, true, fault, iso, Lockstep::Strict { offset: 7 });
             assert_eq!((o.cpu.clone(), o.b_after_a, o.isolated), (g.clone(), Some(7), iso), "the served CPU gets every word once, in order");
-            assert_eq!(o, ReturnOutcome { b_after_a: None, ..predict_returns(&g, &g, Disk::A, true, fault, iso, Lockstep::Elastic) });
+            assert_eq!(ReturnOutcome { b_after_a: None, ..o }, predict_returns(&g, &g, Disk::A, true, fault, iso, Lockstep::Elastic));
         }
     }
 }
