@@ -454,6 +454,13 @@ fn run_one(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Opt
     Run { cycles: rig.cycle, irq_cycle, status, sys: rig.sys, waiting, setup }
 }
 
+fn op_name(op: &Op) -> String {
+    match op {
+        Op::Write { lba, data } => format!("write of {} sectors at {lba}", data.len() / crate::models::fis::SECTOR_BYTES),
+        Op::Read { lba, sectors } => format!("read of {sectors} sectors at {lba}"),
+    }
+}
+
 fn same(a: &Completion, b: &Completion) -> bool {
     (&a.op, a.status, a.error, &a.read_data) == (&b.op, b.status, b.error, &b.read_data)
 }
@@ -482,7 +489,21 @@ fn classify(run: &Run, fault: Option<&Fault>, golden: &[Completion], prefixes: &
         for (i, c) in cpu.completions.iter().enumerate() {
             let accepted = !c.parity_error && c.status & 1 == 0;
             if accepted && (i >= golden.len() || c.op != golden[i].op || c.read_data != golden[i].read_data) {
-                return (Outcome::SilentCorruption, format!("{name} accepted a wrong completion for operation {i}"));
+                // What the CPU itself noticed about it, if anything (its first error from the
+                // cycle of that completion), so the report says what went wrong.
+                let seen = cpu.errors.iter().find(|e| e.starts_with(&format!("cycle {}:", c.completed_at)));
+                let what = match (&c.op, golden.get(i)) {
+                    (op, Some(g)) if *op != g.op => format!("{op_kind} instead of the golden {g_kind}", op_kind = op_name(op), g_kind = op_name(&g.op)),
+                    (op, _) => format!("{} with other data", op_name(op)),
+                };
+                return (
+                    Outcome::SilentCorruption,
+                    format!(
+                        "{name} accepted a wrong completion for operation {i} at its cycle {} ({what}{})",
+                        c.completed_at,
+                        seen.map(|e| format!("; it noted: {}", e.split_once(": ").map_or(e.as_str(), |x| x.1))).unwrap_or_default()
+                    ),
+                );
             }
         }
     }
@@ -703,7 +724,7 @@ impl CampaignReport {
             s += &format!(
                 "\n{kind}: by fault kind{:>w$}  runs  masked  recovered  halted  disrupted  disk-silent  silent-disruption  silent-corruption\n",
                 "",
-                w = 40 - kind.len() - 15
+                w = 50 - kind.len() - 15
             );
             let mut kinds: BTreeMap<String, [usize; 7]> = BTreeMap::new();
             for r in self.runs.iter().filter(|r| r.form.kind() == kind) {
@@ -712,7 +733,7 @@ impl CampaignReport {
             }
             for (k, n) in &kinds {
                 s += &format!(
-                    "  {:<38} {:>5}  {:>6}  {:>9}  {:>6}  {:>9}  {:>11}  {:>17}  {:>17}\n",
+                    "  {:<48} {:>5}  {:>6}  {:>9}  {:>6}  {:>9}  {:>11}  {:>17}  {:>17}\n",
                     k,
                     n.iter().sum::<usize>(),
                     n[0],
