@@ -28,9 +28,9 @@ fn word(rng: &mut StdRng, last: bool) -> u64 {
 
 const FRAME_DEPTH_LOG2: u8 = 4;
 
-/// One seed: returns (what was observed, the lockstep form, a description) after checking
-/// the core against the model.
-fn run_seed(seed: u64) -> (Outcome, Lockstep, String) {
+/// One seed: returns (what was observed, the lockstep form, a description, the cycles run)
+/// after checking the core against the model.
+fn run_seed(seed: u64) -> (Outcome, Lockstep, String, usize) {
     let mut rng = StdRng::seed_from_u64(0x5AF0_0000 + seed);
     let commit = if seed % 2 == 0 {
         Commit::CutThrough
@@ -144,7 +144,7 @@ fn run_seed(seed: u64) -> (Outcome, Lockstep, String) {
         };
         b.check_b_follows_a(n, 0, &what);
     }
-    (observed, lockstep, what)
+    (observed, lockstep, what, b.cycle)
 }
 
 /// 100 seeds, each a fresh core; every outcome class must have been exercised, in both
@@ -152,9 +152,10 @@ fn run_seed(seed: u64) -> (Outcome, Lockstep, String) {
 #[test]
 fn core_matches_the_lockstep_model_word_for_word() {
     let (mut mismatches, mut parities, mut too_long, mut saf, mut words) = (0, 0, 0, 0, 0);
-    let (mut strict, mut strict_mismatches, mut strict_failovers) = (0, 0, [0, 0]);
+    let (mut strict, mut strict_mismatches, mut strict_failovers, mut cycles) = (0, 0, [0, 0], 0);
     for seed in 0..100 {
-        let (o, lockstep, what) = run_seed(seed);
+        let (o, lockstep, what, n) = run_seed(seed);
+        cycles += n;
         if let Lockstep::Strict { .. } = lockstep {
             strict += 1;
             strict_mismatches += o.causes.contains(&3) as usize;
@@ -177,7 +178,7 @@ fn core_matches_the_lockstep_model_word_for_word() {
     }
     eprintln!(
         "100 seeds ({saf} store-and-forward, {strict} strict): {mismatches} mismatches ({strict_mismatches} strict), \
-         {parities} parity fail-overs (strict: {} from CPU A, {} from CPU B), {too_long} frames too long; {words} words checked per disk",
+         {parities} parity fail-overs (strict: {} from CPU A, {} from CPU B), {too_long} frames too long; {words} words checked per disk, {cycles} cycles simulated",
         strict_failovers[0], strict_failovers[1]
     );
     assert!(mismatches >= 10 && parities >= 15 && too_long >= 3 && saf == 50, "{mismatches} {parities} {too_long} {saf}");
