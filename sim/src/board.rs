@@ -312,6 +312,20 @@ pub fn disk_reply(frame: &[u32]) -> Vec<Word> {
     crate::link::frame(&[tag, sum])
 }
 
+/// The CPU frame that `reply` answers, if `reply` is exactly [`disk_reply`] to one: the
+/// frame number whose low 16 bits are the reply's tag, taken next to `near` (the number
+/// expected, when known).
+pub fn reply_frame_number(reply: &[u32], frame_words: usize, near: Option<u64>) -> Option<u64> {
+    let tag = (*reply.first()? & 0xFFFF) as u64;
+    let n = match near {
+        Some(e) => e & !0xFFFF | tag,
+        None => tag,
+    };
+    let words: Vec<u32> = cpu_frame(n, frame_words).iter().map(|w| w.data).collect();
+    let expect: Vec<u32> = disk_reply(&words).iter().map(|w| w.data).collect();
+    (reply == expect.as_slice()).then_some(n)
+}
+
 /// One SATA controller: takes what the core sends on `disk_x_tx` and answers each complete
 /// frame on `disk_x_rx` after a latency.
 #[derive(Clone, Debug)]
@@ -348,6 +362,12 @@ pub struct TrafficStats {
     pub disk_frames: [u64; 2],
     /// Words delivered to CPU A and CPU B on their return links.
     pub returned_words: [u64; 2],
+    /// Reply frames each CPU received whole and correct (a disk's reply to the CPU frame
+    /// after the one the previous reply answered).
+    pub replies_in_order: [u64; 2],
+    /// Reply frames each CPU received out of sequence (a reply lost, repeated or reordered),
+    /// malformed (not a disk reply, spliced) or with a parity error.
+    pub reply_errors: [u64; 2],
     /// Words of CPU A sent with a flipped data bit.
     pub faults_injected: u64,
     /// The last of them.
@@ -380,6 +400,8 @@ pub struct Traffic {
     cpu_b_due: VecDeque<(u64, Vec<Word>)>,
     cpu_a_rx: LinkSink,
     cpu_b_rx: LinkSink,
+    /// The CPU frame number the next reply on each CPU's return link answers, once known.
+    next_reply: [Option<u64>; 2],
     disks: [DiskEnd; 2],
     next_frame: u64,
     /// Flip a data bit of CPU A's next newly offered word.
@@ -403,6 +425,7 @@ impl Traffic {
             cpu_b_due: VecDeque::new(),
             cpu_a_rx: LinkSink::new(0, 0.0).counting_only(),
             cpu_b_rx: LinkSink::new(0, 0.0).counting_only(),
+            next_reply: [None; 2],
             disks: [DiskEnd::new(Link::DiskATx, Link::DiskARx), DiskEnd::new(Link::DiskBTx, Link::DiskBRx)],
             next_frame: 0,
             fault_armed: false,
@@ -493,8 +516,22 @@ impl Traffic {
             let before = sink.taken;
             sink.observe(read_beat(sim, link));
             self.stats.returned_words[i] += sink.taken - before;
-            // Only counted: drop assembled frames so nothing grows.
-            while sink.pop_frame().is_some() {}
+            // Each reply is checked against the CPU frame it answers, then dropped.
+            while let Some((f, bad)) = sink.pop_frame() {
+                let expected = self.next_reply[i];
+                let n = reply_frame_number(&f, self.config.frame_words, expected);
+                match n {
+                    Some(n) if !bad && expected.is_none_or(|e| e == n) => {
+                        self.stats.replies_in_order[i] += 1;
+                        self.next_reply[i] = Some(n + 1);
+                    }
+                    _ => {
+                        self.stats.reply_errors[i] += 1;
+                        // Resynchronise on this reply, so one error counts once.
+                        self.next_reply[i] = n.map(|n| n + 1);
+                    }
+                }
+            }
             sink.errors.clear();
         }
         let latency = self.config.disk_latency;
@@ -658,7 +695,7 @@ impl std::fmt::Display for BoardSummary {
         if let Some(t) = &self.traffic {
             write!(
                 f,
-                "; traffic: {} CPU frames, words taken A {} B {}, disk frames A {} B {}, returned A {} B {}, faults injected {}",
+                "; traffic: {} CPU frames, words taken A {} B {}, disk frames A {} B {}, returned A {} B {} (reply frames in order A {} B {}, out of order or bad A {} B {}), faults injected {}",
                 t.cpu_frames,
                 t.cpu_words[0],
                 t.cpu_words[1],
@@ -666,6 +703,10 @@ impl std::fmt::Display for BoardSummary {
                 t.disk_frames[1],
                 t.returned_words[0],
                 t.returned_words[1],
+                t.replies_in_order[0],
+                t.replies_in_order[1],
+                t.reply_errors[0],
+                t.reply_errors[1],
                 t.faults_injected
             )?;
         }

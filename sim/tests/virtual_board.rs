@@ -198,6 +198,10 @@ fn traffic_moves_the_counters_and_a_cpu_a_fault_fails_over_to_simplex_b() {
     // Mirrored writes: both disks got every frame, and each CPU's returns kept coming.
     assert!(t.disk_frames[0] > 100 && t.disk_frames[0].abs_diff(t.disk_frames[1]) <= 1, "{t:?}");
     assert!(t.returned_words[0] > 0 && t.returned_words[1] > 0, "{t:?}");
+    // CPU B, served after the fail-over, got every reply exactly once and in order; CPU A
+    // (isolated) a prefix of them.
+    assert_eq!(t.reply_errors, [0, 0], "{t:?}");
+    assert!(t.replies_in_order[1] + 4 >= t.disk_frames[0], "{t:?}");
     assert!(summary.irq);
 }
 
