@@ -9,6 +9,7 @@
 //! full, and in elastic lockstep each CPU drains its own copy of the returns at its own pace.
 use crate::delay_line::{DelayLine, ReplayArm};
 use crate::link::Word;
+use crate::lockstep::ABORT_WORD;
 use crate::stream_fifo::StreamFifo;
 use rust_hdl::prelude::*;
 
@@ -48,6 +49,17 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     pub disk_a_failed: Signal<In, Bit>,
     /// Disk B is marked failed.
     pub disk_b_failed: Signal<In, Bit>,
+    /// DISK_TIMEOUT: with read-verify, a secondary that offers nothing for more than this
+    /// many cycles in a row while the primary offers a word is a divergence.
+    pub disk_timeout: Signal<In, Bits<32>>,
+    /// The host cleared the faults: a secondary put out of step by a divergence is taken to
+    /// be in step again (the host clears with the disks idle).
+    pub resync: Signal<In, Bit>,
+    /// Disk A is rebuilding (the core also marks it failed, so it is out of the return path):
+    /// it takes every mirrored write.
+    pub disk_a_rebuilding: Signal<In, Bit>,
+    /// Disk B is rebuilding.
+    pub disk_b_rebuilding: Signal<In, Bit>,
 
     /// The committed stream (every mode but SPLIT): mirrored to every healthy disk.
     pub c_valid: Signal<In, Bit>,
@@ -106,7 +118,9 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     /// CPU B took it.
     pub cb_take: Signal<In, Bit>,
 
-    /// Read-verify found the two disks' returns different (one pulse per word pair).
+    /// Read-verify found the two disks' returns different (a pair differing in content or
+    /// length, or the secondary silent too long): one pulse, then the secondary is out of
+    /// step until `resync` or a disk failure.
     pub divergence: Signal<Out, Bit>,
     /// With `divergence`: disk A's word had a parity error (so disk A is to blame).
     pub divergence_perr_a: Signal<Out, Bit>,
@@ -144,6 +158,38 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     stale: DFF<Bit>,
     lag_max: Constant<Bits<24>>,
     both_ok: Signal<Local, Bit>,
+    /// `both_ok` a cycle ago (a disk failure is its fall).
+    both_ok_q: DFF<Bit>,
+    /// HALTED or an undefined mode: the disks' returns are taken and dropped.
+    drain: Signal<Local, Bit>,
+    /// The primary failed this cycle while the secondary was out of step.
+    realign: Signal<Local, Bit>,
+    /// The return source may not deliver this cycle (realigning after such a failure).
+    hold_src: Signal<Local, Bit>,
+    /// Every CPU that gets a copy of a return word has room for it.
+    room: Signal<Local, Bit>,
+    /// The CPUs' frame in flight: the last word delivered to them had no `last`.
+    ret_mid: DFF<Bit>,
+    /// The secondary's stream is inside a frame (its last word consumed had no `last`).
+    sec_mid: DFF<Bit>,
+    /// The CPUs are owed a `last & abort` word ending the frame the failed primary left.
+    abort_due: DFF<Bit>,
+    /// The new return source is dropped up to and including its next `last` word.
+    drop_due: DFF<Bit>,
+    /// The abort word goes into the CPU buffers this cycle.
+    abort_go: Signal<Local, Bit>,
+    abort_word: Constant<Word>,
+    /// The primary offers a word, read-verify waits for the secondary and it offers none.
+    silent: Signal<Local, Bit>,
+    /// Silent cycles still allowed after this one (counting down from DISK_TIMEOUT).
+    sil_left: DFF<Bits<32>>,
+    sil_left_now: Signal<Local, Bits<32>>,
+    /// The previous cycle was silent (`sil_left` holds its count).
+    in_silence: DFF<Bit>,
+    /// The silence has reached DISK_TIMEOUT cycles, computed a cycle ahead.
+    sil_over: DFF<Bit>,
+    /// The primary's and the secondary's words differ in data, `par`, `last` or `abort`.
+    pair_differs: Signal<Local, Bit>,
     behind: Signal<Local, Bit>,
     skip: Signal<Local, Bit>,
     ret_ok: Signal<Local, Bit>,
@@ -174,6 +220,8 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             read_verify: Default::default(),
             disk_a_failed: Default::default(),
             disk_b_failed: Default::default(),
+            disk_a_rebuilding: Default::default(),
+            disk_b_rebuilding: Default::default(),
             c_valid: Default::default(),
             c_word: Default::default(),
             c_ready: Default::default(),
@@ -225,6 +273,25 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             stale: Default::default(),
             lag_max: Constant::new(0xFF_FFFF_u64.to_bits()),
             both_ok: Default::default(),
+            both_ok_q: Default::default(),
+            drain: Default::default(),
+            realign: Default::default(),
+            hold_src: Default::default(),
+            room: Default::default(),
+            ret_mid: Default::default(),
+            sec_mid: Default::default(),
+            abort_due: Default::default(),
+            drop_due: Default::default(),
+            abort_go: Default::default(),
+            abort_word: Constant::new(ABORT_WORD.to_bits()),
+            silent: Default::default(),
+            sil_left: Default::default(),
+            sil_left_now: Default::default(),
+            in_silence: Default::default(),
+            sil_over: Default::default(),
+            pair_differs: Default::default(),
+            disk_timeout: Default::default(),
+            resync: Default::default(),
             behind: Default::default(),
             skip: Default::default(),
             ret_ok: Default::default(),
@@ -252,7 +319,7 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, buf_da, buf_db, buf_ca, buf_cb, replica, arm);
-        dff_setup!(self, clock, lag, stale);
+        dff_setup!(self, clock, lag, stale, both_ok_q, ret_mid, sec_mid, abort_due, drop_due, sil_left, in_silence, sil_over);
         self.buf_da.reset.next = self.reset.val();
         self.buf_db.reset.next = self.reset.val();
         self.buf_ca.reset.next = self.reset.val();
@@ -263,9 +330,10 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.mirror.next = self.mode.val() != self.m_split.val();
         self.split.next = self.mode.val() == self.m_split.val();
 
-        // Write side: mirror the committed stream to every healthy disk, all or none.
-        self.want_a.next = self.mirror.val() & !self.disk_a_failed.val();
-        self.want_b.next = self.mirror.val() & !self.disk_b_failed.val();
+        // Write side: mirror the committed stream to every healthy or rebuilding disk, all or
+        // none.
+        self.want_a.next = self.mirror.val() & (!self.disk_a_failed.val() | self.disk_a_rebuilding.val());
+        self.want_b.next = self.mirror.val() & (!self.disk_b_failed.val() | self.disk_b_rebuilding.val());
         self.c_ready.next = (self.want_a.val() | self.want_b.val())
             & (!self.want_a.val() | self.buf_da.in_ready.val())
             & (!self.want_b.val() | self.buf_db.in_ready.val());
@@ -303,13 +371,20 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             self.sec_valid.next = self.rb_valid.val();
             self.sec_word.next = self.rb_word.val();
         }
-        self.verify.next =
-            self.read_verify.val() & !self.disk_a_failed.val() & !self.disk_b_failed.val();
+        self.both_ok.next = !self.disk_a_failed.val() & !self.disk_b_failed.val();
         self.to_a.next = (self.mode.val() == self.m_duplex.val()) | (self.mode.val() == self.m_simplex_a.val());
-        // Strict DUPLEX: B's return is a replica of A's port, not a copy of its own.
+        // Strict DUPLEX: CPU B's port is a replica of CPU A's (below), yet every return word
+        // is written into B's buffer too, and popped as B takes its replayed copy. So B's
+        // buffer always holds exactly the words B has not seen yet — those A took in the last
+        // D cycles, then what A's buffer still queues — and after a fail-over to SIMPLEX_B,
+        // B simply carries on from it: every word once, in order, whatever B's `rx_ready`.
         self.replicate.next = self.strict.val() & (self.mode.val() == self.m_duplex.val());
-        self.to_b.next = ((self.mode.val() == self.m_duplex.val()) & !self.replicate.val())
-            | (self.mode.val() == self.m_simplex_b.val());
+        self.to_b.next =
+            (self.mode.val() == self.m_duplex.val()) | (self.mode.val() == self.m_simplex_b.val());
+        self.returning.next = self.to_a.val() | self.to_b.val();
+        // HALTED (and any mode CTRL does not define): no CPU is served; the disks' returns are
+        // taken and dropped so no controller is held back for good.
+        self.drain.next = !self.returning.val() & !self.split.val();
         // Both disks execute the same commands, so they return the same words. While both
         // are healthy the secondary is kept in step with the primary: its words are dropped
         // only as far as the primary's have been delivered (`lag` counts the difference).
@@ -317,29 +392,83 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         // have, then carries on: no word lost, repeated or spliced. A primary word with a
         // parity error is held back while the secondary is healthy — the primary is failed
         // next cycle and the secondary supplies the good copy.
-        self.both_ok.next = !self.disk_a_failed.val() & !self.disk_b_failed.val();
+        // After a divergence the secondary is out of step (`stale`): not compared, its words
+        // dropped as they come, and not a hitless fail-over source (see `realign`).
+        self.verify.next = self.read_verify.val() & self.both_ok.val() & !self.stale.q.val();
         self.behind.next = (self.lag.q.val() != 0) & !self.stale.q.val();
-        self.returning.next = self.to_a.val() | self.to_b.val();
         // The return source is the secondary (the primary failed) and it still has to catch up.
         self.skip.next = (self.ret_from_b.val() != self.primary.val()) & self.behind.val() & !self.split.val();
         self.ret_ok.next = !self.ret_word.val().get_bit(38) | !self.both_ok.val();
+        // The primary has just failed with the secondary out of step: its stream cannot be
+        // joined word for word, so the CPUs' frame in flight is ended with `last & abort`
+        // (`abort_due`) and the secondary is dropped up to its next frame boundary
+        // (`drop_due`) before it answers: the CPUs never get a frame spliced from two disks.
+        self.realign.next = self.both_ok_q.q.val()
+            & !self.both_ok.val()
+            & (self.ret_from_b.val() != self.primary.val())
+            & self.stale.q.val();
+        self.hold_src.next = self.realign.val() | self.abort_due.q.val() | self.drop_due.q.val();
+        self.room.next = (!self.to_a.val() | self.buf_ca.in_ready.val())
+            & (!self.to_b.val() | self.buf_cb.in_ready.val());
         // A return word moves when every CPU that gets a copy has room, and with read-verify
         // only together with the other disk's word.
         self.ret_go.next = self.ret_valid.val()
             & self.returning.val()
             & !self.skip.val()
+            & !self.hold_src.val()
             & self.ret_ok.val()
-            & (!self.to_a.val() | self.buf_ca.in_ready.val())
-            & (!self.to_b.val() | self.buf_cb.in_ready.val())
+            & self.room.val()
             & (!self.verify.val() | (self.sec_valid.val() & !self.behind.val()));
-        self.ret_take.next = self.ret_go.val() | (self.skip.val() & self.returning.val() & self.ret_valid.val());
+        self.abort_go.next = self.abort_due.q.val() & self.returning.val() & self.room.val();
+        self.ret_take.next = self.ret_go.val()
+            | (self.returning.val() & self.ret_valid.val() & (self.skip.val() | self.drop_due.q.val()));
         // The secondary's word is dropped (or compared) only when it does not run ahead;
         // a failed disk's returns are always dropped so it cannot stall anything.
         self.sec_take.next = !self.both_ok.val()
             | (self.returning.val()
                 & (self.ret_go.val() | (self.sec_valid.val() & (self.behind.val() | self.stale.q.val()))));
+        // Read-verify: a pair that differs in content, `last` or `abort` (so a frame of a
+        // different length), or a secondary that offers nothing for more than DISK_TIMEOUT
+        // cycles in a row while the primary offers a word, is a divergence.
+        self.silent.next = self.verify.val()
+            & self.returning.val()
+            & self.ret_valid.val()
+            & !self.skip.val()
+            & !self.sec_valid.val();
+        // Silence count as in the disk monitor: a register counting down from DISK_TIMEOUT,
+        // its end flagged a cycle ahead (`sil_over`), so the divergence needs no wide compare.
+        self.sil_left_now.next = self.disk_timeout.val();
+        if self.in_silence.q.val() {
+            self.sil_left_now.next = self.sil_left.q.val();
+        }
+        if self.silent.val() {
+            self.in_silence.d.next = true;
+            self.sil_left.d.next = 0.into();
+            if self.sil_left_now.val() != 0 {
+                self.sil_left.d.next = self.sil_left_now.val() - 1;
+            }
+            self.sil_over.d.next = self.sil_left_now.val().get_bits::<31>(1) == 0;
+        } else {
+            self.in_silence.d.next = false;
+            self.sil_over.d.next = self.disk_timeout.val() == 0;
+        }
+        // Timing: the 38-bit pair compare and the silence count feed flops only (`stale`,
+        // `sil_*`, the core's registered DISK_DIVERGENCE); what decides a take (`ret_go`,
+        // the disks' `ready`) reads only this logic's flops (`stale`, `abort_due`,
+        // `drop_due`, `both_ok_q`), so the return handshake gains no compare in its path.
+        self.pair_differs.next =
+            self.ret_word.val().get_bits::<38>(0) != self.sec_word.val().get_bits::<38>(0);
+        self.divergence.next = (self.verify.val() & self.ret_go.val() & self.pair_differs.val())
+            | (self.silent.val() & self.sil_over.q.val());
+        self.divergence_perr_a.next = self.verify.val() & self.ret_go.val() & self.ra_word.val().get_bit(38);
+        self.divergence_perr_b.next = self.verify.val() & self.ret_go.val() & self.rb_word.val().get_bit(38);
         self.lag.d.next = self.lag.q.val();
-        if self.reset.val() | self.split.val() | (!self.both_ok.val() & !self.skip.val()) {
+        if self.reset.val()
+            | self.split.val()
+            | self.drain.val()
+            | self.resync.val()
+            | (!self.both_ok.val() & !self.skip.val())
+        {
             self.lag.d.next = 0.into();
             self.stale.d.next = false;
         } else if self.skip.val() {
@@ -347,20 +476,52 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
                 self.lag.d.next = self.lag.q.val() - 1;
             }
         } else if !self.stale.q.val() {
-            if self.ret_go.val() & !(self.sec_take.val() & self.sec_valid.val()) {
-                if self.lag.q.val() == self.lag_max.val() {
-                    self.stale.d.next = true;
-                } else {
-                    self.lag.d.next = self.lag.q.val() + 1;
+            if self.divergence.val() {
+                // The disks disagree: the secondary's words no longer stand for the primary's.
+                self.stale.d.next = true;
+            } else {
+                if self.ret_go.val() & !(self.sec_take.val() & self.sec_valid.val()) {
+                    if self.lag.q.val() == self.lag_max.val() {
+                        self.stale.d.next = true;
+                    } else {
+                        self.lag.d.next = self.lag.q.val() + 1;
+                    }
+                }
+                if !self.ret_go.val() & self.sec_take.val() & self.sec_valid.val() {
+                    self.lag.d.next = self.lag.q.val() - 1;
                 }
             }
-            if !self.ret_go.val() & self.sec_take.val() & self.sec_valid.val() {
-                self.lag.d.next = self.lag.q.val() - 1;
-            }
         }
-        self.divergence.next = false;
-        self.divergence_perr_a.next = false;
-        self.divergence_perr_b.next = false;
+        // Frame positions: the CPUs' (a word delivered without `last` leaves a frame in
+        // flight) and, while both disks are healthy, the secondary's.
+        self.both_ok_q.d.next = self.both_ok.val();
+        if self.ret_go.val() {
+            self.ret_mid.d.next = !self.ret_word.val().get_bit(36);
+        }
+        if self.both_ok.val() & self.sec_valid.val() & (self.sec_take.val() | self.drain.val()) {
+            self.sec_mid.d.next = !self.sec_word.val().get_bit(36);
+        }
+        if self.realign.val() {
+            self.abort_due.d.next = self.ret_mid.q.val();
+            self.drop_due.d.next = self.sec_mid.q.val();
+        }
+        if self.abort_go.val() {
+            self.abort_due.d.next = false;
+            self.ret_mid.d.next = false;
+        }
+        // Dropping ends at the new source's `last`, or if the primary is back (in service
+        // again, it answers: the drop was meant for the other disk's stream).
+        if (self.drop_due.q.val() & self.ret_take.val() & self.ret_word.val().get_bit(36)) | self.both_ok.val() {
+            self.drop_due.d.next = false;
+        }
+        if self.reset.val() | self.split.val() | self.drain.val() {
+            self.abort_due.d.next = false;
+            self.drop_due.d.next = false;
+            self.sec_mid.d.next = false;
+        }
+        if self.reset.val() | self.split.val() {
+            self.ret_mid.d.next = false;
+        }
         if self.split.val() {
             self.buf_ca.in_valid.next = self.ra_valid.val();
             self.buf_ca.in_data.next = self.ra_word.val();
@@ -369,10 +530,15 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             self.ra_ready.next = self.buf_ca.in_ready.val();
             self.rb_ready.next = self.buf_cb.in_ready.val();
         } else {
-            self.buf_ca.in_valid.next = self.ret_go.val() & self.to_a.val();
-            self.buf_ca.in_data.next = self.ret_word.val();
-            self.buf_cb.in_valid.next = self.ret_go.val() & self.to_b.val();
-            self.buf_cb.in_data.next = self.ret_word.val();
+            self.buf_ca.in_valid.next = (self.ret_go.val() | self.abort_go.val()) & self.to_a.val();
+            self.buf_cb.in_valid.next = (self.ret_go.val() | self.abort_go.val()) & self.to_b.val();
+            if self.abort_due.q.val() {
+                self.buf_ca.in_data.next = self.abort_word.val();
+                self.buf_cb.in_data.next = self.abort_word.val();
+            } else {
+                self.buf_ca.in_data.next = self.ret_word.val();
+                self.buf_cb.in_data.next = self.ret_word.val();
+            }
             if self.ret_from_b.val() {
                 self.rb_ready.next = self.ret_take.val();
                 self.ra_ready.next = self.sec_take.val();
@@ -380,11 +546,9 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
                 self.ra_ready.next = self.ret_take.val();
                 self.rb_ready.next = self.sec_take.val();
             }
-            if self.verify.val() & self.ret_go.val() {
-                self.divergence.next = self.ret_word.val().get_bits::<38>(0)
-                    != self.sec_word.val().get_bits::<38>(0);
-                self.divergence_perr_a.next = self.ra_word.val().get_bit(38);
-                self.divergence_perr_b.next = self.rb_word.val().get_bit(38);
+            if self.drain.val() {
+                self.ra_ready.next = true;
+                self.rb_ready.next = true;
             }
         }
         self.ca_valid.next = self.buf_ca.out_valid.val();
@@ -407,7 +571,6 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         if self.replicate.val() {
             self.cb_valid.next = self.replica.data_out.val().get_bit(40);
             self.cb_word.next = bit_cast::<40, 41>(self.replica.data_out.val() & 0x7F_FFFF_FFFF_u64);
-            self.buf_cb.out_pop.next = false;
             self.strict_ready_mismatch.next = self.arm.armed.val()
                 & (self.cb_ready.val() != self.replica.data_out.val().get_bit(39));
         }
@@ -478,6 +641,16 @@ mod tests {
         fail_a_on_perr: bool,
         /// Largest number of words the secondary (disk B) was taken ahead of the primary.
         b_ahead_max: i64,
+        /// Cycles with a `divergence` pulse.
+        div_cycles: Vec<usize>,
+        /// The mode is switched to this one at this cycle (CPU B's ready then runs free).
+        mode_at: Option<(usize, u64)>,
+        /// Cycle-stamped words disk A offered (first cycle of each offer).
+        ra_offered: Vec<(usize, u64)>,
+        /// Cycle-stamped words taken from disk A.
+        ra_taken: Vec<(usize, u64)>,
+        /// Probability a source with words starts offering in a cycle.
+        offer_p: f64,
     }
 
     impl Run {
@@ -485,6 +658,7 @@ mod tests {
             let mut fab = Fab::default();
             fab.connect_all();
             fab.mode.next = mode.into();
+            fab.disk_timeout.next = 4096u64.into();
             Self {
                 fab,
                 rng: StdRng::seed_from_u64(seed),
@@ -506,18 +680,23 @@ mod tests {
                 fail_a_at: None,
                 fail_a_on_perr: false,
                 b_ahead_max: 0,
+                div_cycles: vec![],
+                mode_at: None,
+                ra_offered: vec![],
+                ra_taken: vec![],
+                offer_p: 0.9,
             }
         }
 
         fn cycle(&mut self) {
-            let r = &mut self.rng;
-            let (v, w) = self.c.offer(r, 0.9);
+            let (r, p) = (&mut self.rng, self.offer_p);
+            let (v, w) = self.c.offer(r, p);
             self.fab.c_valid.next = v;
             self.fab.c_word.next = w.into();
-            let (v, w) = self.sa.offer(r, 0.9);
+            let (v, w) = self.sa.offer(r, p);
             self.fab.sa_valid.next = v;
             self.fab.sa_word.next = w.into();
-            let (v, w) = self.sb.offer(r, 0.9);
+            let (v, w) = self.sb.offer(r, p);
             self.fab.sb_valid.next = v;
             self.fab.sb_word.next = w.into();
             if self.fail_a_at == Some(self.cycle_no)
@@ -525,14 +704,30 @@ mod tests {
             {
                 self.fab.disk_a_failed.next = true;
             }
-            let (v, w) = self.ra.offer(r, 0.9);
+            let was_offering = self.ra.offering;
+            let (v, w) = self.ra.offer(r, p);
+            if v && !was_offering {
+                self.ra_offered.push((self.cycle_no, w));
+            }
             self.fab.ra_valid.next = v;
             self.fab.ra_word.next = w.into();
-            let (v, w) = self.rb.offer(r, 0.9);
+            let (v, w) = self.rb.offer(r, p);
             self.fab.rb_valid.next = v;
             self.fab.rb_word.next = w.into();
+            if let Some((t, m)) = self.mode_at {
+                if t == self.cycle_no {
+                    self.fab.mode.next = m.into();
+                    self.b_follows_a = None;
+                }
+            }
             let mut wants: Vec<bool> = self.take_p.iter().map(|&p| r.gen_bool(p)).collect();
             self.a_ready_history.push(wants[2]);
+            if let Some((t, _)) = self.mode_at {
+                if (t..t + 3).contains(&self.cycle_no) {
+                    // CPU B is not ready while the switch happens.
+                    wants[3] = false;
+                }
+            }
             if let Some(d) = self.b_follows_a {
                 let t = self.a_ready_history.len() - 1;
                 wants[3] = if t >= d { self.a_ready_history[t - d] } else { false };
@@ -568,9 +763,13 @@ mod tests {
             }
             if f.divergence.val() {
                 self.divergences += 1;
+                self.div_cycles.push(self.cycle_no);
             }
             if f.strict_ready_mismatch.val() {
                 self.strict_mismatches.push(self.cycle_no);
+            }
+            if self.ra.offering && f.ra_ready.val() {
+                self.ra_taken.push((self.cycle_no, self.ra.queue[0]));
             }
             self.cycle_no += 1;
             self.c.moved(f.c_ready.val());
@@ -728,8 +927,11 @@ mod tests {
         assert_eq!(run.got[3], a);
     }
 
+    /// Read-verify: the first pair that differs raises one divergence and the primary's word
+    /// is delivered; the secondary is then out of step (neither compared nor waited for) until
+    /// the host's fault clear (`resync`), after which a difference is flagged again.
     #[test]
-    fn read_verify_flags_each_diverging_pair_and_delivers_the_primary() {
+    fn read_verify_flags_a_diverging_pair_and_delivers_the_primary() {
         let mut run = Run::new(mode::DUPLEX, 6);
         run.fab.read_verify.next = true;
         let a = words(0x40, 200);
@@ -739,14 +941,171 @@ mod tests {
         run.ra = Src::of(a.clone());
         run.rb = Src::of(b);
         run.take_p = [1.0, 1.0, 0.7, 0.7];
-        run.run(1200);
+        run.run(800);
         assert_eq!(run.got[2], a);
         assert_eq!(run.got[3], a);
-        assert_eq!(run.divergences, 2);
+        let at = run.ra_taken.iter().find(|&&(_, w)| w == a[17]).unwrap().0;
+        assert_eq!(run.div_cycles, vec![at], "in the cycle the pair moves; word 150 is not compared");
+        assert!(run.rb.queue.is_empty(), "the secondary is drained");
+        run.fab.resync.next = true;
+        run.run(1);
+        run.fab.resync.next = false;
+        let a2 = words(0x400, 50);
+        let mut b2 = a2.clone();
+        b2[30] ^= 1 << 7;
+        run.ra = Src::of(a2.clone());
+        run.rb = Src::of(b2);
+        run.run(300);
+        assert_eq!(run.divergences, 2, "compared again after the fault clear");
+        assert_eq!(run.got[2][200..], a2[..]);
+    }
+
+    /// A frame of `n` words from `base`, `last` on the final one.
+    fn frame(base: u64, n: u64) -> Vec<u64> {
+        (0..n).map(|i| base + i | ((i + 1 == n) as u64) << 36).collect()
+    }
+
+    /// Frames of different length (one disk's word has `last`, the other's not): one
+    /// divergence in the cycle that pair moves; the CPUs get the primary's stream whole and
+    /// the secondary is drained, nothing waits.
+    #[test]
+    fn read_verify_flags_frames_of_different_length_and_never_hangs() {
+        for (seed, second) in [(80u64, 4u64), (81, 8)] {
+            let mut run = Run::new(mode::DUPLEX, seed);
+            run.fab.read_verify.next = true;
+            let a = [frame(0x100, 6), frame(0x200, 6), frame(0x300, 6)].concat();
+            let b = [frame(0x100, 6), frame(0x200, second), frame(0x300, 6)].concat();
+            run.ra = Src::of(a.clone());
+            run.rb = Src::of(b);
+            run.take_p = [1.0, 1.0, 0.8, 0.9];
+            run.run(200);
+            assert_eq!(run.got[2], a, "second frame {second} words: CPU A");
+            assert_eq!(run.got[3], a, "CPU B");
+            // The first pair that differs: word 3 of frame 2 (the short one ends there) or
+            // word 5 (the long one does not end there).
+            let differs = a[6 + (second.min(6) - 1) as usize];
+            let at = run.ra_taken.iter().find(|&&(_, w)| w == differs).unwrap().0;
+            assert_eq!(run.div_cycles, vec![at], "second frame {second} words");
+            assert!(run.rb.queue.is_empty() && run.ra.queue.is_empty(), "nothing held back");
+        }
+    }
+
+    /// A secondary that stops returning while the primary offers a word: the divergence is
+    /// raised in the primary's (DISK_TIMEOUT + 1)-th silent cycle, t0 + DISK_TIMEOUT (t0 the
+    /// first), and that word goes to the CPUs the cycle after; the rest follows unverified.
+    #[test]
+    fn a_silent_secondary_is_a_divergence_after_disk_timeout_cycles() {
+        for timeout in [0u64, 1, 20] {
+            let mut run = Run::new(mode::DUPLEX, 90 + timeout);
+            run.fab.read_verify.next = true;
+            run.fab.disk_timeout.next = timeout.into();
+            // Both disks offer whenever they have a word: the secondary is silent only once
+            // its stream has ended.
+            run.offer_p = 1.0;
+            let a = words(0x40, 50);
+            run.ra = Src::of(a.clone());
+            run.rb = Src::of(a[..30].to_vec());
+            run.run(150);
+            assert_eq!(run.got[2], a, "DISK_TIMEOUT {timeout}: CPU A");
+            assert_eq!(run.got[3], a, "CPU B");
+            let t0 = run.ra_offered.iter().find(|&&(_, w)| w == a[30]).unwrap().0;
+            assert_eq!(run.div_cycles, vec![t0 + timeout as usize], "DISK_TIMEOUT {timeout}");
+            let taken = run.ra_taken.iter().find(|&&(_, w)| w == a[30]).unwrap().0;
+            assert_eq!(taken, t0 + timeout as usize + 1, "the primary's word goes on");
+        }
+    }
+
+    /// The primary fails while the secondary is out of step (after a length divergence):
+    /// the CPUs' frame in flight is ended with `last & abort` and the secondary answers from
+    /// its next frame boundary. Whatever the moment, each CPU gets a prefix of the primary's
+    /// stream ending at a frame boundary (or ended by the abort word), then the secondary's
+    /// stream from one of its frame starts: no frame spliced from two disks.
+    #[test]
+    fn a_read_fail_over_out_of_step_never_splices_a_frame() {
+        let a = [frame(0x100, 5), frame(0x200, 8), frame(0x300, 8), frame(0x400, 8), frame(0x500, 8)].concat();
+        let b = [frame(0x100, 4), frame(0x200, 8), frame(0x300, 8), frame(0x400, 8), frame(0x500, 8)].concat();
+        let starts = |s: &[u64]| -> Vec<usize> {
+            (0..=s.len()).filter(|&j| j == 0 || s[j - 1] >> 36 & 1 == 1).collect()
+        };
+        let mut aborted = 0;
+        for seed in 0..8u64 {
+            let mut run = Run::new(mode::DUPLEX, 100 + seed);
+            run.fab.read_verify.next = true;
+            run.ra = Src::of(a.clone());
+            run.rb = Src::of(b.clone());
+            run.fail_a_at = Some(14 + 3 * seed as usize);
+            run.take_p = [1.0, 1.0, 0.9, 0.8];
+            run.run(250);
+            assert_eq!(run.div_cycles.len(), 1, "seed {seed}: the length divergence");
+            let got = &run.got[2];
+            assert_eq!(got, &run.got[3], "seed {seed}: both CPUs alike");
+            let (head, tail) = match got.iter().position(|&w| w == ABORT_WORD) {
+                Some(i) => {
+                    aborted += 1;
+                    assert!(a.starts_with(&got[..i]) && !starts(&a).contains(&i), "seed {seed}: aborted frame {got:x?}");
+                    (i + 1, &got[i + 1..])
+                }
+                None => (0, &got[..]),
+            };
+            let ok = (head..=got.len()).any(|k| {
+                (head > 0 || (a.starts_with(&got[..k]) && starts(&a).contains(&k)))
+                    && (head == 0 || k == head)
+                    && starts(&b).iter().any(|&j| b[j..] == got[k..])
+            });
+            assert!(ok, "seed {seed}: not a prefix of A then B from a frame start: {got:x?} (tail {tail:x?})");
+            assert!(run.rb.queue.is_empty(), "seed {seed}: the secondary was served to its end");
+        }
+        assert!(aborted >= 4, "the failure hit a frame in flight in {aborted} of 8 seeds");
+    }
+
+    /// Strict DUPLEX, then a fail-over to SIMPLEX_B (CPU B not ready during the switch, then
+    /// running free): CPU B gets every return word exactly once, in order — first those A
+    /// took in the last D cycles, then those A's buffer still held. Before the switch B saw
+    /// A's port exactly D cycles later. A, isolated, got a prefix. The same in elastic.
+    #[test]
+    fn strict_fail_over_to_simplex_b_gives_cpu_b_every_return_word_once() {
+        for (d, switch, strict) in [(0usize, 60usize, true), (1, 45, true), (4, 80, true), (15, 50, true), (15, 130, true), (0, 70, false)] {
+            let mut run = Run::new(mode::DUPLEX, 70 + d as u64 + switch as u64);
+            run.fab.strict.next = strict;
+            run.fab.offset.next = (d as u64).into();
+            run.b_follows_a = Some(d).filter(|_| strict);
+            run.ra = Src::of(words(0x700, 200));
+            run.take_p = [1.0, 1.0, 0.6, 0.5];
+            run.mode_at = Some((switch, mode::SIMPLEX_B));
+            run.run(900);
+            let what = format!("D={d}, switch at {switch}, strict {strict}");
+            assert_eq!(run.got[3], words(0x700, 200), "{what}: CPU B");
+            assert!(words(0x700, 200).starts_with(&run.got[2]), "{what}: CPU A, isolated, a prefix");
+            if strict {
+                let before: Vec<(usize, u64)> =
+                    run.stamped[0].iter().filter(|&&(t, _)| t + d < switch).map(|&(t, w)| (t + d, w)).collect();
+                assert_eq!(run.stamped[1][..before.len()], before[..], "{what}: B replayed A before the switch");
+                let a_had = run.stamped[0].iter().filter(|&&(t, _)| t < switch).count();
+                assert!(d < 4 || a_had > before.len(), "{what}: words were in the delay line at the switch");
+            }
+        }
+    }
+
+    /// Strict DUPLEX, then a fail-over to SIMPLEX_A: A keeps its buffer and gets every word;
+    /// B, isolated, gets a prefix.
+    #[test]
+    fn strict_fail_over_to_simplex_a_keeps_cpu_a_whole() {
+        for (d, switch) in [(0usize, 40usize), (6, 90)] {
+            let mut run = Run::new(mode::DUPLEX, 200 + d as u64);
+            run.fab.strict.next = true;
+            run.fab.offset.next = (d as u64).into();
+            run.b_follows_a = Some(d);
+            run.ra = Src::of(words(0x800, 150));
+            run.take_p = [1.0, 1.0, 0.6, 0.5];
+            run.mode_at = Some((switch, mode::SIMPLEX_A));
+            run.run(700);
+            assert_eq!(run.got[2], words(0x800, 150), "D={d}: CPU A");
+            assert!(words(0x800, 150).starts_with(&run.got[3]), "D={d}: CPU B, isolated, a prefix");
+        }
     }
 
     #[test]
-    fn simplex_returns_to_one_cpu_and_halted_forwards_nothing() {
+    fn simplex_returns_to_one_cpu_and_halted_forwards_nothing_and_drains_returns() {
         let mut run = Run::new(mode::SIMPLEX_B, 7);
         run.ra = Src::of(words(0x10, 50));
         run.c = Src::of(words(0x20, 50));
@@ -756,8 +1115,9 @@ mod tests {
         assert_eq!(run.got[0], words(0x20, 50));
         assert_eq!(run.got[1], words(0x20, 50));
 
-        // HALTED: no returns are taken and no CPU stream is; the committed stream still
-        // carries the one abort word the lockstep may offer to end a frame in flight.
+        // HALTED: no CPU stream is taken and no CPU gets a return; the disks' returns are
+        // drained (taken and dropped) so no controller is held back; the committed stream
+        // still carries the one abort word the lockstep may offer to end a frame in flight.
         let mut run = Run::new(mode::HALTED, 8);
         run.ra = Src::of(words(0x10, 5));
         run.rb = Src::of(words(0x10, 5));
@@ -768,7 +1128,8 @@ mod tests {
         assert_eq!(run.got[0], vec![0x30_0000_0000u64]);
         assert_eq!(run.got[1], vec![0x30_0000_0000u64]);
         assert!(run.got[2].is_empty() && run.got[3].is_empty());
-        assert_eq!(run.ra.queue.len() + run.rb.queue.len() + run.sa.queue.len() + run.sb.queue.len(), 20);
+        assert!(run.ra.queue.is_empty() && run.rb.queue.is_empty(), "the disks' returns are drained");
+        assert_eq!(run.sa.queue.len() + run.sb.queue.len(), 10, "no CPU stream taken");
     }
 
     #[test]

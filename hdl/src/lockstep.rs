@@ -12,7 +12,11 @@
 //! * Elastic: either side may run ahead by up to the FIFO depth; if one side has words
 //!   pending and the other offers none for TIMEOUT cycles, the silent side is faulty.
 //! * Strict: CPU B's `tx_ready` is CPU A's delayed by exactly D cycles, and B's offer at t is
-//!   checked against A's at t−D (valid pattern and content): any difference is a mismatch.
+//!   checked against A's at t−D: different contents are a mismatch; a side that does not
+//!   offer where the other does is marked missing, and is a mismatch if it offers again at
+//!   the check, or times out if it stays silent for TIMEOUT cycles (docs/lockstep.md, "Strict
+//!   lockstep: fail-over and silence"). A check result in a cycle in which a parity error on
+//!   either CPU is registered is not a mismatch: the parity error names its side, at every D.
 //! * Attribution: a parity error on a CPU's links (or a perr word at the comparator) names
 //!   that CPU; so does a timeout. Auto policy: DUPLEX → SIMPLEX on the healthy side; the
 //!   healthy FIFO simply keeps draining, so no word of the healthy stream is lost, repeated
@@ -142,12 +146,13 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     is_halted: DFF<Bit>,
     in_frame: DFF<Bit>,
     abort_pending: DFF<Bit>,
-    /// Cycles the silent side has been silent. One counter serves both sides: A silent
-    /// needs B's FIFO holding a word and A's empty, B silent the reverse, and in DUPLEX a
-    /// FIFO empties only by a pair pop (which needs both holding one) or a reset (which
-    /// empties both), so one side's silence never follows the other's without a cycle of
-    /// neither between, where the counter restarts: it counts exactly what a counter per side
-    /// would.
+    /// Cycles the silent side has been silent. One counter serves both sides: elastic, A
+    /// silent needs B's FIFO holding a word and A's empty, B silent the reverse, and in
+    /// DUPLEX a FIFO empties only by a pair pop (which needs both holding one) or a reset
+    /// (which empties both), so one side's silence never follows the other's without a cycle
+    /// of neither between, where the counter restarts: it counts exactly what a counter per
+    /// side would. Strict: at most one side is marked missing until the mode or the check
+    /// changes.
     silent: DFF<Bits<32>>,
     pairs: DFF<Bits<32>>,
     /// Port-side fault evidence, registered: nothing from the pins reaches the commit
@@ -157,13 +162,22 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     a_valid_q: DFF<Bit>,
     b_valid_q: DFF<Bit>,
     /// The strict-offset check, its reduction split across the register: which of the five
-    /// compared slices of B's word (data bytes 0-3, last/abort) differ from A's at t-D, B
-    /// offering while the check is armed, and a valid pattern that differs. The last OR is
-    /// made the cycle after, so the check still counts at the cycle it did with one flop
-    /// behind the whole compare, and B's injector and link checker feed only a byte compare.
+    /// compared slices of B's word (data bytes 0-3, last/abort) differ from A's at t-D, and
+    /// both offering while the check is armed. The last OR is made the cycle after, so the
+    /// check still counts at the cycle it did with one flop behind the whole compare, and B's
+    /// injector and link checker feed only a byte compare.
     strict_diff_q: DFF<Bits<5>>,
-    strict_live_q: DFF<Bit>,
-    strict_vbad_q: DFF<Bit>,
+    strict_both_q: DFF<Bit>,
+    /// Strict silence (docs/lockstep.md "Strict lockstep: fail-over and silence"): the check
+    /// saw B offer where A had not D cycles before (A is missing), or the reverse. Sticky
+    /// until the mode or the check changes: at most one side is ever marked. The marked side
+    /// is not a mismatch yet: if it offers again at the check (registered below as
+    /// `strict_resume_q`) the timing differs and it is one; if it stays silent for TIMEOUT
+    /// cycles it times out, as in elastic.
+    strict_a_missing: DFF<Bit>,
+    strict_b_missing: DFF<Bit>,
+    /// The side marked missing offered at the check: a timing difference.
+    strict_resume_q: DFF<Bit>,
     /// Cycles left, after a host mode write into strict DUPLEX, in which CPU B's words are
     /// taken and dropped: they pair with the words of CPU A the write flushed from skew FIFO
     /// A (taken in the D cycles before it).
@@ -205,7 +219,12 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     /// `b_ready` before a mode write's override.
     b_ready_run: Signal<Local, Bit>,
     head_perr_b: Signal<Local, Bit>,
-    /// CPU B's offer of last cycle failed the strict-offset check.
+    /// CPU A offered a word D cycles ago (the replay's valid bit).
+    a_then: Signal<Local, Bit>,
+    /// The strict-silence marks carry on into the next cycle.
+    strict_keep: Signal<Local, Bit>,
+    /// CPU B's offer of last cycle failed the strict-offset check (or the return-link ready
+    /// check did), and no parity error names a side in the same cycle.
     strict_bad: Signal<Local, Bit>,
     /// This mode write starts strict DUPLEX.
     to_strict: Signal<Local, Bit>,
@@ -286,8 +305,10 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             a_valid_q: Default::default(),
             b_valid_q: Default::default(),
             strict_diff_q: Default::default(),
-            strict_live_q: Default::default(),
-            strict_vbad_q: Default::default(),
+            strict_both_q: Default::default(),
+            strict_a_missing: Default::default(),
+            strict_b_missing: Default::default(),
+            strict_resume_q: Default::default(),
             b_drop: Default::default(),
             b_dropping: Default::default(),
             ret_mis_q: Default::default(),
@@ -316,6 +337,8 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             head_perr_a: Default::default(),
             b_ready_run: Default::default(),
             head_perr_b: Default::default(),
+            a_then: Default::default(),
+            strict_keep: Default::default(),
             strict_bad: Default::default(),
             to_strict: Default::default(),
             bad_a: Default::default(),
@@ -339,7 +362,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         dff_setup!(self, clock, is_duplex, is_simplex_a, is_simplex_b, is_split, is_halted);
         dff_setup!(self, clock, mode_q, in_frame, abort_pending, silent, pairs);
         dff_setup!(self, clock, a_err_q, b_err_q, a_valid_q, b_valid_q, ret_mis_q, b_drop, b_dropping);
-        dff_setup!(self, clock, strict_diff_q, strict_live_q, strict_vbad_q);
+        dff_setup!(self, clock, strict_diff_q, strict_both_q, strict_a_missing, strict_b_missing, strict_resume_q);
         dff_setup!(self, clock, tmo_on, tmo_one, near, pa, pb, p_valid, p_differ);
         dff_setup!(self, clock, ka, kb, k_valid, k_differ);
         self.a_err_q.d.next = self.a_error.val();
@@ -357,8 +380,23 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.replay.delay.next = self.offset.val();
         self.arm.enable.next = self.strict_on.val();
         self.arm.offset.next = self.offset.val();
-        self.strict_live_q.d.next = self.arm.armed.val() & self.b_valid.val();
-        self.strict_vbad_q.d.next = self.arm.armed.val() & (self.b_valid.val() != self.replay.data_out.val().get_bit(40));
+        // Valid patterns: both offering → their contents are compared (below). One offering
+        // alone marks the other side missing (sticky); a side already marked that offers at
+        // the check again is a timing difference, registered as `strict_resume_q`. Only valid
+        // bits feed these flops, none of the byte compares, so the compare path is as before.
+        self.a_then.next = self.replay.data_out.val().get_bit(40);
+        self.strict_keep.next =
+            self.strict_on.val() & self.arm.armed.val() & !self.mode_set.val() & !self.reset.val();
+        self.strict_both_q.d.next = self.arm.armed.val() & self.b_valid.val() & self.a_then.val();
+        self.strict_resume_q.d.next = self.arm.armed.val()
+            & ((self.strict_a_missing.q.val() & self.a_then.val())
+                | (self.strict_b_missing.q.val() & self.b_valid.val()));
+        self.strict_a_missing.d.next = self.strict_keep.val()
+            & (self.strict_a_missing.q.val()
+                | (self.b_valid.val() & !self.a_then.val() & !self.strict_b_missing.q.val()));
+        self.strict_b_missing.d.next = self.strict_keep.val()
+            & (self.strict_b_missing.q.val()
+                | (!self.b_valid.val() & self.a_then.val() & !self.strict_a_missing.q.val()));
         self.strict_diff_q.d.next = bit_cast::<5, 1>(
             (self.b_word.val().get_bits::<8>(0) != self.replay.data_out.val().get_bits::<8>(0)).into(),
         ) | (bit_cast::<5, 1>(
@@ -373,8 +411,18 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             | (bit_cast::<5, 1>(
                 (self.b_word.val().get_bits::<2>(36) != self.replay.data_out.val().get_bits::<2>(36)).into(),
             ) << 4);
-        self.strict_bad.next =
-            self.strict_vbad_q.q.val() | (self.strict_live_q.q.val() & (self.strict_diff_q.q.val() != 0));
+        // SPEC §4: a word with a parity error is its side's, never a mismatch, at every D. A
+        // corrupted word reaches this check in the cycle its port's parity error is registered
+        // (`b_err_q` for B's word at t; at D = 0 `a_err_q` for A's; at D >= 1 A's error failed
+        // over D cycles before its word gets here), so a parity error on either side in this
+        // cycle excuses the check: that side is named and taken out. The return-link ready
+        // check is excused the same way (a flipped `ready` is caught by its `rpar`). Both
+        // excuses are flops, two more inputs to the OR the check already ends in.
+        self.strict_bad.next = ((self.strict_both_q.q.val() & (self.strict_diff_q.q.val() != 0))
+            | self.strict_resume_q.q.val()
+            | (self.strict_on.val() & self.ret_mis_q.q.val()))
+            & !self.a_err_q.q.val()
+            & !self.b_err_q.q.val();
 
         // A mode written by the host starts from empty skew FIFOs: after a halt they hold the
         // pair that diverged, which must not be compared again on resuming.
@@ -452,14 +500,22 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             | (self.fifo_a.out_data.val().get_bit(36) != self.fifo_b.out_data.val().get_bit(36))
             | (self.fifo_a.out_data.val().get_bit(37) != self.fifo_b.out_data.val().get_bit(37));
 
-        // --- timeout (elastic DUPLEX) ----------------------------------------------------
+        // --- timeout --------------------------------------------------------------------------
         // `near_x` is registered: it says the counter would reach TIMEOUT this cycle, so the
-        // 32-bit compare is off the commit path. A side "offers none" when it had no word at
-        // its port last cycle (registered) and none in its skew FIFO.
-        self.silent_a_now.next = self.duplex.val() & !self.strict.val() & self.tmo_on.q.val()
-            & self.fifo_b.out_valid.val() & !self.fifo_a.out_valid.val() & !self.a_valid_q.q.val();
-        self.silent_b_now.next = self.duplex.val() & !self.strict.val() & self.tmo_on.q.val()
-            & self.fifo_a.out_valid.val() & !self.fifo_b.out_valid.val() & !self.b_valid_q.q.val();
+        // 32-bit compare is off the commit path. Elastic: a side "offers none" when it had no
+        // word at its port last cycle (registered) and none in its skew FIFO, while the other
+        // has one in its FIFO. Strict: a side counts while it is marked missing — the other
+        // side's word it did not match is then still pending (its partner could only be a
+        // later offer, which the check would have flagged), so the count runs from the cycle
+        // after the check first saw the one-sided offer, whatever the sinks do.
+        self.silent_a_now.next = self.tmo_on.q.val()
+            & ((self.strict_on.val() & self.strict_a_missing.q.val())
+                | (self.duplex.val() & !self.strict.val() & self.fifo_b.out_valid.val()
+                    & !self.fifo_a.out_valid.val() & !self.a_valid_q.q.val()));
+        self.silent_b_now.next = self.tmo_on.q.val()
+            & ((self.strict_on.val() & self.strict_b_missing.q.val())
+                | (self.duplex.val() & !self.strict.val() & self.fifo_a.out_valid.val()
+                    & !self.fifo_b.out_valid.val() & !self.b_valid_q.q.val()));
         self.silent.d.next = 0.into();
         self.near.d.next = self.tmo_one.q.val();
         if self.silent_a_now.val() | self.silent_b_now.val() {
@@ -485,9 +541,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         if self.duplex.val() {
             self.fault_a_parity.next = self.a_err_q.q.val() | (self.both.val() & self.head_perr_a.val());
             self.fault_b_parity.next = self.b_err_q.q.val() | (self.both.val() & self.head_perr_b.val());
-            self.fault_mismatch.next = (self.p_valid.q.val() & self.p_differ.q.val())
-                | self.strict_bad.val()
-                | (self.strict_on.val() & self.ret_mis_q.q.val());
+            self.fault_mismatch.next = (self.p_valid.q.val() & self.p_differ.q.val()) | self.strict_bad.val();
             self.unattributable.next =
                 self.fault_mismatch.val() | (self.bad_a.val() & self.bad_b.val());
         } else if self.is_simplex_a.q.val() {
@@ -642,7 +696,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::link::{byte_parity, pack_word};
+    use crate::link::{byte_parity, control_parity, pack_word};
     use crate::testbench::{edge, low};
     use rand::{rngs::StdRng, Rng, SeedableRng};
     use std::collections::VecDeque;
@@ -680,6 +734,13 @@ mod tests {
         sent: usize,
     }
 
+    /// A bench CPU port: what it shows the core each cycle, and what it sees of `ready`.
+    trait Port {
+        /// (valid, word with `perr` as the link checker packs it, the checker's parity error).
+        fn drive(&mut self, cycle: usize, rng: &mut StdRng) -> (bool, u64, bool);
+        fn moved(&mut self, ready: bool);
+    }
+
     impl Cpu {
         fn new(words: Vec<u64>, gap_p: f64, start: usize) -> Self {
             Self {
@@ -694,6 +755,9 @@ mod tests {
                 sent: 0,
             }
         }
+    }
+
+    impl Port for Cpu {
         fn drive(&mut self, cycle: usize, rng: &mut StdRng) -> (bool, u64, bool) {
             if !self.offering {
                 if let Some(i) = self.pauses.iter().position(|&(w, _)| w == self.sent) {
@@ -729,11 +793,11 @@ mod tests {
         }
     }
 
-    struct Bench {
+    struct Bench<C: Port> {
         ls: Ls,
         rng: StdRng,
-        a: Cpu,
-        b: Cpu,
+        a: C,
+        b: C,
         out_ready_p: f64,
         committed: Vec<(usize, u64)>,
         taken_b: Vec<usize>,
@@ -742,8 +806,8 @@ mod tests {
         cycle: usize,
     }
 
-    impl Bench {
-        fn new(a: Cpu, b: Cpu, seed: u64) -> Self {
+    impl<C: Port> Bench<C> {
+        fn new(a: C, b: C, seed: u64) -> Self {
             let mut ls = Ls::default();
             ls.connect_all();
             ls.timeout.next = 256u64.into();
@@ -1022,5 +1086,319 @@ mod tests {
         assert_eq!(sa, ga);
         assert_eq!(sb, gb);
         assert!(b.committed.is_empty());
+    }
+
+    /// A single fault on one CPU's link, acting at its pins (before the link checker).
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Fault {
+        /// Flipped for every cycle word k is offered: data bit 0 (parity left as sent), `par`
+        /// bit 0, `last`, `abort` or `cpar`.
+        Data(usize),
+        Par(usize),
+        Last(usize),
+        Abort(usize),
+        Cpar(usize),
+        /// `valid` low at the pins for every cycle the source offers word k (`cpar` as the
+        /// source drove it): a word the source moves meanwhile is lost to the core.
+        Valid(usize),
+        /// At the first cycle from this one in which the source offers nothing: `valid` high
+        /// (a word from nowhere, data 0 with good `par`) or `cpar` flipped.
+        IdleValid(usize),
+        IdleCpar(usize),
+        /// Word k's data changed with good parity: a mismatch nothing can attribute.
+        Change(usize),
+        /// The injector's "hold silent" from the cycle the source first offers word k, for n
+        /// cycles: the pins show an idle link (correct `cpar`) and the source sees `ready` low.
+        Silent(usize, usize),
+    }
+
+    /// A CPU whose gaps are a function of its own cycle count from its start (seeded), so the
+    /// same program started D cycles later, under a `ready` delayed by D, makes exactly the
+    /// same moves D cycles later: a strict-lockstep pair. Its fault acts at its pins.
+    struct LinkCpu {
+        queue: VecDeque<u64>,
+        start: usize,
+        gap_p: f64,
+        seed: u64,
+        fault: Option<Fault>,
+        offering: bool,
+        sent: usize,
+        /// The cycle the source first offered each word (silenced or not).
+        first_offer: Vec<usize>,
+        silent_until: Option<usize>,
+        silenced: bool,
+        idle_fault_done: bool,
+        /// First cycle the pins were corrupted (or silenced).
+        fault_at: Option<usize>,
+        /// Cycles the faulty word was offered with `ready` low.
+        fault_held: usize,
+        /// Words offered with `ready` low in some cycle.
+        held: Vec<usize>,
+    }
+
+    impl LinkCpu {
+        fn new(words: Vec<u64>, gap_p: f64, start: usize, seed: u64) -> Self {
+            Self {
+                queue: words.into(),
+                start,
+                gap_p,
+                seed,
+                fault: None,
+                offering: false,
+                sent: 0,
+                first_offer: vec![],
+                silent_until: None,
+                silenced: false,
+                idle_fault_done: false,
+                fault_at: None,
+                fault_held: 0,
+                held: vec![],
+            }
+        }
+        /// A gap at this cycle of the program: a hash of (seed, local cycle).
+        fn gap(&self, local: usize) -> bool {
+            let mut x = self.seed ^ (local as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            x ^= x >> 31;
+            (x >> 11) as f64 / (1u64 << 53) as f64 <= self.gap_p
+        }
+        fn on_word(&self) -> Option<Fault> {
+            self.fault.filter(|f| match *f {
+                Fault::Data(k) | Fault::Par(k) | Fault::Last(k) | Fault::Abort(k) | Fault::Cpar(k) | Fault::Valid(k) | Fault::Change(k) => {
+                    self.offering && self.sent == k
+                }
+                _ => false,
+            })
+        }
+    }
+
+    impl Port for LinkCpu {
+        fn drive(&mut self, cycle: usize, _rng: &mut StdRng) -> (bool, u64, bool) {
+            if !self.offering && cycle >= self.start && !self.queue.is_empty() && !self.gap(cycle - self.start) {
+                self.offering = true;
+                self.first_offer.push(cycle);
+            }
+            if let Some(Fault::Silent(k, n)) = self.fault {
+                if self.offering && self.sent == k && self.silent_until.is_none() {
+                    self.silent_until = Some(cycle.saturating_add(n));
+                    self.fault_at = Some(cycle);
+                }
+            }
+            self.silenced = matches!(self.silent_until, Some(u) if cycle < u);
+            let (mut valid, mut data, mut last, mut abort) = (false, 0u32, false, false);
+            if self.offering {
+                let w = *self.queue.front().unwrap();
+                valid = true;
+                data = w as u32;
+                last = w >> 36 & 1 == 1;
+                abort = w >> 37 & 1 == 1;
+            }
+            let mut par = byte_parity(data);
+            let mut cpar = control_parity(valid, last, abort);
+            let mut hit = true;
+            match self.on_word() {
+                Some(Fault::Data(_)) => data ^= 1,
+                Some(Fault::Par(_)) => par ^= 1,
+                Some(Fault::Last(_)) => last = !last,
+                Some(Fault::Abort(_)) => abort = !abort,
+                Some(Fault::Cpar(_)) => cpar = !cpar,
+                Some(Fault::Valid(_)) => valid = false,
+                Some(Fault::Change(_)) => {
+                    data ^= 0x8000_0000;
+                    par = byte_parity(data);
+                }
+                _ => hit = false,
+            }
+            if !self.offering && cycle >= self.start && !self.idle_fault_done {
+                match self.fault {
+                    Some(Fault::IdleValid(c)) if cycle >= c => {
+                        valid = true;
+                        self.idle_fault_done = true;
+                        hit = true;
+                    }
+                    Some(Fault::IdleCpar(c)) if cycle >= c => {
+                        cpar = !cpar;
+                        self.idle_fault_done = true;
+                        hit = true;
+                    }
+                    _ => {}
+                }
+            }
+            if hit && self.fault_at.is_none() {
+                self.fault_at = Some(cycle);
+            }
+            if self.silenced {
+                (valid, last, abort) = (false, false, false);
+                cpar = control_parity(false, false, false);
+            }
+            // The link checker (SPEC §2): byte parity of an offered word, `cpar` every cycle.
+            let error = (valid && byte_parity(data) != par) || cpar != control_parity(valid, last, abort);
+            (valid, pack_word(data, par, last, abort, error), error)
+        }
+        fn moved(&mut self, ready: bool) {
+            let ready = ready && !self.silenced;
+            if self.offering && !ready && self.on_word().is_some() {
+                self.fault_held += 1;
+            }
+            if self.offering && !ready && self.held.last() != Some(&self.sent) {
+                self.held.push(self.sent);
+            }
+            if self.offering && ready {
+                self.queue.pop_front();
+                self.offering = false;
+                self.sent += 1;
+            }
+        }
+    }
+
+    const STRICT_TIMEOUT: u64 = 24;
+
+    /// A strict-lockstep pair at offset `d` (A from cycle 2, B from 2 + d, same program: six
+    /// frames of five words) with `fault` on one side, run for `cycles`.
+    fn strict_run(d: usize, on_a: bool, fault: Fault, out_ready_p: f64, cycles: usize) -> (Bench<LinkCpu>, Vec<u64>) {
+        strict_run_frames(6, d, on_a, fault, out_ready_p, cycles)
+    }
+
+    fn strict_run_frames(n: usize, d: usize, on_a: bool, fault: Fault, out_ready_p: f64, cycles: usize) -> (Bench<LinkCpu>, Vec<u64>) {
+        let g = frames(n, 5, 0x7100);
+        let seed = 0x5EED_0000 + d as u64;
+        let mut a = LinkCpu::new(g.clone(), 0.25, 2, seed);
+        let mut b = LinkCpu::new(g.clone(), 0.25, 2 + d, seed);
+        if on_a { a.fault = Some(fault) } else { b.fault = Some(fault) }
+        let mut bench = Bench::new(a, b, d as u64);
+        bench.out_ready_p = out_ready_p;
+        bench.ls.strict.next = true;
+        bench.ls.offset.next = (d as u64).into();
+        bench.ls.timeout.next = STRICT_TIMEOUT.into();
+        bench.run(cycles);
+        (bench, g)
+    }
+
+    const STRICT_DS: [usize; 4] = [0, 1, 4, 15];
+
+    /// SPEC §4 (strict attributes and fails over exactly as elastic): every single fault on one
+    /// CPU's tx link that its link checker catches — data, `par`, `last`, `abort`, `cpar`,
+    /// `valid` dropped, a `valid` or `cpar` glitch while idle — at D = 0, 1, 4 and 15 (the
+    /// maximum of this 4-bit offset): that side alone is named, one cycle after its pins were
+    /// corrupted, the core goes SIMPLEX on the other, and the committed stream is the healthy
+    /// stream exactly (nothing lost, repeated, reordered or aborted).
+    #[test]
+    fn strict_parity_faults_fail_over_at_every_offset() {
+        for d in STRICT_DS {
+            for on_a in [true, false] {
+                for fault in [
+                    Fault::Data(7),
+                    Fault::Par(8),
+                    Fault::Last(9),
+                    Fault::Abort(10),
+                    Fault::Cpar(11),
+                    Fault::Valid(12),
+                    Fault::IdleValid(20),
+                    Fault::IdleCpar(21),
+                ] {
+                    let (b, g) = strict_run(d, on_a, fault, 1.0, 80 + d);
+                    let case = format!("D={d} {} {fault:?}", if on_a { "A" } else { "B" });
+                    let faulty = if on_a { &b.a } else { &b.b };
+                    let at = faulty.fault_at.unwrap_or_else(|| panic!("{case}: the fault never happened"));
+                    assert_eq!(b.faults, vec![(at + 1, if on_a { "a_parity" } else { "b_parity" })], "{case}");
+                    assert_eq!(b.mode(), if on_a { mode::SIMPLEX_B } else { mode::SIMPLEX_A }, "{case}");
+                    assert_eq!(b.words(), g, "{case}: the healthy stream, exactly");
+                }
+            }
+        }
+    }
+
+    /// The same with the committed stream back-pressured (ready 25 %): the skew FIFOs fill, and
+    /// the faulty word is one the same run without a fault offers while `ready` is low (A's
+    /// FIFO full; for B, A's ready of D cycles before), so it is offered with `ready` low
+    /// (asserted).
+    #[test]
+    fn strict_parity_faults_on_a_stalled_word_fail_over() {
+        for d in [0, 4] {
+            for on_a in [true, false] {
+                let (clean, _) = strict_run_frames(10, d, on_a, Fault::Data(usize::MAX), 0.25, 320);
+                let held = &(if on_a { &clean.a } else { &clean.b }).held;
+                let ks: Vec<usize> = held.iter().copied().filter(|&k| k >= 30).take(3).collect();
+                for fault in [Fault::Data(ks[0]), Fault::Last(ks[1]), Fault::Valid(ks[2])] {
+                    let (b, g) = strict_run_frames(10, d, on_a, fault, 0.25, 320);
+                    let case = format!("D={d} {} {fault:?}", if on_a { "A" } else { "B" });
+                    let faulty = if on_a { &b.a } else { &b.b };
+                    assert!(faulty.fault_held > 0, "{case}: offered while ready was low");
+                    assert_eq!(b.faults, vec![(faulty.fault_at.unwrap() + 1, if on_a { "a_parity" } else { "b_parity" })], "{case}");
+                    assert_eq!(b.mode(), if on_a { mode::SIMPLEX_B } else { mode::SIMPLEX_A }, "{case}");
+                    assert_eq!(b.words(), g, "{case}");
+                }
+            }
+        }
+    }
+
+    /// Strict silence (docs/lockstep.md): a side that stops offering where the other offers
+    /// (aligned by D) is marked missing at the check; it counts from the next cycle and, still
+    /// silent, times out exactly TIMEOUT cycles after the check first saw B's cycle of the
+    /// missing word: B's first offer of word k for either side (A silent at s shows at the check
+    /// at s + D). With all sinks ready and with a back-pressured committed stream alike.
+    #[test]
+    fn strict_silent_side_times_out_at_the_stated_cycle() {
+        for d in STRICT_DS {
+            for on_a in [true, false] {
+                for out_ready_p in [1.0, 0.5] {
+                    let (b, g) = strict_run(d, on_a, Fault::Silent(9, usize::MAX), out_ready_p, 200);
+                    let case = format!("D={d} {} ready {out_ready_p}", if on_a { "A" } else { "B" });
+                    let c = b.b.first_offer[9];
+                    assert_eq!(c, b.a.first_offer[9] + d, "{case}: the pair is in lockstep up to the fault");
+                    let name = if on_a { "a_timeout" } else { "b_timeout" };
+                    assert_eq!(b.faults, vec![(c + STRICT_TIMEOUT as usize, name)], "{case}");
+                    assert_eq!(b.mode(), if on_a { mode::SIMPLEX_B } else { mode::SIMPLEX_A }, "{case}");
+                    assert_eq!(b.words(), g, "{case}: the healthy stream, exactly");
+                }
+            }
+        }
+    }
+
+    /// A silence shorter than TIMEOUT is a timing difference (SPEC §4: any difference in
+    /// timing is a mismatch): when the silent side offers again at the check — the cycle after
+    /// B's check of that offer — the core halts. Every word committed was agreed: the stream's
+    /// first words (for CPU A at D >= 1 its late words still pair with B's, which waited for
+    /// them, in the D cycles before the check sees them), then the abort word.
+    #[test]
+    fn strict_short_silence_is_a_mismatch() {
+        for d in [0, 4] {
+            for on_a in [true, false] {
+                let (b, g) = strict_run(d, on_a, Fault::Silent(9, 5), 1.0, 100);
+                let case = format!("D={d} {}", if on_a { "A" } else { "B" });
+                // The silenced side offers word 9 again 5 cycles after it first did; at the
+                // check that is B's first offer of word 9 + 5 (A's comes D cycles later there).
+                let resumed = b.b.first_offer[9] + 5;
+                assert_eq!(b.faults, vec![(resumed + 1, "mismatch")], "{case}");
+                assert_eq!(b.mode(), mode::HALTED, "{case}");
+                let words = b.words();
+                let n = words.len() - 1;
+                assert!(n >= 9 && words[..n] == g[..n], "{case}: words 0-8 and then agreed ones only: {words:x?}");
+                assert!(g[n - 1] >> 36 & 1 == 0, "{case}: a frame was in flight");
+                assert_eq!(words[n], ABORT_WORD, "{case}");
+                if !on_a || d == 0 {
+                    assert_eq!(n, 9, "{case}: nothing after word 8 agreed");
+                }
+            }
+        }
+    }
+
+    /// A content difference with clean parity still halts in strict mode, at every D and on
+    /// either side: the changed word is never sent, the frame in flight is ended with the abort
+    /// word, and it is flagged the cycle after B's check of it.
+    #[test]
+    fn strict_content_mismatch_with_clean_parity_halts() {
+        for d in STRICT_DS {
+            for on_a in [true, false] {
+                let (b, g) = strict_run(d, on_a, Fault::Change(13), 1.0, 80 + d);
+                let case = format!("D={d} {}", if on_a { "A" } else { "B" });
+                assert_eq!(b.faults, vec![(b.b.first_offer[13] + 1, "mismatch")], "{case}");
+                assert_eq!(b.mode(), mode::HALTED, "{case}");
+                let mut expect = g[..13].to_vec();
+                expect.push(ABORT_WORD);
+                assert_eq!(b.words(), expect, "{case}");
+            }
+        }
     }
 }

@@ -201,10 +201,22 @@ fn run_seed(seed: u64) -> Seen {
     assert_eq!(failed, want_failed, "{what}: failed disks");
     let faults = c.fault_log.faults.val().to_u64();
     let must: u64 = expect.causes.iter().chain(&mirrored.causes).map(|&x| 1u64 << x).sum();
-    let may: u64 = expect.may_also.iter().map(|&x| 1u64 << x).sum();
+    let mut may: u64 = expect.may_also.iter().map(|&x| 1u64 << x).sum();
+    let model_may = may;
+    // Not in the model yet: with read-verify, a secondary silent for more than DISK_TIMEOUT
+    // cycles while the primary offers a word is a divergence (docs/lockstep.md). A stopped
+    // secondary is caught by that or by its write-side DISK_TIMEOUT, whichever comes first,
+    // so DISK_DIVERGENCE may be latched too, and first.
+    let silent_secondary = read_verify && matches!(fault, DiskFault::Stop { disk, .. } if disk == secondary);
+    if silent_secondary {
+        may |= 1 << cause::DISK_DIVERGENCE;
+    }
     assert!(faults & must == must && faults & !(must | may) == 0, "{what}: FAULTS {faults:#x}, want {must:#x} (+ maybe {may:#x})");
     let first = expect.first_cause.or(mirrored.first_cause).unwrap_or(0);
-    assert_eq!(c.fault_log.first_cause.val().to_u64() as u8, first, "{what}: first cause");
+    let got_first = c.fault_log.first_cause.val().to_u64() as u8;
+    if !(silent_secondary && got_first == cause::DISK_DIVERGENCE) {
+        assert_eq!(got_first, first, "{what}: first cause");
+    }
     assert_eq!(c.words_returned.count.val().to_u32(), expect.words_returned, "{what}: WORDS_RETURNED");
     assert_eq!(c.timeouts.count.val().to_u32(), expect.timeouts, "{what}: TIMEOUTS");
     let perr = [c.perr_disk_a.count.val().to_u32(), c.perr_disk_b.count.val().to_u32()];
@@ -234,7 +246,7 @@ fn run_seed(seed: u64) -> Seen {
         };
         b.check_b_follows_a(n_tx, n_rx, &what);
     }
-    Seen { expect, fault, primary, read_verify, lockstep, divergence, cycles: b.cycle, optional_latched: faults & may != 0 }
+    Seen { expect, fault, primary, read_verify, lockstep, divergence, cycles: b.cycle, optional_latched: faults & model_may != 0 }
 }
 
 /// Every fault class on both disks, with read-verify on and off; each seed a fresh core.
