@@ -1,8 +1,9 @@
 //! `ftio campaign`: random single faults, each in a fresh Verilator run of the lockstep
-//! workload, classified against the fault-free run (see `ftio_sim::campaign` and
-//! `docs/demo.md`). Exits non-zero on any silent corruption or silent disruption.
+//! workload (elastic or strict lockstep, drawn per run), classified against the fault-free
+//! run of its lockstep form (see `ftio_sim::campaign` and `docs/demo.md`). Exits non-zero on
+//! any silent corruption or silent disruption.
 use anyhow::{bail, Context, Result};
-use ftio_sim::campaign::{run_campaign, CampaignConfig};
+use ftio_sim::campaign::{run_campaign, CampaignConfig, Forms};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -18,6 +19,10 @@ pub struct CampaignArgs {
     /// Writes in the workload (each read back afterwards).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=200))]
     pub writes: u64,
+    /// Lockstep forms to draw from: `both` (each run elastic or strict with probability 1/2,
+    /// strict with D drawn from 0..OFFSET_MAX-1), `elastic` or `strict`.
+    #[arg(long, default_value = "both", value_parser = clap::builder::PossibleValuesParser::new(["both", "elastic", "strict"]))]
+    pub lockstep: String,
     /// Output directory (created if missing): campaign.txt and campaign.json.
     #[arg(long, default_value = "build/campaign")]
     pub out: PathBuf,
@@ -31,7 +36,14 @@ pub fn run(args: CampaignArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create output directory {}", args.out.display()))?;
     let txt = args.out.join("campaign.txt");
     std::fs::write(&txt, b"").with_context(|| format!("cannot write to output directory {}", args.out.display()))?;
-    let cfg = CampaignConfig { faults: args.faults as usize, seed: args.seed, writes: args.writes as usize, ..CampaignConfig::default() };
+    let forms: Forms = args.lockstep.parse().map_err(anyhow::Error::msg)?;
+    let cfg = CampaignConfig {
+        faults: args.faults as usize,
+        seed: args.seed,
+        writes: args.writes as usize,
+        forms,
+        ..CampaignConfig::default()
+    };
     let tty = std::io::stderr().is_terminal();
     let mut progress = |done: usize, total: usize| {
         if tty {

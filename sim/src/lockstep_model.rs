@@ -1,17 +1,26 @@
-//! A transaction-level reference model of the core's write path (SPEC §4) in elastic
-//! lockstep, power-on policy (auto fail-over), both disks healthy: given the word streams
-//! both CPUs offer and at most one fault, it predicts the exact word sequence each disk must
-//! receive, the final mode, the fault causes latched and the forwarding counters — for
-//! cut-through and for store-and-forward commit. Plain Rust, no rust-hdl: it knows nothing
-//! of cycles, only of the order of words, which is all the SPEC promises at the disk links.
+//! A transaction-level reference model of the core's write path (SPEC §4) in elastic and in
+//! strict lockstep, power-on policy (auto fail-over), both disks healthy: given the word
+//! streams both CPUs offer and at most one fault, it predicts the exact word sequence each
+//! disk must receive, the final mode, the fault causes latched and the forwarding counters —
+//! for cut-through and for store-and-forward commit. Plain Rust, no rust-hdl: it knows
+//! nothing of cycles, only of the order of words, which is all the SPEC promises at the disk
+//! links. (What strict lockstep promises in cycles — CPU B's `tx_ready` and everything on its
+//! `rx` link are CPU A's, D cycles later — is a rule about the CPU links that the
+//! differential tests check cycle by cycle.)
 //!
 //! The rules it encodes (see `docs/lockstep.md`):
 //! * Pairs are compared in order. The first pair that differs in data, `last` or `abort`,
-//!   with no parity error, is a mismatch: the core halts; the pairs before it were committed;
-//!   if the frame was in flight (the pair before it was not a `last`) the committed stream
-//!   ends with the abort word.
-//! * A parity error on one CPU's word names that CPU: the core fails over to the other
-//!   (SIMPLEX), whose whole stream is committed, hitless.
+//!   with no parity error, is a mismatch: the core halts. Elastic: the mismatch is found at
+//!   the comparator, so the pairs before it were committed. Strict: it is found at CPU B's
+//!   port, where B's offer is checked against A's of D cycles before, as soon as B offers the
+//!   word — pairs before it still waiting in the skew FIFOs (how many depends on the
+//!   back-pressure) are never committed: the committed stream is `a[..j]` for some j ≤ k.
+//!   Either way, if the frame was in flight (the last committed word was not a `last`) the
+//!   committed stream ends with the abort word.
+//! * A parity error on one CPU's word (data, `par`, or a control bit caught by `cpar`) names
+//!   that CPU, in either lockstep form and at every D, including 0: the core fails over to
+//!   the other (SIMPLEX), whose whole stream is committed, hitless. In strict lockstep the
+//!   faulty word is never taken for a mismatch.
 //! * Cut-through: the disks get the committed stream. Store-and-forward with a buffer of
 //!   `depth` words: only frames that end with `last` without `abort` and are at most `depth`
 //!   words long; a longer frame is dropped whole (FRAME_TOO_LONG), so is one ended by the
@@ -71,6 +80,18 @@ pub enum Commit {
     },
 }
 
+/// Lockstep kind (CTRL.lockstep) and, for strict, OFFSET.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lockstep {
+    /// Streams compared word by word; either side may run ahead.
+    Elastic,
+    /// CPU B exactly `offset` cycles behind CPU A, its offers checked against A's.
+    Strict {
+        /// D.
+        offset: u64,
+    },
+}
+
 /// What happens to the streams besides their contents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
@@ -119,8 +140,9 @@ fn compared(w: u64) -> u64 {
 }
 
 /// The committed stream (Lockstep output), whether the Lockstep appended its abort word to
-/// it, the mode and the lockstep's cause.
-fn lockstep(a: &[u64], b: &[u64], fault: Fault) -> (Vec<u64>, bool, u8, Option<u8>) {
+/// it, the mode and the lockstep's cause. `cut`: for a mismatch at pair k, how many pairs
+/// were committed before the halt (`None`: all k of them).
+fn lockstep(a: &[u64], b: &[u64], fault: Fault, cut: Option<usize>) -> (Vec<u64>, bool, u8, Option<u8>) {
     match fault {
         Fault::Parity { side, .. } => {
             // Fail-over: the healthy side's stream, whole.
@@ -135,8 +157,9 @@ fn lockstep(a: &[u64], b: &[u64], fault: Fault) -> (Vec<u64>, bool, u8, Option<u
             match (0..a.len()).find(|&i| compared(a[i]) != compared(b[i])) {
                 None => (a.to_vec(), false, mode::DUPLEX, None),
                 Some(k) => {
-                    let mut c = a[..k].to_vec();
-                    let in_flight = k > 0 && !is_last(a[k - 1]);
+                    let j = cut.unwrap_or(k).min(k);
+                    let mut c = a[..j].to_vec();
+                    let in_flight = j > 0 && !is_last(a[j - 1]);
                     if in_flight {
                         c.push(ABORT_WORD);
                     }
@@ -147,9 +170,39 @@ fn lockstep(a: &[u64], b: &[u64], fault: Fault) -> (Vec<u64>, bool, u8, Option<u
     }
 }
 
-/// Predicts what the disks receive.
+/// The index of the first pair that differs with no parity fault (a mismatch), if any.
+pub fn mismatch_at(a: &[u64], b: &[u64], fault: Fault) -> Option<usize> {
+    match fault {
+        Fault::Parity { .. } => None,
+        Fault::None => (0..a.len().min(b.len())).find(|&i| compared(a[i]) != compared(b[i])),
+    }
+}
+
+/// Predicts what the disks receive, in elastic lockstep (the one outcome).
 pub fn predict(a: &[u64], b: &[u64], fault: Fault, commit: Commit) -> Outcome {
-    let (committed, appended, mode, ls_cause) = lockstep(a, b, fault);
+    outcome(a, b, fault, commit, None)
+}
+
+/// Every outcome the rules allow in lockstep form `lockstep`: one, except for a mismatch in
+/// strict lockstep, where the pairs committed before the halt are `a[..j]` for any j up to
+/// the mismatching pair k (those still in the skew FIFOs are never sent).
+pub fn possible(a: &[u64], b: &[u64], fault: Fault, commit: Commit, lockstep: Lockstep) -> Vec<Outcome> {
+    match (lockstep, mismatch_at(a, b, fault)) {
+        (Lockstep::Strict { .. }, Some(k)) => (0..=k).map(|j| outcome(a, b, fault, commit, Some(j))).collect(),
+        _ => vec![outcome(a, b, fault, commit, None)],
+    }
+}
+
+impl Outcome {
+    /// `observed` is this prediction (a first cause of `None` here admits any).
+    pub fn admits(&self, observed: &Outcome) -> bool {
+        let first_ok = self.first_cause.is_none() || self.first_cause == observed.first_cause;
+        first_ok && Outcome { first_cause: observed.first_cause, ..self.clone() } == *observed
+    }
+}
+
+fn outcome(a: &[u64], b: &[u64], fault: Fault, commit: Commit, cut: Option<usize>) -> Outcome {
+    let (committed, appended, mode, ls_cause) = lockstep(a, b, fault, cut);
     let mut causes = BTreeSet::new();
     causes.extend(ls_cause);
     let (disk, words_fwd, frames_fwd, frames_aborted, too_long) = match commit {
@@ -257,6 +310,30 @@ mod tests {
         b[3] ^= 1;
         let ct = predict(&a, &b, Fault::None, Commit::CutThrough);
         assert_eq!((ct.disk.len(), ct.frames_aborted), (3, 0));
+    }
+
+    #[test]
+    fn strict_parity_fails_over_and_a_mismatch_may_leave_pairs_uncommitted() {
+        let g = frames(&[3, 4, 2]);
+        let strict = Lockstep::Strict { offset: 0 };
+        for side in [Side::A, Side::B] {
+            let o = possible(&g, &g, Fault::Parity { side, word: 4 }, Commit::CutThrough, strict);
+            assert_eq!(o.len(), 1);
+            assert_eq!(o[0].disk, g, "the healthy stream, whole, at every D");
+            assert_eq!(o[0].mode, if side == Side::A { mode::SIMPLEX_B } else { mode::SIMPLEX_A });
+        }
+        let mut b = g.clone();
+        b[5] ^= 1;
+        let o = possible(&g, &b, Fault::None, Commit::CutThrough, strict);
+        assert_eq!(o.len(), 6, "0 to 5 pairs committed before the halt");
+        assert_eq!(o[5], predict(&g, &b, Fault::None, Commit::CutThrough), "all of them: as elastic");
+        assert_eq!((o[0].disk.len(), o[0].frames_aborted), (0, 0));
+        assert_eq!(o[3].disk, g[..3].to_vec(), "on a frame boundary: no abort word");
+        assert_eq!(o[4].disk, [&g[..4], &[ABORT_WORD]].concat());
+        assert!(o.iter().all(|x| x.mode == mode::HALTED && x.first_cause == Some(cause::MISMATCH)));
+        assert!(o[2].admits(&o[2]) && !o[2].admits(&o[1]));
+        let saf = possible(&g, &b, Fault::None, Commit::StoreAndForward { depth: 8 }, strict);
+        assert!(saf.iter().all(|x| x.disk.is_empty() || x.disk == g[..3]), "only whole frames");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! A transaction-level reference model of the core's return path (SPEC §4 "Return path" and
-//! the disk-link faults) in DUPLEX, elastic lockstep: given the word streams both disks offer
+//! the disk-link faults) in DUPLEX, elastic or strict lockstep: given the word streams both disks offer
 //! on their `rx` links, the primary disk, read-verify and at most one fault (on a disk link,
 //! or a CPU isolated by the write path's fail-over), it predicts the exact word sequence each
 //! CPU receives, which disk ends up failed, the causes latched and the return counters. Plain
@@ -8,7 +8,10 @@
 //! path); `docs/lockstep.md` states the rules.
 //!
 //! The rules:
-//! * Both CPUs receive the primary disk's stream, whole, in order, each at its own pace.
+//! * Both CPUs receive the primary disk's stream, whole, in order: in elastic lockstep each
+//!   at its own pace; in strict lockstep CPU B's `rx` link is CPU A's delayed by exactly D
+//!   cycles (its `valid` included), so B takes each word exactly D cycles after A took it,
+//!   for as long as the core is in DUPLEX.
 //! * A disk fault (a parity error on one of its `rx` words or on its `ready`/`rpar`, or its
 //!   `tx_ready` held low with a write waiting beyond DISK_TIMEOUT) marks that disk failed and
 //!   latches its cause; the mode stays DUPLEX. The disks executed the same commands, so they
@@ -22,16 +25,20 @@
 //!   word with a parity error may or may not be compared before its disk is failed (that
 //!   depends on when the primary's copy arrives); the parity cause is latched first either way.
 //! * When the write path isolates a CPU (auto fail-over to SIMPLEX on a CPU fault), the
-//!   served CPU still receives the whole stream, hitless; nothing enters the isolated one's
-//!   return buffer after the switch, so it receives a prefix.
+//!   served CPU still receives the whole stream, hitless — every word exactly once, in order,
+//!   whichever side it is and in either lockstep form (in strict, CPU B after a fail-over to
+//!   SIMPLEX_B also gets the words that were still queued for CPU A or inside the delay
+//!   line); nothing enters the isolated one's return buffer after the switch, so it receives
+//!   a prefix.
 //! * WORDS_RETURNED counts each delivered word once, whichever CPUs take it. A disk word with
 //!   bad data parity counts in that disk's PERR counter once per cycle it is offered (so at
 //!   least once); a `ready`/`rpar` error counts once per cycle it lasts.
 //!
-//! Not modelled: cycles, strict lockstep (CPU B's return replays CPU A's port), SIMPLEX or
+//! Not modelled: cycles (beyond strict's "B takes each word D cycles after A"), SIMPLEX or
 //! SPLIT set by the host, host writes of CTRL.primary with returns in flight, two faults, and
 //! streams of different contents around a fail-over (the hitless switch assumes the disks
 //! agree).
+pub use crate::lockstep_model::Lockstep;
 use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
 
@@ -135,6 +142,9 @@ pub struct ReturnOutcome {
     pub cpu: Vec<u64>,
     /// The CPU isolated by a fail-over of the write path: it receives a prefix of `cpu`.
     pub isolated: Option<Cpu>,
+    /// Strict lockstep: D. While the core is in DUPLEX, CPU B takes return word i exactly D
+    /// cycles after CPU A took it (for every word both take when no CPU is isolated).
+    pub b_after_a: Option<u64>,
     /// The disk marked failed at the end (STATUS.disk_a_failed / disk_b_failed).
     pub failed: Option<Disk>,
     /// Causes that must be latched (FAULTS as a set).
@@ -167,6 +177,7 @@ pub fn predict_returns(
     read_verify: bool,
     fault: DiskFault,
     isolated: Option<Cpu>,
+    lockstep: Lockstep,
 ) -> ReturnOutcome {
     let streams = [a, b];
     let p = streams[primary.index()];
@@ -224,6 +235,10 @@ pub fn predict_returns(
         // carries on with the secondary's identical copy.
         cpu: p.to_vec(),
         isolated,
+        b_after_a: match lockstep {
+            Lockstep::Elastic => None,
+            Lockstep::Strict { offset } => Some(offset),
+        },
         failed: fault.disk(),
         causes,
         may_also,
@@ -257,9 +272,9 @@ mod tests {
         let a = words(0x100, 9);
         let mut b = a.clone();
         b[4] ^= 1 << 37;
-        let o = predict_returns(&a, &b, Disk::B, false, DiskFault::None, None);
+        let o = predict_returns(&a, &b, Disk::B, false, DiskFault::None, None, Lockstep::Elastic);
         assert_eq!((o.cpu, o.failed, o.causes.len(), o.words_returned), (b.clone(), None, 0, 9));
-        let o = predict_returns(&a, &b, Disk::A, true, DiskFault::None, None);
+        let o = predict_returns(&a, &b, Disk::A, true, DiskFault::None, None, Lockstep::Elastic);
         assert_eq!(o.cpu, a);
         assert_eq!(o.causes, [cause::DISK_DIVERGENCE].into());
         assert_eq!(o.first_cause, Some(cause::DISK_DIVERGENCE));
@@ -268,14 +283,14 @@ mod tests {
     #[test]
     fn disk_faults_fail_the_disk_and_the_cpus_see_one_seamless_stream() {
         let g = words(0x200, 12);
-        let o = predict_returns(&g, &g, Disk::A, true, DiskFault::RxParity { disk: Disk::A, word: 5 }, None);
+        let o = predict_returns(&g, &g, Disk::A, true, DiskFault::RxParity { disk: Disk::A, word: 5 }, None, Lockstep::Elastic);
         assert_eq!((o.cpu.clone(), o.failed), (g.clone(), Some(Disk::A)));
         assert_eq!(o.causes, [cause::DISK_A_PARITY].into());
         assert!(o.may_also.is_empty(), "a held primary word is never compared");
-        let o = predict_returns(&g, &g, Disk::A, true, DiskFault::RxParity { disk: Disk::B, word: 5 }, None);
+        let o = predict_returns(&g, &g, Disk::A, true, DiskFault::RxParity { disk: Disk::B, word: 5 }, None, Lockstep::Elastic);
         assert_eq!(o.may_also, [cause::DISK_DIVERGENCE].into());
         assert_eq!((o.first_cause, o.perr_disk), (Some(cause::DISK_B_PARITY), [0..=0, 1..=u32::MAX]));
-        let o = predict_returns(&g, &g, Disk::B, false, DiskFault::Stop { disk: Disk::B, returned: 3 }, None);
+        let o = predict_returns(&g, &g, Disk::B, false, DiskFault::Stop { disk: Disk::B, returned: 3 }, None, Lockstep::Elastic);
         assert_eq!((o.cpu, o.failed, o.timeouts), (g, Some(Disk::B), 1));
         assert_eq!(o.causes, [cause::DISK_B_TIMEOUT].into());
     }
@@ -283,8 +298,19 @@ mod tests {
     #[test]
     fn a_cpu_fail_over_keeps_serving_the_healthy_cpu() {
         let g = words(0x300, 7);
-        let o = predict_returns(&g, &g, Disk::A, false, DiskFault::None, Some(Cpu::A));
+        let o = predict_returns(&g, &g, Disk::A, false, DiskFault::None, Some(Cpu::A), Lockstep::Elastic);
         assert_eq!((o.cpu, o.isolated, o.words_returned, o.failed), (g, Some(Cpu::A), 7, None));
         assert!(o.causes.is_empty(), "the CPU's cause is the write path's");
+        assert_eq!(o.b_after_a, None);
+    }
+
+    #[test]
+    fn strict_lockstep_gives_b_a_s_returns_d_cycles_later_and_the_same_words() {
+        let g = words(0x400, 9);
+        for (iso, fault) in [(None, DiskFault::RxParity { disk: Disk::A, word: 2 }), (Some(Cpu::A), DiskFault::None), (Some(Cpu::B), DiskFault::None)] {
+            let o = predict_returns(&g, &g, Disk::A, true, fault, iso, Lockstep::Strict { offset: 7 });
+            assert_eq!((o.cpu.clone(), o.b_after_a, o.isolated), (g.clone(), Some(7), iso), "the served CPU gets every word once, in order");
+            assert_eq!(ReturnOutcome { b_after_a: None, ..o }, predict_returns(&g, &g, Disk::A, true, fault, iso, Lockstep::Elastic));
+        }
     }
 }

@@ -152,6 +152,22 @@ impl System {
         Self::new(a, b, d(disk.seed), d(disk.seed ^ 0x5A5A))
     }
 
+    /// Strict lockstep (SPEC §4): two CPUs doing the same `ops` with the same config, both
+    /// idle (ready, offering nothing, drawing nothing) until cycle `start` — the time the
+    /// host takes to set OFFSET and CTRL.lockstep — and CPU B released exactly `offset`
+    /// cycles after CPU A. The core gives CPU B exactly CPU A's I/O `offset` cycles later
+    /// (its `tx_ready`, every `rx` word and its `valid`), so B, a deterministic replica of A,
+    /// does exactly what A did, `offset` cycles later: its gaps, its back-pressure and its
+    /// think time are A's. Two disks as in [`System::lockstep`].
+    pub fn strict(cpu: CpuConfig, ops: &[Op], start: u64, offset: u64, disk: DiskConfig, capacity: u64) -> Self {
+        let mut a = CpuModel::new(CpuConfig { start_delay: cpu.start_delay + start, ..cpu.clone() });
+        let mut b = CpuModel::new(CpuConfig { start_delay: cpu.start_delay + start + offset, ..cpu });
+        a.queue(ops.iter().cloned());
+        b.queue(ops.iter().cloned());
+        let d = |seed| DiskModel::new(DiskConfig { seed, ..disk.clone() }, DiskImage::new(capacity));
+        Self::new(a, b, d(disk.seed), d(disk.seed ^ 0x5A5A))
+    }
+
     /// The CPU model on side `a` (true) or `b`.
     pub fn cpu(&self, unit: Unit) -> &CpuModel {
         match unit {

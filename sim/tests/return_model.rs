@@ -4,20 +4,26 @@
 //! and is checked against `ftio_sim::lockstep_model` on both disk links.
 //!
 //! Each seed draws: the primary disk and read-verify (set over the UART when not power-on),
-//! random write frames that both CPUs send with their own gaps and start skew, random return
+//! the lockstep form (elastic, or strict with OFFSET = D drawn from 0..OFFSET_MAX-1 of the
+//! build, set over the UART), random write frames that both CPUs send — elastic: each with
+//! its own gaps and start skew; strict: CPU B a replica of CPU A's driver released D cycles
+//! later (same words and gap stream, reacting to its own `tx_ready`), random return
 //! frames (some ended with `last & abort`) that both disks offer with their own gaps and
 //! start, INDEPENDENT random back-pressure on all four sinks (disk A tx, disk B tx, CPU A rx,
-//! CPU B rx: each `ready` drawn every cycle with its own probability), and at most one fault:
+//! CPU B rx: each `ready` drawn every cycle with its own probability; in strict lockstep CPU
+//! B's is CPU A's of D cycles before, as a replica's is), and at most one fault:
 //! a divergence (one disk's word k changed, good parity), a data parity error on the primary's
 //! or the secondary's return word k, an `rpar` error on a disk's tx link at a random cycle, or
 //! the primary or the secondary stopping for good (no more writes taken after its m-th, no
 //! more returns after its k-th; DISK_TIMEOUT set to 64 over the UART), or a parity error on
 //! CPU A's or CPU B's write word m (the write path fails over to SIMPLEX with returns in
-//! flight).
+//! flight). In strict lockstep the test also checks, cycle by cycle, that CPU B takes each
+//! return word (and each of its write words) exactly D cycles after CPU A, while no CPU is
+//! isolated.
 use ftio_hdl::link::{byte_parity, pack_word};
 use ftio_hdl::CoreParams;
 use ftio_sim::lockstep_model::{self, Commit, Fault, Side};
-use ftio_sim::return_model::{cause, predict_returns, Cpu, Disk, DiskFault, ReturnOutcome};
+use ftio_sim::return_model::{cause, predict_returns, Cpu, Disk, DiskFault, Lockstep, ReturnOutcome};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 mod common;
@@ -45,6 +51,7 @@ struct Seen {
     fault: DiskFault,
     primary: Disk,
     read_verify: bool,
+    lockstep: Lockstep,
     divergence: bool,
     cycles: usize,
     /// A cause the model allows but does not require was latched.
@@ -55,6 +62,19 @@ struct Seen {
 fn run_seed(seed: u64) -> Seen {
     let mut rng = StdRng::seed_from_u64(0x7E70_0000 + seed);
     let primary = if rng.gen_bool(0.5) { Disk::A } else { Disk::B };
+    let offset_max = 1u64 << CoreParams::default().offset_max_log2;
+    // Every other run of 9 seeds (one of each fault class) is strict; D = 0 and the largest D
+    // for sure.
+    let lockstep = match (seed / 9 % 2, seed % 5) {
+        (0, _) => Lockstep::Elastic,
+        (_, 0) => Lockstep::Strict { offset: 0 },
+        (_, 1) => Lockstep::Strict { offset: offset_max - 1 },
+        _ => Lockstep::Strict { offset: rng.gen_range(0..offset_max) },
+    };
+    let (strict, offset) = match lockstep {
+        Lockstep::Elastic => (0, 0),
+        Lockstep::Strict { offset } => (1, offset as u32),
+    };
     let secondary = primary.other();
     let mut read_verify = rng.gen_bool(0.5);
     let (n_writes, n_returns) = (rng.gen_range(3..9), rng.gen_range(3..10));
@@ -87,7 +107,7 @@ fn run_seed(seed: u64) -> Seen {
     };
     let divergence = streams[0] != streams[1];
     let isolated = cpu_fault.map(|(c, _)| c);
-    let expect = predict_returns(&streams[0], &streams[1], primary, read_verify, fault, isolated);
+    let expect = predict_returns(&streams[0], &streams[1], primary, read_verify, fault, isolated, lockstep);
     let write_fault = match cpu_fault {
         Some((Cpu::A, m)) => Fault::Parity { side: Side::A, word: m },
         Some((Cpu::B, m)) => Fault::Parity { side: Side::B, word: m },
@@ -96,17 +116,26 @@ fn run_seed(seed: u64) -> Seen {
     let mirrored = lockstep_model::predict(&writes, &writes, write_fault, Commit::CutThrough);
 
     let mut b = Board::new(seed, CoreParams::default());
-    let ctrl = 7 | (read_verify as u32) << 6 | ((primary == Disk::B) as u32) << 7;
+    // CTRL.mode 7 keeps the mode (DUPLEX); CTRL is written before OFFSET in one request.
+    let ctrl = 7 | strict << 3 | (read_verify as u32) << 6 | ((primary == Disk::B) as u32) << 7;
     if let DiskFault::Stop { .. } = fault {
-        b.write("CTRL", &[ctrl, 0, 256, DISK_TIMEOUT]);
+        b.write("CTRL", &[ctrl, offset, 256, DISK_TIMEOUT]);
+    } else if strict == 1 {
+        b.write("CTRL", &[ctrl, offset]);
     } else if ctrl != 7 {
         b.write("CTRL", &[ctrl]);
     }
     let t0 = b.cycle;
-    b.cpu = [
-        Source::new(writes.clone(), rng.gen_range(0.0..0.5), t0 + rng.gen_range(0..5)),
-        Source::new(writes.clone(), rng.gen_range(0.0..0.5), t0 + rng.gen_range(0..16)),
-    ];
+    let (gap, start) = (rng.gen_range(0.0..0.5), t0 + rng.gen_range(0..5));
+    match lockstep {
+        Lockstep::Elastic => {
+            b.cpu = [
+                Source::new(writes.clone(), gap, start),
+                Source::new(writes.clone(), rng.gen_range(0.0..0.5), t0 + rng.gen_range(0..16)),
+            ];
+        }
+        Lockstep::Strict { offset } => b.strict_cpus(writes.clone(), gap, start, offset as usize, rng.gen()),
+    }
     let [sa, sb] = streams;
     b.disk = [
         Source::new(sa, rng.gen_range(0.0..0.5), t0 + rng.gen_range(0..40)),
@@ -136,7 +165,7 @@ fn run_seed(seed: u64) -> Seen {
     }
 
     let what = format!(
-        "seed {seed}: primary {primary:?}, read-verify {read_verify}, {} writes, {} returns, fault {fault:?}{}{}{}",
+        "seed {seed}: {lockstep:?}, primary {primary:?}, read-verify {read_verify}, {} writes, {} returns, fault {fault:?}{}{}{}",
         writes.len(),
         returns.len(),
         if divergence { format!(", divergence at return word {k}") } else { String::new() },
@@ -202,7 +231,22 @@ fn run_seed(seed: u64) -> Seen {
     }
     assert_eq!(c.words_fwd.count.val().to_u32(), mirrored.words_fwd, "{what}: WORDS_FWD");
     assert_eq!(c.frames_fwd.count.val().to_u32(), mirrored.frames_fwd, "{what}: FRAMES_FWD");
-    Seen { expect, fault, primary, read_verify, divergence, cycles: b.cycle, optional_latched: faults & model_may != 0 }
+    if let Some(d) = expect.b_after_a {
+        // Strict: CPU B's I/O is CPU A's, D cycles later — every return word and every write
+        // word; with a CPU isolated, the write words before the faulty one (B's), or those B
+        // moved before CPU A's faulty word was taken.
+        let ta = &b.taken_at[0];
+        let (n_tx, n_rx) = match cpu_fault {
+            None => (writes.len(), expect.cpu.len()),
+            Some((Cpu::B, m)) => (m, 0),
+            Some((Cpu::A, m)) => {
+                let tm = ta.get(m).copied().unwrap_or(usize::MAX);
+                ((0..m).take_while(|&i| ta[i] + (d as usize) < tm).count(), 0)
+            }
+        };
+        b.check_b_follows_a(n_tx, n_rx, &what);
+    }
+    Seen { expect, fault, primary, read_verify, lockstep, divergence, cycles: b.cycle, optional_latched: faults & model_may != 0 }
 }
 
 /// Every fault class on both disks, with read-verify on and off; each seed a fresh core.
@@ -211,8 +255,16 @@ fn core_matches_the_return_model_word_for_word() {
     const SEEDS: u64 = 90;
     let (mut cycles, mut optional, mut optional_latched, mut cpu_failovers, mut unverified) = (0, 0, 0, 0, 0);
     let (mut words, mut verified, mut detected, mut primary_fail, mut secondary_fail, mut stops) = (0, 0, 0, 0, 0, 0);
+    let (mut strict, mut strict_cpu_failovers, mut strict_disk_failures) = (0, [0, 0], 0);
     for seed in 0..SEEDS {
         let s = run_seed(seed);
+        if let Lockstep::Strict { .. } = s.lockstep {
+            strict += 1;
+            match s.expect.isolated {
+                Some(c) => strict_cpu_failovers[c as usize] += 1,
+                None => strict_disk_failures += s.expect.failed.is_some() as usize,
+            }
+        }
         words += s.expect.cpu.len();
         cycles += s.cycles;
         optional += !s.expect.may_also.is_empty() as usize;
@@ -231,7 +283,10 @@ fn core_matches_the_return_model_word_for_word() {
     eprintln!(
         "{SEEDS} seeds ({verified} with read-verify): {detected} divergences detected ({unverified} more without read-verify), {primary_fail} primary \
          and {secondary_fail} other disk failures ({stops} stops), {cpu_failovers} CPU fail-overs; a secondary parity error also latched DISK_DIVERGENCE in \
-         {optional_latched} of {optional} runs with read-verify; {words} words checked per CPU, {cycles} cycles simulated"
+         {optional_latched} of {optional} runs with read-verify; {words} words checked per CPU, {cycles} cycles simulated; \
+         {strict} strict runs: {} fail-overs from CPU A, {} from CPU B, {strict_disk_failures} disk failures",
+        strict_cpu_failovers[0], strict_cpu_failovers[1]
     );
+    assert!(strict == 45 && strict_cpu_failovers[0] >= 4 && strict_cpu_failovers[1] >= 4 && strict_disk_failures >= 15, "strict coverage");
     assert!(detected >= 5 && primary_fail >= 20 && secondary_fail >= 20 && stops >= 16 && cpu_failovers >= 16 && unverified >= 2, "coverage");
 }

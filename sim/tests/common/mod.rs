@@ -1,6 +1,7 @@
 //! Pieces shared by the randomized differential tests (`lockstep_model`, `return_model`):
 //! the simulated board (the core, a source per input link, a random-ready sink per output
-//! link, a UART host), the link source that offers words with random gaps, random link words.
+//! link, a UART host), the link source that offers words with random gaps, random link words;
+//! in strict lockstep, CPU B as a replica of CPU A's driver released D cycles later.
 #![allow(dead_code)] // each test binary uses its own subset
 
 use ftio_hdl::link::{byte_parity, control_parity, pack_word};
@@ -13,7 +14,10 @@ use std::collections::VecDeque;
 
 /// A SPEC §2 source: offers its words in order with random gaps after `start`; `flip`
 /// corrupts a data bit of that word (parity as it was: a link parity error); after
-/// `stop_after` words it offers nothing more.
+/// `stop_after` words it offers nothing more. With a random stream of its own (`rng`), its
+/// gaps depend only on what it has seen, so a clone started D cycles later that sees the
+/// same `ready`s D cycles later does exactly the same thing D cycles later.
+#[derive(Clone)]
 pub struct Source {
     pub queue: VecDeque<u64>,
     pub offering: bool,
@@ -22,17 +26,20 @@ pub struct Source {
     pub sent: usize,
     pub flip: Option<usize>,
     pub stop_after: Option<usize>,
+    /// Its own random stream for the gaps (otherwise the board's).
+    pub rng: Option<StdRng>,
 }
 
 impl Source {
     pub fn new(words: Vec<u64>, gap: f64, start: usize) -> Self {
-        Self { queue: words.into(), offering: false, gap, start, sent: 0, flip: None, stop_after: None }
+        Self { queue: words.into(), offering: false, gap, start, sent: 0, flip: None, stop_after: None, rng: None }
     }
     pub fn idle() -> Self {
         Self::new(vec![], 0.0, 0)
     }
     pub fn offer(&mut self, t: usize, rng: &mut StdRng) -> (u64, bool) {
         let stopped = self.stop_after == Some(self.sent);
+        let rng = self.rng.as_mut().unwrap_or(rng);
         if !self.offering && !stopped && t >= self.start && !self.queue.is_empty() && !rng.gen_bool(self.gap) {
             self.offering = true;
         }
@@ -70,6 +77,15 @@ pub struct Board {
     pub ready_p: [f64; 4],
     /// Words each sink took, same order.
     pub got: [Vec<u64>; 4],
+    /// The cycle of each of those takes.
+    pub got_at: [Vec<usize>; 4],
+    /// The cycles CPU A's and CPU B's tx words were taken.
+    pub taken_at: [Vec<usize>; 2],
+    /// Strict lockstep with this D: CPU B's `rx_ready` is CPU A's of D cycles before (CPU B
+    /// is a replica of CPU A released D cycles later; see [`Board::strict_cpus`]).
+    pub strict: Option<usize>,
+    /// CPU A's `rx_ready` of every cycle.
+    ready_a: Vec<bool>,
     /// (disk, m): this disk takes no write after its m-th.
     pub stop_writes: Option<(usize, usize)>,
     /// (disk, cycle): this disk's `rpar` equals its `ready` in that cycle.
@@ -106,6 +122,10 @@ impl Board {
             disk: [Source::idle(), Source::idle()],
             ready_p: [1.0; 4],
             got: Default::default(),
+            got_at: Default::default(),
+            taken_at: Default::default(),
+            strict: None,
+            ready_a: vec![],
             stop_writes: None,
             rpar_error: None,
             host: UartHost::new(ftio_hdl::uart::clocks_per_bit(params.clock_hz, params.baud)),
@@ -124,6 +144,10 @@ impl Board {
         let mut ready = [false; 4];
         for (r, &p) in ready.iter_mut().zip(&self.ready_p) {
             *r = self.rng.gen_bool(p);
+        }
+        self.ready_a.push(ready[2]);
+        if let Some(d) = self.strict {
+            ready[3] = t < d || self.ready_a[t - d];
         }
         if let Some((d, m)) = self.stop_writes {
             if self.got[d].len() >= m {
@@ -163,17 +187,47 @@ impl Board {
                     false,
                 );
                 self.got[i].push(w);
+                self.got_at[i].push(t);
                 moved = true;
             }
         }
         let ready_in = [c.cpu_a_tx.ready.val(), c.cpu_b_tx.ready.val(), c.disk_a_rx.ready.val(), c.disk_b_rx.ready.val()];
-        moved |= self.cpu[0].moved(ready_in[0]);
-        moved |= self.cpu[1].moved(ready_in[1]);
+        for i in 0..2 {
+            if self.cpu[i].moved(ready_in[i]) {
+                self.taken_at[i].push(t);
+                moved = true;
+            }
+        }
         moved |= self.disk[0].moved(ready_in[2]);
         moved |= self.disk[1].moved(ready_in[3]);
         edge(c.as_mut(), |c| &mut c.clock);
         self.cycle += 1;
         self.quiet = if moved { 0 } else { self.quiet + 1 };
+    }
+
+    /// Strict lockstep with offset `d` (OFFSET must be written too): CPU A offers `words`
+    /// from cycle `start` with gaps of probability `gap` drawn from a random stream of its own
+    /// (seeded `seed`), and CPU B is its replica released `d` cycles later — same words, same
+    /// stream, so it gaps exactly as A did as long as it sees A's `tx_ready` D cycles later —
+    /// and takes its returns as A did D cycles before. Faults go on `cpu[side]` afterwards.
+    pub fn strict_cpus(&mut self, words: Vec<u64>, gap: f64, start: usize, d: usize, seed: u64) {
+        let mut a = Source::new(words, gap, start);
+        a.rng = Some(StdRng::seed_from_u64(seed));
+        let mut b = a.clone();
+        b.start = start + d;
+        self.cpu = [a, b];
+        self.strict = Some(d);
+    }
+
+    /// Strict lockstep: CPU B's first `n_tx` tx words were each taken exactly D cycles after
+    /// CPU A's, and its first `n_rx` return words each exactly D cycles after CPU A's.
+    pub fn check_b_follows_a(&self, n_tx: usize, n_rx: usize, what: &str) {
+        let d = self.strict.expect("strict");
+        for (link, n, a, b) in [("tx", n_tx, &self.taken_at[0], &self.taken_at[1]), ("rx", n_rx, &self.got_at[2], &self.got_at[3])] {
+            for i in 0..n {
+                assert_eq!(b.get(i).copied(), a.get(i).map(|t| t + d), "{what}: CPU B's {link} word {i} not taken D = {d} cycles after CPU A's");
+            }
+        }
     }
 
     /// Writes consecutive registers from `name` in one request.
