@@ -155,6 +155,12 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     both_ok: Signal<Local, Bit>,
     /// `both_ok` a cycle ago (a disk failure is its fall).
     both_ok_q: DFF<Bit>,
+    /// Strict DUPLEX: CPU B's link has moved a word CPU A's did not, or missed one A's moved
+    /// (B's `rx_ready` differed from A's D cycles earlier while the replayed word was valid).
+    /// Replaying A's port any further would hand B a word twice or skip one, so B's port
+    /// stays idle until the mode leaves strict DUPLEX (or the host clears the faults); B's
+    /// buffer, popped only by B's own takes, then serves it from the word it is owed.
+    b_unreplayed: DFF<Bit>,
     /// HALTED or an undefined mode: the disks' returns are taken and dropped.
     drain: Signal<Local, Bit>,
     /// The primary failed this cycle while the secondary was out of step.
@@ -267,6 +273,7 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             lag_max: Constant::new(0xFF_FFFF_u64.to_bits()),
             both_ok: Default::default(),
             both_ok_q: Default::default(),
+            b_unreplayed: Default::default(),
             drain: Default::default(),
             realign: Default::default(),
             hold_src: Default::default(),
@@ -312,7 +319,7 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, buf_da, buf_db, buf_ca, buf_cb, replica, arm);
-        dff_setup!(self, clock, lag, stale, both_ok_q, ret_mid, sec_mid, abort_due, drop_due, sil_left, in_silence, sil_over);
+        dff_setup!(self, clock, lag, stale, both_ok_q, b_unreplayed, ret_mid, sec_mid, abort_due, drop_due, sil_left, in_silence, sil_over);
         self.buf_da.reset.next = self.reset.val();
         self.buf_db.reset.next = self.reset.val();
         self.buf_ca.reset.next = self.reset.val();
@@ -560,11 +567,17 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.arm.enable.next = self.replicate.val();
         self.arm.offset.next = self.offset.val();
         self.strict_ready_mismatch.next = false;
+        self.b_unreplayed.d.next = false;
         if self.replicate.val() {
-            self.cb_valid.next = self.replica.data_out.val().get_bit(40);
+            self.cb_valid.next = self.replica.data_out.val().get_bit(40) & !self.b_unreplayed.q.val();
             self.cb_word.next = bit_cast::<40, 41>(self.replica.data_out.val() & 0x7F_FFFF_FFFF_u64);
             self.strict_ready_mismatch.next = self.arm.armed.val()
                 & (self.cb_ready.val() != self.replica.data_out.val().get_bit(39));
+            self.b_unreplayed.d.next = self.b_unreplayed.q.val()
+                | (self.strict_ready_mismatch.val() & self.replica.data_out.val().get_bit(40));
+        }
+        if self.reset.val() | self.resync.val() {
+            self.b_unreplayed.d.next = false;
         }
     }
 }
@@ -1076,6 +1089,44 @@ mod tests {
                 assert!(d < 4 || a_had > before.len(), "{what}: words were in the delay line at the switch");
             }
         }
+    }
+
+    /// Strict DUPLEX: CPU B's `rx_ready` differs from CPU A's D cycles earlier while the
+    /// replayed word is valid, so B's link moves a word A's did not (or misses one). From the
+    /// next cycle B's port replays nothing more (replaying A's port would hand B a word twice
+    /// or skip one); the mode then changes as the core would make it — SIMPLEX_B (CPU A's
+    /// `rpar` was the fault) or HALTED (a mismatch) — and CPU B's stream stays exactly the
+    /// disk's: whole, once, in order after SIMPLEX_B; a prefix in HALTED.
+    #[test]
+    fn a_cpu_b_link_that_moved_apart_from_cpu_as_is_never_replayed_again() {
+        let mut diverged = 0;
+        for (d, flip, to) in [(0usize, 60usize, mode::SIMPLEX_B), (0, 75, mode::HALTED), (1, 50, mode::SIMPLEX_B), (4, 90, mode::HALTED), (9, 70, mode::SIMPLEX_B)] {
+            let mut run = Run::new(mode::DUPLEX, 300 + d as u64 + flip as u64);
+            run.fab.strict.next = true;
+            run.fab.offset.next = (d as u64).into();
+            run.b_follows_a = Some(d);
+            run.b_flip_at = Some(flip);
+            run.ra = Src::of(words(0x600, 150));
+            run.take_p = [1.0, 1.0, 0.6, 0.6];
+            run.run(flip + 1);
+            let what = format!("D={d}, B's ready flipped at {flip}, then mode {to}");
+            assert_eq!(run.strict_mismatches, vec![flip], "{what}");
+            let replayed_valid = run.fab.b_unreplayed.q.val();
+            diverged += replayed_valid as usize;
+            let got_then = run.got[3].len();
+            run.run(2);
+            if replayed_valid {
+                assert_eq!(run.got[3].len(), got_then, "{what}: nothing replayed after the divergence");
+            }
+            run.mode_at = Some((run.cycle_no, to));
+            run.run(700);
+            if to == mode::SIMPLEX_B {
+                assert_eq!(run.got[3], words(0x600, 150), "{what}: CPU B whole, once, in order");
+            } else {
+                assert!(words(0x600, 150).starts_with(&run.got[3]), "{what}: CPU B a prefix {:x?}", run.got[3]);
+            }
+        }
+        assert!(diverged >= 3, "the flip met a valid replayed word in {diverged} of 5 cases");
     }
 
     /// Strict DUPLEX, then a fail-over to SIMPLEX_A: A keeps its buffer and gets every word;
