@@ -558,11 +558,14 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.buf_cb.out_pop.next = self.cb_take.val();
 
         // Strict replica: record CPU A's port every cycle — valid, word, and its ready in the
-        // reserved word bit 39 — and play it to CPU B D cycles later.
+        // reserved word bit 39 — and play it to CPU B D cycles later. A's `valid` is recorded
+        // only while the replica is in use: entering strict DUPLEX, CPU B (served from its own
+        // buffer until then, in step with A) sees nothing for D cycles, then A's port from the
+        // first strict cycle on — never a word it already took before the switch.
         self.replica.delay.next = self.offset.val();
         self.replica.data_in.next = (bit_cast::<41, 40>(self.ca_word.val()) & 0x7F_FFFF_FFFF_u64)
             | (bit_cast::<41, 1>(self.ca_ready.val().into()) << 39)
-            | (bit_cast::<41, 1>(self.buf_ca.out_valid.val().into()) << 40);
+            | (bit_cast::<41, 1>((self.buf_ca.out_valid.val() & self.replicate.val()).into()) << 40);
         // The history is only meaningful D cycles after strict mode began or D changed.
         self.arm.enable.next = self.replicate.val();
         self.arm.offset.next = self.offset.val();

@@ -48,6 +48,7 @@ fn strict_fault(offset: u64, faulty: char) {
     assert!(b.wait_cycles(b.cycles() + 20_000, Duration::from_secs(30)));
     let st = ftctl(&port, &["status"]);
     assert_eq!((field(&st, "Mode"), field(&st, "Fault")), ("DUPLEX".into(), "none, irq low".into()), "D={offset} before the fault:\n{st}");
+    let before = b.control().traffic_stats().expect("traffic");
 
     let link = format!("cpu-{faulty}");
     ftctl(&port, &["inject", "--link", &link, "--kind", "data", "--bit", "3", "--count", "50", "--wait", "5"]);
@@ -64,6 +65,7 @@ fn strict_fault(offset: u64, faulty: char) {
     assert!(b.wait_cycles(b.cycles() + 20_000, Duration::from_secs(30)));
     assert!(counter(&port, "WORDS_FWD") > w + 1000, "D={offset}: traffic stopped after the fail-over");
     let t = b.stop().unwrap().traffic.unwrap();
+    assert_eq!(before.reply_errors, [0, 0], "D={offset}: replies before the fault {before:?}");
     assert_eq!(t.reply_errors[healthy], 0, "D={offset}, CPU {faulty} faulty: the healthy CPU's replies {t:?}");
     // Every frame the disks took was answered to the healthy CPU (but the few replies still
     // in flight when the board stopped).

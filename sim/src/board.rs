@@ -613,6 +613,7 @@ pub struct BoardControl {
     last_fault: std::sync::Mutex<Option<InjectedFault>>,
     irq: AtomicBool,
     exchange_cycles: AtomicU64,
+    traffic: std::sync::Mutex<Option<TrafficStats>>,
 }
 
 impl BoardControl {
@@ -652,6 +653,10 @@ impl BoardControl {
     /// The core's `irq` output at the end of the last batch.
     pub fn irq(&self) -> bool {
         self.irq.load(Ordering::SeqCst)
+    }
+    /// The built-in traffic's counts as of the end of the last batch (None without traffic).
+    pub fn traffic_stats(&self) -> Option<TrafficStats> {
+        self.traffic.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -1022,6 +1027,7 @@ impl VirtualBoard {
         }
         self.control.irq.store(irq, Ordering::SeqCst);
         if let Some(t) = &self.traffic {
+            *self.control.traffic.lock().unwrap_or_else(|p| p.into_inner()) = Some(t.stats().clone());
             let injected = t.stats().faults_injected;
             if injected != self.control.faults_injected.swap(injected, Ordering::SeqCst) {
                 *self.control.last_fault.lock().unwrap_or_else(|p| p.into_inner()) = t.stats().last_fault;
