@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 /// Options of `ftio demo`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DemoArgs {
-    /// Scenario to run (repeat for several): failover, mismatch, disk-fault. Default: all
-    /// three, in that order.
+    /// Scenario to run (repeat for several): failover, mismatch, disk-fault, rebuild.
+    /// Default: all four, in that order.
     #[arg(long = "scenario", value_name = "NAME", value_parser = parse_kind)]
     pub scenarios: Vec<DemoKind>,
     /// Seed of the workload and of the models' gaps and back-pressure.

@@ -2,8 +2,9 @@
 //!
 //! Request `A5 | cmd | addr(2) | count | data(4×count, writes) | crc(2)`; response
 //! `5A | status | count | data(reads) | crc(2)`. Checks in order: CRC, command, count,
-//! address. Every address of the range is checked before any is written, so a refused write
-//! writes nothing. The CRC runs over every byte after the sync byte, the received CRC
+//! address. Every address of the range is checked before any is written, and with it the
+//! value a write carries (a register may refuse a value it does not define: CTRL's reserved
+//! modes), so a refused write writes nothing. The CRC runs over every byte after the sync byte, the received CRC
 //! included, and must end at 0 (the residue of a non-reflected CRC with xorout 0).
 //!
 //! Frame length depends on `cmd` and `count` only: a write carries 4×count data bytes for
@@ -77,6 +78,9 @@ pub struct CmdParser {
     pub bus_readable: Signal<In, Bit>,
     /// Register bus: `bus_addr` is writable.
     pub bus_writable: Signal<In, Bit>,
+    /// Register bus: `bus_wdata` is a value the register at `bus_addr` does not define (a
+    /// write of it is refused with 0x03, like an address that is not writable).
+    pub bus_value_refused: Signal<In, Bit>,
     /// Pulse: a request was executed (status 0).
     pub executed: Signal<Out, Bit>,
     /// Pulse: a frame was dropped by the inter-byte timeout (seen when the next byte comes).
@@ -163,6 +167,7 @@ impl CmdParser {
             bus_rdata: Default::default(),
             bus_readable: Default::default(),
             bus_writable: Default::default(),
+            bus_value_refused: Default::default(),
             executed: Default::default(),
             dropped: Default::default(),
             state: Default::default(),
@@ -320,7 +325,9 @@ impl Logic for CmdParser {
             // (In the first, `decoded` low, `addr_bad_q` takes the decode of `cur`.)
             self.decoded.d.next = !self.decoded.q.val();
             if self.decoded.q.val() {
-                if self.addr_bad_q.q.val() {
+                // The data RAM shows word idx now (its address was idx last cycle): a write's
+                // value is checked with its address, so a refused value writes nothing.
+                if self.addr_bad_q.q.val() | ((self.cmd.q.val() == 0x02_u64) & self.bus_value_refused.val()) {
                     self.status.d.next = 0x03_u64.into();
                     self.idx.d.next = 0.into();
                     self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
@@ -444,6 +451,8 @@ pub struct UartBridge {
     pub bus_readable: Signal<In, Bit>,
     /// Register bus: the index is writable.
     pub bus_writable: Signal<In, Bit>,
+    /// Register bus: the write data is a value the register does not define.
+    pub bus_value_refused: Signal<In, Bit>,
     receiver: crate::uart::UartRx,
     queue: RxQueue,
     parser: CmdParser,
@@ -479,6 +488,7 @@ impl UartBridge {
             bus_rdata: Default::default(),
             bus_readable: Default::default(),
             bus_writable: Default::default(),
+            bus_value_refused: Default::default(),
             receiver: crate::uart::UartRx::new(clocks_per_bit),
             queue: Default::default(),
             parser: CmdParser::new(),
@@ -546,6 +556,7 @@ impl Logic for UartBridge {
         self.parser.bus_rdata.next = self.bus_rdata.val();
         self.parser.bus_readable.next = self.bus_readable.val();
         self.parser.bus_writable.next = self.bus_writable.val();
+        self.parser.bus_value_refused.next = self.bus_value_refused.val();
     }
 }
 
@@ -580,6 +591,7 @@ mod tests {
             self.bridge.bus_rdata.next = self.regs.rdata.val();
             self.bridge.bus_readable.next = self.regs.readable.val();
             self.bridge.bus_writable.next = self.regs.writable.val();
+            self.bridge.bus_value_refused.next = self.regs.value_refused.val();
         }
     }
 

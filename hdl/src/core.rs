@@ -406,6 +406,38 @@ pub struct Core<const SW: usize, const OW: usize> {
     ret_lead: DFF<Bits<16>>,
     /// What `ret_lead` changes by this cycle: 0, +1 or -1.
     ret_step: Signal<Local, Bits<16>>,
+    /// Every fault cause pulse of this cycle (bit n: cause code n), as the fault log takes it.
+    causes_now: Signal<Local, Bits<16>>,
+    /// CTRL.policy = halt and a fault was latched: the core goes HALTED (as a host write of
+    /// HALTED would: the frame in flight is ended with `last & abort`).
+    halt_req_q: DFF<Bit>,
+    /// CAP_WORD's source: words committed toward the disks since reset or the last fault
+    /// clear (the lockstep's committed stream in DUPLEX and SIMPLEX, abort words not counted).
+    word_index: DFF<Bits<32>>,
+    /// The first-fault capture takes the disks' rx words, not the CPUs' (a disk parity error
+    /// or a read-verify divergence this cycle, and no CPU parity error).
+    cap_disk: Signal<Local, Bit>,
+    /// A disk timeout is the first fault of this cycle: capture the words waiting on the
+    /// disks' tx links.
+    cap_disk_tx: Signal<Local, Bit>,
+    /// The committed stream (into the fabric) is inside a frame; `c_boundary`: it is between
+    /// frames after this cycle (a readmitted disk joins only there).
+    c_in_frame: DFF<Bit>,
+    c_boundary: Signal<Local, Bit>,
+    /// Each disk's tx link is inside a frame (it has taken words of a frame but not its last).
+    dtx_in_frame_a: DFF<Bit>,
+    dtx_in_frame_b: DFF<Bit>,
+    /// Each disk's rx (return) link is inside a frame.
+    drx_in_frame_a: DFF<Bit>,
+    drx_in_frame_b: DFF<Bit>,
+    /// What each disk's tx egress offers: the fabric's disk buffer, or for a failed disk
+    /// nothing (its buffered words are discarded) but, once readmitted, the `last & abort`
+    /// word that ends a frame it had half received.
+    dtx_valid_a: Signal<Local, Bit>,
+    dtx_word_a: Signal<Local, Word>,
+    dtx_valid_b: Signal<Local, Bit>,
+    dtx_word_b: Signal<Local, Word>,
+    abort_word: Constant<Word>,
 }
 
 impl<const SW: usize, const OW: usize> Core<SW, OW> {
@@ -513,6 +545,22 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             egress_q: Default::default(),
             ret_lead: Default::default(),
             ret_step: Default::default(),
+            causes_now: Default::default(),
+            halt_req_q: Default::default(),
+            word_index: Default::default(),
+            cap_disk: Default::default(),
+            cap_disk_tx: Default::default(),
+            c_in_frame: Default::default(),
+            c_boundary: Default::default(),
+            dtx_in_frame_a: Default::default(),
+            dtx_in_frame_b: Default::default(),
+            drx_in_frame_a: Default::default(),
+            drx_in_frame_b: Default::default(),
+            dtx_valid_a: Default::default(),
+            dtx_word_a: Default::default(),
+            dtx_valid_b: Default::default(),
+            dtx_word_b: Default::default(),
+            abort_word: Constant::new(crate::lockstep::ABORT_WORD.to_bits()),
 
             regs: RegFile::new(&params.build_params()),
             cfg_mode_set: Default::default(),
@@ -549,6 +597,8 @@ fn check_register_layout() {
     assert_eq!(at("STATUS", "cause"), (8, 8));
     assert_eq!(at("STATUS", "fault"), (16, 1));
     assert_eq!(at("STATUS", "bist_running"), (17, 1));
+    assert_eq!(at("STATUS", "disk_a_rebuilding"), (18, 1));
+    assert_eq!(at("STATUS", "disk_b_rebuilding"), (19, 1));
     assert_eq!(at("SKEW", "fill_a"), (0, 16));
     assert_eq!(at("SKEW", "fill_b"), (16, 16));
     assert_eq!(at("CAP_FLAGS", "a_valid"), (0, 1));
@@ -592,6 +642,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         dff_setup!(self, clock, perr_cpu_a_q, perr_cpu_b_q, perr_disk_a_q, perr_disk_b_q);
         dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q, egress_q);
         dff_setup!(self, clock, ret_lead, bist_words_q, bist_errors_q);
+        dff_setup!(self, clock, halt_req_q, word_index, c_in_frame, dtx_in_frame_a, dtx_in_frame_b, drx_in_frame_a, drx_in_frame_b);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
@@ -604,6 +655,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bridge.bus_rdata.next = self.regs.rdata.val();
         self.bridge.bus_readable.next = self.regs.readable.val();
         self.bridge.bus_writable.next = self.regs.writable.val();
+        self.bridge.bus_value_refused.next = self.regs.value_refused.val();
 
         // Configuration from the registers.
         self.mode_set_q.d.next = self.regs.mode_set.val();
@@ -754,8 +806,13 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
 
         // Write path: the lockstep takes both CPUs' words.
         self.lockstep.reset.next = self.reset.val();
-        self.lockstep.mode_set.next = self.cfg_mode_set.val();
+        // A host mode write, or the halt policy halting on a fault the lockstep does not halt
+        // on itself (a disk fault, a divergence, ...): the same path as a host write of HALTED.
+        self.lockstep.mode_set.next = self.cfg_mode_set.val() | self.halt_req_q.q.val();
         self.lockstep.mode_value.next = self.cfg_mode.val();
+        if self.halt_req_q.q.val() {
+            self.lockstep.mode_value.next = 4.into();
+        }
         self.lockstep.strict.next = self.cfg_strict.val();
         // CTRL's stored lockstep bit as the write lands, in step with `mode_set` (cfg_strict
         // is a cycle behind it).
@@ -782,8 +839,12 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.read_verify.next = self.cfg_read_verify.val();
         self.fabric.strict.next = self.cfg_strict.val();
         self.fabric.offset.next = self.cfg_offset.val();
-        self.fabric.disk_a_failed.next = self.mon_disk_a.failed.val();
-        self.fabric.disk_b_failed.next = self.mon_disk_b.failed.val();
+        // A rebuilding disk is out of the return path (never primary, never compared) but takes
+        // every mirrored write.
+        self.fabric.disk_a_failed.next = self.mon_disk_a.failed.val() | self.mon_disk_a.rebuilding.val();
+        self.fabric.disk_b_failed.next = self.mon_disk_b.failed.val() | self.mon_disk_b.rebuilding.val();
+        self.fabric.disk_a_rebuilding.next = self.mon_disk_a.rebuilding.val();
+        self.fabric.disk_b_rebuilding.next = self.mon_disk_b.rebuilding.val();
         // Read-verify gives a silent secondary the patience a disk's tx_ready gets; a fault
         // clear puts a secondary that diverged back in step.
         self.fabric.disk_timeout.next = self.cfg_disk_timeout.val();
@@ -804,26 +865,70 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.sb_valid.next = self.lockstep.sb_valid.val();
         self.fabric.sb_word.next = self.lockstep.sb_word.val();
         self.lockstep.sb_ready.next = self.fabric.sb_ready.val();
-        self.fabric.ra_valid.next = self.inj_disk_a.valid.val();
+        // A rebuilding disk's returns are taken and dropped here, before the fabric: never
+        // delivered, never compared, whatever the other disk's state.
+        self.fabric.ra_valid.next = self.inj_disk_a.valid.val() & !self.mon_disk_a.rebuilding.val();
         self.fabric.ra_word.next = self.in_disk_a.word.val();
-        self.inj_disk_a.ready.next = self.fabric.ra_ready.val();
-        self.inj_disk_a.rpar.next = !self.fabric.ra_ready.val();
-        self.fabric.rb_valid.next = self.inj_disk_b.valid.val();
+        self.inj_disk_a.ready.next = self.fabric.ra_ready.val() | self.mon_disk_a.rebuilding.val();
+        self.inj_disk_a.rpar.next = !(self.fabric.ra_ready.val() | self.mon_disk_a.rebuilding.val());
+        self.fabric.rb_valid.next = self.inj_disk_b.valid.val() & !self.mon_disk_b.rebuilding.val();
         self.fabric.rb_word.next = self.in_disk_b.word.val();
-        self.inj_disk_b.ready.next = self.fabric.rb_ready.val();
-        self.inj_disk_b.rpar.next = !self.fabric.rb_ready.val();
+        self.inj_disk_b.ready.next = self.fabric.rb_ready.val() | self.mon_disk_b.rebuilding.val();
+        self.inj_disk_b.rpar.next = !(self.fabric.rb_ready.val() | self.mon_disk_b.rebuilding.val());
+        if self.inj_disk_a.valid.val() & (self.fabric.ra_ready.val() | self.mon_disk_a.rebuilding.val()) {
+            self.drx_in_frame_a.d.next = !self.in_disk_a.word.val().get_bit(36);
+        }
+        if self.inj_disk_b.valid.val() & (self.fabric.rb_ready.val() | self.mon_disk_b.rebuilding.val()) {
+            self.drx_in_frame_b.d.next = !self.in_disk_b.word.val().get_bit(36);
+        }
 
         // Egress: each words-out port, with its own checks.
         LinkTx::link(&mut self.disk_a_tx, &mut self.out_disk_a.link);
         LinkTx::link(&mut self.disk_b_tx, &mut self.out_disk_b.link);
         LinkTx::link(&mut self.cpu_a_rx, &mut self.out_cpu_a.link);
         LinkTx::link(&mut self.cpu_b_rx, &mut self.out_cpu_b.link);
-        self.out_disk_a.word_valid.next = self.fabric.da_valid.val();
-        self.out_disk_a.word.next = self.fabric.da_word.val();
+        // A failed disk gets nothing of its buffer: its words are stale the moment it failed,
+        // so they are popped and dropped (one a cycle). Once it is readmitted, a frame it had
+        // half received is ended with `last & abort` before it joins, so it starts clean.
+        self.dtx_valid_a.next = self.fabric.da_valid.val();
+        self.dtx_word_a.next = self.fabric.da_word.val();
         self.fabric.da_take.next = self.out_disk_a.take.val();
-        self.out_disk_b.word_valid.next = self.fabric.db_valid.val();
-        self.out_disk_b.word.next = self.fabric.db_word.val();
+        if self.mon_disk_a.failed.val() {
+            self.dtx_valid_a.next = self.mon_disk_a.readmitted.val() & self.dtx_in_frame_a.q.val();
+            self.dtx_word_a.next = self.abort_word.val();
+            self.fabric.da_take.next = self.fabric.da_valid.val();
+        }
+        self.dtx_valid_b.next = self.fabric.db_valid.val();
+        self.dtx_word_b.next = self.fabric.db_word.val();
         self.fabric.db_take.next = self.out_disk_b.take.val();
+        if self.mon_disk_b.failed.val() {
+            self.dtx_valid_b.next = self.mon_disk_b.readmitted.val() & self.dtx_in_frame_b.q.val();
+            self.dtx_word_b.next = self.abort_word.val();
+            self.fabric.db_take.next = self.fabric.db_valid.val();
+        }
+        self.out_disk_a.word_valid.next = self.dtx_valid_a.val();
+        self.out_disk_a.word.next = self.dtx_word_a.val();
+        self.out_disk_b.word_valid.next = self.dtx_valid_b.val();
+        self.out_disk_b.word.next = self.dtx_word_b.val();
+        if self.out_disk_a.take.val() {
+            self.dtx_in_frame_a.d.next = !self.dtx_word_a.val().get_bit(36);
+        }
+        if self.out_disk_b.take.val() {
+            self.dtx_in_frame_b.d.next = !self.dtx_word_b.val().get_bit(36);
+        }
+        // The committed stream's frames, for readmission at a frame boundary.
+        self.c_boundary.next = !self.c_in_frame.q.val();
+        if self.fabric.c_valid.val() & self.fabric.c_ready.val() {
+            self.c_boundary.next = self.fabric.c_word.val().get_bit(36);
+        }
+        self.c_in_frame.d.next = !self.c_boundary.val();
+        if self.reset.val() {
+            self.c_in_frame.d.next = false;
+            self.dtx_in_frame_a.d.next = false;
+            self.dtx_in_frame_b.d.next = false;
+            self.drx_in_frame_a.d.next = false;
+            self.drx_in_frame_b.d.next = false;
+        }
         self.out_cpu_a.word_valid.next = self.fabric.ca_valid.val();
         self.out_cpu_a.word.next = self.fabric.ca_word.val();
         self.fabric.ca_take.next = self.out_cpu_a.take.val();
@@ -834,21 +939,38 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.cb_ready.next = self.cpu_b_rx.ready.val();
 
         // Disk health.
-        self.mon_disk_a.clear.next = self.reset.val() | self.cfg_fault_clear.val();
+        // Disk states: a fault clear leaves them; the host readmits and says done.
+        self.mon_disk_a.reset.next = self.reset.val();
+        self.mon_disk_a.readmit.next = self.regs.readmit_a.val();
+        self.mon_disk_a.rebuilt.next = self.regs.rebuilt_a.val();
+        self.mon_disk_a.boundary.next = self.c_boundary.val();
+        self.mon_disk_a.flushed.next = !self.fabric.da_valid.val() & !self.dtx_in_frame_a.q.val();
+        self.mon_disk_a.returns_idle.next = !self.drx_in_frame_a.q.val()
+            & !self.drx_in_frame_b.q.val()
+            & !self.inj_disk_a.valid.val()
+            & !self.inj_disk_b.valid.val();
         self.mon_disk_a.timeout.next = self.cfg_disk_timeout.val();
         self.rx_err_disk_a_q.d.next = self.in_disk_a.error.val();
         self.rdy_err_disk_a_q.d.next = self.out_disk_a.ready_error.val();
         self.mon_disk_a.rx_error.next = self.rx_err_disk_a_q.q.val();
         self.mon_disk_a.ready_error.next = self.rdy_err_disk_a_q.q.val();
-        self.mon_disk_a.waiting.next = self.fabric.da_valid.val();
+        self.mon_disk_a.waiting.next = self.dtx_valid_a.val();
         self.mon_disk_a.ready.next = self.disk_a_tx.ready.val();
-        self.mon_disk_b.clear.next = self.reset.val() | self.cfg_fault_clear.val();
+        self.mon_disk_b.reset.next = self.reset.val();
+        self.mon_disk_b.readmit.next = self.regs.readmit_b.val();
+        self.mon_disk_b.rebuilt.next = self.regs.rebuilt_b.val();
+        self.mon_disk_b.boundary.next = self.c_boundary.val();
+        self.mon_disk_b.flushed.next = !self.fabric.db_valid.val() & !self.dtx_in_frame_b.q.val();
+        self.mon_disk_b.returns_idle.next = !self.drx_in_frame_a.q.val()
+            & !self.drx_in_frame_b.q.val()
+            & !self.inj_disk_a.valid.val()
+            & !self.inj_disk_b.valid.val();
         self.mon_disk_b.timeout.next = self.cfg_disk_timeout.val();
         self.rx_err_disk_b_q.d.next = self.in_disk_b.error.val();
         self.rdy_err_disk_b_q.d.next = self.out_disk_b.ready_error.val();
         self.mon_disk_b.rx_error.next = self.rx_err_disk_b_q.q.val();
         self.mon_disk_b.ready_error.next = self.rdy_err_disk_b_q.q.val();
-        self.mon_disk_b.waiting.next = self.fabric.db_valid.val();
+        self.mon_disk_b.waiting.next = self.dtx_valid_b.val();
         self.mon_disk_b.ready.next = self.disk_b_tx.ready.val();
 
         // Counters.
@@ -956,7 +1078,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // Faults: bit n of `causes` is cause code n (ftio_proto::Cause).
         self.fault_log.reset.next = self.reset.val();
         self.fault_log.clear.next = self.cfg_fault_clear.val();
-        self.fault_log.causes.next = (bit_cast::<16, 1>(self.lockstep.fault_a_parity.val().into()) << 1)
+        self.causes_now.next = (bit_cast::<16, 1>(self.lockstep.fault_a_parity.val().into()) << 1)
             | (bit_cast::<16, 1>(self.lockstep.fault_b_parity.val().into()) << 2)
             | (bit_cast::<16, 1>(self.lockstep.fault_mismatch.val().into()) << 3)
             | (bit_cast::<16, 1>(self.lockstep.fault_a_timeout.val().into()) << 4)
@@ -968,16 +1090,54 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<16, 1>(self.divergence_q.q.val().into()) << 10)
             | (bit_cast::<16, 1>(self.egress_q.q.val().into()) << 12)
             | (bit_cast::<16, 1>(self.gate.frame_too_long.val().into()) << 13);
-        self.fault_log.word_index.next = self.lockstep.pair_index.val();
+        self.fault_log.causes.next = self.causes_now.val();
+        // The halt policy: every fault halts (SPEC §4), whatever its cause and mode.
+        self.halt_req_q.d.next = self.cfg_policy_halt.val() & (self.causes_now.val() != 0);
+        // CAP_WORD: the word index at the fault, counted from reset or the last fault clear.
+        if self.lockstep.word_out.val() {
+            self.word_index.d.next = self.word_index.q.val() + 1;
+        }
+        if self.reset.val() | self.cfg_fault_clear.val() {
+            self.word_index.d.next = 0.into();
+        }
+        self.fault_log.word_index.next = self.word_index.q.val();
         self.divergence_q.d.next = self.fabric.divergence.val();
+        // The words the capture shows a cycle later, when the registered evidence raises the
+        // fault: the CPU ports' words, or for a disk parity error or a divergence the disks'
+        // rx words (a CPU parity error in the same cycle has the lower cause code and wins).
+        self.cap_disk.next = (self.in_disk_a.error.val()
+            | self.in_disk_b.error.val()
+            | self.out_disk_a.ready_error.val()
+            | self.out_disk_b.ready_error.val()
+            | self.fabric.divergence.val())
+            & !(self.in_cpu_a.error.val()
+                | self.in_cpu_b.error.val()
+                | self.out_cpu_a.ready_error.val()
+                | self.out_cpu_b.ready_error.val());
         self.port_a_q.d.next = self.in_cpu_a.word.val();
         self.port_b_q.d.next = self.in_cpu_b.word.val();
         self.port_a_valid_q.d.next = self.inj_cpu_a.valid.val();
         self.port_b_valid_q.d.next = self.inj_cpu_b.valid.val();
+        if self.cap_disk.val() {
+            self.port_a_q.d.next = self.in_disk_a.word.val();
+            self.port_b_q.d.next = self.in_disk_b.word.val();
+            self.port_a_valid_q.d.next = self.inj_disk_a.valid.val();
+            self.port_b_valid_q.d.next = self.inj_disk_b.valid.val();
+        }
         self.cap_word_a.next = self.port_a_q.q.val();
         self.cap_word_b.next = self.port_b_q.q.val();
         self.cap_valid_a.next = self.port_a_valid_q.q.val();
         self.cap_valid_b.next = self.port_b_valid_q.q.val();
+        // A disk timeout with no lower cause in the same cycle: the words waiting on the
+        // disks' tx links.
+        self.cap_disk_tx.next = (self.mon_disk_a.fail_timeout.val() | self.mon_disk_b.fail_timeout.val())
+            & (self.causes_now.val().get_bits::<7>(1) == 0);
+        if self.cap_disk_tx.val() {
+            self.cap_word_a.next = self.dtx_word_a.val();
+            self.cap_word_b.next = self.dtx_word_b.val();
+            self.cap_valid_a.next = self.dtx_valid_a.val();
+            self.cap_valid_b.next = self.dtx_valid_b.val();
+        }
         if self.lockstep.fault_mismatch.val() {
             self.cap_word_a.next = self.lockstep.head_a.val();
             self.cap_word_b.next = self.lockstep.head_b.val();
@@ -1022,7 +1182,9 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<32, 1>(self.mon_disk_b.failed.val().into()) << 7)
             | (bit_cast::<32, 8>(self.fault_log.first_cause.val()) << 8)
             | (bit_cast::<32, 1>(self.fault_log.fault.val().into()) << 16)
-            | (bit_cast::<32, 1>(self.bist_active.q.val().into()) << 17);
+            | (bit_cast::<32, 1>(self.bist_active.q.val().into()) << 17)
+            | (bit_cast::<32, 1>((self.mon_disk_a.rebuilding.val() | self.mon_disk_a.readmitted.val()).into()) << 18)
+            | (bit_cast::<32, 1>((self.mon_disk_b.rebuilding.val() | self.mon_disk_b.readmitted.val()).into()) << 19);
         self.regs.faults.next = bit_cast::<32, 16>(self.fault_log.faults.val());
         self.regs.skew.next = bit_cast::<32, 16>(self.lockstep.fill_a.val())
             | (bit_cast::<32, 16>(self.lockstep.fill_b.val()) << 16);
@@ -1073,15 +1235,15 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bist_chk_a.enable.next = self.bist_active.q.val();
         self.bist_chk_b.enable.next = self.bist_active.q.val();
         self.bist_chk_a.take.next = self.out_disk_a.take.val();
-        self.bist_chk_a.data.next = self.fabric.da_word.val().get_bits::<32>(0);
-        self.bist_chk_a.par.next = self.fabric.da_word.val().get_bits::<4>(32);
-        self.bist_chk_a.last.next = self.fabric.da_word.val().get_bit(36);
-        self.bist_chk_a.abort.next = self.fabric.da_word.val().get_bit(37);
+        self.bist_chk_a.data.next = self.dtx_word_a.val().get_bits::<32>(0);
+        self.bist_chk_a.par.next = self.dtx_word_a.val().get_bits::<4>(32);
+        self.bist_chk_a.last.next = self.dtx_word_a.val().get_bit(36);
+        self.bist_chk_a.abort.next = self.dtx_word_a.val().get_bit(37);
         self.bist_chk_b.take.next = self.out_disk_b.take.val();
-        self.bist_chk_b.data.next = self.fabric.db_word.val().get_bits::<32>(0);
-        self.bist_chk_b.par.next = self.fabric.db_word.val().get_bits::<4>(32);
-        self.bist_chk_b.last.next = self.fabric.db_word.val().get_bit(36);
-        self.bist_chk_b.abort.next = self.fabric.db_word.val().get_bit(37);
+        self.bist_chk_b.data.next = self.dtx_word_b.val().get_bits::<32>(0);
+        self.bist_chk_b.par.next = self.dtx_word_b.val().get_bits::<4>(32);
+        self.bist_chk_b.last.next = self.dtx_word_b.val().get_bit(36);
+        self.bist_chk_b.abort.next = self.dtx_word_b.val().get_bit(37);
         // Finished when both disks have seen every word. If nothing moves anywhere for 4096
         // cycles the run is drained instead: every word still expected counts as an error,
         // so a lost word or a halted core cannot hang the BIST.

@@ -55,6 +55,11 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     /// The host cleared the faults: a secondary put out of step by a divergence is taken to
     /// be in step again (the host clears with the disks idle).
     pub resync: Signal<In, Bit>,
+    /// Disk A is rebuilding (the core also marks it failed, so it is out of the return path):
+    /// it takes every mirrored write.
+    pub disk_a_rebuilding: Signal<In, Bit>,
+    /// Disk B is rebuilding.
+    pub disk_b_rebuilding: Signal<In, Bit>,
 
     /// The committed stream (every mode but SPLIT): mirrored to every healthy disk.
     pub c_valid: Signal<In, Bit>,
@@ -221,6 +226,8 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             read_verify: Default::default(),
             disk_a_failed: Default::default(),
             disk_b_failed: Default::default(),
+            disk_a_rebuilding: Default::default(),
+            disk_b_rebuilding: Default::default(),
             c_valid: Default::default(),
             c_word: Default::default(),
             c_ready: Default::default(),
@@ -330,9 +337,10 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.mirror.next = self.mode.val() != self.m_split.val();
         self.split.next = self.mode.val() == self.m_split.val();
 
-        // Write side: mirror the committed stream to every healthy disk, all or none.
-        self.want_a.next = self.mirror.val() & !self.disk_a_failed.val();
-        self.want_b.next = self.mirror.val() & !self.disk_b_failed.val();
+        // Write side: mirror the committed stream to every healthy or rebuilding disk, all or
+        // none.
+        self.want_a.next = self.mirror.val() & (!self.disk_a_failed.val() | self.disk_a_rebuilding.val());
+        self.want_b.next = self.mirror.val() & (!self.disk_b_failed.val() | self.disk_b_rebuilding.val());
         self.c_ready.next = (self.want_a.val() | self.want_b.val())
             & (!self.want_a.val() | self.buf_da.in_ready.val())
             & (!self.want_b.val() | self.buf_db.in_ready.val());

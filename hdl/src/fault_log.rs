@@ -2,8 +2,9 @@
 //!
 //! Every detector in the core raises a one-cycle pulse on its bit of `causes` (bit n = cause
 //! code n of `ftio_proto`). The first fault after power-on or a fault clear is captured with
-//! the cycle it happened in, the index of the word pair being compared, and both sides'
-//! words; later faults only add to the sticky `faults` bitmap. `irq` is high while any
+//! the cycle it happened in, the word index, and both sides' words (what a side is depends
+//! on the cause: `ftio_proto::Cause::capture`); later faults only add to the sticky `faults`
+//! bitmap. A clear zeroes the capture. `irq` is high while any
 //! fault is latched and unacknowledged.
 use rust_hdl::prelude::*;
 
@@ -80,10 +81,16 @@ impl Logic for FaultLog {
             self.c_b.d.next = self.data_b.val();
             self.c_flags.d.next = self.flags.val();
         }
+        // A clear empties the capture too: CAP_* read 0 until the next first fault.
         if self.clear.val() | self.reset.val() {
             self.latched.d.next = false;
             self.cause.d.next = 0.into();
             self.seen.d.next = 0.into();
+            self.c_cycle.d.next = 0.into();
+            self.c_word.d.next = 0.into();
+            self.c_a.d.next = 0.into();
+            self.c_b.d.next = 0.into();
+            self.c_flags.d.next = 0.into();
         }
         if self.reset.val() {
             self.cycles.d.next = 0.into();
@@ -153,6 +160,11 @@ mod tests {
         log.clear.next = false;
         assert!(!log.fault.val());
         assert_eq!(log.faults.val().to_u32(), 0);
+        assert_eq!(
+            (log.cap_word.val().to_u32(), log.cap_data_a.val().to_u32(), log.cap_flags.val().to_u32(), log.cap_cycle.val().to_u64()),
+            (0, 0, 0, 0),
+            "a clear empties the capture"
+        );
         log.causes.next = (1u64 << 12).into();
         step(&mut log);
         assert_eq!(log.first_cause.val().to_u32(), 12, "re-armed after clear");

@@ -77,6 +77,17 @@ pub struct RegFile {
     pub cnt_snapshot: Signal<Out, Bit>,
     /// Pulse: CTRL.cnt_clear.
     pub cnt_clear: Signal<Out, Bit>,
+    /// Pulse: CTRL.readmit_a.
+    pub readmit_a: Signal<Out, Bit>,
+    /// Pulse: CTRL.readmit_b.
+    pub readmit_b: Signal<Out, Bit>,
+    /// Pulse: CTRL.rebuilt_a.
+    pub rebuilt_a: Signal<Out, Bit>,
+    /// Pulse: CTRL.rebuilt_b.
+    pub rebuilt_b: Signal<Out, Bit>,
+    /// `wdata` is a value the register at `addr` does not define (CTRL with a reserved mode,
+    /// 5 or 6): the parser refuses the write frame with status 0x03 and writes nothing.
+    pub value_refused: Signal<Out, Bit>,
     /// Pulse: BIST_CTRL.start.
     pub bist_start: Signal<Out, Bit>,
     /// Pulse: BIST_CTRL.abort.
@@ -256,6 +267,10 @@ pub struct RegFile {
     m_fault_clear: Constant<Bits<32>>,
     m_cnt_snapshot: Constant<Bits<32>>,
     m_cnt_clear: Constant<Bits<32>>,
+    m_readmit_a: Constant<Bits<32>>,
+    m_readmit_b: Constant<Bits<32>>,
+    m_rebuilt_a: Constant<Bits<32>>,
+    m_rebuilt_b: Constant<Bits<32>>,
     m_bist_start: Constant<Bits<32>>,
     m_bist_abort: Constant<Bits<32>>,
     m_inj_arm: Constant<Bits<32>>,
@@ -299,6 +314,11 @@ impl RegFile {
             fault_clear: Default::default(),
             cnt_snapshot: Default::default(),
             cnt_clear: Default::default(),
+            readmit_a: Default::default(),
+            readmit_b: Default::default(),
+            rebuilt_a: Default::default(),
+            rebuilt_b: Default::default(),
+            value_refused: Default::default(),
             bist_start: Default::default(),
             bist_abort: Default::default(),
             inj_fired: Default::default(),
@@ -438,6 +458,10 @@ impl RegFile {
             m_fault_clear: field_mask("CTRL", "fault_clear"),
             m_cnt_snapshot: field_mask("CTRL", "cnt_snapshot"),
             m_cnt_clear: field_mask("CTRL", "cnt_clear"),
+            m_readmit_a: field_mask("CTRL", "readmit_a"),
+            m_readmit_b: field_mask("CTRL", "readmit_b"),
+            m_rebuilt_a: field_mask("CTRL", "rebuilt_a"),
+            m_rebuilt_b: field_mask("CTRL", "rebuilt_b"),
             m_bist_start: field_mask("BIST_CTRL", "start"),
             m_bist_abort: field_mask("BIST_CTRL", "abort"),
             m_inj_arm: field_mask("INJ_CTRL", "arm"),
@@ -623,6 +647,15 @@ impl Logic for RegFile {
         self.cnt_snapshot.next =
             self.hit_ctrl.val() & ((self.wdata.val() & self.m_cnt_snapshot.val()) != 0);
         self.cnt_clear.next = self.hit_ctrl.val() & ((self.wdata.val() & self.m_cnt_clear.val()) != 0);
+        self.readmit_a.next = self.hit_ctrl.val() & ((self.wdata.val() & self.m_readmit_a.val()) != 0);
+        self.readmit_b.next = self.hit_ctrl.val() & ((self.wdata.val() & self.m_readmit_b.val()) != 0);
+        self.rebuilt_a.next = self.hit_ctrl.val() & ((self.wdata.val() & self.m_rebuilt_a.val()) != 0);
+        self.rebuilt_b.next = self.hit_ctrl.val() & ((self.wdata.val() & self.m_rebuilt_b.val()) != 0);
+        // CTRL.mode 5 and 6 are not modes (ftio_proto::refused_value): the parser checks this
+        // with the address, before anything of the frame is written.
+        self.value_refused.next = (self.addr.val() == self.a_ctrl.val())
+            & self.wdata.val().get_bit(2)
+            & (self.wdata.val().get_bit(0) ^ self.wdata.val().get_bit(1));
         self.bist_start.next = self.we.val()
             & (self.addr.val() == self.a_bist_ctrl.val())
             & ((self.wdata.val() & self.m_bist_start.val()) != 0);

@@ -871,3 +871,263 @@ fn a_silent_secondary_raises_disk_divergence_within_disk_timeout_plus_two_cycles
     let t0 = b.disk_a.taken_at[16] + 1;
     assert_eq!(b.irq_at, Some(t0 + 40 + 2), "irq at {:?}, primary's word 17 alone from {t0}", b.irq_at);
 }
+
+// --- Control does what the register docs say (issue 23, deliverable 4) --------------------
+
+const CTRL_KEEP: u32 = 7;
+const FAULT_CLEAR: u32 = 1 << 8;
+const POLICY_HALT: u32 = 1 << 5;
+const READ_VERIFY: u32 = 1 << 6;
+const PRIMARY_B: u32 = 1 << 7;
+const READMIT_B: u32 = 1 << 12;
+const REBUILT_B: u32 = 1 << 14;
+
+fn status_field(status: u32, name: &str) -> u32 {
+    reg("STATUS").f(name).get(status)
+}
+
+/// SPEC §4: with the halt policy every fault halts, disk faults included. A parity error on
+/// disk B's rx link (which under the auto policy only degrades the mirror) halts the core:
+/// STATUS reads HALTED and halted, the CPUs are held off, and disk B is marked failed too.
+#[test]
+fn halt_policy_halts_on_a_disk_fault() {
+    let mut b = Board::fast_uart(31);
+    b.write("CTRL", POLICY_HALT | CTRL_KEEP);
+    let g = frames(40, 5, 0x3100);
+    b.cpu_a = Source::new(g.clone(), 0.1);
+    b.cpu_b = Source::new(g.clone(), 0.1);
+    b.disk_a = Source::new(frames(1, 3, 0xD00D), 0.0);
+    b.disk_b = Source::new(frames(1, 3, 0xD00D), 0.0);
+    b.disk_b.flip = Some(1);
+    b.run(60);
+    let status = b.read("STATUS");
+    assert_eq!(status_field(status, "cause"), 7, "DISK_B_PARITY");
+    assert_eq!(status_field(status, "mode"), 4, "HALTED");
+    assert_eq!(status_field(status, "halted"), 1);
+    assert_eq!(status_field(status, "disk_b_failed"), 1);
+    let taken = (b.cpu_a.sent, b.cpu_b.sent);
+    b.run(300);
+    assert_eq!((b.cpu_a.sent, b.cpu_b.sent), taken, "HALTED holds the CPUs off");
+    assert!(taken.0 < g.len(), "the halt came before the workload ended");
+}
+
+/// The same policy halts on a divergence of the disks' returns (read-verify), a fault the
+/// auto policy only reports.
+#[test]
+fn halt_policy_halts_on_a_disk_divergence() {
+    let mut b = Board::fast_uart(32);
+    b.write("CTRL", POLICY_HALT | READ_VERIFY | CTRL_KEEP);
+    b.disk_a = Source::new(frames(2, 3, 0xD000), 0.0);
+    b.disk_b = Source::new(frames(2, 3, 0xD000), 0.0);
+    b.disk_b.change = Some(4);
+    b.run(50);
+    let status = b.read("STATUS");
+    assert_eq!(status_field(status, "cause"), 10, "DISK_DIVERGENCE");
+    assert_eq!(status_field(status, "mode"), 4, "HALTED");
+    // And the auto policy does not halt on it.
+    let mut b = Board::fast_uart(32);
+    b.write("CTRL", READ_VERIFY | CTRL_KEEP);
+    b.disk_a = Source::new(frames(2, 3, 0xD000), 0.0);
+    b.disk_b = Source::new(frames(2, 3, 0xD000), 0.0);
+    b.disk_b.change = Some(4);
+    b.run(50);
+    let status = b.read("STATUS");
+    assert_eq!(status_field(status, "cause"), 10);
+    assert_eq!(status_field(status, "mode"), 0, "auto: still DUPLEX");
+}
+
+/// SPEC §4: a mode value CTRL does not define is refused. A raw write of CTRL with mode 5 or
+/// 6 answers 0x03 over the UART and changes nothing: not the mode (the CPUs keep moving,
+/// STATUS.halted stays 0), not the other fields, and its command bits do not fire.
+#[test]
+fn reserved_mode_write_is_refused_over_the_uart() {
+    let mut b = Board::fast_uart(33);
+    b.write("CTRL", READ_VERIFY | CTRL_KEEP);
+    let g = frames(6000, 4, 0x3300);
+    b.cpu_a = Source::new(g.clone(), 0.2);
+    b.cpu_b = Source::new(g.clone(), 0.2);
+    // A fault latched (disk B parity), the core still in DUPLEX.
+    b.disk_b = Source::new(frames(1, 2, 0xD00D), 0.0);
+    b.disk_b.flip = Some(0);
+    b.run(60);
+    assert_eq!(b.mode(), 0);
+    assert!(b.core.irq.val());
+    let ctrl = b.read("CTRL");
+    for mode in [5u32, 6] {
+        let sent = b.cpu_a.sent;
+        let r = b.uart(&Request::write(reg("CTRL").addr, &[mode | FAULT_CLEAR | POLICY_HALT]));
+        assert_eq!(r, Response::error(Status::BadAddress), "mode {mode} refused with 0x03");
+        assert_eq!(b.read("CTRL"), ctrl, "mode {mode}: CTRL unchanged");
+        let status = b.read("STATUS");
+        assert_eq!(status_field(status, "mode"), 0, "mode {mode}: still DUPLEX");
+        assert_eq!(status_field(status, "halted"), 0);
+        assert_eq!(status_field(status, "fault"), 1, "mode {mode}: fault_clear did not fire");
+        assert!(b.cpu_a.sent > sent, "mode {mode}: the CPUs' words are still taken");
+    }
+    // CTRL and OFFSET in one frame, CTRL's value refused: OFFSET is not written either.
+    let r = b.uart(&Request::write(reg("CTRL").addr, &[6, 3]));
+    assert_eq!(r.status, Status::BadAddress);
+    assert_eq!(b.read("OFFSET"), 0, "OFFSET in the same frame was not written");
+    b.write("CTRL", 4);
+    assert_eq!(status_field(b.read("STATUS"), "halted"), 1, "4 is HALTED");
+}
+
+/// CAP_WORD is the word index of the first fault, counted from the last fault clear in every
+/// mode (SIMPLEX too), and a fault clear empties the capture. The capture of a disk parity
+/// error holds the disk's word (CAP_DATA_A = disk A's rx word, its flags a_valid and a_perr).
+#[test]
+fn cap_word_counts_from_the_fault_clear_and_a_disk_parity_fault_captures_the_disks_word() {
+    let mut b = Board::fast_uart(34);
+    let g1 = frames(5, 4, 0x3400);
+    b.cpu_a = Source::new(g1.clone(), 0.0);
+    b.cpu_b = Source::new(g1.clone(), 0.0);
+    b.cpu_a.flip = Some(6); // CPU A parity: SIMPLEX_B
+    b.run(100);
+    assert_eq!(b.mode(), 2, "SIMPLEX_B");
+    assert!(b.read("CAP_WORD") <= 6);
+    b.write("CTRL", FAULT_CLEAR | CTRL_KEEP);
+    for name in ["CAP_CAUSE", "CAP_WORD", "CAP_DATA_A", "CAP_DATA_B", "CAP_FLAGS", "CAP_CYCLE_LO"] {
+        assert_eq!(b.read(name), 0, "{name} after a fault clear");
+    }
+    // 13 words in SIMPLEX_B, all committed, then disk A returns a word with a parity error.
+    let g2 = frames(1, 13, 0x5500);
+    b.cpu_a = Source::new(g2.clone(), 0.0);
+    b.cpu_b = Source::new(g2.clone(), 0.0);
+    b.run(100);
+    assert_eq!(b.words(0).len(), g1.len() + g2.len());
+    let bad = w(0xBAD0_0001, true);
+    b.disk_a = Source::new(vec![bad], 0.0);
+    b.disk_a.flip = Some(0);
+    b.run(20);
+    assert_eq!(b.read("CAP_CAUSE"), 6, "DISK_A_PARITY");
+    assert_eq!(b.read("CAP_WORD"), 13, "13 words committed since the clear, in SIMPLEX_B");
+    assert_eq!(b.read("CAP_DATA_A"), bad.data ^ (1 << 9), "disk A's word as it arrived");
+    let flags = b.read("CAP_FLAGS");
+    let f = |n: &str| reg("CAP_FLAGS").f(n).get(flags);
+    assert_eq!((f("a_valid"), f("a_perr"), f("a_last"), f("a_par")), (1, 1, 1, bad.par as u32));
+    assert_eq!(f("b_valid"), 0, "disk B offered nothing");
+}
+
+/// The capture of a disk timeout holds the word waiting on the stalled disk's tx link.
+#[test]
+fn a_disk_timeout_captures_the_word_waiting_on_the_disk() {
+    let mut b = Board::fast_uart(35);
+    b.write("DISK_TIMEOUT", 30);
+    let g = frames(4, 4, 0x3500);
+    b.cpu_a = Source::new(g.clone(), 0.0);
+    b.cpu_b = Source::new(g.clone(), 0.0);
+    b.ready_p = [1.0, 0.0, 1.0, 1.0];
+    b.run(100);
+    assert_eq!(b.read("CAP_CAUSE"), 9, "DISK_B_TIMEOUT");
+    assert_eq!(b.read("CAP_DATA_B"), g[0].data, "the first word, never taken by disk B");
+    let flags = b.read("CAP_FLAGS");
+    assert_eq!(reg("CAP_FLAGS").f("b_valid").get(flags), 1);
+    assert_eq!(reg("CAP_FLAGS").f("b_par").get(flags), g[0].par as u32);
+}
+
+// --- Disk states: healthy, failed, rebuilding (issue 23, deliverable 5) --------------------
+
+/// Disk B's words after its failure: an optional `last & abort` word ending the frame it had
+/// half received, then what it got after readmission. Returns (prefix, suffix).
+fn split_at_failure(got: &[W], g: &[W]) -> (usize, Vec<W>) {
+    let prefix = got.iter().zip(g).take_while(|(a, b)| a == b).count();
+    let mut rest = &got[prefix..];
+    if rest.first().is_some_and(|w| w.last && w.abort) {
+        rest = &rest[1..];
+    }
+    (prefix, rest.to_vec())
+}
+
+/// A failed disk stays failed through a fault clear (no writes reach it, its stale buffered
+/// words are discarded); readmitted, it becomes rebuilding and joins at a frame boundary of
+/// the committed stream, so it gets whole frames only, every one from there on; while
+/// rebuilding its returns are neither delivered nor compared (read-verify on, different
+/// data, no fault) and it is never primary (CTRL.primary = B still answers from disk A);
+/// rebuilt, it is healthy and primary again.
+#[test]
+fn a_failed_disk_is_readmitted_at_a_frame_boundary_rebuilds_and_becomes_healthy() {
+    let mut b = Board::fast_uart(36);
+    let len = 9;
+    let g = frames(1500, len, 0x10_0000);
+    b.cpu_a = Source::new(g.clone(), 0.05);
+    b.cpu_b = Source::new(g.clone(), 0.05);
+    b.disk_a = Source::new(frames(1, 3, 0xD00D), 0.0);
+    b.disk_b = Source::new(frames(1, 3, 0xD00D), 0.0);
+    b.disk_b.flip = Some(1);
+    b.ready_p = [1.0, 0.7, 1.0, 1.0];
+    b.run(60);
+    assert_eq!(status_field(b.read("STATUS"), "disk_b_failed"), 1);
+    let failed_words = b.words(1).len();
+    b.write("CTRL", FAULT_CLEAR | CTRL_KEEP);
+    let status = b.read("STATUS");
+    assert_eq!((status_field(status, "disk_b_failed"), status_field(status, "disk_b_rebuilding")), (1, 0), "failed through the clear");
+    assert_eq!(status_field(status, "fault"), 0);
+    b.run(200);
+    assert!(b.words(1).len() <= failed_words + 1, "a failed disk gets nothing (but an abort word)");
+    // Readmit: the write lands at some cycle mid-frame; disk B joins at the next boundary.
+    b.write("CTRL", READMIT_B | CTRL_KEEP | READ_VERIFY | PRIMARY_B);
+    b.run(100);
+    let status = b.read("STATUS");
+    assert_eq!((status_field(status, "disk_b_failed"), status_field(status, "disk_b_rebuilding")), (0, 1), "rebuilding");
+    // Its returns differ from disk A's: with read-verify on they would diverge if compared.
+    let ra = frames(3, 4, 0xAA00);
+    b.disk_a = Source::new(ra.clone(), 0.1);
+    b.disk_b = Source::new(frames(3, 4, 0xBB00), 0.1);
+    let before = (b.words(2).len(), b.words(3).len());
+    b.run(300);
+    assert!(b.disk_b.queue.is_empty(), "the rebuilding disk's returns are taken");
+    assert_eq!(b.words(2)[before.0..].to_vec(), ra, "CPU A gets disk A's returns only, though primary is B");
+    assert_eq!(b.words(3)[before.1..].to_vec(), ra, "CPU B too");
+    let status = b.read("STATUS");
+    assert_eq!(status_field(status, "fault"), 0, "not compared: no divergence");
+    assert_eq!(status_field(status, "mode"), 0);
+    for _ in 0..20 {
+        if b.cpu_a.queue.is_empty() && b.cpu_b.queue.is_empty() {
+            break;
+        }
+        b.run(1000);
+    }
+    b.run(200);
+    assert!(b.cpu_a.queue.is_empty(), "the workload ran to the end");
+    assert_eq!(b.words(0), g, "disk A got every word");
+    let got_b = b.words(1);
+    let (prefix, joined) = split_at_failure(&got_b, &g);
+    assert!(prefix <= failed_words);
+    assert!(!joined.is_empty(), "disk B took writes again");
+    let start = g.len() - joined.len();
+    assert_eq!(start % len, 0, "disk B joined at a frame boundary");
+    assert!(start > prefix, "words buffered when it failed were discarded");
+    assert_eq!(joined, g[start..].to_vec(), "every frame from there on, whole and in order");
+    // Rebuilt: healthy; primary B now answers.
+    b.write("CTRL", REBUILT_B | CTRL_KEEP);
+    let status = b.read("STATUS");
+    assert_eq!((status_field(status, "disk_b_failed"), status_field(status, "disk_b_rebuilding")), (0, 0), "healthy");
+    let rb = frames(2, 4, 0xCC00);
+    b.disk_a = Source::new(rb.clone(), 0.1);
+    b.disk_b = Source::new(rb.clone(), 0.1);
+    let before = b.words(2).len();
+    b.run(200);
+    assert_eq!(b.words(2)[before..].to_vec(), rb);
+    assert_eq!(status_field(b.read("STATUS"), "fault"), 0, "in step: read-verify agrees");
+}
+
+/// A rebuilding disk that faults is failed again (and readmit is ignored for a healthy disk).
+#[test]
+fn a_fault_while_rebuilding_fails_the_disk_again() {
+    let mut b = Board::fast_uart(37);
+    b.write("CTRL", READMIT_B | CTRL_KEEP);
+    let status = b.read("STATUS");
+    assert_eq!((status_field(status, "disk_b_failed"), status_field(status, "disk_b_rebuilding")), (0, 0), "readmit of a healthy disk: ignored");
+    b.disk_b = Source::new(frames(1, 2, 0xD00D), 0.0);
+    b.disk_b.flip = Some(0);
+    b.run(30);
+    assert_eq!(status_field(b.read("STATUS"), "disk_b_failed"), 1);
+    b.write("CTRL", READMIT_B | FAULT_CLEAR | CTRL_KEEP);
+    assert_eq!(status_field(b.read("STATUS"), "disk_b_rebuilding"), 1);
+    b.disk_b = Source::new(frames(1, 2, 0xD00D), 0.0);
+    b.disk_b.flip = Some(1);
+    b.run(30);
+    let status = b.read("STATUS");
+    assert_eq!((status_field(status, "disk_b_failed"), status_field(status, "disk_b_rebuilding")), (1, 0), "failed again");
+    assert_eq!(status_field(status, "cause"), 7, "DISK_B_PARITY");
+}

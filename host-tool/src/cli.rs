@@ -58,8 +58,14 @@ pub enum Command {
         /// The value (a name such as duplex / strict / store-and-forward / on, or a number).
         value: String,
     },
-    /// Acknowledge faults: clear the latch, irq and the failed flags; re-arm the capture.
+    /// Acknowledge faults: clear the latch, irq and the CPU failed flags; re-arm the capture.
+    /// A failed disk stays failed: `ftctl disk readmit`.
     Clear,
+    /// Disk rebuild: readmit a failed disk (it becomes rebuilding), then say its copy is done.
+    Disk {
+        #[command(subcommand)]
+        cmd: DiskCmd,
+    },
     /// Show the first-fault capture (cause, cycle, word index, both sides' words).
     Capture,
     /// Arm a fault injection on an input link.
@@ -147,6 +153,22 @@ pub enum BistCmd {
     },
     /// Stop a running self-test.
     Abort,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DiskCmd {
+    /// Readmit a failed disk: it becomes rebuilding (takes every mirrored write from the next
+    /// frame boundary on, never answers reads). Then copy every sector onto it through the
+    /// CPUs (read from the healthy disk, write back) and run `ftctl disk done`.
+    Readmit {
+        /// a or b.
+        disk: String,
+    },
+    /// The host's copy onto a rebuilding disk is complete: it becomes healthy (in sync).
+    Done {
+        /// a or b.
+        disk: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,5 +1,5 @@
 //! The commands, written against [`Client`] so they run on a serial port or on the model.
-use crate::cli::{BistCmd, Command, InjectArgs, RegCmd, RegsCmd, Setting};
+use crate::cli::{BistCmd, Command, DiskCmd, InjectArgs, RegCmd, RegsCmd, Setting};
 use crate::client::{Client, CoreInfo};
 use crate::error::{Error, EXIT_FAIL};
 use crate::json::Json;
@@ -35,6 +35,8 @@ pub fn run_command<T: Transport>(client: &mut Client<T>, cmd: &Command, ctx: &mu
         Command::Counters { watch, clear, iterations } => counters_cmd(client, ctx, *watch, *clear, *iterations),
         Command::Set { setting, value } => set(client, ctx, *setting, value),
         Command::Clear => clear(client, ctx),
+        Command::Disk { cmd: DiskCmd::Readmit { disk } } => disk_cmd(client, ctx, disk, DiskAction::Readmit),
+        Command::Disk { cmd: DiskCmd::Done { disk } } => disk_cmd(client, ctx, disk, DiskAction::Done),
         Command::Capture => capture(client, ctx),
         Command::Inject(a) => inject(client, ctx, a),
         Command::Bist { cmd: BistCmd::Run { frames, len, skew, seed, max_wait, poll_ms } } => {
@@ -183,12 +185,17 @@ fn status<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     let sides = [
         Side { name: "CPU A", key: "cpu_a", failed: bit("cpu_a_failed"), why: why(&[Cause::CpuAParity, Cause::CpuATimeout]), note: isolated(Mode::SimplexB) },
         Side { name: "CPU B", key: "cpu_b", failed: bit("cpu_b_failed"), why: why(&[Cause::CpuBParity, Cause::CpuBTimeout]), note: isolated(Mode::SimplexA) },
-        Side { name: "Disk A", key: "disk_a", failed: bit("disk_a_failed"), why: why(&[Cause::DiskAParity, Cause::DiskATimeout]), note: (primary == Disk::A).then(|| "primary".to_string()) },
-        Side { name: "Disk B", key: "disk_b", failed: bit("disk_b_failed"), why: why(&[Cause::DiskBParity, Cause::DiskBTimeout]), note: (primary == Disk::B).then(|| "primary".to_string()) },
     ];
+    let disks = [
+        DiskRow::new(Disk::A, st, primary, why(&[Cause::DiskAParity, Cause::DiskATimeout])),
+        DiskRow::new(Disk::B, st, primary, why(&[Cause::DiskBParity, Cause::DiskBTimeout])),
+    ];
+    let array = ArrayState::of(&disks);
     let fill_a = reg("SKEW").f("fill_a").get(skew);
     let fill_b = reg("SKEW").f("fill_b").get(skew);
-    let degraded = sides.iter().any(|x| x.failed) || matches!(mode, Mode::SimplexA | Mode::SimplexB);
+    let degraded = sides.iter().any(|x| x.failed)
+        || disks.iter().any(|d| d.state != DiskState::Healthy)
+        || matches!(mode, Mode::SimplexA | Mode::SimplexB);
     let mut state = vec![if mode == Mode::Halted { "halted" } else if degraded { "degraded" } else { "active" }];
     if fault {
         state.push("fault latched");
@@ -234,6 +241,22 @@ fn status<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
                 ("causes", Json::Arr(x.why.iter().map(|c| Json::s(c.name())).collect())),
             ])));
         }
+        pairs.push(("array", Json::obj([
+            ("state", Json::s(array.text())),
+            ("active_devices", Json::u(array.active)),
+            ("failed_devices", Json::u(array.failed)),
+            ("spare_devices", Json::u(array.spare)),
+        ])));
+        for d in &disks {
+            pairs.push((d.key(), Json::obj([
+                ("failed", Json::Bool(d.state == DiskState::Failed || d.state == DiskState::Readmitted)),
+                ("rebuilding", Json::Bool(d.state == DiskState::Rebuilding || d.state == DiskState::Readmitted)),
+                ("disk_state", Json::s(d.state.name())),
+                ("state", Json::s(d.text())),
+                ("primary", Json::Bool(d.primary)),
+                ("causes", Json::Arr(d.why.iter().map(|c| Json::s(c.name())).collect())),
+            ])));
+        }
         outln!(ctx, "{}", Json::obj(pairs));
         return Ok(0);
     }
@@ -260,6 +283,185 @@ fn status<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     outln!(ctx, "    Side      State");
     for x in &sides {
         outln!(ctx, "    {:<9} {}", x.name, side_state(x));
+    }
+    outln!(ctx, "");
+    outln!(ctx, "   Array State : {}", array.text());
+    outln!(ctx, "Active Devices : {}", array.active);
+    outln!(ctx, "Failed Devices : {}", array.failed);
+    outln!(ctx, " Spare Devices : {}", array.spare);
+    outln!(ctx, "");
+    outln!(ctx, "    Disk      State");
+    for d in &disks {
+        outln!(ctx, "    {:<9} {}", d.name(), d.text());
+    }
+    if let Some(d) = disks.iter().find(|d| d.state == DiskState::Rebuilding) {
+        outln!(ctx, "");
+        outln!(ctx, "Rebuild: copy every sector onto {} through the CPUs (read it from the healthy disk, write it back), then `ftctl disk done {}`.", d.name(), d.disk.name().to_ascii_lowercase());
+    }
+    Ok(0)
+}
+
+/// A disk's state as STATUS gives it (SPEC §4: healthy, failed, rebuilding; a readmitted
+/// disk waits for a frame boundary with both bits set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskState {
+    /// In sync: takes writes, answers reads if primary, compared with read-verify.
+    Healthy,
+    /// Out of service until readmitted.
+    Failed,
+    /// Readmitted; joins at the next frame boundary of the committed stream.
+    Readmitted,
+    /// Takes every mirrored write; never answers reads.
+    Rebuilding,
+}
+
+impl DiskState {
+    /// From STATUS.
+    pub fn of(status: u32, disk: Disk) -> DiskState {
+        let s = reg("STATUS");
+        let (f, r) = match disk {
+            Disk::A => (s.f("disk_a_failed").get(status), s.f("disk_a_rebuilding").get(status)),
+            Disk::B => (s.f("disk_b_failed").get(status), s.f("disk_b_rebuilding").get(status)),
+        };
+        match (f, r) {
+            (0, 0) => DiskState::Healthy,
+            (1, 0) => DiskState::Failed,
+            (1, _) => DiskState::Readmitted,
+            _ => DiskState::Rebuilding,
+        }
+    }
+
+    /// Lower-case name (JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            DiskState::Healthy => "healthy",
+            DiskState::Failed => "failed",
+            DiskState::Readmitted => "readmitted",
+            DiskState::Rebuilding => "rebuilding",
+        }
+    }
+}
+
+struct DiskRow {
+    disk: Disk,
+    state: DiskState,
+    primary: bool,
+    why: Vec<Cause>,
+}
+
+impl DiskRow {
+    fn new(disk: Disk, status: u32, primary: Disk, why: Vec<Cause>) -> DiskRow {
+        let state = DiskState::of(status, disk);
+        DiskRow { disk, state, primary: primary == disk, why }
+    }
+    fn name(&self) -> &'static str {
+        match self.disk {
+            Disk::A => "Disk A",
+            Disk::B => "Disk B",
+        }
+    }
+    fn key(&self) -> &'static str {
+        match self.disk {
+            Disk::A => "disk_a",
+            Disk::B => "disk_b",
+        }
+    }
+    /// As `mdadm --detail` words a member: active sync, spare rebuilding, faulty.
+    fn text(&self) -> String {
+        let why = || {
+            let why: Vec<&str> = self.why.iter().map(|c| c.name()).collect();
+            if why.is_empty() { String::new() } else { format!(" ({})", why.join(", ")) }
+        };
+        match self.state {
+            DiskState::Healthy if self.primary => "active sync, primary".into(),
+            DiskState::Healthy => "active sync".into(),
+            DiskState::Failed => format!("faulty{}", why()),
+            DiskState::Readmitted => "spare, readmitted (joins at the next frame boundary)".into(),
+            DiskState::Rebuilding => "spare rebuilding".into(),
+        }
+    }
+}
+
+/// The mirror as `mdadm --detail` sums it up.
+struct ArrayState {
+    active: u32,
+    failed: u32,
+    spare: u32,
+}
+
+impl ArrayState {
+    fn of(disks: &[DiskRow]) -> ArrayState {
+        let n = |f: &dyn Fn(DiskState) -> bool| disks.iter().filter(|d| f(d.state)).count() as u32;
+        ArrayState {
+            active: n(&|s| s == DiskState::Healthy),
+            failed: n(&|s| s == DiskState::Failed),
+            spare: n(&|s| matches!(s, DiskState::Rebuilding | DiskState::Readmitted)),
+        }
+    }
+    /// clean; clean, degraded; clean, degraded, recovering; or FAILED with no disk in sync.
+    fn text(&self) -> String {
+        if self.active == 0 {
+            return "FAILED (no disk in sync)".into();
+        }
+        let mut t = vec!["clean"];
+        if self.active < 2 {
+            t.push("degraded");
+        }
+        if self.spare > 0 {
+            t.push("recovering");
+        }
+        t.join(", ")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DiskAction {
+    Readmit,
+    Done,
+}
+
+fn parse_disk(s: &str) -> Result<Disk, Error> {
+    Disk::parse(s).ok_or_else(|| bad_value("disk", s, &["a", "b"]))
+}
+
+/// `ftctl disk readmit|done a|b`: checks the disk is in the state the command is for (a
+/// readmit of a disk that is not failed, or a done for one that is not rebuilding, is
+/// refused and sends nothing), fires the CTRL command bit, and reads the state back.
+fn disk_cmd<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, disk: &str, action: DiskAction) -> Result<u8, Error> {
+    let disk = parse_disk(disk)?;
+    probe(c, ctx)?;
+    let before = DiskState::of(c.read_reg("STATUS")?, disk);
+    let letter = disk.name().to_ascii_lowercase();
+    let (field, ok) = match action {
+        DiskAction::Readmit => (format!("readmit_{letter}"), before == DiskState::Failed),
+        DiskAction::Done => (format!("rebuilt_{letter}"), before == DiskState::Rebuilding),
+    };
+    if !ok {
+        let want = if action == DiskAction::Readmit { "failed" } else { "rebuilding" };
+        return Err(Error::Usage(format!(
+            "disk {} is {}, not {want}: nothing sent{}",
+            disk.name(),
+            before.name(),
+            if before == DiskState::Readmitted { " (it joins at the next frame boundary)" } else { "" }
+        )));
+    }
+    c.ctrl_update(&[(field.as_str(), 1)])?;
+    let after = DiskState::of(c.read_reg("STATUS")?, disk);
+    if ctx.json {
+        outln!(ctx, "{}", Json::obj([("disk", Json::s(disk.name())), ("before", Json::s(before.name())), ("state", Json::s(after.name()))]));
+    } else {
+        outln!(ctx, "disk {}: {} -> {}", disk.name(), before.name(), after.name());
+        match (action, after) {
+            (DiskAction::Readmit, DiskState::Rebuilding | DiskState::Readmitted) => outln!(
+                ctx,
+                "now copy every sector onto disk {} through the CPUs (read from the healthy disk, write back), then `ftctl disk done {letter}`",
+                disk.name()
+            ),
+            (DiskAction::Done, DiskState::Rebuilding) => {
+                outln!(ctx, "(it becomes healthy once both disks' return links are between frames)")
+            }
+            _ => {}
+        }
     }
     Ok(0)
 }
@@ -483,6 +685,7 @@ pub fn validate(cmd: &Command) -> Result<(), Error> {
             parse_num(value, "value")?;
             parse_target(target).map(|_| ())
         }
+        Command::Disk { cmd: DiskCmd::Readmit { disk } | DiskCmd::Done { disk } } => parse_disk(disk).map(|_| ()),
         _ => Ok(()),
     }
 }
@@ -516,6 +719,12 @@ fn clear<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
         outln!(ctx, "faults cleared; mode {}; fault {}", mode.name(), if fault { "latched again (a new fault)" } else { "none" });
         if mode != Mode::Duplex {
             outln!(ctx, "(the mode is not changed by clear: `ftctl set mode duplex` after a resync)");
+        }
+        for disk in [Disk::A, Disk::B] {
+            if DiskState::of(st, disk) == DiskState::Failed {
+                let l = disk.name().to_ascii_lowercase();
+                outln!(ctx, "(disk {} stays failed through a clear: `ftctl disk readmit {l}` to rebuild it)", disk.name());
+            }
         }
     }
     Ok(0)
@@ -862,6 +1071,15 @@ fn reg_write<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, target: &str, value
             (a, value, None)
         }
     };
+    if let Some(r) = r {
+        if ftio_proto::refused_value(r, word) && !force {
+            return Err(Error::Usage(format!(
+                "{} mode {} is reserved: the core refuses it (--force sends it anyway; the core answers 0x03)",
+                r.name,
+                r.f("mode").get(word)
+            )));
+        }
+    }
     c.write(addr, &[word])?;
     let back = c.read(addr, 1).ok().map(|v| v[0]);
     if ctx.json {

@@ -66,8 +66,10 @@ fn status_healthy_at_power_on() {
     assert!(r.out.contains("         Fault : none, irq low"));
     assert!(r.out.contains("    CPU A     healthy"));
     assert!(r.out.contains("    CPU B     healthy"));
-    assert!(r.out.contains("    Disk A    healthy, primary"));
-    assert!(r.out.contains("    Disk B    healthy"));
+    assert!(r.out.contains("    Disk A    active sync, primary"));
+    assert!(r.out.contains("    Disk B    active sync"));
+    assert!(r.out.contains("   Array State : clean\n"), "{}", r.out);
+    assert!(r.out.contains("Active Devices : 2"));
 }
 
 #[test]
@@ -92,7 +94,9 @@ fn status_after_a_fail_over_names_the_faulty_side_and_why() {
     assert!(r.out.contains("Causes seen : CPU_B_PARITY, DISK_A_TIMEOUT"));
     assert!(r.out.contains("    CPU A     healthy"));
     assert!(r.out.contains("    CPU B     FAILED (CPU_B_PARITY)"));
-    assert!(r.out.contains("    Disk A    FAILED (DISK_A_TIMEOUT)"));
+    assert!(r.out.contains("    Disk A    faulty (DISK_A_TIMEOUT)"));
+    assert!(r.out.contains("   Array State : clean, degraded\n"), "{}", r.out);
+    assert!(r.out.contains("Failed Devices : 1"));
     let j = run(&mut t, &["status", "--json"]);
     assert!(j.out.contains(r#""mode":"SIMPLEX_A""#), "{}", j.out);
     assert!(j.out.contains(r#""cpu_b":{"failed":true,"state":"FAILED (CPU_B_PARITY)","causes":["CPU_B_PARITY"]}"#), "{}", j.out);
@@ -504,7 +508,7 @@ fn regs_dump_reads_every_register() {
     assert_eq!(r.code, 0, "{}", r.err);
     assert_eq!(r.out.lines().count(), ftio_proto::REGISTERS.len());
     assert!(r.out.contains("  0 ID              0x4654494F"), "{}", r.out);
-    assert!(r.out.contains(" 12 STATUS          0x00010A00 mode=0(DUPLEX) halted=0 cpu_a_failed=0 cpu_b_failed=0 disk_a_failed=0 disk_b_failed=0 cause=10(DISK_DIVERGENCE) fault=1 bist_running=0"), "{}", r.out);
+    assert!(r.out.contains(" 12 STATUS          0x00010A00 mode=0(DUPLEX) halted=0 cpu_a_failed=0 cpu_b_failed=0 disk_a_failed=0 disk_b_failed=0 cause=10(DISK_DIVERGENCE) fault=1 bist_running=0 disk_a_rebuilding=0 disk_b_rebuilding=0"), "{}", r.out);
     assert!(r.out.contains(" 49 BIST_FRAMES     0x00000010"));
     // One read per run of consecutive addresses.
     assert_eq!(t.requests.len(), 6);
@@ -521,4 +525,109 @@ fn device_status_errors_are_one_line() {
     let r = run(&mut t, &["info"]);
     assert_eq!(r.code, 3);
     assert_eq!(r.err.trim(), "ftctl: the core refused the read of 6 registers from ID: status 0x04 (bad count (must be 1..=16))");
+}
+
+/// `ftctl status` shows the mirror as `mdadm --detail` does while disk B rebuilds.
+#[test]
+fn status_shows_a_rebuilding_disk_as_mdadm_does() {
+    let mut t = model();
+    t.model.poke("STATUS", status_word(&[("disk_b_rebuilding", 1)]));
+    let r = run(&mut t, &["status"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("   Array State : clean, degraded, recovering\n"), "{}", r.out);
+    assert!(r.out.contains("Active Devices : 1"));
+    assert!(r.out.contains(" Spare Devices : 1"));
+    assert!(r.out.contains("    Disk A    active sync, primary"));
+    assert!(r.out.contains("    Disk B    spare rebuilding"));
+    assert!(r.out.contains("`ftctl disk done b`"));
+    assert!(r.out.contains("State : degraded"));
+    let j = run(&mut t, &["status", "--json"]);
+    assert!(j.out.contains(r#""disk_b":{"failed":false,"rebuilding":true,"disk_state":"rebuilding","state":"spare rebuilding","primary":false,"causes":[]}"#), "{}", j.out);
+    assert!(j.out.contains(r#""array":{"state":"clean, degraded, recovering","active_devices":1,"failed_devices":0,"spare_devices":1}"#), "{}", j.out);
+    // Readmitted, not yet joined; and both disks out: FAILED.
+    t.model.poke("STATUS", status_word(&[("disk_a_failed", 1), ("disk_b_failed", 1), ("disk_b_rebuilding", 1)]));
+    let r = run(&mut t, &["status"]);
+    assert!(r.out.contains("    Disk B    spare, readmitted (joins at the next frame boundary)"), "{}", r.out);
+    assert!(r.out.contains("    Disk A    faulty"));
+    assert!(r.out.contains("   Array State : FAILED (no disk in sync)"), "{}", r.out);
+}
+
+/// The core's disk state machine, as far as the register model needs it: readmit_x makes a
+/// failed disk rebuilding, rebuilt_x makes a rebuilding one healthy.
+fn disk_core() -> ftctl::transport::ModelTransport {
+    model().with_hook(|m: &mut RegisterModel| {
+        let s = reg("STATUS");
+        for p in m.take_pulses() {
+            let mut st = m.get("STATUS");
+            for l in ["a", "b"] {
+                let (f, r) = (s.f(&format!("disk_{l}_failed")), s.f(&format!("disk_{l}_rebuilding")));
+                if p.field == format!("readmit_{l}") && f.get(st) == 1 {
+                    st = r.insert(f.insert(st, 0), 1);
+                }
+                if p.field == format!("rebuilt_{l}") && r.get(st) == 1 && f.get(st) == 0 {
+                    st = r.insert(st, 0);
+                }
+            }
+            m.poke("STATUS", st);
+        }
+    })
+}
+
+#[test]
+fn disk_readmit_then_done() {
+    let mut t = disk_core();
+    t.model.poke("CTRL", Mode::Duplex.code() | 1 << 6);
+    t.model.poke("STATUS", status_word(&[("disk_b_failed", 1)]));
+    let r = run(&mut t, &["disk", "readmit", "b"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("disk B: failed -> rebuilding"), "{}", r.out);
+    assert!(r.out.contains("then `ftctl disk done b`"), "{}", r.out);
+    // One write: CTRL with readmit_b, MODE_KEEP and the settings kept.
+    let writes: Vec<_> = t.requests.iter().filter(|q| q[1] == ftio_proto::CMD_WRITE).cloned().collect();
+    assert_eq!(writes.len(), 1);
+    let req = Request::decode(&writes[0]).unwrap().0;
+    let ctrl = reg("CTRL");
+    assert_eq!(req.addr, ctrl.addr);
+    assert_eq!(ctrl.f("readmit_b").get(req.data[0]), 1);
+    assert_eq!(ctrl.f("readmit_a").get(req.data[0]) | ctrl.f("fault_clear").get(req.data[0]), 0);
+    assert_eq!(ctrl.f("mode").get(req.data[0]), MODE_KEEP);
+    assert_eq!(ctrl.f("read_verify").get(req.data[0]), 1);
+    let r = run(&mut t, &["status"]);
+    assert!(r.out.contains("    Disk B    spare rebuilding"), "{}", r.out);
+    let r = run(&mut t, &["disk", "done", "b", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.out.trim(), r#"{"disk":"B","before":"rebuilding","state":"healthy"}"#);
+    assert_eq!(reg("STATUS").f("disk_b_rebuilding").get(t.model.get("STATUS")), 0);
+}
+
+#[test]
+fn disk_commands_in_the_wrong_state_send_nothing() {
+    let mut t = disk_core();
+    let r = run(&mut t, &["disk", "readmit", "a"]);
+    assert_eq!(r.code, 2);
+    assert!(r.err.contains("disk A is healthy, not failed: nothing sent"), "{}", r.err);
+    let r = run(&mut t, &["disk", "done", "b"]);
+    assert_eq!(r.code, 2);
+    assert!(r.err.contains("disk B is healthy, not rebuilding"), "{}", r.err);
+    assert!(t.requests.iter().all(|q| q[1] == ftio_proto::CMD_READ));
+    let r = run(&mut t, &["disk", "readmit", "c"]);
+    assert_eq!(r.code, 2);
+    assert!(t.requests.iter().all(|q| q[1] == ftio_proto::CMD_READ));
+}
+
+/// A raw write of a reserved mode: ftctl refuses to send it; forced, the core refuses it
+/// (0x03) and ftctl says so.
+#[test]
+fn raw_write_of_a_reserved_mode_is_refused_by_the_core() {
+    let mut t = model();
+    let r = run(&mut t, &["reg", "write", "CTRL", "5"]);
+    assert_eq!(r.code, 2, "{}", r.err);
+    assert!(r.err.contains("CTRL mode 5 is reserved: the core refuses it"), "{}", r.err);
+    assert!(t.requests.iter().all(|q| q[1] == ftio_proto::CMD_READ), "nothing sent");
+    let r = run(&mut t, &["reg", "write", "CTRL", "6", "--force"]);
+    assert_eq!(r.code, 3, "{}", r.err);
+    assert!(r.err.contains("0x03"), "{}", r.err);
+    assert_eq!(t.model.get("CTRL"), 0);
+    let r = run(&mut t, &["set", "mode", "6"]);
+    assert_eq!(r.code, 2, "ftctl refuses a mode it does not know: {}", r.err);
 }

@@ -119,7 +119,7 @@ pub fn markdown() -> String {
     for m in Mode::ALL {
         writeln!(o, "| {} | {} |", m.code(), m.name()).unwrap();
     }
-    writeln!(o, "| 5, 6 | reserved, act as HALTED |").unwrap();
+    writeln!(o, "| 5, 6 | reserved: a write of CTRL with mode 5 or 6 is refused with status 0x03 (nothing written, no command fired); never read |").unwrap();
     writeln!(o, "| 7 | MODE_KEEP: written, leaves the mode unchanged; never read |").unwrap();
     writeln!(o).unwrap();
     writeln!(o, "## Fault cause codes (STATUS.cause, CAP_CAUSE, FAULTS bit n)").unwrap();
@@ -132,6 +132,34 @@ pub fn markdown() -> String {
     writeln!(o, "| 11, 14-255 | reserved | never raised |").unwrap();
     writeln!(o).unwrap();
     writeln!(o, "When several faults are detected in the same cycle, the lowest code is the first cause.").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "With CTRL.policy = halt every one of these causes halts the core, in every mode.").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "## First-fault capture per cause (CAP_DATA_A, CAP_DATA_B, CAP_FLAGS)").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "CAP_FLAGS holds the valid, last, abort, par and parity-error bits of the same two words. CAP_WORD is the word index at the fault whatever the cause.").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "| cause | side A (CAP_DATA_A, CAP_FLAGS.a_*) | side B (CAP_DATA_B, CAP_FLAGS.b_*) |").unwrap();
+    writeln!(o, "|---|---|---|").unwrap();
+    for c in Cause::ALL.iter().filter(|c| **c != Cause::None) {
+        let (a, b) = c.capture();
+        writeln!(o, "| {} | {} | {} |", c.name(), a, b).unwrap();
+    }
+    writeln!(o).unwrap();
+    writeln!(o, "## Disk states (STATUS.disk_x_failed, STATUS.disk_x_rebuilding)").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "| failed | rebuilding | state | writes | returns |").unwrap();
+    writeln!(o, "|---:|---:|---|---|---|").unwrap();
+    for (f, r, state, writes, returns) in [
+        (0, 0, "healthy (in sync)", "every mirrored write", "delivered if primary; compared with read-verify"),
+        (1, 0, "failed (a fault on its links; stays failed through fault_clear)", "none; its buffered words are discarded", "dropped"),
+        (1, 1, "readmitted (CTRL.readmit_x), waiting for a frame boundary of the committed stream", "none yet", "dropped"),
+        (0, 1, "rebuilding", "every mirrored write, from a frame boundary on", "dropped: never delivered, never compared, never primary"),
+    ] {
+        writeln!(o, "| {f} | {r} | {state} | {writes} | {returns} |").unwrap();
+    }
+    writeln!(o).unwrap();
+    writeln!(o, "A rebuilding disk becomes healthy on CTRL.rebuilt_x (at the first cycle both disks' return links are idle between frames); a fault on its links makes it failed again. Only the synchronous reset makes a failed disk healthy without a rebuild.").unwrap();
     writeln!(o).unwrap();
     writeln!(o, "## Protocol rules (SPEC §5 and the choices it leaves open)").unwrap();
     writeln!(o).unwrap();

@@ -66,7 +66,8 @@ field_enum! {
 }
 
 impl Mode {
-    /// Decodes a mode field as read; codes 5 and 6 are reserved and act as HALTED.
+    /// Decodes a mode field as read. Codes 5 and 6 are reserved (the core refuses a write of
+    /// them and never reads them back); should one be seen, it is shown as HALTED.
     pub fn from_field(code: u32) -> Mode {
         Mode::from_code(code).unwrap_or(Mode::Halted)
     }
@@ -187,6 +188,30 @@ impl Cause {
             Cause::DiskDivergence => "read-verify: the disks returned different data or frame lengths, or the secondary fell silent",
             Cause::EgressParity => "a word was corrupted inside the core (bad parity at an egress)",
             Cause::FrameTooLong => "store-and-forward: a frame was longer than the frame buffer",
+        }
+    }
+
+    /// What the first-fault capture holds for this cause: (side A, side B) as CAP_DATA_A /
+    /// CAP_DATA_B and CAP_FLAGS show them.
+    pub const fn capture(self) -> (&'static str, &'static str) {
+        match self {
+            Cause::None => ("0", "0"),
+            Cause::Mismatch => ("CPU A's word of the pair that disagreed", "CPU B's word of the pair"),
+            Cause::CpuAParity | Cause::CpuBParity | Cause::CpuATimeout | Cause::CpuBTimeout => (
+                "CPU A's word at its tx port in the cycle the error was seen there (for CPU_A_PARITY the faulty word; a_valid 0 if CPU A offered none)",
+                "CPU B's word at its tx port in that cycle (for CPU_B_PARITY the faulty word)",
+            ),
+            Cause::DiskAParity | Cause::DiskBParity => (
+                "disk A's word at its rx port in the cycle the error was seen (for DISK_A_PARITY the faulty word; a_valid 0 if disk A offered none, as for an rpar error)",
+                "disk B's word at its rx port in that cycle (for DISK_B_PARITY the faulty word)",
+            ),
+            Cause::DiskATimeout | Cause::DiskBTimeout => {
+                ("the word waiting on disk A's tx link (a_valid 0 if none)", "the word waiting on disk B's tx link (b_valid 0 if none)")
+            }
+            Cause::DiskDivergence => ("disk A's word on its rx port in the cycle the divergence was found", "disk B's word at that cycle"),
+            Cause::EgressParity | Cause::FrameTooLong => {
+                ("CPU A's word at its tx port the cycle before the fault was raised (the fault is inside the core)", "CPU B's word at its tx port that cycle")
+            }
         }
     }
 

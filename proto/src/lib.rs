@@ -20,7 +20,7 @@ pub use frame::{
     crc16, crc16_update, DecodeEvent, FrameError, Request, Response, ResponseDecoder, Status, CMD_READ, CMD_WRITE,
     INTERBYTE_TIMEOUT_BITS, MAX_COUNT, REQ_SYNC, RESP_SYNC,
 };
-pub use model::{Pulse, RegisterModel};
+pub use model::{refused_value, Pulse, RegisterModel};
 pub use regs::{
     by_addr, by_name, counters, max_addr, reg, Access, BuildParams, Field, Register, Reset, COUNTER_FIRST,
     COUNTER_LAST, ID_VALUE, MODE_KEEP, REGISTERS, VERSION_VALUE,

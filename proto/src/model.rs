@@ -14,6 +14,8 @@
 //!   writable, i.e. not RO); otherwise 0x03 and nothing is read or written. Addresses do not
 //!   wrap past 0xFFFF.
 //! * A write of CTRL with mode = 7 (MODE_KEEP) leaves the mode unchanged.
+//! * A write of CTRL with mode 5 or 6 (reserved) is refused like an address that is not
+//!   writable: status 0x03, and nothing in the frame is written or fired.
 //! * A write stores only the RW field bits of each register; bits outside any field and
 //!   write-1-pulse bits read 0. A 1 written to a W1P bit fires its action once (in address
 //!   order within a frame).
@@ -182,6 +184,9 @@ impl RegisterModel {
             if cmd == CMD_WRITE && !r.is_writable() {
                 return Response::error(Status::BadAddress);
             }
+            if cmd == CMD_WRITE && data.get(i as usize).is_some_and(|&w| refused_value(r, w)) {
+                return Response::error(Status::BadAddress);
+            }
             regs.push(r);
         }
         self.frames_executed += 1;
@@ -271,6 +276,12 @@ impl RegisterModel {
     pub fn take_pulses(&mut self) -> Vec<Pulse> {
         std::mem::take(&mut self.pulses)
     }
+}
+
+/// A value the register does not define: CTRL with a reserved mode (5 or 6). The core
+/// refuses the whole write frame (status 0x03) rather than enter a mode it has no meaning for.
+pub fn refused_value(r: &Register, w: u32) -> bool {
+    r.name == "CTRL" && matches!(reg("CTRL").f("mode").get(w), 5 | 6)
 }
 
 impl Default for RegisterModel {
@@ -437,6 +448,26 @@ mod tests {
         assert_eq!(m.get("SCRATCH"), 0x66);
     }
 
+    /// SPEC §4: a mode value CTRL does not define is refused; nothing of the frame is written.
+    #[test]
+    fn reserved_mode_write_is_refused_and_writes_nothing() {
+        let mut m = RegisterModel::default();
+        roundtrip(&mut m, &Request::write(8, &[0x0000_0021]));
+        m.take_pulses();
+        for mode in [5u32, 6] {
+            // SCRATCH would be fine, but the CTRL word in the same frame is not.
+            let resp = roundtrip(&mut m, &Request::write(2, &[0x55]));
+            assert_eq!(resp.status, Status::Ok);
+            let resp = roundtrip(&mut m, &Request::write(8, &[mode | (1 << 8) | (1 << 6)]));
+            assert_eq!(resp, Response::error(Status::BadAddress), "mode {mode}");
+            assert_eq!(m.get("CTRL"), 0x21, "mode {mode}: nothing written");
+            assert!(m.take_pulses().is_empty(), "mode {mode}: fault_clear not fired");
+        }
+        // 4 (HALTED) and 7 (MODE_KEEP) are defined.
+        assert_eq!(roundtrip(&mut m, &Request::write(8, &[4])).status, Status::Ok);
+        assert_eq!(roundtrip(&mut m, &Request::write(8, &[7])).status, Status::Ok);
+    }
+
     #[test]
     fn stored_bits_and_pulses() {
         let mut m = RegisterModel::default();
@@ -451,7 +482,7 @@ mod tests {
         assert_eq!(m.get("CTRL"), 0x21, "MODE_KEEP does not undo the fail-over");
         let pulses = m.take_pulses();
         let names: Vec<_> = pulses.iter().map(|p| p.field).collect();
-        assert_eq!(names, vec!["fault_clear", "cnt_snapshot", "cnt_clear"]);
+        assert_eq!(names, vec!["fault_clear", "cnt_snapshot", "cnt_clear", "readmit_a", "readmit_b", "rebuilt_a", "rebuilt_b"]);
         assert!(m.take_pulses().is_empty());
         roundtrip(&mut m, &Request::write(48, &[1]));
         assert_eq!(m.take_pulses(), vec![Pulse { register: "BIST_CTRL", field: "start" }]);
@@ -495,7 +526,7 @@ mod tests {
     fn poke_keeps_defined_bits() {
         let mut m = RegisterModel::default();
         m.poke("STATUS", 0xFFFF_FFFF);
-        assert_eq!(m.get("STATUS"), 0x3_FFFF);
+        assert_eq!(m.get("STATUS"), 0xF_FFFF);
         m.poke("CTRL", 0xFFFF);
         assert_eq!(m.get("CTRL"), 0xFF);
     }

@@ -420,15 +420,19 @@ pub static REGISTERS: &[Register] = &[
         access: Access::RW,
         reset: Reset::Value(0),
         fields: &[
-            rw("mode", 0, 3, "Operating mode: 0 DUPLEX, 1 SIMPLEX_A, 2 SIMPLEX_B, 3 SPLIT, 4 HALTED; 5 and 6 reserved (act as HALTED). Writing 7 (MODE_KEEP) leaves the mode as it is, so a write that only changes other fields or fires a command bit cannot undo a fail-over that happened since the host read CTRL. Reads back the mode the core is in now: the core changes it itself on fail-over (DUPLEX to SIMPLEX_x) or on an unattributable fault (to HALTED). Write it to leave HALTED or to return to DUPLEX after a resync."),
+            rw("mode", 0, 3, "Operating mode: 0 DUPLEX, 1 SIMPLEX_A, 2 SIMPLEX_B, 3 SPLIT, 4 HALTED; 5 and 6 are reserved: a write of CTRL with mode 5 or 6 is refused with status 0x03 and changes nothing (no field, no command bit). Writing 7 (MODE_KEEP) leaves the mode as it is, so a write that only changes other fields or fires a command bit cannot undo a fail-over that happened since the host read CTRL. Reads back the mode the core is in now: the core changes it itself on fail-over (DUPLEX to SIMPLEX_x) or on a fault it cannot fail over from (to HALTED). Write it to leave HALTED or to return to DUPLEX after a resync."),
             rw("lockstep", 3, 1, "Lockstep kind: 0 elastic (streams compared word by word, either side may run ahead by up to the skew FIFO depth), 1 strict (CPU B runs exactly OFFSET cycles behind CPU A and sees exactly CPU A's I/O)."),
             rw("commit", 4, 1, "Commit kind: 0 cut-through (agreed words go to the disks at once; a mismatch aborts the frame in flight with last & abort), 1 store-and-forward (a frame is held until its last pair has agreed; a divergent frame sends nothing; a frame longer than 2^PARAMS.frame_depth_log2 words is dropped whole with cause FRAME_TOO_LONG). A change takes effect between frames."),
-            rw("policy", 5, 1, "Fail-over policy: 0 auto (an attributable fault in DUPLEX switches to SIMPLEX on the healthy side; an unattributable mismatch halts), 1 halt (every fault halts)."),
+            rw("policy", 5, 1, "Fail-over policy: 0 auto (an attributable CPU fault in DUPLEX switches to SIMPLEX on the healthy side; an unattributable mismatch, or a parity error of the one CPU in service in SIMPLEX, halts; a disk fault marks that disk failed and the core goes on; the other causes are latched and the core goes on), 1 halt (every fault halts, in every mode: every cause of the cause code table, CPU and disk faults, DISK_DIVERGENCE, EGRESS_PARITY and FRAME_TOO_LONG included; the core is HALTED a few cycles after the fault is latched, a frame in flight ended with last & abort; a disk fault also marks the disk failed)."),
             rw("read_verify", 6, 1, "1: compare both disks' returns in DUPLEX; a difference in content or frame length, or a secondary that offers nothing for more than DISK_TIMEOUT cycles while the primary offers a word, is a DISK_DIVERGENCE fault (the primary's data is still delivered). The secondary is then no longer compared until a fault clear."),
             rw("primary", 7, 1, "Primary disk, whose returns go to the CPUs in DUPLEX: 0 disk A, 1 disk B."),
-            w1p("fault_clear", 8, "Write 1: acknowledge faults. Clears STATUS.fault (and irq), STATUS.cause, the per-side failed flags and FAULTS, and re-arms the first-fault capture. Does not change the mode."),
+            w1p("fault_clear", 8, "Write 1: acknowledge faults. Clears STATUS.fault (and irq), STATUS.cause, the CPU failed flags and FAULTS, zeroes the CAP_* registers and the word index CAP_WORD counts, and re-arms the first-fault capture. Does not change the mode, and does not bring a failed disk back: a failed disk stays failed until readmit_a / readmit_b."),
             w1p("cnt_snapshot", 9, "Write 1: copy all live counters (WORDS_FWD..CYCLES) to the readable snapshot registers in the same cycle, so they are mutually consistent."),
             w1p("cnt_clear", 10, "Write 1: zero all live counters (WORDS_FWD..WORDS_RETURNED; not CYCLES, the free-running time base). The snapshot registers keep their values; with cnt_snapshot in the same write the snapshot takes the values before the clear (atomic read-and-clear)."),
+            w1p("readmit_a", 11, "Write 1: readmit failed disk A (STATUS.disk_a_failed = 1): it becomes rebuilding. Its stale buffered words have been discarded since it failed, a frame it had half received is ended with last & abort, and it joins at the next frame boundary of the committed stream, so it never gets a partial frame; until then STATUS reads disk_a_failed = 1 and disk_a_rebuilding = 1. Ignored unless disk A is failed."),
+            w1p("readmit_b", 12, "Write 1: readmit failed disk B (as readmit_a)."),
+            w1p("rebuilt_a", 13, "Write 1: the host has copied every sector to rebuilding disk A: it becomes healthy (in sync), compared by read-verify and eligible as primary. Takes effect in the first cycle in which neither disk's return link is inside a frame or offering a word (STATUS.disk_a_rebuilding stays 1 until then); say it when no command is outstanding on either disk. Ignored unless disk A is rebuilding."),
+            w1p("rebuilt_b", 14, "Write 1: rebuilding disk B is in sync (as rebuilt_a)."),
         ],
         description: "Configuration and commands. Power-on: DUPLEX, elastic lockstep, cut-through commit, auto policy, read-verify off, primary disk A.",
     },
@@ -466,11 +470,13 @@ pub static REGISTERS: &[Register] = &[
             ro("halted", 3, 1, "1 while the mode is HALTED: nothing is forwarded and the CPUs are back-pressured."),
             ro("cpu_a_failed", 4, 1, "CPU A has been found faulty (parity error or timeout on its link) since the last fault_clear."),
             ro("cpu_b_failed", 5, 1, "CPU B has been found faulty since the last fault_clear."),
-            ro("disk_a_failed", 6, 1, "Disk A has been marked failed (parity error on its rx or ready, or tx stall beyond DISK_TIMEOUT); writes go on to disk B only."),
-            ro("disk_b_failed", 7, 1, "Disk B has been marked failed; writes go on to disk A only."),
+            ro("disk_a_failed", 6, 1, "Disk A is failed: marked by a fault on its links (parity error on its rx or ready, or tx stall beyond DISK_TIMEOUT), in DUPLEX and SIMPLEX writes go on to disk B only, its buffered words are discarded and its returns dropped. Stays 1 through CTRL.fault_clear until CTRL.readmit_a takes effect (with disk_a_rebuilding = 1: readmitted, joining at the next frame boundary)."),
+            ro("disk_b_failed", 7, 1, "Disk B is failed (as disk_a_failed; CTRL.readmit_b)."),
             ro("cause", 8, 8, "Cause code of the first fault since the last fault_clear (0 none; see the cause code table)."),
             ro("fault", 16, 1, "An unacknowledged fault is latched. Equal to the irq pin. Cleared by CTRL.fault_clear."),
             ro("bist_running", 17, 1, "The built-in self-test is running (the CPU inputs are fed by the BIST generator)."),
+            ro("disk_a_rebuilding", 18, 1, "Disk A is rebuilding (disk_a_failed = 0): readmitted, it takes every mirrored write, is never primary, and its returns are neither delivered nor compared, until CTRL.rebuilt_a takes effect (healthy: both bits 0). A fault on its links makes it failed again. With disk_a_failed = 1: readmitted, not yet joined."),
+            ro("disk_b_rebuilding", 19, 1, "Disk B is rebuilding (as disk_a_rebuilding)."),
         ],
         description: "Current state of the core.",
     },
@@ -522,8 +528,8 @@ pub static REGISTERS: &[Register] = &[
         addr: 19,
         access: Access::RO,
         reset: Reset::Value(0),
-        fields: &[ro("cap_word", 0, 32, "Word-pair index.")],
-        description: "First-fault capture: index of the compared word pair (counted from power-on or the last fault_clear) at which the fault was detected.",
+        fields: &[ro("cap_word", 0, 32, "Word index.")],
+        description: "First-fault capture: word index of the fault, captured with it: the number of words the core had committed toward the disks (the compared stream in DUPLEX, the served CPU's stream in SIMPLEX, abort words not counted, SPLIT's words not counted) since power-on or the last fault_clear when the fault was detected. For a mismatch it is the index of the pair that disagreed (0 = the first word after the clear). 0 while nothing is captured.",
     },
     Register {
         name: "CAP_DATA_A",
@@ -531,7 +537,7 @@ pub static REGISTERS: &[Register] = &[
         access: Access::RO,
         reset: Reset::Value(0),
         fields: &[ro("cap_data_a", 0, 32, "Data word.")],
-        description: "First-fault capture: side A's data word (CPU A, or disk A for disk faults).",
+        description: "First-fault capture: side A's data word. What side A is depends on the cause (see the capture table under the cause codes): CPU A's word for CPU faults, disk A's for disk faults.",
     },
     Register {
         name: "CAP_DATA_B",
@@ -539,7 +545,7 @@ pub static REGISTERS: &[Register] = &[
         access: Access::RO,
         reset: Reset::Value(0),
         fields: &[ro("cap_data_b", 0, 32, "Data word.")],
-        description: "First-fault capture: side B's data word (CPU B, or disk B for disk faults).",
+        description: "First-fault capture: side B's data word: CPU B's word for CPU faults, disk B's for disk faults (see the capture table under the cause codes).",
     },
     Register {
         name: "CAP_FLAGS",
@@ -558,7 +564,7 @@ pub static REGISTERS: &[Register] = &[
             ro("b_par", 11, 4, "Side B's par as received."),
             ro("b_perr", 15, 1, "Side B's word failed its parity check."),
         ],
-        description: "First-fault capture: control and parity of both sides' words.",
+        description: "First-fault capture: control and parity of both sides' words (the words of CAP_DATA_A and CAP_DATA_B).",
     },
     counter!("WORDS_FWD", "words_fwd", 24, "Words forwarded to the disks (a word mirrored to both disks counts once)."),
     counter!("FRAMES_FWD", "frames_fwd", 25, "Frames forwarded to the disks complete (ended with last and without abort)."),
@@ -795,7 +801,7 @@ mod tests {
         assert_eq!(mode.get(w), 4);
         assert_eq!(mode.try_insert(0, 8), None);
         assert_eq!(ctrl.f("primary").mask(), 1 << 7);
-        assert_eq!(ctrl.pulse_mask(), 0b111 << 8);
+        assert_eq!(ctrl.pulse_mask(), 0x7F << 8);
         assert_eq!(ctrl.store_mask(), 0xFF);
         assert_eq!(reg("SKEW").f("fill_b").bits(), "[31:16]");
         assert_eq!(ctrl.f("lockstep").bits(), "[3]");

@@ -17,6 +17,11 @@
 //! - `disk-fault`: disk B hangs (stops taking words) once it has that word. After
 //!   DISK_TIMEOUT (4096) cycles with a word waiting, the core marks it failed and mirrors to
 //!   disk A alone; the workload completes; disk A golden, disk B the writes before the fault.
+//! - `rebuild`: disk B hangs as in `disk-fault` and is failed; the host swaps in a blank disk
+//!   B, acknowledges the fault (disk B stays failed), readmits it (rebuilding: it joins at a
+//!   frame boundary), and the CPUs copy every sector — read from disk A, written back, so the
+//!   mirror writes it to both — interleaved with the rest of the workload; with no command
+//!   outstanding the host says the copy is done (disk B healthy). Both images golden.
 use crate::json::{obj, Json};
 use crate::link::SourceFault;
 use crate::models::cpu::{CpuConfig, CpuModel, Op};
@@ -44,11 +49,13 @@ pub enum DemoKind {
     Mismatch,
     /// Disk B hangs: degraded mirror on disk A.
     DiskFault,
+    /// Disk B fails, is replaced blank, readmitted and rebuilt while the workload goes on.
+    Rebuild,
 }
 
 impl DemoKind {
     /// Every scenario, in the order the demo runs them.
-    pub const ALL: [DemoKind; 3] = [DemoKind::Failover, DemoKind::Mismatch, DemoKind::DiskFault];
+    pub const ALL: [DemoKind; 4] = [DemoKind::Failover, DemoKind::Mismatch, DemoKind::DiskFault, DemoKind::Rebuild];
 
     /// The name used on the command line and in file names.
     pub fn name(self) -> &'static str {
@@ -56,6 +63,7 @@ impl DemoKind {
             DemoKind::Failover => "failover",
             DemoKind::Mismatch => "mismatch",
             DemoKind::DiskFault => "disk-fault",
+            DemoKind::Rebuild => "rebuild",
         }
     }
 
@@ -65,6 +73,7 @@ impl DemoKind {
             DemoKind::Failover => "parity fault on CPU A's link -> hitless fail-over to SIMPLEX_B",
             DemoKind::Mismatch => "CPU B computes a different word -> containment and HALTED",
             DemoKind::DiskFault => "disk B hangs -> degraded mirror, the workload completes on disk A",
+            DemoKind::Rebuild => "disk B fails, a blank disk B is readmitted and rebuilt by the CPUs while the workload goes on",
         }
     }
 
@@ -383,7 +392,11 @@ pub fn run_demo(cfg: &DemoConfig, out: &Path, progress: &mut dyn FnMut(&Progress
         let mut p = |cycle, done, total| {
             progress(&Progress { scenario: kind.name(), index: i + 1, of: cfg.kinds.len(), cycle, ops_done: done, ops_total: total })
         };
-        scenarios.push(run_scenario(&lib, cfg, kind, &dir, &mut p)?);
+        if kind == DemoKind::Rebuild {
+            scenarios.push(run_rebuild(&lib, cfg, &dir, &mut p)?);
+        } else {
+            scenarios.push(run_scenario(&lib, cfg, kind, &dir, &mut p)?);
+        }
     }
     Ok(DemoReport {
         config: cfg.clone(),
@@ -421,7 +434,7 @@ fn run_scenario(
             sys.cpu_b.tx.faults.push(SourceFault::ChangeData { word: fault_word, xor: 1 << 8 });
             format!("CPU B sends its word {fault_word} ({where_}) with bit 8 different and parity to match: a CPU that computed another value")
         }
-        DemoKind::DiskFault => {
+        DemoKind::DiskFault | DemoKind::Rebuild => {
             sys.freezes.push(Freeze::new(Unit::DiskB, Trigger::AfterWordsIn(fault_word), None));
             format!("disk B stops taking words for good once it holds {fault_word} words (in {where_})")
         }
@@ -463,7 +476,7 @@ fn run_scenario(
         let src = match kind {
             DemoKind::Failover => Some(&sys.cpu_a.tx),
             DemoKind::Mismatch => Some(&sys.cpu_b.tx),
-            DemoKind::DiskFault => None,
+            DemoKind::DiskFault | DemoKind::Rebuild => None,
         };
         if let Some(src) = src {
             if src.offered() == fault_word + 1 && src.driven().valid {
@@ -565,7 +578,7 @@ fn run_scenario(
         // The end of the scenario's work.
         let finished = match kind {
             DemoKind::Failover => sys.cpu_b.done() && sys.disk_a.idle() && sys.disk_b.idle(),
-            DemoKind::DiskFault => sys.cpu_a.done() && sys.cpu_b.done() && sys.disk_a.idle(),
+            DemoKind::DiskFault | DemoKind::Rebuild => sys.cpu_a.done() && sys.cpu_b.done() && sys.disk_a.idle(),
             DemoKind::Mismatch => halted_at.is_some_and(|h| c >= h + cfg.halt_watch),
         };
         if finished && !final_queued && vcd_samples.is_some() {
@@ -633,7 +646,7 @@ fn run_scenario(
             let w = format!("the {k} writes before the fault");
             (before_fault, w.clone(), before_fault, w)
         }
-        DemoKind::DiskFault => (golden, format!("all {} writes (golden)", cfg.writes), before_fault, format!("the {k} writes before it hung")),
+        DemoKind::DiskFault | DemoKind::Rebuild => (golden, format!("all {} writes (golden)", cfg.writes), before_fault, format!("the {k} writes before it hung")),
     };
     let mut images = vec![];
     for (name, d, exp, what) in [("disk A", &sys.disk_a, exp_a, what_a), ("disk B", &sys.disk_b, exp_b, what_b)] {
@@ -702,7 +715,7 @@ fn run_scenario(
             check(format!("both CPUs saw the same {k} completions, all good, and none for the write that diverged"), clean(&sys.cpu_a) && clean(&sys.cpu_b) && sys.cpu_a.completions.len() == k && sys.cpu_b.completions.len() == k && same_completions(k));
             check(format!("both CPUs held off for the {} cycles watched", cfg.halt_watch), last_cpu_move.is_some_and(|m| m + cfg.halt_watch <= cycles));
         }
-        DemoKind::DiskFault => {
+        DemoKind::DiskFault | DemoKind::Rebuild => {
             let hung = sys.freezes[0].started;
             check("disk B failed after DISK_TIMEOUT (4096) cycles with a word waiting, not before".into(), irq_cycle.zip(hung).is_some_and(|(i, h)| i > h + 4096 && i < h + 4096 + 200));
             check("STATUS: mode DUPLEX, cause DISK_B_TIMEOUT, disk B failed".into(), mode == Some(Mode::Duplex) && cause == Some(Cause::DiskBTimeout.code()) && status.is_some_and(|s| reg("STATUS").f("disk_b_failed").get(s) == 1 && reg("STATUS").f("disk_a_failed").get(s) == 0));
@@ -742,6 +755,347 @@ fn run_scenario(
         images,
         golden: hex(&golden),
         ops: (ops.len(), cfg.writes),
+        completed: (sys.cpu_a.completions.len(), sys.cpu_b.completions.len()),
+        link_words,
+        disk_commands: (sys.disk_a.commands.len(), sys.disk_b.commands.len()),
+        checks,
+        vcd: vcd_info,
+        cycles,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// What the rebuild scenario's driver hands the CPUs next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RebuildPhase {
+    /// The workload, disk B in the mirror, then failed.
+    Degraded,
+    /// Readmitted: copying every sector, interleaved with the workload.
+    Copying,
+    /// Copy done: waiting for the array to be quiet to say so.
+    Quiesce,
+    /// The host's `rebuilt_b` is on its way.
+    SayingDone,
+    /// Disk B healthy: the rest of the workload.
+    Healthy,
+}
+
+/// The sectors the copy handles per step (one read, one write back): a whole Data FIS.
+const COPY_SECTORS: u32 = 16;
+
+/// `rebuild`: disk B hangs (as in `disk-fault`) and is failed; the host swaps in a blank disk
+/// B, acknowledges the fault, readmits disk B, and the CPUs copy every sector from the healthy
+/// disk — a read (answered by disk A: a rebuilding disk never answers) and a write back of
+/// what it read (mirrored to both) — one step between two workload operations; then, with
+/// nothing outstanding, the host says the copy is done. The ops go to the CPUs one at a time
+/// (the next when CPU A has finished the last), the same to both, so both CPUs issue the
+/// same stream; a copy's write back carries the data of its read.
+fn run_rebuild(
+    lib: &Arc<VerilatedLib>,
+    cfg: &DemoConfig,
+    dir: &Path,
+    progress: &mut dyn FnMut(u64, usize, usize),
+) -> Result<ScenarioReport, String> {
+    let t0 = Instant::now();
+    let kind = DemoKind::Rebuild;
+    let ops = demo_workload(cfg.seed, cfg.writes, cfg.capacity, cfg.max_sectors);
+    let golden = golden_sha256(cfg.capacity, &ops);
+    let k = cfg.writes / 2;
+    let fault_word = ops[..k].iter().map(|o| op_words(o, CPU_FIS_SECTORS)).sum::<u64>() + 5 + 1 + FAULT_DWORD;
+    let cpu = CpuConfig { seed: cfg.seed ^ 0xC9, gap: 0.05, stall: 0.1, data_fis_sectors: CPU_FIS_SECTORS, think: 4, ..Default::default() };
+    let disk = DiskConfig { seed: cfg.seed ^ 0xD1, gap: 0.05, stall: 0.1, latency: 20, data_fis_sectors: 16 };
+    let mut sys = System::lockstep(cpu, &[], cfg.skew, disk.clone(), cfg.capacity);
+    sys.freezes.push(Freeze::new(Unit::DiskB, Trigger::AfterWordsIn(fault_word), None));
+    let (lba, sectors) = (ops[k].lba(), ops[k].sectors());
+    let fault = format!(
+        "disk B stops taking words for good once it holds {fault_word} words (in write #{k} of {}, LBA {lba}, {sectors} sectors); the host replaces it with a blank disk and rebuilds it",
+        cfg.writes
+    );
+    let copy_steps = cfg.capacity.div_ceil(COPY_SECTORS as u64) as usize;
+    let total_ops = ops.len() + 2 * copy_steps;
+    let divider = ftio_hdl::uart::clocks_per_bit(cfg.params.clock_hz, cfg.params.baud);
+    let mut rig = Rig::new(Box::new(lib.instantiate()), sys, divider);
+    rig.ring = cfg.vcd_before as usize;
+    let mut tl = Timeline(vec![]);
+    tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
+    tl.push(
+        0,
+        format!(
+            "CPU A and CPU B start the same workload: {} writes of 1..{} sectors, then a read-back of each, one operation at a time",
+            cfg.writes, cfg.max_sectors
+        ),
+    );
+    let status_of = |a: &Answer| named(a).into_iter().find(|r| r.0 == "STATUS").map(|r| r.1);
+    let st = reg("STATUS");
+    let disk_b = |s: u32| (st.f("disk_b_failed").get(s), st.f("disk_b_rebuilding").get(s));
+    let hold_from = (k + 3).min(cfg.writes);
+    let mut phase = RebuildPhase::Degraded;
+    let mut next_op = 0usize;
+    let mut copy_next = 0u64;
+    let mut copy_reads = 0usize;
+    let mut pending_write_back: Option<u64> = None;
+    let mut workload_turn = true;
+    let mut issued = 0usize;
+    let mut fault_cycle = None;
+    let mut irq_cycle = None;
+    let mut fault_marks: Vec<u64> = vec![];
+    let mut vcd_samples: Option<Vec<Sample>> = None;
+    let mut answers_seen = 0;
+    let mut swapped_at: Option<u64> = None;
+    let mut failed_through_clear = None;
+    let mut joined_at: Option<u64> = None;
+    let mut copy_started = None;
+    let mut copy_done_at = None;
+    let mut healthy_at: Option<u64> = None;
+    let mut b_abort_at: Option<u64> = None;
+    let mut final_queued = false;
+    let max_window = 4096 + 3 * (cfg.vcd_before + cfg.vcd_after) + 2000;
+    loop {
+        if rig.cycle >= cfg.max_cycles {
+            return Err(format!("scenario rebuild did not finish in {} cycles", cfg.max_cycles));
+        }
+        // Hand the CPUs their next operation once CPU A has finished the last.
+        let idle_cpus = rig.sys.cpu_a.done() && rig.sys.cpu_b.outstanding() <= 1;
+        if idle_cpus && !final_queued {
+            let mut op: Option<Op> = None;
+            if let Some(lba) = pending_write_back.take() {
+                // The copy's write back: what CPU A read (CPU B reads the same: the final
+                // check compares every completion of the two CPUs).
+                let a = rig.sys.cpu_a.completions.last().expect("the copy's read");
+                op = Some(Op::Write { lba, data: a.read_data.clone() });
+            } else {
+                let copying = phase == RebuildPhase::Copying && copy_next < cfg.capacity;
+                let workload_left = next_op < ops.len();
+                // Wait for a quiet array to say the copy is done; and once disk B has failed,
+                // keep the rest of the workload (after two more degraded writes) for the
+                // rebuild, so it runs while disk B is rebuilt whatever the UART's speed.
+                let quiet_wanted = matches!(phase, RebuildPhase::Quiesce | RebuildPhase::SayingDone)
+                    || (phase == RebuildPhase::Degraded && irq_cycle.is_some() && next_op >= hold_from);
+                if copying && (!workload_turn || !workload_left) {
+                    let n = (COPY_SECTORS as u64).min(cfg.capacity - copy_next) as u32;
+                    op = Some(Op::Read { lba: copy_next, sectors: n });
+                    pending_write_back = Some(copy_next);
+                    copy_next += n as u64;
+                    copy_reads += 1;
+                    workload_turn = true;
+                } else if workload_left && !quiet_wanted {
+                    op = Some(ops[next_op].clone());
+                    next_op += 1;
+                    workload_turn = false;
+                }
+            }
+            if let Some(op) = op {
+                // A write back is queued only after its read completed on both CPUs, so the
+                // data is checked the same on both.
+                rig.sys.cpu_a.queue([op.clone()]);
+                rig.sys.cpu_b.queue([op]);
+                issued += 1;
+            }
+        }
+        let pins = rig.step();
+        let c = rig.cycle - 1;
+        if let Some(s) = rig.sys.freezes[0].started {
+            if c >= s && swapped_at.is_none() {
+                fault_marks.push(c);
+            }
+            if fault_cycle.is_none() {
+                fault_cycle = Some(s);
+                tl.push(s, format!("fault: disk B hangs — its tx_ready stays low from now on, with write #{k} half received"));
+                rig.start_capture();
+            }
+        }
+        if pins.irq && irq_cycle.is_none() {
+            irq_cycle = Some(c);
+            tl.push(c, format!("irq rises: the core has latched a fault ({} cycles after the hang)", c - fault_cycle.unwrap_or(c)));
+            rig.host.read("STATUS and FAULTS", "STATUS", 2);
+        }
+        if pins.abort[Link::DiskBTx.index()] && b_abort_at.is_none() && swapped_at.is_some() {
+            b_abort_at = Some(c);
+            tl.push(c, "the new disk B takes one `last & abort` word: the frame the old disk had half received is void");
+        }
+        if rig.capturing() {
+            let end = match irq_cycle {
+                Some(i) => c >= i + cfg.vcd_after,
+                None => rig.captured() as u64 >= max_window,
+            };
+            if end {
+                vcd_samples = Some(rig.end_capture());
+                rig.ring = 0;
+            }
+        }
+        while answers_seen < rig.host.answers.len() {
+            let a = rig.host.answers[answers_seen].clone();
+            answers_seen += 1;
+            tl.push(a.cycle, describe_answer(&a));
+            let Some(s) = status_of(&a) else { continue };
+            match phase {
+                RebuildPhase::Degraded if swapped_at.is_none() && disk_b(s) == (1, 0) => {
+                    // The operator pulls the hung disk and puts in a blank one.
+                    let f = &mut rig.sys.freezes[0];
+                    f.cycles = Some(a.cycle + 1 - f.started.unwrap_or(a.cycle));
+                    rig.sys.disk_b = crate::models::disk::DiskModel::new(
+                        DiskConfig { seed: disk.seed ^ 0x5A5A ^ 0xB1, ..disk.clone() },
+                        crate::models::image::DiskImage::new(cfg.capacity),
+                    );
+                    swapped_at = Some(a.cycle);
+                    tl.push(a.cycle, "the hung disk B is replaced by a blank one (its image all zeros)");
+                    rig.host.write("fault clear (CTRL.fault_clear, mode kept)", "CTRL", (1 << 8) | MODE_KEEP);
+                    rig.host.read("STATUS and FAULTS", "STATUS", 2);
+                }
+                RebuildPhase::Degraded if swapped_at.is_some() && failed_through_clear.is_none() => {
+                    failed_through_clear = Some(disk_b(s) == (1, 0) && st.f("fault").get(s) == 0);
+                    rig.host.write("readmit disk B (CTRL.readmit_b, mode kept)", "CTRL", reg("CTRL").f("readmit_b").mask() | MODE_KEEP);
+                    rig.host.read("STATUS and FAULTS", "STATUS", 2);
+                }
+                RebuildPhase::Degraded if failed_through_clear.is_some() => {
+                    if disk_b(s) == (0, 1) {
+                        joined_at = Some(a.cycle);
+                        phase = RebuildPhase::Copying;
+                        copy_started = Some(a.cycle);
+                        tl.push(a.cycle, format!(
+                            "disk B is rebuilding: the CPUs copy all {} sectors, {COPY_SECTORS} at a time (read from disk A, write back to both), between the workload's operations",
+                            cfg.capacity
+                        ));
+                    } else {
+                        rig.host.read("STATUS and FAULTS", "STATUS", 2);
+                    }
+                }
+                RebuildPhase::SayingDone if disk_b(s) == (0, 0) => {
+                    healthy_at = Some(a.cycle);
+                    phase = RebuildPhase::Healthy;
+                    tl.push(a.cycle, "disk B is healthy (active sync): the rest of the workload runs on the full mirror");
+                }
+                RebuildPhase::SayingDone => rig.host.read("STATUS and FAULTS", "STATUS", 2),
+                _ => {}
+            }
+        }
+        let sys = &rig.sys;
+        if phase == RebuildPhase::Copying && copy_next >= cfg.capacity && pending_write_back.is_none() && sys.cpu_a.done() && sys.cpu_b.done() {
+            phase = RebuildPhase::Quiesce;
+            copy_done_at = Some(c);
+            tl.push(c, format!("every sector copied ({copy_reads} reads and write backs)"));
+        }
+        if phase == RebuildPhase::Quiesce && sys.cpu_a.done() && sys.cpu_b.done() && sys.disk_a.idle() && sys.disk_b.idle() && rig.host.idle() {
+            phase = RebuildPhase::SayingDone;
+            tl.push(c, "no command outstanding on either disk: the host says the copy is done");
+            rig.host.write("disk B rebuilt (CTRL.rebuilt_b, mode kept)", "CTRL", reg("CTRL").f("rebuilt_b").mask() | MODE_KEEP);
+            rig.host.read("STATUS and FAULTS", "STATUS", 2);
+        }
+        let sys = &rig.sys;
+        if c % 4096 == 0 {
+            progress(c, sys.cpu_a.completions.len(), total_ops);
+        }
+        let finished = phase == RebuildPhase::Healthy && next_op >= ops.len() && sys.cpu_a.done() && sys.cpu_b.done() && sys.disk_a.idle() && sys.disk_b.idle();
+        if finished && !final_queued && vcd_samples.is_some() {
+            final_queued = true;
+            tl.push(c, "workload complete on both CPUs: every write acknowledged, every read-back checked");
+            rig.host.write("counter snapshot (CTRL.cnt_snapshot, mode kept)", "CTRL", (1 << 9) | MODE_KEEP);
+            rig.host.read("counters", "WORDS_FWD", 13);
+            rig.host.read("STATUS and FAULTS", "STATUS", 2);
+            rig.host.read("CTRL", "CTRL", 1);
+        }
+        if final_queued && rig.host.idle() {
+            break;
+        }
+    }
+    let _ = (joined_at, copy_started, issued);
+    let cycles = rig.cycle;
+    progress(cycles, rig.sys.cpu_a.completions.len(), total_ops);
+    tl.0.sort_by_key(|e| e.cycle);
+
+    let mut registers: Vec<(String, u32)> = vec![];
+    for a in &rig.host.answers {
+        for (n, v) in named(a) {
+            registers.retain(|r| r.0 != n);
+            registers.push((n, v));
+        }
+    }
+    let regv = |n: &str| registers.iter().find(|r| r.0 == n).map(|r| r.1);
+    let status = regv("STATUS");
+    let mode = status.map(|s| Mode::from_field(st.f("mode").get(s)));
+    let cause = status.map(|s| st.f("cause").get(s));
+    let faults = regv("FAULTS").map(fault_names).unwrap_or_default();
+    let mut vcd_info = None;
+    if let Some(samples) = vcd_samples.filter(|s| !s.is_empty()) {
+        let path = dir.join("fault.vcd");
+        let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
+        let period_ns = (1_000_000_000 / cfg.params.clock_hz).max(2) & !1;
+        let text = vcd(&samples, &[Marker { name: "fault_injected".into(), cycles: fault_marks.clone() }], period_ns, &format!("ftio demo rebuild: {fault}"));
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        vcd_info = Some((path, first, last));
+    }
+    let sys = &rig.sys;
+    let mut images = vec![];
+    for (name, d) in [("disk A", &sys.disk_a), ("disk B", &sys.disk_b)] {
+        let path = dir.join(format!("{}.img", name.replace(' ', "_").to_lowercase()));
+        d.image.save(&path)?;
+        let what = if name == "disk A" { format!("all {} writes (golden)", cfg.writes) } else { format!("all {} writes (golden): rebuilt from blank", cfg.writes) };
+        images.push(ImageResult { disk: name, sha256: hex(&d.image.sha256()), expected: hex(&golden), expected_what: what, file: Some(path) });
+    }
+    let mut checks = vec![];
+    let mut check = |what: String, ok: bool| checks.push(Check { what, ok });
+    let clean = |c: &CpuModel| c.errors.is_empty() && c.rx.errors.is_empty();
+    let hung = sys.freezes[0].started;
+    check(
+        format!("the fault reached the core's pins (cycle {})", fault_cycle.map_or("never".into(), |c| c.to_string())),
+        fault_cycle.is_some(),
+    );
+    check("disk B failed after DISK_TIMEOUT (4096) cycles with a word waiting, not before".into(), irq_cycle.zip(hung).is_some_and(|(i, h)| i > h + 4096 && i < h + 4096 + 200));
+    check("disk B stayed failed through the fault clear (STATUS: disk_b_failed, fault cleared)".into(), failed_through_clear == Some(true));
+    check("readmitted, disk B joined as rebuilding (STATUS: disk_b_rebuilding, not failed)".into(), joined_at.is_some());
+    check(
+        format!("the CPUs copied all {} sectors in {copy_steps} reads and write backs", cfg.capacity),
+        copy_done_at.is_some() && copy_reads == copy_steps,
+    );
+    check("after the host's rebuilt_b, disk B is healthy (STATUS: neither failed nor rebuilding)".into(), healthy_at.is_some());
+    for img in &images {
+        check(format!("{} holds {}: sha256 {}", img.disk, img.expected_what, &img.expected[..16]), img.sha256 == img.expected);
+    }
+    let n = sys.cpu_a.completions.len();
+    check(
+        format!("both CPUs completed all {} workload operations and the copy ({} operations in all) with identical completions, every read as written", ops.len(), total_ops),
+        n == total_ops
+            && sys.cpu_b.completions.len() == n
+            && clean(&sys.cpu_a)
+            && clean(&sys.cpu_b)
+            && sys.cpu_a.completions.iter().zip(&sys.cpu_b.completions).all(|(x, y)| (&x.op, x.status, x.error, &x.read_data) == (&y.op, y.status, y.error, &y.read_data)),
+    );
+    check(
+        "no word with a parity error reached a disk, no frame the disk models could not parse".into(),
+        sys.disk_a.rx.errors.is_empty() && sys.disk_b.rx.errors.is_empty() && sys.disk_a.errors.is_empty() && sys.disk_b.errors.is_empty(),
+    );
+    check(
+        "at the end: mode DUPLEX, both disks healthy, no parity error".into(),
+        mode == Some(Mode::Duplex)
+            && status.is_some_and(|s| disk_b(s) == (0, 0) && st.f("disk_a_failed").get(s) == 0)
+            && ["PERR_CPU_A", "PERR_CPU_B", "PERR_DISK_A", "PERR_DISK_B"].iter().all(|n| regv(n) == Some(0)),
+    );
+    check("the host read and wrote every register it asked for".into(), rig.host.answers.iter().all(|a| a.result.is_ok()));
+    let mut link_words = [0u64; 8];
+    for u in Unit::ALL {
+        let (tx, rx) = u.links();
+        let (sent, taken) = match u {
+            Unit::CpuA => (sys.cpu_a.tx.sent, sys.cpu_a.rx.taken),
+            Unit::CpuB => (sys.cpu_b.tx.sent, sys.cpu_b.rx.taken),
+            Unit::DiskA => (sys.disk_a.tx.sent, sys.disk_a.rx.taken),
+            Unit::DiskB => (sys.disk_b.tx.sent, sys.disk_b.rx.taken),
+        };
+        link_words[tx.index()] = sent;
+        link_words[rx.index()] = taken;
+    }
+    Ok(ScenarioReport {
+        kind,
+        fault,
+        fault_cycle,
+        irq_cycle,
+        timeline: tl.0,
+        registers,
+        mode,
+        cause,
+        faults,
+        images,
+        golden: hex(&golden),
+        ops: (total_ops, cfg.writes),
         completed: (sys.cpu_a.completions.len(), sys.cpu_b.completions.len()),
         link_words,
         disk_commands: (sys.disk_a.commands.len(), sys.disk_b.commands.len()),

@@ -28,14 +28,26 @@ fn demo_scenarios_pass_and_their_reports_say_why() {
     let ops = demo_workload(7, 10, cfg.capacity, cfg.max_sectors);
     let golden = hex(&golden_sha256(cfg.capacity, &ops));
     let before = hex(&golden_sha256(cfg.capacity, &ops[..5]));
-    let [fo, mm, df] = &report.scenarios[..] else { panic!("three scenarios") };
+    let [fo, mm, df, rb] = &report.scenarios[..] else { panic!("four scenarios") };
     assert_eq!(fo.kind, DemoKind::Failover);
     assert_eq!((fo.mode, fo.cause), (Some(Mode::SimplexB), Some(Cause::CpuAParity.code())));
     assert_eq!(mm.mode, Some(Mode::Halted));
     assert_eq!(mm.cause, Some(Cause::Mismatch.code()));
     assert_eq!(df.cause, Some(Cause::DiskBTimeout.code()));
+    // Rebuild: disk B failed, replaced blank, readmitted and rebuilt; both disks healthy at
+    // the end and both images golden.
+    assert_eq!(rb.kind, DemoKind::Rebuild);
+    assert_eq!(rb.mode, Some(Mode::Duplex));
+    let status = rb.register("STATUS").unwrap();
+    for f in ["disk_a_failed", "disk_b_failed", "disk_a_rebuilding", "disk_b_rebuilding", "fault"] {
+        assert_eq!(ftio_proto::reg("STATUS").f(f).get(status), 0, "rebuild: STATUS.{f}");
+    }
+    let timeline: Vec<&str> = rb.timeline.iter().map(|e| e.text.as_str()).collect();
+    let at = |what: &str| timeline.iter().position(|t| t.contains(what)).unwrap_or_else(|| panic!("{what} in the rebuild timeline"));
+    assert!(at("replaced by a blank one") < at("readmit disk B") && at("readmit disk B") < at("disk B is rebuilding"));
+    assert!(at("disk B is rebuilding") < at("every sector copied") && at("every sector copied") < at("disk B is healthy"));
     // The images on disk are the ones hashed, and hold what each scenario says.
-    for (sc, a, b) in [(fo, &golden, &golden), (mm, &before, &before), (df, &golden, &before)] {
+    for (sc, a, b) in [(fo, &golden, &golden), (mm, &before, &before), (df, &golden, &before), (rb, &golden, &golden)] {
         for (img, want) in sc.images.iter().zip([a, b]) {
             let file = DiskImage::load(img.file.as_ref().unwrap()).unwrap();
             assert_eq!(&hex(&file.sha256()), want, "{} {}", sc.kind.name(), img.disk);
@@ -55,13 +67,14 @@ fn demo_scenarios_pass_and_their_reports_say_why() {
     assert!(aborts.iter().any(|&(_, v)| v == 1), "the abort word is in the mismatch waveform");
     let json = report.json().pretty();
     assert!(json.contains("\"scenario\": \"disk-fault\"") && json.contains("\"passed\": true"));
-    assert!(report.text().contains("3/3 scenarios passed"));
+    assert!(json.contains("\"scenario\": \"rebuild\""));
+    assert!(report.text().contains("4/4 scenarios passed"));
     std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
 fn bad_demo_input_is_refused() {
-    assert!(DemoKind::parse("nope").unwrap_err().contains("failover, mismatch, disk-fault"));
+    assert!(DemoKind::parse("nope").unwrap_err().contains("failover, mismatch, disk-fault, rebuild"));
     let out = std::env::temp_dir().join("ftio-demo-never-written");
     let cfg = DemoConfig { writes: 1, ..DemoConfig::default() };
     assert!(run_demo(&cfg, &out, &mut |_| {}).unwrap_err().contains("at least 2 writes"));
