@@ -306,6 +306,8 @@ fn status_text(s: u32) -> String {
         ("cpu_b_failed", "CPU B failed"),
         ("disk_a_failed", "disk A failed"),
         ("disk_b_failed", "disk B failed"),
+        ("disk_a_rebuilding", "disk A rebuilding"),
+        ("disk_b_rebuilding", "disk B rebuilding"),
         ("halted", "halted"),
     ] {
         if f(field) == 1 {
