@@ -434,9 +434,9 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// a rebuilding disk's returns, taken and dropped). One Local feeds both the injector's
     /// ready and the frame tracking. Reading `fabric.ra_ready` again in the frame-tracking
     /// `if` is the same logic, but Verilator 5.006 then scheduled the core ⇄ fabric loop
-    /// (UNOPTFLAT) so that the rx `ready` stayed 0 after a disk began to offer: the Verilog
-    /// model took returns a cycle late (equivalence tests diverged at cycle 0 on
-    /// disk_a_rx_ready; demo and campaign runs broke). rust-hdl was right both ways.
+    /// (UNOPTFLAT) so that the rx `ready` pin stayed 0 in the cycle a disk began to offer,
+    /// where Verilog's semantics and rust-hdl give 1 (equivalence tests diverged at cycle 0
+    /// on disk_a_rx_ready; the demo and the campaign's fault-free runs broke).
     rx_take_a: Signal<Local, Bit>,
     rx_take_b: Signal<Local, Bit>,
     /// What each disk's tx egress offers: the fabric's disk buffer, or for a failed disk
