@@ -430,6 +430,15 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// Each disk's rx (return) link is inside a frame.
     drx_in_frame_a: DFF<Bit>,
     drx_in_frame_b: DFF<Bit>,
+    /// Each disk's rx link takes its word this cycle (the fabric's `ra_ready`/`rb_ready`, or
+    /// a rebuilding disk's returns, taken and dropped). One Local feeds both the injector's
+    /// ready and the frame tracking. Reading `fabric.ra_ready` again in the frame-tracking
+    /// `if` is the same logic, but Verilator 5.006 then scheduled the core ⇄ fabric loop
+    /// (UNOPTFLAT) so that the rx `ready` pin stayed 0 in the cycle a disk began to offer,
+    /// where Verilog's semantics and rust-hdl give 1 (equivalence tests diverged at cycle 0
+    /// on disk_a_rx_ready; the demo and the campaign's fault-free runs broke).
+    rx_take_a: Signal<Local, Bit>,
+    rx_take_b: Signal<Local, Bit>,
     /// What each disk's tx egress offers: the fabric's disk buffer, or for a failed disk
     /// nothing (its buffered words are discarded) but, once readmitted, the `last & abort`
     /// word that ends a frame it had half received.
@@ -556,6 +565,8 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             dtx_in_frame_b: Default::default(),
             drx_in_frame_a: Default::default(),
             drx_in_frame_b: Default::default(),
+            rx_take_a: Default::default(),
+            rx_take_b: Default::default(),
             dtx_valid_a: Default::default(),
             dtx_word_a: Default::default(),
             dtx_valid_b: Default::default(),
@@ -869,16 +880,18 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // delivered, never compared, whatever the other disk's state.
         self.fabric.ra_valid.next = self.inj_disk_a.valid.val() & !self.mon_disk_a.rebuilding.val();
         self.fabric.ra_word.next = self.in_disk_a.word.val();
-        self.inj_disk_a.ready.next = self.fabric.ra_ready.val() | self.mon_disk_a.rebuilding.val();
-        self.inj_disk_a.rpar.next = !(self.fabric.ra_ready.val() | self.mon_disk_a.rebuilding.val());
+        self.rx_take_a.next = self.fabric.ra_ready.val() | self.mon_disk_a.rebuilding.val();
+        self.inj_disk_a.ready.next = self.rx_take_a.val();
+        self.inj_disk_a.rpar.next = !self.rx_take_a.val();
         self.fabric.rb_valid.next = self.inj_disk_b.valid.val() & !self.mon_disk_b.rebuilding.val();
         self.fabric.rb_word.next = self.in_disk_b.word.val();
-        self.inj_disk_b.ready.next = self.fabric.rb_ready.val() | self.mon_disk_b.rebuilding.val();
-        self.inj_disk_b.rpar.next = !(self.fabric.rb_ready.val() | self.mon_disk_b.rebuilding.val());
-        if self.inj_disk_a.valid.val() & (self.fabric.ra_ready.val() | self.mon_disk_a.rebuilding.val()) {
+        self.rx_take_b.next = self.fabric.rb_ready.val() | self.mon_disk_b.rebuilding.val();
+        self.inj_disk_b.ready.next = self.rx_take_b.val();
+        self.inj_disk_b.rpar.next = !self.rx_take_b.val();
+        if self.inj_disk_a.valid.val() & self.rx_take_a.val() {
             self.drx_in_frame_a.d.next = !self.in_disk_a.word.val().get_bit(36);
         }
-        if self.inj_disk_b.valid.val() & (self.fabric.rb_ready.val() | self.mon_disk_b.rebuilding.val()) {
+        if self.inj_disk_b.valid.val() & self.rx_take_b.val() {
             self.drx_in_frame_b.d.next = !self.in_disk_b.word.val().get_bit(36);
         }
 

@@ -306,6 +306,8 @@ fn status_text(s: u32) -> String {
         ("cpu_b_failed", "CPU B failed"),
         ("disk_a_failed", "disk A failed"),
         ("disk_b_failed", "disk B failed"),
+        ("disk_a_rebuilding", "disk A rebuilding"),
+        ("disk_b_rebuilding", "disk B rebuilding"),
         ("halted", "halted"),
     ] {
         if f(field) == 1 {
@@ -467,7 +469,18 @@ fn run_scenario(
     let max_window = 4096 + 3 * (cfg.vcd_before + cfg.vcd_after) + 2000;
     loop {
         if rig.cycle >= cfg.max_cycles {
-            return Err(format!("scenario {} did not finish in {} cycles", kind.name(), cfg.max_cycles));
+            let last: Vec<String> = tl.0.iter().rev().take(6).rev().map(|e| format!("{}: {}", e.cycle, e.text)).collect();
+            let sys = &rig.sys;
+            return Err(format!(
+                "scenario {} did not finish in {} cycles (CPU A {} and CPU B {} operations done, {} and {} outstanding; last events: {})",
+                kind.name(),
+                cfg.max_cycles,
+                sys.cpu_a.completions.len(),
+                sys.cpu_b.completions.len(),
+                sys.cpu_a.outstanding(),
+                sys.cpu_b.outstanding(),
+                last.join(" | ")
+            ));
         }
         let pins = rig.step();
         let c = rig.cycle - 1;
