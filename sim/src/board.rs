@@ -29,8 +29,8 @@ use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// Core clock of the virtual board's build, Hz: 16 × 115200, so one UART bit is 16 cycles.
@@ -49,6 +49,16 @@ pub const IDLE_POLL_MS: i32 = 20;
 /// Bytes taken from the pty but not yet shifted onto `uart_rx` before the board stops
 /// reading the pty (the kernel's pty buffer then holds the writer back, like RTS/CTS).
 pub const INPUT_QUEUE_BYTES: usize = 256;
+/// Longest host pause carried onto `uart_rx` at its full length, in bit times: twice the
+/// parser's 64-bit-time drop (SPEC §5), the only timer the core runs on its UART input, so a
+/// longer pause has the same effect. Carried in full, every second a host thinks would cost
+/// the board `CLOCK_HZ` simulated cycles before its next byte.
+pub const MAX_CARRIED_PAUSE_BITS: u64 = IDLE_QUIET_BITS;
+/// A board slower than real time by more than this lets its clock fall behind for good
+/// (it never races to catch up).
+const PACING_SLACK: Duration = Duration::from_millis(50);
+/// Wall time a board runs before it says whether it keeps up with real time.
+const SPEED_REPORT_AFTER: Duration = Duration::from_secs(2);
 /// Bytes from the core kept while the pty cannot take them; beyond this they are dropped,
 /// as a real UART's are when nobody listens.
 pub const OUTPUT_QUEUE_BYTES: usize = 64 * 1024;
@@ -165,13 +175,111 @@ impl Pty {
     }
 }
 
+/// Bytes the host wrote, stamped when they arrived on the pty.
+struct Arrival {
+    at: Instant,
+    bytes: Vec<u8>,
+    /// The reader had stopped reading (its queue was full) before these bytes: they may have
+    /// waited in the kernel's pty buffer since before `at`.
+    held_back: bool,
+}
+
+/// A thread asleep in `poll(2)` on the pty that stamps each chunk the host writes the moment
+/// it wakes with it, so the board knows the host's pauses however long its own batches of
+/// cycles take (a batch loop that looked at the pty between batches would see a pause
+/// shorter than a batch as no pause at all). How precise the stamp is depends on how soon the
+/// kernel runs the thread after the host writes: see docs/virtual-board.md, "Wire time".
+struct PtyReader {
+    arrivals: mpsc::Receiver<Result<Arrival, String>>,
+    /// Bytes read from the pty and not yet begun on `uart_rx`: the reader stops reading at
+    /// [`INPUT_QUEUE_BYTES`], so the kernel's pty buffer holds the writer back.
+    held: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Asks the scheduler for a short time slice (100 µs) for the calling thread: Linux's EEVDF
+/// scheduler (6.12 and later) lets a waking task with a shorter slice preempt the running
+/// one sooner. Unprivileged; a kernel without it refuses the hint harmlessly.
+fn ask_for_short_slice() {
+    let attr = libc::sched_attr {
+        size: std::mem::size_of::<libc::sched_attr>() as u32,
+        sched_policy: libc::SCHED_OTHER as u32,
+        sched_flags: 0,
+        sched_nice: 0,
+        sched_priority: 0,
+        sched_runtime: 100_000,
+        sched_deadline: 0,
+        sched_period: 0,
+    };
+    // SAFETY: sched_setattr(2) on the calling thread (pid 0) with a valid, sized sched_attr.
+    unsafe {
+        libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const libc::sched_attr, 0);
+    }
+}
+
+impl PtyReader {
+    fn start(pty: Arc<Pty>) -> io::Result<PtyReader> {
+        let (tx, arrivals) = mpsc::channel();
+        let held = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (h, st) = (held.clone(), stop.clone());
+        let (up_tx, up) = mpsc::channel();
+        let thread = std::thread::Builder::new().name("virtual-board-uart-in".into()).spawn(move || {
+            ask_for_short_slice();
+            let _ = up_tx.send(());
+            let mut buf = [0u8; INPUT_QUEUE_BYTES];
+            let mut held_back = false;
+            while !st.load(Ordering::SeqCst) {
+                let room = INPUT_QUEUE_BYTES.saturating_sub(h.load(Ordering::SeqCst));
+                if room == 0 {
+                    held_back = true;
+                    std::thread::sleep(Duration::from_millis(1));
+                    continue;
+                }
+                let got = pty.wait_readable(IDLE_POLL_MS).and_then(|ready| if ready { pty.read(&mut buf[..room]) } else { Ok(0) });
+                match got {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        let at = Instant::now();
+                        h.fetch_add(n, Ordering::SeqCst);
+                        if tx.send(Ok(Arrival { at, bytes: buf[..n].to_vec(), held_back })).is_err() {
+                            break;
+                        }
+                        held_back = false;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(format!("reading the pty: {e}")));
+                        break;
+                    }
+                }
+            }
+        })?;
+        // Running before the pty is handed out, so the host's first pause is seen too.
+        let _ = up.recv();
+        Ok(PtyReader { arrivals, held, stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for PtyReader {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// The host's end of the core's UART, stepped once per clock cycle: shifts queued bytes onto
 /// `uart_rx` (start bit, 8 data bits LSB first, stop bit; idle high) and decodes `uart_tx`,
 /// sampling each bit at its middle (as `ftio_hdl::testbench::UartHost` does).
 #[derive(Clone, Debug)]
 pub struct HostUart {
     clocks_per_bit: u64,
-    queue: VecDeque<u8>,
+    /// Bytes not yet started, each with the idle cycles the line must have had before it.
+    queue: VecDeque<(u8, u64)>,
+    /// Cycles the line has been idle (high, no byte shifting) since the last stop bit.
+    idle_cycles: u64,
     /// Frame bits of the byte going out (bit 0 first), its bit index, cycles left in the bit.
     shifting: Option<(u16, u8, u64)>,
     /// Decoding a byte from the core: cycles to the next sample, bits so far, count.
@@ -184,7 +292,9 @@ impl HostUart {
     /// A UART of `clocks_per_bit` clocks per bit, line idle.
     pub fn new(clocks_per_bit: u64) -> Self {
         assert!(clocks_per_bit >= 2);
-        Self { clocks_per_bit, queue: VecDeque::new(), shifting: None, receiving: None, framing_errors: 0 }
+        // The line has been idle since before power-on: a first byte need not wait.
+        let idle_cycles = u64::MAX / 2;
+        Self { clocks_per_bit, queue: VecDeque::new(), idle_cycles, shifting: None, receiving: None, framing_errors: 0 }
     }
 
     /// Clocks per bit.
@@ -192,9 +302,18 @@ impl HostUart {
         self.clocks_per_bit
     }
 
-    /// Queues bytes for `uart_rx`.
+    /// Queues bytes for `uart_rx`, back to back after whatever is queued.
     pub fn send(&mut self, bytes: &[u8]) {
-        self.queue.extend(bytes);
+        self.send_after_idle(bytes, 0);
+    }
+
+    /// Queues bytes for `uart_rx`; the first starts only once the line has been idle for at
+    /// least `idle_cycles` cycles after the byte before it (a host's pause), the rest follow
+    /// back to back.
+    pub fn send_after_idle(&mut self, bytes: &[u8], idle_cycles: u64) {
+        for (i, &b) in bytes.iter().enumerate() {
+            self.queue.push_back((b, if i == 0 { idle_cycles } else { 0 }));
+        }
     }
 
     /// Bytes queued and not yet started.
@@ -210,11 +329,17 @@ impl HostUart {
     /// The `uart_rx` level for this cycle.
     pub fn drive(&mut self) -> bool {
         if self.shifting.is_none() {
-            if let Some(b) = self.queue.pop_front() {
-                self.shifting = Some(((b as u16) << 1 | 1 << 9, 0, self.clocks_per_bit));
+            if let Some(&(b, idle)) = self.queue.front() {
+                if self.idle_cycles >= idle {
+                    self.queue.pop_front();
+                    self.shifting = Some(((b as u16) << 1 | 1 << 9, 0, self.clocks_per_bit));
+                }
             }
         }
-        let Some((bits, index, left)) = self.shifting.as_mut() else { return true };
+        let Some((bits, index, left)) = self.shifting.as_mut() else {
+            self.idle_cycles = self.idle_cycles.saturating_add(1);
+            return true;
+        };
         let level = *bits >> *index & 1 == 1;
         *left -= 1;
         if *left == 0 {
@@ -222,6 +347,7 @@ impl HostUart {
             *left = self.clocks_per_bit;
             if *index == 10 {
                 self.shifting = None;
+                self.idle_cycles = 0;
             }
         }
         level
@@ -681,6 +807,9 @@ pub struct BoardSummary {
     pub traffic: Option<TrafficStats>,
     /// `irq` at the end.
     pub irq: bool,
+    /// Simulated time over the wall time the clock ran (sleeps while idle excluded): 1 when
+    /// the board kept real time, below 1 when it could not.
+    pub real_time: f64,
 }
 
 impl std::fmt::Display for BoardSummary {
@@ -715,7 +844,14 @@ impl std::fmt::Display for BoardSummary {
                 t.faults_injected
             )?;
         }
-        write!(f, "; irq {}", if self.irq { "high" } else { "low" })
+        write!(f, "; irq {}", if self.irq { "high" } else { "low" })?;
+        if self.real_time >= 0.95 {
+            write!(f, "; kept real time")
+        } else if self.real_time > 0.0 {
+            write!(f, "; {:.3}x real time: could not keep up, the wire ran {:.0}x slower than real", self.real_time, 1.0 / self.real_time)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -770,8 +906,18 @@ fn make_link(link: &Path, target: &Path) -> Result<(), String> {
 /// The core in Verilator with its UART on a pty; see the module documentation.
 pub struct VirtualBoard {
     core: VerilatorCore,
-    pty: Pty,
+    pty: Arc<Pty>,
+    reader: PtyReader,
     uart: HostUart,
+    /// When the host's previous chunk arrived: the next chunk's pause is measured from there.
+    last_arrival: Option<Instant>,
+    /// Bytes taken from the reader that have begun on `uart_rx`.
+    bytes_begun: u64,
+    /// Start of the stretch the clock has run without an idle sleep: wall time and cycle.
+    pace_epoch: Option<(Instant, u64)>,
+    /// Wall time with the clock running (simulating or pacing), for the speed report.
+    running: Duration,
+    speed_reported: bool,
     traffic: Option<Traffic>,
     config: BoardConfig,
     control: Arc<BoardControl>,
@@ -804,7 +950,8 @@ impl VirtualBoard {
         }
         let cpb = ftio_hdl::uart::clocks_per_bit(config.params.clock_hz, config.params.baud);
         let mut core = VerilatorCore::new(&config.params)?;
-        let pty = Pty::open().map_err(|e| format!("cannot open a pseudo-terminal: {e}"))?;
+        let pty = Arc::new(Pty::open().map_err(|e| format!("cannot open a pseudo-terminal: {e}"))?);
+        let reader = PtyReader::start(pty.clone()).map_err(|e| format!("cannot start the pty reader thread: {e}"))?;
         let link = match &config.link {
             Some(l) => {
                 make_link(l, pty.path())?;
@@ -817,7 +964,13 @@ impl VirtualBoard {
         Ok(Self {
             core,
             pty,
+            reader,
             uart: HostUart::new(cpb),
+            last_arrival: None,
+            bytes_begun: 0,
+            pace_epoch: None,
+            running: Duration::ZERO,
+            speed_reported: false,
             traffic,
             fault_at_pending: config.fault_at,
             config,
@@ -910,20 +1063,92 @@ impl VirtualBoard {
         byte.is_some()
     }
 
-    fn take_input(&mut self) -> Result<(), String> {
-        if self.uart.queued() >= INPUT_QUEUE_BYTES {
-            return Ok(());
-        }
-        let mut buf = [0u8; INPUT_QUEUE_BYTES];
-        let room = INPUT_QUEUE_BYTES - self.uart.queued();
-        let n = self.pty.read(&mut buf[..room]).map_err(|e| format!("reading the pty: {e}"))?;
-        if n > 0 {
-            self.uart.send(&buf[..n]);
-            self.summary.bytes_in += n as u64;
-            self.control.bytes_in.fetch_add(n as u64, Ordering::SeqCst);
-            self.quiet_cycles = 0;
+    /// Moves what the reader thread got onto the host UART's queue, each chunk after the
+    /// pause the host made before it (up to [`MAX_CARRIED_PAUSE_BITS`]); waits up to
+    /// `wait` for the first chunk.
+    fn take_input(&mut self, wait: Duration) -> Result<(), String> {
+        let mut next = if wait.is_zero() {
+            self.reader.arrivals.try_recv().ok()
+        } else {
+            self.reader.arrivals.recv_timeout(wait).ok()
+        };
+        while let Some(arrival) = next {
+            self.queue_arrival(arrival?);
+            next = self.reader.arrivals.try_recv().ok();
         }
         Ok(())
+    }
+
+    fn queue_arrival(&mut self, a: Arrival) {
+        let baud = self.config.params.baud as f64;
+        let cpb = self.uart.clocks_per_bit();
+        // The host's pause is the time from its previous chunk's arrival to this one's. A pty
+        // has no wire: write() returns once the bytes are in the pty, so the host cannot have
+        // meant a longer silence (on a real line the previous bytes' own transmission would
+        // take part of it). Bytes the reader left in the kernel while the board was behind
+        // arrived earlier than they were read: they follow with no pause.
+        let pause_bits = match self.last_arrival {
+            _ if a.held_back => 0.0,
+            Some(prev) => a.at.saturating_duration_since(prev).as_secs_f64() * baud,
+            None => f64::INFINITY,
+        };
+        self.last_arrival = Some(a.at);
+        let idle_cycles = (pause_bits.min(MAX_CARRIED_PAUSE_BITS as f64) * cpb as f64).ceil() as u64;
+        self.uart.send_after_idle(&a.bytes, idle_cycles);
+        let n = a.bytes.len() as u64;
+        self.summary.bytes_in += n;
+        self.control.bytes_in.fetch_add(n, Ordering::SeqCst);
+        self.quiet_cycles = 0;
+    }
+
+    /// Tells the reader how many of its bytes have begun on the wire (so it reads more).
+    fn release_input(&mut self) {
+        let begun = self.summary.bytes_in - self.uart.queued() as u64;
+        self.reader.held.fetch_sub((begun - self.bytes_begun) as usize, Ordering::SeqCst);
+        self.bytes_begun = begun;
+    }
+
+    /// Holds the clock to real time at the build's `CLOCK_HZ` when the simulation is faster;
+    /// when it is slower the clock falls behind (never racing to catch up) and the board
+    /// says so once, on stderr, and on its stop line.
+    fn pace(&mut self, batch_started: Instant) {
+        let now = Instant::now();
+        let (t0, c0) = self.pace_epoch.expect("set before the batch");
+        let simulated = Duration::from_secs_f64((self.cycle - c0) as f64 / self.config.params.clock_hz as f64);
+        let wall = now - t0;
+        if simulated > wall {
+            // In slices, so a stop request is seen within one.
+            let until = t0 + simulated;
+            while Instant::now() < until && !self.control.stop.load(Ordering::SeqCst) {
+                std::thread::sleep((until - Instant::now()).min(Duration::from_millis(IDLE_POLL_MS as u64)));
+            }
+        } else if wall - simulated > PACING_SLACK {
+            self.pace_epoch = Some((now, self.cycle));
+        }
+        self.running += batch_started.elapsed();
+        if !self.speed_reported && self.running >= SPEED_REPORT_AFTER {
+            self.speed_reported = true;
+            let ratio = self.real_time_ratio();
+            if ratio < 0.95 {
+                eprintln!(
+                    "virtual board: slower than real time: {ratio:.3}x ({:.0} of {} cycles/s); the UART's wire time runs {:.0}x slower than a real {} baud line (host pauses still reach uart_rx in full up to {} bit times: docs/virtual-board.md)",
+                    ratio * self.config.params.clock_hz as f64,
+                    self.config.params.clock_hz,
+                    1.0 / ratio,
+                    self.config.params.baud,
+                    MAX_CARRIED_PAUSE_BITS
+                );
+            }
+        }
+    }
+
+    /// Simulated time over the wall time the clock ran: 1 when paced to real time.
+    fn real_time_ratio(&self) -> f64 {
+        let secs = self.running.as_secs_f64();
+        if secs == 0.0 {
+            return 0.0;
+        }
+        (self.cycle as f64 / self.config.params.clock_hz as f64 / secs).min(1.0)
     }
 
     fn flush_output(&mut self) -> Result<(), String> {
@@ -965,10 +1190,12 @@ impl VirtualBoard {
         let mut busy = Duration::ZERO;
         let signals_at_start = signals_seen();
         while !self.stop_requested(signals_at_start) {
-            self.take_input()?;
+            self.take_input(Duration::ZERO)?;
             if self.idle() {
                 self.flush_output()?;
-                self.pty.wait_readable(IDLE_POLL_MS).map_err(|e| format!("polling the pty: {e}"))?;
+                // The clock stops while the board sleeps; pacing starts afresh when it wakes.
+                self.pace_epoch = None;
+                self.take_input(Duration::from_millis(IDLE_POLL_MS as u64))?;
                 continue;
             }
             if self.control.inject_cpu_a.swap(false, Ordering::SeqCst) {
@@ -986,7 +1213,11 @@ impl VirtualBoard {
             if let Some(m) = self.config.max_cycles {
                 n = n.min(m - self.cycle);
             }
+            // At most 1 ms of simulated time per batch: a paced board is never further ahead
+            // of the wall than that.
+            n = n.min((self.config.params.clock_hz / 1000).max(1));
             let t0 = Instant::now();
+            self.pace_epoch.get_or_insert((t0, self.cycle));
             for _ in 0..n {
                 // Each byte goes to the pty as soon as its stop bit is sampled, as a UART's
                 // would: a reply is complete for the client at its last byte, not a batch later.
@@ -996,7 +1227,9 @@ impl VirtualBoard {
             }
             busy += t0.elapsed();
             self.flush_output()?;
+            self.release_input();
             self.after_batch();
+            self.pace(t0);
         }
         self.flush_output()?;
         self.summary.cycles = self.cycle;
@@ -1005,6 +1238,7 @@ impl VirtualBoard {
         self.summary.framing_errors = self.uart.framing_errors;
         self.summary.traffic = self.traffic.as_ref().map(|t| t.stats().clone());
         self.summary.irq = self.irq;
+        self.summary.real_time = self.real_time_ratio();
         Ok(self.summary.clone())
     }
 
@@ -1156,6 +1390,31 @@ mod tests {
         // The last stop bit is sampled at its middle: 255 whole bytes + 9.5 bits.
         assert_eq!(cycles, 255 * 160 + 9 * 16 + 8 + 1);
         assert!(!a.busy() || a.queued() == 0);
+    }
+
+    /// A byte queued after a pause starts only once the line has been idle that long after
+    /// the byte before it; bytes queued together go back to back; the first byte after
+    /// power-on does not wait.
+    #[test]
+    fn host_uart_keeps_the_hosts_pauses() {
+        let mut a = HostUart::new(8);
+        // 0xFF: the start bit is the byte's only low bit, so every falling edge is a start.
+        a.send_after_idle(&[0xFF], 1000);
+        a.send(&[0xFF]);
+        a.send_after_idle(&[0xFF, 0xFF], 300);
+        let mut starts = vec![];
+        let mut prev = true;
+        for cycle in 0..2000u64 {
+            let level = a.drive();
+            if prev && !level {
+                starts.push(cycle);
+            }
+            prev = level;
+        }
+        // The first at once, the second right after it, the third 300 idle cycles after the
+        // second's stop bit, the fourth right after the third.
+        assert_eq!(starts, vec![0, 80, 160 + 300, 160 + 300 + 80]);
+        assert!(!a.busy());
     }
 
     #[test]
