@@ -54,8 +54,9 @@ pub struct BoardArgs {
     /// The data bit --fault-at flips.
     #[arg(long, value_name = "BIT", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=31))]
     pub fault_bit: u8,
-    /// Run this many clock cycles at full speed, then stop (without it: until Ctrl-C, and
-    /// the clock pauses while nothing happens).
+    /// Run this many clock cycles without idle sleeps (never faster than real time at the
+    /// build's clock), then stop (without it: until Ctrl-C, and the clock pauses while
+    /// nothing happens).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub cycles: Option<u64>,
     /// Core clock of the build, Hz (CLOCK_HZ reads it).

@@ -47,8 +47,13 @@ pub const BATCH_CYCLES: u64 = 1024;
 /// Longest sleep in `poll(2)` while idle (a stop request is seen within this).
 pub const IDLE_POLL_MS: i32 = 20;
 /// Bytes taken from the pty but not yet shifted onto `uart_rx` before the board stops
-/// reading the pty (the kernel's pty buffer then holds the writer back, like RTS/CTS).
-pub const INPUT_QUEUE_BYTES: usize = 256;
+/// reading the pty (the kernel's pty buffer then holds the writer back, like RTS/CTS). Large:
+/// the board is usually slower than the wire, so a host is often ahead of it, and every byte
+/// must be read (and stamped) when it arrives for the host's pauses to be known; bytes left
+/// in the kernel lose their timing.
+pub const INPUT_QUEUE_BYTES: usize = 1 << 20;
+/// Largest chunk read from the pty at once.
+const READ_CHUNK_BYTES: usize = 4096;
 /// Longest host pause carried onto `uart_rx` at its full length, in bit times: twice the
 /// parser's 64-bit-time drop (SPEC §5), the only timer the core runs on its UART input, so a
 /// longer pause has the same effect. Carried in full, every second a host thinks would cost
@@ -228,7 +233,7 @@ impl PtyReader {
         let thread = std::thread::Builder::new().name("virtual-board-uart-in".into()).spawn(move || {
             ask_for_short_slice();
             let _ = up_tx.send(());
-            let mut buf = [0u8; INPUT_QUEUE_BYTES];
+            let mut buf = [0u8; READ_CHUNK_BYTES];
             let mut held_back = false;
             while !st.load(Ordering::SeqCst) {
                 let room = INPUT_QUEUE_BYTES.saturating_sub(h.load(Ordering::SeqCst));
@@ -237,6 +242,7 @@ impl PtyReader {
                     std::thread::sleep(Duration::from_millis(1));
                     continue;
                 }
+                let room = room.min(READ_CHUNK_BYTES);
                 let got = pty.wait_readable(IDLE_POLL_MS).and_then(|ready| if ready { pty.read(&mut buf[..room]) } else { Ok(0) });
                 match got {
                     Ok(0) => {}
