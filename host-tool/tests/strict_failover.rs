@@ -4,6 +4,9 @@
 //! 4 and 9, a data flip on either CPU. Each run must end in SIMPLEX on the healthy side with
 //! only the faulty side's parity cause, no frame aborted, the traffic still flowing, and the
 //! healthy CPU receiving every reply frame exactly once and in order.
+mod status_text;
+use status_text::field;
+
 use ftio_sim::board::{self, BoardConfig, TrafficConfig};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -13,16 +16,6 @@ fn ftctl(port: &std::path::Path, args: &[&str]) -> String {
     let (out, err) = (String::from_utf8(o.stdout).unwrap(), String::from_utf8(o.stderr).unwrap());
     assert!(o.status.success() && err.is_empty(), "ftctl {args:?} exited {:?}: {err}\n{out}", o.status.code());
     out
-}
-
-/// The value of `Key : value` in ftctl's status text.
-fn field(text: &str, key: &str) -> String {
-    text.lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(" : ")?;
-            (k.trim() == key).then(|| v.trim().to_string())
-        })
-        .unwrap_or_else(|| panic!("no `{key} :` line in:\n{text}"))
 }
 
 /// One counter from `ftctl counters`.

@@ -2,6 +2,9 @@
 //! UART on a pseudo-terminal (`ftio_sim::board`), exactly what `ftio sim board --pty` runs.
 //! Nothing here is a model: every answer comes from the gateware's parser and registers,
 //! every fault from its checkers, fail-over FSM and first-fault capture.
+mod status_text;
+use status_text::field;
+
 use ftio_sim::board::{self, BoardConfig, BoardHandle, TrafficConfig};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -27,16 +30,6 @@ fn ok(b: &BoardHandle, args: &[&str]) -> String {
     assert_eq!(code, 0, "ftctl {args:?} exited {code}: {err}\n{out}");
     assert!(err.is_empty(), "ftctl {args:?} warned: {err}");
     out
-}
-
-/// The value of `Key : value` in ftctl's status/capture text.
-fn field(text: &str, key: &str) -> String {
-    text.lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(" : ")?;
-            (k.trim() == key).then(|| v.trim().to_string())
-        })
-        .unwrap_or_else(|| panic!("no `{key} :` line in:\n{text}"))
 }
 
 /// The state column of one side in ftctl status (`CPU A     healthy`).
