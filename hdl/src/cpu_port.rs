@@ -89,8 +89,8 @@ pub struct CpuPort {
     pub rx: LinkRx,
     gen: ParityGen,
     check: ParityCheck,
-    rx_last: DFF<Bit>,
-    rx_abort: DFF<Bit>,
+    taken_last: DFF<Bit>,
+    taken_abort: DFF<Bit>,
     rx_perr: DFF<Bit>,
     tx_rerr: DFF<Bit>,
     bad_access: DFF<Bit>,
@@ -106,7 +106,7 @@ pub struct CpuPort {
 impl Logic for CpuPort {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, rx_last, rx_abort, rx_perr, tx_rerr, bad_access);
+        dff_setup!(self, clock, taken_last, taken_abort, rx_perr, tx_rerr, bad_access);
         self.reg_sel.next = self.mem_addr.val().get_bits::<3>(2);
         self.is_store.next = self.mem_wstrb.val() != 0;
         // A word store to TX or TX_LAST offers the word.
@@ -136,8 +136,8 @@ impl Logic for CpuPort {
         self.check.par.next = self.rx.par.val();
 
         self.status_word.next = bit_cast::<32, 1>(self.rx.valid.val().into())
-            | (bit_cast::<32, 1>(self.rx_last.q.val().into()) << 1)
-            | (bit_cast::<32, 1>(self.rx_abort.q.val().into()) << 2)
+            | (bit_cast::<32, 1>(self.taken_last.q.val().into()) << 1)
+            | (bit_cast::<32, 1>(self.taken_abort.q.val().into()) << 2)
             | (bit_cast::<32, 1>(self.rx_perr.q.val().into()) << 3)
             | (bit_cast::<32, 1>(self.tx_rerr.q.val().into()) << 4)
             | (bit_cast::<32, 1>(self.bad_access.q.val().into()) << 5);
@@ -158,8 +158,8 @@ impl Logic for CpuPort {
         }
 
         if self.rx_take.val() {
-            self.rx_last.d.next = self.rx.last.val();
-            self.rx_abort.d.next = self.rx.abort.val();
+            self.taken_last.d.next = self.rx.last.val();
+            self.taken_abort.d.next = self.rx.abort.val();
         }
         if (self.rx_take.val() & self.check.error.val())
             | (self.rx.cpar.val() == (self.rx.valid.val() ^ self.rx.last.val() ^ self.rx.abort.val()))
@@ -178,8 +178,8 @@ impl Logic for CpuPort {
             self.bad_access.d.next = false;
         }
         if self.reset.val() {
-            self.rx_last.d.next = false;
-            self.rx_abort.d.next = false;
+            self.taken_last.d.next = false;
+            self.taken_abort.d.next = false;
             self.rx_perr.d.next = false;
             self.tx_rerr.d.next = false;
             self.bad_access.d.next = false;
