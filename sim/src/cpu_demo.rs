@@ -527,8 +527,8 @@ fn run_scenario(
             format!("disk B stops taking words for good once it holds {fw} words (in {where_})")
         }
     };
-    sys.cpu_a.log_moves = strict;
-    sys.cpu_b.log_moves = strict;
+    sys.cpu_a.log_moves = strict || sc == CpuScenario::Upset;
+    sys.cpu_b.log_moves = sys.cpu_a.log_moves;
     let divider = ftio_hdl::uart::clocks_per_bit(cfg.params.clock_hz, cfg.params.baud);
     let mut rig = CpuRig { sim: Box::new(core.instantiate()), sys, host: RegHost::new(divider), cycle: 0, ring: cfg.vcd_window as usize, recent: VecDeque::new(), capture: None };
     let mut tl: Vec<Event> = vec![];
@@ -537,6 +537,7 @@ fn run_scenario(
     if strict {
         rig.host.write("OFFSET", "OFFSET", cfg.offset as u32);
         rig.host.write("CTRL: strict lockstep (mode kept)", "CTRL", (1 << reg("CTRL").f("lockstep").lsb) | MODE_KEEP);
+        rig.host.read("CTRL", "CTRL", 1);
         rig.host.read("OFFSET", "OFFSET", 1);
     } else {
         rig.sys.release = [Some(10), Some(10 + cfg.skew)];
@@ -657,7 +658,9 @@ fn run_scenario(
             if sc == CpuScenario::Upset {
                 ev(&mut tl, c, format!("still HALTED {} cycles after the host saw it: nothing more reaches a disk", c - halted_at.unwrap_or(c)));
             }
-            rig.host.write("counter snapshot (CTRL.cnt_snapshot, mode kept)", "CTRL", (1 << 9) | MODE_KEEP);
+            // CTRL is written whole: keep the lockstep kind the scenario set.
+            let lockstep = (strict as u32) << reg("CTRL").f("lockstep").lsb;
+            rig.host.write("counter snapshot (CTRL.cnt_snapshot, mode and lockstep kept)", "CTRL", (1 << 9) | lockstep | MODE_KEEP);
             rig.host.read("counters", "WORDS_FWD", 13);
             rig.host.read("STATUS and FAULTS", "STATUS", 2);
             rig.host.read("CTRL", "CTRL", 1);
@@ -744,7 +747,13 @@ fn run_scenario(
                 check(format!("strict: every word CPU B sent moved exactly {d} cycles after CPU A's same word ({} words)", a.tx_log.len()), same(&a.tx_log, &b.tx_log));
                 check(format!("strict: every word CPU B took moved exactly {d} cycles after CPU A took it ({} words)", a.rx_log.len()), same_rx);
                 check(format!("strict: CPU B's firmware finished exactly {d} cycles after CPU A's"), a.result.zip(b.result).is_some_and(|(x, y)| y.0 == x.0 + d));
-                check("CTRL.lockstep = 1 (strict) and OFFSET as set".into(), regv("CTRL").is_some_and(|v| reg("CTRL").f("lockstep").get(v) == 1) && regv("OFFSET") == Some(d as u32));
+                let strict_before_release = rig.host.answers.iter().any(|a| {
+                    a.cycle < sys.cpu_a.released_at.unwrap_or(0) && named(a).iter().any(|(n, v)| n == "CTRL" && reg("CTRL").f("lockstep").get(*v) == 1)
+                });
+                check(
+                    "the host read CTRL.lockstep = 1 (strict) before releasing the CPUs, and at the end; OFFSET as set".into(),
+                    strict_before_release && regv("CTRL").is_some_and(|v| reg("CTRL").f("lockstep").get(v) == 1) && regv("OFFSET") == Some(d as u32),
+                );
             }
         }
         CpuScenario::Failover => {
@@ -756,6 +765,11 @@ fn run_scenario(
             check("no frame aborted (hitless)".into(), regv("FRAMES_ABORTED") == Some(0));
         }
         CpuScenario::Upset => {
+            let later = sys.cpu_a.tx_log.get(fw as usize).zip(sys.cpu_b.tx_log.get(fw as usize)).map(|(a, b)| a.0.max(b.0));
+            check(
+                format!("irq within 3 cycles of the later word of the diverging pair, taken in cycle {} (SPEC §4 guarantee 3)", later.map_or("?".into(), |c| c.to_string())),
+                within(later, irq_cycle, 1, 3),
+            );
             check("STATUS: mode HALTED, cause MISMATCH (a difference with good parity cannot be attributed)".into(), mode == Some(Mode::Halted) && cause == Some(Cause::Mismatch.code()));
             check("both disks took the abort word, and it is the last word either took (FRAMES_ABORTED = 1)".into(), abort_at[0].is_some() && abort_at[1].is_some() && last_disk_move == abort_at && regv("FRAMES_ABORTED") == Some(1));
             check("the capture holds both words: data A ^ data B = 0x100".into(), regv("CAP_DATA_A").zip(regv("CAP_DATA_B")).is_some_and(|(a, b)| a ^ b == 1 << 8));

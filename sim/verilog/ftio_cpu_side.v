@@ -56,7 +56,7 @@ module ftio_cpu_side #(
     picorv32 #(
         .ENABLE_COUNTERS(1),
         .ENABLE_REGS_DUALPORT(1),
-        .BARREL_SHIFTER(0),
+        .BARREL_SHIFTER(1),
         .COMPRESSED_ISA(0),
         .ENABLE_MUL(0),
         .ENABLE_DIV(0),
