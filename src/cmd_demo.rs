@@ -54,6 +54,9 @@ fn prepare_out(dir: &Path) -> Result<()> {
 
 /// Runs `ftio demo --cpu picorv32`.
 fn run_cpu(args: DemoArgs) -> Result<()> {
+    if args.writes != 24 || args.seed != 1 {
+        bail!("--writes and --seed set the CPU models' workload; with --cpu picorv32 the firmware's workload is fixed (firmware/workload.h)");
+    }
     let mut cfg = CpuDemoConfig { offset: args.offset, ..CpuDemoConfig::default() };
     if let Some(skew) = args.skew {
         cfg.skew = skew;
@@ -93,6 +96,9 @@ fn run_cpu(args: DemoArgs) -> Result<()> {
 pub fn run(args: DemoArgs) -> Result<()> {
     if args.cpu.is_some() {
         return run_cpu(args);
+    }
+    if args.offset != 4 {
+        bail!("--offset is the strict scenario's OFFSET of `ftio demo --cpu picorv32`; the model demo runs elastic lockstep");
     }
     let mut cfg = DemoConfig {
         seed: args.seed,
