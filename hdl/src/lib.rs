@@ -21,6 +21,7 @@ pub mod comb_order;
 pub mod cmd_parser;
 pub mod commit_gate;
 pub mod core;
+pub mod cpu_port;
 pub mod verilog;
 
 pub use crate::core::{CoreParams, FtioCore};

@@ -33,7 +33,7 @@ fn library_blocks() -> BTreeSet<String> {
     checked("RxQueue", &text).blocks.into_iter().map(|b| b.text).collect()
 }
 
-/// The texts checked: the core at each strict-offset range, and each block alone.
+/// The texts checked: the core at each strict-offset range, each block alone, the CPU port.
 fn texts() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for ow in OFFSET_RANGES_LOG2 {
@@ -43,6 +43,8 @@ fn texts() -> Vec<(String, String)> {
     for b in BLOCKS {
         out.push((format!("block {}", b.name), block_verilog(b.name).unwrap()));
     }
+    // Outside the core, beside it: the CPU port of the real-CPU system.
+    out.push(("cpu_port".into(), ftio_hdl::cpu_port::cpu_port_verilog()));
     out
 }
 

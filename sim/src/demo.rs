@@ -286,7 +286,7 @@ pub fn op_words(op: &Op, fis_sectors: u32) -> u64 {
     5 + data
 }
 
-fn hex(h: &[u8; 32]) -> String {
+pub(crate) fn hex(h: &[u8; 32]) -> String {
     h.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -298,7 +298,7 @@ fn mode_name(m: u32) -> &'static str {
     Mode::from_field(m).name()
 }
 
-fn status_text(s: u32) -> String {
+pub(crate) fn status_text(s: u32) -> String {
     let f = |n: &str| reg("STATUS").f(n).get(s);
     let mut t = format!("mode {}, cause {}", mode_name(f("mode")), Cause::name_of(f("cause")));
     for (field, what) in [
@@ -317,12 +317,12 @@ fn status_text(s: u32) -> String {
     t
 }
 
-fn fault_names(bits: u32) -> Vec<String> {
+pub(crate) fn fault_names(bits: u32) -> Vec<String> {
     (0..32).filter(|i| bits >> i & 1 == 1).map(Cause::name_of).collect()
 }
 
 /// Registers a read answer covered: (name, value).
-fn named(a: &Answer) -> Vec<(String, u32)> {
+pub(crate) fn named(a: &Answer) -> Vec<(String, u32)> {
     match &a.result {
         Ok(data) if a.req.cmd == ftio_proto::CMD_READ => data
             .iter()
@@ -333,7 +333,7 @@ fn named(a: &Answer) -> Vec<(String, u32)> {
     }
 }
 
-fn describe_answer(a: &Answer) -> String {
+pub(crate) fn describe_answer(a: &Answer) -> String {
     let regs = named(a);
     match &a.result {
         Err(e) => format!("host: {} failed: {e}", a.label),
