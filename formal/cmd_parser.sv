@@ -15,7 +15,12 @@
 //                         the other (so a dropped frame never writes a register)
 //   gap_is_idle_executed  `executed` equal
 // Every frame the fresh parser would answer, the old one answers the same, whatever it was
-// doing before the silence.
+// doing before the silence. Lemmas (labelled `inv_*`, checked like the rest, over the
+// parsers' exposed `state`, `crc` and `tx_idx`): from the cycle after the gap byte the two
+// are in the same state with the same CRC register (in a frame) and response index, and a
+// parser reading a request has no response under way. The solver then need not unroll two
+// CRC networks and two parsers side by side to see it: depth 16 takes seconds, not minutes.
+// Environment: the transmitter is busy the cycle after it takes a byte (UartTx is).
 module cmd_parser_formal (
     input clock,
     input rx_strobe,
@@ -24,7 +29,8 @@ module cmd_parser_formal (
     input tx_busy,
     input [31:0] bus_rdata,
     input bus_readable,
-    input bus_writable
+    input bus_writable,
+    input bus_value_refused
 );
     reg f_init = 1;
     always @(posedge clock) f_init <= 0;
@@ -42,9 +48,18 @@ module cmd_parser_formal (
     wire [15:0] f_bus_addr;
     wire [31:0] f_bus_wdata;
 
+    // The transmitter (UartTx) is busy from the cycle after it takes a byte (for the byte's
+    // time): no byte is taken in two cycles in a row.
+    reg f_tx_started = 0;
+    always @(posedge clock) f_tx_started <= d_tx_start || f_tx_start;
+    always @(*) if (f_tx_started) assume(tx_busy);
+
     // The parser takes a byte only while `rx_ready` (the bridge holds it in a register).
     wire d_strobe = rx_strobe && d_rx_ready;
 
+    wire [3:0] d_state, f_state;
+    wire [15:0] d_crc, f_crc;
+    wire [7:0] d_tx_idx, f_tx_idx;
     reg started = 0;
     wire trigger = !started && !f_init && d_strobe && rx_gap;
     always @(posedge clock) if (trigger) started <= 1;
@@ -55,16 +70,24 @@ module cmd_parser_formal (
         .rx_strobe(d_strobe), .rx_data(rx_data), .rx_gap(rx_gap), .rx_sync(rx_sync), .rx_nonzero(rx_nonzero),
         .rx_ready(d_rx_ready), .tx_start(d_tx_start), .tx_data(d_tx_data), .tx_busy(tx_busy),
         .bus_addr(d_bus_addr), .bus_wdata(d_bus_wdata), .bus_we(d_bus_we), .bus_rdata(bus_rdata),
-        .bus_readable(bus_readable), .bus_writable(bus_writable), .executed(d_executed), .dropped(d_dropped)
+        .bus_readable(bus_readable), .bus_writable(bus_writable), .bus_value_refused(bus_value_refused), .executed(d_executed), .dropped(d_dropped),
+        .\state$q (d_state), .\crc$q (d_crc), .\tx_idx$q (d_tx_idx)
     );
     cmd_parser fresh (
         .clock(clock), .reset(!live),
         .rx_strobe(live && d_strobe), .rx_data(rx_data), .rx_gap(rx_gap), .rx_sync(rx_sync), .rx_nonzero(rx_nonzero),
         .rx_ready(f_rx_ready), .tx_start(f_tx_start), .tx_data(f_tx_data), .tx_busy(tx_busy),
         .bus_addr(f_bus_addr), .bus_wdata(f_bus_wdata), .bus_we(f_bus_we), .bus_rdata(bus_rdata),
-        .bus_readable(bus_readable), .bus_writable(bus_writable), .executed(f_executed), .dropped(f_dropped)
+        .bus_readable(bus_readable), .bus_writable(bus_writable), .bus_value_refused(bus_value_refused), .executed(f_executed), .dropped(f_dropped),
+        .\state$q (f_state), .\crc$q (f_crc), .\tx_idx$q (f_tx_idx)
     );
 
+    always @(*) if (started) begin
+        inv_same_state: assert(d_state == f_state);
+        if (f_state != 0) inv_same_crc: assert(d_crc == f_crc);
+        inv_same_tx_idx: assert(d_tx_idx == f_tx_idx);
+    end
+    always @(*) if (!f_init && d_rx_ready) inv_tx_idx_idle: assert(d_tx_idx == 0);
     always @(*) if (live) begin
         gap_is_idle_ready: assert(d_rx_ready == f_rx_ready);
         gap_is_idle_tx: assert(d_tx_start == f_tx_start && (!d_tx_start || d_tx_data == f_tx_data));

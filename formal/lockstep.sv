@@ -9,7 +9,8 @@
 // lockstep kind (entered by a CTRL write at cycle 1, as the host does) and D (`offset`,
 // anyconst). Excluded: further host mode writes (`mode_set`, which empty the skew FIFOs by
 // design) and reset after power-on. Exposed: `b_dropping` (B's words dropped after the
-// write into strict, see lockstep.rs), to leave them out of B's count.
+// write into strict, see lockstep.rs), to leave them out of B's count, and the strict
+// check's marks `strict_a_missing`/`strict_b_missing` (a timing difference seen).
 //
 // Two proofs use this harness: `lockstep` (the commit properties) and, with STRICT_READY
 // defined, `lockstep_strict_ready` (the constant-offset property alone, so a failure of one
@@ -26,12 +27,13 @@
 //                       commit output
 //   nothing_from_isolated  only fault-free pairs commit in DUPLEX: a committed DUPLEX word
 //                       carries no parity error from either side
-//   strict_b_ready_is_a_delayed  strict DUPLEX, from D + 2 cycles after power-on (the
-//                       replay's arming) while still DUPLEX and until a mismatch is flagged:
-//                       CPU B's `ready` is CPU A's of exactly D cycles before. (Not after CPU
-//                       B diverged: B's ready is A's delayed AND skew FIFO B has room, so in
-//                       the cycle the strict check flags B's extra word B's ready can be low;
-//                       docs/verification.md, findings.)
+//   strict_b_ready_is_a_delayed  strict DUPLEX, from the first cycle after the CTRL write,
+//                       while still DUPLEX and until the strict check has seen a difference
+//                       (a side marked missing, or a mismatch flagged): CPU B's `ready` is
+//                       CPU A's of exactly D cycles before. (Not after the CPUs diverged: B's
+//                       ready is A's delayed AND skew FIFO B has room, and a B that offers
+//                       words A did not, while A is marked missing and counting to its
+//                       timeout, fills skew FIFO B first; docs/lockstep.md.)
 module lockstep_formal (
     input clock,
     input policy_halt,
@@ -56,7 +58,7 @@ module lockstep_formal (
     end
     reg f_strict_now = 0;
     always @(posedge clock) if (f_write) f_strict_now <= f_strict;
-    wire i_b_dropping;
+    wire i_b_dropping, i_a_missing, i_b_missing;
 
     wire a_ready, b_ready, c_valid, sa_valid, sb_valid;
     wire [39:0] c_word, sa_word, sb_word, head_a, head_b;
@@ -82,7 +84,8 @@ module lockstep_formal (
         .frame_aborted(frame_aborted), .pair_index(pair_index),
         .head_a(head_a), .head_b(head_b), .head_a_valid(head_a_valid), .head_b_valid(head_b_valid),
         .fill_a(fill_a), .fill_b(fill_b),
-        .\b_dropping$q (i_b_dropping)
+        .\b_dropping$q (i_b_dropping),
+        .\strict_a_missing$q (i_a_missing), .\strict_b_missing$q (i_b_missing)
     );
 
     // Data independence: the lockstep compares data bits with a bitwise equality and
@@ -133,21 +136,19 @@ module lockstep_formal (
     // --- strict offset: B's ready is A's, D cycles late ------------------------------------
     localparam ND = 1 << `OW;
     reg [ND-1:0] a_ready_hist = 0; // bit i: a_ready of i + 1 cycles ago
-    reg [15:0] duplex_age = 0;     // cycles in DUPLEX since power-on (0 once it left)
     reg left_duplex = 0;
     reg mismatch_seen = 0;
     always @(posedge clock) if (fault_mismatch && counting) mismatch_seen <= 1;
     always @(posedge clock) begin
         a_ready_hist <= {a_ready_hist[ND-2:0], a_ready};
         if (mode != DUPLEX) left_duplex <= 1;
-        if (duplex_age != 16'hffff) duplex_age <= duplex_age + 1;
-        if (f_init || f_write) begin duplex_age <= 0; left_duplex <= 0; end
+        if (f_init || f_write) left_duplex <= 0;
     end
     wire a_ready_d = (f_offset == 0) ? a_ready : a_ready_hist[f_offset - 1];
 `ifdef STRICT_READY
     always @(*)
-        if (f_strict && counting && !left_duplex && mode == DUPLEX && duplex_age > f_offset + 1
-            && !mismatch_seen && !fault_mismatch)
+        if (f_strict && counting && !left_duplex && mode == DUPLEX
+            && !mismatch_seen && !fault_mismatch && !i_a_missing && !i_b_missing)
             strict_b_ready_is_a_delayed: assert(b_ready == a_ready_d);
 `endif
 

@@ -163,7 +163,7 @@ pub fn proofs() -> Vec<Proof> {
             harness: harness!("lockstep.sv"),
             top: "lockstep_formal",
             defines: &[("SW", "2"), ("OW", "2")],
-            expose: &["b_dropping$q"],
+            expose: &["b_dropping$q", "strict_a_missing$q", "strict_b_missing$q"],
             ram_zero: true,
             mode: Mode::Bmc(11),
             cover_depth: 16,
@@ -180,13 +180,15 @@ pub fn proofs() -> Vec<Proof> {
             harness: harness!("lockstep.sv"),
             top: "lockstep_formal",
             defines: &[("SW", "2"), ("OW", "2"), ("STRICT_READY", "1")],
-            expose: &["b_dropping$q"],
+            expose: &["b_dropping$q", "strict_a_missing$q", "strict_b_missing$q"],
             ram_zero: true,
-            mode: Mode::Bmc(11),
+            mode: Mode::Bmc(24),
             cover_depth: 16,
             quick: false,
             why: "Lockstep<2, 2>, D from 0 to 3: strict DUPLEX entered by a CTRL write, then CPU B's ready against CPU A's \
-                  D cycles before, until a mismatch is flagged (bounded, same depth as `lockstep`).",
+                  D cycles before, from the first cycle after the write until the strict check sees a difference. \
+                  Bounded to 24 cycles: the write, D dropped cycles, both skew FIFOs (5 words) filled and drained \
+                  at the largest D, and the check's marks and timeout.",
         },
         Proof {
             name: "fabric",
@@ -202,7 +204,7 @@ pub fn proofs() -> Vec<Proof> {
             quick: false,
             why: "Fabric<2, 2>: disk buffers of 5 words. Bounded to 11 cycles: \
                   fills one disk's 5-word buffer while the other drains, fails either disk with words \
-                  in flight, and drains again.",
+                  in flight, readmits it and mirrors to it again.",
         },
         Proof {
             name: "cmd_parser",
@@ -211,14 +213,33 @@ pub fn proofs() -> Vec<Proof> {
             harness: harness!("cmd_parser.sv"),
             top: "cmd_parser_formal",
             defines: &[],
-            expose: &[],
+            expose: &["state$q", "crc$q", "tx_idx$q"],
             ram_zero: false,
             mode: Mode::Bmc(16),
             cover_depth: 24,
             quick: false,
-            why: "CmdParser as built (it has no size parameter). Bounded to 16 cycles: a partial \
-                  frame, the gap, and a whole request after it (A5, command, address, count, CRC: \
-                  7 bytes, one a cycle at the parser) with its check and its first response bytes.",
+            why: "CmdParser as built (it has no size parameter: the 64-bit-time silence is measured \
+                  by the UartBridge and reaches the parser as a tag on the byte, so there is no bit-time \
+                  counter to shrink). Bounded to 16 cycles: a partial frame, the gap, and a whole request \
+                  after it (A5, command, address, count, CRC: 7 bytes, one a cycle at the parser) with its \
+                  check and its first response bytes.",
+        },
+        Proof {
+            name: "cmd_parser_response",
+            module: "cmd_parser",
+            verilog: cmd_parser_v,
+            harness: harness!("cmd_parser_response.sv"),
+            top: "cmd_parser_response_formal",
+            defines: &[],
+            expose: &["crc$q"],
+            ram_zero: false,
+            mode: Mode::Bmc(20),
+            cover_depth: 24,
+            quick: false,
+            why: "CmdParser as built, one instance on free input. Bounded to 20 cycles: a whole \
+                  request (7 bytes without data, 11 with one data word, one a cycle at the parser), \
+                  its CRC check, the address checks, a register write, and the response's first \
+                  bytes (5A, status, count).",
         },
     ]
 }

@@ -412,7 +412,12 @@ impl Logic for CmdParser {
                 } else {
                     self.tx_word.d.next = self.tx_word.q.val() << 8;
                 }
-                if self.tx_idx.q.val() == self.resp_m1.q.val() {
+                // A response is never shorter than 5 bytes. `resp_m1` is registered from
+                // `status`, which VERIFY sets in the cycle before the first byte, so for that
+                // byte it can still be the previous request's length (a read of count 63, 127,
+                // 191 or 255 after an OK answer made it 0 mod 256: the bad-count answer was cut
+                // after its `5A`; found by `ftio prove --only cmd_parser_response`).
+                if (self.tx_idx.q.val() == self.resp_m1.q.val()) & (self.tx_idx.q.val() != 0) {
                     self.tx_idx.d.next = 0.into();
                     self.state.d.next = self.st_hunt.val();
                     self.executed.next = self.status.q.val() == 0;
@@ -723,6 +728,21 @@ mod tests {
         let got = w.transact(&bytes);
         assert_eq!(got.len(), expect.len());
         assert_eq!(got, expect);
+    }
+
+    /// A read with a bad count whose reply length `4 × count + 5` is 1 mod 256 (count 63, 127,
+    /// 191, 255), sent first after power-on (status 0) and after an OK answer: the whole
+    /// 5-byte 0x04 reply, as the reference model gives it, each time.
+    #[test]
+    fn a_bad_count_read_is_answered_whole_after_an_ok_answer() {
+        let mut w = Wire::new();
+        let mut model = RegisterModel::new(BuildParams::default());
+        for count in [63u8, 127, 191, 255] {
+            for req in [frame(0x01, 0, count, &[]), frame(0x01, 0, 1, &[])] {
+                let got = w.transact(&req);
+                assert_eq!(got, model.feed(&req), "count {count}: {req:02x?}");
+            }
+        }
     }
 
     /// A frame cut by more than 64 bit times of silence is dropped even when the byte after

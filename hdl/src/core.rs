@@ -900,9 +900,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         LinkTx::link(&mut self.disk_b_tx, &mut self.out_disk_b.link);
         LinkTx::link(&mut self.cpu_a_rx, &mut self.out_cpu_a.link);
         LinkTx::link(&mut self.cpu_b_rx, &mut self.out_cpu_b.link);
-        // A failed disk gets nothing of its buffer: its words are stale the moment it failed,
-        // so they are popped and dropped (one a cycle). Once it is readmitted, a frame it had
-        // half received is ended with `last & abort` before it joins, so it starts clean.
+        // A failed disk gets nothing of its buffer: the fabric offers it nothing and empties
+        // the buffer from the cycle it is marked failed (fabric.rs). Once it is readmitted, a
+        // frame it had half received is ended with `last & abort` before it joins, so it
+        // starts clean.
         self.dtx_valid_a.next = self.fabric.da_valid.val();
         self.dtx_word_a.next = self.fabric.da_word.val();
         self.fabric.da_take.next = self.out_disk_a.take.val();

@@ -70,15 +70,19 @@ impl<const AW: usize> Logic for DelayLine<AW> {
     }
 }
 
-/// Says when a [`DelayLine`]'s history can be trusted: `offset` cycles after `enable` rose or
-/// `offset` last changed (one cycle later: `armed` is a register). Strict-lockstep checks
-/// only compare while `armed`.
+/// Says when a [`DelayLine`]'s history can be trusted: from `offset` cycles after `enable`
+/// rose, `restart` was high or `offset` last changed (`armed` is a register: it is high in
+/// the cycle after the one counted `offset`, so with `enable` and `restart` high at cycle w
+/// and held enabled, `armed` rises at w + offset + 1, at every offset including 0).
+/// Strict-lockstep checks only compare while `armed`.
 #[derive(LogicBlock, Default)]
 pub struct ReplayArm<const AW: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
-    /// Strict replay is in use.
+    /// Strict replay is in use (or starts next cycle).
     pub enable: Signal<In, Bit>,
+    /// The history starts afresh this cycle (counted as the first cycle of it).
+    pub restart: Signal<In, Bit>,
     /// The delay D.
     pub offset: Signal<In, Bits<AW>>,
     /// The delayed history is all from the current setting.
@@ -86,6 +90,8 @@ pub struct ReplayArm<const AW: usize> {
     cycles: DFF<Bits<16>>,
     last_offset: DFF<Bits<AW>>,
     armed_q: DFF<Bit>,
+    /// Cycles of history counted before this one (0 in a `restart` cycle).
+    count: Signal<Local, Bits<16>>,
 }
 
 impl<const AW: usize> Logic for ReplayArm<AW> {
@@ -93,15 +99,20 @@ impl<const AW: usize> Logic for ReplayArm<AW> {
     fn update(&mut self) {
         dff_setup!(self, clock, cycles, last_offset, armed_q);
         self.last_offset.d.next = self.offset.val();
+        self.count.next = self.cycles.q.val();
+        if self.restart.val() {
+            self.count.next = 0.into();
+        }
+        self.cycles.d.next = self.count.val();
         if !self.enable.val() | (self.offset.val() != self.last_offset.q.val()) {
             self.cycles.d.next = 0.into();
-        } else if self.cycles.q.val() != 0xFFFF_u64 {
-            self.cycles.d.next = self.cycles.q.val() + 1;
+        } else if self.count.val() != 0xFFFF_u64 {
+            self.cycles.d.next = self.count.val() + 1;
         }
         // Registered, so the checks that use it add no combinational path back to `enable`.
         self.armed_q.d.next = self.enable.val()
             & (self.offset.val() == self.last_offset.q.val())
-            & (self.cycles.q.val() >= bit_cast::<16, AW>(self.offset.val()));
+            & (self.count.val() >= bit_cast::<16, AW>(self.offset.val()));
         self.armed.next = self.armed_q.q.val();
     }
 }

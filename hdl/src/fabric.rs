@@ -142,6 +142,10 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     split: Signal<Local, Bit>,
     want_a: Signal<Local, Bit>,
     want_b: Signal<Local, Bit>,
+    /// Disk A is out of service (failed, not rebuilding): offered nothing, its buffer emptied.
+    out_a: Signal<Local, Bit>,
+    /// Disk B is out of service.
+    out_b: Signal<Local, Bit>,
     ret_from_b: Signal<Local, Bit>,
     ret_valid: Signal<Local, Bit>,
     ret_word: Signal<Local, Word>,
@@ -266,6 +270,8 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             split: Default::default(),
             want_a: Default::default(),
             want_b: Default::default(),
+            out_a: Default::default(),
+            out_b: Default::default(),
             ret_from_b: Default::default(),
             ret_valid: Default::default(),
             ret_word: Default::default(),
@@ -327,8 +333,15 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
     fn update(&mut self) {
         clock!(self, clock, buf_da, buf_db, buf_ca, buf_cb, replica, arm);
         dff_setup!(self, clock, lag, stale, both_ok_q, b_unreplayed, ret_mid, sec_mid, abort_due, drop_due, sil_left, in_silence, sil_over);
-        self.buf_da.reset.next = self.reset.val();
-        self.buf_db.reset.next = self.reset.val();
+        // A failed disk (out of service until the host readmits it, SPEC §4) is offered
+        // nothing from the cycle it is marked failed, and its buffer is emptied then: the
+        // words in it were meant for a disk that is no longer trusted, and a readmitted disk
+        // must start with the first word mirrored to it after it joins, never a stale one.
+        // (The core's egress ends a frame the disk had half received with `last & abort`.)
+        self.out_a.next = self.disk_a_failed.val() & !self.disk_a_rebuilding.val();
+        self.out_b.next = self.disk_b_failed.val() & !self.disk_b_rebuilding.val();
+        self.buf_da.reset.next = self.reset.val() | self.out_a.val();
+        self.buf_db.reset.next = self.reset.val() | self.out_b.val();
         self.buf_ca.reset.next = self.reset.val();
         self.buf_cb.reset.next = self.reset.val();
 
@@ -357,10 +370,10 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             self.buf_db.in_valid.next = self.c_valid.val() & self.c_ready.val() & self.want_b.val();
             self.buf_db.in_data.next = self.c_word.val();
         }
-        self.da_valid.next = self.buf_da.out_valid.val();
+        self.da_valid.next = self.buf_da.out_valid.val() & !self.out_a.val();
         self.da_word.next = self.buf_da.out_data.val();
         self.buf_da.out_pop.next = self.da_take.val();
-        self.db_valid.next = self.buf_db.out_valid.val();
+        self.db_valid.next = self.buf_db.out_valid.val() & !self.out_b.val();
         self.db_word.next = self.buf_db.out_data.val();
         self.buf_db.out_pop.next = self.db_take.val();
 
@@ -576,6 +589,7 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             | (bit_cast::<41, 1>((self.buf_ca.out_valid.val() & self.replicate.val()).into()) << 40);
         // The history is only meaningful D cycles after strict mode began or D changed.
         self.arm.enable.next = self.replicate.val();
+        self.arm.restart.next = false;
         self.arm.offset.next = self.offset.val();
         self.strict_ready_mismatch.next = false;
         self.b_unreplayed.d.next = false;
@@ -853,6 +867,23 @@ mod tests {
         run.run(400);
         assert_eq!(run.got[0], words(0x500, 100));
         assert!(run.got[1].is_empty());
+    }
+
+    /// A disk that fails with words in its buffer (it took none while they piled up) receives
+    /// nothing from the cycle it is marked failed, however ready it is after, and the other
+    /// disk still gets every word (SPEC §4: a failed disk is out of service).
+    #[test]
+    fn a_disk_failed_with_words_buffered_receives_nothing_after() {
+        let mut run = Run::new(mode::DUPLEX, 5);
+        run.c = Src::of(words(0x700, 60));
+        run.take_p = [1.0, 0.0, 1.0, 1.0];
+        run.run(12);
+        assert!(run.fab.db_valid.val(), "disk B has words waiting");
+        run.fab.disk_b_failed.next = true;
+        run.take_p = [1.0, 1.0, 1.0, 1.0];
+        run.run(200);
+        assert!(run.got[1].is_empty(), "disk B received {:x?}", run.got[1]);
+        assert_eq!(run.got[0], words(0x700, 60));
     }
 
     #[test]

@@ -378,7 +378,15 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         // --- ingress -------------------------------------------------------------------
         // Strict: B's ready is A's, D cycles later; B's offer is checked against A's then.
         self.replay.delay.next = self.offset.val();
-        self.arm.enable.next = self.strict_on.val();
+        // A host write into strict DUPLEX (at cycle w) starts the check afresh: CPU B's words of
+        // the D cycles after it are dropped (they pair with A's words the write flushed), and
+        // the check is armed from w + D + 1, the cycle of B's first word that is kept, which
+        // meets A's first word after the write (w + 1) in the replay. So every word B hands
+        // over in strict DUPLEX has been checked against A's offer D cycles before: a B word
+        // with no A word D cycles before cannot slip into skew FIFO B unflagged (SPEC §4).
+        self.to_strict.next = self.mode_set.val() & self.strict_set.val() & (self.mode_value.val() == self.m_duplex.val());
+        self.arm.enable.next = self.strict_on.val() | self.to_strict.val();
+        self.arm.restart.next = self.mode_set.val();
         self.arm.offset.next = self.offset.val();
         // Valid patterns: both offering → their contents are compared (below). One offering
         // alone marks the other side missing (sticky); a side already marked that offers at
@@ -460,7 +468,6 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         // strict DUPLEX CPU B's ready stays CPU A's of D cycles before, as strict lockstep
         // promises, and B's words of the next D cycles are dropped with the A words they pair
         // with (flushed from skew FIFO A).
-        self.to_strict.next = self.mode_set.val() & self.strict_set.val() & (self.mode_value.val() == self.m_duplex.val());
         if self.b_dropping.q.val() {
             self.b_drop.d.next = self.b_drop.q.val() - 1;
             self.b_dropping.d.next = self.b_drop.q.val() != 1;
@@ -1060,6 +1067,55 @@ mod tests {
         b.run(60);
         assert_eq!(b.faults.first().map(|f| f.1), Some("mismatch"), "B a cycle late");
         assert_eq!(b.mode(), mode::HALTED);
+    }
+
+    /// Strict lockstep entered by a host write (CTRL: DUPLEX, strict; at cycle w = 1, `strict`
+    /// following at w + 1, as the register file does), then CPU A sends from w + 2. CPU B
+    /// exactly D cycles behind A is clean and moves each word exactly D cycles after A. CPU B
+    /// one cycle early — its first word at w + D + 1, where A offered nothing D cycles before
+    /// — is a timing difference (SPEC §4): A is marked missing at that check, A's first word
+    /// one cycle later is the marked side offering again, so MISMATCH at w + D + 3 and HALTED.
+    /// The words are all alike, so only the timing check can see it (the
+    /// formal proof `lockstep_strict_ready` found B's extra word taken unchecked in the first
+    /// cycle of the check, the stream one word ahead from then on).
+    #[test]
+    fn strict_timing_is_checked_from_the_first_kept_word_after_the_write() {
+        let g = vec![w(0x5A5A_0001, false); 8];
+        for d in [0usize, 1, 4, 15] {
+            for early in [false, true] {
+                let b_start = 3 + d - early as usize;
+                let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 3), Cpu::new(g.clone(), 0.0, b_start), 7);
+                b.ls.offset.next = (d as u64).into();
+                b.step(); // cycle 0: elastic DUPLEX
+                b.ls.mode_set.next = true;
+                b.ls.mode_value.next = mode::DUPLEX.into();
+                b.ls.strict_set.next = true;
+                b.step(); // cycle 1: the write
+                b.ls.mode_set.next = false;
+                b.ls.strict_set.next = false;
+                b.ls.strict.next = true;
+                b.run(30 + d);
+                let case = format!("D={d} early={early}");
+                if early {
+                    assert_eq!(b.faults, vec![(4 + d, "mismatch")], "{case}");
+                    assert_eq!(b.mode(), mode::HALTED, "{case}");
+                    // Only agreed pairs leave: at D >= 1 A's first word (taken at w + 2) still
+                    // pairs with B's, also taken at w + 2, and leaves in the cycle of the
+                    // mismatch; the frame in flight is then ended with the abort word.
+                    let words = b.words();
+                    let n = words.len().saturating_sub(1);
+                    assert!(words.is_empty() || (words[n] == ABORT_WORD && words[..n] == g[..n]), "{case}: {words:x?}");
+                    if d == 0 {
+                        assert!(words.is_empty(), "{case}: {words:x?}");
+                    }
+                } else {
+                    assert!(b.faults.is_empty(), "{case}: {:?}", b.faults);
+                    assert_eq!(b.words(), g, "{case}");
+                    let shifted: Vec<usize> = b.taken_a.iter().map(|t| t + d).collect();
+                    assert_eq!(b.taken_b, shifted, "{case}: B's words move exactly D cycles after A's");
+                }
+            }
+        }
     }
 
     #[test]
