@@ -23,5 +23,5 @@ pub mod commit_gate;
 pub mod core;
 pub mod verilog;
 
-pub use crate::core::{CoreParams, FtioCore};
+pub use crate::core::{BuildParams, FtioCore};
 pub use crate::verilog::core_verilog;
