@@ -3,7 +3,7 @@
 //! Exits non-zero when timing is not met (the bitstream and report are still written).
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use std::path::PathBuf;
 
 #[derive(Args, Debug, Clone)]
@@ -61,7 +61,9 @@ pub fn run(args: BuildArgs) -> Result<()> {
         None => {
             // The core's UART divider comes from its clock: build it for the board's core clock,
             // and at the board's core size where it has one.
-            let mut params = CoreParams { clock_hz: board.core_hz, ..CoreParams::default() };
+            let clock_hz = u32::try_from(board.core_hz)
+                .map_err(|_| anyhow::anyhow!("{}: core clock {} Hz does not fit CLOCK_HZ", board.name, board.core_hz))?;
+            let mut params = BuildParams { clock_hz, ..BuildParams::default() };
             if let Some(size) = board.core_size {
                 params.skew_depth_log2 = size.skew_depth_log2;
                 params.frame_depth_log2 = size.frame_depth_log2;
@@ -132,7 +134,7 @@ mod tests {
 
     #[test]
     fn a_core_for_another_clock_is_refused_with_the_fix() {
-        let v = ftio_hdl::core_verilog(&CoreParams { clock_hz: 36_000_000, ..CoreParams::default() }).unwrap();
+        let v = ftio_hdl::core_verilog(&BuildParams { clock_hz: 36_000_000, ..BuildParams::default() }).unwrap();
         assert_eq!(generated_clock_hz(&v), Some(36_000_000));
         assert!(check_core_clock(&v, 36_000_000, "icebreaker").is_ok());
         let e = check_core_clock(&v, 24_000_000, "icebreaker").unwrap_err().to_string();

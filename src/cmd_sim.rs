@@ -4,7 +4,7 @@
 //! See docs/virtual-board.md.
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use ftio_sim::board::{self, BoardConfig, TrafficConfig, VirtualBoard, BOARD_BAUD, BOARD_CLOCK_HZ};
 use std::io::Write;
 use std::path::PathBuf;
@@ -60,10 +60,10 @@ pub struct BoardArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub cycles: Option<u64>,
     /// Core clock of the build, Hz (CLOCK_HZ reads it).
-    #[arg(long, default_value_t = BOARD_CLOCK_HZ, value_parser = clap::value_parser!(u64).range(1_000..=1_000_000_000))]
-    pub clock_hz: u64,
+    #[arg(long, default_value_t = BOARD_CLOCK_HZ, value_parser = crate::range_u32(BuildParams::CLOCK_HZ))]
+    pub clock_hz: u32,
     /// UART baud of the build (BAUD reads it; at least 8 clocks per bit).
-    #[arg(long, default_value_t = BOARD_BAUD, value_parser = clap::value_parser!(u32).range(300..=12_000_000))]
+    #[arg(long, default_value_t = BOARD_BAUD, value_parser = crate::range_u32(BuildParams::BAUD))]
     pub baud: u32,
     /// Report irq changes and injected faults on stderr.
     #[arg(long, short)]
@@ -73,7 +73,7 @@ pub struct BoardArgs {
 impl BoardArgs {
     /// The board configuration these options describe.
     pub fn config(&self) -> Result<BoardConfig> {
-        let params = CoreParams { clock_hz: self.clock_hz, baud: self.baud, ..board::board_params() };
+        let params = BuildParams { clock_hz: self.clock_hz, baud: self.baud, ..board::board_params() };
         params.validate().map_err(|e| anyhow!("cannot build the core for the virtual board: {e}"))?;
         Ok(BoardConfig {
             params,

@@ -1,7 +1,7 @@
 //! `ftio`: generate, build, simulate and demonstrate the ftio gateware.
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use std::path::PathBuf;
 
 mod cmd_build;
@@ -38,31 +38,38 @@ enum Command {
     Prove(cmd_prove::ProveArgs),
 }
 
-/// Build parameters of the core (SPEC §3).
+/// Build parameters of the core (SPEC §3): defaults and ranges are `BuildParams`'s.
 #[derive(Args, Clone, Debug)]
 pub struct ParamArgs {
     /// Core clock frequency in Hz.
-    #[arg(long, default_value_t = 100_000_000, value_parser = clap::value_parser!(u64).range(1_000_000..=1_000_000_000))]
-    clock_hz: u64,
+    #[arg(long, default_value_t = BuildParams::DEFAULT.clock_hz, value_parser = range_u32(BuildParams::CLOCK_HZ))]
+    clock_hz: u32,
     /// UART baud rate.
-    #[arg(long, default_value_t = 115_200, value_parser = clap::value_parser!(u32).range(300..=12_000_000))]
+    #[arg(long, default_value_t = BuildParams::DEFAULT.baud, value_parser = range_u32(BuildParams::BAUD))]
     baud: u32,
     /// Skew FIFO depth in words per CPU side, also each disk and return buffer (power of two).
-    #[arg(long, default_value_t = 64, value_parser = pow2(16, 1024))]
+    #[arg(long, default_value_t = 1 << BuildParams::DEFAULT.skew_depth_log2, value_parser = pow2(BuildParams::SKEW_DEPTH_LOG2))]
     skew_depth: u32,
     /// Store-and-forward frame buffer depth in words (power of two).
-    #[arg(long, default_value_t = 512, value_parser = pow2(16, 4096))]
+    #[arg(long, default_value_t = 1 << BuildParams::DEFAULT.frame_depth_log2, value_parser = pow2(BuildParams::FRAME_DEPTH_LOG2))]
     frame_depth: u32,
     /// Width of the statistics counters in bits.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u8).range(16..=32))]
+    #[arg(long, default_value_t = BuildParams::DEFAULT.counter_width, value_parser = clap::value_parser!(u8).range(*BuildParams::COUNTER_WIDTH.start() as i64..=*BuildParams::COUNTER_WIDTH.end() as i64))]
     counter_width: u8,
-    /// Strict-lockstep offset range: D is 0 up to this minus one (16, 64 or 256).
-    #[arg(long, default_value_t = 16, value_parser = pow4(16, 256))]
+    /// Strict-offset range: D is 0 up to this minus one (16, 64 or 256).
+    #[arg(long, default_value_t = 1 << BuildParams::DEFAULT.offset_max_log2, value_parser = one_of_pow2(&BuildParams::OFFSET_MAX_LOG2))]
     offset_max: u32,
 }
 
-fn pow2(min: u32, max: u32) -> impl Fn(&str) -> Result<u32, String> + Clone {
+/// A clap parser for a `u32` in `range` (the error names the range).
+pub fn range_u32(range: std::ops::RangeInclusive<u32>) -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(*range.start() as i64..=*range.end() as i64)
+}
+
+/// A power of two 2^n with n in `log2` (the error names the words).
+fn pow2(log2: std::ops::RangeInclusive<u8>) -> impl Fn(&str) -> Result<u32, String> + Clone {
     move |s: &str| {
+        let (min, max) = (1u32 << log2.start(), 1u32 << log2.end());
         let v: u32 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
         if !v.is_power_of_two() || v < min || v > max {
             return Err(format!("must be a power of two from {min} to {max}"));
@@ -71,20 +78,21 @@ fn pow2(min: u32, max: u32) -> impl Fn(&str) -> Result<u32, String> + Clone {
     }
 }
 
-/// Powers of four: the offset ranges the generator builds.
-fn pow4(min: u32, max: u32) -> impl Fn(&str) -> Result<u32, String> + Clone {
+/// One of the powers of two 2^n, n in `log2s`: the offset ranges the generator builds.
+fn one_of_pow2(log2s: &'static [u8]) -> impl Fn(&str) -> Result<u32, String> + Clone {
     move |s: &str| {
-        let v = pow2(min, max)(s)?;
-        if v.trailing_zeros() % 2 != 0 {
-            return Err(format!("must be one of 16, 64, 256"));
+        let v: u32 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+        if !log2s.iter().any(|&n| 1u32 << n == v) {
+            let list: Vec<String> = log2s.iter().map(|n| (1u32 << n).to_string()).collect();
+            return Err(format!("must be one of {}", list.join(", ")));
         }
         Ok(v)
     }
 }
 
 impl ParamArgs {
-    fn to_params(&self) -> CoreParams {
-        CoreParams {
+    fn to_params(&self) -> BuildParams {
+        BuildParams {
             clock_hz: self.clock_hz,
             baud: self.baud,
             skew_depth_log2: self.skew_depth.trailing_zeros() as u8,
@@ -164,7 +172,7 @@ struct BenchArgs {
 fn bench(args: BenchArgs) -> Result<()> {
     if !args.datapath {
         let cfg = ftio_sim::bench::BenchConfig {
-            params: CoreParams::default(),
+            params: BuildParams::default(),
             rust_hdl_cycles: args.rust_hdl_cycles,
             verilator_cycles: args.verilator_cycles,
             seed: args.seed,

@@ -5,7 +5,7 @@
 use crate::bist::{BistChecker, BistGenerator};
 use crate::cmd_parser::UartBridge;
 use crate::commit_gate::CommitGate;
-use crate::core::{CoreParams, Egress, EventCounter, DEFAULT_OW, DEFAULT_SW};
+use crate::core::{BuildParams, Egress, EventCounter, DEFAULT_OW, DEFAULT_SW};
 use crate::delay_line::DelayLine;
 use crate::disk_monitor::DiskMonitor;
 use crate::fabric::Fabric;
@@ -64,7 +64,7 @@ fn gen<B: Block>(mut b: B) -> String {
 
 /// The Verilog of block `name` (see [`BLOCKS`]) with its top module called `name`.
 pub fn block_verilog(name: &str) -> Result<String, String> {
-    let p = CoreParams::default();
+    let p = BuildParams::default();
     let cpb = clocks_per_bit(p.clock_hz, p.baud);
     let text = match name {
         "link_checker" => gen(LinkChecker::default()),
@@ -81,7 +81,7 @@ pub fn block_verilog(name: &str) -> Result<String, String> {
         "fault_log" => gen(FaultLog::default()),
         "event_counter" => gen(EventCounter::default()),
         "uart_bridge" => gen(UartBridge::new(cpb)),
-        "regfile" => gen(RegFile::new(&p.build_params())),
+        "regfile" => gen(RegFile::new(&p)),
         "bist_generator" => gen(BistGenerator::default()),
         "bist_checker" => gen(BistChecker::default()),
         _ => {

@@ -5,7 +5,7 @@
 //!   `in_valid`/`in_word` and `in_ready` is `out_ready`, combinationally, so the cut-through
 //!   latency of the core is unchanged.
 //! * **Store-and-forward** (`saf` high): every word goes into a circular buffer of 2^FW
-//!   (FW = `CoreParams::frame_depth_log2`)
+//!   (FW = `BuildParams::frame_depth_log2`)
 //!   words in block RAM. A frame becomes visible to the output only once its `last` word
 //!   (without `abort`) has been written; several complete frames may queue. A frame ended by
 //!   a `last & abort` word (the Lockstep's containment word after a mismatch or a halt, or a
@@ -30,7 +30,7 @@
 //! oversize frame is sent: no truncated frame reaches a disk.
 //!
 //! The buffer's depth is a run-time build parameter (`CommitGate::new(fw)`, from
-//! `CoreParams::frame_depth_log2`, 2^4 to 2^12 words), not a const generic: the core's
+//! `BuildParams::frame_depth_log2`, 2^4 to 2^12 words), not a const generic: the core's
 //! Verilog generator already instantiates the whole core once per (skew depth, offset
 //! range) pair, and a third type parameter would multiply that (and the crate's compile
 //! time) by the number of depths. Its [`Bram`] is built with the run-time depth, so the Verilog
@@ -48,7 +48,7 @@ use rust_hdl::prelude::*;
 /// Address width of the frame buffer's pointers: depths up to 2^12 words.
 pub const FRAME_ADDR_BITS: usize = 12;
 /// Frame buffer depths (log2) the gate can be built with.
-pub const FRAME_DEPTHS_LOG2: std::ops::RangeInclusive<u8> = 4..=12;
+pub const FRAME_DEPTHS_LOG2: std::ops::RangeInclusive<u8> = ftio_proto::BuildParams::FRAME_DEPTH_LOG2;
 
 /// The commit gate; its frame buffer holds 2^fw words (`new(fw)`).
 #[derive(LogicBlock)]

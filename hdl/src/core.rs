@@ -1,10 +1,11 @@
 //! `FtioCore`: the whole gateware of SPEC §3, with the eight links, the UART and `irq`.
 use crate::bist::{BistChecker, BistGenerator};
 use crate::cmd_parser::UartBridge;
-use crate::commit_gate::{CommitGate, FRAME_DEPTHS_LOG2};
+use crate::commit_gate::CommitGate;
 use crate::inject::{InjectCount, Injector};
 use crate::disk_monitor::DiskMonitor;
-use crate::fabric::Fabric;
+use crate::fabric::{mode, Fabric};
+use ftio_proto::Cause;
 use crate::fault_log::FaultLog;
 use crate::link::{LinkRx, LinkTx, Word};
 use crate::link_check::{LinkChecker, ReadyChecker};
@@ -14,79 +15,7 @@ use crate::regfile::RegFile;
 use crate::uart::clocks_per_bit;
 use rust_hdl::prelude::*;
 
-/// Build parameters of the core (SPEC §3). The generator takes them as options.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CoreParams {
-    /// Core clock frequency in Hz (sets the UART divider).
-    pub clock_hz: u64,
-    /// UART baud rate.
-    pub baud: u32,
-    /// log2 of the skew FIFO depth (words per CPU side).
-    pub skew_depth_log2: u8,
-    /// log2 of the store-and-forward frame buffer depth (words).
-    pub frame_depth_log2: u8,
-    /// Width of the statistics counters in bits.
-    pub counter_width: u8,
-    /// log2 of the strict-lockstep offset maximum (D is 0 up to 2^n - 1).
-    pub offset_max_log2: u8,
-}
-
-impl Default for CoreParams {
-    fn default() -> Self {
-        Self {
-            clock_hz: 100_000_000,
-            baud: 115_200,
-            skew_depth_log2: 6,
-            frame_depth_log2: 9,
-            counter_width: 32,
-            offset_max_log2: 4,
-        }
-    }
-}
-
-impl CoreParams {
-    /// The build parameters as the register table sees them (CLOCK_HZ, BAUD, PARAMS).
-    pub fn build_params(&self) -> ftio_proto::BuildParams {
-        ftio_proto::BuildParams {
-            clock_hz: self.clock_hz as u32,
-            baud: self.baud,
-            skew_depth_log2: self.skew_depth_log2,
-            frame_depth_log2: self.frame_depth_log2,
-            counter_width: self.counter_width,
-            offset_max_log2: self.offset_max_log2,
-        }
-    }
-
-    /// Rejects parameter combinations the gateware cannot be built with.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.clock_hz == 0 || self.baud == 0 {
-            return Err("clock and baud must be non-zero".into());
-        }
-        if !crate::verilog::SKEW_DEPTHS_LOG2.contains(&self.skew_depth_log2) {
-            return Err(format!("skew FIFO depth 2^{} is not buildable: 16 to 1024 words", self.skew_depth_log2));
-        }
-        if !FRAME_DEPTHS_LOG2.contains(&self.frame_depth_log2) {
-            return Err(format!(
-                "frame buffer depth 2^{} is not buildable: 16 to 4096 words",
-                self.frame_depth_log2
-            ));
-        }
-        if !crate::verilog::OFFSET_RANGES_LOG2.contains(&self.offset_max_log2) {
-            return Err(format!("strict offset range 2^{} is not buildable: 16, 64 or 256", self.offset_max_log2));
-        }
-        if self.clock_hz > u32::MAX as u64 {
-            return Err("clock must be below 4.29 GHz (CLOCK_HZ is a 32-bit register)".into());
-        }
-        let divider = self.clock_hz / self.baud as u64;
-        if divider < 8 {
-            return Err(format!(
-                "baud {} is too fast for a {} Hz clock: need at least 8 clocks per bit (got {divider})",
-                self.baud, self.clock_hz
-            ));
-        }
-        Ok(())
-    }
-}
+pub use ftio_proto::BuildParams;
 
 /// Egress side of a words-out port: drives the link from a stage, generates `cpar`, and
 /// re-checks the carried data parity so that corruption inside the core is caught here.
@@ -224,7 +153,7 @@ pub type FtioCore = Core<DEFAULT_SW, DEFAULT_OW>;
 /// `cpu_a_tx_data` (see [`crate::verilog`]). `SW`: log2 of every stream buffer's depth
 /// (skew FIFOs, disk and return buffers). `OW`: log2 of the strict-offset range. The
 /// store-and-forward frame buffer's depth is a run-time build parameter
-/// (`CoreParams::frame_depth_log2`), not a type parameter, so it does not multiply the
+/// (`BuildParams::frame_depth_log2`), not a type parameter, so it does not multiply the
 /// instances `core_verilog` dispatches over.
 ///
 /// Path of a write: port → [`LinkChecker`] → [`Lockstep`] (skew FIFOs, comparator, commit,
@@ -374,8 +303,12 @@ pub struct Core<const SW: usize, const OW: usize> {
     mode_set_q: DFF<Bit>,
     /// CTRL and OFFSET one cycle late, so a write that changes the lockstep kind, OFFSET or
     /// policy together with the mode takes effect in the same cycle as the mode pulse.
-    ctrl_q: DFF<Bits<32>>,
-    offset_q: DFF<Bits<32>>,
+    strict_q: DFF<Bit>,
+    saf_q: DFF<Bit>,
+    policy_halt_q: DFF<Bit>,
+    read_verify_q: DFF<Bit>,
+    primary_q: DFF<Bit>,
+    offset_q: DFF<Bits<16>>,
     mode_value_q: DFF<Bits<3>>,
     fault_clear_q: DFF<Bit>,
     cnt_clear_q: DFF<Bit>,
@@ -447,11 +380,19 @@ pub struct Core<const SW: usize, const OW: usize> {
     dtx_valid_b: Signal<Local, Bit>,
     dtx_word_b: Signal<Local, Word>,
     abort_word: Constant<Word>,
+    /// The modes by name (`fabric::mode`).
+    m_simplex_a: Constant<Bits<3>>,
+    m_simplex_b: Constant<Bits<3>>,
+    m_split: Constant<Bits<3>>,
+    m_halted: Constant<Bits<3>>,
+    /// The cause bits (FAULTS) that fail CPU A, and CPU B: parity and timeout.
+    cpu_a_causes: Constant<Bits<16>>,
+    cpu_b_causes: Constant<Bits<16>>,
 }
 
 impl<const SW: usize, const OW: usize> Core<SW, OW> {
     /// A core built with `params`; its buffer sizes must be the type's (`SW`, `OW`).
-    pub fn new(params: &CoreParams) -> Self {
+    pub fn new(params: &BuildParams) -> Self {
         params.validate().expect("invalid core parameters");
         assert_eq!(params.skew_depth_log2 as usize, SW, "skew depth does not match the core type");
         assert_eq!(params.offset_max_log2 as usize, OW, "offset range does not match the core type");
@@ -531,7 +472,11 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             bist_moving_q: Default::default(),
             bridge: UartBridge::new(cpb),
             mode_set_q: Default::default(),
-            ctrl_q: Default::default(),
+            strict_q: Default::default(),
+            saf_q: Default::default(),
+            policy_halt_q: Default::default(),
+            read_verify_q: Default::default(),
+            primary_q: Default::default(),
             offset_q: Default::default(),
             mode_value_q: Default::default(),
             fault_clear_q: Default::default(),
@@ -572,8 +517,14 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             dtx_valid_b: Default::default(),
             dtx_word_b: Default::default(),
             abort_word: Constant::new(crate::lockstep::ABORT_WORD.to_bits()),
+            m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
+            m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
+            m_split: Constant::new(mode::SPLIT.to_bits()),
+            m_halted: Constant::new(mode::HALTED.to_bits()),
+            cpu_a_causes: Constant::new(cause_bits(&[Cause::CpuAParity, Cause::CpuATimeout])),
+            cpu_b_causes: Constant::new(cause_bits(&[Cause::CpuBParity, Cause::CpuBTimeout])),
 
-            regs: RegFile::new(&params.build_params()),
+            regs: RegFile::new(params),
             cfg_mode_set: Default::default(),
             cfg_mode: Default::default(),
             cfg_strict: Default::default(),
@@ -589,51 +540,32 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
     }
 }
 
-/// The core packs STATUS, SKEW and CAP_FLAGS and reads CTRL at fixed bit positions: check
-/// them against the register table, so the table stays the single source.
+/// FAULTS bits of `causes` (bit n: cause code n).
+fn cause_bits(causes: &[Cause]) -> Bits<16> {
+    causes.iter().fold(0u64, |m, &c| m | 1 << c as u64).to_bits()
+}
+
+/// The first-fault capture carries CAP_FLAGS in the fault log's 16-bit `flags` bus, packed
+/// and unpacked in `update` at the register's positions: check them against the table. Every
+/// other register field reaches the register file by name (its port, generated from the table).
 fn check_register_layout() {
     use ftio_proto::reg;
-    let at = |r: &str, f: &str| (reg(r).f(f).lsb, reg(r).f(f).width);
-    assert_eq!(at("CTRL", "lockstep"), (3, 1));
-    assert_eq!(at("CTRL", "commit"), (4, 1));
-    assert_eq!(at("CTRL", "policy"), (5, 1));
-    assert_eq!(at("CTRL", "read_verify"), (6, 1));
-    assert_eq!(at("CTRL", "primary"), (7, 1));
-    assert_eq!(at("STATUS", "mode"), (0, 3));
-    assert_eq!(at("STATUS", "halted"), (3, 1));
-    assert_eq!(at("STATUS", "cpu_a_failed"), (4, 1));
-    assert_eq!(at("STATUS", "cpu_b_failed"), (5, 1));
-    assert_eq!(at("STATUS", "disk_a_failed"), (6, 1));
-    assert_eq!(at("STATUS", "disk_b_failed"), (7, 1));
-    assert_eq!(at("STATUS", "cause"), (8, 8));
-    assert_eq!(at("STATUS", "fault"), (16, 1));
-    assert_eq!(at("STATUS", "bist_running"), (17, 1));
-    assert_eq!(at("STATUS", "disk_a_rebuilding"), (18, 1));
-    assert_eq!(at("STATUS", "disk_b_rebuilding"), (19, 1));
-    assert_eq!(at("SKEW", "fill_a"), (0, 16));
-    assert_eq!(at("SKEW", "fill_b"), (16, 16));
-    assert_eq!(at("CAP_FLAGS", "a_valid"), (0, 1));
-    assert_eq!(at("CAP_FLAGS", "a_par"), (3, 4));
-    assert_eq!(at("CAP_FLAGS", "b_valid"), (8, 1));
-    assert_eq!(at("CAP_FLAGS", "b_perr"), (15, 1));
-    assert_eq!(at("INJ_CTRL", "link"), (0, 2));
-    assert_eq!(at("INJ_CTRL", "kind"), (2, 2));
-    assert_eq!(at("INJ_CTRL", "bit"), (4, 5));
-    assert_eq!(at("INJ_CTRL", "arm"), (31, 1));
-    assert_eq!(at("INJ_STATUS", "fired"), (0, 1));
-    assert_eq!(at("INJ_STATUS", "armed"), (1, 1));
-    assert_eq!(at("BIST_STATUS", "running"), (0, 1));
-    assert_eq!(at("BIST_STATUS", "done"), (1, 1));
-    assert_eq!(at("BIST_STATUS", "pass"), (2, 1));
-    assert_eq!(at("BIST_STATUS", "fail"), (3, 1));
+    let at = |f: &str| (reg("CAP_FLAGS").f(f).lsb, reg("CAP_FLAGS").f(f).width);
+    for (side, base) in [("a", 0), ("b", 8)] {
+        assert_eq!(at(&format!("{side}_valid")), (base, 1));
+        assert_eq!(at(&format!("{side}_last")), (base + 1, 1));
+        assert_eq!(at(&format!("{side}_abort")), (base + 2, 1));
+        assert_eq!(at(&format!("{side}_par")), (base + 3, 4));
+        assert_eq!(at(&format!("{side}_perr")), (base + 7, 1));
+    }
 }
 
 impl<const SW: usize, const OW: usize> Default for Core<SW, OW> {
     fn default() -> Self {
-        Self::new(&CoreParams {
+        Self::new(&BuildParams {
             skew_depth_log2: SW as u8,
             offset_max_log2: OW as u8,
-            ..CoreParams::default()
+            ..BuildParams::DEFAULT
         })
     }
 }
@@ -648,7 +580,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         clock!(self, clock, bridge, regs, inj_cpu_a, inj_cpu_b, inj_disk_a, inj_disk_b, inj_n);
         clock!(self, clock, bist_gen_a, bist_gen_b, bist_chk_a, bist_chk_b);
         dff_setup!(self, clock, inj_fired_q, inj_fired_seen, inj_was_armed, bist_active, bist_done, bist_pass, bist_quiet, bist_faulted, bist_moving_q);
-        dff_setup!(self, clock, mode_set_q, ctrl_q, offset_q, mode_value_q, fault_clear_q, cnt_clear_q, bist_start_q, bist_abort_q);
+        dff_setup!(self, clock, strict_q, saf_q, policy_halt_q, read_verify_q, primary_q);
+        dff_setup!(self, clock, mode_set_q, offset_q, mode_value_q, fault_clear_q, cnt_clear_q, bist_start_q, bist_abort_q);
         dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
         dff_setup!(self, clock, perr_cpu_a_q, perr_cpu_b_q, perr_disk_a_q, perr_disk_b_q);
         dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q, egress_q);
@@ -669,20 +602,24 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bridge.bus_value_refused.next = self.regs.value_refused.val();
 
         // Configuration from the registers.
-        self.mode_set_q.d.next = self.regs.mode_set.val();
-        self.mode_value_q.d.next = self.regs.mode_value.val();
-        self.fault_clear_q.d.next = self.regs.fault_clear.val();
-        self.cnt_clear_q.d.next = self.regs.cnt_clear.val();
-        self.bist_start_q.d.next = self.regs.bist_start.val();
-        self.bist_abort_q.d.next = self.regs.bist_abort.val();
+        self.mode_set_q.d.next = self.regs.ctrl_mode_set.val();
+        self.mode_value_q.d.next = self.regs.ctrl_mode_value.val();
+        self.fault_clear_q.d.next = self.regs.ctrl_fault_clear.val();
+        self.cnt_clear_q.d.next = self.regs.ctrl_cnt_clear.val();
+        self.bist_start_q.d.next = self.regs.bist_ctrl_start.val();
+        self.bist_abort_q.d.next = self.regs.bist_ctrl_abort.val();
         self.cfg_mode_set.next = self.mode_set_q.q.val();
         self.cfg_mode.next = self.mode_value_q.q.val();
-        self.ctrl_q.d.next = self.regs.ctrl.val();
+        self.strict_q.d.next = self.regs.ctrl_lockstep.val();
+        self.saf_q.d.next = self.regs.ctrl_commit.val();
+        self.policy_halt_q.d.next = self.regs.ctrl_policy.val();
+        self.read_verify_q.d.next = self.regs.ctrl_read_verify.val();
+        self.primary_q.d.next = self.regs.ctrl_primary.val();
         self.offset_q.d.next = self.regs.offset.val();
-        self.cfg_strict.next = self.ctrl_q.q.val().get_bit(3);
-        self.cfg_policy_halt.next = self.ctrl_q.q.val().get_bit(5);
-        self.cfg_read_verify.next = self.ctrl_q.q.val().get_bit(6);
-        self.cfg_primary.next = self.ctrl_q.q.val().get_bit(7);
+        self.cfg_strict.next = self.strict_q.q.val();
+        self.cfg_policy_halt.next = self.policy_halt_q.q.val();
+        self.cfg_read_verify.next = self.read_verify_q.q.val();
+        self.cfg_primary.next = self.primary_q.q.val();
         self.cfg_offset.next = self.offset_q.q.val().get_bits::<OW>(0);
         self.cfg_timeout.next = self.regs.timeout.val();
         self.cfg_disk_timeout.next = self.regs.disk_timeout.val();
@@ -696,10 +633,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             !(self.inj_cpu_a.keep.val() | self.inj_cpu_b.keep.val() | self.inj_disk_a.keep.val() | self.inj_disk_b.keep.val());
         self.inj_n.step.next =
             self.inj_cpu_a.step.val() | self.inj_cpu_b.step.val() | self.inj_disk_a.step.val() | self.inj_disk_b.step.val();
-        self.inj_cpu_a.arm.next = self.regs.inj_ctrl.val().get_bit(31)
-            & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 0_u64);
-        self.inj_cpu_a.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
-        self.inj_cpu_a.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
+        self.inj_cpu_a.arm.next = self.regs.inj_ctrl_arm.val()
+            & (self.regs.inj_ctrl_link.val() == 0_u64);
+        self.inj_cpu_a.kind.next = self.regs.inj_ctrl_kind.val();
+        self.inj_cpu_a.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.inj_cpu_a.left_zero.next = self.inj_n.zero.val();
         self.inj_cpu_a.left_one.next = self.inj_n.one.val();
         if self.bist_active.q.val() {
@@ -732,10 +669,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.in_cpu_a.raw_par.next = self.inj_cpu_a.pin_par.val();
         self.in_cpu_a.par_flip.next = self.inj_cpu_a.par_flip.val();
         self.in_cpu_a.cpar.next = self.inj_cpu_a.cpar.val();
-        self.inj_cpu_b.arm.next = self.regs.inj_ctrl.val().get_bit(31)
-            & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 1_u64);
-        self.inj_cpu_b.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
-        self.inj_cpu_b.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
+        self.inj_cpu_b.arm.next = self.regs.inj_ctrl_arm.val()
+            & (self.regs.inj_ctrl_link.val() == 1_u64);
+        self.inj_cpu_b.kind.next = self.regs.inj_ctrl_kind.val();
+        self.inj_cpu_b.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.inj_cpu_b.left_zero.next = self.inj_n.zero.val();
         self.inj_cpu_b.left_one.next = self.inj_n.one.val();
         if self.bist_active.q.val() {
@@ -768,10 +705,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.in_cpu_b.raw_par.next = self.inj_cpu_b.pin_par.val();
         self.in_cpu_b.par_flip.next = self.inj_cpu_b.par_flip.val();
         self.in_cpu_b.cpar.next = self.inj_cpu_b.cpar.val();
-        self.inj_disk_a.arm.next = self.regs.inj_ctrl.val().get_bit(31)
-            & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 2_u64);
-        self.inj_disk_a.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
-        self.inj_disk_a.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
+        self.inj_disk_a.arm.next = self.regs.inj_ctrl_arm.val()
+            & (self.regs.inj_ctrl_link.val() == 2_u64);
+        self.inj_disk_a.kind.next = self.regs.inj_ctrl_kind.val();
+        self.inj_disk_a.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.inj_disk_a.left_zero.next = self.inj_n.zero.val();
         self.inj_disk_a.left_one.next = self.inj_n.one.val();
         self.inj_disk_a.pin_valid.next = self.disk_a_rx.valid.val();
@@ -791,10 +728,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.in_disk_a.raw_par.next = self.inj_disk_a.pin_par.val();
         self.in_disk_a.par_flip.next = self.inj_disk_a.par_flip.val();
         self.in_disk_a.cpar.next = self.inj_disk_a.cpar.val();
-        self.inj_disk_b.arm.next = self.regs.inj_ctrl.val().get_bit(31)
-            & (self.regs.inj_ctrl.val().get_bits::<2>(0) == 3_u64);
-        self.inj_disk_b.kind.next = self.regs.inj_ctrl.val().get_bits::<2>(2);
-        self.inj_disk_b.bit_sel.next = self.regs.inj_ctrl.val().get_bits::<5>(4);
+        self.inj_disk_b.arm.next = self.regs.inj_ctrl_arm.val()
+            & (self.regs.inj_ctrl_link.val() == 3_u64);
+        self.inj_disk_b.kind.next = self.regs.inj_ctrl_kind.val();
+        self.inj_disk_b.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.inj_disk_b.left_zero.next = self.inj_n.zero.val();
         self.inj_disk_b.left_one.next = self.inj_n.one.val();
         self.inj_disk_b.pin_valid.next = self.disk_b_rx.valid.val();
@@ -822,12 +759,12 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.lockstep.mode_set.next = self.cfg_mode_set.val() | self.halt_req_q.q.val();
         self.lockstep.mode_value.next = self.cfg_mode.val();
         if self.halt_req_q.q.val() {
-            self.lockstep.mode_value.next = 4.into();
+            self.lockstep.mode_value.next = self.m_halted.val();
         }
         self.lockstep.strict.next = self.cfg_strict.val();
         // CTRL's stored lockstep bit as the write lands, in step with `mode_set` (cfg_strict
         // is a cycle behind it).
-        self.lockstep.strict_set.next = self.regs.ctrl.val().get_bit(3);
+        self.lockstep.strict_set.next = self.regs.ctrl_lockstep.val();
         self.lockstep.policy_halt.next = self.cfg_policy_halt.val();
         self.lockstep.offset.next = self.cfg_offset.val();
         self.lockstep.timeout.next = self.cfg_timeout.val();
@@ -863,7 +800,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // Commit gate between the committed stream and the fabric: CTRL.commit = 1 holds each
         // frame until its last pair has agreed (store-and-forward).
         self.gate.reset.next = self.reset.val();
-        self.gate.saf.next = self.ctrl_q.q.val().get_bit(4);
+        self.gate.saf.next = self.saf_q.q.val();
         self.gate.in_valid.next = self.lockstep.c_valid.val();
         self.gate.in_word.next = self.lockstep.c_word.val();
         self.lockstep.c_ready.next = self.gate.in_ready.val();
@@ -955,8 +892,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // Disk health.
         // Disk states: a fault clear leaves them; the host readmits and says done.
         self.mon_disk_a.reset.next = self.reset.val();
-        self.mon_disk_a.readmit.next = self.regs.readmit_a.val();
-        self.mon_disk_a.rebuilt.next = self.regs.rebuilt_a.val();
+        self.mon_disk_a.readmit.next = self.regs.ctrl_readmit_a.val();
+        self.mon_disk_a.rebuilt.next = self.regs.ctrl_rebuilt_a.val();
         self.mon_disk_a.boundary.next = self.c_boundary.val();
         self.mon_disk_a.flushed.next = !self.fabric.da_valid.val() & !self.dtx_in_frame_a.q.val();
         self.mon_disk_a.returns_idle.next = !self.drx_in_frame_a.q.val()
@@ -971,8 +908,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.mon_disk_a.waiting.next = self.dtx_valid_a.val();
         self.mon_disk_a.ready.next = self.disk_a_tx.ready.val();
         self.mon_disk_b.reset.next = self.reset.val();
-        self.mon_disk_b.readmit.next = self.regs.readmit_b.val();
-        self.mon_disk_b.rebuilt.next = self.regs.rebuilt_b.val();
+        self.mon_disk_b.readmit.next = self.regs.ctrl_readmit_b.val();
+        self.mon_disk_b.rebuilt.next = self.regs.ctrl_rebuilt_b.val();
         self.mon_disk_b.boundary.next = self.c_boundary.val();
         self.mon_disk_b.flushed.next = !self.fabric.db_valid.val() & !self.dtx_in_frame_b.q.val();
         self.mon_disk_b.returns_idle.next = !self.drx_in_frame_a.q.val()
@@ -1053,11 +990,11 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.ret_step.next = 0.into();
         self.words_returned.inc.next = false;
         self.words_returned.inc2.next = false;
-        if self.lockstep.mode.val() == 3 {
+        if self.lockstep.mode.val() == self.m_split.val() {
             // SPLIT: two different streams, every word counts.
             self.words_returned.inc.next = self.out_cpu_a.take.val();
             self.words_returned.inc2.next = self.out_cpu_b.take.val();
-        } else if self.lockstep.mode.val() == 1 {
+        } else if self.lockstep.mode.val() == self.m_simplex_a.val() {
             // SIMPLEX_A: words CPU B had already taken were counted then.
             if self.out_cpu_a.take.val() {
                 if self.ret_lead.q.val().get_bit(15) {
@@ -1066,7 +1003,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
                     self.words_returned.inc.next = true;
                 }
             }
-        } else if self.lockstep.mode.val() == 2 {
+        } else if self.lockstep.mode.val() == self.m_simplex_b.val() {
             if self.out_cpu_b.take.val() {
                 if !self.ret_lead.q.val().get_bit(15) & (self.ret_lead.q.val() != 0) {
                     self.ret_step.next = 0xFFFF_u64.into();
@@ -1086,7 +1023,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.ret_lead.d.next = self.ret_lead.q.val() + self.ret_step.val();
         // SPLIT, and a host mode write, start a new stream relation (change modes with the
         // CPUs idle).
-        if self.reset.val() | self.cfg_mode_set.val() | (self.lockstep.mode.val() == 3) {
+        if self.reset.val() | self.cfg_mode_set.val() | (self.lockstep.mode.val() == self.m_split.val()) {
             self.ret_lead.d.next = 0.into();
         }
         // Faults: bit n of `causes` is cause code n (ftio_proto::Cause).
@@ -1187,43 +1124,53 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         }
 
         // What the registers read.
-        self.regs.mode_now.next = self.lockstep.mode.val();
-        self.regs.status.next = bit_cast::<32, 3>(self.lockstep.mode.val())
-            | (bit_cast::<32, 1>((self.lockstep.mode.val() == 4).into()) << 3)
-            | (bit_cast::<32, 1>((self.fault_log.faults.val().get_bit(1) | self.fault_log.faults.val().get_bit(4)).into()) << 4)
-            | (bit_cast::<32, 1>((self.fault_log.faults.val().get_bit(2) | self.fault_log.faults.val().get_bit(5)).into()) << 5)
-            | (bit_cast::<32, 1>(self.mon_disk_a.failed.val().into()) << 6)
-            | (bit_cast::<32, 1>(self.mon_disk_b.failed.val().into()) << 7)
-            | (bit_cast::<32, 8>(self.fault_log.first_cause.val()) << 8)
-            | (bit_cast::<32, 1>(self.fault_log.fault.val().into()) << 16)
-            | (bit_cast::<32, 1>(self.bist_active.q.val().into()) << 17)
-            | (bit_cast::<32, 1>((self.mon_disk_a.rebuilding.val() | self.mon_disk_a.readmitted.val()).into()) << 18)
-            | (bit_cast::<32, 1>((self.mon_disk_b.rebuilding.val() | self.mon_disk_b.readmitted.val()).into()) << 19);
+        self.regs.ctrl_mode_now.next = self.lockstep.mode.val();
+        self.regs.status_mode.next = self.lockstep.mode.val();
+        self.regs.status_halted.next = self.lockstep.mode.val() == self.m_halted.val();
+        // A CPU is failed when one of its causes (parity, timeout) has been seen.
+        self.regs.status_cpu_a_failed.next = (self.fault_log.faults.val() & self.cpu_a_causes.val()) != 0;
+        self.regs.status_cpu_b_failed.next = (self.fault_log.faults.val() & self.cpu_b_causes.val()) != 0;
+        self.regs.status_disk_a_failed.next = self.mon_disk_a.failed.val();
+        self.regs.status_disk_b_failed.next = self.mon_disk_b.failed.val();
+        self.regs.status_cause.next = self.fault_log.first_cause.val();
+        self.regs.status_fault.next = self.fault_log.fault.val();
+        self.regs.status_bist_running.next = self.bist_active.q.val();
+        self.regs.status_disk_a_rebuilding.next = self.mon_disk_a.rebuilding.val() | self.mon_disk_a.readmitted.val();
+        self.regs.status_disk_b_rebuilding.next = self.mon_disk_b.rebuilding.val() | self.mon_disk_b.readmitted.val();
         self.regs.faults.next = bit_cast::<32, 16>(self.fault_log.faults.val());
-        self.regs.skew.next = bit_cast::<32, 16>(self.lockstep.fill_a.val())
-            | (bit_cast::<32, 16>(self.lockstep.fill_b.val()) << 16);
-        self.regs.cap_cause.next = bit_cast::<32, 8>(self.fault_log.first_cause.val());
+        self.regs.skew_fill_a.next = self.lockstep.fill_a.val();
+        self.regs.skew_fill_b.next = self.lockstep.fill_b.val();
+        self.regs.cap_cause.next = self.fault_log.first_cause.val();
         self.regs.cap_cycle_lo.next = self.fault_log.cap_cycle.val().get_bits::<32>(0);
         self.regs.cap_cycle_hi.next = self.fault_log.cap_cycle.val().get_bits::<32>(32);
         self.regs.cap_word.next = self.fault_log.cap_word.val();
         self.regs.cap_data_a.next = self.fault_log.cap_data_a.val();
         self.regs.cap_data_b.next = self.fault_log.cap_data_b.val();
-        self.regs.cap_flags.next = bit_cast::<32, 16>(self.fault_log.cap_flags.val());
+        self.regs.cap_flags_a_valid.next = self.fault_log.cap_flags.val().get_bit(0);
+        self.regs.cap_flags_a_last.next = self.fault_log.cap_flags.val().get_bit(1);
+        self.regs.cap_flags_a_abort.next = self.fault_log.cap_flags.val().get_bit(2);
+        self.regs.cap_flags_a_par.next = self.fault_log.cap_flags.val().get_bits::<4>(3);
+        self.regs.cap_flags_a_perr.next = self.fault_log.cap_flags.val().get_bit(7);
+        self.regs.cap_flags_b_valid.next = self.fault_log.cap_flags.val().get_bit(8);
+        self.regs.cap_flags_b_last.next = self.fault_log.cap_flags.val().get_bit(9);
+        self.regs.cap_flags_b_abort.next = self.fault_log.cap_flags.val().get_bit(10);
+        self.regs.cap_flags_b_par.next = self.fault_log.cap_flags.val().get_bits::<4>(11);
+        self.regs.cap_flags_b_perr.next = self.fault_log.cap_flags.val().get_bit(15);
         // Fault injection: INJ_STATUS.fired is sticky until the next arming.
         self.inj_fired_q.d.next = self.inj_cpu_a.fired.val()
             | self.inj_cpu_b.fired.val()
             | self.inj_disk_a.fired.val()
             | self.inj_disk_b.fired.val();
-        self.regs.inj_fired.next = self.inj_fired_q.q.val();
+        self.regs.inj_ctrl_arm_clear.next = self.inj_fired_q.q.val();
         if self.inj_fired_q.q.val() {
             self.inj_fired_seen.d.next = true;
         }
-        self.inj_was_armed.d.next = self.regs.inj_ctrl.val().get_bit(31);
-        if self.regs.inj_ctrl.val().get_bit(31) & !self.inj_was_armed.q.val() {
+        self.inj_was_armed.d.next = self.regs.inj_ctrl_arm.val();
+        if self.regs.inj_ctrl_arm.val() & !self.inj_was_armed.q.val() {
             self.inj_fired_seen.d.next = false;
         }
-        self.regs.inj_status.next = bit_cast::<32, 1>(self.inj_fired_seen.q.val().into())
-            | (bit_cast::<32, 1>(self.regs.inj_ctrl.val().get_bit(31).into()) << 1);
+        self.regs.inj_status_fired.next = self.inj_fired_seen.q.val();
+        self.regs.inj_status_armed.next = self.regs.inj_ctrl_arm.val();
 
         // BIST: generators feed both CPU inputs, checkers watch both disk outputs.
         self.bist_gen_a.start.next = self.bist_start_q.q.val();
@@ -1232,18 +1179,18 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bist_gen_b.stop.next = self.bist_abort_q.q.val();
         self.bist_gen_a.seed.next = self.regs.bist_seed.val();
         self.bist_gen_b.seed.next = self.regs.bist_seed.val();
-        self.bist_gen_a.len.next = self.regs.bist_len.val().get_bits::<16>(0);
-        self.bist_gen_b.len.next = self.regs.bist_len.val().get_bits::<16>(0);
+        self.bist_gen_a.len.next = self.regs.bist_len.val();
+        self.bist_gen_b.len.next = self.regs.bist_len.val();
         self.bist_gen_a.frames.next = self.regs.bist_frames.val();
         self.bist_gen_b.frames.next = self.regs.bist_frames.val();
         self.bist_gen_a.delay.next = 0.into();
-        self.bist_gen_b.delay.next = self.regs.bist_skew.val().get_bits::<16>(0);
+        self.bist_gen_b.delay.next = self.regs.bist_skew.val();
         self.bist_chk_a.start.next = self.bist_start_q.q.val();
         self.bist_chk_b.start.next = self.bist_start_q.q.val();
         self.bist_chk_a.seed.next = self.regs.bist_seed.val();
         self.bist_chk_b.seed.next = self.regs.bist_seed.val();
-        self.bist_chk_a.len.next = self.regs.bist_len.val().get_bits::<16>(0);
-        self.bist_chk_b.len.next = self.regs.bist_len.val().get_bits::<16>(0);
+        self.bist_chk_a.len.next = self.regs.bist_len.val();
+        self.bist_chk_b.len.next = self.regs.bist_len.val();
         self.bist_chk_a.frames.next = self.regs.bist_frames.val();
         self.bist_chk_b.frames.next = self.regs.bist_frames.val();
         self.bist_chk_a.enable.next = self.bist_active.q.val();
@@ -1307,10 +1254,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             self.bist_done.d.next = false;
             self.bist_pass.d.next = false;
         }
-        self.regs.bist_status.next = bit_cast::<32, 1>(self.bist_active.q.val().into())
-            | (bit_cast::<32, 1>(self.bist_done.q.val().into()) << 1)
-            | (bit_cast::<32, 1>((self.bist_done.q.val() & self.bist_pass.q.val()).into()) << 2)
-            | (bit_cast::<32, 1>((self.bist_done.q.val() & !self.bist_pass.q.val()).into()) << 3);
+        self.regs.bist_status_running.next = self.bist_active.q.val();
+        self.regs.bist_status_done.next = self.bist_done.q.val();
+        self.regs.bist_status_pass.next = self.bist_done.q.val() & self.bist_pass.q.val();
+        self.regs.bist_status_fail.next = self.bist_done.q.val() & !self.bist_pass.q.val();
         // A word counts once both disks' copies have been checked.
         if self.bist_chk_a.words.val() < self.bist_chk_b.words.val() {
             self.bist_words_q.d.next = self.bist_chk_a.words.val();
@@ -1326,19 +1273,19 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         }
         self.regs.bist_words.next = self.bist_words_q.q.val();
         self.regs.bist_errors.next = self.bist_errors_q.q.val();
-        self.regs.cnt_words_fwd.next = self.words_fwd.count.val();
-        self.regs.cnt_frames_fwd.next = self.frames_fwd.count.val();
-        self.regs.cnt_frames_aborted.next = self.frames_aborted.count.val();
-        self.regs.cnt_mismatches.next = self.mismatches.count.val();
-        self.regs.cnt_perr_cpu_a.next = self.perr_cpu_a.count.val();
-        self.regs.cnt_perr_cpu_b.next = self.perr_cpu_b.count.val();
-        self.regs.cnt_perr_disk_a.next = self.perr_disk_a.count.val();
-        self.regs.cnt_perr_disk_b.next = self.perr_disk_b.count.val();
-        self.regs.cnt_perr_egress.next = self.perr_egress.count.val();
-        self.regs.cnt_timeouts.next = self.timeouts.count.val();
-        self.regs.cnt_max_skew.next = bit_cast::<32, 16>(self.max_skew.q.val());
-        self.regs.cnt_words_returned.next = self.words_returned.count.val();
-        self.regs.cnt_cycles.next = self.fault_log.cycle.val().get_bits::<32>(0);
+        self.regs.words_fwd.next = self.words_fwd.count.val();
+        self.regs.frames_fwd.next = self.frames_fwd.count.val();
+        self.regs.frames_aborted.next = self.frames_aborted.count.val();
+        self.regs.mismatches.next = self.mismatches.count.val();
+        self.regs.perr_cpu_a.next = self.perr_cpu_a.count.val();
+        self.regs.perr_cpu_b.next = self.perr_cpu_b.count.val();
+        self.regs.perr_disk_a.next = self.perr_disk_a.count.val();
+        self.regs.perr_disk_b.next = self.perr_disk_b.count.val();
+        self.regs.perr_egress.next = self.perr_egress.count.val();
+        self.regs.timeouts.next = self.timeouts.count.val();
+        self.regs.max_skew.next = bit_cast::<32, 16>(self.max_skew.q.val());
+        self.regs.words_returned.next = self.words_returned.count.val();
+        self.regs.cycles.next = self.fault_log.cycle.val().get_bits::<32>(0);
     }
 }
 

@@ -24,5 +24,5 @@ pub mod core;
 pub mod cpu_port;
 pub mod verilog;
 
-pub use crate::core::{CoreParams, FtioCore};
+pub use crate::core::{BuildParams, FtioCore};
 pub use crate::verilog::core_verilog;

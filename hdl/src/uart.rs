@@ -4,8 +4,8 @@
 use rust_hdl::prelude::*;
 
 /// Clocks per bit for a clock and baud rate, rounded to nearest.
-pub fn clocks_per_bit(clock_hz: u64, baud: u32) -> u64 {
-    (clock_hz + baud as u64 / 2) / baud as u64
+pub fn clocks_per_bit(clock_hz: impl Into<u64>, baud: u32) -> u64 {
+    (clock_hz.into() + baud as u64 / 2) / baud as u64
 }
 
 /// Receiver: a two-flop synchroniser on the line, start-bit detection, sampling at mid-bit.

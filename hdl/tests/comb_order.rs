@@ -9,7 +9,7 @@ use ftio_hdl::cmd_parser::RxQueue;
 use ftio_hdl::comb_order::{check_verilog, count_comb_blocks, Finding, Report};
 use ftio_hdl::testbench::settle;
 use ftio_hdl::verilog::OFFSET_RANGES_LOG2;
-use ftio_hdl::{core_verilog, CoreParams};
+use ftio_hdl::{core_verilog, BuildParams};
 use rust_hdl::prelude::*;
 use std::collections::BTreeSet;
 
@@ -37,7 +37,7 @@ fn library_blocks() -> BTreeSet<String> {
 fn texts() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for ow in OFFSET_RANGES_LOG2 {
-        let p = CoreParams { offset_max_log2: ow, ..CoreParams::default() };
+        let p = BuildParams { offset_max_log2: ow, ..BuildParams::default() };
         out.push((format!("core (offset_max_log2 {ow})"), core_verilog(&p).unwrap()));
     }
     for b in BLOCKS {

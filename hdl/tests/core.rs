@@ -2,7 +2,7 @@
 //! configuration (DUPLEX, elastic, cut-through, auto fail-over, primary disk A).
 use ftio_hdl::link::{byte_parity, control_parity};
 use ftio_hdl::testbench::{edge, low, UartHost};
-use ftio_hdl::{CoreParams, FtioCore};
+use ftio_hdl::{BuildParams, FtioCore};
 use ftio_proto::{reg, Request, Response, Status};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rust_hdl::prelude::*;
@@ -110,15 +110,15 @@ struct Board {
 
 impl Board {
     fn new(seed: u64) -> Self {
-        Self::with_params(seed, &CoreParams::default())
+        Self::with_params(seed, &BuildParams::default())
     }
 
     /// A board whose UART runs at 8 clocks per bit, so register access is quick to simulate.
     fn fast_uart(seed: u64) -> Self {
-        Self::with_params(seed, &CoreParams { clock_hz: 1_000_000, baud: 125_000, ..CoreParams::default() })
+        Self::with_params(seed, &BuildParams { clock_hz: 1_000_000, baud: 125_000, ..BuildParams::default() })
     }
 
-    fn with_params(seed: u64, params: &CoreParams) -> Self {
+    fn with_params(seed: u64, params: &BuildParams) -> Self {
         let mut core = Box::new(FtioCore::new(params));
         core.connect_all();
         let cpb = ftio_hdl::uart::clocks_per_bit(params.clock_hz, params.baud);

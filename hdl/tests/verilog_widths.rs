@@ -7,7 +7,7 @@
 //! Each must be rewritten (the sum into a signal of the variable's width, or masked) or
 //! listed in [`ALLOWED`] with the reason the wrap cannot happen.
 use ftio_hdl::verilog::OFFSET_RANGES_LOG2;
-use ftio_hdl::{core_verilog, CoreParams};
+use ftio_hdl::{core_verilog, BuildParams};
 use std::collections::BTreeMap;
 
 /// (module name ending, statement text, why simulation and Verilog still agree).
@@ -85,7 +85,7 @@ fn the_checker_finds_the_stream_fifo_wrap() {
 #[test]
 fn no_comparison_widens_a_sum_the_simulator_wraps() {
     for ow in OFFSET_RANGES_LOG2 {
-        let p = CoreParams { offset_max_log2: ow, ..CoreParams::default() };
+        let p = BuildParams { offset_max_log2: ow, ..BuildParams::default() };
         let text = core_verilog(&p).unwrap();
         let found = widened_sums(&text);
         for (end, stmt, _) in ALLOWED {

@@ -13,6 +13,7 @@ pub mod docs;
 pub mod enums;
 pub mod frame;
 pub mod model;
+pub mod params;
 pub mod regs;
 
 pub use enums::{Cause, Commit, Disk, InjKind, InjLink, Lockstep, Mode, Policy};
@@ -22,6 +23,6 @@ pub use frame::{
 };
 pub use model::{refused_value, Pulse, RegisterModel};
 pub use regs::{
-    by_addr, by_name, counters, max_addr, reg, Access, BuildParams, Field, Register, Reset, COUNTER_FIRST,
+    by_addr, by_name, counters, max_addr, reg, Access, BuildParams, Field, Hw, Register, Reset, SNAPSHOT_PULSE, COUNTER_FIRST,
     COUNTER_LAST, ID_VALUE, MODE_KEEP, REGISTERS, VERSION_VALUE,
 };

@@ -281,7 +281,7 @@ impl RegisterModel {
 /// A value the register does not define: CTRL with a reserved mode (5 or 6). The core
 /// refuses the whole write frame (status 0x03) rather than enter a mode it has no meaning for.
 pub fn refused_value(r: &Register, w: u32) -> bool {
-    r.name == "CTRL" && matches!(reg("CTRL").f("mode").get(w), 5 | 6)
+    r.fields.iter().any(|f| matches!(f.hw, crate::regs::Hw::Command { refused } if refused.contains(&f.get(w))))
 }
 
 impl Default for RegisterModel {

@@ -35,6 +35,35 @@ pub enum Reset {
     Build,
 }
 
+pub use crate::params::BuildParams;
+
+/// How the gateware uses a field: what the register file generated from this table
+/// (`ftio_hdl::regfile`) builds for it, as OpenTitan's reggen does from `hwaccess`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Hw {
+    /// A build constant (the register's reset value): no port.
+    Const,
+    /// Read-only status the core drives: an input port, read live.
+    Status,
+    /// A statistics counter: the core drives the live count (an input port), reads see the
+    /// snapshot CTRL.cnt_snapshot took, and a reset zeroes the snapshot.
+    Counter,
+    /// Stored by a host write (its RW bits): an output port the core reads.
+    Control,
+    /// Stored by a host write, and cleared by the core: an output port and an input pulse
+    /// `<port>_clear` (a host write in the same cycle wins).
+    ControlHwClear,
+    /// Write-1-pulse: a one-cycle output pulse, reads 0.
+    Pulse,
+    /// A command value: a write that is not all ones (the keep value) pulses `<port>_set`
+    /// with the value on `<port>_value`; nothing is stored and reads see the core's
+    /// `<port>_now`. A write with one of `refused` is refused whole (status 0x03).
+    Command {
+        /// Values the field does not define.
+        refused: &'static [u32],
+    },
+}
+
 /// A bit range of a register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Field {
@@ -52,12 +81,30 @@ pub struct Field {
     /// Only the low PARAMS.counter_width bits are built (the rest read 0 and ignore writes):
     /// the BIST and injection counts, sized like the statistics counters.
     pub counter_wide: bool,
+    /// How the gateware uses the field.
+    pub hw: Hw,
 }
 
 impl Field {
     /// The same field, built at the core's counter width.
     const fn at_counter_width(self) -> Field {
         Field { counter_wide: true, ..self }
+    }
+
+    /// The same field, used by the gateware as `hw` says.
+    const fn hw(self, hw: Hw) -> Field {
+        Field { hw, ..self }
+    }
+
+    /// The name of the field's port on the register file: the field's name when it is the
+    /// register's only field named like it (`WORDS_FWD.words_fwd`: `words_fwd`), else
+    /// `register_field` in lower case (`STATUS.fault`: `status_fault`).
+    pub fn port_name(&self, register: &Register) -> String {
+        if register.name.eq_ignore_ascii_case(self.name) {
+            self.name.to_string()
+        } else {
+            format!("{}_{}", register.name.to_ascii_lowercase(), self.name)
+        }
     }
 
     /// The bits of the field a core built with `params` has.
@@ -216,81 +263,7 @@ impl Register {
 
     /// Whether this is one of the statistics counters (read from the snapshot).
     pub fn is_counter(&self) -> bool {
-        self.addr >= COUNTER_FIRST && self.addr <= COUNTER_LAST
-    }
-}
-
-/// Build parameters of the core that are visible in the register file (CLOCK_HZ, BAUD,
-/// PARAMS). The defaults are the generator's defaults (SPEC §3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct BuildParams {
-    /// Core clock frequency in Hz.
-    pub clock_hz: u32,
-    /// UART baud rate.
-    pub baud: u32,
-    /// log2 of the skew FIFO depth in words (per CPU side).
-    pub skew_depth_log2: u8,
-    /// log2 of the store-and-forward frame buffer depth in words.
-    pub frame_depth_log2: u8,
-    /// Width of the statistics counters in bits (1..=32).
-    pub counter_width: u8,
-    /// log2 of the strict-lockstep offset range: OFFSET is 0 up to 2^n - 1.
-    pub offset_max_log2: u8,
-}
-
-impl Default for BuildParams {
-    fn default() -> Self {
-        BuildParams {
-            clock_hz: 100_000_000,
-            baud: 115_200,
-            skew_depth_log2: 6,
-            frame_depth_log2: 9,
-            counter_width: 32,
-            offset_max_log2: 4,
-        }
-    }
-}
-
-impl BuildParams {
-    /// The PARAMS register value.
-    pub fn params_word(&self) -> u32 {
-        let r = reg("PARAMS");
-        let mut w = 0;
-        w = r.f("skew_depth_log2").insert(w, self.skew_depth_log2 as u32);
-        w = r.f("frame_depth_log2").insert(w, self.frame_depth_log2 as u32);
-        w = r.f("counter_width").insert(w, self.counter_width as u32);
-        r.f("offset_max_log2").insert(w, self.offset_max_log2 as u32)
-    }
-
-    /// Decodes CLOCK_HZ, BAUD and PARAMS as read from a core.
-    pub fn from_registers(clock_hz: u32, baud: u32, params: u32) -> Self {
-        let r = reg("PARAMS");
-        BuildParams {
-            clock_hz,
-            baud,
-            skew_depth_log2: r.f("skew_depth_log2").get(params) as u8,
-            frame_depth_log2: r.f("frame_depth_log2").get(params) as u8,
-            counter_width: r.f("counter_width").get(params) as u8,
-            offset_max_log2: r.f("offset_max_log2").get(params) as u8,
-        }
-    }
-
-    /// The bits a counter of the build has: 2^counter_width - 1.
-    pub fn counter_mask(&self) -> u32 {
-        if self.counter_width >= 32 {
-            u32::MAX
-        } else {
-            (1u32 << self.counter_width) - 1
-        }
-    }
-
-    /// Largest OFFSET the build supports.
-    pub fn offset_max(&self) -> u32 {
-        if self.offset_max_log2 >= 32 {
-            u32::MAX
-        } else {
-            (1u32 << self.offset_max_log2) - 1
-        }
+        self.fields.iter().any(|f| f.hw == Hw::Counter)
     }
 }
 
@@ -320,22 +293,33 @@ pub const VERSION_VALUE: u32 = parse_version(env!("CARGO_PKG_VERSION"));
 /// CTRL.mode value that, when written, leaves the mode unchanged (reads never return it).
 pub const MODE_KEEP: u32 = 7;
 
+/// The pulse (register, field) whose write copies every live counter into the snapshot the
+/// counter registers read.
+pub const SNAPSHOT_PULSE: (&str, &str) = ("CTRL", "cnt_snapshot");
+
 /// First counter register address (WORDS_FWD).
 pub const COUNTER_FIRST: u16 = 24;
 /// Last counter register address (CYCLES).
 pub const COUNTER_LAST: u16 = 36;
 
-const fn field(name: &'static str, lsb: u8, width: u8, access: Access, description: &'static str) -> Field {
-    Field { name, lsb, width, access, description, counter_wide: false }
+const fn field(name: &'static str, lsb: u8, width: u8, access: Access, hw: Hw, description: &'static str) -> Field {
+    Field { name, lsb, width, access, description, counter_wide: false, hw }
 }
+/// A read-only field of the build (a constant).
+const fn build(name: &'static str, lsb: u8, width: u8, description: &'static str) -> Field {
+    field(name, lsb, width, Access::RO, Hw::Const, description)
+}
+/// A read-only field the core drives.
 const fn ro(name: &'static str, lsb: u8, width: u8, description: &'static str) -> Field {
-    field(name, lsb, width, Access::RO, description)
+    field(name, lsb, width, Access::RO, Hw::Status, description)
 }
+/// A read-write field the core reads.
 const fn rw(name: &'static str, lsb: u8, width: u8, description: &'static str) -> Field {
-    field(name, lsb, width, Access::RW, description)
+    field(name, lsb, width, Access::RW, Hw::Control, description)
 }
+/// A write-1-pulse command bit.
 const fn w1p(name: &'static str, lsb: u8, description: &'static str) -> Field {
-    field(name, lsb, 1, Access::W1P, description)
+    field(name, lsb, 1, Access::W1P, Hw::Pulse, description)
 }
 
 macro_rules! counter {
@@ -349,7 +333,7 @@ macro_rules! counter {
             addr: $addr,
             access: Access::RO,
             reset: Reset::Value(0),
-            fields: &[ro($lower, 0, 32, $desc)],
+            fields: &[ro($lower, 0, 32, $desc).hw(Hw::Counter)],
             description: concat!($desc, " ", "Snapshot value: updated only by CTRL.cnt_snapshot; ", $live),
         }
     };
@@ -362,7 +346,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 0,
         access: Access::RO,
         reset: Reset::Value(ID_VALUE),
-        fields: &[ro("id", 0, 32, "0x4654494F, ASCII \"FTIO\".")],
+        fields: &[build("id", 0, 32, "0x4654494F, ASCII \"FTIO\".")],
         description: "Identifies an ftio core. Host tools refuse to talk to anything else.",
     },
     Register {
@@ -371,9 +355,9 @@ pub static REGISTERS: &[Register] = &[
         access: Access::RO,
         reset: Reset::Value(VERSION_VALUE),
         fields: &[
-            ro("patch", 0, 8, "Patch version."),
-            ro("minor", 8, 8, "Minor version."),
-            ro("major", 16, 8, "Major version."),
+            build("patch", 0, 8, "Patch version."),
+            build("minor", 8, 8, "Minor version."),
+            build("major", 16, 8, "Major version."),
         ],
         description: "Version of the register map and protocol: major<<16 | minor<<8 | patch (the ftio-proto crate version the gateware was generated from).",
     },
@@ -390,7 +374,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 3,
         access: Access::RO,
         reset: Reset::Build,
-        fields: &[ro("clock_hz", 0, 32, "Clock frequency in Hz.")],
+        fields: &[build("clock_hz", 0, 32, "Clock frequency in Hz.")],
         description: "Core clock frequency the gateware was built for (build parameter). Converts cycle counts to time.",
     },
     Register {
@@ -398,7 +382,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 4,
         access: Access::RO,
         reset: Reset::Build,
-        fields: &[ro("baud", 0, 32, "Baud rate in bit/s.")],
+        fields: &[build("baud", 0, 32, "Baud rate in bit/s.")],
         description: "UART baud rate the gateware was built for (build parameter).",
     },
     Register {
@@ -407,10 +391,10 @@ pub static REGISTERS: &[Register] = &[
         access: Access::RO,
         reset: Reset::Build,
         fields: &[
-            ro("skew_depth_log2", 0, 8, "log2 of the skew FIFO depth in words per CPU side: how far one CPU may run ahead in elastic lockstep."),
-            ro("frame_depth_log2", 8, 8, "log2 of the store-and-forward frame buffer depth in words: the longest frame store-and-forward commit can hold."),
-            ro("counter_width", 16, 8, "Width of the statistics counters in bits."),
-            ro("offset_max_log2", 24, 8, "log2 of the strict-lockstep offset range: OFFSET may be 0 up to 2^offset_max_log2 - 1."),
+            build("skew_depth_log2", 0, 8, "log2 of the skew FIFO depth in words per CPU side: how far one CPU may run ahead in elastic lockstep."),
+            build("frame_depth_log2", 8, 8, "log2 of the store-and-forward frame buffer depth in words: the longest frame store-and-forward commit can hold."),
+            build("counter_width", 16, 8, "Width of the statistics counters in bits."),
+            build("offset_max_log2", 24, 8, "log2 of the strict-lockstep offset range: OFFSET may be 0 up to 2^offset_max_log2 - 1."),
         ],
         description: "Build parameters of the gateware.",
     },
@@ -420,7 +404,7 @@ pub static REGISTERS: &[Register] = &[
         access: Access::RW,
         reset: Reset::Value(0),
         fields: &[
-            rw("mode", 0, 3, "Operating mode: 0 DUPLEX, 1 SIMPLEX_A, 2 SIMPLEX_B, 3 SPLIT, 4 HALTED; 5 and 6 are reserved: a write of CTRL with mode 5 or 6 is refused with status 0x03 and changes nothing (no field, no command bit). Writing 7 (MODE_KEEP) leaves the mode as it is, so a write that only changes other fields or fires a command bit cannot undo a fail-over that happened since the host read CTRL. Reads back the mode the core is in now: the core changes it itself on fail-over (DUPLEX to SIMPLEX_x) or on a fault it cannot fail over from (to HALTED). Write it to leave HALTED or to return to DUPLEX after a resync."),
+            rw("mode", 0, 3, "Operating mode: 0 DUPLEX, 1 SIMPLEX_A, 2 SIMPLEX_B, 3 SPLIT, 4 HALTED; 5 and 6 are reserved: a write of CTRL with mode 5 or 6 is refused with status 0x03 and changes nothing (no field, no command bit). Writing 7 (MODE_KEEP) leaves the mode as it is, so a write that only changes other fields or fires a command bit cannot undo a fail-over that happened since the host read CTRL. Reads back the mode the core is in now: the core changes it itself on fail-over (DUPLEX to SIMPLEX_x) or on a fault it cannot fail over from (to HALTED). Write it to leave HALTED or to return to DUPLEX after a resync.").hw(Hw::Command { refused: &[5, 6] }),
             rw("lockstep", 3, 1, "Lockstep kind: 0 elastic (streams compared word by word, either side may run ahead by up to the skew FIFO depth), 1 strict (CPU B runs exactly OFFSET cycles behind CPU A and sees exactly CPU A's I/O)."),
             rw("commit", 4, 1, "Commit kind: 0 cut-through (agreed words go to the disks at once; a mismatch aborts the frame in flight with last & abort), 1 store-and-forward (a frame is held until its last pair has agreed; a divergent frame sends nothing; a frame longer than 2^PARAMS.frame_depth_log2 words is dropped whole with cause FRAME_TOO_LONG). A change takes effect between frames."),
             rw("policy", 5, 1, "Fail-over policy: 0 auto (an attributable CPU fault in DUPLEX switches to SIMPLEX on the healthy side; an unattributable mismatch, or a parity error of the one CPU in service in SIMPLEX, halts; a disk fault marks that disk failed and the core goes on; the other causes are latched and the core goes on), 1 halt (every fault halts, in every mode: every cause of the cause code table, CPU and disk faults, DISK_DIVERGENCE, EGRESS_PARITY and FRAME_TOO_LONG included; the core is HALTED a few cycles after the fault is latched, a frame in flight ended with last & abort; a disk fault also marks the disk failed)."),
@@ -588,7 +572,7 @@ pub static REGISTERS: &[Register] = &[
             rw("link", 0, 2, "Input link to inject on: 0 cpu_a_tx, 1 cpu_b_tx, 2 disk_a_rx, 3 disk_b_rx."),
             rw("kind", 2, 2, "0 flip a data bit, 1 flip a parity bit, 2 hold the link silent (valid forced low, the source sees ready low), 3 reserved (never fires)."),
             rw("bit", 4, 5, "Bit to flip: data bit 0-31, or par bit 0-3 for kind 1."),
-            rw("arm", 31, 1, "Write 1 to arm. Stays 1 until the injection has fired, then the core clears it. Write 0 to disarm."),
+            rw("arm", 31, 1, "Write 1 to arm. Stays 1 until the injection has fired, then the core clears it. Write 0 to disarm.").hw(Hw::ControlHwClear),
         ],
         description: "Fault injection at an input link, after its parity checker's view of the source (the fault looks like one coming from the link). Set INJ_COUNT first, then write INJ_CTRL with arm = 1.",
     },
@@ -749,6 +733,18 @@ mod tests {
                     Access::RO => assert_eq!(f.access, Access::RO, "{}.{}", r.name, f.name),
                     _ => assert_ne!(f.access, Access::RO, "{}.{}", r.name, f.name),
                 }
+                let hw_fits = match f.hw {
+                    Hw::Const => f.access == Access::RO,
+                    Hw::Status => f.access == Access::RO,
+                    Hw::Counter => f.access == Access::RO && r.fields.len() == 1,
+                    Hw::Control | Hw::ControlHwClear | Hw::Command { .. } => f.access == Access::RW,
+                    Hw::Pulse => f.access == Access::W1P,
+                };
+                assert!(hw_fits, "{}.{}: {:?} does not suit {:?}", r.name, f.name, f.hw, f.access);
+                assert_eq!(r.fields.iter().filter(|o| o.port_name(r) == f.port_name(r)).count(), 1, "{}.{} port", r.name, f.name);
+                if r.is_counter() {
+                    assert!((COUNTER_FIRST..=COUNTER_LAST).contains(&r.addr), "{} counts: inside WORDS_FWD..CYCLES", r.name);
+                }
                 if let Reset::Value(v) = r.reset {
                     if f.access == Access::W1P {
                         assert_eq!(f.get(v), 0, "W1P field {}.{} must reset to 0", r.name, f.name);
@@ -833,6 +829,8 @@ mod tests {
 
     #[test]
     fn counters_are_contiguous() {
+        let by_range = REGISTERS.iter().filter(|r| (COUNTER_FIRST..=COUNTER_LAST).contains(&r.addr)).count();
+        assert_eq!(counters().count(), by_range, "every register of WORDS_FWD..CYCLES is a counter");
         let names: Vec<_> = counters().map(|r| r.name).collect();
         assert_eq!(names.first(), Some(&"WORDS_FWD"));
         assert_eq!(names.last(), Some(&"CYCLES"));

@@ -12,14 +12,14 @@ use crate::models::disk::DiskConfig;
 use crate::models::random_workload;
 use crate::system::System;
 use crate::verilator::{load, BuildInfo};
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use std::time::Instant;
 
 /// What to measure.
 #[derive(Clone, Debug)]
 pub struct BenchConfig {
     /// Core build parameters.
-    pub params: CoreParams,
+    pub params: BuildParams,
     /// Cycles to run in rust-hdl (slow: keep to tens of thousands).
     pub rust_hdl_cycles: u64,
     /// Cycles to run in Verilator.
@@ -30,7 +30,7 @@ pub struct BenchConfig {
 
 impl Default for BenchConfig {
     fn default() -> Self {
-        Self { params: CoreParams::default(), rust_hdl_cycles: 20_000, verilator_cycles: 1_000_000, seed: 1 }
+        Self { params: BuildParams::default(), rust_hdl_cycles: 20_000, verilator_cycles: 1_000_000, seed: 1 }
     }
 }
 

@@ -23,7 +23,7 @@ use crate::core_sim::CoreSim;
 use crate::link::{drive_beat, drive_ready, read_beat, read_ready, Beat, LinkSink, LinkSource, Word};
 use crate::port::{Link, LinkSignal, Port};
 use crate::verilator::VerilatorCore;
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use std::collections::VecDeque;
 use std::ffi::CStr;
 use std::io;
@@ -34,7 +34,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// Core clock of the virtual board's build, Hz: 16 × 115200, so one UART bit is 16 cycles.
-pub const BOARD_CLOCK_HZ: u64 = 1_843_200;
+pub const BOARD_CLOCK_HZ: u32 = 1_843_200;
 /// UART baud of the virtual board's build (what `ftctl --baud` defaults to).
 pub const BOARD_BAUD: u32 = 115_200;
 /// The UART counts as quiet after this many bit times with no byte in flight either way:
@@ -71,8 +71,8 @@ pub const OUTPUT_QUEUE_BYTES: usize = 64 * 1024;
 /// The core's build parameters on the virtual board: the defaults with a 1.8432 MHz clock,
 /// so that 115200 baud is 16 clocks per bit (a register read is a few thousand cycles instead
 /// of the 100 MHz build's 14 000 cycles per byte). `CLOCK_HZ` and `BAUD` read these values.
-pub fn board_params() -> CoreParams {
-    CoreParams { clock_hz: BOARD_CLOCK_HZ, baud: BOARD_BAUD, ..CoreParams::default() }
+pub fn board_params() -> BuildParams {
+    BuildParams { clock_hz: BOARD_CLOCK_HZ, baud: BOARD_BAUD, ..BuildParams::default() }
 }
 
 fn errno() -> io::Error {
@@ -701,7 +701,7 @@ pub fn drive_links_idle(sim: &mut dyn CoreSim) {
 #[derive(Clone, Debug)]
 pub struct BoardConfig {
     /// The core's build parameters ([`board_params`] unless told otherwise).
-    pub params: CoreParams,
+    pub params: BuildParams,
     /// Also make this path a symlink to the pty (replacing an old symlink; never a file).
     pub link: Option<PathBuf>,
     /// Built-in traffic; `None`: every link idle and correct.
@@ -1013,7 +1013,7 @@ impl VirtualBoard {
     }
 
     /// The core's build parameters.
-    pub fn params(&self) -> &CoreParams {
+    pub fn params(&self) -> &BuildParams {
         &self.config.params
     }
 

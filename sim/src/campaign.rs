@@ -46,7 +46,7 @@ use crate::rig::Rig;
 use crate::scenario::{fast_uart_params, FAST_UART_DIVIDER};
 use crate::system::{Freeze, PinFlip, System, Trigger, Unit};
 use crate::verilator::{load, VerilatedLib};
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use ftio_proto::{reg, Cause, Mode};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -299,7 +299,7 @@ pub struct CampaignConfig {
     pub forms: Forms,
     /// Core build: the default datapath with a fast UART (8 clocks per bit), so the final
     /// STATUS read costs about 1 500 cycles.
-    pub params: CoreParams,
+    pub params: BuildParams,
 }
 
 impl Default for CampaignConfig {

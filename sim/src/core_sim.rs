@@ -6,7 +6,7 @@
 use crate::port::{Dir, Flow, Link, LinkSignal, Port};
 use ftio_hdl::link::{LinkRx, LinkTx};
 use ftio_hdl::testbench;
-use ftio_hdl::{CoreParams, FtioCore};
+use ftio_hdl::{BuildParams, FtioCore};
 use rust_hdl::prelude::*;
 
 /// A simulated `ftio_core`, stepped one clock cycle at a time.
@@ -44,7 +44,7 @@ pub struct RustHdlCore {
 
 impl RustHdlCore {
     /// A core built with `params`, connected and ready for its first cycle.
-    pub fn new(params: &CoreParams) -> Self {
+    pub fn new(params: &BuildParams) -> Self {
         let mut core = Box::new(FtioCore::new(params));
         core.connect_all();
         Self { core }

@@ -20,7 +20,7 @@ use crate::rig::RegHost;
 use crate::scenario::{fast_uart_params, FAST_UART_DIVIDER};
 use crate::verilator::{load, BuildInfo, VerilatedLib};
 use ftio_hdl::link::byte_parity;
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use ftio_proto::reg;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ use std::time::Instant;
 #[derive(Clone, Debug)]
 pub struct DatapathConfig {
     /// Core build (the default datapath; a fast UART so that mode setting is quick).
-    pub params: CoreParams,
+    pub params: BuildParams,
     /// Clock cycles per UART bit of `params`.
     pub uart_divider: u64,
     /// Frames per write-path and return-path run.

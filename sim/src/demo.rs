@@ -33,7 +33,7 @@ use crate::rig::{Answer, Rig};
 use crate::system::{Freeze, System, Trigger, Unit};
 use crate::vcd::{vcd, Marker, Sample};
 use crate::verilator::{load, VerilatedLib};
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use ftio_proto::{by_addr, reg, Cause, Mode, MODE_KEEP};
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
@@ -92,7 +92,7 @@ impl DemoKind {
 #[derive(Clone, Debug)]
 pub struct DemoConfig {
     /// Core build parameters (the demo runs the real default build).
-    pub params: CoreParams,
+    pub params: BuildParams,
     /// Seed of the workload and of the models' gaps and back-pressure.
     pub seed: u64,
     /// Writes in the workload (each then read back).
@@ -118,7 +118,7 @@ pub struct DemoConfig {
 impl Default for DemoConfig {
     fn default() -> Self {
         Self {
-            params: CoreParams::default(),
+            params: BuildParams::default(),
             seed: 1,
             writes: 24,
             max_sectors: 8,
@@ -642,7 +642,7 @@ fn run_scenario(
     if let Some(samples) = vcd_samples.filter(|s| !s.is_empty()) {
         let path = dir.join("fault.vcd");
         let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
-        let period_ns = (1_000_000_000 / cfg.params.clock_hz).max(2) & !1;
+        let period_ns = (1_000_000_000 / cfg.params.clock_hz as u64).max(2) & !1;
         let text = vcd(
             &samples,
             &[Marker { name: "fault_injected".into(), cycles: fault_marks.clone() }],
@@ -1032,7 +1032,7 @@ fn run_rebuild(
     if let Some(samples) = vcd_samples.filter(|s| !s.is_empty()) {
         let path = dir.join("fault.vcd");
         let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
-        let period_ns = (1_000_000_000 / cfg.params.clock_hz).max(2) & !1;
+        let period_ns = (1_000_000_000 / cfg.params.clock_hz as u64).max(2) & !1;
         let text = vcd(&samples, &[Marker { name: "fault_injected".into(), cycles: fault_marks.clone() }], period_ns, &format!("ftio demo rebuild: {fault}"));
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         vcd_info = Some((path, first, last));

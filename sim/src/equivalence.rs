@@ -9,7 +9,7 @@
 use crate::core_sim::{CoreSim, RustHdlCore};
 use crate::port::{Port, ALL_PORTS, PORT_COUNT};
 use crate::verilator::VerilatorCore;
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use std::fmt;
 
 /// An input generator for the core.
@@ -137,7 +137,7 @@ pub fn replay(trace: &Trace, sim: &mut dyn CoreSim, recorded_by: &str) -> Result
 /// it into the Verilator model of the same build, and returns the trace when every output
 /// agrees in every cycle.
 pub fn rust_hdl_vs_verilator(
-    params: &CoreParams,
+    params: &BuildParams,
     stim: &mut dyn Stimulus,
     cycles: u64,
 ) -> Result<Trace, String> {

@@ -301,8 +301,8 @@ pub const FAST_UART_DIVIDER: u64 = 8;
 
 /// The default core with a UART of 8 clocks per bit (1 MHz / 125 kBd), so that register
 /// reads fit in a short simulation. The datapath is the default one, cycle for cycle.
-pub fn fast_uart_params() -> ftio_hdl::CoreParams {
-    ftio_hdl::CoreParams { clock_hz: 1_000_000, baud: 125_000, ..ftio_hdl::CoreParams::default() }
+pub fn fast_uart_params() -> ftio_hdl::BuildParams {
+    ftio_hdl::BuildParams { clock_hz: 1_000_000, baud: 125_000, ..ftio_hdl::BuildParams::default() }
 }
 
 /// Cycles a read of `count` registers takes on the fast UART, request to last response

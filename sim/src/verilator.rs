@@ -1,6 +1,6 @@
 //! `ftio_core` compiled by Verilator and loaded as a shared library.
 //!
-//! The Verilog is generated at run time (it depends on [`CoreParams`]), so the model is built
+//! The Verilog is generated at run time (it depends on [`BuildParams`]), so the model is built
 //! at run time too: Verilator compiles `ftio_core.v` together with a small C++ shim, generated
 //! from the port table ([`crate::port`]), that exposes `extern "C"` functions (new/delete a
 //! model, set an input or get a port by its [`Port::index`], clock low / rising edge). The
@@ -18,7 +18,7 @@
 //! initial value start at 0, as rust-hdl's simulator does, so the two agree from cycle 0.
 use crate::core_sim::CoreSim;
 use crate::port::{Dir, Port, ALL_PORTS, PORT_COUNT};
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::ffi::{c_char, c_void, CStr};
@@ -326,7 +326,7 @@ unsafe impl Send for VerilatorCore {}
 
 impl VerilatorCore {
     /// Generates the core's Verilog for `params`, builds (or finds) its model, and makes one.
-    pub fn new(params: &CoreParams) -> Result<Self, String> {
+    pub fn new(params: &BuildParams) -> Result<Self, String> {
         let verilog = ftio_hdl::core_verilog(params)?;
         Self::from_verilog(&verilog)
     }

@@ -2,7 +2,7 @@
 //! agree on every output in every cycle, for every scenario. Each test also checks that its
 //! scenario did what the power-on DUPLEX core must do with it (words mirrored, returns
 //! replicated, faults flagged and handled), so agreement is not agreement on silence.
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use ftio_proto::{reg, Cause, Mode};
 use ftio_sim::equivalence::{record, replay, rust_hdl_vs_verilator, Trace};
 use ftio_sim::link::Word;
@@ -20,7 +20,7 @@ fn first_high(trace: &Trace, port: Port) -> Option<usize> {
     (0..trace.len()).find(|&c| trace.get(c, port) != 0)
 }
 
-fn run(params: &CoreParams, mut sc: Scenario) -> (Trace, Scenario) {
+fn run(params: &BuildParams, mut sc: Scenario) -> (Trace, Scenario) {
     let trace = match rust_hdl_vs_verilator(params, &mut sc.stimulus, sc.cycles) {
         Ok(t) => t,
         Err(e) => panic!("scenario {}: {e}", sc.name),
@@ -79,7 +79,7 @@ fn st_bit(s: u32, name: &str) -> bool {
 /// returns reach both CPUs whole, disk B's returns are drained; nothing flagged.
 #[test]
 fn full_rate_traffic_agrees() {
-    let (trace, mut sc) = run(&CoreParams::default(), scenario::full_rate(1));
+    let (trace, mut sc) = run(&BuildParams::default(), scenario::full_rate(1));
     for link in Link::all() {
         assert!(moved(&trace, link) >= 550, "{}: {} words moved", link.name(), moved(&trace, link));
     }
@@ -104,7 +104,7 @@ fn full_rate_traffic_agrees() {
 /// source.
 #[test]
 fn random_backpressure_agrees() {
-    let (trace, mut sc) = run(&CoreParams::default(), scenario::random_backpressure(2));
+    let (trace, mut sc) = run(&BuildParams::default(), scenario::random_backpressure(2));
     assert!(sc.stimulus.sources_done(), "all words delivered in the scenario's cycles");
     let cpu = queued(scenario::random_backpressure(2), Link::CpuATx);
     let disk_a = queued(scenario::random_backpressure(2), Link::DiskARx);
@@ -306,7 +306,7 @@ fn disk_stall_timeout_fails_the_disk_and_switches_the_primary() {
 
 #[test]
 fn uart_rx_idle_agrees() {
-    let (trace, _) = run(&CoreParams::default(), scenario::uart_rx_idle());
+    let (trace, _) = run(&BuildParams::default(), scenario::uart_rx_idle());
     assert_eq!(trace.count_high(Port::UartRx), trace.len());
     assert_eq!(trace.count_high(Port::Irq), 0);
 }
@@ -330,7 +330,7 @@ fn uart_rx_bytes_agree() {
 /// reset on, both disks get the same stream again and nothing is flagged.
 #[test]
 fn reset_during_traffic_agrees() {
-    let (trace, _) = run(&CoreParams::default(), scenario::reset_during_traffic(5));
+    let (trace, _) = run(&BuildParams::default(), scenario::reset_during_traffic(5));
     assert_eq!(trace.count_high(Port::Reset), 5);
     let a = moved_words(&trace, Link::DiskATx, 405);
     same(&moved_words(&trace, Link::DiskBTx, 405), &a, "disk B after the last reset");
@@ -342,7 +342,7 @@ fn reset_during_traffic_agrees() {
 /// that cycle and port.
 #[test]
 fn replay_reports_the_first_differing_cycle_and_port() {
-    let params = CoreParams::default();
+    let params = BuildParams::default();
     let mut sc = scenario::random_backpressure(6);
     let mut golden = RustHdlCore::new(&params);
     let mut trace = record(&mut golden, &mut sc.stimulus, 300);
@@ -367,7 +367,7 @@ fn power_on_with_inputs_at_zero_agrees() {
         fn drive(&mut self, _: u64, _: &mut dyn CoreSim) {}
         fn observe(&mut self, _: u64, _: &dyn CoreSim) {}
     }
-    let trace = rust_hdl_vs_verilator(&CoreParams::default(), &mut Untouched, 50).unwrap_or_else(|e| panic!("{e}"));
+    let trace = rust_hdl_vs_verilator(&BuildParams::default(), &mut Untouched, 50).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(trace.get(0, Port::Irq), 0, "irq is a register: low in cycle 0");
     assert_eq!(trace.get(2, Port::Irq), 1, "the parity errors of cycle 0 are flagged");
 }
@@ -376,7 +376,7 @@ fn power_on_with_inputs_at_zero_agrees() {
 /// stream to both disks, whole; B's first offer is A's + 3.
 #[test]
 fn lockstep_offset_agrees() {
-    let (trace, mut sc) = run(&CoreParams::default(), scenario::lockstep_offset(7));
+    let (trace, mut sc) = run(&BuildParams::default(), scenario::lockstep_offset(7));
     let a = sc.stimulus.sink(Link::DiskATx).words.clone();
     assert_eq!(a.len(), 500);
     assert_eq!(sc.stimulus.sink(Link::DiskBTx).words, a);

@@ -15,7 +15,7 @@
 //! sees; its `rx_ready` is A's of D cycles before), so with a correct core it does exactly
 //! what A did, D cycles later — which the test checks cycle by cycle up to the fault.
 use ftio_hdl::link::{byte_parity, pack_word};
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use ftio_sim::lockstep_model::{possible, Commit, Fault, Lockstep, Outcome, Side};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -37,7 +37,7 @@ fn run_seed(seed: u64) -> (Outcome, Lockstep, String, usize) {
     } else {
         Commit::StoreAndForward { depth: 1 << FRAME_DEPTH_LOG2 }
     };
-    let params = CoreParams { frame_depth_log2: FRAME_DEPTH_LOG2, ..CoreParams::default() };
+    let params = BuildParams { frame_depth_log2: FRAME_DEPTH_LOG2, ..BuildParams::default() };
     let offset_max = 1u64 << params.offset_max_log2;
     // Every other pair of seeds is strict; D covers both ends of its range for sure.
     let lockstep = match (seed / 2 % 2, seed / 4 % 6) {

@@ -1,6 +1,6 @@
 //! Without Verilator on PATH the backend fails loudly and names the setup script.
 //! (Its own test binary: it changes PATH for the whole process.)
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use ftio_sim::VerilatorCore;
 
 #[test]
@@ -8,7 +8,7 @@ fn missing_verilator_names_the_setup_script() {
     let empty = std::env::temp_dir().join(format!("ftio-sim-empty-path-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
     std::env::set_var("PATH", &empty);
-    let err = VerilatorCore::new(&CoreParams::default()).err().expect("must fail without verilator");
+    let err = VerilatorCore::new(&BuildParams::default()).err().expect("must fail without verilator");
     assert!(err.contains("bash scripts/setup.sh"), "{err}");
     assert!(err.contains("Verilator is not installed"), "{err}");
     let _ = std::fs::remove_dir(&empty);

@@ -1,6 +1,6 @@
 //! The CPU and disk models against each other with no core between them, and around the
 //! core in both simulators.
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use ftio_sim::equivalence::{record, replay, Stimulus};
 use ftio_sim::link::{Beat, SourceFault};
 use ftio_sim::models::cpu::{CpuConfig, CpuModel, Op};
@@ -193,7 +193,7 @@ fn check_duplex(sys: &System, ops: &[Op], capacity: u64) {
 /// Verilator alone reaching the same end state, cycle for cycle.
 #[test]
 fn models_through_the_core_in_both_simulators() {
-    let params = CoreParams::default();
+    let params = BuildParams::default();
     let ops = random_workload(20, 5, CAPACITY, 6);
     let mut sys = lockstep_system(20, &ops, 9, CAPACITY);
     let mut probe = sys.clone();
@@ -222,7 +222,7 @@ fn lockstep_system_through_the_core() {
     let capacity = 4096;
     let ops = random_workload(30, 120, capacity, 16);
     let mut sys = lockstep_system(31, &ops, 24, capacity);
-    let mut model = VerilatorCore::new(&CoreParams::default()).unwrap();
+    let mut model = VerilatorCore::new(&BuildParams::default()).unwrap();
     let cycles = sys.run(&mut model, 5_000_000);
     assert!(cycles < 5_000_000);
     check_duplex(&sys, &ops, capacity);

@@ -21,7 +21,7 @@
 //! return word (and each of its write words) exactly D cycles after CPU A, while no CPU is
 //! isolated.
 use ftio_hdl::link::{byte_parity, pack_word};
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use ftio_sim::lockstep_model::{self, Commit, Fault, Side};
 use ftio_sim::return_model::{cause, predict_returns, Cpu, Disk, DiskFault, Lockstep, ReturnOutcome};
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -62,7 +62,7 @@ struct Seen {
 fn run_seed(seed: u64) -> Seen {
     let mut rng = StdRng::seed_from_u64(0x7E70_0000 + seed);
     let primary = if rng.gen_bool(0.5) { Disk::A } else { Disk::B };
-    let offset_max = 1u64 << CoreParams::default().offset_max_log2;
+    let offset_max = 1u64 << BuildParams::default().offset_max_log2;
     // Every other run of 9 seeds (one of each fault class) is strict; D = 0 and the largest D
     // for sure.
     let lockstep = match (seed / 9 % 2, seed % 5) {
@@ -115,7 +115,7 @@ fn run_seed(seed: u64) -> Seen {
     };
     let mirrored = lockstep_model::predict(&writes, &writes, write_fault, Commit::CutThrough);
 
-    let mut b = Board::new(seed, CoreParams::default());
+    let mut b = Board::new(seed, BuildParams::default());
     // CTRL.mode 7 keeps the mode (DUPLEX); CTRL is written before OFFSET in one request.
     let ctrl = 7 | strict << 3 | (read_verify as u32) << 6 | ((primary == Disk::B) as u32) << 7;
     if let DiskFault::Stop { .. } = fault {

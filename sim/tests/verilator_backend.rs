@@ -1,6 +1,6 @@
 //! The Verilator backend: the port table matches the generated Verilog, builds are cached by
 //! content, and the model behaves like a clocked design.
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use ftio_sim::port::{verilog_ports, Dir, Link, LinkSignal as S, Port, ALL_PORTS};
 use ftio_sim::verilator::{build_library, shim_source};
 use ftio_sim::{CoreSim, VerilatorCore};
@@ -9,7 +9,7 @@ use ftio_sim::{CoreSim, VerilatorCore};
 /// (names, directions, widths, order), plus `clock` first.
 #[test]
 fn port_table_matches_generated_verilog() {
-    let v = ftio_hdl::core_verilog(&CoreParams::default()).unwrap();
+    let v = ftio_hdl::core_verilog(&BuildParams::default()).unwrap();
     let ports = verilog_ports(&v).unwrap();
     let mut want = vec![("clock".to_string(), Dir::In, 1)];
     want.extend(ALL_PORTS.iter().map(|p| (p.name(), p.dir(), p.width())));
@@ -30,13 +30,13 @@ fn shim_has_an_accessor_for_every_port() {
 /// build.
 #[test]
 fn builds_are_cached_by_content() {
-    let v = ftio_hdl::core_verilog(&CoreParams::default()).unwrap();
+    let v = ftio_hdl::core_verilog(&BuildParams::default()).unwrap();
     let first = build_library(&v).unwrap();
     let again = build_library(&v).unwrap();
     assert!(again.cached);
     assert_eq!(first.path, again.path);
     assert!(again.seconds < 1.0, "a cache hit took {} s", again.seconds);
-    let other = ftio_hdl::core_verilog(&CoreParams { counter_width: 16, ..CoreParams::default() }).unwrap();
+    let other = ftio_hdl::core_verilog(&BuildParams { counter_width: 16, ..BuildParams::default() }).unwrap();
     if other != v {
         assert_ne!(build_library(&other).unwrap().path, first.path);
     }
@@ -47,7 +47,7 @@ fn builds_are_cached_by_content() {
 /// one CPU alone moves nothing.
 #[test]
 fn verilator_model_moves_a_word() {
-    let mut m = VerilatorCore::new(&CoreParams::default()).unwrap();
+    let mut m = VerilatorCore::new(&BuildParams::default()).unwrap();
     for l in Link::out_of_core() {
         m.set_bit(l.port(S::Ready), true);
         m.set_bit(l.port(S::Rpar), false);

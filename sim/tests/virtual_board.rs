@@ -104,7 +104,7 @@ fn identifies_itself_over_the_pty() {
     assert_eq!(v[2], 0, "SCRATCH powers on 0");
     assert_eq!(v[3], 1_843_200, "CLOCK_HZ");
     assert_eq!(v[4], 115_200, "BAUD");
-    assert_eq!(v[5], params.build_params().params_word(), "PARAMS");
+    assert_eq!(v[5], params.params_word(), "PARAMS");
     assert_eq!(b.clocks_per_bit(), 16);
     let st = u.get("STATUS");
     assert_eq!(status_mode(st), Mode::Duplex);
@@ -349,7 +349,7 @@ fn skewed_traffic_matches_strict_lockstep_at_its_offset() {
 #[test]
 fn register_read_round_trip_at_100_mhz() {
     for baud in [115_200u32, 12_500_000] {
-        let params = ftio_hdl::CoreParams { clock_hz: 100_000_000, baud, ..ftio_hdl::CoreParams::default() };
+        let params = ftio_hdl::BuildParams { clock_hz: 100_000_000, baud, ..ftio_hdl::BuildParams::default() };
         let cpb = ftio_hdl::uart::clocks_per_bit(params.clock_hz, params.baud);
         let b = start(BoardConfig { params, ..BoardConfig::default() });
         let mut u = Uart::open(b.path());

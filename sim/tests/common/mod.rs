@@ -6,7 +6,7 @@
 
 use ftio_hdl::link::{byte_parity, control_parity, pack_word};
 use ftio_hdl::testbench::{edge, low, UartHost};
-use ftio_hdl::{CoreParams, FtioCore};
+use ftio_hdl::{BuildParams, FtioCore};
 use ftio_proto::{reg, Request, Response, Status};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rust_hdl::prelude::*;
@@ -111,8 +111,8 @@ macro_rules! drive {
 
 impl Board {
     /// A core at 1 MHz with a 125 kbaud UART (8 clocks a bit); `params` sets the rest.
-    pub fn new(seed: u64, params: CoreParams) -> Self {
-        let params = CoreParams { clock_hz: 1_000_000, baud: 125_000, ..params };
+    pub fn new(seed: u64, params: BuildParams) -> Self {
+        let params = BuildParams { clock_hz: 1_000_000, baud: 125_000, ..params };
         let mut core = Box::new(FtioCore::new(&params));
         core.connect_all();
         Self {

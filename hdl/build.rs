@@ -1,0 +1,325 @@
+//! Generates the register file's rust-hdl block from the register table in `ftio-proto`
+//! (`ftio_proto::REGISTERS`), as OpenTitan's reggen generates register RTL from hjson: each
+//! field's `hw` says what the block builds for it (a constant, a status input, a counter
+//! input read through its snapshot, a stored control output, a pulse, a command). The ports,
+//! the read mux, the write arms, the snapshot and the reset all come from the table, so adding
+//! a register is one edit in `proto/src/regs.rs` plus its use in the core.
+//!
+//! Output: `$OUT_DIR/regfile_gen.rs`, included by `src/regfile.rs` (which holds the helpers
+//! and the tests). `#[derive(LogicBlock)]` and `#[hdl_gen]` see the generated text like any
+//! other source.
+use ftio_proto::{Access, Hw, Register, REGISTERS};
+use std::fmt::Write;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("regfile_gen.rs");
+    std::fs::write(&out, generate()).unwrap();
+}
+
+fn lower(r: &Register) -> String {
+    r.name.to_ascii_lowercase()
+}
+
+/// The rust-hdl type of a `width`-bit port.
+fn ty(width: u8) -> String {
+    if width == 1 {
+        "Bit".into()
+    } else {
+        format!("Bits<{width}>")
+    }
+}
+
+/// `value` (a `width`-bit expression) placed at `lsb` of a 32-bit word.
+fn placed(value: &str, width: u8, lsb: u8) -> String {
+    let wide = match width {
+        32 => value.to_string(),
+        1 => format!("bit_cast::<32, 1>({value}.into())"),
+        w => format!("bit_cast::<32, {w}>({value})"),
+    };
+    if lsb == 0 {
+        wide
+    } else {
+        format!("({wide} << {lsb})")
+    }
+}
+
+/// Bits `[lsb +: width]` of a 32-bit expression, as a `width`-bit value.
+fn slice(word: &str, width: u8, lsb: u8) -> String {
+    match width {
+        32 => word.to_string(),
+        1 => format!("{word}.get_bit({lsb})"),
+        w => format!("{word}.get_bits::<{w}>({lsb})"),
+    }
+}
+
+/// First sentence of a description, for a port's doc comment.
+fn summary(text: &str) -> &str {
+    text.split(". ").next().unwrap_or(text).trim_end_matches('.')
+}
+
+fn stored(r: &Register) -> bool {
+    r.fields.iter().any(|f| matches!(f.hw, Hw::Control | Hw::ControlHwClear))
+}
+
+fn counter(r: &Register) -> bool {
+    r.fields.iter().any(|f| f.hw == Hw::Counter)
+}
+
+fn constant(r: &Register) -> bool {
+    r.fields.iter().all(|f| f.hw == Hw::Const)
+}
+
+/// A host write of `r` this cycle.
+fn hit(r: &Register) -> String {
+    format!("(self.we.val() & (self.addr.val() == self.a_{}.val()))", lower(r))
+}
+
+/// [`hit`] as an `if` condition.
+fn hit_cond(r: &Register) -> String {
+    format!("self.we.val() & (self.addr.val() == self.a_{}.val())", lower(r))
+}
+
+/// The pulse field whose write copies every live counter into its snapshot.
+fn snapshot_port() -> String {
+    let (r, f) = ftio_proto::SNAPSHOT_PULSE;
+    let r = ftio_proto::reg(r);
+    assert_eq!(r.f(f).hw, Hw::Pulse, "the snapshot command is a pulse");
+    r.f(f).port_name(r)
+}
+
+fn generate() -> String {
+    let mut ports = String::new();
+    let mut inner = String::new();
+    let mut init = String::new();
+    let mut dffs: Vec<String> = vec![];
+    let mut rd_inputs = String::new();
+    let mut rd_counters = String::new();
+    let mut rd_config = String::new();
+    let mut writes = String::new();
+    let mut pulses = String::new();
+    let mut snapshot = String::new();
+    let mut reset = String::new();
+    let mut outputs = String::new();
+    let snap = snapshot_port();
+
+    for r in REGISTERS {
+        let n = lower(r);
+        writeln!(inner, "    a_{n}: Constant<Bits<16>>,").unwrap();
+        writeln!(init, "            a_{n}: addr({:?}),", r.name).unwrap();
+        let arm = format!("bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_{n}.val()");
+        if constant(r) {
+            writeln!(inner, "    v_{n}: Constant<Bits<32>>,").unwrap();
+            writeln!(init, "            v_{n}: Constant::new(reset_of({:?}, params)),", r.name).unwrap();
+            write!(rd_inputs, "        }} else if {arm} {{\n            self.rd_inputs.next = self.v_{n}.val();\n").unwrap();
+            continue;
+        }
+        if counter(r) {
+            let f = &r.fields[0];
+            let p = f.port_name(r);
+            writeln!(ports, "    /// The live {} ({}): the register reads its snapshot.", r.name, summary(f.description)).unwrap();
+            writeln!(ports, "    pub {p}: Signal<In, Bits<32>>,").unwrap();
+            writeln!(init, "            {p}: Default::default(),").unwrap();
+            writeln!(inner, "    s_{n}: DFF<Bits<32>>,").unwrap();
+            writeln!(init, "            s_{n}: Default::default(),").unwrap();
+            dffs.push(format!("s_{n}"));
+            write!(rd_counters, "        }} else if {arm} {{\n            self.rd_counters.next = self.s_{n}.q.val();\n").unwrap();
+            writeln!(snapshot, "        if self.{snap}.val() {{\n            self.s_{n}.d.next = self.{p}.val();\n        }}").unwrap();
+            writeln!(reset, "            self.s_{n}.d.next = 0.into();").unwrap();
+            continue;
+        }
+        // Status registers read their inputs; writable ones their stored fields and commands.
+        let mut read: Vec<String> = vec![];
+        if stored(r) {
+            writeln!(inner, "    m_{n}: Constant<Bits<32>>,\n    r_{n}: DFFWithInit<Bits<32>>,\n    init_{n}: Constant<Bits<32>>,").unwrap();
+            writeln!(init, "            m_{n}: store_mask({:?}, params),", r.name).unwrap();
+            writeln!(init, "            r_{n}: DFFWithInit::new(reset_of({:?}, params)),", r.name).unwrap();
+            writeln!(init, "            init_{n}: Constant::new(reset_of({:?}, params)),", r.name).unwrap();
+            dffs.push(format!("r_{n}"));
+            read.push(format!("self.r_{n}.q.val()"));
+            writeln!(writes, "        if {} {{\n            self.r_{n}.d.next = self.wdata.val() & self.m_{n}.val();\n        }}", hit_cond(r)).unwrap();
+            writeln!(reset, "            self.r_{n}.d.next = self.init_{n}.val();").unwrap();
+        }
+        for f in r.fields {
+            let p = f.port_name(r);
+            let doc = format!("{}.{}: {}", r.name, f.name, summary(f.description));
+            match f.hw {
+                Hw::Const | Hw::Counter => panic!("{}.{}: {:?} in a register of other fields", r.name, f.name, f.hw),
+                Hw::Status => {
+                    writeln!(ports, "    /// {doc} (from the core).\n    pub {p}: Signal<In, {}>,", ty(f.width)).unwrap();
+                    writeln!(init, "            {p}: Default::default(),").unwrap();
+                    read.push(placed(&format!("self.{p}.val()"), f.width, f.lsb));
+                }
+                Hw::Control | Hw::ControlHwClear => {
+                    writeln!(ports, "    /// {doc} (stored).\n    pub {p}: Signal<Out, {}>,", ty(f.width)).unwrap();
+                    writeln!(init, "            {p}: Default::default(),").unwrap();
+                    writeln!(outputs, "        self.{p}.next = {};", slice(&format!("self.r_{n}.q.val()"), f.width, f.lsb)).unwrap();
+                    if f.hw == Hw::ControlHwClear {
+                        writeln!(ports, "    /// Pulse from the core: clear {}.{} (a host write of {} in the same cycle wins).", r.name, f.name, r.name).unwrap();
+                        writeln!(ports, "    pub {p}_clear: Signal<In, Bit>,").unwrap();
+                        writeln!(init, "            {p}_clear: Default::default(),").unwrap();
+                        writeln!(inner, "    m_{p}: Constant<Bits<32>>,").unwrap();
+                        writeln!(init, "            m_{p}: field_mask({:?}, {:?}),", r.name, f.name).unwrap();
+                        writeln!(
+                            writes,
+                            "        if self.{p}_clear.val() & !{} {{\n            self.r_{n}.d.next = self.r_{n}.q.val() & !self.m_{p}.val();\n        }}",
+                            hit(r)
+                        )
+                        .unwrap();
+                    }
+                }
+                Hw::Pulse => {
+                    writeln!(ports, "    /// {doc} (a one-cycle pulse).\n    pub {p}: Signal<Out, Bit>,").unwrap();
+                    writeln!(init, "            {p}: Default::default(),").unwrap();
+                    writeln!(pulses, "        self.{p}.next = {} & self.wdata.val().get_bit({});", hit(r), f.lsb).unwrap();
+                }
+                Hw::Command { refused } => {
+                    let value = slice("self.wdata.val()", f.width, f.lsb);
+                    let keep = f.max();
+                    writeln!(ports, "    /// {doc}: written with a value other than {keep} (keep) this cycle.").unwrap();
+                    writeln!(ports, "    pub {p}_set: Signal<Out, Bit>,").unwrap();
+                    writeln!(ports, "    /// The value written to {}.{}.\n    pub {p}_value: Signal<Out, {}>,", r.name, f.name, ty(f.width)).unwrap();
+                    writeln!(ports, "    /// What {}.{} reads: the core's value now.\n    pub {p}_now: Signal<In, {}>,", r.name, f.name, ty(f.width)).unwrap();
+                    for s in ["set", "value", "now"] {
+                        writeln!(init, "            {p}_{s}: Default::default(),").unwrap();
+                    }
+                    writeln!(pulses, "        self.{p}_set.next = {} & ({value} != {keep}_u64);", hit(r)).unwrap();
+                    writeln!(pulses, "        self.{p}_value.next = {value};").unwrap();
+                    read.push(placed(&format!("self.{p}_now.val()"), f.width, f.lsb));
+                    for v in refused {
+                        writeln!(
+                            pulses,
+                            "        if (self.addr.val() == self.a_{n}.val()) & ({value} == {v}_u64) {{\n            self.value_refused.next = true;\n        }}"
+                        )
+                        .unwrap();
+                    }
+                }
+            }
+        }
+        let expr = if read.is_empty() { "0.into()".to_string() } else { read.join("\n                | ") };
+        let part = if r.access == Access::RO { &mut rd_inputs } else { &mut rd_config };
+        let which = if r.access == Access::RO { "rd_inputs" } else { "rd_config" };
+        write!(part, "        }} else if {arm} {{\n            self.{which}.next = {expr};\n").unwrap();
+    }
+
+    let mut dff_lines = String::new();
+    for chunk in dffs.chunks(8) {
+        writeln!(dff_lines, "        dff_setup!(self, clock, {});", chunk.join(", ")).unwrap();
+    }
+    format!(
+        r#"// Generated by hdl/build.rs from ftio_proto::REGISTERS; do not edit.
+
+/// The register file of SPEC §5, generated from the register table (see `hdl/build.rs`).
+#[derive(LogicBlock)]
+pub struct RegFile {{
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset: every register to its table reset value.
+    pub reset: Signal<In, Bit>,
+    /// Register index on the bus.
+    pub addr: Signal<In, Bits<16>>,
+    /// Data to write.
+    pub wdata: Signal<In, Bits<32>>,
+    /// Write `wdata` to `addr` this cycle (ignored unless `writable`).
+    pub we: Signal<In, Bit>,
+    /// The register at `addr` of two cycles before (the read mux starts and ends in flops).
+    pub rdata: Signal<Out, Bits<32>>,
+    /// `addr` is a register.
+    pub readable: Signal<Out, Bit>,
+    /// `addr` is a writable register.
+    pub writable: Signal<Out, Bit>,
+    /// `wdata` is a value the register at `addr` does not define (a command field's refused
+    /// value, CTRL.mode 5 or 6): the parser refuses the write frame with status 0x03 and
+    /// writes nothing.
+    pub value_refused: Signal<Out, Bit>,
+{ports}{inner}    /// One bit per address below 64: it is a register; it is writable.
+    m_readable: Constant<Bits<64>>,
+    m_writable: Constant<Bits<64>>,
+    hi_zero: Signal<Local, Bit>,
+    readable_bits: Signal<Local, Bits<64>>,
+    writable_bits: Signal<Local, Bits<64>>,
+    /// The address, registered for the read mux (its low six bits; the rest are zero).
+    addr6_q: DFF<Bits<6>>,
+    hi_zero_q: DFF<Bit>,
+    rd_inputs: Signal<Local, Bits<32>>,
+    rd_counters: Signal<Local, Bits<32>>,
+    rd_config: Signal<Local, Bits<32>>,
+    /// The three parts of the read mux, registered (zero where `addr` is not theirs).
+    rd_inputs_q: DFF<Bits<32>>,
+    rd_counters_q: DFF<Bits<32>>,
+    rd_config_q: DFF<Bits<32>>,
+}}
+
+impl RegFile {{
+    /// A register file for a core built with `params` (they set CLOCK_HZ, BAUD, PARAMS and
+    /// the counter-wide fields' store masks).
+    pub fn new(params: &BuildParams) -> Self {{
+        Self {{
+            clock: Default::default(),
+            reset: Default::default(),
+            addr: Default::default(),
+            wdata: Default::default(),
+            we: Default::default(),
+            rdata: Default::default(),
+            readable: Default::default(),
+            writable: Default::default(),
+            value_refused: Default::default(),
+{init}            m_readable: Constant::new(address_mask(|_| true)),
+            m_writable: Constant::new(address_mask(|r| r.access != Access::RO)),
+            hi_zero: Default::default(),
+            readable_bits: Default::default(),
+            writable_bits: Default::default(),
+            addr6_q: Default::default(),
+            hi_zero_q: Default::default(),
+            rd_inputs: Default::default(),
+            rd_counters: Default::default(),
+            rd_config: Default::default(),
+            rd_inputs_q: Default::default(),
+            rd_counters_q: Default::default(),
+            rd_config_q: Default::default(),
+        }}
+    }}
+}}
+
+impl Logic for RegFile {{
+    #[hdl_gen]
+    fn update(&mut self) {{
+{dff_lines}        dff_setup!(self, clock, addr6_q, hi_zero_q, rd_inputs_q, rd_counters_q, rd_config_q);
+        // Which addresses are registers, and which are writable: two bit masks from the table,
+        // looked up with the low six bits (every address is below 64), so the decode the
+        // parser checks in CHECK is a 64-entry lookup and a zero test, not a chain of 16-bit
+        // compares.
+        self.hi_zero.next = self.addr.val().get_bits::<10>(6) == 0;
+        self.readable_bits.next = self.m_readable.val() >> self.addr.val().get_bits::<6>(0);
+        self.writable_bits.next = self.m_writable.val() >> self.addr.val().get_bits::<6>(0);
+        self.readable.next = self.hi_zero.val() & self.readable_bits.val().get_bit(0);
+        self.writable.next = self.hi_zero.val() & self.writable_bits.val().get_bit(0);
+
+        // Read mux: one arm per register of the table, from the address registered, in three
+        // parts (inputs and constants, counter snapshots, stored registers), each registered,
+        // and their OR is `rdata`: `rdata` shows a register two cycles after its address
+        // (the parser's reads are stable for a byte time), and the mux starts and ends in flops.
+        self.addr6_q.d.next = self.addr.val().get_bits::<6>(0);
+        self.hi_zero_q.d.next = self.hi_zero.val();
+        self.rd_inputs.next = 0.into();
+        self.rd_counters.next = 0.into();
+        self.rd_config.next = 0.into();
+        if !self.hi_zero_q.q.val() {{
+            self.rd_inputs.next = 0.into();
+{rd_inputs}{rd_counters}{rd_config}        }}
+        self.rd_inputs_q.d.next = self.rd_inputs.val();
+        self.rd_counters_q.d.next = self.rd_counters.val();
+        self.rd_config_q.d.next = self.rd_config.val();
+        self.rdata.next = self.rd_inputs_q.q.val() | self.rd_counters_q.q.val() | self.rd_config_q.q.val();
+
+        // Writes: only the stored fields' bits; a core clear loses to a host write.
+{writes}        // Pulses and commands, from the write as it lands.
+        self.value_refused.next = false;
+{pulses}        // Counter snapshot: all at once, so a read of the counters is one consistent view.
+{snapshot}        if self.reset.val() {{
+{reset}        }}
+{outputs}    }}
+}}
+"#
+    )
+}

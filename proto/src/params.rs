@@ -1,0 +1,156 @@
+//! The build parameters of the core (SPEC §3): their defaults, the values the generator can
+//! build, and the check. One definition for the `ftio` CLI (its options, defaults and ranges),
+//! the gateware (`ftio_hdl::core_verilog`, `Core::new`) and the register table (CLOCK_HZ,
+//! BAUD and PARAMS read them).
+use crate::regs::reg;
+use std::ops::RangeInclusive;
+
+/// Build parameters of the core. The defaults are the generator's (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BuildParams {
+    /// Core clock frequency in Hz (sets the UART divider; CLOCK_HZ reads it).
+    pub clock_hz: u32,
+    /// UART baud rate (BAUD reads it).
+    pub baud: u32,
+    /// log2 of the skew FIFO depth in words (per CPU side); also each disk and return buffer.
+    pub skew_depth_log2: u8,
+    /// log2 of the store-and-forward frame buffer depth in words.
+    pub frame_depth_log2: u8,
+    /// Width of the statistics counters (and the BIST and injection counts) in bits.
+    pub counter_width: u8,
+    /// log2 of the strict-lockstep offset range: OFFSET is 0 up to 2^n - 1.
+    pub offset_max_log2: u8,
+}
+
+impl BuildParams {
+    /// The generator's defaults.
+    pub const DEFAULT: BuildParams = BuildParams {
+        clock_hz: 100_000_000,
+        baud: 115_200,
+        skew_depth_log2: 6,
+        frame_depth_log2: 9,
+        counter_width: 32,
+        offset_max_log2: 4,
+    };
+    /// Core clocks the generator accepts, Hz (CLOCK_HZ is a 32-bit register; the UART needs
+    /// 8 clocks per bit, checked against the baud by [`BuildParams::validate`]).
+    pub const CLOCK_HZ: RangeInclusive<u32> = 1_000..=1_000_000_000;
+    /// Baud rates the generator accepts.
+    pub const BAUD: RangeInclusive<u32> = 300..=12_000_000;
+    /// Skew FIFO depths (log2) the generator builds: 16 to 1024 words.
+    pub const SKEW_DEPTH_LOG2: RangeInclusive<u8> = 4..=10;
+    /// Frame buffer depths (log2) the generator builds: 16 to 4096 words.
+    pub const FRAME_DEPTH_LOG2: RangeInclusive<u8> = 4..=12;
+    /// Counter widths the generator builds, bits.
+    pub const COUNTER_WIDTH: RangeInclusive<u8> = 16..=32;
+    /// Strict-offset ranges (log2) the generator builds: D below 16, 64 or 256.
+    pub const OFFSET_MAX_LOG2: [u8; 3] = [4, 6, 8];
+    /// The fewest core clocks per UART bit the receiver samples with.
+    pub const MIN_CLOCKS_PER_BIT: u32 = 8;
+
+    /// Refuses a parameter set the gateware cannot be built with, saying why.
+    pub fn validate(&self) -> Result<(), String> {
+        let (lo, hi) = (*Self::CLOCK_HZ.start(), *Self::CLOCK_HZ.end());
+        if !Self::CLOCK_HZ.contains(&self.clock_hz) {
+            return Err(format!("clock {} Hz is not buildable: {lo} to {hi} Hz", self.clock_hz));
+        }
+        if !Self::BAUD.contains(&self.baud) {
+            return Err(format!("baud {} is not buildable: {} to {}", self.baud, Self::BAUD.start(), Self::BAUD.end()));
+        }
+        if !Self::SKEW_DEPTH_LOG2.contains(&self.skew_depth_log2) {
+            return Err(format!("skew FIFO depth 2^{} is not buildable: 16 to 1024 words", self.skew_depth_log2));
+        }
+        if !Self::FRAME_DEPTH_LOG2.contains(&self.frame_depth_log2) {
+            return Err(format!(
+                "frame buffer depth 2^{} is not buildable: 16 to 4096 words",
+                self.frame_depth_log2
+            ));
+        }
+        if !Self::COUNTER_WIDTH.contains(&self.counter_width) {
+            return Err(format!("counter width {} is not buildable: 16 to 32 bits", self.counter_width));
+        }
+        if !Self::OFFSET_MAX_LOG2.contains(&self.offset_max_log2) {
+            return Err(format!("strict offset range 2^{} is not buildable: 16, 64 or 256", self.offset_max_log2));
+        }
+        let divider = self.clock_hz / self.baud;
+        if divider < Self::MIN_CLOCKS_PER_BIT {
+            return Err(format!(
+                "baud {} is too fast for a {} Hz clock: need at least {} clocks per bit (got {divider})",
+                self.baud,
+                self.clock_hz,
+                Self::MIN_CLOCKS_PER_BIT
+            ));
+        }
+        Ok(())
+    }
+
+    /// The PARAMS register value.
+    pub fn params_word(&self) -> u32 {
+        let r = reg("PARAMS");
+        let mut w = 0;
+        w = r.f("skew_depth_log2").insert(w, self.skew_depth_log2 as u32);
+        w = r.f("frame_depth_log2").insert(w, self.frame_depth_log2 as u32);
+        w = r.f("counter_width").insert(w, self.counter_width as u32);
+        r.f("offset_max_log2").insert(w, self.offset_max_log2 as u32)
+    }
+
+    /// Decodes CLOCK_HZ, BAUD and PARAMS as read from a core.
+    pub fn from_registers(clock_hz: u32, baud: u32, params: u32) -> Self {
+        let r = reg("PARAMS");
+        BuildParams {
+            clock_hz,
+            baud,
+            skew_depth_log2: r.f("skew_depth_log2").get(params) as u8,
+            frame_depth_log2: r.f("frame_depth_log2").get(params) as u8,
+            counter_width: r.f("counter_width").get(params) as u8,
+            offset_max_log2: r.f("offset_max_log2").get(params) as u8,
+        }
+    }
+
+    /// The bits a counter of the build has: 2^counter_width - 1.
+    pub fn counter_mask(&self) -> u32 {
+        if self.counter_width >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << self.counter_width) - 1
+        }
+    }
+
+    /// Largest OFFSET the build supports.
+    pub fn offset_max(&self) -> u32 {
+        if self.offset_max_log2 >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << self.offset_max_log2) - 1
+        }
+    }
+}
+
+impl Default for BuildParams {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_buildable_and_each_range_is_checked() {
+        BuildParams::DEFAULT.validate().unwrap();
+        let d = BuildParams::DEFAULT;
+        for (p, msg) in [
+            (BuildParams { clock_hz: 999, ..d }, "clock"),
+            (BuildParams { baud: 12_000_001, ..d }, "12000000"),
+            (BuildParams { skew_depth_log2: 11, ..d }, "skew FIFO depth"),
+            (BuildParams { frame_depth_log2: 3, ..d }, "16 to 4096"),
+            (BuildParams { counter_width: 15, ..d }, "counter width"),
+            (BuildParams { offset_max_log2: 5, ..d }, "16, 64 or 256"),
+            (BuildParams { clock_hz: 1_000_000, baud: 921_600, ..d }, "at least 8 clocks per bit"),
+        ] {
+            let e = p.validate().unwrap_err();
+            assert!(e.contains(msg), "{p:?}: {e}");
+        }
+    }
+}
