@@ -1221,7 +1221,7 @@ impl VirtualBoard {
             }
             // At most 1 ms of simulated time per batch: a paced board is never further ahead
             // of the wall than that.
-            n = n.min((self.config.params.clock_hz / 1000).max(1));
+            n = n.min((self.config.params.clock_hz as u64 / 1000).max(1));
             let t0 = Instant::now();
             self.pace_epoch.get_or_insert((t0, self.cycle));
             for _ in 0..n {

@@ -21,7 +21,7 @@ use crate::port::{Link, LinkSignal as S, Port, ALL_PORTS, PORT_COUNT};
 use crate::rig::RegHost;
 use crate::vcd::{vcd, Marker, Sample};
 use crate::verilator::{load, VerilatedLib};
-use ftio_hdl::CoreParams;
+use ftio_hdl::BuildParams;
 use ftio_proto::{reg, Cause, Mode, MODE_KEEP};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -88,7 +88,7 @@ impl CpuScenario {
 #[derive(Clone, Debug)]
 pub struct CpuDemoConfig {
     /// Core build parameters.
-    pub params: CoreParams,
+    pub params: BuildParams,
     /// Elastic lockstep: CPU B released this many cycles after CPU A.
     pub skew: u64,
     /// Strict lockstep: OFFSET D.
@@ -106,7 +106,7 @@ pub struct CpuDemoConfig {
 impl Default for CpuDemoConfig {
     fn default() -> Self {
         Self {
-            params: CoreParams::default(),
+            params: BuildParams::default(),
             skew: 3,
             offset: 4,
             scenarios: CpuScenario::ALL.to_vec(),
@@ -695,7 +695,7 @@ fn run_scenario(
     if let Some(samples) = vcd_samples.filter(|s| !s.is_empty()) {
         let path = dir.join("fault.vcd");
         let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
-        let period_ns = (1_000_000_000 / cfg.params.clock_hz).max(2) & !1;
+        let period_ns = (1_000_000_000 / cfg.params.clock_hz as u64).max(2) & !1;
         let marks = match sc {
             CpuScenario::Failover => rig.sys.flip_marks.clone(),
             _ => fault_cycle.into_iter().collect(),

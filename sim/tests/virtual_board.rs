@@ -448,7 +448,7 @@ fn without_a_pause_the_partial_frame_swallows_the_request() {
 /// second of wall time, and says it kept real time.
 #[test]
 fn a_board_faster_than_its_clock_keeps_real_time() {
-    let params = ftio_hdl::CoreParams { clock_hz: 9_600, baud: 1_200, ..ftio_hdl::CoreParams::default() };
+    let params = ftio_hdl::BuildParams { clock_hz: 9_600, baud: 1_200, ..ftio_hdl::BuildParams::default() };
     let t0 = Instant::now();
     let b = start(BoardConfig { params, max_cycles: Some(4_800), ..BoardConfig::default() });
     let built = t0.elapsed();
