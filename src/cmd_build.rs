@@ -286,18 +286,28 @@ fn run_sweep(args: &BuildArgs, board: &ftio_bsp::Board, core: &str, out: &Path, 
     } else {
         println!("{sweep}");
     }
-    if !sweep.failed_seeds.is_empty() {
-        bail!(
-            "timing not met on {} at seed{} {} of {} (target {:.2} MHz; bitstreams written anyway under {})",
-            board.name,
-            if sweep.failed_seeds.len() == 1 { "" } else { "s" },
-            sweep.failed_seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
-            sweep.seeds.len(),
-            sweep.target_mhz,
-            synth.dir.display()
-        );
+    if let Some(missed) = sweep.missed_timing() {
+        bail!("{missed} (bitstreams written anyway under {})", synth.dir.display());
     }
     Ok(())
+}
+
+impl SeedSweep {
+    /// What the exit message says when any seed misses timing: which seeds, of how many.
+    fn missed_timing(&self) -> Option<String> {
+        if self.failed_seeds.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "timing not met on {} at seed{} {} ({} of {} seeds missed the {:.2} MHz target)",
+            self.board,
+            if self.failed_seeds.len() == 1 { "" } else { "s" },
+            self.failed_seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
+            self.failed_seeds.len(),
+            self.seeds.len(),
+            self.target_mhz
+        ))
+    }
 }
 
 /// The clock a core written by `ftio verilog` was generated for (its header's `clock_hz=`),
@@ -405,5 +415,12 @@ mod tests {
         assert_eq!(json["fmax_median_mhz"].as_f64().unwrap(), s.fmax_median_mhz);
         assert_eq!(json["seeds"][1]["seed"], 2);
         assert_eq!(json["failed_seeds"], serde_json::json!([2, 3]));
+        assert_eq!(
+            s.missed_timing().unwrap(),
+            "timing not met on alchitry-cu at seeds 2, 3 (2 of 4 seeds missed the 75.00 MHz target)"
+        );
+        let all_met = SeedSweep::new("icebreaker", None, 24.0, 30.0, vec![seed(1, 24.92, true), seed(2, 26.17, true)], 200.0);
+        assert_eq!(all_met.missed_timing(), None);
+        assert_eq!(all_met.failed_seeds, Vec::<u64>::new());
     }
 }
