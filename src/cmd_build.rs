@@ -1,10 +1,13 @@
 //! `ftio build --board B`: the core's Verilog (generated for the board's core clock) inside the
 //! board's `board_top`, through yosys, nextpnr and the packer, to a bitstream and a report.
 //! Exits non-zero when timing is not met (the bitstream and report are still written).
+//! `--seeds` rates a build: it synthesises once and places and routes at each seed.
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use ftio_hdl::BuildParams;
-use std::path::PathBuf;
+use serde::Serialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug, Clone)]
 pub struct BuildArgs {
@@ -33,12 +36,19 @@ pub struct BuildArgs {
     /// nextpnr placer seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Rate the build over placer seeds: `N` places and routes at seeds 1..=N, `A,B,C` at those
+    /// seeds; synthesis runs once. Each seed builds into <out>/seed-<S>; the table of Fmax per
+    /// seed with min / median / max goes to <out>/ftio-seeds.txt and .json. Not with --seed.
+    #[arg(long, value_name = "N|A,B,..")]
+    pub seeds: Option<String>,
     /// Show each tool's command line as it starts.
     #[arg(long, short)]
     pub verbose: bool,
 }
 
 pub fn run(args: BuildArgs) -> Result<()> {
+    // Refuse bad seed options before the minutes of synthesis.
+    let sweep = seed_sweep(args.seed, args.seeds.as_deref())?;
     let mut board = ftio_bsp::board(&args.board)?.clone();
     if let Some(mhz) = args.clock_mhz {
         if !(mhz.is_finite() && mhz >= 1.0 && mhz <= 1000.0) {
@@ -81,15 +91,14 @@ pub fn run(args: BuildArgs) -> Result<()> {
         }
     };
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("build").join(board.name));
+    if let Some(seeds) = sweep {
+        return run_sweep(&args, board, &core, &out, &seeds);
+    }
     let opts = ftio_bsp::BuildOpts { freq_mhz: args.freq, seed: args.seed, verbose: args.verbose };
     let report = ftio_bsp::build(board, &core, &out, &opts)?;
-    let json = report.to_json();
-    std::fs::write(report.out_dir.join("ftio-report.json"), &json)
-        .with_context(|| format!("cannot write the report into {}", report.out_dir.display()))?;
-    std::fs::write(report.out_dir.join("ftio-report.txt"), format!("{report}\n"))
-        .with_context(|| format!("cannot write the report into {}", report.out_dir.display()))?;
+    write_report(&report)?;
     if args.json {
-        println!("{json}");
+        println!("{}", report.to_json());
     } else {
         println!("{report}");
     }
@@ -103,6 +112,204 @@ pub fn run(args: BuildArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The placer seeds `--seeds` asks for (`None` without it): `N` is seeds 1..=N, `A,B,C` those
+/// seeds. `--seed` with it, `0`, an empty or repeated entry are errors.
+fn seed_sweep(seed: Option<u64>, seeds: Option<&str>) -> Result<Option<Vec<u64>>> {
+    let Some(text) = seeds else { return Ok(None) };
+    if let Some(s) = seed {
+        bail!("--seed {s} and --seeds {text} together: --seed builds one placement, --seeds rates several; give one of them");
+    }
+    let text = text.trim();
+    if !text.contains(',') {
+        let n: u64 = text
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--seeds {text}: expected a count N (seeds 1..=N) or a list of seeds A,B,C"))?;
+        if n == 0 {
+            bail!("--seeds 0: a sweep needs at least one seed (N builds seeds 1..=N)");
+        }
+        if n > 1000 {
+            bail!("--seeds {n}: more than 1000 placements (each takes minutes); give a smaller count or a list");
+        }
+        return Ok(Some((1..=n).collect()));
+    }
+    let mut list = Vec::new();
+    for item in text.split(',') {
+        let item = item.trim();
+        let s: u64 = item
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--seeds {text}: `{item}` is not a seed (a list is A,B,C of whole numbers)"))?;
+        if list.contains(&s) {
+            bail!("--seeds {text}: seed {s} is listed twice (the same seed gives the same placement)");
+        }
+        list.push(s);
+    }
+    Ok(Some(list))
+}
+
+/// One seed's result in a sweep.
+#[derive(Clone, Debug, Serialize)]
+struct SeedResult {
+    seed: u64,
+    fmax_mhz: f64,
+    timing_met: bool,
+    /// nextpnr and packer seconds.
+    seconds: f64,
+    out_dir: PathBuf,
+}
+
+/// What `ftio build --seeds` measured: Fmax at each seed and its spread.
+#[derive(Clone, Debug, Serialize)]
+struct SeedSweep {
+    board: String,
+    core_params: Option<String>,
+    target_mhz: f64,
+    synth_seconds: f64,
+    seeds: Vec<SeedResult>,
+    fmax_min_mhz: f64,
+    fmax_median_mhz: f64,
+    fmax_max_mhz: f64,
+    /// Seeds that met timing, of all.
+    met: usize,
+    /// The seeds that missed timing.
+    failed_seeds: Vec<u64>,
+    total_seconds: f64,
+}
+
+/// Min, median and max of `values` (not empty); the median of an even count is the mean of
+/// the middle two.
+fn min_median_max(values: &[f64]) -> (f64, f64, f64) {
+    assert!(!values.is_empty(), "no values");
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
+    (v[0], median, v[n - 1])
+}
+
+impl SeedSweep {
+    fn new(board: &str, core_params: Option<String>, target_mhz: f64, synth_seconds: f64, seeds: Vec<SeedResult>, total_seconds: f64) -> Self {
+        let fmax: Vec<f64> = seeds.iter().map(|s| s.fmax_mhz).collect();
+        let (fmax_min_mhz, fmax_median_mhz, fmax_max_mhz) = min_median_max(&fmax);
+        let met = seeds.iter().filter(|s| s.timing_met).count();
+        let failed_seeds = seeds.iter().filter(|s| !s.timing_met).map(|s| s.seed).collect();
+        SeedSweep {
+            board: board.to_string(),
+            core_params,
+            target_mhz,
+            synth_seconds,
+            seeds,
+            fmax_min_mhz,
+            fmax_median_mhz,
+            fmax_max_mhz,
+            met,
+            failed_seeds,
+            total_seconds,
+        }
+    }
+}
+
+impl fmt::Display for SeedSweep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "board {} at {:.2} MHz, {} placer seeds (synthesised once)", self.board, self.target_mhz, self.seeds.len())?;
+        if let Some(p) = &self.core_params {
+            writeln!(f, "  core: {p}")?;
+        }
+        writeln!(f, "  {:>6} {:>9} {:>7} {:>8}", "seed", "Fmax MHz", "timing", "seconds")?;
+        for s in &self.seeds {
+            writeln!(
+                f,
+                "  {:>6} {:>9.2} {:>7} {:>8.1}",
+                s.seed,
+                s.fmax_mhz,
+                if s.timing_met { "MET" } else { "FAILED" },
+                s.seconds
+            )?;
+        }
+        writeln!(
+            f,
+            "  Fmax min / median / max: {:.2} / {:.2} / {:.2} MHz; timing MET at {} of {} seeds",
+            self.fmax_min_mhz,
+            self.fmax_median_mhz,
+            self.fmax_max_mhz,
+            self.met,
+            self.seeds.len()
+        )?;
+        write!(f, "  synthesis {:.1} s, total {:.1} s", self.synth_seconds, self.total_seconds)
+    }
+}
+
+/// Writes a report as `ftio-report.json` and `.txt` into its directory.
+fn write_report(report: &ftio_bsp::Report) -> Result<()> {
+    std::fs::write(report.out_dir.join("ftio-report.json"), report.to_json())
+        .with_context(|| format!("cannot write the report into {}", report.out_dir.display()))?;
+    std::fs::write(report.out_dir.join("ftio-report.txt"), format!("{report}\n"))
+        .with_context(|| format!("cannot write the report into {}", report.out_dir.display()))
+}
+
+/// `--seeds`: synthesise once into `out`, place and route at each seed into `out/seed-<S>`
+/// (each with its bitstream and report), then the sweep's table.
+fn run_sweep(args: &BuildArgs, board: &ftio_bsp::Board, core: &str, out: &Path, seeds: &[u64]) -> Result<()> {
+    let total = std::time::Instant::now();
+    eprintln!("ftio build: {}: synthesis, then place and route at seeds {:?}", board.name, seeds);
+    let synth = ftio_bsp::synthesise(board, core, out, args.verbose)?;
+    let synth_seconds: f64 = synth.steps.iter().map(|s| s.seconds).sum();
+    let mut results = Vec::new();
+    let mut target_mhz = args.freq.unwrap_or_else(|| board.core_mhz());
+    for &seed in seeds {
+        let opts = ftio_bsp::BuildOpts { freq_mhz: args.freq, seed: Some(seed), verbose: args.verbose };
+        let report = ftio_bsp::place_and_route(board, &synth, &synth.dir.join(format!("seed-{seed}")), &opts)
+            .with_context(|| format!("place and route at seed {seed}"))?;
+        write_report(&report)?;
+        eprintln!(
+            "ftio build: seed {seed}: Fmax {:.2} MHz, timing {} ({:.0} s)",
+            report.fmax_mhz,
+            if report.timing_met { "MET" } else { "FAILED" },
+            report.total_seconds
+        );
+        target_mhz = report.target_mhz;
+        results.push(SeedResult {
+            seed,
+            fmax_mhz: report.fmax_mhz,
+            timing_met: report.timing_met,
+            seconds: report.total_seconds,
+            out_dir: report.out_dir,
+        });
+    }
+    let sweep = SeedSweep::new(board.name, synth.core_params.clone(), target_mhz, synth_seconds, results, total.elapsed().as_secs_f64());
+    let json = serde_json::to_string_pretty(&sweep).expect("a sweep always serialises");
+    std::fs::write(synth.dir.join("ftio-seeds.json"), &json)
+        .with_context(|| format!("cannot write the sweep into {}", synth.dir.display()))?;
+    std::fs::write(synth.dir.join("ftio-seeds.txt"), format!("{sweep}\n"))
+        .with_context(|| format!("cannot write the sweep into {}", synth.dir.display()))?;
+    if args.json {
+        println!("{json}");
+    } else {
+        println!("{sweep}");
+    }
+    if let Some(missed) = sweep.missed_timing() {
+        bail!("{missed} (bitstreams written anyway under {})", synth.dir.display());
+    }
+    Ok(())
+}
+
+impl SeedSweep {
+    /// What the exit message says when any seed misses timing: which seeds, of how many.
+    fn missed_timing(&self) -> Option<String> {
+        if self.failed_seeds.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "timing not met on {} at seed{} {} ({} of {} seeds missed the {:.2} MHz target)",
+            self.board,
+            if self.failed_seeds.len() == 1 { "" } else { "s" },
+            self.failed_seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
+            self.failed_seeds.len(),
+            self.seeds.len(),
+            self.target_mhz
+        ))
+    }
 }
 
 /// The clock a core written by `ftio verilog` was generated for (its header's `clock_hz=`),
@@ -143,5 +350,79 @@ mod tests {
         assert!(e.contains("`ftio verilog --clock-hz 24000000` or build with `--clock-mhz 36`"), "{e}");
         // A hand-written core has no header: nothing to check.
         assert!(check_core_clock("module ftio_core(); endmodule", 24_000_000, "icebreaker").is_ok());
+    }
+
+    #[test]
+    fn seeds_option_is_a_count_or_a_list() {
+        assert_eq!(seed_sweep(None, None).unwrap(), None);
+        assert_eq!(seed_sweep(Some(5), None).unwrap(), None);
+        assert_eq!(seed_sweep(None, Some("3")).unwrap(), Some(vec![1, 2, 3]));
+        assert_eq!(seed_sweep(None, Some("1")).unwrap(), Some(vec![1]));
+        assert_eq!(seed_sweep(None, Some("3,7, 11")).unwrap(), Some(vec![3, 7, 11]));
+        assert_eq!(seed_sweep(None, Some("0,9")).unwrap(), Some(vec![0, 9]));
+    }
+
+    #[test]
+    fn bad_seeds_options_are_refused_with_the_reason() {
+        let err = |seed, seeds| seed_sweep(seed, Some(seeds)).unwrap_err().to_string();
+        let e = err(Some(4), "3");
+        assert!(e.contains("--seed 4 and --seeds 3 together") && e.contains("give one of them"), "{e}");
+        let e = err(None, "0");
+        assert!(e.contains("--seeds 0: a sweep needs at least one seed"), "{e}");
+        let e = err(None, "three");
+        assert!(e.contains("expected a count N (seeds 1..=N) or a list of seeds A,B,C"), "{e}");
+        let e = err(None, "-2");
+        assert!(e.contains("expected a count N"), "{e}");
+        let e = err(None, "3,,7");
+        assert!(e.contains("`` is not a seed"), "{e}");
+        let e = err(None, "3,x");
+        assert!(e.contains("`x` is not a seed"), "{e}");
+        let e = err(None, "3,7,3");
+        assert!(e.contains("seed 3 is listed twice"), "{e}");
+        let e = err(None, "5000");
+        assert!(e.contains("more than 1000 placements"), "{e}");
+    }
+
+    #[test]
+    fn min_median_max_of_odd_and_even_counts() {
+        assert_eq!(min_median_max(&[27.9]), (27.9, 27.9, 27.9));
+        assert_eq!(min_median_max(&[28.85, 27.62, 28.01]), (27.62, 28.01, 28.85));
+        // Even count: the mean of the middle two.
+        assert_eq!(min_median_max(&[77.0, 75.0, 76.0, 80.0]), (75.0, 76.5, 80.0));
+        assert_eq!(min_median_max(&[2.0, 1.0]), (1.0, 1.5, 2.0));
+    }
+
+    fn seed(seed: u64, fmax_mhz: f64, timing_met: bool) -> SeedResult {
+        SeedResult { seed, fmax_mhz, timing_met, seconds: 60.0, out_dir: PathBuf::from(format!("build/x/seed-{seed}")) }
+    }
+
+    #[test]
+    fn a_sweep_names_the_seeds_that_miss_timing() {
+        let s = SeedSweep::new(
+            "alchitry-cu",
+            None,
+            75.0,
+            30.0,
+            vec![seed(1, 76.23, true), seed(2, 71.25, false), seed(3, 73.29, false), seed(4, 79.63, true)],
+            300.0,
+        );
+        assert_eq!((s.fmax_min_mhz, s.fmax_max_mhz), (71.25, 79.63));
+        assert!((s.fmax_median_mhz - 74.76).abs() < 1e-9);
+        assert_eq!(s.met, 2);
+        assert_eq!(s.failed_seeds, vec![2, 3]);
+        let text = s.to_string();
+        assert!(text.contains("Fmax min / median / max: 71.25 / 74.76 / 79.63 MHz; timing MET at 2 of 4 seeds"), "{text}");
+        assert!(text.contains("     2     71.25  FAILED"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(json["fmax_median_mhz"].as_f64().unwrap(), s.fmax_median_mhz);
+        assert_eq!(json["seeds"][1]["seed"], 2);
+        assert_eq!(json["failed_seeds"], serde_json::json!([2, 3]));
+        assert_eq!(
+            s.missed_timing().unwrap(),
+            "timing not met on alchitry-cu at seeds 2, 3 (2 of 4 seeds missed the 75.00 MHz target)"
+        );
+        let all_met = SeedSweep::new("icebreaker", None, 24.0, 30.0, vec![seed(1, 24.92, true), seed(2, 26.17, true)], 200.0);
+        assert_eq!(all_met.missed_timing(), None);
+        assert_eq!(all_met.failed_seeds, Vec::<u64>::new());
     }
 }

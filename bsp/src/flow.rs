@@ -310,8 +310,49 @@ fn constraint_name(board: &Board) -> String {
 /// `out_dir`: board_top.v, ftio_core.v, the constraint file, synthesis JSON, nextpnr report,
 /// logs, and the bitstream (`board_top.bin` for iCE40, `board_top.bit` for ECP5). Timing
 /// failure is not an error here: the report says `timing_met`; the caller decides.
+/// [`synthesise`] then [`place_and_route`] into the same directory.
 pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts) -> Result<Report> {
     let total = Instant::now();
+    let synth = synthesise(board, core_verilog, out_dir, opts.verbose)?;
+    let mut report = place_and_route(board, &synth, out_dir, opts)?;
+    report.steps.splice(0..0, synth.steps.iter().cloned());
+    report.total_seconds = total.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// A synthesised board top: the netlist (`board_top.json`), the constraint file and yosys's
+/// `stat` in `dir`, ready for any number of [`place_and_route`] runs (one per placer seed).
+#[derive(Clone, Debug)]
+pub struct Synthesis {
+    /// Where the netlist is (absolute).
+    pub dir: PathBuf,
+    /// The core's build parameters from its header ([`core_params`]).
+    pub core_params: Option<String>,
+    /// Cells after synthesis (yosys `stat`), by type.
+    pub synth_cells: BTreeMap<String, u64>,
+    /// The synthesis step (yosys) and its time.
+    pub steps: Vec<StepTime>,
+}
+
+/// Files [`place_and_route`] reads from a [`Synthesis`]: the netlist and the constraint file.
+fn pnr_inputs(board: &Board) -> [String; 2] {
+    ["board_top.json".to_string(), constraint_name(board)]
+}
+
+/// Runs `program args` in `dir` as the flow step `name` (log `<name>.log`), shown first when
+/// `verbose`; returns its time.
+fn flow_step(dir: &Path, name: &str, program: &Path, args: Vec<String>, verbose: bool) -> Result<StepTime> {
+    if verbose {
+        eprintln!("ftio build: {name}: {} {}", program.display(), args.join(" "));
+    }
+    let seconds = run_tool(dir, name, program, &args)?;
+    Ok(StepTime { step: name.to_string(), tool: program.file_name().unwrap().to_string_lossy().into_owned(), seconds })
+}
+
+/// Writes `board_top` + `core_verilog` (which must define module `ftio_core`) and the board's
+/// constraint file into `out_dir` and synthesises them with yosys (`board_top.json`,
+/// `synth_stat.json`, `synth.log`).
+pub fn synthesise(board: &Board, core_verilog: &str, out_dir: &Path, verbose: bool) -> Result<Synthesis> {
     board.validate()?;
     check_constraints(board)?;
     if !core_verilog.contains("module ftio_core") {
@@ -323,31 +364,15 @@ pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts
     let write = |name: &str, text: &str| -> Result<()> {
         std::fs::write(dir.join(name), text).with_context(|| format!("cannot write {}", dir.join(name).display()))
     };
-    let cons = constraint_name(board);
     write("board_top.v", &board_top_verilog(board))?;
     write("ftio_core.v", core_verilog)?;
-    write(&cons, board.constraint_text)?;
-    for stale in ["board_top.json", "report.json", "board_top.asc", "board_top.config", "board_top.bin", "board_top.bit"] {
+    write(&constraint_name(board), board.constraint_text)?;
+    for stale in ["board_top.json", "synth_stat.json"] {
         let _ = std::fs::remove_file(dir.join(stale));
     }
-
-    let target_mhz = opts.freq_mhz.unwrap_or_else(|| board.core_mhz());
-    let mut steps = Vec::new();
-    let mut step = |name: &str, program: &Path, args: Vec<String>| -> Result<()> {
-        if opts.verbose {
-            eprintln!("ftio build: {name}: {} {}", program.display(), args.join(" "));
-        }
-        let seconds = run_tool(&dir, name, program, &args)?;
-        steps.push(StepTime {
-            step: name.to_string(),
-            tool: program.file_name().unwrap().to_string_lossy().into_owned(),
-            seconds,
-        });
-        Ok(())
-    };
-
     let synth = synth_command(board.family);
-    step(
+    let step = flow_step(
+        &dir,
         "synth",
         &tools.yosys,
         vec![
@@ -358,7 +383,34 @@ pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts
                  tee -q -o synth_stat.json stat -json"
             ),
         ],
+        verbose,
     )?;
+    let synth_cells = read_synth_stat(&dir.join("synth_stat.json"))?;
+    Ok(Synthesis { dir, core_params: core_params(core_verilog), synth_cells, steps: vec![step] })
+}
+
+/// Places and routes a [`Synthesis`] of `board` with nextpnr (`opts`: timing target and placer
+/// seed) into `out_dir` — the synthesis's own directory, or another one (the netlist and the
+/// constraint file are copied there, e.g. one directory per seed) — packs the bitstream and
+/// reports. The report's `steps` are this run's (nextpnr, packer). Timing failure is not an
+/// error here: the report says `timing_met`; the caller decides.
+pub fn place_and_route(board: &Board, synth: &Synthesis, out_dir: &Path, opts: &BuildOpts) -> Result<Report> {
+    let total = Instant::now();
+    let tools = tools(board.family)?;
+    std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let dir = out_dir.canonicalize().with_context(|| format!("cannot resolve {}", out_dir.display()))?;
+    if dir != synth.dir {
+        for name in pnr_inputs(board) {
+            std::fs::copy(synth.dir.join(&name), dir.join(&name))
+                .with_context(|| format!("cannot copy {} into {}", synth.dir.join(&name).display(), dir.display()))?;
+        }
+    }
+    for stale in ["report.json", "board_top.asc", "board_top.config", "board_top.bin", "board_top.bit"] {
+        let _ = std::fs::remove_file(dir.join(stale));
+    }
+    let cons = constraint_name(board);
+    let target_mhz = opts.freq_mhz.unwrap_or_else(|| board.core_mhz());
+    let mut steps = Vec::new();
 
     let mut pnr: Vec<String> = board.nextpnr_args.iter().map(|s| s.to_string()).collect();
     pnr.extend(["--json".into(), "board_top.json".into()]);
@@ -376,36 +428,35 @@ pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts
     if let Some(seed) = opts.seed {
         pnr.extend(["--seed".into(), seed.to_string()]);
     }
-    if let Err(e) = step("pnr", &tools.nextpnr, pnr) {
-        let log = std::fs::read_to_string(dir.join("pnr.log")).unwrap_or_default();
-        let over = overfull(&log);
-        if !over.is_empty() {
-            return Err(e.context(format!(
-                "the design does not fit the {} {}: {}",
-                board.device,
-                board.package,
-                over.join(", ")
-            )));
+    match flow_step(&dir, "pnr", &tools.nextpnr, pnr, opts.verbose) {
+        Ok(s) => steps.push(s),
+        Err(e) => {
+            let log = std::fs::read_to_string(dir.join("pnr.log")).unwrap_or_default();
+            let over = overfull(&log);
+            if !over.is_empty() {
+                return Err(e.context(format!(
+                    "the design does not fit the {} {}: {}",
+                    board.device,
+                    board.package,
+                    over.join(", ")
+                )));
+            }
+            return Err(e);
         }
-        return Err(e);
     }
 
-    let bitstream = match board.family {
-        Family::Ice40 => {
-            step("pack", &tools.packer, vec!["board_top.asc".into(), "board_top.bin".into()])?;
-            dir.join("board_top.bin")
-        }
+    let (pack_args, bitstream): (Vec<String>, _) = match board.family {
+        Family::Ice40 => (vec!["board_top.asc".into(), "board_top.bin".into()], dir.join("board_top.bin")),
         Family::Ecp5 => {
-            step("pack", &tools.packer, vec!["--compress".into(), "board_top.config".into(), "board_top.bit".into()])?;
-            dir.join("board_top.bit")
+            (vec!["--compress".into(), "board_top.config".into(), "board_top.bit".into()], dir.join("board_top.bit"))
         }
     };
+    steps.push(flow_step(&dir, "pack", &tools.packer, pack_args, opts.verbose)?);
     let size = std::fs::metadata(&bitstream).map(|m| m.len()).unwrap_or(0);
     if size == 0 {
         bail!("the packer wrote no bitstream at {}", bitstream.display());
     }
 
-    let synth_cells = read_synth_stat(&dir.join("synth_stat.json"))?;
     let pnr_report: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("report.json")).context("nextpnr wrote no report.json")?,
     )
@@ -415,7 +466,7 @@ pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts
     if clocks.is_empty() {
         bail!("nextpnr reported no clock (is the clock connected?); see {}", dir.join("pnr.log").display());
     }
-    let (luts, ffs, brams) = resources(board.family, &bels, &synth_cells)?;
+    let (luts, ffs, brams) = resources(board.family, &bels, &synth.synth_cells)?;
     let slowest = clocks
         .iter()
         .min_by(|a, b| (a.achieved_mhz - a.target_mhz).total_cmp(&(b.achieved_mhz - b.target_mhz)))
@@ -426,12 +477,12 @@ pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts
         family: board.family,
         device: board.device.into(),
         package: board.package.into(),
-        core_params: core_params(core_verilog),
+        core_params: synth.core_params.clone(),
         luts,
         ffs,
         brams,
         bels,
-        synth_cells,
+        synth_cells: synth.synth_cells.clone(),
         fmax_mhz: slowest.achieved_mhz,
         target_mhz: slowest.target_mhz,
         clocks,

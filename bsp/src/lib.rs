@@ -10,6 +10,9 @@ pub mod pll;
 pub mod top;
 
 pub use board::{board, board_names, Board, CoreSize, Family, Led, LedRole, Pin, BOARDS};
-pub use flow::{build, check_constraints, core_params, synth_command, synth_only_stats, tools, BuildOpts, Report, Resource, SynthStats};
+pub use flow::{
+    build, check_constraints, core_params, place_and_route, synth_command, synth_only_stats, synthesise, tools, BuildOpts, Report,
+    Resource, SynthStats, Synthesis,
+};
 pub use pll::{Ecp5Pll, Ice40Pll, Pll};
 pub use top::{board_top_verilog, core_ports, CorePort, Dir};
