@@ -9,11 +9,13 @@
 //! - [`Traffic`]: optional link-level load: two identical CPU streams (DUPLEX lockstep, CPU B
 //!   optionally a fixed number of cycles behind CPU A), two disks that answer every frame, and
 //!   a link-level fault (one data bit of one CPU A word flipped, its parity left as it was).
-//! - [`VirtualBoard`]: the loop. Cycles run in batches; between batches the pty is polled
-//!   without blocking; when nothing at all is happening (no traffic, no byte in flight, the
-//!   UART quiet for [`IDLE_QUIET_BITS`] bit times) it sleeps in `poll(2)` until a byte
-//!   arrives, so an idle board costs no CPU. Its clock stops while it sleeps, so the `CYCLES`
-//!   counter is simulated time, not wall time.
+//! - [`VirtualBoard`]: the loop. Cycles run in batches; a reader thread stamps the host's
+//!   bytes as they arrive, and between batches they are queued on the wire after the pause
+//!   the host made before them (so SPEC §5's drop-on-silence works whatever the simulation's
+//!   speed); the clock is paced to real time when the simulation is faster. When nothing at
+//!   all is happening (no traffic, no byte in flight, the UART quiet for [`IDLE_QUIET_BITS`]
+//!   bit times) it sleeps until a byte arrives, so an idle board costs no CPU; its clock stops
+//!   while it sleeps, so `CYCLES` counts the time the board ran.
 //! - [`spawn`]: a board on its own thread with a [`BoardHandle`] (path, cycle count, fault
 //!   injection, clean stop), as the tests use it; [`stop_on_signals`] makes SIGINT/SIGTERM
 //!   end [`VirtualBoard::run`] cleanly, as `ftio sim board` uses it.
