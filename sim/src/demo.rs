@@ -743,18 +743,7 @@ fn run_scenario(
         regv("CTRL").is_some_and(|v| v & !mode_mask == 0),
     );
 
-    let mut link_words = [0u64; 8];
-    for u in Unit::ALL {
-        let (tx, rx) = u.links();
-        let (sent, taken) = match u {
-            Unit::CpuA => (sys.cpu_a.tx.sent, sys.cpu_a.rx.taken),
-            Unit::CpuB => (sys.cpu_b.tx.sent, sys.cpu_b.rx.taken),
-            Unit::DiskA => (sys.disk_a.tx.sent, sys.disk_a.rx.taken),
-            Unit::DiskB => (sys.disk_b.tx.sent, sys.disk_b.rx.taken),
-        };
-        link_words[tx.index()] = sent;
-        link_words[rx.index()] = taken;
-    }
+    let link_words = link_words(sys);
     Ok(ScenarioReport {
         kind,
         fault,
@@ -1084,18 +1073,7 @@ fn run_rebuild(
             && ["PERR_CPU_A", "PERR_CPU_B", "PERR_DISK_A", "PERR_DISK_B"].iter().all(|n| regv(n) == Some(0)),
     );
     check("the host read and wrote every register it asked for".into(), rig.host.answers.iter().all(|a| a.result.is_ok()));
-    let mut link_words = [0u64; 8];
-    for u in Unit::ALL {
-        let (tx, rx) = u.links();
-        let (sent, taken) = match u {
-            Unit::CpuA => (sys.cpu_a.tx.sent, sys.cpu_a.rx.taken),
-            Unit::CpuB => (sys.cpu_b.tx.sent, sys.cpu_b.rx.taken),
-            Unit::DiskA => (sys.disk_a.tx.sent, sys.disk_a.rx.taken),
-            Unit::DiskB => (sys.disk_b.tx.sent, sys.disk_b.rx.taken),
-        };
-        link_words[tx.index()] = sent;
-        link_words[rx.index()] = taken;
-    }
+    let link_words = link_words(sys);
     Ok(ScenarioReport {
         kind,
         fault,
@@ -1319,4 +1297,22 @@ impl DemoReport {
             ("seconds", self.seconds.into()),
         ])
     }
+}
+
+/// Words moved on each of the eight links (indexed by `Link::index`): what each unit's
+/// transmitter sent and its receiver took.
+fn link_words(sys: &System) -> [u64; 8] {
+    let mut words = [0u64; 8];
+    for u in Unit::ALL {
+        let (tx, rx) = u.links();
+        let (sent, taken) = match u {
+            Unit::CpuA => (sys.cpu_a.tx.sent, sys.cpu_a.rx.taken),
+            Unit::CpuB => (sys.cpu_b.tx.sent, sys.cpu_b.rx.taken),
+            Unit::DiskA => (sys.disk_a.tx.sent, sys.disk_a.rx.taken),
+            Unit::DiskB => (sys.disk_b.tx.sent, sys.disk_b.rx.taken),
+        };
+        words[tx.index()] = sent;
+        words[rx.index()] = taken;
+    }
+    words
 }
