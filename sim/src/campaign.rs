@@ -944,6 +944,56 @@ fn par_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Syn
     });
 }
 
+/// What every run of a campaign shares.
+struct Env<'a> {
+    lib: &'a Arc<VerilatedLib>,
+    cfg: &'a CampaignConfig,
+    prefixes: &'a [[u8; 32]],
+    ops: &'a [Op],
+}
+
+impl Env<'_> {
+    /// Runs `fault` in `form` and classifies it against `golden`.
+    fn judge(&self, index: usize, form: Form, fault: Fault, golden: &Golden) -> Result<RunResult, String> {
+        let extra = match &fault {
+            Fault::Stop { cycles: Some(n), .. } => *n,
+            _ => 0,
+        };
+        let run = run_one(self.lib, self.cfg, form, Some(&fault), 3 * golden.cycles + extra + 20_000);
+        if let Some(e) = &run.flip_error {
+            return Err(format!("run {index}: the upset could not be applied: {e}"));
+        }
+        let (outcome, note) = match &run.setup {
+            Err(e) => (Outcome::SilentDisruption, format!("strict set-up: {e}")),
+            Ok(()) => classify(&run, Some(&fault), &golden.completions, self.prefixes, self.ops),
+        };
+        let st = |n: &str| run.status.map(|s| reg("STATUS").f(n).get(s));
+        Ok(RunResult {
+            index,
+            form,
+            fault,
+            outcome,
+            irq_cycle: run.irq_cycle,
+            mode: st("mode").map(Mode::from_field),
+            cause: st("cause"),
+            note,
+            cycles: run.cycles,
+        })
+    }
+}
+
+/// Runs one chosen fault (a pin fault, or an upset on a model from [`upset_model`]) in
+/// lockstep form `form` with `cfg`'s workload, and classifies it as a campaign would; also
+/// returns the cycles of the golden run of `form`.
+pub fn run_fault(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Fault) -> Result<(RunResult, u64), String> {
+    let (_, ops, capacity) = workload(cfg, form);
+    let writes: Vec<Op> = ops.iter().filter(|o| matches!(o, Op::Write { .. })).cloned().collect();
+    let prefixes: Vec<[u8; 32]> = (0..=writes.len()).map(|j| golden_sha256(capacity, &writes[..j])).collect();
+    let golden = golden_run(lib, cfg, form, &prefixes)?;
+    let env = Env { lib, cfg, prefixes: &prefixes, ops: &ops };
+    Ok((env.judge(0, form, fault, &golden)?, golden.cycles))
+}
+
 /// The upset campaign's state: every state bit of the core, and the model that can flip them.
 pub fn upset_model(params: &BuildParams) -> Result<(StateMap, Arc<VerilatedLib>), String> {
     let verilog = ftio_hdl::core_verilog(params)?;
@@ -1018,6 +1068,7 @@ pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)
     let total = jobs.len();
     let mut results: Vec<Option<Result<RunResult, String>>> = vec![None; total];
     let mut finished = 0;
+    let env = Env { lib: &lib, cfg, prefixes: &prefixes, ops: &ops };
     par_map(
         &jobs,
         cfg.jobs,
@@ -1027,30 +1078,7 @@ pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)
                 None => draw_fault(cfg.seed, index, form.start(), golden.cycles),
                 Some(state) => draw_upset(cfg.seed, index, form.start(), golden.cycles, state),
             };
-            let extra = match &fault {
-                Fault::Stop { cycles: Some(n), .. } => *n,
-                _ => 0,
-            };
-            let run = run_one(&lib, cfg, form, Some(&fault), 3 * golden.cycles + extra + 20_000);
-            if let Some(e) = &run.flip_error {
-                return Err(format!("run {index}: the upset could not be applied: {e}"));
-            }
-            let (outcome, note) = match &run.setup {
-                Err(e) => (Outcome::SilentDisruption, format!("strict set-up: {e}")),
-                Ok(()) => classify(&run, Some(&fault), &golden.completions, &prefixes, &ops),
-            };
-            let st = |n: &str| run.status.map(|s| reg("STATUS").f(n).get(s));
-            Ok(RunResult {
-                index,
-                form,
-                fault,
-                outcome,
-                irq_cycle: run.irq_cycle,
-                mode: st("mode").map(Mode::from_field),
-                cause: st("cause"),
-                note,
-                cycles: run.cycles,
-            })
+            env.judge(index, form, fault, golden)
         },
         |i, r| {
             results[i] = Some(r);
