@@ -23,6 +23,10 @@ pub struct CampaignArgs {
     /// block-RAM bit of the core, drawn uniformly over every state bit of the design.
     #[arg(long)]
     pub upsets: bool,
+    /// With --upsets: the state bits drawn from, each uniformly: `all` flip-flop and
+    /// block-RAM bits, `ff` flip-flops only, `ram` block RAMs only.
+    #[arg(long, default_value = "all", requires = "upsets", value_parser = clap::builder::PossibleValuesParser::new(["all", "ff", "ram"]))]
+    pub bits: String,
     /// Seed of the fault draw: the same seed gives the same faults.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -114,6 +118,7 @@ pub fn run(args: CampaignArgs) -> Result<()> {
         model: if args.upsets { FaultModel::Upsets } else { FaultModel::Pins },
         jobs,
         shard: args.shard,
+        upset_bits: args.bits.parse().map_err(anyhow::Error::msg)?,
         ..CampaignConfig::default()
     };
     if cfg.indices().is_empty() {

@@ -530,9 +530,58 @@ pub struct CampaignConfig {
     pub jobs: usize,
     /// Run only shard K of N (1-based K): the runs whose index is K−1 modulo N.
     pub shard: Option<(usize, usize)>,
+    /// Upsets: which state bits are drawn from (all, by default).
+    pub upset_bits: UpsetBits,
     /// Core build: the default datapath with a fast UART (8 clocks per bit), so the final
     /// STATUS read costs about 1 500 cycles.
     pub params: BuildParams,
+}
+
+/// Which state bits an upset campaign draws from, each uniformly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UpsetBits {
+    /// Every flip-flop and block-RAM bit.
+    #[default]
+    All,
+    /// Flip-flop bits only (a block RAM's read register counts as flip-flops).
+    Ff,
+    /// Block-RAM bits only.
+    Ram,
+}
+
+impl std::fmt::Display for UpsetBits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UpsetBits::All => "all",
+            UpsetBits::Ff => "ff",
+            UpsetBits::Ram => "ram",
+        })
+    }
+}
+
+impl std::str::FromStr for UpsetBits {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "all" => Ok(UpsetBits::All),
+            "ff" => Ok(UpsetBits::Ff),
+            "ram" => Ok(UpsetBits::Ram),
+            _ => Err(format!("unknown state bits {s:?}: all, ff or ram")),
+        }
+    }
+}
+serde_as_text!(UpsetBits);
+
+impl UpsetBits {
+    /// The part of `state` drawn from.
+    pub fn select(self, state: StateMap) -> StateMap {
+        let keep = |k: StateKind| match self {
+            UpsetBits::All => true,
+            UpsetBits::Ff => k == StateKind::Ff,
+            UpsetBits::Ram => k == StateKind::Mem,
+        };
+        StateMap { vars: state.vars.into_iter().filter(|v| keep(v.kind)).collect() }
+    }
 }
 
 impl Default for CampaignConfig {
@@ -547,6 +596,7 @@ impl Default for CampaignConfig {
             model: FaultModel::Pins,
             jobs: 1,
             shard: None,
+            upset_bits: UpsetBits::All,
             params: fast_uart_params(),
         }
     }
@@ -612,6 +662,9 @@ pub struct CampaignInfo {
     /// Upsets: the state drawn from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<StateSummary>,
+    /// Upsets: which state bits were drawn from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upset_bits: Option<UpsetBits>,
 }
 
 /// The result of a campaign.
@@ -1035,6 +1088,10 @@ pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)
         FaultModel::Pins => (None, load_variant(&ftio_hdl::core_verilog(&cfg.params)?, &Variant::Ports)?),
         FaultModel::Upsets => {
             let (state, lib) = upset_model(&cfg.params)?;
+            let state = cfg.upset_bits.select(state);
+            if state.total_bits() == 0 {
+                return Err(format!("the core has no state bits of kind {}", cfg.upset_bits));
+            }
             (Some(state), lib)
         }
     };
@@ -1098,6 +1155,7 @@ pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)
         lockstep: cfg.forms,
         shard: cfg.shard.map(|(k, n)| format!("{k}/{n}")),
         state: state.as_ref().map(state_summary),
+        upset_bits: state.as_ref().map(|_| cfg.upset_bits),
     };
     let golden = goldens.into_iter().map(|(f, g)| (f, g.cycles)).collect();
     Ok(CampaignReport { info, golden, runs, seconds: start.elapsed().as_secs_f64(), jobs: cfg.jobs.max(1) })
@@ -1181,8 +1239,13 @@ impl CampaignReport {
         let strict_d: Vec<String> = self.golden.keys().filter_map(|f| f.offset()).map(|d| d.to_string()).collect();
         let what = match (&c.fault_model, &c.state) {
             (FaultModel::Upsets, Some(st)) => format!(
-                "{} single upsets inside the core, each bit drawn uniformly over its {} state bits ({} flip-flop, {} block-RAM)",
+                "{} single upsets inside the core, each bit drawn uniformly over {} {} state bits ({} flip-flop, {} block-RAM)",
                 c.faults,
+                match c.upset_bits {
+                    Some(UpsetBits::Ff) => "the flip-flop bits of its",
+                    Some(UpsetBits::Ram) => "the block-RAM bits of its",
+                    _ => "its",
+                },
                 st.ff_bits + st.ram_bits,
                 st.ff_bits,
                 st.ram_bits
