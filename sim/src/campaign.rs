@@ -1291,6 +1291,13 @@ impl CampaignReport {
             s += &format!("{:<24} {:>7} {:>7} {:>7}\n", o.name(), self.count_in("elastic", o), self.count_in("strict", o), self.count(o));
         }
         s += &format!("{:<24} {:>7} {:>7} {:>7}\n", "runs", self.runs_in("elastic"), self.runs_in("strict"), self.runs.len());
+        // Corruption is judged at the disks and CPUs whether or not irq rose: say how many of
+        // them the core did flag (it saw something, but did not keep the wrong data out).
+        let corrupt = self.count(Outcome::SilentCorruption);
+        if corrupt > 0 {
+            let flagged = self.runs.iter().filter(|r| r.outcome == Outcome::SilentCorruption && r.irq_cycle.is_some()).count();
+            s += &format!("(silent-corruption: irq rose in {flagged} of the {corrupt}, but the wrong data still reached a disk or CPU)\n");
+        }
         let header = "  runs  masked  recovered  halted  disrupted  disk-silent  silent-disruption  silent-corruption";
         let row = |k: &str, n: &Counts| {
             format!(
