@@ -872,12 +872,18 @@ fn classify(run: &Run, fault: Option<&Fault>, golden: &[Completion], prefixes: &
                     (op, Some(g)) if *op != g.op => format!("{op_kind} instead of the golden {g_kind}", op_kind = op_name(op), g_kind = op_name(&g.op)),
                     (op, _) => format!("{} with other data", op_name(op)),
                 };
+                // An operation of this CPU that failed before (a write refused by the disk that
+                // serves it leaves that disk without the data the CPU reads back).
+                let failed_before = cpu.completions[..i].iter().position(|p| p.status & 1 != 0);
                 return (
                     Outcome::SilentCorruption,
                     format!(
-                        "{name} accepted a wrong completion for operation {i} at its cycle {} ({what}{})",
+                        "{name} accepted a wrong completion for operation {i} at its cycle {} ({what}{}){}",
                         c.completed_at,
-                        seen.map(|e| format!("; it noted: {}", e.split_once(": ").map_or(e.as_str(), |x| x.1))).unwrap_or_default()
+                        seen.map(|e| format!("; it noted: {}", e.split_once(": ").map_or(e.as_str(), |x| x.1))).unwrap_or_default(),
+                        failed_before
+                            .map(|j| format!("; its operation {j} ({}) had failed", op_name(&cpu.completions[j].op)))
+                            .unwrap_or_default()
                     ),
                 );
             }
