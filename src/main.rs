@@ -22,7 +22,8 @@ enum Command {
     /// The main job: two CPUs in lockstep through the core (Verilator) to two disks, with a
     /// parity fault (hitless fail-over), a mismatch (halt) and a disk fault (degraded mirror).
     Demo(cmd_demo::DemoArgs),
-    /// Random single faults, each in a fresh run, classified; non-zero exit on silent corruption.
+    /// Random single faults (at the pins, or `--upsets` inside the core), each in a fresh run,
+    /// classified; non-zero exit on silent corruption. `campaign merge` combines shards.
     Campaign(cmd_campaign::CampaignArgs),
     /// Write the core's Verilog (`ftio_core.v`, module `ftio_core`) to a directory.
     Verilog(VerilogArgs),

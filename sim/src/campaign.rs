@@ -37,20 +37,30 @@
 //!   notices; the core cannot without interpreting frames).
 //!
 //! `silent-corruption` and `silent-disruption` are failures of the core.
-use crate::json::{obj, Json};
+//!
+//! Upsets (`--upsets`, [`FaultModel::Upsets`]): instead of a fault at the pins, each run
+//! inverts one state bit of the core — a flip-flop or block-RAM bit drawn uniformly over
+//! every state bit [`crate::state`] enumerates from the design — at a cycle drawn as above,
+//! in a Verilator model built with write access to that state; the same oracle judges it.
+//!
+//! Scale: the runs of a campaign are independent, so they run on `jobs` threads (one model
+//! each); `shard` K/N runs the runs whose index is K−1 modulo N, and [`merge`] puts the
+//! shards' reports back together into the report of the whole campaign.
 use crate::models::cpu::{Completion, CpuConfig, CpuModel, Op};
 use crate::models::disk::DiskConfig;
 use crate::models::golden_sha256;
 use crate::port::{Flow, Link, LinkSignal, Port};
+use crate::state::{StateBit, StateKind, StateMap};
 use crate::rig::Rig;
 use crate::scenario::{fast_uart_params, FAST_UART_DIVIDER};
 use crate::system::{Freeze, PinFlip, System, Trigger, Unit};
-use crate::verilator::{load, VerilatedLib};
+use crate::verilator::{load_variant, Variant, VerilatedLib};
 use ftio_hdl::BuildParams;
 use ftio_proto::{reg, Cause, Mode};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::BTreeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -106,6 +116,40 @@ impl std::fmt::Display for Form {
     }
 }
 
+impl std::str::FromStr for Form {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "elastic" {
+            return Ok(Form::Elastic);
+        }
+        s.strip_prefix("strict D=")
+            .and_then(|d| d.parse().ok())
+            .map(|offset| Form::Strict { offset })
+            .ok_or_else(|| format!("unknown lockstep form {s:?}"))
+    }
+}
+
+/// Serialises a value as its `Display` text and reads it back with `FromStr`.
+macro_rules! serde_as_text {
+    ($ty:ty) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+serde_as_text!(Form);
+serde_as_text!(Forms);
+serde_as_text!(Outcome);
+serde_as_text!(FaultModel);
+
 /// The lockstep forms a campaign draws from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Forms {
@@ -129,6 +173,45 @@ impl std::str::FromStr for Forms {
     }
 }
 
+impl std::fmt::Display for Forms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Forms::Elastic => "elastic",
+            Forms::Strict => "strict",
+            Forms::Both => "both",
+        })
+    }
+}
+
+/// What a campaign injects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultModel {
+    /// Faults at the pins: flips, stopped or diverging CPUs, stopped disks.
+    Pins,
+    /// One upset (inverted state bit) inside the core per run.
+    Upsets,
+}
+
+impl std::fmt::Display for FaultModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FaultModel::Pins => "pins",
+            FaultModel::Upsets => "upsets",
+        })
+    }
+}
+
+impl std::str::FromStr for FaultModel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pins" => Ok(FaultModel::Pins),
+            "upsets" => Ok(FaultModel::Upsets),
+            _ => Err(format!("unknown fault model {s:?}: pins or upsets")),
+        }
+    }
+}
+
 /// Draws the lockstep form of run `index` of a campaign with seed `seed`: D uniform in
 /// `0..offset_max` (OFFSET_MAX of the build: 2^offset_max_log2).
 pub fn draw_form(seed: u64, index: usize, forms: Forms, offset_max: u64) -> Form {
@@ -147,22 +230,71 @@ pub fn draw_form(seed: u64, index: usize, forms: Forms, offset_max: u64) -> Form
 }
 
 /// One injected fault.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
 pub enum Fault {
     /// Bit `bit` of input `port` inverted in cycle `cycle`.
-    Flip { cycle: u64, port: Port, bit: u8 },
+    Flip {
+        cycle: u64,
+        #[serde(with = "port_by_name")]
+        port: Port,
+        bit: u8,
+    },
     /// `unit` stops from `cycle` for `cycles` cycles, or for good.
-    Stop { cycle: u64, unit: Unit, cycles: Option<u64> },
+    Stop {
+        cycle: u64,
+        #[serde(with = "unit_by_name")]
+        unit: Unit,
+        cycles: Option<u64>,
+    },
     /// The word CPU `unit` offers in `cycle` differs in data bit `bit`, with its parity bit
     /// flipped to match: a CPU that computed another value (no parity error to blame it).
-    Diverge { cycle: u64, unit: Unit, bit: u8 },
+    Diverge {
+        cycle: u64,
+        #[serde(with = "unit_by_name")]
+        unit: Unit,
+        bit: u8,
+    },
+    /// State bit `state` of the core inverted after the clock edge that ends cycle
+    /// `cycle − 1`, so cycle `cycle` is the first to see it.
+    Upset { cycle: u64, state: StateBit },
+}
+
+mod port_by_name {
+    use crate::port::Port;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(p: &Port, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&p.name())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Port, D::Error> {
+        let name = String::deserialize(d)?;
+        Port::by_name(&name).ok_or_else(|| serde::de::Error::custom(format!("no port {name:?}")))
+    }
+}
+
+mod unit_by_name {
+    use crate::system::Unit;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(u: &Unit, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(u.name())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Unit, D::Error> {
+        let name = String::deserialize(d)?;
+        [Unit::CpuA, Unit::CpuB, Unit::DiskA, Unit::DiskB]
+            .into_iter()
+            .find(|u| u.name() == name)
+            .ok_or_else(|| serde::de::Error::custom(format!("no unit {name:?}")))
+    }
 }
 
 impl Fault {
     /// The cycle the fault happens (begins).
     pub fn cycle(&self) -> u64 {
         match self {
-            Fault::Flip { cycle, .. } | Fault::Stop { cycle, .. } | Fault::Diverge { cycle, .. } => *cycle,
+            Fault::Flip { cycle, .. }
+            | Fault::Stop { cycle, .. }
+            | Fault::Diverge { cycle, .. }
+            | Fault::Upset { cycle, .. } => *cycle,
         }
     }
 
@@ -189,6 +321,18 @@ impl Fault {
             Fault::Stop { cycles: Some(n), .. } => format!("disk stops {n} cycles"),
             Fault::Stop { cycles: None, .. } => "disk hangs".into(),
             Fault::Diverge { .. } => "CPU word differs (good parity)".into(),
+            Fault::Upset { state, .. } => match state.kind() {
+                StateKind::Ff => format!("upset {} flip-flop", state.block()),
+                StateKind::Mem => format!("upset {} RAM", state.block()),
+            },
+        }
+    }
+
+    /// Upsets: the block of the bit flipped.
+    pub fn block(&self) -> Option<&'static str> {
+        match self {
+            Fault::Upset { state, .. } => Some(state.block()),
+            _ => None,
         }
     }
 }
@@ -201,6 +345,7 @@ impl std::fmt::Display for Fault {
             Fault::Stop { cycle, unit, cycles: Some(n) } => write!(f, "{} stops for {n} cycles at cycle {cycle}", unit.name()),
             Fault::Stop { cycle, unit, cycles: None } => write!(f, "{} hangs at cycle {cycle}", unit.name()),
             Fault::Diverge { cycle, unit, bit } => write!(f, "{} word differs, bit {bit}, cycle {cycle}", unit.name()),
+            Fault::Upset { cycle, state } => write!(f, "upset {state} at cycle {cycle}"),
         }
     }
 }
@@ -259,8 +404,22 @@ impl Outcome {
     }
 }
 
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Outcome::ALL.into_iter().find(|o| o.name() == s).ok_or_else(|| format!("unknown outcome {s:?}"))
+    }
+}
+
 /// One run of a campaign.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "RunRecord", try_from = "RunRecord")]
 pub struct RunResult {
     /// Position in the campaign (0-based).
     pub index: usize,
@@ -282,10 +441,78 @@ pub struct RunResult {
     pub cycles: u64,
 }
 
+/// A run as the JSON report has it: the readable columns of the text table, and the fault
+/// itself (`injected`) so a merged report is the same as one run.
+#[derive(Clone, Serialize, Deserialize)]
+struct RunRecord {
+    run: usize,
+    lockstep: String,
+    offset: Option<u64>,
+    fault: String,
+    fault_kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    block: Option<String>,
+    injected: Fault,
+    outcome: Outcome,
+    irq_cycle: Option<u64>,
+    mode: Option<String>,
+    cause: Option<String>,
+    cause_code: Option<u32>,
+    note: String,
+    cycles: u64,
+}
+
+impl From<RunResult> for RunRecord {
+    fn from(r: RunResult) -> Self {
+        RunRecord {
+            run: r.index,
+            lockstep: r.form.kind().into(),
+            offset: r.form.offset(),
+            fault: r.fault.to_string(),
+            fault_kind: r.fault.kind(),
+            block: r.fault.block().map(String::from),
+            injected: r.fault,
+            outcome: r.outcome,
+            irq_cycle: r.irq_cycle,
+            mode: r.mode.map(|m| m.name().to_string()),
+            cause: r.cause.map(Cause::name_of),
+            cause_code: r.cause,
+            note: r.note,
+            cycles: r.cycles,
+        }
+    }
+}
+
+impl TryFrom<RunRecord> for RunResult {
+    type Error = String;
+    fn try_from(r: RunRecord) -> Result<Self, String> {
+        let form = match (r.lockstep.as_str(), r.offset) {
+            ("elastic", None) => Form::Elastic,
+            ("strict", Some(offset)) => Form::Strict { offset },
+            (l, o) => return Err(format!("run {}: lockstep {l:?} with offset {o:?}", r.run)),
+        };
+        let mode = match &r.mode {
+            None => None,
+            Some(m) => Some(Mode::parse(m).ok_or_else(|| format!("run {}: unknown mode {m:?}", r.run))?),
+        };
+        Ok(RunResult {
+            index: r.run,
+            form,
+            fault: r.injected,
+            outcome: r.outcome,
+            irq_cycle: r.irq_cycle,
+            mode,
+            cause: r.cause_code,
+            note: r.note,
+            cycles: r.cycles,
+        })
+    }
+}
+
 /// What a campaign runs.
 #[derive(Clone, Debug)]
 pub struct CampaignConfig {
-    /// Faults (runs).
+    /// Faults (runs) of the whole campaign.
     pub faults: usize,
     /// Seed of the fault draw (the workload is fixed by `workload_seed`).
     pub seed: u64,
@@ -297,28 +524,162 @@ pub struct CampaignConfig {
     pub skew: u64,
     /// Lockstep forms drawn.
     pub forms: Forms,
+    /// Faults at the pins, or upsets inside the core.
+    pub model: FaultModel,
+    /// Threads, each with a model of its own (at least 1).
+    pub jobs: usize,
+    /// Run only shard K of N (1-based K): the runs whose index is K−1 modulo N.
+    pub shard: Option<(usize, usize)>,
+    /// Upsets: which state bits are drawn from (all, by default).
+    pub upset_bits: UpsetBits,
     /// Core build: the default datapath with a fast UART (8 clocks per bit), so the final
     /// STATUS read costs about 1 500 cycles.
     pub params: BuildParams,
 }
 
+/// Which state bits an upset campaign draws from, each uniformly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UpsetBits {
+    /// Every flip-flop and block-RAM bit.
+    #[default]
+    All,
+    /// Flip-flop bits only (a block RAM's read register counts as flip-flops).
+    Ff,
+    /// Block-RAM bits only.
+    Ram,
+}
+
+impl std::fmt::Display for UpsetBits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UpsetBits::All => "all",
+            UpsetBits::Ff => "ff",
+            UpsetBits::Ram => "ram",
+        })
+    }
+}
+
+impl std::str::FromStr for UpsetBits {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "all" => Ok(UpsetBits::All),
+            "ff" => Ok(UpsetBits::Ff),
+            "ram" => Ok(UpsetBits::Ram),
+            _ => Err(format!("unknown state bits {s:?}: all, ff or ram")),
+        }
+    }
+}
+serde_as_text!(UpsetBits);
+
+impl UpsetBits {
+    /// The part of `state` drawn from.
+    pub fn select(self, state: StateMap) -> StateMap {
+        let keep = |k: StateKind| match self {
+            UpsetBits::All => true,
+            UpsetBits::Ff => k == StateKind::Ff,
+            UpsetBits::Ram => k == StateKind::Mem,
+        };
+        StateMap { vars: state.vars.into_iter().filter(|v| keep(v.kind)).collect() }
+    }
+}
+
 impl Default for CampaignConfig {
     fn default() -> Self {
-        Self { faults: 100, seed: 1, workload_seed: 1, writes: 8, skew: 8, forms: Forms::Both, params: fast_uart_params() }
+        Self {
+            faults: 100,
+            seed: 1,
+            workload_seed: 1,
+            writes: 8,
+            skew: 8,
+            forms: Forms::Both,
+            model: FaultModel::Pins,
+            jobs: 1,
+            shard: None,
+            upset_bits: UpsetBits::All,
+            params: fast_uart_params(),
+        }
     }
+}
+
+impl CampaignConfig {
+    /// The run indices this configuration runs: all, or its shard's.
+    pub fn indices(&self) -> Vec<usize> {
+        match self.shard {
+            None => (0..self.faults).collect(),
+            Some((k, n)) => (k - 1..self.faults).step_by(n).collect(),
+        }
+    }
+}
+
+/// Parses a shard `K/N` (1 ≤ K ≤ N).
+pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("shard {s:?}: give K/N with 1 <= K <= N, e.g. 3/8");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// The state bits an upset campaign draws from, per block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateSummary {
+    /// Flip-flop bits.
+    pub ff_bits: u64,
+    /// Block-RAM bits.
+    pub ram_bits: u64,
+    /// Per block: (name, flip-flop bits, RAM bits).
+    pub by_block: Vec<(String, u64, u64)>,
+    /// Instance paths of the state in the `other` block (no pattern of
+    /// `ftio_sim::state::BLOCKS` matched them).
+    pub other_instances: Vec<String>,
+}
+
+/// What a report says about the campaign it comes from (a merged report: the whole
+/// campaign's).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignInfo {
+    /// Pins or upsets.
+    pub fault_model: FaultModel,
+    /// Faults of the whole campaign.
+    pub faults: usize,
+    /// Seed of the draw.
+    pub seed: u64,
+    /// Seed of the workload.
+    pub workload_seed: u64,
+    /// Writes in the workload.
+    pub writes: usize,
+    /// Elastic runs: CPU B behind CPU A, cycles.
+    pub skew_cycles: u64,
+    /// OFFSET_MAX of the build.
+    pub offset_max: u64,
+    /// Lockstep forms drawn.
+    pub lockstep: Forms,
+    /// The shard, `K/N`, or none for the whole campaign.
+    pub shard: Option<String>,
+    /// Upsets: the state drawn from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<StateSummary>,
+    /// Upsets: which state bits were drawn from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upset_bits: Option<UpsetBits>,
 }
 
 /// The result of a campaign.
 #[derive(Clone, Debug)]
 pub struct CampaignReport {
-    /// The configuration.
-    pub config: CampaignConfig,
+    /// What was run.
+    pub info: CampaignInfo,
     /// Cycles of the golden run of each lockstep form the campaign drew.
     pub golden: BTreeMap<Form, u64>,
-    /// One per fault.
+    /// One per fault, in index order.
     pub runs: Vec<RunResult>,
-    /// Wall time, seconds.
+    /// Wall time, seconds (merged: the sum over the shards).
     pub seconds: f64,
+    /// Threads used (merged: the most any shard used).
+    pub jobs: usize,
 }
 
 fn workload(cfg: &CampaignConfig, form: Form) -> (System, Vec<Op>, u64) {
@@ -373,6 +734,15 @@ pub fn draw_fault(seed: u64, index: usize, from: u64, golden_cycles: u64) -> Fau
     }
 }
 
+/// Draws upset number `index` of a campaign with seed `seed`: a cycle as [`draw_fault`]
+/// draws it, and a state bit uniform over every state bit of `state`.
+pub fn draw_upset(seed: u64, index: usize, from: u64, golden_cycles: u64, state: &StateMap) -> Fault {
+    let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index as u64 ^ 0x0B5E_75E7_0000_0000);
+    let cycle = rng.gen_range(from + 1..golden_cycles.max(from + 2));
+    let n = rng.gen_range(0..state.total_bits().max(1));
+    Fault::Upset { cycle, state: state.bit(n).expect("a state bit below the total") }
+}
+
 /// Everything one run produced that the oracle looks at.
 struct Run {
     sys: System,
@@ -384,6 +754,8 @@ struct Run {
     /// Strict runs: the host's OFFSET and CTRL writes were answered OK before
     /// [`STRICT_START`].
     setup: Result<(), String>,
+    /// An upset that could not be applied (a fault of the campaign's machinery).
+    flip_error: Option<String>,
 }
 
 fn run_one(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Option<&Fault>, max_cycles: u64) -> Run {
@@ -396,7 +768,8 @@ fn run_one(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Opt
             sys.flips.push(PinFlip { cycle: *cycle, port: link.port(LinkSignal::Data), bit: *bit });
             sys.flips.push(PinFlip { cycle: *cycle, port: link.port(LinkSignal::Par), bit: *bit / 8 });
         }
-        None => {}
+        // Applied in the loop below, between two cycles.
+        Some(Fault::Upset { .. }) | None => {}
     }
     let mut rig = Rig::new(Box::new(lib.instantiate()), sys, FAST_UART_DIVIDER);
     if let Form::Strict { offset } = form {
@@ -410,11 +783,14 @@ fn run_one(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Opt
     let mut last_move = 0;
     let mut asked = false;
     // STATUS is read only once the fault has happened and had time to show.
-    let settle = match fault {
-        Some(Fault::Flip { cycle, .. } | Fault::Stop { cycle, .. } | Fault::Diverge { cycle, .. }) => cycle + 64,
-        None => 0,
-    };
+    let settle = fault.map_or(0, |f| f.cycle() + 64);
+    let mut flip_error = None;
     loop {
+        if let Some(Fault::Upset { cycle, state }) = fault {
+            if rig.cycle == *cycle {
+                flip_error = rig.sim.flip_state(state).err();
+            }
+        }
         let pins = rig.step();
         let c = rig.cycle - 1;
         if pins.irq && irq_cycle.is_none() {
@@ -451,7 +827,7 @@ fn run_one(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Opt
             }
         }
     };
-    Run { cycles: rig.cycle, irq_cycle, status, sys: rig.sys, waiting, setup }
+    Run { cycles: rig.cycle, irq_cycle, status, sys: rig.sys, waiting, setup, flip_error }
 }
 
 fn op_name(op: &Op) -> String {
@@ -496,12 +872,18 @@ fn classify(run: &Run, fault: Option<&Fault>, golden: &[Completion], prefixes: &
                     (op, Some(g)) if *op != g.op => format!("{op_kind} instead of the golden {g_kind}", op_kind = op_name(op), g_kind = op_name(&g.op)),
                     (op, _) => format!("{} with other data", op_name(op)),
                 };
+                // An operation of this CPU that failed before (a write refused by the disk that
+                // serves it leaves that disk without the data the CPU reads back).
+                let failed_before = cpu.completions[..i].iter().position(|p| p.status & 1 != 0);
                 return (
                     Outcome::SilentCorruption,
                     format!(
-                        "{name} accepted a wrong completion for operation {i} at its cycle {} ({what}{})",
+                        "{name} accepted a wrong completion for operation {i} at its cycle {} ({what}{}){}",
                         c.completed_at,
-                        seen.map(|e| format!("; it noted: {}", e.split_once(": ").map_or(e.as_str(), |x| x.1))).unwrap_or_default()
+                        seen.map(|e| format!("; it noted: {}", e.split_once(": ").map_or(e.as_str(), |x| x.1))).unwrap_or_default(),
+                        failed_before
+                            .map(|j| format!("; its operation {j} ({}) had failed", op_name(&cpu.completions[j].op)))
+                            .unwrap_or_default()
                     ),
                 );
             }
@@ -596,50 +978,56 @@ fn golden_run(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, prefixe
     Ok(Golden { cycles: golden.cycles, completions: g.cpu_a.completions.clone() })
 }
 
-/// Runs a campaign; `progress(done, total)` after each run.
-pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)) -> Result<CampaignReport, String> {
-    if cfg.faults == 0 {
-        return Err("a campaign needs at least one fault".into());
-    }
-    if cfg.writes == 0 {
-        return Err("the workload needs at least one write".into());
-    }
-    let start = Instant::now();
-    let lib = load(&ftio_hdl::core_verilog(&cfg.params)?)?;
-    let (_, ops, capacity) = workload(cfg, Form::Elastic);
-    let writes: Vec<&Op> = ops.iter().filter(|o| matches!(o, Op::Write { .. })).collect();
-    let prefixes: Vec<[u8; 32]> =
-        (0..=writes.len()).map(|j| golden_sha256(capacity, &writes[..j].iter().map(|o| (*o).clone()).collect::<Vec<_>>())).collect();
-    let offset_max = 1u64 << cfg.params.offset_max_log2;
-    let mut goldens: BTreeMap<Form, Golden> = BTreeMap::new();
-    let mut runs = vec![];
-    for index in 0..cfg.faults {
-        let form = draw_form(cfg.seed, index, cfg.forms, offset_max);
-        if !goldens.contains_key(&form) {
-            let g = golden_run(&lib, cfg, form, &prefixes)?;
-            // Every form does the same operations and must get the same answers.
-            if let Some(other) = goldens.values().next() {
-                if other.completions.len() != g.completions.len()
-                    || other.completions.iter().zip(&g.completions).any(|(a, b)| !same(a, b))
-                {
-                    return Err(format!("the fault-free {form} run's completions differ from the other forms'"));
+/// Runs `f` on every item on `jobs` threads; `done(i, result)` on the calling thread as each
+/// finishes (in completion order).
+fn par_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync, mut done: impl FnMut(usize, R)) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, items.len().max(1)) {
+            let tx = tx.clone();
+            let (next, f) = (&next, &f);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                if tx.send((i, f(item))).is_err() {
+                    break;
                 }
-            }
-            goldens.insert(form, g);
+            });
         }
-        let golden = &goldens[&form];
-        let fault = draw_fault(cfg.seed, index, form.start(), golden.cycles);
+        drop(tx);
+        for (i, r) in rx {
+            done(i, r);
+        }
+    });
+}
+
+/// What every run of a campaign shares.
+struct Env<'a> {
+    lib: &'a Arc<VerilatedLib>,
+    cfg: &'a CampaignConfig,
+    prefixes: &'a [[u8; 32]],
+    ops: &'a [Op],
+}
+
+impl Env<'_> {
+    /// Runs `fault` in `form` and classifies it against `golden`.
+    fn judge(&self, index: usize, form: Form, fault: Fault, golden: &Golden) -> Result<RunResult, String> {
         let extra = match &fault {
             Fault::Stop { cycles: Some(n), .. } => *n,
             _ => 0,
         };
-        let run = run_one(&lib, cfg, form, Some(&fault), 3 * golden.cycles + extra + 20_000);
+        let run = run_one(self.lib, self.cfg, form, Some(&fault), 3 * golden.cycles + extra + 20_000);
+        if let Some(e) = &run.flip_error {
+            return Err(format!("run {index}: the upset could not be applied: {e}"));
+        }
         let (outcome, note) = match &run.setup {
             Err(e) => (Outcome::SilentDisruption, format!("strict set-up: {e}")),
-            Ok(()) => classify(&run, Some(&fault), &golden.completions, &prefixes, &ops),
+            Ok(()) => classify(&run, Some(&fault), &golden.completions, self.prefixes, self.ops),
         };
         let st = |n: &str| run.status.map(|s| reg("STATUS").f(n).get(s));
-        runs.push(RunResult {
+        Ok(RunResult {
             index,
             form,
             fault,
@@ -649,12 +1037,170 @@ pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)
             cause: st("cause"),
             note,
             cycles: run.cycles,
-        });
-        progress(index + 1, cfg.faults);
+        })
     }
-    let golden = goldens.into_iter().map(|(f, g)| (f, g.cycles)).collect();
-    Ok(CampaignReport { config: cfg.clone(), golden, runs, seconds: start.elapsed().as_secs_f64() })
 }
+
+/// Runs one chosen fault (a pin fault, or an upset on a model from [`upset_model`]) in
+/// lockstep form `form` with `cfg`'s workload, and classifies it as a campaign would; also
+/// returns the cycles of the golden run of `form`.
+pub fn run_fault(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Fault) -> Result<(RunResult, u64), String> {
+    let (_, ops, capacity) = workload(cfg, form);
+    let writes: Vec<Op> = ops.iter().filter(|o| matches!(o, Op::Write { .. })).cloned().collect();
+    let prefixes: Vec<[u8; 32]> = (0..=writes.len()).map(|j| golden_sha256(capacity, &writes[..j])).collect();
+    let golden = golden_run(lib, cfg, form, &prefixes)?;
+    let env = Env { lib, cfg, prefixes: &prefixes, ops: &ops };
+    Ok((env.judge(0, form, fault, &golden)?, golden.cycles))
+}
+
+/// The upset campaign's state: every state bit of the core, and the model that can flip them.
+pub fn upset_model(params: &BuildParams) -> Result<(StateMap, Arc<VerilatedLib>), String> {
+    let verilog = ftio_hdl::core_verilog(params)?;
+    let cache = crate::verilator::cache_dir();
+    std::fs::create_dir_all(&cache).map_err(|e| format!("creating {}: {e}", cache.display()))?;
+    let state = crate::state::enumerate(&verilog, &cache)?;
+    let lib = load_variant(&verilog, &Variant::State { vlt: crate::state::verilator_config(&state) })?;
+    Ok((state, lib))
+}
+
+fn state_summary(state: &StateMap) -> StateSummary {
+    let mut other: Vec<String> =
+        state.vars.iter().filter(|v| v.block() == crate::state::OTHER).map(|v| v.name()).collect();
+    other.dedup();
+    StateSummary {
+        ff_bits: state.ff_bits(),
+        ram_bits: state.mem_bits(),
+        by_block: state.bits_by_block().into_iter().map(|(b, f, m)| (b.to_string(), f, m)).collect(),
+        other_instances: other,
+    }
+}
+
+/// Runs a campaign (its shard, if `cfg.shard`) on `cfg.jobs` threads; `progress(done, total)`
+/// after each run.
+pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)) -> Result<CampaignReport, String> {
+    if cfg.faults == 0 {
+        return Err("a campaign needs at least one fault".into());
+    }
+    if cfg.writes == 0 {
+        return Err("the workload needs at least one write".into());
+    }
+    if let Some((k, n)) = cfg.shard {
+        if k == 0 || k > n {
+            return Err(format!("shard {k}/{n}: K must be 1 to N"));
+        }
+    }
+    let start = Instant::now();
+    let (state, lib) = match cfg.model {
+        FaultModel::Pins => (None, load_variant(&ftio_hdl::core_verilog(&cfg.params)?, &Variant::Ports)?),
+        FaultModel::Upsets => {
+            let (state, lib) = upset_model(&cfg.params)?;
+            let state = cfg.upset_bits.select(state);
+            if state.total_bits() == 0 {
+                return Err(format!("the core has no state bits of kind {}", cfg.upset_bits));
+            }
+            (Some(state), lib)
+        }
+    };
+    let (_, ops, capacity) = workload(cfg, Form::Elastic);
+    let writes: Vec<&Op> = ops.iter().filter(|o| matches!(o, Op::Write { .. })).collect();
+    let prefixes: Vec<[u8; 32]> =
+        (0..=writes.len()).map(|j| golden_sha256(capacity, &writes[..j].iter().map(|o| (*o).clone()).collect::<Vec<_>>())).collect();
+    let offset_max = 1u64 << cfg.params.offset_max_log2;
+    let indices = cfg.indices();
+    let forms: Vec<Form> = indices.iter().map(|&i| draw_form(cfg.seed, i, cfg.forms, offset_max)).collect();
+    let distinct: Vec<Form> = forms.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let mut goldens: BTreeMap<Form, Result<Golden, String>> = BTreeMap::new();
+    par_map(&distinct, cfg.jobs, |&form| golden_run(&lib, cfg, form, &prefixes), |i, g| {
+        goldens.insert(distinct[i], g);
+    });
+    let mut checked: BTreeMap<Form, Golden> = BTreeMap::new();
+    for (form, g) in goldens {
+        let g = g?;
+        // Every form does the same operations and must get the same answers.
+        if let Some(other) = checked.values().next() {
+            if other.completions.len() != g.completions.len()
+                || other.completions.iter().zip(&g.completions).any(|(a, b)| !same(a, b))
+            {
+                return Err(format!("the fault-free {form} run's completions differ from the other forms'"));
+            }
+        }
+        checked.insert(form, g);
+    }
+    let goldens = checked;
+    let jobs: Vec<(usize, Form)> = indices.iter().copied().zip(forms).collect();
+    let total = jobs.len();
+    let mut results: Vec<Option<Result<RunResult, String>>> = vec![None; total];
+    let mut finished = 0;
+    let env = Env { lib: &lib, cfg, prefixes: &prefixes, ops: &ops };
+    par_map(
+        &jobs,
+        cfg.jobs,
+        |&(index, form)| {
+            let golden = &goldens[&form];
+            let fault = match &state {
+                None => draw_fault(cfg.seed, index, form.start(), golden.cycles),
+                Some(state) => draw_upset(cfg.seed, index, form.start(), golden.cycles, state),
+            };
+            env.judge(index, form, fault, golden)
+        },
+        |i, r| {
+            results[i] = Some(r);
+            finished += 1;
+            progress(finished, total);
+        },
+    );
+    let runs = results.into_iter().map(|r| r.expect("every run reported")).collect::<Result<Vec<_>, _>>()?;
+    let info = CampaignInfo {
+        fault_model: cfg.model,
+        faults: cfg.faults,
+        seed: cfg.seed,
+        workload_seed: cfg.workload_seed,
+        writes: cfg.writes,
+        skew_cycles: cfg.skew,
+        offset_max,
+        lockstep: cfg.forms,
+        shard: cfg.shard.map(|(k, n)| format!("{k}/{n}")),
+        state: state.as_ref().map(state_summary),
+        upset_bits: state.as_ref().map(|_| cfg.upset_bits),
+    };
+    let golden = goldens.into_iter().map(|(f, g)| (f, g.cycles)).collect();
+    Ok(CampaignReport { info, golden, runs, seconds: start.elapsed().as_secs_f64(), jobs: cfg.jobs.max(1) })
+}
+
+/// Outcome counts in [`Outcome::ALL`] order.
+type Counts = [usize; 7];
+
+fn counts<'a>(runs: impl Iterator<Item = &'a RunResult>) -> Counts {
+    let mut n = [0; 7];
+    for r in runs {
+        n[Outcome::ALL.iter().position(|&o| o == r.outcome).expect("listed")] += 1;
+    }
+    n
+}
+
+fn totals_map(n: &Counts) -> BTreeMap<String, usize> {
+    Outcome::ALL.iter().zip(n).map(|(o, &c)| (o.name().to_string(), c)).collect()
+}
+
+/// The JSON report.
+#[derive(Serialize, Deserialize)]
+struct ReportJson {
+    tool: String,
+    #[serde(flatten)]
+    info: CampaignInfo,
+    golden_cycles: BTreeMap<Form, u64>,
+    totals: BTreeMap<String, usize>,
+    totals_by_lockstep: BTreeMap<String, BTreeMap<String, usize>>,
+    runs_by_lockstep: BTreeMap<String, usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    totals_by_block: Option<BTreeMap<String, BTreeMap<String, usize>>>,
+    runs: Vec<RunResult>,
+    silent_failures: usize,
+    seconds: f64,
+    jobs: usize,
+}
+
+const TOOL: &str = "ftio campaign";
 
 impl CampaignReport {
     /// Runs of `outcome`.
@@ -682,22 +1228,56 @@ impl CampaignReport {
         self.golden.get(&form).copied()
     }
 
-    /// The table of every run, the totals per lockstep form, and per fault kind.
+    /// Upsets: outcome counts per block, in `ftio_sim::state::block_names` order (blocks
+    /// no run hit left out).
+    pub fn by_block(&self) -> Vec<(&'static str, Counts)> {
+        crate::state::block_names()
+            .into_iter()
+            .map(|b| (b, counts(self.runs.iter().filter(|r| r.fault.block() == Some(b)))))
+            .filter(|(_, n)| n.iter().sum::<usize>() > 0)
+            .collect()
+    }
+
+    /// The table of every run, the totals per lockstep form, per fault kind, and for upsets
+    /// per block and per state variable that failed.
     pub fn text(&self) -> String {
-        let c = &self.config;
+        let c = &self.info;
         let strict_d: Vec<String> = self.golden.keys().filter_map(|f| f.offset()).map(|d| d.to_string()).collect();
+        let what = match (&c.fault_model, &c.state) {
+            (FaultModel::Upsets, Some(st)) => format!(
+                "{} single upsets inside the core, each bit drawn uniformly over {} {} state bits ({} flip-flop, {} block-RAM)",
+                c.faults,
+                match c.upset_bits {
+                    Some(UpsetBits::Ff) => "the flip-flop bits of its",
+                    Some(UpsetBits::Ram) => "the block-RAM bits of its",
+                    _ => "its",
+                },
+                st.ff_bits + st.ram_bits,
+                st.ff_bits,
+                st.ram_bits
+            ),
+            _ => format!("{} single faults", c.faults),
+        };
         let mut s = format!(
-            "ftio campaign: {} single faults, seed {}; workload: {} writes + read-backs in lockstep — elastic (CPU B {} cycles behind) \
-             and strict (CPU B exactly D cycles behind, OFFSET_MAX {}; D drawn: {}); golden runs: {}\n\n",
-            c.faults,
+            "ftio campaign: {what}, seed {}{}; workload: {} writes + read-backs in lockstep — elastic (CPU B {} cycles behind) \
+             and strict (CPU B exactly D cycles behind, OFFSET_MAX {}; D drawn: {}); golden runs: {}\n",
             c.seed,
+            c.shard.as_ref().map(|k| format!(", shard {k}")).unwrap_or_default(),
             c.writes,
-            c.skew,
-            1u64 << c.params.offset_max_log2,
+            c.skew_cycles,
+            c.offset_max,
             if strict_d.is_empty() { "none".into() } else { strict_d.join(" ") },
             self.golden.iter().map(|(f, n)| format!("{f} {n}")).collect::<Vec<_>>().join(", ")
         );
-        s += &format!("{:>5}  {:<11} {:<44} {:<24} {:>8}  {:<10} {}\n", "run", "lockstep", "fault", "outcome", "irq", "mode", "cause / note");
+        if let Some(st) = &c.state {
+            s += "state bits per block (flip-flop / RAM): ";
+            s += &st.by_block.iter().map(|(b, f, m)| format!("{b} {f}/{m}")).collect::<Vec<_>>().join(", ");
+            s += "\n";
+            if !st.other_instances.is_empty() {
+                s += &format!("block `other` (no pattern of ftio_sim::state::BLOCKS matched): {}\n", st.other_instances.join(" "));
+            }
+        }
+        s += &format!("\n{:>5}  {:<11} {:<44} {:<24} {:>8}  {:<10} {}\n", "run", "lockstep", "fault", "outcome", "irq", "mode", "cause / note");
         for r in &self.runs {
             let cause = r.cause.filter(|&c| c != 0).map(Cause::name_of).unwrap_or_default();
             let note = if r.note.is_empty() { cause } else if cause.is_empty() { r.note.clone() } else { format!("{cause}; {}", r.note) };
@@ -717,102 +1297,162 @@ impl CampaignReport {
             s += &format!("{:<24} {:>7} {:>7} {:>7}\n", o.name(), self.count_in("elastic", o), self.count_in("strict", o), self.count(o));
         }
         s += &format!("{:<24} {:>7} {:>7} {:>7}\n", "runs", self.runs_in("elastic"), self.runs_in("strict"), self.runs.len());
+        // Corruption is judged at the disks and CPUs whether or not irq rose: say how many of
+        // them the core did flag (it saw something, but did not keep the wrong data out).
+        let corrupt = self.count(Outcome::SilentCorruption);
+        if corrupt > 0 {
+            let flagged = self.runs.iter().filter(|r| r.outcome == Outcome::SilentCorruption && r.irq_cycle.is_some()).count();
+            s += &format!("(silent-corruption: irq rose in {flagged} of the {corrupt}, but the wrong data still reached a disk or CPU)\n");
+        }
+        let header = "  runs  masked  recovered  halted  disrupted  disk-silent  silent-disruption  silent-corruption";
+        let row = |k: &str, n: &Counts| {
+            format!(
+                "  {:<48} {:>5}  {:>6}  {:>9}  {:>6}  {:>9}  {:>11}  {:>17}  {:>17}\n",
+                k,
+                n.iter().sum::<usize>(),
+                n[0],
+                n[1],
+                n[2],
+                n[3],
+                n[4],
+                n[5],
+                n[6]
+            )
+        };
         for kind in ["elastic", "strict"] {
             if self.runs_in(kind) == 0 {
                 continue;
             }
-            s += &format!(
-                "\n{kind}: by fault kind{:>w$}  runs  masked  recovered  halted  disrupted  disk-silent  silent-disruption  silent-corruption\n",
-                "",
-                w = 50 - kind.len() - 15
-            );
-            let mut kinds: BTreeMap<String, [usize; 7]> = BTreeMap::new();
+            s += &format!("\n{kind}: by fault kind{:>w$}{header}\n", "", w = 50 - kind.len() - 15);
+            let mut kinds: BTreeMap<String, Vec<&RunResult>> = BTreeMap::new();
             for r in self.runs.iter().filter(|r| r.form.kind() == kind) {
-                let i = Outcome::ALL.iter().position(|&o| o == r.outcome).expect("listed");
-                kinds.entry(r.fault.kind()).or_default()[i] += 1;
+                kinds.entry(r.fault.kind()).or_default().push(r);
             }
-            for (k, n) in &kinds {
-                s += &format!(
-                    "  {:<48} {:>5}  {:>6}  {:>9}  {:>6}  {:>9}  {:>11}  {:>17}  {:>17}\n",
-                    k,
-                    n.iter().sum::<usize>(),
-                    n[0],
-                    n[1],
-                    n[2],
-                    n[3],
-                    n[4],
-                    n[5],
-                    n[6]
-                );
+            for (k, runs) in &kinds {
+                s += &row(k, &counts(runs.iter().copied()));
+            }
+        }
+        if c.fault_model == FaultModel::Upsets {
+            s += &format!("\nby block, both forms{:>30}{header}\n", "");
+            for (b, n) in self.by_block() {
+                s += &row(b, &n);
+            }
+            // The state variables whose upsets went unnoticed: where hardening is needed.
+            let mut vars: BTreeMap<String, Counts> = BTreeMap::new();
+            for r in self.runs.iter().filter(|r| r.outcome.is_failure()) {
+                if let Fault::Upset { state, .. } = &r.fault {
+                    *vars.entry(format!("{} ({})", state.var_name(), state.block())).or_default() =
+                        counts(self.runs.iter().filter(|x| {
+                            matches!(&x.fault, Fault::Upset { state: t, .. } if t.var_name() == state.var_name())
+                        }));
+                }
+            }
+            if !vars.is_empty() {
+                s += &format!("\nstate variables with a silent failure{:>13}{header}\n", "");
+                for (v, n) in &vars {
+                    s += &row(v, n);
+                }
             }
         }
         s += &format!(
-            "\nftio campaign: {} runs ({} elastic, {} strict) in {:.1} s; {} silent failure{}\n",
+            "\nftio campaign: {} runs ({} elastic, {} strict) in {:.1} s on {} thread{}; {} silent failure{}\n",
             self.runs.len(),
             self.runs_in("elastic"),
             self.runs_in("strict"),
             self.seconds,
+            self.jobs,
+            if self.jobs == 1 { "" } else { "s" },
             self.failures(),
             if self.failures() == 1 { "" } else { "s" }
         );
         s
     }
 
-    fn totals(&self, kind: Option<&str>) -> Json {
-        Json::Obj(
-            Outcome::ALL
-                .iter()
-                .map(|&o| (o.name().to_string(), kind.map_or(self.count(o), |k| self.count_in(k, o)).into()))
-                .collect(),
-        )
+    fn to_json(&self) -> ReportJson {
+        let by_kind = |k: &str| totals_map(&counts(self.runs.iter().filter(|r| r.form.kind() == k)));
+        ReportJson {
+            tool: TOOL.into(),
+            info: self.info.clone(),
+            golden_cycles: self.golden.clone(),
+            totals: totals_map(&counts(self.runs.iter())),
+            totals_by_lockstep: [("elastic".to_string(), by_kind("elastic")), ("strict".to_string(), by_kind("strict"))].into(),
+            runs_by_lockstep: [("elastic".to_string(), self.runs_in("elastic")), ("strict".to_string(), self.runs_in("strict"))]
+                .into(),
+            totals_by_block: (self.info.fault_model == FaultModel::Upsets)
+                .then(|| self.by_block().into_iter().map(|(b, n)| (b.to_string(), totals_map(&n))).collect()),
+            runs: self.runs.clone(),
+            silent_failures: self.failures(),
+            seconds: self.seconds,
+            jobs: self.jobs,
+        }
     }
 
-    /// The report as JSON.
-    pub fn json(&self) -> Json {
-        let c = &self.config;
-        obj([
-            ("tool", "ftio campaign".into()),
-            ("faults", c.faults.into()),
-            ("seed", c.seed.into()),
-            ("workload_seed", c.workload_seed.into()),
-            ("writes", c.writes.into()),
-            ("skew_cycles", c.skew.into()),
-            ("offset_max", (1u64 << c.params.offset_max_log2).into()),
-            (
-                "golden_cycles",
-                Json::Obj(self.golden.iter().map(|(f, n)| (f.to_string(), (*n).into())).collect()),
-            ),
-            ("totals", self.totals(None)),
-            (
-                "totals_by_lockstep",
-                obj([("elastic", self.totals(Some("elastic"))), ("strict", self.totals(Some("strict")))]),
-            ),
-            ("runs_by_lockstep", obj([("elastic", self.runs_in("elastic").into()), ("strict", self.runs_in("strict").into())])),
-            (
-                "runs",
-                Json::Arr(
-                    self.runs
-                        .iter()
-                        .map(|r| {
-                            obj([
-                                ("run", r.index.into()),
-                                ("lockstep", r.form.kind().into()),
-                                ("offset", r.form.offset().into()),
-                                ("fault", r.fault.to_string().into()),
-                                ("fault_kind", r.fault.kind().into()),
-                                ("outcome", r.outcome.name().into()),
-                                ("irq_cycle", r.irq_cycle.into()),
-                                ("mode", r.mode.map(|m| m.name()).into()),
-                                ("cause", r.cause.map(Cause::name_of).into()),
-                                ("note", r.note.clone().into()),
-                                ("cycles", r.cycles.into()),
-                            ])
-                        })
-                        .collect(),
-                ),
-            ),
-            ("silent_failures", self.failures().into()),
-            ("seconds", self.seconds.into()),
-        ])
+    /// The report as JSON (pretty-printed).
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(&self.to_json()).expect("a report serialises")
     }
+
+    /// A report read back from its JSON; the totals in it must agree with its runs.
+    pub fn from_json(text: &str) -> Result<CampaignReport, String> {
+        let j: ReportJson = serde_json::from_str(text).map_err(|e| format!("not a campaign report: {e}"))?;
+        if j.tool != TOOL {
+            return Err(format!("not a campaign report (tool {:?})", j.tool));
+        }
+        let mut runs = j.runs;
+        runs.sort_by_key(|r| r.index);
+        let report = CampaignReport { info: j.info, golden: j.golden_cycles, runs, seconds: j.seconds, jobs: j.jobs };
+        if report.to_json().totals != j.totals || report.failures() != j.silent_failures {
+            return Err("the report's totals disagree with its runs".into());
+        }
+        Ok(report)
+    }
+}
+
+/// Combines the reports of the shards of one campaign (`--shard K/N` for every K of one N,
+/// same seed and settings) into the report of the whole campaign: the same runs, table and
+/// totals as running it in one go. Wall time is the sum over the shards.
+pub fn merge(reports: Vec<CampaignReport>) -> Result<CampaignReport, String> {
+    let first = reports.first().ok_or("nothing to merge")?;
+    let whole = CampaignInfo { shard: None, ..first.info.clone() };
+    let mut n_shards = None;
+    let mut seen = BTreeSet::new();
+    for (i, r) in reports.iter().enumerate() {
+        if (CampaignInfo { shard: None, ..r.info.clone() }) != whole {
+            return Err(format!(
+                "report {} is of another campaign (fault model, seed, faults, workload, lockstep forms and state must all agree)",
+                i + 1
+            ));
+        }
+        let shard = r.info.shard.as_deref().ok_or(format!("report {} is a whole campaign, not a shard", i + 1))?;
+        let (k, n) = parse_shard(shard)?;
+        if *n_shards.get_or_insert(n) != n {
+            return Err(format!("report {} is shard {k}/{n}, the others are of {}", i + 1, n_shards.unwrap()));
+        }
+        if !seen.insert(k) {
+            return Err(format!("shard {k}/{n} given twice"));
+        }
+    }
+    let n = n_shards.expect("at least one report");
+    let missing: Vec<String> = (1..=n).filter(|k| !seen.contains(k)).map(|k| format!("{k}/{n}")).collect();
+    if !missing.is_empty() {
+        return Err(format!("shards missing: {}", missing.join(" ")));
+    }
+    let mut golden: BTreeMap<Form, u64> = BTreeMap::new();
+    let mut runs = vec![];
+    let (mut seconds, mut jobs) = (0.0, 1);
+    for r in reports {
+        for (f, c) in r.golden {
+            if *golden.entry(f).or_insert(c) != c {
+                return Err(format!("the shards' {f} golden runs differ ({} and {c} cycles)", golden[&f]));
+            }
+        }
+        runs.extend(r.runs);
+        seconds += r.seconds;
+        jobs = jobs.max(r.jobs);
+    }
+    runs.sort_by_key(|r| r.index);
+    if runs.len() != whole.faults || runs.iter().enumerate().any(|(i, r)| r.index != i) {
+        return Err(format!("the shards hold {} runs, not runs 0 to {} once each", runs.len(), whole.faults - 1));
+    }
+    Ok(CampaignReport { info: whole, golden, runs, seconds, jobs })
 }

@@ -22,6 +22,12 @@ pub trait CoreSim {
     /// Which simulator this is, for reports.
     fn kind(&self) -> &'static str;
 
+    /// Inverts one state bit (an upset), between two cycles: call it after `edge`; the next
+    /// `low` shows its effects. Only models built with state access can.
+    fn flip_state(&mut self, bit: &crate::state::StateBit) -> Result<(), String> {
+        Err(format!("the {} model cannot flip state bit {bit}", self.kind()))
+    }
+
     /// `set` with a bool.
     fn set_bit(&mut self, port: Port, v: bool) {
         self.set(port, v as u64)

@@ -16,7 +16,8 @@
 //!   measured at the pins of the Verilator model.
 //! - [`rig`]: models + a register host on the UART around one core; [`demo`] (`ftio demo`)
 //!   runs fault scenarios on it, [`campaign`] (`ftio campaign`) random single faults,
-//!   [`vcd`] writes waveforms, [`json`] the reports.
+//!   [`vcd`] writes waveforms, [`json`] the reports; [`state`] enumerates every state bit of
+//!   the core for the upset campaign.
 //!
 //! See `docs/simulation.md`.
 pub mod bench;
@@ -37,6 +38,7 @@ pub mod port;
 pub mod return_model;
 pub mod rig;
 pub mod scenario;
+pub mod state;
 pub mod system;
 pub mod vcd;
 pub mod verilator;

@@ -18,6 +18,7 @@
 //! initial value start at 0, as rust-hdl's simulator does, so the two agree from cycle 0.
 use crate::core_sim::CoreSim;
 use crate::port::{Dir, Port, ALL_PORTS, PORT_COUNT};
+use crate::state::StateBit;
 use ftio_hdl::BuildParams;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -76,6 +77,74 @@ pub fn verilator_version() -> Result<String, String> {
 
 /// The C++ shim: `extern "C"` accessors for every port of the table.
 pub fn shim_source() -> String {
+    shim_source_with(false)
+}
+
+/// The shim's state access (models built with [`Variant::State`]): flip or read one bit of
+/// a `public_flat_rw` variable, found by instance path and name through Verilator's scope
+/// table (built with `--vpi`). Return codes are those of [`state_error`].
+const STATE_SHIM: &str = r#"
+#include <string>
+#include "verilated_syms.h"
+namespace {
+uint8_t* state_byte(Model* m, const char* path, const char* var, int has_word, int64_t word, uint32_t bit, uint8_t* mask, int* err) {
+    // Scopes are named <model name>.<top module>.<instance path>.
+    std::string scope = std::string(m->top.name()) + ".ftio_core";
+    if (path[0]) { scope += "."; scope += path; }
+    const VerilatedScope* s = m->ctx.scopeFind(scope.c_str());
+    if (!s) { *err = -1; return nullptr; }
+    VerilatedVar* v = s->varFind(var);
+    if (!v) { *err = -2; return nullptr; }
+    if (!v->isPublicRW()) { *err = -3; return nullptr; }
+    void* d = v->datap();
+    if (has_word) {
+        if (v->udims() != 1) { *err = -4; return nullptr; }
+        if (word < v->low(1) || word > v->high(1)) { *err = -5; return nullptr; }
+        d = v->datapAdjustIndex(d, 1, (int)word);
+        if (!d) { *err = -5; return nullptr; }
+    } else if (v->udims() != 0) { *err = -4; return nullptr; }
+    uint32_t width = v->packed().elements();
+    if (bit >= width) { *err = -6; return nullptr; }
+    // Verilator stores packed values little-endian (VlWide: 32-bit words, LSW first).
+    *mask = (uint8_t)(1u << (bit % 8));
+    *err = 0;
+    return static_cast<uint8_t*>(d) + bit / 8;
+}
+}
+extern "C" {
+int32_t ftio_state_flip(void* p, const char* path, const char* var, int32_t has_word, int64_t word, uint32_t bit) {
+    Model* m = static_cast<Model*>(p);
+    uint8_t mask; int err;
+    uint8_t* b = state_byte(m, path, var, has_word, word, bit, &mask, &err);
+    if (!b) return err;
+    *b ^= mask;
+    return 0;
+}
+int32_t ftio_state_get(void* p, const char* path, const char* var, int32_t has_word, int64_t word, uint32_t bit) {
+    Model* m = static_cast<Model*>(p);
+    uint8_t mask; int err;
+    uint8_t* b = state_byte(m, path, var, has_word, word, bit, &mask, &err);
+    if (!b) return err;
+    return (*b & mask) ? 1 : 0;
+}
+}
+"#;
+
+/// What a negative return code of the shim's state access means.
+pub fn state_error(code: i32) -> &'static str {
+    match code {
+        -1 => "no such instance in the model",
+        -2 => "no such variable in that instance (not public: was the model built with the state configuration?)",
+        -3 => "the variable is not writable (public_flat_rw)",
+        -4 => "word given for a flip-flop, or none for a memory",
+        -5 => "word index out of range",
+        -6 => "bit out of range",
+        _ => "unknown error",
+    }
+}
+
+/// The shim, with the state access of [`Variant::State`] models if `state`.
+pub fn shim_source_with(state: bool) -> String {
     let mut set_cases = String::new();
     let mut get_cases = String::new();
     let mut names = String::new();
@@ -114,6 +183,9 @@ void* ftio_new() {{
 }}
 void ftio_delete(void* p) {{
     Model* m = static_cast<Model*>(p);
+    // Verilator erases a model's scopes from the calling thread's context: make it this
+    // model's, whatever model this thread made last.
+    Verilated::threadContextp(&m->ctx);
     m->top.final();
     delete m;
 }}
@@ -140,8 +212,9 @@ void ftio_edge(void* p) {{
     m->top.eval();
 }}
 }}
-"#,
-        count = PORT_COUNT
+{state}"#,
+        count = PORT_COUNT,
+        state = if state { STATE_SHIM } else { "" }
     )
 }
 
@@ -170,6 +243,23 @@ type DeleteFn = unsafe extern "C" fn(*mut c_void);
 type SetFn = unsafe extern "C" fn(*mut c_void, u32, u64);
 type GetFn = unsafe extern "C" fn(*mut c_void, u32) -> u64;
 type StepFn = unsafe extern "C" fn(*mut c_void);
+type StateFn = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, i32, i64, u32) -> i32;
+
+/// Which model of `ftio_core` to build.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Variant {
+    /// The ports only: the fastest model (every test, demo and pin campaign).
+    #[default]
+    Ports,
+    /// The ports, and read/write access by name to every variable the Verilator
+    /// configuration `vlt` makes `public_flat_rw` (the upset campaign's model:
+    /// [`crate::state::verilator_config`] lists the design's state). Built with `--vpi`, which
+    /// makes Verilator emit the scope table the shim looks names up in.
+    State {
+        /// The `.vlt` configuration.
+        vlt: String,
+    },
+}
 
 /// A loaded `libftio_core.so`: makes [`VerilatorCore`]s.
 pub struct VerilatedLib {
@@ -179,6 +269,8 @@ pub struct VerilatedLib {
     get: GetFn,
     low: StepFn,
     edge: StepFn,
+    state_flip: Option<StateFn>,
+    state_get: Option<StateFn>,
     /// How it was built.
     pub info: BuildInfo,
     // Keeps the function pointers above valid.
@@ -212,7 +304,9 @@ impl VerilatedLib {
             let get = *lib.get::<GetFn>(b"ftio_get").map_err(err)?;
             let low = *lib.get::<StepFn>(b"ftio_low").map_err(err)?;
             let edge = *lib.get::<StepFn>(b"ftio_edge").map_err(err)?;
-            Ok(Self { new, delete, set, get, low, edge, info, _lib: lib })
+            let state_flip = lib.get::<StateFn>(b"ftio_state_flip").ok().map(|f| *f);
+            let state_get = lib.get::<StateFn>(b"ftio_state_get").ok().map(|f| *f);
+            Ok(Self { new, delete, set, get, low, edge, state_flip, state_get, info, _lib: lib })
         }
     }
 
@@ -229,9 +323,9 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn build_key(verilog: &str, shim: &str, version: &str) -> String {
+fn build_key(verilog: &str, shim: &str, version: &str, vlt: &str) -> String {
     let mut h = Sha256::new();
-    for part in [verilog, shim, version, &VERILATOR_FLAGS.join(" ")] {
+    for part in [verilog, shim, version, &VERILATOR_FLAGS.join(" "), vlt] {
         h.update((part.len() as u64).to_le_bytes());
         h.update(part.as_bytes());
     }
@@ -246,10 +340,19 @@ fn tail(text: &str, lines: usize) -> String {
 /// Builds (or finds in the cache) the shared library for `verilog`, which must contain
 /// module `ftio_core` with the SPEC §3 ports.
 pub fn build_library(verilog: &str) -> Result<BuildInfo, String> {
+    build_library_variant(verilog, &Variant::Ports)
+}
+
+/// [`build_library`] of a [`Variant`].
+pub fn build_library_variant(verilog: &str, variant: &Variant) -> Result<BuildInfo, String> {
     let start = Instant::now();
     let version = verilator_version()?;
-    let shim = shim_source();
-    let key = build_key(verilog, &shim, &version);
+    let vlt = match variant {
+        Variant::Ports => "",
+        Variant::State { vlt } => vlt.as_str(),
+    };
+    let shim = shim_source_with(!vlt.is_empty());
+    let key = build_key(verilog, &shim, &version, if vlt.is_empty() { "" } else { vlt });
     let root = cache_dir();
     let done = root.join(&key);
     let lib = done.join(LIB_NAME);
@@ -268,9 +371,15 @@ pub fn build_library(verilog: &str) -> Result<BuildInfo, String> {
     };
     write("ftio_core.v", verilog)?;
     write("ftio_shim.cpp", &shim)?;
+    let mut extra: Vec<&str> = vec![];
+    if !vlt.is_empty() {
+        write("state.vlt", vlt)?;
+        extra.extend(["--vpi", "state.vlt"]);
+    }
     let out = Command::new("verilator")
         .current_dir(&work)
         .args(VERILATOR_FLAGS)
+        .args(&extra)
         .args(["--Mdir", "obj", "-o", LIB_NAME, "ftio_core.v"])
         .arg(work.join("ftio_shim.cpp"))
         .output()
@@ -302,10 +411,15 @@ pub fn build_library(verilog: &str) -> Result<BuildInfo, String> {
 /// Loads the model of `verilog`, building it if needed. One build at a time per process, and
 /// each library is opened once.
 pub fn load(verilog: &str) -> Result<Arc<VerilatedLib>, String> {
+    load_variant(verilog, &Variant::Ports)
+}
+
+/// [`load`] of a [`Variant`].
+pub fn load_variant(verilog: &str, variant: &Variant) -> Result<Arc<VerilatedLib>, String> {
     static LOADED: OnceLock<Mutex<HashMap<PathBuf, Arc<VerilatedLib>>>> = OnceLock::new();
     let loaded = LOADED.get_or_init(Default::default);
     let mut map = loaded.lock().unwrap_or_else(|p| p.into_inner());
-    let info = build_library(verilog)?;
+    let info = build_library_variant(verilog, variant)?;
     if let Some(lib) = map.get(&info.path) {
         return Ok(lib.clone());
     }
@@ -342,6 +456,25 @@ impl VerilatorCore {
     }
 }
 
+impl VerilatorCore {
+    fn state_call(&self, f: Option<StateFn>, b: &StateBit) -> Result<i32, String> {
+        let f = f.ok_or("this model has no state access (build it with verilator::Variant::State)")?;
+        let path = std::ffi::CString::new(b.path.as_str()).map_err(|e| e.to_string())?;
+        let var = std::ffi::CString::new(b.var.as_str()).map_err(|e| e.to_string())?;
+        // SAFETY: valid handle; the strings outlive the call.
+        let r = unsafe { f(self.handle, path.as_ptr(), var.as_ptr(), b.word.is_some() as i32, b.word.unwrap_or(0), b.bit) };
+        if r < 0 {
+            return Err(format!("state bit {b}: {}", state_error(r)));
+        }
+        Ok(r)
+    }
+
+    /// The value of one state bit.
+    pub fn state_bit(&self, b: &StateBit) -> Result<bool, String> {
+        Ok(self.state_call(self.lib.state_get, b)? == 1)
+    }
+}
+
 impl Drop for VerilatorCore {
     fn drop(&mut self) {
         // SAFETY: handle came from this library's `new` and is deleted once.
@@ -373,5 +506,9 @@ impl CoreSim for VerilatorCore {
 
     fn kind(&self) -> &'static str {
         "verilator"
+    }
+
+    fn flip_state(&mut self, b: &StateBit) -> Result<(), String> {
+        self.state_call(self.lib.state_flip, b).map(|_| ())
     }
 }

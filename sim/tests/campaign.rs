@@ -65,7 +65,7 @@ fn small_campaign_has_no_silent_failure_in_either_lockstep_form() {
     assert!(offsets.len() >= 8, "D values drawn: {offsets:?}");
     let text = r.text();
     assert!(text.contains("silent-corruption") && text.contains("strict: by fault kind"));
-    let json = r.json().pretty();
+    let json = r.json();
     assert!(json.contains("\"silent_failures\": 0") && json.contains("\"totals_by_lockstep\""));
 }
 
