@@ -20,7 +20,6 @@
 //!
 //! See `docs/simulation.md`.
 pub mod bench;
-pub mod board;
 pub mod campaign;
 pub mod core_sim;
 pub mod cpu_demo;
@@ -28,6 +27,7 @@ pub mod cpu_side;
 pub mod datapath_bench;
 pub mod demo;
 pub mod equivalence;
+pub mod error;
 pub mod firmware;
 pub mod json;
 pub mod link;
@@ -40,7 +40,9 @@ pub mod scenario;
 pub mod system;
 pub mod vcd;
 pub mod verilator;
+pub mod virtual_board;
 
 pub use core_sim::{CoreSim, RustHdlCore};
+pub use error::{BoardError, SimError};
 pub use port::{Link, LinkSignal, Port};
 pub use verilator::VerilatorCore;
