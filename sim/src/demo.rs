@@ -560,6 +560,27 @@ fn common_checks(fault_cycle: Option<u64>, images: &[ImageResult]) -> Vec<Check>
     checks
 }
 
+/// The CPU and disk models' settings of every model scenario (gaps and stalls from the seed).
+fn model_configs(cfg: &DemoConfig) -> (CpuConfig, DiskConfig) {
+    let cpu = CpuConfig { seed: cfg.seed ^ 0xC9, gap: 0.05, stall: 0.1, data_fis_sectors: CPU_FIS_SECTORS, think: 4, ..Default::default() };
+    let disk = DiskConfig { seed: cfg.seed ^ 0xD1, gap: 0.05, stall: 0.1, latency: 20, data_fis_sectors: 16 };
+    (cpu, disk)
+}
+
+/// The word (0-based, in a CPU's stream) the fault hits: dword [`FAULT_DWORD`] of write `k`'s
+/// Data FIS (after the writes before it, its 5-word command FIS and the Data FIS header).
+fn fault_word_in(ops: &[Op], k: usize) -> u64 {
+    ops[..k].iter().map(|o| op_words(o, CPU_FIS_SECTORS)).sum::<u64>() + 5 + 1 + FAULT_DWORD
+}
+
+/// A fresh core from `lib` in a rig around `sys`, recording the last `vcd_before` cycles.
+fn new_rig(lib: &Arc<VerilatedLib>, cfg: &DemoConfig, sys: System) -> Rig {
+    let divider = ftio_hdl::uart::clocks_per_bit(cfg.params.clock_hz, cfg.params.baud);
+    let mut rig = Rig::new(Box::new(lib.instantiate()), sys, divider);
+    rig.rec.ring = cfg.vcd_before as usize;
+    rig
+}
+
 /// One fault scenario (failover, mismatch, disk-fault): [`setup_scenario`], [`run_to_end`],
 /// then its files, [`scenario_checks`] and the report.
 fn run_scenario(
@@ -617,9 +638,8 @@ fn setup_scenario(lib: &Arc<VerilatedLib>, cfg: &DemoConfig, kind: DemoKind) -> 
     let golden = golden_sha256(cfg.capacity, &ops);
     let k = cfg.writes / 2;
     let before_fault = golden_sha256(cfg.capacity, &ops[..k]);
-    let fault_word = ops[..k].iter().map(|o| op_words(o, CPU_FIS_SECTORS)).sum::<u64>() + 5 + 1 + FAULT_DWORD;
-    let cpu = CpuConfig { seed: cfg.seed ^ 0xC9, gap: 0.05, stall: 0.1, data_fis_sectors: CPU_FIS_SECTORS, think: 4, ..Default::default() };
-    let disk = DiskConfig { seed: cfg.seed ^ 0xD1, gap: 0.05, stall: 0.1, latency: 20, data_fis_sectors: 16 };
+    let fault_word = fault_word_in(&ops, k);
+    let (cpu, disk) = model_configs(cfg);
     let mut sys = System::lockstep(cpu, &ops, cfg.skew, disk, cfg.capacity);
     let (lba, sectors) = (ops[k].lba(), ops[k].sectors());
     let where_ = format!("write #{k} of {} (LBA {lba}, {sectors} sectors), dword {} of its Data FIS", cfg.writes, FAULT_DWORD + 1);
@@ -637,9 +657,7 @@ fn setup_scenario(lib: &Arc<VerilatedLib>, cfg: &DemoConfig, kind: DemoKind) -> 
             format!("disk B stops taking words for good once it holds {fault_word} words (in {where_})")
         }
     };
-    let divider = ftio_hdl::uart::clocks_per_bit(cfg.params.clock_hz, cfg.params.baud);
-    let mut rig = Rig::new(Box::new(lib.instantiate()), sys, divider);
-    rig.rec.ring = cfg.vcd_before as usize;
+    let rig = new_rig(lib, cfg, sys);
     let mut tl = Timeline(vec![]);
     tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
     tl.push(
@@ -926,9 +944,8 @@ fn run_rebuild(
     let ops = demo_workload(cfg.seed, cfg.writes, cfg.capacity, cfg.max_sectors);
     let golden = golden_sha256(cfg.capacity, &ops);
     let k = cfg.writes / 2;
-    let fault_word = ops[..k].iter().map(|o| op_words(o, CPU_FIS_SECTORS)).sum::<u64>() + 5 + 1 + FAULT_DWORD;
-    let cpu = CpuConfig { seed: cfg.seed ^ 0xC9, gap: 0.05, stall: 0.1, data_fis_sectors: CPU_FIS_SECTORS, think: 4, ..Default::default() };
-    let disk = DiskConfig { seed: cfg.seed ^ 0xD1, gap: 0.05, stall: 0.1, latency: 20, data_fis_sectors: 16 };
+    let fault_word = fault_word_in(&ops, k);
+    let (cpu, disk) = model_configs(cfg);
     let mut sys = System::lockstep(cpu, &[], cfg.skew, disk.clone(), cfg.capacity);
     sys.freezes.push(Freeze::new(Unit::DiskB, Trigger::AfterWordsIn(fault_word), None));
     let (lba, sectors) = (ops[k].lba(), ops[k].sectors());
@@ -938,9 +955,7 @@ fn run_rebuild(
     );
     let copy_steps = cfg.capacity.div_ceil(COPY_SECTORS as u64) as usize;
     let total_ops = ops.len() + 2 * copy_steps;
-    let divider = ftio_hdl::uart::clocks_per_bit(cfg.params.clock_hz, cfg.params.baud);
-    let mut rig = Rig::new(Box::new(lib.instantiate()), sys, divider);
-    rig.rec.ring = cfg.vcd_before as usize;
+    let mut rig = new_rig(lib, cfg, sys);
     let mut tl = Timeline(vec![]);
     tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
     tl.push(
