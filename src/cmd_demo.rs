@@ -8,6 +8,7 @@ use ftio_sim::demo::{run_demo, DemoConfig, DemoKind, Progress};
 use crate::progress;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Writes `<name>.txt` and `<name>.json` (two-space indentation) under `--out`, prints one of
 /// them, and fails when any of the `total` scenarios failed its checks.
@@ -124,7 +125,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 b.finish();
             }
             let prefix = format!("ftio demo [{}/{}] {:<10}", p.index, p.of, p.scenario);
-            current = Some((p.index, bars.add(progress::bar(args.json, p.ops_total as u64, prefix, "operations"))));
+            let bar = bars.add(ProgressBar::new(p.ops_total as u64).with_style(progress::bar_style("operations")).with_prefix(prefix));
+            bar.enable_steady_tick(Duration::from_millis(200));
+            current = Some((p.index, bar));
         }
         if let Some((_, b)) = &current {
             b.set_position(p.ops_done as u64);

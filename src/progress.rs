@@ -19,14 +19,16 @@ fn target(json: bool) -> ProgressDrawTarget {
     }
 }
 
-/// A bar of `len` steps: `{prefix} [bar] pos/len {msg}`, with the rate and time left.
+/// The style of a bar counting `unit`: `{prefix} [bar] pos/len unit {msg} (elapsed, time left)`.
+pub fn bar_style(unit: &str) -> ProgressStyle {
+    ProgressStyle::with_template(&format!("{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{msg}} ({{elapsed}}, {{eta}} left)"))
+        .expect("a valid template")
+        .progress_chars("#>.")
+}
+
+/// A bar of `len` steps counting `unit`, drawn on stderr when [`shown`].
 pub fn bar(json: bool, len: u64, prefix: impl Into<String>, unit: &str) -> ProgressBar {
-    let style = ProgressStyle::with_template(&format!(
-        "{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{msg}} ({{per_sec}}, {{eta}} left)"
-    ))
-    .expect("a valid template")
-    .progress_chars("#>.");
-    let b = ProgressBar::with_draw_target(Some(len), target(json)).with_style(style).with_prefix(prefix.into());
+    let b = ProgressBar::with_draw_target(Some(len), target(json)).with_style(bar_style(unit)).with_prefix(prefix.into());
     b.enable_steady_tick(Duration::from_millis(200));
     b
 }
