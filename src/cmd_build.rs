@@ -3,6 +3,7 @@
 //! Exits non-zero when timing is not met (the bitstream and report are still written).
 //! `--seeds` rates a build: it synthesises once and places and routes at each seed.
 use anyhow::{bail, Context, Result};
+use crate::progress;
 use clap::Args;
 use ftio_hdl::BuildParams;
 use serde::Serialize;
@@ -95,7 +96,10 @@ pub fn run(args: BuildArgs) -> Result<()> {
         return run_sweep(&args, board, &core, &out, &seeds);
     }
     let opts = ftio_bsp::BuildOpts { freq_mhz: args.freq, seed: args.seed, verbose: args.verbose };
-    let report = ftio_bsp::build(board, &core, &out, &opts)?;
+    let spin = progress::spinner(args.json, format!("ftio build {}", board.name), "synthesis (yosys), place and route (nextpnr), packing");
+    let report = ftio_bsp::build(board, &core, &out, &opts);
+    spin.finish_and_clear();
+    let report = report?;
     write_report(&report)?;
     if args.json {
         println!("{}", report.to_json());
@@ -253,21 +257,29 @@ fn write_report(report: &ftio_bsp::Report) -> Result<()> {
 fn run_sweep(args: &BuildArgs, board: &ftio_bsp::Board, core: &str, out: &Path, seeds: &[u64]) -> Result<()> {
     let total = std::time::Instant::now();
     eprintln!("ftio build: {}: synthesis, then place and route at seeds {:?}", board.name, seeds);
-    let synth = ftio_bsp::synthesise(board, core, out, args.verbose)?;
+    let spin = progress::spinner(args.json, format!("ftio build {}", board.name), "synthesis (yosys)");
+    let synth = ftio_bsp::synthesise(board, core, out, args.verbose);
+    spin.finish_and_clear();
+    let synth = synth?;
+    let bar = progress::bar(args.json, seeds.len() as u64, format!("ftio build {}", board.name), "seeds placed and routed");
     let synth_seconds: f64 = synth.steps.iter().map(|s| s.seconds).sum();
     let mut results = Vec::new();
     let mut target_mhz = args.freq.unwrap_or_else(|| board.core_mhz());
     for &seed in seeds {
         let opts = ftio_bsp::BuildOpts { freq_mhz: args.freq, seed: Some(seed), verbose: args.verbose };
+        bar.set_message(format!("(seed {seed} running)"));
         let report = ftio_bsp::place_and_route(board, &synth, &synth.dir.join(format!("seed-{seed}")), &opts)
             .with_context(|| format!("place and route at seed {seed}"))?;
         write_report(&report)?;
-        eprintln!(
+        bar.inc(1);
+        bar.suspend(|| {
+            eprintln!(
             "ftio build: seed {seed}: Fmax {:.2} MHz, timing {} ({:.0} s)",
             report.fmax_mhz,
             if report.timing_met { "MET" } else { "FAILED" },
             report.total_seconds
-        );
+        )
+        });
         target_mhz = report.target_mhz;
         results.push(SeedResult {
             seed,
@@ -277,6 +289,7 @@ fn run_sweep(args: &BuildArgs, board: &ftio_bsp::Board, core: &str, out: &Path, 
             out_dir: report.out_dir,
         });
     }
+    bar.finish_and_clear();
     let sweep = SeedSweep::new(board.name, synth.core_params.clone(), target_mhz, synth_seconds, results, total.elapsed().as_secs_f64());
     let json = serde_json::to_string_pretty(&sweep).expect("a sweep always serialises");
     std::fs::write(synth.dir.join("ftio-seeds.json"), &json)

@@ -7,7 +7,6 @@
 //! silent disruption.
 use anyhow::{bail, Context, Result};
 use ftio_sim::campaign::{merge, parse_shard, run_campaign, CampaignConfig, CampaignReport, FaultModel, Forms};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// Options of `ftio campaign`.
@@ -125,16 +124,7 @@ pub fn run(args: CampaignArgs) -> Result<()> {
         bail!("shard {}/{} of {} faults holds no run", args.shard.unwrap().0, args.shard.unwrap().1, cfg.faults);
     }
     // A progress bar on a terminal only, and never with --json (stdout is then the report).
-    let bar = if std::io::stderr().is_terminal() && !args.json {
-        let bar = indicatif::ProgressBar::new(cfg.indices().len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("ftio campaign: {bar:40} {pos}/{len} runs, {elapsed} (eta {eta})")
-                .expect("a valid template"),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = crate::progress::bar(args.json, cfg.indices().len() as u64, "ftio campaign", "runs");
     let report = run_campaign(&cfg, &mut |done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
     finish(&report.map_err(anyhow::Error::msg)?, &args.out, &txt, args.json)

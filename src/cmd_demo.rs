@@ -5,9 +5,29 @@
 use anyhow::{bail, Context, Result};
 use ftio_sim::cpu_demo::{run_cpu_demo, CpuDemoConfig, CpuScenario};
 use ftio_sim::demo::{run_demo, DemoConfig, DemoKind, Progress};
-use std::io::{IsTerminal, Write};
+use crate::progress;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// Writes `<name>.txt` and `<name>.json` (two-space indentation) under `--out`, prints one of
+/// them, and fails when any of the `total` scenarios failed its checks.
+fn write_reports(args: &DemoArgs, name: &str, text: &str, json: &serde_json::Value, failed: usize, total: usize) -> Result<()> {
+    let json = serde_json::to_string_pretty(json).expect("a JSON value always serialises") + "\n";
+    let txt_path = args.out.join(format!("{name}.txt"));
+    let json_path = args.out.join(format!("{name}.json"));
+    std::fs::write(&txt_path, text).with_context(|| format!("cannot write {}", txt_path.display()))?;
+    std::fs::write(&json_path, &json).with_context(|| format!("cannot write {}", json_path.display()))?;
+    if args.json {
+        print!("{json}");
+    } else {
+        print!("{text}");
+    }
+    if failed > 0 {
+        bail!("{failed} of {total} demo scenarios failed their checks; see {}", txt_path.display());
+    }
+    Ok(())
+}
 
 /// Options of `ftio demo`.
 #[derive(clap::Args, Debug, Clone)]
@@ -65,31 +85,13 @@ fn run_cpu(args: DemoArgs) -> Result<()> {
         cfg.scenarios = args.scenarios.iter().map(|s| CpuScenario::parse(s)).collect::<Result<_, _>>().map_err(anyhow::Error::msg)?;
     }
     prepare_out(&args.out)?;
-    let mut progress = |name: &str, cycle: u64| {
-        if std::io::stderr().is_terminal() {
-            eprint!("\r\x1b[2Kftio demo --cpu picorv32: {name:<10} cycle {cycle:>9}");
-        }
-    };
-    let report = run_cpu_demo(&cfg, &args.out, &mut progress).map_err(anyhow::Error::msg)?;
-    if std::io::stderr().is_terminal() {
-        eprintln!();
-    }
-    let text = report.text();
-    let json = report.json().pretty();
-    let txt_path = args.out.join("report-cpu.txt");
-    let json_path = args.out.join("report-cpu.json");
-    std::fs::write(&txt_path, &text).with_context(|| format!("cannot write {}", txt_path.display()))?;
-    std::fs::write(&json_path, &json).with_context(|| format!("cannot write {}", json_path.display()))?;
-    if args.json {
-        print!("{json}");
-    } else {
-        print!("{text}");
-    }
+    let spin = progress::spinner(args.json, "ftio demo --cpu picorv32", "building the models");
+    let mut progress = |name: &str, cycle: u64| spin.set_message(format!("{name:<10} cycle {cycle:>9}"));
+    let report = run_cpu_demo(&cfg, &args.out, &mut progress).map_err(anyhow::Error::msg);
+    spin.finish_and_clear();
+    let report = report?;
     let failed = report.scenarios.iter().filter(|s| !s.passed()).count();
-    if failed > 0 {
-        bail!("{failed} of {} demo scenarios failed their checks; see {}", report.scenarios.len(), txt_path.display());
-    }
-    Ok(())
+    write_reports(&args, "report-cpu", &report.text(), &report.json(), failed, report.scenarios.len())
 }
 
 /// Runs `ftio demo`.
@@ -110,48 +112,33 @@ pub fn run(args: DemoArgs) -> Result<()> {
         cfg.kinds = args.scenarios.iter().map(|s| DemoKind::parse(s)).collect::<Result<_, _>>().map_err(anyhow::Error::msg)?;
     }
     prepare_out(&args.out)?;
-    let tty = std::io::stderr().is_terminal();
-    let mut last_draw = Instant::now() - Duration::from_secs(1);
-    let mut current = 0;
+    // One bar per scenario, over its workload's operations; the cycle count in the message.
+    let bars = MultiProgress::with_draw_target(if progress::shown(args.json) {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let mut current: Option<(usize, ProgressBar)> = None;
     let mut progress = |p: &Progress| {
-        let mut err = std::io::stderr().lock();
-        if p.index != current {
-            if tty && current != 0 {
-                let _ = writeln!(err);
+        if current.as_ref().is_none_or(|(i, _)| *i != p.index) {
+            if let Some((_, b)) = current.take() {
+                b.finish();
             }
-            current = p.index;
-            if !tty {
-                let _ = writeln!(err, "ftio demo: [{}/{}] {} ...", p.index, p.of, p.scenario);
-            }
+            let prefix = format!("ftio demo [{}/{}] {:<10}", p.index, p.of, p.scenario);
+            let bar = bars.add(ProgressBar::new(p.ops_total as u64).with_style(progress::bar_style("operations")).with_prefix(prefix));
+            bar.enable_steady_tick(Duration::from_millis(200));
+            current = Some((p.index, bar));
         }
-        if tty && last_draw.elapsed() >= Duration::from_millis(100) {
-            last_draw = Instant::now();
-            let _ = write!(
-                err,
-                "\r\x1b[2Kftio demo: [{}/{}] {:<10} cycle {:>9}  operations {:>4}/{}",
-                p.index, p.of, p.scenario, p.cycle, p.ops_done, p.ops_total
-            );
-            let _ = err.flush();
+        if let Some((_, b)) = &current {
+            b.set_position(p.ops_done as u64);
+            b.set_message(format!("cycle {}", p.cycle));
         }
     };
-    let report = run_demo(&cfg, &args.out, &mut progress).map_err(anyhow::Error::msg)?;
-    if tty {
-        eprintln!();
+    let report = run_demo(&cfg, &args.out, &mut progress).map_err(anyhow::Error::msg);
+    if let Some((_, b)) = current.take() {
+        b.finish();
     }
-    let text = report.text();
-    let json = report.json().pretty();
-    let txt_path = args.out.join("report.txt");
-    let json_path = args.out.join("report.json");
-    std::fs::write(&txt_path, &text).with_context(|| format!("cannot write {}", txt_path.display()))?;
-    std::fs::write(&json_path, &json).with_context(|| format!("cannot write {}", json_path.display()))?;
-    if args.json {
-        print!("{json}");
-    } else {
-        print!("{text}");
-    }
+    let report = report?;
     let failed = report.scenarios.iter().filter(|s| !s.passed()).count();
-    if failed > 0 {
-        bail!("{failed} of {} demo scenarios failed their checks; see {}", report.scenarios.len(), txt_path.display());
-    }
-    Ok(())
+    write_reports(&args, "report", &report.text(), &report.json(), failed, report.scenarios.len())
 }

@@ -524,16 +524,23 @@ pub fn run(args: ProveArgs) -> Result<()> {
     }
     let tools = tools()?;
     let mut failures = 0;
+    let bar = crate::progress::bar(false, chosen.len() as u64, "ftio prove", "proofs");
     for p in chosen {
-        let o = run_proof(&tools, p, &args.out)?;
-        println!("{} ({:.0} s):", o.name, o.seconds);
-        for (prop, v) in &o.properties {
-            println!("  {prop:<34} {v}");
-        }
+        bar.set_message(format!("({} running)", p.name));
+        let o = run_proof(&tools, p, &args.out);
+        bar.inc(1);
+        let o = o?;
+        bar.suspend(|| {
+            println!("{} ({:.0} s):", o.name, o.seconds);
+            for (prop, v) in &o.properties {
+                println!("  {prop:<34} {v}");
+            }
+        });
         if !o.passed() {
             failures += 1;
         }
     }
+    bar.finish_and_clear();
     if failures > 0 {
         bail!("{failures} proof(s) failed (work directory {})", args.out.display());
     }

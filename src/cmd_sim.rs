@@ -5,7 +5,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
 use ftio_hdl::BuildParams;
-use ftio_sim::board::{self, BoardConfig, TrafficConfig, VirtualBoard, BOARD_BAUD, BOARD_CLOCK_HZ};
+use ftio_sim::virtual_board::{self, BoardConfig, TrafficConfig, VirtualBoard, BOARD_BAUD, BOARD_CLOCK_HZ};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -73,7 +73,7 @@ pub struct BoardArgs {
 impl BoardArgs {
     /// The board configuration these options describe.
     pub fn config(&self) -> Result<BoardConfig> {
-        let params = BuildParams { clock_hz: self.clock_hz, baud: self.baud, ..board::board_params() };
+        let params = BuildParams { clock_hz: self.clock_hz, baud: self.baud, ..virtual_board::board_params() };
         params.validate().map_err(|e| anyhow!("cannot build the core for the virtual board: {e}"))?;
         Ok(BoardConfig {
             params,
@@ -105,9 +105,9 @@ fn run_board(args: &BoardArgs, out: &mut dyn Write) -> Result<()> {
         bail!("give --pty: the virtual board offers its UART on a pseudo-terminal");
     }
     let config = args.config()?;
-    board::stop_on_signals().context("cannot install the SIGINT/SIGTERM handlers")?;
+    virtual_board::stop_on_signals().context("cannot install the SIGINT/SIGTERM handlers")?;
     eprintln!("virtual board: building the core in Verilator (cached after the first build)...");
-    let mut b = VirtualBoard::new(config.clone()).map_err(|e| anyhow!("{e}"))?;
+    let mut b = VirtualBoard::new(config.clone())?;
     let path = b.path().display().to_string();
     writeln!(out, "{path}").and_then(|_| out.flush()).context("cannot write the pty path to stdout")?;
     let p = b.params();

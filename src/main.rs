@@ -9,6 +9,7 @@ mod cmd_campaign;
 mod cmd_demo;
 mod cmd_prove;
 mod cmd_sim;
+mod progress;
 
 #[derive(Parser)]
 #[command(name = "ftio", version, about = "ftio: fault-tolerant storage I/O gateware — generate, build, simulate")]
@@ -178,8 +179,10 @@ fn bench(args: BenchArgs) -> Result<()> {
             verilator_cycles: args.verilator_cycles,
             seed: args.seed,
         };
-        let report = ftio_sim::bench::run_bench(&cfg).map_err(anyhow::Error::msg)?;
-        println!("{report}");
+        let spin = progress::spinner(false, "ftio bench", "simulation speed: rust-hdl, then Verilator");
+        let report = ftio_sim::bench::run_bench(&cfg).map_err(anyhow::Error::msg);
+        spin.finish_and_clear();
+        println!("{}", report?);
     }
     if !args.speed {
         if !args.datapath {
@@ -189,8 +192,10 @@ fn bench(args: BenchArgs) -> Result<()> {
             offset: args.offset,
             ..ftio_sim::datapath_bench::DatapathConfig::default()
         };
-        let report = ftio_sim::datapath_bench::run_datapath(&cfg).map_err(anyhow::Error::msg)?;
-        println!("{report}");
+        let spin = progress::spinner(false, "ftio bench", "datapath figures on the Verilator model");
+        let report = ftio_sim::datapath_bench::run_datapath(&cfg).map_err(anyhow::Error::msg);
+        spin.finish_and_clear();
+        println!("{}", report?);
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 use crate::cli::{BistCmd, Command, DiskCmd, InjectArgs, RegCmd, RegsCmd, Setting};
 use crate::client::{Client, CoreInfo};
 use crate::error::{Error, EXIT_FAIL};
-use crate::json::Json;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Map, Value};
 use crate::transport::Transport;
 use ftio_proto::{
     by_addr, by_name, counters, reg, Access, Cause, Commit, Disk, Field, InjKind, InjLink, Lockstep, Mode, Policy,
@@ -51,7 +52,7 @@ pub fn run_command<T: Transport>(client: &mut Client<T>, cmd: &Command, ctx: &mu
             client.write_reg("BIST_CTRL", reg("BIST_CTRL").f("abort").insert(0, 1))?;
             let st = client.read_reg("BIST_STATUS")?;
             if ctx.json {
-                outln!(ctx, "{}", Json::obj([("aborted", Json::Bool(true)), ("bist_status", fields_json(reg("BIST_STATUS"), st))]));
+                outln!(ctx, "{}", json!({ "aborted": true, "bist_status": fields_json(reg("BIST_STATUS"), st) }));
             } else {
                 outln!(ctx, "self-test abort sent; BIST_STATUS running={}", reg("BIST_STATUS").f("running").get(st));
             }
@@ -115,18 +116,18 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
         outln!(
             ctx,
             "{}",
-            Json::obj([
-                ("id", Json::s("FTIO")),
-                ("version", Json::s(version_text(info.version))),
-                ("version_raw", Json::u(info.version)),
-                ("clock_hz", Json::u(p.clock_hz)),
-                ("baud", Json::u(p.baud)),
-                ("params_raw", Json::u(params_word)),
-                ("skew_depth", Json::u(skew_depth)),
-                ("frame_depth", Json::u(frame_depth)),
-                ("counter_width", Json::u(p.counter_width)),
-                ("offset_max", Json::u(p.offset_max())),
-            ])
+            json!({
+                "id": "FTIO",
+                "version": version_text(info.version),
+                "version_raw": info.version,
+                "clock_hz": p.clock_hz,
+                "baud": p.baud,
+                "params_raw": params_word,
+                "skew_depth": skew_depth,
+                "frame_depth": frame_depth,
+                "counter_width": p.counter_width,
+                "offset_max": p.offset_max(),
+            })
         );
         return Ok(0);
     }
@@ -214,50 +215,50 @@ fn status<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
         }
     };
     if ctx.json {
-        let mut pairs = vec![
-            ("mode", Json::s(mode.name())),
-            ("state", Json::s(state.join(", "))),
-            ("lockstep", Json::s(lockstep.name())),
-            ("offset", Json::u(offset)),
-            ("commit", Json::s(commit.name())),
-            ("policy", Json::s(policy.name())),
-            ("read_verify", Json::Bool(read_verify)),
-            ("primary", Json::s(primary.name())),
-            ("timeout", Json::u(timeout)),
-            ("disk_timeout", Json::u(disk_timeout)),
-            ("skew_a", Json::u(fill_a)),
-            ("skew_b", Json::u(fill_b)),
-            ("fault", Json::Bool(fault)),
-            ("irq", Json::Bool(fault)),
-            ("cause", Json::s(Cause::name_of(cause_code))),
-            ("cause_code", Json::u(cause_code)),
-            ("faults_seen", Json::Arr((1..32).filter(|n| faults >> n & 1 == 1).map(|n| Json::s(Cause::name_of(n))).collect())),
-            ("bist_running", Json::Bool(bit("bist_running"))),
-        ];
-        for x in &sides {
-            pairs.push((x.key, Json::obj([
-                ("failed", Json::Bool(x.failed)),
-                ("state", Json::s(side_state(x))),
-                ("causes", Json::Arr(x.why.iter().map(|c| Json::s(c.name())).collect())),
-            ])));
-        }
-        pairs.push(("array", Json::obj([
-            ("state", Json::s(array.text())),
-            ("active_devices", Json::u(array.active)),
-            ("failed_devices", Json::u(array.failed)),
-            ("spare_devices", Json::u(array.spare)),
-        ])));
-        for d in &disks {
-            pairs.push((d.key(), Json::obj([
-                ("failed", Json::Bool(d.state == DiskState::Failed || d.state == DiskState::Readmitted)),
-                ("rebuilding", Json::Bool(d.state == DiskState::Rebuilding || d.state == DiskState::Readmitted)),
-                ("disk_state", Json::s(d.state.name())),
-                ("state", Json::s(d.text())),
-                ("primary", Json::Bool(d.primary)),
-                ("causes", Json::Arr(d.why.iter().map(|c| Json::s(c.name())).collect())),
-            ])));
-        }
-        outln!(ctx, "{}", Json::obj(pairs));
+        let names = |cs: &[Cause]| cs.iter().map(|c| c.name()).collect::<Vec<_>>();
+        let side_json = |x: &Side| json!({ "failed": x.failed, "state": side_state(x), "causes": names(&x.why) });
+        let disk_json = |d: &DiskRow| {
+            json!({
+                "failed": d.state == DiskState::Failed || d.state == DiskState::Readmitted,
+                "rebuilding": d.state == DiskState::Rebuilding || d.state == DiskState::Readmitted,
+                "disk_state": d.state.name(),
+                "state": d.text(),
+                "primary": d.primary,
+                "causes": names(&d.why),
+            })
+        };
+        let faults_seen: Vec<String> = (1..32).filter(|n| faults >> n & 1 == 1).map(Cause::name_of).collect();
+        let j = json!({
+            "mode": mode.name(),
+            "state": state.join(", "),
+            "lockstep": lockstep.name(),
+            "offset": offset,
+            "commit": commit.name(),
+            "policy": policy.name(),
+            "read_verify": read_verify,
+            "primary": primary.name(),
+            "timeout": timeout,
+            "disk_timeout": disk_timeout,
+            "skew_a": fill_a,
+            "skew_b": fill_b,
+            "fault": fault,
+            "irq": fault,
+            "cause": Cause::name_of(cause_code),
+            "cause_code": cause_code,
+            "faults_seen": faults_seen,
+            "bist_running": bit("bist_running"),
+            (sides[0].key): side_json(&sides[0]),
+            (sides[1].key): side_json(&sides[1]),
+            "array": {
+                "state": array.text(),
+                "active_devices": array.active,
+                "failed_devices": array.failed,
+                "spare_devices": array.spare,
+            },
+            (disks[0].key()): disk_json(&disks[0]),
+            (disks[1].key()): disk_json(&disks[1]),
+        });
+        outln!(ctx, "{}", j);
         return Ok(0);
     }
     let cyc = |n: u32| format!("{n} cycles ({})", human_time(n as f64 / info.params.clock_hz as f64));
@@ -448,7 +449,7 @@ fn disk_cmd<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, disk: &str, action: 
     c.ctrl_update(&[(field.as_str(), 1)])?;
     let after = DiskState::of(c.read_reg("STATUS")?, disk);
     if ctx.json {
-        outln!(ctx, "{}", Json::obj([("disk", Json::s(disk.name())), ("before", Json::s(before.name())), ("state", Json::s(after.name()))]));
+        outln!(ctx, "{}", json!({ "disk": disk.name(), "before": before.name(), "state": after.name() }));
     } else {
         outln!(ctx, "disk {}: {} -> {}", disk.name(), before.name(), after.name());
         match (action, after) {
@@ -540,12 +541,12 @@ fn counters_cmd<T: Transport>(
 fn print_counters(ctx: &mut Ctx, regs: &[&'static Register], v: &[u32], rates: Option<&[f64]>, watching: bool) -> Result<(), Error> {
     let has_rate = |r: &Register| r.name != "MAX_SKEW";
     if ctx.json {
-        let mut pairs: Vec<(String, Json)> = regs.iter().zip(v).map(|(r, &x)| (r.name.to_ascii_lowercase(), Json::u(x))).collect();
+        let mut pairs: Map<String, Value> = regs.iter().zip(v).map(|(r, &x)| (r.name.to_ascii_lowercase(), json!(x))).collect();
         if let Some(rates) = rates {
-            let rs = regs.iter().zip(rates).filter(|(r, _)| has_rate(r)).map(|(r, &x)| (r.name.to_ascii_lowercase(), Json::Num(x)));
-            pairs.push(("rates_per_s".into(), Json::obj(rs)));
+            let rs = regs.iter().zip(rates).filter(|(r, _)| has_rate(r)).map(|(r, &x)| (r.name.to_ascii_lowercase(), json!(x)));
+            pairs.insert("rates_per_s".into(), Value::Object(rs.collect()));
         }
-        outln!(ctx, "{}", Json::Obj(pairs));
+        outln!(ctx, "{}", Value::Object(pairs));
         return Ok(());
     }
     if watching {
@@ -640,7 +641,7 @@ fn set<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, setting: Setting, value: 
         }
     };
     if ctx.json {
-        outln!(ctx, "{}", Json::obj([("setting", Json::s(&name)), ("before", Json::s(show(before))), ("after", Json::s(show(after))), ("requested", Json::s(show(parsed)))]));
+        outln!(ctx, "{}", json!({ "setting": &name, "before": show(before), "after": show(after), "requested": show(parsed) }));
     } else {
         outln!(ctx, "{name}: {} -> {}", show(before), show(after));
     }
@@ -714,7 +715,7 @@ fn clear<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     let fault = s.f("fault").get(st) == 1;
     let mode = Mode::from_field(s.f("mode").get(st));
     if ctx.json {
-        outln!(ctx, "{}", Json::obj([("cleared", Json::Bool(true)), ("fault", Json::Bool(fault)), ("mode", Json::s(mode.name()))]));
+        outln!(ctx, "{}", json!({ "cleared": true, "fault": fault, "mode": mode.name() }));
     } else {
         outln!(ctx, "faults cleared; mode {}; fault {}", mode.name(), if fault { "latched again (a new fault)" } else { "none" });
         if mode != Mode::Duplex {
@@ -730,7 +731,7 @@ fn clear<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     Ok(0)
 }
 
-fn flags_text(prefix: &str, flags: u32) -> (String, Json) {
+fn flags_text(prefix: &str, flags: u32) -> (String, Value) {
     let f = |n: &str| reg("CAP_FLAGS").f(&format!("{prefix}_{n}")).get(flags);
     let mut parts = vec![];
     for n in ["valid", "last", "abort", "perr"] {
@@ -739,13 +740,13 @@ fn flags_text(prefix: &str, flags: u32) -> (String, Json) {
         }
     }
     parts.push(format!("par=0x{:X}", f("par")));
-    let j = Json::obj([
-        ("valid", Json::Bool(f("valid") == 1)),
-        ("last", Json::Bool(f("last") == 1)),
-        ("abort", Json::Bool(f("abort") == 1)),
-        ("par", Json::u(f("par"))),
-        ("perr", Json::Bool(f("perr") == 1)),
-    ]);
+    let j = json!({
+        "valid": f("valid") == 1,
+        "last": f("last") == 1,
+        "abort": f("abort") == 1,
+        "par": f("par"),
+        "perr": f("perr") == 1,
+    });
     (parts.join(" "), j)
 }
 
@@ -758,18 +759,18 @@ fn capture<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> 
     let (ta, ja) = flags_text("a", flags);
     let (tb, jb) = flags_text("b", flags);
     if ctx.json {
-        outln!(ctx, "{}", Json::obj([
-            ("captured", Json::Bool(cause != 0)),
-            ("cause", Json::s(Cause::name_of(cause))),
-            ("cause_code", Json::u(cause)),
-            ("cycle", Json::u(cycle)),
-            ("seconds", Json::Num(secs)),
-            ("word", Json::u(word)),
-            ("data_a", Json::u(a)),
-            ("data_b", Json::u(b)),
-            ("flags_a", ja),
-            ("flags_b", jb),
-        ]));
+        outln!(ctx, "{}", json!({
+            "captured": cause != 0,
+            "cause": Cause::name_of(cause),
+            "cause_code": cause,
+            "cycle": cycle,
+            "seconds": secs,
+            "word": word,
+            "data_a": a,
+            "data_b": b,
+            "flags_a": ja,
+            "flags_b": jb,
+        }));
         return Ok(0);
     }
     if cause == 0 {
@@ -820,7 +821,7 @@ fn inject<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, a: &InjectArgs) -> Res
     let fired = reg("INJ_STATUS").f("fired").get(st) == 1;
     let armed = reg("INJ_STATUS").f("armed").get(st) == 1;
     if ctx.json {
-        outln!(ctx, "{}", Json::obj([("injection", Json::s(&what)), ("armed", Json::Bool(armed)), ("fired", Json::Bool(fired))]));
+        outln!(ctx, "{}", json!({ "injection": &what, "armed": armed, "fired": fired }));
     } else {
         outln!(ctx, "injection: {what}: {}", if fired { "fired" } else if armed { "armed, waiting" } else { "not armed" });
     }
@@ -867,32 +868,33 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
     let expected = frames as u64 * len as u64;
     let countable = expected.min(top as u64);
     let started = Instant::now();
+    // Drawn by indicatif on the terminal's stderr, ticked at each poll (no thread of its own).
+    let bar = if ctx.progress && !ctx.json {
+        let style = ProgressStyle::with_template("[{bar:30}] {pos}/{len} words checked, {msg} ({per_sec}, {eta} left)")
+            .expect("a valid template")
+            .progress_chars("#>.");
+        ProgressBar::new(countable).with_style(style)
+    } else {
+        ProgressBar::hidden()
+    };
     let (st, words, errors) = loop {
         let v = c.read(bs.addr, 3)?;
         let (st, words, errors) = (v[0], v[1], v[2]);
-        if ctx.progress && !ctx.json {
-            let frac = (words as f64 / countable as f64).min(1.0);
-            let n = (frac * 30.0) as usize;
-            write!(ctx.err, "\r[{}{}] {words}/{expected} words, {errors} errors", "#".repeat(n), ".".repeat(30 - n)).map_err(Error::Output)?;
-            ctx.err.flush().map_err(Error::Output)?;
-        }
+        bar.set_position((words as u64).min(countable));
+        bar.set_message(format!("{errors} errors"));
         if bs.f("running").get(st) == 0 {
             break (st, words, errors);
         }
         if started.elapsed().as_secs_f64() > max_wait {
             c.write_reg("BIST_CTRL", reg("BIST_CTRL").f("abort").insert(0, 1))?;
-            if ctx.progress && !ctx.json {
-                writeln!(ctx.err).map_err(Error::Output)?;
-            }
+            bar.abandon();
             return Err(Error::Protocol(format!(
                 "the self-test did not finish within {max_wait} s ({words}/{expected} words checked); aborted it"
             )));
         }
         std::thread::sleep(poll);
     };
-    if ctx.progress && !ctx.json {
-        writeln!(ctx.err).map_err(Error::Output)?;
-    }
+    bar.finish();
     let done = bs.f("done").get(st) == 1;
     let pass = done && bs.f("pass").get(st) == 1 && bs.f("fail").get(st) == 0 && errors == 0;
     let verdict = if pass { "PASS" } else { "FAIL" };
@@ -904,18 +906,18 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
         format!(" ({errors} errors)")
     };
     if ctx.json {
-        outln!(ctx, "{}", Json::obj([
-            ("result", Json::s(verdict)),
-            ("words", Json::u(words)),
-            ("expected_words", Json::u(expected)),
-            ("errors", Json::u(errors)),
-            ("frames", Json::u(frames)),
-            ("len", Json::u(len)),
-            ("skew", Json::u(skew)),
-            ("seed", Json::u(seed)),
-            ("bist_status", fields_json(bs, st)),
-            ("seconds", Json::Num(started.elapsed().as_secs_f64())),
-        ]));
+        outln!(ctx, "{}", json!({
+            "result": verdict,
+            "words": words,
+            "expected_words": expected,
+            "errors": errors,
+            "frames": frames,
+            "len": len,
+            "skew": skew,
+            "seed": seed,
+            "bist_status": fields_json(bs, st),
+            "seconds": started.elapsed().as_secs_f64(),
+        }));
     } else {
         outln!(ctx, "BIST {verdict}{why}: {words} of {expected} words checked on both disks, {errors} errors ({frames} frames x {len} words, skew {skew}, seed {seed})");
         if expected > countable {
@@ -979,12 +981,12 @@ fn meaning(r: &Register, f: &Field, v: u32) -> Option<String> {
     })
 }
 
-fn fields_json(r: &Register, v: u32) -> Json {
-    Json::obj(r.fields.iter().map(|f| (f.name, Json::u(f.get(v)))))
+fn fields_json(r: &Register, v: u32) -> Value {
+    Value::Object(r.fields.iter().map(|f| (f.name.to_string(), json!(f.get(v)))).collect())
 }
 
-fn reg_json(r: &Register, v: u32) -> Json {
-    Json::obj([("name", Json::s(r.name)), ("addr", Json::u(r.addr)), ("value", Json::u(v)), ("fields", fields_json(r, v))])
+fn reg_json(r: &Register, v: u32) -> Value {
+    json!({ "name": r.name, "addr": r.addr, "value": v, "fields": fields_json(r, v) })
 }
 
 fn print_reg(ctx: &mut Ctx, r: &Register, v: u32) -> Result<(), Error> {
@@ -1008,7 +1010,7 @@ fn reg_read<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, target: &str, count:
     if let Target::Field(r, f) = t {
         let v = f.get(c.read(r.addr, 1)?[0]);
         if ctx.json {
-            outln!(ctx, "{}", Json::obj([("register", Json::s(r.name)), ("field", Json::s(f.name)), ("value", Json::u(v))]));
+            outln!(ctx, "{}", json!({ "register": r.name, "field": f.name, "value": v }));
         } else {
             let m = meaning(r, f, v).map(|m| format!("  {m}")).unwrap_or_default();
             outln!(ctx, "{}.{} {} = {v} (0x{v:X}){m}", r.name, f.name, f.bits());
@@ -1030,12 +1032,12 @@ fn reg_read<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, target: &str, count:
         match by_addr(a) {
             Some(r) if ctx.json => items.push(reg_json(r, x)),
             Some(r) => print_reg(ctx, r, x)?,
-            None if ctx.json => items.push(Json::obj([("addr", Json::u(a)), ("value", Json::u(x))])),
+            None if ctx.json => items.push(json!({ "addr": a, "value": x })),
             None => outln!(ctx, "[{a}] = 0x{x:08X} ({x})"),
         }
     }
     if ctx.json {
-        outln!(ctx, "{}", Json::Arr(items));
+        outln!(ctx, "{}", Value::Array(items));
     }
     Ok(0)
 }
@@ -1083,7 +1085,7 @@ fn reg_write<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, target: &str, value
     c.write(addr, &[word])?;
     let back = c.read(addr, 1).ok().map(|v| v[0]);
     if ctx.json {
-        outln!(ctx, "{}", Json::obj([("addr", Json::u(addr)), ("written", Json::u(word)), ("readback", back.map(Json::u).unwrap_or(Json::Null))]));
+        outln!(ctx, "{}", json!({ "addr": addr, "written": word, "readback": back }));
     } else {
         let name = r.map(|r| r.name.to_string()).unwrap_or_else(|| format!("[{addr}]"));
         outln!(ctx, "{name} <- 0x{word:08X}");
@@ -1116,7 +1118,7 @@ fn regs_dump<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error
     }
     if ctx.json {
         let items = values.iter().map(|&(a, v)| reg_json(by_addr(a).unwrap(), v)).collect();
-        outln!(ctx, "{}", Json::Arr(items));
+        outln!(ctx, "{}", Value::Array(items));
         return Ok(0);
     }
     for (a, v) in values {

@@ -7,7 +7,6 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod error;
-pub mod json;
 pub mod transport;
 
 use cli::Cli;

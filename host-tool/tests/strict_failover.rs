@@ -7,7 +7,7 @@
 mod status_text;
 use status_text::field;
 
-use ftio_sim::board::{self, BoardConfig, TrafficConfig};
+use ftio_sim::virtual_board::{self as board, BoardConfig, TrafficConfig};
 use std::process::Command;
 use std::time::{Duration, Instant};
 

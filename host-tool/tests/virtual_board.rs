@@ -1,11 +1,11 @@
 //! The real `ftctl` binary against the virtual board: the generated core in Verilator, its
-//! UART on a pseudo-terminal (`ftio_sim::board`), exactly what `ftio sim board --pty` runs.
+//! UART on a pseudo-terminal (`ftio_sim::virtual_board`), exactly what `ftio sim board --pty` runs.
 //! Nothing here is a model: every answer comes from the gateware's parser and registers,
 //! every fault from its checkers, fail-over FSM and first-fault capture.
 mod status_text;
 use status_text::field;
 
-use ftio_sim::board::{self, BoardConfig, BoardHandle, TrafficConfig};
+use ftio_sim::virtual_board::{self as board, BoardConfig, BoardHandle, TrafficConfig};
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -100,35 +100,24 @@ pub struct Request {
 }
 
 /// Why bytes could not be decoded as a frame.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
     /// Fewer bytes than the frame needs; `need` is the total frame length known so far.
+    #[error("incomplete frame (need {need} bytes)")]
     Incomplete { need: usize },
     /// The first byte is not the expected sync byte.
+    #[error("bad sync byte 0x{0:02X}")]
     BadSync(u8),
     /// The CRC does not match.
+    #[error("bad CRC: frame says 0x{got:04X}, bytes give 0x{expected:04X}")]
     BadCrc { got: u16, expected: u16 },
     /// The status byte is not a known status.
+    #[error("unknown status byte 0x{0:02X}")]
     BadStatus(u8),
     /// An error response with a non-zero count, or a good response whose count does not fit.
+    #[error("count {0} does not fit the response")]
     BadCount(u8),
 }
-
-impl core::fmt::Display for FrameError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            FrameError::Incomplete { need } => write!(f, "incomplete frame (need {need} bytes)"),
-            FrameError::BadSync(b) => write!(f, "bad sync byte 0x{b:02X}"),
-            FrameError::BadCrc { got, expected } => {
-                write!(f, "bad CRC: frame says 0x{got:04X}, bytes give 0x{expected:04X}")
-            }
-            FrameError::BadStatus(s) => write!(f, "unknown status byte 0x{s:02X}"),
-            FrameError::BadCount(c) => write!(f, "count {c} does not fit the response"),
-        }
-    }
-}
-
-impl std::error::Error for FrameError {}
 
 fn push_crc(out: &mut Vec<u8>) {
     let crc = crc16(&out[1..]);

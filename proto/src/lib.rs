@@ -1,7 +1,7 @@
 //! ftio-proto: the one register table of the ftio core and its UART frame codec (SPEC §5).
 //!
-//! No dependencies beyond `std`, so the gateware generator (`ftio-hdl`), the host tool
-//! (`ftctl`) and the docs generator can all share it.
+//! No dependency beyond `std` and `thiserror` (its error types), so the gateware generator
+//! (`ftio-hdl`), the host tool (`ftctl`) and the docs generator can all share it.
 //!
 //! * [`REGISTERS`], [`reg`], [`by_addr`]: the register map as data, with field helpers.
 //! * [`Mode`], [`Cause`] and the other field enums.
@@ -15,6 +15,8 @@ pub mod frame;
 pub mod model;
 pub mod params;
 pub mod regs;
+
+pub use params::ParamsError;
 
 pub use enums::{Cause, Commit, Disk, InjKind, InjLink, Lockstep, Mode, Policy};
 pub use frame::{

@@ -51,37 +51,28 @@ impl BuildParams {
     pub const MIN_CLOCKS_PER_BIT: u32 = 8;
 
     /// Refuses a parameter set the gateware cannot be built with, saying why.
-    pub fn validate(&self) -> Result<(), String> {
-        let (lo, hi) = (*Self::CLOCK_HZ.start(), *Self::CLOCK_HZ.end());
+    pub fn validate(&self) -> Result<(), ParamsError> {
         if !Self::CLOCK_HZ.contains(&self.clock_hz) {
-            return Err(format!("clock {} Hz is not buildable: {lo} to {hi} Hz", self.clock_hz));
+            return Err(ParamsError::ClockHz(self.clock_hz));
         }
         if !Self::BAUD.contains(&self.baud) {
-            return Err(format!("baud {} is not buildable: {} to {}", self.baud, Self::BAUD.start(), Self::BAUD.end()));
+            return Err(ParamsError::Baud(self.baud));
         }
         if !Self::SKEW_DEPTH_LOG2.contains(&self.skew_depth_log2) {
-            return Err(format!("skew FIFO depth 2^{} is not buildable: 16 to 1024 words", self.skew_depth_log2));
+            return Err(ParamsError::SkewDepth(self.skew_depth_log2));
         }
         if !Self::FRAME_DEPTH_LOG2.contains(&self.frame_depth_log2) {
-            return Err(format!(
-                "frame buffer depth 2^{} is not buildable: 16 to 4096 words",
-                self.frame_depth_log2
-            ));
+            return Err(ParamsError::FrameDepth(self.frame_depth_log2));
         }
         if !Self::COUNTER_WIDTH.contains(&self.counter_width) {
-            return Err(format!("counter width {} is not buildable: 16 to 32 bits", self.counter_width));
+            return Err(ParamsError::CounterWidth(self.counter_width));
         }
         if !Self::OFFSET_MAX_LOG2.contains(&self.offset_max_log2) {
-            return Err(format!("strict offset range 2^{} is not buildable: 16, 64 or 256", self.offset_max_log2));
+            return Err(ParamsError::OffsetMax(self.offset_max_log2));
         }
         let divider = self.clock_hz / self.baud;
         if divider < Self::MIN_CLOCKS_PER_BIT {
-            return Err(format!(
-                "baud {} is too fast for a {} Hz clock: need at least {} clocks per bit (got {divider})",
-                self.baud,
-                self.clock_hz,
-                Self::MIN_CLOCKS_PER_BIT
-            ));
+            return Err(ParamsError::BaudTooFast { baud: self.baud, clock_hz: self.clock_hz, divider });
         }
         Ok(())
     }
@@ -134,6 +125,32 @@ impl Default for BuildParams {
     }
 }
 
+/// Why a [`BuildParams`] set cannot be built; the message names the range that can.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParamsError {
+    #[error("clock {0} Hz is not buildable: {lo} to {hi} Hz", lo = BuildParams::CLOCK_HZ.start(), hi = BuildParams::CLOCK_HZ.end())]
+    ClockHz(u32),
+    #[error("baud {0} is not buildable: {lo} to {hi}", lo = BuildParams::BAUD.start(), hi = BuildParams::BAUD.end())]
+    Baud(u32),
+    #[error("skew FIFO depth 2^{0} is not buildable: 16 to 1024 words")]
+    SkewDepth(u8),
+    #[error("frame buffer depth 2^{0} is not buildable: 16 to 4096 words")]
+    FrameDepth(u8),
+    #[error("counter width {0} is not buildable: 16 to 32 bits")]
+    CounterWidth(u8),
+    #[error("strict offset range 2^{0} is not buildable: 16, 64 or 256")]
+    OffsetMax(u8),
+    #[error("baud {baud} is too fast for a {clock_hz} Hz clock: need at least {min} clocks per bit (got {divider})", min = BuildParams::MIN_CLOCKS_PER_BIT)]
+    BaudTooFast { baud: u32, clock_hz: u32, divider: u32 },
+}
+
+/// For callers whose errors are still messages (`?` in a `Result<_, String>`).
+impl From<ParamsError> for String {
+    fn from(e: ParamsError) -> String {
+        e.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,7 +168,7 @@ mod tests {
             (BuildParams { offset_max_log2: 5, ..d }, "16, 64 or 256"),
             (BuildParams { clock_hz: 1_000_000, baud: 921_600, ..d }, "at least 8 clocks per bit"),
         ] {
-            let e = p.validate().unwrap_err();
+            let e = p.validate().unwrap_err().to_string();
             assert!(e.contains(msg), "{p:?}: {e}");
         }
     }

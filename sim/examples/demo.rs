@@ -13,7 +13,7 @@ fn main() {
         Ok(r) => {
             eprintln!();
             print!("{}", r.text());
-            std::fs::write(out.join("report.json"), r.json().pretty()).unwrap();
+            std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&r.json()).unwrap() + "\n").unwrap();
             if !r.passed() {
                 std::process::exit(1);
             }

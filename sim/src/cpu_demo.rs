@@ -10,20 +10,19 @@
 //! outputs go into the CPU sides and disks, and everything is clocked.
 use crate::core_sim::CoreSim;
 use crate::cpu_side::{self, CpuSide, CpuSideLib};
-use crate::demo::{describe_answer, fault_names, hex, named, Check, Event, ImageResult};
+use crate::demo::{describe_answer, fault_names, hex, named, registers_json, Check, Event, ImageResult};
+use serde_json::{json, Value};
 use crate::firmware::{self, RESULT_PASS, WBUF_ADDR};
-use crate::json::{obj, Json};
 use crate::link::{drive_beat, drive_ready, read_beat, read_ready, Beat};
 use crate::models::disk::{DiskConfig, DiskModel};
 use crate::models::image::DiskImage;
 use crate::models::{Endpoint, EndpointPins};
-use crate::port::{Link, LinkSignal as S, Port, ALL_PORTS, PORT_COUNT};
-use crate::rig::RegHost;
+use crate::port::{Link, Port};
+use crate::rig::{Pins, Recorder, RegHost};
 use crate::vcd::{vcd, Marker, Sample};
 use crate::verilator::{load, VerilatedLib};
 use ftio_hdl::BuildParams;
 use ftio_proto::{reg, Cause, Mode, MODE_KEEP};
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -237,46 +236,25 @@ pub struct CpuRig {
     pub host: RegHost,
     /// Next cycle.
     pub cycle: u64,
-    ring: usize,
-    recent: VecDeque<Sample>,
-    capture: Option<Vec<Sample>>,
+    /// The ports kept for a waveform.
+    pub rec: Recorder,
 }
 
 impl CpuRig {
-    /// One cycle; returns `irq` and, per link, whether a word moved and whether it was an
-    /// abort word.
-    pub fn step(&mut self) -> (bool, [bool; 8], [bool; 8]) {
+    /// One cycle; what it showed at the pins the demo watches.
+    pub fn step(&mut self) -> Pins {
         let c = self.cycle;
         let uart = self.host.drive(c);
         self.sys.drive(c, self.sim.as_mut());
         self.sim.set_bit(Port::UartRx, uart);
         self.sim.low();
-        if self.ring > 0 || self.capture.is_some() {
-            let mut s = [0u64; PORT_COUNT];
-            for p in ALL_PORTS {
-                s[p.index()] = self.sim.get(p);
-            }
-            if let Some(cap) = self.capture.as_mut() {
-                cap.push((c, s));
-            } else {
-                if self.recent.len() == self.ring {
-                    self.recent.pop_front();
-                }
-                self.recent.push_back((c, s));
-            }
-        }
-        let mut moved = [false; 8];
-        let mut abort = [false; 8];
-        for l in Link::all() {
-            moved[l.index()] = self.sim.get_bit(l.port(S::Valid)) && self.sim.get_bit(l.port(S::Ready));
-            abort[l.index()] = moved[l.index()] && self.sim.get_bit(l.port(S::Abort));
-        }
-        let irq = self.sim.get_bit(Port::Irq);
+        self.rec.record(c, self.sim.as_ref());
+        let pins = Pins::of(self.sim.as_ref());
         self.sys.observe(c, self.sim.as_ref());
         self.host.observe(self.sim.get_bit(Port::UartTx), c);
         self.sim.edge();
         self.cycle += 1;
-        (irq, moved, abort)
+        pins
     }
 }
 
@@ -384,38 +362,30 @@ impl CpuScenarioReport {
     }
 
     /// The report as JSON.
-    pub fn json(&self) -> Json {
-        let res = |x: &Option<(u64, u32)>| x.map_or(Json::Null, |(c, v)| obj([("cycle", c.into()), ("result", (v as u64).into())]));
-        obj([
-            ("scenario", self.scenario.name().into()),
-            ("title", self.scenario.title().into()),
-            ("fault", self.fault.clone().into()),
-            ("fault_cycle", self.fault_cycle.into()),
-            ("irq_cycle", self.irq_cycle.into()),
-            ("timeline", Json::Arr(self.timeline.iter().map(|e| obj([("cycle", e.cycle.into()), ("event", e.text.clone().into())])).collect())),
-            ("mode", self.mode.map(|m| m.name()).into()),
-            ("cause", self.cause.map(Cause::name_of).into()),
-            ("faults", self.faults.clone().into()),
-            ("registers", Json::Obj(self.registers.iter().map(|(n, v)| (n.clone(), (*v).into())).collect())),
-            ("firmware_result_cpu_a", res(&self.results[0])),
-            ("firmware_result_cpu_b", res(&self.results[1])),
-            ("console_cpu_a", self.consoles[0].clone().into()),
-            ("console_cpu_b", self.consoles[1].clone().into()),
-            ("golden_sha256", self.golden.clone().into()),
-            (
-                "images",
-                Json::Arr(
-                    self.images
-                        .iter()
-                        .map(|i| obj([("disk", i.disk.into()), ("sha256", i.sha256.clone().into()), ("expected_sha256", i.expected.clone().into()), ("matches", (i.sha256 == i.expected).into())]))
-                        .collect(),
-                ),
-            ),
-            ("checks", Json::Arr(self.checks.iter().map(|c| obj([("check", c.what.clone().into()), ("ok", c.ok.into())])).collect())),
-            ("passed", self.passed().into()),
-            ("cycles", self.cycles.into()),
-            ("seconds", self.seconds.into()),
-        ])
+    pub fn json(&self) -> Value {
+        let res = |x: &Option<(u64, u32)>| x.map(|(cycle, result)| json!({ "cycle": cycle, "result": result }));
+        json!({
+            "scenario": self.scenario.name(),
+            "title": self.scenario.title(),
+            "fault": self.fault,
+            "fault_cycle": self.fault_cycle,
+            "irq_cycle": self.irq_cycle,
+            "timeline": self.timeline,
+            "mode": self.mode.map(|m| m.name()),
+            "cause": self.cause.map(Cause::name_of),
+            "faults": self.faults,
+            "registers": registers_json(&self.registers),
+            "firmware_result_cpu_a": res(&self.results[0]),
+            "firmware_result_cpu_b": res(&self.results[1]),
+            "console_cpu_a": self.consoles[0],
+            "console_cpu_b": self.consoles[1],
+            "golden_sha256": self.golden,
+            "images": self.images,
+            "checks": self.checks,
+            "passed": self.passed(),
+            "cycles": self.cycles,
+            "seconds": self.seconds,
+        })
     }
 }
 
@@ -458,14 +428,14 @@ impl CpuDemoReport {
     }
 
     /// JSON report.
-    pub fn json(&self) -> Json {
-        obj([
-            ("tool", "ftio demo --cpu picorv32".into()),
-            ("firmware_bytes", (firmware::IMAGE.len() as u64).into()),
-            ("scenarios", Json::Arr(self.scenarios.iter().map(|s| s.json()).collect())),
-            ("passed", self.passed().into()),
-            ("seconds", self.seconds.into()),
-        ])
+    pub fn json(&self) -> Value {
+        json!({
+            "tool": "ftio demo --cpu picorv32",
+            "firmware_bytes": firmware::IMAGE.len(),
+            "scenarios": self.scenarios.iter().map(|s| s.json()).collect::<Vec<_>>(),
+            "passed": self.passed(),
+            "seconds": self.seconds,
+        })
     }
 }
 
@@ -530,7 +500,7 @@ fn run_scenario(
     sys.cpu_a.log_moves = strict || sc == CpuScenario::Upset;
     sys.cpu_b.log_moves = sys.cpu_a.log_moves;
     let divider = ftio_hdl::uart::clocks_per_bit(cfg.params.clock_hz, cfg.params.baud);
-    let mut rig = CpuRig { sim: Box::new(core.instantiate()), sys, host: RegHost::new(divider), cycle: 0, ring: cfg.vcd_window as usize, recent: VecDeque::new(), capture: None };
+    let mut rig = CpuRig { sim: Box::new(core.instantiate()), sys, host: RegHost::new(divider), cycle: 0, rec: Recorder::new(cfg.vcd_window as usize) };
     let mut tl: Vec<Event> = vec![];
     let ev = |tl: &mut Vec<Event>, cycle: u64, text: String| tl.push(Event { cycle, text });
     ev(&mut tl, 0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A; both CPUs held in reset with the firmware loaded".into());
@@ -566,7 +536,7 @@ fn run_scenario(
                 tl.iter().rev().take(4).map(|e| format!("{}: {}", e.cycle, e.text)).collect::<Vec<_>>().join(" | ")
             ));
         }
-        let (irq, moved, abort) = rig.step();
+        let Pins { irq, moved, abort } = rig.step();
         let c = rig.cycle - 1;
         // Strict: both CPUs released once the host's configuration is acknowledged.
         if strict && rig.sys.release[0].is_none() && rig.host.idle() {
@@ -602,7 +572,7 @@ fn run_scenario(
                     _ => format!("fault: disk B hangs — its tx_ready stays low from now on, with write #{k} half received"),
                 };
                 ev(&mut tl, h, text);
-                rig.capture = Some(rig.recent.drain(..).collect());
+                rig.rec.start_capture();
             }
         }
         if irq && irq_cycle.is_none() {
@@ -623,14 +593,14 @@ fn run_scenario(
         if moved[Link::CpuATx.index()] || moved[Link::CpuBTx.index()] {
             last_cpu_move = Some(c);
         }
-        if let Some(cap) = rig.capture.as_ref() {
+        if rig.rec.capturing() {
             let end = match irq_cycle {
                 Some(i) => c >= i + cfg.vcd_window,
-                None => cap.len() as u64 >= 4096 + 4 * cfg.vcd_window,
+                None => rig.rec.captured() as u64 >= 4096 + 4 * cfg.vcd_window,
             };
             if end {
-                vcd_samples = rig.capture.take();
-                rig.ring = 0;
+                vcd_samples = Some(rig.rec.end_capture());
+                rig.rec.ring = 0;
             }
         }
         while answers_seen < rig.host.answers.len() {
@@ -716,7 +686,7 @@ fn run_scenario(
     for (name, d, exp, what) in [("disk A", &sys.disk_a, exp_a, what_a), ("disk B", &sys.disk_b, exp_b, what_b)] {
         let path = dir.join(format!("{}.img", name.replace(' ', "_").to_lowercase()));
         d.image.save(&path)?;
-        images.push(ImageResult { disk: name, sha256: hex(&d.image.sha256()), expected: hex(&exp), expected_what: what, file: Some(path) });
+        images.push(ImageResult::new(name, hex(&d.image.sha256()), hex(&exp), what, Some(path)));
     }
 
     let mut checks = vec![];

@@ -4,13 +4,11 @@
 //! `sim/verilog/ftio_cpu_side.v`. Built at run time like the core's model
 //! ([`crate::verilator`]): cached by a SHA-256 of its sources, loaded with `libloading`.
 use crate::link::Beat;
-use crate::verilator::{cache_dir, verilator_version, BuildInfo};
-use sha2::{Digest, Sha256};
+use crate::error::SimError;
+use crate::verilator::{BuildInfo, ModelBuild, ModelFns};
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
 
 /// The system glue: PicoRV32 + RAM + CPU port + console.
 pub const CPU_SIDE_VERILOG: &str = include_str!("../verilog/ftio_cpu_side.v");
@@ -19,7 +17,7 @@ const SETUP_HINT: &str = "run `bash scripts/setup.sh` (it pip-installs pythondat
 
 /// `picorv32.v` from the project venv: `$FTIO_VENV`, else the nearest `.venv` above the
 /// current directory, else the one beside this source tree.
-pub fn picorv32_path() -> Result<PathBuf, String> {
+pub fn picorv32_path() -> Result<PathBuf, SimError> {
     let mut venvs: Vec<PathBuf> = vec![];
     if let Some(v) = std::env::var_os("FTIO_VENV") {
         venvs.push(PathBuf::from(v));
@@ -37,10 +35,10 @@ pub fn picorv32_path() -> Result<PathBuf, String> {
             }
         }
     }
-    Err(format!(
+    Err(SimError::Setup(format!(
         "PicoRV32 is not installed: no pythondata_cpu_picorv32/verilog/picorv32.v in {}; {SETUP_HINT}",
         venvs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-    ))
+    )))
 }
 
 /// Inputs of `ftio_cpu_side` (clock aside), in shim index order.
@@ -143,104 +141,45 @@ const FLAGS: &[&str] = &[
 const LIB: &str = "libftio_cpu_side.so";
 
 /// Builds (or finds in the cache) the CPU side's shared library.
-pub fn build() -> Result<BuildInfo, String> {
-    let start = Instant::now();
-    let version = verilator_version()?;
-    let picorv32 = std::fs::read_to_string(picorv32_path()?).map_err(|e| format!("reading picorv32.v: {e}; {SETUP_HINT}"))?;
+pub fn build() -> Result<BuildInfo, SimError> {
+    let path = picorv32_path()?;
+    let picorv32 = std::fs::read_to_string(&path)
+        .map_err(|e| SimError::Setup(format!("reading {}: {e}; {SETUP_HINT}", path.display())))?;
     let port = ftio_hdl::cpu_port::cpu_port_verilog();
     let shim = shim_source();
-    let mut h = Sha256::new();
-    for part in [CPU_SIDE_VERILOG, &port, &picorv32, &shim, &version, &FLAGS.join(" ")] {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
+    ModelBuild {
+        top: "ftio_cpu_side",
+        key_prefix: "cpu-side-",
+        verilog: &[("ftio_cpu_side.v", CPU_SIDE_VERILOG), ("ftio_cpu_port.v", &port), ("picorv32.v", &picorv32)],
+        config: None,
+        shim: ("shim.cpp", &shim),
+        flags: FLAGS,
+        lib_name: LIB,
     }
-    let key: String = h.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect();
-    let root = cache_dir();
-    let done = root.join(format!("cpu-side-{key}"));
-    let lib = done.join(LIB);
-    if lib.is_file() {
-        return Ok(BuildInfo { path: lib, cached: true, seconds: start.elapsed().as_secs_f64() });
-    }
-    let work = root.join(format!("cpu-side-{key}.building-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
-    for (name, text) in [("ftio_cpu_side.v", CPU_SIDE_VERILOG), ("ftio_cpu_port.v", &port), ("picorv32.v", &picorv32), ("shim.cpp", &shim)] {
-        std::fs::write(work.join(name), text).map_err(|e| format!("writing {name}: {e}"))?;
-    }
-    let out = Command::new("verilator")
-        .current_dir(&work)
-        .args(FLAGS)
-        .args(["--Mdir", "obj", "-o", LIB, "ftio_cpu_side.v", "ftio_cpu_port.v", "picorv32.v"])
-        .arg(work.join("shim.cpp"))
-        .output()
-        .map_err(|e| format!("running verilator: {e}; run `bash scripts/setup.sh`"))?;
-    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let _ = std::fs::write(work.join("build.log"), &log);
-    let built = work.join("obj").join(LIB);
-    if !out.status.success() || !built.is_file() {
-        let tail: Vec<&str> = log.lines().rev().take(40).collect();
-        return Err(format!(
-            "Verilator build of ftio_cpu_side failed ({}); log in {}:\n{}",
-            out.status,
-            work.join("build.log").display(),
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        ));
-    }
-    std::fs::rename(&built, work.join(LIB)).map_err(|e| format!("moving {LIB}: {e}"))?;
-    let _ = std::fs::remove_dir_all(work.join("obj"));
-    if std::fs::rename(&work, &done).is_err() {
-        let _ = std::fs::remove_dir_all(&work);
-        if !lib.is_file() {
-            return Err(format!("cannot move the build into {}", done.display()));
-        }
-    }
-    Ok(BuildInfo { path: lib, cached: false, seconds: start.elapsed().as_secs_f64() })
+    .build()
 }
-
-type NewFn = unsafe extern "C" fn() -> *mut c_void;
-type DeleteFn = unsafe extern "C" fn(*mut c_void);
-type SetFn = unsafe extern "C" fn(*mut c_void, u32, u64);
-type GetFn = unsafe extern "C" fn(*mut c_void, u32) -> u64;
-type StepFn = unsafe extern "C" fn(*mut c_void);
 
 /// The loaded library of `ftio_cpu_side`.
 pub struct CpuSideLib {
-    new: NewFn,
-    delete: DeleteFn,
-    set: SetFn,
-    get: GetFn,
-    low: StepFn,
-    edge: StepFn,
+    fns: ModelFns,
     /// How it was built.
     pub info: BuildInfo,
     _lib: libloading::Library,
 }
 
 /// Builds (or finds) and loads the CPU side's model; once per process.
-pub fn load() -> Result<Arc<CpuSideLib>, String> {
+pub fn load() -> Result<Arc<CpuSideLib>, SimError> {
     static LOADED: OnceLock<Mutex<Option<Arc<CpuSideLib>>>> = OnceLock::new();
     let mut slot = LOADED.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
     if let Some(l) = slot.as_ref() {
         return Ok(l.clone());
     }
     let info = build()?;
-    let err = |e: libloading::Error| format!("loading {}: {e}", info.path.display());
     // SAFETY: a library this module built from its own shim.
-    let lib = unsafe { libloading::Library::new(&info.path) }.map_err(err)?;
-    // SAFETY: the symbol types are those of the shim above.
-    let l = unsafe {
-        CpuSideLib {
-            new: *lib.get::<NewFn>(b"cs_new").map_err(err)?,
-            delete: *lib.get::<DeleteFn>(b"cs_delete").map_err(err)?,
-            set: *lib.get::<SetFn>(b"cs_set").map_err(err)?,
-            get: *lib.get::<GetFn>(b"cs_get").map_err(err)?,
-            low: *lib.get::<StepFn>(b"cs_low").map_err(err)?,
-            edge: *lib.get::<StepFn>(b"cs_edge").map_err(err)?,
-            info: info.clone(),
-            _lib: lib,
-        }
-    };
-    let l = Arc::new(l);
+    let lib = unsafe { libloading::Library::new(&info.path) }.map_err(|source| SimError::Load { path: info.path.clone(), source })?;
+    // SAFETY: the shim above exports the six functions with the `cs_` prefix.
+    let fns = unsafe { ModelFns::load(&lib, &info.path, "cs_")? };
+    let l = Arc::new(CpuSideLib { fns, info, _lib: lib });
     *slot = Some(l.clone());
     Ok(l)
 }
@@ -281,7 +220,7 @@ unsafe impl Send for CpuSide {}
 impl Drop for CpuSide {
     fn drop(&mut self) {
         // SAFETY: handle from this library's `new`, deleted once.
-        unsafe { (self.lib.delete)(self.handle) }
+        unsafe { (self.lib.fns.delete)(self.handle) }
     }
 }
 
@@ -289,7 +228,7 @@ impl CpuSide {
     /// A fresh model with `image` (words) loaded at address 0, held in reset.
     pub fn new(lib: &Arc<CpuSideLib>, image: &[u32]) -> Self {
         // SAFETY: a fresh model owned by this CpuSide.
-        let handle = unsafe { (lib.new)() };
+        let handle = unsafe { (lib.fns.new)() };
         assert!(!handle.is_null());
         let mut s = Self {
             lib: lib.clone(),
@@ -324,23 +263,23 @@ impl CpuSide {
 
     fn set(&mut self, name: &str, v: u64) {
         // SAFETY: valid handle; the shim ignores unknown indices.
-        unsafe { (self.lib.set)(self.handle, index_of(name), v) }
+        unsafe { (self.lib.fns.set)(self.handle, index_of(name), v) }
     }
 
     /// An output (or input) of the model by name.
     pub fn get(&self, name: &str) -> u64 {
         // SAFETY: valid handle.
-        unsafe { (self.lib.get)(self.handle, index_of(name)) }
+        unsafe { (self.lib.fns.get)(self.handle, index_of(name)) }
     }
 
     fn low(&mut self) {
         // SAFETY: valid handle.
-        unsafe { (self.lib.low)(self.handle) }
+        unsafe { (self.lib.fns.low)(self.handle) }
     }
 
     fn edge(&mut self) {
         // SAFETY: valid handle.
-        unsafe { (self.lib.edge)(self.handle) }
+        unsafe { (self.lib.fns.edge)(self.handle) }
     }
 
     /// Lets the CPU run from the next cycle.

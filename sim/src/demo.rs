@@ -22,20 +22,21 @@
 //!   frame boundary), and the CPUs copy every sector — read from disk A, written back, so the
 //!   mirror writes it to both — interleaved with the rest of the workload; with no command
 //!   outstanding the host says the copy is done (disk B healthy). Both images golden.
-use crate::json::{obj, Json};
 use crate::link::SourceFault;
 use crate::models::cpu::{CpuConfig, CpuModel, Op};
 use crate::models::disk::DiskConfig;
 use crate::models::fis::SECTOR_BYTES;
 use crate::models::golden_sha256;
 use crate::port::Link;
-use crate::rig::{Answer, Rig};
+use crate::rig::{Answer, Pins, RegHost, Rig};
 use crate::system::{Freeze, System, Trigger, Unit};
 use crate::vcd::{vcd, Marker, Sample};
 use crate::verilator::{load, VerilatedLib};
 use ftio_hdl::BuildParams;
 use ftio_proto::{by_addr, reg, Cause, Mode, MODE_KEEP};
 use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -151,36 +152,60 @@ pub struct Progress<'a> {
 }
 
 /// One line of a timeline.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Event {
     /// Core clock cycle (from power-on).
     pub cycle: u64,
     /// What happened.
+    #[serde(rename = "event")]
     pub text: String,
 }
 
 /// One check of a scenario's outcome.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Check {
     /// What is claimed.
+    #[serde(rename = "check")]
     pub what: String,
     /// Whether the run bears it out.
     pub ok: bool,
 }
 
 /// A disk image at the end of a run against what it should hold.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ImageResult {
     /// "disk A" / "disk B".
     pub disk: &'static str,
     /// SHA-256 of the image.
     pub sha256: String,
     /// SHA-256 it should have.
+    #[serde(rename = "expected_sha256")]
     pub expected: String,
     /// What the expectation is ("all 24 writes", "the 12 writes before the fault").
+    #[serde(rename = "expected")]
     pub expected_what: String,
+    /// Whether the image holds what it should.
+    pub matches: bool,
     /// The image file written.
     pub file: Option<PathBuf>,
+}
+
+impl ImageResult {
+    /// `disk`'s image of SHA-256 `sha256` against the `expected` one (`what` says which).
+    pub fn new(disk: &'static str, sha256: String, expected: String, what: String, file: Option<PathBuf>) -> Self {
+        let matches = sha256 == expected;
+        Self { disk, sha256, expected, expected_what: what, matches, file }
+    }
+}
+
+/// Register values read at the end, as one JSON object in the order read.
+pub(crate) fn registers_json(registers: &[(String, u32)]) -> Value {
+    Value::Object(registers.iter().map(|(n, v)| (n.clone(), json!(v))).collect())
+}
+
+/// A waveform file and its cycle range, as JSON (`null` when none was written).
+pub(crate) fn vcd_json(vcd: &Option<(PathBuf, u64, u64)>) -> Value {
+    vcd.as_ref().map_or(Value::Null, |(p, a, b)| json!({ "file": p, "first_cycle": a, "last_cycle": b }))
 }
 
 /// The result of one scenario.
@@ -409,6 +434,155 @@ pub fn run_demo(cfg: &DemoConfig, out: &Path, progress: &mut dyn FnMut(&Progress
     })
 }
 
+/// What [`setup_scenario`] prepares for one fault scenario: the workload and its expected
+/// images, the fault placed in the models, the rig around a fresh core.
+struct Setup {
+    ops: Vec<Op>,
+    /// SHA-256 of every write applied to a blank disk.
+    golden: [u8; 32],
+    /// SHA-256 of the writes before the one the fault hits.
+    before_fault: [u8; 32],
+    /// The write the fault hits (the middle one).
+    k: usize,
+    /// The word (0-based, in its sender's stream) the fault hits.
+    fault_word: u64,
+    /// The fault, in words.
+    fault: String,
+    rig: Rig,
+    tl: Timeline,
+}
+
+/// What the run saw, cycle by cycle ([`run_to_end`]).
+#[derive(Default)]
+struct Observed {
+    fault_cycle: Option<u64>,
+    irq_cycle: Option<u64>,
+    /// Cycles in which the fault was on the pins (the waveform's marker).
+    fault_marks: Vec<u64>,
+    vcd_samples: Option<Vec<Sample>>,
+    answers_seen: usize,
+    writes_logged: bool,
+    halted_at: Option<u64>,
+    final_queued: bool,
+    last_disk_move: [Option<u64>; 2],
+    abort_at: [Option<u64>; 2],
+    /// Cycle each CPU's faulted word was taken.
+    taken: [Option<u64>; 2],
+    last_cpu_move: Option<u64>,
+    hang_logged: bool,
+    cycles: u64,
+}
+
+/// The registers the host read, each at its last value, and what STATUS and FAULTS say.
+struct FinalRegisters {
+    registers: Vec<(String, u32)>,
+    status: Option<u32>,
+    mode: Option<Mode>,
+    cause: Option<u32>,
+    faults: Vec<String>,
+}
+
+impl FinalRegisters {
+    fn of(answers: &[Answer]) -> Self {
+        let mut registers: Vec<(String, u32)> = vec![];
+        for a in answers {
+            for (n, v) in named(a) {
+                registers.retain(|r| r.0 != n);
+                registers.push((n, v));
+            }
+        }
+        let find = |n: &str| registers.iter().find(|r| r.0 == n).map(|r| r.1);
+        let status = find("STATUS");
+        let st = reg("STATUS");
+        let faults = find("FAULTS").map(fault_names).unwrap_or_default();
+        Self { status, mode: status.map(|s| Mode::from_field(st.f("mode").get(s))), cause: status.map(|s| st.f("cause").get(s)), faults, registers }
+    }
+
+    /// A register's last value read.
+    fn get(&self, name: &str) -> Option<u32> {
+        self.registers.iter().find(|r| r.0 == name).map(|r| r.1)
+    }
+}
+
+/// The reads every scenario ends with: a counter snapshot, the counters, STATUS and FAULTS,
+/// CTRL.
+fn queue_final_reads(host: &mut RegHost) {
+    host.write("counter snapshot (CTRL.cnt_snapshot, mode kept)", "CTRL", (1 << 9) | MODE_KEEP);
+    host.read("counters", "WORDS_FWD", 13);
+    host.read("STATUS and FAULTS", "STATUS", 2);
+    host.read("CTRL", "CTRL", 1);
+}
+
+/// Writes `dir/fault.vcd` from the captured cycles; the file and its cycle range.
+fn write_waveform(dir: &Path, cfg: &DemoConfig, samples: Option<Vec<Sample>>, marks: &[u64], comment: &str) -> Result<Option<(PathBuf, u64, u64)>, String> {
+    let Some(samples) = samples.filter(|s| !s.is_empty()) else { return Ok(None) };
+    let path = dir.join("fault.vcd");
+    let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
+    let period_ns = (1_000_000_000 / cfg.params.clock_hz as u64).max(2) & !1;
+    let text = vcd(&samples, &[Marker { name: "fault_injected".into(), cycles: marks.to_vec() }], period_ns, comment);
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(Some((path, first, last)))
+}
+
+/// Saves both disk images into `dir` and compares each with what it should hold.
+fn save_images(dir: &Path, sys: &System, expected: [([u8; 32], String); 2]) -> Result<Vec<ImageResult>, String> {
+    let mut images = vec![];
+    for ((name, d), (exp, what)) in [("disk A", &sys.disk_a), ("disk B", &sys.disk_b)].into_iter().zip(expected) {
+        let path = dir.join(format!("{}.img", name.replace(' ', "_").to_lowercase()));
+        d.image.save(&path)?;
+        images.push(ImageResult::new(name, hex(&d.image.sha256()), hex(&exp), what, Some(path)));
+    }
+    Ok(images)
+}
+
+/// A CPU model saw no protocol error and no bad return word.
+fn clean(c: &CpuModel) -> bool {
+    c.errors.is_empty() && c.rx.errors.is_empty()
+}
+
+/// Both CPUs' first `n` completions exist and are identical (operation, status, data read).
+fn same_completions(a: &CpuModel, b: &CpuModel, n: usize) -> bool {
+    a.completions.len() >= n
+        && b.completions.len() >= n
+        && a.completions[..n].iter().zip(&b.completions[..n]).all(|(x, y)| (&x.op, x.status, x.error, &x.read_data) == (&y.op, y.status, y.error, &y.read_data))
+}
+
+/// The checks every scenario starts with: the fault reached the pins, each image holds what
+/// it should.
+fn common_checks(fault_cycle: Option<u64>, images: &[ImageResult]) -> Vec<Check> {
+    let mut checks = vec![Check {
+        what: format!("the fault reached the core's pins (cycle {})", fault_cycle.map_or("never".into(), |c| c.to_string())),
+        ok: fault_cycle.is_some(),
+    }];
+    for img in images {
+        checks.push(Check { what: format!("{} holds {}: sha256 {}", img.disk, img.expected_what, &img.expected[..16]), ok: img.matches });
+    }
+    checks
+}
+
+/// The CPU and disk models' settings of every model scenario (gaps and stalls from the seed).
+fn model_configs(cfg: &DemoConfig) -> (CpuConfig, DiskConfig) {
+    let cpu = CpuConfig { seed: cfg.seed ^ 0xC9, gap: 0.05, stall: 0.1, data_fis_sectors: CPU_FIS_SECTORS, think: 4, ..Default::default() };
+    let disk = DiskConfig { seed: cfg.seed ^ 0xD1, gap: 0.05, stall: 0.1, latency: 20, data_fis_sectors: 16 };
+    (cpu, disk)
+}
+
+/// The word (0-based, in a CPU's stream) the fault hits: dword [`FAULT_DWORD`] of write `k`'s
+/// Data FIS (after the writes before it, its 5-word command FIS and the Data FIS header).
+fn fault_word_in(ops: &[Op], k: usize) -> u64 {
+    ops[..k].iter().map(|o| op_words(o, CPU_FIS_SECTORS)).sum::<u64>() + 5 + 1 + FAULT_DWORD
+}
+
+/// A fresh core from `lib` in a rig around `sys`, recording the last `vcd_before` cycles.
+fn new_rig(lib: &Arc<VerilatedLib>, cfg: &DemoConfig, sys: System) -> Rig {
+    let divider = ftio_hdl::uart::clocks_per_bit(cfg.params.clock_hz, cfg.params.baud);
+    let mut rig = Rig::new(Box::new(lib.instantiate()), sys, divider);
+    rig.rec.ring = cfg.vcd_before as usize;
+    rig
+}
+
+/// One fault scenario (failover, mismatch, disk-fault): [`setup_scenario`], [`run_to_end`],
+/// then its files, [`scenario_checks`] and the report.
 fn run_scenario(
     lib: &Arc<VerilatedLib>,
     cfg: &DemoConfig,
@@ -417,13 +591,55 @@ fn run_scenario(
     progress: &mut dyn FnMut(u64, usize, usize),
 ) -> Result<ScenarioReport, String> {
     let t0 = Instant::now();
+    let mut setup = setup_scenario(lib, cfg, kind);
+    let seen = run_to_end(&mut setup, cfg, kind, progress)?;
+    let regs = FinalRegisters::of(&setup.rig.host.answers);
+    let vcd = write_waveform(dir, cfg, seen.vcd_samples.clone(), &seen.fault_marks, &format!("ftio demo {}: {}", kind.name(), setup.fault))?;
+    let (golden, before) = (setup.golden, setup.before_fault);
+    let all = || format!("all {} writes (golden)", cfg.writes);
+    let expected = match kind {
+        DemoKind::Failover => [(golden, all()), (golden, all())],
+        DemoKind::Mismatch => {
+            let w = format!("the {} writes before the fault", setup.k);
+            [(before, w.clone()), (before, w)]
+        }
+        DemoKind::DiskFault | DemoKind::Rebuild => [(golden, all()), (before, format!("the {} writes before it hung", setup.k))],
+    };
+    let images = save_images(dir, &setup.rig.sys, expected)?;
+    let checks = scenario_checks(kind, cfg, &setup, &seen, &regs, &images);
+    let sys = &setup.rig.sys;
+    Ok(ScenarioReport {
+        kind,
+        fault: setup.fault.clone(),
+        fault_cycle: seen.fault_cycle,
+        irq_cycle: seen.irq_cycle,
+        timeline: setup.tl.0.clone(),
+        mode: regs.mode,
+        cause: regs.cause,
+        faults: regs.faults,
+        registers: regs.registers,
+        images,
+        golden: hex(&golden),
+        ops: (setup.ops.len(), cfg.writes),
+        completed: (sys.cpu_a.completions.len(), sys.cpu_b.completions.len()),
+        link_words: link_words(sys),
+        disk_commands: (sys.disk_a.commands.len(), sys.disk_b.commands.len()),
+        checks,
+        vcd,
+        cycles: seen.cycles,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// The workload, the fault of `kind` placed in the models, a fresh core in a rig, and the
+/// timeline's first lines.
+fn setup_scenario(lib: &Arc<VerilatedLib>, cfg: &DemoConfig, kind: DemoKind) -> Setup {
     let ops = demo_workload(cfg.seed, cfg.writes, cfg.capacity, cfg.max_sectors);
     let golden = golden_sha256(cfg.capacity, &ops);
     let k = cfg.writes / 2;
     let before_fault = golden_sha256(cfg.capacity, &ops[..k]);
-    let fault_word = ops[..k].iter().map(|o| op_words(o, CPU_FIS_SECTORS)).sum::<u64>() + 5 + 1 + FAULT_DWORD;
-    let cpu = CpuConfig { seed: cfg.seed ^ 0xC9, gap: 0.05, stall: 0.1, data_fis_sectors: CPU_FIS_SECTORS, think: 4, ..Default::default() };
-    let disk = DiskConfig { seed: cfg.seed ^ 0xD1, gap: 0.05, stall: 0.1, latency: 20, data_fis_sectors: 16 };
+    let fault_word = fault_word_in(&ops, k);
+    let (cpu, disk) = model_configs(cfg);
     let mut sys = System::lockstep(cpu, &ops, cfg.skew, disk, cfg.capacity);
     let (lba, sectors) = (ops[k].lba(), ops[k].sectors());
     let where_ = format!("write #{k} of {} (LBA {lba}, {sectors} sectors), dword {} of its Data FIS", cfg.writes, FAULT_DWORD + 1);
@@ -441,9 +657,7 @@ fn run_scenario(
             format!("disk B stops taking words for good once it holds {fault_word} words (in {where_})")
         }
     };
-    let divider = ftio_hdl::uart::clocks_per_bit(cfg.params.clock_hz, cfg.params.baud);
-    let mut rig = Rig::new(Box::new(lib.instantiate()), sys, divider);
-    rig.ring = cfg.vcd_before as usize;
+    let rig = new_rig(lib, cfg, sys);
     let mut tl = Timeline(vec![]);
     tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
     tl.push(
@@ -453,39 +667,102 @@ fn run_scenario(
             cfg.writes, cfg.max_sectors, cfg.skew
         ),
     );
-    let mut fault_cycle = None;
-    let mut irq_cycle = None;
-    let mut fault_marks: Vec<u64> = vec![];
-    let mut vcd_samples: Option<Vec<Sample>> = None;
-    let mut answers_seen = 0;
-    let mut writes_logged = false;
-    let mut halted_at: Option<u64> = None;
-    let mut final_queued = false;
-    let mut last_disk_move: [Option<u64>; 2] = [None, None];
-    let mut abort_at: [Option<u64>; 2] = [None, None];
-    let mut taken: [Option<u64>; 2] = [None, None];
-    let mut last_cpu_move: Option<u64> = None;
-    let mut hang_logged = false;
+    Setup { ops, golden, before_fault, k, fault_word, fault, rig, tl }
+}
+
+/// Runs the rig until the scenario's work is done and the host has read the final registers,
+/// writing the timeline as things happen.
+fn run_to_end(s: &mut Setup, cfg: &DemoConfig, kind: DemoKind, progress: &mut dyn FnMut(u64, usize, usize)) -> Result<Observed, String> {
+    let mut seen = Observed::default();
     let max_window = 4096 + 3 * (cfg.vcd_before + cfg.vcd_after) + 2000;
     loop {
-        if rig.cycle >= cfg.max_cycles {
-            let last: Vec<String> = tl.0.iter().rev().take(6).rev().map(|e| format!("{}: {}", e.cycle, e.text)).collect();
-            let sys = &rig.sys;
-            return Err(format!(
-                "scenario {} did not finish in {} cycles (CPU A {} and CPU B {} operations done, {} and {} outstanding; last events: {})",
-                kind.name(),
-                cfg.max_cycles,
-                sys.cpu_a.completions.len(),
-                sys.cpu_b.completions.len(),
-                sys.cpu_a.outstanding(),
-                sys.cpu_b.outstanding(),
-                last.join(" | ")
-            ));
+        if s.rig.cycle >= cfg.max_cycles {
+            return Err(did_not_finish(s, cfg, kind));
         }
-        let pins = rig.step();
-        let c = rig.cycle - 1;
-        let sys = &rig.sys;
-        // The fault reaching the pins.
+        let pins = s.rig.step();
+        let c = s.rig.cycle - 1;
+        seen.watch_fault(s, kind, c, &pins);
+        if seen.fault_cycle == Some(c) {
+            s.rig.rec.start_capture();
+        }
+        seen.watch_core(s, kind, c, &pins);
+        // Waveform window: from `vcd_before` before the fault to `vcd_after` after irq.
+        if s.rig.rec.capturing() {
+            let end = match seen.irq_cycle {
+                Some(i) => c >= i + cfg.vcd_after,
+                None => s.rig.rec.captured() as u64 >= max_window,
+            };
+            if end {
+                seen.vcd_samples = Some(s.rig.rec.end_capture());
+                s.rig.rec.ring = 0;
+            }
+        }
+        seen.read_answers(s);
+        let sys = &s.rig.sys;
+        let lead = sys.cpu_a.completions.len().max(sys.cpu_b.completions.len());
+        if !seen.writes_logged && lead >= cfg.writes {
+            seen.writes_logged = true;
+            let who = if sys.cpu_a.completions.len() >= cfg.writes { "CPU A" } else { "CPU B" };
+            s.tl.push(c, format!("all {} writes acknowledged ({who}); the read-backs begin", cfg.writes));
+        }
+        if c % 4096 == 0 {
+            progress(c, lead, s.ops.len());
+        }
+        // The end of the scenario's work.
+        let finished = match kind {
+            DemoKind::Failover => sys.cpu_b.done() && sys.disk_a.idle() && sys.disk_b.idle(),
+            DemoKind::DiskFault | DemoKind::Rebuild => sys.cpu_a.done() && sys.cpu_b.done() && sys.disk_a.idle(),
+            DemoKind::Mismatch => seen.halted_at.is_some_and(|h| c >= h + cfg.halt_watch),
+        };
+        if finished && !seen.final_queued && seen.vcd_samples.is_some() {
+            seen.final_queued = true;
+            let line = match kind {
+                DemoKind::Mismatch => {
+                    format!("still HALTED {} cycles after the host saw it: nothing more reaches a disk", c - seen.halted_at.unwrap_or(c))
+                }
+                _ => {
+                    let who = if kind == DemoKind::Failover { "CPU B" } else { "both CPUs" };
+                    format!("workload complete on {who}: every write acknowledged, every read-back checked")
+                }
+            };
+            s.tl.push(c, line);
+            queue_final_reads(&mut s.rig.host);
+        }
+        if seen.final_queued && s.rig.host.idle() {
+            break;
+        }
+    }
+    seen.cycles = s.rig.cycle;
+    progress(seen.cycles, s.rig.sys.cpu_a.completions.len().max(s.rig.sys.cpu_b.completions.len()), s.ops.len());
+    if kind == DemoKind::Mismatch {
+        if let Some(m) = seen.last_cpu_move {
+            s.tl.push(m, "the last CPU word the core takes: from here on both CPUs are held off (tx_ready low)");
+        }
+    }
+    s.tl.0.sort_by_key(|e| e.cycle);
+    Ok(seen)
+}
+
+/// The error of a scenario still running at `max_cycles`, with where each CPU got to.
+fn did_not_finish(s: &Setup, cfg: &DemoConfig, kind: DemoKind) -> String {
+    let last: Vec<String> = s.tl.0.iter().rev().take(6).rev().map(|e| format!("{}: {}", e.cycle, e.text)).collect();
+    let sys = &s.rig.sys;
+    format!(
+        "scenario {} did not finish in {} cycles (CPU A {} and CPU B {} operations done, {} and {} outstanding; last events: {})",
+        kind.name(),
+        cfg.max_cycles,
+        sys.cpu_a.completions.len(),
+        sys.cpu_b.completions.len(),
+        sys.cpu_a.outstanding(),
+        sys.cpu_b.outstanding(),
+        last.join(" | ")
+    )
+}
+
+impl Observed {
+    /// The fault reaching the core's pins in cycle `c`.
+    fn watch_fault(&mut self, s: &mut Setup, kind: DemoKind, c: u64, pins: &Pins) {
+        let (sys, k, fault_word) = (&s.rig.sys, s.k, s.fault_word);
         let src = match kind {
             DemoKind::Failover => Some(&sys.cpu_a.tx),
             DemoKind::Mismatch => Some(&sys.cpu_b.tx),
@@ -493,214 +770,106 @@ fn run_scenario(
         };
         if let Some(src) = src {
             if src.offered() == fault_word + 1 && src.driven().valid {
-                fault_marks.push(c);
-                if fault_cycle.is_none() {
-                    fault_cycle = Some(c);
+                self.fault_marks.push(c);
+                if self.fault_cycle.is_none() {
+                    self.fault_cycle = Some(c);
                     let who = if kind == DemoKind::Failover { "CPU A" } else { "CPU B" };
                     let what = if kind == DemoKind::Failover { "the word with the flipped bit" } else { "the different word" };
-                    tl.push(c, format!("fault: {who} offers {what} (its word {fault_word}, in write #{k})"));
+                    s.tl.push(c, format!("fault: {who} offers {what} (its word {fault_word}, in write #{k})"));
                 }
             }
-        } else if let Some(s) = sys.freezes[0].started {
-            if c >= s {
-                fault_marks.push(c);
-            }
-            if fault_cycle.is_none() {
-                fault_cycle = Some(s);
-                tl.push(s, format!("fault: disk B hangs — its tx_ready stays low from now on, with write #{k} half received"));
-            }
-        }
-        if matches!(kind, DemoKind::Failover | DemoKind::Mismatch) {
             for (i, (src, link)) in [(&sys.cpu_a.tx, Link::CpuATx), (&sys.cpu_b.tx, Link::CpuBTx)].into_iter().enumerate() {
                 if src.offered() == fault_word + 1 && src.driven().valid && pins.moved[link.index()] {
-                    taken[i] = Some(c);
+                    self.taken[i] = Some(c);
                 }
             }
+        } else if let Some(started) = sys.freezes[0].started {
+            if c >= started {
+                self.fault_marks.push(c);
+            }
+            if self.fault_cycle.is_none() {
+                self.fault_cycle = Some(started);
+                s.tl.push(started, format!("fault: disk B hangs — its tx_ready stays low from now on, with write #{k} half received"));
+            }
         }
-        if fault_cycle == Some(c) {
-            rig.start_capture();
-        }
-        // The core's reaction at its pins.
-        if pins.irq && irq_cycle.is_none() {
-            irq_cycle = Some(c);
-            let after = fault_cycle.map_or(String::new(), |f| {
+    }
+
+    /// The core's answer at its pins in cycle `c`: irq (and the host's reads it triggers),
+    /// abort words, the CPUs' words stopping and flowing again.
+    fn watch_core(&mut self, s: &mut Setup, kind: DemoKind, c: u64, pins: &Pins) {
+        if pins.irq && self.irq_cycle.is_none() {
+            self.irq_cycle = Some(c);
+            let after = self.fault_cycle.map_or(String::new(), |f| {
                 let n = c - f;
                 format!(" ({n} cycle{} after the fault)", if n == 1 { "" } else { "s" })
             });
-            tl.push(c, format!("irq rises: the core has latched a fault{after}"));
-            rig.host.read("STATUS and FAULTS", "STATUS", 2);
-            rig.host.read("first-fault capture", "CAP_CAUSE", 7);
+            s.tl.push(c, format!("irq rises: the core has latched a fault{after}"));
+            s.rig.host.read("STATUS and FAULTS", "STATUS", 2);
+            s.rig.host.read("first-fault capture", "CAP_CAUSE", 7);
         }
         for (i, link) in [Link::DiskATx, Link::DiskBTx].into_iter().enumerate() {
-            if pins.abort[link.index()] && abort_at[i].is_none() {
-                abort_at[i] = Some(c);
-                tl.push(c, format!("{} takes the abort word (data 0, par 0xF, last, abort): the Data FIS in flight is void", ["disk A", "disk B"][i]));
+            if pins.abort[link.index()] && self.abort_at[i].is_none() {
+                self.abort_at[i] = Some(c);
+                s.tl.push(c, format!("{} takes the abort word (data 0, par 0xF, last, abort): the Data FIS in flight is void", ["disk A", "disk B"][i]));
             }
             if pins.moved[link.index()] {
-                last_disk_move[i] = Some(c);
+                self.last_disk_move[i] = Some(c);
             }
         }
         let cpu_moved = pins.moved[Link::CpuATx.index()] || pins.moved[Link::CpuBTx.index()];
-        if kind == DemoKind::DiskFault && cpu_moved && !hang_logged {
-            if let (Some(i), Some(m)) = (irq_cycle, last_cpu_move) {
-                hang_logged = true;
-                if fault_cycle.is_some_and(|f| m >= f) {
-                    tl.push(
-                        m + 1,
-                        "no CPU word taken from here on: disk B's buffer is full, and a mirrored word waits for both disks",
-                    );
+        if kind == DemoKind::DiskFault && cpu_moved && !self.hang_logged {
+            if let (Some(i), Some(m)) = (self.irq_cycle, self.last_cpu_move) {
+                self.hang_logged = true;
+                if self.fault_cycle.is_some_and(|f| m >= f) {
+                    s.tl.push(m + 1, "no CPU word taken from here on: disk B's buffer is full, and a mirrored word waits for both disks");
                 }
-                tl.push(c, format!("the CPUs' words flow again ({} cycles after irq), mirrored to disk A alone", c - i));
+                s.tl.push(c, format!("the CPUs' words flow again ({} cycles after irq), mirrored to disk A alone", c - i));
             }
         }
         if cpu_moved {
-            last_cpu_move = Some(c);
+            self.last_cpu_move = Some(c);
         }
-        // Waveform window: from `vcd_before` before the fault to `vcd_after` after irq.
-        if rig.capturing() {
-            let end = match irq_cycle {
-                Some(i) => c >= i + cfg.vcd_after,
-                None => rig.captured() as u64 >= max_window,
-            };
-            if end {
-                vcd_samples = Some(rig.end_capture());
-                rig.ring = 0;
-            }
-        }
-        // What the host read.
-        while answers_seen < rig.host.answers.len() {
-            let a = &rig.host.answers[answers_seen];
-            answers_seen += 1;
-            tl.push(a.cycle, describe_answer(a));
-            if let Some((_, s)) = named(a).into_iter().find(|r| r.0 == "STATUS") {
-                if Mode::from_field(reg("STATUS").f("mode").get(s)) == Mode::Halted && halted_at.is_none() {
-                    halted_at = Some(a.cycle);
+    }
+
+    /// What the host read since the last look, onto the timeline.
+    fn read_answers(&mut self, s: &mut Setup) {
+        while self.answers_seen < s.rig.host.answers.len() {
+            let a = &s.rig.host.answers[self.answers_seen];
+            self.answers_seen += 1;
+            s.tl.push(a.cycle, describe_answer(a));
+            if let Some((_, st)) = named(a).into_iter().find(|r| r.0 == "STATUS") {
+                if Mode::from_field(reg("STATUS").f("mode").get(st)) == Mode::Halted && self.halted_at.is_none() {
+                    self.halted_at = Some(a.cycle);
                 }
             }
         }
-        let sys = &rig.sys;
-        let lead = sys.cpu_a.completions.len().max(sys.cpu_b.completions.len());
-        if !writes_logged && lead >= cfg.writes {
-            writes_logged = true;
-            let who = if sys.cpu_a.completions.len() >= cfg.writes { "CPU A" } else { "CPU B" };
-            tl.push(c, format!("all {} writes acknowledged ({who}); the read-backs begin", cfg.writes));
-        }
-        if c % 4096 == 0 {
-            progress(c, lead, ops.len());
-        }
-        // The end of the scenario's work.
-        let finished = match kind {
-            DemoKind::Failover => sys.cpu_b.done() && sys.disk_a.idle() && sys.disk_b.idle(),
-            DemoKind::DiskFault | DemoKind::Rebuild => sys.cpu_a.done() && sys.cpu_b.done() && sys.disk_a.idle(),
-            DemoKind::Mismatch => halted_at.is_some_and(|h| c >= h + cfg.halt_watch),
-        };
-        if finished && !final_queued && vcd_samples.is_some() {
-            final_queued = true;
-            match kind {
-                DemoKind::Mismatch => {
-                    tl.push(c, format!("still HALTED {} cycles after the host saw it: nothing more reaches a disk", c - halted_at.unwrap_or(c)));
-                }
-                _ => {
-                    let who = if kind == DemoKind::Failover { "CPU B" } else { "both CPUs" };
-                    tl.push(c, format!("workload complete on {who}: every write acknowledged, every read-back checked"));
-                }
-            }
-            rig.host.write("counter snapshot (CTRL.cnt_snapshot, mode kept)", "CTRL", (1 << 9) | MODE_KEEP);
-            rig.host.read("counters", "WORDS_FWD", 13);
-            rig.host.read("STATUS and FAULTS", "STATUS", 2);
-            rig.host.read("CTRL", "CTRL", 1);
-        }
-        if final_queued && rig.host.idle() {
-            break;
-        }
     }
-    let cycles = rig.cycle;
-    progress(cycles, rig.sys.cpu_a.completions.len().max(rig.sys.cpu_b.completions.len()), ops.len());
-    if kind == DemoKind::Mismatch {
-        if let Some(m) = last_cpu_move {
-            tl.push(m, "the last CPU word the core takes: from here on both CPUs are held off (tx_ready low)");
-        }
-    }
-    tl.0.sort_by_key(|e| e.cycle);
+}
 
-    // Registers: the last value read of each.
-    let mut registers: Vec<(String, u32)> = vec![];
-    for a in &rig.host.answers {
-        for (n, v) in named(a) {
-            registers.retain(|r| r.0 != n);
-            registers.push((n, v));
-        }
-    }
-    let regv = |n: &str| registers.iter().find(|r| r.0 == n).map(|r| r.1);
-    let status = regv("STATUS");
-    let mode = status.map(|s| Mode::from_field(reg("STATUS").f("mode").get(s)));
-    let cause = status.map(|s| reg("STATUS").f("cause").get(s));
-    let faults = regv("FAULTS").map(fault_names).unwrap_or_default();
-
-    // Waveform and images.
-    let mut vcd_info = None;
-    if let Some(samples) = vcd_samples.filter(|s| !s.is_empty()) {
-        let path = dir.join("fault.vcd");
-        let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
-        let period_ns = (1_000_000_000 / cfg.params.clock_hz as u64).max(2) & !1;
-        let text = vcd(
-            &samples,
-            &[Marker { name: "fault_injected".into(), cycles: fault_marks.clone() }],
-            period_ns,
-            &format!("ftio demo {}: {fault}", kind.name()),
-        );
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        vcd_info = Some((path, first, last));
-    }
-    let sys = &rig.sys;
-    let (exp_a, what_a, exp_b, what_b) = match kind {
-        DemoKind::Failover => (golden, format!("all {} writes (golden)", cfg.writes), golden, format!("all {} writes (golden)", cfg.writes)),
-        DemoKind::Mismatch => {
-            let w = format!("the {k} writes before the fault");
-            (before_fault, w.clone(), before_fault, w)
-        }
-        DemoKind::DiskFault | DemoKind::Rebuild => (golden, format!("all {} writes (golden)", cfg.writes), before_fault, format!("the {k} writes before it hung")),
-    };
-    let mut images = vec![];
-    for (name, d, exp, what) in [("disk A", &sys.disk_a, exp_a, what_a), ("disk B", &sys.disk_b, exp_b, what_b)] {
-        let path = dir.join(format!("{}.img", name.replace(' ', "_").to_lowercase()));
-        d.image.save(&path)?;
-        images.push(ImageResult { disk: name, sha256: hex(&d.image.sha256()), expected: hex(&exp), expected_what: what, file: Some(path) });
-    }
-
-    // Checks.
-    let mut checks = vec![];
+/// What each scenario promises, checked against what the run saw, the registers the host
+/// read and the images.
+fn scenario_checks(kind: DemoKind, cfg: &DemoConfig, s: &Setup, seen: &Observed, regs: &FinalRegisters, images: &[ImageResult]) -> Vec<Check> {
+    let (sys, ops, k) = (&s.rig.sys, &s.ops, s.k);
+    let (mode, cause, status) = (regs.mode, regs.cause, regs.status);
+    let regv = |n: &str| regs.get(n);
+    let mut checks = common_checks(seen.fault_cycle, images);
     let mut check = |what: String, ok: bool| checks.push(Check { what, ok });
     let within = |a: Option<u64>, b: Option<u64>, lo: u64, hi: u64| matches!((a, b), (Some(f), Some(i)) if i >= f + lo && i <= f + hi);
-    let clean = |c: &CpuModel| c.errors.is_empty() && c.rx.errors.is_empty();
-    let same_completions = |n: usize| {
-        sys.cpu_a.completions.len() >= n
-            && sys.cpu_b.completions.len() >= n
-            && sys.cpu_a.completions[..n].iter().zip(&sys.cpu_b.completions[..n]).all(|(x, y)| {
-                (&x.op, x.status, x.error, &x.read_data) == (&y.op, y.status, y.error, &y.read_data)
-            })
-    };
-    check(
-        format!("the fault reached the core's pins (cycle {})", fault_cycle.map_or("never".into(), |c| c.to_string())),
-        fault_cycle.is_some(),
-    );
-    for img in &images {
-        check(format!("{} holds {}: sha256 {}", img.disk, img.expected_what, &img.expected[..16]), img.sha256 == img.expected);
-    }
+    let (a, b) = (&sys.cpu_a, &sys.cpu_b);
     check(
         "no word with a parity error reached a disk".into(),
         sys.disk_a.rx.errors.is_empty() && sys.disk_b.rx.errors.is_empty() && sys.disk_a.errors.is_empty(),
     );
     match kind {
         DemoKind::Failover => {
-            check("irq within 3 cycles of the bad word (SPEC §4 guarantee 3)".into(), within(fault_cycle, irq_cycle, 1, 3));
+            check("irq within 3 cycles of the bad word (SPEC §4 guarantee 3)".into(), within(seen.fault_cycle, seen.irq_cycle, 1, 3));
             check("STATUS: mode SIMPLEX_B".into(), mode == Some(Mode::SimplexB));
             check("STATUS: cause CPU_A_PARITY, CPU A failed".into(), cause == Some(Cause::CpuAParity.code()) && status.is_some_and(|s| reg("STATUS").f("cpu_a_failed").get(s) == 1));
-            check(format!("CPU B completed all {} operations, every read-back as written", ops.len()), sys.cpu_b.done() && clean(&sys.cpu_b) && sys.cpu_b.completions.len() == ops.len());
-            check("CPU A saw the same completions as CPU B until it was isolated".into(), clean(&sys.cpu_a) && same_completions(sys.cpu_a.completions.len()));
+            check(format!("CPU B completed all {} operations, every read-back as written", ops.len()), b.done() && clean(b) && b.completions.len() == ops.len());
+            check("CPU A saw the same completions as CPU B until it was isolated".into(), clean(a) && same_completions(a, b, a.completions.len()));
             check(
-                format!("PERR_CPU_A = {} (one per cycle the bad word was offered), no other parity error", fault_marks.len()),
-                regv("PERR_CPU_A") == Some(fault_marks.len() as u32) && regv("PERR_CPU_B") == Some(0) && regv("PERR_DISK_A") == Some(0) && regv("PERR_DISK_B") == Some(0),
+                format!("PERR_CPU_A = {} (one per cycle the bad word was offered), no other parity error", seen.fault_marks.len()),
+                regv("PERR_CPU_A") == Some(seen.fault_marks.len() as u32) && regv("PERR_CPU_B") == Some(0) && regv("PERR_DISK_A") == Some(0) && regv("PERR_DISK_B") == Some(0),
             );
             check("no frame aborted (hitless)".into(), regv("FRAMES_ABORTED") == Some(0));
             check(
@@ -709,62 +878,34 @@ fn run_scenario(
             );
         }
         DemoKind::Mismatch => {
-            let later = taken[0].zip(taken[1]).map(|(a, b)| a.max(b));
+            let later = seen.taken[0].zip(seen.taken[1]).map(|(a, b)| a.max(b));
             check(
-                format!(
-                    "irq within 3 cycles of the later word of the pair, taken in cycle {} (SPEC §4 guarantee 3)",
-                    later.map_or("?".into(), |c| c.to_string())
-                ),
-                within(later, irq_cycle, 1, 3),
+                format!("irq within 3 cycles of the later word of the pair, taken in cycle {} (SPEC §4 guarantee 3)", later.map_or("?".into(), |c| c.to_string())),
+                within(later, seen.irq_cycle, 1, 3),
             );
             check("STATUS: mode HALTED, cause MISMATCH".into(), mode == Some(Mode::Halted) && cause == Some(Cause::Mismatch.code()));
-            check("both disks took the abort word".into(), abort_at[0].is_some() && abort_at[1].is_some());
+            check("both disks took the abort word".into(), seen.abort_at[0].is_some() && seen.abort_at[1].is_some());
             check("the diverging write reached neither disk (images differ from the write applied)".into(), images.iter().all(|i| i.sha256 != hex(&golden_sha256(cfg.capacity, &ops[..=k]))));
             check(format!("the capture holds both words: data A ^ data B = {:#x}", 1u32 << 8), regv("CAP_DATA_A").zip(regv("CAP_DATA_B")).is_some_and(|(a, b)| a ^ b == 1 << 8));
             check(
                 "the abort word is the last word either disk took (FRAMES_ABORTED = 1)".into(),
-                abort_at[0].is_some() && last_disk_move == abort_at && regv("FRAMES_ABORTED") == Some(1),
+                seen.abort_at[0].is_some() && seen.last_disk_move == seen.abort_at && regv("FRAMES_ABORTED") == Some(1),
             );
-            check(format!("both CPUs saw the same {k} completions, all good, and none for the write that diverged"), clean(&sys.cpu_a) && clean(&sys.cpu_b) && sys.cpu_a.completions.len() == k && sys.cpu_b.completions.len() == k && same_completions(k));
-            check(format!("both CPUs held off for the {} cycles watched", cfg.halt_watch), last_cpu_move.is_some_and(|m| m + cfg.halt_watch <= cycles));
+            check(format!("both CPUs saw the same {k} completions, all good, and none for the write that diverged"), clean(a) && clean(b) && a.completions.len() == k && b.completions.len() == k && same_completions(a, b, k));
+            check(format!("both CPUs held off for the {} cycles watched", cfg.halt_watch), seen.last_cpu_move.is_some_and(|m| m + cfg.halt_watch <= seen.cycles));
         }
         DemoKind::DiskFault | DemoKind::Rebuild => {
             let hung = sys.freezes[0].started;
-            check("disk B failed after DISK_TIMEOUT (4096) cycles with a word waiting, not before".into(), irq_cycle.zip(hung).is_some_and(|(i, h)| i > h + 4096 && i < h + 4096 + 200));
+            check("disk B failed after DISK_TIMEOUT (4096) cycles with a word waiting, not before".into(), seen.irq_cycle.zip(hung).is_some_and(|(i, h)| i > h + 4096 && i < h + 4096 + 200));
             check("STATUS: mode DUPLEX, cause DISK_B_TIMEOUT, disk B failed".into(), mode == Some(Mode::Duplex) && cause == Some(Cause::DiskBTimeout.code()) && status.is_some_and(|s| reg("STATUS").f("disk_b_failed").get(s) == 1 && reg("STATUS").f("disk_a_failed").get(s) == 0));
-            check(format!("both CPUs completed all {} operations with identical completions", ops.len()), sys.cpu_a.done() && sys.cpu_b.done() && clean(&sys.cpu_a) && clean(&sys.cpu_b) && same_completions(ops.len()));
+            check(format!("both CPUs completed all {} operations with identical completions", ops.len()), a.done() && b.done() && clean(a) && clean(b) && same_completions(a, b, ops.len()));
             check("no frame aborted, no parity error".into(), regv("FRAMES_ABORTED") == Some(0) && ["PERR_CPU_A", "PERR_CPU_B", "PERR_DISK_A", "PERR_DISK_B"].iter().all(|n| regv(n) == Some(0)));
         }
     }
-    check("the host read every register it asked for".into(), rig.host.answers.iter().all(|a| a.result.is_ok()));
+    check("the host read every register it asked for".into(), s.rig.host.answers.iter().all(|a| a.result.is_ok()));
     let mode_mask = reg("CTRL").f("mode").mask();
-    check(
-        "CTRL: every setting still at power-on (elastic, cut-through, auto, read-verify off, primary A)".into(),
-        regv("CTRL").is_some_and(|v| v & !mode_mask == 0),
-    );
-
-    let link_words = link_words(sys);
-    Ok(ScenarioReport {
-        kind,
-        fault,
-        fault_cycle,
-        irq_cycle,
-        timeline: tl.0,
-        registers,
-        mode,
-        cause,
-        faults,
-        images,
-        golden: hex(&golden),
-        ops: (ops.len(), cfg.writes),
-        completed: (sys.cpu_a.completions.len(), sys.cpu_b.completions.len()),
-        link_words,
-        disk_commands: (sys.disk_a.commands.len(), sys.disk_b.commands.len()),
-        checks,
-        vcd: vcd_info,
-        cycles,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    check("CTRL: every setting still at power-on (elastic, cut-through, auto, read-verify off, primary A)".into(), regv("CTRL").is_some_and(|v| v & !mode_mask == 0));
+    checks
 }
 
 /// What the rebuild scenario's driver hands the CPUs next.
@@ -803,9 +944,8 @@ fn run_rebuild(
     let ops = demo_workload(cfg.seed, cfg.writes, cfg.capacity, cfg.max_sectors);
     let golden = golden_sha256(cfg.capacity, &ops);
     let k = cfg.writes / 2;
-    let fault_word = ops[..k].iter().map(|o| op_words(o, CPU_FIS_SECTORS)).sum::<u64>() + 5 + 1 + FAULT_DWORD;
-    let cpu = CpuConfig { seed: cfg.seed ^ 0xC9, gap: 0.05, stall: 0.1, data_fis_sectors: CPU_FIS_SECTORS, think: 4, ..Default::default() };
-    let disk = DiskConfig { seed: cfg.seed ^ 0xD1, gap: 0.05, stall: 0.1, latency: 20, data_fis_sectors: 16 };
+    let fault_word = fault_word_in(&ops, k);
+    let (cpu, disk) = model_configs(cfg);
     let mut sys = System::lockstep(cpu, &[], cfg.skew, disk.clone(), cfg.capacity);
     sys.freezes.push(Freeze::new(Unit::DiskB, Trigger::AfterWordsIn(fault_word), None));
     let (lba, sectors) = (ops[k].lba(), ops[k].sectors());
@@ -815,9 +955,7 @@ fn run_rebuild(
     );
     let copy_steps = cfg.capacity.div_ceil(COPY_SECTORS as u64) as usize;
     let total_ops = ops.len() + 2 * copy_steps;
-    let divider = ftio_hdl::uart::clocks_per_bit(cfg.params.clock_hz, cfg.params.baud);
-    let mut rig = Rig::new(Box::new(lib.instantiate()), sys, divider);
-    rig.ring = cfg.vcd_before as usize;
+    let mut rig = new_rig(lib, cfg, sys);
     let mut tl = Timeline(vec![]);
     tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
     tl.push(
@@ -903,7 +1041,7 @@ fn run_rebuild(
             if fault_cycle.is_none() {
                 fault_cycle = Some(s);
                 tl.push(s, format!("fault: disk B hangs — its tx_ready stays low from now on, with write #{k} half received"));
-                rig.start_capture();
+                rig.rec.start_capture();
             }
         }
         if pins.irq && irq_cycle.is_none() {
@@ -915,14 +1053,14 @@ fn run_rebuild(
             b_abort_at = Some(c);
             tl.push(c, "the new disk B takes one `last & abort` word: the frame the old disk had half received is void");
         }
-        if rig.capturing() {
+        if rig.rec.capturing() {
             let end = match irq_cycle {
                 Some(i) => c >= i + cfg.vcd_after,
-                None => rig.captured() as u64 >= max_window,
+                None => rig.rec.captured() as u64 >= max_window,
             };
             if end {
-                vcd_samples = Some(rig.end_capture());
-                rig.ring = 0;
+                vcd_samples = Some(rig.rec.end_capture());
+                rig.rec.ring = 0;
             }
         }
         while answers_seen < rig.host.answers.len() {
@@ -991,10 +1129,7 @@ fn run_rebuild(
         if finished && !final_queued && vcd_samples.is_some() {
             final_queued = true;
             tl.push(c, "workload complete on both CPUs: every write acknowledged, every read-back checked");
-            rig.host.write("counter snapshot (CTRL.cnt_snapshot, mode kept)", "CTRL", (1 << 9) | MODE_KEEP);
-            rig.host.read("counters", "WORDS_FWD", 13);
-            rig.host.read("STATUS and FAULTS", "STATUS", 2);
-            rig.host.read("CTRL", "CTRL", 1);
+            queue_final_reads(&mut rig.host);
         }
         if final_queued && rig.host.idle() {
             break;
@@ -1005,38 +1140,15 @@ fn run_rebuild(
     progress(cycles, rig.sys.cpu_a.completions.len(), total_ops);
     tl.0.sort_by_key(|e| e.cycle);
 
-    let mut registers: Vec<(String, u32)> = vec![];
-    for a in &rig.host.answers {
-        for (n, v) in named(a) {
-            registers.retain(|r| r.0 != n);
-            registers.push((n, v));
-        }
-    }
-    let regv = |n: &str| registers.iter().find(|r| r.0 == n).map(|r| r.1);
-    let status = regv("STATUS");
-    let mode = status.map(|s| Mode::from_field(st.f("mode").get(s)));
-    let cause = status.map(|s| st.f("cause").get(s));
-    let faults = regv("FAULTS").map(fault_names).unwrap_or_default();
-    let mut vcd_info = None;
-    if let Some(samples) = vcd_samples.filter(|s| !s.is_empty()) {
-        let path = dir.join("fault.vcd");
-        let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
-        let period_ns = (1_000_000_000 / cfg.params.clock_hz as u64).max(2) & !1;
-        let text = vcd(&samples, &[Marker { name: "fault_injected".into(), cycles: fault_marks.clone() }], period_ns, &format!("ftio demo rebuild: {fault}"));
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        vcd_info = Some((path, first, last));
-    }
+    let regs = FinalRegisters::of(&rig.host.answers);
+    let regv = |n: &str| regs.get(n);
+    let (status, mode) = (regs.status, regs.mode);
+    let vcd_info = write_waveform(dir, cfg, vcd_samples, &fault_marks, &format!("ftio demo rebuild: {fault}"))?;
     let sys = &rig.sys;
-    let mut images = vec![];
-    for (name, d) in [("disk A", &sys.disk_a), ("disk B", &sys.disk_b)] {
-        let path = dir.join(format!("{}.img", name.replace(' ', "_").to_lowercase()));
-        d.image.save(&path)?;
-        let what = if name == "disk A" { format!("all {} writes (golden)", cfg.writes) } else { format!("all {} writes (golden): rebuilt from blank", cfg.writes) };
-        images.push(ImageResult { disk: name, sha256: hex(&d.image.sha256()), expected: hex(&golden), expected_what: what, file: Some(path) });
-    }
+    let all = format!("all {} writes (golden)", cfg.writes);
+    let images = save_images(dir, sys, [(golden, all.clone()), (golden, format!("{all}: rebuilt from blank"))])?;
     let mut checks = vec![];
     let mut check = |what: String, ok: bool| checks.push(Check { what, ok });
-    let clean = |c: &CpuModel| c.errors.is_empty() && c.rx.errors.is_empty();
     let hung = sys.freezes[0].started;
     check(
         format!("the fault reached the core's pins (cycle {})", fault_cycle.map_or("never".into(), |c| c.to_string())),
@@ -1080,10 +1192,10 @@ fn run_rebuild(
         fault_cycle,
         irq_cycle,
         timeline: tl.0,
-        registers,
+        registers: regs.registers.clone(),
         mode,
-        cause,
-        faults,
+        cause: regs.cause,
+        faults: regs.faults.clone(),
         images,
         golden: hex(&golden),
         ops: (total_ops, cfg.writes),
@@ -1183,63 +1295,35 @@ impl ScenarioReport {
     }
 
     /// The report as JSON.
-    pub fn json(&self) -> Json {
-        obj([
-            ("scenario", self.kind.name().into()),
-            ("title", self.kind.title().into()),
-            ("fault", self.fault.clone().into()),
-            ("fault_cycle", self.fault_cycle.into()),
-            ("irq_cycle", self.irq_cycle.into()),
-            (
-                "timeline",
-                Json::Arr(self.timeline.iter().map(|e| obj([("cycle", e.cycle.into()), ("event", e.text.clone().into())])).collect()),
-            ),
-            ("mode", self.mode.map(|m| m.name()).into()),
-            ("cause", self.cause.map(Cause::name_of).into()),
-            ("faults", self.faults.clone().into()),
-            ("registers", Json::Obj(self.registers.iter().map(|(n, v)| (n.clone(), (*v).into())).collect())),
-            (
-                "workload",
-                obj([
-                    ("operations", self.ops.0.into()),
-                    ("writes", self.ops.1.into()),
-                    ("completed_cpu_a", self.completed.0.into()),
-                    ("completed_cpu_b", self.completed.1.into()),
-                    ("disk_a_commands", self.disk_commands.0.into()),
-                    ("disk_b_commands", self.disk_commands.1.into()),
-                ]),
-            ),
-            ("link_words", Json::Obj(Link::all().map(|l| (l.name().to_string(), self.link_words[l.index()].into())).collect())),
-            ("golden_sha256", self.golden.clone().into()),
-            (
-                "images",
-                Json::Arr(
-                    self.images
-                        .iter()
-                        .map(|i| {
-                            obj([
-                                ("disk", i.disk.into()),
-                                ("sha256", i.sha256.clone().into()),
-                                ("expected_sha256", i.expected.clone().into()),
-                                ("expected", i.expected_what.clone().into()),
-                                ("matches", (i.sha256 == i.expected).into()),
-                                ("file", i.file.as_ref().map(|p| p.display().to_string()).into()),
-                            ])
-                        })
-                        .collect(),
-                ),
-            ),
-            (
-                "vcd",
-                self.vcd.as_ref().map_or(Json::Null, |(p, a, b)| {
-                    obj([("file", p.display().to_string().into()), ("first_cycle", (*a).into()), ("last_cycle", (*b).into())])
-                }),
-            ),
-            ("checks", Json::Arr(self.checks.iter().map(|c| obj([("check", c.what.clone().into()), ("ok", c.ok.into())])).collect())),
-            ("passed", self.passed().into()),
-            ("cycles", self.cycles.into()),
-            ("seconds", self.seconds.into()),
-        ])
+    pub fn json(&self) -> Value {
+        json!({
+            "scenario": self.kind.name(),
+            "title": self.kind.title(),
+            "fault": self.fault,
+            "fault_cycle": self.fault_cycle,
+            "irq_cycle": self.irq_cycle,
+            "timeline": self.timeline,
+            "mode": self.mode.map(|m| m.name()),
+            "cause": self.cause.map(Cause::name_of),
+            "faults": self.faults,
+            "registers": registers_json(&self.registers),
+            "workload": {
+                "operations": self.ops.0,
+                "writes": self.ops.1,
+                "completed_cpu_a": self.completed.0,
+                "completed_cpu_b": self.completed.1,
+                "disk_a_commands": self.disk_commands.0,
+                "disk_b_commands": self.disk_commands.1,
+            },
+            "link_words": Value::Object(Link::all().map(|l| (l.name().to_string(), json!(self.link_words[l.index()]))).collect()),
+            "golden_sha256": self.golden,
+            "images": self.images,
+            "vcd": vcd_json(&self.vcd),
+            "checks": self.checks,
+            "passed": self.passed(),
+            "cycles": self.cycles,
+            "seconds": self.seconds,
+        })
     }
 }
 
@@ -1268,34 +1352,28 @@ impl DemoReport {
     }
 
     /// The report as JSON.
-    pub fn json(&self) -> Json {
+    pub fn json(&self) -> Value {
         let c = &self.config;
-        obj([
-            ("tool", "ftio demo".into()),
-            ("seed", c.seed.into()),
-            (
-                "core",
-                obj([
-                    ("clock_hz", c.params.clock_hz.into()),
-                    ("baud", c.params.baud.into()),
-                    ("skew_depth", (1u64 << c.params.skew_depth_log2).into()),
-                ]),
-            ),
-            (
-                "workload",
-                obj([
-                    ("writes", c.writes.into()),
-                    ("max_sectors", c.max_sectors.into()),
-                    ("capacity_sectors", c.capacity.into()),
-                    ("skew_cycles", c.skew.into()),
-                ]),
-            ),
-            ("verilator_build_seconds", self.build.0.into()),
-            ("verilator_build_cached", self.build.1.into()),
-            ("scenarios", Json::Arr(self.scenarios.iter().map(|s| s.json()).collect())),
-            ("passed", self.passed().into()),
-            ("seconds", self.seconds.into()),
-        ])
+        json!({
+            "tool": "ftio demo",
+            "seed": c.seed,
+            "core": {
+                "clock_hz": c.params.clock_hz,
+                "baud": c.params.baud,
+                "skew_depth": 1u64 << c.params.skew_depth_log2,
+            },
+            "workload": {
+                "writes": c.writes,
+                "max_sectors": c.max_sectors,
+                "capacity_sectors": c.capacity,
+                "skew_cycles": c.skew,
+            },
+            "verilator_build_seconds": self.build.0,
+            "verilator_build_cached": self.build.1,
+            "scenarios": self.scenarios.iter().map(|s| s.json()).collect::<Vec<_>>(),
+            "passed": self.passed(),
+            "seconds": self.seconds,
+        })
     }
 }
 

@@ -16,12 +16,11 @@
 //!   measured at the pins of the Verilator model.
 //! - [`rig`]: models + a register host on the UART around one core; [`demo`] (`ftio demo`)
 //!   runs fault scenarios on it, [`campaign`] (`ftio campaign`) random single faults,
-//!   [`vcd`] writes waveforms, [`json`] the reports; [`state`] enumerates every state bit of
+//!   [`vcd`] writes waveforms; [`state`] enumerates every state bit of
 //!   the core for the upset campaign.
 //!
 //! See `docs/simulation.md`.
 pub mod bench;
-pub mod board;
 pub mod campaign;
 pub mod core_sim;
 pub mod cpu_demo;
@@ -29,8 +28,8 @@ pub mod cpu_side;
 pub mod datapath_bench;
 pub mod demo;
 pub mod equivalence;
+pub mod error;
 pub mod firmware;
-pub mod json;
 pub mod link;
 pub mod lockstep_model;
 pub mod models;
@@ -42,7 +41,9 @@ pub mod state;
 pub mod system;
 pub mod vcd;
 pub mod verilator;
+pub mod virtual_board;
 
 pub use core_sim::{CoreSim, RustHdlCore};
+pub use error::{BoardError, SimError};
 pub use port::{Link, LinkSignal, Port};
 pub use verilator::VerilatorCore;

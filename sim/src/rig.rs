@@ -128,11 +128,8 @@ pub struct Rig {
     pub host: RegHost,
     /// Cycles run so far (the number of the next cycle).
     pub cycle: u64,
-    /// Keep the last `ring` cycles of every port (0: record nothing).
-    pub ring: usize,
-    recent: VecDeque<Sample>,
-    /// Cycles recorded in full while a capture is open.
-    capture: Option<Vec<Sample>>,
+    /// The ports kept for a waveform.
+    pub rec: Recorder,
 }
 
 /// What one cycle showed at a few pins the rigs watch.
@@ -146,44 +143,53 @@ pub struct Pins {
     pub abort: [bool; 8],
 }
 
-impl Rig {
-    /// A rig: `sim` with `sys` around it, the host at `divider` cycles per bit.
-    pub fn new(sim: Box<dyn CoreSim>, sys: System, divider: u64) -> Self {
-        Self { sim, sys, host: RegHost::new(divider), cycle: 0, ring: 0, recent: VecDeque::new(), capture: None }
+impl Pins {
+    /// The pins of `sim` as they are now (after the clock went low and the logic settled).
+    pub fn of(sim: &dyn CoreSim) -> Self {
+        let mut pins = Pins { irq: sim.get_bit(Port::Irq), ..Pins::default() };
+        for l in Link::all() {
+            let moved = sim.get_bit(l.port(S::Valid)) && sim.get_bit(l.port(S::Ready));
+            pins.moved[l.index()] = moved;
+            pins.abort[l.index()] = moved && sim.get_bit(l.port(S::Abort));
+        }
+        pins
+    }
+}
+
+/// Every port of a core, kept for a waveform: the last `ring` cycles, and every cycle while
+/// a capture is open (the cycles before a fault, then the fault and what follows).
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    /// Keep the last `ring` cycles of every port (0: record nothing).
+    pub ring: usize,
+    recent: VecDeque<Sample>,
+    /// Cycles recorded in full while a capture is open.
+    capture: Option<Vec<Sample>>,
+}
+
+impl Recorder {
+    /// A recorder keeping the last `ring` cycles.
+    pub fn new(ring: usize) -> Self {
+        Self { ring, ..Self::default() }
     }
 
-    /// Runs one cycle.
-    pub fn step(&mut self) -> Pins {
-        let c = self.cycle;
-        self.sys.uart_rx = self.host.drive(c);
-        self.sys.drive(c, self.sim.as_mut());
-        self.sim.low();
-        if self.ring > 0 || self.capture.is_some() {
-            let mut s = [0u64; PORT_COUNT];
-            for p in ALL_PORTS {
-                s[p.index()] = self.sim.get(p);
-            }
-            if let Some(cap) = self.capture.as_mut() {
-                cap.push((c, s));
-            } else {
-                if self.recent.len() == self.ring {
-                    self.recent.pop_front();
-                }
-                self.recent.push_back((c, s));
-            }
+    /// Records cycle `c`'s port values (when a ring or a capture wants them).
+    pub fn record(&mut self, c: u64, sim: &dyn CoreSim) {
+        if self.ring == 0 && self.capture.is_none() {
+            return;
         }
-        let mut pins = Pins { irq: self.sim.get_bit(Port::Irq), ..Pins::default() };
-        for l in Link::all() {
-            let moved = self.sim.get_bit(l.port(S::Valid)) && self.sim.get_bit(l.port(S::Ready));
-            pins.moved[l.index()] = moved;
-            pins.abort[l.index()] = moved && self.sim.get_bit(l.port(S::Abort));
+        let mut s = [0u64; PORT_COUNT];
+        for p in ALL_PORTS {
+            s[p.index()] = sim.get(p);
         }
-        self.sys.observe(c, self.sim.as_ref());
-        let tx = self.sim.get_bit(Port::UartTx);
-        self.host.observe(tx, c);
-        self.sim.edge();
-        self.cycle += 1;
-        pins
+        if let Some(cap) = self.capture.as_mut() {
+            cap.push((c, s));
+        } else {
+            if self.recent.len() == self.ring {
+                self.recent.pop_front();
+            }
+            self.recent.push_back((c, s));
+        }
     }
 
     /// Starts recording every cycle in full, beginning with the ring's contents.
@@ -206,5 +212,28 @@ impl Rig {
     /// Ends the capture and returns it; recording goes back to the ring.
     pub fn end_capture(&mut self) -> Vec<Sample> {
         self.capture.take().unwrap_or_default()
+    }
+}
+
+impl Rig {
+    /// A rig: `sim` with `sys` around it, the host at `divider` cycles per bit.
+    pub fn new(sim: Box<dyn CoreSim>, sys: System, divider: u64) -> Self {
+        Self { sim, sys, host: RegHost::new(divider), cycle: 0, rec: Recorder::default() }
+    }
+
+    /// Runs one cycle.
+    pub fn step(&mut self) -> Pins {
+        let c = self.cycle;
+        self.sys.uart_rx = self.host.drive(c);
+        self.sys.drive(c, self.sim.as_mut());
+        self.sim.low();
+        self.rec.record(c, self.sim.as_ref());
+        let pins = Pins::of(self.sim.as_ref());
+        self.sys.observe(c, self.sim.as_ref());
+        let tx = self.sim.get_bit(Port::UartTx);
+        self.host.observe(tx, c);
+        self.sim.edge();
+        self.cycle += 1;
+        pins
     }
 }

@@ -5,8 +5,10 @@
 //! at time `(c + 1) * period`; cycle `c`'s values are shown from `c * period`, when the edge
 //! before it made them, and `clock` falls half a period later. Times are absolute cycle
 //! numbers, so a cycle in a demo timeline is found at `cycle * period` in the viewer.
+//!
+//! The text is written and read by the `vcd` crate; this module maps the port table onto it.
 use crate::port::{Port, ALL_PORTS, PORT_COUNT};
-use std::fmt::Write as _;
+use vcd::{Command, IdCode, Parser, ReferenceIndex, SimulationCommand, TimescaleUnit, Value, VarType, Writer};
 
 /// One recorded cycle: its number and every port's value ([`Port::index`] order).
 pub type Sample = (u64, [u64; PORT_COUNT]);
@@ -21,114 +23,103 @@ pub struct Marker {
     pub cycles: Vec<u64>,
 }
 
-fn id(i: usize) -> String {
-    // Printable ASCII from '!' (33) to '~' (126): base-94 identifiers.
-    let mut i = i;
-    let mut s = String::new();
-    loop {
-        s.push((33 + (i % 94)) as u8 as char);
-        i /= 94;
-        if i == 0 {
-            return s;
-        }
-        i -= 1;
-    }
+/// `v` as the bits of a `width`-bit vector, most significant first, leading zeros dropped.
+fn bits(width: u32, v: u64) -> Vec<Value> {
+    let used = (64 - v.leading_zeros()).clamp(1, width);
+    (0..used).rev().map(|i| Value::from(v >> i & 1 == 1)).collect()
 }
 
-fn value(width: u32, v: u64, id: &str) -> String {
+fn change(w: &mut Writer<&mut Vec<u8>>, width: u32, id: IdCode, v: u64) -> std::io::Result<()> {
     if width == 1 {
-        format!("{}{id}\n", v & 1)
+        w.change_scalar(id, v & 1 == 1)
     } else {
-        format!("b{:b} {id}\n", v)
+        w.change_vector(id, &bits(width, v))
     }
 }
 
 /// The VCD text of `samples` (consecutive cycles) with `markers`, `period_ns` per cycle.
 pub fn vcd(samples: &[Sample], markers: &[Marker], period_ns: u64, comment: &str) -> String {
     assert!(period_ns >= 2 && period_ns % 2 == 0, "period must be an even number of ns");
-    let mut out = String::new();
-    let _ = writeln!(out, "$comment {} $end", comment.replace("$end", "$ end"));
-    let _ = writeln!(out, "$date (simulated) $end");
-    let _ = writeln!(out, "$version ftio-sim {} $end", env!("CARGO_PKG_VERSION"));
-    let _ = writeln!(out, "$timescale 1ns $end");
-    let _ = writeln!(out, "$scope module ftio_core $end");
-    let clock_id = id(0);
-    let _ = writeln!(out, "$var wire 1 {clock_id} clock $end");
-    let port_ids: Vec<String> = (0..PORT_COUNT).map(|i| id(i + 1)).collect();
+    let mut out = Vec::new();
+    write(&mut Writer::new(&mut out), samples, markers, period_ns, comment).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("VCD is ASCII")
+}
+
+fn write(w: &mut Writer<&mut Vec<u8>>, samples: &[Sample], markers: &[Marker], period_ns: u64, comment: &str) -> std::io::Result<()> {
+    w.comment(&comment.replace("$end", "$ end"))?;
+    w.date("(simulated)")?;
+    w.version(&format!("ftio-sim {}", env!("CARGO_PKG_VERSION")))?;
+    w.timescale(1, TimescaleUnit::NS)?;
+    w.add_module("ftio_core")?;
+    let clock = w.add_wire(1, "clock")?;
+    let mut port_ids = Vec::with_capacity(PORT_COUNT);
     for p in ALL_PORTS {
-        let w = p.width();
-        let range = if w > 1 { format!(" [{}:0]", w - 1) } else { String::new() };
-        let _ = writeln!(out, "$var wire {w} {} {}{range} $end", port_ids[p.index()], p.name());
+        let width = p.width();
+        let range = (width > 1).then(|| ReferenceIndex::Range(width - 1, 0));
+        port_ids.push(w.add_var(VarType::Wire, width, &p.name(), range)?);
     }
-    let _ = writeln!(out, "$upscope $end");
-    let marker_ids: Vec<String> = (0..markers.len()).map(|i| id(PORT_COUNT + 1 + i)).collect();
+    w.upscope()?;
+    let mut marker_ids = vec![];
     if !markers.is_empty() {
-        let _ = writeln!(out, "$scope module testbench $end");
-        for (m, mid) in markers.iter().zip(&marker_ids) {
-            let _ = writeln!(out, "$var wire 1 {mid} {} $end", m.name);
+        w.add_module("testbench")?;
+        for m in markers {
+            marker_ids.push(w.add_wire(1, &m.name)?);
         }
-        let _ = writeln!(out, "$upscope $end");
+        w.upscope()?;
     }
-    let _ = writeln!(out, "$enddefinitions $end");
+    w.enddefinitions()?;
     let marked: Vec<std::collections::HashSet<u64>> = markers.iter().map(|m| m.cycles.iter().copied().collect()).collect();
     let mut prev: Option<&[u64; PORT_COUNT]> = None;
     let mut prev_marks = vec![u64::MAX; markers.len()];
     for (k, (cycle, s)) in samples.iter().enumerate() {
         let t = cycle * period_ns;
-        let _ = writeln!(out, "#{t}");
+        w.timestamp(t)?;
         if k == 0 {
-            out.push_str("$dumpvars\n");
+            w.begin(SimulationCommand::Dumpvars)?;
         }
-        out += &value(1, 1, &clock_id);
+        w.change_scalar(clock, true)?;
         for p in ALL_PORTS {
             let i = p.index();
-            if prev.map_or(true, |q| q[i] != s[i]) {
-                out += &value(p.width(), s[i], &port_ids[i]);
+            if prev.is_none_or(|q| q[i] != s[i]) {
+                change(w, p.width(), port_ids[i], s[i])?;
             }
         }
-        for j in 0..markers.len() {
+        for (j, id) in marker_ids.iter().enumerate() {
             let v = marked[j].contains(cycle) as u64;
             if prev_marks[j] != v {
-                out += &value(1, v, &marker_ids[j]);
+                change(w, 1, *id, v)?;
                 prev_marks[j] = v;
             }
         }
         if k == 0 {
-            out.push_str("$end\n");
+            w.end()?;
         }
-        let _ = writeln!(out, "#{}", t + period_ns / 2);
-        out += &value(1, 0, &clock_id);
+        w.timestamp(t + period_ns / 2)?;
+        w.change_scalar(clock, false)?;
         prev = Some(s);
     }
     if let Some((cycle, _)) = samples.last() {
-        let _ = writeln!(out, "#{}", (cycle + 1) * period_ns);
+        w.timestamp((cycle + 1) * period_ns)?;
     }
-    out
+    Ok(())
 }
 
 /// Where `port`'s value changes in a VCD written by [`vcd`] (for tests): (time, value).
 pub fn changes(text: &str, port: Port) -> Vec<(u64, u64)> {
-    let name = port.name();
-    let mut ident = None;
-    for line in text.lines() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() >= 5 && f[0] == "$var" && f[4] == name {
-            ident = Some(f[3].to_string());
-        }
-    }
-    let ident = ident.expect("port declared");
+    let mut parser = Parser::new(text.as_bytes());
+    let header = parser.parse_header().expect("a VCD header");
+    let var = header.find_var(&["ftio_core", &port.name()]).expect("port declared");
+    let ident = var.code;
     let mut t = 0;
     let mut out = vec![];
-    for line in text.lines() {
-        if let Some(x) = line.strip_prefix('#') {
-            t = x.parse().unwrap_or(t);
-        } else if let Some(b) = line.strip_prefix('b') {
-            let (v, i) = b.split_once(' ').unwrap_or(("", ""));
-            if i == ident {
-                out.push((t, u64::from_str_radix(v, 2).unwrap()));
+    for command in parser {
+        match command.expect("a VCD command") {
+            Command::Timestamp(x) => t = x,
+            Command::ChangeScalar(i, v) if i == ident => out.push((t, (v == Value::V1) as u64)),
+            Command::ChangeVector(i, v) if i == ident => {
+                out.push((t, v.iter().fold(0, |acc, b| acc << 1 | (*b == Value::V1) as u64)));
             }
-        } else if line.len() > 1 && (line.starts_with('0') || line.starts_with('1')) && line[1..] == ident {
-            out.push((t, line[..1].parse().unwrap()));
+            _ => {}
         }
     }
     out
@@ -138,14 +129,6 @@ pub fn changes(text: &str, port: Port) -> Vec<(u64, u64)> {
 mod tests {
     use super::*;
     use crate::port::{Link, LinkSignal as S};
-
-    #[test]
-    fn ids_are_unique_and_printable() {
-        let ids: Vec<String> = (0..500).map(id).collect();
-        let set: std::collections::HashSet<&String> = ids.iter().collect();
-        assert_eq!(set.len(), ids.len());
-        assert!(ids.iter().all(|s| s.chars().all(|c| ('!'..='~').contains(&c))));
-    }
 
     #[test]
     fn dumps_changes_at_cycle_times() {

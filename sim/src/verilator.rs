@@ -17,6 +17,7 @@
 //! Uninitialised state: `--x-assign 0 --x-initial 0` make every register and memory without an
 //! initial value start at 0, as rust-hdl's simulator does, so the two agree from cycle 0.
 use crate::core_sim::CoreSim;
+use crate::error::SimError;
 use crate::port::{Dir, Port, ALL_PORTS, PORT_COUNT};
 use crate::state::StateBit;
 use ftio_hdl::BuildParams;
@@ -57,20 +58,20 @@ fn setup_hint() -> &'static str {
 }
 
 /// The installed Verilator's version line, or a clear error naming the setup script.
-pub fn verilator_version() -> Result<String, String> {
+pub fn verilator_version() -> Result<String, SimError> {
     let out = Command::new("verilator").arg("--version").output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
+        SimError::Setup(if e.kind() == std::io::ErrorKind::NotFound {
             format!("Verilator is not installed (no `verilator` on PATH): {}", setup_hint())
         } else {
             format!("cannot run `verilator --version`: {e}; {}", setup_hint())
-        }
+        })
     })?;
     if !out.status.success() {
-        return Err(format!("`verilator --version` failed ({}); {}", out.status, setup_hint()));
+        return Err(SimError::Setup(format!("`verilator --version` failed ({}); {}", out.status, setup_hint())));
     }
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if !text.starts_with("Verilator 5") {
-        return Err(format!("need Verilator 5 (found `{text}`); {}", setup_hint()));
+        return Err(SimError::Setup(format!("need Verilator 5 (found `{text}`); {}", setup_hint())));
     }
     Ok(text)
 }
@@ -261,14 +262,44 @@ pub enum Variant {
     },
 }
 
+/// The six `extern "C"` functions every shim of this crate exports, each name with the shim's
+/// prefix: `{prefix}new`, `delete`, `set`, `get`, `low`, `edge` (the core's shim and the CPU
+/// side's, [`crate::cpu_side`]).
+#[derive(Clone, Copy)]
+pub(crate) struct ModelFns {
+    pub(crate) new: NewFn,
+    pub(crate) delete: DeleteFn,
+    pub(crate) set: SetFn,
+    pub(crate) get: GetFn,
+    pub(crate) low: StepFn,
+    pub(crate) edge: StepFn,
+}
+
+impl ModelFns {
+    /// Looks the six functions up in `lib` (opened from `path`).
+    ///
+    /// # Safety
+    /// `lib` must be a library built from one of this crate's shims with `prefix`, so that
+    /// the symbols have the types above; the pointers are valid while `lib` is loaded.
+    pub(crate) unsafe fn load(lib: &libloading::Library, path: &Path, prefix: &str) -> Result<Self, SimError> {
+        let sym = |name: &str| format!("{prefix}{name}");
+        let err = |source| SimError::Load { path: path.to_path_buf(), source };
+        Ok(Self {
+            new: *lib.get::<NewFn>(sym("new").as_bytes()).map_err(err)?,
+            delete: *lib.get::<DeleteFn>(sym("delete").as_bytes()).map_err(err)?,
+            set: *lib.get::<SetFn>(sym("set").as_bytes()).map_err(err)?,
+            get: *lib.get::<GetFn>(sym("get").as_bytes()).map_err(err)?,
+            low: *lib.get::<StepFn>(sym("low").as_bytes()).map_err(err)?,
+            edge: *lib.get::<StepFn>(sym("edge").as_bytes()).map_err(err)?,
+        })
+    }
+}
+
 /// A loaded `libftio_core.so`: makes [`VerilatorCore`]s.
 pub struct VerilatedLib {
-    new: NewFn,
-    delete: DeleteFn,
-    set: SetFn,
-    get: GetFn,
-    low: StepFn,
-    edge: StepFn,
+    fns: ModelFns,
+    /// The upset campaign's state access (`ftio_state_flip` / `ftio_state_get`), present in a
+    /// [`Variant::State`] model only.
     state_flip: Option<StateFn>,
     state_get: Option<StateFn>,
     /// How it was built.
@@ -278,58 +309,41 @@ pub struct VerilatedLib {
 }
 
 impl VerilatedLib {
-    fn open(info: BuildInfo) -> Result<Self, String> {
-        let err = |e: libloading::Error| format!("loading {}: {e}", info.path.display());
+    fn open(info: BuildInfo) -> Result<Self, SimError> {
+        let path = &info.path;
+        let err = |source| SimError::Load { path: path.clone(), source };
+        let shim = |what: String| SimError::Shim { path: path.clone(), what };
         // SAFETY: the library is one this module built from its own shim; its initialisers
         // only set up Verilator's statics.
-        let lib = unsafe { libloading::Library::new(&info.path) }.map_err(err)?;
+        let lib = unsafe { libloading::Library::new(path) }.map_err(err)?;
         // SAFETY: the symbol types are those of the shim above.
         unsafe {
-            let count: libloading::Symbol<unsafe extern "C" fn() -> u32> =
-                lib.get(b"ftio_port_count").map_err(err)?;
+            let count: libloading::Symbol<unsafe extern "C" fn() -> u32> = lib.get(b"ftio_port_count").map_err(err)?;
             let name: libloading::Symbol<unsafe extern "C" fn(u32) -> *const c_char> =
                 lib.get(b"ftio_port_name").map_err(err)?;
             if count() as usize != PORT_COUNT {
-                return Err(format!("{}: port count {} != {PORT_COUNT}", info.path.display(), count()));
+                return Err(shim(format!("port count {} != {PORT_COUNT}", count())));
             }
             for p in ALL_PORTS {
                 let n = CStr::from_ptr(name(p.index() as u32)).to_string_lossy();
                 if n != p.name() {
-                    return Err(format!("{}: port {} is `{n}`, want `{p}`", info.path.display(), p.index()));
+                    return Err(shim(format!("port {} is `{n}`, want `{p}`", p.index())));
                 }
             }
-            let new = *lib.get::<NewFn>(b"ftio_new").map_err(err)?;
-            let delete = *lib.get::<DeleteFn>(b"ftio_delete").map_err(err)?;
-            let set = *lib.get::<SetFn>(b"ftio_set").map_err(err)?;
-            let get = *lib.get::<GetFn>(b"ftio_get").map_err(err)?;
-            let low = *lib.get::<StepFn>(b"ftio_low").map_err(err)?;
-            let edge = *lib.get::<StepFn>(b"ftio_edge").map_err(err)?;
+            let fns = ModelFns::load(&lib, path, "ftio_")?;
             let state_flip = lib.get::<StateFn>(b"ftio_state_flip").ok().map(|f| *f);
             let state_get = lib.get::<StateFn>(b"ftio_state_get").ok().map(|f| *f);
-            Ok(Self { new, delete, set, get, low, edge, state_flip, state_get, info, _lib: lib })
+            Ok(Self { fns, state_flip, state_get, info, _lib: lib })
         }
     }
 
     /// A fresh model in its power-on state.
     pub fn instantiate(self: &Arc<Self>) -> VerilatorCore {
         // SAFETY: `new` returns a fresh heap model owned by the VerilatorCore.
-        let handle = unsafe { (self.new)() };
+        let handle = unsafe { (self.fns.new)() };
         assert!(!handle.is_null());
         VerilatorCore { lib: self.clone(), handle }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn build_key(verilog: &str, shim: &str, version: &str, vlt: &str) -> String {
-    let mut h = Sha256::new();
-    for part in [verilog, shim, version, &VERILATOR_FLAGS.join(" "), vlt] {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
-    }
-    hex(&h.finalize()[..12])
 }
 
 fn tail(text: &str, lines: usize) -> String {
@@ -337,85 +351,132 @@ fn tail(text: &str, lines: usize) -> String {
     v[v.len().saturating_sub(lines)..].join("\n")
 }
 
+/// One Verilator model to build into a shared library, cached by a SHA-256 of its sources,
+/// the Verilator version and the flags: the core's ([`build_library`]) and the CPU side's
+/// ([`crate::cpu_side::build`]).
+pub(crate) struct ModelBuild<'a> {
+    /// The top module (for messages).
+    pub(crate) top: &'a str,
+    /// The cache directory's name is this prefix and the key.
+    pub(crate) key_prefix: &'a str,
+    /// Verilog files, name and text, given to Verilator in this order.
+    pub(crate) verilog: &'a [(&'a str, &'a str)],
+    /// A Verilator configuration file (`.vlt`), name and text, written beside the sources and
+    /// named in `flags`.
+    pub(crate) config: Option<(&'a str, &'a str)>,
+    /// The C++ shim, name and text.
+    pub(crate) shim: (&'a str, &'a str),
+    /// Verilator's options.
+    pub(crate) flags: &'a [&'a str],
+    /// The library's file name.
+    pub(crate) lib_name: &'a str,
+}
+
+impl ModelBuild<'_> {
+    fn key(&self, version: &str) -> String {
+        let flags = self.flags.join(" ");
+        let mut h = Sha256::new();
+        let config = self.config.map_or("", |(_, text)| text);
+        let parts = self.verilog.iter().map(|(_, text)| *text).chain([self.shim.1, version, &flags, config]);
+        for part in parts {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.finalize()[..12].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Builds the library (or finds it in the cache). The build runs in a private directory
+    /// renamed into place when complete, so concurrent processes never see half a build.
+    pub(crate) fn build(&self) -> Result<BuildInfo, SimError> {
+        let start = Instant::now();
+        let key = format!("{}{}", self.key_prefix, self.key(&verilator_version()?));
+        let root = cache_dir();
+        let done = root.join(&key);
+        let lib = done.join(self.lib_name);
+        if lib.is_file() {
+            return Ok(BuildInfo { path: lib, cached: true, seconds: start.elapsed().as_secs_f64() });
+        }
+        let io = |what: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| SimError::Io { what, path, source }
+        };
+        std::fs::create_dir_all(&root).map_err(io("creating", &root))?;
+        let work = root.join(format!(
+            "{key}.building-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+        ));
+        std::fs::create_dir_all(&work).map_err(io("creating", &work))?;
+        for (name, text) in self.verilog.iter().chain([&self.shim]).chain(self.config.as_ref()) {
+            let path = work.join(name);
+            std::fs::write(&path, text).map_err(io("writing", &path))?;
+        }
+        let out = Command::new("verilator")
+            .current_dir(&work)
+            .args(self.flags)
+            .args(["--Mdir", "obj", "-o", self.lib_name])
+            .args(self.verilog.iter().map(|(name, _)| name))
+            .arg(work.join(self.shim.0))
+            .output()
+            .map_err(|e| SimError::Setup(format!("running verilator: {e}; {}", setup_hint())))?;
+        let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let log_path = work.join("build.log");
+        let _ = std::fs::write(&log_path, &log);
+        let built = work.join("obj").join(self.lib_name);
+        if !out.status.success() || !built.is_file() {
+            return Err(SimError::Build { top: self.top.into(), status: out.status, log: log_path, tail: tail(&log, 40) });
+        }
+        std::fs::rename(&built, work.join(self.lib_name)).map_err(io("moving", &built))?;
+        // Only the library, sources and log are kept; the object directory is large.
+        let _ = std::fs::remove_dir_all(work.join("obj"));
+        if let Err(e) = std::fs::rename(&work, &done) {
+            // Another process finished the same build first: use its copy.
+            let _ = std::fs::remove_dir_all(&work);
+            if !lib.is_file() {
+                return Err(SimError::Io { what: "moving the build into", path: done, source: e });
+            }
+        }
+        Ok(BuildInfo { path: lib, cached: false, seconds: start.elapsed().as_secs_f64() })
+    }
+}
+
 /// Builds (or finds in the cache) the shared library for `verilog`, which must contain
 /// module `ftio_core` with the SPEC §3 ports.
-pub fn build_library(verilog: &str) -> Result<BuildInfo, String> {
+pub fn build_library(verilog: &str) -> Result<BuildInfo, SimError> {
     build_library_variant(verilog, &Variant::Ports)
 }
 
-/// [`build_library`] of a [`Variant`].
-pub fn build_library_variant(verilog: &str, variant: &Variant) -> Result<BuildInfo, String> {
-    let start = Instant::now();
-    let version = verilator_version()?;
-    let vlt = match variant {
-        Variant::Ports => "",
-        Variant::State { vlt } => vlt.as_str(),
+/// [`build_library`] of a [`Variant`]: a [`Variant::State`] model is built with `--vpi` and its
+/// configuration file, which are part of the cache key.
+pub fn build_library_variant(verilog: &str, variant: &Variant) -> Result<BuildInfo, SimError> {
+    let (shim, config) = match variant {
+        Variant::Ports => (shim_source_with(false), None),
+        Variant::State { vlt } => (shim_source_with(true), Some(("state.vlt", vlt.as_str()))),
     };
-    let shim = shim_source_with(!vlt.is_empty());
-    let key = build_key(verilog, &shim, &version, if vlt.is_empty() { "" } else { vlt });
-    let root = cache_dir();
-    let done = root.join(&key);
-    let lib = done.join(LIB_NAME);
-    if lib.is_file() {
-        return Ok(BuildInfo { path: lib, cached: true, seconds: start.elapsed().as_secs_f64() });
+    let mut flags = VERILATOR_FLAGS.to_vec();
+    if let Some((name, _)) = config {
+        flags.extend(["--vpi", name]);
     }
-    std::fs::create_dir_all(&root).map_err(|e| format!("creating {}: {e}", root.display()))?;
-    let work = root.join(format!(
-        "{key}.building-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
-    ));
-    std::fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
-    let write = |name: &str, text: &str| {
-        std::fs::write(work.join(name), text).map_err(|e| format!("writing {name}: {e}"))
-    };
-    write("ftio_core.v", verilog)?;
-    write("ftio_shim.cpp", &shim)?;
-    let mut extra: Vec<&str> = vec![];
-    if !vlt.is_empty() {
-        write("state.vlt", vlt)?;
-        extra.extend(["--vpi", "state.vlt"]);
+    ModelBuild {
+        top: "ftio_core",
+        key_prefix: "",
+        verilog: &[("ftio_core.v", verilog)],
+        config,
+        shim: ("ftio_shim.cpp", &shim),
+        flags: &flags,
+        lib_name: LIB_NAME,
     }
-    let out = Command::new("verilator")
-        .current_dir(&work)
-        .args(VERILATOR_FLAGS)
-        .args(&extra)
-        .args(["--Mdir", "obj", "-o", LIB_NAME, "ftio_core.v"])
-        .arg(work.join("ftio_shim.cpp"))
-        .output()
-        .map_err(|e| format!("running verilator: {e}; {}", setup_hint()))?;
-    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let _ = std::fs::write(work.join("build.log"), &log);
-    let built = work.join("obj").join(LIB_NAME);
-    if !out.status.success() || !built.is_file() {
-        return Err(format!(
-            "Verilator build of ftio_core failed ({}); log in {}:\n{}",
-            out.status,
-            work.join("build.log").display(),
-            tail(&log, 40)
-        ));
-    }
-    std::fs::rename(&built, work.join(LIB_NAME)).map_err(|e| format!("moving {LIB_NAME}: {e}"))?;
-    // Only the library, sources and log are kept; the object directory is large.
-    let _ = std::fs::remove_dir_all(work.join("obj"));
-    if std::fs::rename(&work, &done).is_err() {
-        // Another process finished the same build first: use its copy.
-        let _ = std::fs::remove_dir_all(&work);
-        if !lib.is_file() {
-            return Err(format!("cannot move the build into {}", done.display()));
-        }
-    }
-    Ok(BuildInfo { path: lib, cached: false, seconds: start.elapsed().as_secs_f64() })
+    .build()
 }
 
 /// Loads the model of `verilog`, building it if needed. One build at a time per process, and
 /// each library is opened once.
-pub fn load(verilog: &str) -> Result<Arc<VerilatedLib>, String> {
+pub fn load(verilog: &str) -> Result<Arc<VerilatedLib>, SimError> {
     load_variant(verilog, &Variant::Ports)
 }
 
 /// [`load`] of a [`Variant`].
-pub fn load_variant(verilog: &str, variant: &Variant) -> Result<Arc<VerilatedLib>, String> {
+pub fn load_variant(verilog: &str, variant: &Variant) -> Result<Arc<VerilatedLib>, SimError> {
     static LOADED: OnceLock<Mutex<HashMap<PathBuf, Arc<VerilatedLib>>>> = OnceLock::new();
     let loaded = LOADED.get_or_init(Default::default);
     let mut map = loaded.lock().unwrap_or_else(|p| p.into_inner());
@@ -440,13 +501,13 @@ unsafe impl Send for VerilatorCore {}
 
 impl VerilatorCore {
     /// Generates the core's Verilog for `params`, builds (or finds) its model, and makes one.
-    pub fn new(params: &BuildParams) -> Result<Self, String> {
-        let verilog = ftio_hdl::core_verilog(params)?;
+    pub fn new(params: &BuildParams) -> Result<Self, SimError> {
+        let verilog = ftio_hdl::core_verilog(params).map_err(SimError::Verilog)?;
         Self::from_verilog(&verilog)
     }
 
     /// A model of the given `ftio_core` Verilog.
-    pub fn from_verilog(verilog: &str) -> Result<Self, String> {
+    pub fn from_verilog(verilog: &str) -> Result<Self, SimError> {
         Ok(load(verilog)?.instantiate())
     }
 
@@ -478,7 +539,7 @@ impl VerilatorCore {
 impl Drop for VerilatorCore {
     fn drop(&mut self) {
         // SAFETY: handle came from this library's `new` and is deleted once.
-        unsafe { (self.lib.delete)(self.handle) }
+        unsafe { (self.lib.fns.delete)(self.handle) }
     }
 }
 
@@ -486,22 +547,22 @@ impl CoreSim for VerilatorCore {
     fn set(&mut self, port: Port, v: u64) {
         assert_eq!(port.dir(), Dir::In, "{port} is an output of the core");
         // SAFETY: valid handle; the shim masks and ignores unknown indices.
-        unsafe { (self.lib.set)(self.handle, port.index() as u32, v) }
+        unsafe { (self.lib.fns.set)(self.handle, port.index() as u32, v) }
     }
 
     fn get(&self, port: Port) -> u64 {
         // SAFETY: valid handle.
-        unsafe { (self.lib.get)(self.handle, port.index() as u32) }
+        unsafe { (self.lib.fns.get)(self.handle, port.index() as u32) }
     }
 
     fn low(&mut self) {
         // SAFETY: valid handle.
-        unsafe { (self.lib.low)(self.handle) }
+        unsafe { (self.lib.fns.low)(self.handle) }
     }
 
     fn edge(&mut self) {
         // SAFETY: valid handle.
-        unsafe { (self.lib.edge)(self.handle) }
+        unsafe { (self.lib.fns.edge)(self.handle) }
     }
 
     fn kind(&self) -> &'static str {

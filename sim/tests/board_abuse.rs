@@ -5,7 +5,7 @@ mod board_client;
 use board_client::{bit_time, pause, start, status_mode, Uart};
 use ftio_proto::frame::{Request, Response, Status, CMD_READ, CMD_WRITE};
 use ftio_proto::{reg, Mode};
-use ftio_sim::board::{BoardConfig, TrafficConfig};
+use ftio_sim::virtual_board::{BoardConfig, TrafficConfig};
 use std::io::Write;
 use std::time::{Duration, Instant};
 

@@ -12,14 +12,7 @@ fn datapath_figures_meet_the_spec() {
     println!("{r}");
 
     // Write path: every mode has both disk links, each with every word.
-    for mode in [
-        BenchMode::Duplex(Kind::ElasticCut),
-        BenchMode::Duplex(Kind::StrictCut),
-        BenchMode::Duplex(Kind::ElasticSaf),
-        BenchMode::SimplexA,
-        BenchMode::SimplexB,
-        BenchMode::Split,
-    ] {
+    for mode in ftio_sim::datapath_bench::WRITE_MODES {
         let links: Vec<Link> = r.write_rows(mode).map(|w| w.link).collect();
         assert_eq!(links, [Link::DiskATx, Link::DiskBTx], "{}", mode.name());
     }

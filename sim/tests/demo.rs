@@ -65,7 +65,7 @@ fn demo_scenarios_pass_and_their_reports_say_why() {
     let text = std::fs::read_to_string(&mm.vcd.as_ref().unwrap().0).unwrap();
     let aborts = changes(&text, Link::DiskATx.port(S::Abort));
     assert!(aborts.iter().any(|&(_, v)| v == 1), "the abort word is in the mismatch waveform");
-    let json = report.json().pretty();
+    let json = serde_json::to_string_pretty(&report.json()).unwrap();
     assert!(json.contains("\"scenario\": \"disk-fault\"") && json.contains("\"passed\": true"));
     assert!(json.contains("\"scenario\": \"rebuild\""));
     assert!(report.text().contains("4/4 scenarios passed"));

@@ -7,7 +7,7 @@ mod board_client;
 use board_client::{bit_time, pause, start, status_mode, Uart};
 use ftio_proto::frame::{Request, Response, Status, CMD_READ, CMD_WRITE};
 use ftio_proto::{reg, Mode, ID_VALUE, VERSION_VALUE};
-use ftio_sim::board::{self, BoardConfig, BoardHandle, TrafficConfig};
+use ftio_sim::virtual_board::{self as board, BoardConfig, BoardHandle, TrafficConfig};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -144,15 +144,15 @@ fn fault_at_a_cycle_in_a_bounded_run() {
 
 #[test]
 fn bad_configs_are_refused_before_anything_runs() {
-    let e = board::spawn(BoardConfig { fault_at: Some(5), ..BoardConfig::default() }).err().unwrap();
+    let e = board::spawn(BoardConfig { fault_at: Some(5), ..BoardConfig::default() }).err().unwrap().to_string();
     assert!(e.contains("needs traffic"), "{e}");
     let mut params = board::board_params();
     params.clock_hz = 500_000;
-    let e = board::spawn(BoardConfig { params, ..BoardConfig::default() }).err().unwrap();
+    let e = board::spawn(BoardConfig { params, ..BoardConfig::default() }).err().unwrap().to_string();
     assert!(e.contains("at least 8 clocks per bit"), "{e}");
     let dir = std::env::temp_dir().join(format!("ftio-vb-file-{}", std::process::id()));
     std::fs::write(&dir, b"keep me").unwrap();
-    let e = board::spawn(BoardConfig { link: Some(dir.clone()), ..BoardConfig::default() }).err().unwrap();
+    let e = board::spawn(BoardConfig { link: Some(dir.clone()), ..BoardConfig::default() }).err().unwrap().to_string();
     assert!(e.contains("not a symlink"), "{e}");
     assert_eq!(std::fs::read(&dir).unwrap(), b"keep me", "the file is left alone");
     std::fs::remove_file(&dir).unwrap();

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 use ftio_proto::frame::{Request, Response, Status};
 use ftio_proto::{reg, Mode};
-use ftio_sim::board::{self, BoardConfig, BoardHandle};
+use ftio_sim::virtual_board::{self as board, BoardConfig, BoardHandle};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
