@@ -17,6 +17,8 @@
 //! - [`rig`]: models + a register host on the UART around one core; [`demo`] (`ftio demo`)
 //!   runs fault scenarios on it, [`campaign`] (`ftio campaign`) random single faults,
 //!   [`vcd`] writes waveforms, [`json`] the reports.
+//! - [`waves`]: the timing diagrams of docs/waves/ (`ftio waves`), measured on the Verilator
+//!   model and rendered with WaveDrom.
 //!
 //! See `docs/simulation.md`.
 pub mod bench;
@@ -39,7 +41,9 @@ pub mod rig;
 pub mod scenario;
 pub mod system;
 pub mod vcd;
+pub mod venv;
 pub mod verilator;
+pub mod waves;
 
 pub use core_sim::{CoreSim, RustHdlCore};
 pub use port::{Link, LinkSignal, Port};
