@@ -58,11 +58,13 @@ enum Lane {
     Gap,
 }
 
-/// A labelled arrow between two recorded events: (lane name path, cycle) each.
+/// A labelled arrow along one lane (its name path, `group.lane`) from the start of cycle `from`
+/// to the start of cycle `to`: two recorded events and the measured distance between them.
 #[derive(Clone, Debug)]
 struct Arrow {
-    from: (&'static str, u64),
-    to: (&'static str, u64),
+    lane: &'static str,
+    from: u64,
+    to: u64,
     label: String,
 }
 
@@ -143,19 +145,20 @@ fn js(s: &str) -> String {
 /// line, so that a change in the core shows as a readable diff of the file.
 fn wavejson(title: &str, lanes: &[Lane], win: &[Sample], arrows: &[Arrow], foot: &str) -> Result<String, String> {
     let t0 = win.first().ok_or("nothing recorded")?.0;
-    // Node letters: one per arrow end, placed on the lane that names it.
+    // Node letters: one per arrow end, placed on the arrow's lane. Upper case: WaveDrom
+    // draws the arrow without printing the letters.
     let mut nodes: Vec<(&str, usize, char)> = vec![];
     let mut edges = vec![];
     for (k, a) in arrows.iter().enumerate() {
-        let (f, t) = ((b'a' + 2 * k as u8) as char, (b'a' + 2 * k as u8 + 1) as char);
-        for ((lane, cycle), c) in [(a.from, f), (a.to, t)] {
+        let (f, t) = ((b'A' + 2 * k as u8) as char, (b'A' + 2 * k as u8 + 1) as char);
+        for (lane, cycle, c) in [(a.lane, a.from, f), (a.lane, a.to, t)] {
             let col = cycle.checked_sub(t0).filter(|&c| (c as usize) < win.len()).ok_or(format!(
                 "{title}: arrow end {lane} at cycle {cycle} is outside the window {t0}..{}",
                 t0 + win.len() as u64
             ))?;
             nodes.push((lane, col as usize, c));
         }
-        edges.push(js(&format!("{f}~>{t} {}", a.label)));
+        edges.push(js(&format!("{f}<->{t} {}", a.label)));
     }
     let lane_line = |path: &str, name: &str, l: &Lane| {
         let (w, data) = wave(l, win);
@@ -317,7 +320,7 @@ fn handshake(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         "disk A not ready for 3 cycles: disk_a_tx held its word ({held} cycles behind disk B at the end), \
          disk B and both CPUs went on at one word per cycle; all 6 words once, in order, on both disks"
     );
-    let foot = "DUPLEX. disk_a_tx holds valid, data, last and par while ready is low; disk_b_tx and cpu_a_tx do not wait.";
+    let foot = "DUPLEX. disk_a_tx holds its word while ready is low; disk B and the CPUs go on.";
     let wj = wavejson("Link handshake with back-pressure (SPEC §2)", &lanes, window(&h, t0, 18)?, &[], foot)?;
     Ok(Diagram { name, wavejson: wj, summary })
 }
@@ -355,9 +358,9 @@ fn cut_through(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         link_lanes(Link::DiskATx, "disk_a_tx", true),
         link_lanes(Link::DiskBTx, "disk_b_tx", false),
     ];
-    let arrows = [Arrow { from: ("cpu_b_tx.valid", t), to: ("disk_a_tx.valid", d), label: format!("t+{}", d - t) }];
+    let arrows = [Arrow { lane: "disk_a_tx.valid", from: t, to: d, label: format!("t+{}", d - t) }];
     let summary = format!("each pair on both disk links {} cycles after its later take (every word: {lat:?})", d - t);
-    let foot = "DUPLEX, elastic lockstep, cut-through. CPU B 2 cycles behind CPU A; t = the later take of a pair.";
+    let foot = "DUPLEX, elastic, cut-through; CPU B 2 cycles behind. t: later take of a pair.";
     let wj = wavejson("Cut-through commit latency (SPEC §4, guarantee 2)", &lanes, window(&h, t0, 14)?, &arrows, foot)?;
     Ok(Diagram { name, wavejson: wj, summary })
 }
@@ -388,9 +391,9 @@ fn store_and_forward(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         link_lanes(Link::DiskATx, "disk_a_tx", true),
         link_lanes(Link::DiskBTx, "disk_b_tx", false),
     ];
-    let arrows = [Arrow { from: ("cpu_b_tx.last", t), to: ("disk_a_tx.valid", d), label: format!("t+{}", d - t) }];
+    let arrows = [Arrow { lane: "disk_a_tx.valid", from: t, to: d, label: format!("t+{}", d - t) }];
     let summary = format!("first word of the frame on both disk links {} cycles after its last pair's later take", d - t);
-    let foot = "DUPLEX, elastic lockstep, store-and-forward. t = the later take of the frame's last pair.";
+    let foot = "DUPLEX, elastic, store-and-forward. t: later take of the last pair.";
     let wj = wavejson("Store-and-forward commit (SPEC §4)", &lanes, window(&h, t0, 16)?, &arrows, foot)?;
     Ok(Diagram { name, wavejson: wj, summary })
 }
@@ -422,16 +425,16 @@ fn parity_failover(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         link_lanes(Link::CpuBTx, "cpu_b_tx", false),
         Lane::Gap,
         link_lanes(Link::DiskATx, "disk_a_tx", true),
-        Lane::Group("disk_b_tx", vec![Lane::Field("data", Link::DiskBTx, S::Data)]),
+        Lane::Field("disk_b_tx data", Link::DiskBTx, S::Data),
         Lane::Gap,
         Lane::Bit("irq", Port::Irq),
     ];
-    let arrows = [Arrow { from: ("cpu_a_tx.data", t), to: ("irq", irq), label: format!("t+{}", irq - t) }];
+    let arrows = [Arrow { lane: "irq", from: t, to: irq, label: format!("t+{}", irq - t) }];
     let summary = format!(
         "CPU A's word {k} taken at t with a data bit flipped: irq at t+{}; both disks got CPU B's 6 words once, in order, no abort",
         irq - t
     );
-    let foot = "DUPLEX, auto policy. CPU A's word e2 arrives as f2 with e2's par: a parity error, CPU A's fault. The frame goes on with CPU B's words (SIMPLEX_B).";
+    let foot = "DUPLEX, auto policy. t: CPU A's e2 taken as f2 with e2's par.";
     let wj = wavejson("Parity fault and fail-over (SPEC §4, guarantee 3)", &lanes, window(&h, t0, 16)?, &arrows, foot)?;
     Ok(Diagram { name, wavejson: wj, summary })
 }
@@ -468,22 +471,22 @@ fn strict_offset(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         Lane::Clock,
         link_lanes(Link::CpuATx, "cpu_a_tx", false),
         link_lanes(Link::CpuBTx, "cpu_b_tx", false),
-        Lane::Group("disk_a_tx", vec![Lane::Field("data", Link::DiskATx, S::Data)]),
+        Lane::Field("disk_a_tx data", Link::DiskATx, S::Data),
         Lane::Gap,
         Lane::Group("disk_a_rx", vec![Lane::Bit("valid", Link::DiskARx.port(S::Valid)), Lane::Field("data", Link::DiskARx, S::Data)]),
         link_lanes(Link::CpuARx, "cpu_a_rx", false),
         link_lanes(Link::CpuBRx, "cpu_b_rx", false),
     ];
     let arrows = [
-        Arrow { from: ("cpu_a_tx.valid", take(&h, Link::CpuATx, 0, name)?), to: ("cpu_b_tx.valid", take(&h, Link::CpuBTx, 0, name)?), label: format!("D={d}") },
-        Arrow { from: ("cpu_a_rx.valid", ta[0]), to: ("cpu_b_rx.valid", tb[0]), label: format!("D={d}") },
+        Arrow { lane: "cpu_b_tx.valid", from: take(&h, Link::CpuATx, 0, name)?, to: take(&h, Link::CpuBTx, 0, name)?, label: format!("D={d}") },
+        Arrow { lane: "cpu_b_rx.valid", from: ta[0], to: tb[0], label: format!("D={d}") },
     ];
     let summary = format!(
         "OFFSET = {d}: CPU B's words taken {d} cycles after CPU A's; disk A's answer on cpu_a_rx from cycle +{} and on cpu_b_rx exactly {d} cycles later",
         ta[0] - take(&h, Link::DiskARx, 0, name)?
     );
-    let foot = "DUPLEX, strict lockstep, OFFSET = 3. CPU B drives what CPU A drove 3 cycles earlier; cpu_b_rx carries cpu_a_rx delayed by 3.";
-    let wj = wavejson("Strict lockstep, offset D (SPEC §4)", &lanes, window(&h, t0, 24)?, &arrows, foot)?;
+    let foot = format!("DUPLEX, strict lockstep, OFFSET = {d}: CPU B drives what CPU A drove {d} cycles earlier; cpu_b_rx is cpu_a_rx {d} cycles later.");
+    let wj = wavejson("Strict lockstep, offset D (SPEC §4)", &lanes, window(&h, t0, 24)?, &arrows, &foot)?;
     Ok(Diagram { name, wavejson: wj, summary })
 }
 
@@ -541,7 +544,8 @@ fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         return Err(format!("{name}: uart_tx carried {resp:x?}, not a 9-byte response"));
     }
     let byte = 10 * div;
-    let first = req[0].0;
+    // One idle column before the request.
+    let first = req[0].0 - byte;
     let req_end = req.last().expect("checked").0 + byte;
     let resp_end = resp.last().expect("checked").0 + byte;
     let cols = ((resp_end - first) / byte + 2) as usize;
@@ -573,15 +577,11 @@ fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         format!("  {{\"name\": {}, \"wave\": {}, \"data\": [{}]}}", js(n), js(&w), d.join(", "))
     };
     let turnaround = resp[0].0 - req_end;
-    let foot = format!(
-        "8N1 at {div} clock cycles per bit; one column = one byte time = {byte} cycles (ticks count byte times). \
-         The core's first response start bit began {turnaround} cycles ({:.1} bit times) after the request's last stop bit ended.",
-        turnaround as f64 / div as f64
-    );
+    let foot = format!("8N1, {div} clocks a bit; one column = one byte time ({byte} cycles)");
     let wj = format!(
         "{{\"signal\": [\n{},\n{}\n],\n\"head\": {{\"text\": {}, \"tick\": 0}},\n\"foot\": {{\"text\": {}}},\n\"config\": {{\"hscale\": 1}}}}\n",
-        line_json("uart_rx (host to core)", lane(&req)?),
-        line_json("uart_tx (core to host)", lane(&resp)?),
+        line_json("uart_rx", lane(&req)?),
+        line_json("uart_tx", lane(&resp)?),
         js("UART register read: ID at address 0 (SPEC §5)"),
         js(&foot)
     );
@@ -589,7 +589,7 @@ fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         "read of ID ({id:#010x}): request {} bytes, response {} bytes; first response start bit {turnaround} cycles after the request's last stop bit; the exchange took {} cycles",
         req.len(),
         resp.len(),
-        resp_end - first
+        resp_end - req[0].0
     );
     Ok(Diagram { name, wavejson: wj, summary })
 }
