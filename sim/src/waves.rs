@@ -612,14 +612,18 @@ const INSTALL_HINT: &str = "run `bash scripts/setup.sh` (it pip-installs yowasp-
 
 /// The WaveDrom renderer in the project venv, or an error naming the install command.
 pub fn renderer() -> Result<PathBuf, String> {
-    let venvs = crate::venv::candidates();
-    for v in &venvs {
+    renderer_in(&crate::venv::candidates())
+}
+
+/// The WaveDrom renderer in the first of `venvs` that has it.
+pub fn renderer_in(venvs: &[PathBuf]) -> Result<PathBuf, String> {
+    for v in venvs {
         let p = v.join("bin").join(RENDERER);
         if p.is_file() {
             return Ok(p);
         }
     }
-    Err(format!("the WaveDrom renderer `{RENDERER}` is not installed (looked in {}/bin): {INSTALL_HINT}", crate::venv::listed(&venvs)))
+    Err(format!("the WaveDrom renderer `{RENDERER}` is not installed (looked in {}/bin): {INSTALL_HINT}", crate::venv::listed(venvs)))
 }
 
 /// Renders WaveJSON to SVG with `yowasp-wavedrom` (WaveDrom's own JavaScript run in QuickJS:
