@@ -22,7 +22,7 @@ pub fn run(args: WavesArgs) -> Result<()> {
     if args.check {
         let stale = waves::stale(&renderer, &diagrams, &args.out).map_err(anyhow::Error::msg)?;
         if !stale.is_empty() {
-            bail!("stale in {}: {} (regenerate with `ftio waves --out {}`)", args.out.display(), stale.join(", "), args.out.display());
+            bail!("stale in {}: {} (regenerate with `ftio waves --out {}`, then update the sentences that cite them)", args.out.display(), stale.join(", "), args.out.display());
         }
         println!("{} diagrams in {} are current", diagrams.len(), args.out.display());
         return Ok(());
@@ -35,6 +35,7 @@ pub fn run(args: WavesArgs) -> Result<()> {
         }
         println!("{:<18} {}", d.name, d.summary);
     }
-    println!("wrote {} diagrams (NAME.json, NAME.svg) to {}", diagrams.len(), args.out.display());
+    let cycles: u64 = diagrams.iter().map(|d| d.cycles).sum();
+    println!("wrote {} diagrams (NAME.json, NAME.svg) to {} ({cycles} cycles simulated)", diagrams.len(), args.out.display());
     Ok(())
 }

@@ -77,6 +77,8 @@ pub struct Diagram {
     pub wavejson: String,
     /// What the run measured, in words (printed by `ftio waves`, quoted in the docs).
     pub summary: String,
+    /// Cycles the scenario simulated, set-up over the UART included.
+    pub cycles: u64,
 }
 
 /// The lanes of one link: `valid`, `ready`, `data`, plus `last` when `with_last`.
@@ -322,7 +324,7 @@ fn handshake(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     );
     let foot = "DUPLEX. disk_a_tx holds its word while ready is low; disk B and the CPUs go on.";
     let wj = wavejson("Link handshake with back-pressure (SPEC §2)", &lanes, window(&h, t0, 18)?, &[], foot)?;
-    Ok(Diagram { name, wavejson: wj, summary })
+    Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
 }
 
 /// Cut-through: CPU B 2 cycles behind CPU A (elastic skew), one 4-word frame.
@@ -362,7 +364,7 @@ fn cut_through(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let summary = format!("each pair on both disk links {} cycles after its later take (every word: {lat:?})", d - t);
     let foot = "DUPLEX, elastic, cut-through; CPU B 2 cycles behind. t: later take of a pair.";
     let wj = wavejson("Cut-through commit latency (SPEC §4, guarantee 2)", &lanes, window(&h, t0, 14)?, &arrows, foot)?;
-    Ok(Diagram { name, wavejson: wj, summary })
+    Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
 }
 
 /// Store-and-forward: one 4-word frame, CPU B a cycle behind.
@@ -395,7 +397,7 @@ fn store_and_forward(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let summary = format!("first word of the frame on both disk links {} cycles after its last pair's later take", d - t);
     let foot = "DUPLEX, elastic, store-and-forward. t: later take of the last pair.";
     let wj = wavejson("Store-and-forward commit (SPEC §4)", &lanes, window(&h, t0, 16)?, &arrows, foot)?;
-    Ok(Diagram { name, wavejson: wj, summary })
+    Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
 }
 
 /// A parity error on CPU A's third word (one data bit flipped, `par` as sent): irq, and the
@@ -436,7 +438,7 @@ fn parity_failover(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     );
     let foot = "DUPLEX, auto policy. t: CPU A's e2 taken as f2 with e2's par.";
     let wj = wavejson("Parity fault and fail-over (SPEC §4, guarantee 3)", &lanes, window(&h, t0, 16)?, &arrows, foot)?;
-    Ok(Diagram { name, wavejson: wj, summary })
+    Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
 }
 
 /// Strict lockstep with D = [`STRICT_D`]: CPU B drives what CPU A drove D cycles earlier; a
@@ -487,7 +489,7 @@ fn strict_offset(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     );
     let foot = format!("DUPLEX, strict lockstep, OFFSET = {d}: CPU B drives what CPU A drove {d} cycles earlier; cpu_b_rx is cpu_a_rx {d} cycles later.");
     let wj = wavejson("Strict lockstep, offset D (SPEC §4)", &lanes, window(&h, t0, 24)?, &arrows, &foot)?;
-    Ok(Diagram { name, wavejson: wj, summary })
+    Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
 }
 
 /// The 8N1 bytes on a UART line: (cycle of the start bit's first clock, byte). The line is
@@ -577,7 +579,10 @@ fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         format!("  {{\"name\": {}, \"wave\": {}, \"data\": [{}]}}", js(n), js(&w), d.join(", "))
     };
     let turnaround = resp[0].0 - req_end;
-    let foot = format!("8N1, {div} clocks a bit; one column = one byte time ({byte} cycles)");
+    let foot = format!(
+        "8N1, {div} clocks a bit; one column = one byte time ({byte} cycles). Answer {turnaround} cycles after the request; {} in all.",
+        resp_end - req[0].0
+    );
     let wj = format!(
         "{{\"signal\": [\n{},\n{}\n],\n\"head\": {{\"text\": {}, \"tick\": 0}},\n\"foot\": {{\"text\": {}}},\n\"config\": {{\"hscale\": 1}}}}\n",
         line_json("uart_rx", lane(&req)?),
@@ -591,7 +596,7 @@ fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         resp.len(),
         resp_end - req[0].0
     );
-    Ok(Diagram { name, wavejson: wj, summary })
+    Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
 }
 
 /// Runs every scenario on the Verilator model of the default core (with the fast UART of the

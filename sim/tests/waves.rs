@@ -22,7 +22,8 @@ fn docs_waves_are_the_cores_timing() {
                 .unwrap_or_else(|e| panic!("{}: {e}; generate it with `cargo run --release -- waves`", path.display()));
             assert!(
                 text == committed,
-                "docs/waves/{name} is stale (regenerate with `cargo run --release -- waves`); {}",
+                "docs/waves/{name} is stale: regenerate with `cargo run --release -- waves` and update the \
+                 sentences that cite its cycles (docs/simulation.md lists where); {}",
                 first_difference(&text, &committed)
             );
         }
