@@ -22,10 +22,11 @@
 //!   byte is drawn in the column its start bit falls in, rounded to the nearest; the exact
 //!   cycles are in its caption.
 use crate::datapath_bench::{beats, harness, BenchMode, DatapathConfig, Harness, Kind, Src, OUT};
-use crate::link::{frame, Word};
+use crate::link::{frame, Beat, Word};
 use crate::port::{Link, LinkSignal as S, Port};
 use crate::vcd::Sample;
 use crate::verilator::{load, VerilatedLib};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -273,22 +274,63 @@ fn frame_at(base: u32, n: usize) -> Vec<Word> {
     frame(&(0..n as u32).map(|i| base + i).collect::<Vec<_>>())
 }
 
+/// A scenario recorded from its first cycle `t0`, `len` cycles shown.
+struct Run {
+    h: Harness,
+    t0: u64,
+    len: usize,
+}
+
+impl Run {
+    /// A fresh core in DUPLEX with lockstep and commit `kind`: CPU A offers `a` from t0 + 1,
+    /// CPU B offers `b` from t0 + 1 + `b_after`, disk A is not ready in the cycles `stall`
+    /// (counted from t0); after `len` cycles both disk links must have carried `want` once each,
+    /// in order, every held word unchanged (SPEC §2).
+    fn duplex(lib: &Arc<VerilatedLib>, kind: Kind, (a, b): (Vec<Beat>, Vec<Beat>), b_after: u64, stall: Range<u64>, len: usize, want: &[Word], name: &str) -> Result<Run, String> {
+        let mut h = start(lib, BenchMode::Duplex(kind), 0)?;
+        let t0 = h.cycle;
+        h.src[0] = Src::queue(a, t0 + 1);
+        h.src[1] = Src::queue(b, t0 + 1 + b_after);
+        let disk_a = OUT.iter().position(|&l| l == Link::DiskATx).expect("in OUT");
+        h.stalls[disk_a] = vec![t0 + stall.start..t0 + stall.end];
+        h.run(len as u64);
+        for l in [Link::DiskATx, Link::DiskBTx] {
+            h.check_words(l, want, name)?;
+        }
+        check_holds(name, h.record.as_deref().unwrap_or_default())?;
+        Ok(Run { h, t0, len })
+    }
+
+    /// The diagram of the run's window.
+    fn diagram(&self, name: &'static str, title: &str, lanes: &[Lane], arrows: &[Arrow], foot: &str, summary: String) -> Result<Diagram, String> {
+        let wavejson = wavejson(title, lanes, window(&self.h, self.t0, self.len)?, arrows, foot)?;
+        Ok(Diagram { name, wavejson, summary, cycles: self.h.cycle })
+    }
+
+    fn take(&self, l: Link, k: usize, what: &str) -> Result<u64, String> {
+        take(&self.h, l, k, what)
+    }
+}
+
+/// Both CPU links, then both disk links (`last` on disk A; on the CPUs when `cpu_last`).
+fn duplex_lanes(cpu_last: bool) -> Vec<Lane> {
+    vec![
+        Lane::Clock,
+        link_lanes(Link::CpuATx, "cpu_a_tx", cpu_last),
+        link_lanes(Link::CpuBTx, "cpu_b_tx", cpu_last),
+        Lane::Gap,
+        link_lanes(Link::DiskATx, "disk_a_tx", true),
+        link_lanes(Link::DiskBTx, "disk_b_tx", false),
+    ]
+}
+
 /// Link handshake with back-pressure: DUPLEX, both CPUs send one 6-word frame; disk A is not
 /// ready for 3 cycles in the middle of it.
 fn handshake(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let name = "handshake";
-    let mut h = start(lib, BenchMode::Duplex(Kind::ElasticCut), 0)?;
-    let t0 = h.cycle;
     let words = frame_at(0xa0, 6);
-    h.src[0] = Src::queue(beats(&words), t0 + 1);
-    h.src[1] = Src::queue(beats(&words), t0 + 1);
-    let disk_a = OUT.iter().position(|&l| l == Link::DiskATx).expect("in OUT");
-    h.stalls[disk_a] = vec![t0 + 7..t0 + 10];
-    h.run(18);
-    for l in [Link::DiskATx, Link::DiskBTx] {
-        h.check_words(l, &words, name)?;
-    }
-    check_holds(name, h.record.as_deref().unwrap_or_default())?;
+    let run = Run::duplex(lib, Kind::ElasticCut, (beats(&words), beats(&words)), 0, 7..10, 18, &words, name)?;
+    let h = &run.h;
     if let Some(t) = h.irq_at {
         return Err(format!("{name}: irq rose at cycle {t}"));
     }
@@ -323,122 +365,72 @@ fn handshake(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
          disk B and both CPUs went on at one word per cycle; all 6 words once, in order, on both disks"
     );
     let foot = "DUPLEX. disk_a_tx holds its word while ready is low; disk B and the CPUs go on.";
-    let wj = wavejson("Link handshake with back-pressure (SPEC §2)", &lanes, window(&h, t0, 18)?, &[], foot)?;
-    Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
+    run.diagram(name, "Link handshake with back-pressure (SPEC §2)", &lanes, &[], foot, summary)
 }
 
 /// Cut-through: CPU B 2 cycles behind CPU A (elastic skew), one 4-word frame.
 fn cut_through(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let name = "cut_through";
-    let mut h = start(lib, BenchMode::Duplex(Kind::ElasticCut), 0)?;
-    let t0 = h.cycle;
     let words = frame_at(0xc0, 4);
-    h.src[0] = Src::queue(beats(&words), t0 + 1);
-    h.src[1] = Src::queue(beats(&words), t0 + 3);
-    h.run(14);
-    for l in [Link::DiskATx, Link::DiskBTx] {
-        h.check_words(l, &words, name)?;
-    }
+    let run = Run::duplex(lib, Kind::ElasticCut, (beats(&words), beats(&words)), 2, 0..0, 14, &words, name)?;
     let mut lat = vec![];
     for k in 0..words.len() {
-        let later = take(&h, Link::CpuATx, k, name)?.max(take(&h, Link::CpuBTx, k, name)?);
-        lat.push(take(&h, Link::DiskATx, k, name)? - later);
-        if take(&h, Link::DiskBTx, k, name)? != take(&h, Link::DiskATx, k, name)? {
+        let later = run.take(Link::CpuATx, k, name)?.max(run.take(Link::CpuBTx, k, name)?);
+        lat.push(run.take(Link::DiskATx, k, name)? - later);
+        if run.take(Link::DiskBTx, k, name)? != run.take(Link::DiskATx, k, name)? {
             return Err(format!("{name}: word {k} did not leave on both disk links in the same cycle"));
         }
     }
     if lat.iter().any(|&l| l > 3) {
         return Err(format!("{name}: latencies {lat:?}, SPEC §4 guarantee 2 says by t+3"));
     }
-    let t = take(&h, Link::CpuBTx, 0, name)?;
-    let d = take(&h, Link::DiskATx, 0, name)?;
-    let lanes = [
-        Lane::Clock,
-        link_lanes(Link::CpuATx, "cpu_a_tx", false),
-        link_lanes(Link::CpuBTx, "cpu_b_tx", false),
-        Lane::Gap,
-        link_lanes(Link::DiskATx, "disk_a_tx", true),
-        link_lanes(Link::DiskBTx, "disk_b_tx", false),
-    ];
+    let (t, d) = (run.take(Link::CpuBTx, 0, name)?, run.take(Link::DiskATx, 0, name)?);
     let arrows = [Arrow { lane: "disk_a_tx.valid", from: t, to: d, label: format!("t+{}", d - t) }];
     let summary = format!("each pair on both disk links {} cycles after its later take (every word: {lat:?})", d - t);
     let foot = "DUPLEX, elastic, cut-through; CPU B 2 cycles behind. t: later take of a pair.";
-    let wj = wavejson("Cut-through commit latency (SPEC §4, guarantee 2)", &lanes, window(&h, t0, 14)?, &arrows, foot)?;
-    Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
+    run.diagram(name, "Cut-through commit latency (SPEC §4, guarantee 2)", &duplex_lanes(false), &arrows, foot, summary)
 }
 
 /// Store-and-forward: one 4-word frame, CPU B a cycle behind.
 fn store_and_forward(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let name = "store_and_forward";
-    let mut h = start(lib, BenchMode::Duplex(Kind::ElasticSaf), 0)?;
-    let t0 = h.cycle;
     let words = frame_at(0x50, 4);
-    h.src[0] = Src::queue(beats(&words), t0 + 1);
-    h.src[1] = Src::queue(beats(&words), t0 + 2);
-    h.run(16);
-    for l in [Link::DiskATx, Link::DiskBTx] {
-        h.check_words(l, &words, name)?;
-    }
+    let run = Run::duplex(lib, Kind::ElasticSaf, (beats(&words), beats(&words)), 1, 0..0, 16, &words, name)?;
     let n = words.len() - 1;
-    let t = take(&h, Link::CpuATx, n, name)?.max(take(&h, Link::CpuBTx, n, name)?);
-    let d = take(&h, Link::DiskATx, 0, name)?;
+    let t = run.take(Link::CpuATx, n, name)?.max(run.take(Link::CpuBTx, n, name)?);
+    let d = run.take(Link::DiskATx, 0, name)?;
     if d <= t {
         return Err(format!("{name}: the frame's first word left at {d}, before its last pair agreed at {t}"));
     }
-    let lanes = [
-        Lane::Clock,
-        link_lanes(Link::CpuATx, "cpu_a_tx", true),
-        link_lanes(Link::CpuBTx, "cpu_b_tx", true),
-        Lane::Gap,
-        link_lanes(Link::DiskATx, "disk_a_tx", true),
-        link_lanes(Link::DiskBTx, "disk_b_tx", false),
-    ];
     let arrows = [Arrow { lane: "disk_a_tx.valid", from: t, to: d, label: format!("t+{}", d - t) }];
     let summary = format!("first word of the frame on both disk links {} cycles after its last pair's later take", d - t);
     let foot = "DUPLEX, elastic, store-and-forward. t: later take of the last pair.";
-    let wj = wavejson("Store-and-forward commit (SPEC §4)", &lanes, window(&h, t0, 16)?, &arrows, foot)?;
-    Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
+    run.diagram(name, "Store-and-forward commit (SPEC §4)", &duplex_lanes(true), &arrows, foot, summary)
 }
 
 /// A parity error on CPU A's third word (one data bit flipped, `par` as sent): irq, and the
 /// frame goes on with CPU B's words (auto policy, DUPLEX to SIMPLEX_B).
 fn parity_failover(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let name = "parity_failover";
-    let mut h = start(lib, BenchMode::Duplex(Kind::ElasticCut), 0)?;
-    let t0 = h.cycle;
     let words = frame_at(0xe0, 6);
     let mut bad = beats(&words);
     let k = 2;
     bad[k].data ^= 0x10;
-    h.src[0] = Src::queue(bad, t0 + 1);
-    h.src[1] = Src::queue(beats(&words), t0 + 1);
-    h.run(16);
-    for l in [Link::DiskATx, Link::DiskBTx] {
-        h.check_words(l, &words, name)?;
-    }
-    let t = take(&h, Link::CpuATx, k, name)?;
-    let irq = h.irq_at.ok_or(format!("{name}: irq never rose"))?;
+    let run = Run::duplex(lib, Kind::ElasticCut, (bad, beats(&words)), 0, 0..0, 16, &words, name)?;
+    let t = run.take(Link::CpuATx, k, name)?;
+    let irq = run.h.irq_at.ok_or(format!("{name}: irq never rose"))?;
     if irq > t + 3 {
         return Err(format!("{name}: irq at t+{}, SPEC §4 guarantee 3 says by t+3", irq - t));
     }
-    let lanes = [
-        Lane::Clock,
-        link_lanes(Link::CpuATx, "cpu_a_tx", false),
-        link_lanes(Link::CpuBTx, "cpu_b_tx", false),
-        Lane::Gap,
-        link_lanes(Link::DiskATx, "disk_a_tx", true),
-        Lane::Field("disk_b_tx data", Link::DiskBTx, S::Data),
-        Lane::Gap,
-        Lane::Bit("irq", Port::Irq),
-    ];
+    let mut lanes = duplex_lanes(false);
+    lanes.extend([Lane::Gap, Lane::Bit("irq", Port::Irq)]);
     let arrows = [Arrow { lane: "irq", from: t, to: irq, label: format!("t+{}", irq - t) }];
     let summary = format!(
         "CPU A's word {k} taken at t with a data bit flipped: irq at t+{}; both disks got CPU B's 6 words once, in order, no abort",
         irq - t
     );
     let foot = "DUPLEX, auto policy. t: CPU A's e2 taken as f2 with e2's par.";
-    let wj = wavejson("Parity fault and fail-over (SPEC §4, guarantee 3)", &lanes, window(&h, t0, 16)?, &arrows, foot)?;
-    Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
+    run.diagram(name, "Parity fault and fail-over (SPEC §4, guarantee 3)", &lanes, &arrows, foot, summary)
 }
 
 /// Strict lockstep with D = [`STRICT_D`]: CPU B drives what CPU A drove D cycles earlier; a
@@ -462,6 +454,11 @@ fn strict_offset(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     for l in [Link::CpuARx, Link::CpuBRx] {
         h.check_words(l, &answer, name)?;
     }
+    let (xa, xb) = (h.cycles_of(Link::CpuATx), h.cycles_of(Link::CpuBTx));
+    if xa.len() != cmd.len() || xa.iter().zip(&xb).any(|(a, b)| a + d != *b) {
+        return Err(format!("{name}: cpu_b_tx took {xb:?}, cpu_a_tx {xa:?}: not exactly D = {d} later (SPEC §4)"));
+    }
+    check_holds(name, h.record.as_deref().unwrap_or_default())?;
     let (ta, tb) = (h.cycles_of(Link::CpuARx), h.cycles_of(Link::CpuBRx));
     if ta.iter().zip(&tb).any(|(a, b)| a + d != *b) {
         return Err(format!("{name}: cpu_b_rx took {tb:?}, cpu_a_rx {ta:?}: not exactly D = {d} later (SPEC §4)"));
@@ -488,8 +485,7 @@ fn strict_offset(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         ta[0] - take(&h, Link::DiskARx, 0, name)?
     );
     let foot = format!("DUPLEX, strict lockstep, OFFSET = {d}: CPU B drives what CPU A drove {d} cycles earlier; cpu_b_rx is cpu_a_rx {d} cycles later.");
-    let wj = wavejson("Strict lockstep, offset D (SPEC §4)", &lanes, window(&h, t0, 24)?, &arrows, &foot)?;
-    Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
+    Run { h, t0, len: 24 }.diagram(name, "Strict lockstep, offset D (SPEC §4)", &lanes, &arrows, &foot, summary)
 }
 
 /// The 8N1 bytes on a UART line: (cycle of the start bit's first clock, byte). The line is
