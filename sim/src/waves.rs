@@ -26,6 +26,7 @@ use crate::link::{frame, Beat, Word};
 use crate::port::{Link, LinkSignal as S, Port};
 use crate::vcd::Sample;
 use crate::verilator::{load, VerilatedLib};
+use ftio_proto::{reg, Mode};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -416,8 +417,13 @@ fn parity_failover(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let mut bad = beats(&words);
     let k = 2;
     bad[k].data ^= 0x10;
-    let run = Run::duplex(lib, Kind::ElasticCut, (bad, beats(&words)), 0, 0..0, 16, &words, name)?;
+    let mut run = Run::duplex(lib, Kind::ElasticCut, (bad, beats(&words)), 0, 0..0, 16, &words, name)?;
     let t = run.take(Link::CpuATx, k, name)?;
+    let status = read_register(&mut run.h, "STATUS", name)?;
+    let mode = Mode::from_code(reg("STATUS").f("mode").get(status));
+    if mode != Some(Mode::SimplexB) {
+        return Err(format!("{name}: STATUS reads {status:#x} (mode {mode:?}) after CPU A's parity error, not SIMPLEX_B"));
+    }
     let irq = run.h.irq_at.ok_or(format!("{name}: irq never rose"))?;
     if irq > t + 3 {
         return Err(format!("{name}: irq at t+{}, SPEC §4 guarantee 3 says by t+3", irq - t));
@@ -426,10 +432,10 @@ fn parity_failover(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     lanes.extend([Lane::Gap, Lane::Bit("irq", Port::Irq)]);
     let arrows = [Arrow { lane: "irq", from: t, to: irq, label: format!("t+{}", irq - t) }];
     let summary = format!(
-        "CPU A's word {k} taken at t with a data bit flipped: irq at t+{}; both disks got CPU B's 6 words once, in order, no abort",
+        "CPU A's word {k} taken at t with a data bit flipped: irq at t+{}; both disks got CPU B's 6 words once, in order, no abort; STATUS.mode read after: SIMPLEX_B",
         irq - t
     );
-    let foot = "DUPLEX, auto policy. t: CPU A's e2 taken as f2 with e2's par.";
+    let foot = "DUPLEX, auto policy. t: CPU A's e2 taken as f2 with e2's par. STATUS after: SIMPLEX_B.";
     run.diagram(name, "Parity fault and fail-over (SPEC §4, guarantee 3)", &lanes, &arrows, foot, summary)
 }
 
@@ -488,6 +494,24 @@ fn strict_offset(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     Run { h, t0, len: 24 }.diagram(name, "Strict lockstep, offset D (SPEC §4)", &lanes, &arrows, &foot, summary)
 }
 
+/// Reads register `reg_name` over the UART (a SPEC §5 request from the harness's host),
+/// stepping until the answer is complete.
+fn read_register(h: &mut Harness, reg_name: &str, what: &str) -> Result<u32, String> {
+    let before = h.host.answers.len();
+    h.host.read(&format!("read {reg_name}"), reg_name, 1);
+    let limit = h.cycle + 100_000;
+    while h.host.answers.len() == before {
+        if h.cycle > limit {
+            return Err(format!("{what}: no answer to the read of {reg_name}"));
+        }
+        h.step();
+    }
+    match &h.host.answers.last().expect("answered").result {
+        Ok(d) if d.len() == 1 => Ok(d[0]),
+        other => Err(format!("{what}: reading {reg_name} gave {other:?}")),
+    }
+}
+
 /// The 8N1 bytes on a UART line: (cycle of the start bit's first clock, byte). The line is
 /// taken to have been idle before its first sample.
 fn uart_bytes(line: &[(u64, bool)], divider: u64) -> Vec<(u64, u8)> {
@@ -516,20 +540,12 @@ fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let div = cfg.uart_divider;
     let mut h = start(lib, BenchMode::Duplex(Kind::ElasticCut), 0)?;
     h.run(2 * 10 * div);
-    let before = h.host.answers.len();
-    h.host.read("read ID", "ID", 1);
-    while h.host.answers.len() == before {
-        if h.cycle > 100_000 {
-            return Err(format!("{name}: no answer to the read of ID"));
-        }
-        h.step();
+    let id = read_register(&mut h, "ID", name)?;
+    if id != ftio_proto::ID_VALUE {
+        return Err(format!("{name}: ID reads {id:#010x}"));
     }
     h.run(2 * 10 * div);
     let answer = h.host.answers.last().expect("answered");
-    let id = match &answer.result {
-        Ok(d) if d.first() == Some(&ftio_proto::ID_VALUE) => d[0],
-        other => return Err(format!("{name}: reading ID gave {other:?}")),
-    };
     let rec = h.record.as_deref().unwrap_or_default();
     let line = |p: Port| rec.iter().map(|s| (s.0, get(s, p) & 1 == 1)).collect::<Vec<_>>();
     let req = uart_bytes(&line(Port::UartRx), div);
