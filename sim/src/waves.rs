@@ -107,7 +107,7 @@ fn wave(lane: &Lane, win: &[Sample]) -> (String, Vec<String>) {
     match lane {
         Lane::Clock => {
             w.push('p');
-            w.extend(std::iter::repeat('.').take(win.len().saturating_sub(1)));
+            w.extend(std::iter::repeat_n('.', win.len().saturating_sub(1)));
         }
         Lane::Bit(_, p) => {
             let mut prev = None;
@@ -275,6 +275,18 @@ fn frame_at(base: u32, n: usize) -> Vec<Word> {
     frame(&(0..n as u32).map(|i| base + i).collect::<Vec<_>>())
 }
 
+/// A DUPLEX scenario: CPU A offers `cpu_a` from t0 + 1, CPU B offers `words` from
+/// t0 + 1 + `b_after`, disk A is not ready in the cycles `stall_disk_a` (counted from t0), and
+/// `len` cycles are run and shown.
+struct Duplex<'w> {
+    kind: Kind,
+    cpu_a: Vec<Beat>,
+    b_after: u64,
+    stall_disk_a: Range<u64>,
+    len: usize,
+    words: &'w [Word],
+}
+
 /// A scenario recorded from its first cycle `t0`, `len` cycles shown.
 struct Run {
     h: Harness,
@@ -283,23 +295,22 @@ struct Run {
 }
 
 impl Run {
-    /// A fresh core in DUPLEX with lockstep and commit `kind`: CPU A offers `a` from t0 + 1,
-    /// CPU B offers `b` from t0 + 1 + `b_after`, disk A is not ready in the cycles `stall`
-    /// (counted from t0); after `len` cycles both disk links must have carried `want` once each,
-    /// in order, every held word unchanged (SPEC §2).
-    fn duplex(lib: &Arc<VerilatedLib>, kind: Kind, (a, b): (Vec<Beat>, Vec<Beat>), b_after: u64, stall: Range<u64>, len: usize, want: &[Word], name: &str) -> Result<Run, String> {
-        let mut h = start(lib, BenchMode::Duplex(kind), 0)?;
+    /// `d` on a fresh core in DUPLEX with its lockstep and commit kind; both disk links must
+    /// then have carried CPU B's `words` once each, in order, every held word unchanged
+    /// (SPEC §2).
+    fn duplex(lib: &Arc<VerilatedLib>, d: Duplex, name: &str) -> Result<Run, String> {
+        let mut h = start(lib, BenchMode::Duplex(d.kind), 0)?;
         let t0 = h.cycle;
-        h.src[0] = Src::queue(a, t0 + 1);
-        h.src[1] = Src::queue(b, t0 + 1 + b_after);
+        h.src[0] = Src::queue(d.cpu_a, t0 + 1);
+        h.src[1] = Src::queue(beats(d.words), t0 + 1 + d.b_after);
         let disk_a = OUT.iter().position(|&l| l == Link::DiskATx).expect("in OUT");
-        h.stalls[disk_a] = vec![t0 + stall.start..t0 + stall.end];
-        h.run(len as u64);
+        h.stalls[disk_a].push(t0 + d.stall_disk_a.start..t0 + d.stall_disk_a.end);
+        h.run(d.len as u64);
         for l in [Link::DiskATx, Link::DiskBTx] {
-            h.check_words(l, want, name)?;
+            h.check_words(l, d.words, name)?;
         }
         check_holds(name, h.record.as_deref().unwrap_or_default())?;
-        Ok(Run { h, t0, len })
+        Ok(Run { h, t0, len: d.len })
     }
 
     /// The diagram of the run's window.
@@ -330,7 +341,8 @@ fn duplex_lanes(cpu_last: bool) -> Vec<Lane> {
 fn handshake(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let name = "handshake";
     let words = frame_at(0xa0, 6);
-    let run = Run::duplex(lib, Kind::ElasticCut, (beats(&words), beats(&words)), 0, 7..10, 18, &words, name)?;
+    let d = Duplex { kind: Kind::ElasticCut, cpu_a: beats(&words), b_after: 0, stall_disk_a: 7..10, len: 18, words: &words };
+    let run = Run::duplex(lib, d, name)?;
     let h = &run.h;
     if let Some(t) = h.irq_at {
         return Err(format!("{name}: irq rose at cycle {t}"));
@@ -373,7 +385,8 @@ fn handshake(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
 fn cut_through(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let name = "cut_through";
     let words = frame_at(0xc0, 4);
-    let run = Run::duplex(lib, Kind::ElasticCut, (beats(&words), beats(&words)), 2, 0..0, 14, &words, name)?;
+    let d = Duplex { kind: Kind::ElasticCut, cpu_a: beats(&words), b_after: 2, stall_disk_a: 0..0, len: 14, words: &words };
+    let run = Run::duplex(lib, d, name)?;
     let mut lat = vec![];
     for k in 0..words.len() {
         let later = run.take(Link::CpuATx, k, name)?.max(run.take(Link::CpuBTx, k, name)?);
@@ -396,7 +409,8 @@ fn cut_through(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
 fn store_and_forward(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let name = "store_and_forward";
     let words = frame_at(0x50, 4);
-    let run = Run::duplex(lib, Kind::ElasticSaf, (beats(&words), beats(&words)), 1, 0..0, 16, &words, name)?;
+    let d = Duplex { kind: Kind::ElasticSaf, cpu_a: beats(&words), b_after: 1, stall_disk_a: 0..0, len: 16, words: &words };
+    let run = Run::duplex(lib, d, name)?;
     let n = words.len() - 1;
     let t = run.take(Link::CpuATx, n, name)?.max(run.take(Link::CpuBTx, n, name)?);
     let d = run.take(Link::DiskATx, 0, name)?;
@@ -417,7 +431,8 @@ fn parity_failover(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let mut bad = beats(&words);
     let k = 2;
     bad[k].data ^= 0x10;
-    let mut run = Run::duplex(lib, Kind::ElasticCut, (bad, beats(&words)), 0, 0..0, 16, &words, name)?;
+    let d = Duplex { kind: Kind::ElasticCut, cpu_a: bad, b_after: 0, stall_disk_a: 0..0, len: 16, words: &words };
+    let mut run = Run::duplex(lib, d, name)?;
     let t = run.take(Link::CpuATx, k, name)?;
     let status = read_register(&mut run.h, "STATUS", name)?;
     let mode = Mode::from_code(reg("STATUS").f("mode").get(status));
@@ -611,12 +626,15 @@ fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     Ok(Diagram { name, wavejson: wj, summary, cycles: h.cycle })
 }
 
+/// One diagram's scenario, run on a model of the core.
+type Scenario = fn(&Arc<VerilatedLib>) -> Result<Diagram, String>;
+
 /// Runs every scenario on the Verilator model of the default core (with the fast UART of the
 /// other simulation tests: 8 clocks per bit; the datapath is the default one, cycle for cycle).
 pub fn record_all() -> Result<Vec<Diagram>, String> {
     let verilog = ftio_hdl::core_verilog(&cfg(0).params)?;
     let lib = load(&verilog)?;
-    let runs: [fn(&Arc<VerilatedLib>) -> Result<Diagram, String>; 6] =
+    let runs: [Scenario; 6] =
         [handshake, cut_through, store_and_forward, parity_failover, strict_offset, uart_read];
     let out: Vec<Diagram> = runs.iter().map(|f| f(&lib)).collect::<Result<_, _>>()?;
     debug_assert!(out.iter().zip(DIAGRAMS).all(|(d, (n, _))| d.name == n));
