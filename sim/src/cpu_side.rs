@@ -7,7 +7,7 @@ use crate::link::Beat;
 use crate::error::SimError;
 use crate::verilator::{BuildInfo, ModelBuild, ModelFns};
 use std::ffi::c_void;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The system glue: PicoRV32 + RAM + CPU port + console.
@@ -18,14 +18,7 @@ const SETUP_HINT: &str = "run `bash scripts/setup.sh` (it pip-installs pythondat
 /// `picorv32.v` from the project venv: `$FTIO_VENV`, else the nearest `.venv` above the
 /// current directory, else the one beside this source tree.
 pub fn picorv32_path() -> Result<PathBuf, SimError> {
-    let mut venvs: Vec<PathBuf> = vec![];
-    if let Some(v) = std::env::var_os("FTIO_VENV") {
-        venvs.push(PathBuf::from(v));
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        venvs.extend(cwd.ancestors().map(|d| d.join(".venv")));
-    }
-    venvs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv"));
+    let venvs = crate::venv::candidates();
     for v in &venvs {
         let Ok(libs) = std::fs::read_dir(v.join("lib")) else { continue };
         for py in libs.flatten() {
@@ -37,7 +30,7 @@ pub fn picorv32_path() -> Result<PathBuf, SimError> {
     }
     Err(SimError::Setup(format!(
         "PicoRV32 is not installed: no pythondata_cpu_picorv32/verilog/picorv32.v in {}; {SETUP_HINT}",
-        venvs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        crate::venv::listed(&venvs)
     )))
 }
 

@@ -15,9 +15,10 @@
 //! after the settle of cycle t.
 use crate::core_sim::CoreSim;
 use crate::link::{frame, Beat, Word};
-use crate::port::{Link, LinkSignal as S, Port};
+use crate::port::{Link, LinkSignal as S, Port, ALL_PORTS, PORT_COUNT};
 use crate::rig::RegHost;
 use crate::scenario::{fast_uart_params, FAST_UART_DIVIDER};
+use crate::vcd::Sample;
 use crate::verilator::{load, BuildInfo, VerilatedLib};
 use ftio_hdl::link::byte_parity;
 use ftio_hdl::BuildParams;
@@ -326,7 +327,7 @@ impl std::fmt::Display for DatapathReport {
 }
 
 /// A test source on an into-core link.
-enum Src {
+pub(crate) enum Src {
     /// Offers nothing.
     Idle,
     /// Offers its beats in order from cycle `start`, every cycle, holding each until taken.
@@ -337,43 +338,52 @@ enum Src {
 }
 
 impl Src {
-    fn queue(beats: Vec<Beat>, start: u64) -> Self {
+    pub(crate) fn queue(beats: Vec<Beat>, start: u64) -> Self {
         Src::Queue { beats: beats.into(), start, sent: 0 }
     }
 }
 
-const INTO: [Link; 4] = [Link::CpuATx, Link::CpuBTx, Link::DiskARx, Link::DiskBRx];
-const OUT: [Link; 4] = [Link::CpuARx, Link::CpuBRx, Link::DiskATx, Link::DiskBTx];
+/// The into-core links, in the order of `Harness::src`.
+pub(crate) const INTO: [Link; 4] = [Link::CpuATx, Link::CpuBTx, Link::DiskARx, Link::DiskBRx];
+/// The out-of-core links, in the order of `Harness::ready_from` and `Harness::stalls`.
+pub(crate) const OUT: [Link; 4] = [Link::CpuARx, Link::CpuBRx, Link::DiskATx, Link::DiskBTx];
 
-/// One fresh core with the test sources and sinks around it.
-struct Harness {
-    sim: Box<dyn CoreSim>,
-    host: RegHost,
-    cycle: u64,
-    src: [Src; 4],
+/// One fresh core with the test sources and sinks around it (also drives the timing
+/// diagrams of [`crate::waves`]).
+pub(crate) struct Harness {
+    pub(crate) sim: Box<dyn CoreSim>,
+    pub(crate) host: RegHost,
+    pub(crate) cycle: u64,
+    pub(crate) src: [Src; 4],
     /// Sinks on [`OUT`]: ready from this cycle on (None: never).
-    ready_from: [Option<u64>; 4],
+    pub(crate) ready_from: [Option<u64>; 4],
+    /// Sinks on [`OUT`]: not ready in these cycles (back-pressure), whatever `ready_from` says.
+    pub(crate) stalls: [Vec<std::ops::Range<u64>>; 4],
     /// Every take on every link: (cycle, beat), by `Link::index`.
-    taken: [Vec<(u64, Beat)>; 8],
+    pub(crate) taken: [Vec<(u64, Beat)>; 8],
     /// CPU A's driven beat each cycle, with its word index.
     hist_a: Vec<Option<(usize, Beat)>>,
     /// `tx_ready` of CPU A and CPU B each cycle.
     tx_ready: Vec<[bool; 2]>,
-    irq_at: Option<u64>,
+    pub(crate) irq_at: Option<u64>,
+    /// While `Some`: every port of every cycle, as it settled after the clock went low.
+    pub(crate) record: Option<Vec<Sample>>,
 }
 
 impl Harness {
-    fn new(lib: &Arc<VerilatedLib>, divider: u64) -> Self {
+    pub(crate) fn new(lib: &Arc<VerilatedLib>, divider: u64) -> Self {
         Self {
             sim: Box::new(lib.instantiate()),
             host: RegHost::new(divider),
             cycle: 0,
             src: [Src::Idle, Src::Idle, Src::Idle, Src::Idle],
             ready_from: [Some(0); 4],
+            stalls: Default::default(),
             taken: Default::default(),
             hist_a: vec![],
             tx_ready: vec![],
             irq_at: None,
+            record: None,
         }
     }
 
@@ -403,7 +413,7 @@ impl Harness {
         }
     }
 
-    fn step(&mut self) {
+    pub(crate) fn step(&mut self) {
         let t = self.cycle;
         let uart = self.host.drive(t);
         self.sim.set_bit(Port::UartRx, uart);
@@ -427,11 +437,18 @@ impl Harness {
         }
         let mut ready = [false; 4];
         for (i, &l) in OUT.iter().enumerate() {
-            ready[i] = self.ready_from[i].is_some_and(|c| t >= c);
+            ready[i] = self.ready_from[i].is_some_and(|c| t >= c) && !self.stalls[i].iter().any(|r| r.contains(&t));
             self.sim.set_bit(l.port(S::Ready), ready[i]);
             self.sim.set_bit(l.port(S::Rpar), !ready[i]);
         }
         self.sim.low();
+        if let Some(rec) = self.record.as_mut() {
+            let mut s = [0u64; PORT_COUNT];
+            for p in ALL_PORTS {
+                s[p.index()] = self.sim.get(p);
+            }
+            rec.push((t, s));
+        }
         for (i, &l) in INTO.iter().enumerate() {
             let r = self.sim.get_bit(l.port(S::Ready));
             if beats[i].valid && r {
@@ -465,7 +482,7 @@ impl Harness {
         self.cycle += 1;
     }
 
-    fn run(&mut self, n: u64) {
+    pub(crate) fn run(&mut self, n: u64) {
         for _ in 0..n {
             self.step();
         }
@@ -473,7 +490,7 @@ impl Harness {
 
     /// Writes the registers over the UART, reads each back to check it took, and waits for
     /// every answer; then a few idle cycles.
-    fn configure(&mut self, writes: &[(&str, u32)]) -> Result<(), String> {
+    pub(crate) fn configure(&mut self, writes: &[(&str, u32)]) -> Result<(), String> {
         for (name, v) in writes {
             self.host.write(&format!("write {name}"), name, *v);
         }
@@ -507,16 +524,16 @@ impl Harness {
         Ok(())
     }
 
-    fn takes(&self, l: Link) -> &[(u64, Beat)] {
+    pub(crate) fn takes(&self, l: Link) -> &[(u64, Beat)] {
         &self.taken[l.index()]
     }
 
-    fn cycles_of(&self, l: Link) -> Vec<u64> {
+    pub(crate) fn cycles_of(&self, l: Link) -> Vec<u64> {
         self.takes(l).iter().map(|x| x.0).collect()
     }
 
     /// The words taken on `l` are exactly `want`, in order.
-    fn check_words(&self, l: Link, want: &[Word], what: &str) -> Result<(), String> {
+    pub(crate) fn check_words(&self, l: Link, want: &[Word], what: &str) -> Result<(), String> {
         let got: Vec<Word> = self.takes(l).iter().map(|x| x.1.word()).collect();
         if got != want {
             let first = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
@@ -533,11 +550,11 @@ impl Harness {
     }
 }
 
-fn words(frames: usize, len: usize, base: u32) -> Vec<Word> {
+pub(crate) fn words(frames: usize, len: usize, base: u32) -> Vec<Word> {
     (0..frames).flat_map(|f| frame(&(0..len).map(|i| base + (f * len + i) as u32).collect::<Vec<_>>())).collect()
 }
 
-fn beats(w: &[Word]) -> Vec<Beat> {
+pub(crate) fn beats(w: &[Word]) -> Vec<Beat> {
     w.iter().map(|&w| Beat::offer(w)).collect()
 }
 
@@ -576,7 +593,7 @@ pub fn run_datapath(cfg: &DatapathConfig) -> Result<DatapathReport, String> {
 }
 
 /// Sets `mode` (and OFFSET for strict) on a fresh core.
-fn harness(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) -> Result<Harness, String> {
+pub(crate) fn harness(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) -> Result<Harness, String> {
     let mut h = Harness::new(lib, cfg.uart_divider);
     if mode.is_strict() {
         h.configure(&[("OFFSET", cfg.offset as u32), ("CTRL", mode.ctrl())])?;

@@ -18,6 +18,8 @@
 //!   runs fault scenarios on it, [`campaign`] (`ftio campaign`) random single faults,
 //!   [`vcd`] writes waveforms; [`state`] enumerates every state bit of
 //!   the core for the upset campaign.
+//! - [`waves`]: the timing diagrams of docs/waves/ (`ftio waves`), measured on the Verilator
+//!   model and rendered with WaveDrom.
 //!
 //! See `docs/simulation.md`.
 pub mod bench;
@@ -40,8 +42,10 @@ pub mod scenario;
 pub mod state;
 pub mod system;
 pub mod vcd;
+pub mod venv;
 pub mod verilator;
 pub mod virtual_board;
+pub mod waves;
 
 pub use core_sim::{CoreSim, RustHdlCore};
 pub use error::{BoardError, SimError};
