@@ -5,7 +5,7 @@
 //! seeded snippets, and `simulator_reads_child_inputs_settled` shows the simulator
 //! behaviour that makes the rule necessary.
 use ftio_hdl::blocks::{block_verilog, BLOCKS};
-use ftio_hdl::cmd_parser::RxQueue;
+use ftio_hdl::uart_bridge::RxQueue;
 use ftio_hdl::comb_order::{check_verilog, count_comb_blocks, Finding, Report};
 use ftio_hdl::testbench::settle;
 use ftio_hdl::verilog::OFFSET_RANGES_LOG2;
