@@ -136,7 +136,7 @@ pub struct CmdParser {
     resp_m1: DFF<Bits<8>>,
     resp_m2: DFF<Bits<8>>,
     resp_q: DFF<Bits<8>>,
-    resp_byte: Signal<Local, Bits<8>>,
+    resp: ResponseByte,
     /// The state the byte is taken in: HUNT when the timeout dropped the frame before it.
     st_in: Signal<Local, Bits<4>>,
 }
@@ -202,7 +202,7 @@ impl CmdParser {
             resp_m1: Default::default(),
             resp_m2: Default::default(),
             resp_q: Default::default(),
-            resp_byte: Default::default(),
+            resp: Default::default(),
             st_in: Default::default(),
         }
     }
@@ -239,7 +239,6 @@ impl Logic for CmdParser {
         self.bus_we.next = false;
         self.executed.next = false;
         self.dropped.next = false;
-
         // Bytes are taken while a request is being read. A byte that came after more than 64
         // bit times of silence ends the frame in progress: it is dropped, and the byte is
         // taken as if hunting.
@@ -249,7 +248,6 @@ impl Logic for CmdParser {
             self.st_in.next = self.st_hunt.val();
             self.dropped.next = true;
         }
-
         if self.st_in.val() == self.st_hunt.val() {
             // Hunting, or a frame dropped by a gap: its state is left even when the byte that
             // ended it is not `A5` (found by `ftio prove --only cmd_parser`).
@@ -355,7 +353,6 @@ impl Logic for CmdParser {
                 self.state.d.next = self.st_write_setup.val();
             }
         }
-
         // Response: 5A, status, count, data (good reads), crc_hi, crc_lo.
         // Length: 5, plus 4×count for a good read.
         if (self.status.q.val() == 0) & (self.cmd.q.val() == 0x01_u64) {
@@ -365,30 +362,16 @@ impl Logic for CmdParser {
             self.resp_m1.d.next = 4.into();
             self.resp_m2.d.next = 3.into();
         }
-        if self.tx_idx.q.val() == 0 {
-            self.resp_byte.next = 0x5A_u64.into();
-        } else if self.tx_idx.q.val() == 1 {
-            self.resp_byte.next = self.status.q.val();
-        } else if self.tx_idx.q.val() == 2 {
-            if self.status.q.val() == 0 {
-                self.resp_byte.next = self.count.q.val();
-            } else {
-                self.resp_byte.next = 0.into();
-            }
-        } else if self.tx_idx.q.val() == self.resp_m2.q.val() {
-            self.resp_byte.next = self.crc.q.val().get_bits::<8>(8);
-        } else if self.tx_idx.q.val() == self.resp_m1.q.val() {
-            self.resp_byte.next = self.crc.q.val().get_bits::<8>(0);
-        } else {
-            // Data, big-endian; the word is latched as its first byte goes out.
-            if self.tx_idx.q.val().get_bits::<2>(0) == 3 {
-                self.resp_byte.next = self.rd_q.q.val().get_bits::<8>(24);
-            } else {
-                self.resp_byte.next = self.tx_word.q.val().get_bits::<8>(24);
-            }
-        }
+        self.resp.index.next = self.tx_idx.q.val();
+        self.resp.status.next = self.status.q.val();
+        self.resp.count.next = self.count.q.val();
+        self.resp.len_m1.next = self.resp_m1.q.val();
+        self.resp.len_m2.next = self.resp_m2.q.val();
+        self.resp.crc.next = self.crc.q.val();
+        self.resp.read_word.next = self.rd_q.q.val();
+        self.resp.tx_word.next = self.tx_word.q.val();
         self.crc_out.crc.next = self.crc.q.val();
-        self.resp_q.d.next = self.resp_byte.val();
+        self.resp_q.d.next = self.resp.byte.val();
         self.crc_out.data_in.next = self.resp_q.q.val();
         if self.state.q.val() == self.st_respond.val() {
             self.tx_data.next = self.resp_q.q.val();
@@ -419,10 +402,62 @@ impl Logic for CmdParser {
                 }
             }
         }
-
         if self.reset.val() {
             self.state.d.next = self.st_hunt.val();
             self.tx_idx.d.next = 0.into();
+        }
+    }
+}
+
+/// The response's byte at `index` (combinational): `5A`, status, count, the data of a good
+/// read (big-endian), the CRC. Data bytes: the word is latched as its first byte goes out,
+/// so the first byte comes from `read_word` and the rest from `tx_word`.
+#[derive(LogicBlock, Default)]
+pub struct ResponseByte {
+    /// Which byte of the response.
+    pub index: Signal<In, Bits<8>>,
+    /// The response's status.
+    pub status: Signal<In, Bits<8>>,
+    /// The request's count.
+    pub count: Signal<In, Bits<8>>,
+    /// The response's length less one (the CRC's low byte).
+    pub len_m1: Signal<In, Bits<8>>,
+    /// Its length less two (the CRC's high byte).
+    pub len_m2: Signal<In, Bits<8>>,
+    /// The CRC so far.
+    pub crc: Signal<In, Bits<16>>,
+    /// The register read for the word starting at `index`.
+    pub read_word: Signal<In, Bits<32>>,
+    /// The word going out, shifted to its next byte.
+    pub tx_word: Signal<In, Bits<32>>,
+    /// The byte.
+    pub byte: Signal<Out, Bits<8>>,
+}
+
+impl Logic for ResponseByte {
+    #[hdl_gen]
+    fn update(&mut self) {
+        if self.index.val() == 0 {
+            self.byte.next = 0x5A_u64.into();
+        } else if self.index.val() == 1 {
+            self.byte.next = self.status.val();
+        } else if self.index.val() == 2 {
+            if self.status.val() == 0 {
+                self.byte.next = self.count.val();
+            } else {
+                self.byte.next = 0.into();
+            }
+        } else if self.index.val() == self.len_m2.val() {
+            self.byte.next = self.crc.val().get_bits::<8>(8);
+        } else if self.index.val() == self.len_m1.val() {
+            self.byte.next = self.crc.val().get_bits::<8>(0);
+        } else {
+            // Data, big-endian; the word is latched as its first byte goes out.
+            if self.index.val().get_bits::<2>(0) == 3 {
+                self.byte.next = self.read_word.val().get_bits::<8>(24);
+            } else {
+                self.byte.next = self.tx_word.val().get_bits::<8>(24);
+            }
         }
     }
 }

@@ -28,7 +28,6 @@ pub mod testbench;
 pub mod uart;
 pub mod uart_bridge;
 pub mod verilog;
-pub mod comb_order;
 
 pub use crate::core::{BuildParams, FtioCore};
 pub use crate::verilog::core_verilog;
