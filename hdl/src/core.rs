@@ -462,22 +462,24 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         LinkTx::link(&mut self.cpu_b_rx, &mut self.out_cpu_b.link);
         self.dtx_valid_a.next = self.fabric.da_valid.val();
         self.dtx_word_a.next = self.fabric.da_word.val();
-        self.dtx_moved_a.next = self.dtx_valid_a.val() & self.out_disk_a.word.ready.val();
-        self.fabric.da_take.next = self.dtx_moved_a.val();
         if self.mon_disk_a.failed.val() {
             self.dtx_valid_a.next = self.mon_disk_a.readmitted.val() & self.dtx_in_frame_a.q.val();
             self.dtx_word_a.next = self.abort_word.val();
-            self.dtx_moved_a.next = self.dtx_valid_a.val() & self.out_disk_a.word.ready.val();
+        }
+        self.dtx_moved_a.next = self.dtx_valid_a.val() & self.out_disk_a.word.ready.val();
+        self.fabric.da_take.next = self.dtx_moved_a.val();
+        if self.mon_disk_a.failed.val() {
             self.fabric.da_take.next = self.fabric.da_valid.val();
         }
         self.dtx_valid_b.next = self.fabric.db_valid.val();
         self.dtx_word_b.next = self.fabric.db_word.val();
-        self.dtx_moved_b.next = self.dtx_valid_b.val() & self.out_disk_b.word.ready.val();
-        self.fabric.db_take.next = self.dtx_moved_b.val();
         if self.mon_disk_b.failed.val() {
             self.dtx_valid_b.next = self.mon_disk_b.readmitted.val() & self.dtx_in_frame_b.q.val();
             self.dtx_word_b.next = self.abort_word.val();
-            self.dtx_moved_b.next = self.dtx_valid_b.val() & self.out_disk_b.word.ready.val();
+        }
+        self.dtx_moved_b.next = self.dtx_valid_b.val() & self.out_disk_b.word.ready.val();
+        self.fabric.db_take.next = self.dtx_moved_b.val();
+        if self.mon_disk_b.failed.val() {
             self.fabric.db_take.next = self.fabric.db_valid.val();
         }
         self.out_disk_a.word.valid.next = self.dtx_valid_a.val();
