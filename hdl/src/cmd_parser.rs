@@ -371,7 +371,7 @@ impl Logic for CmdParser {
         self.resp.read_word.next = self.rd_q.q.val();
         self.resp.tx_word.next = self.tx_word.q.val();
         self.crc_out.crc.next = self.crc.q.val();
-        self.resp_q.d.next = self.resp.byte.val();
+        self.resp_q.d.next = self.resp.value.val();
         self.crc_out.data_in.next = self.resp_q.q.val();
         if self.state.q.val() == self.st_respond.val() {
             self.tx_data.next = self.resp_q.q.val();
@@ -431,32 +431,32 @@ pub struct ResponseByte {
     /// The word going out, shifted to its next byte.
     pub tx_word: Signal<In, Bits<32>>,
     /// The byte.
-    pub byte: Signal<Out, Bits<8>>,
+    pub value: Signal<Out, Bits<8>>,
 }
 
 impl Logic for ResponseByte {
     #[hdl_gen]
     fn update(&mut self) {
         if self.index.val() == 0 {
-            self.byte.next = 0x5A_u64.into();
+            self.value.next = 0x5A_u64.into();
         } else if self.index.val() == 1 {
-            self.byte.next = self.status.val();
+            self.value.next = self.status.val();
         } else if self.index.val() == 2 {
             if self.status.val() == 0 {
-                self.byte.next = self.count.val();
+                self.value.next = self.count.val();
             } else {
-                self.byte.next = 0.into();
+                self.value.next = 0.into();
             }
         } else if self.index.val() == self.len_m2.val() {
-            self.byte.next = self.crc.val().get_bits::<8>(8);
+            self.value.next = self.crc.val().get_bits::<8>(8);
         } else if self.index.val() == self.len_m1.val() {
-            self.byte.next = self.crc.val().get_bits::<8>(0);
+            self.value.next = self.crc.val().get_bits::<8>(0);
         } else {
             // Data, big-endian; the word is latched as its first byte goes out.
             if self.index.val().get_bits::<2>(0) == 3 {
-                self.byte.next = self.read_word.val().get_bits::<8>(24);
+                self.value.next = self.read_word.val().get_bits::<8>(24);
             } else {
-                self.byte.next = self.tx_word.val().get_bits::<8>(24);
+                self.value.next = self.tx_word.val().get_bits::<8>(24);
             }
         }
     }

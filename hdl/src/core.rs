@@ -370,7 +370,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.inj.arm.next = self.regs.inj_ctrl_arm.val();
         self.inj.link.next = self.regs.inj_ctrl_link.val();
         self.inj.kind.next = self.regs.inj_ctrl_kind.val();
-        self.inj.bit.next = self.regs.inj_ctrl_bit.val();
+        self.inj.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.inj.count.next = self.regs.inj_count.val();
         self.regs.inj_ctrl_arm_clear.next = self.inj.arm_clear.val();
         self.regs.inj_status_fired.next = self.inj.fired.val();

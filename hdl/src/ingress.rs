@@ -84,7 +84,7 @@ impl Logic for Ingress {
         // Fault injection, armed by INJ_CTRL for this link.
         self.injector.arm.next = self.inj.arm.val() & (self.inj.link.val() == self.link_code.val());
         self.injector.kind.next = self.inj.kind.val();
-        self.injector.bit_sel.next = self.inj.bit.val();
+        self.injector.bit_sel.next = self.inj.bit_sel.val();
         self.injector.left_zero.next = self.inj.left_zero.val();
         self.injector.left_one.next = self.inj.left_one.val();
         self.inj.step.next = self.injector.step.val();
@@ -169,7 +169,7 @@ mod tests {
             b.ingress.inj.arm.next = arm;
             b.ingress.inj.link.next = link.into();
             b.ingress.inj.kind.next = 0.into();
-            b.ingress.inj.bit.next = 3.into();
+            b.ingress.inj.bit_sel.next = 3.into();
             b.ingress.inj.left_zero.next = true;
             b.ingress.inj.left_one.next = false;
             b.ingress.bist_select.next = false;

@@ -14,7 +14,7 @@ pub struct InjectDrive {
     /// INJ_CTRL.kind.
     pub kind: Signal<Out, Bits<2>>,
     /// INJ_CTRL.bit.
-    pub bit: Signal<Out, Bits<5>>,
+    pub bit_sel: Signal<Out, Bits<5>>,
     /// The shared N counter is at 0.
     pub left_zero: Signal<Out, Bit>,
     /// It is at 1.
@@ -38,7 +38,7 @@ pub struct InjectPort {
     /// INJ_CTRL.kind.
     pub kind: Signal<In, Bits<2>>,
     /// INJ_CTRL.bit.
-    pub bit: Signal<In, Bits<5>>,
+    pub bit_sel: Signal<In, Bits<5>>,
     /// The shared N counter is at 0.
     pub left_zero: Signal<In, Bit>,
     /// It is at 1.
@@ -64,7 +64,7 @@ pub struct InjectControl {
     /// INJ_CTRL.kind.
     pub kind: Signal<In, Bits<2>>,
     /// INJ_CTRL.bit.
-    pub bit: Signal<In, Bits<5>>,
+    pub bit_sel: Signal<In, Bits<5>>,
     /// INJ_COUNT.
     pub count: Signal<In, Bits<32>>,
     /// To CPU A's ingress.
@@ -97,7 +97,7 @@ impl InjectControl {
             arm: Default::default(),
             link: Default::default(),
             kind: Default::default(),
-            bit: Default::default(),
+            bit_sel: Default::default(),
             count: Default::default(),
             cpu_a: Default::default(),
             cpu_b: Default::default(),
@@ -122,25 +122,25 @@ impl Logic for InjectControl {
         self.cpu_a.arm.next = self.arm.val();
         self.cpu_a.link.next = self.link.val();
         self.cpu_a.kind.next = self.kind.val();
-        self.cpu_a.bit.next = self.bit.val();
+        self.cpu_a.bit_sel.next = self.bit_sel.val();
         self.cpu_a.left_zero.next = self.n.zero.val();
         self.cpu_a.left_one.next = self.n.one.val();
         self.cpu_b.arm.next = self.arm.val();
         self.cpu_b.link.next = self.link.val();
         self.cpu_b.kind.next = self.kind.val();
-        self.cpu_b.bit.next = self.bit.val();
+        self.cpu_b.bit_sel.next = self.bit_sel.val();
         self.cpu_b.left_zero.next = self.n.zero.val();
         self.cpu_b.left_one.next = self.n.one.val();
         self.disk_a.arm.next = self.arm.val();
         self.disk_a.link.next = self.link.val();
         self.disk_a.kind.next = self.kind.val();
-        self.disk_a.bit.next = self.bit.val();
+        self.disk_a.bit_sel.next = self.bit_sel.val();
         self.disk_a.left_zero.next = self.n.zero.val();
         self.disk_a.left_one.next = self.n.one.val();
         self.disk_b.arm.next = self.arm.val();
         self.disk_b.link.next = self.link.val();
         self.disk_b.kind.next = self.kind.val();
-        self.disk_b.bit.next = self.bit.val();
+        self.disk_b.bit_sel.next = self.bit_sel.val();
         self.disk_b.left_zero.next = self.n.zero.val();
         self.disk_b.left_one.next = self.n.one.val();
         // The shared N counter follows INJ_COUNT until an injector keeps its arming.
