@@ -5,7 +5,7 @@
 //!
 //! Words come from a 32-bit Galois LFSR (x^32 + x^22 + x^2 + x + 1) seeded by BIST_SEED (0
 //! counts as 1); a frame is BIST_LEN words, the last with `last`; BIST_FRAMES frames.
-use crate::core::count_top;
+use crate::event_counter::count_top;
 use crate::parity::ParityGen;
 use rust_hdl::prelude::*;
 

@@ -3,9 +3,11 @@
 //! with the default build parameters (skew and buffer depth 64, offset range 16, the UART
 //! divider of 100 MHz / 115 200 baud).
 use crate::bist::{BistChecker, BistGenerator};
-use crate::cmd_parser::UartBridge;
+use crate::uart_bridge::UartBridge;
 use crate::commit_gate::CommitGate;
-use crate::core::{BuildParams, Egress, EventCounter, DEFAULT_OW, DEFAULT_SW};
+use crate::core::{BuildParams, DEFAULT_OW, DEFAULT_SW};
+use crate::egress::Egress;
+use crate::event_counter::EventCounter;
 use crate::delay_line::DelayLine;
 use crate::disk_monitor::DiskMonitor;
 use crate::fabric::Fabric;

@@ -16,10 +16,11 @@
 //!
 //! Latency of store-and-forward: the `last` word taken on the input at cycle t is written
 //! at the end of t; the frame's first word is offered on the output at t+1. Through the
-//! whole core (Lockstep commits the last pair at T+1 after taking it at T, the disk buffer
-//! adds one cycle) the frame's first word is on the disk links at T+3, against T+2 for the
-//! same word in cut-through (test `saf_releases_the_frame_the_cycle_after_its_last_word`
-//! here, `store_and_forward_latency_is_four_cycles` in `hdl/tests/core.rs`).
+//! whole core (docs/architecture.md, "cut-through latency" and "store-and-forward latency")
+//! the frame whose `last` pair's later word is taken at T has its first word on both disk
+//! links at T+4, against T+3 for each pair in cut-through (test
+//! `saf_releases_the_frame_the_cycle_after_its_last_word` here,
+//! `store_and_forward_latency_is_four_cycles` in `hdl/tests/core.rs`).
 //!
 //! Frame length: the longest frame that can be held is exactly 2^FW words (`last` word
 //! included), because the buffer first drains the frames ahead of it. When the word

@@ -49,7 +49,7 @@ impl InjectCount {
             one: Default::default(),
             left: Default::default(),
             left_zero: Default::default(),
-            top: crate::core::count_top(width),
+            top: crate::event_counter::count_top(width),
         }
     }
 }

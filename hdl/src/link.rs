@@ -72,6 +72,52 @@ pub struct LinkRx {
     pub rpar: Signal<Out, Bit>,
 }
 
+/// The emitting end of an internal word stream between the core's blocks: the link's
+/// handshake (SPEC §2) with the ingress facts packed into one [`Word`]. A word moves in a
+/// cycle where `valid & ready`; `ready` does not wait for `valid`.
+#[derive(LogicInterface, Default, Clone)]
+#[join = "StreamRx"]
+pub struct StreamTx {
+    /// A word is offered this cycle.
+    pub valid: Signal<Out, Bit>,
+    /// The word (see [`word`] for its fields).
+    pub data: Signal<Out, Word>,
+    /// The sink takes the word this cycle.
+    pub ready: Signal<In, Bit>,
+}
+
+/// The taking end of an internal word stream (see [`StreamTx`]).
+#[derive(LogicInterface, Default, Clone)]
+#[join = "StreamTx"]
+pub struct StreamRx {
+    /// A word is offered this cycle.
+    pub valid: Signal<In, Bit>,
+    /// The word.
+    pub data: Signal<In, Word>,
+    /// This end takes the word this cycle.
+    pub ready: Signal<Out, Bit>,
+}
+
+/// A link with nothing on it (valid 0, correct `cpar`): what an [`crate::ingress::Ingress`]
+/// without a BIST generator sees on its BIST input.
+#[derive(LogicBlock, Default)]
+pub struct IdleLink {
+    /// The idle link.
+    pub link: LinkTx,
+}
+
+impl Logic for IdleLink {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.link.valid.next = false;
+        self.link.data.next = 0.into();
+        self.link.last.next = false;
+        self.link.abort.next = false;
+        self.link.par.next = 0.into();
+        self.link.cpar.next = true;
+    }
+}
+
 /// Odd parity of each byte of `data`, as SPEC §2 defines `par` (software reference).
 pub fn byte_parity(data: u32) -> u8 {
     let mut p = 0u8;

@@ -1,12 +1,12 @@
 //! Simulation and Verilog agree (docs/architecture.md): no combinational block of the
 //! generated Verilog reads a variable where it may not hold the block's final value
-//! (`ftio_hdl::comb_order`). Checked over the whole core at each strict-offset range and
-//! over every block of `ftio verilog --block list` alone; the checker itself is tested on
+//! (`ftio_verilog_lint`, the dev-only crate in lint/). Checked over the whole core at each
+//! strict-offset range and over every block of `ftio verilog --block list` alone; the checker itself is tested on
 //! seeded snippets, and `simulator_reads_child_inputs_settled` shows the simulator
 //! behaviour that makes the rule necessary.
 use ftio_hdl::blocks::{block_verilog, BLOCKS};
-use ftio_hdl::cmd_parser::RxQueue;
-use ftio_hdl::comb_order::{check_verilog, count_comb_blocks, Finding, Report};
+use ftio_hdl::uart_bridge::RxQueue;
+use ftio_verilog_lint::{check_verilog, count_comb_blocks, Finding, Report};
 use ftio_hdl::testbench::settle;
 use ftio_hdl::verilog::OFFSET_RANGES_LOG2;
 use ftio_hdl::{core_verilog, BuildParams};
@@ -25,7 +25,7 @@ fn checked(name: &str, text: &str) -> Report {
 
 /// The combinational blocks of the rust-hdl widgets the gateware uses (only the UART's
 /// receive queue has any; DFF and RAM are clocked custom Verilog), as
-/// [`ftio_hdl::comb_order::CombBlock::text`], which does not depend on the hierarchy.
+/// [`ftio_verilog_lint::CombBlock::text`], which does not depend on the hierarchy.
 fn library_blocks() -> BTreeSet<String> {
     let mut q = RxQueue::default();
     q.connect_all();

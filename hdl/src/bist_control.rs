@@ -1,0 +1,311 @@
+//! `BistControl`: the built-in self-test of SPEC §6 run end to end: two generators in place of
+//! the CPUs, two checkers on the disk outputs, and BIST_STATUS / BIST_WORDS / BIST_ERRORS.
+use crate::bist::{BistChecker, BistGenerator};
+use crate::link::{LinkTx, Word};
+use rust_hdl::prelude::*;
+
+/// BIST_CTRL.start starts a run: the generators own the CPU inputs (`active`; the core's
+/// ingresses take their links) and send BIST_FRAMES frames of BIST_LEN words, CPU B's
+/// BIST_SKEW cycles behind A's; the checkers compare each disk's output with the same
+/// sequence. The run is done when both disks have seen every word, or after 4096 quiet cycles
+/// (then every word still expected is an error, so a lost word or a halted core cannot hang
+/// it); it passes with no error and no fault latched during it. BIST_CTRL.abort stops it.
+#[derive(LogicBlock)]
+pub struct BistControl {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset.
+    pub reset: Signal<In, Bit>,
+    /// BIST_CTRL.start (a pulse).
+    pub start: Signal<In, Bit>,
+    /// BIST_CTRL.abort (a pulse).
+    pub abort: Signal<In, Bit>,
+    /// BIST_SEED.
+    pub seed: Signal<In, Bits<32>>,
+    /// BIST_LEN.
+    pub len: Signal<In, Bits<16>>,
+    /// BIST_FRAMES.
+    pub frames: Signal<In, Bits<32>>,
+    /// BIST_SKEW: CPU B's generator starts this many cycles after A's.
+    pub skew: Signal<In, Bits<16>>,
+    /// A fault is latched (it fails the run).
+    pub fault: Signal<In, Bit>,
+    /// Generator A's link, into CPU A's ingress.
+    pub cpu_a: LinkTx,
+    /// Generator B's link, into CPU B's ingress.
+    pub cpu_b: LinkTx,
+    /// The word offered to disk A, and it moves this cycle.
+    pub disk_a_word: Signal<In, Word>,
+    /// Disk A took its word.
+    pub disk_a_moved: Signal<In, Bit>,
+    /// The word offered to disk B.
+    pub disk_b_word: Signal<In, Word>,
+    /// Disk B took its word.
+    pub disk_b_moved: Signal<In, Bit>,
+    /// The BIST owns the CPU inputs (BIST_STATUS.running).
+    pub active: Signal<Out, Bit>,
+    /// BIST_STATUS.done.
+    pub done: Signal<Out, Bit>,
+    /// BIST_STATUS.pass.
+    pub pass: Signal<Out, Bit>,
+    /// BIST_STATUS.fail.
+    pub fail: Signal<Out, Bit>,
+    /// BIST_WORDS: words checked on both disks (the lesser checker count), registered.
+    pub words: Signal<Out, Bits<32>>,
+    /// BIST_ERRORS: both checkers' errors, registered.
+    pub errors: Signal<Out, Bits<32>>,
+    gen_a: BistGenerator,
+    gen_b: BistGenerator,
+    chk_a: BistChecker,
+    chk_b: BistChecker,
+    /// BIST_CTRL's pulses, registered (a write takes effect one cycle later).
+    start_q: DFF<Bit>,
+    abort_q: DFF<Bit>,
+    active_q: DFF<Bit>,
+    done_q: DFF<Bit>,
+    pass_q: DFF<Bit>,
+    quiet: DFF<Bits<16>>,
+    faulted: DFF<Bit>,
+    finish: Signal<Local, Bit>,
+    moving: Signal<Local, Bit>,
+    /// `moving`, registered: the quiet count restarts a cycle after a move, so the links'
+    /// handshakes do not reach its 16 flops' enable in the same cycle (the drain waits 4096
+    /// quiet cycles; one more changes nothing).
+    moving_q: DFF<Bit>,
+    /// BIST_WORDS and BIST_ERRORS, registered: the 32-bit compare and adder stay off the
+    /// register read path (a read sees them a cycle late).
+    words_q: DFF<Bits<32>>,
+    errors_q: DFF<Bits<32>>,
+    /// Both checkers' errors, summed a bit wider than either: BIST_ERRORS stops at
+    /// `errors_top` (2^counter_width - 1) like the counts it sums, never wraps to 0.
+    errors_sum: Signal<Local, Bits<33>>,
+    errors_top: Constant<Bits<33>>,
+}
+
+impl BistControl {
+    /// A BIST with counts `width` bits wide (PARAMS.counter_width).
+    pub fn new(width: u8) -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            start: Default::default(),
+            abort: Default::default(),
+            seed: Default::default(),
+            len: Default::default(),
+            frames: Default::default(),
+            skew: Default::default(),
+            fault: Default::default(),
+            cpu_a: Default::default(),
+            cpu_b: Default::default(),
+            disk_a_word: Default::default(),
+            disk_a_moved: Default::default(),
+            disk_b_word: Default::default(),
+            disk_b_moved: Default::default(),
+            active: Default::default(),
+            done: Default::default(),
+            pass: Default::default(),
+            fail: Default::default(),
+            words: Default::default(),
+            errors: Default::default(),
+            gen_a: BistGenerator::new(width),
+            gen_b: BistGenerator::new(width),
+            chk_a: BistChecker::new(width),
+            chk_b: BistChecker::new(width),
+            start_q: Default::default(),
+            abort_q: Default::default(),
+            active_q: Default::default(),
+            done_q: Default::default(),
+            pass_q: Default::default(),
+            quiet: Default::default(),
+            faulted: Default::default(),
+            finish: Default::default(),
+            moving: Default::default(),
+            moving_q: Default::default(),
+            words_q: Default::default(),
+            errors_q: Default::default(),
+            errors_sum: Default::default(),
+            errors_top: Constant::new(((1u64 << width) - 1).to_bits()),
+        }
+    }
+}
+
+impl Logic for BistControl {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, gen_a, gen_b, chk_a, chk_b);
+        dff_setup!(self, clock, start_q, abort_q, active_q, done_q, pass_q, quiet, faulted, moving_q);
+        dff_setup!(self, clock, words_q, errors_q);
+        self.start_q.d.next = self.start.val();
+        self.abort_q.d.next = self.abort.val();
+        // Generators: the CPU inputs' links (no abort; `cpar` over valid and last).
+        self.gen_a.start.next = self.start_q.q.val();
+        self.gen_b.start.next = self.start_q.q.val();
+        self.gen_a.stop.next = self.abort_q.q.val();
+        self.gen_b.stop.next = self.abort_q.q.val();
+        self.gen_a.seed.next = self.seed.val();
+        self.gen_b.seed.next = self.seed.val();
+        self.gen_a.len.next = self.len.val();
+        self.gen_b.len.next = self.len.val();
+        self.gen_a.frames.next = self.frames.val();
+        self.gen_b.frames.next = self.frames.val();
+        self.gen_a.delay.next = 0.into();
+        self.gen_b.delay.next = self.skew.val();
+        self.cpu_a.valid.next = self.gen_a.valid.val();
+        self.cpu_a.data.next = self.gen_a.data.val();
+        self.cpu_a.last.next = self.gen_a.last.val();
+        self.cpu_a.abort.next = false;
+        self.cpu_a.par.next = self.gen_a.par.val();
+        self.cpu_a.cpar.next = !(self.gen_a.valid.val() ^ self.gen_a.last.val());
+        self.gen_a.ready.next = self.cpu_a.ready.val();
+        self.cpu_b.valid.next = self.gen_b.valid.val();
+        self.cpu_b.data.next = self.gen_b.data.val();
+        self.cpu_b.last.next = self.gen_b.last.val();
+        self.cpu_b.abort.next = false;
+        self.cpu_b.par.next = self.gen_b.par.val();
+        self.cpu_b.cpar.next = !(self.gen_b.valid.val() ^ self.gen_b.last.val());
+        self.gen_b.ready.next = self.cpu_b.ready.val();
+        // Checkers on the disk outputs (word bits, link::word: data 31:0, par 35:32, last
+        // 36, abort 37).
+        self.chk_a.start.next = self.start_q.q.val();
+        self.chk_b.start.next = self.start_q.q.val();
+        self.chk_a.seed.next = self.seed.val();
+        self.chk_b.seed.next = self.seed.val();
+        self.chk_a.len.next = self.len.val();
+        self.chk_b.len.next = self.len.val();
+        self.chk_a.frames.next = self.frames.val();
+        self.chk_b.frames.next = self.frames.val();
+        self.chk_a.enable.next = self.active_q.q.val();
+        self.chk_b.enable.next = self.active_q.q.val();
+        self.chk_a.take.next = self.disk_a_moved.val();
+        self.chk_a.data.next = self.disk_a_word.val().get_bits::<32>(0);
+        self.chk_a.par.next = self.disk_a_word.val().get_bits::<4>(32);
+        self.chk_a.last.next = self.disk_a_word.val().get_bit(36);
+        self.chk_a.abort.next = self.disk_a_word.val().get_bit(37);
+        self.chk_b.take.next = self.disk_b_moved.val();
+        self.chk_b.data.next = self.disk_b_word.val().get_bits::<32>(0);
+        self.chk_b.par.next = self.disk_b_word.val().get_bits::<4>(32);
+        self.chk_b.last.next = self.disk_b_word.val().get_bit(36);
+        self.chk_b.abort.next = self.disk_b_word.val().get_bit(37);
+        // Finished when both disks have seen every word. If nothing moves anywhere for 4096
+        // cycles the run is drained instead.
+        self.moving.next = (self.gen_a.valid.val() & self.gen_a.ready.val())
+            | (self.gen_b.valid.val() & self.gen_b.ready.val())
+            | self.disk_a_moved.val()
+            | self.disk_b_moved.val();
+        self.moving_q.d.next = self.moving.val();
+        if self.active_q.q.val() & !self.moving_q.q.val() & (self.quiet.q.val() != 4096_u64) {
+            self.quiet.d.next = self.quiet.q.val() + 1;
+        } else if self.moving_q.q.val() {
+            self.quiet.d.next = 0.into();
+        }
+        self.chk_a.drain.next = self.active_q.q.val() & (self.quiet.q.val() == 4096_u64);
+        self.chk_b.drain.next = self.active_q.q.val() & (self.quiet.q.val() == 4096_u64);
+        self.finish.next = self.active_q.q.val()
+            & self.chk_a.complete.val()
+            & self.chk_b.complete.val()
+            & !self.gen_a.running.val()
+            & !self.gen_b.running.val();
+        // A fault latched during the run fails it, even when every word arrived intact.
+        if self.active_q.q.val() & self.fault.val() {
+            self.faulted.d.next = true;
+        }
+        if self.finish.val() {
+            self.active_q.d.next = false;
+            self.done_q.d.next = true;
+            self.pass_q.d.next = (self.chk_a.errors.val() == 0)
+                & (self.chk_b.errors.val() == 0)
+                & !self.faulted.q.val()
+                & !self.fault.val();
+        }
+        if self.abort_q.q.val() {
+            self.active_q.d.next = false;
+            self.done_q.d.next = false;
+            self.pass_q.d.next = false;
+        }
+        if self.start_q.q.val() {
+            self.active_q.d.next = true;
+            self.done_q.d.next = false;
+            self.pass_q.d.next = false;
+            self.faulted.d.next = false;
+            self.quiet.d.next = 0.into();
+        }
+        if self.reset.val() {
+            self.active_q.d.next = false;
+            self.done_q.d.next = false;
+            self.pass_q.d.next = false;
+        }
+        self.active.next = self.active_q.q.val();
+        self.done.next = self.done_q.q.val();
+        self.pass.next = self.done_q.q.val() & self.pass_q.q.val();
+        self.fail.next = self.done_q.q.val() & !self.pass_q.q.val();
+        // A word counts once both disks' copies have been checked.
+        if self.chk_a.words.val() < self.chk_b.words.val() {
+            self.words_q.d.next = self.chk_a.words.val();
+        } else {
+            self.words_q.d.next = self.chk_b.words.val();
+        }
+        self.errors_sum.next = bit_cast::<33, 32>(self.chk_a.errors.val()) + bit_cast::<33, 32>(self.chk_b.errors.val());
+        if self.errors_sum.val() > self.errors_top.val() {
+            self.errors_q.d.next = self.errors_top.val().get_bits::<32>(0);
+        } else {
+            self.errors_q.d.next = self.errors_sum.val().get_bits::<32>(0);
+        }
+        self.words.next = self.words_q.q.val();
+        self.errors.next = self.errors_q.q.val();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::pack_word;
+    use crate::testbench::{edge, low};
+
+    /// Loops each generator's link straight back to its disk's checker: a run of 2 frames of
+    /// 3 words passes with 6 words checked; a run with a word corrupted on disk B fails with
+    /// one error.
+    #[test]
+    fn bist_runs_passes_and_fails() {
+        for corrupt in [false, true] {
+            let mut b = BistControl::new(16);
+            b.connect_all();
+            b.seed.next = 0xC0DE.into();
+            b.len.next = 3.into();
+            b.frames.next = 2.into();
+            b.skew.next = 2.into();
+            b.start.next = true;
+            let (mut cycles, mut corrupted) = (0, false);
+            loop {
+                b.cpu_a.ready.next = true;
+                b.cpu_b.ready.next = true;
+                low(&mut b, |b| &mut b.clock);
+                let word = |v: bool, d: u64, p: u64, l: bool| pack_word(d as u32, p as u8, l, false, false) * v as u64;
+                let a = word(b.cpu_a.valid.val(), b.cpu_a.data.val().to_u64(), b.cpu_a.par.val().to_u64(), b.cpu_a.last.val());
+                let mut w_b = word(b.cpu_b.valid.val(), b.cpu_b.data.val().to_u64(), b.cpu_b.par.val().to_u64(), b.cpu_b.last.val());
+                if corrupt && !corrupted && cycles >= 4 && b.cpu_b.valid.val() {
+                    w_b ^= 1;
+                    corrupted = true;
+                }
+                b.disk_a_word.next = a.into();
+                b.disk_a_moved.next = b.cpu_a.valid.val();
+                b.disk_b_word.next = w_b.into();
+                b.disk_b_moved.next = b.cpu_b.valid.val();
+                low(&mut b, |b| &mut b.clock);
+                edge(&mut b, |b| &mut b.clock);
+                b.start.next = false;
+                cycles += 1;
+                if b.done.val() || cycles > 100 {
+                    break;
+                }
+            }
+            for _ in 0..2 {
+                low(&mut b, |b| &mut b.clock);
+                edge(&mut b, |b| &mut b.clock);
+            }
+            assert!(b.done.val() && !b.active.val(), "done after {cycles} cycles");
+            assert_eq!((b.pass.val(), b.fail.val()), (!corrupt, corrupt));
+            assert_eq!(b.words.val().to_u32(), 6);
+            assert_eq!(b.errors.val().to_u32(), corrupt as u32);
+        }
+    }
+}
