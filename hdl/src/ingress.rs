@@ -30,7 +30,7 @@ pub struct Ingress {
     /// The offered word fails its data parity, or `cpar` its control (every cycle).
     pub error: Signal<Out, Bit>,
     injector: Injector,
-    checker: LinkChecker,
+    link_check: LinkChecker,
     /// This link's INJ_CTRL.link code.
     link_code: Constant<Bits<2>>,
 }
@@ -47,7 +47,7 @@ impl Ingress {
             word: Default::default(),
             error: Default::default(),
             injector: Default::default(),
-            checker: Default::default(),
+            link_check: Default::default(),
             link_code: Constant::new((link.code() as u64).to_bits()),
         }
     }
@@ -91,18 +91,18 @@ impl Logic for Ingress {
         self.inj.keep.next = self.injector.keep.val();
         self.inj.fired.next = self.injector.fired.val();
         // Link check: parity on the word as the source sent it, the injector's flips beside.
-        self.checker.valid.next = self.injector.valid.val();
-        self.checker.data.next = self.injector.data.val();
-        self.checker.last.next = self.injector.last.val();
-        self.checker.abort.next = self.injector.abort.val();
-        self.checker.par.next = self.injector.par.val();
-        self.checker.cpar.next = self.injector.cpar.val();
-        self.checker.raw_data.next = self.injector.pin_data.val();
-        self.checker.raw_par.next = self.injector.pin_par.val();
-        self.checker.par_flip.next = self.injector.par_flip.val();
-        self.error.next = self.checker.error.val();
+        self.link_check.valid.next = self.injector.valid.val();
+        self.link_check.data.next = self.injector.data.val();
+        self.link_check.last.next = self.injector.last.val();
+        self.link_check.abort.next = self.injector.abort.val();
+        self.link_check.par.next = self.injector.par.val();
+        self.link_check.cpar.next = self.injector.cpar.val();
+        self.link_check.raw_data.next = self.injector.pin_data.val();
+        self.link_check.raw_par.next = self.injector.pin_par.val();
+        self.link_check.par_flip.next = self.injector.par_flip.val();
+        self.error.next = self.link_check.error.val();
         self.word.valid.next = self.injector.valid.val();
-        self.word.data.next = self.checker.word.val();
+        self.word.data.next = self.link_check.word.val();
         self.injector.ready.next = self.word.ready.val();
         self.injector.rpar.next = !self.word.ready.val();
     }
