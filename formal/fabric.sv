@@ -79,16 +79,16 @@ module fabric_formal (
         .ca_valid(ca_valid), .ca_word(ca_word), .ca_take(ca_take),
         .cb_valid(cb_valid), .cb_word(cb_word), .cb_take(cb_take),
         .divergence(divergence), .divergence_perr_a(divergence_perr_a), .divergence_perr_b(divergence_perr_b),
-        .\buf_da.count$q (ia_count), .\buf_da.head_valid$q (ia_head_valid), .\buf_da.head$q (ia_head),
-        .\buf_da.rptr$q (ia_rptr), .\buf_da.wptr$q (ia_wptr), .\buf_da.fwd_valid$q (ia_fwd_valid),
-        .\buf_da.fwd_data$q (ia_fwd_data), .\buf_da.stored$q (ia_stored), .\buf_da.full$q (ia_full),
-        .\buf_da.ram.read_data (ia_read_data), .\buf_da.ram.mem[0] (ia_m0), .\buf_da.ram.mem[1] (ia_m1),
-        .\buf_da.ram.mem[2] (ia_m2), .\buf_da.ram.mem[3] (ia_m3),
-        .\buf_db.count$q (ib_count), .\buf_db.head_valid$q (ib_head_valid), .\buf_db.head$q (ib_head),
-        .\buf_db.rptr$q (ib_rptr), .\buf_db.wptr$q (ib_wptr), .\buf_db.fwd_valid$q (ib_fwd_valid),
-        .\buf_db.fwd_data$q (ib_fwd_data), .\buf_db.stored$q (ib_stored), .\buf_db.full$q (ib_full),
-        .\buf_db.ram.read_data (ib_read_data), .\buf_db.ram.mem[0] (ib_m0), .\buf_db.ram.mem[1] (ib_m1),
-        .\buf_db.ram.mem[2] (ib_m2), .\buf_db.ram.mem[3] (ib_m3)
+        .\write.buf_da.count$q (ia_count), .\write.buf_da.head_valid$q (ia_head_valid), .\write.buf_da.head$q (ia_head),
+        .\write.buf_da.rptr$q (ia_rptr), .\write.buf_da.wptr$q (ia_wptr), .\write.buf_da.fwd_valid$q (ia_fwd_valid),
+        .\write.buf_da.fwd_data$q (ia_fwd_data), .\write.buf_da.stored$q (ia_stored), .\write.buf_da.full$q (ia_full),
+        .\write.buf_da.ram.read_data (ia_read_data), .\write.buf_da.ram.mem[0] (ia_m0), .\write.buf_da.ram.mem[1] (ia_m1),
+        .\write.buf_da.ram.mem[2] (ia_m2), .\write.buf_da.ram.mem[3] (ia_m3),
+        .\write.buf_db.count$q (ib_count), .\write.buf_db.head_valid$q (ib_head_valid), .\write.buf_db.head$q (ib_head),
+        .\write.buf_db.rptr$q (ib_rptr), .\write.buf_db.wptr$q (ib_wptr), .\write.buf_db.fwd_valid$q (ib_fwd_valid),
+        .\write.buf_db.fwd_data$q (ib_fwd_data), .\write.buf_db.stored$q (ib_stored), .\write.buf_db.full$q (ib_full),
+        .\write.buf_db.ram.read_data (ib_read_data), .\write.buf_db.ram.mem[0] (ib_m0), .\write.buf_db.ram.mem[1] (ib_m1),
+        .\write.buf_db.ram.mem[2] (ib_m2), .\write.buf_db.ram.mem[3] (ib_m3)
     );
     // The disk buffers' internal state (StreamFifo<AW>), exposed by `ftio prove` for the
     // induction invariants (inv_*) only.
