@@ -30,8 +30,7 @@
 //   cut_through_stream  cut-through: a word leaves exactly when one is taken, and it is the
 //                       word taken (the out stream is the in stream)
 //   out_holds           SPEC §2 on the output: a word offered and not taken is offered again,
-//                       unchanged (except in the cycle cut-through turns into
-//                       store-and-forward, see below)
+//                       unchanged, also across a change of kind
 module commit_gate_formal (
     input clock,
     input reset,
@@ -52,11 +51,27 @@ module commit_gate_formal (
         .out_valid(out_valid), .out_word(out_word), .out_ready(out_ready),
         .saf_active(saf_active), .word_out(word_out), .frame_out(frame_out),
         .frame_dropped(frame_dropped), .frame_too_long(frame_too_long), .fill(fill),
-        .\saf_q$q (i_saf_q)
+        .\saf_q$q (i_saf_q), .\in_frame$q (i_in_frame), .\dropping$q (i_dropping),
+        .\ct_offer_held$q (i_ct_offer_held), .\wptr$q (i_wptr), .\fstart$q (i_fstart),
+        .\rptr$q (i_rptr), .\avail$q (i_avail), .\partial$q (i_partial),
+        .\occupied$q (i_occupied), .\frame_full$q (i_frame_full), .\full$q (i_full),
+        .\fwd_valid$q (i_fwd_valid), .\fwd_data$q (i_fwd_data), .\ram.read_data (i_read_data),
+        .\ram.mem[0] (i_m0), .\ram.mem[1] (i_m1), .\ram.mem[2] (i_m2), .\ram.mem[3] (i_m3)
     );
-    // Exposed by `ftio prove` (its RAM is then mapped to registers, which the solver handles
-    // far faster than an array): the kind of commit in force, which `saf_active` shows too.
-    wire i_saf_q;
+    // Internal state, exposed by `ftio prove` for the induction invariants (inv_*) only (its
+    // RAM is then mapped to registers, which the solver handles far faster than an array).
+    wire i_saf_q, i_in_frame, i_dropping, i_ct_offer_held, i_frame_full, i_full, i_fwd_valid;
+    wire [11:0] i_wptr, i_fstart, i_rptr;
+    wire [15:0] i_avail, i_partial, i_occupied;
+    wire [39:0] i_fwd_data, i_read_data, i_m0, i_m1, i_m2, i_m3;
+    function [39:0] mem_at(input [`FW-1:0] a);
+        case (a)
+            0: mem_at = i_m0;
+            1: mem_at = i_m1;
+            2: mem_at = i_m2;
+            default: mem_at = i_m3;
+        endcase
+    endfunction
     always @(*) inv_saf_shown: assert(i_saf_q == saf_active);
 
     reg f_past = 0;
@@ -124,11 +139,9 @@ module commit_gate_formal (
         p_out_wait <= out_valid && !out_ready && !reset;
         p_out_word <= out_word;
     end
-    // Exempt: the cycle cut-through changes to store-and-forward (requested `saf` while
-    // offering in cut-through): the gate then withdraws the word it offered for that cycle
-    // (a finding, docs/verification.md: nothing is lost, the committed stream still holds
-    // the word and it enters the buffer next).
-    always @(*) if (f_past && p_out_wait && !(!p_saf_active && saf))
+    // Also across a change of kind (finding 1, docs/verification.md: the gate withdrew a
+    // word offered in cut-through when it switched to store-and-forward).
+    always @(*) if (f_past && p_out_wait)
         out_holds: assert(out_valid && out_word == p_out_word);
 
     // --- one tracked word ------------------------------------------------------------------
@@ -159,6 +172,37 @@ module commit_gate_formal (
         if (f_state == WRITTEN) saf_unreleased_stays: assert(f_ahead >= f_avail);
         if (f_state == RELEASED) tracked_released: assert(f_ahead < f_avail);
         if (f_state != IDLE) tracked_mode: assert(saf_active);
+    end
+
+    // Induction invariants: the gate's counters, flags and pointers are the harness's account,
+    // the RAM's read port shows the word at the read pointer, and the tracked word is where
+    // its position says. (The harness's own `f_in_frame` mirrors the input's frame position.)
+    reg f_in_frame = 0;
+    always @(posedge clock) begin
+        if (take) f_in_frame <= !in_last;
+        if (reset) f_in_frame <= 0;
+    end
+    localparam [11:0] MASK = CAP - 1;
+    wire [`FW-1:0] i_rptr_lo = i_rptr[`FW-1:0];
+    always @(*) begin
+        inv_counts: assert(i_avail == f_avail && i_partial == f_partial && i_occupied == f_avail + f_partial);
+        inv_flags: assert(i_full == (f_avail + f_partial == CAP) && i_frame_full == (f_partial == CAP)
+                          && i_dropping == f_over && i_in_frame == f_in_frame);
+        inv_frame: assert((!f_over || (f_in_frame && f_partial == 0)) && (f_partial == 0 || f_in_frame));
+        inv_pointers_masked: assert((i_wptr & ~MASK) == 0 && (i_fstart & ~MASK) == 0 && (i_rptr & ~MASK) == 0);
+        inv_pointers: assert(((i_fstart - i_rptr) & MASK) == (f_avail & MASK)
+                             && ((i_wptr - i_fstart) & MASK) == (f_partial & MASK));
+        inv_ct_offer_held: assert(i_ct_offer_held == (f_past && p_out_wait && !p_saf_active));
+        if (f_past && p_out_wait && !p_saf_active) inv_ct_upstream: assert(p_in_wait && p_in_word == p_out_word);
+        if (f_past && p_out_wait && p_saf_active && saf_active)
+            inv_saf_offer: assert(p_out_word == mem_at(i_rptr_lo));
+        if (!saf_active) inv_ct_no_forward: assert(!i_fwd_valid);
+        if (i_fwd_valid) inv_forward: assert(i_fwd_data == mem_at(i_rptr_lo));
+        if (f_avail + f_partial != 0)
+            inv_read_port: assert((i_fwd_valid ? i_fwd_data : i_read_data) == mem_at(i_rptr_lo));
+        inv_tracked_state: assert(f_state <= RELEASED);
+        if (f_state == WRITTEN) inv_tracked_written: assert(f_ahead < f_avail + f_partial && !f_over);
+        if (f_state != IDLE) inv_tracked_in_ram: assert(mem_at(i_rptr_lo + f_ahead) == f_word);
     end
 
     always @(*) begin

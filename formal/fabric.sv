@@ -78,8 +78,31 @@ module fabric_formal (
         .db_valid(db_valid), .db_word(db_word), .db_take(db_take),
         .ca_valid(ca_valid), .ca_word(ca_word), .ca_take(ca_take),
         .cb_valid(cb_valid), .cb_word(cb_word), .cb_take(cb_take),
-        .divergence(divergence), .divergence_perr_a(divergence_perr_a), .divergence_perr_b(divergence_perr_b)
+        .divergence(divergence), .divergence_perr_a(divergence_perr_a), .divergence_perr_b(divergence_perr_b),
+        .\write.buf_da.count$q (ia_count), .\write.buf_da.head_valid$q (ia_head_valid), .\write.buf_da.head$q (ia_head),
+        .\write.buf_da.rptr$q (ia_rptr), .\write.buf_da.wptr$q (ia_wptr), .\write.buf_da.fwd_valid$q (ia_fwd_valid),
+        .\write.buf_da.fwd_data$q (ia_fwd_data), .\write.buf_da.stored$q (ia_stored), .\write.buf_da.full$q (ia_full),
+        .\write.buf_da.ram.read_data (ia_read_data), .\write.buf_da.ram.mem[0] (ia_m0), .\write.buf_da.ram.mem[1] (ia_m1),
+        .\write.buf_da.ram.mem[2] (ia_m2), .\write.buf_da.ram.mem[3] (ia_m3),
+        .\write.buf_db.count$q (ib_count), .\write.buf_db.head_valid$q (ib_head_valid), .\write.buf_db.head$q (ib_head),
+        .\write.buf_db.rptr$q (ib_rptr), .\write.buf_db.wptr$q (ib_wptr), .\write.buf_db.fwd_valid$q (ib_fwd_valid),
+        .\write.buf_db.fwd_data$q (ib_fwd_data), .\write.buf_db.stored$q (ib_stored), .\write.buf_db.full$q (ib_full),
+        .\write.buf_db.ram.read_data (ib_read_data), .\write.buf_db.ram.mem[0] (ib_m0), .\write.buf_db.ram.mem[1] (ib_m1),
+        .\write.buf_db.ram.mem[2] (ib_m2), .\write.buf_db.ram.mem[3] (ib_m3)
     );
+    // The disk buffers' internal state (StreamFifo<AW>), exposed by `ftio prove` for the
+    // induction invariants (inv_*) only.
+    wire [15:0] ia_count, ib_count;
+    wire ia_head_valid, ia_fwd_valid, ia_stored, ia_full, ib_head_valid, ib_fwd_valid, ib_stored, ib_full;
+    wire [39:0] ia_head, ia_fwd_data, ia_read_data, ia_m0, ia_m1, ia_m2, ia_m3;
+    wire [39:0] ib_head, ib_fwd_data, ib_read_data, ib_m0, ib_m1, ib_m2, ib_m3;
+    wire [`AW-1:0] ia_rptr, ia_wptr, ib_rptr, ib_wptr;
+    function [39:0] mem_a(input [`AW-1:0] x);
+        case (x) 0: mem_a = ia_m0; 1: mem_a = ia_m1; 2: mem_a = ia_m2; default: mem_a = ia_m3; endcase
+    endfunction
+    function [39:0] mem_b(input [`AW-1:0] x);
+        case (x) 0: mem_b = ib_m0; 1: mem_b = ib_m1; 2: mem_b = ib_m2; default: mem_b = ib_m3; endcase
+    endfunction
 
     // SPEC §2: the committed stream holds a word until it is taken.
     reg p_wait = 0;
@@ -130,6 +153,37 @@ module fabric_formal (
         end
         if (deliver_a && got_a == f_n) A_gets_committed_in_order: assert(have_a_n && da_word == wa_n);
         if (deliver_b && got_b == f_n) B_gets_committed_in_order: assert(have_b_n && db_word == wb_n);
+    end
+
+    // Induction invariants: each disk buffer holds exactly the words owed to its disk and not
+    // yet delivered (its RAM, pointers and flags as the stream FIFO's proof has them), and
+    // the N-th word owed, while held, is where its position says.
+    wire [`AW-1:0] ia_used = ia_wptr - ia_rptr, ib_used = ib_wptr - ib_rptr;
+    wire [7:0] held_a = owed_a - got_a, held_b = owed_b - got_b;
+    wire [7:0] pos_a = f_n - got_a, pos_b = f_n - got_b;
+    always @(*) begin
+        inv_init: assert(!f_init || (nc == 0 && owed_a == 0 && owed_b == 0 && got_a == 0 && got_b == 0
+                                     && !have_a_n && !have_b_n && ia_count == 0 && !ia_head_valid
+                                     && ib_count == 0 && !ib_head_valid));
+        inv_disk_states: assert(!(failed_a && rebuilding_a) && !(failed_b && rebuilding_b));
+        inv_owed: assert(owed_a <= nc && owed_b <= nc);
+        inv_have_n: assert(have_a_n == (owed_a > f_n) && have_b_n == (owed_b > f_n));
+        inv_a_count: assert(ia_count + ia_head_valid == held_a && ia_count <= (1 << `AW));
+        inv_b_count: assert(ib_count + ib_head_valid == held_b && ib_count <= (1 << `AW));
+        inv_a_flags: assert(ia_stored == (ia_count != 0) && ia_full == (ia_count == (1 << `AW))
+                            && (ia_count == 0 || ia_head_valid));
+        inv_b_flags: assert(ib_stored == (ib_count != 0) && ib_full == (ib_count == (1 << `AW))
+                            && (ib_count == 0 || ib_head_valid));
+        inv_a_pointers: assert(ia_stored ? (ia_used == ia_count[`AW-1:0]) : (ia_used <= 1));
+        inv_b_pointers: assert(ib_stored ? (ib_used == ib_count[`AW-1:0]) : (ib_used <= 1));
+        if (ia_stored) inv_a_read_port: assert((ia_fwd_valid ? ia_fwd_data : ia_read_data) == mem_a(ia_rptr));
+        if (ib_stored) inv_b_read_port: assert((ib_fwd_valid ? ib_fwd_data : ib_read_data) == mem_b(ib_rptr));
+        if (ia_stored && ia_fwd_valid) inv_a_forward: assert(ia_fwd_data == mem_a(ia_rptr));
+        if (ib_stored && ib_fwd_valid) inv_b_forward: assert(ib_fwd_data == mem_b(ib_rptr));
+        if (have_a_n && got_a <= f_n && f_n < owed_a)
+            inv_a_nth_held: assert(pos_a == 0 ? (ia_head_valid && ia_head == wa_n) : (mem_a(ia_rptr + pos_a - 1) == wa_n));
+        if (have_b_n && got_b <= f_n && f_n < owed_b)
+            inv_b_nth_held: assert(pos_b == 0 ? (ib_head_valid && ib_head == wb_n) : (mem_b(ib_rptr + pos_b - 1) == wb_n));
     end
 
     always @(*) begin

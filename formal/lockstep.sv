@@ -157,5 +157,9 @@ module lockstep_formal (
         cover_failover_a: cover(mode == SIMPLEX_B && committing_n && f_n == 2);
         cover_strict_commit: cover(f_strict && f_offset == ND - 1 && committing_n && f_n == 1 && mode == DUPLEX);
         cover_mismatch_halt: cover(mode == HALTED && fault_mismatch == 0 && got_a && got_b && wa != wb);
+        // The depth reaches a full skew FIFO (5 words) as a fault takes the other side out,
+        // and, at the largest D, strict DUPLEX with skew FIFO B full.
+        cover_full_fifo_failover: cover(counting && mode == DUPLEX && fill_a == 5 && fault_b_parity && !fault_a_parity);
+        cover_strict_full_b: cover(f_strict && f_offset == ND - 1 && counting && mode == DUPLEX && fill_b == 5);
     end
 endmodule

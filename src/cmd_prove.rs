@@ -129,16 +129,18 @@ pub fn proofs() -> Vec<Proof> {
             harness: harness!("commit_gate.sv"),
             top: "commit_gate_formal",
             defines: &[("FW", "2")],
-            expose: &["saf_q$q"],
+            expose: &[
+                "saf_q$q", "in_frame$q", "dropping$q", "ct_offer_held$q", "wptr$q", "fstart$q", "rptr$q", "avail$q",
+                "partial$q", "occupied$q", "frame_full$q", "full$q", "fwd_valid$q", "fwd_data$q", "ram.read_data", "ram.mem*",
+            ],
             ram_zero: false,
-            mode: Mode::Bmc(10),
+            mode: Mode::Prove(6),
             cover_depth: 24,
             quick: true,
             why: "CommitGate with a 4-word frame buffer (CommitGate::for_proof(2)): the depth is a \
                   run-time mask on the same logic (pointers to FW bits, counters to FW+1), so FW=2 is \
-                  every depth's logic. Bounded to 10 cycles (the solver's time grows steeply past it): \
-                  a full 4-word frame in and out, or a 5-word frame (too long) dropped and the next \
-                  frame started, or an aborted frame, or a switch of kind, with any stalls.",
+                  every depth's logic. k-induction, closed by invariants tying the gate's counters, flags, \
+                  pointers, RAM read port and the tracked word's RAM slot to the harness's account.",
         },
         Proof {
             name: "delay_line",
@@ -197,14 +199,21 @@ pub fn proofs() -> Vec<Proof> {
             harness: harness!("fabric.sv"),
             top: "fabric_formal",
             defines: &[("AW", "2"), ("OW", "2")],
-            expose: &[],
+            expose: &[
+                "write.buf_da.count$q", "write.buf_da.head_valid$q", "write.buf_da.head$q", "write.buf_da.rptr$q", "write.buf_da.wptr$q",
+                "write.buf_da.fwd_valid$q", "write.buf_da.fwd_data$q", "write.buf_da.stored$q", "write.buf_da.full$q", "write.buf_da.ram.read_data",
+                "write.buf_da.ram.mem*", "write.buf_db.count$q", "write.buf_db.head_valid$q", "write.buf_db.head$q", "write.buf_db.rptr$q",
+                "write.buf_db.wptr$q", "write.buf_db.fwd_valid$q", "write.buf_db.fwd_data$q", "write.buf_db.stored$q", "write.buf_db.full$q",
+                "write.buf_db.ram.read_data", "write.buf_db.ram.mem*",
+            ],
             ram_zero: true,
-            mode: Mode::Bmc(11),
+            mode: Mode::Prove(6),
             cover_depth: 16,
-            quick: false,
-            why: "Fabric<2, 2>: disk buffers of 5 words. Bounded to 11 cycles: \
-                  fills one disk's 5-word buffer while the other drains, fails either disk with words \
-                  in flight, readmits it and mirrors to it again.",
+            quick: true,
+            why: "Fabric<2, 2>: disk buffers of 5 words (StreamFifo<2>, as the stream FIFO's proof). \
+                  k-induction, closed by invariants tying each disk buffer's count, flags, pointers and \
+                  RAM to the words owed to its disk, and the N-th owed word to its slot; for runs of up \
+                  to 254 committed words (the harness's 8-bit counters).",
         },
         Proof {
             name: "cmd_parser",
@@ -297,7 +306,8 @@ pub enum Verdict {
     /// case), but a run of `depth` cycles where it held can be followed by one where it fails
     /// (the induction trace, which may start in an unreachable state).
     Unproved { depth: u32, trace: Option<PathBuf> },
-    CoverReached,
+    /// Reached, at this step of the cover run (how deep a bounded proof must go to hold it).
+    CoverReached(Option<u32>),
     CoverUnreached,
 }
 
@@ -312,7 +322,8 @@ impl std::fmt::Display for Verdict {
                 write!(f, "NOT PROVED: holds to depth {depth}, induction fails ({})", t.display())
             }
             Verdict::Unproved { depth, trace: None } => write!(f, "NOT PROVED: holds to depth {depth}, induction does not close"),
-            Verdict::CoverReached => write!(f, "cover reached"),
+            Verdict::CoverReached(Some(step)) => write!(f, "cover reached at step {step}"),
+            Verdict::CoverReached(None) => write!(f, "cover reached"),
             Verdict::CoverUnreached => write!(f, "COVER UNREACHED"),
         }
     }
@@ -329,7 +340,7 @@ impl Outcome {
     pub fn passed(&self) -> bool {
         self.properties
             .iter()
-            .all(|(_, v)| matches!(v, Verdict::Proved | Verdict::Bounded(_) | Verdict::CoverReached))
+            .all(|(_, v)| matches!(v, Verdict::Proved | Verdict::Bounded(_) | Verdict::CoverReached(_)))
     }
 }
 
@@ -421,6 +432,15 @@ fn summary_hits(log: &str, top: &str, what: &str) -> Vec<(String, Option<String>
     hits
 }
 
+/// The step of the engine's `Reached cover statement in step N at TOP: LABEL` line.
+fn cover_step(log: &str, top: &str, label: &str) -> Option<u32> {
+    let tail = format!(" at {top}: {label}");
+    log.lines().find(|l| l.trim_end().ends_with(&tail) && l.contains("Reached cover statement in step ")).and_then(|l| {
+        let rest = &l[l.find("in step ")? + 8..];
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
 fn done_status(log: &str) -> Option<&str> {
     let line = log.lines().rev().find(|l| l.contains("DONE ("))?;
     let s = &line[line.find("DONE (")? + 6..];
@@ -490,7 +510,13 @@ pub fn run_proof(tools: &Tools, p: &Proof, out: &Path) -> Result<Outcome> {
         let log = run_sby(tools, &dir, "cover")?;
         let reached = summary_hits(&log, p.top, "reached cover statement");
         for c in &covers {
-            let v = if reached.iter().any(|(l, _)| l == c) { Verdict::CoverReached } else { Verdict::CoverUnreached };
+            // The summary can leave out the last cover the engine reached; its own line counts.
+            let step = cover_step(&log, p.top, c);
+            let v = if reached.iter().any(|(l, _)| l == c) || step.is_some() {
+                Verdict::CoverReached(step)
+            } else {
+                Verdict::CoverUnreached
+            };
             results.push((format!("cover {c}"), v));
         }
     }

@@ -16,6 +16,8 @@ fn prove(only: &str) {
     // Every property of the proof is reported, none failed, every cover reached.
     assert!(text.contains(&format!("{only} (")), "{text}");
     assert!(!text.contains("FAILED") && !text.contains("UNREACHED"), "{text}");
+    // The quick proofs are all unbounded: every property proved by k-induction.
+    assert!(text.contains("proved (k-induction)") && !text.contains("bounded") && !text.contains("NOT PROVED"), "{text}");
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -27,6 +29,11 @@ fn stream_fifo_is_proved() {
 #[test]
 fn commit_gate_is_proved() {
     prove("commit_gate");
+}
+
+#[test]
+fn fabric_is_proved() {
+    prove("fabric");
 }
 
 #[test]

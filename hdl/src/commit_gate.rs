@@ -39,7 +39,10 @@
 //!
 //! Switching `saf` is honoured only between frames on the input (no word of a frame taken
 //! yet, or its `last` taken). To store-and-forward: at such a boundary the gate takes
-//! nothing for one cycle and changes mode. To cut-through: at the boundary the gate stops
+//! nothing for one cycle and changes mode; if the word offered at the boundary was offered
+//! the cycle before and not taken (the fabric stalled), the switch waits until it is taken
+//! (it passes cut-through) and the next boundary, because SPEC §2 forbids withdrawing an
+//! offered word before it is taken. To cut-through: at the boundary the gate stops
 //! taking words until every held frame has left, then changes mode and passes through; so
 //! frames never overtake one another and none is split between the two modes.
 use crate::bram::Bram;
@@ -89,6 +92,9 @@ pub struct CommitGate {
     saf_q: DFF<Bit>,
     in_frame: DFF<Bit>,
     dropping: DFF<Bit>,
+    /// Cut-through offered a word last cycle that was not taken: SPEC §2 holds the gate to
+    /// offering it again, so a change to store-and-forward waits (it would withdraw it).
+    ct_offer_held: DFF<Bit>,
     wptr: DFF<Bits<FRAME_ADDR_BITS>>,
     fstart: DFF<Bits<FRAME_ADDR_BITS>>,
     rptr: DFF<Bits<FRAME_ADDR_BITS>>,
@@ -170,6 +176,7 @@ impl CommitGate {
             saf_q: Default::default(),
             in_frame: Default::default(),
             dropping: Default::default(),
+            ct_offer_held: Default::default(),
             wptr: Default::default(),
             fstart: Default::default(),
             rptr: Default::default(),
@@ -209,7 +216,7 @@ impl CommitGate {
 impl Logic for CommitGate {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, saf_q, in_frame, dropping, wptr, fstart, rptr, avail, partial, fwd_valid, fwd_data, occupied, frame_full, full);
+        dff_setup!(self, clock, saf_q, in_frame, dropping, ct_offer_held, wptr, fstart, rptr, avail, partial, fwd_valid, fwd_data, occupied, frame_full, full);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
@@ -223,8 +230,10 @@ impl Logic for CommitGate {
         self.wptr_at_rptr.next = self.wptr.q.val() == self.rptr.q.val();
         self.rptr_inc.next = (self.rptr.q.val() + 1) & self.mask.val();
         self.wptr_at_rptr_next.next = self.wptr.q.val() == self.rptr_inc.val();
-        // A requested change of kind, at a frame boundary on the input.
-        self.switching.next = !self.in_frame.q.val() & (self.saf.val() != self.saf_q.q.val());
+        // A requested change of kind, at a frame boundary on the input, and never while the
+        // output still owes a word it offered (the switching cycle offers nothing).
+        self.switching.next =
+            !self.in_frame.q.val() & (self.saf.val() != self.saf_q.q.val()) & !self.ct_offer_held.q.val();
 
         // The RAM shows mem[rptr] this cycle, except for a word written there last cycle.
         if self.fwd_valid.q.val() {
@@ -249,6 +258,7 @@ impl Logic for CommitGate {
             self.out_word.next = self.in_word.val();
         }
         self.in_move.next = self.in_valid.val() & self.in_ready.val();
+        self.ct_offer_held.d.next = !self.saf_q.q.val() & self.out_valid.val() & !self.out_ready.val();
         self.pop.next = self.saf_q.q.val() & self.out_valid.val() & self.out_ready.val();
 
         // --- write side (store-and-forward) ------------------------------------------------
@@ -333,6 +343,7 @@ impl Logic for CommitGate {
             self.saf_q.d.next = false;
             self.in_frame.d.next = false;
             self.dropping.d.next = false;
+            self.ct_offer_held.d.next = false;
             self.wptr.d.next = 0.into();
             self.fstart.d.next = 0.into();
             self.rptr.d.next = 0.into();
@@ -670,6 +681,42 @@ mod tests {
         assert_eq!(b.too_long, vec![pos(over1[CAP]), pos(over[CAP])]);
         assert_eq!(b.dropped, b.too_long);
         assert_eq!(b.taken.len(), words.len(), "the oversize frames' tails were taken, not stalled");
+    }
+
+    /// SPEC §2 on the gate's output across a switch to store-and-forward: a word offered in
+    /// cut-through and not taken (the fabric stalled) is still offered, unchanged, in the
+    /// cycle `saf` is requested, and every cycle until it is taken; it passes cut-through,
+    /// and the gate switches at the frame boundary after it. (Before, the switching cycle
+    /// withdrew it: `out_valid` low the cycle after it was offered; the formal proof's
+    /// `out_holds` found it.)
+    #[test]
+    fn switch_to_saf_never_withdraws_an_offered_word() {
+        let f0 = frame(0x100, 2, false);
+        let f1 = frame(0x200, 3, false);
+        let words = [f0.clone(), f1.clone()].concat();
+        let mut b = Bench::new(words.clone(), false, 7);
+        b.check_pass = false;
+        b.ready_p = 0.0;
+        b.run(1); // f0's first word offered, not taken
+        assert!(b.g.out_valid.val() && b.taken.is_empty());
+        b.g.saf.next = true;
+        for t in 1..4 {
+            b.run(1); // requested at the boundary, the word still waiting
+            assert!(b.g.out_valid.val(), "offered word withdrawn at cycle {t}");
+            assert_eq!(b.g.out_word.val().to_u64(), f0[0], "offered word changed at cycle {t}");
+            assert!(!b.g.saf_active.val(), "switched with a word owed at cycle {t}");
+        }
+        b.ready_p = 1.0;
+        b.run(2); // f0 passes cut-through
+        assert_eq!(b.words(), f0);
+        assert_eq!(b.out.iter().map(|&(t, _)| t).collect::<Vec<_>>(), vec![4, 5]);
+        b.run(1); // the switching cycle at the boundary after f0
+        assert!(b.g.saf_active.val());
+        assert_eq!(b.taken.len(), 2);
+        b.run(10);
+        assert_eq!(b.words(), words);
+        // f1 was stored: its first word left after its last was taken.
+        assert!(b.out[2].0 > b.lasts_taken()[1]);
     }
 
     /// `saf` changes are honoured only between frames: raised mid-frame, the frame finishes

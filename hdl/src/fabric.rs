@@ -131,21 +131,21 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     m_simplex_a: Constant<Bits<3>>,
     m_simplex_b: Constant<Bits<3>>,
     m_split: Constant<Bits<3>>,
-    replica: DelayLine<OW>,
-    arm: ReplayArm<OW>,
-    replicate: Signal<Local, Bit>,
-    buf_da: StreamFifo<AW>,
-    buf_db: StreamFifo<AW>,
+    /// The write side: disk buffers, mirroring, a failed disk offered nothing.
+    write: DiskWrite<AW>,
+    /// CPU A's and CPU B's return buffers.
     buf_ca: StreamFifo<AW>,
     buf_cb: StreamFifo<AW>,
-    mirror: Signal<Local, Bit>,
+    /// Read-verify's silence count.
+    silence: SilenceCount,
+    /// How far the secondary's returns are behind the primary's (hitless fail-over).
+    sec_lag: SecondaryLag,
+    /// Frame positions on the return side; what a fail-over to an out-of-step secondary owes.
+    frames: ReturnFrames,
+    /// CPU B's return port in strict DUPLEX: CPU A's, D cycles later.
+    strict_b: StrictReplica<OW>,
+    replicate: Signal<Local, Bit>,
     split: Signal<Local, Bit>,
-    want_a: Signal<Local, Bit>,
-    want_b: Signal<Local, Bit>,
-    /// Disk A is out of service (failed, not rebuilding): offered nothing, its buffer emptied.
-    out_a: Signal<Local, Bit>,
-    /// Disk B is out of service.
-    out_b: Signal<Local, Bit>,
     ret_from_b: Signal<Local, Bit>,
     ret_valid: Signal<Local, Bit>,
     ret_word: Signal<Local, Word>,
@@ -155,12 +155,6 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     to_a: Signal<Local, Bit>,
     to_b: Signal<Local, Bit>,
     ret_go: Signal<Local, Bit>,
-    /// Return words the primary delivered that the secondary has not yet matched: after a
-    /// fail-over of the primary the secondary skips exactly this many (hitless).
-    lag: DFF<Bits<24>>,
-    /// `lag` overflowed: the secondary is no longer tracked word for word.
-    stale: DFF<Bit>,
-    lag_max: Constant<Bits<24>>,
     both_ok: Signal<Local, Bit>,
     /// `both_ok` a cycle ago (a disk failure is its fall).
     both_ok_q: DFF<Bit>,
@@ -178,29 +172,13 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     hold_src: Signal<Local, Bit>,
     /// Every CPU that gets a copy of a return word has room for it.
     room: Signal<Local, Bit>,
-    /// The CPUs' frame in flight: the last word delivered to them had no `last`.
-    ret_mid: DFF<Bit>,
-    /// The secondary's stream is inside a frame (its last word consumed had no `last`).
-    sec_mid: DFF<Bit>,
-    /// The CPUs are owed a `last & abort` word ending the frame the failed primary left.
-    abort_due: DFF<Bit>,
-    /// The new return source is dropped up to and including its next `last` word.
-    drop_due: DFF<Bit>,
     /// The abort word goes into the CPU buffers this cycle.
     abort_go: Signal<Local, Bit>,
     abort_word: Constant<Word>,
     /// The primary offers a word, read-verify waits for the secondary and it offers none.
     silent: Signal<Local, Bit>,
-    /// Silent cycles still allowed after this one (counting down from DISK_TIMEOUT).
-    sil_left: DFF<Bits<32>>,
-    sil_left_now: Signal<Local, Bits<32>>,
-    /// The previous cycle was silent (`sil_left` holds its count).
-    in_silence: DFF<Bit>,
-    /// The silence has reached DISK_TIMEOUT cycles, computed a cycle ahead.
-    sil_over: DFF<Bit>,
     /// The primary's and the secondary's words differ in data, `par`, `last` or `abort`.
     pair_differs: Signal<Local, Bit>,
-    behind: Signal<Local, Bit>,
     skip: Signal<Local, Bit>,
     ret_ok: Signal<Local, Bit>,
     ret_take: Signal<Local, Bit>,
@@ -220,8 +198,6 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
             m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
             m_split: Constant::new(mode::SPLIT.to_bits()),
-            replica: Default::default(),
-            arm: Default::default(),
             replicate: Default::default(),
             clock: Default::default(),
             reset: Default::default(),
@@ -262,16 +238,14 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             divergence: Default::default(),
             divergence_perr_a: Default::default(),
             divergence_perr_b: Default::default(),
-            buf_da: Default::default(),
-            buf_db: Default::default(),
+            write: Default::default(),
             buf_ca: Default::default(),
+            silence: Default::default(),
+            sec_lag: Default::default(),
+            frames: Default::default(),
+            strict_b: Default::default(),
             buf_cb: Default::default(),
-            mirror: Default::default(),
             split: Default::default(),
-            want_a: Default::default(),
-            want_b: Default::default(),
-            out_a: Default::default(),
-            out_b: Default::default(),
             ret_from_b: Default::default(),
             ret_valid: Default::default(),
             ret_word: Default::default(),
@@ -281,9 +255,6 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             to_a: Default::default(),
             to_b: Default::default(),
             ret_go: Default::default(),
-            lag: Default::default(),
-            stale: Default::default(),
-            lag_max: Constant::new(0xFF_FFFF_u64.to_bits()),
             both_ok: Default::default(),
             both_ok_q: Default::default(),
             b_unreplayed: Default::default(),
@@ -291,21 +262,12 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             realign: Default::default(),
             hold_src: Default::default(),
             room: Default::default(),
-            ret_mid: Default::default(),
-            sec_mid: Default::default(),
-            abort_due: Default::default(),
-            drop_due: Default::default(),
             abort_go: Default::default(),
             abort_word: Constant::new(ABORT_WORD.to_bits()),
             silent: Default::default(),
-            sil_left: Default::default(),
-            sil_left_now: Default::default(),
-            in_silence: Default::default(),
-            sil_over: Default::default(),
             pair_differs: Default::default(),
             disk_timeout: Default::default(),
             resync: Default::default(),
-            behind: Default::default(),
             skip: Default::default(),
             ret_ok: Default::default(),
             ret_take: Default::default(),
@@ -320,8 +282,8 @@ impl<const AW: usize, const OW: usize> Fabric<AW, OW> {
     /// 1 disk B, 2 CPU A, 3 CPU B). See [`StreamFifo::sim_corrupt_head`].
     pub fn sim_corrupt(&mut self, sink: usize, xor: u64) {
         match sink {
-            0 => self.buf_da.sim_corrupt_head(xor),
-            1 => self.buf_db.sim_corrupt_head(xor),
+            0 => self.write.sim_corrupt(false, xor),
+            1 => self.write.sim_corrupt(true, xor),
             2 => self.buf_ca.sim_corrupt_head(xor),
             _ => self.buf_cb.sim_corrupt_head(xor),
         }
@@ -331,51 +293,36 @@ impl<const AW: usize, const OW: usize> Fabric<AW, OW> {
 impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, buf_da, buf_db, buf_ca, buf_cb, replica, arm);
-        dff_setup!(self, clock, lag, stale, both_ok_q, b_unreplayed, ret_mid, sec_mid, abort_due, drop_due, sil_left, in_silence, sil_over);
-        // A failed disk (out of service until the host readmits it, SPEC §4) is offered
-        // nothing from the cycle it is marked failed, and its buffer is emptied then: the
-        // words in it were meant for a disk that is no longer trusted, and a readmitted disk
-        // must start with the first word mirrored to it after it joins, never a stale one.
-        // (The core's egress ends a frame the disk had half received with `last & abort`.)
-        self.out_a.next = self.disk_a_failed.val() & !self.disk_a_rebuilding.val();
-        self.out_b.next = self.disk_b_failed.val() & !self.disk_b_rebuilding.val();
-        self.buf_da.reset.next = self.reset.val() | self.out_a.val();
-        self.buf_db.reset.next = self.reset.val() | self.out_b.val();
-        self.buf_ca.reset.next = self.reset.val();
-        self.buf_cb.reset.next = self.reset.val();
-
+        clock!(self, clock, write, buf_ca, buf_cb, silence, sec_lag, frames, strict_b);
+        dff_setup!(self, clock, both_ok_q, b_unreplayed);
         // Whatever the lockstep commits is mirrored in every mode but SPLIT: in HALTED it
         // offers only the `last & abort` word that ends a frame in flight.
-        self.mirror.next = self.mode.val() != self.m_split.val();
         self.split.next = self.mode.val() == self.m_split.val();
 
-        // Write side: mirror the committed stream to every healthy or rebuilding disk, all or
-        // none.
-        self.want_a.next = self.mirror.val() & (!self.disk_a_failed.val() | self.disk_a_rebuilding.val());
-        self.want_b.next = self.mirror.val() & (!self.disk_b_failed.val() | self.disk_b_rebuilding.val());
-        self.c_ready.next = (self.want_a.val() | self.want_b.val())
-            & (!self.want_a.val() | self.buf_da.in_ready.val())
-            & (!self.want_b.val() | self.buf_db.in_ready.val());
-        self.sa_ready.next = self.split.val() & self.buf_da.in_ready.val();
-        self.sb_ready.next = self.split.val() & self.buf_db.in_ready.val();
-        if self.split.val() {
-            self.buf_da.in_valid.next = self.sa_valid.val();
-            self.buf_da.in_data.next = self.sa_word.val();
-            self.buf_db.in_valid.next = self.sb_valid.val();
-            self.buf_db.in_data.next = self.sb_word.val();
-        } else {
-            self.buf_da.in_valid.next = self.c_valid.val() & self.c_ready.val() & self.want_a.val();
-            self.buf_da.in_data.next = self.c_word.val();
-            self.buf_db.in_valid.next = self.c_valid.val() & self.c_ready.val() & self.want_b.val();
-            self.buf_db.in_data.next = self.c_word.val();
-        }
-        self.da_valid.next = self.buf_da.out_valid.val() & !self.out_a.val();
-        self.da_word.next = self.buf_da.out_data.val();
-        self.buf_da.out_pop.next = self.da_take.val();
-        self.db_valid.next = self.buf_db.out_valid.val() & !self.out_b.val();
-        self.db_word.next = self.buf_db.out_data.val();
-        self.buf_db.out_pop.next = self.db_take.val();
+        // --- write side --------------------------------------------------------------------
+        self.write.reset.next = self.reset.val();
+        self.write.split.next = self.split.val();
+        self.write.disk_a_failed.next = self.disk_a_failed.val();
+        self.write.disk_b_failed.next = self.disk_b_failed.val();
+        self.write.disk_a_rebuilding.next = self.disk_a_rebuilding.val();
+        self.write.disk_b_rebuilding.next = self.disk_b_rebuilding.val();
+        self.write.c_valid.next = self.c_valid.val();
+        self.write.c_word.next = self.c_word.val();
+        self.c_ready.next = self.write.c_ready.val();
+        self.write.sa_valid.next = self.sa_valid.val();
+        self.write.sa_word.next = self.sa_word.val();
+        self.sa_ready.next = self.write.sa_ready.val();
+        self.write.sb_valid.next = self.sb_valid.val();
+        self.write.sb_word.next = self.sb_word.val();
+        self.sb_ready.next = self.write.sb_ready.val();
+        self.da_valid.next = self.write.da_valid.val();
+        self.da_word.next = self.write.da_word.val();
+        self.write.da_take.next = self.da_take.val();
+        self.db_valid.next = self.write.db_valid.val();
+        self.db_word.next = self.write.db_word.val();
+        self.write.db_take.next = self.db_take.val();
+        self.buf_ca.reset.next = self.reset.val();
+        self.buf_cb.reset.next = self.reset.val();
 
         // Return side: the primary disk answers (the other one if the primary has failed).
         self.ret_from_b.next = (self.primary.val() & !self.disk_b_failed.val())
@@ -414,10 +361,9 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         // next cycle and the secondary supplies the good copy.
         // After a divergence the secondary is out of step (`stale`): not compared, its words
         // dropped as they come, and not a hitless fail-over source (see `realign`).
-        self.verify.next = self.read_verify.val() & self.both_ok.val() & !self.stale.q.val();
-        self.behind.next = (self.lag.q.val() != 0) & !self.stale.q.val();
+        self.verify.next = self.read_verify.val() & self.both_ok.val() & !self.sec_lag.stale.val();
         // The return source is the secondary (the primary failed) and it still has to catch up.
-        self.skip.next = (self.ret_from_b.val() != self.primary.val()) & self.behind.val() & !self.split.val();
+        self.skip.next = (self.ret_from_b.val() != self.primary.val()) & self.sec_lag.behind.val() & !self.split.val();
         self.ret_ok.next = !self.ret_word.val().get_bit(38) | !self.both_ok.val();
         // The primary has just failed with the secondary out of step: its stream cannot be
         // joined word for word, so the CPUs' frame in flight is ended with `last & abort`
@@ -426,8 +372,8 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.realign.next = self.both_ok_q.q.val()
             & !self.both_ok.val()
             & (self.ret_from_b.val() != self.primary.val())
-            & self.stale.q.val();
-        self.hold_src.next = self.realign.val() | self.abort_due.q.val() | self.drop_due.q.val();
+            & self.sec_lag.stale.val();
+        self.hold_src.next = self.realign.val() | self.frames.abort_due.val() | self.frames.drop_due.val();
         self.room.next = (!self.to_a.val() | self.buf_ca.in_ready.val())
             & (!self.to_b.val() | self.buf_cb.in_ready.val());
         // A return word moves when every CPU that gets a copy has room, and with read-verify
@@ -438,15 +384,15 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             & !self.hold_src.val()
             & self.ret_ok.val()
             & self.room.val()
-            & (!self.verify.val() | (self.sec_valid.val() & !self.behind.val()));
-        self.abort_go.next = self.abort_due.q.val() & self.returning.val() & self.room.val();
+            & (!self.verify.val() | (self.sec_valid.val() & !self.sec_lag.behind.val()));
+        self.abort_go.next = self.frames.abort_due.val() & self.returning.val() & self.room.val();
         self.ret_take.next = self.ret_go.val()
-            | (self.returning.val() & self.ret_valid.val() & (self.skip.val() | self.drop_due.q.val()));
+            | (self.returning.val() & self.ret_valid.val() & (self.skip.val() | self.frames.drop_due.val()));
         // The secondary's word is dropped (or compared) only when it does not run ahead;
         // a failed disk's returns are always dropped so it cannot stall anything.
         self.sec_take.next = !self.both_ok.val()
             | (self.returning.val()
-                & (self.ret_go.val() | (self.sec_valid.val() & (self.behind.val() | self.stale.q.val()))));
+                & (self.ret_go.val() | (self.sec_valid.val() & (self.sec_lag.behind.val() | self.sec_lag.stale.val()))));
         // Read-verify: a pair that differs in content, `last` or `abort` (so a frame of a
         // different length), or a secondary that offers nothing for more than DISK_TIMEOUT
         // cycles in a row while the primary offers a word, is a divergence.
@@ -455,93 +401,44 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             & self.ret_valid.val()
             & !self.skip.val()
             & !self.sec_valid.val();
-        // Silence count as in the disk monitor: a register counting down from DISK_TIMEOUT,
-        // its end flagged a cycle ahead (`sil_over`), so the divergence needs no wide compare.
-        self.sil_left_now.next = self.disk_timeout.val();
-        if self.in_silence.q.val() {
-            self.sil_left_now.next = self.sil_left.q.val();
-        }
-        if self.silent.val() {
-            self.in_silence.d.next = true;
-            self.sil_left.d.next = 0.into();
-            if self.sil_left_now.val() != 0 {
-                self.sil_left.d.next = self.sil_left_now.val() - 1;
-            }
-            self.sil_over.d.next = self.sil_left_now.val().get_bits::<31>(1) == 0;
-        } else {
-            self.in_silence.d.next = false;
-            self.sil_over.d.next = self.disk_timeout.val() == 0;
-        }
-        // Timing: the 38-bit pair compare and the silence count feed flops only (`stale`,
-        // `sil_*`, the core's registered DISK_DIVERGENCE); what decides a take (`ret_go`,
-        // the disks' `ready`) reads only this logic's flops (`stale`, `abort_due`,
-        // `drop_due`, `both_ok_q`), so the return handshake gains no compare in its path.
+        self.silence.silent.next = self.silent.val();
+        self.silence.timeout.next = self.disk_timeout.val();
+        // Timing: the 38-bit pair compare and the silence count feed flops only (`stale`, the
+        // silence count's, the core's registered DISK_DIVERGENCE); what decides a take
+        // (`ret_go`, the disks' `ready`) reads only flops (`stale`, `abort_due`, `drop_due`,
+        // `both_ok_q`), so the return handshake gains no compare in its path.
         self.pair_differs.next =
             self.ret_word.val().get_bits::<38>(0) != self.sec_word.val().get_bits::<38>(0);
         self.divergence.next = (self.verify.val() & self.ret_go.val() & self.pair_differs.val())
-            | (self.silent.val() & self.sil_over.q.val());
+            | (self.silent.val() & self.silence.over.val());
         self.divergence_perr_a.next = self.verify.val() & self.ret_go.val() & self.ra_word.val().get_bit(38);
         self.divergence_perr_b.next = self.verify.val() & self.ret_go.val() & self.rb_word.val().get_bit(38);
-        self.lag.d.next = self.lag.q.val();
-        if self.reset.val()
+        self.sec_lag.clear.next = self.reset.val()
             | self.split.val()
             | self.drain.val()
             | self.resync.val()
-            | (!self.both_ok.val() & !self.skip.val())
-        {
-            self.lag.d.next = 0.into();
-            self.stale.d.next = false;
-        } else if self.skip.val() {
-            if self.ret_take.val() {
-                self.lag.d.next = self.lag.q.val() - 1;
-            }
-        } else if !self.stale.q.val() {
-            if self.divergence.val() {
-                // The disks disagree: the secondary's words no longer stand for the primary's.
-                self.stale.d.next = true;
-            } else {
-                if self.ret_go.val() & !(self.sec_take.val() & self.sec_valid.val()) {
-                    if self.lag.q.val() == self.lag_max.val() {
-                        self.stale.d.next = true;
-                    } else {
-                        self.lag.d.next = self.lag.q.val() + 1;
-                    }
-                }
-                if !self.ret_go.val() & self.sec_take.val() & self.sec_valid.val() {
-                    self.lag.d.next = self.lag.q.val() - 1;
-                }
-            }
-        }
+            | (!self.both_ok.val() & !self.skip.val());
+        self.sec_lag.skip.next = self.skip.val();
+        self.sec_lag.source_taken.next = self.ret_take.val();
+        self.sec_lag.delivered.next = self.ret_go.val();
+        self.sec_lag.secondary_taken.next = self.sec_take.val() & self.sec_valid.val();
+        self.sec_lag.divergence.next = self.divergence.val();
         // Frame positions: the CPUs' (a word delivered without `last` leaves a frame in
-        // flight) and, while both disks are healthy, the secondary's.
+        // flight) and, while both disks are healthy, the secondary's. Dropping ends at the new
+        // source's `last`, or if the primary is back (in service again, it answers: the drop
+        // was meant for the other disk's stream).
         self.both_ok_q.d.next = self.both_ok.val();
-        if self.ret_go.val() {
-            self.ret_mid.d.next = !self.ret_word.val().get_bit(36);
-        }
-        if self.both_ok.val() & self.sec_valid.val() & (self.sec_take.val() | self.drain.val()) {
-            self.sec_mid.d.next = !self.sec_word.val().get_bit(36);
-        }
-        if self.realign.val() {
-            self.abort_due.d.next = self.ret_mid.q.val();
-            self.drop_due.d.next = self.sec_mid.q.val();
-        }
-        if self.abort_go.val() {
-            self.abort_due.d.next = false;
-            self.ret_mid.d.next = false;
-        }
-        // Dropping ends at the new source's `last`, or if the primary is back (in service
-        // again, it answers: the drop was meant for the other disk's stream).
-        if (self.drop_due.q.val() & self.ret_take.val() & self.ret_word.val().get_bit(36)) | self.both_ok.val() {
-            self.drop_due.d.next = false;
-        }
-        if self.reset.val() | self.split.val() | self.drain.val() {
-            self.abort_due.d.next = false;
-            self.drop_due.d.next = false;
-            self.sec_mid.d.next = false;
-        }
-        if self.reset.val() | self.split.val() {
-            self.ret_mid.d.next = false;
-        }
+        self.frames.delivered.next = self.ret_go.val();
+        self.frames.source_last.next = self.ret_word.val().get_bit(36);
+        self.frames.secondary_moved.next =
+            self.both_ok.val() & self.sec_valid.val() & (self.sec_take.val() | self.drain.val());
+        self.frames.secondary_last.next = self.sec_word.val().get_bit(36);
+        self.frames.realign.next = self.realign.val();
+        self.frames.abort_sent.next = self.abort_go.val();
+        self.frames.drop_end.next = (self.frames.drop_due.val() & self.ret_take.val() & self.ret_word.val().get_bit(36))
+            | self.both_ok.val();
+        self.frames.clear.next = self.reset.val() | self.split.val() | self.drain.val();
+        self.frames.clear_cpu.next = self.reset.val() | self.split.val();
         if self.split.val() {
             self.buf_ca.in_valid.next = self.ra_valid.val();
             self.buf_ca.in_data.next = self.ra_word.val();
@@ -552,7 +449,7 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         } else {
             self.buf_ca.in_valid.next = (self.ret_go.val() | self.abort_go.val()) & self.to_a.val();
             self.buf_cb.in_valid.next = (self.ret_go.val() | self.abort_go.val()) & self.to_b.val();
-            if self.abort_due.q.val() {
+            if self.frames.abort_due.val() {
                 self.buf_ca.in_data.next = self.abort_word.val();
                 self.buf_cb.in_data.next = self.abort_word.val();
             } else {
@@ -574,35 +471,373 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.ca_valid.next = self.buf_ca.out_valid.val();
         self.ca_word.next = self.buf_ca.out_data.val();
         self.buf_ca.out_pop.next = self.ca_take.val();
-        self.cb_valid.next = self.buf_cb.out_valid.val();
-        self.cb_word.next = self.buf_cb.out_data.val();
         self.buf_cb.out_pop.next = self.cb_take.val();
 
-        // Strict replica: record CPU A's port every cycle — valid, word, and its ready in the
-        // reserved word bit 39 — and play it to CPU B D cycles later. A's `valid` is recorded
-        // only while the replica is in use: entering strict DUPLEX, CPU B (served from its own
-        // buffer until then, in step with A) sees nothing for D cycles, then A's port from the
-        // first strict cycle on — never a word it already took before the switch.
+        // Strict DUPLEX: CPU B's port replays CPU A's, D cycles later.
+        self.strict_b.replicate.next = self.replicate.val();
+        self.strict_b.offset.next = self.offset.val();
+        self.strict_b.unreplayed.next = self.b_unreplayed.q.val();
+        self.strict_b.a_valid.next = self.buf_ca.out_valid.val();
+        self.strict_b.a_word.next = self.buf_ca.out_data.val();
+        self.strict_b.a_ready.next = self.ca_ready.val();
+        self.strict_b.own_valid.next = self.buf_cb.out_valid.val();
+        self.strict_b.own_word.next = self.buf_cb.out_data.val();
+        self.strict_b.b_ready.next = self.cb_ready.val();
+        self.cb_valid.next = self.strict_b.b_valid.val();
+        self.cb_word.next = self.strict_b.b_word.val();
+        self.strict_ready_mismatch.next = self.strict_b.ready_mismatch.val();
+        self.b_unreplayed.d.next =
+            self.replicate.val() & (self.b_unreplayed.q.val() | self.strict_b.moved_apart.val());
+        if self.reset.val() | self.resync.val() {
+            self.b_unreplayed.d.next = false;
+        }
+    }
+}
+
+/// The write side: the committed stream mirrored to every disk in service (healthy or
+/// rebuilding), all or none; in SPLIT each CPU's own stream to its own disk. Each disk has
+/// its own buffer, so a slow disk stalls the writers only once its buffer is full.
+///
+/// A failed disk (out of service until the host readmits it, SPEC §4) is offered nothing
+/// from the cycle it is marked failed, and its buffer is emptied then: the words in it were
+/// meant for a disk that is no longer trusted, and a readmitted disk must start with the
+/// first word mirrored to it after it joins, never a stale one. (The core's egress ends a
+/// frame the disk had half received with `last & abort`.)
+#[derive(LogicBlock, Default)]
+pub struct DiskWrite<const AW: usize> {
+    pub clock: Signal<In, Clock>,
+    /// Empties both buffers.
+    pub reset: Signal<In, Bit>,
+    /// SPLIT: CPU A's stream to disk A, CPU B's to disk B; otherwise the committed stream.
+    pub split: Signal<In, Bit>,
+    pub disk_a_failed: Signal<In, Bit>,
+    pub disk_b_failed: Signal<In, Bit>,
+    pub disk_a_rebuilding: Signal<In, Bit>,
+    pub disk_b_rebuilding: Signal<In, Bit>,
+    pub c_valid: Signal<In, Bit>,
+    pub c_word: Signal<In, Word>,
+    pub c_ready: Signal<Out, Bit>,
+    pub sa_valid: Signal<In, Bit>,
+    pub sa_word: Signal<In, Word>,
+    pub sa_ready: Signal<Out, Bit>,
+    pub sb_valid: Signal<In, Bit>,
+    pub sb_word: Signal<In, Word>,
+    pub sb_ready: Signal<Out, Bit>,
+    pub da_valid: Signal<Out, Bit>,
+    pub da_word: Signal<Out, Word>,
+    pub da_take: Signal<In, Bit>,
+    pub db_valid: Signal<Out, Bit>,
+    pub db_word: Signal<Out, Word>,
+    pub db_take: Signal<In, Bit>,
+    buf_da: StreamFifo<AW>,
+    buf_db: StreamFifo<AW>,
+    want_a: Signal<Local, Bit>,
+    want_b: Signal<Local, Bit>,
+    /// Disk A is out of service (failed, not rebuilding): offered nothing, its buffer emptied.
+    out_a: Signal<Local, Bit>,
+    /// Disk B is out of service.
+    out_b: Signal<Local, Bit>,
+}
+
+impl<const AW: usize> Logic for DiskWrite<AW> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, buf_da, buf_db);
+        self.out_a.next = self.disk_a_failed.val() & !self.disk_a_rebuilding.val();
+        self.out_b.next = self.disk_b_failed.val() & !self.disk_b_rebuilding.val();
+        self.buf_da.reset.next = self.reset.val() | self.out_a.val();
+        self.buf_db.reset.next = self.reset.val() | self.out_b.val();
+        self.want_a.next = !self.split.val() & (!self.disk_a_failed.val() | self.disk_a_rebuilding.val());
+        self.want_b.next = !self.split.val() & (!self.disk_b_failed.val() | self.disk_b_rebuilding.val());
+        self.c_ready.next = (self.want_a.val() | self.want_b.val())
+            & (!self.want_a.val() | self.buf_da.in_ready.val())
+            & (!self.want_b.val() | self.buf_db.in_ready.val());
+        self.sa_ready.next = self.split.val() & self.buf_da.in_ready.val();
+        self.sb_ready.next = self.split.val() & self.buf_db.in_ready.val();
+        if self.split.val() {
+            self.buf_da.in_valid.next = self.sa_valid.val();
+            self.buf_da.in_data.next = self.sa_word.val();
+            self.buf_db.in_valid.next = self.sb_valid.val();
+            self.buf_db.in_data.next = self.sb_word.val();
+        } else {
+            self.buf_da.in_valid.next = self.c_valid.val() & self.c_ready.val() & self.want_a.val();
+            self.buf_da.in_data.next = self.c_word.val();
+            self.buf_db.in_valid.next = self.c_valid.val() & self.c_ready.val() & self.want_b.val();
+            self.buf_db.in_data.next = self.c_word.val();
+        }
+        self.da_valid.next = self.buf_da.out_valid.val() & !self.out_a.val();
+        self.da_word.next = self.buf_da.out_data.val();
+        self.buf_da.out_pop.next = self.da_take.val();
+        self.db_valid.next = self.buf_db.out_valid.val() & !self.out_b.val();
+        self.db_word.next = self.buf_db.out_data.val();
+        self.buf_db.out_pop.next = self.db_take.val();
+    }
+}
+
+impl<const AW: usize> DiskWrite<AW> {
+    /// See [`Fabric::sim_corrupt`]: disk A's buffer (`false`) or disk B's.
+    fn sim_corrupt(&mut self, disk_b: bool, xor: u64) {
+        if disk_b {
+            self.buf_db.sim_corrupt_head(xor)
+        } else {
+            self.buf_da.sim_corrupt_head(xor)
+        }
+    }
+}
+
+/// Read-verify's silence count, as in the disk monitor: a register counting down from
+/// DISK_TIMEOUT while the secondary is `silent`, its end flagged a cycle ahead (`over`), so
+/// the divergence it raises needs no wide compare.
+#[derive(LogicBlock, Default)]
+pub struct SilenceCount {
+    pub clock: Signal<In, Clock>,
+    /// The primary offers a word, read-verify waits for the secondary and it offers none.
+    pub silent: Signal<In, Bit>,
+    /// DISK_TIMEOUT.
+    pub timeout: Signal<In, Bits<32>>,
+    /// The silence has reached DISK_TIMEOUT cycles (with `silent` this cycle: a divergence).
+    pub over: Signal<Out, Bit>,
+    /// Silent cycles still allowed after this one.
+    left: DFF<Bits<32>>,
+    left_now: Signal<Local, Bits<32>>,
+    /// The previous cycle was silent (`left` holds its count).
+    in_silence: DFF<Bit>,
+    over_q: DFF<Bit>,
+}
+
+impl Logic for SilenceCount {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, left, in_silence, over_q);
+        self.left_now.next = self.timeout.val();
+        if self.in_silence.q.val() {
+            self.left_now.next = self.left.q.val();
+        }
+        if self.silent.val() {
+            self.in_silence.d.next = true;
+            self.left.d.next = 0.into();
+            if self.left_now.val() != 0 {
+                self.left.d.next = self.left_now.val() - 1;
+            }
+            self.over_q.d.next = self.left_now.val().get_bits::<31>(1) == 0;
+        } else {
+            self.in_silence.d.next = false;
+            self.over_q.d.next = self.timeout.val() == 0;
+        }
+        self.over.next = self.over_q.q.val();
+    }
+}
+
+/// How far the secondary disk's returns are behind the primary's while both are healthy:
+/// the return words the primary delivered that the secondary has not yet matched. After a
+/// fail-over of the primary the secondary skips exactly this many (hitless). After a
+/// divergence, or when the count would overflow, the secondary is `stale`: out of step, no
+/// longer tracked word for word.
+#[derive(LogicBlock)]
+pub struct SecondaryLag {
+    pub clock: Signal<In, Clock>,
+    /// Back in step, nothing owed (reset, SPLIT, HALTED, the host's clear, or a disk failed
+    /// with nothing left to skip).
+    pub clear: Signal<In, Bit>,
+    /// The secondary is the return source now and skips the words the CPUs already have.
+    pub skip: Signal<In, Bit>,
+    /// The return source's word was consumed (delivered or skipped).
+    pub source_taken: Signal<In, Bit>,
+    /// The primary's word was delivered to the CPUs.
+    pub delivered: Signal<In, Bit>,
+    /// The secondary's word was consumed.
+    pub secondary_taken: Signal<In, Bit>,
+    /// Read-verify found the disks different.
+    pub divergence: Signal<In, Bit>,
+    /// Words still to skip (and the secondary in step).
+    pub behind: Signal<Out, Bit>,
+    /// The secondary is out of step.
+    pub stale: Signal<Out, Bit>,
+    lag: DFF<Bits<24>>,
+    stale_q: DFF<Bit>,
+    lag_max: Constant<Bits<24>>,
+}
+
+impl Default for SecondaryLag {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            clear: Default::default(),
+            skip: Default::default(),
+            source_taken: Default::default(),
+            delivered: Default::default(),
+            secondary_taken: Default::default(),
+            divergence: Default::default(),
+            behind: Default::default(),
+            stale: Default::default(),
+            lag: Default::default(),
+            stale_q: Default::default(),
+            lag_max: Constant::new(0xFF_FFFF_u64.to_bits()),
+        }
+    }
+}
+
+impl Logic for SecondaryLag {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, lag, stale_q);
+        if self.clear.val() {
+            self.lag.d.next = 0.into();
+            self.stale_q.d.next = false;
+        } else if self.skip.val() {
+            if self.source_taken.val() {
+                self.lag.d.next = self.lag.q.val() - 1;
+            }
+        } else if !self.stale_q.q.val() {
+            if self.divergence.val() {
+                // The disks disagree: the secondary's words no longer stand for the primary's.
+                self.stale_q.d.next = true;
+            } else {
+                if self.delivered.val() & !self.secondary_taken.val() {
+                    if self.lag.q.val() == self.lag_max.val() {
+                        self.stale_q.d.next = true;
+                    } else {
+                        self.lag.d.next = self.lag.q.val() + 1;
+                    }
+                }
+                if !self.delivered.val() & self.secondary_taken.val() {
+                    self.lag.d.next = self.lag.q.val() - 1;
+                }
+            }
+        }
+        self.behind.next = (self.lag.q.val() != 0) & !self.stale_q.q.val();
+        self.stale.next = self.stale_q.q.val();
+    }
+}
+
+/// Frame positions on the return side, and what a fail-over to an out-of-step secondary
+/// owes: the CPUs' frame in flight is ended with `last & abort` (`abort_due`) and the new
+/// source is dropped up to its next frame boundary (`drop_due`) before it answers, so the
+/// CPUs never get a frame spliced from two disks.
+#[derive(LogicBlock, Default)]
+pub struct ReturnFrames {
+    pub clock: Signal<In, Clock>,
+    /// A return word went to the CPUs.
+    pub delivered: Signal<In, Bit>,
+    /// The return source's word is a `last`.
+    pub source_last: Signal<In, Bit>,
+    /// Both disks healthy and the secondary's word consumed.
+    pub secondary_moved: Signal<In, Bit>,
+    /// The secondary's word is a `last`.
+    pub secondary_last: Signal<In, Bit>,
+    /// The primary failed this cycle with the secondary out of step.
+    pub realign: Signal<In, Bit>,
+    /// The abort word went to the CPUs.
+    pub abort_sent: Signal<In, Bit>,
+    /// The dropping ends (the new source's `last` consumed, or both disks healthy again).
+    pub drop_end: Signal<In, Bit>,
+    /// Nothing owed, no frame position (reset, SPLIT, HALTED).
+    pub clear: Signal<In, Bit>,
+    /// No CPU frame in flight (reset, SPLIT).
+    pub clear_cpu: Signal<In, Bit>,
+    /// The CPUs are owed a `last & abort` word.
+    pub abort_due: Signal<Out, Bit>,
+    /// The new return source is dropped up to and including its next `last` word.
+    pub drop_due: Signal<Out, Bit>,
+    /// The CPUs' frame in flight: the last word delivered to them had no `last`.
+    ret_mid: DFF<Bit>,
+    /// The secondary's stream is inside a frame (its last word consumed had no `last`).
+    sec_mid: DFF<Bit>,
+    abort_q: DFF<Bit>,
+    drop_q: DFF<Bit>,
+}
+
+impl Logic for ReturnFrames {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, ret_mid, sec_mid, abort_q, drop_q);
+        if self.delivered.val() {
+            self.ret_mid.d.next = !self.source_last.val();
+        }
+        if self.secondary_moved.val() {
+            self.sec_mid.d.next = !self.secondary_last.val();
+        }
+        if self.realign.val() {
+            self.abort_q.d.next = self.ret_mid.q.val();
+            self.drop_q.d.next = self.sec_mid.q.val();
+        }
+        if self.abort_sent.val() {
+            self.abort_q.d.next = false;
+            self.ret_mid.d.next = false;
+        }
+        if self.drop_end.val() {
+            self.drop_q.d.next = false;
+        }
+        if self.clear.val() {
+            self.abort_q.d.next = false;
+            self.drop_q.d.next = false;
+            self.sec_mid.d.next = false;
+        }
+        if self.clear_cpu.val() {
+            self.ret_mid.d.next = false;
+        }
+        self.abort_due.next = self.abort_q.q.val();
+        self.drop_due.next = self.drop_q.q.val();
+    }
+}
+
+/// Strict DUPLEX, CPU B's return port: a replica of CPU A's, D cycles later. CPU A's port is
+/// recorded every cycle — valid, word, and its ready in the reserved word bit 39 — and
+/// played to CPU B D cycles later. A's `valid` is recorded only while the replica is in use:
+/// entering strict DUPLEX, CPU B (served from its own buffer until then, in step with A)
+/// sees nothing for D cycles, then A's port from the first strict cycle on — never a word it
+/// already took before the switch. Outside strict DUPLEX B's port is its own buffer's.
+#[derive(LogicBlock, Default)]
+pub struct StrictReplica<const OW: usize> {
+    pub clock: Signal<In, Clock>,
+    /// Strict DUPLEX.
+    pub replicate: Signal<In, Bit>,
+    /// D.
+    pub offset: Signal<In, Bits<OW>>,
+    /// CPU B's link moved apart from CPU A's (the fabric's `b_unreplayed`): B's port idle.
+    pub unreplayed: Signal<In, Bit>,
+    /// CPU A's return port: its buffer's head, and CPU A's `rx_ready`.
+    pub a_valid: Signal<In, Bit>,
+    pub a_word: Signal<In, Word>,
+    pub a_ready: Signal<In, Bit>,
+    /// CPU B's own buffer's head, and CPU B's `rx_ready`.
+    pub own_valid: Signal<In, Bit>,
+    pub own_word: Signal<In, Word>,
+    pub b_ready: Signal<In, Bit>,
+    /// CPU B's return port.
+    pub b_valid: Signal<Out, Bit>,
+    pub b_word: Signal<Out, Word>,
+    /// CPU B's `rx_ready` differed from CPU A's D cycles earlier (a mismatch).
+    pub ready_mismatch: Signal<Out, Bit>,
+    /// The mismatch was on a valid replayed word: B's link moved a word A's did not, or
+    /// missed one A's moved.
+    pub moved_apart: Signal<Out, Bit>,
+    replica: DelayLine<OW>,
+    arm: ReplayArm<OW>,
+}
+
+impl<const OW: usize> Logic for StrictReplica<OW> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, replica, arm);
         self.replica.delay.next = self.offset.val();
-        self.replica.data_in.next = (bit_cast::<41, 40>(self.ca_word.val()) & 0x7F_FFFF_FFFF_u64)
-            | (bit_cast::<41, 1>(self.ca_ready.val().into()) << 39)
-            | (bit_cast::<41, 1>((self.buf_ca.out_valid.val() & self.replicate.val()).into()) << 40);
+        self.replica.data_in.next = (bit_cast::<41, 40>(self.a_word.val()) & 0x7F_FFFF_FFFF_u64)
+            | (bit_cast::<41, 1>(self.a_ready.val().into()) << 39)
+            | (bit_cast::<41, 1>((self.a_valid.val() & self.replicate.val()).into()) << 40);
         // The history is only meaningful D cycles after strict mode began or D changed.
         self.arm.enable.next = self.replicate.val();
         self.arm.restart.next = false;
         self.arm.offset.next = self.offset.val();
-        self.strict_ready_mismatch.next = false;
-        self.b_unreplayed.d.next = false;
+        self.b_valid.next = self.own_valid.val();
+        self.b_word.next = self.own_word.val();
+        self.ready_mismatch.next = false;
+        self.moved_apart.next = false;
         if self.replicate.val() {
-            self.cb_valid.next = self.replica.data_out.val().get_bit(40) & !self.b_unreplayed.q.val();
-            self.cb_word.next = bit_cast::<40, 41>(self.replica.data_out.val() & 0x7F_FFFF_FFFF_u64);
-            self.strict_ready_mismatch.next = self.arm.armed.val()
-                & (self.cb_ready.val() != self.replica.data_out.val().get_bit(39));
-            self.b_unreplayed.d.next = self.b_unreplayed.q.val()
-                | (self.strict_ready_mismatch.val() & self.replica.data_out.val().get_bit(40));
-        }
-        if self.reset.val() | self.resync.val() {
-            self.b_unreplayed.d.next = false;
+            self.b_valid.next = self.replica.data_out.val().get_bit(40) & !self.unreplayed.val();
+            self.b_word.next = bit_cast::<40, 41>(self.replica.data_out.val() & 0x7F_FFFF_FFFF_u64);
+            self.ready_mismatch.next =
+                self.arm.armed.val() & (self.b_ready.val() != self.replica.data_out.val().get_bit(39));
+            self.moved_apart.next = self.ready_mismatch.val() & self.replica.data_out.val().get_bit(40);
         }
     }
 }
