@@ -450,18 +450,18 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             cap_word_b: Default::default(),
             cap_valid_a: Default::default(),
             cap_valid_b: Default::default(),
-            inj_cpu_a: Default::default(),
-            inj_cpu_b: Default::default(),
-            inj_disk_a: Default::default(),
-            inj_disk_b: Default::default(),
+            inj_cpu_a: Injector::for_build(params),
+            inj_cpu_b: Injector::for_build(params),
+            inj_disk_a: Injector::for_build(params),
+            inj_disk_b: Injector::for_build(params),
             inj_n: InjectCount::new(params.counter_width),
             inj_fired_q: Default::default(),
             inj_fired_seen: Default::default(),
             inj_was_armed: Default::default(),
-            bist_gen_a: BistGenerator::new(params.counter_width),
-            bist_gen_b: BistGenerator::new(params.counter_width),
-            bist_chk_a: BistChecker::new(params.counter_width),
-            bist_chk_b: BistChecker::new(params.counter_width),
+            bist_gen_a: BistGenerator::for_build(params),
+            bist_gen_b: BistGenerator::for_build(params),
+            bist_chk_a: BistChecker::for_build(params),
+            bist_chk_b: BistChecker::for_build(params),
             bist_active: Default::default(),
             bist_done: Default::default(),
             bist_pass: Default::default(),
@@ -599,7 +599,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bridge.bus_rdata.next = self.regs.rdata.val();
         self.bridge.bus_readable.next = self.regs.readable.val();
         self.bridge.bus_writable.next = self.regs.writable.val();
-        self.bridge.bus_value_refused.next = self.regs.value_refused.val();
+        self.bridge.bus_write_refusal.next = self.regs.write_refusal.val();
 
         // Configuration from the registers.
         self.mode_set_q.d.next = self.regs.ctrl_mode_set.val();
