@@ -615,12 +615,16 @@ mod tests {
 
     impl Wire {
         fn new() -> Self {
+            Self::with(&BuildParams::default())
+        }
+
+        fn with(params: &BuildParams) -> Self {
             let mut h = Harness {
                 clock: Default::default(),
                 uart_rx: Default::default(),
                 uart_tx: Default::default(),
                 bridge: UartBridge::new(CPB),
-                regs: RegFile::new(&BuildParams::default()),
+                regs: RegFile::new(params),
             };
             h.connect_all();
             Self { h, host: UartHost::new(CPB) }
@@ -711,6 +715,43 @@ mod tests {
             let got = w.transact(req);
             let expect = model.feed(req);
             assert_eq!(got, expect, "case {i}: {req:02x?}");
+        }
+    }
+
+    /// CTRL.lock over the UART, in a full and a production build: changes of locked fields
+    /// answered 0x05, registers of blocks not built 0x06, a reserved mode 0x03, frames that
+    /// mix an allowed and a refused word write nothing, acknowledgement and SCRATCH still
+    /// work — every reply byte for byte as the reference model's, and every register read
+    /// back as the model holds it.
+    #[test]
+    fn locked_and_not_built_writes_are_refused_as_the_model_refuses() {
+        for params in [BuildParams::default(), BuildParams { injection: false, bist: false, ..BuildParams::default() }] {
+            let mut w = Wire::with(&params);
+            let mut model = RegisterModel::new(params);
+            let ctrl = reg("CTRL").addr;
+            let lock = reg("CTRL").f("lock").mask();
+            let cases: Vec<Vec<u8>> = vec![
+                frame(0x02, reg("INJ_COUNT").addr, 1, &[3]),     // 0x06 in the production build
+                frame(0x02, ctrl, 1, &[0x18 | 7]),               // strict, store-and-forward
+                frame(0x02, ctrl, 1, &[0x18 | 7 | lock]),        // lock
+                frame(0x02, ctrl, 1, &[0x18 | 3]),               // SPLIT: 0x05
+                frame(0x02, ctrl, 1, &[0x08 | 7]),               // cut-through: 0x05
+                frame(0x02, ctrl, 1, &[0x18 | 5]),               // reserved mode: 0x03
+                frame(0x02, reg("OFFSET").addr, 3, &[0, 256, 9]), // DISK_TIMEOUT changes: 0x05
+                frame(0x02, reg("SCRATCH").addr, 1, &[0x55]),
+                frame(0x02, ctrl, 1, &[0x18 | 7 | 0x80 | (3 << 8)]), // primary B, fault_clear, snapshot
+                frame(0x02, reg("INJ_CTRL").addr, 1, &[0x8000_0001]), // 0x05, or 0x06
+                frame(0x02, reg("BIST_CTRL").addr, 1, &[1]),
+                frame(0x02, reg("BIST_LEN").addr, 1, &[8]),      // its value now: allowed when built
+                frame(0x01, reg("INJ_CTRL").addr, 3, &[]),
+                frame(0x01, ctrl, 3, &[]),
+            ];
+            for (i, req) in cases.iter().enumerate() {
+                let got = w.transact(req);
+                let expect = model.feed(req);
+                assert_eq!(got, expect, "case {i}: {req:02x?} ({params:?})");
+            }
+            assert_eq!(model.take_pulses().len(), 2, "fault_clear and the snapshot");
         }
     }
 

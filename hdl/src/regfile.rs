@@ -177,7 +177,10 @@ mod tests {
                     let mut words = vec![0, u32::MAX, stored, stored | 7, stored ^ 0x1_0001, 0x8000_0000];
                     for f in g.fields {
                         words.push(f.insert(stored, f.get(stored) ^ 1));
-                        words.push(f.insert(stored | ctrl.f("mode").mask() * (g.name == "CTRL") as u32, 5));
+                        if let Hw::Command { refused } = f.hw {
+                            words.extend(refused.iter().map(|&v| f.insert(stored, v)));
+                            words.push(f.insert(stored, f.max()));
+                        }
                     }
                     for w in words {
                         r.addr.next = (g.addr as u64).into();
