@@ -173,6 +173,10 @@ struct BenchArgs {
     /// the write path in every mode, detection latency, return path, back-pressure.
     #[arg(long)]
     datapath: bool,
+    /// With --speed: write the figures, the command, the machine's load and the core's
+    /// fingerprint into docs/simulation.md (its `ftio bench` block).
+    #[arg(long, requires = "speed")]
+    write_docs: bool,
     /// D for the strict-lockstep datapath figures.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(0..=15))]
     offset: u64,
@@ -188,6 +192,15 @@ fn bench(args: BenchArgs) -> Result<()> {
         };
         let report = ftio_sim::bench::run_bench(&cfg).map_err(anyhow::Error::msg)?;
         println!("{report}");
+        if args.write_docs {
+            let verilog = ftio_hdl::core_verilog(&cfg.params).map_err(anyhow::Error::msg)?;
+            let load = std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().map(str::to_string)).unwrap_or_else(|| "unknown".into());
+            let block = ftio_sim::bench::doc_block(&report, &cfg, &ftio_sim::bench::core_fingerprint(&verilog), &load);
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/simulation.md");
+            let doc = std::fs::read_to_string(&path)?;
+            std::fs::write(&path, ftio_sim::bench::replace_doc_block(&doc, &block).map_err(anyhow::Error::msg)?)?;
+            println!("wrote {}", path.display());
+        }
     }
     if !args.speed {
         if !args.datapath {
