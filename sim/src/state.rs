@@ -203,7 +203,7 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("lockstep.fifo_a", "skew FIFOs"),
     ("lockstep.fifo_b", "skew FIFOs"),
     ("lockstep.replay", "delay lines"),
-    ("fabric.replica", "delay lines"),
+    ("fabric.strict_b.replica", "delay lines"),
     // Host-command registers the core applies (mode, lockstep kind, OFFSET, policy...).
     ("mode_set_q", "lockstep"),
     ("mode_value_q", "lockstep"),
@@ -222,10 +222,10 @@ pub const BLOCKS: &[(&str, &str)] = &[
     // The return path: the CPUs' return buffers and what keeps the secondary disk in step.
     ("fabric.buf_ca", "return path"),
     ("fabric.buf_cb", "return path"),
-    ("fabric.lag", "return path"),
-    ("fabric.ret_mid", "return path"),
-    ("fabric.sec_mid", "return path"),
-    ("fabric.stale", "return path"),
+    ("fabric.sec_lag", "return path"),
+    ("fabric.frames", "return path"),
+    ("fabric.silence", "return path"),
+    ("fabric.strict_b", "return path"),
     ("drx_in_frame_*", "return path"),
     // Fault detection and the first-fault capture.
     ("fault_log", "fault log & monitors"),
@@ -243,7 +243,8 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("regs", "register file"),
     ("bridge", "UART"),
     ("bist*", "BIST"),
-    ("inj_*", "injectors"),
+    ("inj", "injectors"),
+    ("in_*", "injectors"),
     // Statistics counters and what only feeds them.
     ("counters*", "counters"),
     ("words_fwd", "counters"),
