@@ -476,7 +476,10 @@ pub fn enumerate(verilog: &str, cache: &Path) -> Result<StateMap, String> {
             return Ok(map);
         }
     }
-    let work = cache.join(format!("state-{key}.building-{}", std::process::id()));
+    // One work directory per call: tests enumerate the same core from several threads.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let work = cache.join(format!("state-{key}.building-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
     std::fs::write(work.join("ftio_core.v"), verilog).map_err(|e| format!("writing ftio_core.v: {e}"))?;
     let out = Command::new("yosys")
@@ -500,7 +503,7 @@ pub fn enumerate(verilog: &str, cache: &Path) -> Result<StateMap, String> {
         return Err("yosys found no state in ftio_core".into());
     }
     let text = serde_json::to_string(&map).map_err(|e| e.to_string())?;
-    let tmp = cache.join(format!("state-{key}.json.{}", std::process::id()));
+    let tmp = cache.join(format!("state-{key}.json.{}-{call}", std::process::id()));
     if std::fs::write(&tmp, text).is_ok() {
         let _ = std::fs::rename(&tmp, &cached);
     }

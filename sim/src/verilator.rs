@@ -520,7 +520,10 @@ impl VerilatorCore {
 impl VerilatorCore {
     fn state_call(&self, f: Option<StateFn>, b: &StateBit) -> Result<i32, String> {
         let f = f.ok_or("this model has no state access (build it with verilator::Variant::State)")?;
-        let path = std::ffi::CString::new(b.path.as_str()).map_err(|e| e.to_string())?;
+        // Verilator's scope table names instances as it encodes them (rust-hdl's `counter$6`
+        // is `counter__0246`).
+        let encoded: Vec<String> = b.path.split('.').filter(|p| !p.is_empty()).map(crate::state::verilator_encoded).collect();
+        let path = std::ffi::CString::new(encoded.join(".")).map_err(|e| e.to_string())?;
         let var = std::ffi::CString::new(b.var.as_str()).map_err(|e| e.to_string())?;
         // SAFETY: valid handle; the strings outlive the call.
         let r = unsafe { f(self.handle, path.as_ptr(), var.as_ptr(), b.word.is_some() as i32, b.word.unwrap_or(0), b.bit) };
