@@ -449,11 +449,17 @@ pub fn build_library(verilog: &str) -> Result<BuildInfo, SimError> {
 /// [`build_library`] of a [`Variant`]: a [`Variant::State`] model is built with `--vpi` and its
 /// configuration file, which are part of the cache key.
 pub fn build_library_variant(verilog: &str, variant: &Variant) -> Result<BuildInfo, SimError> {
+    build_library_flags(verilog, variant, VERILATOR_FLAGS)
+}
+
+/// [`build_library_variant`] with other Verilator options than [`VERILATOR_FLAGS`] (measuring
+/// what a build option is worth: `sim/examples/speed_levers.rs`).
+pub fn build_library_flags(verilog: &str, variant: &Variant, base_flags: &[&str]) -> Result<BuildInfo, SimError> {
     let (shim, config) = match variant {
         Variant::Ports => (shim_source_with(false), None),
         Variant::State { vlt } => (shim_source_with(true), Some(("state.vlt", vlt.as_str()))),
     };
-    let mut flags = VERILATOR_FLAGS.to_vec();
+    let mut flags = base_flags.to_vec();
     if let Some((name, _)) = config {
         flags.extend(["--vpi", name]);
     }
@@ -477,10 +483,19 @@ pub fn load(verilog: &str) -> Result<Arc<VerilatedLib>, SimError> {
 
 /// [`load`] of a [`Variant`].
 pub fn load_variant(verilog: &str, variant: &Variant) -> Result<Arc<VerilatedLib>, SimError> {
+    load_flags(verilog, variant, VERILATOR_FLAGS)
+}
+
+/// [`load`] with other Verilator options than [`VERILATOR_FLAGS`] (see [`build_library_flags`]).
+pub fn load_with_flags(verilog: &str, flags: &[&str]) -> Result<Arc<VerilatedLib>, SimError> {
+    load_flags(verilog, &Variant::Ports, flags)
+}
+
+fn load_flags(verilog: &str, variant: &Variant, flags: &[&str]) -> Result<Arc<VerilatedLib>, SimError> {
     static LOADED: OnceLock<Mutex<HashMap<PathBuf, Arc<VerilatedLib>>>> = OnceLock::new();
     let loaded = LOADED.get_or_init(Default::default);
     let mut map = loaded.lock().unwrap_or_else(|p| p.into_inner());
-    let info = build_library_variant(verilog, variant)?;
+    let info = build_library_flags(verilog, variant, flags)?;
     if let Some(lib) = map.get(&info.path) {
         return Ok(lib.clone());
     }
