@@ -591,6 +591,19 @@ fn load_flags(verilog: &str, variant: &Variant, flags: &[&str]) -> Result<Arc<Ve
     Ok(lib)
 }
 
+/// Each port's all-ones mask by index, 0 for an output (`set` is called several times a
+/// cycle: a table, not the port table's searches).
+fn input_masks() -> &'static [u64; PORT_COUNT] {
+    static MASKS: OnceLock<[u64; PORT_COUNT]> = OnceLock::new();
+    MASKS.get_or_init(|| {
+        let mut m = [0; PORT_COUNT];
+        for p in ALL_PORTS.into_iter().filter(|p| p.dir() == Dir::In) {
+            m[p.index()] = p.mask();
+        }
+        m
+    })
+}
+
 /// `ftio_core` simulated by Verilator.
 pub struct VerilatorCore {
     lib: Arc<VerilatedLib>,
@@ -657,8 +670,10 @@ impl Drop for VerilatorCore {
 
 impl CoreSim for VerilatorCore {
     fn set(&mut self, port: Port, v: u64) {
-        assert_eq!(port.dir(), Dir::In, "{port} is an output of the core");
-        self.ports[port.index()] = v & port.mask();
+        let i = port.index();
+        let mask = input_masks()[i];
+        assert!(mask != 0, "{port} is an output of the core");
+        self.ports[i] = v & mask;
     }
 
     fn get(&self, port: Port) -> u64 {
