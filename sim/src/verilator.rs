@@ -18,7 +18,8 @@
 //! initial value start at 0, as rust-hdl's simulator does, so the two agree from cycle 0.
 use crate::core_sim::CoreSim;
 use crate::error::SimError;
-use crate::port::{Dir, Port, ALL_PORTS, PORT_COUNT};
+use crate::link::Beat;
+use crate::port::{Dir, Flow, Link, LinkSignal as S, Port, ALL_PORTS, PORT_COUNT};
 use crate::state::StateBit;
 use ftio_hdl::BuildParams;
 use sha2::{Digest, Sha256};
@@ -690,6 +691,39 @@ impl CoreSim for VerilatorCore {
         // SAFETY: as in `low`.
         unsafe { (self.lib.edge_io)(self.handle, self.ports.as_mut_ptr(), self.settled as i32) }
         self.settled = false;
+    }
+
+    fn set_beat(&mut self, link: Link, b: Beat) {
+        assert_eq!(link.flow(), Flow::IntoCore, "{} carries words out of the core", link.name());
+        let p = &mut self.ports;
+        p[link.port(S::Valid).index()] = b.valid as u64;
+        p[link.port(S::Data).index()] = b.data as u64;
+        p[link.port(S::Last).index()] = b.last as u64;
+        p[link.port(S::Abort).index()] = b.abort as u64;
+        p[link.port(S::Par).index()] = (b.par & 0xF) as u64;
+        p[link.port(S::Cpar).index()] = b.cpar as u64;
+    }
+
+    fn set_ready(&mut self, link: Link, (ready, rpar): (bool, bool)) {
+        assert_eq!(link.flow(), Flow::OutOfCore, "{} carries words into the core", link.name());
+        self.ports[link.port(S::Ready).index()] = ready as u64;
+        self.ports[link.port(S::Rpar).index()] = rpar as u64;
+    }
+
+    fn beat(&self, link: Link) -> Beat {
+        let p = &self.ports;
+        Beat {
+            valid: p[link.port(S::Valid).index()] & 1 == 1,
+            data: p[link.port(S::Data).index()] as u32,
+            last: p[link.port(S::Last).index()] & 1 == 1,
+            abort: p[link.port(S::Abort).index()] & 1 == 1,
+            par: p[link.port(S::Par).index()] as u8,
+            cpar: p[link.port(S::Cpar).index()] & 1 == 1,
+        }
+    }
+
+    fn ready_pair(&self, link: Link) -> (bool, bool) {
+        (self.ports[link.port(S::Ready).index()] & 1 == 1, self.ports[link.port(S::Rpar).index()] & 1 == 1)
     }
 
     fn kind(&self) -> &'static str {
