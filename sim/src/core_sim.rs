@@ -4,7 +4,7 @@
 //! outputs now show this cycle's values), read outputs with [`CoreSim::get`], then
 //! [`CoreSim::edge`] (rising edge: the cycle ends and registers take their next values).
 use crate::link::Beat;
-use crate::port::{Dir, Flow, Link, LinkSignal, Port};
+use crate::port::{Dir, Flow, Link, LinkSignal, Port, ALL_PORTS, PORT_COUNT};
 use ftio_hdl::link::{LinkRx, LinkTx};
 use ftio_hdl::testbench;
 use ftio_hdl::{BuildParams, FtioCore};
@@ -66,6 +66,21 @@ pub trait CoreSim {
     /// The core's (`ready`, `rpar`) on an into-core link.
     fn ready_pair(&self, link: Link) -> (bool, bool) {
         (self.get_bit(link.port(LinkSignal::Ready)), self.get_bit(link.port(LinkSignal::Rpar)))
+    }
+    /// Sets every input to its entry of `ports` (indexed by [`Port::index`]; output entries
+    /// are ignored): a replayed cycle in one call.
+    fn set_inputs(&mut self, ports: &[u64; PORT_COUNT]) {
+        for p in Port::inputs() {
+            self.set(p, ports[p.index()]);
+        }
+    }
+    /// Every port by [`Port::index`], as `get` returns it.
+    fn sample(&self) -> [u64; PORT_COUNT] {
+        let mut s = [0; PORT_COUNT];
+        for p in ALL_PORTS {
+            s[p.index()] = self.get(p);
+        }
+        s
     }
     /// One whole cycle with the inputs as they are: `low` then `edge`.
     fn cycle(&mut self) {

@@ -726,6 +726,18 @@ impl CoreSim for VerilatorCore {
         (self.ports[link.port(S::Ready).index()] & 1 == 1, self.ports[link.port(S::Rpar).index()] & 1 == 1)
     }
 
+    fn set_inputs(&mut self, ports: &[u64; PORT_COUNT]) {
+        for ((mine, &v), &mask) in self.ports.iter_mut().zip(ports).zip(input_masks()) {
+            if mask != 0 {
+                *mine = v & mask;
+            }
+        }
+    }
+
+    fn sample(&self) -> [u64; PORT_COUNT] {
+        self.ports
+    }
+
     fn kind(&self) -> &'static str {
         "verilator"
     }
