@@ -43,6 +43,9 @@ pub struct SimSpeed {
     pub cycles: u64,
     /// Wall time, seconds.
     pub seconds: f64,
+    /// The measuring thread's CPU time, seconds (on a loaded machine the wall time also
+    /// counts the time other processes had the CPU).
+    pub cpu_seconds: f64,
     /// Words that moved on the eight links (shows the workload was busy).
     pub words_moved: u64,
 }
@@ -52,6 +55,33 @@ impl SimSpeed {
     pub fn cycles_per_second(&self) -> f64 {
         self.cycles as f64 / self.seconds.max(1e-9)
     }
+    /// Cycles per second of CPU time.
+    pub fn cycles_per_cpu_second(&self) -> f64 {
+        self.cycles as f64 / self.cpu_seconds.max(1e-9)
+    }
+}
+
+/// Wall and CPU time of the calling thread since `start()`.
+struct Clock {
+    wall: Instant,
+    cpu: f64,
+}
+
+impl Clock {
+    fn start() -> Self {
+        Self { wall: Instant::now(), cpu: thread_cpu_seconds() }
+    }
+    /// (wall, CPU) seconds.
+    fn stop(&self) -> (f64, f64) {
+        (self.wall.elapsed().as_secs_f64(), thread_cpu_seconds() - self.cpu)
+    }
+}
+
+fn thread_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid timespec to write.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
 /// The measurements.
@@ -95,12 +125,14 @@ impl std::fmt::Display for BenchReport {
         for s in self.speeds() {
             writeln!(
                 f,
-                "{:<40} {:>9} cycles {:>8.3} s {:>12.0} cycles/s {:>6.0}x rust-hdl ({} words moved)",
+                "{:<40} {:>9} cycles {:>8.3} s {:>10.0} cycles/s {:>5.0}x rust-hdl; CPU {:>7.3} s {:>10.0} cycles/s ({} words moved)",
                 s.what,
                 s.cycles,
                 s.seconds,
                 s.cycles_per_second(),
                 self.ratio(s),
+                s.cpu_seconds,
+                s.cycles_per_cpu_second(),
                 s.words_moved
             )?;
         }
@@ -175,36 +207,42 @@ pub fn run_bench(cfg: &BenchConfig) -> Result<BenchReport, String> {
 
     let mut sys = workload(cfg.seed, cfg.rust_hdl_cycles);
     let mut golden = RustHdlCore::new(&cfg.params);
-    let t = Instant::now();
+    let t = Clock::start();
     let trace = record(&mut golden, &mut sys, cfg.rust_hdl_cycles);
+    let (seconds, cpu_seconds) = t.stop();
     let rust_hdl = SimSpeed {
         what: "rust-hdl FtioCore + models".into(),
         cycles: cfg.rust_hdl_cycles,
-        seconds: t.elapsed().as_secs_f64(),
+        seconds,
+        cpu_seconds,
         words_moved: words_moved(&trace),
     };
 
     let passes = (cfg.verilator_cycles / cfg.rust_hdl_cycles.max(1)).max(1);
-    let t = Instant::now();
+    let t = Clock::start();
     for _ in 0..passes {
         let mut model = lib.instantiate();
         replay(&trace, &mut model, golden.kind()).map_err(|d| d.to_string())?;
     }
+    let (seconds, cpu_seconds) = t.stop();
     let verilator_replay = SimSpeed {
         what: "verilator ftio_core, replayed inputs".into(),
         cycles: cfg.rust_hdl_cycles * passes,
-        seconds: t.elapsed().as_secs_f64(),
+        seconds,
+        cpu_seconds,
         words_moved: words_moved(&trace) * passes,
     };
 
     let mut sys = workload(cfg.seed, cfg.verilator_cycles);
     let mut model = lib.instantiate();
-    let t = Instant::now();
+    let t = Clock::start();
     run(&mut model as &mut dyn CoreSim, &mut sys, cfg.verilator_cycles);
+    let (seconds, cpu_seconds) = t.stop();
     let verilator = SimSpeed {
         what: "verilator ftio_core + models".into(),
         cycles: cfg.verilator_cycles,
-        seconds: t.elapsed().as_secs_f64(),
+        seconds,
+        cpu_seconds,
         words_moved: moved_by(&sys),
     };
     for (name, c) in [("A", &sys.cpu_a), ("B", &sys.cpu_b)] {
@@ -266,15 +304,18 @@ pub fn docs_table(r: &BenchReport, load: Option<(f64, usize)>) -> String {
         ", on a core of {} lines of Verilog (`cargo run --release -- verilog`):\n\n",
         thousands(r.verilog_lines as u64)
     );
-    s += "| simulator | cycles | seconds | cycles/s | vs rust-hdl |\n|---|---:|---:|---:|---:|\n";
+    s += "| simulator | cycles | seconds | cycles/s | vs rust-hdl | CPU seconds | cycles/s of CPU time |\n";
+    s += "|---|---:|---:|---:|---:|---:|---:|\n";
     for sp in r.speeds() {
         s += &format!(
-            "| {} | {} | {:.3} | {} | {:.0}× |\n",
+            "| {} | {} | {:.3} | {} | {:.0}× | {:.3} | {} |\n",
             sp.what,
             thousands(sp.cycles),
             sp.seconds,
             thousands(sp.cycles_per_second().round() as u64),
-            r.ratio(sp)
+            r.ratio(sp),
+            sp.cpu_seconds,
+            thousands(sp.cycles_per_cpu_second().round() as u64),
         );
     }
     s += &format!(
@@ -330,8 +371,10 @@ pub fn check_docs_table(doc: &str, verilog_lines: usize) -> Result<(), String> {
         .map(|l| l.trim_matches('|').split('|').map(|c| c.trim().to_string()).collect())
         .collect();
     let names = ["rust-hdl FtioCore + models", "verilator ftio_core + models", "verilator ftio_core, replayed inputs"];
-    if rows.len() != 3 || rows.iter().zip(names).any(|(r, n)| r.len() != 5 || r[0] != n) {
-        return Err(stale(format!("want the rows {names:?}, each with cycles, seconds, cycles/s and vs rust-hdl")));
+    if rows.len() != 3 || rows.iter().zip(names).any(|(r, n)| r.len() != 7 || r[0] != n) {
+        return Err(stale(format!(
+            "want the rows {names:?}, each with cycles, seconds, cycles/s, vs rust-hdl, CPU seconds and cycles/s of CPU time"
+        )));
     }
     let num = |c: &str| c.replace(' ', "").trim_end_matches('×').parse::<f64>().map_err(|_| stale(format!("`{c}` is not a number")));
     let rust_hdl = num(&rows[0][3])?;
@@ -343,6 +386,10 @@ pub fn check_docs_table(doc: &str, verilog_lines: usize) -> Result<(), String> {
         if (cps / rust_hdl - ratio).abs() > 0.01 * ratio + 0.5 {
             return Err(stale(format!("{}: {cps} cycles/s is not {ratio}× rust-hdl's {rust_hdl}", r[0])));
         }
+        let (cpu, cpu_cps) = (num(&r[5])?, num(&r[6])?);
+        if (cycles / cpu - cpu_cps).abs() > 0.01 * cpu_cps + 1.0 {
+            return Err(stale(format!("{}: {cycles} cycles in {cpu} CPU seconds is not {cpu_cps} cycles/s", r[0])));
+        }
     }
     Ok(())
 }
@@ -353,7 +400,13 @@ mod tests {
     use std::path::PathBuf;
 
     fn report(lines: usize) -> BenchReport {
-        let sp = |what: &str, cycles, seconds| SimSpeed { what: what.into(), cycles, seconds, words_moved: 1 };
+        let sp = |what: &str, cycles, seconds: f64| SimSpeed {
+            what: what.into(),
+            cycles,
+            seconds,
+            cpu_seconds: seconds / 2.0,
+            words_moved: 1,
+        };
         BenchReport {
             config: BenchConfig::default(),
             rust_hdl: sp("rust-hdl FtioCore + models", 20_000, 8.0),
@@ -369,7 +422,7 @@ mod tests {
         let doc = format!("# x\n\n{DOCS_BEGIN}\nold\n{DOCS_END}\n\nafter\n");
         let doc = write_docs_table(&doc, &report(21_181), Some((1.5, 2))).unwrap();
         assert!(doc.starts_with("# x\n\n") && doc.ends_with("\n\nafter\n"), "{doc}");
-        assert!(doc.contains("| verilator ftio_core + models | 1 000 000 | 1.700 | 588 235 | 235× |"), "{doc}");
+        assert!(doc.contains("| verilator ftio_core + models | 1 000 000 | 1.700 | 588 235 | 235× | 0.850 | 1 176 471 |"), "{doc}");
         assert!(doc.contains("on a core of 21 181 lines of Verilog"), "{doc}");
         check_docs_table(&doc, 21_181).unwrap();
         check_docs_table(&doc, 22_000).unwrap();
