@@ -14,6 +14,11 @@
 //! directory that is renamed into place when complete, so concurrent processes never see a
 //! half-built library.
 //!
+//! Speed: [`VerilatorCore`] keeps every port in an array and exchanges it with the model in one
+//! call per half cycle (`ftio_low_io` / `ftio_edge_io`), and the rising edge after a `low` with
+//! unchanged inputs and state runs only the clock-edge regions of Verilator 5.006's scheduler
+//! (docs/simulation.md, "Simulation speed").
+//!
 //! Uninitialised state: `--x-assign 0 --x-initial 0` make every register and memory without an
 //! initial value start at 0, as rust-hdl's simulator does, so the two agree from cycle 0.
 use crate::core_sim::CoreSim;
