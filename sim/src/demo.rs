@@ -394,6 +394,39 @@ impl Timeline {
     fn push(&mut self, cycle: u64, text: impl Into<String>) {
         self.0.push(Event { cycle, text: text.into() });
     }
+
+    /// A model scenario's first lines: the power-on state and the workload (`pacing`: how the
+    /// CPUs run it).
+    fn opening(cfg: &DemoConfig, pacing: &str) -> Self {
+        let mut tl = Timeline(vec![]);
+        tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
+        tl.push(
+            0,
+            format!("CPU A and CPU B start the same workload: {} writes of 1..{} sectors, then a read-back of each{pacing}", cfg.writes, cfg.max_sectors),
+        );
+        tl
+    }
+}
+
+/// A model scenario's workload, its images and where the fault hits.
+struct Workload {
+    ops: Vec<Op>,
+    /// SHA-256 of every write applied to a blank disk.
+    golden: [u8; 32],
+    /// The write the fault hits (the middle one).
+    k: usize,
+    /// SHA-256 of the writes before it.
+    before_fault: [u8; 32],
+    /// The word (0-based, in its sender's stream) the fault hits.
+    fault_word: u64,
+}
+
+impl Workload {
+    fn of(cfg: &DemoConfig) -> Self {
+        let ops = demo_workload(cfg.seed, cfg.writes, cfg.capacity, cfg.max_sectors);
+        let k = cfg.writes / 2;
+        Workload { golden: golden_sha256(cfg.capacity, &ops), before_fault: golden_sha256(cfg.capacity, &ops[..k]), fault_word: fault_word_in(&ops, k), k, ops }
+    }
 }
 
 /// Runs the demo: builds (or finds) the Verilator model, runs each scenario in a fresh
@@ -616,11 +649,7 @@ fn run_scenario(
 /// The workload, the fault of `kind` placed in the models, a fresh core in a rig, and the
 /// timeline's first lines.
 fn setup_scenario(lib: &Arc<VerilatedLib>, cfg: &DemoConfig, kind: DemoKind) -> Setup {
-    let ops = demo_workload(cfg.seed, cfg.writes, cfg.capacity, cfg.max_sectors);
-    let golden = golden_sha256(cfg.capacity, &ops);
-    let k = cfg.writes / 2;
-    let before_fault = golden_sha256(cfg.capacity, &ops[..k]);
-    let fault_word = fault_word_in(&ops, k);
+    let Workload { ops, golden, k, before_fault, fault_word } = Workload::of(cfg);
     let (cpu, disk) = model_configs(cfg);
     let mut sys = System::lockstep(cpu, &ops, cfg.skew, disk, cfg.capacity);
     let (lba, sectors) = (ops[k].lba(), ops[k].sectors());
@@ -640,15 +669,7 @@ fn setup_scenario(lib: &Arc<VerilatedLib>, cfg: &DemoConfig, kind: DemoKind) -> 
         }
     };
     let rig = new_rig(lib, cfg, sys);
-    let mut tl = Timeline(vec![]);
-    tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
-    tl.push(
-        0,
-        format!(
-            "CPU A and CPU B start the same workload: {} writes of 1..{} sectors, then a read-back of each; CPU B runs {} cycles behind",
-            cfg.writes, cfg.max_sectors, cfg.skew
-        ),
-    );
+    let tl = Timeline::opening(cfg, &format!("; CPU B runs {} cycles behind", cfg.skew));
     Setup { ops, golden, before_fault, k, fault_word, fault, rig, tl }
 }
 
@@ -978,11 +999,7 @@ struct Rebuild {
 /// The workload, disk B's hang placed in the models (the CPUs get their operations as the run
 /// goes), a fresh core in a rig, and the timeline's first lines.
 fn setup_rebuild(lib: &Arc<VerilatedLib>, cfg: &DemoConfig) -> Rebuild {
-    let ops = demo_workload(cfg.seed, cfg.writes, cfg.capacity, cfg.max_sectors);
-    let golden = golden_sha256(cfg.capacity, &ops);
-    let k = cfg.writes / 2;
-    let before_fault = golden_sha256(cfg.capacity, &ops[..k]);
-    let fault_word = fault_word_in(&ops, k);
+    let Workload { ops, golden, k, before_fault, fault_word } = Workload::of(cfg);
     let (cpu, disk) = model_configs(cfg);
     let mut sys = System::lockstep(cpu, &[], cfg.skew, disk.clone(), cfg.capacity);
     sys.freezes.push(Freeze::new(Unit::DiskB, Trigger::AfterWordsIn(fault_word), None));
@@ -994,15 +1011,7 @@ fn setup_rebuild(lib: &Arc<VerilatedLib>, cfg: &DemoConfig) -> Rebuild {
     let copy_steps = cfg.capacity.div_ceil(COPY_SECTORS as u64) as usize;
     let total_ops = ops.len() + 2 * copy_steps;
     let rig = new_rig(lib, cfg, sys);
-    let mut tl = Timeline(vec![]);
-    tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
-    tl.push(
-        0,
-        format!(
-            "CPU A and CPU B start the same workload: {} writes of 1..{} sectors, then a read-back of each, one operation at a time",
-            cfg.writes, cfg.max_sectors
-        ),
-    );
+    let tl = Timeline::opening(cfg, ", one operation at a time");
     Rebuild {
         s: Setup { ops, golden, before_fault, k, fault_word, fault, rig, tl },
         seen: Observed::default(),
