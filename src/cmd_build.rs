@@ -15,6 +15,11 @@ pub struct BuildArgs {
     /// Board to build for: alchitry-cu, icebreaker, ulx3s.
     #[arg(long)]
     pub board: String,
+    /// What goes on the board: `bist` (the core fed by its BIST, links idle) or `system` (two
+    /// PicoRV32 running the firmware through the core to two block-RAM disks; ulx3s only, at
+    /// 50 MHz; docs/boards.md "The system top").
+    #[arg(long, default_value = "bist", value_parser = ["bist", "system"])]
+    pub top: String,
     /// Output directory [default: build/<board>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -50,7 +55,11 @@ pub struct BuildArgs {
 pub fn run(args: BuildArgs) -> Result<()> {
     // Refuse bad seed options before the minutes of synthesis.
     let sweep = seed_sweep(args.seed, args.seeds.as_deref())?;
-    let mut board = ftio_bsp::board(&args.board)?.clone();
+    let system = if args.top == "system" { Some(ftio_bsp::system::system_board(&args.board)?) } else { None };
+    let mut board = match &system {
+        Some(sys) => sys.clocked_board()?,
+        None => ftio_bsp::board(&args.board)?.clone(),
+    };
     if let Some(mhz) = args.clock_mhz {
         if !(mhz.is_finite() && mhz >= 1.0 && mhz <= 1000.0) {
             bail!("--clock-mhz {mhz}: expected MHz between 1 and 1000");
@@ -91,13 +100,17 @@ pub fn run(args: BuildArgs) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("cannot generate the core for {}: {e}", board.name))?
         }
     };
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("build").join(board.name));
+    let (top, default_out) = match &system {
+        Some(sys) => (system_sources(sys, board, &core)?, format!("{}-system", board.name)),
+        None => (ftio_bsp::TopSources::bist(board, &core)?, board.name.to_string()),
+    };
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("build").join(default_out));
     if let Some(seeds) = sweep {
-        return run_sweep(&args, board, &core, &out, &seeds);
+        return run_sweep(&args, board, &top, &out, &seeds);
     }
     let opts = ftio_bsp::BuildOpts { freq_mhz: args.freq, seed: args.seed, verbose: args.verbose };
     let spin = progress::spinner(args.json, format!("ftio build {}", board.name), "synthesis (yosys), place and route (nextpnr), packing");
-    let report = ftio_bsp::build(board, &core, &out, &opts);
+    let report = ftio_bsp::build_top(board, &top, &out, &opts);
     spin.finish_and_clear();
     let report = report?;
     write_report(&report)?;
@@ -254,11 +267,30 @@ fn write_report(report: &ftio_bsp::Report) -> Result<()> {
 
 /// `--seeds`: synthesise once into `out`, place and route at each seed into `out/seed-<S>`
 /// (each with its bitstream and report), then the sweep's table.
-fn run_sweep(args: &BuildArgs, board: &ftio_bsp::Board, core: &str, out: &Path, seeds: &[u64]) -> Result<()> {
+/// The system top's sources: the core, PicoRV32 from the project venv, the CPU port and the
+/// firmware image `ftio-sim` builds (the one `ftio demo --cpu picorv32` runs).
+fn system_sources(sys: &ftio_bsp::system::SystemBoard, board: &ftio_bsp::Board, core: &str) -> Result<ftio_bsp::TopSources> {
+    let path = ftio_sim::cpu_side::picorv32_path().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let picorv32 = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let port = ftio_hdl::cpu_port::cpu_port_verilog();
+    let image = ftio_sim::firmware::image_words();
+    ftio_bsp::system::system_sources(
+        sys,
+        board,
+        &ftio_bsp::system::SystemParts {
+            core_verilog: core,
+            picorv32_verilog: &picorv32,
+            cpu_port_verilog: &port,
+            firmware: &image,
+        },
+    )
+}
+
+fn run_sweep(args: &BuildArgs, board: &ftio_bsp::Board, top: &ftio_bsp::TopSources, out: &Path, seeds: &[u64]) -> Result<()> {
     let total = std::time::Instant::now();
     eprintln!("ftio build: {}: synthesis, then place and route at seeds {:?}", board.name, seeds);
     let spin = progress::spinner(args.json, format!("ftio build {}", board.name), "synthesis (yosys)");
-    let synth = ftio_bsp::synthesise(board, core, out, args.verbose);
+    let synth = ftio_bsp::synthesise_top(board, top, out, args.verbose);
     spin.finish_and_clear();
     let synth = synth?;
     let bar = progress::bar(args.json, seeds.len() as u64, format!("ftio build {}", board.name), "seeds placed and routed");

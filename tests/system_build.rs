@@ -1,0 +1,120 @@
+//! `ftio build --board ulx3s --top system`: the bitstream with the real system (SPEC §7) —
+//! two PicoRV32 with the firmware image in their block RAM, their CPU ports, the generated
+//! `ftio_core`, two block-RAM disks, the UART, two consoles and the LEDs — built once, checked
+//! for fit and timing at its 50 MHz clock, then its synthesised netlist simulated gate by gate
+//! from power-on: both CPUs run the firmware to its PASS, and the host reads over the UART
+//! what `ftctl status` and `ftctl counters` would show.
+use ftio_bsp::gate_sim::{simulate_system, SystemRun};
+use ftio_bsp::system::{system_board, SystemLed, CONSOLE_BAUD};
+use ftio_proto::frame::{Request, Response, Status};
+use ftio_proto::reg;
+use ftio_sim::firmware;
+use std::path::Path;
+use std::process::Command;
+
+/// The host's reads after the firmware finished: (register, count).
+const READS: [(&str, u8); 4] = [("ID", 1), ("STATUS", 2), ("WORDS_FWD", 10), ("WORDS_RETURNED", 1)];
+
+/// Runs the system top built in `dir` (netlist, or its sources with `rtl`) and checks what
+/// the SPEC and the firmware promise. Returns the run for its numbers.
+fn run_and_check(dir: &Path, rtl: bool) -> SystemRun {
+    let sys = system_board("ulx3s").unwrap();
+    let board = sys.clocked_board().unwrap();
+    let script: Vec<Request> = READS.iter().map(|(n, c)| Request::read(reg(n).addr, *c)).collect();
+    let frames: Vec<Vec<u8>> = script.iter().map(Request::encode).collect();
+    let bit = ftio_hdl::uart::clocks_per_bit(board.core_hz, 115_200);
+    let console_bit = (board.core_hz + CONSOLE_BAUD / 2) / CONSOLE_BAUD;
+    let start = std::time::Instant::now();
+    let run = simulate_system(&sys, &board, dir, &frames, bit, console_bit as u64, 4_000_000, rtl).unwrap();
+    let seconds = start.elapsed().as_secs_f64();
+    let led = |l: SystemLed| sys.leds.iter().position(|(x, _)| *x == l).unwrap();
+    let console_a = String::from_utf8_lossy(&run.console_a).into_owned();
+    let console_b = String::from_utf8_lossy(&run.console_b).into_owned();
+    println!(
+        "{} run: {} cycles in {seconds:.1} s (with Verilator's build); PASS A at cycle {:?}, PASS B at {:?}, host began at {:?}\nconsole A:\n{console_a}",
+        if rtl { "RTL" } else { "gate-level" },
+        run.cycles,
+        run.lit_at[led(SystemLed::PassA)],
+        run.lit_at[led(SystemLed::PassB)],
+        run.firmware_done_at
+    );
+    assert_eq!(run.lit_at[led(SystemLed::Fail)], None, "the FAIL LED lit: a firmware failed, trapped or made a bus error");
+    assert!(run.lit_at[led(SystemLed::PassA)].is_some(), "CPU A's firmware did not report PASS");
+    assert!(run.lit_at[led(SystemLed::PassB)].is_some(), "CPU B's firmware did not report PASS");
+    assert_eq!(run.lit_at[led(SystemLed::Irq)], None, "irq rose: the core latched a fault");
+    assert!(run.leds[led(SystemLed::Running)] && run.leds[led(SystemLed::PassA)] && run.leds[led(SystemLed::PassB)]);
+    // The firmware's report on both consoles, whole and the same.
+    assert!(console_a.starts_with("ftio firmware: block-storage self-test, 8 writes then read-back\n"), "{console_a:?}");
+    assert!(console_a.ends_with("PASS: 20 sectors written, read back and checked\n"), "{console_a:?}");
+    assert_eq!(console_a.matches(" ok\n").count(), 2 * firmware::WRITES as usize, "{console_a:?}");
+    assert_eq!(console_a, console_b, "the two CPUs printed different text");
+
+    // What the host reads: DUPLEX, no fault, and the firmware's traffic in the counters.
+    let mut rest = &run.received[..];
+    let mut values = std::collections::BTreeMap::new();
+    for (req, (name, count)) in script.iter().zip(READS) {
+        let (resp, used) = Response::decode(rest, req.cmd).unwrap_or_else(|e| panic!("reply to {name}: {e:?}; bytes {:02x?}", run.received));
+        assert_eq!(resp.status, Status::Ok, "{name}");
+        assert_eq!(resp.data.len(), count as usize, "{name}");
+        for (i, v) in resp.data.iter().enumerate() {
+            values.insert(reg(name).addr + i as u16, *v);
+        }
+        rest = &rest[used..];
+    }
+    assert!(rest.is_empty(), "extra bytes {rest:02x?}");
+    let v = |name: &str| values[&reg(name).addr];
+    println!("registers: {:x?}", values);
+    assert_eq!(v("ID"), 0x4654_494F, "ID");
+    assert_eq!(v("STATUS") & 7, 0, "STATUS mode: DUPLEX");
+    assert_eq!(v("FAULTS"), 0, "FAULTS");
+    let words: u64 = (0..firmware::WRITES).map(firmware::write_words).sum::<u64>() + 5 * firmware::WRITES as u64;
+    let sectors: u64 = (0..firmware::WRITES).map(|i| firmware::write_sectors(i) as u64).sum();
+    // Returned: a completion (5 words) per write; per read one Data FIS (header and the
+    // sectors: at most 4, under the disks' 16 a FIS) and a completion.
+    let returned = 5 * firmware::WRITES as u64 + firmware::WRITES as u64 * (1 + 5) + 128 * sectors;
+    assert_eq!(v("WORDS_FWD") as u64, words, "WORDS_FWD: every word of every command and write");
+    assert_eq!(v("FRAMES_FWD"), 3 * firmware::WRITES, "FRAMES_FWD: a command and a Data FIS per write, a command per read");
+    assert_eq!(v("WORDS_RETURNED") as u64, returned, "WORDS_RETURNED: completions and read data");
+    for n in ["FRAMES_ABORTED", "MISMATCHES", "PERR_CPU_A", "PERR_CPU_B", "PERR_DISK_A", "PERR_DISK_B", "PERR_EGRESS", "TIMEOUTS"] {
+        assert_eq!(v(n), 0, "{n}");
+    }
+    run
+}
+
+/// One build, shared by the timing check and the gate-level run. About N minutes on the 2-core
+/// build machine (docs/boards.md, "The system top").
+#[test]
+fn ulx3s_system_bitstream_meets_timing_and_its_netlist_runs_the_firmware() {
+    let dir = std::env::temp_dir().join(format!("ftio-test-ulx3s-system-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let start = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_ftio"))
+        .args(["build", "--board", "ulx3s", "--top", "system", "--json", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "ftio build failed ({}):\n{stderr}\n{stdout}", out.status);
+    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    println!("build: {:.0} s\n{}", start.elapsed().as_secs_f64(), serde_json::to_string_pretty(&r).unwrap());
+    let params = r["core_params"].as_str().unwrap_or_else(|| panic!("no core_params: {r}"));
+    assert!(params.contains("clock_hz=50000000 "), "{params}");
+    assert_eq!(r["timing_met"], true);
+    // Both CPUs' 64 KiB (32 DP16KD each) and both disks' 32 KiB (16 each) are in block RAM.
+    assert!(r["brams"]["used"].as_u64().unwrap() >= 2 * 32 + 2 * 16, "{}", r["brams"]);
+    assert!(std::fs::metadata(dir.join("board_top.bit")).map(|m| m.len() > 100_000).unwrap_or(false));
+    run_and_check(&dir, false);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same checks on the system top's Verilog sources instead of the netlist (Verilator on
+/// RTL, minutes faster to compile): a development aid for changing the top, run by hand on a
+/// directory `ftio build --top system` wrote: `FTIO_SYSTEM_BUILD=DIR cargo test --release
+/// --test system_build -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn system_top_sources_run_the_firmware() {
+    let dir = std::env::var_os("FTIO_SYSTEM_BUILD").expect("FTIO_SYSTEM_BUILD=<a directory `ftio build --top system` wrote>");
+    run_and_check(Path::new(&dir), true);
+}
