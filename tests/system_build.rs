@@ -12,15 +12,25 @@ use ftio_sim::firmware;
 use std::path::Path;
 use std::process::Command;
 
-/// The host's reads after the firmware finished: (register, count).
+/// The host's reads after the firmware finished, after a counter snapshot as `ftctl counters`
+/// takes one: (register, count).
 const READS: [(&str, u8); 4] = [("ID", 1), ("STATUS", 2), ("WORDS_FWD", 10), ("WORDS_RETURNED", 1)];
+
+/// CTRL with the mode left as it is (MODE_KEEP) and `cnt_snapshot`: the live counters are
+/// copied to the registers the host reads.
+fn snapshot_request() -> Request {
+    let ctrl = reg("CTRL");
+    let word = ctrl.f("cnt_snapshot").insert(ctrl.f("mode").insert(0, 7), 1);
+    Request::write(ctrl.addr, &[word])
+}
 
 /// Runs the system top built in `dir` (netlist, or its sources with `rtl`) and checks what
 /// the SPEC and the firmware promise. Returns the run for its numbers.
 fn run_and_check(dir: &Path, rtl: bool) -> SystemRun {
     let sys = system_board("ulx3s").unwrap();
     let board = sys.clocked_board().unwrap();
-    let script: Vec<Request> = READS.iter().map(|(n, c)| Request::read(reg(n).addr, *c)).collect();
+    let mut script = vec![snapshot_request()];
+    script.extend(READS.iter().map(|(n, c)| Request::read(reg(n).addr, *c)));
     let frames: Vec<Vec<u8>> = script.iter().map(Request::encode).collect();
     let bit = ftio_hdl::uart::clocks_per_bit(board.core_hz, 115_200);
     let console_bit = (board.core_hz + CONSOLE_BAUD / 2) / CONSOLE_BAUD;
@@ -52,7 +62,10 @@ fn run_and_check(dir: &Path, rtl: bool) -> SystemRun {
     // What the host reads: DUPLEX, no fault, and the firmware's traffic in the counters.
     let mut rest = &run.received[..];
     let mut values = std::collections::BTreeMap::new();
-    for (req, (name, count)) in script.iter().zip(READS) {
+    let (resp, used) = Response::decode(rest, script[0].cmd).unwrap_or_else(|e| panic!("reply to CTRL: {e:?}; bytes {:02x?}", run.received));
+    assert_eq!(resp.status, Status::Ok, "the counter snapshot (CTRL write)");
+    rest = &rest[used..];
+    for (req, (name, count)) in script[1..].iter().zip(READS) {
         let (resp, used) = Response::decode(rest, req.cmd).unwrap_or_else(|e| panic!("reply to {name}: {e:?}; bytes {:02x?}", run.received));
         assert_eq!(resp.status, Status::Ok, "{name}");
         assert_eq!(resp.data.len(), count as usize, "{name}");
