@@ -3,7 +3,9 @@
 //! `ftio_core`, two block-RAM disks, the UART, two consoles and the LEDs — built once, checked
 //! for fit and timing at its 50 MHz clock, then its synthesised netlist simulated gate by gate
 //! from power-on: both CPUs run the firmware to its PASS, and the host reads over the UART
-//! what `ftctl status` and `ftctl counters` would show.
+//! what `ftctl status` and `ftctl counters` would show; then, as `ftctl inject` and the
+//! restart button would on a board, a parity fault on CPU A's link in the firmware's second
+//! run: a live fail-over to CPU B, whose firmware passes again.
 use ftio_bsp::gate_sim::{simulate_system, SystemRun};
 use ftio_bsp::system::{system_board, SystemLed, CONSOLE_BAUD};
 use ftio_proto::frame::{Request, Response, Status};
@@ -15,6 +17,19 @@ use std::process::Command;
 /// The host's reads after the firmware finished, after a counter snapshot as `ftctl counters`
 /// takes one: (register, count).
 const READS: [(&str, u8); 4] = [("ID", 1), ("STATUS", 2), ("WORDS_FWD", 10), ("WORDS_RETURNED", 1)];
+
+/// The word of CPU A's link the injected fault hits in the second run, and the data bit: as
+/// `ftio demo --cpu picorv32 --scenario failover` (write #4's Data FIS).
+const FAULT_WORD: u32 = 1373;
+const FAULT_BIT: u32 = 13;
+
+/// After the reads: arm a data-bit flip on CPU A's link at its FAULT_WORD-th word, as
+/// `ftctl inject --link cpu-a --kind data --bit 13 --count 1373` does.
+fn inject_requests() -> Vec<Request> {
+    let ctrl = reg("INJ_CTRL");
+    let arm = ctrl.f("arm").insert(ctrl.f("bit").insert(ctrl.f("kind").insert(ctrl.f("link").insert(0, 0), 0), FAULT_BIT), 1);
+    vec![Request::write(reg("INJ_COUNT").addr, &[FAULT_WORD]), Request::write(ctrl.addr, &[arm])]
+}
 
 /// CTRL with the mode left as it is (MODE_KEEP) and `cnt_snapshot`: the live counters are
 /// copied to the registers the host reads.
@@ -31,52 +46,70 @@ fn run_and_check(dir: &Path, rtl: bool) -> SystemRun {
     let board = sys.clocked_board().unwrap();
     let mut script = vec![snapshot_request()];
     script.extend(READS.iter().map(|(n, c)| Request::read(reg(n).addr, *c)));
+    script.extend(inject_requests());
     let frames: Vec<Vec<u8>> = script.iter().map(Request::encode).collect();
+    let after = [Request::read(reg("STATUS").addr, 1), Request::read(reg("CAP_CAUSE").addr, 1)];
+    let after_frames: Vec<Vec<u8>> = after.iter().map(Request::encode).collect();
     let bit = ftio_hdl::uart::clocks_per_bit(board.core_hz, 115_200);
     let console_bit = (board.core_hz + CONSOLE_BAUD / 2) / CONSOLE_BAUD;
     let start = std::time::Instant::now();
-    let run = simulate_system(&sys, &board, dir, &frames, bit, console_bit as u64, 4_000_000, rtl).unwrap();
+    let run = simulate_system(&sys, &board, dir, &frames, Some(&after_frames), bit, console_bit as u64, 6_000_000, rtl).unwrap();
     let seconds = start.elapsed().as_secs_f64();
     let led = |l: SystemLed| sys.leds.iter().position(|(x, _)| *x == l).unwrap();
     let console_a = String::from_utf8_lossy(&run.console_a).into_owned();
     let console_b = String::from_utf8_lossy(&run.console_b).into_owned();
     println!(
-        "{} run: {} cycles in {seconds:.1} s (with Verilator's build); PASS A at cycle {:?}, PASS B at {:?}, host began at {:?}\nconsole A:\n{console_a}",
+        "{} run: {} cycles in {seconds:.1} s (with Verilator's build); first run: PASS A at cycle {:?}, PASS B at {:?}; \
+         restart released at {:?}, irq at {:?}, verdicts at {:?}\nconsole A:\n{console_a}",
         if rtl { "RTL" } else { "gate-level" },
         run.cycles,
         run.lit_at[led(SystemLed::PassA)],
         run.lit_at[led(SystemLed::PassB)],
+        run.restarted_at,
+        run.lit_at[led(SystemLed::Irq)],
         run.firmware_done_at
     );
+    assert_eq!(run.firmware_done_at.len(), 2, "a verdict before and after the restart");
+    let restarted = run.restarted_at.expect("the restart button was pressed");
     assert_eq!(run.lit_at[led(SystemLed::Fail)], None, "the FAIL LED lit: a firmware failed, trapped or made a bus error");
     assert!(run.lit_at[led(SystemLed::PassA)].is_some(), "CPU A's firmware did not report PASS");
     assert!(run.lit_at[led(SystemLed::PassB)].is_some(), "CPU B's firmware did not report PASS");
-    assert_eq!(run.lit_at[led(SystemLed::Irq)], None, "irq rose: the core latched a fault");
-    assert!(run.leds[led(SystemLed::Running)] && run.leds[led(SystemLed::PassA)] && run.leds[led(SystemLed::PassB)]);
-    // The firmware's report on both consoles, whole and the same.
-    assert!(console_a.starts_with("ftio firmware: block-storage self-test, 8 writes then read-back\n"), "{console_a:?}");
-    assert!(console_a.ends_with("PASS: 20 sectors written, read back and checked\n"), "{console_a:?}");
-    assert_eq!(console_a.matches(" ok\n").count(), 2 * firmware::WRITES as usize, "{console_a:?}");
-    assert_eq!(console_a, console_b, "the two CPUs printed different text");
+    assert!(run.lit_at[led(SystemLed::Irq)].is_some_and(|c| c > restarted), "irq rose before the injected fault, or never");
+    // The firmware's report on both consoles: CPU B printed it whole twice, CPU A the first
+    // run whole and the second up to where the fail-over left it waiting.
+    let header = "ftio firmware: block-storage self-test, 8 writes then read-back\n";
+    let pass_line = "PASS: 20 sectors written, read back and checked\n";
+    let first_run = &console_b[..console_b.find(pass_line).map(|i| i + pass_line.len()).unwrap_or(0)];
+    assert!(first_run.starts_with(header), "{console_b:?}");
+    assert_eq!(first_run.matches(" ok\n").count(), 2 * firmware::WRITES as usize, "{console_b:?}");
+    assert_eq!(console_b, format!("{first_run}{first_run}"), "CPU B's console: the report twice");
+    assert!(console_a.starts_with(first_run) && console_a.len() < 2 * first_run.len(), "{console_a:?}");
+    assert!(first_run.repeat(2).starts_with(&console_a), "CPU A printed something CPU B did not: {console_a:?}");
+    // The end: CPU B passed again, CPU A did not finish, nothing failed, irq lit.
+    assert!(run.leds[led(SystemLed::Running)] && run.leds[led(SystemLed::PassB)] && run.leds[led(SystemLed::Irq)]);
+    assert!(!run.leds[led(SystemLed::PassA)], "CPU A's firmware finished despite its link's fault");
 
-    // What the host reads: DUPLEX, no fault, and the firmware's traffic in the counters.
+    // The host's frames in order: each answered OK, the reads with their values.
     let mut rest = &run.received[..];
-    let mut values = std::collections::BTreeMap::new();
-    let (resp, used) = Response::decode(rest, script[0].cmd).unwrap_or_else(|e| panic!("reply to CTRL: {e:?}; bytes {:02x?}", run.received));
-    assert_eq!(resp.status, Status::Ok, "the counter snapshot (CTRL write)");
-    rest = &rest[used..];
-    for (req, (name, count)) in script[1..].iter().zip(READS) {
-        let (resp, used) = Response::decode(rest, req.cmd).unwrap_or_else(|e| panic!("reply to {name}: {e:?}; bytes {:02x?}", run.received));
-        assert_eq!(resp.status, Status::Ok, "{name}");
-        assert_eq!(resp.data.len(), count as usize, "{name}");
-        for (i, v) in resp.data.iter().enumerate() {
-            values.insert(reg(name).addr + i as u16, *v);
-        }
+    let mut replies = Vec::new();
+    for req in script.iter().chain(&after) {
+        let (resp, used) = Response::decode(rest, req.cmd).unwrap_or_else(|e| panic!("reply to {req:?}: {e:?}; bytes {:02x?}", run.received));
+        assert_eq!(resp.status, Status::Ok, "{req:?}");
+        assert_eq!(resp.data.len(), if req.cmd == script[0].cmd { 0 } else { req.count as usize }, "{req:?}");
+        replies.push(resp.data);
         rest = &rest[used..];
     }
     assert!(rest.is_empty(), "extra bytes {rest:02x?}");
+    // After the first run (what `ftctl status` and `ftctl counters` show): DUPLEX, no fault,
+    // and the firmware's traffic in the counters.
+    let mut values = std::collections::BTreeMap::new();
+    for ((name, _), data) in READS.iter().zip(&replies[1..]) {
+        for (i, v) in data.iter().enumerate() {
+            values.insert(reg(name).addr + i as u16, *v);
+        }
+    }
     let v = |name: &str| values[&reg(name).addr];
-    println!("registers: {:x?}", values);
+    println!("registers after the first run: {:x?}", values);
     assert_eq!(v("ID"), 0x4654_494F, "ID");
     assert_eq!(v("STATUS") & 7, 0, "STATUS mode: DUPLEX");
     assert_eq!(v("FAULTS"), 0, "FAULTS");
@@ -91,6 +124,17 @@ fn run_and_check(dir: &Path, rtl: bool) -> SystemRun {
     for n in ["FRAMES_ABORTED", "MISMATCHES", "PERR_CPU_A", "PERR_CPU_B", "PERR_DISK_A", "PERR_DISK_B", "PERR_EGRESS", "TIMEOUTS"] {
         assert_eq!(v(n), 0, "{n}");
     }
+    // After the second run with the injected fault: SIMPLEX_B, CPU A failed, the cause.
+    let status = replies[script.len()][0];
+    let cap_cause = replies[script.len() + 1][0];
+    println!("after the fault: STATUS {status:#x}, CAP_CAUSE {cap_cause}");
+    let st = reg("STATUS");
+    assert_eq!(st.f("mode").get(status), 2, "STATUS mode: SIMPLEX_B");
+    assert_eq!(st.f("cpu_a_failed").get(status), 1, "STATUS cpu_a_failed");
+    assert_eq!(st.f("cpu_b_failed").get(status), 0, "STATUS cpu_b_failed");
+    assert_eq!(st.f("fault").get(status), 1, "STATUS fault (irq)");
+    assert_eq!(st.f("cause").get(status), 1, "STATUS cause: CPU_A_PARITY");
+    assert_eq!(cap_cause, 1, "CAP_CAUSE: CPU_A_PARITY");
     run
 }
 
