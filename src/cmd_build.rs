@@ -47,6 +47,11 @@ pub struct BuildArgs {
     /// seed with min / median / max goes to <out>/ftio-seeds.txt and .json. Not with --seed.
     #[arg(long, value_name = "N|A,B,..")]
     pub seeds: Option<String>,
+    /// Stop after synthesis (yosys): the netlist `board_top.json` (what the gate-level
+    /// simulation runs) and the cell counts, in seconds to minutes instead of place and route's
+    /// minutes to tens of minutes; no timing, no bitstream. Not with --seed/--seeds.
+    #[arg(long)]
+    pub synth_only: bool,
     /// Show each tool's command line as it starts.
     #[arg(long, short)]
     pub verbose: bool,
@@ -55,6 +60,9 @@ pub struct BuildArgs {
 pub fn run(args: BuildArgs) -> Result<()> {
     // Refuse bad seed options before the minutes of synthesis.
     let sweep = seed_sweep(args.seed, args.seeds.as_deref())?;
+    if args.synth_only && (args.seed.is_some() || sweep.is_some()) {
+        bail!("--synth-only stops before place and route: a placer seed (--seed, --seeds) has nothing to do");
+    }
     let system = if args.top == "system" { Some(ftio_bsp::system::system_board(&args.board)?) } else { None };
     let mut board = match &system {
         Some(sys) => sys.clocked_board()?,
@@ -107,6 +115,9 @@ pub fn run(args: BuildArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("build").join(default_out));
     if let Some(seeds) = sweep {
         return run_sweep(&args, board, &top, &out, &seeds);
+    }
+    if args.synth_only {
+        return run_synth_only(&args, board, &top, &out);
     }
     let opts = ftio_bsp::BuildOpts { freq_mhz: args.freq, seed: args.seed, verbose: args.verbose };
     let spin = progress::spinner(args.json, format!("ftio build {}", board.name), "synthesis (yosys), place and route (nextpnr), packing");
@@ -267,6 +278,49 @@ fn write_report(report: &ftio_bsp::Report) -> Result<()> {
 
 /// `--seeds`: synthesise once into `out`, place and route at each seed into `out/seed-<S>`
 /// (each with its bitstream and report), then the sweep's table.
+/// What `--synth-only` reports: the cells yosys made and where the netlist is.
+#[derive(Clone, Debug, Serialize)]
+struct SynthOnly {
+    board: String,
+    top: String,
+    core_params: Option<String>,
+    /// Cells after synthesis (yosys `stat`), by type.
+    synth_cells: std::collections::BTreeMap<String, u64>,
+    seconds: f64,
+    netlist: PathBuf,
+}
+
+fn run_synth_only(args: &BuildArgs, board: &ftio_bsp::Board, top: &ftio_bsp::TopSources, out: &Path) -> Result<()> {
+    let spin = progress::spinner(args.json, format!("ftio build {}", board.name), "synthesis (yosys)");
+    let synth = ftio_bsp::synthesise_top(board, top, out, args.verbose);
+    spin.finish_and_clear();
+    let synth = synth?;
+    let r = SynthOnly {
+        board: board.name.to_string(),
+        top: args.top.clone(),
+        core_params: synth.core_params.clone(),
+        synth_cells: synth.synth_cells.clone(),
+        seconds: synth.steps.iter().map(|s| s.seconds).sum(),
+        netlist: synth.dir.join("board_top.json"),
+    };
+    let json = serde_json::to_string_pretty(&r).expect("a report always serialises");
+    std::fs::write(synth.dir.join("ftio-synth.json"), &json)
+        .with_context(|| format!("cannot write the report into {}", synth.dir.display()))?;
+    if args.json {
+        println!("{json}");
+    } else {
+        println!("board {} ({} top), synthesis only ({:.1} s)", r.board, r.top, r.seconds);
+        if let Some(p) = &r.core_params {
+            println!("  core: {p}");
+        }
+        for (cell, n) in &r.synth_cells {
+            println!("  {cell:<20} {n:>8}");
+        }
+        println!("  netlist {}", r.netlist.display());
+    }
+    Ok(())
+}
+
 /// The system top's sources: the core, PicoRV32 from the project venv, the CPU port and the
 /// firmware image `ftio-sim` builds (the one `ftio demo --cpu picorv32` runs).
 fn system_sources(sys: &ftio_bsp::system::SystemBoard, board: &ftio_bsp::Board, core: &str) -> Result<ftio_bsp::TopSources> {

@@ -138,15 +138,18 @@ fn run_and_check(dir: &Path, rtl: bool) -> SystemRun {
     run
 }
 
-/// One build, shared by the timing check and the gate-level run. About N minutes on the 2-core
-/// build machine (docs/boards.md, "The system top").
+/// One synthesis (`ftio build --top system --synth-only`), its netlist run gate by gate. Place
+/// and route is not in the test: nextpnr takes the system top 4-5 CPU minutes, 21 minutes of
+/// wall time on the shared 2-core build machine, more than the suite can spend on one test;
+/// the clock rating is measured with `ftio build --board ulx3s --top system --seeds N`
+/// (docs/boards.md, "The system top"), as every board's is.
 #[test]
-fn ulx3s_system_bitstream_meets_timing_and_its_netlist_runs_the_firmware() {
+fn ulx3s_system_netlist_runs_the_firmware_and_fails_over_live() {
     let dir = std::env::temp_dir().join(format!("ftio-test-ulx3s-system-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let start = std::time::Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_ftio"))
-        .args(["build", "--board", "ulx3s", "--top", "system", "--json", "--out"])
+        .args(["build", "--board", "ulx3s", "--top", "system", "--synth-only", "--json", "--out"])
         .arg(&dir)
         .output()
         .unwrap();
@@ -154,24 +157,26 @@ fn ulx3s_system_bitstream_meets_timing_and_its_netlist_runs_the_firmware() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "ftio build failed ({}):\n{stderr}\n{stdout}", out.status);
     let r: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    println!("build: {:.0} s\n{}", start.elapsed().as_secs_f64(), serde_json::to_string_pretty(&r).unwrap());
+    println!("synthesis: {:.0} s\n{}", start.elapsed().as_secs_f64(), serde_json::to_string_pretty(&r).unwrap());
     let params = r["core_params"].as_str().unwrap_or_else(|| panic!("no core_params: {r}"));
     assert!(params.contains("clock_hz=50000000 "), "{params}");
-    assert_eq!(r["timing_met"], true);
-    // Both CPUs' 64 KiB (32 DP16KD each) and both disks' 32 KiB (16 each) are in block RAM.
-    assert!(r["brams"]["used"].as_u64().unwrap() >= 2 * 32 + 2 * 16, "{}", r["brams"]);
-    assert!(std::fs::metadata(dir.join("board_top.bit")).map(|m| m.len() > 100_000).unwrap_or(false));
+    // Both CPUs' 64 KiB (32 DP16KD each), both disks' 32 KiB and 8 KiB staging (16 + 4 each)
+    // and the consoles' buffers (1 each) are in block RAM, beside the core's.
+    let cells = &r["synth_cells"];
+    assert!(cells["DP16KD"].as_u64().unwrap_or(0) >= 2 * 32 + 2 * 20 + 2, "{cells}");
+    assert_eq!(cells["EHXPLLL"], 1, "{cells}");
     run_and_check(&dir, false);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The same checks on the system top's Verilog sources instead of the netlist (Verilator on
-/// RTL, minutes faster to compile): a development aid for changing the top, run by hand on a
-/// directory `ftio build --top system` wrote: `FTIO_SYSTEM_BUILD=DIR cargo test --release
-/// --test system_build -- --ignored --nocapture`.
+/// The same checks on a directory `ftio build --top system` wrote, by hand: the netlist
+/// (`FTIO_SYSTEM_SIM=gate`) or, minutes faster to compile, the top's Verilog sources
+/// (`FTIO_SYSTEM_SIM=rtl`, the default) — a development aid for changing the top:
+/// `FTIO_SYSTEM_BUILD=DIR cargo test --release --test system_build -- --ignored --nocapture`.
 #[test]
 #[ignore]
-fn system_top_sources_run_the_firmware() {
+fn system_top_build_dir_runs_the_firmware() {
     let dir = std::env::var_os("FTIO_SYSTEM_BUILD").expect("FTIO_SYSTEM_BUILD=<a directory `ftio build --top system` wrote>");
-    run_and_check(Path::new(&dir), true);
+    let rtl = std::env::var("FTIO_SYSTEM_SIM").map(|s| s != "gate").unwrap_or(true);
+    run_and_check(Path::new(&dir), rtl);
 }
