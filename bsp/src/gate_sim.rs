@@ -57,7 +57,7 @@ pub struct UartRun {
 /// silent after a frame (no answer within 200 bit times) or never falls quiet (2000 bit times
 /// a frame in all) — the simulation then stops.
 pub fn simulate_uart(board: &Board, build_dir: &Path, frames: &[Vec<u8>], clocks_per_bit: u64, settle: u64) -> Result<UartRun> {
-    let out = run_netlist(board, build_dir, &testbench(board, frames, clocks_per_bit, settle))?;
+    let out = run_netlist(board, build_dir, &testbench(board, frames, clocks_per_bit, settle), false)?;
     let mut received = Vec::new();
     let mut leds = None;
     let mut cycles = 0;
@@ -82,7 +82,10 @@ pub fn simulate_uart(board: &Board, build_dir: &Path, frames: &[Vec<u8>], clocks
 /// Turns `build_dir/board_top.json` into a Verilog netlist without the PLL (its clock wired to
 /// the oscillator pin), compiles it with the family's cell models and the testbench `tb`
 /// (module `tb`) with Verilator in `build_dir/gate_sim`, runs it and returns what it printed.
-fn run_netlist(board: &Board, build_dir: &Path, tb: &str) -> Result<String> {
+/// `model_block_ram`: the ECP5 netlist's DP16KD cells become [`DP16KD_SIM_VERILOG`]'s
+/// behavioural model (yosys's own DP16KD model is an empty module: without this a block RAM
+/// reads 0); a netlist with other block RAM primitives is refused then.
+fn run_netlist(board: &Board, build_dir: &Path, tb: &str, model_block_ram: bool) -> Result<String> {
     let tools = tools(board.family)?;
     let (cells, cell_opts) = cell_models(board.family, &tools.yosys)?;
     let verilator = on_path("verilator", "verilator")?;
@@ -92,6 +95,19 @@ fn run_netlist(board: &Board, build_dir: &Path, tb: &str) -> Result<String> {
     // A copy beside the outputs: the YoWASP (WebAssembly) yosys sees only its working directory.
     std::fs::copy(build_dir.join("board_top.json"), dir.join("board_top.json"))
         .with_context(|| format!("no board_top.json in {}: run `ftio build` first", build_dir.display()))?;
+    let bram = if model_block_ram {
+        if board.family != Family::Ecp5 {
+            bail!("the block RAM model is the ECP5 DP16KD's");
+        }
+        let netlist = std::fs::read_to_string(dir.join("board_top.json"))?;
+        if netlist.contains("\"PDPW16KD\"") {
+            bail!("the netlist has PDPW16KD block RAMs, which the gate-level simulation does not model");
+        }
+        std::fs::write(dir.join("dp16kd_sim.v"), DP16KD_SIM_VERILOG)?;
+        "chtype -map DP16KD FTIO_DP16KD_SIM; "
+    } else {
+        ""
+    };
     run(
         &dir,
         "netlist",
@@ -99,8 +115,10 @@ fn run_netlist(board: &Board, build_dir: &Path, tb: &str) -> Result<String> {
         &[
             "-q",
             "-p",
-            "read_json board_top.json; cd board_top; delete t:SB_PLL40_CORE t:SB_PLL40_PAD t:EHXPLLL t:$scopeinfo; \
-             connect -set clk clk_osc; connect -set pll_locked 1'1; cd; write_verilog -noattr netlist.v",
+            &format!(
+                "read_json board_top.json; cd board_top; delete t:SB_PLL40_CORE t:SB_PLL40_PAD t:EHXPLLL t:$scopeinfo; \
+                 connect -set clk clk_osc; connect -set pll_locked 1'1; {bram}cd; write_verilog -noattr netlist.v"
+            ),
         ],
     )?;
     std::fs::write(dir.join("tb.v"), tb)?;
@@ -108,9 +126,15 @@ fn run_netlist(board: &Board, build_dir: &Path, tb: &str) -> Result<String> {
     let mut args: Vec<&str> = cell_opts.iter().map(String::as_str).collect();
     args.extend(VERILATOR_ARGS);
     args.extend(["tb.v", "netlist.v", &cells]);
+    if model_block_ram {
+        args.push("dp16kd_sim.v");
+    }
     run(&dir, "verilator", &verilator, &args)?;
     run(&dir, "run", &dir.join("obj/tb"), &[] as &[&str])
 }
+
+/// A behavioural ECP5 DP16KD for the gate-level simulation (see the file's header).
+pub const DP16KD_SIM_VERILOG: &str = include_str!("../verilog/dp16kd_sim.v");
 
 const VERILATOR_ARGS: [&str; 14] = [
     "--binary",
@@ -263,10 +287,11 @@ pub struct SystemRun {
 /// until the firmware of both CPUs has reported (both PASS LEDs lit) or one failed (the FAIL
 /// LED), then sends the host's `frames` on `uart_rx` at `clocks_per_bit` (each answered
 /// before the next, as [`simulate_uart`]), then waits until both consoles (decoded at
-/// `console_clocks_per_bit`) have been quiet for 40 characters. With `after_restart`, between
-/// the two it presses the restart button (both CPUs start the firmware again), waits for the
-/// verdict again (both PASS, FAIL, or irq with one PASS: a fail-over) and sends those frames:
-/// what a user does to see an injected fault (`ftctl inject`, then FIRE2).
+/// `console_clocks_per_bit`) have been quiet for 40 characters. With `after_restart`, instead
+/// of that wait it presses the restart button (both CPUs start the firmware again), waits for
+/// the verdict again (both PASS, FAIL, or irq with one PASS: a fail-over), sends those frames
+/// and stops — what a user does to see an injected fault (`ftctl inject`, then FIRE2); the
+/// consoles are then in the middle of the second run's report.
 #[allow(clippy::too_many_arguments)]
 pub fn simulate_system(
     sys: &crate::system::SystemBoard,
@@ -280,7 +305,7 @@ pub fn simulate_system(
     rtl: bool,
 ) -> Result<SystemRun> {
     let tb = system_testbench(sys, board, frames, after_restart, clocks_per_bit, console_clocks_per_bit, max_cycles);
-    let out = if rtl { run_rtl(board, build_dir, &tb)? } else { run_netlist(board, build_dir, &tb)? };
+    let out = if rtl { run_rtl(board, build_dir, &tb)? } else { run_netlist(board, build_dir, &tb, true)? };
     let n = sys.leds.len();
     let mut run = SystemRun { lit_at: vec![None; n], ..Default::default() };
     let mut ended = false;
@@ -513,8 +538,9 @@ module tb;
             while (!verdict) @(posedge clk);
             $display("DONE %0d", cycle);
             send_frames({nbefore}, NFRAMES);
+        end else begin
+            wait (quiet_a > 400 * CBIT && quiet_b > 400 * CBIT);
         end
-        wait (quiet_a > 400 * CBIT && quiet_b > 400 * CBIT);
         @(negedge clk);
         $display("END %0d %b", cycle, led);
         $finish;
