@@ -1,8 +1,8 @@
 //! `ftio build --board ulx3s --top system`: the bitstream with the real system (SPEC §7) —
 //! two PicoRV32 with the firmware image in their block RAM, their CPU ports, the generated
-//! `ftio_core`, two block-RAM disks, the UART, two consoles and the LEDs — built once, checked
-//! for fit and timing at its 50 MHz clock, then its synthesised netlist simulated gate by gate
-//! from power-on: both CPUs run the firmware to its PASS, and the host reads over the UART
+//! `ftio_core`, two block-RAM disks, the UART, two consoles and the LEDs — synthesised once
+//! (`--synth-only`: place and route and the clock rating are measured by hand, see below), then
+//! the netlist that goes into the bitstream simulated gate by gate from power-on: both CPUs run the firmware to its PASS, and the host reads over the UART
 //! what `ftctl status` and `ftctl counters` would show; then, as `ftctl inject` and the
 //! restart button would on a board, a parity fault on CPU A's link in the firmware's second
 //! run: a live fail-over to CPU B, whose firmware passes again.

@@ -100,7 +100,7 @@ fn run_netlist(board: &Board, build_dir: &Path, tb: &str, model_block_ram: bool)
             bail!("the block RAM model is the ECP5 DP16KD's");
         }
         let netlist = std::fs::read_to_string(dir.join("board_top.json"))?;
-        if netlist.contains("\"PDPW16KD\"") {
+        if netlist.contains("\"type\": \"PDPW16KD\"") {
             bail!("the netlist has PDPW16KD block RAMs, which the gate-level simulation does not model");
         }
         std::fs::write(dir.join("dp16kd_sim.v"), DP16KD_SIM_VERILOG)?;
