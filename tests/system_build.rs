@@ -139,7 +139,9 @@ fn run_and_check(dir: &Path, rtl: bool) -> SystemRun {
     run
 }
 
-/// One synthesis (`ftio build --top system --synth-only`), its netlist run gate by gate. Place
+/// One synthesis (`ftio build --top system --synth-only`), its netlist run gate by gate
+/// (2.46 million cycles; about 25 minutes on the 2-core build machine under load, 8-10 idle:
+/// docs/boards.md, "What the gate-level simulation checks"). Place
 /// and route is not in the test: nextpnr takes the system top 4-5 CPU minutes, 21 minutes of
 /// wall time on the shared 2-core build machine, more than the suite can spend on one test;
 /// the clock rating is measured with `ftio build --board ulx3s --top system --seeds N`
