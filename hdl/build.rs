@@ -8,7 +8,7 @@
 //! Output: `$OUT_DIR/regfile_gen.rs`, included by `src/regfile.rs` (which holds the helpers
 //! and the tests). `#[derive(LogicBlock)]` and `#[hdl_gen]` see the generated text like any
 //! other source.
-use ftio_proto::{Access, Hw, Register, REGISTERS};
+use ftio_proto::{Access, Hw, Part, Register, REGISTERS};
 use std::fmt::Write;
 
 fn main() {
@@ -70,14 +70,32 @@ fn constant(r: &Register) -> bool {
     r.fields.iter().all(|f| f.hw == Hw::Const)
 }
 
+/// A register of a block a build may leave out: its writes are gated by the constant
+/// `b_<register>` (false when not built), so synthesis drops its flops and pulses.
+fn optional(r: &Register) -> bool {
+    r.part != Part::Core
+}
+
 /// A host write of `r` this cycle.
 fn hit(r: &Register) -> String {
-    format!("(self.we.val() & (self.addr.val() == self.a_{}.val()))", lower(r))
+    format!("({})", hit_cond(r))
 }
 
 /// [`hit`] as an `if` condition.
 fn hit_cond(r: &Register) -> String {
-    format!("self.we.val() & (self.addr.val() == self.a_{}.val())", lower(r))
+    let n = lower(r);
+    if optional(r) {
+        format!("self.we.val() & (self.addr.val() == self.a_{n}.val()) & self.b_{n}.val()")
+    } else {
+        format!("self.we.val() & (self.addr.val() == self.a_{n}.val())")
+    }
+}
+
+/// The bits of `r` whose change the lock refuses and that compare against the stored word:
+/// lockable stored fields (their built bits are masked in at construction) and lockable
+/// pulse bits (the stored word has 0 there).
+fn lock_compared(r: &Register) -> bool {
+    r.fields.iter().any(|f| f.lockable && matches!(f.hw, Hw::Control | Hw::ControlHwClear | Hw::Pulse))
 }
 
 /// The pulse field whose write copies every live counter into its snapshot.
@@ -101,6 +119,9 @@ fn generate() -> String {
     let mut snapshot = String::new();
     let mut reset = String::new();
     let mut outputs = String::new();
+    let mut lock_checks = String::new();
+    let mut value_checks = String::new();
+    let mut lock_set = String::new();
     let snap = snapshot_port();
 
     for r in REGISTERS {
@@ -108,6 +129,21 @@ fn generate() -> String {
         writeln!(inner, "    a_{n}: Constant<Bits<16>>,").unwrap();
         writeln!(init, "            a_{n}: addr({:?}),", r.name).unwrap();
         let arm = format!("bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_{n}.val()");
+        if optional(r) {
+            writeln!(inner, "    /// {} is built ({}).\n    b_{n}: Constant<Bit>,", r.name, r.part.name()).unwrap();
+            writeln!(init, "            b_{n}: Constant::new(params.builds(Part::{:?})),", r.part).unwrap();
+        }
+        if lock_compared(r) {
+            // The stored word has 0 at pulse bits; a register of pulses only compares with 0.
+            let changed = if stored(r) { format!("(self.wdata.val() ^ self.r_{n}.q.val())") } else { "self.wdata.val()".to_string() };
+            writeln!(inner, "    lm_{n}: Constant<Bits<32>>,").unwrap();
+            writeln!(init, "            lm_{n}: lock_mask({:?}, params),", r.name).unwrap();
+            writeln!(
+                lock_checks,
+                "        if (self.addr.val() == self.a_{n}.val()) & (({changed} & self.lm_{n}.val()) != 0) {{\n            self.locked_change.next = true;\n        }}"
+            )
+            .unwrap();
+        }
         if constant(r) {
             writeln!(inner, "    v_{n}: Constant<Bits<32>>,").unwrap();
             writeln!(init, "            v_{n}: Constant::new(reset_of({:?}, params)),", r.name).unwrap();
@@ -144,6 +180,11 @@ fn generate() -> String {
             let p = f.port_name(r);
             let doc = format!("{}.{}: {}", r.name, f.name, summary(f.description));
             match f.hw {
+                Hw::Lock => {
+                    // Set by a host write of 1, kept by a 0, cleared only by reset.
+                    writeln!(lock_set, "        if {} & self.wdata.val().get_bit({}) {{\n            self.locked.d.next = true;\n        }}", hit_cond(r), f.lsb).unwrap();
+                    read.push(placed("self.locked.q.val()", f.width, f.lsb));
+                }
                 Hw::Const | Hw::Counter => panic!("{}.{}: {:?} in a register of other fields", r.name, f.name, f.hw),
                 Hw::Status => {
                     writeln!(ports, "    /// {doc} (from the core).\n    pub {p}: Signal<In, {}>,", ty(f.width)).unwrap();
@@ -188,8 +229,15 @@ fn generate() -> String {
                     read.push(placed(&format!("self.{p}_now.val()"), f.width, f.lsb));
                     for v in refused {
                         writeln!(
-                            pulses,
-                            "        if (self.addr.val() == self.a_{n}.val()) & ({value} == {v}_u64) {{\n            self.value_refused.next = true;\n        }}"
+                            value_checks,
+                            "        if (self.addr.val() == self.a_{n}.val()) & ({value} == {v}_u64) {{\n            self.write_refusal.next = 0x03_u64.into();\n        }}"
+                        )
+                        .unwrap();
+                    }
+                    if f.lockable {
+                        writeln!(
+                            lock_checks,
+                            "        if (self.addr.val() == self.a_{n}.val()) & ({value} != {keep}_u64) {{\n            self.locked_change.next = true;\n        }}"
                         )
                         .unwrap();
                     }
@@ -228,13 +276,22 @@ pub struct RegFile {{
     pub readable: Signal<Out, Bit>,
     /// `addr` is a writable register.
     pub writable: Signal<Out, Bit>,
-    /// `wdata` is a value the register at `addr` does not define (a command field's refused
-    /// value, CTRL.mode 5 or 6): the parser refuses the write frame with status 0x03 and
-    /// writes nothing.
-    pub value_refused: Signal<Out, Bit>,
-{ports}{inner}    /// One bit per address below 64: it is a register; it is writable.
+    /// The status a write of `wdata` to `addr` is refused with, 0 if none (the parser
+    /// refuses the whole frame with it and writes nothing): 0x03 for a value the register does
+    /// not define (a command field's refused value, CTRL.mode 5 or 6), else 0x06 for a
+    /// register of a block this build leaves out, else 0x05 for a change of a locked field
+    /// while CTRL.lock is set (as `ftio_proto::write_refusal`).
+    pub write_refusal: Signal<Out, Bits<3>>,
+{ports}{inner}    /// One bit per address below 64: it is a register; it is writable; it belongs to a block
+    /// this build leaves out.
     m_readable: Constant<Bits<64>>,
     m_writable: Constant<Bits<64>>,
+    m_absent: Constant<Bits<64>>,
+    absent_bits: Signal<Local, Bits<64>>,
+    /// CTRL.lock: set by the host, cleared only by reset.
+    locked: DFF<Bit>,
+    /// The write of `wdata` to `addr` would change a lockable field.
+    locked_change: Signal<Local, Bit>,
     hi_zero: Signal<Local, Bit>,
     readable_bits: Signal<Local, Bits<64>>,
     writable_bits: Signal<Local, Bits<64>>,
@@ -263,9 +320,13 @@ impl RegFile {{
             rdata: Default::default(),
             readable: Default::default(),
             writable: Default::default(),
-            value_refused: Default::default(),
+            write_refusal: Default::default(),
 {init}            m_readable: Constant::new(address_mask(|_| true)),
             m_writable: Constant::new(address_mask(|r| r.access != Access::RO)),
+            m_absent: Constant::new(address_mask(|r| !params.builds(r.part))),
+            absent_bits: Default::default(),
+            locked: Default::default(),
+            locked_change: Default::default(),
             hi_zero: Default::default(),
             readable_bits: Default::default(),
             writable_bits: Default::default(),
@@ -284,7 +345,7 @@ impl RegFile {{
 impl Logic for RegFile {{
     #[hdl_gen]
     fn update(&mut self) {{
-{dff_lines}        dff_setup!(self, clock, addr6_q, hi_zero_q, rd_inputs_q, rd_counters_q, rd_config_q);
+{dff_lines}        dff_setup!(self, clock, addr6_q, hi_zero_q, rd_inputs_q, rd_counters_q, rd_config_q, locked);
         // Which addresses are registers, and which are writable: two bit masks from the table,
         // looked up with the low six bits (every address is below 64), so the decode the
         // parser checks in CHECK is a 64-entry lookup and a zero test, not a chain of 16-bit
@@ -314,10 +375,23 @@ impl Logic for RegFile {{
 
         // Writes: only the stored fields' bits; a core clear loses to a host write.
 {writes}        // Pulses and commands, from the write as it lands.
-        self.value_refused.next = false;
-{pulses}        // Counter snapshot: all at once, so a read of the counters is one consistent view.
+{pulses}        // The lock: set by a write of CTRL.lock = 1, cleared only by reset (below).
+{lock_set}        // Refusals, last assignment wins: 0x03 (a value not defined) over 0x06 (not built)
+        // over 0x05 (locked). The parser asks with the address and the word it is checking,
+        // before anything of the frame is written.
+        self.locked_change.next = false;
+{lock_checks}        self.absent_bits.next = self.m_absent.val() >> self.addr.val().get_bits::<6>(0);
+        self.write_refusal.next = 0.into();
+        if self.locked.q.val() & self.locked_change.val() {{
+            self.write_refusal.next = 0x05_u64.into();
+        }}
+        if self.hi_zero.val() & self.absent_bits.val().get_bit(0) {{
+            self.write_refusal.next = 0x06_u64.into();
+        }}
+{value_checks}        // Counter snapshot: all at once, so a read of the counters is one consistent view.
 {snapshot}        if self.reset.val() {{
-{reset}        }}
+{reset}            self.locked.d.next = false;
+        }}
 {outputs}    }}
 }}
 "#

@@ -65,6 +65,13 @@ pub struct ParamArgs {
     /// Strict-offset range: D is 0 up to this minus one (16, 64 or 256).
     #[arg(long, default_value_t = 1 << BuildParams::DEFAULT.offset_max_log2, value_parser = one_of_pow2(&BuildParams::OFFSET_MAX_LOG2))]
     offset_max: u32,
+    /// Leave fault injection out (a production bitstream: the links pass straight through,
+    /// PARAMS.injection reads 0, a write of INJ_CTRL or INJ_COUNT answers status 0x06).
+    #[arg(long)]
+    no_injection: bool,
+    /// Leave the built-in self-test out (PARAMS.bist reads 0, a BIST register write answers 0x06).
+    #[arg(long)]
+    no_bist: bool,
 }
 
 /// A clap parser for a `u32` in `range` (the error names the range).
@@ -105,6 +112,8 @@ impl ParamArgs {
             frame_depth_log2: self.frame_depth.trailing_zeros() as u8,
             counter_width: self.counter_width,
             offset_max_log2: self.offset_max.trailing_zeros() as u8,
+            injection: !self.no_injection,
+            bist: !self.no_bist,
         }
     }
 }
@@ -170,6 +179,10 @@ struct BenchArgs {
     /// the write path in every mode, detection latency, return path, back-pressure.
     #[arg(long)]
     datapath: bool,
+    /// With --speed: write the figures, the command, the machine's load and the core's
+    /// fingerprint into docs/simulation.md (its `ftio bench` block).
+    #[arg(long, requires = "speed")]
+    write_docs: bool,
     /// D for the strict-lockstep datapath figures.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(0..=15))]
     offset: u64,
@@ -186,7 +199,17 @@ fn bench(args: BenchArgs) -> Result<()> {
         let spin = progress::spinner(false, "ftio bench", "simulation speed: rust-hdl, then Verilator");
         let report = ftio_sim::bench::run_bench(&cfg).map_err(anyhow::Error::msg);
         spin.finish_and_clear();
-        println!("{}", report?);
+        let report = report?;
+        println!("{report}");
+        if args.write_docs {
+            let verilog = ftio_hdl::core_verilog(&cfg.params).map_err(anyhow::Error::msg)?;
+            let load = std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().map(str::to_string)).unwrap_or_else(|| "unknown".into());
+            let block = ftio_sim::bench::doc_block(&report, &cfg, &ftio_sim::bench::core_fingerprint(&verilog), &load);
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/simulation.md");
+            let doc = std::fs::read_to_string(&path)?;
+            std::fs::write(&path, ftio_sim::bench::replace_doc_block(&doc, &block).map_err(anyhow::Error::msg)?)?;
+            println!("wrote {}", path.display());
+        }
     }
     if !args.speed {
         if !args.datapath {

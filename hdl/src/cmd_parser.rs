@@ -4,7 +4,7 @@
 //! `5A | status | count | data(reads) | crc(2)`. Checks in order: CRC, command, count,
 //! address. Every address of the range is checked before any is written, and with it the
 //! value a write carries (a register may refuse a value it does not define: CTRL's reserved
-//! modes), so a refused write writes nothing. The CRC runs over every byte after the sync byte, the received CRC
+//! modes; a locked field's change; a block the build leaves out), so a refused write writes nothing. The CRC runs over every byte after the sync byte, the received CRC
 //! included, and must end at 0 (the residue of a non-reflected CRC with xorout 0).
 //!
 //! Frame length depends on `cmd` and `count` only: a write carries 4×count data bytes for
@@ -73,9 +73,10 @@ pub struct CmdParser {
     pub bus_readable: Signal<In, Bit>,
     /// Register bus: `bus_addr` is writable.
     pub bus_writable: Signal<In, Bit>,
-    /// Register bus: `bus_wdata` is a value the register at `bus_addr` does not define (a
-    /// write of it is refused with 0x03, like an address that is not writable).
-    pub bus_value_refused: Signal<In, Bit>,
+    /// Register bus: the status a write of `bus_wdata` to `bus_addr` is refused with (0: none):
+    /// 0x03 a value the register does not define, 0x06 a block the build leaves out, 0x05
+    /// locked (CTRL.lock). The whole frame is refused with it and nothing is written.
+    pub bus_write_refusal: Signal<In, Bits<3>>,
     /// Pulse: a request was executed (status 0).
     pub executed: Signal<Out, Bit>,
     /// Pulse: a frame was dropped by the inter-byte timeout (seen when the next byte comes).
@@ -162,7 +163,7 @@ impl CmdParser {
             bus_rdata: Default::default(),
             bus_readable: Default::default(),
             bus_writable: Default::default(),
-            bus_value_refused: Default::default(),
+            bus_write_refusal: Default::default(),
             executed: Default::default(),
             dropped: Default::default(),
             state: Default::default(),
@@ -320,8 +321,14 @@ impl Logic for CmdParser {
             if self.decoded.q.val() {
                 // The data RAM shows word idx now (its address was idx last cycle): a write's
                 // value is checked with its address, so a refused value writes nothing.
-                if self.addr_bad_q.q.val() | ((self.cmd.q.val() == 0x02_u64) & self.bus_value_refused.val()) {
+                if self.addr_bad_q.q.val() {
                     self.status.d.next = 0x03_u64.into();
+                    self.idx.d.next = 0.into();
+                    self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
+                    self.state.d.next = self.st_respond.val();
+                } else if (self.cmd.q.val() == 0x02_u64) & (self.bus_write_refusal.val() != 0) {
+                    // A value not defined (0x03), a block not built (0x06), locked (0x05).
+                    self.status.d.next = bit_cast::<8, 3>(self.bus_write_refusal.val());
                     self.idx.d.next = 0.into();
                     self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                     self.state.d.next = self.st_respond.val();

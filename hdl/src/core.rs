@@ -213,10 +213,10 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             uart_rx: Default::default(),
             uart_tx: Default::default(),
             irq: Default::default(),
-            in_cpu_a: Ingress::new(InjLink::CpuA),
-            in_cpu_b: Ingress::new(InjLink::CpuB),
-            in_disk_a: Ingress::new(InjLink::DiskA),
-            in_disk_b: Ingress::new(InjLink::DiskB),
+            in_cpu_a: Ingress::for_build(InjLink::CpuA, params),
+            in_cpu_b: Ingress::for_build(InjLink::CpuB, params),
+            in_disk_a: Ingress::for_build(InjLink::DiskA, params),
+            in_disk_b: Ingress::for_build(InjLink::DiskB, params),
             no_bist_disk_a: Default::default(),
             no_bist_disk_b: Default::default(),
             inj: InjectControl::new(params.counter_width),
@@ -231,7 +231,7 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             mon_disk_b: Default::default(),
             fault_log: Default::default(),
             counters: Counters::new(params.counter_width, SW),
-            bist: BistControl::new(params.counter_width),
+            bist: BistControl::for_build(params),
             bridge: UartBridge::new(cpb),
             regs: RegFile::new(params),
             mode_set_q: Default::default(),
@@ -336,7 +336,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bridge.bus_rdata.next = self.regs.rdata.val();
         self.bridge.bus_readable.next = self.regs.readable.val();
         self.bridge.bus_writable.next = self.regs.writable.val();
-        self.bridge.bus_value_refused.next = self.regs.value_refused.val();
+        self.bridge.bus_write_refusal.next = self.regs.write_refusal.val();
         // Configuration from the registers, registered (see the fields).
         self.mode_set_q.d.next = self.regs.ctrl_mode_set.val();
         self.mode_value_q.d.next = self.regs.ctrl_mode_value.val();

@@ -61,6 +61,10 @@ pub enum Command {
     /// Acknowledge faults: clear the latch, irq and the CPU failed flags; re-arm the capture.
     /// A failed disk stays failed: `ftctl disk readmit`.
     Clear,
+    /// Lock the configuration until the core's reset (CTRL.lock): from then on the core refuses
+    /// changes of mode, lockstep, commit, policy, read-verify, OFFSET, TIMEOUT, DISK_TIMEOUT,
+    /// injection and BIST (status 0x05); `clear`, counters, primary and disk commands still work.
+    Lock,
     /// Disk rebuild: readmit a failed disk (it becomes rebuilding), then say its copy is done.
     Disk {
         #[command(subcommand)]

@@ -67,16 +67,24 @@ pub struct BenchReport {
     pub verilator_build: BuildInfo,
 }
 
+impl BenchReport {
+    /// A speed's ratio to rust-hdl's.
+    pub fn ratio(&self, s: &SimSpeed) -> f64 {
+        s.cycles_per_second() / self.rust_hdl.cycles_per_second().max(1e-9)
+    }
+}
+
 impl std::fmt::Display for BenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for s in [&self.rust_hdl, &self.verilator, &self.verilator_replay] {
             writeln!(
                 f,
-                "{:<40} {:>9} cycles {:>8.3} s {:>12.0} cycles/s ({} words moved)",
+                "{:<40} {:>9} cycles {:>8.3} s {:>12.0} cycles/s {:>7.1}x rust-hdl ({} words moved)",
                 s.what,
                 s.cycles,
                 s.seconds,
                 s.cycles_per_second(),
+                self.ratio(s),
                 s.words_moved
             )?;
         }
@@ -160,4 +168,91 @@ pub fn run_bench(cfg: &BenchConfig) -> Result<BenchReport, String> {
         }
     }
     Ok(BenchReport { rust_hdl, verilator, verilator_replay, verilator_build: lib.info.clone() })
+}
+
+/// The start and end markers of the block `ftio bench --speed --write-docs` keeps in
+/// docs/simulation.md.
+pub const DOC_BEGIN: &str = "<!-- ftio bench --speed --write-docs: begin -->";
+/// See [`DOC_BEGIN`].
+pub const DOC_END: &str = "<!-- ftio bench --speed --write-docs: end -->";
+
+/// The first 16 hex digits of the SHA-256 of the core's Verilog: the doc block names the core
+/// its figures were measured on, and a test fails when the core has changed since.
+pub fn core_fingerprint(verilog: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(verilog.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The doc block for a measured report: the command, the machine's load when it ran, the core
+/// fingerprint, and the three speeds with their ratios to rust-hdl.
+pub fn doc_block(report: &BenchReport, cfg: &BenchConfig, fingerprint: &str, load: &str) -> String {
+    let mut o = String::new();
+    o.push_str(DOC_BEGIN);
+    o.push('\n');
+    o.push_str(&format!(
+        "\nMeasured by `ftio bench --speed --rust-hdl-cycles {} --verilator-cycles {} --seed {} --write-docs` (release build) on core `{fingerprint}` (the first 16 hex digits of the SHA-256 of its default-build Verilog; `cargo test --release -p ftio-sim --lib bench` fails when the core has changed since), load average {load} when it ran on this 2-core machine:\n\n",
+        cfg.rust_hdl_cycles, cfg.verilator_cycles, cfg.seed
+    ));
+    o.push_str("| simulator | cycles | seconds | cycles/s | vs rust-hdl |\n|---|---:|---:|---:|---:|\n");
+    for s in [&report.rust_hdl, &report.verilator, &report.verilator_replay] {
+        o.push_str(&format!("| {} | {} | {:.3} | {:.0} | {:.1}x |\n", s.what, s.cycles, s.seconds, s.cycles_per_second(), report.ratio(s)));
+    }
+    o.push_str(&format!("\nVerilator model build: {:.1} s{}.\n\n", report.verilator_build.seconds, if report.verilator_build.cached { " (cached)" } else { "" }));
+    o.push_str(DOC_END);
+    o
+}
+
+/// `doc` with its bench block replaced by `block` (an error if the markers are missing).
+pub fn replace_doc_block(doc: &str, block: &str) -> Result<String, String> {
+    let (a, b) = (doc.find(DOC_BEGIN), doc.find(DOC_END));
+    match (a, b) {
+        (Some(a), Some(b)) if a < b => Ok(format!("{}{}{}", &doc[..a], block, &doc[b + DOC_END.len()..])),
+        _ => Err(format!("the document has no `{DOC_BEGIN}` ... `{DOC_END}` block")),
+    }
+}
+
+/// The core fingerprint a doc's bench block names, if it has one.
+pub fn doc_fingerprint(doc: &str) -> Option<String> {
+    let a = doc.find(DOC_BEGIN)?;
+    let block = &doc[a..doc[a..].find(DOC_END)? + a];
+    let at = block.find("on core `")? + "on core `".len();
+    Some(block[at..].split('`').next()?.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/simulation.md's speeds were measured on the core as it is now: when the gateware
+    /// changes, this fails until `ftio bench --speed --write-docs` measures it again (the
+    /// figures themselves are timing and are not checked: the machine is shared).
+    #[test]
+    fn simulation_doc_speeds_are_of_the_current_core() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/simulation.md")).unwrap();
+        let named = doc_fingerprint(&doc).expect("docs/simulation.md has the `ftio bench --speed --write-docs` block");
+        let verilog = ftio_hdl::core_verilog(&BuildParams::default()).unwrap();
+        assert_eq!(
+            named,
+            core_fingerprint(&verilog),
+            "docs/simulation.md's simulation speeds were measured on another core: run `cargo run --release -- bench --speed --write-docs`"
+        );
+    }
+
+    #[test]
+    fn doc_block_round_trips() {
+        let speed = |what: &str, cycles, seconds| SimSpeed { what: what.into(), cycles, seconds, words_moved: 1 };
+        let report = BenchReport {
+            rust_hdl: speed("rust-hdl", 20_000, 10.0),
+            verilator: speed("verilator", 1_000_000, 2.0),
+            verilator_replay: speed("replay", 20_000, 0.01),
+            verilator_build: BuildInfo { path: "x".into(), seconds: 8.0, cached: false },
+        };
+        let block = doc_block(&report, &BenchConfig::default(), "0123456789abcdef", "1.00");
+        assert!(block.contains("| verilator | 1000000 | 2.000 | 500000 | 250.0x |"), "{block}");
+        let doc = format!("a\n{DOC_BEGIN}\nold\n{DOC_END}\nb\n");
+        let new = replace_doc_block(&doc, &block).unwrap();
+        assert_eq!(doc_fingerprint(&new).as_deref(), Some("0123456789abcdef"));
+        assert!(new.starts_with("a\n") && new.ends_with("\nb\n"));
+        assert!(replace_doc_block("no block", &block).is_err());
+    }
 }
