@@ -70,10 +70,11 @@ fn constant(r: &Register) -> bool {
     r.fields.iter().all(|f| f.hw == Hw::Const)
 }
 
-/// A register of a block a build may leave out: its writes are gated by the constant
-/// `b_<register>` (false when not built), so synthesis drops its flops and pulses.
+/// A writable register of a block a build may leave out: its writes are gated by the
+/// constant `b_<register>` (false when not built), so synthesis drops its flops and pulses.
+/// (A read-only one, INJ_STATUS, has no write to gate: its inputs are the left-out block's.)
 fn optional(r: &Register) -> bool {
-    r.part != Part::Core
+    r.part != Part::Core && r.is_writable()
 }
 
 /// A host write of `r` this cycle.
@@ -91,11 +92,16 @@ fn hit_cond(r: &Register) -> String {
     }
 }
 
-/// The bits of `r` whose change the lock refuses and that compare against the stored word:
-/// lockable stored fields (their built bits are masked in at construction) and lockable
-/// pulse bits (the stored word has 0 there).
+/// A register only some of whose fields are lockable (CTRL): the lock compares the write
+/// with what it holds there. A wholly locked register is refused by its address alone
+/// (`m_locked`), with no compare of values: that is what keeps the lock a few cells.
 fn lock_compared(r: &Register) -> bool {
-    r.fields.iter().any(|f| f.lockable && matches!(f.hw, Hw::Control | Hw::ControlHwClear | Hw::Pulse))
+    !r.wholly_locked() && r.fields.iter().any(|f| f.lockable)
+}
+
+/// [`lock_compared`] and it has lockable stored or pulse bits to compare with the stored word.
+fn lock_compares_word(r: &Register) -> bool {
+    lock_compared(r) && r.fields.iter().any(|f| f.lockable && matches!(f.hw, Hw::Control | Hw::ControlHwClear | Hw::Pulse))
 }
 
 /// The pulse field whose write copies every live counter into its snapshot.
@@ -133,7 +139,7 @@ fn generate() -> String {
             writeln!(inner, "    /// {} is built ({}).\n    b_{n}: Constant<Bit>,", r.name, r.part.name()).unwrap();
             writeln!(init, "            b_{n}: Constant::new(params.builds(Part::{:?})),", r.part).unwrap();
         }
-        if lock_compared(r) {
+        if lock_compares_word(r) {
             // The stored word has 0 at pulse bits; a register of pulses only compares with 0.
             let changed = if stored(r) { format!("(self.wdata.val() ^ self.r_{n}.q.val())") } else { "self.wdata.val()".to_string() };
             writeln!(inner, "    lm_{n}: Constant<Bits<32>>,").unwrap();
@@ -234,7 +240,7 @@ fn generate() -> String {
                         )
                         .unwrap();
                     }
-                    if f.lockable {
+                    if f.lockable && lock_compared(r) {
                         writeln!(
                             lock_checks,
                             "        if (self.addr.val() == self.a_{n}.val()) & ({value} != {keep}_u64) {{\n            self.locked_change.next = true;\n        }}"
@@ -279,8 +285,9 @@ pub struct RegFile {{
     /// The status a write of `wdata` to `addr` is refused with, 0 if none (the parser
     /// refuses the whole frame with it and writes nothing): 0x03 for a value the register does
     /// not define (a command field's refused value, CTRL.mode 5 or 6), else 0x06 for a
-    /// register of a block this build leaves out, else 0x05 for a change of a locked field
-    /// while CTRL.lock is set (as `ftio_proto::write_refusal`).
+    /// register of a block this build leaves out, else 0x05 while CTRL.lock is set for a
+    /// write of a wholly locked register or one of CTRL that changes a locked field (as
+    /// `ftio_proto::write_refusal`).
     pub write_refusal: Signal<Out, Bits<3>>,
 {ports}{inner}    /// One bit per address below 64: it is a register; it is writable; it belongs to a block
     /// this build leaves out.
@@ -288,9 +295,13 @@ pub struct RegFile {{
     m_writable: Constant<Bits<64>>,
     m_absent: Constant<Bits<64>>,
     absent_bits: Signal<Local, Bits<64>>,
+    /// One bit per address below 64: a wholly locked register (any write refused when locked).
+    m_locked: Constant<Bits<64>>,
+    locked_bits: Signal<Local, Bits<64>>,
     /// CTRL.lock: set by the host, cleared only by reset.
     locked: DFF<Bit>,
-    /// The write of `wdata` to `addr` would change a lockable field.
+    /// The write of `wdata` to `addr` is one the lock refuses: of a wholly locked register,
+    /// or of CTRL changing one of its lockable fields.
     locked_change: Signal<Local, Bit>,
     hi_zero: Signal<Local, Bit>,
     readable_bits: Signal<Local, Bits<64>>,
@@ -325,6 +336,8 @@ impl RegFile {{
             m_writable: Constant::new(address_mask(|r| r.access != Access::RO)),
             m_absent: Constant::new(address_mask(|r| !params.builds(r.part))),
             absent_bits: Default::default(),
+            m_locked: Constant::new(address_mask(|r| r.wholly_locked())),
+            locked_bits: Default::default(),
             locked: Default::default(),
             locked_change: Default::default(),
             hi_zero: Default::default(),
@@ -379,7 +392,8 @@ impl Logic for RegFile {{
 {lock_set}        // Refusals, last assignment wins: 0x03 (a value not defined) over 0x06 (not built)
         // over 0x05 (locked). The parser asks with the address and the word it is checking,
         // before anything of the frame is written.
-        self.locked_change.next = false;
+        self.locked_bits.next = self.m_locked.val() >> self.addr.val().get_bits::<6>(0);
+        self.locked_change.next = self.hi_zero.val() & self.locked_bits.val().get_bit(0);
 {lock_checks}        self.absent_bits.next = self.m_absent.val() >> self.addr.val().get_bits::<6>(0);
         self.write_refusal.next = 0.into();
         if self.locked.q.val() & self.locked_change.val() {{

@@ -19,10 +19,12 @@
 //! * A write of a register whose block the build leaves out (PARAMS.injection, PARAMS.bist:
 //!   INJ_*, BIST_*) is refused: status 0x06, nothing in the frame written or fired. Reads
 //!   of them answer their reset value.
-//! * Once CTRL.lock is set (a write of 1; only reset clears it), a write that would change a
-//!   lockable field (`Field::lock_refuses`: a stored field written with another value, a
-//!   command field with anything but its keep value, a pulse bit with 1) is refused: status
-//!   0x05, nothing in the frame written or fired. Each address of the range is checked in
+//! * Once CTRL.lock is set (a write of 1; only reset clears it), a write of a wholly locked
+//!   register (`Register::wholly_locked`: OFFSET, TIMEOUT, DISK_TIMEOUT, INJ_CTRL,
+//!   INJ_COUNT, BIST_*) is refused whatever it carries, and a write of CTRL that would change
+//!   one of its lockable fields (`Register::lock_refuses`: mode not MODE_KEEP, or lockstep,
+//!   commit, policy, read_verify other than stored): status 0x05, nothing in the frame
+//!   written or fired. Each address of the range is checked in
 //!   order, and the first refusal answers: 0x03 (absent, read-only, reserved value) before
 //!   0x06 before 0x05 for one address.
 //! * A write stores only the RW field bits of each register; bits outside any field and
@@ -310,9 +312,9 @@ pub fn refused_value(r: &Register, w: u32) -> bool {
 
 /// The status a write of `word` to `r` is refused with, if any, when the register holds
 /// `stored` now and CTRL.lock is `locked`: 0x03 for a value the register does not define,
-/// 0x06 for a register whose block the build leaves out, 0x05 for a change to a locked field
-/// (in that order for one address). The gateware's register file answers the same
-/// (`value_refused`), and `ftctl` checks with it before it sends a write.
+/// 0x06 for a register whose block the build leaves out, 0x05 for a write the lock refuses
+/// ([`Register::lock_refuses`]; in that order for one address). The gateware's register file
+/// answers the same (`write_refusal`), and `ftctl` checks with it before it sends a write.
 pub fn write_refusal(r: &Register, word: u32, stored: u32, locked: bool, params: &BuildParams) -> Option<Status> {
     if refused_value(r, word) {
         Some(Status::BadAddress)
@@ -509,11 +511,12 @@ mod tests {
         assert_eq!(roundtrip(&mut m, &Request::write(8, &[7])).status, Status::Ok);
     }
 
-    /// CTRL.lock: every lockable field of every register refuses a change with 0x05 and the
-    /// frame writes nothing; writing its present value, fault acknowledgement, the counters'
-    /// commands, SCRATCH, primary and the disk commands stay allowed; only a reset unlocks.
+    /// CTRL.lock: every wholly locked register refuses any write with 0x05 (its present value
+    /// included), each of CTRL's lockable fields refuses a change, and the frame writes
+    /// nothing; fault acknowledgement, the counters' commands, primary, the disk commands and
+    /// SCRATCH stay allowed; only a reset unlocks.
     #[test]
-    fn the_lock_refuses_every_locked_change_and_nothing_else() {
+    fn the_lock_refuses_every_locked_write_and_nothing_else() {
         let mut m = RegisterModel::default();
         let ctrl = reg("CTRL");
         let lock = ctrl.f("lock").mask();
@@ -524,9 +527,17 @@ mod tests {
         let before: Vec<u32> = REGISTERS.iter().map(|r| m.get(r.name)).collect();
         let mut refused = 0;
         for r in REGISTERS.iter().filter(|r| r.is_writable()) {
+            let now = m.get(r.name);
+            if r.wholly_locked() {
+                // Its present value, and a change: both refused.
+                for w in [now, now ^ 1] {
+                    assert_eq!(roundtrip(&mut m, &Request::write(r.addr, &[w])), Response::error(Status::Locked), "{} <- {w:#x}", r.name);
+                }
+                refused += 1;
+                continue;
+            }
             for f in r.fields.iter().filter(|f| f.lockable) {
                 // The field changed, every other field written as it reads (mode: keep).
-                let now = m.get(r.name);
                 let mut w = now;
                 for o in r.fields.iter().filter(|o| matches!(o.hw, Hw::Command { .. })) {
                     w = o.insert(w, o.max());
@@ -536,21 +547,24 @@ mod tests {
                     Hw::Pulse => f.insert(w, 1),
                     _ => f.insert(w, f.get(now) ^ 1),
                 };
-                // After SCRATCH in the same frame where it is adjacent: nothing of it lands.
                 let resp = roundtrip(&mut m, &Request::write(r.addr, &[w]));
                 assert_eq!(resp, Response::error(Status::Locked), "{}.{}", r.name, f.name);
                 refused += 1;
             }
         }
-        assert_eq!(refused, REGISTERS.iter().flat_map(|r| r.fields).filter(|f| f.lockable).count());
-        let resp = roundtrip(&mut m, &Request::write(9, &[1, 256, 4096]));
-        assert_eq!(resp, Response::error(Status::Locked), "OFFSET's change refuses the frame");
+        let wholly = REGISTERS.iter().filter(|r| r.wholly_locked()).count();
+        assert_eq!(wholly, 10, "OFFSET, TIMEOUT, DISK_TIMEOUT, INJ_CTRL, INJ_COUNT, BIST_CTRL/FRAMES/LEN/SKEW/SEED");
+        assert_eq!(refused, wholly + 5, "and CTRL's mode, lockstep, commit, policy, read_verify");
+        // An allowed acknowledgement of CTRL, then OFFSET, in one frame: all refused, nothing fired.
+        let resp = roundtrip(&mut m, &Request::write(8, &[0x38 | 7 | (1 << 8), 0]));
+        assert_eq!(resp, Response::error(Status::Locked), "CTRL then OFFSET");
+        let resp = roundtrip(&mut m, &Request::write(9, &[0, 256, 4096]));
+        assert_eq!(resp, Response::error(Status::Locked), "OFFSET's value as it is: still refused");
         assert!(m.take_pulses().is_empty());
         let after: Vec<u32> = REGISTERS.iter().map(|r| m.get(r.name)).collect();
         assert_eq!(before, after, "nothing written");
-        // Still allowed: the same values, acknowledgement and counters, primary, SCRATCH; a 0
-        // written to the lock leaves it set.
-        assert_eq!(roundtrip(&mut m, &Request::write(9, &[0, 256, 4096])).status, Status::Ok);
+        // Still allowed: acknowledgement and counters, primary, the disk commands, SCRATCH;
+        // a 0 written to the lock leaves it set.
         let ack = 0x38 | 7 | 0x80 | (0x7F << 8);
         assert_eq!(roundtrip(&mut m, &Request::write(8, &[ack])).status, Status::Ok);
         let names: Vec<_> = m.take_pulses().iter().map(|p| p.field).collect();

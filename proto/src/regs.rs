@@ -56,8 +56,9 @@ pub enum Hw {
     /// Write-1-pulse: a one-cycle output pulse, reads 0.
     Pulse,
     /// The lock (CTRL.lock, as OpenTitan's REGWEN): a write of 1 sets it, a write of 0 leaves
-    /// it, only the core's reset clears it. While it is set, a write that would change a
-    /// [`Field::lockable`] field is refused whole with status 0x05 (nothing written).
+    /// it, only the core's reset clears it. While it is set, a write of a register whose
+    /// fields are all [`Field::lockable`] is refused whole with status 0x05 (nothing written),
+    /// and so is a write that would change a lockable field of another (CTRL).
     Lock,
     /// A command value: a write that is not all ones (the keep value) pulses `<port>_set`
     /// with the value on `<port>_value`; nothing is stored and reads see the core's
@@ -87,9 +88,10 @@ pub struct Field {
     pub counter_wide: bool,
     /// How the gateware uses the field.
     pub hw: Hw,
-    /// CTRL.lock guards it: once locked, a write that would change it (a stored field written
-    /// with another value, a command field with anything but its keep value, a pulse bit with
-    /// 1) is refused whole with status 0x05.
+    /// CTRL.lock guards it: once locked, a write of its register is refused whole with status
+    /// 0x05 if every field of the register is lockable; otherwise (CTRL) if the write would
+    /// change this field (a stored field written with another value, a command field with
+    /// anything but its keep value, a pulse bit with 1).
     pub lockable: bool,
 }
 
@@ -317,10 +319,18 @@ impl Register {
         self.fields.iter().filter(|f| f.lockable).fold(0, |m, f| m | f.mask())
     }
 
+    /// Every field is lockable (OFFSET, TIMEOUT, DISK_TIMEOUT, the injection and BIST
+    /// registers): while CTRL.lock is set, any write of it is refused, whatever it carries.
+    pub fn wholly_locked(&self) -> bool {
+        self.is_writable() && self.fields.iter().all(|f| f.lockable)
+    }
+
     /// Whether CTRL.lock refuses a write of `word` over `stored` (the register's value now):
-    /// it would change a lockable field.
+    /// any write of a [`Register::wholly_locked`] register; for a register with only some
+    /// fields lockable (CTRL), a write that would change one of them. The gateware compares
+    /// values only there (CTRL's seven lockable bits), so the lock costs a few cells.
     pub fn lock_refuses(&self, word: u32, stored: u32, params: &BuildParams) -> bool {
-        self.fields.iter().any(|f| f.lockable && f.write_changes(word, stored, params))
+        self.wholly_locked() || self.fields.iter().any(|f| f.lockable && f.write_changes(word, stored, params))
     }
 
     /// Whether this is one of the statistics counters (read from the snapshot).
@@ -489,7 +499,7 @@ pub static REGISTERS: &[Register] = &[
             w1p("readmit_b", 12, "Write 1: readmit failed disk B (as readmit_a)."),
             w1p("rebuilt_a", 13, "Write 1: the host has copied every sector to rebuilding disk A: it becomes healthy (in sync), compared by read-verify and eligible as primary. Takes effect in the first cycle in which neither disk's return link is inside a frame or offering a word (STATUS.disk_a_rebuilding stays 1 until then); say it when no command is outstanding on either disk. Ignored unless disk A is rebuilding."),
             w1p("rebuilt_b", 14, "Write 1: rebuilding disk B is in sync (as rebuilt_a)."),
-            field("lock", 15, 1, Access::RW, Hw::Lock, "Write 1: lock the configuration until the core's reset (a write of 0 leaves it set; nothing else clears it). While locked, a write that would change a locked field (CTRL mode, lockstep, commit, policy, read_verify; OFFSET, TIMEOUT, DISK_TIMEOUT; the injection and BIST registers) is refused whole with status 0x05 and writes nothing; the counters' commands, fault_clear, primary and the disk readmit/rebuilt commands stay allowed. Reads 1 while locked."),
+            field("lock", 15, 1, Access::RW, Hw::Lock, "Write 1: lock the configuration until the core's reset (a write of 0 leaves it set; nothing else clears it). While locked, these writes are refused whole with status 0x05 and write nothing: any write of OFFSET, TIMEOUT, DISK_TIMEOUT, INJ_CTRL, INJ_COUNT, BIST_CTRL, BIST_FRAMES, BIST_LEN, BIST_SKEW or BIST_SEED (even of the value it holds), and a write of CTRL whose mode is not 7 (MODE_KEEP) or whose lockstep, commit, policy or read_verify differs from the value it holds. A write of CTRL that keeps those seven bits is accepted: fault_clear, cnt_snapshot, cnt_clear, primary and the disk readmit/rebuilt commands stay allowed, as do SCRATCH and every read. Reads 1 while locked."),
         ],
         description: "Configuration and commands. Power-on: DUPLEX, elastic lockstep, cut-through commit, auto policy, read-verify off, primary disk A, unlocked. A write that only acknowledges faults or takes the counters writes MODE_KEEP and the other locked fields' present values, so it is allowed while locked.",
     },
@@ -953,10 +963,14 @@ mod tests {
         assert!(ctrl.lock_refuses(now | 3, now, &p), "a mode change");
         assert!(ctrl.lock_refuses((now & !0x08) | 7, now, &p), "back to elastic");
         assert!(!ctrl.lock_refuses(now | 7 | 0x80, now, &p), "the primary disk");
-        assert!(reg("BIST_CTRL").lock_refuses(1, 0, &p) && !reg("BIST_CTRL").lock_refuses(0, 0, &p));
-        assert!(reg("TIMEOUT").lock_refuses(257, 256, &p) && !reg("TIMEOUT").lock_refuses(256, 256, &p));
-        let narrow = BuildParams { counter_width: 16, ..p };
-        assert!(!reg("INJ_COUNT").lock_refuses(0x1_0005, 5, &narrow), "bits the build does not have change nothing");
+        assert!(!ctrl.wholly_locked());
+        // A wholly locked register refuses any write, its present value included.
+        for r in REGISTERS.iter().filter(|r| r.is_writable() && r.name != "CTRL") {
+            assert_eq!(r.wholly_locked(), r.fields.iter().all(|f| f.lockable), "{}", r.name);
+        }
+        assert!(reg("BIST_CTRL").lock_refuses(1, 0, &p) && reg("BIST_CTRL").lock_refuses(0, 0, &p));
+        assert!(reg("TIMEOUT").lock_refuses(257, 256, &p) && reg("TIMEOUT").lock_refuses(256, 256, &p));
+        assert!(!reg("SCRATCH").wholly_locked() && !reg("SCRATCH").lock_refuses(1, 0, &p));
         let production = BuildParams { injection: false, bist: false, ..p };
         assert_eq!(reg("INJ_CTRL").store_mask_for(&production), 0);
         assert_eq!(reg("BIST_SEED").store_mask_for(&production), 0);
