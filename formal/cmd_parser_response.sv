@@ -53,8 +53,8 @@ module cmd_parser_response_formal (
         .rx_strobe(rx_strobe && rx_ready), .rx_data(rx_data), .rx_gap(rx_gap),
         .rx_sync(rx_data == 8'hA5), .rx_nonzero(rx_data != 8'h00),
         .rx_ready(rx_ready), .tx_start(tx_start), .tx_data(tx_data), .tx_busy(tx_busy),
-        .bus_addr(bus_addr), .bus_wdata(bus_wdata), .bus_we(bus_we), .bus_rdata(bus_rdata),
-        .bus_readable(bus_readable), .bus_writable(bus_writable), .bus_write_refusal(bus_write_refusal),
+        .\bus$addr (bus_addr), .\bus$wdata (bus_wdata), .\bus$we (bus_we), .\bus$rdata (bus_rdata),
+        .\bus$readable (bus_readable), .\bus$writable (bus_writable), .\bus$write_refusal (bus_write_refusal),
         .executed(executed), .dropped(dropped),
         .\crc$q (i_crc)
     );

@@ -86,9 +86,9 @@ fn hit(r: &Register) -> String {
 fn hit_cond(r: &Register) -> String {
     let n = lower(r);
     if optional(r) {
-        format!("self.we.val() & (self.addr.val() == self.a_{n}.val()) & self.b_{n}.val()")
+        format!("self.bus.we.val() & (self.bus.addr.val() == self.a_{n}.val()) & self.b_{n}.val()")
     } else {
-        format!("self.we.val() & (self.addr.val() == self.a_{n}.val())")
+        format!("self.bus.we.val() & (self.bus.addr.val() == self.a_{n}.val())")
     }
 }
 
@@ -141,12 +141,12 @@ fn generate() -> String {
         }
         if lock_compares_word(r) {
             // The stored word has 0 at pulse bits; a register of pulses only compares with 0.
-            let changed = if stored(r) { format!("(self.wdata.val() ^ self.r_{n}.q.val())") } else { "self.wdata.val()".to_string() };
+            let changed = if stored(r) { format!("(self.bus.wdata.val() ^ self.r_{n}.q.val())") } else { "self.bus.wdata.val()".to_string() };
             writeln!(inner, "    lm_{n}: Constant<Bits<32>>,").unwrap();
             writeln!(init, "            lm_{n}: lock_mask({:?}, params),", r.name).unwrap();
             writeln!(
                 lock_checks,
-                "        if (self.addr.val() == self.a_{n}.val()) & (({changed} & self.lm_{n}.val()) != 0) {{\n            self.locked_change.next = true;\n        }}"
+                "        if (self.bus.addr.val() == self.a_{n}.val()) & (({changed} & self.lm_{n}.val()) != 0) {{\n            self.locked_change.next = true;\n        }}"
             )
             .unwrap();
         }
@@ -179,7 +179,7 @@ fn generate() -> String {
             writeln!(init, "            init_{n}: Constant::new(reset_of({:?}, params)),", r.name).unwrap();
             dffs.push(format!("r_{n}"));
             read.push(format!("self.r_{n}.q.val()"));
-            writeln!(writes, "        if {} {{\n            self.r_{n}.d.next = self.wdata.val() & self.m_{n}.val();\n        }}", hit_cond(r)).unwrap();
+            writeln!(writes, "        if {} {{\n            self.r_{n}.d.next = self.bus.wdata.val() & self.m_{n}.val();\n        }}", hit_cond(r)).unwrap();
             writeln!(reset, "            self.r_{n}.d.next = self.init_{n}.val();").unwrap();
         }
         for f in r.fields {
@@ -188,7 +188,7 @@ fn generate() -> String {
             match f.hw {
                 Hw::Lock => {
                     // Set by a host write of 1, kept by a 0, cleared only by reset.
-                    writeln!(lock_set, "        if {} & self.wdata.val().get_bit({}) {{\n            self.locked.d.next = true;\n        }}", hit_cond(r), f.lsb).unwrap();
+                    writeln!(lock_set, "        if {} & self.bus.wdata.val().get_bit({}) {{\n            self.locked.d.next = true;\n        }}", hit_cond(r), f.lsb).unwrap();
                     read.push(placed("self.locked.q.val()", f.width, f.lsb));
                 }
                 Hw::Const | Hw::Counter => panic!("{}.{}: {:?} in a register of other fields", r.name, f.name, f.hw),
@@ -218,10 +218,10 @@ fn generate() -> String {
                 Hw::Pulse => {
                     writeln!(ports, "    /// {doc} (a one-cycle pulse).\n    pub {p}: Signal<Out, Bit>,").unwrap();
                     writeln!(init, "            {p}: Default::default(),").unwrap();
-                    writeln!(pulses, "        self.{p}.next = {} & self.wdata.val().get_bit({});", hit(r), f.lsb).unwrap();
+                    writeln!(pulses, "        self.{p}.next = {} & self.bus.wdata.val().get_bit({});", hit(r), f.lsb).unwrap();
                 }
                 Hw::Command { refused } => {
-                    let value = slice("self.wdata.val()", f.width, f.lsb);
+                    let value = slice("self.bus.wdata.val()", f.width, f.lsb);
                     let keep = f.max();
                     writeln!(ports, "    /// {doc}: written with a value other than {keep} (keep) this cycle.").unwrap();
                     writeln!(ports, "    pub {p}_set: Signal<Out, Bit>,").unwrap();
@@ -236,14 +236,14 @@ fn generate() -> String {
                     for v in refused {
                         writeln!(
                             value_checks,
-                            "        if (self.addr.val() == self.a_{n}.val()) & ({value} == {v}_u64) {{\n            self.write_refusal.next = 0x03_u64.into();\n        }}"
+                            "        if (self.bus.addr.val() == self.a_{n}.val()) & ({value} == {v}_u64) {{\n            self.bus.write_refusal.next = 0x03_u64.into();\n        }}"
                         )
                         .unwrap();
                     }
                     if f.lockable && lock_compared(r) {
                         writeln!(
                             lock_checks,
-                            "        if (self.addr.val() == self.a_{n}.val()) & ({value} != {keep}_u64) {{\n            self.locked_change.next = true;\n        }}"
+                            "        if (self.bus.addr.val() == self.a_{n}.val()) & ({value} != {keep}_u64) {{\n            self.locked_change.next = true;\n        }}"
                         )
                         .unwrap();
                     }
@@ -270,25 +270,8 @@ pub struct RegFile {{
     pub clock: Signal<In, Clock>,
     /// Synchronous reset: every register to its table reset value.
     pub reset: Signal<In, Bit>,
-    /// Register index on the bus.
-    pub addr: Signal<In, Bits<16>>,
-    /// Data to write.
-    pub wdata: Signal<In, Bits<32>>,
-    /// Write `wdata` to `addr` this cycle (ignored unless `writable`).
-    pub we: Signal<In, Bit>,
-    /// The register at `addr` of two cycles before (the read mux starts and ends in flops).
-    pub rdata: Signal<Out, Bits<32>>,
-    /// `addr` is a register.
-    pub readable: Signal<Out, Bit>,
-    /// `addr` is a writable register.
-    pub writable: Signal<Out, Bit>,
-    /// The status a write of `wdata` to `addr` is refused with, 0 if none (the parser
-    /// refuses the whole frame with it and writes nothing): 0x03 for a value the register does
-    /// not define (a command field's refused value, CTRL.mode 5 or 6), else 0x06 for a
-    /// register of a block this build leaves out, else 0x05 while CTRL.lock is set for a
-    /// write of a wholly locked register or one of CTRL that changes a locked field (as
-    /// `ftio_proto::write_refusal`).
-    pub write_refusal: Signal<Out, Bits<3>>,
+    /// The register bus from the UART command parser (see [`RegPort`]).
+    pub bus: RegPort,
 {ports}{inner}    /// One bit per address below 64: it is a register; it is writable; it belongs to a block
     /// this build leaves out.
     m_readable: Constant<Bits<64>>,
@@ -325,13 +308,7 @@ impl RegFile {{
         Self {{
             clock: Default::default(),
             reset: Default::default(),
-            addr: Default::default(),
-            wdata: Default::default(),
-            we: Default::default(),
-            rdata: Default::default(),
-            readable: Default::default(),
-            writable: Default::default(),
-            write_refusal: Default::default(),
+            bus: Default::default(),
 {init}            m_readable: Constant::new(address_mask(|_| true)),
             m_writable: Constant::new(address_mask(|r| r.access != Access::RO)),
             m_absent: Constant::new(address_mask(|r| !params.builds(r.part))),
@@ -363,17 +340,17 @@ impl Logic for RegFile {{
         // looked up with the low six bits (every address is below 64), so the decode the
         // parser checks in CHECK is a 64-entry lookup and a zero test, not a chain of 16-bit
         // compares.
-        self.hi_zero.next = self.addr.val().get_bits::<10>(6) == 0;
-        self.readable_bits.next = self.m_readable.val() >> self.addr.val().get_bits::<6>(0);
-        self.writable_bits.next = self.m_writable.val() >> self.addr.val().get_bits::<6>(0);
-        self.readable.next = self.hi_zero.val() & self.readable_bits.val().get_bit(0);
-        self.writable.next = self.hi_zero.val() & self.writable_bits.val().get_bit(0);
+        self.hi_zero.next = self.bus.addr.val().get_bits::<10>(6) == 0;
+        self.readable_bits.next = self.m_readable.val() >> self.bus.addr.val().get_bits::<6>(0);
+        self.writable_bits.next = self.m_writable.val() >> self.bus.addr.val().get_bits::<6>(0);
+        self.bus.readable.next = self.hi_zero.val() & self.readable_bits.val().get_bit(0);
+        self.bus.writable.next = self.hi_zero.val() & self.writable_bits.val().get_bit(0);
 
         // Read mux: one arm per register of the table, from the address registered, in three
         // parts (inputs and constants, counter snapshots, stored registers), each registered,
         // and their OR is `rdata`: `rdata` shows a register two cycles after its address
         // (the parser's reads are stable for a byte time), and the mux starts and ends in flops.
-        self.addr6_q.d.next = self.addr.val().get_bits::<6>(0);
+        self.addr6_q.d.next = self.bus.addr.val().get_bits::<6>(0);
         self.hi_zero_q.d.next = self.hi_zero.val();
         self.rd_inputs.next = 0.into();
         self.rd_counters.next = 0.into();
@@ -384,7 +361,7 @@ impl Logic for RegFile {{
         self.rd_inputs_q.d.next = self.rd_inputs.val();
         self.rd_counters_q.d.next = self.rd_counters.val();
         self.rd_config_q.d.next = self.rd_config.val();
-        self.rdata.next = self.rd_inputs_q.q.val() | self.rd_counters_q.q.val() | self.rd_config_q.q.val();
+        self.bus.rdata.next = self.rd_inputs_q.q.val() | self.rd_counters_q.q.val() | self.rd_config_q.q.val();
 
         // Writes: only the stored fields' bits; a core clear loses to a host write.
 {writes}        // Pulses and commands, from the write as it lands.
@@ -392,15 +369,15 @@ impl Logic for RegFile {{
 {lock_set}        // Refusals, last assignment wins: 0x03 (a value not defined) over 0x06 (not built)
         // over 0x05 (locked). The parser asks with the address and the word it is checking,
         // before anything of the frame is written.
-        self.locked_bits.next = self.m_locked.val() >> self.addr.val().get_bits::<6>(0);
+        self.locked_bits.next = self.m_locked.val() >> self.bus.addr.val().get_bits::<6>(0);
         self.locked_change.next = self.hi_zero.val() & self.locked_bits.val().get_bit(0);
-{lock_checks}        self.absent_bits.next = self.m_absent.val() >> self.addr.val().get_bits::<6>(0);
-        self.write_refusal.next = 0.into();
+{lock_checks}        self.absent_bits.next = self.m_absent.val() >> self.bus.addr.val().get_bits::<6>(0);
+        self.bus.write_refusal.next = 0.into();
         if self.locked.q.val() & self.locked_change.val() {{
-            self.write_refusal.next = 0x05_u64.into();
+            self.bus.write_refusal.next = 0x05_u64.into();
         }}
         if self.hi_zero.val() & self.absent_bits.val().get_bit(0) {{
-            self.write_refusal.next = 0x06_u64.into();
+            self.bus.write_refusal.next = 0x06_u64.into();
         }}
 {value_checks}        // Counter snapshot: all at once, so a read of the counters is one consistent view.
 {snapshot}        if self.reset.val() {{

@@ -16,7 +16,7 @@ use crate::ingress::Ingress;
 use crate::inject_control::{InjectControl, InjectDrive};
 use crate::link::{IdleLink, LinkRx, LinkTx, Word};
 use crate::lockstep::Lockstep;
-use crate::regfile::RegFile;
+use crate::regfile::{RegBus, RegFile};
 use crate::uart::clocks_per_bit;
 use crate::uart_bridge::UartBridge;
 use ftio_proto::{Cause, InjLink};
@@ -330,13 +330,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bridge.uart_rx.next = self.uart_rx.val();
         self.uart_tx.next = self.bridge.uart_tx.val();
         self.regs.reset.next = self.reset.val();
-        self.regs.addr.next = self.bridge.bus_addr.val();
-        self.regs.wdata.next = self.bridge.bus_wdata.val();
-        self.regs.we.next = self.bridge.bus_we.val();
-        self.bridge.bus_rdata.next = self.regs.rdata.val();
-        self.bridge.bus_readable.next = self.regs.readable.val();
-        self.bridge.bus_writable.next = self.regs.writable.val();
-        self.bridge.bus_write_refusal.next = self.regs.write_refusal.val();
+        RegBus::join(&mut self.bridge.bus, &mut self.regs.bus);
         // Configuration from the registers, registered (see the fields).
         self.mode_set_q.d.next = self.regs.ctrl_mode_set.val();
         self.mode_value_q.d.next = self.regs.ctrl_mode_value.val();

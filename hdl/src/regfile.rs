@@ -16,6 +16,52 @@ use ftio_proto::{reg, Access, BuildParams, Hw, Part, REGISTERS};
 use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::DFFWithInit;
 
+/// The register bus, on the side that drives it: the [`crate::cmd_parser::CmdParser`] and the
+/// [`crate::uart_bridge::UartBridge`] around it (which links its own to the parser's). The
+/// core joins it to the register file's [`RegPort`]. The answers (`rdata`, `readable`,
+/// `writable`, `write_refusal`) are of `addr` and `wdata` as they are now, except `rdata`,
+/// which shows the register two cycles after its address.
+#[derive(LogicInterface, Default, Clone)]
+#[join = "RegPort"]
+pub struct RegBus {
+    /// Register index.
+    pub addr: Signal<Out, Bits<16>>,
+    /// Data to write.
+    pub wdata: Signal<Out, Bits<32>>,
+    /// Write `wdata` to `addr` this cycle (ignored unless `writable`).
+    pub we: Signal<Out, Bit>,
+    /// The register at `addr` of two cycles before (the read mux starts and ends in flops).
+    pub rdata: Signal<In, Bits<32>>,
+    /// `addr` is a register.
+    pub readable: Signal<In, Bit>,
+    /// `addr` is a writable register.
+    pub writable: Signal<In, Bit>,
+    /// The status a write of `wdata` to `addr` is refused with, 0 if none: 0x03 a value the
+    /// register does not define, 0x06 a block the build leaves out, 0x05 locked (CTRL.lock),
+    /// as `ftio_proto::write_refusal`. The parser refuses the whole frame with it.
+    pub write_refusal: Signal<In, Bits<3>>,
+}
+
+/// The register file's side of the [`RegBus`].
+#[derive(LogicInterface, Default, Clone)]
+#[join = "RegBus"]
+pub struct RegPort {
+    /// Register index.
+    pub addr: Signal<In, Bits<16>>,
+    /// Data to write.
+    pub wdata: Signal<In, Bits<32>>,
+    /// Write `wdata` to `addr` this cycle.
+    pub we: Signal<In, Bit>,
+    /// The register at `addr` of two cycles before.
+    pub rdata: Signal<Out, Bits<32>>,
+    /// `addr` is a register.
+    pub readable: Signal<Out, Bit>,
+    /// `addr` is a writable register.
+    pub writable: Signal<Out, Bit>,
+    /// The status a write of `wdata` to `addr` is refused with (see [`RegBus::write_refusal`]).
+    pub write_refusal: Signal<Out, Bits<3>>,
+}
+
 fn addr(name: &str) -> Constant<Bits<16>> {
     Constant::new((reg(name).addr as u64).to_bits())
 }
@@ -82,26 +128,26 @@ mod tests {
     }
 
     fn read(r: &mut RegFile, addr: u16) -> Option<u32> {
-        r.addr.next = (addr as u64).into();
-        r.we.next = false;
+        r.bus.addr.next = (addr as u64).into();
+        r.bus.we.next = false;
         low(r, |r| &mut r.clock);
-        let readable = r.readable.val();
+        let readable = r.bus.readable.val();
         // `rdata` shows the register two cycles after its address.
         for _ in 0..2 {
             edge(r, |r| &mut r.clock);
             low(r, |r| &mut r.clock);
         }
-        readable.then(|| r.rdata.val().to_u32())
+        readable.then(|| r.bus.rdata.val().to_u32())
     }
 
     fn write(r: &mut RegFile, addr: u16, value: u32) -> bool {
-        r.addr.next = (addr as u64).into();
-        r.wdata.next = (value as u64).into();
-        r.we.next = true;
+        r.bus.addr.next = (addr as u64).into();
+        r.bus.wdata.next = (value as u64).into();
+        r.bus.we.next = true;
         low(r, |r| &mut r.clock);
-        let ok = r.writable.val();
+        let ok = r.bus.writable.val();
         edge(r, |r| &mut r.clock);
-        r.we.next = false;
+        r.bus.we.next = false;
         ok
     }
 
@@ -122,9 +168,9 @@ mod tests {
             let expect = by_addr(addr).and_then(|_| model.read(addr));
             assert_eq!(read(&mut r, addr), expect, "power-on value at {addr}");
             match by_addr(addr) {
-                None => assert!(!r.readable.val() && !r.writable.val(), "{addr} is not a register"),
+                None => assert!(!r.bus.readable.val() && !r.bus.writable.val(), "{addr} is not a register"),
                 Some(reg) => {
-                    assert_eq!(r.writable.val(), reg.access != Access::RO, "{} writable", reg.name);
+                    assert_eq!(r.bus.writable.val(), reg.access != Access::RO, "{} writable", reg.name);
                 }
             }
         }
@@ -183,12 +229,12 @@ mod tests {
                         }
                     }
                     for w in words {
-                        r.addr.next = (g.addr as u64).into();
-                        r.wdata.next = (w as u64).into();
-                        r.we.next = false;
+                        r.bus.addr.next = (g.addr as u64).into();
+                        r.bus.wdata.next = (w as u64).into();
+                        r.bus.we.next = false;
                         low(&mut r, |r| &mut r.clock);
                         let expect = ftio_proto::write_refusal(g, w, stored, locked, &params).map_or(0, |s| s.code() as u32);
-                        assert_eq!(r.write_refusal.val().to_u32(), expect, "{} <- {w:#010x} (holds {stored:#010x}), locked {locked}, {params:?}", g.name);
+                        assert_eq!(r.bus.write_refusal.val().to_u32(), expect, "{} <- {w:#010x} (holds {stored:#010x}), locked {locked}, {params:?}", g.name);
                         checked += 1;
                     }
                 }
@@ -212,13 +258,13 @@ mod tests {
         r.connect_all();
         for g in REGISTERS.iter().filter(|g| g.part != Part::Core) {
             if g.is_writable() {
-                r.addr.next = (g.addr as u64).into();
-                r.wdata.next = (u32::MAX as u64).into();
-                r.we.next = true;
+                r.bus.addr.next = (g.addr as u64).into();
+                r.bus.wdata.next = (u32::MAX as u64).into();
+                r.bus.we.next = true;
                 low(&mut r, |r| &mut r.clock);
                 assert!(!r.bist_ctrl_start.val() && !r.bist_ctrl_abort.val(), "{}: no pulse", g.name);
                 edge(&mut r, |r| &mut r.clock);
-                r.we.next = false;
+                r.bus.we.next = false;
             }
             assert_eq!(read(&mut r, g.addr), Some(g.reset_value(&params)), "{}", g.name);
         }
@@ -230,13 +276,13 @@ mod tests {
         r.ctrl_mode_now.next = 2u64.into();
         let ctrl = reg("CTRL").addr;
         assert_eq!(read(&mut r, ctrl).unwrap() & 7, 2, "CTRL.mode reads the mode now");
-        r.addr.next = (ctrl as u64).into();
-        r.wdata.next = (0x107u64).into();
-        r.we.next = true;
+        r.bus.addr.next = (ctrl as u64).into();
+        r.bus.wdata.next = (0x107u64).into();
+        r.bus.we.next = true;
         low(&mut r, |r| &mut r.clock);
         assert!(!r.ctrl_mode_set.val(), "MODE_KEEP leaves the mode alone");
         assert!(r.ctrl_fault_clear.val());
-        r.wdata.next = (0x203u64).into();
+        r.bus.wdata.next = (0x203u64).into();
         low(&mut r, |r| &mut r.clock);
         assert!(r.ctrl_mode_set.val() && r.ctrl_mode_value.val().to_u32() == 3);
         assert!(r.ctrl_cnt_snapshot.val() && !r.ctrl_fault_clear.val() && !r.ctrl_cnt_clear.val());

@@ -1,6 +1,8 @@
 //! `UartBridge`: the UART side of the control plane (SPEC §5): receiver, receive queue,
-//! [`CmdParser`] and transmitter, with the register bus to the [`crate::regfile::RegFile`].
+//! [`CmdParser`] and transmitter, with the register bus ([`RegBus`]) to the
+//! [`crate::regfile::RegFile`].
 use crate::cmd_parser::CmdParser;
+use crate::regfile::RegBus;
 use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::SynchronousFIFO;
 
@@ -22,20 +24,8 @@ pub struct UartBridge {
     pub uart_rx: Signal<In, Bit>,
     /// UART transmit line.
     pub uart_tx: Signal<Out, Bit>,
-    /// Register bus: index.
-    pub bus_addr: Signal<Out, Bits<16>>,
-    /// Register bus: write data.
-    pub bus_wdata: Signal<Out, Bits<32>>,
-    /// Register bus: write strobe.
-    pub bus_we: Signal<Out, Bit>,
-    /// Register bus: read data.
-    pub bus_rdata: Signal<In, Bits<32>>,
-    /// Register bus: the index is a register.
-    pub bus_readable: Signal<In, Bit>,
-    /// Register bus: the index is writable.
-    pub bus_writable: Signal<In, Bit>,
-    /// Register bus: the status a write of the write data is refused with (0: none).
-    pub bus_write_refusal: Signal<In, Bits<3>>,
+    /// The register bus: the parser's, linked through.
+    pub bus: RegBus,
     receiver: crate::uart::UartRx,
     queue: RxQueue,
     parser: CmdParser,
@@ -65,13 +55,7 @@ impl UartBridge {
             reset: Default::default(),
             uart_rx: Default::default(),
             uart_tx: Default::default(),
-            bus_addr: Default::default(),
-            bus_wdata: Default::default(),
-            bus_we: Default::default(),
-            bus_rdata: Default::default(),
-            bus_readable: Default::default(),
-            bus_writable: Default::default(),
-            bus_write_refusal: Default::default(),
+            bus: Default::default(),
             receiver: crate::uart::UartRx::new(clocks_per_bit),
             queue: Default::default(),
             parser: CmdParser::new(),
@@ -133,13 +117,7 @@ impl Logic for UartBridge {
         self.transmitter.data.next = self.parser.tx_data.val();
         self.parser.tx_busy.next = self.transmitter.busy.val();
         self.uart_tx.next = self.transmitter.tx.val();
-        self.bus_addr.next = self.parser.bus_addr.val();
-        self.bus_wdata.next = self.parser.bus_wdata.val();
-        self.bus_we.next = self.parser.bus_we.val();
-        self.parser.bus_rdata.next = self.bus_rdata.val();
-        self.parser.bus_readable.next = self.bus_readable.val();
-        self.parser.bus_writable.next = self.bus_writable.val();
-        self.parser.bus_write_refusal.next = self.bus_write_refusal.val();
+        RegBus::link(&mut self.bus, &mut self.parser.bus);
     }
 }
 
@@ -168,13 +146,7 @@ mod tests {
             clock!(self, clock, bridge, regs);
             self.bridge.uart_rx.next = self.uart_rx.val();
             self.uart_tx.next = self.bridge.uart_tx.val();
-            self.regs.addr.next = self.bridge.bus_addr.val();
-            self.regs.wdata.next = self.bridge.bus_wdata.val();
-            self.regs.we.next = self.bridge.bus_we.val();
-            self.bridge.bus_rdata.next = self.regs.rdata.val();
-            self.bridge.bus_readable.next = self.regs.readable.val();
-            self.bridge.bus_writable.next = self.regs.writable.val();
-            self.bridge.bus_write_refusal.next = self.regs.write_refusal.val();
+            RegBus::join(&mut self.bridge.bus, &mut self.regs.bus);
         }
     }
 
