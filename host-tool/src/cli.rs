@@ -62,8 +62,9 @@ pub enum Command {
     /// A failed disk stays failed: `ftctl disk readmit`.
     Clear,
     /// Lock the configuration until the core's reset (CTRL.lock): from then on the core refuses
-    /// changes of mode, lockstep, commit, policy, read-verify, OFFSET, TIMEOUT, DISK_TIMEOUT,
-    /// injection and BIST (status 0x05); `clear`, counters, primary and disk commands still work.
+    /// (status 0x05) any write of OFFSET, TIMEOUT, DISK_TIMEOUT and the injection and BIST
+    /// registers, and changes of CTRL's mode, lockstep, commit, policy and read-verify;
+    /// `clear`, counters, primary and disk commands still work.
     Lock,
     /// Disk rebuild: readmit a failed disk (it becomes rebuilding), then say its copy is done.
     Disk {

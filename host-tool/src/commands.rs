@@ -752,7 +752,7 @@ fn lock<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
         outln!(ctx, "{}", json!({"locked": true, "already": was}));
     } else {
         outln!(ctx, "configuration locked{} until the core's reset", if was { " (it already was)" } else { "" });
-        outln!(ctx, "(refused from now on, status 0x05: mode, lockstep, commit, policy, read-verify, offset, timeouts, injection, BIST)");
+        outln!(ctx, "(refused from now on, status 0x05: any write of OFFSET, TIMEOUT, DISK_TIMEOUT, INJ_*, BIST_*; a change of CTRL's mode, lockstep, commit, policy, read-verify)");
     }
     Ok(0)
 }

@@ -50,6 +50,7 @@ fn lock_refuses_configuration_changes_and_keeps_operation() {
         &["set", "offset", "3"],
         &["set", "timeout", "1000"],
         &["set", "disk-timeout", "1000"],
+        &["set", "timeout", "256"], // the value it holds: a locked register takes no write
         &["inject", "--link", "cpu-a", "--kind", "data"],
         &["bist", "run"],
         &["bist", "abort"],
