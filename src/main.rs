@@ -65,6 +65,13 @@ pub struct ParamArgs {
     /// Strict-offset range: D is 0 up to this minus one (16, 64 or 256).
     #[arg(long, default_value_t = 1 << BuildParams::DEFAULT.offset_max_log2, value_parser = one_of_pow2(&BuildParams::OFFSET_MAX_LOG2))]
     offset_max: u32,
+    /// Leave fault injection out (a production bitstream: the links pass straight through,
+    /// PARAMS.injection reads 0, a write of INJ_CTRL or INJ_COUNT answers status 0x06).
+    #[arg(long)]
+    no_injection: bool,
+    /// Leave the built-in self-test out (PARAMS.bist reads 0, a BIST register write answers 0x06).
+    #[arg(long)]
+    no_bist: bool,
 }
 
 /// A clap parser for a `u32` in `range` (the error names the range).
@@ -105,6 +112,8 @@ impl ParamArgs {
             frame_depth_log2: self.frame_depth.trailing_zeros() as u8,
             counter_width: self.counter_width,
             offset_max_log2: self.offset_max.trailing_zeros() as u8,
+            injection: !self.no_injection,
+            bist: !self.no_bist,
         }
     }
 }

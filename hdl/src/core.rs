@@ -17,7 +17,7 @@ use crate::ingress::Ingress;
 use crate::inject_control::{InjectControl, InjectDrive};
 use crate::link::{IdleLink, LinkRx, LinkTx, StreamTx};
 use crate::lockstep::Lockstep;
-use crate::regfile::RegFile;
+use crate::regfile::{RegBus, RegFile};
 use crate::uart::clocks_per_bit;
 use crate::uart_bridge::UartBridge;
 use ftio_proto::{Cause, InjLink};
@@ -170,10 +170,10 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             uart_rx: Default::default(),
             uart_tx: Default::default(),
             irq: Default::default(),
-            in_cpu_a: Ingress::new(InjLink::CpuA),
-            in_cpu_b: Ingress::new(InjLink::CpuB),
-            in_disk_a: Ingress::new(InjLink::DiskA),
-            in_disk_b: Ingress::new(InjLink::DiskB),
+            in_cpu_a: Ingress::for_build(InjLink::CpuA, params),
+            in_cpu_b: Ingress::for_build(InjLink::CpuB, params),
+            in_disk_a: Ingress::for_build(InjLink::DiskA, params),
+            in_disk_b: Ingress::for_build(InjLink::DiskB, params),
             no_bist_disk_a: Default::default(),
             no_bist_disk_b: Default::default(),
             inj: InjectControl::new(params.counter_width),
@@ -189,7 +189,7 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             fault_log: Default::default(),
             capture: Default::default(),
             counters: Counters::new(params.counter_width, SW),
-            bist: BistControl::new(params.counter_width),
+            bist: BistControl::for_build(params),
             bridge: UartBridge::new(cpb),
             regs: RegFile::new(params),
             mode_set_q: Default::default(),
@@ -242,13 +242,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bridge.uart_rx.next = self.uart_rx.val();
         self.uart_tx.next = self.bridge.uart_tx.val();
         self.regs.reset.next = self.reset.val();
-        self.regs.addr.next = self.bridge.bus_addr.val();
-        self.regs.wdata.next = self.bridge.bus_wdata.val();
-        self.regs.we.next = self.bridge.bus_we.val();
-        self.bridge.bus_rdata.next = self.regs.rdata.val();
-        self.bridge.bus_readable.next = self.regs.readable.val();
-        self.bridge.bus_writable.next = self.regs.writable.val();
-        self.bridge.bus_value_refused.next = self.regs.value_refused.val();
+        RegBus::join(&mut self.bridge.bus, &mut self.regs.bus);
         // Configuration from the registers, registered (see the fields).
         self.mode_set_q.d.next = self.regs.ctrl_mode_set.val();
         self.mode_value_q.d.next = self.regs.ctrl_mode_value.val();
