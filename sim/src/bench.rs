@@ -120,13 +120,6 @@ impl BenchReport {
     }
 }
 
-impl BenchReport {
-    /// A speed's ratio to rust-hdl's.
-    pub fn ratio(&self, s: &SimSpeed) -> f64 {
-        s.cycles_per_second() / self.rust_hdl.cycles_per_second().max(1e-9)
-    }
-}
-
 impl std::fmt::Display for BenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for s in self.speeds() {
