@@ -153,6 +153,26 @@ const VERILATOR_ARGS: [&str; 14] = [
     "tb",
 ];
 
+/// A testbench's 8N1 receiver on `line` (`period` clocks per bit): it samples each bit in its
+/// middle and prints `TAG xx` per byte, which the run's output parser reads.
+fn uart_receiver(name: &str, line: &str, period: &str, tag: &str) -> String {
+    format!(
+        r#"    always begin : {name}
+        integer i;
+        reg [7:0] b;
+        @(negedge {line});
+        repeat ({period} / 2) @(posedge clk);
+        for (i = 0; i < 8; i = i + 1) begin
+            repeat ({period}) @(posedge clk);
+            b[i] = {line};
+        end
+        repeat ({period}) @(posedge clk);
+        $display("{tag} %02x", b);
+    end
+"#
+    )
+}
+
 fn testbench(board: &Board, frames: &[Vec<u8>], bit: u64, settle: u64) -> String {
     let bytes: Vec<u8> = frames.concat();
     let mut init = String::new();
@@ -200,19 +220,7 @@ module tb;
     end
 
     // The board's transmitter: sample each bit in its middle.
-    always begin : receive
-        integer i;
-        reg [7:0] b;
-        @(negedge tx);
-        repeat (BIT / 2) @(posedge clk);
-        for (i = 0; i < 8; i = i + 1) begin
-            repeat (BIT) @(posedge clk);
-            b[i] = tx;
-        end
-        repeat (BIT) @(posedge clk);
-        $display("RX %02x", b);
-    end
-
+{receiver}
     task send(input [7:0] b);
         integer i;
         begin
@@ -256,6 +264,7 @@ endmodule
         nbytes = bytes.len(),
         nframes = frames.len(),
         ledw = board.leds.len().max(1) - 1,
+        receiver = uart_receiver("receive", "tx", "BIT", "RX"),
     )
 }
 
@@ -451,43 +460,7 @@ module tb;
     end
 
     // The receivers: sample each bit in its middle.
-    always begin : receive
-        integer i;
-        reg [7:0] b;
-        @(negedge tx);
-        repeat (BIT / 2) @(posedge clk);
-        for (i = 0; i < 8; i = i + 1) begin
-            repeat (BIT) @(posedge clk);
-            b[i] = tx;
-        end
-        repeat (BIT) @(posedge clk);
-        $display("RX %02x", b);
-    end
-    always begin : receive_a
-        integer i;
-        reg [7:0] b;
-        @(negedge con_a);
-        repeat (CBIT / 2) @(posedge clk);
-        for (i = 0; i < 8; i = i + 1) begin
-            repeat (CBIT) @(posedge clk);
-            b[i] = con_a;
-        end
-        repeat (CBIT) @(posedge clk);
-        $display("CA %02x", b);
-    end
-    always begin : receive_b
-        integer i;
-        reg [7:0] b;
-        @(negedge con_b);
-        repeat (CBIT / 2) @(posedge clk);
-        for (i = 0; i < 8; i = i + 1) begin
-            repeat (CBIT) @(posedge clk);
-            b[i] = con_b;
-        end
-        repeat (CBIT) @(posedge clk);
-        $display("CB %02x", b);
-    end
-
+{receivers}
     task send(input [7:0] b);
         integer i;
         begin
@@ -556,5 +529,6 @@ endmodule
         restart = PORT_RESTART_BUTTON,
         con_a_port = PORT_CONSOLE_A,
         con_b_port = PORT_CONSOLE_B,
+        receivers = [uart_receiver("receive", "tx", "BIT", "RX"), uart_receiver("receive_a", "con_a", "CBIT", "CA"), uart_receiver("receive_b", "con_b", "CBIT", "CB")].concat(),
     )
 }
