@@ -59,7 +59,9 @@ pub struct BoardArgs {
     /// nothing happens).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub cycles: Option<u64>,
-    /// Core clock of the build, Hz (CLOCK_HZ reads it).
+    /// Core clock of the build, Hz (CLOCK_HZ reads it). The default, 19200 baud at 8 clocks
+    /// per bit, keeps real time with --traffic on a loaded 2-core machine; `--clock-hz 1843200
+    /// --baud 115200` is a 115200-baud build (slower than real time there).
     #[arg(long, default_value_t = BOARD_CLOCK_HZ, value_parser = crate::range_u32(BuildParams::CLOCK_HZ))]
     pub clock_hz: u32,
     /// UART baud of the build (BAUD reads it; at least 8 clocks per bit).
@@ -118,6 +120,11 @@ fn run_board(args: &BoardArgs, out: &mut dyn Write) -> Result<()> {
         p.baud,
         b.clocks_per_bit()
     );
+    if (p.clock_hz, p.baud) == (BOARD_CLOCK_HZ, BOARD_BAUD) {
+        eprintln!(
+            "virtual board: the default build: {BOARD_BAUD} baud at 8 clocks per bit is slow enough for the simulation to keep real time with --traffic on a loaded 2-core machine (on a pty the baud is no line rate; ftctl's --baud does not matter); --clock-hz 1843200 --baud 115200 gives a 115200-baud build that runs slower than real time"
+        );
+    }
     match &config.traffic {
         Some(t) => eprintln!(
             "virtual board: traffic: a {}-word frame every {} cycles on both CPUs (B {} cycles behind A), disks reply after {} cycles{}",
@@ -170,8 +177,8 @@ mod tests {
     fn options_make_the_board_config() {
         let a = parse(&["--pty", "--traffic", "--fault-at", "5000", "--skew", "3", "--cycles", "100000"]).unwrap();
         let c = a.config().unwrap();
-        assert_eq!(c.params.clock_hz, 1_843_200);
-        assert_eq!(c.params.baud, 115_200);
+        assert_eq!(c.params.clock_hz, 153_600);
+        assert_eq!(c.params.baud, 19_200);
         assert_eq!(c.fault_at, Some(5000));
         assert_eq!(c.max_cycles, Some(100_000));
         assert_eq!(c.traffic.unwrap().skew, 3);
@@ -185,8 +192,10 @@ mod tests {
         assert!(e.contains("--traffic"), "{e}");
         assert!(parse(&["--pty", "--cycles", "0"]).is_err());
         assert!(parse(&["--pty", "--fault-bit", "32"]).is_err());
-        // 115200 baud needs at least 8 clocks per bit: 921.6 kHz.
-        let e = parse(&["--pty", "--clock-hz", "500000"]).unwrap().config().err().unwrap().to_string();
+        // 19200 baud needs at least 8 clocks per bit: 153.6 kHz; 115200 baud 921.6 kHz.
+        let e = parse(&["--pty", "--clock-hz", "100000"]).unwrap().config().err().unwrap().to_string();
+        assert!(e.contains("at least 8 clocks per bit"), "{e}");
+        let e = parse(&["--pty", "--clock-hz", "500000", "--baud", "115200"]).unwrap().config().err().unwrap().to_string();
         assert!(e.contains("at least 8 clocks per bit"), "{e}");
     }
 

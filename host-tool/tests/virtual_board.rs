@@ -67,8 +67,9 @@ fn info_status_registers_and_modes() {
     assert!(out.starts_with(&format!("ftio core on {path}\n")), "{out}");
     assert!(out.contains("  ID        0x4654494F \"FTIO\"\n"), "{out}");
     assert!(out.contains(&format!("  VERSION   {}.", ftio_proto::VERSION_VALUE >> 16)), "{out}");
-    assert!(out.contains("  CLOCK_HZ  1843200 Hz"), "{out}");
-    assert!(out.contains("  BAUD      115200\n"), "{out}");
+    // The virtual board's default build (19200 baud at 8 clocks per bit), as the core reports it.
+    assert!(out.contains("  CLOCK_HZ  153600 Hz"), "{out}");
+    assert!(out.contains("  BAUD      19200\n"), "{out}");
     assert!(out.contains("    skew FIFO depth     64 words per CPU\n"), "{out}");
 
     let st = ok(&b, &["status"]);
@@ -100,8 +101,8 @@ fn info_status_registers_and_modes() {
     for line in [
         "  0 ID              0x4654494F",
         "  2 SCRATCH         0x00001234",
-        "  3 CLOCK_HZ        0x001C2000",
-        "  4 BAUD            0x0001C200",
+        "  3 CLOCK_HZ        0x00025800", // 153600: the board's default build
+        "  4 BAUD            0x00004B00", // 19200
         "  9 OFFSET          0x00000005",
     ] {
         assert!(dump.lines().any(|l| l.starts_with(line)), "no `{line}` in:\n{dump}");

@@ -20,10 +20,12 @@ fn identifies_itself_over_the_pty() {
     assert_eq!(v[0], ID_VALUE);
     assert_eq!(v[1], VERSION_VALUE);
     assert_eq!(v[2], 0, "SCRATCH powers on 0");
-    assert_eq!(v[3], 1_843_200, "CLOCK_HZ");
-    assert_eq!(v[4], 115_200, "BAUD");
+    // The default build: 19200 baud at 8 clocks per bit (keeps real time with traffic).
+    assert_eq!(v[3], 153_600, "CLOCK_HZ");
+    assert_eq!(v[4], 19_200, "BAUD");
+    assert_eq!((params.clock_hz, params.baud), (v[3], v[4]));
     assert_eq!(v[5], params.params_word(), "PARAMS");
-    assert_eq!(b.clocks_per_bit(), 16);
+    assert_eq!(b.clocks_per_bit(), 8);
     let st = u.get("STATUS");
     assert_eq!(status_mode(st), Mode::Duplex);
     assert_eq!(reg("STATUS").f("fault").get(st), 0, "idle, correct links raise no fault");
@@ -71,8 +73,9 @@ fn idle_board_sleeps_and_wakes_on_a_byte() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(b.cycles(), c0, "an idle board keeps running its clock");
     // It ran the request, the reply and 128 quiet bit times, nothing more.
-    assert!(c0 < 40 * 160 + (board::IDLE_QUIET_BITS + 10) * 16 + board::BATCH_CYCLES, "{c0} cycles");
-    assert_eq!(u.get("BAUD"), 115_200);
+    let cpb = b.clocks_per_bit();
+    assert!(c0 < 40 * 10 * cpb + (board::IDLE_QUIET_BITS + 10) * cpb + board::BATCH_CYCLES, "{c0} cycles");
+    assert_eq!(u.get("BAUD"), board::BOARD_BAUD);
     assert!(b.cycles() > c0);
 }
 
@@ -147,7 +150,7 @@ fn bad_configs_are_refused_before_anything_runs() {
     let e = board::spawn(BoardConfig { fault_at: Some(5), ..BoardConfig::default() }).err().unwrap().to_string();
     assert!(e.contains("needs traffic"), "{e}");
     let mut params = board::board_params();
-    params.clock_hz = 500_000;
+    params.clock_hz = 8 * params.baud - 1;
     let e = board::spawn(BoardConfig { params, ..BoardConfig::default() }).err().unwrap().to_string();
     assert!(e.contains("at least 8 clocks per bit"), "{e}");
     let dir = std::env::temp_dir().join(format!("ftio-vb-file-{}", std::process::id()));
@@ -209,9 +212,10 @@ fn register_read_round_trip() {
         b.control().exchange_cycles()
     };
     let first = wait_exchange(&b);
-    // Request 7 bytes + reply 9 bytes, 10 bits of 16 cycles each; the last stop bit is
+    // Request 7 bytes + reply 9 bytes, 10 bits of `cpb` cycles each; the last stop bit is
     // sampled at its middle.
-    let wire = 16 * 10 * 16 - 8;
+    let cpb = b.clocks_per_bit();
+    let wire = 16 * 10 * cpb - cpb / 2;
     assert!(first >= wire && first < wire + 200, "a 1-register read took {first} cycles (wire {wire})");
     let mut times = vec![];
     let c0 = b.cycles();

@@ -281,6 +281,13 @@ impl VirtualBoard {
                     self.config.params.baud,
                     MAX_CARRIED_PAUSE_BITS
                 );
+                if self.config.params.clock_hz > super::BOARD_CLOCK_HZ {
+                    eprintln!(
+                        "virtual board: the default build ({} Hz, {} baud) keeps real time with traffic on a loaded 2-core machine",
+                        super::BOARD_CLOCK_HZ,
+                        super::BOARD_BAUD
+                    );
+                }
             }
         }
     }
@@ -382,6 +389,7 @@ impl VirtualBoard {
         self.summary.traffic = self.traffic.as_ref().map(|t| t.stats().clone());
         self.summary.irq = self.irq;
         self.summary.real_time = self.real_time_ratio();
+        self.summary.clock_hz = self.config.params.clock_hz;
         Ok(self.summary.clone())
     }
 

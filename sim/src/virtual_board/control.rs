@@ -128,6 +128,8 @@ pub struct BoardSummary {
     /// Simulated time over the wall time the clock ran (sleeps while idle excluded): 1 when
     /// the board kept real time, below 1 when it could not.
     pub real_time: f64,
+    /// The build's `CLOCK_HZ`: the rate real time asks for.
+    pub clock_hz: u32,
 }
 
 impl std::fmt::Display for BoardSummary {
@@ -163,10 +165,21 @@ impl std::fmt::Display for BoardSummary {
             )?;
         }
         write!(f, "; irq {}", if self.irq { "high" } else { "low" })?;
+        // While simulating the board ran at `rate`; real time asks for `clock_hz`.
+        let headroom = if self.clock_hz > 0 { rate / self.clock_hz as f64 } else { 0.0 };
         if self.real_time >= 0.95 {
-            write!(f, "; kept real time")
+            write!(f, "; kept real time at {} Hz (simulating at {headroom:.2}x that)", self.clock_hz)
         } else if self.real_time > 0.0 {
-            write!(f, "; {:.3}x real time: could not keep up, the wire ran {:.0}x slower than real", self.real_time, 1.0 / self.real_time)
+            write!(f, "; {:.3}x real time: could not keep up, the wire ran {:.0}x slower than real", self.real_time, 1.0 / self.real_time)?;
+            if self.clock_hz > super::BOARD_CLOCK_HZ {
+                write!(
+                    f,
+                    " (the default build, {} Hz at {} baud, is the one that keeps up on a loaded 2-core machine: docs/virtual-board.md)",
+                    super::BOARD_CLOCK_HZ,
+                    super::BOARD_BAUD
+                )?;
+            }
+            Ok(())
         } else {
             Ok(())
         }

@@ -90,7 +90,7 @@ pub fn status_mode(st: u32) -> Mode {
     Mode::from_field(reg("STATUS").f("mode").get(st))
 }
 
-/// One bit time of the board's 115 200-baud build.
+/// One bit time of the board's default build (`BOARD_BAUD`).
 pub fn bit_time() -> Duration {
     Duration::from_secs_f64(1.0 / board::BOARD_BAUD as f64)
 }
