@@ -47,8 +47,9 @@ pub struct BoardArgs {
     #[arg(long, value_name = "WORDS", default_value_t = 8, requires = "traffic",
           value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub frame_words: u64,
-    /// Flip data bit --fault-bit of the first word CPU A offers at or after this cycle,
-    /// parity left as it was: a CPU A parity fault (needs --traffic).
+    /// Flip data bit --fault-bit of the first word of the first CPU A frame sent at or after
+    /// this cycle with nothing in flight, parity left as it was: a CPU A parity fault (needs
+    /// --traffic).
     #[arg(long, value_name = "CYCLE", requires = "traffic")]
     pub fault_at: Option<u64>,
     /// The data bit --fault-at flips.

@@ -150,12 +150,16 @@ fn cpu_a_fault_round_trip() {
     assert_eq!(side(&st, "Disk A"), "active sync, primary");
     assert_eq!(side(&st, "Disk B"), "active sync");
 
-    // The capture names the word the board corrupted: its index in the stream and the cycle
-    // it was offered (detection by t+3, SPEC §4).
+    // The capture places the word the board corrupted: CAP_WORD, the words committed toward
+    // the disks when it was detected (docs/registers.md), is what the board counted at the
+    // disks with nothing in flight (so also the word's index in CPU A's stream), and the
+    // cycle is the one it was offered in, detection by t+3 (SPEC §4).
     let f = b.control().last_fault().expect("the board records the word it corrupted");
+    let committed = f.committed.expect("the default traffic leaves the datapath empty between frames");
+    assert_eq!(committed, f.word_index, "{f:?}");
     let cap = ok(&b, &["capture"]);
     assert!(field(&cap, "Cause").starts_with("CPU_A_PARITY (1)"), "{cap}");
-    assert_eq!(field(&cap, "Word pair"), f.word_index.to_string(), "{cap}\n{f:?}");
+    assert_eq!(field(&cap, "Word pair"), committed.to_string(), "{cap}\n{f:?}");
     let cycle: u64 = field(&cap, "Cycle").split_whitespace().next().unwrap().parse().unwrap();
     assert!((f.cycle..=f.cycle + 3).contains(&cycle), "captured at cycle {cycle}; the word was offered at {}", f.cycle);
 

@@ -108,6 +108,11 @@ fn traffic_moves_the_counters_and_a_cpu_a_fault_fails_over_to_simplex_b() {
     assert_eq!(s.f("cpu_b_failed").get(st), 0);
     assert_eq!(s.f("cause").get(st), ftio_proto::Cause::CpuAParity.code());
     assert_eq!(u.get("CAP_CAUSE"), ftio_proto::Cause::CpuAParity.code());
+    // CAP_WORD: the words committed toward the disks at detection, which the board counted
+    // at the disks (it corrupts a frame's first word sent with nothing in flight).
+    let f = b.control().last_fault().unwrap();
+    assert_eq!(f.committed, Some(f.word_index), "{f:?}");
+    assert_eq!(u64::from(u.get("CAP_WORD")), f.word_index, "{f:?}");
     // The healthy stream goes on.
     let w1 = u.counter("WORDS_FWD");
     let perr_a = u.get("PERR_CPU_A");

@@ -399,7 +399,9 @@ impl VirtualBoard {
             return Err(BoardError::FaultNeedsTraffic(why));
         };
         t.arm_cpu_a_fault(bit);
-        self.log(&format!("CPU A fault armed ({why}): data bit {bit} of its next word, parity unchanged"));
+        self.log(&format!(
+            "CPU A fault armed ({why}): data bit {bit} of the first word of its next frame sent with nothing in flight, parity unchanged"
+        ));
         Ok(())
     }
 
@@ -417,8 +419,12 @@ impl VirtualBoard {
             if injected != self.control.faults_injected.swap(injected, Ordering::SeqCst) {
                 *self.control.last_fault.lock().unwrap_or_else(|p| p.into_inner()) = t.stats().last_fault;
                 if let Some(f) = t.stats().last_fault {
+                    let committed = match f.committed {
+                        Some(n) => format!("{n} words committed toward the disks before it, none in flight"),
+                        None => format!("the datapath was not empty in {} frame slots: committed words unknown", super::traffic::FAULT_WAIT_FRAMES),
+                    };
                     self.log(&format!(
-                        "CPU A word {} sent as {:#010x} instead of {:#010x} at cycle {}, parity left as computed for the true word",
+                        "CPU A word {} sent as {:#010x} instead of {:#010x} at cycle {} ({committed}), parity left as computed for the true word",
                         f.word_index, f.sent, f.data, f.cycle
                     ));
                 }

@@ -18,7 +18,8 @@ pub struct BoardConfig {
     pub link: Option<PathBuf>,
     /// Built-in traffic; `None`: every link idle and correct.
     pub traffic: Option<TrafficConfig>,
-    /// Flip a data bit of CPU A's first word offered at or after this cycle (needs traffic).
+    /// Flip a data bit of the first word of CPU A's first frame sent at or after this cycle
+    /// with nothing in flight (needs traffic; [`super::Traffic::arm_cpu_a_fault`]).
     pub fault_at: Option<u64>,
     /// Data bit flipped by a CPU A fault.
     pub fault_bit: u8,
@@ -65,7 +66,8 @@ impl BoardControl {
     pub fn request_stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
     }
-    /// Asks for a CPU A fault at its next newly offered word (needs traffic).
+    /// Asks for a CPU A fault on the first word of its next frame sent with nothing in flight
+    /// (needs traffic; [`super::Traffic::arm_cpu_a_fault`]).
     pub fn inject_cpu_a_fault(&self) {
         self.inject_cpu_a.store(true, Ordering::SeqCst);
     }

@@ -39,7 +39,7 @@ pub use host_uart::HostUart;
 pub use pty::Pty;
 pub use signals::{signals_seen, stop_on_signals};
 pub use traffic::{
-    cpu_frame, cpu_frame_tag, disk_reply, drive_links_idle, reply_frame_number, InjectedFault, Traffic, TrafficConfig,
+    cpu_frame, cpu_frame_tag, disk_reply, drive_links_idle, reply_frame_number, InjectedFault, Traffic, TrafficConfig, FAULT_WAIT_FRAMES,
     TrafficStats,
 };
 

@@ -117,6 +117,12 @@ pub struct TrafficStats {
     pub last_fault: Option<InjectedFault>,
 }
 
+/// Frame slots an armed CPU A fault waits for an empty datapath before the board corrupts
+/// the next frame's first word anyway (its [`InjectedFault::committed`] then unknown). With the
+/// default traffic the first slot finds it empty; a CPU skew longer than the gap between
+/// frames, or a history in which the core dropped or cut words, never does.
+pub const FAULT_WAIT_FRAMES: u32 = 16;
+
 /// A CPU A word the board sent corrupted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InjectedFault {
@@ -124,6 +130,16 @@ pub struct InjectedFault {
     pub cycle: u64,
     /// Words the core had taken from CPU A before it (its 0-based index in CPU A's stream).
     pub word_index: u64,
+    /// What CAP_WORD captures for it (docs/registers.md): the words the core had committed
+    /// toward the disks when it was detected, here counted where they come out: the words
+    /// (abort words not counted) each disk had taken when it was offered. The board corrupts
+    /// the first word of a frame queued when the datapath was empty (every word taken from
+    /// either CPU had reached both disks), so no word is between a port and the commit
+    /// point at detection and the count is exact; `None` when no such moment came within
+    /// [`FAULT_WAIT_FRAMES`] frame slots. Counted from the board's power-on: equal to
+    /// CAP_WORD for a fault with no fault_clear since power-on (the core restarts its count
+    /// at a clear, which the board does not see).
+    pub committed: Option<u64>,
     /// The word as the CPU meant it (its `par` is this word's).
     pub data: u32,
     /// The word as driven on `cpu_a_tx_data`.
@@ -147,9 +163,15 @@ pub struct Traffic {
     next_reply: [Option<u64>; 2],
     disks: [DiskEnd; 2],
     next_frame: u64,
-    /// Flip a data bit of CPU A's next newly offered word.
+    /// A CPU A fault is armed: the board looks for a frame slot with an empty datapath.
     fault_armed: bool,
     fault_bit: u8,
+    /// Frame slots the armed fault has waited.
+    fault_slots: u32,
+    /// The word to corrupt (its index in CPU A's stream) and its committed count.
+    fault_target: Option<(u64, Option<u64>)>,
+    /// Words (abort words not counted) disk A and disk B have taken.
+    disk_words: [u64; 2],
     /// The word now offered on cpu_a_tx carries the flipped bit (held until it moves).
     corrupting: bool,
     a_beat: Beat,
@@ -173,6 +195,9 @@ impl Traffic {
             next_frame: 0,
             fault_armed: false,
             fault_bit: 0,
+            fault_slots: 0,
+            fault_target: None,
+            disk_words: [0; 2],
             corrupting: false,
             a_beat: Beat::IDLE,
             a_held: false,
@@ -180,12 +205,28 @@ impl Traffic {
         }
     }
 
-    /// Flip data bit `bit` (0-31) of the next word CPU A newly offers, leaving its parity as
-    /// computed for the true data: a data parity error on `cpu_a_tx` that names CPU A.
+    /// Flip data bit `bit` (0-31) of the first word of CPU A's next frame queued with the
+    /// datapath empty (or, after [`FAULT_WAIT_FRAMES`] slots without, of the next frame's),
+    /// leaving its parity as computed for the true data: a data parity error on `cpu_a_tx`
+    /// that names CPU A, whose CAP_WORD the board knows ([`InjectedFault::committed`]).
     pub fn arm_cpu_a_fault(&mut self, bit: u8) {
         assert!(bit < 32);
         self.fault_armed = true;
         self.fault_bit = bit;
+        self.fault_slots = 0;
+        self.fault_target = None;
+    }
+
+    /// Nothing between the CPUs and the disks: both CPUs have sent everything queued, took
+    /// as many words each, and both disks have taken that many (abort words not counted).
+    /// Then every word the core took has been committed and nothing else has.
+    fn datapath_empty(&self) -> bool {
+        let [a, b] = self.stats.cpu_words;
+        self.cpu_a.pending() == 0
+            && self.cpu_b.pending() == 0
+            && self.cpu_b_due.is_empty()
+            && a == b
+            && self.disk_words == [a, a]
     }
 
     /// Counts so far.
@@ -199,6 +240,17 @@ impl Traffic {
         // A new frame every `period` cycles, unless CPU A's words are not moving (HALTED
         // back-pressures both CPUs): the queues stay bounded, and what CPU A gets CPU B gets.
         if cycle.is_multiple_of(c.period) && self.cpu_a.pending() < 4 * c.frame_words {
+            // An armed fault takes this frame's first word if nothing is in flight (CAP_WORD
+            // then counts exactly the words before it), or after waiting too long.
+            if self.fault_armed {
+                self.fault_slots += 1;
+                let empty = self.datapath_empty();
+                if empty || self.fault_slots >= FAULT_WAIT_FRAMES {
+                    self.fault_armed = false;
+                    let index = self.stats.cpu_words[0] + self.cpu_a.pending() as u64;
+                    self.fault_target = Some((index, empty.then_some(self.disk_words[0])));
+                }
+            }
             let f = cpu_frame(self.next_frame, c.frame_words);
             self.next_frame += 1;
             self.stats.cpu_frames += 1;
@@ -210,17 +262,20 @@ impl Traffic {
             self.cpu_b.push(f);
         }
         let mut a = self.cpu_a.drive();
-        // Only a newly offered word is corrupted (a held word must stay as it was offered).
-        if self.fault_armed && a.valid && !self.a_held {
-            self.fault_armed = false;
-            self.corrupting = true;
-            self.stats.faults_injected += 1;
-            self.stats.last_fault = Some(InjectedFault {
-                cycle,
-                word_index: self.stats.cpu_words[0],
-                data: a.data,
-                sent: a.data ^ 1 << self.fault_bit,
-            });
+        // The target word when it is first offered (a held word must stay as it was offered).
+        if let Some((index, committed)) = self.fault_target {
+            if a.valid && !self.a_held && self.stats.cpu_words[0] == index {
+                self.fault_target = None;
+                self.corrupting = true;
+                self.stats.faults_injected += 1;
+                self.stats.last_fault = Some(InjectedFault {
+                    cycle,
+                    word_index: index,
+                    committed,
+                    data: a.data,
+                    sent: a.data ^ 1 << self.fault_bit,
+                });
+            }
         }
         if self.corrupting {
             a.data ^= 1 << self.fault_bit;
@@ -281,7 +336,12 @@ impl Traffic {
         for (i, d) in self.disks.iter_mut().enumerate() {
             let (ready, rpar) = read_ready(sim, d.rx_link);
             d.source.observe(ready, rpar);
-            d.sink.observe(read_beat(sim, d.tx_link));
+            let beat = read_beat(sim, d.tx_link);
+            let taken = d.sink.taken;
+            d.sink.observe(beat);
+            if d.sink.taken > taken && !beat.abort {
+                self.disk_words[i] += 1;
+            }
             d.sink.errors.clear();
             while let Some((f, _bad)) = d.sink.pop_frame() {
                 d.frames += 1;
