@@ -144,7 +144,7 @@ pub fn markdown() -> String {
     writeln!(o).unwrap();
     writeln!(o, "## First-fault capture per cause (CAP_DATA_A, CAP_DATA_B, CAP_FLAGS)").unwrap();
     writeln!(o).unwrap();
-    writeln!(o, "CAP_FLAGS holds the valid, last, abort, par and parity-error bits of the same two words. CAP_WORD is the word index at the fault whatever the cause.").unwrap();
+    writeln!(o, "CAP_FLAGS holds the valid, last, abort, par and parity-error bits of the same two words. CAP_WORD is the same for every cause: the words committed toward the disks when the fault was detected (see CAP_WORD).").unwrap();
     writeln!(o).unwrap();
     writeln!(o, "| cause | side A (CAP_DATA_A, CAP_FLAGS.a_*) | side B (CAP_DATA_B, CAP_FLAGS.b_*) |").unwrap();
     writeln!(o, "|---|---|---|").unwrap();

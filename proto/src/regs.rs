@@ -606,7 +606,7 @@ pub static REGISTERS: &[Register] = &[
         reset: Reset::Value(0),
         part: Part::Core,
         fields: &[ro("cap_word", 0, 32, "Word index.")],
-        description: "First-fault capture: word index of the fault, captured with it: the number of words the core had committed toward the disks (the compared stream in DUPLEX, the served CPU's stream in SIMPLEX, abort words not counted, SPLIT's words not counted) since power-on or the last fault_clear when the fault was detected. For a mismatch it is the index of the pair that disagreed (0 = the first word after the clear). 0 while nothing is captured.",
+        description: "First-fault capture: word index of the fault, captured with it: the number of words the core had committed toward the disks (the compared stream in DUPLEX, the served CPU's stream in SIMPLEX, abort words not counted, SPLIT's words not counted) since power-on or the last fault_clear when the fault was detected. It is where the commit point stood at the fault, one count for every cause (a disk's word or a timeout has no index in a CPU's stream): the words before it had gone toward the disks, none after. For a mismatch it is the index of the pair that disagreed (0 = the first word after the clear). For a fault seen at a CPU port (a parity error) it is the faulty word's index in the committed stream when no earlier word was still between the port and the commit point (e.g. the first word of a frame sent after the previous frame was committed), and less by the words taken before it that were still between the port and the commit point otherwise (e.g. a word in the middle of a frame: its frame's previous word). 0 while nothing is captured.",
     },
     Register {
         name: "CAP_DATA_A",
