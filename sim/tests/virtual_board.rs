@@ -301,12 +301,12 @@ fn register_read_round_trip_at_100_mhz() {
 }
 
 /// SPEC §5's resynchronisation, as a host does it: garbage ending in half a frame, a pause
-/// (wall time on the host's side), then a good request — answered, and nothing else. The
-/// simulation runs far slower than the wire (with traffic about a tenth of real time on this
-/// machine), so this holds only because the board carries the host's pause onto `uart_rx`
-/// in bit times; with and without traffic. The pauses are 10 to 50 ms: on a loaded machine
-/// the kernel may run the board's reader a few ms after the host wrote, and two writes that
-/// close together are one chunk to it (docs/virtual-board.md, "Wire time", has the measured
+/// (wall time on the host's side), then a good request — answered, and nothing else. A
+/// loaded machine can slow the simulation below the wire, so this holds only because the
+/// board carries the host's pause onto `uart_rx` in bit times; with and without traffic. The
+/// pauses are 1200 to 6000 bit times (62.5 to 312.5 ms on the default build): on a loaded
+/// machine the kernel may run the board's reader some ms after the host wrote, and two writes
+/// that close together are one chunk to it (docs/virtual-board.md, "Wire time", has the measured
 /// rates for shorter pauses: `FTIO_PAUSE_BITS=66,80,128` runs this test with those).
 #[test]
 fn a_host_pause_drops_a_partial_frame() {
