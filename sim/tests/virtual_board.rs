@@ -150,6 +150,34 @@ fn fault_at_a_cycle_in_a_bounded_run() {
     assert!(!s.irq, "{s}");
 }
 
+/// A CPU A fault armed in the middle of a frame lands on the first word of the next frame,
+/// sent with nothing in flight, and CAP_WORD is exactly the board's count of words committed
+/// before it (the word CPU A offered next would have found its frame's previous word still
+/// between the port and the commit point, and CAP_WORD one behind its index). Armed just after
+/// frame 312's first word and at its last (cycles 9985 and 9991): both times frame 313's first
+/// word, at cycle 10016, CPU A's word 2504.
+#[test]
+fn a_fault_armed_mid_frame_lands_on_the_next_frame_and_cap_word_is_exact() {
+    let t = TrafficConfig::default();
+    let (frame, words) = (313, 313 * t.frame_words as u64);
+    for phase in [1, 7] {
+        let b = start(BoardConfig { traffic: Some(t.clone()), fault_at: Some(312 * t.period + phase), ..BoardConfig::default() });
+        let end = Instant::now() + Duration::from_secs(10);
+        while !b.control().irq() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(b.control().irq(), "phase {phase}: irq after the CPU A fault");
+        let f = b.control().last_fault().unwrap();
+        assert_eq!((f.cycle, f.word_index, f.committed), (frame * t.period, words, Some(words)), "phase {phase}: {f:?}");
+        let mut u = Uart::open(b.path());
+        assert_eq!(u.get("CAP_CAUSE"), ftio_proto::Cause::CpuAParity.code());
+        assert_eq!(u64::from(u.get("CAP_WORD")), words, "phase {phase}: {f:?}");
+        let cycle = u64::from(u.get("CAP_CYCLE_LO")) | u64::from(u.get("CAP_CYCLE_HI")) << 32;
+        assert!((f.cycle..=f.cycle + 3).contains(&cycle), "phase {phase}: captured at {cycle}, offered at {}", f.cycle);
+        b.stop().unwrap();
+    }
+}
+
 #[test]
 fn bad_configs_are_refused_before_anything_runs() {
     let e = board::spawn(BoardConfig { fault_at: Some(5), ..BoardConfig::default() }).err().unwrap().to_string();
