@@ -213,7 +213,8 @@ impl BoardHandle {
     pub fn cycles(&self) -> u64 {
         self.control.cycles()
     }
-    /// Flip a data bit of CPU A's next newly offered word (needs traffic).
+    /// Flip a data bit of the first word of CPU A's next frame sent with nothing in flight
+    /// (needs traffic; [`BoardControl::inject_cpu_a_fault`]).
     pub fn inject_cpu_a_fault(&self) {
         self.control.inject_cpu_a_fault()
     }

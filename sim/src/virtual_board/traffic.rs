@@ -119,8 +119,8 @@ pub struct TrafficStats {
 
 /// Frame slots an armed CPU A fault waits for an empty datapath before the board corrupts
 /// the next frame's first word anyway (its [`InjectedFault::committed`] then unknown). With the
-/// default traffic the first slot finds it empty; a CPU skew longer than the gap between
-/// frames, or a history in which the core dropped or cut words, never does.
+/// default traffic the first slot finds it empty; frames with no gap between them, a CPU skew
+/// longer than the gap, or a history in which the core dropped or cut words never do.
 pub const FAULT_WAIT_FRAMES: u32 = 16;
 
 /// A CPU A word the board sent corrupted.
