@@ -178,6 +178,22 @@ fn a_fault_armed_mid_frame_lands_on_the_next_frame_and_cap_word_is_exact() {
     }
 }
 
+/// Frames back to back (a frame every 8 cycles, 8 words each): the datapath is never empty
+/// at a frame slot, so after `FAULT_WAIT_FRAMES` slots the board corrupts a frame's first word
+/// anyway, and its record says it does not know CAP_WORD's count.
+#[test]
+fn a_fault_with_no_empty_datapath_says_its_count_is_unknown() {
+    let t = TrafficConfig { period: 8, ..TrafficConfig::default() };
+    let b = start(BoardConfig { traffic: Some(t), fault_at: Some(1000), max_cycles: Some(3000), ..BoardConfig::default() });
+    let s = b.join().unwrap();
+    assert!(s.irq, "{s}");
+    let f = s.traffic.unwrap().last_fault.unwrap();
+    assert_eq!(f.committed, None, "{f:?}");
+    assert_eq!(f.word_index % 8, 0, "a frame's first word: {f:?}");
+    let last_slot = 1000 + 8 * (u64::from(board::FAULT_WAIT_FRAMES) - 1);
+    assert!(f.cycle >= last_slot, "{f:?}");
+}
+
 #[test]
 fn bad_configs_are_refused_before_anything_runs() {
     let e = board::spawn(BoardConfig { fault_at: Some(5), ..BoardConfig::default() }).err().unwrap().to_string();
