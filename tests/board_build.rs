@@ -68,7 +68,9 @@ fn ulx3s_bitstream_with_the_full_core_meets_timing() {
 /// `hdl/tests/core.rs` `bist_words_survive_a_hitless_fail_over`, so the same numbers must come
 /// back from the synthesised design as from the rust-hdl model. BIST frames into both CPU
 /// inputs, a parity fault injected on CPU A's 11th word, hitless fail-over to CPU B: every
-/// word checked on both disks, none wrong, the fault named, the irq LED lit.
+/// word checked on both disks, none wrong, the fault named, the irq LED lit. The requests go
+/// out back to back (`simulate_uart`), so their bytes pass through the core's receive-queue
+/// block RAM: on the ULX3S, through the behavioural DP16KD model.
 fn bist_fail_over_at_gate_level(board: &str, dir: &Path) {
     let board = ftio_bsp::board(board).unwrap();
     let w = |name: &str, v: u32| Request::write(reg(name).addr, &[v]);
@@ -108,4 +110,16 @@ fn bist_fail_over_at_gate_level(board: &str, dir: &Path) {
     assert_eq!(replies[10], Some(1), "CAP_CAUSE: CPU_A_PARITY");
     let irq = board.leds.iter().position(|l| l.role == ftio_bsp::LedRole::Irq).unwrap();
     assert!(run.leds[irq], "the irq LED is lit");
+}
+
+/// The gate-level run above on a directory `ftio build --board BOARD` wrote, by hand: a
+/// development aid for the board tops and the gate-level models, e.g. to see that the run
+/// depends on the block RAM model (docs/boards.md, "The built netlist, simulated gate by gate"):
+/// `FTIO_BOARD=ulx3s FTIO_BOARD_BUILD=DIR cargo test --release --test board_build -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn board_build_dir_passes_the_bist_at_gate_level() {
+    let board = std::env::var("FTIO_BOARD").expect("FTIO_BOARD=<the board the directory was built for>");
+    let dir = std::env::var_os("FTIO_BOARD_BUILD").expect("FTIO_BOARD_BUILD=<a directory `ftio build --board BOARD` wrote>");
+    bist_fail_over_at_gate_level(&board, Path::new(&dir));
 }
