@@ -6,10 +6,11 @@
 //! core clock. Then each synthesised netlist is simulated gate by gate through its UART pins,
 //! because the flows' `-dff` synthesis rewrites the design across its flops. About 2-3
 //! minutes a board on the 2-core build machine.
+mod common;
+
 use ftio_proto::frame::{Request, Response, Status};
 use ftio_proto::reg;
 use std::path::Path;
-use std::process::Command;
 
 /// Builds `board`'s bitstream with the full core (`ftio build --json`), checks the report
 /// (fits, meets timing, the real core's size) and the bitstream file, then runs the netlist at
@@ -17,15 +18,7 @@ use std::process::Command;
 fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, bitstream: &str, counter_width: u8) {
     let dir = std::env::temp_dir().join(format!("ftio-test-{board}-full-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(env!("CARGO_BIN_EXE_ftio"))
-        .args(["build", "--board", board, "--json", "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "ftio build failed ({}):\n{stderr}\n{stdout}", out.status);
-    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let r = common::ftio_build_report(&["--board", board], &dir);
     println!("{}", serde_json::to_string_pretty(&r).unwrap());
     assert_eq!(r["board"], board);
     // The report names the core it built: the board's clock, and its core size or the defaults.
