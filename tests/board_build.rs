@@ -6,10 +6,11 @@
 //! core clock. Then each synthesised netlist is simulated gate by gate through its UART pins,
 //! because the flows' `-dff` synthesis rewrites the design across its flops. About 2-3
 //! minutes a board on the 2-core build machine.
+mod common;
+
 use ftio_proto::frame::{Request, Response, Status};
 use ftio_proto::reg;
 use std::path::Path;
-use std::process::Command;
 
 /// Builds `board`'s bitstream with the full core (`ftio build --json`), checks the report
 /// (fits, meets timing, the real core's size) and the bitstream file, then runs the netlist at
@@ -17,15 +18,7 @@ use std::process::Command;
 fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, bitstream: &str, counter_width: u8) {
     let dir = std::env::temp_dir().join(format!("ftio-test-{board}-full-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(env!("CARGO_BIN_EXE_ftio"))
-        .args(["build", "--board", board, "--json", "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "ftio build failed ({}):\n{stderr}\n{stdout}", out.status);
-    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let r = common::ftio_build_report(&["--board", board], &dir);
     println!("{}", serde_json::to_string_pretty(&r).unwrap());
     assert_eq!(r["board"], board);
     // The report names the core it built: the board's clock, and its core size or the defaults.
@@ -68,7 +61,9 @@ fn ulx3s_bitstream_with_the_full_core_meets_timing() {
 /// `hdl/tests/core.rs` `bist_words_survive_a_hitless_fail_over`, so the same numbers must come
 /// back from the synthesised design as from the rust-hdl model. BIST frames into both CPU
 /// inputs, a parity fault injected on CPU A's 11th word, hitless fail-over to CPU B: every
-/// word checked on both disks, none wrong, the fault named, the irq LED lit.
+/// word checked on both disks, none wrong, the fault named, the irq LED lit. The requests go
+/// out back to back (`simulate_uart`), so their bytes pass through the core's receive-queue
+/// block RAM: on the ULX3S, through the behavioural DP16KD model.
 fn bist_fail_over_at_gate_level(board: &str, dir: &Path) {
     let board = ftio_bsp::board(board).unwrap();
     let w = |name: &str, v: u32| Request::write(reg(name).addr, &[v]);
@@ -108,4 +103,16 @@ fn bist_fail_over_at_gate_level(board: &str, dir: &Path) {
     assert_eq!(replies[10], Some(1), "CAP_CAUSE: CPU_A_PARITY");
     let irq = board.leds.iter().position(|l| l.role == ftio_bsp::LedRole::Irq).unwrap();
     assert!(run.leds[irq], "the irq LED is lit");
+}
+
+/// The gate-level run above on a directory `ftio build --board BOARD` wrote, by hand: a
+/// development aid for the board tops and the gate-level models, e.g. to see that the run
+/// depends on the block RAM model (docs/boards.md, "The built netlist, simulated gate by gate"):
+/// `FTIO_BOARD=ulx3s FTIO_BOARD_BUILD=DIR cargo test --release --test board_build -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn board_build_dir_passes_the_bist_at_gate_level() {
+    let board = std::env::var("FTIO_BOARD").expect("FTIO_BOARD=<the board the directory was built for>");
+    let dir = std::env::var_os("FTIO_BOARD_BUILD").expect("FTIO_BOARD_BUILD=<a directory `ftio build --board BOARD` wrote>");
+    bist_fail_over_at_gate_level(&board, Path::new(&dir));
 }

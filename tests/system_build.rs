@@ -6,13 +6,14 @@
 //! what `ftctl status` and `ftctl counters` would show; then, as `ftctl inject` and the
 //! restart button would on a board, a parity fault on CPU A's link in the firmware's second
 //! run: a live fail-over to CPU B, whose firmware passes again.
+mod common;
+
 use ftio_bsp::gate_sim::{simulate_system, SystemRun};
 use ftio_bsp::system::{system_board, SystemLed, CONSOLE_BAUD};
 use ftio_proto::frame::{Request, Response, Status};
 use ftio_proto::reg;
 use ftio_sim::firmware;
 use std::path::Path;
-use std::process::Command;
 
 /// The host's reads after the firmware finished, after a counter snapshot as `ftctl counters`
 /// takes one: (register, count).
@@ -151,15 +152,7 @@ fn ulx3s_system_netlist_runs_the_firmware_and_fails_over_live() {
     let dir = std::env::temp_dir().join(format!("ftio-test-ulx3s-system-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let start = std::time::Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_ftio"))
-        .args(["build", "--board", "ulx3s", "--top", "system", "--synth-only", "--json", "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "ftio build failed ({}):\n{stderr}\n{stdout}", out.status);
-    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let r = common::ftio_build_report(&["--board", "ulx3s", "--top", "system", "--synth-only"], &dir);
     println!("synthesis: {:.0} s\n{}", start.elapsed().as_secs_f64(), serde_json::to_string_pretty(&r).unwrap());
     let params = r["core_params"].as_str().unwrap_or_else(|| panic!("no core_params: {r}"));
     assert!(params.contains("clock_hz=50000000 "), "{params}");

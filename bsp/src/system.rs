@@ -168,6 +168,9 @@ pub struct SystemParts<'a> {
     pub core_verilog: &'a str,
     /// `picorv32.v` (module `picorv32`).
     pub picorv32_verilog: &'a str,
+    /// `ftio_picorv32.v` (module `ftio_picorv32`): PicoRV32 in the system's configuration,
+    /// the one the simulation's CPU side instantiates too (`ftio_sim::cpu_side::PICORV32_CONFIG_VERILOG`).
+    pub picorv32_config_verilog: &'a str,
     /// `ftio_cpu_port` (`ftio_hdl::cpu_port::cpu_port_verilog()`).
     pub cpu_port_verilog: &'a str,
     /// The firmware image as little-endian words, loaded at address 0 of both CPUs' RAM.
@@ -183,6 +186,9 @@ pub fn system_sources(sys: &SystemBoard, board: &Board, parts: &SystemParts) -> 
     if !parts.picorv32_verilog.contains("module picorv32") {
         bail!("the PicoRV32 Verilog has no `module picorv32`");
     }
+    if !parts.picorv32_config_verilog.contains("module ftio_picorv32") {
+        bail!("the PicoRV32 configuration Verilog has no `module ftio_picorv32`");
+    }
     if !parts.cpu_port_verilog.contains("module ftio_cpu_port") {
         bail!("the CPU port Verilog has no `module ftio_cpu_port`");
     }
@@ -193,6 +199,7 @@ pub fn system_sources(sys: &SystemBoard, board: &Board, parts: &SystemParts) -> 
         files: vec![
             ("ftio_core.v".into(), parts.core_verilog.to_string()),
             ("picorv32.v".into(), parts.picorv32_verilog.to_string()),
+            ("ftio_picorv32.v".into(), parts.picorv32_config_verilog.to_string()),
             ("ftio_cpu_port.v".into(), parts.cpu_port_verilog.to_string()),
             ("system_parts.v".into(), SYSTEM_PARTS_VERILOG.to_string()),
             ("cpu_side.v".into(), cpu_side_verilog(parts.firmware)),
@@ -205,7 +212,7 @@ pub fn system_sources(sys: &SystemBoard, board: &Board, parts: &SystemParts) -> 
 }
 
 /// `ftio_board_cpu_side`: one computing element on the board — sim/verilog/ftio_cpu_side.v
-/// without the simulation's debug port: PicoRV32 with the same parameters, the same memory
+/// without the simulation's debug port: the same PicoRV32 (`ftio_picorv32`), the same memory
 /// map, 64 KiB of block RAM holding `firmware` from configuration on (a registered read,
 /// answering one cycle after `mem_valid`, as in the simulation), the CPU port, the console and
 /// RESULT registers.
@@ -253,26 +260,11 @@ module ftio_board_cpu_side (
     wire        mem_ready;
     wire [31:0] mem_rdata;
 
-    picorv32 #(
-        .ENABLE_COUNTERS(1),
-        .ENABLE_REGS_DUALPORT(1),
-        .BARREL_SHIFTER(1),
-        .COMPRESSED_ISA(0),
-        .ENABLE_MUL(0),
-        .ENABLE_DIV(0),
-        .ENABLE_IRQ(0),
-        .CATCH_MISALIGN(1),
-        .CATCH_ILLINSN(1),
-        .PROGADDR_RESET(32'h0000_0000),
-        .STACKADDR(4 * MEM_WORDS)
-    ) cpu (
+    // PicoRV32 in the system's configuration, the simulation's too (ftio_picorv32.v).
+    ftio_picorv32 #(.MEM_WORDS(MEM_WORDS)) cpu (
         .clk(clock), .resetn(!reset), .trap(trap),
         .mem_valid(mem_valid), .mem_instr(mem_instr), .mem_ready(mem_ready), .mem_addr(mem_addr),
-        .mem_wdata(mem_wdata), .mem_wstrb(mem_wstrb), .mem_rdata(mem_rdata),
-        .mem_la_read(), .mem_la_write(), .mem_la_addr(), .mem_la_wdata(), .mem_la_wstrb(),
-        .pcpi_valid(), .pcpi_insn(), .pcpi_rs1(), .pcpi_rs2(),
-        .pcpi_wr(1'b0), .pcpi_rd(32'b0), .pcpi_wait(1'b0), .pcpi_ready(1'b0),
-        .irq(32'b0), .eoi(), .trace_valid(), .trace_data()
+        .mem_wdata(mem_wdata), .mem_wstrb(mem_wstrb), .mem_rdata(mem_rdata)
     );
 
     // Address decode (sim/verilog/ftio_cpu_side.v's memory map).
@@ -515,5 +507,18 @@ mod tests {
         assert!(v.contains("ram[0] = 32'h00000013;"));
         assert!(!v.contains("ram[1] ="));
         assert!(v.contains("ram[2] = 32'hdeadbeef;"));
+    }
+
+    /// PicoRV32's parameters are written once, in `ftio_picorv32` (sim/verilog/ftio_picorv32.v):
+    /// the board's CPU side and the simulation's instantiate that module, neither `picorv32`
+    /// with parameters of its own.
+    #[test]
+    fn both_cpu_sides_use_the_one_picorv32_configuration() {
+        let board = cpu_side_verilog(&[0x0000_0013]);
+        let sim = include_str!("../../sim/verilog/ftio_cpu_side.v");
+        for (name, v) in [("ftio_board_cpu_side", board.as_str()), ("ftio_cpu_side", sim)] {
+            assert!(v.contains("ftio_picorv32 #(.MEM_WORDS(MEM_WORDS)) cpu ("), "{name}:\n{v}");
+            assert_eq!(v.matches("picorv32 #(").count(), 1, "{name} instantiates PicoRV32 only through ftio_picorv32:\n{v}");
+        }
     }
 }

@@ -6,12 +6,16 @@
 // It models what yosys's mapping (share/lattice/brams_map_16kd.v, brams_16kd.txt) uses:
 // REGMODE NOREG (data one clock after the address), both ports on their own clocks, clock
 // enables, synchronous output reset, CSDECODE 0b000 with the CS pins tied low, and widths
-// 1/2/4/9/18. The array is 2048 nine-bit bytes; INITVAL_xx holds rows xx*16 .. xx*16+15 of 18
-// bits each (20 bits a row, the top two unused), row r being bytes 2r (bits 8:0) and 2r+1.
-// Width 18 addresses a row with AD[13:4] and takes its byte enables on AD[1:0]; width 9 a byte
-// with AD[13:3]; widths 4/2/1 the eight data bits of byte AD[13:3] at AD[2:0] (bit 8, the
-// parity bit, is not addressable at those widths). WRITEMODE NORMAL keeps the output on a
-// write, WRITETHROUGH shows the written data, READBEFOREWRITE the old.
+// 1/2/4/9/18, and 36: the pseudo-dual-port mode yosys maps its $__PDPW16KD_ to (port A writes
+// DIB:DIA, port B reads onto DOB:DOA). The array is 2048 nine-bit bytes; INITVAL_xx holds rows
+// xx*16 .. xx*16+15 of 18 bits each (20 bits a row, the top two unused), row r being bytes 2r
+// (bits 8:0) and 2r+1. Width 36 addresses a pair of rows, bytes 4w..4w+3, with AD[13:5] and
+// takes its byte enables on port A's AD[3:0]; width 18 a row with AD[13:4], byte enables on
+// AD[1:0]; width 9 a byte with AD[13:3]; widths 4/2/1 the eight data bits of byte AD[13:3] at
+// AD[2:0] (bit 8, the parity bit, is not addressable at those widths). WRITEMODE NORMAL keeps
+// the output on a write, WRITETHROUGH shows the written data, READBEFOREWRITE the old. Another
+// width stops the simulation with an error: a RAM this model does not know must not read as
+// something plausible.
 module FTIO_DP16KD_SIM #(
     parameter integer DATA_WIDTH_A = 18,
     parameter integer DATA_WIDTH_B = 18,
@@ -58,19 +62,26 @@ module FTIO_DP16KD_SIM #(
         INITVAL_07, INITVAL_06, INITVAL_05, INITVAL_04, INITVAL_03, INITVAL_02, INITVAL_01, INITVAL_00};
     reg [8:0] mem [0:2047];
     integer r;
-    initial
+    initial begin
+        if (!(DATA_WIDTH_A inside {1, 2, 4, 9, 18, 36}) || !(DATA_WIDTH_B inside {1, 2, 4, 9, 18, 36}))
+            $fatal(1, "FTIO_DP16KD_SIM %m: DATA_WIDTH_A %0d / DATA_WIDTH_B %0d is not modelled", DATA_WIDTH_A, DATA_WIDTH_B);
         for (r = 0; r < 1024; r = r + 1) begin
             mem[2 * r] = INIT[r * 20 +: 9];
             mem[2 * r + 1] = INIT[r * 20 + 9 +: 9];
         end
+    end
 
     wire [17:0] dia = {DIA17, DIA16, DIA15, DIA14, DIA13, DIA12, DIA11, DIA10, DIA9, DIA8, DIA7, DIA6, DIA5, DIA4, DIA3, DIA2, DIA1, DIA0};
     wire [13:0] ada = {ADA13, ADA12, ADA11, ADA10, ADA9, ADA8, ADA7, ADA6, ADA5, ADA4, ADA3, ADA2, ADA1, ADA0};
     wire [17:0] dib = {DIB17, DIB16, DIB15, DIB14, DIB13, DIB12, DIB11, DIB10, DIB9, DIB8, DIB7, DIB6, DIB5, DIB4, DIB3, DIB2, DIB1, DIB0};
     wire [13:0] adb = {ADB13, ADB12, ADB11, ADB10, ADB9, ADB8, ADB7, ADB6, ADB5, ADB4, ADB3, ADB2, ADB1, ADB0};
     reg [17:0] doa = 18'd0, dob = 18'd0;
-    assign {DOA17, DOA16, DOA15, DOA14, DOA13, DOA12, DOA11, DOA10, DOA9, DOA8, DOA7, DOA6, DOA5, DOA4, DOA3, DOA2, DOA1, DOA0} = doa;
-    assign {DOB17, DOB16, DOB15, DOB14, DOB13, DOB12, DOB11, DOB10, DOB9, DOB8, DOB7, DOB6, DOB5, DOB4, DOB3, DOB2, DOB1, DOB0} = dob;
+    // Width 36: port B's read, DOB:DOA.
+    reg [35:0] do36 = 36'd0;
+    assign {DOA17, DOA16, DOA15, DOA14, DOA13, DOA12, DOA11, DOA10, DOA9, DOA8, DOA7, DOA6, DOA5, DOA4, DOA3, DOA2, DOA1, DOA0} =
+        DATA_WIDTH_B == 36 ? do36[17:0] : doa;
+    assign {DOB17, DOB16, DOB15, DOB14, DOB13, DOB12, DOB11, DOB10, DOB9, DOB8, DOB7, DOB6, DOB5, DOB4, DOB3, DOB2, DOB1, DOB0} =
+        DATA_WIDTH_B == 36 ? do36[35:18] : dob;
 
     // The word a port of width `w` at address `ad` reads now.
     function [17:0] read_word(input integer w, input [13:0] ad);
@@ -103,8 +114,24 @@ module FTIO_DP16KD_SIM #(
         end
     endtask
 
+    // Width 36: the four bytes of word AD[13:5].
+    function [35:0] read_36(input [13:0] ad);
+        read_36 = {mem[{ad[13:5], 2'd3}], mem[{ad[13:5], 2'd2}], mem[{ad[13:5], 2'd1}], mem[{ad[13:5], 2'd0}]};
+    endfunction
+
+    task write_36(input [13:0] ad, input [35:0] d);
+        begin
+            if (ad[0]) mem[{ad[13:5], 2'd0}] = d[8:0];
+            if (ad[1]) mem[{ad[13:5], 2'd1}] = d[17:9];
+            if (ad[2]) mem[{ad[13:5], 2'd2}] = d[26:18];
+            if (ad[3]) mem[{ad[13:5], 2'd3}] = d[35:27];
+        end
+    endtask
+
     always @(posedge CLKA) begin
-        if (CEA) begin
+        if (DATA_WIDTH_A == 36) begin
+            if (CEA && WEA) write_36(ada, {dib, dia});
+        end else if (CEA) begin
             if (WEA) begin
                 if (WRITEMODE_A == "READBEFOREWRITE") doa <= read_word(DATA_WIDTH_A, ada);
                 write_word(DATA_WIDTH_A, ada, dia);
@@ -116,7 +143,10 @@ module FTIO_DP16KD_SIM #(
         if (RSTA) doa <= 18'd0;
     end
     always @(posedge CLKB) begin
-        if (CEB) begin
+        if (DATA_WIDTH_B == 36) begin
+            if (CEB) do36 <= read_36(adb);
+            if (RSTB) do36 <= 36'd0;
+        end else if (CEB) begin
             if (WEB) begin
                 if (WRITEMODE_B == "READBEFOREWRITE") dob <= read_word(DATA_WIDTH_B, adb);
                 write_word(DATA_WIDTH_B, adb, dib);

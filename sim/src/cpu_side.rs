@@ -1,7 +1,8 @@
 //! One computing element of the real-CPU system, simulated by Verilator: PicoRV32 (from the
 //! PyPI package `pythondata-cpu-picorv32` in the project venv), its RAM, its CPU port
 //! (`ftio_hdl::cpu_port`, generated Verilog) and a console — module `ftio_cpu_side` of
-//! `sim/verilog/ftio_cpu_side.v`. Built at run time like the core's model
+//! `sim/verilog/ftio_cpu_side.v`, its PicoRV32 configured in `sim/verilog/ftio_picorv32.v`.
+//! Built at run time like the core's model
 //! ([`crate::verilator`]): cached by a SHA-256 of its sources, loaded with `libloading`.
 use crate::link::Beat;
 use crate::error::SimError;
@@ -12,6 +13,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// The system glue: PicoRV32 + RAM + CPU port + console.
 pub const CPU_SIDE_VERILOG: &str = include_str!("../verilog/ftio_cpu_side.v");
+
+/// Module `ftio_picorv32`: PicoRV32 in the system's configuration. The one place its
+/// parameters are written: this CPU side instantiates it, and so does the board's
+/// (`ftio build --top system`, which takes this text through `ftio_bsp::system::SystemParts`).
+pub const PICORV32_CONFIG_VERILOG: &str = include_str!("../verilog/ftio_picorv32.v");
 
 const SETUP_HINT: &str = "run `bash scripts/setup.sh` (it pip-installs pythondata-cpu-picorv32 into the project's .venv)";
 
@@ -143,7 +149,12 @@ pub fn build() -> Result<BuildInfo, SimError> {
     ModelBuild {
         top: "ftio_cpu_side",
         key_prefix: "cpu-side-",
-        verilog: &[("ftio_cpu_side.v", CPU_SIDE_VERILOG), ("ftio_cpu_port.v", &port), ("picorv32.v", &picorv32)],
+        verilog: &[
+            ("ftio_cpu_side.v", CPU_SIDE_VERILOG),
+            ("ftio_picorv32.v", PICORV32_CONFIG_VERILOG),
+            ("ftio_cpu_port.v", &port),
+            ("picorv32.v", &picorv32),
+        ],
         config: None,
         shim: ("shim.cpp", &shim),
         flags: FLAGS,

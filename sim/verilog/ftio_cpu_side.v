@@ -1,4 +1,5 @@
-// One computing element of the real-CPU system (docs/cpu.md): a PicoRV32 with its own
+// One computing element of the real-CPU system (docs/cpu.md): a PicoRV32 (module
+// ftio_picorv32, ftio_picorv32.v: the configuration the board's CPU side uses too) with its own
 // memory, its CPU port onto ftio (module ftio_cpu_port, generated from hdl/src/cpu_port.rs)
 // and a console. Two of these, each with the same firmware image, face ftio_core's cpu_a_*
 // and cpu_b_* links.
@@ -53,46 +54,11 @@ module ftio_cpu_side #(
     wire        mem_ready;
     wire [31:0] mem_rdata;
 
-    picorv32 #(
-        .ENABLE_COUNTERS(1),
-        .ENABLE_REGS_DUALPORT(1),
-        .BARREL_SHIFTER(1),
-        .COMPRESSED_ISA(0),
-        .ENABLE_MUL(0),
-        .ENABLE_DIV(0),
-        .ENABLE_IRQ(0),
-        .CATCH_MISALIGN(1),
-        .CATCH_ILLINSN(1),
-        .PROGADDR_RESET(32'h0000_0000),
-        .STACKADDR(4 * MEM_WORDS)
-    ) cpu (
-        .clk(clock),
-        .resetn(!reset),
-        .trap(trap),
-        .mem_valid(mem_valid),
-        .mem_instr(mem_instr),
-        .mem_ready(mem_ready),
-        .mem_addr(mem_addr),
-        .mem_wdata(mem_wdata),
-        .mem_wstrb(mem_wstrb),
-        .mem_rdata(mem_rdata),
-        .mem_la_read(),
-        .mem_la_write(),
-        .mem_la_addr(),
-        .mem_la_wdata(),
-        .mem_la_wstrb(),
-        .pcpi_valid(),
-        .pcpi_insn(),
-        .pcpi_rs1(),
-        .pcpi_rs2(),
-        .pcpi_wr(1'b0),
-        .pcpi_rd(32'b0),
-        .pcpi_wait(1'b0),
-        .pcpi_ready(1'b0),
-        .irq(32'b0),
-        .eoi(),
-        .trace_valid(),
-        .trace_data()
+    // PicoRV32 in the system's configuration (ftio_picorv32.v, shared with the board's CPU side).
+    ftio_picorv32 #(.MEM_WORDS(MEM_WORDS)) cpu (
+        .clk(clock), .resetn(!reset), .trap(trap),
+        .mem_valid(mem_valid), .mem_instr(mem_instr), .mem_ready(mem_ready), .mem_addr(mem_addr),
+        .mem_wdata(mem_wdata), .mem_wstrb(mem_wstrb), .mem_rdata(mem_rdata)
     );
 
     // Address decode.
