@@ -85,7 +85,7 @@ def tools(family, freq, seed, top="measure_top"):
     t = json.loads(r.stdout)
     part = ["--hx8k", "--package", "ct256"] if family == "ice40" else ["--85k", "--package", "CABGA381"]
     allow = "--pcf-allow-unconstrained" if family == "ice40" else "--lpf-allow-unconstrained"
-    return (t["yosys"], f"{t['synth']} -top {top} -json top.json",
+    return (t["yosys"], t["synth_script"].replace("{top}", top).replace("{json}", "top.json"),
             [t["nextpnr"]] + part + ["--json", "top.json", "--freq", str(freq), "--report", "report.json",
                                      "--seed", str(seed), "--timing-allow-fail", allow], t)
 
@@ -130,13 +130,13 @@ def main():
     for stale in ["top.json", "report.json"]:
         if os.path.exists(os.path.join(out, stale)):
             os.remove(os.path.join(out, stale))
-    t_syn = run([ys, "-q", "-p", f"read_verilog {sources}; {synth}"], out, "yosys.log")
+    t_syn = run([ys, "-q", "-p", synth.replace("{sources}", sources)], out, "yosys.log")
     t_pnr = run(pnr_cmd + pnr_out, out, "nextpnr.log")
     rep = json.load(open(os.path.join(out, "report.json")))
     util = rep["utilization"]
     fmax = rep["fmax"]
     print(title)
-    print(f"  tools: {os.path.basename(t['yosys'])} ({synth.split(' -top')[0]}), {os.path.basename(t['nextpnr'])}")
+    print(f"  tools: {os.path.basename(t['yosys'])} ({t['synth']}), {os.path.basename(t['nextpnr'])}")
     for k in sorted(util):
         u = util[k]
         if u["used"]:

@@ -74,8 +74,11 @@ struct FlowTools {
     yosys: PathBuf,
     nextpnr: PathBuf,
     packer: PathBuf,
-    /// The yosys synthesis command, without `-top` and `-json` (`synth_ice40 -abc9 -dff`).
+    /// The yosys synthesis command, without `-top` (`synth_ice40 -abc9 -dff`).
     synth: &'static str,
+    /// The whole yosys script `ftio build` runs, with `{sources}`, `{top}` and `{json}` for
+    /// the Verilog files, the top module and the netlist file.
+    synth_script: String,
 }
 
 pub fn run_tools(args: ToolsArgs) -> Result<()> {
@@ -92,6 +95,7 @@ pub fn run_tools(args: ToolsArgs) -> Result<()> {
         nextpnr: t.nextpnr,
         packer: t.packer,
         synth: ftio_bsp::synth_command(family),
+        synth_script: ftio_bsp::flow::synth_script(family, &["{sources}"], "{top}", "{json}"),
     };
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

