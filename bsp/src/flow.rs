@@ -849,6 +849,20 @@ mod tests {
     }
 
     #[test]
+    fn tool_choice_names_debian_or_yowasp_and_nothing_else() {
+        assert_eq!(ToolSource::parse("V", "debian").unwrap(), ToolSource::Debian);
+        assert_eq!(ToolSource::parse("V", "yowasp").unwrap(), ToolSource::Yowasp);
+        let e = ToolSource::parse("FTIO_ICE40_YOSYS", "Debian").unwrap_err().to_string();
+        assert!(e.contains("FTIO_ICE40_YOSYS=Debian") && e.contains("`debian` or `yowasp`"), "{e}");
+    }
+
+    #[test]
+    fn synth_script_removes_scopeinfo_before_writing_the_netlist() {
+        let s = synth_script(Family::Ice40, &["a.v", "b.v"], "board_top", "n.json");
+        assert_eq!(s, "read_verilog a.v b.v; synth_ice40 -abc9 -dff -top board_top; delete t:$scopeinfo; write_json n.json");
+    }
+
+    #[test]
     fn parses_yosys_stat_design_section() {
         let c = parse_synth_stat(r#"{"modules":{"\\t":{"num_cells_by_type":{"SB_LUT4":3}}},"design":{"num_cells_by_type":{"SB_LUT4":5,"SB_DFF":2}}}"#).unwrap();
         assert_eq!(c["SB_LUT4"], 5);
