@@ -132,9 +132,9 @@ pub static BOARDS: &[Board] = &[
         clock_pin: "P7",
         osc_hz: 100_000_000,
         // Built for 75 MHz (SATA Gen2's 32-bit rate, `--clock-mhz 75`) the board top reaches
-        // CU75STAT MHz over placer seeds 1-8 (min / median / max; docs/results.md, "Bitstreams"):
-        // 75 misses at most seeds (the lockstep's fault-to-mode loop is 12-13 LUT levels), and
-        // 60 MHz keeps CU60MARGIN in hand at the slowest placement.
+        // 68.22 / 68.62 / 73.00 MHz over placer seeds 1-8 (min / median / max; docs/results.md, "Bitstreams"):
+        // 75 is missed at every seed (the lockstep's fault-to-mode loop is 12-13 LUT levels), and
+        // the slowest placement is 14 % above 60 MHz.
         // icepll -i 100 -o 60: PFD 20 MHz, VCO 960 MHz, /16. P7 is not the PLL pad: CORE.
         core_hz: 60_000_000,
         core_size: None,
