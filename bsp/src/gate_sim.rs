@@ -9,7 +9,7 @@
 //! behaviour to simulate): the core runs at the oscillator's pace in simulation, and the
 //! script counts clocks, not seconds.
 use crate::board::{Board, Family};
-use crate::flow::{on_path, run_logged as run, tools};
+use crate::flow::{board_tools, on_path, run_logged as run};
 use anyhow::{bail, Context, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -88,7 +88,7 @@ pub fn simulate_uart(board: &Board, build_dir: &Path, frames: &[Vec<u8>], clocks
 /// behavioural model (yosys's own DP16KD model is an empty module: without this a block RAM
 /// reads 0); a netlist with other block RAM primitives is refused then.
 fn run_netlist(board: &Board, build_dir: &Path, tb: &str, model_block_ram: bool) -> Result<String> {
-    let tools = tools(board.family)?;
+    let tools = board_tools(board)?;
     let (cells, cell_opts) = cell_models(board.family, &tools.yosys)?;
     let verilator = on_path("verilator", "verilator")?;
     let dir = build_dir.join("gate_sim");
