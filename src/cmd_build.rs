@@ -57,6 +57,51 @@ pub struct BuildArgs {
     pub verbose: bool,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct ToolsArgs {
+    /// FPGA family: ice40 or ecp5.
+    #[arg(long, value_parser = ["ice40", "ecp5"])]
+    pub family: String,
+}
+
+/// What `ftio tools` prints: the programs of a family's flow and its synthesis command.
+#[derive(Serialize)]
+struct FlowTools {
+    family: ftio_bsp::Family,
+    /// iCE40: where yosys and nextpnr come from for the HX8K (`FTIO_ICE40_YOSYS`,
+    /// `FTIO_ICE40_NEXTPNR`; the UP5K's board build keeps Debian's nextpnr).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ice40_tools: Option<ftio_bsp::flow::Ice40Tools>,
+    yosys: PathBuf,
+    nextpnr: PathBuf,
+    packer: PathBuf,
+    /// The yosys synthesis command, without `-top` (`synth_ice40 -abc9 -dff`).
+    synth: &'static str,
+    /// The whole yosys script `ftio build` runs, with `{sources}`, `{top}` and `{json}` for
+    /// the Verilog files, the top module and the netlist file.
+    synth_script: String,
+}
+
+pub fn run_tools(args: ToolsArgs) -> Result<()> {
+    let family = if args.family == "ice40" { ftio_bsp::Family::Ice40 } else { ftio_bsp::Family::Ecp5 };
+    let t = ftio_bsp::flow::tools(family)?;
+    let ice40_tools = match family {
+        ftio_bsp::Family::Ice40 => Some(ftio_bsp::flow::Ice40Tools::from_env("iCE40-HX8K")?),
+        ftio_bsp::Family::Ecp5 => None,
+    };
+    let out = FlowTools {
+        family,
+        ice40_tools,
+        yosys: t.yosys,
+        nextpnr: t.nextpnr,
+        packer: t.packer,
+        synth: ftio_bsp::synth_command(family),
+        synth_script: ftio_bsp::flow::synth_script(family, &["{sources}"], "{top}", "{json}"),
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
 pub fn run(args: BuildArgs) -> Result<()> {
     // Refuse bad seed options before the minutes of synthesis.
     let sweep = seed_sweep(args.seed, args.seeds.as_deref())?;

@@ -36,6 +36,9 @@ enum Command {
     Sim(cmd_sim::SimArgs),
     /// Build a board's bitstream (yosys + nextpnr + packer) and report resources and Fmax.
     Build(cmd_build::BuildArgs),
+    /// The tools `ftio build` runs for a family (yosys, nextpnr, packer, with their paths)
+    /// and its synthesis command, as JSON: what scripts/measure-core.py builds with.
+    Tools(cmd_build::ToolsArgs),
     /// Formal proofs (SymbiYosys) of the data path's promises: each property proved by
     /// k-induction, bounded to a depth, or failed with a counterexample VCD (docs/verification.md).
     Prove(cmd_prove::ProveArgs),
@@ -236,6 +239,7 @@ fn main() {
         Command::Campaign(a) => cmd_campaign::run(a),
         Command::Verilog(a) => verilog(a),
         Command::Build(a) => cmd_build::run(a),
+        Command::Tools(a) => cmd_build::run_tools(a),
         Command::Bench(a) => bench(a),
         Command::Sim(a) => cmd_sim::run(a),
         Command::Prove(a) => cmd_prove::run(a),

@@ -131,9 +131,10 @@ pub static BOARDS: &[Board] = &[
         nextpnr_args: &["--hx8k", "--package", "cb132"],
         clock_pin: "P7",
         osc_hz: 100_000_000,
-        // The board top closes at 75.0-77.6 MHz over four placer seeds when built for 60 MHz
-        // (docs/boards.md, "Measured"), and at 71.3-79.6 when built for 75: 60 MHz keeps a
-        // quarter in hand at every seed; `--clock-mhz 75` builds the HX8K target.
+        // Built for 75 MHz (SATA Gen2's 32-bit rate, `--clock-mhz 75`) the board top reaches
+        // 68.22 / 68.62 / 73.00 MHz over placer seeds 1-8 (min / median / max; docs/results.md, "Bitstreams"):
+        // 75 is missed at every seed (the lockstep's fault-to-mode loop is 12-13 LUT levels), and
+        // the slowest placement is 14 % above 60 MHz.
         // icepll -i 100 -o 60: PFD 20 MHz, VCO 960 MHz, /16. P7 is not the PLL pad: CORE.
         core_hz: 60_000_000,
         core_size: None,

