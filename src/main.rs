@@ -65,6 +65,10 @@ pub struct ParamArgs {
     /// Strict-offset range: D is 0 up to this minus one (16, 64 or 256).
     #[arg(long, default_value_t = 1 << BuildParams::DEFAULT.offset_max_log2, value_parser = one_of_pow2(&BuildParams::OFFSET_MAX_LOG2))]
     offset_max: u32,
+    /// The hardened build: the core checks its own state and halts on an inconsistency
+    /// (fault cause INTERNAL; docs/upsets.md). PARAMS.harden reads it.
+    #[arg(long)]
+    harden: bool,
 }
 
 /// A clap parser for a `u32` in `range` (the error names the range).
@@ -105,6 +109,7 @@ impl ParamArgs {
             frame_depth_log2: self.frame_depth.trailing_zeros() as u8,
             counter_width: self.counter_width,
             offset_max_log2: self.offset_max.trailing_zeros() as u8,
+            harden: self.harden,
         }
     }
 }

@@ -184,6 +184,17 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// Each disk's tx word moves this cycle (offered, and the disk is ready).
     dtx_moved_a: Signal<Local, Bit>,
     dtx_moved_b: Signal<Local, Bit>,
+    /// Hardened build (`BuildParams::harden`): an internal inconsistency found by the
+    /// lockstep or the fabric (registered: `internal_err_q`), or by the disks' write side in
+    /// the cycle a word is offered (`fabric.write_error`), is the cause INTERNAL
+    /// (`internal_now`). It latches `internal_q`; from that cycle (`stop`) nothing more goes
+    /// to the disks — each disk inside a frame gets the `last & abort` word instead, the
+    /// fabric's buffers are emptied — and the core is held HALTED until a fault clear.
+    harden: Constant<Bit>,
+    internal_err_q: DFF<Bit>,
+    internal_q: DFF<Bit>,
+    internal_now: Signal<Local, Bit>,
+    stop: Signal<Local, Bit>,
     abort_word: Constant<Word>,
     m_halted: Constant<Bits<3>>,
     /// The cause bits (FAULTS) that fail CPU A, and CPU B: parity and timeout.
@@ -220,9 +231,9 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             no_bist_disk_a: Default::default(),
             no_bist_disk_b: Default::default(),
             inj: InjectControl::new(params.counter_width),
-            lockstep: Default::default(),
+            lockstep: Lockstep::hardened(params.harden),
             gate: CommitGate::new(params.frame_depth_log2 as usize),
-            fabric: Default::default(),
+            fabric: Fabric::hardened(params.harden),
             out_disk_a: Default::default(),
             out_disk_b: Default::default(),
             out_cpu_a: Default::default(),
@@ -277,6 +288,11 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             dtx_word_b: Default::default(),
             dtx_moved_a: Default::default(),
             dtx_moved_b: Default::default(),
+            harden: Constant::new(params.harden),
+            internal_err_q: Default::default(),
+            internal_q: Default::default(),
+            internal_now: Default::default(),
+            stop: Default::default(),
             abort_word: Constant::new(crate::lockstep::ABORT_WORD.to_bits()),
             m_halted: Constant::new(mode::HALTED.to_bits()),
             cpu_a_causes: Constant::new(cause_bits(&[Cause::CpuAParity, Cause::CpuATimeout])),
@@ -323,6 +339,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         dff_setup!(self, clock, mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, strict_q, saf_q, policy_halt_q);
         dff_setup!(self, clock, read_verify_q, primary_q, offset_q, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
         dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q, egress_q);
+        dff_setup!(self, clock, internal_err_q, internal_q);
         dff_setup!(self, clock, halt_req_q, word_index, c_in_frame, dtx_in_frame_a, dtx_in_frame_b, drx_in_frame_a, drx_in_frame_b);
 
         // Control plane: UART ⇄ parser ⇄ register file.
@@ -418,6 +435,12 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.disk_b_rebuilding.next = self.mon_disk_b.rebuilding.val();
         self.fabric.disk_timeout.next = self.regs.disk_timeout.val();
         self.fabric.resync.next = self.fault_clear_q.q.val();
+        // Hardened build: an internal fault stops forwarding (see `internal_q`).
+        self.internal_err_q.d.next = self.lockstep.internal_error.val() | self.fabric.internal_error.val();
+        self.internal_now.next = self.harden.val() & (self.internal_err_q.q.val() | self.fabric.write_error.val());
+        self.stop.next = self.harden.val() & (self.internal_q.q.val() | self.internal_now.val());
+        self.internal_q.d.next = self.stop.val() & !self.fault_clear_q.q.val() & !self.reset.val();
+        self.fabric.stop.next = self.internal_q.q.val();
         // Commit gate between the committed stream and the fabric: CTRL.commit = 1 holds each
         // frame until its last pair has agreed (store-and-forward).
         self.gate.reset.next = self.reset.val();
@@ -466,9 +489,13 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             self.dtx_valid_a.next = self.mon_disk_a.readmitted.val() & self.dtx_in_frame_a.q.val();
             self.dtx_word_a.next = self.abort_word.val();
         }
+        if self.stop.val() & !self.mon_disk_a.failed.val() {
+            self.dtx_valid_a.next = self.dtx_in_frame_a.q.val();
+            self.dtx_word_a.next = self.abort_word.val();
+        }
         self.dtx_moved_a.next = self.dtx_valid_a.val() & self.out_disk_a.word.ready.val();
         self.fabric.da_take.next = self.dtx_moved_a.val();
-        if self.mon_disk_a.failed.val() {
+        if self.mon_disk_a.failed.val() | self.stop.val() {
             self.fabric.da_take.next = self.fabric.da_valid.val();
         }
         self.dtx_valid_b.next = self.fabric.db_valid.val();
@@ -477,9 +504,13 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             self.dtx_valid_b.next = self.mon_disk_b.readmitted.val() & self.dtx_in_frame_b.q.val();
             self.dtx_word_b.next = self.abort_word.val();
         }
+        if self.stop.val() & !self.mon_disk_b.failed.val() {
+            self.dtx_valid_b.next = self.dtx_in_frame_b.q.val();
+            self.dtx_word_b.next = self.abort_word.val();
+        }
         self.dtx_moved_b.next = self.dtx_valid_b.val() & self.out_disk_b.word.ready.val();
         self.fabric.db_take.next = self.dtx_moved_b.val();
-        if self.mon_disk_b.failed.val() {
+        if self.mon_disk_b.failed.val() | self.stop.val() {
             self.fabric.db_take.next = self.fabric.db_valid.val();
         }
         self.out_disk_a.word.valid.next = self.dtx_valid_a.val();
@@ -595,10 +626,13 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<16, 1>(self.mon_disk_b.fail_timeout.val().into()) << 9)
             | (bit_cast::<16, 1>(self.divergence_q.q.val().into()) << 10)
             | (bit_cast::<16, 1>(self.egress_q.q.val().into()) << 12)
-            | (bit_cast::<16, 1>(self.gate.frame_too_long.val().into()) << 13);
+            | (bit_cast::<16, 1>(self.gate.frame_too_long.val().into()) << 13)
+            | (bit_cast::<16, 1>(self.internal_now.val().into()) << 14);
         self.fault_log.causes.next = self.causes_now.val();
         // The halt policy: every fault halts (SPEC §4), whatever its cause and mode.
-        self.halt_req_q.d.next = self.policy_halt_q.q.val() & (self.causes_now.val() != 0);
+        // An internal fault halts whatever the policy, and holds the core HALTED until the
+        // host clears the faults.
+        self.halt_req_q.d.next = (self.policy_halt_q.q.val() & (self.causes_now.val() != 0)) | self.stop.val();
         // CAP_WORD: the word index at the fault, counted from reset or the last fault clear.
         if self.lockstep.word_out.val() {
             self.word_index.d.next = self.word_index.q.val() + 1;

@@ -8,9 +8,19 @@
 //! stalls. `in_ready` depends only on state (no combinational path from `out_pop`).
 //!
 //! Capacity is 2^AW words in RAM plus the head register.
+//!
+//! Hardened build ([`StreamFifo::hardened`]): every control flop (`head_valid`, `count`,
+//! `rptr`, `wptr`, `fwd_valid`, `stored`, `full`) has a shadow that stores the complement of
+//! its next value, and `internal_error` is high in any cycle in which a flop and its shadow
+//! are not complements — from the cycle an upset flips either (combinational on flops only).
+//! Complemented, the shadow cannot be merged with its flop by synthesis (`opt_merge` merges
+//! only cells with the same inputs). The words themselves (head, RAM, forward register) are
+//! covered by the parity they carry (`last`/`abort` by the check folded into it, see
+//! [`crate::lockstep::fold_check`]).
 use crate::bram::Bram;
 use crate::link::{Word, WORD_BITS};
 use rust_hdl::prelude::*;
+use rust_hdl::widgets::prelude::DFFWithInit;
 
 #[derive(LogicBlock)]
 pub struct StreamFifo<const AW: usize> {
@@ -32,6 +42,9 @@ pub struct StreamFifo<const AW: usize> {
     pub out_pop: Signal<In, Bit>,
     /// Words held, head included.
     pub fill: Signal<Out, Bits<16>>,
+    /// Hardened build: a control flop and its shadow disagree (an upset inside the FIFO).
+    /// Always low in the default build.
+    pub internal_error: Signal<Out, Bit>,
     ram: Bram<WORD_BITS, AW>,
     head: DFF<Word>,
     head_valid: DFF<Bit>,
@@ -44,6 +57,16 @@ pub struct StreamFifo<const AW: usize> {
     /// compares, so `out_pop` reaches the RAM address through a few gates and no compare.
     stored: DFF<Bit>,
     full: DFF<Bit>,
+    /// The hardened build's complemented shadows of the control flops (power-on: all ones,
+    /// the complement of the flops' zeros).
+    head_valid_n: DFFWithInit<Bit>,
+    count_n: DFFWithInit<Bits<16>>,
+    rptr_n: DFFWithInit<Bits<AW>>,
+    wptr_n: DFFWithInit<Bits<AW>>,
+    fwd_valid_n: DFFWithInit<Bit>,
+    stored_n: DFFWithInit<Bit>,
+    full_n: DFFWithInit<Bit>,
+    harden: Constant<Bit>,
     capacity_less_one: Constant<Bits<16>>,
     /// `count` and `fill` never pass 2^AW + 1: masking every value they take to AW + 1 bits
     /// leaves the flops and adders above constant, so synthesis drops them (and what the
@@ -67,7 +90,15 @@ pub struct StreamFifo<const AW: usize> {
 
 impl<const AW: usize> Default for StreamFifo<AW> {
     fn default() -> Self {
+        Self::hardened(false)
+    }
+}
+
+impl<const AW: usize> StreamFifo<AW> {
+    /// The FIFO, with its control flops checked against shadows when `harden` is set.
+    pub fn hardened(harden: bool) -> Self {
         assert!(AW >= 1 && AW <= 15);
+        let ones = (1u64 << AW) - 1;
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -88,6 +119,15 @@ impl<const AW: usize> Default for StreamFifo<AW> {
             fwd_data: Default::default(),
             stored: Default::default(),
             full: Default::default(),
+            internal_error: Default::default(),
+            head_valid_n: DFFWithInit::new(true),
+            count_n: DFFWithInit::new(0xFFFF_u64.to_bits()),
+            rptr_n: DFFWithInit::new(ones.to_bits()),
+            wptr_n: DFFWithInit::new(ones.to_bits()),
+            fwd_valid_n: DFFWithInit::new(true),
+            stored_n: DFFWithInit::new(true),
+            full_n: DFFWithInit::new(true),
+            harden: Constant::new(harden),
             capacity_less_one: Constant::new(((1u64 << AW) - 1).to_bits()),
             count_mask: Constant::new(((2u64 << AW) - 1).to_bits()),
             count_one: Default::default(),
@@ -119,6 +159,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, head, head_valid, count, rptr, wptr, fwd_valid, fwd_data, stored, full);
+        dff_setup!(self, clock, head_valid_n, count_n, rptr_n, wptr_n, fwd_valid_n, stored_n, full_n);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
@@ -203,6 +244,25 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             self.full.d.next = false;
         }
 
+        // Hardened: the shadows take the complement of every next value (they hold still in
+        // the default build, where nothing reads them).
+        if self.harden.val() {
+            self.head_valid_n.d.next = !self.head_valid.d.val();
+            self.count_n.d.next = !self.count.d.val();
+            self.rptr_n.d.next = !self.rptr.d.val();
+            self.wptr_n.d.next = !self.wptr.d.val();
+            self.fwd_valid_n.d.next = !self.fwd_valid.d.val();
+            self.stored_n.d.next = !self.stored.d.val();
+            self.full_n.d.next = !self.full.d.val();
+        }
+        self.internal_error.next = self.harden.val()
+            & ((self.head_valid.q.val() == self.head_valid_n.q.val())
+                | (self.count.q.val() != !self.count_n.q.val())
+                | (self.rptr.q.val() != !self.rptr_n.q.val())
+                | (self.wptr.q.val() != !self.wptr_n.q.val())
+                | (self.fwd_valid.q.val() == self.fwd_valid_n.q.val())
+                | (self.stored.q.val() == self.stored_n.q.val())
+                | (self.full.q.val() == self.full_n.q.val()));
         self.out_valid.next = self.head_valid.q.val();
         self.out_data.next = self.head.q.val();
         self.fill.next = (self.count.q.val() + bit_cast::<16, 1>(self.head_valid.q.val().into())) & self.count_mask.val();

@@ -127,6 +127,7 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
                 "frame_depth": frame_depth,
                 "counter_width": p.counter_width,
                 "offset_max": p.offset_max(),
+                "harden": p.harden,
             })
         );
         return Ok(0);
@@ -141,6 +142,7 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     outln!(ctx, "    frame buffer depth  {frame_depth} words (longest store-and-forward frame)");
     outln!(ctx, "    counter width       {} bits", p.counter_width);
     outln!(ctx, "    offset max          {} cycles", p.offset_max());
+    outln!(ctx, "    hardened            {}", if p.harden { "yes (checks its own state: cause INTERNAL)" } else { "no" });
     Ok(0)
 }
 

@@ -20,6 +20,12 @@ pub struct BuildParams {
     pub counter_width: u8,
     /// log2 of the strict-lockstep offset range: OFFSET is 0 up to 2^n - 1.
     pub offset_max_log2: u8,
+    /// The hardened build (`--harden`): the core checks its own state — complemented shadow
+    /// copies of the stream buffers' pointers and the lockstep's pair stage, the mode as a
+    /// checked one-hot code, a check on `last`/`abort` beside each buffered word, and the
+    /// words leaving for the disks — and an inconsistency is the fault cause INTERNAL
+    /// (docs/upsets.md).
+    pub harden: bool,
 }
 
 impl BuildParams {
@@ -31,6 +37,7 @@ impl BuildParams {
         frame_depth_log2: 9,
         counter_width: 32,
         offset_max_log2: 4,
+        harden: false,
     };
     /// Core clocks the generator accepts, Hz (CLOCK_HZ is a 32-bit register; the UART needs
     /// 8 clocks per bit, checked against the baud by [`BuildParams::validate`]).
@@ -84,7 +91,8 @@ impl BuildParams {
         w = r.f("skew_depth_log2").insert(w, self.skew_depth_log2 as u32);
         w = r.f("frame_depth_log2").insert(w, self.frame_depth_log2 as u32);
         w = r.f("counter_width").insert(w, self.counter_width as u32);
-        r.f("offset_max_log2").insert(w, self.offset_max_log2 as u32)
+        w = r.f("offset_max_log2").insert(w, self.offset_max_log2 as u32);
+        r.f("harden").insert(w, self.harden as u32)
     }
 
     /// Decodes CLOCK_HZ, BAUD and PARAMS as read from a core.
@@ -97,6 +105,7 @@ impl BuildParams {
             frame_depth_log2: r.f("frame_depth_log2").get(params) as u8,
             counter_width: r.f("counter_width").get(params) as u8,
             offset_max_log2: r.f("offset_max_log2").get(params) as u8,
+            harden: r.f("harden").get(params) != 0,
         }
     }
 

@@ -394,7 +394,8 @@ pub static REGISTERS: &[Register] = &[
             build("skew_depth_log2", 0, 8, "log2 of the skew FIFO depth in words per CPU side: how far one CPU may run ahead in elastic lockstep."),
             build("frame_depth_log2", 8, 8, "log2 of the store-and-forward frame buffer depth in words: the longest frame store-and-forward commit can hold."),
             build("counter_width", 16, 8, "Width of the statistics counters in bits."),
-            build("offset_max_log2", 24, 8, "log2 of the strict-lockstep offset range: OFFSET may be 0 up to 2^offset_max_log2 - 1."),
+            build("offset_max_log2", 24, 4, "log2 of the strict-lockstep offset range: OFFSET may be 0 up to 2^offset_max_log2 - 1."),
+            build("harden", 30, 1, "1: the hardened build (`--harden`): the core checks its own state (shadow copies of buffer pointers and of the lockstep's pair stage, the mode as a checked code, a check on last/abort of each buffered word, the words leaving for the disks) and an inconsistency is the fault cause INTERNAL (docs/upsets.md). 0: the default build."),
         ],
         description: "Build parameters of the gateware.",
     },
@@ -818,9 +819,9 @@ mod tests {
 
     #[test]
     fn build_params_round_trip() {
-        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6 };
+        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6, harden: true };
         let w = p.params_word();
-        assert_eq!(w, 5 | (10 << 8) | (24 << 16) | (6 << 24));
+        assert_eq!(w, 5 | (10 << 8) | (24 << 16) | (6 << 24) | (1 << 30));
         assert_eq!(BuildParams::from_registers(12_000_000, 9600, w), p);
         assert_eq!(reg("CLOCK_HZ").reset_value(&p), 12_000_000);
         assert_eq!(reg("PARAMS").reset_value(&p), w);
