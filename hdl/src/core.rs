@@ -21,6 +21,7 @@ use crate::uart::clocks_per_bit;
 use crate::uart_bridge::UartBridge;
 use ftio_proto::{Cause, InjLink};
 use rust_hdl::prelude::*;
+use rust_hdl::widgets::prelude::DFFWithInit;
 
 pub use ftio_proto::BuildParams;
 
@@ -192,6 +193,13 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// fabric's buffers are emptied — and the core is held HALTED until a fault clear.
     harden: Constant<Bit>,
     internal_err_q: DFF<Bit>,
+    /// Hardened build: the shadow code (`ftio_hdl::stream_fifo::shadow_code`) of the
+    /// registered configuration and host-command pulses (`cfg_now`: mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, strict_q,
+    /// saf_q, policy_halt_q, read_verify_q, primary_q, offset_q, halt_req_q), compared with
+    /// them every cycle: a flipped OFFSET or a spurious mode write is an internal fault.
+    cfg_n: DFFWithInit<Bits<32>>,
+    cfg_now: Signal<Local, Bits<32>>,
+    cfg_next: Signal<Local, Bits<32>>,
     internal_q: DFF<Bit>,
     internal_now: Signal<Local, Bit>,
     stop: Signal<Local, Bit>,
@@ -290,6 +298,9 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             dtx_moved_b: Default::default(),
             harden: Constant::new(params.harden),
             internal_err_q: Default::default(),
+            cfg_n: DFFWithInit::new(0xFFFF_FFFF_u64.to_bits()),
+            cfg_now: Default::default(),
+            cfg_next: Default::default(),
             internal_q: Default::default(),
             internal_now: Default::default(),
             stop: Default::default(),
@@ -339,7 +350,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         dff_setup!(self, clock, mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, strict_q, saf_q, policy_halt_q);
         dff_setup!(self, clock, read_verify_q, primary_q, offset_q, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
         dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q, egress_q);
-        dff_setup!(self, clock, internal_err_q, internal_q);
+        dff_setup!(self, clock, internal_err_q, internal_q, cfg_n);
         dff_setup!(self, clock, halt_req_q, word_index, c_in_frame, dtx_in_frame_a, dtx_in_frame_b, drx_in_frame_a, drx_in_frame_b);
 
         // Control plane: UART ⇄ parser ⇄ register file.
@@ -436,7 +447,6 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.disk_timeout.next = self.regs.disk_timeout.val();
         self.fabric.resync.next = self.fault_clear_q.q.val();
         // Hardened build: an internal fault stops forwarding (see `internal_q`).
-        self.internal_err_q.d.next = self.lockstep.internal_error.val() | self.fabric.internal_error.val();
         self.internal_now.next = self.harden.val() & (self.internal_err_q.q.val() | self.fabric.write_error.val());
         self.stop.next = self.harden.val() & (self.internal_q.q.val() | self.internal_now.val());
         self.internal_q.d.next = self.stop.val() & !self.fault_clear_q.q.val() & !self.reset.val();
@@ -764,5 +774,36 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.regs.max_skew.next = bit_cast::<32, 16>(self.counters.max_skew.val());
         self.regs.words_returned.next = self.counters.words_returned.val();
         self.regs.cycles.next = self.fault_log.cycle.val().get_bits::<32>(0);
+
+        // Hardened build: the configuration registers' complemented shadow (`cfg_n`).
+        self.cfg_now.next = bit_cast::<32, 16>(self.offset_q.q.val())
+            | (bit_cast::<32, 3>(self.mode_value_q.q.val()) << 16)
+            | (bit_cast::<32, 1>(self.mode_set_q.q.val().into()) << 19)
+            | (bit_cast::<32, 1>(self.fault_clear_q.q.val().into()) << 20)
+            | (bit_cast::<32, 1>(self.cnt_clear_q.q.val().into()) << 21)
+            | (bit_cast::<32, 1>(self.strict_q.q.val().into()) << 22)
+            | (bit_cast::<32, 1>(self.saf_q.q.val().into()) << 23)
+            | (bit_cast::<32, 1>(self.policy_halt_q.q.val().into()) << 24)
+            | (bit_cast::<32, 1>(self.read_verify_q.q.val().into()) << 25)
+            | (bit_cast::<32, 1>(self.primary_q.q.val().into()) << 26)
+            | (bit_cast::<32, 1>(self.halt_req_q.q.val().into()) << 27);
+        self.cfg_next.next = bit_cast::<32, 16>(self.offset_q.d.val())
+            | (bit_cast::<32, 3>(self.mode_value_q.d.val()) << 16)
+            | (bit_cast::<32, 1>(self.mode_set_q.d.val().into()) << 19)
+            | (bit_cast::<32, 1>(self.fault_clear_q.d.val().into()) << 20)
+            | (bit_cast::<32, 1>(self.cnt_clear_q.d.val().into()) << 21)
+            | (bit_cast::<32, 1>(self.strict_q.d.val().into()) << 22)
+            | (bit_cast::<32, 1>(self.saf_q.d.val().into()) << 23)
+            | (bit_cast::<32, 1>(self.policy_halt_q.d.val().into()) << 24)
+            | (bit_cast::<32, 1>(self.read_verify_q.d.val().into()) << 25)
+            | (bit_cast::<32, 1>(self.primary_q.d.val().into()) << 26)
+            | (bit_cast::<32, 1>(self.halt_req_q.d.val().into()) << 27);
+        if self.harden.val() {
+            self.cfg_n.d.next = !self.cfg_next.val() ^ (self.cfg_next.val() << 1) ^ (self.cfg_next.val() >> 1);
+        }
+        // (Assigned here, after `cfg_now`: a Local is read only once it has its value.)
+        self.internal_err_q.d.next = self.lockstep.internal_error.val()
+            | self.fabric.internal_error.val()
+            | (self.cfg_n.q.val() != (!self.cfg_now.val() ^ (self.cfg_now.val() << 1) ^ (self.cfg_now.val() >> 1)));
     }
 }

@@ -226,12 +226,12 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     /// shadows, and the words as they enter the skew FIFOs (with the `last`/`abort` check
     /// folded in, [`fold_check`]).
     harden: Constant<Bit>,
-    p_valid_n: DFFWithInit<Bit>,
-    p_differ_n: DFFWithInit<Bit>,
-    k_valid_n: DFFWithInit<Bit>,
-    k_differ_n: DFFWithInit<Bit>,
-    abort_pending_n: DFFWithInit<Bit>,
-    in_frame_n: DFFWithInit<Bit>,
+    /// The shadow of `ctl_next` ([`crate::stream_fifo::shadow_code`]); `ctl_now`/`ctl_next`:
+    /// p_valid, p_differ, k_valid, k_differ, abort_pending, in_frame, b_dropping,
+    /// strict_a_missing, strict_b_missing, b_drop (bits 9 and up), now and next.
+    shadow: DFFWithInit<Bits<32>>,
+    ctl_now: Signal<Local, Bits<32>>,
+    ctl_next: Signal<Local, Bits<32>>,
     differ_chk: Signal<Local, Bit>,
     c_valid_chk: Signal<Local, Bit>,
     mode_bad: Signal<Local, Bit>,
@@ -365,12 +365,9 @@ impl<const SW: usize, const OW: usize> Lockstep<SW, OW> {
             k_differ: Default::default(),
             p_room: Default::default(),
             harden: Constant::new(harden),
-            p_valid_n: DFFWithInit::new(true),
-            p_differ_n: DFFWithInit::new(true),
-            k_valid_n: DFFWithInit::new(true),
-            k_differ_n: DFFWithInit::new(true),
-            abort_pending_n: DFFWithInit::new(true),
-            in_frame_n: DFFWithInit::new(true),
+            shadow: DFFWithInit::new(0xFFFF_FFFF_u64.to_bits()),
+            ctl_now: Default::default(),
+            ctl_next: Default::default(),
             differ_chk: Default::default(),
             c_valid_chk: Default::default(),
             mode_bad: Default::default(),
@@ -419,7 +416,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         dff_setup!(self, clock, strict_diff_q, strict_both_q, strict_a_missing, strict_b_missing, strict_resume_q);
         dff_setup!(self, clock, tmo_on, tmo_one, near, pa, pb, p_valid, p_differ);
         dff_setup!(self, clock, ka, kb, k_valid, k_differ);
-        dff_setup!(self, clock, p_valid_n, p_differ_n, k_valid_n, k_differ_n, abort_pending_n, in_frame_n);
+        dff_setup!(self, clock, shadow);
         self.a_err_q.d.next = self.a_error.val();
         self.b_err_q.d.next = self.b_error.val();
         self.a_valid_q.d.next = self.a_valid.val();
@@ -775,13 +772,28 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         // comparator is duplicated (an XOR-and-reduce beside the `!=` compare) and the commit
         // decision recomputed from the shadows. Any disagreement is `internal_error`, in the
         // cycle the upset is seen.
+        self.ctl_now.next = bit_cast::<32, 1>(self.p_valid.q.val().into())
+            | (bit_cast::<32, 1>(self.p_differ.q.val().into()) << 1)
+            | (bit_cast::<32, 1>(self.k_valid.q.val().into()) << 2)
+            | (bit_cast::<32, 1>(self.k_differ.q.val().into()) << 3)
+            | (bit_cast::<32, 1>(self.abort_pending.q.val().into()) << 4)
+            | (bit_cast::<32, 1>(self.in_frame.q.val().into()) << 5)
+            | (bit_cast::<32, 1>(self.b_dropping.q.val().into()) << 6)
+            | (bit_cast::<32, 1>(self.strict_a_missing.q.val().into()) << 7)
+            | (bit_cast::<32, 1>(self.strict_b_missing.q.val().into()) << 8)
+            | (bit_cast::<32, OW>(self.b_drop.q.val()) << 9);
+        self.ctl_next.next = bit_cast::<32, 1>(self.p_valid.d.val().into())
+            | (bit_cast::<32, 1>(self.p_differ.d.val().into()) << 1)
+            | (bit_cast::<32, 1>(self.k_valid.d.val().into()) << 2)
+            | (bit_cast::<32, 1>(self.k_differ.d.val().into()) << 3)
+            | (bit_cast::<32, 1>(self.abort_pending.d.val().into()) << 4)
+            | (bit_cast::<32, 1>(self.in_frame.d.val().into()) << 5)
+            | (bit_cast::<32, 1>(self.b_dropping.d.val().into()) << 6)
+            | (bit_cast::<32, 1>(self.strict_a_missing.d.val().into()) << 7)
+            | (bit_cast::<32, 1>(self.strict_b_missing.d.val().into()) << 8)
+            | (bit_cast::<32, OW>(self.b_drop.d.val()) << 9);
         if self.harden.val() {
-            self.p_valid_n.d.next = !self.p_valid.d.val();
-            self.p_differ_n.d.next = !self.p_differ.d.val();
-            self.k_valid_n.d.next = !self.k_valid.d.val();
-            self.k_differ_n.d.next = !self.k_differ.d.val();
-            self.abort_pending_n.d.next = !self.abort_pending.d.val();
-            self.in_frame_n.d.next = !self.in_frame.d.val();
+            self.shadow.d.next = !self.ctl_next.val() ^ (self.ctl_next.val() << 1) ^ (self.ctl_next.val() >> 1);
         }
         self.differ_chk.next =
             ((self.fifo_a.out_data.val() ^ self.fifo_b.out_data.val()) & self.compare_mask.val()).any();
@@ -790,21 +802,19 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             | (self.is_simplex_b.q.val() != (self.mode_q.q.val() == self.m_simplex_b.val()))
             | (self.is_split.q.val() != (self.mode_q.q.val() == self.m_split.val()))
             | (self.is_halted.q.val() != (self.mode_q.q.val() == self.m_halted.val()));
-        self.c_valid_chk.next = !self.abort_pending_n.q.val()
+        // The commit decision again, from the shadow: bits 4, 0 and 1 of the code are
+        // `!abort_pending ^ in_frame ^ k_differ`, `!p_valid ^ p_differ` and
+        // `!p_differ ^ p_valid ^ k_valid`; recovered with the other flags they combine.
+        self.c_valid_chk.next = (!self.shadow.q.val().get_bit(4) ^ self.in_frame.q.val() ^ self.k_differ.q.val())
             | (!self.is_halted.q.val()
                 & !self.is_split.q.val()
-                & !self.p_valid_n.q.val()
-                & !(!self.p_differ_n.q.val() & self.is_duplex.q.val()));
+                & (!self.shadow.q.val().get_bit(0) ^ self.p_differ.q.val())
+                & !((!self.shadow.q.val().get_bit(1) ^ self.p_valid.q.val() ^ self.k_valid.q.val()) & self.is_duplex.q.val()));
         self.internal_error.next = self.harden.val()
             & (self.fifo_a.internal_error.val()
                 | self.fifo_b.internal_error.val()
                 | self.mode_bad.val()
-                | (self.p_valid.q.val() == self.p_valid_n.q.val())
-                | (self.p_differ.q.val() == self.p_differ_n.q.val())
-                | (self.k_valid.q.val() == self.k_valid_n.q.val())
-                | (self.k_differ.q.val() == self.k_differ_n.q.val())
-                | (self.abort_pending.q.val() == self.abort_pending_n.q.val())
-                | (self.in_frame.q.val() == self.in_frame_n.q.val())
+                | (self.shadow.q.val() != (!self.ctl_now.val() ^ (self.ctl_now.val() << 1) ^ (self.ctl_now.val() >> 1)))
                 | (self.both.val() & (self.differ.val() != self.differ_chk.val()))
                 | (self.c_valid.val() != self.c_valid_chk.val()));
     }
@@ -1566,5 +1576,56 @@ mod tests {
                 assert_eq!(b.words(), expect, "{case}");
             }
         }
+    }
+}
+
+/// The hardened build's shadows survive synthesis (as Ibex checks for its shadow core): the
+/// hardened lockstep and fabric, synthesised by yosys (`synth -flatten`), have exactly their
+/// shadow bits more flip-flops than the default ones — none merged away with the flop it
+/// shadows (a shadow stores the complement, which `opt_merge` cannot merge), none dropped.
+#[cfg(test)]
+mod shadow_synthesis {
+    use super::*;
+    use crate::fabric::Fabric;
+
+    /// Flip-flop bits of a block after `synth -flatten` (yosys's generic cells).
+    pub(crate) fn synthesized_flops(name: &str, verilog: &str) -> u64 {
+        let dir = std::env::temp_dir().join(format!("ftio-shadows-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("b.v"), verilog).unwrap();
+        let out = std::process::Command::new("yosys")
+            .args(["-q", "-p", "read_verilog b.v; synth -flatten -top top; tee -o stat.txt stat"])
+            .current_dir(&dir)
+            .output()
+            .expect("yosys on PATH");
+        let stat = std::fs::read_to_string(dir.join("stat.txt")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        stat.lines()
+            .filter(|l| l.contains("DFF"))
+            .filter_map(|l| l.split_whitespace().last().and_then(|n| n.parse::<u64>().ok()))
+            .sum()
+    }
+
+    fn flops<B: Block>(name: &str, mut b: B) -> u64 {
+        b.connect_all();
+        synthesized_flops(name, &generate_verilog(&b))
+    }
+
+    /// Shadow bits of one hardened `StreamFifo<6>`: head_valid, count (the 7 bits it
+    /// uses), rptr and wptr (6 each), fwd_valid, stored, full.
+    const FIFO_SHADOW_BITS: u64 = 1 + 7 + 6 + 6 + 1 + 1 + 1;
+
+    #[test]
+    fn hardened_shadow_flops_survive_synthesis() {
+        let plain = flops("ls0", Lockstep::<6, 4>::default());
+        let hard = flops("ls1", Lockstep::<6, 4>::hardened(true));
+        // Two skew FIFOs; p_valid, p_differ, k_valid, k_differ, abort_pending, in_frame,
+        // b_dropping, strict_a_missing, strict_b_missing; b_drop (OW = 4 bits).
+        assert_eq!(hard - plain, 2 * FIFO_SHADOW_BITS + 9 + 4, "lockstep: {plain} flops, hardened {hard}");
+        let plain = flops("fab0", Fabric::<6, 4>::default());
+        let hard = flops("fab1", Fabric::<6, 4>::hardened(true));
+        // Two disk buffers, two CPU return buffers.
+        assert_eq!(hard - plain, 4 * FIFO_SHADOW_BITS, "fabric: {plain} flops, hardened {hard}");
     }
 }

@@ -9,12 +9,16 @@
 //!
 //! Capacity is 2^AW words in RAM plus the head register.
 //!
-//! Hardened build ([`StreamFifo::hardened`]): every control flop (`head_valid`, `count`,
-//! `rptr`, `wptr`, `fwd_valid`, `stored`, `full`) has a shadow that stores the complement of
-//! its next value, and `internal_error` is high in any cycle in which a flop and its shadow
-//! are not complements — from the cycle an upset flips either (combinational on flops only).
-//! Complemented, the shadow cannot be merged with its flop by synthesis (`opt_merge` merges
-//! only cells with the same inputs). The words themselves (head, RAM, forward register) are
+//! Hardened build ([`StreamFifo::hardened`]): the control flops (`head_valid`, `count`,
+//! `rptr`, `wptr`, `fwd_valid`, `stored`, `full`) have a shadow register that stores a code
+//! of their next value, and `internal_error` is high in any cycle in which flops and shadow
+//! disagree — from the cycle an upset flips either (combinational on flops only). The code
+//! is [`shadow_code`]: bit i of the shadow is `!v[i] ^ v[i-1] ^ v[i+1]`, so a flip of any
+//! control bit changes three bits of the expected shadow and a flip of a shadow bit one.
+//! A plain complement is not enough: yosys merged complemented one-bit shadows with the flop
+//! they shadow (inverters pushed through flip-flops); a bit that is the XOR of three
+//! different next values is no other flop's, so synthesis keeps every one
+//! (`hardened_shadow_flops_survive_synthesis`). The words themselves (head, RAM, forward register) are
 //! covered by the parity they carry (`last`/`abort` by the check folded into it, see
 //! [`crate::lockstep::fold_check`]).
 use crate::bram::Bram;
@@ -59,13 +63,9 @@ pub struct StreamFifo<const AW: usize> {
     full: DFF<Bit>,
     /// The hardened build's complemented shadows of the control flops (power-on: all ones,
     /// the complement of the flops' zeros).
-    head_valid_n: DFFWithInit<Bit>,
-    count_n: DFFWithInit<Bits<16>>,
-    rptr_n: DFFWithInit<Bits<AW>>,
-    wptr_n: DFFWithInit<Bits<AW>>,
-    fwd_valid_n: DFFWithInit<Bit>,
-    stored_n: DFFWithInit<Bit>,
-    full_n: DFFWithInit<Bit>,
+    shadow: DFFWithInit<Bits<64>>,
+    ctl_now: Signal<Local, Bits<64>>,
+    ctl_next: Signal<Local, Bits<64>>,
     harden: Constant<Bit>,
     capacity_less_one: Constant<Bits<16>>,
     /// `count` and `fill` never pass 2^AW + 1: masking every value they take to AW + 1 bits
@@ -88,6 +88,12 @@ pub struct StreamFifo<const AW: usize> {
     mem_out: Signal<Local, Word>,
 }
 
+/// The shadow code of the hardened build's checked registers: bit i is
+/// `!v[i] ^ v[i-1] ^ v[i+1]` (a flip of one bit of `v` changes three bits of the code).
+pub fn shadow_code(v: u64) -> u64 {
+    !v ^ (v << 1) ^ (v >> 1)
+}
+
 impl<const AW: usize> Default for StreamFifo<AW> {
     fn default() -> Self {
         Self::hardened(false)
@@ -98,7 +104,6 @@ impl<const AW: usize> StreamFifo<AW> {
     /// The FIFO, with its control flops checked against shadows when `harden` is set.
     pub fn hardened(harden: bool) -> Self {
         assert!(AW >= 1 && AW <= 15);
-        let ones = (1u64 << AW) - 1;
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -120,13 +125,9 @@ impl<const AW: usize> StreamFifo<AW> {
             stored: Default::default(),
             full: Default::default(),
             internal_error: Default::default(),
-            head_valid_n: DFFWithInit::new(true),
-            count_n: DFFWithInit::new(0xFFFF_u64.to_bits()),
-            rptr_n: DFFWithInit::new(ones.to_bits()),
-            wptr_n: DFFWithInit::new(ones.to_bits()),
-            fwd_valid_n: DFFWithInit::new(true),
-            stored_n: DFFWithInit::new(true),
-            full_n: DFFWithInit::new(true),
+            shadow: DFFWithInit::new(u64::MAX.to_bits()),
+            ctl_now: Default::default(),
+            ctl_next: Default::default(),
             harden: Constant::new(harden),
             capacity_less_one: Constant::new(((1u64 << AW) - 1).to_bits()),
             count_mask: Constant::new(((2u64 << AW) - 1).to_bits()),
@@ -159,7 +160,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, head, head_valid, count, rptr, wptr, fwd_valid, fwd_data, stored, full);
-        dff_setup!(self, clock, head_valid_n, count_n, rptr_n, wptr_n, fwd_valid_n, stored_n, full_n);
+        dff_setup!(self, clock, shadow);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
@@ -244,25 +245,27 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             self.full.d.next = false;
         }
 
-        // Hardened: the shadows take the complement of every next value (they hold still in
-        // the default build, where nothing reads them).
+        // Hardened: the control flops side by side (`ctl_*`: head_valid, fwd_valid, stored,
+        // full, count, rptr, wptr), and the shadow of their next value (`shadow_code`).
+        self.ctl_now.next = bit_cast::<64, 1>(self.head_valid.q.val().into())
+            | (bit_cast::<64, 1>(self.fwd_valid.q.val().into()) << 1)
+            | (bit_cast::<64, 1>(self.stored.q.val().into()) << 2)
+            | (bit_cast::<64, 1>(self.full.q.val().into()) << 3)
+            | (bit_cast::<64, 16>(self.count.q.val()) << 4)
+            | (bit_cast::<64, AW>(self.rptr.q.val()) << 20)
+            | (bit_cast::<64, AW>(self.wptr.q.val()) << 35);
+        self.ctl_next.next = bit_cast::<64, 1>(self.head_valid.d.val().into())
+            | (bit_cast::<64, 1>(self.fwd_valid.d.val().into()) << 1)
+            | (bit_cast::<64, 1>(self.stored.d.val().into()) << 2)
+            | (bit_cast::<64, 1>(self.full.d.val().into()) << 3)
+            | (bit_cast::<64, 16>(self.count.d.val()) << 4)
+            | (bit_cast::<64, AW>(self.rptr.d.val()) << 20)
+            | (bit_cast::<64, AW>(self.wptr.d.val()) << 35);
         if self.harden.val() {
-            self.head_valid_n.d.next = !self.head_valid.d.val();
-            self.count_n.d.next = !self.count.d.val();
-            self.rptr_n.d.next = !self.rptr.d.val();
-            self.wptr_n.d.next = !self.wptr.d.val();
-            self.fwd_valid_n.d.next = !self.fwd_valid.d.val();
-            self.stored_n.d.next = !self.stored.d.val();
-            self.full_n.d.next = !self.full.d.val();
+            self.shadow.d.next = !self.ctl_next.val() ^ (self.ctl_next.val() << 1) ^ (self.ctl_next.val() >> 1);
         }
         self.internal_error.next = self.harden.val()
-            & ((self.head_valid.q.val() == self.head_valid_n.q.val())
-                | (self.count.q.val() != !self.count_n.q.val())
-                | (self.rptr.q.val() != !self.rptr_n.q.val())
-                | (self.wptr.q.val() != !self.wptr_n.q.val())
-                | (self.fwd_valid.q.val() == self.fwd_valid_n.q.val())
-                | (self.stored.q.val() == self.stored_n.q.val())
-                | (self.full.q.val() == self.full_n.q.val()));
+            & (self.shadow.q.val() != (!self.ctl_now.val() ^ (self.ctl_now.val() << 1) ^ (self.ctl_now.val() >> 1)));
         self.out_valid.next = self.head_valid.q.val();
         self.out_data.next = self.head.q.val();
         self.fill.next = (self.count.q.val() + bit_cast::<16, 1>(self.head_valid.q.val().into())) & self.count_mask.val();
