@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 #define WRITES 8                                  /* write commands, then one read-back of each */
-#define WRITE_LBA(i) (5u + 37u * (uint32_t)(i))    /* first sector of write i */
+#define WRITE_LBA(i) (5u + 7u * (uint32_t)(i))     /* first sector of write i: 5..54, the last
+                                                     sector 57, so a 64-sector disk holds it */
 #define WRITE_SECTORS(i) (1u + (uint32_t)(i) % 4u) /* sectors of write i: 1..4 */
 #define MAX_SECTORS 4
 #define SECTOR_WORDS 128

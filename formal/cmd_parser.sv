@@ -30,7 +30,7 @@ module cmd_parser_formal (
     input [31:0] bus_rdata,
     input bus_readable,
     input bus_writable,
-    input bus_value_refused
+    input [2:0] bus_write_refusal
 );
     reg f_init = 1;
     always @(posedge clock) f_init <= 0;
@@ -69,16 +69,16 @@ module cmd_parser_formal (
         .clock(clock), .reset(f_init),
         .rx_strobe(d_strobe), .rx_data(rx_data), .rx_gap(rx_gap), .rx_sync(rx_sync), .rx_nonzero(rx_nonzero),
         .rx_ready(d_rx_ready), .tx_start(d_tx_start), .tx_data(d_tx_data), .tx_busy(tx_busy),
-        .bus_addr(d_bus_addr), .bus_wdata(d_bus_wdata), .bus_we(d_bus_we), .bus_rdata(bus_rdata),
-        .bus_readable(bus_readable), .bus_writable(bus_writable), .bus_value_refused(bus_value_refused), .executed(d_executed), .dropped(d_dropped),
+        .\bus$addr (d_bus_addr), .\bus$wdata (d_bus_wdata), .\bus$we (d_bus_we), .\bus$rdata (bus_rdata),
+        .\bus$readable (bus_readable), .\bus$writable (bus_writable), .\bus$write_refusal (bus_write_refusal), .executed(d_executed), .dropped(d_dropped),
         .\state$q (d_state), .\crc$q (d_crc), .\tx_idx$q (d_tx_idx)
     );
     cmd_parser fresh (
         .clock(clock), .reset(!live),
         .rx_strobe(live && d_strobe), .rx_data(rx_data), .rx_gap(rx_gap), .rx_sync(rx_sync), .rx_nonzero(rx_nonzero),
         .rx_ready(f_rx_ready), .tx_start(f_tx_start), .tx_data(f_tx_data), .tx_busy(tx_busy),
-        .bus_addr(f_bus_addr), .bus_wdata(f_bus_wdata), .bus_we(f_bus_we), .bus_rdata(bus_rdata),
-        .bus_readable(bus_readable), .bus_writable(bus_writable), .bus_value_refused(bus_value_refused), .executed(f_executed), .dropped(f_dropped),
+        .\bus$addr (f_bus_addr), .\bus$wdata (f_bus_wdata), .\bus$we (f_bus_we), .\bus$rdata (bus_rdata),
+        .\bus$readable (bus_readable), .\bus$writable (bus_writable), .\bus$write_refusal (bus_write_refusal), .executed(f_executed), .dropped(f_dropped),
         .\state$q (f_state), .\crc$q (f_crc), .\tx_idx$q (f_tx_idx)
     );
 

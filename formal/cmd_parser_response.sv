@@ -16,7 +16,8 @@
 //   status_bad_crc_iff  the response's status is 0x01 (bad CRC) exactly when the request's
 //                    CRC is bad: a request with a good CRC is answered on its merits, one
 //                    with a bad CRC only with the documented error
-//   status_documented  the status is one SPEC §5 defines (0x00 to 0x04)
+//   status_documented  the status is one SPEC §5 defines (0x00 to 0x04) or the register
+//                    file's refusals add (0x05 locked, 0x06 not built; it answers 0, 3, 5 or 6)
 //   error_carries_nothing  an error response carries count 0 and no data (it is 5 bytes)
 //   ok_echoes_count  a good response echoes the request's count
 //   write_only_good_crc  a register is written only for a request with a good CRC that is a
@@ -35,7 +36,7 @@ module cmd_parser_response_formal (
     input [31:0] bus_rdata,
     input bus_readable,
     input bus_writable,
-    input bus_value_refused
+    input [2:0] bus_write_refusal
 );
     reg f_init = 1;
     always @(posedge clock) f_init <= 0;
@@ -52,8 +53,8 @@ module cmd_parser_response_formal (
         .rx_strobe(rx_strobe && rx_ready), .rx_data(rx_data), .rx_gap(rx_gap),
         .rx_sync(rx_data == 8'hA5), .rx_nonzero(rx_data != 8'h00),
         .rx_ready(rx_ready), .tx_start(tx_start), .tx_data(tx_data), .tx_busy(tx_busy),
-        .bus_addr(bus_addr), .bus_wdata(bus_wdata), .bus_we(bus_we), .bus_rdata(bus_rdata),
-        .bus_readable(bus_readable), .bus_writable(bus_writable), .bus_value_refused(bus_value_refused),
+        .\bus$addr (bus_addr), .\bus$wdata (bus_wdata), .\bus$we (bus_we), .\bus$rdata (bus_rdata),
+        .\bus$readable (bus_readable), .\bus$writable (bus_writable), .\bus$write_refusal (bus_write_refusal),
         .executed(executed), .dropped(dropped),
         .\crc$q (i_crc)
     );
@@ -64,6 +65,8 @@ module cmd_parser_response_formal (
     reg f_tx_started = 0;
     always @(posedge clock) f_tx_started <= tx_start;
     always @(*) if (f_tx_started) assume(tx_busy);
+    // The register file refuses a write with 0x03, 0x05 or 0x06, or not at all.
+    always @(*) assume(bus_write_refusal == 0 || bus_write_refusal == 3 || bus_write_refusal == 5 || bus_write_refusal == 6);
 
     // CRC-16/IBM-3740: poly 0x1021, MSB first.
     function [15:0] crc_byte(input [15:0] c, input [7:0] b);
@@ -130,7 +133,7 @@ module cmd_parser_response_formal (
         response_only_for_a_request: assert(!resp_first || (owed == 1 && tx_data == 8'h5A));
         if (tx_start && r_idx == 1) begin
             status_bad_crc_iff: assert((tx_data == 8'h01) == !req_good);
-            status_documented: assert(tx_data <= 8'h04);
+            status_documented: assert(tx_data <= 8'h06);
         end
         if (tx_start && r_idx == 2) begin
             error_carries_nothing: assert(r_status == 0 || (tx_data == 0 && r_len == 5));

@@ -8,7 +8,7 @@
 //! Output: `$OUT_DIR/regfile_gen.rs`, included by `src/regfile.rs` (which holds the helpers
 //! and the tests). `#[derive(LogicBlock)]` and `#[hdl_gen]` see the generated text like any
 //! other source.
-use ftio_proto::{Access, Hw, Register, REGISTERS};
+use ftio_proto::{Access, Hw, Part, Register, REGISTERS};
 use std::fmt::Write;
 
 fn main() {
@@ -70,14 +70,38 @@ fn constant(r: &Register) -> bool {
     r.fields.iter().all(|f| f.hw == Hw::Const)
 }
 
+/// A writable register of a block a build may leave out: its writes are gated by the
+/// constant `b_<register>` (false when not built), so synthesis drops its flops and pulses.
+/// (A read-only one, INJ_STATUS, has no write to gate: its inputs are the left-out block's.)
+fn optional(r: &Register) -> bool {
+    r.part != Part::Core && r.is_writable()
+}
+
 /// A host write of `r` this cycle.
 fn hit(r: &Register) -> String {
-    format!("(self.we.val() & (self.addr.val() == self.a_{}.val()))", lower(r))
+    format!("({})", hit_cond(r))
 }
 
 /// [`hit`] as an `if` condition.
 fn hit_cond(r: &Register) -> String {
-    format!("self.we.val() & (self.addr.val() == self.a_{}.val())", lower(r))
+    let n = lower(r);
+    if optional(r) {
+        format!("self.bus.we.val() & (self.bus.addr.val() == self.a_{n}.val()) & self.b_{n}.val()")
+    } else {
+        format!("self.bus.we.val() & (self.bus.addr.val() == self.a_{n}.val())")
+    }
+}
+
+/// A register only some of whose fields are lockable (CTRL): the lock compares the write
+/// with what it holds there. A wholly locked register is refused by its address alone
+/// (`m_locked`), with no compare of values: that is what keeps the lock a few cells.
+fn lock_compared(r: &Register) -> bool {
+    !r.wholly_locked() && r.fields.iter().any(|f| f.lockable)
+}
+
+/// [`lock_compared`] and it has lockable stored or pulse bits to compare with the stored word.
+fn lock_compares_word(r: &Register) -> bool {
+    lock_compared(r) && r.fields.iter().any(|f| f.lockable && matches!(f.hw, Hw::Control | Hw::ControlHwClear | Hw::Pulse))
 }
 
 /// The pulse field whose write copies every live counter into its snapshot.
@@ -101,6 +125,9 @@ fn generate() -> String {
     let mut snapshot = String::new();
     let mut reset = String::new();
     let mut outputs = String::new();
+    let mut lock_checks = String::new();
+    let mut value_checks = String::new();
+    let mut lock_set = String::new();
     let snap = snapshot_port();
 
     for r in REGISTERS {
@@ -108,6 +135,21 @@ fn generate() -> String {
         writeln!(inner, "    a_{n}: Constant<Bits<16>>,").unwrap();
         writeln!(init, "            a_{n}: addr({:?}),", r.name).unwrap();
         let arm = format!("bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_{n}.val()");
+        if optional(r) {
+            writeln!(inner, "    /// {} is built ({}).\n    b_{n}: Constant<Bit>,", r.name, r.part.name()).unwrap();
+            writeln!(init, "            b_{n}: Constant::new(params.builds(Part::{:?})),", r.part).unwrap();
+        }
+        if lock_compares_word(r) {
+            // The stored word has 0 at pulse bits; a register of pulses only compares with 0.
+            let changed = if stored(r) { format!("(self.bus.wdata.val() ^ self.r_{n}.q.val())") } else { "self.bus.wdata.val()".to_string() };
+            writeln!(inner, "    lm_{n}: Constant<Bits<32>>,").unwrap();
+            writeln!(init, "            lm_{n}: lock_mask({:?}, params),", r.name).unwrap();
+            writeln!(
+                lock_checks,
+                "        if (self.bus.addr.val() == self.a_{n}.val()) & (({changed} & self.lm_{n}.val()) != 0) {{\n            self.locked_change.next = true;\n        }}"
+            )
+            .unwrap();
+        }
         if constant(r) {
             writeln!(inner, "    v_{n}: Constant<Bits<32>>,").unwrap();
             writeln!(init, "            v_{n}: Constant::new(reset_of({:?}, params)),", r.name).unwrap();
@@ -137,13 +179,18 @@ fn generate() -> String {
             writeln!(init, "            init_{n}: Constant::new(reset_of({:?}, params)),", r.name).unwrap();
             dffs.push(format!("r_{n}"));
             read.push(format!("self.r_{n}.q.val()"));
-            writeln!(writes, "        if {} {{\n            self.r_{n}.d.next = self.wdata.val() & self.m_{n}.val();\n        }}", hit_cond(r)).unwrap();
+            writeln!(writes, "        if {} {{\n            self.r_{n}.d.next = self.bus.wdata.val() & self.m_{n}.val();\n        }}", hit_cond(r)).unwrap();
             writeln!(reset, "            self.r_{n}.d.next = self.init_{n}.val();").unwrap();
         }
         for f in r.fields {
             let p = f.port_name(r);
             let doc = format!("{}.{}: {}", r.name, f.name, summary(f.description));
             match f.hw {
+                Hw::Lock => {
+                    // Set by a host write of 1, kept by a 0, cleared only by reset.
+                    writeln!(lock_set, "        if {} & self.bus.wdata.val().get_bit({}) {{\n            self.locked.d.next = true;\n        }}", hit_cond(r), f.lsb).unwrap();
+                    read.push(placed("self.locked.q.val()", f.width, f.lsb));
+                }
                 Hw::Const | Hw::Counter => panic!("{}.{}: {:?} in a register of other fields", r.name, f.name, f.hw),
                 Hw::Status => {
                     writeln!(ports, "    /// {doc} (from the core).\n    pub {p}: Signal<In, {}>,", ty(f.width)).unwrap();
@@ -171,10 +218,10 @@ fn generate() -> String {
                 Hw::Pulse => {
                     writeln!(ports, "    /// {doc} (a one-cycle pulse).\n    pub {p}: Signal<Out, Bit>,").unwrap();
                     writeln!(init, "            {p}: Default::default(),").unwrap();
-                    writeln!(pulses, "        self.{p}.next = {} & self.wdata.val().get_bit({});", hit(r), f.lsb).unwrap();
+                    writeln!(pulses, "        self.{p}.next = {} & self.bus.wdata.val().get_bit({});", hit(r), f.lsb).unwrap();
                 }
                 Hw::Command { refused } => {
-                    let value = slice("self.wdata.val()", f.width, f.lsb);
+                    let value = slice("self.bus.wdata.val()", f.width, f.lsb);
                     let keep = f.max();
                     writeln!(ports, "    /// {doc}: written with a value other than {keep} (keep) this cycle.").unwrap();
                     writeln!(ports, "    pub {p}_set: Signal<Out, Bit>,").unwrap();
@@ -188,8 +235,15 @@ fn generate() -> String {
                     read.push(placed(&format!("self.{p}_now.val()"), f.width, f.lsb));
                     for v in refused {
                         writeln!(
-                            pulses,
-                            "        if (self.addr.val() == self.a_{n}.val()) & ({value} == {v}_u64) {{\n            self.value_refused.next = true;\n        }}"
+                            value_checks,
+                            "        if (self.bus.addr.val() == self.a_{n}.val()) & ({value} == {v}_u64) {{\n            self.bus.write_refusal.next = 0x03_u64.into();\n        }}"
+                        )
+                        .unwrap();
+                    }
+                    if f.lockable && lock_compared(r) {
+                        writeln!(
+                            lock_checks,
+                            "        if (self.bus.addr.val() == self.a_{n}.val()) & ({value} != {keep}_u64) {{\n            self.locked_change.next = true;\n        }}"
                         )
                         .unwrap();
                     }
@@ -216,25 +270,22 @@ pub struct RegFile {{
     pub clock: Signal<In, Clock>,
     /// Synchronous reset: every register to its table reset value.
     pub reset: Signal<In, Bit>,
-    /// Register index on the bus.
-    pub addr: Signal<In, Bits<16>>,
-    /// Data to write.
-    pub wdata: Signal<In, Bits<32>>,
-    /// Write `wdata` to `addr` this cycle (ignored unless `writable`).
-    pub we: Signal<In, Bit>,
-    /// The register at `addr` of two cycles before (the read mux starts and ends in flops).
-    pub rdata: Signal<Out, Bits<32>>,
-    /// `addr` is a register.
-    pub readable: Signal<Out, Bit>,
-    /// `addr` is a writable register.
-    pub writable: Signal<Out, Bit>,
-    /// `wdata` is a value the register at `addr` does not define (a command field's refused
-    /// value, CTRL.mode 5 or 6): the parser refuses the write frame with status 0x03 and
-    /// writes nothing.
-    pub value_refused: Signal<Out, Bit>,
-{ports}{inner}    /// One bit per address below 64: it is a register; it is writable.
+    /// The register bus from the UART command parser (see [`RegPort`]).
+    pub bus: RegPort,
+{ports}{inner}    /// One bit per address below 64: it is a register; it is writable; it belongs to a block
+    /// this build leaves out.
     m_readable: Constant<Bits<64>>,
     m_writable: Constant<Bits<64>>,
+    m_absent: Constant<Bits<64>>,
+    absent_bits: Signal<Local, Bits<64>>,
+    /// One bit per address below 64: a wholly locked register (any write refused when locked).
+    m_locked: Constant<Bits<64>>,
+    locked_bits: Signal<Local, Bits<64>>,
+    /// CTRL.lock: set by the host, cleared only by reset.
+    locked: DFF<Bit>,
+    /// The write of `wdata` to `addr` is one the lock refuses: of a wholly locked register,
+    /// or of CTRL changing one of its lockable fields.
+    locked_change: Signal<Local, Bit>,
     hi_zero: Signal<Local, Bit>,
     readable_bits: Signal<Local, Bits<64>>,
     writable_bits: Signal<Local, Bits<64>>,
@@ -257,15 +308,15 @@ impl RegFile {{
         Self {{
             clock: Default::default(),
             reset: Default::default(),
-            addr: Default::default(),
-            wdata: Default::default(),
-            we: Default::default(),
-            rdata: Default::default(),
-            readable: Default::default(),
-            writable: Default::default(),
-            value_refused: Default::default(),
+            bus: Default::default(),
 {init}            m_readable: Constant::new(address_mask(|_| true)),
             m_writable: Constant::new(address_mask(|r| r.access != Access::RO)),
+            m_absent: Constant::new(address_mask(|r| !params.builds(r.part))),
+            absent_bits: Default::default(),
+            m_locked: Constant::new(address_mask(|r| r.wholly_locked())),
+            locked_bits: Default::default(),
+            locked: Default::default(),
+            locked_change: Default::default(),
             hi_zero: Default::default(),
             readable_bits: Default::default(),
             writable_bits: Default::default(),
@@ -284,22 +335,22 @@ impl RegFile {{
 impl Logic for RegFile {{
     #[hdl_gen]
     fn update(&mut self) {{
-{dff_lines}        dff_setup!(self, clock, addr6_q, hi_zero_q, rd_inputs_q, rd_counters_q, rd_config_q);
+{dff_lines}        dff_setup!(self, clock, addr6_q, hi_zero_q, rd_inputs_q, rd_counters_q, rd_config_q, locked);
         // Which addresses are registers, and which are writable: two bit masks from the table,
         // looked up with the low six bits (every address is below 64), so the decode the
         // parser checks in CHECK is a 64-entry lookup and a zero test, not a chain of 16-bit
         // compares.
-        self.hi_zero.next = self.addr.val().get_bits::<10>(6) == 0;
-        self.readable_bits.next = self.m_readable.val() >> self.addr.val().get_bits::<6>(0);
-        self.writable_bits.next = self.m_writable.val() >> self.addr.val().get_bits::<6>(0);
-        self.readable.next = self.hi_zero.val() & self.readable_bits.val().get_bit(0);
-        self.writable.next = self.hi_zero.val() & self.writable_bits.val().get_bit(0);
+        self.hi_zero.next = self.bus.addr.val().get_bits::<10>(6) == 0;
+        self.readable_bits.next = self.m_readable.val() >> self.bus.addr.val().get_bits::<6>(0);
+        self.writable_bits.next = self.m_writable.val() >> self.bus.addr.val().get_bits::<6>(0);
+        self.bus.readable.next = self.hi_zero.val() & self.readable_bits.val().get_bit(0);
+        self.bus.writable.next = self.hi_zero.val() & self.writable_bits.val().get_bit(0);
 
         // Read mux: one arm per register of the table, from the address registered, in three
         // parts (inputs and constants, counter snapshots, stored registers), each registered,
         // and their OR is `rdata`: `rdata` shows a register two cycles after its address
         // (the parser's reads are stable for a byte time), and the mux starts and ends in flops.
-        self.addr6_q.d.next = self.addr.val().get_bits::<6>(0);
+        self.addr6_q.d.next = self.bus.addr.val().get_bits::<6>(0);
         self.hi_zero_q.d.next = self.hi_zero.val();
         self.rd_inputs.next = 0.into();
         self.rd_counters.next = 0.into();
@@ -310,14 +361,28 @@ impl Logic for RegFile {{
         self.rd_inputs_q.d.next = self.rd_inputs.val();
         self.rd_counters_q.d.next = self.rd_counters.val();
         self.rd_config_q.d.next = self.rd_config.val();
-        self.rdata.next = self.rd_inputs_q.q.val() | self.rd_counters_q.q.val() | self.rd_config_q.q.val();
+        self.bus.rdata.next = self.rd_inputs_q.q.val() | self.rd_counters_q.q.val() | self.rd_config_q.q.val();
 
         // Writes: only the stored fields' bits; a core clear loses to a host write.
 {writes}        // Pulses and commands, from the write as it lands.
-        self.value_refused.next = false;
-{pulses}        // Counter snapshot: all at once, so a read of the counters is one consistent view.
+{pulses}        // The lock: set by a write of CTRL.lock = 1, cleared only by reset (below).
+{lock_set}        // Refusals, last assignment wins: 0x03 (a value not defined) over 0x06 (not built)
+        // over 0x05 (locked). The parser asks with the address and the word it is checking,
+        // before anything of the frame is written.
+        self.locked_bits.next = self.m_locked.val() >> self.bus.addr.val().get_bits::<6>(0);
+        self.locked_change.next = self.hi_zero.val() & self.locked_bits.val().get_bit(0);
+{lock_checks}        self.absent_bits.next = self.m_absent.val() >> self.bus.addr.val().get_bits::<6>(0);
+        self.bus.write_refusal.next = 0.into();
+        if self.locked.q.val() & self.locked_change.val() {{
+            self.bus.write_refusal.next = 0x05_u64.into();
+        }}
+        if self.hi_zero.val() & self.absent_bits.val().get_bit(0) {{
+            self.bus.write_refusal.next = 0x06_u64.into();
+        }}
+{value_checks}        // Counter snapshot: all at once, so a read of the counters is one consistent view.
 {snapshot}        if self.reset.val() {{
-{reset}        }}
+{reset}            self.locked.d.next = false;
+        }}
 {outputs}    }}
 }}
 "#

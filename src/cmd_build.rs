@@ -15,6 +15,11 @@ pub struct BuildArgs {
     /// Board to build for: alchitry-cu, icebreaker, ulx3s.
     #[arg(long)]
     pub board: String,
+    /// What goes on the board: `bist` (the core fed by its BIST, links idle) or `system` (two
+    /// PicoRV32 running the firmware through the core to two block-RAM disks; ulx3s only, at
+    /// 50 MHz; docs/boards.md "The system top").
+    #[arg(long, default_value = "bist", value_parser = ["bist", "system"])]
+    pub top: String,
     /// Output directory [default: build/<board>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -42,6 +47,11 @@ pub struct BuildArgs {
     /// seed with min / median / max goes to <out>/ftio-seeds.txt and .json. Not with --seed.
     #[arg(long, value_name = "N|A,B,..")]
     pub seeds: Option<String>,
+    /// Stop after synthesis (yosys): the netlist `board_top.json` (what the gate-level
+    /// simulation runs) and the cell counts, in seconds to minutes instead of place and route's
+    /// minutes to tens of minutes; no timing, no bitstream. Not with --seed/--seeds.
+    #[arg(long)]
+    pub synth_only: bool,
     /// Show each tool's command line as it starts.
     #[arg(long, short)]
     pub verbose: bool,
@@ -50,7 +60,14 @@ pub struct BuildArgs {
 pub fn run(args: BuildArgs) -> Result<()> {
     // Refuse bad seed options before the minutes of synthesis.
     let sweep = seed_sweep(args.seed, args.seeds.as_deref())?;
-    let mut board = ftio_bsp::board(&args.board)?.clone();
+    if args.synth_only && (args.seed.is_some() || sweep.is_some()) {
+        bail!("--synth-only stops before place and route: a placer seed (--seed, --seeds) has nothing to do");
+    }
+    let system = if args.top == "system" { Some(ftio_bsp::system::system_board(&args.board)?) } else { None };
+    let mut board = match &system {
+        Some(sys) => sys.clocked_board()?,
+        None => ftio_bsp::board(&args.board)?.clone(),
+    };
     if let Some(mhz) = args.clock_mhz {
         if !(mhz.is_finite() && mhz >= 1.0 && mhz <= 1000.0) {
             bail!("--clock-mhz {mhz}: expected MHz between 1 and 1000");
@@ -91,13 +108,20 @@ pub fn run(args: BuildArgs) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("cannot generate the core for {}: {e}", board.name))?
         }
     };
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("build").join(board.name));
+    let (top, default_out) = match &system {
+        Some(sys) => (system_sources(sys, board, &core)?, format!("{}-system", board.name)),
+        None => (ftio_bsp::TopSources::bist(board, &core)?, board.name.to_string()),
+    };
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("build").join(default_out));
     if let Some(seeds) = sweep {
-        return run_sweep(&args, board, &core, &out, &seeds);
+        return run_sweep(&args, board, &top, &out, &seeds);
+    }
+    if args.synth_only {
+        return run_synth_only(&args, board, &top, &out);
     }
     let opts = ftio_bsp::BuildOpts { freq_mhz: args.freq, seed: args.seed, verbose: args.verbose };
     let spin = progress::spinner(args.json, format!("ftio build {}", board.name), "synthesis (yosys), place and route (nextpnr), packing");
-    let report = ftio_bsp::build(board, &core, &out, &opts);
+    let report = ftio_bsp::build_top(board, &top, &out, &opts);
     spin.finish_and_clear();
     let report = report?;
     write_report(&report)?;
@@ -254,11 +278,73 @@ fn write_report(report: &ftio_bsp::Report) -> Result<()> {
 
 /// `--seeds`: synthesise once into `out`, place and route at each seed into `out/seed-<S>`
 /// (each with its bitstream and report), then the sweep's table.
-fn run_sweep(args: &BuildArgs, board: &ftio_bsp::Board, core: &str, out: &Path, seeds: &[u64]) -> Result<()> {
+/// What `--synth-only` reports: the cells yosys made and where the netlist is.
+#[derive(Clone, Debug, Serialize)]
+struct SynthOnly {
+    board: String,
+    top: String,
+    core_params: Option<String>,
+    /// Cells after synthesis (yosys `stat`), by type.
+    synth_cells: std::collections::BTreeMap<String, u64>,
+    seconds: f64,
+    netlist: PathBuf,
+}
+
+fn run_synth_only(args: &BuildArgs, board: &ftio_bsp::Board, top: &ftio_bsp::TopSources, out: &Path) -> Result<()> {
+    let spin = progress::spinner(args.json, format!("ftio build {}", board.name), "synthesis (yosys)");
+    let synth = ftio_bsp::synthesise_top(board, top, out, args.verbose);
+    spin.finish_and_clear();
+    let synth = synth?;
+    let r = SynthOnly {
+        board: board.name.to_string(),
+        top: args.top.clone(),
+        core_params: synth.core_params.clone(),
+        synth_cells: synth.synth_cells.clone(),
+        seconds: synth.steps.iter().map(|s| s.seconds).sum(),
+        netlist: synth.dir.join("board_top.json"),
+    };
+    let json = serde_json::to_string_pretty(&r).expect("a report always serialises");
+    std::fs::write(synth.dir.join("ftio-synth.json"), &json)
+        .with_context(|| format!("cannot write the report into {}", synth.dir.display()))?;
+    if args.json {
+        println!("{json}");
+    } else {
+        println!("board {} ({} top), synthesis only ({:.1} s)", r.board, r.top, r.seconds);
+        if let Some(p) = &r.core_params {
+            println!("  core: {p}");
+        }
+        for (cell, n) in &r.synth_cells {
+            println!("  {cell:<20} {n:>8}");
+        }
+        println!("  netlist {}", r.netlist.display());
+    }
+    Ok(())
+}
+
+/// The system top's sources: the core, PicoRV32 from the project venv, the CPU port and the
+/// firmware image `ftio-sim` builds (the one `ftio demo --cpu picorv32` runs).
+fn system_sources(sys: &ftio_bsp::system::SystemBoard, board: &ftio_bsp::Board, core: &str) -> Result<ftio_bsp::TopSources> {
+    let path = ftio_sim::cpu_side::picorv32_path().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let picorv32 = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let port = ftio_hdl::cpu_port::cpu_port_verilog();
+    let image = ftio_sim::firmware::image_words();
+    ftio_bsp::system::system_sources(
+        sys,
+        board,
+        &ftio_bsp::system::SystemParts {
+            core_verilog: core,
+            picorv32_verilog: &picorv32,
+            cpu_port_verilog: &port,
+            firmware: &image,
+        },
+    )
+}
+
+fn run_sweep(args: &BuildArgs, board: &ftio_bsp::Board, top: &ftio_bsp::TopSources, out: &Path, seeds: &[u64]) -> Result<()> {
     let total = std::time::Instant::now();
     eprintln!("ftio build: {}: synthesis, then place and route at seeds {:?}", board.name, seeds);
     let spin = progress::spinner(args.json, format!("ftio build {}", board.name), "synthesis (yosys)");
-    let synth = ftio_bsp::synthesise(board, core, out, args.verbose);
+    let synth = ftio_bsp::synthesise_top(board, top, out, args.verbose);
     spin.finish_and_clear();
     let synth = synth?;
     let bar = progress::bar(args.json, seeds.len() as u64, format!("ftio build {}", board.name), "seeds placed and routed");

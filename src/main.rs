@@ -65,6 +65,13 @@ pub struct ParamArgs {
     /// Strict-offset range: D is 0 up to this minus one (16, 64 or 256).
     #[arg(long, default_value_t = 1 << BuildParams::DEFAULT.offset_max_log2, value_parser = one_of_pow2(&BuildParams::OFFSET_MAX_LOG2))]
     offset_max: u32,
+    /// Leave fault injection out (a production bitstream: the links pass straight through,
+    /// PARAMS.injection reads 0, a write of INJ_CTRL or INJ_COUNT answers status 0x06).
+    #[arg(long)]
+    no_injection: bool,
+    /// Leave the built-in self-test out (PARAMS.bist reads 0, a BIST register write answers 0x06).
+    #[arg(long)]
+    no_bist: bool,
     /// The hardened build: the core checks its own state and halts on an inconsistency
     /// (fault cause INTERNAL; docs/upsets.md). PARAMS.harden reads it.
     #[arg(long)]
@@ -109,6 +116,8 @@ impl ParamArgs {
             frame_depth_log2: self.frame_depth.trailing_zeros() as u8,
             counter_width: self.counter_width,
             offset_max_log2: self.offset_max.trailing_zeros() as u8,
+            injection: !self.no_injection,
+            bist: !self.no_bist,
             harden: self.harden,
         }
     }
@@ -175,6 +184,10 @@ struct BenchArgs {
     /// the write path in every mode, detection latency, return path, back-pressure.
     #[arg(long)]
     datapath: bool,
+    /// With --speed: write the figures, the command and the machine's load into this file's
+    /// speed table (between its `ftio bench --speed --write-docs` markers).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "docs/simulation.md", requires = "speed")]
+    write_docs: Option<std::path::PathBuf>,
     /// D for the strict-lockstep datapath figures.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(0..=15))]
     offset: u64,
@@ -191,7 +204,19 @@ fn bench(args: BenchArgs) -> Result<()> {
         let spin = progress::spinner(false, "ftio bench", "simulation speed: rust-hdl, then Verilator");
         let report = ftio_sim::bench::run_bench(&cfg).map_err(anyhow::Error::msg);
         spin.finish_and_clear();
-        println!("{}", report?);
+        let report = report?;
+        println!("{report}");
+        if let Some(path) = &args.write_docs {
+            let doc = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let load = std::fs::read_to_string("/proc/loadavg")
+                .ok()
+                .and_then(|l| l.split_whitespace().next().and_then(|x| x.parse::<f64>().ok()))
+                .map(|l| (l, std::thread::available_parallelism().map_or(1, |n| n.get())));
+            let doc = ftio_sim::bench::write_docs_table(&doc, &report, load)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            std::fs::write(path, doc).with_context(|| format!("cannot write {}", path.display()))?;
+            println!("wrote the speed table of {}", path.display());
+        }
     }
     if !args.speed {
         if !args.datapath {

@@ -312,12 +312,49 @@ fn constraint_name(board: &Board) -> String {
 /// failure is not an error here: the report says `timing_met`; the caller decides.
 /// [`synthesise`] then [`place_and_route`] into the same directory.
 pub fn build(board: &Board, core_verilog: &str, out_dir: &Path, opts: &BuildOpts) -> Result<Report> {
+    build_top(board, &TopSources::bist(board, core_verilog)?, out_dir, opts)
+}
+
+/// [`build`] for any board top: [`synthesise_top`] then [`place_and_route`].
+pub fn build_top(board: &Board, top: &TopSources, out_dir: &Path, opts: &BuildOpts) -> Result<Report> {
     let total = Instant::now();
-    let synth = synthesise(board, core_verilog, out_dir, opts.verbose)?;
+    let synth = synthesise_top(board, top, out_dir, opts.verbose)?;
     let mut report = place_and_route(board, &synth, out_dir, opts)?;
     report.steps.splice(0..0, synth.steps.iter().cloned());
     report.total_seconds = total.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// What a board top is made of: its Verilog files (module `board_top` among them, and
+/// `ftio_core`), in the order yosys reads them, and its constraint file. The BIST top
+/// ([`TopSources::bist`]) is `board_top_verilog` + the core; the system top is
+/// `crate::system::system_sources`.
+#[derive(Clone, Debug)]
+pub struct TopSources {
+    /// (file name, text), read by yosys in this order.
+    pub files: Vec<(String, String)>,
+    /// The constraint file's name and text.
+    pub constraint_name: String,
+    pub constraint_text: String,
+    /// The core's build parameters from its header ([`core_params`]).
+    pub core_params: Option<String>,
+}
+
+impl TopSources {
+    /// The board's BIST top: `board_top_verilog(board)` around `core_verilog`, the board's
+    /// constraint file, checked against the board table.
+    pub fn bist(board: &Board, core_verilog: &str) -> Result<Self> {
+        check_constraints(board)?;
+        if !core_verilog.contains("module ftio_core") {
+            bail!("the core Verilog has no `module ftio_core`");
+        }
+        Ok(TopSources {
+            files: vec![("ftio_core.v".into(), core_verilog.to_string()), ("board_top.v".into(), board_top_verilog(board))],
+            constraint_name: constraint_name(board),
+            constraint_text: board.constraint_text.to_string(),
+            core_params: core_params(core_verilog),
+        })
+    }
 }
 
 /// A synthesised board top: the netlist (`board_top.json`), the constraint file and yosys's
@@ -332,11 +369,13 @@ pub struct Synthesis {
     pub synth_cells: BTreeMap<String, u64>,
     /// The synthesis step (yosys) and its time.
     pub steps: Vec<StepTime>,
+    /// The constraint file's name in `dir`.
+    pub constraint_file: String,
 }
 
 /// Files [`place_and_route`] reads from a [`Synthesis`]: the netlist and the constraint file.
-fn pnr_inputs(board: &Board) -> [String; 2] {
-    ["board_top.json".to_string(), constraint_name(board)]
+fn pnr_inputs(synth: &Synthesis) -> [String; 2] {
+    ["board_top.json".to_string(), synth.constraint_file.clone()]
 }
 
 /// Runs `program args` in `dir` as the flow step `name` (log `<name>.log`), shown first when
@@ -353,24 +392,28 @@ fn flow_step(dir: &Path, name: &str, program: &Path, args: Vec<String>, verbose:
 /// constraint file into `out_dir` and synthesises them with yosys (`board_top.json`,
 /// `synth_stat.json`, `synth.log`).
 pub fn synthesise(board: &Board, core_verilog: &str, out_dir: &Path, verbose: bool) -> Result<Synthesis> {
+    synthesise_top(board, &TopSources::bist(board, core_verilog)?, out_dir, verbose)
+}
+
+/// [`synthesise`] for any board top: writes its files and constraint file into `out_dir` and
+/// synthesises module `board_top` with yosys.
+pub fn synthesise_top(board: &Board, top: &TopSources, out_dir: &Path, verbose: bool) -> Result<Synthesis> {
     board.validate()?;
-    check_constraints(board)?;
-    if !core_verilog.contains("module ftio_core") {
-        bail!("the core Verilog has no `module ftio_core`");
-    }
     let tools = tools(board.family)?;
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let dir = out_dir.canonicalize().with_context(|| format!("cannot resolve {}", out_dir.display()))?;
     let write = |name: &str, text: &str| -> Result<()> {
         std::fs::write(dir.join(name), text).with_context(|| format!("cannot write {}", dir.join(name).display()))
     };
-    write("board_top.v", &board_top_verilog(board))?;
-    write("ftio_core.v", core_verilog)?;
-    write(&constraint_name(board), board.constraint_text)?;
+    for (name, text) in &top.files {
+        write(name, text)?;
+    }
+    write(&top.constraint_name, &top.constraint_text)?;
     for stale in ["board_top.json", "synth_stat.json"] {
         let _ = std::fs::remove_file(dir.join(stale));
     }
     let synth = synth_command(board.family);
+    let files: Vec<&str> = top.files.iter().map(|(n, _)| n.as_str()).collect();
     let step = flow_step(
         &dir,
         "synth",
@@ -379,14 +422,21 @@ pub fn synthesise(board: &Board, core_verilog: &str, out_dir: &Path, verbose: bo
             "-q".into(),
             "-p".into(),
             format!(
-                "read_verilog ftio_core.v board_top.v; {synth} -top board_top -json board_top.json; \
-                 tee -q -o synth_stat.json stat -json"
+                "read_verilog {}; {synth} -top board_top -json board_top.json; \
+                 tee -q -o synth_stat.json stat -json",
+                files.join(" ")
             ),
         ],
         verbose,
     )?;
     let synth_cells = read_synth_stat(&dir.join("synth_stat.json"))?;
-    Ok(Synthesis { dir, core_params: core_params(core_verilog), synth_cells, steps: vec![step] })
+    Ok(Synthesis {
+        dir,
+        core_params: top.core_params.clone(),
+        synth_cells,
+        steps: vec![step],
+        constraint_file: top.constraint_name.clone(),
+    })
 }
 
 /// Places and routes a [`Synthesis`] of `board` with nextpnr (`opts`: timing target and placer
@@ -400,7 +450,7 @@ pub fn place_and_route(board: &Board, synth: &Synthesis, out_dir: &Path, opts: &
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let dir = out_dir.canonicalize().with_context(|| format!("cannot resolve {}", out_dir.display()))?;
     if dir != synth.dir {
-        for name in pnr_inputs(board) {
+        for name in pnr_inputs(synth) {
             std::fs::copy(synth.dir.join(&name), dir.join(&name))
                 .with_context(|| format!("cannot copy {} into {}", synth.dir.join(&name).display(), dir.display()))?;
         }
@@ -408,7 +458,7 @@ pub fn place_and_route(board: &Board, synth: &Synthesis, out_dir: &Path, opts: &
     for stale in ["report.json", "board_top.asc", "board_top.config", "board_top.bin", "board_top.bit"] {
         let _ = std::fs::remove_file(dir.join(stale));
     }
-    let cons = constraint_name(board);
+    let cons = synth.constraint_file.clone();
     let target_mhz = opts.freq_mhz.unwrap_or_else(|| board.core_mhz());
     let mut steps = Vec::new();
 

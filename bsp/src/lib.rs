@@ -7,11 +7,12 @@ pub mod constraints;
 pub mod flow;
 pub mod gate_sim;
 pub mod pll;
+pub mod system;
 pub mod top;
 
 pub use board::{board, board_names, Board, CoreSize, Family, Led, LedRole, Pin, BOARDS};
 pub use flow::{
-    build, check_constraints, core_params, place_and_route, synth_command, synth_only_stats, synthesise, tools, BuildOpts, Report,
+    build, build_top, check_constraints, core_params, place_and_route, synth_command, synth_only_stats, synthesise, synthesise_top, tools, TopSources, BuildOpts, Report,
     Resource, SynthStats, Synthesis,
 };
 pub use pll::{Ecp5Pll, Ice40Pll, Pll};

@@ -115,6 +115,64 @@ pub fn board_top_verilog(board: &Board) -> String {
     w(&mut v, ports.join(",\n"));
     w(&mut v, ");".into());
 
+    v.push_str(&clock_reset_uart_verilog(board));
+
+    // Core.
+    // Outputs the board does not use are left open on purpose.
+    w(&mut v, "\n    /* verilator lint_off PINCONNECTEMPTY */\n    ftio_core core (".into());
+    let mut conns = vec![
+        "        .clock(clk)".to_string(),
+        "        .reset(core_reset)".to_string(),
+        "        .uart_rx(core_uart_rx)".to_string(),
+        "        .uart_tx(core_uart_tx)".to_string(),
+        "        .irq(core_irq)".to_string(),
+    ];
+    for port in core_ports().iter().skip(5) {
+        let to = match port.dir {
+            Dir::Input => tie_value(port).expect("every link input has an idle value"),
+            Dir::Output => String::new(),
+        };
+        conns.push(format!("        .{}({to})", port.name));
+    }
+    w(&mut v, conns.join(",\n"));
+    w(&mut v, "    );\n    /* verilator lint_on PINCONNECTEMPTY */".into());
+
+    // LEDs.
+    w(&mut v, format!(
+        "\n    // Heartbeat: bit {hb} of a free-running counter (toggles every 2^{hb} cycles).\n\
+         \x20   reg [{hb}:0] heartbeat = {hbw}'d0;\n\
+         \x20   always @(posedge clk) heartbeat <= heartbeat + {hbw}'d1;\n\
+         \x20   // UART activity: either line low (a start or data bit) reloads a 2^{ub}-cycle stretch.\n\
+         \x20   reg [{ubm}:0] uart_activity = {ub}'d0;\n\
+         \x20   always @(posedge clk)\n\
+         \x20       if (!core_uart_rx || !core_uart_tx) uart_activity <= {{{ub}{{1'b1}}}};\n\
+         \x20       else if (uart_activity != {ub}'d0) uart_activity <= uart_activity - {ub}'d1;",
+        hb = heartbeat_bit,
+        hbw = heartbeat_bit + 1,
+        ub = uart_bits,
+        ubm = uart_bits - 1,
+    ));
+    for led in board.leds {
+        let on = match led.role {
+            LedRole::Irq => "core_irq".to_string(),
+            LedRole::Heartbeat => format!("heartbeat[{heartbeat_bit}]"),
+            LedRole::UartActivity => "(uart_activity != 0)".to_string(),
+            LedRole::Running => "reset_done".to_string(),
+        };
+        let drive = if led.pin.active_low { format!("~{on}") } else { on };
+        w(&mut v, format!("    assign {} = {drive};", led.role.port()));
+    }
+    w(&mut v, "endmodule\n`default_nettype wire".into());
+    v
+}
+
+/// The clock (PLL where the board has one), reset-release and UART-synchroniser part of a
+/// board top, shared by `board_top` and the system top (`crate::system`): it defines `clk`,
+/// `pll_locked`, `core_reset`, `reset_done`, `core_uart_rx`, `core_uart_tx` (to be driven by
+/// the core) and `core_irq` (likewise).
+pub(crate) fn clock_reset_uart_verilog(board: &Board) -> String {
+    let mut v = String::new();
+    let core_hz = board.core_hz;
     // Clock.
     w(&mut v, "    wire clk;\n    wire pll_locked;".into());
     match board.pll {
@@ -193,53 +251,6 @@ pub fn board_top_verilog(board: &Board) -> String {
          \x20   assign {PORT_UART_TX} = core_uart_tx;\n\
          \x20   wire core_irq;"
     ));
-
-    // Core.
-    // Outputs the board does not use are left open on purpose.
-    w(&mut v, "\n    /* verilator lint_off PINCONNECTEMPTY */\n    ftio_core core (".into());
-    let mut conns = vec![
-        "        .clock(clk)".to_string(),
-        "        .reset(core_reset)".to_string(),
-        "        .uart_rx(core_uart_rx)".to_string(),
-        "        .uart_tx(core_uart_tx)".to_string(),
-        "        .irq(core_irq)".to_string(),
-    ];
-    for port in core_ports().iter().skip(5) {
-        let to = match port.dir {
-            Dir::Input => tie_value(port).expect("every link input has an idle value"),
-            Dir::Output => String::new(),
-        };
-        conns.push(format!("        .{}({to})", port.name));
-    }
-    w(&mut v, conns.join(",\n"));
-    w(&mut v, "    );\n    /* verilator lint_on PINCONNECTEMPTY */".into());
-
-    // LEDs.
-    w(&mut v, format!(
-        "\n    // Heartbeat: bit {hb} of a free-running counter (toggles every 2^{hb} cycles).\n\
-         \x20   reg [{hb}:0] heartbeat = {hbw}'d0;\n\
-         \x20   always @(posedge clk) heartbeat <= heartbeat + {hbw}'d1;\n\
-         \x20   // UART activity: either line low (a start or data bit) reloads a 2^{ub}-cycle stretch.\n\
-         \x20   reg [{ubm}:0] uart_activity = {ub}'d0;\n\
-         \x20   always @(posedge clk)\n\
-         \x20       if (!core_uart_rx || !core_uart_tx) uart_activity <= {{{ub}{{1'b1}}}};\n\
-         \x20       else if (uart_activity != {ub}'d0) uart_activity <= uart_activity - {ub}'d1;",
-        hb = heartbeat_bit,
-        hbw = heartbeat_bit + 1,
-        ub = uart_bits,
-        ubm = uart_bits - 1,
-    ));
-    for led in board.leds {
-        let on = match led.role {
-            LedRole::Irq => "core_irq".to_string(),
-            LedRole::Heartbeat => format!("heartbeat[{heartbeat_bit}]"),
-            LedRole::UartActivity => "(uart_activity != 0)".to_string(),
-            LedRole::Running => "reset_done".to_string(),
-        };
-        let drive = if led.pin.active_low { format!("~{on}") } else { on };
-        w(&mut v, format!("    assign {} = {drive};", led.role.port()));
-    }
-    w(&mut v, "endmodule\n`default_nettype wire".into());
     v
 }
 

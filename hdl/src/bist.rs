@@ -180,6 +180,9 @@ pub struct BistGenerator {
     delay_left: DFF<Bits<16>>,
     /// `delay_left == 0`, registered.
     delay_done: DFF<Bit>,
+    /// A build without the BIST (BuildParams::bist false): a start is never seen, so the
+    /// generator never offers a word and synthesis removes it.
+    left_out: Constant<Bit>,
 }
 
 impl BistGenerator {
@@ -204,7 +207,13 @@ impl BistGenerator {
             active: Default::default(),
             delay_left: Default::default(),
             delay_done: Default::default(),
+            left_out: Constant::new(false),
         }
+    }
+
+    /// The generator of a core built with `params`: left out when `params.bist` is false.
+    pub fn for_build(params: &ftio_proto::BuildParams) -> Self {
+        Self { left_out: Constant::new(!params.bist), ..Self::new(params.counter_width) }
     }
 }
 
@@ -219,7 +228,7 @@ impl Logic for BistGenerator {
     fn update(&mut self) {
         clock!(self, clock, seq);
         dff_setup!(self, clock, active, delay_left, delay_done);
-        self.seq.start.next = self.start.val();
+        self.seq.start.next = self.start.val() & !self.left_out.val();
         self.seq.seed.next = self.seed.val();
         self.seq.len.next = self.len.val();
         self.seq.frames.next = self.frames.val();
@@ -237,7 +246,7 @@ impl Logic for BistGenerator {
         if self.active.q.val() & self.delay_done.q.val() & !self.seq.more.val() {
             self.active.d.next = false;
         }
-        if self.start.val() {
+        if self.start.val() & !self.left_out.val() {
             self.active.d.next = true;
             self.delay_left.d.next = self.delay.val();
             self.delay_done.d.next = self.delay.val() == 0;
@@ -292,6 +301,9 @@ pub struct BistChecker {
     wrong_q: DFF<Bit>,
     missing_q: DFF<Bit>,
     top: Constant<Bits<32>>,
+    /// A build without the BIST: the checker never counts (its counts stay 0) and synthesis
+    /// removes it.
+    left_out: Constant<Bit>,
 }
 
 impl BistChecker {
@@ -320,7 +332,13 @@ impl BistChecker {
             wrong_q: Default::default(),
             missing_q: Default::default(),
             top: count_top(width),
+            left_out: Constant::new(false),
         }
+    }
+
+    /// The checker of a core built with `params`: left out when `params.bist` is false.
+    pub fn for_build(params: &ftio_proto::BuildParams) -> Self {
+        Self { left_out: Constant::new(!params.bist), ..Self::new(params.counter_width) }
     }
 }
 
@@ -343,10 +361,10 @@ impl Logic for BistChecker {
         self.seq.len.next = self.len.val();
         self.seq.frames.next = self.frames.val();
         self.gen.data.next = self.data.val();
-        self.seq.advance.next = (self.enable.val() & self.take.val()) | self.drain.val();
-        self.missing_q.d.next = self.drain.val() & self.seq.more.val();
+        self.seq.advance.next = ((self.enable.val() & self.take.val()) | self.drain.val()) & !self.left_out.val();
+        self.missing_q.d.next = self.drain.val() & self.seq.more.val() & !self.left_out.val();
         self.wrong_q.d.next = false;
-        if self.enable.val() & self.take.val() & !self.drain.val() {
+        if self.enable.val() & self.take.val() & !self.drain.val() & !self.left_out.val() {
             if self.n_words.q.val() != self.top.val() {
                 self.n_words.d.next = (self.n_words.q.val() + 1) & self.top.val();
             }

@@ -127,6 +127,18 @@ impl BistControl {
             errors_top: Constant::new(((1u64 << width) - 1).to_bits()),
         }
     }
+
+    /// The BIST of a core built with `params`: its generators and checkers are left out when
+    /// `params.bist` is false.
+    pub fn for_build(params: &ftio_proto::BuildParams) -> Self {
+        Self {
+            gen_a: BistGenerator::for_build(params),
+            gen_b: BistGenerator::for_build(params),
+            chk_a: BistChecker::for_build(params),
+            chk_b: BistChecker::for_build(params),
+            ..Self::new(params.counter_width)
+        }
+    }
 }
 
 impl Logic for BistControl {

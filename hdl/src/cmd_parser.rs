@@ -4,7 +4,7 @@
 //! `5A | status | count | data(reads) | crc(2)`. Checks in order: CRC, command, count,
 //! address. Every address of the range is checked before any is written, and with it the
 //! value a write carries (a register may refuse a value it does not define: CTRL's reserved
-//! modes), so a refused write writes nothing. The CRC runs over every byte after the sync byte, the received CRC
+//! modes; a locked field's change; a block the build leaves out), so a refused write writes nothing. The CRC runs over every byte after the sync byte, the received CRC
 //! included, and must end at 0 (the residue of a non-reflected CRC with xorout 0).
 //!
 //! Frame length depends on `cmd` and `count` only: a write carries 4×count data bytes for
@@ -18,6 +18,7 @@
 //! full queue tags the next one, so a frame with a hole in it is dropped, never executed.
 use crate::bram::Bram;
 use crate::crc16::Crc16Byte;
+use crate::regfile::RegBus;
 use rust_hdl::prelude::*;
 
 mod state {
@@ -61,21 +62,10 @@ pub struct CmdParser {
     pub tx_data: Signal<Out, Bits<8>>,
     /// The transmitter is busy.
     pub tx_busy: Signal<In, Bit>,
-    /// Register bus: index.
-    pub bus_addr: Signal<Out, Bits<16>>,
-    /// Register bus: data to write.
-    pub bus_wdata: Signal<Out, Bits<32>>,
-    /// Register bus: write strobe.
-    pub bus_we: Signal<Out, Bit>,
-    /// Register bus: the register at `bus_addr`.
-    pub bus_rdata: Signal<In, Bits<32>>,
-    /// Register bus: `bus_addr` is a register.
-    pub bus_readable: Signal<In, Bit>,
-    /// Register bus: `bus_addr` is writable.
-    pub bus_writable: Signal<In, Bit>,
-    /// Register bus: `bus_wdata` is a value the register at `bus_addr` does not define (a
-    /// write of it is refused with 0x03, like an address that is not writable).
-    pub bus_value_refused: Signal<In, Bit>,
+    /// The register bus: `addr` is the register checked, read or written (stepped with the
+    /// request), `wdata` the word of the frame at it; a write frame is refused whole with
+    /// `write_refusal` if any of its words is.
+    pub bus: RegBus,
     /// Pulse: a request was executed (status 0).
     pub executed: Signal<Out, Bit>,
     /// Pulse: a frame was dropped by the inter-byte timeout (seen when the next byte comes).
@@ -156,13 +146,7 @@ impl CmdParser {
             tx_start: Default::default(),
             tx_data: Default::default(),
             tx_busy: Default::default(),
-            bus_addr: Default::default(),
-            bus_wdata: Default::default(),
-            bus_we: Default::default(),
-            bus_rdata: Default::default(),
-            bus_readable: Default::default(),
-            bus_writable: Default::default(),
-            bus_value_refused: Default::default(),
+            bus: Default::default(),
             executed: Default::default(),
             dropped: Default::default(),
             state: Default::default(),
@@ -229,14 +213,14 @@ impl Logic for CmdParser {
         self.crc_in.data_in.next = self.rx_data.val();
         self.tx_start.next = false;
         self.tx_data.next = 0.into();
-        self.bus_addr.next = self.cur.q.val().get_bits::<16>(0);
-        self.rd_q.d.next = self.bus_rdata.val();
+        self.bus.addr.next = self.cur.q.val().get_bits::<16>(0);
+        self.rd_q.d.next = self.bus.rdata.val();
         self.addr_bad_q.d.next = self.cur.q.val().get_bit(16)
-            | !self.bus_readable.val()
-            | ((self.cmd.q.val() == 0x02_u64) & !self.bus_writable.val());
+            | !self.bus.readable.val()
+            | ((self.cmd.q.val() == 0x02_u64) & !self.bus.writable.val());
         self.decoded.d.next = false;
-        self.bus_wdata.next = self.data_ram.read_data.val();
-        self.bus_we.next = false;
+        self.bus.wdata.next = self.data_ram.read_data.val();
+        self.bus.we.next = false;
         self.executed.next = false;
         self.dropped.next = false;
         // Bytes are taken while a request is being read. A byte that came after more than 64
@@ -320,8 +304,14 @@ impl Logic for CmdParser {
             if self.decoded.q.val() {
                 // The data RAM shows word idx now (its address was idx last cycle): a write's
                 // value is checked with its address, so a refused value writes nothing.
-                if self.addr_bad_q.q.val() | ((self.cmd.q.val() == 0x02_u64) & self.bus_value_refused.val()) {
+                if self.addr_bad_q.q.val() {
                     self.status.d.next = 0x03_u64.into();
+                    self.idx.d.next = 0.into();
+                    self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
+                    self.state.d.next = self.st_respond.val();
+                } else if (self.cmd.q.val() == 0x02_u64) & (self.bus.write_refusal.val() != 0) {
+                    // A value not defined (0x03), a block not built (0x06), locked (0x05).
+                    self.status.d.next = bit_cast::<8, 3>(self.bus.write_refusal.val());
                     self.idx.d.next = 0.into();
                     self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                     self.state.d.next = self.st_respond.val();
@@ -342,7 +332,7 @@ impl Logic for CmdParser {
             // The data RAM shows word idx next cycle.
             self.state.d.next = self.st_write_do.val();
         } else if self.state.q.val() == self.st_write_do.val() {
-            self.bus_we.next = true;
+            self.bus.we.next = true;
             if self.idx.q.val() == self.count_m1.q.val() {
                 self.idx.d.next = 0.into();
                 self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());

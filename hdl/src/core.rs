@@ -8,15 +8,16 @@
 use crate::bist_control::BistControl;
 use crate::commit_gate::CommitGate;
 use crate::counters::Counters;
-use crate::disk_monitor::DiskMonitor;
+use crate::disk_side::DiskSide;
 use crate::egress::Egress;
 use crate::fabric::{mode, Fabric};
+use crate::fault_capture::{cause_bits, FaultCapture};
 use crate::fault_log::FaultLog;
 use crate::ingress::Ingress;
 use crate::inject_control::{InjectControl, InjectDrive};
-use crate::link::{IdleLink, LinkRx, LinkTx, Word};
+use crate::link::{IdleLink, LinkRx, LinkTx, StreamTx};
 use crate::lockstep::Lockstep;
-use crate::regfile::RegFile;
+use crate::regfile::{RegBus, RegFile};
 use crate::uart::clocks_per_bit;
 use crate::uart_bridge::UartBridge;
 use ftio_proto::{Cause, InjLink};
@@ -93,12 +94,14 @@ pub struct Core<const SW: usize, const OW: usize> {
     out_disk_b: Egress,
     out_cpu_a: Egress,
     out_cpu_b: Egress,
-    /// Disk A's health.
-    pub mon_disk_a: DiskMonitor,
-    /// Disk B's health.
-    pub mon_disk_b: DiskMonitor,
+    /// Disk A's side: health, frames on its links, its returns while rebuilding.
+    pub disk_a: DiskSide,
+    /// Disk B's side.
+    pub disk_b: DiskSide,
     /// Fault latch and first-fault capture.
     pub fault_log: FaultLog,
+    /// What the first-fault capture records, and CAP_WORD's count.
+    capture: FaultCapture,
     /// The statistics counters and MAX_SKEW.
     pub counters: Counters,
     /// The built-in self-test.
@@ -121,29 +124,13 @@ pub struct Core<const SW: usize, const OW: usize> {
     read_verify_q: DFF<Bit>,
     primary_q: DFF<Bit>,
     offset_q: DFF<Bits<16>>,
-    /// The CPU ports' words, registered, for the first-fault capture of a port parity error
-    /// (the lockstep sees the error one cycle after the port).
-    port_a_q: DFF<Word>,
-    port_b_q: DFF<Word>,
-    port_a_valid_q: DFF<Bit>,
-    port_b_valid_q: DFF<Bit>,
-    /// The words the first-fault capture records: the compared pair for a mismatch, the
-    /// words at the CPU ports otherwise (so a port parity fault shows the bad word).
-    cap_word_a: Signal<Local, Word>,
-    cap_word_b: Signal<Local, Word>,
-    cap_valid_a: Signal<Local, Bit>,
-    cap_valid_b: Signal<Local, Bit>,
-    /// The first-fault capture takes the disks' rx words, not the CPUs' (a disk parity error
-    /// or a read-verify divergence this cycle, and no CPU parity error).
-    cap_disk: Signal<Local, Bit>,
-    /// A disk timeout is the first fault of this cycle: capture the words waiting on the
-    /// disks' tx links.
-    cap_disk_tx: Signal<Local, Bit>,
-    /// Parity evidence of the disks' links, registered before the disk monitors.
-    rx_err_disk_a_q: DFF<Bit>,
-    rx_err_disk_b_q: DFF<Bit>,
-    rdy_err_disk_a_q: DFF<Bit>,
-    rdy_err_disk_b_q: DFF<Bit>,
+    /// Parity evidence on each port's links this cycle: its words in, and `rpar` of its
+    /// return link.
+    link_error_cpu_a: Signal<Local, Bit>,
+    link_error_cpu_b: Signal<Local, Bit>,
+    link_error_disk_a: Signal<Local, Bit>,
+    link_error_disk_b: Signal<Local, Bit>,
+    /// A read-verify divergence, registered.
     divergence_q: DFF<Bit>,
     /// Any egress parity error, registered: the four 32-bit parity checks at the ports stay
     /// off the fault log's capture enables (an internal fault is seen a cycle later).
@@ -153,38 +140,10 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// CTRL.policy = halt and a fault was latched: the core goes HALTED (as a host write of
     /// HALTED would: the frame in flight is ended with `last & abort`).
     halt_req_q: DFF<Bit>,
-    /// CAP_WORD's source: words committed toward the disks since reset or the last fault
-    /// clear (the lockstep's committed stream in DUPLEX and SIMPLEX, abort words not counted).
-    word_index: DFF<Bits<32>>,
     /// The committed stream (into the fabric) is inside a frame; `c_boundary`: it is between
     /// frames after this cycle (a readmitted disk joins only there).
     c_in_frame: DFF<Bit>,
     c_boundary: Signal<Local, Bit>,
-    /// Each disk's tx link is inside a frame (it has taken words of a frame but not its last).
-    dtx_in_frame_a: DFF<Bit>,
-    dtx_in_frame_b: DFF<Bit>,
-    /// Each disk's rx (return) link is inside a frame.
-    drx_in_frame_a: DFF<Bit>,
-    drx_in_frame_b: DFF<Bit>,
-    /// Each disk's rx link takes its word this cycle (the fabric's `ra_ready`/`rb_ready`, or
-    /// a rebuilding disk's returns, taken and dropped). One Local feeds both the ingress's
-    /// ready and the frame tracking. Reading `fabric.ra_ready` again in the frame-tracking
-    /// `if` is the same logic, but Verilator 5.006 then scheduled the core ⇄ fabric loop
-    /// (UNOPTFLAT) so that the rx `ready` pin stayed 0 in the cycle a disk began to offer,
-    /// where Verilog's semantics and rust-hdl give 1 (equivalence tests diverged at cycle 0
-    /// on disk_a_rx_ready; the demo and the campaign's fault-free runs broke).
-    rx_take_a: Signal<Local, Bit>,
-    rx_take_b: Signal<Local, Bit>,
-    /// What each disk's tx egress offers: the fabric's disk buffer, or for a failed disk
-    /// nothing (its buffered words are discarded) but, once readmitted, the `last & abort`
-    /// word that ends a frame it had half received.
-    dtx_valid_a: Signal<Local, Bit>,
-    dtx_word_a: Signal<Local, Word>,
-    dtx_valid_b: Signal<Local, Bit>,
-    dtx_word_b: Signal<Local, Word>,
-    /// Each disk's tx word moves this cycle (offered, and the disk is ready).
-    dtx_moved_a: Signal<Local, Bit>,
-    dtx_moved_b: Signal<Local, Bit>,
     /// Hardened build (`BuildParams::harden`): an internal inconsistency found by the
     /// lockstep or the fabric (registered: `internal_err_q`), or by the disks' write side in
     /// the cycle a word is offered (`fabric.write_error`), is the cause INTERNAL
@@ -203,7 +162,6 @@ pub struct Core<const SW: usize, const OW: usize> {
     internal_q: DFF<Bit>,
     internal_now: Signal<Local, Bit>,
     stop: Signal<Local, Bit>,
-    abort_word: Constant<Word>,
     m_halted: Constant<Bits<3>>,
     /// The cause bits (FAULTS) that fail CPU A, and CPU B: parity and timeout.
     cpu_a_causes: Constant<Bits<16>>,
@@ -216,7 +174,6 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
         params.validate().expect("invalid core parameters");
         assert_eq!(params.skew_depth_log2 as usize, SW, "skew depth does not match the core type");
         assert_eq!(params.offset_max_log2 as usize, OW, "offset range does not match the core type");
-        check_register_layout();
         let cpb = clocks_per_bit(params.clock_hz, params.baud);
         Self {
             clock: Default::default(),
@@ -232,10 +189,10 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             uart_rx: Default::default(),
             uart_tx: Default::default(),
             irq: Default::default(),
-            in_cpu_a: Ingress::new(InjLink::CpuA),
-            in_cpu_b: Ingress::new(InjLink::CpuB),
-            in_disk_a: Ingress::new(InjLink::DiskA),
-            in_disk_b: Ingress::new(InjLink::DiskB),
+            in_cpu_a: Ingress::for_build(InjLink::CpuA, params),
+            in_cpu_b: Ingress::for_build(InjLink::CpuB, params),
+            in_disk_a: Ingress::for_build(InjLink::DiskA, params),
+            in_disk_b: Ingress::for_build(InjLink::DiskB, params),
             no_bist_disk_a: Default::default(),
             no_bist_disk_b: Default::default(),
             inj: InjectControl::new(params.counter_width),
@@ -246,11 +203,12 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             out_disk_b: Default::default(),
             out_cpu_a: Default::default(),
             out_cpu_b: Default::default(),
-            mon_disk_a: Default::default(),
-            mon_disk_b: Default::default(),
+            disk_a: Default::default(),
+            disk_b: Default::default(),
             fault_log: Default::default(),
+            capture: Default::default(),
             counters: Counters::new(params.counter_width, SW),
-            bist: BistControl::new(params.counter_width),
+            bist: BistControl::for_build(params),
             bridge: UartBridge::new(cpb),
             regs: RegFile::new(params),
             mode_set_q: Default::default(),
@@ -263,39 +221,16 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             read_verify_q: Default::default(),
             primary_q: Default::default(),
             offset_q: Default::default(),
-            port_a_q: Default::default(),
-            port_b_q: Default::default(),
-            port_a_valid_q: Default::default(),
-            port_b_valid_q: Default::default(),
-            cap_word_a: Default::default(),
-            cap_word_b: Default::default(),
-            cap_valid_a: Default::default(),
-            cap_valid_b: Default::default(),
-            cap_disk: Default::default(),
-            cap_disk_tx: Default::default(),
-            rx_err_disk_a_q: Default::default(),
-            rx_err_disk_b_q: Default::default(),
-            rdy_err_disk_a_q: Default::default(),
-            rdy_err_disk_b_q: Default::default(),
+            link_error_cpu_a: Default::default(),
+            link_error_cpu_b: Default::default(),
+            link_error_disk_a: Default::default(),
+            link_error_disk_b: Default::default(),
             divergence_q: Default::default(),
             egress_q: Default::default(),
             causes_now: Default::default(),
             halt_req_q: Default::default(),
-            word_index: Default::default(),
             c_in_frame: Default::default(),
             c_boundary: Default::default(),
-            dtx_in_frame_a: Default::default(),
-            dtx_in_frame_b: Default::default(),
-            drx_in_frame_a: Default::default(),
-            drx_in_frame_b: Default::default(),
-            rx_take_a: Default::default(),
-            rx_take_b: Default::default(),
-            dtx_valid_a: Default::default(),
-            dtx_word_a: Default::default(),
-            dtx_valid_b: Default::default(),
-            dtx_word_b: Default::default(),
-            dtx_moved_a: Default::default(),
-            dtx_moved_b: Default::default(),
             harden: Constant::new(params.harden),
             internal_err_q: Default::default(),
             cfg_n: DFFWithInit::new(0xFFFF_FFFF_u64.to_bits()),
@@ -304,31 +239,10 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             internal_q: Default::default(),
             internal_now: Default::default(),
             stop: Default::default(),
-            abort_word: Constant::new(crate::lockstep::ABORT_WORD.to_bits()),
             m_halted: Constant::new(mode::HALTED.to_bits()),
-            cpu_a_causes: Constant::new(cause_bits(&[Cause::CpuAParity, Cause::CpuATimeout])),
-            cpu_b_causes: Constant::new(cause_bits(&[Cause::CpuBParity, Cause::CpuBTimeout])),
+            cpu_a_causes: Constant::new(cause_bits([Cause::CpuAParity, Cause::CpuATimeout])),
+            cpu_b_causes: Constant::new(cause_bits([Cause::CpuBParity, Cause::CpuBTimeout])),
         }
-    }
-}
-
-/// FAULTS bits of `causes` (bit n: cause code n).
-fn cause_bits(causes: &[Cause]) -> Bits<16> {
-    causes.iter().fold(0u64, |m, &c| m | 1 << c as u64).to_bits()
-}
-
-/// The first-fault capture carries CAP_FLAGS in the fault log's 16-bit `flags` bus, packed
-/// and unpacked in `update` at the register's positions: check them against the table. Every
-/// other register field reaches the register file by name (its port, generated from the table).
-fn check_register_layout() {
-    use ftio_proto::reg;
-    let at = |f: &str| (reg("CAP_FLAGS").f(f).lsb, reg("CAP_FLAGS").f(f).width);
-    for (side, base) in [("a", 0), ("b", 8)] {
-        assert_eq!(at(&format!("{side}_valid")), (base, 1));
-        assert_eq!(at(&format!("{side}_last")), (base + 1, 1));
-        assert_eq!(at(&format!("{side}_abort")), (base + 2, 1));
-        assert_eq!(at(&format!("{side}_par")), (base + 3, 4));
-        assert_eq!(at(&format!("{side}_perr")), (base + 7, 1));
     }
 }
 
@@ -345,26 +259,18 @@ impl<const SW: usize, const OW: usize> Default for Core<SW, OW> {
 impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, in_cpu_a, in_cpu_b, in_disk_a, in_disk_b, inj, lockstep, gate, fabric);
-        clock!(self, clock, mon_disk_a, mon_disk_b, fault_log, counters, bist, bridge, regs);
+        clock!(self, clock, in_cpu_a, in_cpu_b, in_disk_a, in_disk_b, inj, lockstep, gate, fabric, disk_a, disk_b);
+        clock!(self, clock, fault_log, capture, counters, bist, bridge, regs);
         dff_setup!(self, clock, mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, strict_q, saf_q, policy_halt_q);
-        dff_setup!(self, clock, read_verify_q, primary_q, offset_q, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q);
-        dff_setup!(self, clock, rx_err_disk_a_q, rx_err_disk_b_q, rdy_err_disk_a_q, rdy_err_disk_b_q, divergence_q, egress_q);
+        dff_setup!(self, clock, read_verify_q, primary_q, offset_q, divergence_q, egress_q, halt_req_q, c_in_frame);
         dff_setup!(self, clock, internal_err_q, internal_q, cfg_n);
-        dff_setup!(self, clock, halt_req_q, word_index, c_in_frame, dtx_in_frame_a, dtx_in_frame_b, drx_in_frame_a, drx_in_frame_b);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
         self.bridge.uart_rx.next = self.uart_rx.val();
         self.uart_tx.next = self.bridge.uart_tx.val();
         self.regs.reset.next = self.reset.val();
-        self.regs.addr.next = self.bridge.bus_addr.val();
-        self.regs.wdata.next = self.bridge.bus_wdata.val();
-        self.regs.we.next = self.bridge.bus_we.val();
-        self.bridge.bus_rdata.next = self.regs.rdata.val();
-        self.bridge.bus_readable.next = self.regs.readable.val();
-        self.bridge.bus_writable.next = self.regs.writable.val();
-        self.bridge.bus_value_refused.next = self.regs.value_refused.val();
+        RegBus::join(&mut self.bridge.bus, &mut self.regs.bus);
         // Configuration from the registers, registered (see the fields).
         self.mode_set_q.d.next = self.regs.ctrl_mode_set.val();
         self.mode_value_q.d.next = self.regs.ctrl_mode_value.val();
@@ -403,6 +309,11 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.regs.inj_ctrl_arm_clear.next = self.inj.arm_clear.val();
         self.regs.inj_status_fired.next = self.inj.fired.val();
         self.regs.inj_status_armed.next = self.regs.inj_ctrl_arm.val();
+        // Each port's parity evidence: its words in, and `rpar` of its return link.
+        self.link_error_cpu_a.next = self.in_cpu_a.error.val() | self.out_cpu_a.ready_error.val();
+        self.link_error_cpu_b.next = self.in_cpu_b.error.val() | self.out_cpu_b.ready_error.val();
+        self.link_error_disk_a.next = self.in_disk_a.error.val() | self.out_disk_a.ready_error.val();
+        self.link_error_disk_b.next = self.in_disk_b.error.val() | self.out_disk_b.ready_error.val();
 
         // Write path: the lockstep takes both CPUs' words. A host mode write, or the halt
         // policy halting on a fault the lockstep does not halt on itself (a disk fault, a
@@ -423,11 +334,11 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.lockstep.a_valid.next = self.in_cpu_a.word.valid.val();
         self.lockstep.a_word.next = self.in_cpu_a.word.data.val();
         self.in_cpu_a.word.ready.next = self.lockstep.a_ready.val();
-        self.lockstep.a_error.next = self.in_cpu_a.error.val() | self.out_cpu_a.ready_error.val();
+        self.lockstep.a_error.next = self.link_error_cpu_a.val();
         self.lockstep.b_valid.next = self.in_cpu_b.word.valid.val();
         self.lockstep.b_word.next = self.in_cpu_b.word.data.val();
         self.in_cpu_b.word.ready.next = self.lockstep.b_ready.val();
-        self.lockstep.b_error.next = self.in_cpu_b.error.val() | self.out_cpu_b.ready_error.val();
+        self.lockstep.b_error.next = self.link_error_cpu_b.val();
         self.lockstep.return_mismatch.next = self.fabric.strict_ready_mismatch.val();
 
         // Fabric: committed and SPLIT streams to the disks, returns to the CPUs. A rebuilding
@@ -440,10 +351,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.read_verify.next = self.read_verify_q.q.val();
         self.fabric.strict.next = self.strict_q.q.val();
         self.fabric.offset.next = self.offset_q.q.val().get_bits::<OW>(0);
-        self.fabric.disk_a_failed.next = self.mon_disk_a.failed.val() | self.mon_disk_a.rebuilding.val();
-        self.fabric.disk_b_failed.next = self.mon_disk_b.failed.val() | self.mon_disk_b.rebuilding.val();
-        self.fabric.disk_a_rebuilding.next = self.mon_disk_a.rebuilding.val();
-        self.fabric.disk_b_rebuilding.next = self.mon_disk_b.rebuilding.val();
+        self.fabric.disk_a_failed.next = self.disk_a.failed.val() | self.disk_a.rebuilding.val();
+        self.fabric.disk_b_failed.next = self.disk_b.failed.val() | self.disk_b.rebuilding.val();
+        self.fabric.disk_a_rebuilding.next = self.disk_a.rebuilding.val();
+        self.fabric.disk_b_rebuilding.next = self.disk_b.rebuilding.val();
         self.fabric.disk_timeout.next = self.regs.disk_timeout.val();
         self.fabric.resync.next = self.fault_clear_q.q.val();
         // Hardened build: an internal fault stops forwarding (see `internal_q`).
@@ -467,72 +378,6 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.sb_valid.next = self.lockstep.sb_valid.val();
         self.fabric.sb_word.next = self.lockstep.sb_word.val();
         self.lockstep.sb_ready.next = self.fabric.sb_ready.val();
-        // A rebuilding disk's returns are taken and dropped here, before the fabric: never
-        // delivered, never compared, whatever the other disk's state.
-        self.fabric.ra_valid.next = self.in_disk_a.word.valid.val() & !self.mon_disk_a.rebuilding.val();
-        self.fabric.ra_word.next = self.in_disk_a.word.data.val();
-        self.rx_take_a.next = self.fabric.ra_ready.val() | self.mon_disk_a.rebuilding.val();
-        self.in_disk_a.word.ready.next = self.rx_take_a.val();
-        self.fabric.rb_valid.next = self.in_disk_b.word.valid.val() & !self.mon_disk_b.rebuilding.val();
-        self.fabric.rb_word.next = self.in_disk_b.word.data.val();
-        self.rx_take_b.next = self.fabric.rb_ready.val() | self.mon_disk_b.rebuilding.val();
-        self.in_disk_b.word.ready.next = self.rx_take_b.val();
-        // Frames on each disk's rx and tx links (word bit 36: last), for readmission.
-        if self.in_disk_a.word.valid.val() & self.rx_take_a.val() {
-            self.drx_in_frame_a.d.next = !self.in_disk_a.word.data.val().get_bit(36);
-        }
-        if self.in_disk_b.word.valid.val() & self.rx_take_b.val() {
-            self.drx_in_frame_b.d.next = !self.in_disk_b.word.data.val().get_bit(36);
-        }
-
-        // Egress: each words-out port, with its own checks. A failed disk gets nothing of its
-        // buffer: the fabric offers it nothing and empties the buffer from the cycle it is
-        // marked failed (fabric.rs). Once it is readmitted, a frame it had half received is
-        // ended with `last & abort` before it joins, so it starts clean.
-        LinkTx::link(&mut self.disk_a_tx, &mut self.out_disk_a.link);
-        LinkTx::link(&mut self.disk_b_tx, &mut self.out_disk_b.link);
-        LinkTx::link(&mut self.cpu_a_rx, &mut self.out_cpu_a.link);
-        LinkTx::link(&mut self.cpu_b_rx, &mut self.out_cpu_b.link);
-        self.dtx_valid_a.next = self.fabric.da_valid.val();
-        self.dtx_word_a.next = self.fabric.da_word.val();
-        if self.mon_disk_a.failed.val() {
-            self.dtx_valid_a.next = self.mon_disk_a.readmitted.val() & self.dtx_in_frame_a.q.val();
-            self.dtx_word_a.next = self.abort_word.val();
-        }
-        if self.stop.val() & !self.mon_disk_a.failed.val() {
-            self.dtx_valid_a.next = self.dtx_in_frame_a.q.val();
-            self.dtx_word_a.next = self.abort_word.val();
-        }
-        self.dtx_moved_a.next = self.dtx_valid_a.val() & self.out_disk_a.word.ready.val();
-        self.fabric.da_take.next = self.dtx_moved_a.val();
-        if self.mon_disk_a.failed.val() | self.stop.val() {
-            self.fabric.da_take.next = self.fabric.da_valid.val();
-        }
-        self.dtx_valid_b.next = self.fabric.db_valid.val();
-        self.dtx_word_b.next = self.fabric.db_word.val();
-        if self.mon_disk_b.failed.val() {
-            self.dtx_valid_b.next = self.mon_disk_b.readmitted.val() & self.dtx_in_frame_b.q.val();
-            self.dtx_word_b.next = self.abort_word.val();
-        }
-        if self.stop.val() & !self.mon_disk_b.failed.val() {
-            self.dtx_valid_b.next = self.dtx_in_frame_b.q.val();
-            self.dtx_word_b.next = self.abort_word.val();
-        }
-        self.dtx_moved_b.next = self.dtx_valid_b.val() & self.out_disk_b.word.ready.val();
-        self.fabric.db_take.next = self.dtx_moved_b.val();
-        if self.mon_disk_b.failed.val() | self.stop.val() {
-            self.fabric.db_take.next = self.fabric.db_valid.val();
-        }
-        self.out_disk_a.word.valid.next = self.dtx_valid_a.val();
-        self.out_disk_a.word.data.next = self.dtx_word_a.val();
-        self.out_disk_b.word.valid.next = self.dtx_valid_b.val();
-        self.out_disk_b.word.data.next = self.dtx_word_b.val();
-        if self.dtx_moved_a.val() {
-            self.dtx_in_frame_a.d.next = !self.dtx_word_a.val().get_bit(36);
-        }
-        if self.dtx_moved_b.val() {
-            self.dtx_in_frame_b.d.next = !self.dtx_word_b.val().get_bit(36);
-        }
         // The committed stream's frames, for readmission at a frame boundary.
         self.c_boundary.next = !self.c_in_frame.q.val();
         if self.fabric.c_valid.val() & self.fabric.c_ready.val() {
@@ -541,11 +386,50 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.c_in_frame.d.next = !self.c_boundary.val();
         if self.reset.val() {
             self.c_in_frame.d.next = false;
-            self.dtx_in_frame_a.d.next = false;
-            self.dtx_in_frame_b.d.next = false;
-            self.drx_in_frame_a.d.next = false;
-            self.drx_in_frame_b.d.next = false;
         }
+
+        // Each disk's side: its returns into the fabric (a rebuilding disk's dropped), the
+        // fabric's buffer for it out to its egress (nothing for a failed disk), its health.
+        StreamTx::join(&mut self.in_disk_a.word, &mut self.disk_a.rx);
+        StreamTx::join(&mut self.in_disk_b.word, &mut self.disk_b.rx);
+        StreamTx::join(&mut self.disk_a.tx, &mut self.out_disk_a.word);
+        StreamTx::join(&mut self.disk_b.tx, &mut self.out_disk_b.word);
+        self.fabric.ra_valid.next = self.disk_a.returns.valid.val();
+        self.fabric.ra_word.next = self.disk_a.returns.data.val();
+        self.disk_a.returns.ready.next = self.fabric.ra_ready.val();
+        self.fabric.rb_valid.next = self.disk_b.returns.valid.val();
+        self.fabric.rb_word.next = self.disk_b.returns.data.val();
+        self.disk_b.returns.ready.next = self.fabric.rb_ready.val();
+        self.disk_a.buf_valid.next = self.fabric.da_valid.val();
+        self.disk_a.buf_word.next = self.fabric.da_word.val();
+        self.fabric.da_take.next = self.disk_a.buf_take.val();
+        self.disk_b.buf_valid.next = self.fabric.db_valid.val();
+        self.disk_b.buf_word.next = self.fabric.db_word.val();
+        self.fabric.db_take.next = self.disk_b.buf_take.val();
+        self.disk_a.reset.next = self.reset.val();
+        self.disk_a.rx_error.next = self.in_disk_a.error.val();
+        self.disk_a.ready_error.next = self.out_disk_a.ready_error.val();
+        self.disk_a.timeout.next = self.regs.disk_timeout.val();
+        self.disk_a.readmit.next = self.regs.ctrl_readmit_a.val();
+        self.disk_a.rebuilt.next = self.regs.ctrl_rebuilt_a.val();
+        self.disk_a.boundary.next = self.c_boundary.val();
+        self.disk_a.stop.next = self.stop.val();
+        self.disk_a.returns_idle.next = self.disk_a.rx_quiet.val() & self.disk_b.rx_quiet.val();
+        self.disk_b.reset.next = self.reset.val();
+        self.disk_b.rx_error.next = self.in_disk_b.error.val();
+        self.disk_b.ready_error.next = self.out_disk_b.ready_error.val();
+        self.disk_b.timeout.next = self.regs.disk_timeout.val();
+        self.disk_b.readmit.next = self.regs.ctrl_readmit_b.val();
+        self.disk_b.rebuilt.next = self.regs.ctrl_rebuilt_b.val();
+        self.disk_b.boundary.next = self.c_boundary.val();
+        self.disk_b.stop.next = self.stop.val();
+        self.disk_b.returns_idle.next = self.disk_a.rx_quiet.val() & self.disk_b.rx_quiet.val();
+
+        // Egress: each words-out port, with its own checks (the disks' fed by their sides).
+        LinkTx::link(&mut self.disk_a_tx, &mut self.out_disk_a.link);
+        LinkTx::link(&mut self.disk_b_tx, &mut self.out_disk_b.link);
+        LinkTx::link(&mut self.cpu_a_rx, &mut self.out_cpu_a.link);
+        LinkTx::link(&mut self.cpu_b_rx, &mut self.out_cpu_b.link);
         self.out_cpu_a.word.valid.next = self.fabric.ca_valid.val();
         self.out_cpu_a.word.data.next = self.fabric.ca_word.val();
         self.fabric.ca_take.next = self.fabric.ca_valid.val() & self.out_cpu_a.word.ready.val();
@@ -555,49 +439,15 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.cb_take.next = self.fabric.cb_valid.val() & self.out_cpu_b.word.ready.val();
         self.fabric.cb_ready.next = self.cpu_b_rx.ready.val();
 
-        // Disk health. Disk states: a fault clear leaves them; the host readmits and says done.
-        self.rx_err_disk_a_q.d.next = self.in_disk_a.error.val();
-        self.rdy_err_disk_a_q.d.next = self.out_disk_a.ready_error.val();
-        self.rx_err_disk_b_q.d.next = self.in_disk_b.error.val();
-        self.rdy_err_disk_b_q.d.next = self.out_disk_b.ready_error.val();
-        self.mon_disk_a.reset.next = self.reset.val();
-        self.mon_disk_a.readmit.next = self.regs.ctrl_readmit_a.val();
-        self.mon_disk_a.rebuilt.next = self.regs.ctrl_rebuilt_a.val();
-        self.mon_disk_a.boundary.next = self.c_boundary.val();
-        self.mon_disk_a.flushed.next = !self.fabric.da_valid.val() & !self.dtx_in_frame_a.q.val();
-        self.mon_disk_a.returns_idle.next = !self.drx_in_frame_a.q.val()
-            & !self.drx_in_frame_b.q.val()
-            & !self.in_disk_a.word.valid.val()
-            & !self.in_disk_b.word.valid.val();
-        self.mon_disk_a.timeout.next = self.regs.disk_timeout.val();
-        self.mon_disk_a.rx_error.next = self.rx_err_disk_a_q.q.val();
-        self.mon_disk_a.ready_error.next = self.rdy_err_disk_a_q.q.val();
-        self.mon_disk_a.waiting.next = self.dtx_valid_a.val();
-        self.mon_disk_a.ready.next = self.disk_a_tx.ready.val();
-        self.mon_disk_b.reset.next = self.reset.val();
-        self.mon_disk_b.readmit.next = self.regs.ctrl_readmit_b.val();
-        self.mon_disk_b.rebuilt.next = self.regs.ctrl_rebuilt_b.val();
-        self.mon_disk_b.boundary.next = self.c_boundary.val();
-        self.mon_disk_b.flushed.next = !self.fabric.db_valid.val() & !self.dtx_in_frame_b.q.val();
-        self.mon_disk_b.returns_idle.next = !self.drx_in_frame_a.q.val()
-            & !self.drx_in_frame_b.q.val()
-            & !self.in_disk_a.word.valid.val()
-            & !self.in_disk_b.word.valid.val();
-        self.mon_disk_b.timeout.next = self.regs.disk_timeout.val();
-        self.mon_disk_b.rx_error.next = self.rx_err_disk_b_q.q.val();
-        self.mon_disk_b.ready_error.next = self.rdy_err_disk_b_q.q.val();
-        self.mon_disk_b.waiting.next = self.dtx_valid_b.val();
-        self.mon_disk_b.ready.next = self.disk_b_tx.ready.val();
-
         // Statistics.
         self.counters.reset.next = self.reset.val();
         self.counters.cnt_clear.next = self.cnt_clear_q.q.val();
         self.counters.mode.next = self.lockstep.mode.val();
         self.counters.mode_set.next = self.mode_set_q.q.val();
-        self.counters.perr_cpu_a.next = self.in_cpu_a.error.val() | self.out_cpu_a.ready_error.val();
-        self.counters.perr_cpu_b.next = self.in_cpu_b.error.val() | self.out_cpu_b.ready_error.val();
-        self.counters.perr_disk_a.next = self.in_disk_a.error.val() | self.out_disk_a.ready_error.val();
-        self.counters.perr_disk_b.next = self.in_disk_b.error.val() | self.out_disk_b.ready_error.val();
+        self.counters.perr_cpu_a.next = self.link_error_cpu_a.val();
+        self.counters.perr_cpu_b.next = self.link_error_cpu_b.val();
+        self.counters.perr_disk_a.next = self.link_error_disk_a.val();
+        self.counters.perr_disk_b.next = self.link_error_disk_b.val();
         self.egress_q.d.next = self.out_disk_a.egress_error.val()
             | self.out_disk_b.egress_error.val()
             | self.out_cpu_a.egress_error.val()
@@ -616,97 +466,64 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.counters.split_b_word.next = self.lockstep.sb_word.val();
         self.counters.mismatch.next = self.lockstep.fault_mismatch.val();
         self.counters.cpu_timeout.next = self.lockstep.fault_a_timeout.val() | self.lockstep.fault_b_timeout.val();
-        self.counters.disk_timeout.next = self.mon_disk_a.fail_timeout.val() | self.mon_disk_b.fail_timeout.val();
+        self.counters.disk_timeout.next = self.disk_a.fail_timeout.val() | self.disk_b.fail_timeout.val();
         self.counters.returned_a.next = self.fabric.ca_valid.val() & self.out_cpu_a.word.ready.val();
         self.counters.returned_b.next = self.fabric.cb_valid.val() & self.out_cpu_b.word.ready.val();
         self.counters.fill_a.next = self.lockstep.fill_a.val();
         self.counters.fill_b.next = self.lockstep.fill_b.val();
 
         // Faults: bit n of `causes` is cause code n (ftio_proto::Cause).
-        self.fault_log.reset.next = self.reset.val();
-        self.fault_log.clear.next = self.fault_clear_q.q.val();
+        self.divergence_q.d.next = self.fabric.divergence.val();
         self.causes_now.next = (bit_cast::<16, 1>(self.lockstep.fault_a_parity.val().into()) << 1)
             | (bit_cast::<16, 1>(self.lockstep.fault_b_parity.val().into()) << 2)
             | (bit_cast::<16, 1>(self.lockstep.fault_mismatch.val().into()) << 3)
             | (bit_cast::<16, 1>(self.lockstep.fault_a_timeout.val().into()) << 4)
             | (bit_cast::<16, 1>(self.lockstep.fault_b_timeout.val().into()) << 5)
-            | (bit_cast::<16, 1>(self.mon_disk_a.fail_parity.val().into()) << 6)
-            | (bit_cast::<16, 1>(self.mon_disk_b.fail_parity.val().into()) << 7)
-            | (bit_cast::<16, 1>(self.mon_disk_a.fail_timeout.val().into()) << 8)
-            | (bit_cast::<16, 1>(self.mon_disk_b.fail_timeout.val().into()) << 9)
+            | (bit_cast::<16, 1>(self.disk_a.fail_parity.val().into()) << 6)
+            | (bit_cast::<16, 1>(self.disk_b.fail_parity.val().into()) << 7)
+            | (bit_cast::<16, 1>(self.disk_a.fail_timeout.val().into()) << 8)
+            | (bit_cast::<16, 1>(self.disk_b.fail_timeout.val().into()) << 9)
             | (bit_cast::<16, 1>(self.divergence_q.q.val().into()) << 10)
             | (bit_cast::<16, 1>(self.egress_q.q.val().into()) << 12)
             | (bit_cast::<16, 1>(self.gate.frame_too_long.val().into()) << 13)
             | (bit_cast::<16, 1>(self.internal_now.val().into()) << 14);
+        self.fault_log.reset.next = self.reset.val();
+        self.fault_log.clear.next = self.fault_clear_q.q.val();
         self.fault_log.causes.next = self.causes_now.val();
+        self.irq.next = self.fault_log.fault.val();
         // The halt policy: every fault halts (SPEC §4), whatever its cause and mode.
         // An internal fault halts whatever the policy, and holds the core HALTED until the
         // host clears the faults.
         self.halt_req_q.d.next = (self.policy_halt_q.q.val() & (self.causes_now.val() != 0)) | self.stop.val();
-        // CAP_WORD: the word index at the fault, counted from reset or the last fault clear.
-        if self.lockstep.word_out.val() {
-            self.word_index.d.next = self.word_index.q.val() + 1;
-        }
-        if self.reset.val() | self.fault_clear_q.q.val() {
-            self.word_index.d.next = 0.into();
-        }
-        self.fault_log.word_index.next = self.word_index.q.val();
-        self.divergence_q.d.next = self.fabric.divergence.val();
-        // The words the capture shows a cycle later, when the registered evidence raises the
-        // fault: the CPU ports' words, or for a disk parity error or a divergence the disks'
-        // rx words (a CPU parity error in the same cycle has the lower cause code and wins).
-        self.cap_disk.next = (self.in_disk_a.error.val()
-            | self.in_disk_b.error.val()
-            | self.out_disk_a.ready_error.val()
-            | self.out_disk_b.ready_error.val()
-            | self.fabric.divergence.val())
-            & !(self.in_cpu_a.error.val()
-                | self.in_cpu_b.error.val()
-                | self.out_cpu_a.ready_error.val()
-                | self.out_cpu_b.ready_error.val());
-        self.port_a_q.d.next = self.in_cpu_a.word.data.val();
-        self.port_b_q.d.next = self.in_cpu_b.word.data.val();
-        self.port_a_valid_q.d.next = self.in_cpu_a.word.valid.val();
-        self.port_b_valid_q.d.next = self.in_cpu_b.word.valid.val();
-        if self.cap_disk.val() {
-            self.port_a_q.d.next = self.in_disk_a.word.data.val();
-            self.port_b_q.d.next = self.in_disk_b.word.data.val();
-            self.port_a_valid_q.d.next = self.in_disk_a.word.valid.val();
-            self.port_b_valid_q.d.next = self.in_disk_b.word.valid.val();
-        }
-        self.cap_word_a.next = self.port_a_q.q.val();
-        self.cap_word_b.next = self.port_b_q.q.val();
-        self.cap_valid_a.next = self.port_a_valid_q.q.val();
-        self.cap_valid_b.next = self.port_b_valid_q.q.val();
-        // A disk timeout with no lower cause in the same cycle: the words waiting on the
-        // disks' tx links.
-        self.cap_disk_tx.next = (self.mon_disk_a.fail_timeout.val() | self.mon_disk_b.fail_timeout.val())
-            & (self.causes_now.val().get_bits::<7>(1) == 0);
-        if self.cap_disk_tx.val() {
-            self.cap_word_a.next = self.dtx_word_a.val();
-            self.cap_word_b.next = self.dtx_word_b.val();
-            self.cap_valid_a.next = self.dtx_valid_a.val();
-            self.cap_valid_b.next = self.dtx_valid_b.val();
-        }
-        if self.lockstep.fault_mismatch.val() {
-            self.cap_word_a.next = self.lockstep.head_a.val();
-            self.cap_word_b.next = self.lockstep.head_b.val();
-            self.cap_valid_a.next = self.lockstep.head_a_valid.val();
-            self.cap_valid_b.next = self.lockstep.head_b_valid.val();
-        }
-        self.fault_log.data_a.next = self.cap_word_a.val().get_bits::<32>(0);
-        self.fault_log.data_b.next = self.cap_word_b.val().get_bits::<32>(0);
-        // CAP_FLAGS: a_valid[0] a_last[1] a_abort[2] a_par[6:3] a_perr[7], B the same from bit 8
-        // (word bits: par 35:32, last 36, abort 37, perr 38).
-        self.fault_log.flags.next = bit_cast::<16, 1>(self.cap_valid_a.val().into())
-            | (bit_cast::<16, 2>(self.cap_word_a.val().get_bits::<2>(36)) << 1)
-            | (bit_cast::<16, 4>(self.cap_word_a.val().get_bits::<4>(32)) << 3)
-            | (bit_cast::<16, 1>(self.cap_word_a.val().get_bit(38).into()) << 7)
-            | (bit_cast::<16, 1>(self.cap_valid_b.val().into()) << 8)
-            | (bit_cast::<16, 2>(self.cap_word_b.val().get_bits::<2>(36)) << 9)
-            | (bit_cast::<16, 4>(self.cap_word_b.val().get_bits::<4>(32)) << 11)
-            | (bit_cast::<16, 1>(self.cap_word_b.val().get_bit(38).into()) << 15);
-        self.irq.next = self.fault_log.fault.val();
+        // The first-fault capture: which words it records, CAP_WORD's count, CAP_FLAGS.
+        self.capture.reset.next = self.reset.val();
+        self.capture.clear.next = self.fault_clear_q.q.val();
+        self.capture.committed.next = self.lockstep.word_out.val();
+        self.capture.causes.next = self.causes_now.val();
+        self.capture.cpu_error.next = self.link_error_cpu_a.val() | self.link_error_cpu_b.val();
+        self.capture.disk_error.next =
+            self.link_error_disk_a.val() | self.link_error_disk_b.val() | self.fabric.divergence.val();
+        self.capture.cpu_a_word.next = self.in_cpu_a.word.data.val();
+        self.capture.cpu_a_valid.next = self.in_cpu_a.word.valid.val();
+        self.capture.cpu_b_word.next = self.in_cpu_b.word.data.val();
+        self.capture.cpu_b_valid.next = self.in_cpu_b.word.valid.val();
+        self.capture.disk_a_rx_word.next = self.in_disk_a.word.data.val();
+        self.capture.disk_a_rx_valid.next = self.in_disk_a.word.valid.val();
+        self.capture.disk_b_rx_word.next = self.in_disk_b.word.data.val();
+        self.capture.disk_b_rx_valid.next = self.in_disk_b.word.valid.val();
+        self.capture.disk_a_tx_word.next = self.disk_a.tx.data.val();
+        self.capture.disk_a_tx_valid.next = self.disk_a.tx.valid.val();
+        self.capture.disk_b_tx_word.next = self.disk_b.tx.data.val();
+        self.capture.disk_b_tx_valid.next = self.disk_b.tx.valid.val();
+        self.capture.pair_a_word.next = self.lockstep.head_a.val();
+        self.capture.pair_a_valid.next = self.lockstep.head_a_valid.val();
+        self.capture.pair_b_word.next = self.lockstep.head_b.val();
+        self.capture.pair_b_valid.next = self.lockstep.head_b_valid.val();
+        self.fault_log.word_index.next = self.capture.word_index.val();
+        self.fault_log.data_a.next = self.capture.data_a.val();
+        self.fault_log.data_b.next = self.capture.data_b.val();
+        self.fault_log.flags.next = self.capture.flags.val();
+        self.capture.captured_flags.next = self.fault_log.cap_flags.val();
 
         // BIST: generators feed both CPU inputs (joined above), checkers watch both disk outputs.
         self.bist.reset.next = self.reset.val();
@@ -717,10 +534,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bist.frames.next = self.regs.bist_frames.val();
         self.bist.skew.next = self.regs.bist_skew.val();
         self.bist.fault.next = self.fault_log.fault.val();
-        self.bist.disk_a_word.next = self.dtx_word_a.val();
-        self.bist.disk_a_moved.next = self.dtx_moved_a.val();
-        self.bist.disk_b_word.next = self.dtx_word_b.val();
-        self.bist.disk_b_moved.next = self.dtx_moved_b.val();
+        self.bist.disk_a_word.next = self.disk_a.tx.data.val();
+        self.bist.disk_a_moved.next = self.disk_a.tx_moved.val();
+        self.bist.disk_b_word.next = self.disk_b.tx.data.val();
+        self.bist.disk_b_moved.next = self.disk_b.tx_moved.val();
 
         // What the registers read, field by field.
         self.regs.ctrl_mode_now.next = self.lockstep.mode.val();
@@ -729,13 +546,13 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // A CPU is failed when one of its causes (parity, timeout) has been seen.
         self.regs.status_cpu_a_failed.next = (self.fault_log.faults.val() & self.cpu_a_causes.val()) != 0;
         self.regs.status_cpu_b_failed.next = (self.fault_log.faults.val() & self.cpu_b_causes.val()) != 0;
-        self.regs.status_disk_a_failed.next = self.mon_disk_a.failed.val();
-        self.regs.status_disk_b_failed.next = self.mon_disk_b.failed.val();
+        self.regs.status_disk_a_failed.next = self.disk_a.failed.val();
+        self.regs.status_disk_b_failed.next = self.disk_b.failed.val();
         self.regs.status_cause.next = self.fault_log.first_cause.val();
         self.regs.status_fault.next = self.fault_log.fault.val();
         self.regs.status_bist_running.next = self.bist.active.val();
-        self.regs.status_disk_a_rebuilding.next = self.mon_disk_a.rebuilding.val() | self.mon_disk_a.readmitted.val();
-        self.regs.status_disk_b_rebuilding.next = self.mon_disk_b.rebuilding.val() | self.mon_disk_b.readmitted.val();
+        self.regs.status_disk_a_rebuilding.next = self.disk_a.rebuilding.val() | self.disk_a.readmitted.val();
+        self.regs.status_disk_b_rebuilding.next = self.disk_b.rebuilding.val() | self.disk_b.readmitted.val();
         self.regs.faults.next = bit_cast::<32, 16>(self.fault_log.faults.val());
         self.regs.skew_fill_a.next = self.lockstep.fill_a.val();
         self.regs.skew_fill_b.next = self.lockstep.fill_b.val();
@@ -745,16 +562,16 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.regs.cap_word.next = self.fault_log.cap_word.val();
         self.regs.cap_data_a.next = self.fault_log.cap_data_a.val();
         self.regs.cap_data_b.next = self.fault_log.cap_data_b.val();
-        self.regs.cap_flags_a_valid.next = self.fault_log.cap_flags.val().get_bit(0);
-        self.regs.cap_flags_a_last.next = self.fault_log.cap_flags.val().get_bit(1);
-        self.regs.cap_flags_a_abort.next = self.fault_log.cap_flags.val().get_bit(2);
-        self.regs.cap_flags_a_par.next = self.fault_log.cap_flags.val().get_bits::<4>(3);
-        self.regs.cap_flags_a_perr.next = self.fault_log.cap_flags.val().get_bit(7);
-        self.regs.cap_flags_b_valid.next = self.fault_log.cap_flags.val().get_bit(8);
-        self.regs.cap_flags_b_last.next = self.fault_log.cap_flags.val().get_bit(9);
-        self.regs.cap_flags_b_abort.next = self.fault_log.cap_flags.val().get_bit(10);
-        self.regs.cap_flags_b_par.next = self.fault_log.cap_flags.val().get_bits::<4>(11);
-        self.regs.cap_flags_b_perr.next = self.fault_log.cap_flags.val().get_bit(15);
+        self.regs.cap_flags_a_valid.next = self.capture.a_valid.val();
+        self.regs.cap_flags_a_last.next = self.capture.a_last.val();
+        self.regs.cap_flags_a_abort.next = self.capture.a_abort.val();
+        self.regs.cap_flags_a_par.next = self.capture.a_par.val();
+        self.regs.cap_flags_a_perr.next = self.capture.a_perr.val();
+        self.regs.cap_flags_b_valid.next = self.capture.b_valid.val();
+        self.regs.cap_flags_b_last.next = self.capture.b_last.val();
+        self.regs.cap_flags_b_abort.next = self.capture.b_abort.val();
+        self.regs.cap_flags_b_par.next = self.capture.b_par.val();
+        self.regs.cap_flags_b_perr.next = self.capture.b_perr.val();
         self.regs.bist_status_running.next = self.bist.active.val();
         self.regs.bist_status_done.next = self.bist.done.val();
         self.regs.bist_status_pass.next = self.bist.pass.val();

@@ -51,6 +51,12 @@ impl Ingress {
             link_code: Constant::new((link.code() as u64).to_bits()),
         }
     }
+
+    /// The ingress of `link` in a core built with `params`: its injector is left out when
+    /// `params.injection` is false.
+    pub fn for_build(link: InjLink, params: &ftio_proto::BuildParams) -> Self {
+        Self { injector: Injector::for_build(params), ..Self::new(link) }
+    }
 }
 
 impl Logic for Ingress {

@@ -79,7 +79,7 @@ impl Logic for InjectCount {
     }
 }
 
-#[derive(LogicBlock, Default)]
+#[derive(LogicBlock)]
 pub struct Injector {
     /// Clock.
     pub clock: Signal<In, Clock>,
@@ -151,6 +151,10 @@ pub struct Injector {
     /// `kind` is 2 (silence), registered with the arm bit (`arm_q`), so the link's path
     /// starts from a flop rather than a compare of INJ_CTRL.
     kind_silence: DFF<Bit>,
+    /// A production build leaves fault injection out (BuildParams::injection false): the
+    /// arming is never seen, so the link passes straight through and synthesis removes the
+    /// rest of the block (the default, false, builds it).
+    left_out: Constant<Bit>,
     fresh: Signal<Local, Bit>,
     /// The word on the link gets the flip if it is valid: computed without `valid`, which
     /// comes late from the source and does not matter when low (an invalid word is ignored).
@@ -161,6 +165,68 @@ pub struct Injector {
     active: Signal<Local, Bit>,
     silent: Signal<Local, Bit>,
     flip_now: Signal<Local, Bit>,
+}
+
+impl Injector {
+    /// An injector, or (`built` false) one left out of the build.
+    pub fn new(built: bool) -> Self {
+        Self {
+            clock: Default::default(),
+            arm: Default::default(),
+            kind: Default::default(),
+            bit_sel: Default::default(),
+            left_zero: Default::default(),
+            left_one: Default::default(),
+            step: Default::default(),
+            keep: Default::default(),
+            fired: Default::default(),
+            pin_valid: Default::default(),
+            pin_data: Default::default(),
+            pin_last: Default::default(),
+            pin_abort: Default::default(),
+            pin_par: Default::default(),
+            pin_cpar: Default::default(),
+            pin_ready: Default::default(),
+            pin_rpar: Default::default(),
+            valid: Default::default(),
+            data: Default::default(),
+            last: Default::default(),
+            abort: Default::default(),
+            par: Default::default(),
+            par_flip: Default::default(),
+            cpar: Default::default(),
+            ready: Default::default(),
+            rpar: Default::default(),
+            arm_q: Default::default(),
+            was_armed: Default::default(),
+            done: Default::default(),
+            skip_held: Default::default(),
+            was_valid: Default::default(),
+            data_mask: Default::default(),
+            par_mask: Default::default(),
+            byte_mask: Default::default(),
+            kind_silence: Default::default(),
+            left_out: Constant::new(!built),
+            fresh: Default::default(),
+            flip_if_valid: Default::default(),
+            held_if_valid: Default::default(),
+            held_now: Default::default(),
+            active: Default::default(),
+            silent: Default::default(),
+            flip_now: Default::default(),
+        }
+    }
+
+    /// The injector of a core built with `params`: left out when `params.injection` is false.
+    pub fn for_build(params: &ftio_proto::BuildParams) -> Self {
+        Self::new(params.injection)
+    }
+}
+
+impl Default for Injector {
+    fn default() -> Self {
+        Self::new(true)
+    }
 }
 
 impl Logic for Injector {
@@ -179,7 +245,7 @@ impl Logic for Injector {
             self.par_mask.d.next = bit_cast::<4, 1>(true.into()) << bit_cast::<4, 2>(self.bit_sel.val().get_bits::<2>(0));
             self.byte_mask.d.next = bit_cast::<4, 1>(true.into()) << bit_cast::<4, 2>(self.bit_sel.val().get_bits::<2>(0));
         }
-        self.arm_q.d.next = self.arm.val();
+        self.arm_q.d.next = self.arm.val() & !self.left_out.val();
         self.was_armed.d.next = self.arm_q.q.val();
         self.fresh.next = self.arm_q.q.val() & !self.was_armed.q.val();
         // Counting starts in the cycle the arming is first seen: N = 0 is the first word

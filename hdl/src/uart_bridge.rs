@@ -1,6 +1,8 @@
 //! `UartBridge`: the UART side of the control plane (SPEC §5): receiver, receive queue,
-//! [`CmdParser`] and transmitter, with the register bus to the [`crate::regfile::RegFile`].
+//! [`CmdParser`] and transmitter, with the register bus ([`RegBus`]) to the
+//! [`crate::regfile::RegFile`].
 use crate::cmd_parser::CmdParser;
+use crate::regfile::RegBus;
 use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::SynchronousFIFO;
 
@@ -22,20 +24,8 @@ pub struct UartBridge {
     pub uart_rx: Signal<In, Bit>,
     /// UART transmit line.
     pub uart_tx: Signal<Out, Bit>,
-    /// Register bus: index.
-    pub bus_addr: Signal<Out, Bits<16>>,
-    /// Register bus: write data.
-    pub bus_wdata: Signal<Out, Bits<32>>,
-    /// Register bus: write strobe.
-    pub bus_we: Signal<Out, Bit>,
-    /// Register bus: read data.
-    pub bus_rdata: Signal<In, Bits<32>>,
-    /// Register bus: the index is a register.
-    pub bus_readable: Signal<In, Bit>,
-    /// Register bus: the index is writable.
-    pub bus_writable: Signal<In, Bit>,
-    /// Register bus: the write data is a value the register does not define.
-    pub bus_value_refused: Signal<In, Bit>,
+    /// The register bus: the parser's, linked through.
+    pub bus: RegBus,
     receiver: crate::uart::UartRx,
     queue: RxQueue,
     parser: CmdParser,
@@ -65,13 +55,7 @@ impl UartBridge {
             reset: Default::default(),
             uart_rx: Default::default(),
             uart_tx: Default::default(),
-            bus_addr: Default::default(),
-            bus_wdata: Default::default(),
-            bus_we: Default::default(),
-            bus_rdata: Default::default(),
-            bus_readable: Default::default(),
-            bus_writable: Default::default(),
-            bus_value_refused: Default::default(),
+            bus: Default::default(),
             receiver: crate::uart::UartRx::new(clocks_per_bit),
             queue: Default::default(),
             parser: CmdParser::new(),
@@ -133,13 +117,7 @@ impl Logic for UartBridge {
         self.transmitter.data.next = self.parser.tx_data.val();
         self.parser.tx_busy.next = self.transmitter.busy.val();
         self.uart_tx.next = self.transmitter.tx.val();
-        self.bus_addr.next = self.parser.bus_addr.val();
-        self.bus_wdata.next = self.parser.bus_wdata.val();
-        self.bus_we.next = self.parser.bus_we.val();
-        self.parser.bus_rdata.next = self.bus_rdata.val();
-        self.parser.bus_readable.next = self.bus_readable.val();
-        self.parser.bus_writable.next = self.bus_writable.val();
-        self.parser.bus_value_refused.next = self.bus_value_refused.val();
+        RegBus::link(&mut self.bus, &mut self.parser.bus);
     }
 }
 
@@ -168,13 +146,7 @@ mod tests {
             clock!(self, clock, bridge, regs);
             self.bridge.uart_rx.next = self.uart_rx.val();
             self.uart_tx.next = self.bridge.uart_tx.val();
-            self.regs.addr.next = self.bridge.bus_addr.val();
-            self.regs.wdata.next = self.bridge.bus_wdata.val();
-            self.regs.we.next = self.bridge.bus_we.val();
-            self.bridge.bus_rdata.next = self.regs.rdata.val();
-            self.bridge.bus_readable.next = self.regs.readable.val();
-            self.bridge.bus_writable.next = self.regs.writable.val();
-            self.bridge.bus_value_refused.next = self.regs.value_refused.val();
+            RegBus::join(&mut self.bridge.bus, &mut self.regs.bus);
         }
     }
 
@@ -186,12 +158,16 @@ mod tests {
 
     impl Wire {
         fn new() -> Self {
+            Self::with(&BuildParams::default())
+        }
+
+        fn with(params: &BuildParams) -> Self {
             let mut h = Harness {
                 clock: Default::default(),
                 uart_rx: Default::default(),
                 uart_tx: Default::default(),
                 bridge: UartBridge::new(CPB),
-                regs: RegFile::new(&BuildParams::default()),
+                regs: RegFile::new(params),
             };
             h.connect_all();
             Self { h, host: UartHost::new(CPB) }
@@ -282,6 +258,43 @@ mod tests {
             let got = w.transact(req);
             let expect = model.feed(req);
             assert_eq!(got, expect, "case {i}: {req:02x?}");
+        }
+    }
+
+    /// CTRL.lock over the UART, in a full and a production build: changes of locked fields
+    /// answered 0x05, registers of blocks not built 0x06, a reserved mode 0x03, frames that
+    /// mix an allowed and a refused word write nothing, acknowledgement and SCRATCH still
+    /// work — every reply byte for byte as the reference model's, and every register read
+    /// back as the model holds it.
+    #[test]
+    fn locked_and_not_built_writes_are_refused_as_the_model_refuses() {
+        for params in [BuildParams::default(), BuildParams { injection: false, bist: false, ..BuildParams::default() }] {
+            let mut w = Wire::with(&params);
+            let mut model = RegisterModel::new(params);
+            let ctrl = reg("CTRL").addr;
+            let lock = reg("CTRL").f("lock").mask();
+            let cases: Vec<Vec<u8>> = vec![
+                frame(0x02, reg("INJ_COUNT").addr, 1, &[3]),     // 0x06 in the production build
+                frame(0x02, ctrl, 1, &[0x18 | 7]),               // strict, store-and-forward
+                frame(0x02, ctrl, 1, &[0x18 | 7 | lock]),        // lock
+                frame(0x02, ctrl, 1, &[0x18 | 3]),               // SPLIT: 0x05
+                frame(0x02, ctrl, 1, &[0x08 | 7]),               // cut-through: 0x05
+                frame(0x02, ctrl, 1, &[0x18 | 5]),               // reserved mode: 0x03
+                frame(0x02, reg("OFFSET").addr, 3, &[0, 256, 9]), // DISK_TIMEOUT changes: 0x05
+                frame(0x02, reg("SCRATCH").addr, 1, &[0x55]),
+                frame(0x02, ctrl, 1, &[0x18 | 7 | 0x80 | (3 << 8)]), // primary B, fault_clear, snapshot
+                frame(0x02, reg("INJ_CTRL").addr, 1, &[0x8000_0001]), // 0x05, or 0x06
+                frame(0x02, reg("BIST_CTRL").addr, 1, &[1]),
+                frame(0x02, reg("BIST_LEN").addr, 1, &[8]),      // its value now: allowed when built
+                frame(0x01, reg("INJ_CTRL").addr, 3, &[]),
+                frame(0x01, ctrl, 3, &[]),
+            ];
+            for (i, req) in cases.iter().enumerate() {
+                let got = w.transact(req);
+                let expect = model.feed(req);
+                assert_eq!(got, expect, "case {i}: {req:02x?} ({params:?})");
+            }
+            assert_eq!(model.take_pulses().len(), 2, "fault_clear and the snapshot");
         }
     }
 

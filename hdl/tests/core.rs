@@ -446,7 +446,7 @@ fn disk_parity_error_degrades_the_mirror_without_loss() {
     b.disk_b.flip = Some(1);
     b.ready_p = [0.8, 0.8, 1.0, 1.0];
     b.run(400);
-    assert!(b.core.mon_disk_b.failed.val());
+    assert!(b.core.disk_b.failed.val());
     assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 7, "DISK_B_PARITY");
     assert_eq!(b.words(0), g, "disk A gets everything");
     let got_b = b.words(1);

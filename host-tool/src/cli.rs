@@ -61,6 +61,11 @@ pub enum Command {
     /// Acknowledge faults: clear the latch, irq and the CPU failed flags; re-arm the capture.
     /// A failed disk stays failed: `ftctl disk readmit`.
     Clear,
+    /// Lock the configuration until the core's reset (CTRL.lock): from then on the core refuses
+    /// (status 0x05) any write of OFFSET, TIMEOUT, DISK_TIMEOUT and the injection and BIST
+    /// registers, and changes of CTRL's mode, lockstep, commit, policy and read-verify;
+    /// `clear`, counters, primary and disk commands still work.
+    Lock,
     /// Disk rebuild: readmit a failed disk (it becomes rebuilding), then say its copy is done.
     Disk {
         #[command(subcommand)]

@@ -36,6 +36,7 @@ pub fn run_command<T: Transport>(client: &mut Client<T>, cmd: &Command, ctx: &mu
         Command::Counters { watch, clear, iterations } => counters_cmd(client, ctx, *watch, *clear, *iterations),
         Command::Set { setting, value } => set(client, ctx, *setting, value),
         Command::Clear => clear(client, ctx),
+        Command::Lock => lock(client, ctx),
         Command::Disk { cmd: DiskCmd::Readmit { disk } } => disk_cmd(client, ctx, disk, DiskAction::Readmit),
         Command::Disk { cmd: DiskCmd::Done { disk } } => disk_cmd(client, ctx, disk, DiskAction::Done),
         Command::Capture => capture(client, ctx),
@@ -112,6 +113,7 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     let params_word = p.params_word();
     let skew_depth = 1u64 << p.skew_depth_log2;
     let frame_depth = 1u64 << p.frame_depth_log2;
+    let locked = reg("CTRL").f("lock").get(c.read_reg("CTRL")?) == 1;
     if ctx.json {
         outln!(
             ctx,
@@ -127,6 +129,9 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
                 "frame_depth": frame_depth,
                 "counter_width": p.counter_width,
                 "offset_max": p.offset_max(),
+                "injection": p.injection,
+                "bist": p.bist,
+                "locked": locked,
                 "harden": p.harden,
             })
         );
@@ -142,6 +147,10 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     outln!(ctx, "    frame buffer depth  {frame_depth} words (longest store-and-forward frame)");
     outln!(ctx, "    counter width       {} bits", p.counter_width);
     outln!(ctx, "    offset max          {} cycles", p.offset_max());
+    let built = |b: bool| if b { "built" } else { "left out (production build: its register writes answer 0x06)" };
+    outln!(ctx, "    fault injection     {}", built(p.injection));
+    outln!(ctx, "    BIST                {}", built(p.bist));
+    outln!(ctx, "  CTRL.lock {}", if locked { "set: configuration locked until reset (changes answer 0x05)" } else { "clear: configuration writable (`ftctl lock` locks it)" });
     outln!(ctx, "    hardened            {}", if p.harden { "yes (checks its own state: cause INTERNAL)" } else { "no" });
     Ok(0)
 }
@@ -733,6 +742,35 @@ fn clear<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     Ok(0)
 }
 
+fn lock<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
+    probe(c, ctx)?;
+    let was = reg("CTRL").f("lock").get(c.read_reg("CTRL")?) == 1;
+    c.ctrl_update(&[("lock", 1)])?;
+    let now = reg("CTRL").f("lock").get(c.read_reg("CTRL")?) == 1;
+    if !now {
+        return Err(Error::Protocol("CTRL.lock reads 0 after writing 1".into()));
+    }
+    if ctx.json {
+        outln!(ctx, "{}", json!({"locked": true, "already": was}));
+    } else {
+        outln!(ctx, "configuration locked{} until the core's reset", if was { " (it already was)" } else { "" });
+        outln!(ctx, "(refused from now on, status 0x05: any write of OFFSET, TIMEOUT, DISK_TIMEOUT, INJ_*, BIST_*; a change of CTRL's mode, lockstep, commit, policy, read-verify)");
+    }
+    Ok(0)
+}
+
+/// Refuses, before anything is sent, a command for a block this core was built without.
+fn needs_part(info: &CoreInfo, part: ftio_proto::Part, command: &str) -> Result<(), Error> {
+    if info.params.builds(part) {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "this core was built without {} (PARAMS.{} = 0, a production build): `{command}` has nothing to drive, and the core refuses writes of its registers with status 0x06",
+        part.name(),
+        if part == ftio_proto::Part::Injection { "injection" } else { "bist" }
+    )))
+}
+
 fn flags_text(prefix: &str, flags: u32) -> (String, Value) {
     let f = |n: &str| reg("CAP_FLAGS").f(&format!("{prefix}_{n}")).get(flags);
     let mut parts = vec![];
@@ -797,6 +835,7 @@ fn capture<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> 
 fn inject<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, a: &InjectArgs) -> Result<u8, Error> {
     let (link, kind, bit, count) = parse_inject(a)?;
     let info = probe(c, ctx)?;
+    needs_part(&info, ftio_proto::Part::Injection, "ftctl inject")?;
     fits_counter_width(&info, "N", count, "INJ_COUNT")?;
     let r = reg("INJ_CTRL");
     let mut w = r.f("link").insert(0, link.code());
@@ -858,6 +897,7 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
         return Err(Error::Usage("--frames and --len must be at least 1".into()));
     }
     let info = probe(c, ctx)?;
+    needs_part(&info, ftio_proto::Part::Bist, "ftctl bist run")?;
     // BIST_FRAMES keeps the core's counter width, and BIST_WORDS stops at its top.
     fits_counter_width(&info, "--frames", frames, "BIST_FRAMES")?;
     let top = info.params.counter_mask();

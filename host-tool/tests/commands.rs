@@ -23,8 +23,75 @@ fn info_decodes_the_identity_registers() {
     assert!(r.out.contains("frame buffer depth  512 words"));
     assert!(r.out.contains("counter width       32 bits"));
     assert!(r.out.contains("offset max          15 cycles"));
+    assert!(r.out.contains("fault injection     built"), "{}", r.out);
+    assert!(r.out.contains("BIST                built"));
+    assert!(r.out.contains("CTRL.lock clear: configuration writable"));
     let j = run(&mut t, &["info", "--json"]);
-    assert_eq!(j.out.trim(), r#"{"id":"FTIO","version":"0.1.0","version_raw":256,"clock_hz":100000000,"baud":115200,"params_raw":69208326,"skew_depth":64,"frame_depth":512,"counter_width":32,"offset_max":15}"#);
+    assert_eq!(j.out.trim(), r#"{"id":"FTIO","version":"0.1.0","version_raw":256,"clock_hz":100000000,"baud":115200,"params_raw":874514694,"skew_depth":64,"frame_depth":512,"counter_width":32,"offset_max":15,"injection":true,"bist":true,"locked":false}"#);
+}
+
+/// `ftctl lock`, then every command that would change a locked setting is refused by the core
+/// (0x05, explained) and changes nothing; clear, counters, primary and disk commands still work.
+#[test]
+fn lock_refuses_configuration_changes_and_keeps_operation() {
+    let mut t = model();
+    assert_eq!(run(&mut t, &["set", "lockstep", "strict"]).code, 0);
+    let r = run(&mut t, &["lock"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.starts_with("configuration locked until the core's reset"), "{}", r.out);
+    assert!(t.model.locked());
+    let ctrl = t.model.get("CTRL");
+    for args in [
+        &["set", "mode", "split"][..],
+        &["set", "lockstep", "elastic"],
+        &["set", "commit", "store-and-forward"],
+        &["set", "policy", "halt"],
+        &["set", "read-verify", "on"],
+        &["set", "offset", "3"],
+        &["set", "timeout", "1000"],
+        &["set", "disk-timeout", "1000"],
+        &["set", "timeout", "256"], // the value it holds: a locked register takes no write
+        &["inject", "--link", "cpu-a", "--kind", "data"],
+        &["bist", "run"],
+        &["bist", "abort"],
+        &["reg", "write", "BIST_SEED", "7"],
+    ] {
+        let r = run(&mut t, args);
+        assert_eq!(r.code, 3, "{args:?}: {} {}", r.out, r.err);
+        assert!(r.err.contains("status 0x05 (the configuration is locked (CTRL.lock"), "{args:?}: {}", r.err);
+        assert_eq!(r.err.lines().count(), 1, "{}", r.err);
+    }
+    assert_eq!(t.model.get("CTRL"), ctrl, "nothing written");
+    assert_eq!((t.model.get("OFFSET"), t.model.get("TIMEOUT"), t.model.get("INJ_CTRL")), (0, 256, 0));
+    assert!(t.model.take_pulses().is_empty());
+    for args in [&["clear"][..], &["counters", "--clear"], &["set", "primary", "b"], &["set", "lockstep", "strict"], &["lock"], &["info"]] {
+        let r = run(&mut t, args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.err);
+    }
+    assert!(run(&mut t, &["info"]).out.contains("CTRL.lock set: configuration locked until reset"));
+    let fired: Vec<_> = t.model.take_pulses().iter().map(|p| p.field).collect();
+    assert_eq!(fired, vec!["fault_clear", "cnt_snapshot", "cnt_clear"]);
+}
+
+/// A production build without injection and BIST: `ftctl info` says so, the commands that
+/// need them are refused before anything is sent, and a raw write is answered 0x06.
+#[test]
+fn a_build_without_injection_or_bist_is_explained() {
+    let production = ftio_proto::BuildParams { injection: false, bist: false, ..Default::default() };
+    let mut t = ftctl::transport::ModelTransport::new(RegisterModel::new(production));
+    let r = run(&mut t, &["info"]);
+    assert!(r.out.contains("fault injection     left out (production build: its register writes answer 0x06)"), "{}", r.out);
+    assert!(r.out.contains("BIST                left out"), "{}", r.out);
+    let r = run(&mut t, &["inject", "--link", "cpu-a", "--kind", "data"]);
+    assert_eq!(r.code, 2, "{}", r.err);
+    assert!(r.err.contains("this core was built without fault injection (PARAMS.injection = 0, a production build)"), "{}", r.err);
+    let r = run(&mut t, &["bist", "run"]);
+    assert_eq!(r.code, 2, "{}", r.err);
+    assert!(r.err.contains("built without BIST (PARAMS.bist = 0"), "{}", r.err);
+    let r = run(&mut t, &["reg", "write", "INJ_COUNT", "5"]);
+    assert_eq!(r.code, 3);
+    assert_eq!(r.err.trim(), "ftctl: the core refused the write to INJ_COUNT: status 0x06 (this build leaves that block out (PARAMS.injection / PARAMS.bist is 0): nothing written)");
+    assert!(t.model.take_pulses().is_empty());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use crate::enums::{Cause, Mode};
 use crate::frame::{INTERBYTE_TIMEOUT_BITS, MAX_COUNT};
-use crate::regs::{BuildParams, Register, Reset, REGISTERS};
+use crate::regs::{BuildParams, Part, Register, Reset, REGISTERS};
 use std::fmt::Write;
 
 /// The command that regenerates the docs.
@@ -74,7 +74,9 @@ pub fn markdown() -> String {
     writeln!(o, "Access: **RO** read-only (a write answers status 0x03 and writes nothing); **RW** read-write; **W1P**").unwrap();
     writeln!(o, "write-1-pulse (writing 1 triggers the action once; the bit reads 0). Reset is the power-on value, also").unwrap();
     writeln!(o, "taken on the core's synchronous `reset`; `build` means it is set by a build parameter (defaults:").unwrap();
-    writeln!(o, "CLOCK_HZ {}, BAUD {}, PARAMS 0x{:08X}).", d.clock_hz, d.baud, d.params_word()).unwrap();
+    writeln!(o, "CLOCK_HZ {}, BAUD {}, PARAMS 0x{:08X}). **locked**: once CTRL.lock is set, a write is refused with", d.clock_hz, d.baud, d.params_word()).unwrap();
+    writeln!(o, "status 0x05: any write of a register whose fields are all locked, a write of CTRL that would change a").unwrap();
+    writeln!(o, "locked field (see [the lock](#the-lock-ctrllock)).").unwrap();
     writeln!(o).unwrap();
     writeln!(o, "## Map").unwrap();
     writeln!(o).unwrap();
@@ -104,11 +106,16 @@ pub fn markdown() -> String {
         writeln!(o, "Address {} (0x{:02X}), {}, reset {}.", r.addr, r.addr, r.access.name(), r.reset_text()).unwrap();
         writeln!(o).unwrap();
         writeln!(o, "{}", r.description).unwrap();
+        if r.part != Part::Core {
+            writeln!(o).unwrap();
+            writeln!(o, "Part of {}: a build without it (PARAMS.{} = 0) reads the reset value here and refuses writes with status 0x06.", r.part.name(), if r.part == Part::Injection { "injection" } else { "bist" }).unwrap();
+        }
         writeln!(o).unwrap();
-        writeln!(o, "| bits | field | access | description |").unwrap();
-        writeln!(o, "|---|---|---|---|").unwrap();
+        writeln!(o, "| bits | field | access | locked | description |").unwrap();
+        writeln!(o, "|---|---|---|---|---|").unwrap();
         for f in r.fields {
-            writeln!(o, "| {} | `{}` | {} | {} |", f.bits(), f.name, f.access.name(), md_cell(f.description)).unwrap();
+            let locked = if f.lockable { "yes" } else { "" };
+            writeln!(o, "| {} | `{}` | {} | {} | {} |", f.bits(), f.name, f.access.name(), locked, md_cell(f.description)).unwrap();
         }
     }
     writeln!(o).unwrap();
@@ -129,7 +136,12 @@ pub fn markdown() -> String {
     for c in Cause::ALL {
         writeln!(o, "| {} | {} | {} |", c.code(), c.name(), c.description()).unwrap();
     }
-    writeln!(o, "| 11, 14-255 | reserved | never raised |").unwrap();
+    // The reserved codes: those below the highest cause that no cause has, then the rest.
+    let top = Cause::ALL.iter().map(|c| c.code()).max().unwrap_or(0);
+    let mut reserved: Vec<String> =
+        (1..top).filter(|n| Cause::ALL.iter().all(|c| c.code() != *n)).map(|n| n.to_string()).collect();
+    reserved.push(format!("{}-255", top + 1));
+    writeln!(o, "| {} | reserved | never raised |", reserved.join(", ")).unwrap();
     writeln!(o).unwrap();
     writeln!(o, "When several faults are detected in the same cycle, the lowest code is the first cause.").unwrap();
     writeln!(o).unwrap();
@@ -171,6 +183,7 @@ pub fn markdown() -> String {
         "The frame length follows from `cmd` and `count` alone: a write (0x02) carries 4×count data bytes for any count, 0 to 255; any other command carries none.",
         "A complete frame is checked in the order CRC (0x01), command (0x02), count 1..=16 (0x04), address (0x03); the first failure is answered with count 0 and no data. A bad-CRC frame is never executed.",
         "Address check: every register from `addr` to `addr+count-1` must exist (there are holes in the map) and, for a write, be writable (not RO). Otherwise 0x03 and nothing at all is read or written. Addresses do not wrap past 0xFFFF.",
+        "A write is also checked word by word with its address, and the first refusal answers (nothing in the frame is written or fired): 0x03 for a value the register does not define (CTRL.mode 5 or 6), else 0x06 (not built) for a register of a block the build leaves out (PARAMS.injection / PARAMS.bist = 0), else 0x05 (locked) while CTRL.lock is set for any write of a wholly locked register or a write of CTRL that would change a locked field. 0x05 and 0x06 extend SPEC §5's status codes; a read is never refused by them.",
         "A good read answers `count` and the data; a good write answers `count` and no data. A write stores the RW field bits; W1P bits fire once per frame in address order and read 0.",
     ] {
         writeln!(o, "- {line}").unwrap();
@@ -181,6 +194,19 @@ pub fn markdown() -> String {
     )
     .unwrap();
     writeln!(o, "- Counters: CTRL.cnt_snapshot copies every live counter to the readable registers in one cycle; CTRL.cnt_clear zeroes the live counters only. Both in one write: snapshot, then clear (an atomic read-and-clear).").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "## The lock (CTRL.lock)").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "Like OpenTitan's REGWEN registers: the host configures the core, then writes CTRL with lock = 1. From then until the core's synchronous reset (nothing else clears it; writing 0 leaves it set), these writes are refused whole with status 0x05 and write or fire nothing of the frame: any write of a register marked \"the whole register\" below, whatever it carries (its present value too: the lock compares no values there), and a write of CTRL whose mode is not 7 (MODE_KEEP) or whose lockstep, commit, policy or read_verify bit differs from the value stored (the only comparison the lock makes: CTRL's seven lockable bits). So a write of CTRL that keeps those seven bits is accepted: a fault acknowledgement (CTRL.fault_clear with MODE_KEEP, as `ftctl clear` sends it), the counters' snapshot and clear, the primary disk and the disk readmit/rebuilt commands stay with the host, and so do SCRATCH and reads of everything.").unwrap();
+    writeln!(o).unwrap();
+    writeln!(o, "| locked | registers and fields |").unwrap();
+    writeln!(o, "|---|---|").unwrap();
+    for r in REGISTERS.iter().filter(|r| r.fields.iter().any(|f| f.lockable)) {
+        let fields: Vec<_> = r.fields.iter().filter(|f| f.lockable).map(|f| format!("`{}`", f.name)).collect();
+        let all = r.fields.iter().all(|f| f.lockable);
+        writeln!(o, "| {} | {} |", r.name, if all { "the whole register".to_string() } else { fields.join(", ") }).unwrap();
+    }
+    writeln!(o).unwrap();
     o
 }
 

@@ -48,6 +48,12 @@ pub enum Status {
     BadAddress = 3,
     /// 0x04: count outside 1..=16.
     BadCount = 4,
+    /// 0x05: the configuration is locked (CTRL.lock): a write of a wholly locked register, or
+    /// one of CTRL that would change a locked field; nothing written.
+    Locked = 5,
+    /// 0x06: a register of a block this build leaves out (PARAMS.injection, PARAMS.bist);
+    /// nothing written.
+    NotBuilt = 6,
 }
 
 impl Status {
@@ -59,6 +65,8 @@ impl Status {
             2 => Status::UnknownCmd,
             3 => Status::BadAddress,
             4 => Status::BadCount,
+            5 => Status::Locked,
+            6 => Status::NotBuilt,
             _ => return None,
         })
     }
@@ -76,6 +84,8 @@ impl Status {
             Status::UnknownCmd => "unknown command",
             Status::BadAddress => "bad address or register not writable (nothing written)",
             Status::BadCount => "bad count (must be 1..=16)",
+            Status::Locked => "the configuration is locked (CTRL.lock, set since the core's last reset): the register is locked, or the write would change a locked field of CTRL; nothing written",
+            Status::NotBuilt => "this build leaves that block out (PARAMS.injection / PARAMS.bist is 0): nothing written",
         }
     }
 }

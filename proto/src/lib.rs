@@ -23,8 +23,8 @@ pub use frame::{
     crc16, crc16_update, DecodeEvent, FrameError, Request, Response, ResponseDecoder, Status, CMD_READ, CMD_WRITE,
     INTERBYTE_TIMEOUT_BITS, MAX_COUNT, REQ_SYNC, RESP_SYNC,
 };
-pub use model::{refused_value, Pulse, RegisterModel};
+pub use model::{refused_value, write_refusal, Pulse, RegisterModel};
 pub use regs::{
-    by_addr, by_name, counters, max_addr, reg, Access, BuildParams, Field, Hw, Register, Reset, SNAPSHOT_PULSE, COUNTER_FIRST,
+    by_addr, by_name, counters, max_addr, reg, Access, BuildParams, Field, Hw, Part, Register, Reset, SNAPSHOT_PULSE, COUNTER_FIRST,
     COUNTER_LAST, ID_VALUE, MODE_KEEP, REGISTERS, VERSION_VALUE,
 };

@@ -16,6 +16,17 @@
 //! * A write of CTRL with mode = 7 (MODE_KEEP) leaves the mode unchanged.
 //! * A write of CTRL with mode 5 or 6 (reserved) is refused like an address that is not
 //!   writable: status 0x03, and nothing in the frame is written or fired.
+//! * A write of a register whose block the build leaves out (PARAMS.injection, PARAMS.bist:
+//!   INJ_*, BIST_*) is refused: status 0x06, nothing in the frame written or fired. Reads
+//!   of them answer their reset value.
+//! * Once CTRL.lock is set (a write of 1; only reset clears it), a write of a wholly locked
+//!   register (`Register::wholly_locked`: OFFSET, TIMEOUT, DISK_TIMEOUT, INJ_CTRL,
+//!   INJ_COUNT, BIST_*) is refused whatever it carries, and a write of CTRL that would change
+//!   one of its lockable fields (`Register::lock_refuses`: mode not MODE_KEEP, or lockstep,
+//!   commit, policy, read_verify other than stored): status 0x05, nothing in the frame
+//!   written or fired. Each address of the range is checked in
+//!   order, and the first refusal answers: 0x03 (absent, read-only, reserved value) before
+//!   0x06 before 0x05 for one address.
 //! * A write stores only the RW field bits of each register; bits outside any field and
 //!   write-1-pulse bits read 0. A 1 written to a W1P bit fires its action once (in address
 //!   order within a frame).
@@ -30,7 +41,7 @@
 //! zeroes the live counters (snapshot first when both are written together).
 
 use crate::frame::{crc16_update, Response, Status, CMD_READ, CMD_WRITE, INTERBYTE_TIMEOUT_BITS, MAX_COUNT, REQ_SYNC};
-use crate::regs::{by_addr, reg, BuildParams, Register, COUNTER_FIRST, COUNTER_LAST, MODE_KEEP, REGISTERS};
+use crate::regs::{by_addr, reg, BuildParams, Hw, Register, COUNTER_FIRST, COUNTER_LAST, MODE_KEEP, REGISTERS};
 
 const NCOUNTERS: usize = (COUNTER_LAST - COUNTER_FIRST + 1) as usize;
 
@@ -184,8 +195,11 @@ impl RegisterModel {
             if cmd == CMD_WRITE && !r.is_writable() {
                 return Response::error(Status::BadAddress);
             }
-            if cmd == CMD_WRITE && data.get(i as usize).is_some_and(|&w| refused_value(r, w)) {
-                return Response::error(Status::BadAddress);
+            if cmd == CMD_WRITE {
+                let stored = self.values[r.addr as usize];
+                if let Some(status) = data.get(i as usize).and_then(|&w| write_refusal(r, w, stored, self.locked(), &self.params)) {
+                    return Response::error(status);
+                }
             }
             regs.push(r);
         }
@@ -211,6 +225,12 @@ impl RegisterModel {
                 new = mode.insert(new, mode.get(old));
             }
         }
+        for f in r.fields.iter().filter(|f| f.hw == Hw::Lock) {
+            // Set by a 1, kept by a 0: only a new model (the core's reset) clears it.
+            if f.get(w) != 0 || f.get(old) != 0 {
+                new = f.insert(new, 1);
+            }
+        }
         self.values[r.addr as usize] = new;
         for f in r.fields.iter().filter(|f| f.access == crate::Access::W1P) {
             if f.get(w) != 0 {
@@ -228,6 +248,12 @@ impl RegisterModel {
                 self.live = [0; NCOUNTERS];
             }
         }
+    }
+
+    /// CTRL.lock is set: configuration writes are refused (0x05) until the core's reset.
+    pub fn locked(&self) -> bool {
+        let ctrl = reg("CTRL");
+        ctrl.f("lock").get(self.values[ctrl.addr as usize]) != 0
     }
 
     /// The value a host read of `addr` returns now, or `None` for an address with no register.
@@ -284,6 +310,23 @@ pub fn refused_value(r: &Register, w: u32) -> bool {
     r.fields.iter().any(|f| matches!(f.hw, crate::regs::Hw::Command { refused } if refused.contains(&f.get(w))))
 }
 
+/// The status a write of `word` to `r` is refused with, if any, when the register holds
+/// `stored` now and CTRL.lock is `locked`: 0x03 for a value the register does not define,
+/// 0x06 for a register whose block the build leaves out, 0x05 for a write the lock refuses
+/// ([`Register::lock_refuses`]; in that order for one address). The gateware's register file
+/// answers the same (`write_refusal`), and `ftctl` checks with it before it sends a write.
+pub fn write_refusal(r: &Register, word: u32, stored: u32, locked: bool, params: &BuildParams) -> Option<Status> {
+    if refused_value(r, word) {
+        Some(Status::BadAddress)
+    } else if !params.builds(r.part) {
+        Some(Status::NotBuilt)
+    } else if locked && r.lock_refuses(word, stored, params) {
+        Some(Status::Locked)
+    } else {
+        None
+    }
+}
+
 impl Default for RegisterModel {
     fn default() -> Self {
         RegisterModel::new(BuildParams::default())
@@ -311,7 +354,7 @@ mod tests {
     fn power_on_values() {
         let mut m = RegisterModel::default();
         let r = roundtrip(&mut m, &Request::read(0, 6));
-        assert_eq!(r, ok_read(vec![ID_VALUE, VERSION_VALUE, 0, 100_000_000, 115_200, 6 | (9 << 8) | (32 << 16) | (4 << 24)]));
+        assert_eq!(r, ok_read(vec![ID_VALUE, VERSION_VALUE, 0, 100_000_000, 115_200, 6 | (9 << 8) | (32 << 16) | (4 << 24) | (1 << 28) | (1 << 29)]));
         assert_eq!(m.get("TIMEOUT"), 256);
         assert_eq!(m.get("DISK_TIMEOUT"), 4096);
         assert_eq!(m.get("BIST_FRAMES"), 16);
@@ -468,12 +511,97 @@ mod tests {
         assert_eq!(roundtrip(&mut m, &Request::write(8, &[7])).status, Status::Ok);
     }
 
+    /// CTRL.lock: every wholly locked register refuses any write with 0x05 (its present value
+    /// included), each of CTRL's lockable fields refuses a change, and the frame writes
+    /// nothing; fault acknowledgement, the counters' commands, primary, the disk commands and
+    /// SCRATCH stay allowed; only a reset unlocks.
+    #[test]
+    fn the_lock_refuses_every_locked_write_and_nothing_else() {
+        let mut m = RegisterModel::default();
+        let ctrl = reg("CTRL");
+        let lock = ctrl.f("lock").mask();
+        assert_eq!(roundtrip(&mut m, &Request::write(8, &[0x38 | 7])).status, Status::Ok);
+        assert_eq!(roundtrip(&mut m, &Request::write(8, &[0x38 | 7 | lock])).status, Status::Ok);
+        assert!(m.locked());
+        assert_eq!(m.get("CTRL"), 0x38 | lock);
+        let before: Vec<u32> = REGISTERS.iter().map(|r| m.get(r.name)).collect();
+        let mut refused = 0;
+        for r in REGISTERS.iter().filter(|r| r.is_writable()) {
+            let now = m.get(r.name);
+            if r.wholly_locked() {
+                // Its present value, and a change: both refused.
+                for w in [now, now ^ 1] {
+                    assert_eq!(roundtrip(&mut m, &Request::write(r.addr, &[w])), Response::error(Status::Locked), "{} <- {w:#x}", r.name);
+                }
+                refused += 1;
+                continue;
+            }
+            for f in r.fields.iter().filter(|f| f.lockable) {
+                // The field changed, every other field written as it reads (mode: keep).
+                let mut w = now;
+                for o in r.fields.iter().filter(|o| matches!(o.hw, Hw::Command { .. })) {
+                    w = o.insert(w, o.max());
+                }
+                w = match f.hw {
+                    Hw::Command { .. } => f.insert(w, 0),
+                    Hw::Pulse => f.insert(w, 1),
+                    _ => f.insert(w, f.get(now) ^ 1),
+                };
+                let resp = roundtrip(&mut m, &Request::write(r.addr, &[w]));
+                assert_eq!(resp, Response::error(Status::Locked), "{}.{}", r.name, f.name);
+                refused += 1;
+            }
+        }
+        let wholly = REGISTERS.iter().filter(|r| r.wholly_locked()).count();
+        assert_eq!(wholly, 10, "OFFSET, TIMEOUT, DISK_TIMEOUT, INJ_CTRL, INJ_COUNT, BIST_CTRL/FRAMES/LEN/SKEW/SEED");
+        assert_eq!(refused, wholly + 5, "and CTRL's mode, lockstep, commit, policy, read_verify");
+        // An allowed acknowledgement of CTRL, then OFFSET, in one frame: all refused, nothing fired.
+        let resp = roundtrip(&mut m, &Request::write(8, &[0x38 | 7 | (1 << 8), 0]));
+        assert_eq!(resp, Response::error(Status::Locked), "CTRL then OFFSET");
+        let resp = roundtrip(&mut m, &Request::write(9, &[0, 256, 4096]));
+        assert_eq!(resp, Response::error(Status::Locked), "OFFSET's value as it is: still refused");
+        assert!(m.take_pulses().is_empty());
+        let after: Vec<u32> = REGISTERS.iter().map(|r| m.get(r.name)).collect();
+        assert_eq!(before, after, "nothing written");
+        // Still allowed: acknowledgement and counters, primary, the disk commands, SCRATCH;
+        // a 0 written to the lock leaves it set.
+        let ack = 0x38 | 7 | 0x80 | (0x7F << 8);
+        assert_eq!(roundtrip(&mut m, &Request::write(8, &[ack])).status, Status::Ok);
+        let names: Vec<_> = m.take_pulses().iter().map(|p| p.field).collect();
+        assert_eq!(names, vec!["fault_clear", "cnt_snapshot", "cnt_clear", "readmit_a", "readmit_b", "rebuilt_a", "rebuilt_b"]);
+        assert_eq!(m.get("CTRL"), 0x38 | 0x80 | lock, "primary changed, still locked");
+        assert_eq!(roundtrip(&mut m, &Request::write(2, &[0xABCD])).status, Status::Ok);
+        // Reserved mode while locked: 0x03 comes first.
+        assert_eq!(roundtrip(&mut m, &Request::write(8, &[5])).status, Status::BadAddress);
+        assert!(RegisterModel::default().get("CTRL") & lock == 0, "reset unlocks");
+    }
+
+    /// A build without injection or BIST: their registers read their reset values and a
+    /// write of one is refused with 0x06 (nothing in the frame written), locked or not.
+    #[test]
+    fn registers_of_a_block_not_built_refuse_writes() {
+        let params = BuildParams { injection: false, bist: false, ..BuildParams::default() };
+        let mut m = RegisterModel::new(params);
+        let parts = [crate::Part::Injection, crate::Part::Bist];
+        for r in REGISTERS.iter().filter(|r| parts.contains(&r.part)) {
+            assert_eq!(roundtrip(&mut m, &Request::read(r.addr, 1)).data, vec![r.reset_value(&params)], "{}", r.name);
+            if r.is_writable() {
+                assert_eq!(roundtrip(&mut m, &Request::write(r.addr, &[0])), Response::error(Status::NotBuilt), "{}", r.name);
+            }
+        }
+        assert!(m.take_pulses().is_empty());
+        let only_bist = BuildParams { injection: true, bist: false, ..BuildParams::default() };
+        let mut m = RegisterModel::new(only_bist);
+        assert_eq!(roundtrip(&mut m, &Request::write(40, &[0x15])).status, Status::Ok);
+        assert_eq!(roundtrip(&mut m, &Request::write(48, &[1])).status, Status::NotBuilt);
+    }
+
     #[test]
     fn stored_bits_and_pulses() {
         let mut m = RegisterModel::default();
-        // Write all ones to CTRL: RW fields stored (mode 7 keeps the mode), W1P read 0,
-        // undefined bits read 0.
-        roundtrip(&mut m, &Request::write(8, &[0xFFFF_FFFF]));
+        // Write all ones but the lock to CTRL: RW fields stored (mode 7 keeps the mode), W1P
+        // read 0, undefined bits read 0.
+        roundtrip(&mut m, &Request::write(8, &[0xFFFF_7FFF]));
         assert_eq!(m.get("CTRL"), 0xF8);
         roundtrip(&mut m, &Request::write(8, &[0x0000_0003]));
         assert_eq!(m.get("CTRL"), 0x03);
@@ -528,7 +656,7 @@ mod tests {
         m.poke("STATUS", 0xFFFF_FFFF);
         assert_eq!(m.get("STATUS"), 0xF_FFFF);
         m.poke("CTRL", 0xFFFF);
-        assert_eq!(m.get("CTRL"), 0xFF);
+        assert_eq!(m.get("CTRL"), 0x80FF, "the pulse bits read 0, the lock 1");
     }
 
     #[test]

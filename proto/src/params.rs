@@ -20,6 +20,13 @@ pub struct BuildParams {
     pub counter_width: u8,
     /// log2 of the strict-lockstep offset range: OFFSET is 0 up to 2^n - 1.
     pub offset_max_log2: u8,
+    /// The fault injectors (SPEC §6) are built. A production bitstream leaves them out
+    /// (`--no-injection`): the links pass straight through, synthesis removes the injectors,
+    /// and a write of an injection register answers status 0x06 (not built).
+    pub injection: bool,
+    /// The BIST generator and checker are built (`--no-bist` leaves them out, as
+    /// `injection`: a write of a BIST register answers 0x06).
+    pub bist: bool,
     /// The hardened build (`--harden`): the core checks its own state — complemented shadow
     /// copies of the stream buffers' pointers and the lockstep's pair stage, the mode as a
     /// checked one-hot code, a check on `last`/`abort` beside each buffered word, and the
@@ -37,6 +44,8 @@ impl BuildParams {
         frame_depth_log2: 9,
         counter_width: 32,
         offset_max_log2: 4,
+        injection: true,
+        bist: true,
         harden: false,
     };
     /// Core clocks the generator accepts, Hz (CLOCK_HZ is a 32-bit register; the UART needs
@@ -92,7 +101,18 @@ impl BuildParams {
         w = r.f("frame_depth_log2").insert(w, self.frame_depth_log2 as u32);
         w = r.f("counter_width").insert(w, self.counter_width as u32);
         w = r.f("offset_max_log2").insert(w, self.offset_max_log2 as u32);
+        w = r.f("injection").insert(w, self.injection as u32);
+        w = r.f("bist").insert(w, self.bist as u32);
         r.f("harden").insert(w, self.harden as u32)
+    }
+
+    /// Whether the blocks of `part` are in this build (the core's own always are).
+    pub fn builds(&self, part: crate::regs::Part) -> bool {
+        match part {
+            crate::regs::Part::Core => true,
+            crate::regs::Part::Injection => self.injection,
+            crate::regs::Part::Bist => self.bist,
+        }
     }
 
     /// Decodes CLOCK_HZ, BAUD and PARAMS as read from a core.
@@ -105,6 +125,8 @@ impl BuildParams {
             frame_depth_log2: r.f("frame_depth_log2").get(params) as u8,
             counter_width: r.f("counter_width").get(params) as u8,
             offset_max_log2: r.f("offset_max_log2").get(params) as u8,
+            injection: r.f("injection").get(params) != 0,
+            bist: r.f("bist").get(params) != 0,
             harden: r.f("harden").get(params) != 0,
         }
     }

@@ -55,6 +55,11 @@ pub enum Hw {
     ControlHwClear,
     /// Write-1-pulse: a one-cycle output pulse, reads 0.
     Pulse,
+    /// The lock (CTRL.lock, as OpenTitan's REGWEN): a write of 1 sets it, a write of 0 leaves
+    /// it, only the core's reset clears it. While it is set, a write of a register whose
+    /// fields are all [`Field::lockable`] is refused whole with status 0x05 (nothing written),
+    /// and so is a write that would change a lockable field of another (CTRL).
+    Lock,
     /// A command value: a write that is not all ones (the keep value) pulses `<port>_set`
     /// with the value on `<port>_value`; nothing is stored and reads see the core's
     /// `<port>_now`. A write with one of `refused` is refused whole (status 0x03).
@@ -83,6 +88,34 @@ pub struct Field {
     pub counter_wide: bool,
     /// How the gateware uses the field.
     pub hw: Hw,
+    /// CTRL.lock guards it: once locked, a write of its register is refused whole with status
+    /// 0x05 if every field of the register is lockable; otherwise (CTRL) if the write would
+    /// change this field (a stored field written with another value, a command field with
+    /// anything but its keep value, a pulse bit with 1).
+    pub lockable: bool,
+}
+
+/// Which part of the gateware a register belongs to: the injection and BIST registers are
+/// left out with their blocks by a build without them (BuildParams::injection, ::bist).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// The core itself: always built.
+    Core,
+    /// Fault injection (SPEC §6).
+    Injection,
+    /// The built-in self-test (SPEC §6).
+    Bist,
+}
+
+impl Part {
+    /// The name `ftctl` and the docs use for the part.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Part::Core => "core",
+            Part::Injection => "fault injection",
+            Part::Bist => "BIST",
+        }
+    }
 }
 
 impl Field {
@@ -94,6 +127,23 @@ impl Field {
     /// The same field, used by the gateware as `hw` says.
     const fn hw(self, hw: Hw) -> Field {
         Field { hw, ..self }
+    }
+
+    /// The same field, guarded by CTRL.lock.
+    const fn locked(self) -> Field {
+        Field { lockable: true, ..self }
+    }
+
+    /// Whether writing `word` over `stored` (the register's value now) would change this
+    /// field, as the lock judges it: a stored field written with other built bits, a command
+    /// field written with anything but its keep value (all ones), a pulse bit written with 1.
+    pub fn write_changes(&self, word: u32, stored: u32, params: &BuildParams) -> bool {
+        match self.hw {
+            Hw::Control | Hw::ControlHwClear => (word ^ stored) & self.built_mask(params) != 0,
+            Hw::Command { .. } => self.get(word) != self.max(),
+            Hw::Pulse => self.get(word) != 0,
+            Hw::Lock | Hw::Const | Hw::Status | Hw::Counter => false,
+        }
     }
 
     /// The name of the field's port on the register file: the field's name when it is the
@@ -186,6 +236,9 @@ pub struct Register {
     pub reset: Reset,
     /// Bit fields, in ascending bit order, non-overlapping.
     pub fields: &'static [Field],
+    /// The part of the gateware it belongs to (not built: reads see its reset value, a write
+    /// answers status 0x06).
+    pub part: Part,
     /// What the register is for (this text is the user documentation).
     pub description: &'static str,
 }
@@ -223,12 +276,12 @@ impl Register {
     /// Bits a host write stores in a core built with `params` (a counter-wide field keeps
     /// only PARAMS.counter_width bits).
     pub fn store_mask_for(&self, params: &BuildParams) -> u32 {
-        if !self.is_writable() {
+        if !self.is_writable() || !params.builds(self.part) {
             return 0;
         }
         self.fields
             .iter()
-            .filter(|f| f.access == Access::RW)
+            .filter(|f| f.access == Access::RW && f.hw != Hw::Lock)
             .fold(0, |m, f| m | f.built_mask(params))
     }
 
@@ -259,6 +312,25 @@ impl Register {
             Reset::Value(v) => format!("0x{v:08X}"),
             Reset::Build => "build".to_string(),
         }
+    }
+
+    /// Bits of lockable fields.
+    pub fn lockable_mask(&self) -> u32 {
+        self.fields.iter().filter(|f| f.lockable).fold(0, |m, f| m | f.mask())
+    }
+
+    /// Every field is lockable (OFFSET, TIMEOUT, DISK_TIMEOUT, the injection and BIST
+    /// registers): while CTRL.lock is set, any write of it is refused, whatever it carries.
+    pub fn wholly_locked(&self) -> bool {
+        self.is_writable() && self.fields.iter().all(|f| f.lockable)
+    }
+
+    /// Whether CTRL.lock refuses a write of `word` over `stored` (the register's value now):
+    /// any write of a [`Register::wholly_locked`] register; for a register with only some
+    /// fields lockable (CTRL), a write that would change one of them. The gateware compares
+    /// values only there (CTRL's seven lockable bits), so the lock costs a few cells.
+    pub fn lock_refuses(&self, word: u32, stored: u32, params: &BuildParams) -> bool {
+        self.wholly_locked() || self.fields.iter().any(|f| f.lockable && f.write_changes(word, stored, params))
     }
 
     /// Whether this is one of the statistics counters (read from the snapshot).
@@ -303,7 +375,7 @@ pub const COUNTER_FIRST: u16 = 24;
 pub const COUNTER_LAST: u16 = 36;
 
 const fn field(name: &'static str, lsb: u8, width: u8, access: Access, hw: Hw, description: &'static str) -> Field {
-    Field { name, lsb, width, access, description, counter_wide: false, hw }
+    Field { name, lsb, width, access, description, counter_wide: false, hw, lockable: false }
 }
 /// A read-only field of the build (a constant).
 const fn build(name: &'static str, lsb: u8, width: u8, description: &'static str) -> Field {
@@ -333,6 +405,7 @@ macro_rules! counter {
             addr: $addr,
             access: Access::RO,
             reset: Reset::Value(0),
+            part: Part::Core,
             fields: &[ro($lower, 0, 32, $desc).hw(Hw::Counter)],
             description: concat!($desc, " ", "Snapshot value: updated only by CTRL.cnt_snapshot; ", $live),
         }
@@ -346,6 +419,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 0,
         access: Access::RO,
         reset: Reset::Value(ID_VALUE),
+        part: Part::Core,
         fields: &[build("id", 0, 32, "0x4654494F, ASCII \"FTIO\".")],
         description: "Identifies an ftio core. Host tools refuse to talk to anything else.",
     },
@@ -354,6 +428,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 1,
         access: Access::RO,
         reset: Reset::Value(VERSION_VALUE),
+        part: Part::Core,
         fields: &[
             build("patch", 0, 8, "Patch version."),
             build("minor", 8, 8, "Minor version."),
@@ -366,6 +441,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 2,
         access: Access::RW,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[rw("scratch", 0, 32, "Any value; no effect on the core.")],
         description: "Scratch register for link tests: reads back what was last written.",
     },
@@ -374,6 +450,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 3,
         access: Access::RO,
         reset: Reset::Build,
+        part: Part::Core,
         fields: &[build("clock_hz", 0, 32, "Clock frequency in Hz.")],
         description: "Core clock frequency the gateware was built for (build parameter). Converts cycle counts to time.",
     },
@@ -382,6 +459,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 4,
         access: Access::RO,
         reset: Reset::Build,
+        part: Part::Core,
         fields: &[build("baud", 0, 32, "Baud rate in bit/s.")],
         description: "UART baud rate the gateware was built for (build parameter).",
     },
@@ -390,11 +468,14 @@ pub static REGISTERS: &[Register] = &[
         addr: 5,
         access: Access::RO,
         reset: Reset::Build,
+        part: Part::Core,
         fields: &[
             build("skew_depth_log2", 0, 8, "log2 of the skew FIFO depth in words per CPU side: how far one CPU may run ahead in elastic lockstep."),
             build("frame_depth_log2", 8, 8, "log2 of the store-and-forward frame buffer depth in words: the longest frame store-and-forward commit can hold."),
             build("counter_width", 16, 8, "Width of the statistics counters in bits."),
             build("offset_max_log2", 24, 4, "log2 of the strict-lockstep offset range: OFFSET may be 0 up to 2^offset_max_log2 - 1."),
+            build("injection", 28, 1, "1: fault injection is built (INJ_*). 0: a production build without it: the links pass straight through and a write of INJ_CTRL or INJ_COUNT answers status 0x06 (not built)."),
+            build("bist", 29, 1, "1: the built-in self-test is built (BIST_*). 0: left out: the CPU inputs are never taken over and a write of a BIST register answers status 0x06 (not built)."),
             build("harden", 30, 1, "1: the hardened build (`--harden`): the core checks its own state (shadow copies of buffer pointers and of the lockstep's pair stage, the mode as a checked code, a check on last/abort of each buffered word, the words leaving for the disks) and an inconsistency is the fault cause INTERNAL (docs/upsets.md). 0: the default build."),
         ],
         description: "Build parameters of the gateware.",
@@ -404,12 +485,13 @@ pub static REGISTERS: &[Register] = &[
         addr: 8,
         access: Access::RW,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[
-            rw("mode", 0, 3, "Operating mode: 0 DUPLEX, 1 SIMPLEX_A, 2 SIMPLEX_B, 3 SPLIT, 4 HALTED; 5 and 6 are reserved: a write of CTRL with mode 5 or 6 is refused with status 0x03 and changes nothing (no field, no command bit). Writing 7 (MODE_KEEP) leaves the mode as it is, so a write that only changes other fields or fires a command bit cannot undo a fail-over that happened since the host read CTRL. Reads back the mode the core is in now: the core changes it itself on fail-over (DUPLEX to SIMPLEX_x) or on a fault it cannot fail over from (to HALTED). Write it to leave HALTED or to return to DUPLEX after a resync.").hw(Hw::Command { refused: &[5, 6] }),
-            rw("lockstep", 3, 1, "Lockstep kind: 0 elastic (streams compared word by word, either side may run ahead by up to the skew FIFO depth), 1 strict (CPU B runs exactly OFFSET cycles behind CPU A and sees exactly CPU A's I/O)."),
-            rw("commit", 4, 1, "Commit kind: 0 cut-through (agreed words go to the disks at once; a mismatch aborts the frame in flight with last & abort), 1 store-and-forward (a frame is held until its last pair has agreed; a divergent frame sends nothing; a frame longer than 2^PARAMS.frame_depth_log2 words is dropped whole with cause FRAME_TOO_LONG). A change takes effect between frames."),
-            rw("policy", 5, 1, "Fail-over policy: 0 auto (an attributable CPU fault in DUPLEX switches to SIMPLEX on the healthy side; an unattributable mismatch, or a parity error of the one CPU in service in SIMPLEX, halts; a disk fault marks that disk failed and the core goes on; the other causes are latched and the core goes on), 1 halt (every fault halts, in every mode: every cause of the cause code table, CPU and disk faults, DISK_DIVERGENCE, EGRESS_PARITY and FRAME_TOO_LONG included; the core is HALTED a few cycles after the fault is latched, a frame in flight ended with last & abort; a disk fault also marks the disk failed)."),
-            rw("read_verify", 6, 1, "1: compare both disks' returns in DUPLEX; a difference in content or frame length, or a secondary that offers nothing for more than DISK_TIMEOUT cycles while the primary offers a word, is a DISK_DIVERGENCE fault (the primary's data is still delivered). The secondary is then no longer compared until a fault clear."),
+            rw("mode", 0, 3, "Operating mode: 0 DUPLEX, 1 SIMPLEX_A, 2 SIMPLEX_B, 3 SPLIT, 4 HALTED; 5 and 6 are reserved: a write of CTRL with mode 5 or 6 is refused with status 0x03 and changes nothing (no field, no command bit). Writing 7 (MODE_KEEP) leaves the mode as it is, so a write that only changes other fields or fires a command bit cannot undo a fail-over that happened since the host read CTRL. Reads back the mode the core is in now: the core changes it itself on fail-over (DUPLEX to SIMPLEX_x) or on a fault it cannot fail over from (to HALTED). Write it to leave HALTED or to return to DUPLEX after a resync.").hw(Hw::Command { refused: &[5, 6] }).locked(),
+            rw("lockstep", 3, 1, "Lockstep kind: 0 elastic (streams compared word by word, either side may run ahead by up to the skew FIFO depth), 1 strict (CPU B runs exactly OFFSET cycles behind CPU A and sees exactly CPU A's I/O).").locked(),
+            rw("commit", 4, 1, "Commit kind: 0 cut-through (agreed words go to the disks at once; a mismatch aborts the frame in flight with last & abort), 1 store-and-forward (a frame is held until its last pair has agreed; a divergent frame sends nothing; a frame longer than 2^PARAMS.frame_depth_log2 words is dropped whole with cause FRAME_TOO_LONG). A change takes effect between frames.").locked(),
+            rw("policy", 5, 1, "Fail-over policy: 0 auto (an attributable CPU fault in DUPLEX switches to SIMPLEX on the healthy side; an unattributable mismatch, or a parity error of the one CPU in service in SIMPLEX, halts; a disk fault marks that disk failed and the core goes on; the other causes are latched and the core goes on), 1 halt (every fault halts, in every mode: every cause of the cause code table, CPU and disk faults, DISK_DIVERGENCE, EGRESS_PARITY and FRAME_TOO_LONG included; the core is HALTED a few cycles after the fault is latched, a frame in flight ended with last & abort; a disk fault also marks the disk failed).").locked(),
+            rw("read_verify", 6, 1, "1: compare both disks' returns in DUPLEX; a difference in content or frame length, or a secondary that offers nothing for more than DISK_TIMEOUT cycles while the primary offers a word, is a DISK_DIVERGENCE fault (the primary's data is still delivered). The secondary is then no longer compared until a fault clear.").locked(),
             rw("primary", 7, 1, "Primary disk, whose returns go to the CPUs in DUPLEX: 0 disk A, 1 disk B."),
             w1p("fault_clear", 8, "Write 1: acknowledge faults. Clears STATUS.fault (and irq), STATUS.cause, the CPU failed flags and FAULTS, zeroes the CAP_* registers and the word index CAP_WORD counts, and re-arms the first-fault capture. Does not change the mode, and does not bring a failed disk back: a failed disk stays failed until readmit_a / readmit_b."),
             w1p("cnt_snapshot", 9, "Write 1: copy all live counters (WORDS_FWD..CYCLES) to the readable snapshot registers in the same cycle, so they are mutually consistent."),
@@ -418,15 +500,17 @@ pub static REGISTERS: &[Register] = &[
             w1p("readmit_b", 12, "Write 1: readmit failed disk B (as readmit_a)."),
             w1p("rebuilt_a", 13, "Write 1: the host has copied every sector to rebuilding disk A: it becomes healthy (in sync), compared by read-verify and eligible as primary. Takes effect in the first cycle in which neither disk's return link is inside a frame or offering a word (STATUS.disk_a_rebuilding stays 1 until then); say it when no command is outstanding on either disk. Ignored unless disk A is rebuilding."),
             w1p("rebuilt_b", 14, "Write 1: rebuilding disk B is in sync (as rebuilt_a)."),
+            field("lock", 15, 1, Access::RW, Hw::Lock, "Write 1: lock the configuration until the core's reset (a write of 0 leaves it set; nothing else clears it). While locked, these writes are refused whole with status 0x05 and write nothing: any write of OFFSET, TIMEOUT, DISK_TIMEOUT, INJ_CTRL, INJ_COUNT, BIST_CTRL, BIST_FRAMES, BIST_LEN, BIST_SKEW or BIST_SEED (even of the value it holds), and a write of CTRL whose mode is not 7 (MODE_KEEP) or whose lockstep, commit, policy or read_verify differs from the value it holds. A write of CTRL that keeps those seven bits is accepted: fault_clear, cnt_snapshot, cnt_clear, primary and the disk readmit/rebuilt commands stay allowed, as do SCRATCH and every read. Reads 1 while locked."),
         ],
-        description: "Configuration and commands. Power-on: DUPLEX, elastic lockstep, cut-through commit, auto policy, read-verify off, primary disk A.",
+        description: "Configuration and commands. Power-on: DUPLEX, elastic lockstep, cut-through commit, auto policy, read-verify off, primary disk A, unlocked. A write that only acknowledges faults or takes the counters writes MODE_KEEP and the other locked fields' present values, so it is allowed while locked.",
     },
     Register {
         name: "OFFSET",
         addr: 9,
         access: Access::RW,
         reset: Reset::Value(0),
-        fields: &[rw("offset", 0, 16, "D in cycles, 0 up to 2^PARAMS.offset_max_log2 - 1. The core uses the low offset_max_log2 bits; ftctl refuses larger values.")],
+        part: Part::Core,
+        fields: &[rw("offset", 0, 16, "D in cycles, 0 up to 2^PARAMS.offset_max_log2 - 1. The core uses the low offset_max_log2 bits; ftctl refuses larger values.").locked()],
         description: "Strict-lockstep offset D: CPU B runs exactly D cycles behind CPU A. Used only when CTRL.lockstep = 1. Change it only while the CPUs are idle or the core is HALTED.",
     },
     Register {
@@ -434,7 +518,8 @@ pub static REGISTERS: &[Register] = &[
         addr: 10,
         access: Access::RW,
         reset: Reset::Value(256),
-        fields: &[rw("timeout", 0, 32, "Cycles.")],
+        part: Part::Core,
+        fields: &[rw("timeout", 0, 32, "Cycles.").locked()],
         description: "CPU silence timeout (cause CPU_A_TIMEOUT / CPU_B_TIMEOUT). Elastic lockstep: if one CPU has words pending and the other offers none for this many cycles, the silent side is faulty. Strict lockstep: a CPU that offered nothing where the other offered a word (aligned by OFFSET), and then offers nothing for this many cycles, is faulty; one that offers again sooner is a mismatch (docs/lockstep.md).",
     },
     Register {
@@ -442,7 +527,8 @@ pub static REGISTERS: &[Register] = &[
         addr: 11,
         access: Access::RW,
         reset: Reset::Value(4096),
-        fields: &[rw("disk_timeout", 0, 32, "Cycles.")],
+        part: Part::Core,
+        fields: &[rw("disk_timeout", 0, 32, "Cycles.").locked()],
         description: "Disk stall timeout: a disk whose tx_ready is held low with a word waiting for more than this many cycles is marked failed (cause DISK_A_TIMEOUT / DISK_B_TIMEOUT).",
     },
     Register {
@@ -450,6 +536,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 12,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[
             ro("mode", 0, 3, "The mode the core is in now (same encoding as CTRL.mode)."),
             ro("halted", 3, 1, "1 while the mode is HALTED: nothing is forwarded and the CPUs are back-pressured."),
@@ -470,6 +557,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 13,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[ro("faults", 0, 32, "Bit n is set when cause code n has been seen since the last CTRL.fault_clear (bit 0 unused).")],
         description: "Sticky bitmap of every fault cause seen since the last fault_clear.",
     },
@@ -478,6 +566,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 14,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[
             ro("fill_a", 0, 16, "Words pending in CPU A's skew FIFO (A is ahead by this many words)."),
             ro("fill_b", 16, 16, "Words pending in CPU B's skew FIFO."),
@@ -489,6 +578,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 16,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[ro("cap_cause", 0, 8, "Cause code of the captured fault (0: nothing captured).")],
         description: "First-fault capture: cause. The CAP_* registers hold the first fault since power-on or the last CTRL.fault_clear; later faults do not overwrite them.",
     },
@@ -497,6 +587,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 17,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[ro("cap_cycle_lo", 0, 32, "Bits 31:0 of the cycle number.")],
         description: "First-fault capture: cycle (counted from power-on) in which the fault was detected, low word.",
     },
@@ -505,6 +596,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 18,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[ro("cap_cycle_hi", 0, 32, "Bits 63:32 of the cycle number.")],
         description: "First-fault capture: cycle, high word.",
     },
@@ -513,6 +605,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 19,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[ro("cap_word", 0, 32, "Word index.")],
         description: "First-fault capture: word index of the fault, captured with it: the number of words the core had committed toward the disks (the compared stream in DUPLEX, the served CPU's stream in SIMPLEX, abort words not counted, SPLIT's words not counted) since power-on or the last fault_clear when the fault was detected. For a mismatch it is the index of the pair that disagreed (0 = the first word after the clear). 0 while nothing is captured.",
     },
@@ -521,6 +614,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 20,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[ro("cap_data_a", 0, 32, "Data word.")],
         description: "First-fault capture: side A's data word. What side A is depends on the cause (see the capture table under the cause codes): CPU A's word for CPU faults, disk A's for disk faults.",
     },
@@ -529,6 +623,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 21,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[ro("cap_data_b", 0, 32, "Data word.")],
         description: "First-fault capture: side B's data word: CPU B's word for CPU faults, disk B's for disk faults (see the capture table under the cause codes).",
     },
@@ -537,6 +632,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 22,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Core,
         fields: &[
             ro("a_valid", 0, 1, "Side A offered a word."),
             ro("a_last", 1, 1, "Side A's last."),
@@ -569,11 +665,12 @@ pub static REGISTERS: &[Register] = &[
         addr: 40,
         access: Access::RW,
         reset: Reset::Value(0),
+        part: Part::Injection,
         fields: &[
-            rw("link", 0, 2, "Input link to inject on: 0 cpu_a_tx, 1 cpu_b_tx, 2 disk_a_rx, 3 disk_b_rx."),
-            rw("kind", 2, 2, "0 flip a data bit, 1 flip a parity bit, 2 hold the link silent (valid forced low, the source sees ready low), 3 reserved (never fires)."),
-            rw("bit", 4, 5, "Bit to flip: data bit 0-31, or par bit 0-3 for kind 1."),
-            rw("arm", 31, 1, "Write 1 to arm. Stays 1 until the injection has fired, then the core clears it. Write 0 to disarm.").hw(Hw::ControlHwClear),
+            rw("link", 0, 2, "Input link to inject on: 0 cpu_a_tx, 1 cpu_b_tx, 2 disk_a_rx, 3 disk_b_rx.").locked(),
+            rw("kind", 2, 2, "0 flip a data bit, 1 flip a parity bit, 2 hold the link silent (valid forced low, the source sees ready low), 3 reserved (never fires).").locked(),
+            rw("bit", 4, 5, "Bit to flip: data bit 0-31, or par bit 0-3 for kind 1.").locked(),
+            rw("arm", 31, 1, "Write 1 to arm. Stays 1 until the injection has fired, then the core clears it. Write 0 to disarm.").hw(Hw::ControlHwClear).locked(),
         ],
         description: "Fault injection at an input link, after its parity checker's view of the source (the fault looks like one coming from the link). Set INJ_COUNT first, then write INJ_CTRL with arm = 1.",
     },
@@ -582,7 +679,8 @@ pub static REGISTERS: &[Register] = &[
         addr: 41,
         access: Access::RW,
         reset: Reset::Value(0),
-        fields: &[rw("inj_count", 0, 32, "N (PARAMS.counter_width bits; the bits above read 0 and ignore writes).").at_counter_width()],
+        part: Part::Injection,
+        fields: &[rw("inj_count", 0, 32, "N (PARAMS.counter_width bits; the bits above read 0 and ignore writes).").at_counter_width().locked()],
         description: "For flips: flip the Nth word offered on the link after arming (0 = the next one). For silence: the number of cycles the link is held silent.",
     },
     Register {
@@ -590,6 +688,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 42,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Injection,
         fields: &[
             ro("fired", 0, 1, "The last armed injection has fired (cleared when arming again)."),
             ro("armed", 1, 1, "An injection is armed and waiting (mirrors INJ_CTRL.arm)."),
@@ -601,9 +700,10 @@ pub static REGISTERS: &[Register] = &[
         addr: 48,
         access: Access::RW,
         reset: Reset::Value(0),
+        part: Part::Bist,
         fields: &[
-            w1p("start", 0, "Write 1: start the built-in self-test with BIST_FRAMES, BIST_LEN, BIST_SKEW, BIST_SEED. Clears BIST_WORDS and BIST_ERRORS."),
-            w1p("abort", 1, "Write 1: stop a running self-test (BIST_STATUS.done stays 0)."),
+            w1p("start", 0, "Write 1: start the built-in self-test with BIST_FRAMES, BIST_LEN, BIST_SKEW, BIST_SEED. Clears BIST_WORDS and BIST_ERRORS.").locked(),
+            w1p("abort", 1, "Write 1: stop a running self-test (BIST_STATUS.done stays 0).").locked(),
         ],
         description: "Built-in self-test commands. While the test runs, the generator feeds both CPU inputs with identical pseudo-random frames (the CPU links are back-pressured) and a checker watches both disk outputs.",
     },
@@ -612,7 +712,8 @@ pub static REGISTERS: &[Register] = &[
         addr: 49,
         access: Access::RW,
         reset: Reset::Value(16),
-        fields: &[rw("bist_frames", 0, 32, "Frames (PARAMS.counter_width bits; the bits above read 0 and ignore writes).").at_counter_width()],
+        part: Part::Bist,
+        fields: &[rw("bist_frames", 0, 32, "Frames (PARAMS.counter_width bits; the bits above read 0 and ignore writes).").at_counter_width().locked()],
         description: "Number of frames the BIST generator sends.",
     },
     Register {
@@ -620,7 +721,8 @@ pub static REGISTERS: &[Register] = &[
         addr: 50,
         access: Access::RW,
         reset: Reset::Value(8),
-        fields: &[rw("bist_len", 0, 16, "Words per frame (1 or more; 0 acts as 1).")],
+        part: Part::Bist,
+        fields: &[rw("bist_len", 0, 16, "Words per frame (1 or more; 0 acts as 1).").locked()],
         description: "Length of each BIST frame in words.",
     },
     Register {
@@ -628,7 +730,8 @@ pub static REGISTERS: &[Register] = &[
         addr: 51,
         access: Access::RW,
         reset: Reset::Value(0),
-        fields: &[rw("bist_skew", 0, 16, "Cycles.")],
+        part: Part::Bist,
+        fields: &[rw("bist_skew", 0, 16, "Cycles.").locked()],
         description: "Cycles by which CPU B's generator lags CPU A's (exercises the skew FIFOs; keep it below the skew FIFO depth and TIMEOUT for a passing run).",
     },
     Register {
@@ -636,7 +739,8 @@ pub static REGISTERS: &[Register] = &[
         addr: 52,
         access: Access::RW,
         reset: Reset::Value(1),
-        fields: &[rw("bist_seed", 0, 32, "Seed (0 acts as 1).")],
+        part: Part::Bist,
+        fields: &[rw("bist_seed", 0, 32, "Seed (0 acts as 1).").locked()],
         description: "Seed of the BIST pseudo-random data generator.",
     },
     Register {
@@ -644,6 +748,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 53,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Bist,
         fields: &[
             ro("running", 0, 1, "The self-test is running."),
             ro("done", 1, 1, "The last self-test ran to completion."),
@@ -657,6 +762,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 54,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Bist,
         fields: &[ro("bist_words", 0, 32, "Words (PARAMS.counter_width bits; stops at 2^counter_width - 1).").at_counter_width()],
         description: "Words checked on both disk outputs by the running or last self-test (a word counts once when both disks' copies are checked). Complete at BIST_FRAMES * BIST_LEN.",
     },
@@ -665,6 +771,7 @@ pub static REGISTERS: &[Register] = &[
         addr: 55,
         access: Access::RO,
         reset: Reset::Value(0),
+        part: Part::Bist,
         fields: &[ro("bist_errors", 0, 32, "Errors, both disk outputs together (PARAMS.counter_width bits; stops at 2^counter_width - 1, so a failed run never reads 0).").at_counter_width()],
         description: "Words that arrived wrong or not at all on a disk output during the running or last self-test.",
     },
@@ -740,7 +847,9 @@ mod tests {
                     Hw::Counter => f.access == Access::RO && r.fields.len() == 1,
                     Hw::Control | Hw::ControlHwClear | Hw::Command { .. } => f.access == Access::RW,
                     Hw::Pulse => f.access == Access::W1P,
+                    Hw::Lock => f.access == Access::RW && f.width == 1 && r.name == "CTRL",
                 };
+                assert!(!(f.lockable && matches!(f.hw, Hw::Lock | Hw::Const | Hw::Status | Hw::Counter)), "{}.{}: only what a host writes is lockable", r.name, f.name);
                 assert!(hw_fits, "{}.{}: {:?} does not suit {:?}", r.name, f.name, f.hw, f.access);
                 assert_eq!(r.fields.iter().filter(|o| o.port_name(r) == f.port_name(r)).count(), 1, "{}.{} port", r.name, f.name);
                 if r.is_counter() {
@@ -819,13 +928,54 @@ mod tests {
 
     #[test]
     fn build_params_round_trip() {
-        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6, harden: true };
+        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6, injection: false, bist: true, harden: true };
         let w = p.params_word();
-        assert_eq!(w, 5 | (10 << 8) | (24 << 16) | (6 << 24) | (1 << 30));
+        assert_eq!(w, 5 | (10 << 8) | (24 << 16) | (6 << 24) | (1 << 29) | (1 << 30));
+        let full = BuildParams { injection: true, ..p };
+        assert_eq!(BuildParams::from_registers(12_000_000, 9600, full.params_word()), full);
         assert_eq!(BuildParams::from_registers(12_000_000, 9600, w), p);
         assert_eq!(reg("CLOCK_HZ").reset_value(&p), 12_000_000);
         assert_eq!(reg("PARAMS").reset_value(&p), w);
         assert_eq!(p.offset_max(), 63);
+    }
+
+    /// The lock guards what the issue names (mode, lockstep, commit, policy, OFFSET, TIMEOUT,
+    /// injection, BIST) and leaves fault acknowledgement and the counters' commands free.
+    #[test]
+    fn the_lock_guards_configuration_not_acknowledgement() {
+        let ctrl = reg("CTRL");
+        assert_eq!(REGISTERS.iter().flat_map(|r| r.fields).filter(|f| f.hw == Hw::Lock).count(), 1);
+        assert_eq!(ctrl.f("lock").hw, Hw::Lock);
+        for f in ["mode", "lockstep", "commit", "policy", "read_verify"] {
+            assert!(ctrl.f(f).lockable, "CTRL.{f}");
+        }
+        for f in ["primary", "fault_clear", "cnt_snapshot", "cnt_clear", "readmit_a", "readmit_b", "rebuilt_a", "rebuilt_b", "lock"] {
+            assert!(!ctrl.f(f).lockable, "CTRL.{f}");
+        }
+        for r in REGISTERS.iter().filter(|r| r.is_writable() && r.name != "CTRL") {
+            let whole = matches!(r.part, Part::Injection | Part::Bist) || ["OFFSET", "TIMEOUT", "DISK_TIMEOUT"].contains(&r.name);
+            assert_eq!(r.fields.iter().all(|f| f.lockable), whole, "{}", r.name);
+            assert!(whole || r.fields.iter().all(|f| !f.lockable), "{}", r.name);
+        }
+        let p = BuildParams::default();
+        // A fault acknowledgement written as ftctl writes it (MODE_KEEP, the other fields as read).
+        let now = 0x0000_0038; // strict, store-and-forward, halt policy, DUPLEX
+        assert!(!ctrl.lock_refuses(now | 7 | (1 << 8) | (1 << 9), now, &p));
+        assert!(ctrl.lock_refuses(now | 3, now, &p), "a mode change");
+        assert!(ctrl.lock_refuses((now & !0x08) | 7, now, &p), "back to elastic");
+        assert!(!ctrl.lock_refuses(now | 7 | 0x80, now, &p), "the primary disk");
+        assert!(!ctrl.wholly_locked());
+        // A wholly locked register refuses any write, its present value included.
+        for r in REGISTERS.iter().filter(|r| r.is_writable() && r.name != "CTRL") {
+            assert_eq!(r.wholly_locked(), r.fields.iter().all(|f| f.lockable), "{}", r.name);
+        }
+        assert!(reg("BIST_CTRL").lock_refuses(1, 0, &p) && reg("BIST_CTRL").lock_refuses(0, 0, &p));
+        assert!(reg("TIMEOUT").lock_refuses(257, 256, &p) && reg("TIMEOUT").lock_refuses(256, 256, &p));
+        assert!(!reg("SCRATCH").wholly_locked() && !reg("SCRATCH").lock_refuses(1, 0, &p));
+        let production = BuildParams { injection: false, bist: false, ..p };
+        assert_eq!(reg("INJ_CTRL").store_mask_for(&production), 0);
+        assert_eq!(reg("BIST_SEED").store_mask_for(&production), 0);
+        assert_ne!(reg("SCRATCH").store_mask_for(&production), 0);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! A cycle is: [`CoreSim::set`] the inputs, [`CoreSim::low`] (clock low, logic settled: the
 //! outputs now show this cycle's values), read outputs with [`CoreSim::get`], then
 //! [`CoreSim::edge`] (rising edge: the cycle ends and registers take their next values).
-use crate::port::{Dir, Flow, Link, LinkSignal, Port};
+use crate::link::Beat;
+use crate::port::{Dir, Flow, Link, LinkSignal, Port, ALL_PORTS, PORT_COUNT};
 use ftio_hdl::link::{LinkRx, LinkTx};
 use ftio_hdl::testbench;
 use ftio_hdl::{BuildParams, FtioCore};
@@ -35,6 +36,51 @@ pub trait CoreSim {
     /// `get` as a bool (bit 0).
     fn get_bit(&self, port: Port) -> bool {
         self.get(port) & 1 == 1
+    }
+    /// Puts a source's beat on an into-core link: the six `set`s of its signals, which a
+    /// simulator may do in one call (the models drive four links every cycle).
+    fn set_beat(&mut self, link: Link, b: Beat) {
+        self.set_bit(link.port(LinkSignal::Valid), b.valid);
+        self.set(link.port(LinkSignal::Data), b.data as u64);
+        self.set_bit(link.port(LinkSignal::Last), b.last);
+        self.set_bit(link.port(LinkSignal::Abort), b.abort);
+        self.set(link.port(LinkSignal::Par), b.par as u64);
+        self.set_bit(link.port(LinkSignal::Cpar), b.cpar);
+    }
+    /// Puts a sink's (`ready`, `rpar`) on an out-of-core link.
+    fn set_ready(&mut self, link: Link, (ready, rpar): (bool, bool)) {
+        self.set_bit(link.port(LinkSignal::Ready), ready);
+        self.set_bit(link.port(LinkSignal::Rpar), rpar);
+    }
+    /// What the core drives on an out-of-core link.
+    fn beat(&self, link: Link) -> Beat {
+        Beat {
+            valid: self.get_bit(link.port(LinkSignal::Valid)),
+            data: self.get(link.port(LinkSignal::Data)) as u32,
+            last: self.get_bit(link.port(LinkSignal::Last)),
+            abort: self.get_bit(link.port(LinkSignal::Abort)),
+            par: self.get(link.port(LinkSignal::Par)) as u8,
+            cpar: self.get_bit(link.port(LinkSignal::Cpar)),
+        }
+    }
+    /// The core's (`ready`, `rpar`) on an into-core link.
+    fn ready_pair(&self, link: Link) -> (bool, bool) {
+        (self.get_bit(link.port(LinkSignal::Ready)), self.get_bit(link.port(LinkSignal::Rpar)))
+    }
+    /// Sets every input to its entry of `ports` (indexed by [`Port::index`]; output entries
+    /// are ignored): a replayed cycle in one call.
+    fn set_inputs(&mut self, ports: &[u64; PORT_COUNT]) {
+        for p in Port::inputs() {
+            self.set(p, ports[p.index()]);
+        }
+    }
+    /// Every port by [`Port::index`], as `get` returns it.
+    fn sample(&self) -> [u64; PORT_COUNT] {
+        let mut s = [0; PORT_COUNT];
+        for p in ALL_PORTS {
+            s[p.index()] = self.get(p);
+        }
+        s
     }
     /// One whole cycle with the inputs as they are: `low` then `edge`.
     fn cycle(&mut self) {

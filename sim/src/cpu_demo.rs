@@ -10,7 +10,7 @@
 //! outputs go into the CPU sides and disks, and everything is clocked.
 use crate::core_sim::CoreSim;
 use crate::cpu_side::{self, CpuSide, CpuSideLib};
-use crate::demo::{describe_answer, fault_names, hex, named, registers_json, Check, Event, ImageResult};
+use crate::demo::{describe_answer, hex, named, registers_json, save_images, write_waveform, Check, Event, FinalRegisters, ImageResult};
 use serde_json::{json, Value};
 use crate::firmware::{self, RESULT_PASS, WBUF_ADDR};
 use crate::link::{drive_beat, drive_ready, read_beat, read_ready, Beat};
@@ -19,7 +19,7 @@ use crate::models::image::DiskImage;
 use crate::models::{Endpoint, EndpointPins};
 use crate::port::{Link, Port};
 use crate::rig::{Pins, Recorder, RegHost};
-use crate::vcd::{vcd, Marker, Sample};
+use crate::vcd::Sample;
 use crate::verilator::{load, VerilatedLib};
 use ftio_hdl::BuildParams;
 use ftio_proto::{reg, Cause, Mode, MODE_KEEP};
@@ -465,6 +465,8 @@ pub fn run_cpu_demo(cfg: &CpuDemoConfig, out: &Path, progress: &mut dyn FnMut(&s
     })
 }
 
+/// One scenario: [`setup_scenario`], [`run_to_end`], then its files, [`scenario_checks`] and
+/// the report.
 fn run_scenario(
     core: &Arc<VerilatedLib>,
     side: &Arc<CpuSideLib>,
@@ -474,10 +476,95 @@ fn run_scenario(
     progress: &mut dyn FnMut(&str, u64),
 ) -> Result<CpuScenarioReport, String> {
     let t0 = Instant::now();
+    let mut s = setup_scenario(core, side, cfg, sc);
+    let mut seen = run_to_end(&mut s, cfg, progress)?;
+    let regs = FinalRegisters::of(&s.rig.host.answers);
+    let marks = match sc {
+        CpuScenario::Failover => s.rig.sys.flip_marks.clone(),
+        _ => seen.fault_cycle.into_iter().collect(),
+    };
+    let comment = format!("ftio demo --cpu picorv32 {}: {}", sc.name(), s.fault);
+    let vcd = write_waveform(dir, cfg.params.clock_hz, seen.vcd_samples.take(), &marks, &comment)?;
+    let k = FAULT_WRITE;
+    let all = format!("all {} writes (golden)", firmware::WRITES);
+    let some = format!("the {k} writes before the fault");
+    let (golden, before) = (s.golden, s.before);
+    let expected = match sc {
+        CpuScenario::Upset => [(before, some.clone()), (before, some)],
+        CpuScenario::DiskFault => [(golden, all), (before, format!("the {k} writes before it hung"))],
+        _ => [(golden, all.clone()), (golden, all)],
+    };
+    let images = save_images(dir, [&s.rig.sys.disk_a, &s.rig.sys.disk_b], expected)?;
+    let checks = scenario_checks(&s, cfg, &seen, &regs, &images);
+    let sys = &s.rig.sys;
+    Ok(CpuScenarioReport {
+        scenario: sc,
+        fault: s.fault.clone(),
+        fault_cycle: seen.fault_cycle,
+        irq_cycle: seen.irq_cycle,
+        timeline: s.tl.clone(),
+        registers: regs.registers,
+        mode: regs.mode,
+        cause: regs.cause,
+        faults: regs.faults,
+        images,
+        golden: hex(&golden),
+        results: [sys.cpu_a.result, sys.cpu_b.result],
+        consoles: [sys.cpu_a.console.clone(), sys.cpu_b.console.clone()],
+        cpu_words: [sys.cpu_a.tx_sent, sys.cpu_a.rx_taken, sys.cpu_b.tx_sent, sys.cpu_b.rx_taken],
+        disk_commands: (sys.disk_a.commands.len(), sys.disk_b.commands.len()),
+        checks,
+        vcd,
+        cycles: seen.cycles,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// What [`setup_scenario`] prepares for one scenario: its fault placed in the CPU system, the
+/// rig around a fresh core, the timeline's first lines.
+struct Setup {
+    sc: CpuScenario,
+    strict: bool,
+    /// The word (0-based, in a CPU's stream) the fault hits.
+    fw: u64,
+    /// SHA-256 of every write of the firmware applied to a blank disk.
+    golden: [u8; 32],
+    /// SHA-256 of the writes before the one the fault hits.
+    before: [u8; 32],
+    /// The fault, in words ("none").
+    fault: String,
+    rig: CpuRig,
+    tl: Vec<Event>,
+}
+
+impl Setup {
+    fn event(&mut self, cycle: u64, text: String) {
+        self.tl.push(Event { cycle, text });
+    }
+}
+
+/// What the run saw, cycle by cycle ([`run_to_end`]).
+#[derive(Default)]
+struct Observed {
+    fault_cycle: Option<u64>,
+    irq_cycle: Option<u64>,
+    vcd_samples: Option<Vec<Sample>>,
+    answers_seen: usize,
+    halted_at: Option<u64>,
+    final_queued: bool,
+    abort_at: [Option<u64>; 2],
+    last_disk_move: [Option<u64>; 2],
+    last_cpu_move: Option<u64>,
+    released_logged: [bool; 2],
+    results_logged: [bool; 2],
+    cycles: u64,
+}
+
+/// The fault of `sc` placed in a fresh CPU system, the rig around a fresh core, the host's
+/// strict-lockstep configuration (or both CPUs' release cycles), the timeline's first line.
+fn setup_scenario(core: &Arc<VerilatedLib>, side: &Arc<CpuSideLib>, cfg: &CpuDemoConfig, sc: CpuScenario) -> Setup {
     let k = FAULT_WRITE;
     let fw = fault_word();
-    let golden = firmware::golden_sha256(CAPACITY, firmware::WRITES);
-    let before = firmware::golden_sha256(CAPACITY, k);
     let mut sys = CpuSystem::new(side);
     let strict = sc == CpuScenario::Strict;
     let where_ = format!("write #{k} (LBA {}, {} sector(s)), dword {} of its Data FIS payload", firmware::write_lba(k), firmware::write_sectors(k), FAULT_DWORD + 1);
@@ -501,9 +588,6 @@ fn run_scenario(
     sys.cpu_b.log_moves = sys.cpu_a.log_moves;
     let divider = ftio_hdl::uart::clocks_per_bit(cfg.params.clock_hz, cfg.params.baud);
     let mut rig = CpuRig { sim: Box::new(core.instantiate()), sys, host: RegHost::new(divider), cycle: 0, rec: Recorder::new(cfg.vcd_window as usize) };
-    let mut tl: Vec<Event> = vec![];
-    let ev = |tl: &mut Vec<Event>, cycle: u64, text: String| tl.push(Event { cycle, text });
-    ev(&mut tl, 0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A; both CPUs held in reset with the firmware loaded".into());
     if strict {
         rig.host.write("OFFSET", "OFFSET", cfg.offset as u32);
         rig.host.write("CTRL: strict lockstep (mode kept)", "CTRL", (1 << reg("CTRL").f("lockstep").lsb) | MODE_KEEP);
@@ -512,222 +596,224 @@ fn run_scenario(
     } else {
         rig.sys.release = [Some(10), Some(10 + cfg.skew)];
     }
-    let mut irq_cycle = None;
-    let mut fault_cycle = None;
-    let mut answers_seen = 0;
-    let mut halted_at: Option<u64> = None;
-    let mut final_queued = false;
-    let mut vcd_samples: Option<Vec<Sample>> = None;
-    let mut abort_at: [Option<u64>; 2] = [None, None];
-    let mut last_disk_move: [Option<u64>; 2] = [None, None];
-    let mut last_cpu_move: Option<u64> = None;
-    let mut released_logged = [false; 2];
-    let mut results_logged = [false; 2];
+    let tl = vec![Event {
+        cycle: 0,
+        text: "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A; both CPUs held in reset with the firmware loaded".into(),
+    }];
+    let golden = firmware::golden_sha256(CAPACITY, firmware::WRITES);
+    let before = firmware::golden_sha256(CAPACITY, k);
+    Setup { sc, strict, fw, golden, before, fault, rig, tl }
+}
+
+/// Runs the rig until the scenario's work is done and the host has read the final registers,
+/// writing the timeline as things happen.
+fn run_to_end(s: &mut Setup, cfg: &CpuDemoConfig, progress: &mut dyn FnMut(&str, u64)) -> Result<Observed, String> {
+    let mut seen = Observed::default();
     loop {
-        if rig.cycle >= cfg.max_cycles {
-            return Err(format!(
-                "scenario {} did not finish in {} cycles (CPU A sent {} words, result {:?}; CPU B sent {}, result {:?}; last events: {})",
-                sc.name(),
-                cfg.max_cycles,
-                rig.sys.cpu_a.tx_sent,
-                rig.sys.cpu_a.result,
-                rig.sys.cpu_b.tx_sent,
-                rig.sys.cpu_b.result,
-                tl.iter().rev().take(4).map(|e| format!("{}: {}", e.cycle, e.text)).collect::<Vec<_>>().join(" | ")
-            ));
+        if s.rig.cycle >= cfg.max_cycles {
+            return Err(did_not_finish(s, cfg));
         }
-        let Pins { irq, moved, abort } = rig.step();
-        let c = rig.cycle - 1;
+        let pins = s.rig.step();
+        let c = s.rig.cycle - 1;
         // Strict: both CPUs released once the host's configuration is acknowledged.
-        if strict && rig.sys.release[0].is_none() && rig.host.idle() {
-            rig.sys.release = [Some(c + 1), Some(c + 1 + cfg.offset)];
+        if s.strict && s.rig.sys.release[0].is_none() && s.rig.host.idle() {
+            s.rig.sys.release = [Some(c + 1), Some(c + 1 + cfg.offset)];
         }
-        for (i, side) in [&rig.sys.cpu_a, &rig.sys.cpu_b].into_iter().enumerate() {
-            if let (Some(r), false) = (side.released_at, released_logged[i]) {
-                released_logged[i] = true;
-                ev(&mut tl, r, format!("CPU {} released from reset: PicoRV32 starts the firmware at address 0", ["A", "B"][i]));
-            }
-            if let (Some((rc, v)), false) = (side.result, results_logged[i]) {
-                results_logged[i] = true;
-                let last = side.console.lines().last().unwrap_or("").to_string();
-                ev(&mut tl, rc, format!("CPU {}'s firmware reports RESULT {v:#x} ({}): \"{last}\"", ["A", "B"][i], if v == RESULT_PASS { "pass" } else { "FAIL" }));
-            }
-        }
-        // The fault reaching the pins.
-        let hit = match sc {
-            CpuScenario::Failover => rig.sys.flip_marks.first().copied(),
-            CpuScenario::Upset => rig.sys.upset_at.map(|u| u.0),
-            CpuScenario::DiskFault => rig.sys.hung_at,
-            _ => None,
-        };
-        if fault_cycle.is_none() {
-            if let Some(h) = hit {
-                fault_cycle = Some(h);
-                let text = match sc {
-                    CpuScenario::Failover => format!("fault: CPU A's port offers its word {fw} and the link flips data bit 13"),
-                    CpuScenario::Upset => {
-                        let (_, old, new) = rig.sys.upset_at.expect("upset");
-                        format!("fault: CPU B's RAM word {:#x} flips from {old:#010x} to {new:#010x} (its write buffer, not yet sent)", WBUF_ADDR + 4 * FAULT_DWORD as u32)
-                    }
-                    _ => format!("fault: disk B hangs — its tx_ready stays low from now on, with write #{k} half received"),
-                };
-                ev(&mut tl, h, text);
-                rig.rec.start_capture();
-            }
-        }
-        if irq && irq_cycle.is_none() {
-            irq_cycle = Some(c);
-            ev(&mut tl, c, format!("irq rises: the core has latched a fault ({} cycles after the fault)", c - fault_cycle.unwrap_or(c)));
-            rig.host.read("STATUS and FAULTS", "STATUS", 2);
-            rig.host.read("first-fault capture", "CAP_CAUSE", 7);
-        }
-        for (i, l) in [Link::DiskATx, Link::DiskBTx].into_iter().enumerate() {
-            if abort[l.index()] && abort_at[i].is_none() {
-                abort_at[i] = Some(c);
-                ev(&mut tl, c, format!("{} takes the abort word (last & abort): the Data FIS in flight is void", ["disk A", "disk B"][i]));
-            }
-            if moved[l.index()] {
-                last_disk_move[i] = Some(c);
-            }
-        }
-        if moved[Link::CpuATx.index()] || moved[Link::CpuBTx.index()] {
-            last_cpu_move = Some(c);
-        }
-        if rig.rec.capturing() {
-            let end = match irq_cycle {
-                Some(i) => c >= i + cfg.vcd_window,
-                None => rig.rec.captured() as u64 >= 4096 + 4 * cfg.vcd_window,
-            };
-            if end {
-                vcd_samples = Some(rig.rec.end_capture());
-                rig.rec.ring = 0;
-            }
-        }
-        while answers_seen < rig.host.answers.len() {
-            let a = &rig.host.answers[answers_seen];
-            answers_seen += 1;
-            tl.push(Event { cycle: a.cycle, text: describe_answer(a) });
-            if let Some((_, s)) = named(a).into_iter().find(|r| r.0 == "STATUS") {
-                if Mode::from_field(reg("STATUS").f("mode").get(s)) == Mode::Halted && halted_at.is_none() {
-                    halted_at = Some(a.cycle);
-                }
-            }
-        }
+        seen.watch_cpus(s);
+        seen.watch_fault(s);
+        seen.watch_core(s, c, &pins);
+        seen.watch_window(s, cfg, c);
+        seen.read_answers(s);
         if c % 16384 == 0 {
-            progress(sc.name(), c);
+            progress(s.sc.name(), c);
         }
-        let s = &rig.sys;
-        let finished = match sc {
-            CpuScenario::Duplex | CpuScenario::Strict | CpuScenario::DiskFault => s.cpu_a.result.is_some() && s.cpu_b.result.is_some() && s.disk_a.idle(),
-            CpuScenario::Failover => s.cpu_b.result.is_some() && s.disk_a.idle() && s.disk_b.idle(),
-            CpuScenario::Upset => halted_at.is_some_and(|h| c >= h + cfg.halt_watch),
-        };
-        let waveform_done = vcd_samples.is_some() || fault_cycle.is_none();
-        if finished && waveform_done && !final_queued {
-            final_queued = true;
-            if sc == CpuScenario::Upset {
-                ev(&mut tl, c, format!("still HALTED {} cycles after the host saw it: nothing more reaches a disk", c - halted_at.unwrap_or(c)));
+        if seen.finished(s, cfg, c) && !seen.final_queued {
+            seen.final_queued = true;
+            if s.sc == CpuScenario::Upset {
+                s.event(c, format!("still HALTED {} cycles after the host saw it: nothing more reaches a disk", c - seen.halted_at.unwrap_or(c)));
             }
-            // CTRL is written whole: keep the lockstep kind the scenario set.
-            let lockstep = (strict as u32) << reg("CTRL").f("lockstep").lsb;
-            rig.host.write("counter snapshot (CTRL.cnt_snapshot, mode and lockstep kept)", "CTRL", (1 << 9) | lockstep | MODE_KEEP);
-            rig.host.read("counters", "WORDS_FWD", 13);
-            rig.host.read("STATUS and FAULTS", "STATUS", 2);
-            rig.host.read("CTRL", "CTRL", 1);
-            rig.host.read("OFFSET", "OFFSET", 1);
+            queue_final_reads(&mut s.rig.host, s.strict);
         }
-        if final_queued && rig.host.idle() {
+        if seen.final_queued && s.rig.host.idle() {
             break;
         }
     }
-    let cycles = rig.cycle;
-    if sc == CpuScenario::Upset {
-        if let Some(m) = last_cpu_move {
-            ev(&mut tl, m, "the last CPU word the core takes: from here on both CPUs are held off".into());
+    seen.cycles = s.rig.cycle;
+    if s.sc == CpuScenario::Upset {
+        if let Some(m) = seen.last_cpu_move {
+            s.event(m, "the last CPU word the core takes: from here on both CPUs are held off".into());
         }
     }
-    tl.sort_by_key(|e| e.cycle);
-    let mut registers: Vec<(String, u32)> = vec![];
-    for a in &rig.host.answers {
-        for (n, v) in named(a) {
-            registers.retain(|r| r.0 != n);
-            registers.push((n, v));
-        }
-    }
-    let regv = |n: &str| registers.iter().find(|r| r.0 == n).map(|r| r.1);
-    let status = regv("STATUS");
-    let mode = status.map(|s| Mode::from_field(reg("STATUS").f("mode").get(s)));
-    let cause = status.map(|s| reg("STATUS").f("cause").get(s));
-    let faults = regv("FAULTS").map(fault_names).unwrap_or_default();
-    let sf = |s: Option<u32>, f: &str| s.is_some_and(|s| reg("STATUS").f(f).get(s) == 1);
+    s.tl.sort_by_key(|e| e.cycle);
+    Ok(seen)
+}
 
-    let mut vcd_info = None;
-    if let Some(samples) = vcd_samples.filter(|s| !s.is_empty()) {
-        let path = dir.join("fault.vcd");
-        let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
-        let period_ns = (1_000_000_000 / cfg.params.clock_hz as u64).max(2) & !1;
-        let marks = match sc {
-            CpuScenario::Failover => rig.sys.flip_marks.clone(),
-            _ => fault_cycle.into_iter().collect(),
+/// The error of a scenario still running at `max_cycles`, with where each CPU got to.
+fn did_not_finish(s: &Setup, cfg: &CpuDemoConfig) -> String {
+    let sys = &s.rig.sys;
+    format!(
+        "scenario {} did not finish in {} cycles (CPU A sent {} words, result {:?}; CPU B sent {}, result {:?}; last events: {})",
+        s.sc.name(),
+        cfg.max_cycles,
+        sys.cpu_a.tx_sent,
+        sys.cpu_a.result,
+        sys.cpu_b.tx_sent,
+        sys.cpu_b.result,
+        s.tl.iter().rev().take(4).map(|e| format!("{}: {}", e.cycle, e.text)).collect::<Vec<_>>().join(" | ")
+    )
+}
+
+/// The reads every scenario ends with: a counter snapshot (CTRL is written whole: the
+/// lockstep kind the scenario set is kept), the counters, STATUS and FAULTS, CTRL, OFFSET.
+fn queue_final_reads(host: &mut RegHost, strict: bool) {
+    let lockstep = (strict as u32) << reg("CTRL").f("lockstep").lsb;
+    host.write("counter snapshot (CTRL.cnt_snapshot, mode and lockstep kept)", "CTRL", (1 << 9) | lockstep | MODE_KEEP);
+    host.read("counters", "WORDS_FWD", 13);
+    host.read("STATUS and FAULTS", "STATUS", 2);
+    host.read("CTRL", "CTRL", 1);
+    host.read("OFFSET", "OFFSET", 1);
+}
+
+impl Observed {
+    /// Each CPU's release from reset and its firmware's RESULT, once each.
+    fn watch_cpus(&mut self, s: &mut Setup) {
+        for i in 0..2 {
+            let side = if i == 0 { &s.rig.sys.cpu_a } else { &s.rig.sys.cpu_b };
+            let who = ["A", "B"][i];
+            if let (Some(r), false) = (side.released_at, self.released_logged[i]) {
+                self.released_logged[i] = true;
+                s.tl.push(Event { cycle: r, text: format!("CPU {who} released from reset: PicoRV32 starts the firmware at address 0") });
+            }
+            if let (Some((rc, v)), false) = (side.result, self.results_logged[i]) {
+                self.results_logged[i] = true;
+                let last = side.console.lines().last().unwrap_or("").to_string();
+                let verdict = if v == RESULT_PASS { "pass" } else { "FAIL" };
+                s.tl.push(Event { cycle: rc, text: format!("CPU {who}'s firmware reports RESULT {v:#x} ({verdict}): \"{last}\"") });
+            }
+        }
+    }
+
+    /// The fault reaching the pins (once), which starts the waveform's capture.
+    fn watch_fault(&mut self, s: &mut Setup) {
+        let hit = match s.sc {
+            CpuScenario::Failover => s.rig.sys.flip_marks.first().copied(),
+            CpuScenario::Upset => s.rig.sys.upset_at.map(|u| u.0),
+            CpuScenario::DiskFault => s.rig.sys.hung_at,
+            _ => None,
         };
-        let text = vcd(&samples, &[Marker { name: "fault_injected".into(), cycles: marks }], period_ns, &format!("ftio demo --cpu picorv32 {}: {fault}", sc.name()));
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        vcd_info = Some((path, first, last));
-    }
-    let sys = &rig.sys;
-    let all = format!("all {} writes (golden)", firmware::WRITES);
-    let some = format!("the {k} writes before the fault");
-    let (exp_a, what_a, exp_b, what_b) = match sc {
-        CpuScenario::Upset => (before, some.clone(), before, some),
-        CpuScenario::DiskFault => (golden, all, before, format!("the {k} writes before it hung")),
-        _ => (golden, all.clone(), golden, all),
-    };
-    let mut images = vec![];
-    for (name, d, exp, what) in [("disk A", &sys.disk_a, exp_a, what_a), ("disk B", &sys.disk_b, exp_b, what_b)] {
-        let path = dir.join(format!("{}.img", name.replace(' ', "_").to_lowercase()));
-        d.image.save(&path)?;
-        images.push(ImageResult::new(name, hex(&d.image.sha256()), hex(&exp), what, Some(path)));
+        let (Some(h), None) = (hit, self.fault_cycle) else { return };
+        self.fault_cycle = Some(h);
+        let text = match s.sc {
+            CpuScenario::Failover => format!("fault: CPU A's port offers its word {} and the link flips data bit 13", s.fw),
+            CpuScenario::Upset => {
+                let (_, old, new) = s.rig.sys.upset_at.expect("upset");
+                format!("fault: CPU B's RAM word {:#x} flips from {old:#010x} to {new:#010x} (its write buffer, not yet sent)", WBUF_ADDR + 4 * FAULT_DWORD as u32)
+            }
+            _ => format!("fault: disk B hangs — its tx_ready stays low from now on, with write #{FAULT_WRITE} half received"),
+        };
+        s.event(h, text);
+        s.rig.rec.start_capture();
     }
 
+    /// The core's answer at its pins in cycle `c`: irq (and the host's reads it triggers),
+    /// abort words, the last words the disks and the CPUs moved.
+    fn watch_core(&mut self, s: &mut Setup, c: u64, pins: &Pins) {
+        if pins.irq && self.irq_cycle.is_none() {
+            self.irq_cycle = Some(c);
+            s.event(c, format!("irq rises: the core has latched a fault ({} cycles after the fault)", c - self.fault_cycle.unwrap_or(c)));
+            s.rig.host.read("STATUS and FAULTS", "STATUS", 2);
+            s.rig.host.read("first-fault capture", "CAP_CAUSE", 7);
+        }
+        for (i, l) in [Link::DiskATx, Link::DiskBTx].into_iter().enumerate() {
+            if pins.abort[l.index()] && self.abort_at[i].is_none() {
+                self.abort_at[i] = Some(c);
+                s.event(c, format!("{} takes the abort word (last & abort): the Data FIS in flight is void", ["disk A", "disk B"][i]));
+            }
+            if pins.moved[l.index()] {
+                self.last_disk_move[i] = Some(c);
+            }
+        }
+        if pins.moved[Link::CpuATx.index()] || pins.moved[Link::CpuBTx.index()] {
+            self.last_cpu_move = Some(c);
+        }
+    }
+
+    /// The waveform's window, cycle `c`: from the fault to `vcd_window` after irq (bounded if
+    /// irq never rises).
+    fn watch_window(&mut self, s: &mut Setup, cfg: &CpuDemoConfig, c: u64) {
+        if !s.rig.rec.capturing() {
+            return;
+        }
+        let end = match self.irq_cycle {
+            Some(i) => c >= i + cfg.vcd_window,
+            None => s.rig.rec.captured() as u64 >= 4096 + 4 * cfg.vcd_window,
+        };
+        if end {
+            self.vcd_samples = Some(s.rig.rec.end_capture());
+            s.rig.rec.ring = 0;
+        }
+    }
+
+    /// What the host read since the last look, onto the timeline; when it first saw HALTED.
+    fn read_answers(&mut self, s: &mut Setup) {
+        while self.answers_seen < s.rig.host.answers.len() {
+            let a = &s.rig.host.answers[self.answers_seen];
+            self.answers_seen += 1;
+            s.tl.push(Event { cycle: a.cycle, text: describe_answer(a) });
+            if let Some((_, st)) = named(a).into_iter().find(|r| r.0 == "STATUS") {
+                if Mode::from_field(reg("STATUS").f("mode").get(st)) == Mode::Halted && self.halted_at.is_none() {
+                    self.halted_at = Some(a.cycle);
+                }
+            }
+        }
+    }
+
+    /// The scenario's work is done in cycle `c`, and its waveform taken (if there is a fault).
+    fn finished(&self, s: &Setup, cfg: &CpuDemoConfig, c: u64) -> bool {
+        let sys = &s.rig.sys;
+        let done = match s.sc {
+            CpuScenario::Duplex | CpuScenario::Strict | CpuScenario::DiskFault => sys.cpu_a.result.is_some() && sys.cpu_b.result.is_some() && sys.disk_a.idle(),
+            CpuScenario::Failover => sys.cpu_b.result.is_some() && sys.disk_a.idle() && sys.disk_b.idle(),
+            CpuScenario::Upset => self.halted_at.is_some_and(|h| c >= h + cfg.halt_watch),
+        };
+        done && (self.vcd_samples.is_some() || self.fault_cycle.is_none())
+    }
+}
+
+/// What each scenario promises, checked against what the run saw, the registers the host
+/// read and the images.
+fn scenario_checks(s: &Setup, cfg: &CpuDemoConfig, seen: &Observed, regs: &FinalRegisters, images: &[ImageResult]) -> Vec<Check> {
+    let (sys, k, fw) = (&s.rig.sys, FAULT_WRITE, s.fw);
+    let (mode, cause, status) = (regs.mode, regs.cause, regs.status);
+    let regv = |n: &str| regs.get(n);
     let mut checks = vec![];
     let mut check = |what: String, ok: bool| checks.push(Check { what, ok });
     let pass = |s: &CpuSide| s.result.is_some_and(|r| r.1 == RESULT_PASS) && s.console.contains("PASS");
     let sane = |s: &CpuSide| s.trapped.is_none() && s.bus_error.is_none();
     let within = |a: Option<u64>, b: Option<u64>, lo: u64, hi: u64| matches!((a, b), (Some(f), Some(i)) if i >= f + lo && i <= f + hi);
-    for img in &images {
+    let sf = |s: Option<u32>, f: &str| s.is_some_and(|s| reg("STATUS").f(f).get(s) == 1);
+    for img in images {
         check(format!("{} holds {}: sha256 {}", img.disk, img.expected_what, &img.expected[..16]), img.sha256 == img.expected);
     }
     check("no word with a parity error reached a disk; the disks saw no malformed frame".into(), sys.disk_a.rx.errors.is_empty() && sys.disk_b.rx.errors.is_empty() && sys.disk_a.errors.is_empty() && sys.disk_b.errors.is_empty());
     check("neither CPU trapped or touched an address outside its memory map".into(), sane(&sys.cpu_a) && sane(&sys.cpu_b));
-    check("the host read every register it asked for".into(), rig.host.answers.iter().all(|a| a.result.is_ok()));
+    check("the host read every register it asked for".into(), s.rig.host.answers.iter().all(|a| a.result.is_ok()));
     let no_errors = ["PERR_CPU_A", "PERR_CPU_B", "PERR_DISK_A", "PERR_DISK_B", "MISMATCHES"].iter().all(|n| regv(n) == Some(0));
-    match sc {
+    match s.sc {
         CpuScenario::Duplex | CpuScenario::Strict => {
             check("both firmwares report PASS (every sector read back as written)".into(), pass(&sys.cpu_a) && pass(&sys.cpu_b));
             check("both CPUs printed the same console output".into(), sys.cpu_a.console == sys.cpu_b.console);
-            check("no fault: irq never rose, mode DUPLEX, no parity error, no mismatch, no frame aborted".into(), irq_cycle.is_none() && mode == Some(Mode::Duplex) && no_errors && regv("FRAMES_ABORTED") == Some(0));
+            check("no fault: irq never rose, mode DUPLEX, no parity error, no mismatch, no frame aborted".into(), seen.irq_cycle.is_none() && mode == Some(Mode::Duplex) && no_errors && regv("FRAMES_ABORTED") == Some(0));
             let frames = 2 * firmware::WRITES as u64 + firmware::WRITES as u64;
             check(format!("FRAMES_FWD = {frames} (a command and a Data FIS per write, a command per read)"), regv("FRAMES_FWD") == Some(frames as u32));
-            if strict {
-                let d = cfg.offset;
-                let a = &sys.cpu_a;
-                let b = &sys.cpu_b;
-                let same = |x: &[(u64, u32, bool)], y: &[(u64, u32, bool)]| x.len() == y.len() && x.iter().zip(y).all(|(p, q)| q.0 == p.0 + d && q.1 == p.1 && q.2 == p.2);
-                let same_rx = a.rx_log.len() == b.rx_log.len() && a.rx_log.iter().zip(&b.rx_log).all(|(p, q)| q.0 == p.0 + d && q.1 == p.1);
-                check(format!("strict: every word CPU B sent moved exactly {d} cycles after CPU A's same word ({} words)", a.tx_log.len()), same(&a.tx_log, &b.tx_log));
-                check(format!("strict: every word CPU B took moved exactly {d} cycles after CPU A took it ({} words)", a.rx_log.len()), same_rx);
-                check(format!("strict: CPU B's firmware finished exactly {d} cycles after CPU A's"), a.result.zip(b.result).is_some_and(|(x, y)| y.0 == x.0 + d));
-                let strict_before_release = rig.host.answers.iter().any(|a| {
-                    a.cycle < sys.cpu_a.released_at.unwrap_or(0) && named(a).iter().any(|(n, v)| n == "CTRL" && reg("CTRL").f("lockstep").get(*v) == 1)
-                });
-                check(
-                    "the host read CTRL.lockstep = 1 (strict) before releasing the CPUs, and at the end; OFFSET as set".into(),
-                    strict_before_release && regv("CTRL").is_some_and(|v| reg("CTRL").f("lockstep").get(v) == 1) && regv("OFFSET") == Some(d as u32),
-                );
+            if s.strict {
+                for c in strict_checks(s, cfg, regs) {
+                    check(c.what, c.ok);
+                }
             }
         }
         CpuScenario::Failover => {
-            check("irq within 3 cycles of the bad word (SPEC §4 guarantee 3)".into(), within(fault_cycle, irq_cycle, 1, 3));
+            check("irq within 3 cycles of the bad word (SPEC §4 guarantee 3)".into(), within(seen.fault_cycle, seen.irq_cycle, 1, 3));
             check("STATUS: mode SIMPLEX_B, cause CPU_A_PARITY, CPU A failed".into(), mode == Some(Mode::SimplexB) && cause == Some(Cause::CpuAParity.code()) && sf(status, "cpu_a_failed"));
             check("CPU B's firmware reports PASS: every sector read back as written".into(), pass(&sys.cpu_b));
             check("CPU A's firmware never reported (isolated mid-write)".into(), sys.cpu_a.result.is_none());
@@ -738,41 +824,41 @@ fn run_scenario(
             let later = sys.cpu_a.tx_log.get(fw as usize).zip(sys.cpu_b.tx_log.get(fw as usize)).map(|(a, b)| a.0.max(b.0));
             check(
                 format!("irq within 3 cycles of the later word of the diverging pair, taken in cycle {} (SPEC §4 guarantee 3)", later.map_or("?".into(), |c| c.to_string())),
-                within(later, irq_cycle, 1, 3),
+                within(later, seen.irq_cycle, 1, 3),
             );
             check("STATUS: mode HALTED, cause MISMATCH (a difference with good parity cannot be attributed)".into(), mode == Some(Mode::Halted) && cause == Some(Cause::Mismatch.code()));
-            check("both disks took the abort word, and it is the last word either took (FRAMES_ABORTED = 1)".into(), abort_at[0].is_some() && abort_at[1].is_some() && last_disk_move == abort_at && regv("FRAMES_ABORTED") == Some(1));
+            check("both disks took the abort word, and it is the last word either took (FRAMES_ABORTED = 1)".into(), seen.abort_at[0].is_some() && seen.abort_at[1].is_some() && seen.last_disk_move == seen.abort_at && regv("FRAMES_ABORTED") == Some(1));
             check("the capture holds both words: data A ^ data B = 0x100".into(), regv("CAP_DATA_A").zip(regv("CAP_DATA_B")).is_some_and(|(a, b)| a ^ b == 1 << 8));
             check(format!("the diverging write reached neither disk: each executed exactly the {k} writes before it"), sys.disk_a.commands.len() == k as usize && sys.disk_b.commands.len() == k as usize);
             check("neither firmware reported: both CPUs held off".into(), sys.cpu_a.result.is_none() && sys.cpu_b.result.is_none());
-            check(format!("both CPUs held off for the {} cycles watched", cfg.halt_watch), last_cpu_move.is_some_and(|m| m + cfg.halt_watch <= cycles));
+            check(format!("both CPUs held off for the {} cycles watched", cfg.halt_watch), seen.last_cpu_move.is_some_and(|m| m + cfg.halt_watch <= seen.cycles));
         }
         CpuScenario::DiskFault => {
-            check("disk B failed after DISK_TIMEOUT (4096) cycles with a word waiting, not before".into(), irq_cycle.zip(sys.hung_at).is_some_and(|(i, h)| i > h + 4096 && i < h + 4096 + 200));
+            check("disk B failed after DISK_TIMEOUT (4096) cycles with a word waiting, not before".into(), seen.irq_cycle.zip(sys.hung_at).is_some_and(|(i, h)| i > h + 4096 && i < h + 4096 + 200));
             check("STATUS: mode DUPLEX, cause DISK_B_TIMEOUT, disk B failed".into(), mode == Some(Mode::Duplex) && cause == Some(Cause::DiskBTimeout.code()) && sf(status, "disk_b_failed") && !sf(status, "disk_a_failed"));
             check("both firmwares report PASS, with the same console output".into(), pass(&sys.cpu_a) && pass(&sys.cpu_b) && sys.cpu_a.console == sys.cpu_b.console);
             check("no frame aborted, no CPU parity error, no mismatch".into(), regv("FRAMES_ABORTED") == Some(0) && regv("PERR_CPU_A") == Some(0) && regv("PERR_CPU_B") == Some(0) && regv("MISMATCHES") == Some(0));
         }
     }
-    Ok(CpuScenarioReport {
-        scenario: sc,
-        fault,
-        fault_cycle,
-        irq_cycle,
-        timeline: tl,
-        registers,
-        mode,
-        cause,
-        faults,
-        images,
-        golden: hex(&golden),
-        results: [sys.cpu_a.result, sys.cpu_b.result],
-        consoles: [sys.cpu_a.console.clone(), sys.cpu_b.console.clone()],
-        cpu_words: [sys.cpu_a.tx_sent, sys.cpu_a.rx_taken, sys.cpu_b.tx_sent, sys.cpu_b.rx_taken],
-        disk_commands: (sys.disk_a.commands.len(), sys.disk_b.commands.len()),
-        checks,
-        vcd: vcd_info,
-        cycles,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    checks
+}
+
+/// Strict lockstep: CPU B exactly OFFSET cycles behind CPU A in every word it sent and took
+/// and in its RESULT; the host saw strict lockstep configured before the release.
+fn strict_checks(s: &Setup, cfg: &CpuDemoConfig, regs: &FinalRegisters) -> Vec<Check> {
+    let (d, a, b) = (cfg.offset, &s.rig.sys.cpu_a, &s.rig.sys.cpu_b);
+    let same = |x: &[(u64, u32, bool)], y: &[(u64, u32, bool)]| x.len() == y.len() && x.iter().zip(y).all(|(p, q)| q.0 == p.0 + d && q.1 == p.1 && q.2 == p.2);
+    let same_rx = a.rx_log.len() == b.rx_log.len() && a.rx_log.iter().zip(&b.rx_log).all(|(p, q)| q.0 == p.0 + d && q.1 == p.1);
+    let strict_before_release = s.rig.host.answers.iter().any(|ans| {
+        ans.cycle < a.released_at.unwrap_or(0) && named(ans).iter().any(|(n, v)| n == "CTRL" && reg("CTRL").f("lockstep").get(*v) == 1)
+    });
+    vec![
+        Check { what: format!("strict: every word CPU B sent moved exactly {d} cycles after CPU A's same word ({} words)", a.tx_log.len()), ok: same(&a.tx_log, &b.tx_log) },
+        Check { what: format!("strict: every word CPU B took moved exactly {d} cycles after CPU A took it ({} words)", a.rx_log.len()), ok: same_rx },
+        Check { what: format!("strict: CPU B's firmware finished exactly {d} cycles after CPU A's"), ok: a.result.zip(b.result).is_some_and(|(x, y)| y.0 == x.0 + d) },
+        Check {
+            what: "the host read CTRL.lockstep = 1 (strict) before releasing the CPUs, and at the end; OFFSET as set".into(),
+            ok: strict_before_release && regs.get("CTRL").is_some_and(|v| reg("CTRL").f("lockstep").get(v) == 1) && regs.get("OFFSET") == Some(d as u32),
+        },
+    ]
 }

@@ -24,7 +24,7 @@
 //!   outstanding the host says the copy is done (disk B healthy). Both images golden.
 use crate::link::SourceFault;
 use crate::models::cpu::{CpuConfig, CpuModel, Op};
-use crate::models::disk::DiskConfig;
+use crate::models::disk::{DiskConfig, DiskModel};
 use crate::models::fis::SECTOR_BYTES;
 use crate::models::golden_sha256;
 use crate::port::Link;
@@ -394,6 +394,39 @@ impl Timeline {
     fn push(&mut self, cycle: u64, text: impl Into<String>) {
         self.0.push(Event { cycle, text: text.into() });
     }
+
+    /// A model scenario's first lines: the power-on state and the workload (`pacing`: how the
+    /// CPUs run it).
+    fn opening(cfg: &DemoConfig, pacing: &str) -> Self {
+        let mut tl = Timeline(vec![]);
+        tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
+        tl.push(
+            0,
+            format!("CPU A and CPU B start the same workload: {} writes of 1..{} sectors, then a read-back of each{pacing}", cfg.writes, cfg.max_sectors),
+        );
+        tl
+    }
+}
+
+/// A model scenario's workload, its images and where the fault hits.
+struct Workload {
+    ops: Vec<Op>,
+    /// SHA-256 of every write applied to a blank disk.
+    golden: [u8; 32],
+    /// The write the fault hits (the middle one).
+    k: usize,
+    /// SHA-256 of the writes before it.
+    before_fault: [u8; 32],
+    /// The word (0-based, in its sender's stream) the fault hits.
+    fault_word: u64,
+}
+
+impl Workload {
+    fn of(cfg: &DemoConfig) -> Self {
+        let ops = demo_workload(cfg.seed, cfg.writes, cfg.capacity, cfg.max_sectors);
+        let k = cfg.writes / 2;
+        Workload { golden: golden_sha256(cfg.capacity, &ops), before_fault: golden_sha256(cfg.capacity, &ops[..k]), fault_word: fault_word_in(&ops, k), k, ops }
+    }
 }
 
 /// Runs the demo: builds (or finds) the Verilator model, runs each scenario in a fresh
@@ -474,16 +507,17 @@ struct Observed {
 }
 
 /// The registers the host read, each at its last value, and what STATUS and FAULTS say.
-struct FinalRegisters {
-    registers: Vec<(String, u32)>,
-    status: Option<u32>,
-    mode: Option<Mode>,
-    cause: Option<u32>,
-    faults: Vec<String>,
+pub(crate) struct FinalRegisters {
+    pub(crate) registers: Vec<(String, u32)>,
+    pub(crate) status: Option<u32>,
+    pub(crate) mode: Option<Mode>,
+    pub(crate) cause: Option<u32>,
+    pub(crate) faults: Vec<String>,
 }
 
 impl FinalRegisters {
-    fn of(answers: &[Answer]) -> Self {
+    /// From every answer the host got, in order.
+    pub(crate) fn of(answers: &[Answer]) -> Self {
         let mut registers: Vec<(String, u32)> = vec![];
         for a in answers {
             for (n, v) in named(a) {
@@ -499,7 +533,7 @@ impl FinalRegisters {
     }
 
     /// A register's last value read.
-    fn get(&self, name: &str) -> Option<u32> {
+    pub(crate) fn get(&self, name: &str) -> Option<u32> {
         self.registers.iter().find(|r| r.0 == name).map(|r| r.1)
     }
 }
@@ -513,21 +547,22 @@ fn queue_final_reads(host: &mut RegHost) {
     host.read("CTRL", "CTRL", 1);
 }
 
-/// Writes `dir/fault.vcd` from the captured cycles; the file and its cycle range.
-fn write_waveform(dir: &Path, cfg: &DemoConfig, samples: Option<Vec<Sample>>, marks: &[u64], comment: &str) -> Result<Option<(PathBuf, u64, u64)>, String> {
+/// Writes `dir/fault.vcd` from the captured cycles of a core clocked at `clock_hz`; the file
+/// and its cycle range.
+pub(crate) fn write_waveform(dir: &Path, clock_hz: u32, samples: Option<Vec<Sample>>, marks: &[u64], comment: &str) -> Result<Option<(PathBuf, u64, u64)>, String> {
     let Some(samples) = samples.filter(|s| !s.is_empty()) else { return Ok(None) };
     let path = dir.join("fault.vcd");
     let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
-    let period_ns = (1_000_000_000 / cfg.params.clock_hz as u64).max(2) & !1;
+    let period_ns = (1_000_000_000 / clock_hz as u64).max(2) & !1;
     let text = vcd(&samples, &[Marker { name: "fault_injected".into(), cycles: marks.to_vec() }], period_ns, comment);
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(Some((path, first, last)))
 }
 
 /// Saves both disk images into `dir` and compares each with what it should hold.
-fn save_images(dir: &Path, sys: &System, expected: [([u8; 32], String); 2]) -> Result<Vec<ImageResult>, String> {
+pub(crate) fn save_images(dir: &Path, disks: [&DiskModel; 2], expected: [([u8; 32], String); 2]) -> Result<Vec<ImageResult>, String> {
     let mut images = vec![];
-    for ((name, d), (exp, what)) in [("disk A", &sys.disk_a), ("disk B", &sys.disk_b)].into_iter().zip(expected) {
+    for ((name, d), (exp, what)) in ["disk A", "disk B"].into_iter().zip(disks).zip(expected) {
         let path = dir.join(format!("{}.img", name.replace(' ', "_").to_lowercase()));
         d.image.save(&path)?;
         images.push(ImageResult::new(name, hex(&d.image.sha256()), hex(&exp), what, Some(path)));
@@ -594,7 +629,7 @@ fn run_scenario(
     let mut setup = setup_scenario(lib, cfg, kind);
     let seen = run_to_end(&mut setup, cfg, kind, progress)?;
     let regs = FinalRegisters::of(&setup.rig.host.answers);
-    let vcd = write_waveform(dir, cfg, seen.vcd_samples.clone(), &seen.fault_marks, &format!("ftio demo {}: {}", kind.name(), setup.fault))?;
+    let vcd = write_waveform(dir, cfg.params.clock_hz, seen.vcd_samples.clone(), &seen.fault_marks, &format!("ftio demo {}: {}", kind.name(), setup.fault))?;
     let (golden, before) = (setup.golden, setup.before_fault);
     let all = || format!("all {} writes (golden)", cfg.writes);
     let expected = match kind {
@@ -605,40 +640,16 @@ fn run_scenario(
         }
         DemoKind::DiskFault | DemoKind::Rebuild => [(golden, all()), (before, format!("the {} writes before it hung", setup.k))],
     };
-    let images = save_images(dir, &setup.rig.sys, expected)?;
+    let images = save_images(dir, [&setup.rig.sys.disk_a, &setup.rig.sys.disk_b], expected)?;
     let checks = scenario_checks(kind, cfg, &setup, &seen, &regs, &images);
-    let sys = &setup.rig.sys;
-    Ok(ScenarioReport {
-        kind,
-        fault: setup.fault.clone(),
-        fault_cycle: seen.fault_cycle,
-        irq_cycle: seen.irq_cycle,
-        timeline: setup.tl.0.clone(),
-        mode: regs.mode,
-        cause: regs.cause,
-        faults: regs.faults,
-        registers: regs.registers,
-        images,
-        golden: hex(&golden),
-        ops: (setup.ops.len(), cfg.writes),
-        completed: (sys.cpu_a.completions.len(), sys.cpu_b.completions.len()),
-        link_words: link_words(sys),
-        disk_commands: (sys.disk_a.commands.len(), sys.disk_b.commands.len()),
-        checks,
-        vcd,
-        cycles: seen.cycles,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    let outcome = Outcome { regs, images, checks, vcd };
+    Ok(report(kind, &setup, &seen, outcome, (setup.ops.len(), cfg.writes), t0))
 }
 
 /// The workload, the fault of `kind` placed in the models, a fresh core in a rig, and the
 /// timeline's first lines.
 fn setup_scenario(lib: &Arc<VerilatedLib>, cfg: &DemoConfig, kind: DemoKind) -> Setup {
-    let ops = demo_workload(cfg.seed, cfg.writes, cfg.capacity, cfg.max_sectors);
-    let golden = golden_sha256(cfg.capacity, &ops);
-    let k = cfg.writes / 2;
-    let before_fault = golden_sha256(cfg.capacity, &ops[..k]);
-    let fault_word = fault_word_in(&ops, k);
+    let Workload { ops, golden, k, before_fault, fault_word } = Workload::of(cfg);
     let (cpu, disk) = model_configs(cfg);
     let mut sys = System::lockstep(cpu, &ops, cfg.skew, disk, cfg.capacity);
     let (lba, sectors) = (ops[k].lba(), ops[k].sectors());
@@ -658,15 +669,7 @@ fn setup_scenario(lib: &Arc<VerilatedLib>, cfg: &DemoConfig, kind: DemoKind) -> 
         }
     };
     let rig = new_rig(lib, cfg, sys);
-    let mut tl = Timeline(vec![]);
-    tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
-    tl.push(
-        0,
-        format!(
-            "CPU A and CPU B start the same workload: {} writes of 1..{} sectors, then a read-back of each; CPU B runs {} cycles behind",
-            cfg.writes, cfg.max_sectors, cfg.skew
-        ),
-    );
+    let tl = Timeline::opening(cfg, &format!("; CPU B runs {} cycles behind", cfg.skew));
     Setup { ops, golden, before_fault, k, fault_word, fault, rig, tl }
 }
 
@@ -674,7 +677,6 @@ fn setup_scenario(lib: &Arc<VerilatedLib>, cfg: &DemoConfig, kind: DemoKind) -> 
 /// writing the timeline as things happen.
 fn run_to_end(s: &mut Setup, cfg: &DemoConfig, kind: DemoKind, progress: &mut dyn FnMut(u64, usize, usize)) -> Result<Observed, String> {
     let mut seen = Observed::default();
-    let max_window = 4096 + 3 * (cfg.vcd_before + cfg.vcd_after) + 2000;
     loop {
         if s.rig.cycle >= cfg.max_cycles {
             return Err(did_not_finish(s, cfg, kind));
@@ -686,17 +688,7 @@ fn run_to_end(s: &mut Setup, cfg: &DemoConfig, kind: DemoKind, progress: &mut dy
             s.rig.rec.start_capture();
         }
         seen.watch_core(s, kind, c, &pins);
-        // Waveform window: from `vcd_before` before the fault to `vcd_after` after irq.
-        if s.rig.rec.capturing() {
-            let end = match seen.irq_cycle {
-                Some(i) => c >= i + cfg.vcd_after,
-                None => s.rig.rec.captured() as u64 >= max_window,
-            };
-            if end {
-                seen.vcd_samples = Some(s.rig.rec.end_capture());
-                s.rig.rec.ring = 0;
-            }
-        }
+        seen.watch_window(&mut s.rig, cfg, c);
         seen.read_answers(s);
         let sys = &s.rig.sys;
         let lead = sys.cpu_a.completions.len().max(sys.cpu_b.completions.len());
@@ -760,6 +752,22 @@ fn did_not_finish(s: &Setup, cfg: &DemoConfig, kind: DemoKind) -> String {
 }
 
 impl Observed {
+    /// The waveform's window, cycle `c`: from `vcd_before` before the fault to `vcd_after`
+    /// after irq (bounded if irq never rises).
+    fn watch_window(&mut self, rig: &mut Rig, cfg: &DemoConfig, c: u64) {
+        if !rig.rec.capturing() {
+            return;
+        }
+        let end = match self.irq_cycle {
+            Some(i) => c >= i + cfg.vcd_after,
+            None => rig.rec.captured() as u64 >= 4096 + 3 * (cfg.vcd_before + cfg.vcd_after) + 2000,
+        };
+        if end {
+            self.vcd_samples = Some(rig.rec.end_capture());
+            rig.rec.ring = 0;
+        }
+    }
+
     /// The fault reaching the core's pins in cycle `c`.
     fn watch_fault(&mut self, s: &mut Setup, kind: DemoKind, c: u64, pins: &Pins) {
         let (sys, k, fault_word) = (&s.rig.sys, s.k, s.fault_word);
@@ -933,6 +941,8 @@ const COPY_SECTORS: u32 = 16;
 /// nothing outstanding, the host says the copy is done. The ops go to the CPUs one at a time
 /// (the next when CPU A has finished the last), the same to both, so both CPUs issue the
 /// same stream; a copy's write back carries the data of its read.
+///
+/// [`setup_rebuild`], [`Rebuild::run`], then its files, [`Rebuild::checks`] and the report.
 fn run_rebuild(
     lib: &Arc<VerilatedLib>,
     cfg: &DemoConfig,
@@ -940,11 +950,56 @@ fn run_rebuild(
     progress: &mut dyn FnMut(u64, usize, usize),
 ) -> Result<ScenarioReport, String> {
     let t0 = Instant::now();
-    let kind = DemoKind::Rebuild;
-    let ops = demo_workload(cfg.seed, cfg.writes, cfg.capacity, cfg.max_sectors);
-    let golden = golden_sha256(cfg.capacity, &ops);
-    let k = cfg.writes / 2;
-    let fault_word = fault_word_in(&ops, k);
+    let mut r = setup_rebuild(lib, cfg);
+    r.run(cfg, progress)?;
+    let regs = FinalRegisters::of(&r.s.rig.host.answers);
+    let vcd = write_waveform(dir, cfg.params.clock_hz, r.seen.vcd_samples.take(), &r.seen.fault_marks, &format!("ftio demo rebuild: {}", r.s.fault))?;
+    let all = format!("all {} writes (golden)", cfg.writes);
+    let golden = r.s.golden;
+    let images = save_images(dir, [&r.s.rig.sys.disk_a, &r.s.rig.sys.disk_b], [(golden, all.clone()), (golden, format!("{all}: rebuilt from blank"))])?;
+    let checks = r.checks(cfg, &regs, &images);
+    let outcome = Outcome { regs, images, checks, vcd };
+    Ok(report(DemoKind::Rebuild, &r.s, &r.seen, outcome, (r.total_ops, cfg.writes), t0))
+}
+
+/// The rebuild scenario: the workload and the fault ([`Setup`]; its operations go to the CPUs
+/// one at a time), where the host and the CPUs are in the rebuild, and what was seen of it.
+struct Rebuild {
+    s: Setup,
+    seen: Observed,
+    /// The disk models' settings (the blank disk B swapped in takes them, reseeded).
+    disk: DiskConfig,
+    /// The copy's reads (each with its write back).
+    copy_steps: usize,
+    /// Workload and copy operations, in all.
+    total_ops: usize,
+    /// Once disk B has failed, the workload's operations from this one on wait for the rebuild.
+    hold_from: usize,
+    phase: RebuildPhase,
+    /// The next workload operation to hand out.
+    next_op: usize,
+    /// The next sector to copy.
+    copy_next: u64,
+    /// The copy's reads so far.
+    copy_reads: usize,
+    /// A copy read's write back to come (its LBA).
+    pending_write_back: Option<u64>,
+    /// The copy and the workload take turns.
+    workload_turn: bool,
+    /// The cycle the host saw disk B failed and swapped in a blank one.
+    swapped_at: Option<u64>,
+    /// After the fault clear: disk B still failed, the fault cleared.
+    failed_through_clear: Option<bool>,
+    joined_at: Option<u64>,
+    copy_done_at: Option<u64>,
+    healthy_at: Option<u64>,
+    b_abort_at: Option<u64>,
+}
+
+/// The workload, disk B's hang placed in the models (the CPUs get their operations as the run
+/// goes), a fresh core in a rig, and the timeline's first lines.
+fn setup_rebuild(lib: &Arc<VerilatedLib>, cfg: &DemoConfig) -> Rebuild {
+    let Workload { ops, golden, k, before_fault, fault_word } = Workload::of(cfg);
     let (cpu, disk) = model_configs(cfg);
     let mut sys = System::lockstep(cpu, &[], cfg.skew, disk.clone(), cfg.capacity);
     sys.freezes.push(Freeze::new(Unit::DiskB, Trigger::AfterWordsIn(fault_word), None));
@@ -955,143 +1010,182 @@ fn run_rebuild(
     );
     let copy_steps = cfg.capacity.div_ceil(COPY_SECTORS as u64) as usize;
     let total_ops = ops.len() + 2 * copy_steps;
-    let mut rig = new_rig(lib, cfg, sys);
-    let mut tl = Timeline(vec![]);
-    tl.push(0, "power-on: DUPLEX, elastic lockstep, cut-through commit, auto fail-over, primary disk A");
-    tl.push(
-        0,
-        format!(
-            "CPU A and CPU B start the same workload: {} writes of 1..{} sectors, then a read-back of each, one operation at a time",
-            cfg.writes, cfg.max_sectors
-        ),
-    );
-    let status_of = |a: &Answer| named(a).into_iter().find(|r| r.0 == "STATUS").map(|r| r.1);
+    let rig = new_rig(lib, cfg, sys);
+    let tl = Timeline::opening(cfg, ", one operation at a time");
+    Rebuild {
+        s: Setup { ops, golden, before_fault, k, fault_word, fault, rig, tl },
+        seen: Observed::default(),
+        disk,
+        copy_steps,
+        total_ops,
+        hold_from: (k + 3).min(cfg.writes),
+        phase: RebuildPhase::Degraded,
+        next_op: 0,
+        copy_next: 0,
+        copy_reads: 0,
+        pending_write_back: None,
+        workload_turn: true,
+        swapped_at: None,
+        failed_through_clear: None,
+        joined_at: None,
+        copy_done_at: None,
+        healthy_at: None,
+        b_abort_at: None,
+    }
+}
+
+/// STATUS in a host answer, if it read it.
+fn status_in(a: &Answer) -> Option<u32> {
+    named(a).into_iter().find(|r| r.0 == "STATUS").map(|r| r.1)
+}
+
+/// Disk B's (failed, rebuilding) in a STATUS value.
+fn disk_b_state(status: u32) -> (u32, u32) {
     let st = reg("STATUS");
-    let disk_b = |s: u32| (st.f("disk_b_failed").get(s), st.f("disk_b_rebuilding").get(s));
-    let hold_from = (k + 3).min(cfg.writes);
-    let mut phase = RebuildPhase::Degraded;
-    let mut next_op = 0usize;
-    let mut copy_next = 0u64;
-    let mut copy_reads = 0usize;
-    let mut pending_write_back: Option<u64> = None;
-    let mut workload_turn = true;
-    let mut issued = 0usize;
-    let mut fault_cycle = None;
-    let mut irq_cycle = None;
-    let mut fault_marks: Vec<u64> = vec![];
-    let mut vcd_samples: Option<Vec<Sample>> = None;
-    let mut answers_seen = 0;
-    let mut swapped_at: Option<u64> = None;
-    let mut failed_through_clear = None;
-    let mut joined_at: Option<u64> = None;
-    let mut copy_started = None;
-    let mut copy_done_at = None;
-    let mut healthy_at: Option<u64> = None;
-    let mut b_abort_at: Option<u64> = None;
-    let mut final_queued = false;
-    let max_window = 4096 + 3 * (cfg.vcd_before + cfg.vcd_after) + 2000;
-    loop {
-        if rig.cycle >= cfg.max_cycles {
-            return Err(format!("scenario rebuild did not finish in {} cycles", cfg.max_cycles));
-        }
-        // Hand the CPUs their next operation once CPU A has finished the last.
-        let idle_cpus = rig.sys.cpu_a.done() && rig.sys.cpu_b.outstanding() <= 1;
-        if idle_cpus && !final_queued {
-            let mut op: Option<Op> = None;
-            if let Some(lba) = pending_write_back.take() {
-                // The copy's write back: what CPU A read (CPU B reads the same: the final
-                // check compares every completion of the two CPUs).
-                let a = rig.sys.cpu_a.completions.last().expect("the copy's read");
-                op = Some(Op::Write { lba, data: a.read_data.clone() });
-            } else {
-                let copying = phase == RebuildPhase::Copying && copy_next < cfg.capacity;
-                let workload_left = next_op < ops.len();
-                // Wait for a quiet array to say the copy is done; and once disk B has failed,
-                // keep the rest of the workload (after two more degraded writes) for the
-                // rebuild, so it runs while disk B is rebuilt whatever the UART's speed.
-                let quiet_wanted = matches!(phase, RebuildPhase::Quiesce | RebuildPhase::SayingDone)
-                    || (phase == RebuildPhase::Degraded && irq_cycle.is_some() && next_op >= hold_from);
-                if copying && (!workload_turn || !workload_left) {
-                    let n = (COPY_SECTORS as u64).min(cfg.capacity - copy_next) as u32;
-                    op = Some(Op::Read { lba: copy_next, sectors: n });
-                    pending_write_back = Some(copy_next);
-                    copy_next += n as u64;
-                    copy_reads += 1;
-                    workload_turn = true;
-                } else if workload_left && !quiet_wanted {
-                    op = Some(ops[next_op].clone());
-                    next_op += 1;
-                    workload_turn = false;
+    (st.f("disk_b_failed").get(status), st.f("disk_b_rebuilding").get(status))
+}
+
+impl Rebuild {
+    /// Runs the rig until the workload and the rebuild are done and the host has read the
+    /// final registers, writing the timeline as things happen.
+    fn run(&mut self, cfg: &DemoConfig, progress: &mut dyn FnMut(u64, usize, usize)) -> Result<(), String> {
+        loop {
+            if self.s.rig.cycle >= cfg.max_cycles {
+                return Err(format!("scenario rebuild did not finish in {} cycles", cfg.max_cycles));
+            }
+            // Hand the CPUs their next operation once CPU A has finished the last.
+            let sys = &self.s.rig.sys;
+            if sys.cpu_a.done() && sys.cpu_b.outstanding() <= 1 && !self.seen.final_queued {
+                if let Some(op) = self.next_op(cfg) {
+                    // A write back is queued only after its read completed on both CPUs, so the
+                    // data is checked the same on both.
+                    self.s.rig.sys.cpu_a.queue([op.clone()]);
+                    self.s.rig.sys.cpu_b.queue([op]);
                 }
             }
-            if let Some(op) = op {
-                // A write back is queued only after its read completed on both CPUs, so the
-                // data is checked the same on both.
-                rig.sys.cpu_a.queue([op.clone()]);
-                rig.sys.cpu_b.queue([op]);
-                issued += 1;
+            let pins = self.s.rig.step();
+            let c = self.s.rig.cycle - 1;
+            self.watch(c, &pins);
+            self.seen.watch_window(&mut self.s.rig, cfg, c);
+            self.read_answers(cfg);
+            self.advance(c, cfg);
+            let sys = &self.s.rig.sys;
+            if c % 4096 == 0 {
+                progress(c, sys.cpu_a.completions.len(), self.total_ops);
+            }
+            let finished = self.phase == RebuildPhase::Healthy
+                && self.next_op >= self.s.ops.len()
+                && sys.cpu_a.done()
+                && sys.cpu_b.done()
+                && sys.disk_a.idle()
+                && sys.disk_b.idle();
+            if finished && !self.seen.final_queued && self.seen.vcd_samples.is_some() {
+                self.seen.final_queued = true;
+                self.s.tl.push(c, "workload complete on both CPUs: every write acknowledged, every read-back checked");
+                queue_final_reads(&mut self.s.rig.host);
+            }
+            if self.seen.final_queued && self.s.rig.host.idle() {
+                break;
             }
         }
-        let pins = rig.step();
-        let c = rig.cycle - 1;
-        if let Some(s) = rig.sys.freezes[0].started {
-            if c >= s && swapped_at.is_none() {
-                fault_marks.push(c);
+        self.seen.cycles = self.s.rig.cycle;
+        progress(self.seen.cycles, self.s.rig.sys.cpu_a.completions.len(), self.total_ops);
+        self.s.tl.0.sort_by_key(|e| e.cycle);
+        Ok(())
+    }
+
+    /// The CPUs' next operation: a copy's write back after its read; else, while copying, a
+    /// copy read and a workload operation in turn; else the workload, held while the array
+    /// must be quiet.
+    fn next_op(&mut self, cfg: &DemoConfig) -> Option<Op> {
+        if let Some(lba) = self.pending_write_back.take() {
+            // The copy's write back: what CPU A read (CPU B reads the same: the final check
+            // compares every completion of the two CPUs).
+            let a = self.s.rig.sys.cpu_a.completions.last().expect("the copy's read");
+            return Some(Op::Write { lba, data: a.read_data.clone() });
+        }
+        let copying = self.phase == RebuildPhase::Copying && self.copy_next < cfg.capacity;
+        let workload_left = self.next_op < self.s.ops.len();
+        // Wait for a quiet array to say the copy is done; and once disk B has failed, keep the
+        // rest of the workload (after two more degraded writes) for the rebuild, so it runs
+        // while disk B is rebuilt whatever the UART's speed.
+        let quiet_wanted = matches!(self.phase, RebuildPhase::Quiesce | RebuildPhase::SayingDone)
+            || (self.phase == RebuildPhase::Degraded && self.seen.irq_cycle.is_some() && self.next_op >= self.hold_from);
+        if copying && (!self.workload_turn || !workload_left) {
+            let n = (COPY_SECTORS as u64).min(cfg.capacity - self.copy_next) as u32;
+            let op = Op::Read { lba: self.copy_next, sectors: n };
+            self.pending_write_back = Some(self.copy_next);
+            self.copy_next += n as u64;
+            self.copy_reads += 1;
+            self.workload_turn = true;
+            Some(op)
+        } else if workload_left && !quiet_wanted {
+            self.next_op += 1;
+            self.workload_turn = false;
+            Some(self.s.ops[self.next_op - 1].clone())
+        } else {
+            None
+        }
+    }
+
+    /// Cycle `c`: the hang reaching the pins, irq (and the host's read it triggers), the new
+    /// disk B's abort word.
+    fn watch(&mut self, c: u64, pins: &Pins) {
+        let (s, seen) = (&mut self.s, &mut self.seen);
+        if let Some(start) = s.rig.sys.freezes[0].started {
+            if c >= start && self.swapped_at.is_none() {
+                seen.fault_marks.push(c);
             }
-            if fault_cycle.is_none() {
-                fault_cycle = Some(s);
-                tl.push(s, format!("fault: disk B hangs — its tx_ready stays low from now on, with write #{k} half received"));
-                rig.rec.start_capture();
+            if seen.fault_cycle.is_none() {
+                seen.fault_cycle = Some(start);
+                s.tl.push(start, format!("fault: disk B hangs — its tx_ready stays low from now on, with write #{} half received", s.k));
+                s.rig.rec.start_capture();
             }
         }
-        if pins.irq && irq_cycle.is_none() {
-            irq_cycle = Some(c);
-            tl.push(c, format!("irq rises: the core has latched a fault ({} cycles after the hang)", c - fault_cycle.unwrap_or(c)));
-            rig.host.read("STATUS and FAULTS", "STATUS", 2);
+        if pins.irq && seen.irq_cycle.is_none() {
+            seen.irq_cycle = Some(c);
+            s.tl.push(c, format!("irq rises: the core has latched a fault ({} cycles after the hang)", c - seen.fault_cycle.unwrap_or(c)));
+            s.rig.host.read("STATUS and FAULTS", "STATUS", 2);
         }
-        if pins.abort[Link::DiskBTx.index()] && b_abort_at.is_none() && swapped_at.is_some() {
-            b_abort_at = Some(c);
-            tl.push(c, "the new disk B takes one `last & abort` word: the frame the old disk had half received is void");
+        if pins.abort[Link::DiskBTx.index()] && self.b_abort_at.is_none() && self.swapped_at.is_some() {
+            self.b_abort_at = Some(c);
+            s.tl.push(c, "the new disk B takes one `last & abort` word: the frame the old disk had half received is void");
         }
-        if rig.rec.capturing() {
-            let end = match irq_cycle {
-                Some(i) => c >= i + cfg.vcd_after,
-                None => rig.rec.captured() as u64 >= max_window,
-            };
-            if end {
-                vcd_samples = Some(rig.rec.end_capture());
-                rig.rec.ring = 0;
-            }
-        }
-        while answers_seen < rig.host.answers.len() {
-            let a = rig.host.answers[answers_seen].clone();
-            answers_seen += 1;
-            tl.push(a.cycle, describe_answer(&a));
-            let Some(s) = status_of(&a) else { continue };
-            match phase {
-                RebuildPhase::Degraded if swapped_at.is_none() && disk_b(s) == (1, 0) => {
+    }
+
+    /// What the host read since the last look, onto the timeline, and the host's next step of
+    /// the rebuild from the STATUS it read: swap the disk and clear the fault, readmit, wait
+    /// for disk B to join, then to be healthy.
+    fn read_answers(&mut self, cfg: &DemoConfig) {
+        while self.seen.answers_seen < self.s.rig.host.answers.len() {
+            let a = self.s.rig.host.answers[self.seen.answers_seen].clone();
+            self.seen.answers_seen += 1;
+            self.s.tl.push(a.cycle, describe_answer(&a));
+            let Some(st) = status_in(&a) else { continue };
+            let (rig, tl) = (&mut self.s.rig, &mut self.s.tl);
+            match self.phase {
+                RebuildPhase::Degraded if self.swapped_at.is_none() && disk_b_state(st) == (1, 0) => {
                     // The operator pulls the hung disk and puts in a blank one.
                     let f = &mut rig.sys.freezes[0];
                     f.cycles = Some(a.cycle + 1 - f.started.unwrap_or(a.cycle));
                     rig.sys.disk_b = crate::models::disk::DiskModel::new(
-                        DiskConfig { seed: disk.seed ^ 0x5A5A ^ 0xB1, ..disk.clone() },
+                        DiskConfig { seed: self.disk.seed ^ 0x5A5A ^ 0xB1, ..self.disk.clone() },
                         crate::models::image::DiskImage::new(cfg.capacity),
                     );
-                    swapped_at = Some(a.cycle);
+                    self.swapped_at = Some(a.cycle);
                     tl.push(a.cycle, "the hung disk B is replaced by a blank one (its image all zeros)");
                     rig.host.write("fault clear (CTRL.fault_clear, mode kept)", "CTRL", (1 << 8) | MODE_KEEP);
                     rig.host.read("STATUS and FAULTS", "STATUS", 2);
                 }
-                RebuildPhase::Degraded if swapped_at.is_some() && failed_through_clear.is_none() => {
-                    failed_through_clear = Some(disk_b(s) == (1, 0) && st.f("fault").get(s) == 0);
+                RebuildPhase::Degraded if self.swapped_at.is_some() && self.failed_through_clear.is_none() => {
+                    self.failed_through_clear = Some(disk_b_state(st) == (1, 0) && reg("STATUS").f("fault").get(st) == 0);
                     rig.host.write("readmit disk B (CTRL.readmit_b, mode kept)", "CTRL", reg("CTRL").f("readmit_b").mask() | MODE_KEEP);
                     rig.host.read("STATUS and FAULTS", "STATUS", 2);
                 }
-                RebuildPhase::Degraded if failed_through_clear.is_some() => {
-                    if disk_b(s) == (0, 1) {
-                        joined_at = Some(a.cycle);
-                        phase = RebuildPhase::Copying;
-                        copy_started = Some(a.cycle);
+                RebuildPhase::Degraded if self.failed_through_clear.is_some() => {
+                    if disk_b_state(st) == (0, 1) {
+                        self.joined_at = Some(a.cycle);
+                        self.phase = RebuildPhase::Copying;
                         tl.push(a.cycle, format!(
                             "disk B is rebuilding: the CPUs copy all {} sectors, {COPY_SECTORS} at a time (read from disk A, write back to both), between the workload's operations",
                             cfg.capacity
@@ -1100,113 +1194,110 @@ fn run_rebuild(
                         rig.host.read("STATUS and FAULTS", "STATUS", 2);
                     }
                 }
-                RebuildPhase::SayingDone if disk_b(s) == (0, 0) => {
-                    healthy_at = Some(a.cycle);
-                    phase = RebuildPhase::Healthy;
+                RebuildPhase::SayingDone if disk_b_state(st) == (0, 0) => {
+                    self.healthy_at = Some(a.cycle);
+                    self.phase = RebuildPhase::Healthy;
                     tl.push(a.cycle, "disk B is healthy (active sync): the rest of the workload runs on the full mirror");
                 }
                 RebuildPhase::SayingDone => rig.host.read("STATUS and FAULTS", "STATUS", 2),
                 _ => {}
             }
         }
-        let sys = &rig.sys;
-        if phase == RebuildPhase::Copying && copy_next >= cfg.capacity && pending_write_back.is_none() && sys.cpu_a.done() && sys.cpu_b.done() {
-            phase = RebuildPhase::Quiesce;
-            copy_done_at = Some(c);
-            tl.push(c, format!("every sector copied ({copy_reads} reads and write backs)"));
-        }
-        if phase == RebuildPhase::Quiesce && sys.cpu_a.done() && sys.cpu_b.done() && sys.disk_a.idle() && sys.disk_b.idle() && rig.host.idle() {
-            phase = RebuildPhase::SayingDone;
-            tl.push(c, "no command outstanding on either disk: the host says the copy is done");
-            rig.host.write("disk B rebuilt (CTRL.rebuilt_b, mode kept)", "CTRL", reg("CTRL").f("rebuilt_b").mask() | MODE_KEEP);
-            rig.host.read("STATUS and FAULTS", "STATUS", 2);
-        }
-        let sys = &rig.sys;
-        if c % 4096 == 0 {
-            progress(c, sys.cpu_a.completions.len(), total_ops);
-        }
-        let finished = phase == RebuildPhase::Healthy && next_op >= ops.len() && sys.cpu_a.done() && sys.cpu_b.done() && sys.disk_a.idle() && sys.disk_b.idle();
-        if finished && !final_queued && vcd_samples.is_some() {
-            final_queued = true;
-            tl.push(c, "workload complete on both CPUs: every write acknowledged, every read-back checked");
-            queue_final_reads(&mut rig.host);
-        }
-        if final_queued && rig.host.idle() {
-            break;
-        }
     }
-    let _ = (joined_at, copy_started, issued);
-    let cycles = rig.cycle;
-    progress(cycles, rig.sys.cpu_a.completions.len(), total_ops);
-    tl.0.sort_by_key(|e| e.cycle);
 
-    let regs = FinalRegisters::of(&rig.host.answers);
-    let regv = |n: &str| regs.get(n);
-    let (status, mode) = (regs.status, regs.mode);
-    let vcd_info = write_waveform(dir, cfg, vcd_samples, &fault_marks, &format!("ftio demo rebuild: {fault}"))?;
-    let sys = &rig.sys;
-    let all = format!("all {} writes (golden)", cfg.writes);
-    let images = save_images(dir, sys, [(golden, all.clone()), (golden, format!("{all}: rebuilt from blank"))])?;
-    let mut checks = vec![];
-    let mut check = |what: String, ok: bool| checks.push(Check { what, ok });
-    let hung = sys.freezes[0].started;
-    check(
-        format!("the fault reached the core's pins (cycle {})", fault_cycle.map_or("never".into(), |c| c.to_string())),
-        fault_cycle.is_some(),
-    );
-    check("disk B failed after DISK_TIMEOUT (4096) cycles with a word waiting, not before".into(), irq_cycle.zip(hung).is_some_and(|(i, h)| i > h + 4096 && i < h + 4096 + 200));
-    check("disk B stayed failed through the fault clear (STATUS: disk_b_failed, fault cleared)".into(), failed_through_clear == Some(true));
-    check("readmitted, disk B joined as rebuilding (STATUS: disk_b_rebuilding, not failed)".into(), joined_at.is_some());
-    check(
-        format!("the CPUs copied all {} sectors in {copy_steps} reads and write backs", cfg.capacity),
-        copy_done_at.is_some() && copy_reads == copy_steps,
-    );
-    check("after the host's rebuilt_b, disk B is healthy (STATUS: neither failed nor rebuilding)".into(), healthy_at.is_some());
-    for img in &images {
-        check(format!("{} holds {}: sha256 {}", img.disk, img.expected_what, &img.expected[..16]), img.sha256 == img.expected);
+    /// Cycle `c`: the copy finished, then the array quiet: the host says the copy is done.
+    fn advance(&mut self, c: u64, cfg: &DemoConfig) {
+        let (sys, tl) = (&self.s.rig.sys, &mut self.s.tl);
+        if self.phase == RebuildPhase::Copying && self.copy_next >= cfg.capacity && self.pending_write_back.is_none() && sys.cpu_a.done() && sys.cpu_b.done() {
+            self.phase = RebuildPhase::Quiesce;
+            self.copy_done_at = Some(c);
+            tl.push(c, format!("every sector copied ({} reads and write backs)", self.copy_reads));
+        }
+        if self.phase == RebuildPhase::Quiesce && sys.cpu_a.done() && sys.cpu_b.done() && sys.disk_a.idle() && sys.disk_b.idle() && self.s.rig.host.idle() {
+            self.phase = RebuildPhase::SayingDone;
+            tl.push(c, "no command outstanding on either disk: the host says the copy is done");
+            self.s.rig.host.write("disk B rebuilt (CTRL.rebuilt_b, mode kept)", "CTRL", reg("CTRL").f("rebuilt_b").mask() | MODE_KEEP);
+            self.s.rig.host.read("STATUS and FAULTS", "STATUS", 2);
+        }
     }
-    let n = sys.cpu_a.completions.len();
-    check(
-        format!("both CPUs completed all {} workload operations and the copy ({} operations in all) with identical completions, every read as written", ops.len(), total_ops),
-        n == total_ops
-            && sys.cpu_b.completions.len() == n
-            && clean(&sys.cpu_a)
-            && clean(&sys.cpu_b)
-            && sys.cpu_a.completions.iter().zip(&sys.cpu_b.completions).all(|(x, y)| (&x.op, x.status, x.error, &x.read_data) == (&y.op, y.status, y.error, &y.read_data)),
-    );
-    check(
-        "no word with a parity error reached a disk, no frame the disk models could not parse".into(),
-        sys.disk_a.rx.errors.is_empty() && sys.disk_b.rx.errors.is_empty() && sys.disk_a.errors.is_empty() && sys.disk_b.errors.is_empty(),
-    );
-    check(
-        "at the end: mode DUPLEX, both disks healthy, no parity error".into(),
-        mode == Some(Mode::Duplex)
-            && status.is_some_and(|s| disk_b(s) == (0, 0) && st.f("disk_a_failed").get(s) == 0)
-            && ["PERR_CPU_A", "PERR_CPU_B", "PERR_DISK_A", "PERR_DISK_B"].iter().all(|n| regv(n) == Some(0)),
-    );
-    check("the host read and wrote every register it asked for".into(), rig.host.answers.iter().all(|a| a.result.is_ok()));
-    let link_words = link_words(sys);
-    Ok(ScenarioReport {
+
+    /// What the rebuild promises, checked against what the run saw, the registers the host
+    /// read and the images.
+    fn checks(&self, cfg: &DemoConfig, regs: &FinalRegisters, images: &[ImageResult]) -> Vec<Check> {
+        let (sys, seen) = (&self.s.rig.sys, &self.seen);
+        let regv = |n: &str| regs.get(n);
+        let mut checks = vec![];
+        let mut check = |what: String, ok: bool| checks.push(Check { what, ok });
+        let hung = sys.freezes[0].started;
+        check(
+            format!("the fault reached the core's pins (cycle {})", seen.fault_cycle.map_or("never".into(), |c| c.to_string())),
+            seen.fault_cycle.is_some(),
+        );
+        check("disk B failed after DISK_TIMEOUT (4096) cycles with a word waiting, not before".into(), seen.irq_cycle.zip(hung).is_some_and(|(i, h)| i > h + 4096 && i < h + 4096 + 200));
+        check("disk B stayed failed through the fault clear (STATUS: disk_b_failed, fault cleared)".into(), self.failed_through_clear == Some(true));
+        check("readmitted, disk B joined as rebuilding (STATUS: disk_b_rebuilding, not failed)".into(), self.joined_at.is_some());
+        check(
+            format!("the CPUs copied all {} sectors in {} reads and write backs", cfg.capacity, self.copy_steps),
+            self.copy_done_at.is_some() && self.copy_reads == self.copy_steps,
+        );
+        check("after the host's rebuilt_b, disk B is healthy (STATUS: neither failed nor rebuilding)".into(), self.healthy_at.is_some());
+        for img in images {
+            check(format!("{} holds {}: sha256 {}", img.disk, img.expected_what, &img.expected[..16]), img.sha256 == img.expected);
+        }
+        let (a, b) = (&sys.cpu_a, &sys.cpu_b);
+        let n = a.completions.len();
+        check(
+            format!("both CPUs completed all {} workload operations and the copy ({} operations in all) with identical completions, every read as written", self.s.ops.len(), self.total_ops),
+            n == self.total_ops && b.completions.len() == n && clean(a) && clean(b) && same_completions(a, b, n),
+        );
+        check(
+            "no word with a parity error reached a disk, no frame the disk models could not parse".into(),
+            sys.disk_a.rx.errors.is_empty() && sys.disk_b.rx.errors.is_empty() && sys.disk_a.errors.is_empty() && sys.disk_b.errors.is_empty(),
+        );
+        check(
+            "at the end: mode DUPLEX, both disks healthy, no parity error".into(),
+            regs.mode == Some(Mode::Duplex)
+                && regs.status.is_some_and(|s| disk_b_state(s) == (0, 0) && reg("STATUS").f("disk_a_failed").get(s) == 0)
+                && ["PERR_CPU_A", "PERR_CPU_B", "PERR_DISK_A", "PERR_DISK_B"].iter().all(|n| regv(n) == Some(0)),
+        );
+        check("the host read and wrote every register it asked for".into(), self.s.rig.host.answers.iter().all(|a| a.result.is_ok()));
+        checks
+    }
+}
+
+/// What a scenario leaves besides what it saw: the registers the host read, the images and
+/// the waveform it wrote, its checks.
+struct Outcome {
+    regs: FinalRegisters,
+    images: Vec<ImageResult>,
+    checks: Vec<Check>,
+    vcd: Option<(PathBuf, u64, u64)>,
+}
+
+/// A scenario's report. `ops`: (operations the CPUs ran, writes among them).
+fn report(kind: DemoKind, s: &Setup, seen: &Observed, out: Outcome, ops: (usize, usize), t0: Instant) -> ScenarioReport {
+    let sys = &s.rig.sys;
+    ScenarioReport {
         kind,
-        fault,
-        fault_cycle,
-        irq_cycle,
-        timeline: tl.0,
-        registers: regs.registers.clone(),
-        mode,
-        cause: regs.cause,
-        faults: regs.faults.clone(),
-        images,
-        golden: hex(&golden),
-        ops: (total_ops, cfg.writes),
+        fault: s.fault.clone(),
+        fault_cycle: seen.fault_cycle,
+        irq_cycle: seen.irq_cycle,
+        timeline: s.tl.0.clone(),
+        mode: out.regs.mode,
+        cause: out.regs.cause,
+        faults: out.regs.faults,
+        registers: out.regs.registers,
+        images: out.images,
+        golden: hex(&s.golden),
+        ops,
         completed: (sys.cpu_a.completions.len(), sys.cpu_b.completions.len()),
-        link_words,
+        link_words: link_words(sys),
         disk_commands: (sys.disk_a.commands.len(), sys.disk_b.commands.len()),
-        checks,
-        vcd: vcd_info,
-        cycles,
+        checks: out.checks,
+        vcd: out.vcd,
+        cycles: seen.cycles,
         seconds: t0.elapsed().as_secs_f64(),
-    })
+    }
 }
 
 impl ScenarioReport {

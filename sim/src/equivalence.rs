@@ -7,7 +7,7 @@
 //! `ready`), replaying only the recorded inputs is exact up to the first differing output,
 //! which is what is reported.
 use crate::core_sim::{CoreSim, RustHdlCore};
-use crate::port::{Port, ALL_PORTS, PORT_COUNT};
+use crate::port::{Port, PORT_COUNT};
 use crate::verilator::VerilatorCore;
 use ftio_hdl::BuildParams;
 use std::fmt;
@@ -50,13 +50,6 @@ impl Trace {
     }
 }
 
-fn sample(sim: &dyn CoreSim) -> [u64; PORT_COUNT] {
-    let mut s = [0u64; PORT_COUNT];
-    for p in ALL_PORTS {
-        s[p.index()] = sim.get(p);
-    }
-    s
-}
 
 /// Runs `stim` on `sim` for `cycles` cycles, recording every port.
 pub fn record(sim: &mut dyn CoreSim, stim: &mut dyn Stimulus, cycles: u64) -> Trace {
@@ -64,7 +57,7 @@ pub fn record(sim: &mut dyn CoreSim, stim: &mut dyn Stimulus, cycles: u64) -> Tr
     for cycle in 0..cycles {
         stim.drive(cycle, sim);
         sim.low();
-        trace.samples.push(sample(sim));
+        trace.samples.push(sim.sample());
         stim.observe(cycle, sim);
         sim.edge();
     }
@@ -106,21 +99,17 @@ impl fmt::Display for Divergence {
 
 /// Drives the recorded inputs of `trace` into `sim` and compares every output every cycle.
 pub fn replay(trace: &Trace, sim: &mut dyn CoreSim, recorded_by: &str) -> Result<(), Divergence> {
-    let inputs: Vec<Port> = Port::inputs().collect();
     let outputs: Vec<Port> = Port::outputs().collect();
     for (cycle, s) in trace.samples.iter().enumerate() {
-        for &p in &inputs {
-            sim.set(p, s[p.index()]);
-        }
+        sim.set_inputs(s);
         sim.low();
-        let diff: Vec<(Port, u64, u64)> = outputs
-            .iter()
-            .filter_map(|&p| {
-                let a = sim.get(p);
-                (a != s[p.index()]).then_some((p, s[p.index()], a))
-            })
-            .collect();
-        if !diff.is_empty() {
+        let got = sim.sample();
+        if outputs.iter().any(|&p| got[p.index()] != s[p.index()]) {
+            let diff: Vec<(Port, u64, u64)> = outputs
+                .iter()
+                .filter(|&&p| got[p.index()] != s[p.index()])
+                .map(|&p| (p, s[p.index()], got[p.index()]))
+                .collect();
             return Err(Divergence {
                 cycle,
                 ports: diff,

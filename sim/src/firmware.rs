@@ -13,9 +13,10 @@ pub const RESULT_PASS: u32 = 0;
 
 /// Write commands (`WRITES` in `firmware/workload.h`); each is read back after all writes.
 pub const WRITES: u32 = 8;
-/// First sector of write `i` (`WRITE_LBA`).
+/// First sector of write `i` (`WRITE_LBA`): the writes spread over LBAs 5..=57, so the
+/// board's 64-sector block-RAM disks (`ftio build --board ulx3s --top system`) hold them.
 pub fn write_lba(i: u32) -> u64 {
-    5 + 37 * i as u64
+    5 + 7 * i as u64
 }
 /// Sectors of write `i` (`WRITE_SECTORS`).
 pub fn write_sectors(i: u32) -> u32 {

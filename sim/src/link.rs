@@ -8,7 +8,7 @@
 //! other end did this cycle). Decisions depend only on earlier cycles, never on the other
 //! end's signals in the same cycle, so two ends can be wired straight together.
 use crate::core_sim::CoreSim;
-use crate::port::{Flow, Link, LinkSignal as S};
+use crate::port::{Flow, Link};
 use ftio_hdl::link::{byte_parity, control_parity};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -368,36 +368,25 @@ impl LinkSink {
 /// Puts a source's beat on an into-core link of the simulator.
 pub fn drive_beat(sim: &mut dyn CoreSim, link: Link, b: Beat) {
     debug_assert_eq!(link.flow(), Flow::IntoCore);
-    sim.set_bit(link.port(S::Valid), b.valid);
-    sim.set(link.port(S::Data), b.data as u64);
-    sim.set_bit(link.port(S::Last), b.last);
-    sim.set_bit(link.port(S::Abort), b.abort);
-    sim.set(link.port(S::Par), b.par as u64);
-    sim.set_bit(link.port(S::Cpar), b.cpar);
+    sim.set_beat(link, b);
 }
 
 /// Puts a sink's `ready`/`rpar` on an out-of-core link of the simulator.
-pub fn drive_ready(sim: &mut dyn CoreSim, link: Link, (ready, rpar): (bool, bool)) {
+pub fn drive_ready(sim: &mut dyn CoreSim, link: Link, ready: (bool, bool)) {
     debug_assert_eq!(link.flow(), Flow::OutOfCore);
-    sim.set_bit(link.port(S::Ready), ready);
-    sim.set_bit(link.port(S::Rpar), rpar);
+    sim.set_ready(link, ready);
 }
 
 /// What the core drives on an out-of-core link this cycle.
 pub fn read_beat(sim: &dyn CoreSim, link: Link) -> Beat {
-    Beat {
-        valid: sim.get_bit(link.port(S::Valid)),
-        data: sim.get(link.port(S::Data)) as u32,
-        last: sim.get_bit(link.port(S::Last)),
-        abort: sim.get_bit(link.port(S::Abort)),
-        par: sim.get(link.port(S::Par)) as u8,
-        cpar: sim.get_bit(link.port(S::Cpar)),
-    }
+    debug_assert_eq!(link.flow(), Flow::OutOfCore);
+    sim.beat(link)
 }
 
 /// The core's (`ready`, `rpar`) on an into-core link this cycle.
 pub fn read_ready(sim: &dyn CoreSim, link: Link) -> (bool, bool) {
-    (sim.get_bit(link.port(S::Ready)), sim.get_bit(link.port(S::Rpar)))
+    debug_assert_eq!(link.flow(), Flow::IntoCore);
+    sim.ready_pair(link)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! optional recorder of every port (for waveforms). `ftio demo` and `ftio campaign` run on it.
 use crate::core_sim::CoreSim;
 use crate::equivalence::Stimulus;
-use crate::port::{Link, LinkSignal as S, Port, ALL_PORTS, PORT_COUNT};
+use crate::port::{Link, LinkSignal as S, Port};
 use crate::scenario::{UartLine, UartReceiver};
 use crate::system::System;
 use crate::vcd::Sample;
@@ -178,10 +178,7 @@ impl Recorder {
         if self.ring == 0 && self.capture.is_none() {
             return;
         }
-        let mut s = [0u64; PORT_COUNT];
-        for p in ALL_PORTS {
-            s[p.index()] = sim.get(p);
-        }
+        let s = sim.sample();
         if let Some(cap) = self.capture.as_mut() {
             cap.push((c, s));
         } else {

@@ -1,0 +1,372 @@
+//! `FaultCapture`: what the first-fault capture records (SPEC §5: CAP_WORD, CAP_DATA_A/B,
+//! CAP_FLAGS), handed to the [`crate::fault_log::FaultLog`] that latches it.
+use crate::link::Word;
+use ftio_proto::{reg, Cause};
+use rust_hdl::prelude::*;
+
+/// Chooses the two words the capture shows for this cycle's fault (`ftio_proto::Cause::capture`
+/// says which, per cause), packs CAP_FLAGS, and counts CAP_WORD's word index:
+///
+/// - a mismatch: the compared pair (the lockstep's heads);
+/// - a disk timeout and no lower cause this cycle: the words waiting on the disks' tx links;
+/// - otherwise the words at the CPU ports, registered (the lockstep sees a port's parity error
+///   a cycle after the port), or for a disk parity error or a read-verify divergence with no
+///   CPU parity error the disks' rx words.
+///
+/// CAP_FLAGS travels through the fault log as a 16-bit bus laid out as the register: its
+/// fields are placed (`flags`) and read back (`a_valid` ... `b_perr`) at the positions the
+/// `ftio-proto` table gives them.
+#[derive(LogicBlock)]
+pub struct FaultCapture {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset.
+    pub reset: Signal<In, Bit>,
+    /// CTRL.fault_clear: the word index restarts from 0.
+    pub clear: Signal<In, Bit>,
+    /// The lockstep committed a word toward the disks (CAP_WORD counts these).
+    pub committed: Signal<In, Bit>,
+    /// This cycle's fault causes, bit n for cause code n (as the fault log takes them).
+    pub causes: Signal<In, Bits<16>>,
+    /// Parity evidence on either CPU's links this cycle (as the ports see it).
+    pub cpu_error: Signal<In, Bit>,
+    /// Parity evidence on either disk's links, or a read-verify divergence, this cycle.
+    pub disk_error: Signal<In, Bit>,
+    /// CPU A's word at its port (from its ingress), and whether it is offered.
+    pub cpu_a_word: Signal<In, Word>,
+    /// CPU A offers a word.
+    pub cpu_a_valid: Signal<In, Bit>,
+    /// CPU B's word at its port.
+    pub cpu_b_word: Signal<In, Word>,
+    /// CPU B offers a word.
+    pub cpu_b_valid: Signal<In, Bit>,
+    /// Disk A's rx word (from its ingress).
+    pub disk_a_rx_word: Signal<In, Word>,
+    /// Disk A offers a return word.
+    pub disk_a_rx_valid: Signal<In, Bit>,
+    /// Disk B's rx word.
+    pub disk_b_rx_word: Signal<In, Word>,
+    /// Disk B offers a return word.
+    pub disk_b_rx_valid: Signal<In, Bit>,
+    /// The word offered on disk A's tx link.
+    pub disk_a_tx_word: Signal<In, Word>,
+    /// A word is offered on disk A's tx link.
+    pub disk_a_tx_valid: Signal<In, Bit>,
+    /// The word offered on disk B's tx link.
+    pub disk_b_tx_word: Signal<In, Word>,
+    /// A word is offered on disk B's tx link.
+    pub disk_b_tx_valid: Signal<In, Bit>,
+    /// The compared pair at the lockstep's comparator: CPU A's word.
+    pub pair_a_word: Signal<In, Word>,
+    /// CPU A's side of the pair holds a word.
+    pub pair_a_valid: Signal<In, Bit>,
+    /// CPU B's word of the pair.
+    pub pair_b_word: Signal<In, Word>,
+    /// CPU B's side of the pair holds a word.
+    pub pair_b_valid: Signal<In, Bit>,
+    /// To the fault log: the word index (CAP_WORD's source).
+    pub word_index: Signal<Out, Bits<32>>,
+    /// To the fault log: side A's data (CAP_DATA_A).
+    pub data_a: Signal<Out, Bits<32>>,
+    /// To the fault log: side B's data (CAP_DATA_B).
+    pub data_b: Signal<Out, Bits<32>>,
+    /// To the fault log: CAP_FLAGS.
+    pub flags: Signal<Out, Bits<16>>,
+    /// From the fault log: CAP_FLAGS as captured.
+    pub captured_flags: Signal<In, Bits<16>>,
+    /// CAP_FLAGS.a_valid as captured.
+    pub a_valid: Signal<Out, Bit>,
+    /// CAP_FLAGS.a_last.
+    pub a_last: Signal<Out, Bit>,
+    /// CAP_FLAGS.a_abort.
+    pub a_abort: Signal<Out, Bit>,
+    /// CAP_FLAGS.a_par.
+    pub a_par: Signal<Out, Bits<4>>,
+    /// CAP_FLAGS.a_perr.
+    pub a_perr: Signal<Out, Bit>,
+    /// CAP_FLAGS.b_valid.
+    pub b_valid: Signal<Out, Bit>,
+    /// CAP_FLAGS.b_last.
+    pub b_last: Signal<Out, Bit>,
+    /// CAP_FLAGS.b_abort.
+    pub b_abort: Signal<Out, Bit>,
+    /// CAP_FLAGS.b_par.
+    pub b_par: Signal<Out, Bits<4>>,
+    /// CAP_FLAGS.b_perr.
+    pub b_perr: Signal<Out, Bit>,
+    /// The ports' words, registered (CPU ports', or the disks' rx words: `from_disks`).
+    port_a_q: DFF<Word>,
+    port_b_q: DFF<Word>,
+    port_a_valid_q: DFF<Bit>,
+    port_b_valid_q: DFF<Bit>,
+    /// Words committed toward the disks since reset or the last fault clear (the lockstep's
+    /// committed stream in DUPLEX and SIMPLEX, abort words not counted).
+    count: DFF<Bits<32>>,
+    /// The ports' registers take the disks' rx words, not the CPUs'.
+    from_disks: Signal<Local, Bit>,
+    /// The words the capture records this cycle.
+    word_a: Signal<Local, Word>,
+    word_b: Signal<Local, Word>,
+    valid_a: Signal<Local, Bit>,
+    valid_b: Signal<Local, Bit>,
+    /// Cause bits: a mismatch; a disk timeout; every cause below a disk timeout.
+    mismatch: Constant<Bits<16>>,
+    disk_timeout: Constant<Bits<16>>,
+    below_disk_timeout: Constant<Bits<16>>,
+    /// CAP_FLAGS field positions, from the table.
+    at_a_valid: Constant<Bits<16>>,
+    at_a_last: Constant<Bits<16>>,
+    at_a_abort: Constant<Bits<16>>,
+    at_a_par: Constant<Bits<16>>,
+    at_a_perr: Constant<Bits<16>>,
+    at_b_valid: Constant<Bits<16>>,
+    at_b_last: Constant<Bits<16>>,
+    at_b_abort: Constant<Bits<16>>,
+    at_b_par: Constant<Bits<16>>,
+    at_b_perr: Constant<Bits<16>>,
+}
+
+/// FAULTS bits of `causes` (bit n: cause code n).
+pub fn cause_bits(causes: impl IntoIterator<Item = Cause>) -> Bits<16> {
+    causes.into_iter().fold(0u64, |m, c| m | 1 << c.code()).to_bits()
+}
+
+/// The position of CAP_FLAGS field `name`, which the capture handles as `width` bits.
+fn at(name: &str, width: u8) -> Constant<Bits<16>> {
+    let f = reg("CAP_FLAGS").f(name);
+    assert_eq!(f.width, width, "CAP_FLAGS.{name} is {} bits wide, the capture gives it {width}", f.width);
+    Constant::new((f.lsb as u64).to_bits())
+}
+
+impl Default for FaultCapture {
+    fn default() -> Self {
+        let below = (Cause::None.code() + 1..Cause::DiskATimeout.code()).filter_map(Cause::from_code);
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            clear: Default::default(),
+            committed: Default::default(),
+            causes: Default::default(),
+            cpu_error: Default::default(),
+            disk_error: Default::default(),
+            cpu_a_word: Default::default(),
+            cpu_a_valid: Default::default(),
+            cpu_b_word: Default::default(),
+            cpu_b_valid: Default::default(),
+            disk_a_rx_word: Default::default(),
+            disk_a_rx_valid: Default::default(),
+            disk_b_rx_word: Default::default(),
+            disk_b_rx_valid: Default::default(),
+            disk_a_tx_word: Default::default(),
+            disk_a_tx_valid: Default::default(),
+            disk_b_tx_word: Default::default(),
+            disk_b_tx_valid: Default::default(),
+            pair_a_word: Default::default(),
+            pair_a_valid: Default::default(),
+            pair_b_word: Default::default(),
+            pair_b_valid: Default::default(),
+            word_index: Default::default(),
+            data_a: Default::default(),
+            data_b: Default::default(),
+            flags: Default::default(),
+            captured_flags: Default::default(),
+            a_valid: Default::default(),
+            a_last: Default::default(),
+            a_abort: Default::default(),
+            a_par: Default::default(),
+            a_perr: Default::default(),
+            b_valid: Default::default(),
+            b_last: Default::default(),
+            b_abort: Default::default(),
+            b_par: Default::default(),
+            b_perr: Default::default(),
+            port_a_q: Default::default(),
+            port_b_q: Default::default(),
+            port_a_valid_q: Default::default(),
+            port_b_valid_q: Default::default(),
+            count: Default::default(),
+            from_disks: Default::default(),
+            word_a: Default::default(),
+            word_b: Default::default(),
+            valid_a: Default::default(),
+            valid_b: Default::default(),
+            mismatch: Constant::new(cause_bits([Cause::Mismatch])),
+            disk_timeout: Constant::new(cause_bits([Cause::DiskATimeout, Cause::DiskBTimeout])),
+            below_disk_timeout: Constant::new(cause_bits(below)),
+            at_a_valid: at("a_valid", 1),
+            at_a_last: at("a_last", 1),
+            at_a_abort: at("a_abort", 1),
+            at_a_par: at("a_par", 4),
+            at_a_perr: at("a_perr", 1),
+            at_b_valid: at("b_valid", 1),
+            at_b_last: at("b_last", 1),
+            at_b_abort: at("b_abort", 1),
+            at_b_par: at("b_par", 4),
+            at_b_perr: at("b_perr", 1),
+        }
+    }
+}
+
+impl Logic for FaultCapture {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q, count);
+        // CAP_WORD: the word index at the fault, counted from reset or the last fault clear.
+        if self.committed.val() {
+            self.count.d.next = self.count.q.val() + 1;
+        }
+        if self.reset.val() | self.clear.val() {
+            self.count.d.next = 0.into();
+        }
+        self.word_index.next = self.count.q.val();
+        // The words the capture shows a cycle later, when the registered evidence raises the
+        // fault: the CPU ports' words, or for a disk parity error or a divergence the disks'
+        // rx words (a CPU parity error in the same cycle has the lower cause code and wins).
+        self.from_disks.next = self.disk_error.val() & !self.cpu_error.val();
+        self.port_a_q.d.next = self.cpu_a_word.val();
+        self.port_b_q.d.next = self.cpu_b_word.val();
+        self.port_a_valid_q.d.next = self.cpu_a_valid.val();
+        self.port_b_valid_q.d.next = self.cpu_b_valid.val();
+        if self.from_disks.val() {
+            self.port_a_q.d.next = self.disk_a_rx_word.val();
+            self.port_b_q.d.next = self.disk_b_rx_word.val();
+            self.port_a_valid_q.d.next = self.disk_a_rx_valid.val();
+            self.port_b_valid_q.d.next = self.disk_b_rx_valid.val();
+        }
+        self.word_a.next = self.port_a_q.q.val();
+        self.word_b.next = self.port_b_q.q.val();
+        self.valid_a.next = self.port_a_valid_q.q.val();
+        self.valid_b.next = self.port_b_valid_q.q.val();
+        // A disk timeout with no lower cause in the same cycle: the words waiting on the
+        // disks' tx links.
+        if ((self.causes.val() & self.disk_timeout.val()) != 0) & ((self.causes.val() & self.below_disk_timeout.val()) == 0) {
+            self.word_a.next = self.disk_a_tx_word.val();
+            self.word_b.next = self.disk_b_tx_word.val();
+            self.valid_a.next = self.disk_a_tx_valid.val();
+            self.valid_b.next = self.disk_b_tx_valid.val();
+        }
+        if (self.causes.val() & self.mismatch.val()) != 0 {
+            self.word_a.next = self.pair_a_word.val();
+            self.word_b.next = self.pair_b_word.val();
+            self.valid_a.next = self.pair_a_valid.val();
+            self.valid_b.next = self.pair_b_valid.val();
+        }
+        self.data_a.next = self.word_a.val().get_bits::<32>(0);
+        self.data_b.next = self.word_b.val().get_bits::<32>(0);
+        // CAP_FLAGS by field (word bits, link::word: par 35:32, last 36, abort 37, perr 38).
+        self.flags.next = (bit_cast::<16, 1>(self.valid_a.val().into()) << self.at_a_valid.val())
+            | (bit_cast::<16, 1>(self.word_a.val().get_bit(36).into()) << self.at_a_last.val())
+            | (bit_cast::<16, 1>(self.word_a.val().get_bit(37).into()) << self.at_a_abort.val())
+            | (bit_cast::<16, 4>(self.word_a.val().get_bits::<4>(32)) << self.at_a_par.val())
+            | (bit_cast::<16, 1>(self.word_a.val().get_bit(38).into()) << self.at_a_perr.val())
+            | (bit_cast::<16, 1>(self.valid_b.val().into()) << self.at_b_valid.val())
+            | (bit_cast::<16, 1>(self.word_b.val().get_bit(36).into()) << self.at_b_last.val())
+            | (bit_cast::<16, 1>(self.word_b.val().get_bit(37).into()) << self.at_b_abort.val())
+            | (bit_cast::<16, 4>(self.word_b.val().get_bits::<4>(32)) << self.at_b_par.val())
+            | (bit_cast::<16, 1>(self.word_b.val().get_bit(38).into()) << self.at_b_perr.val());
+        // CAP_FLAGS as captured, field by field.
+        self.a_valid.next = self.captured_flags.val().get_bit(self.at_a_valid.val().index());
+        self.a_last.next = self.captured_flags.val().get_bit(self.at_a_last.val().index());
+        self.a_abort.next = self.captured_flags.val().get_bit(self.at_a_abort.val().index());
+        self.a_par.next = self.captured_flags.val().get_bits::<4>(self.at_a_par.val().index());
+        self.a_perr.next = self.captured_flags.val().get_bit(self.at_a_perr.val().index());
+        self.b_valid.next = self.captured_flags.val().get_bit(self.at_b_valid.val().index());
+        self.b_last.next = self.captured_flags.val().get_bit(self.at_b_last.val().index());
+        self.b_abort.next = self.captured_flags.val().get_bit(self.at_b_abort.val().index());
+        self.b_par.next = self.captured_flags.val().get_bits::<4>(self.at_b_par.val().index());
+        self.b_perr.next = self.captured_flags.val().get_bit(self.at_b_perr.val().index());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::{byte_parity, pack_word};
+    use crate::testbench::{edge, low};
+    use ftio_proto::reg;
+
+    fn step(c: &mut FaultCapture) {
+        low(c, |c| &mut c.clock);
+        edge(c, |c| &mut c.clock);
+    }
+
+    fn capture() -> FaultCapture {
+        let mut c = FaultCapture::default();
+        c.connect_all();
+        c
+    }
+
+    #[test]
+    fn fault_capture_synthesizes() {
+        yosys_validate("ftio_fault_capture", &generate_verilog(&capture())).unwrap();
+    }
+
+    /// CAP_FLAGS as the register table lays it out: each field of the captured words lands
+    /// where `reg("CAP_FLAGS").f(..)` says, and reads back by name.
+    #[test]
+    fn flags_are_packed_and_read_by_the_table() {
+        let mut c = capture();
+        let (da, db) = (0x1234_5678, 0x0BAD_F00D);
+        c.pair_a_word.next = pack_word(da, 0x5, true, false, true).into();
+        c.pair_a_valid.next = true;
+        c.pair_b_word.next = pack_word(db, 0xA, true, true, false).into();
+        c.pair_b_valid.next = false;
+        c.causes.next = cause_bits([Cause::Mismatch]);
+        low(&mut c, |c| &mut c.clock);
+        let f = |name: &str| reg("CAP_FLAGS").f(name);
+        let expect = [("a_valid", 1), ("a_last", 1), ("a_abort", 0), ("a_par", 0x5), ("a_perr", 1)]
+            .into_iter()
+            .chain([("b_valid", 0), ("b_last", 1), ("b_abort", 1), ("b_par", 0xA), ("b_perr", 0)])
+            .fold(0u32, |m, (name, v)| m | v << f(name).lsb);
+        assert_eq!(c.flags.val().to_u32(), expect);
+        assert_eq!((c.data_a.val().to_u32(), c.data_b.val().to_u32()), (da, db));
+        c.captured_flags.next = c.flags.val();
+        low(&mut c, |c| &mut c.clock);
+        assert!(c.a_valid.val() && c.a_last.val() && !c.a_abort.val() && c.a_perr.val());
+        assert!(!c.b_valid.val() && c.b_last.val() && c.b_abort.val() && !c.b_perr.val());
+        assert_eq!((c.a_par.val().to_u32(), c.b_par.val().to_u32()), (0x5, 0xA));
+    }
+
+    /// Which words: the CPU ports' a cycle late; the disks' rx words for disk-side evidence
+    /// without CPU evidence; the disks' tx words for a disk timeout with no lower cause.
+    #[test]
+    fn the_words_follow_the_cause() {
+        let mut c = capture();
+        let w = |d: u32| pack_word(d, byte_parity(d), false, false, false);
+        c.cpu_a_word.next = w(0xA).into();
+        c.cpu_b_word.next = w(0xB).into();
+        c.cpu_a_valid.next = true;
+        c.disk_a_rx_word.next = w(0xDA).into();
+        c.disk_b_rx_word.next = w(0xDB).into();
+        c.disk_a_tx_word.next = w(0x7A).into();
+        c.disk_b_tx_word.next = w(0x7B).into();
+        step(&mut c);
+        assert_eq!((c.data_a.val().to_u32(), c.data_b.val().to_u32()), (0xA, 0xB), "CPU ports, registered");
+        c.disk_error.next = true;
+        step(&mut c);
+        assert_eq!((c.data_a.val().to_u32(), c.data_b.val().to_u32()), (0xDA, 0xDB), "disk rx words");
+        c.cpu_error.next = true;
+        step(&mut c);
+        assert_eq!(c.data_a.val().to_u32(), 0xA, "a CPU parity error wins");
+        c.causes.next = cause_bits([Cause::DiskBTimeout]);
+        low(&mut c, |c| &mut c.clock);
+        assert_eq!((c.data_a.val().to_u32(), c.data_b.val().to_u32()), (0x7A, 0x7B), "disk tx words");
+        c.causes.next = cause_bits([Cause::DiskBTimeout, Cause::DiskAParity]);
+        low(&mut c, |c| &mut c.clock);
+        assert_eq!(c.data_a.val().to_u32(), 0xA, "a lower cause's words");
+    }
+
+    /// CAP_WORD's source counts committed words and restarts at a clear.
+    #[test]
+    fn word_index_counts_committed_words() {
+        let mut c = capture();
+        c.committed.next = true;
+        for _ in 0..5 {
+            step(&mut c);
+        }
+        assert_eq!(c.word_index.val().to_u32(), 5);
+        c.clear.next = true;
+        step(&mut c);
+        assert_eq!(c.word_index.val().to_u32(), 0);
+    }
+}
