@@ -128,7 +128,8 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     /// With `divergence`: disk B's word had a parity error.
     pub divergence_perr_b: Signal<Out, Bit>,
     /// Hardened build: the core has stopped on an internal fault: every buffer is emptied
-    /// (and held empty) while it is high.
+    /// (and held empty) while it is high. The default build ignores it (`stop_now`), so its
+    /// buffers are those the fabric's proof covers with `stop` left free.
     pub stop: Signal<In, Bit>,
     /// Hardened build, combinational, for the disks' egress in the same cycle: a disk
     /// buffer's control flop disagrees with its shadow, or a word offered to a disk fails
@@ -141,6 +142,8 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     /// Hardened build: the disks' returns with the `last`/`abort` check folded in
     /// ([`crate::lockstep::fold_check`]), and CPU A's and B's return words unfolded.
     harden: Constant<Bit>,
+    /// `stop`, in the hardened build only.
+    stop_now: Signal<Local, Bit>,
     ra_in: Signal<Local, Word>,
     rb_in: Signal<Local, Word>,
     m_duplex: Constant<Bits<3>>,
@@ -216,6 +219,7 @@ impl<const AW: usize, const OW: usize> Fabric<AW, OW> {
             write_error: Default::default(),
             internal_error: Default::default(),
             harden: Constant::new(harden),
+            stop_now: Default::default(),
             ra_in: Default::default(),
             rb_in: Default::default(),
             strict: Default::default(),
@@ -338,7 +342,8 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         }
 
         // --- write side --------------------------------------------------------------------
-        self.write.reset.next = self.reset.val() | self.stop.val();
+        self.stop_now.next = self.harden.val() & self.stop.val();
+        self.write.reset.next = self.reset.val() | self.stop_now.val();
         self.write.harden_check.next = self.harden.val();
         self.write_error.next = self.write.internal_error.val();
         self.write.split.next = self.split.val();
@@ -361,8 +366,8 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.db_valid.next = self.write.db_valid.val();
         self.db_word.next = self.write.db_word.val();
         self.write.db_take.next = self.db_take.val();
-        self.buf_ca.reset.next = self.reset.val() | self.stop.val();
-        self.buf_cb.reset.next = self.reset.val() | self.stop.val();
+        self.buf_ca.reset.next = self.reset.val() | self.stop_now.val();
+        self.buf_cb.reset.next = self.reset.val() | self.stop_now.val();
         self.internal_error.next = self.buf_ca.internal_error.val() | self.buf_cb.internal_error.val();
 
         // Return side: the primary disk answers (the other one if the primary has failed).
