@@ -47,6 +47,10 @@ pub struct BuildArgs {
     /// seed with min / median / max goes to <out>/ftio-seeds.txt and .json. Not with --seed.
     #[arg(long, value_name = "N|A,B,..")]
     pub seeds: Option<String>,
+    /// Build the hardened core (`--harden`: the core checks its own state, cause INTERNAL;
+    /// docs/upsets.md). Not with --core (that file's own parameters hold).
+    #[arg(long)]
+    pub harden: bool,
     /// Stop after synthesis (yosys): the netlist `board_top.json` (what the gate-level
     /// simulation runs) and the cell counts, in seconds to minutes instead of place and route's
     /// minutes to tens of minutes; no timing, no bitstream. Not with --seed/--seeds.
@@ -80,6 +84,9 @@ pub fn run(args: BuildArgs) -> Result<()> {
             bail!("--freq {f}: expected MHz between 0 and 1000");
         }
     }
+    if args.harden && args.core.is_some() {
+        bail!("--harden builds the generated core: a --core file keeps its own parameters (`ftio verilog --harden` writes a hardened one)");
+    }
     let core = match &args.core {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -91,7 +98,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
             // and at the board's core size where it has one.
             let clock_hz = u32::try_from(board.core_hz)
                 .map_err(|_| anyhow::anyhow!("{}: core clock {} Hz does not fit CLOCK_HZ", board.name, board.core_hz))?;
-            let mut params = BuildParams { clock_hz, ..BuildParams::default() };
+            let mut params = BuildParams { clock_hz, harden: args.harden, ..BuildParams::default() };
             if let Some(size) = board.core_size {
                 params.skew_depth_log2 = size.skew_depth_log2;
                 params.frame_depth_log2 = size.frame_depth_log2;
