@@ -131,8 +131,8 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
                 "offset_max": p.offset_max(),
                 "injection": p.injection,
                 "bist": p.bist,
-                "locked": locked,
                 "harden": p.harden,
+                "locked": locked,
             })
         );
         return Ok(0);
@@ -150,8 +150,8 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     let built = |b: bool| if b { "built" } else { "left out (production build: its register writes answer 0x06)" };
     outln!(ctx, "    fault injection     {}", built(p.injection));
     outln!(ctx, "    BIST                {}", built(p.bist));
-    outln!(ctx, "  CTRL.lock {}", if locked { "set: configuration locked until reset (changes answer 0x05)" } else { "clear: configuration writable (`ftctl lock` locks it)" });
     outln!(ctx, "    hardened            {}", if p.harden { "yes (checks its own state: cause INTERNAL)" } else { "no" });
+    outln!(ctx, "  CTRL.lock {}", if locked { "set: configuration locked until reset (changes answer 0x05)" } else { "clear: configuration writable (`ftctl lock` locks it)" });
     Ok(0)
 }
 
