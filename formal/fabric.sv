@@ -24,6 +24,17 @@
 //   X_nothing_while_failed  a failed disk's link is offered nothing, from the cycle it is
 //                    marked failed to the cycle it is readmitted (SPEC §4: out of service)
 //   X_never_ahead    X never takes more words than it was owed
+//
+// `stop` (the hardened core's internal-fault stop) is free in every cycle. The default build
+// (`Fabric::default()`) must ignore it: its proof counts nothing for it, so every property
+// above holds whatever `stop` does. With `HARDEN` defined (`Fabric::hardened(true)`, proof
+// `fabric_hardened`), a cycle with `stop` empties the disk buffers: the harness writes off
+// every word owed to each disk (as at a failure, the committed word of that cycle included),
+// and each disk buffer's shadow (`StreamFifo`'s cross-coded copy of its control flops) is
+// checked:
+//   X_shadow_agrees  the shadow is the code (`shadow_code`: bit i = !v[i] ^ v[i-1] ^ v[i+1])
+//                    of the buffer's control flops in every cycle of an upset-free run: the
+//                    hardened check (`write_error`, cause INTERNAL) never fires on its own
 module fabric_formal (
     input clock,
     input primary, input read_verify, input strict,
@@ -33,7 +44,8 @@ module fabric_formal (
     input c_valid, input [39:0] c_word,
     input sa_valid, input [39:0] sa_word, input sb_valid, input [39:0] sb_word,
     input ra_valid, input [39:0] ra_word, input rb_valid, input [39:0] rb_word,
-    input da_take, input db_take, input ca_take, input cb_take
+    input da_take, input db_take, input ca_take, input cb_take,
+    input stop
 );
     localparam SPLIT = 3;
     (* anyconst *) reg [2:0] f_mode;
@@ -79,6 +91,10 @@ module fabric_formal (
         .ca_valid(ca_valid), .ca_word(ca_word), .ca_take(ca_take),
         .cb_valid(cb_valid), .cb_word(cb_word), .cb_take(cb_take),
         .divergence(divergence), .divergence_perr_a(divergence_perr_a), .divergence_perr_b(divergence_perr_b),
+        .stop(stop),
+`ifdef HARDEN
+        .\write.buf_da.shadow$q (ia_shadow), .\write.buf_db.shadow$q (ib_shadow),
+`endif
         .\write.buf_da.count$q (ia_count), .\write.buf_da.head_valid$q (ia_head_valid), .\write.buf_da.head$q (ia_head),
         .\write.buf_da.rptr$q (ia_rptr), .\write.buf_da.wptr$q (ia_wptr), .\write.buf_da.fwd_valid$q (ia_fwd_valid),
         .\write.buf_da.fwd_data$q (ia_fwd_data), .\write.buf_da.stored$q (ia_stored), .\write.buf_da.full$q (ia_full),
@@ -139,6 +155,13 @@ module fabric_formal (
         // Failed: what is still owed is written off.
         if (failed_a) begin got_a <= owed_a; if (got_a != owed_a) dropped_a <= 1; end
         if (failed_b) begin got_b <= owed_b; if (got_b != owed_b) dropped_b <= 1; end
+`ifdef HARDEN
+        // Hardened: `stop` empties both disk buffers (the word committed in that cycle too).
+        if (stop) begin
+            got_a <= owed_a + (commit && !failed_a);
+            got_b <= owed_b + (commit && !failed_b);
+        end
+`endif
     end
     always @(*) assume(nc != 8'hff);
 
@@ -185,6 +208,33 @@ module fabric_formal (
         if (have_b_n && got_b <= f_n && f_n < owed_b)
             inv_b_nth_held: assert(pos_b == 0 ? (ib_head_valid && ib_head == wb_n) : (mem_b(ib_rptr + pos_b - 1) == wb_n));
     end
+
+`ifdef HARDEN
+    // The disk buffers' shadows against the code of their control flops, packed as
+    // `StreamFifo` packs them (`ctl_now`: head_valid, fwd_valid, stored, full, count at 4,
+    // rptr at 20, wptr at 35).
+    wire [63:0] ia_shadow, ib_shadow;
+    function [63:0] shadow_code(input [63:0] v);
+        shadow_code = ~v ^ (v << 1) ^ (v >> 1);
+    endfunction
+    function [63:0] ctl(input hv, input fv, input st, input fu, input [15:0] cnt, input [`AW-1:0] rp, input [`AW-1:0] wp);
+        ctl = {63'b0, hv} | ({63'b0, fv} << 1) | ({63'b0, st} << 2) | ({63'b0, fu} << 3) | ({48'b0, cnt} << 4)
+              | ({{(64 - `AW){1'b0}}, rp} << 20) | ({{(64 - `AW){1'b0}}, wp} << 35);
+    endfunction
+    // The hardened disk buffers unfold the `last`/`abort` check out of parity bit 3 as a word
+    // leaves (da_word is the stored word with bit 35 flipped when last ^ abort): the N-th
+    // word, as remembered, has the bits the data-independence assumption leaves it, so the
+    // word it is compared with leaves unchanged.
+    always @(*) begin
+        inv_a_nth_clean: assert(wa_n[39:2] == 0);
+        inv_b_nth_clean: assert(wb_n[39:2] == 0);
+    end
+    always @(*) begin
+        A_shadow_agrees: assert(ia_shadow == shadow_code(ctl(ia_head_valid, ia_fwd_valid, ia_stored, ia_full, ia_count, ia_rptr, ia_wptr)));
+        B_shadow_agrees: assert(ib_shadow == shadow_code(ctl(ib_head_valid, ib_fwd_valid, ib_stored, ib_full, ib_count, ib_rptr, ib_wptr)));
+        cover_stopped: cover(!f_init && stop && held_a == 3 && !failed_a);
+    end
+`endif
 
     always @(*) begin
         cover_both_stalled: cover(!f_init && owed_a - got_a == 5 && owed_b - got_b == 0);

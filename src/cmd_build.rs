@@ -47,6 +47,14 @@ pub struct BuildArgs {
     /// seed with min / median / max goes to <out>/ftio-seeds.txt and .json. Not with --seed.
     #[arg(long, value_name = "N|A,B,..")]
     pub seeds: Option<String>,
+    /// Build the hardened core (`--harden`: the core checks its own state, cause INTERNAL;
+    /// docs/upsets.md). The ULX3S's BIST top builds it by default. Not with --core (that
+    /// file's own parameters hold).
+    #[arg(long, conflicts_with = "no_harden")]
+    pub harden: bool,
+    /// Build the default (not hardened) core on a board that hardens by default (ulx3s).
+    #[arg(long)]
+    pub no_harden: bool,
     /// Stop after synthesis (yosys): the netlist `board_top.json` (what the gate-level
     /// simulation runs) and the cell counts, in seconds to minutes instead of place and route's
     /// minutes to tens of minutes; no timing, no bitstream. Not with --seed/--seeds.
@@ -125,6 +133,9 @@ pub fn run(args: BuildArgs) -> Result<()> {
             bail!("--freq {f}: expected MHz between 0 and 1000");
         }
     }
+    if (args.harden || args.no_harden) && args.core.is_some() {
+        bail!("--harden / --no-harden choose the generated core: a --core file keeps its own parameters (`ftio verilog --harden` writes a hardened one)");
+    }
     let core = match &args.core {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -136,7 +147,13 @@ pub fn run(args: BuildArgs) -> Result<()> {
             // and at the board's core size where it has one.
             let clock_hz = u32::try_from(board.core_hz)
                 .map_err(|_| anyhow::anyhow!("{}: core clock {} Hz does not fit CLOCK_HZ", board.name, board.core_hz))?;
-            let mut params = BuildParams { clock_hz, ..BuildParams::default() };
+            // Hardened: asked for, or the board's default for its BIST top (the system top keeps
+            // the default core its firmware run was measured with).
+            let harden = args.harden || (board.harden && system.is_none() && !args.no_harden);
+            if harden && !args.harden {
+                eprintln!("ftio: {} builds the hardened core by default (--no-harden for the default core)", board.name);
+            }
+            let mut params = BuildParams { clock_hz, harden, ..BuildParams::default() };
             if let Some(size) = board.core_size {
                 params.skew_depth_log2 = size.skew_depth_log2;
                 params.frame_depth_log2 = size.frame_depth_log2;

@@ -26,6 +26,10 @@ pub struct CampaignArgs {
     /// block-RAM bits, `ff` flip-flops only, `ram` block RAMs only.
     #[arg(long, default_value = "all", requires = "upsets", value_parser = clap::builder::PossibleValuesParser::new(["all", "ff", "ram"]))]
     pub bits: String,
+    /// Run the campaign on the hardened build (`--harden`: the core checks its own state and
+    /// halts with cause INTERNAL on an inconsistency; docs/upsets.md).
+    #[arg(long)]
+    pub harden: bool,
     /// Seed of the fault draw: the same seed gives the same faults.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -120,6 +124,7 @@ pub fn run(args: CampaignArgs) -> Result<()> {
         upset_bits: args.bits.parse().map_err(anyhow::Error::msg)?,
         ..CampaignConfig::default()
     };
+    let cfg = CampaignConfig { params: ftio_hdl::BuildParams { harden: args.harden, ..cfg.params }, ..cfg };
     if cfg.indices().is_empty() {
         bail!("shard {}/{} of {} faults holds no run", args.shard.unwrap().0, args.shard.unwrap().1, cfg.faults);
     }

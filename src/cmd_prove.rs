@@ -99,6 +99,10 @@ fn fabric_v() -> String {
     module_verilog(ftio_hdl::fabric::Fabric::<2, 2>::default(), "fabric")
 }
 
+fn fabric_hardened_v() -> String {
+    module_verilog(ftio_hdl::fabric::Fabric::<2, 2>::hardened(true), "fabric")
+}
+
 fn cmd_parser_v() -> String {
     module_verilog(ftio_hdl::cmd_parser::CmdParser::new(), "cmd_parser")
 }
@@ -214,6 +218,30 @@ pub fn proofs() -> Vec<Proof> {
                   k-induction, closed by invariants tying each disk buffer's count, flags, pointers and \
                   RAM to the words owed to its disk, and the N-th owed word to its slot; for runs of up \
                   to 254 committed words (the harness's 8-bit counters).",
+        },
+        Proof {
+            name: "fabric_hardened",
+            module: "fabric",
+            verilog: fabric_hardened_v,
+            harness: harness!("fabric.sv"),
+            top: "fabric_formal",
+            defines: &[("AW", "2"), ("OW", "2"), ("HARDEN", "1")],
+            expose: &[
+                "write.buf_da.count$q", "write.buf_da.head_valid$q", "write.buf_da.head$q", "write.buf_da.rptr$q", "write.buf_da.wptr$q",
+                "write.buf_da.fwd_valid$q", "write.buf_da.fwd_data$q", "write.buf_da.stored$q", "write.buf_da.full$q", "write.buf_da.ram.read_data",
+                "write.buf_da.ram.mem*", "write.buf_db.count$q", "write.buf_db.head_valid$q", "write.buf_db.head$q", "write.buf_db.rptr$q",
+                "write.buf_db.wptr$q", "write.buf_db.fwd_valid$q", "write.buf_db.fwd_data$q", "write.buf_db.stored$q", "write.buf_db.full$q",
+                "write.buf_db.ram.read_data", "write.buf_db.ram.mem*", "write.buf_da.shadow$q", "write.buf_db.shadow$q",
+            ],
+            ram_zero: true,
+            mode: Mode::Prove(6),
+            cover_depth: 16,
+            quick: true,
+            why: "Fabric<2, 2>::hardened(true), the hardened build's fabric: the fabric proof's properties and \
+                  invariants with the internal-fault `stop` free in every cycle (it empties the disk \
+                  buffers: the words owed are written off), and each disk buffer's shadow proved equal \
+                  to the code of its control flops in every cycle (the hardened check never fires \
+                  without an upset).",
         },
         Proof {
             name: "cmd_parser",

@@ -75,6 +75,10 @@ pub struct ParamArgs {
     /// Leave the built-in self-test out (PARAMS.bist reads 0, a BIST register write answers 0x06).
     #[arg(long)]
     no_bist: bool,
+    /// The hardened build: the core checks its own state and halts on an inconsistency
+    /// (fault cause INTERNAL; docs/upsets.md). PARAMS.harden reads it.
+    #[arg(long)]
+    harden: bool,
 }
 
 /// A clap parser for a `u32` in `range` (the error names the range).
@@ -117,6 +121,7 @@ impl ParamArgs {
             offset_max_log2: self.offset_max.trailing_zeros() as u8,
             injection: !self.no_injection,
             bist: !self.no_bist,
+            harden: self.harden,
         }
     }
 }

@@ -26,6 +26,9 @@ fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, b
     let hz = ftio_bsp::board(board).unwrap().core_hz;
     assert!(params.contains(&format!("clock_hz={hz} ")), "{params}");
     assert!(params.contains(&format!("counter_width={counter_width} ")), "{params}");
+    // The ULX3S builds the hardened core by default (bsp `Board::harden`), the iCE40 boards not.
+    let harden = ftio_bsp::board(board).unwrap().harden;
+    assert!(params.contains(&format!("harden={harden}")), "{params}");
     assert_eq!(r["timing_met"], true);
     let cells = &r["bels"][lut_cell];
     assert!(cells["used"].as_u64().unwrap() <= cells["total"].as_u64().unwrap(), "{cells}");

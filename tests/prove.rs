@@ -15,6 +15,9 @@ fn prove(only: &str) {
     assert!(result.status.success(), "ftio prove --only {only} failed:\n{text}");
     // Every property of the proof is reported, none failed, every cover reached.
     assert!(text.contains(&format!("{only} (")), "{text}");
+    if only == "fabric" {
+        assert!(text.contains("fabric_hardened ("), "{text}");
+    }
     assert!(!text.contains("FAILED") && !text.contains("UNREACHED"), "{text}");
     // The quick proofs are all unbounded: every property proved by k-induction.
     assert!(text.contains("proved (k-induction)") && !text.contains("bounded") && !text.contains("NOT PROVED"), "{text}");
@@ -31,6 +34,8 @@ fn commit_gate_is_proved() {
     prove("commit_gate");
 }
 
+/// The default build's fabric and the hardened one (`--only fabric` selects both proofs:
+/// `fabric`, `fabric_hardened`).
 #[test]
 fn fabric_is_proved() {
     prove("fabric");

@@ -83,6 +83,9 @@ pub struct Board {
     /// The core build parameters `ftio build` generates for this board where they differ
     /// from the generator's defaults (SPEC §3): `None` builds the default core.
     pub core_size: Option<CoreSize>,
+    /// `ftio build` builds the hardened core (`--harden`, docs/upsets.md) here by default:
+    /// where it fits and meets the board's core clock (`--no-harden` builds the default core).
+    pub harden: bool,
     pub pll: Pll,
     /// Into the FPGA (the USB bridge's TXD).
     pub uart_rx: Pin,
@@ -138,6 +141,7 @@ pub static BOARDS: &[Board] = &[
         // icepll -i 100 -o 60: PFD 20 MHz, VCO 960 MHz, /16. P7 is not the PLL pad: CORE.
         core_hz: 60_000_000,
         core_size: None,
+        harden: false,
         pll: Pll::Ice40(Ice40Pll { divr: 4, divf: 47, divq: 4, filter_range: 2, from_pad: false }),
         uart_rx: pin("P14"),
         uart_tx: pin("M9"),
@@ -168,6 +172,7 @@ pub static BOARDS: &[Board] = &[
         // icepll -i 12 -o 24: PFD 12 MHz, VCO 768 MHz, /32.
         core_hz: 24_000_000,
         core_size: Some(CoreSize { skew_depth_log2: 4, frame_depth_log2: 4, counter_width: 16 }),
+        harden: false,
         pll: Pll::Ice40(Ice40Pll { divr: 0, divf: 63, divq: 5, filter_range: 1, from_pad: true }),
         uart_rx: pin("6"),
         uart_tx: pin("9"),
@@ -197,6 +202,9 @@ pub static BOARDS: &[Board] = &[
         // ecppll -i 25 -o 75: PFD 25 MHz, VCO 600 MHz, /8.
         core_hz: 75_000_000,
         core_size: None,
+        // The hardened core fits (8 545 of 83 640 LUTs) and closes at 79.9 MHz for 75 MHz
+        // (docs/upsets.md, "Cost"): an ECP5-85F has the room, so it checks itself.
+        harden: true,
         pll: Pll::Ecp5(Ecp5Pll { clki_div: 1, clkfb_div: 3, clkop_div: 8, clkop_cphase: 4 }),
         uart_rx: pin("M1"), // ftdi_txd: FPGA receives
         uart_tx: pin("L4"), // ftdi_rxd: FPGA transmits

@@ -22,6 +22,7 @@ use crate::uart::clocks_per_bit;
 use crate::uart_bridge::UartBridge;
 use ftio_proto::{Cause, InjLink};
 use rust_hdl::prelude::*;
+use rust_hdl::widgets::prelude::DFFWithInit;
 
 pub use ftio_proto::BuildParams;
 
@@ -143,6 +144,24 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// frames after this cycle (a readmitted disk joins only there).
     c_in_frame: DFF<Bit>,
     c_boundary: Signal<Local, Bit>,
+    /// Hardened build (`BuildParams::harden`): an internal inconsistency found by the
+    /// lockstep or the fabric (registered: `internal_err_q`), or by the disks' write side in
+    /// the cycle a word is offered (`fabric.write_error`), is the cause INTERNAL
+    /// (`internal_now`). It latches `internal_q`; from that cycle (`stop`) nothing more goes
+    /// to the disks — each disk inside a frame gets the `last & abort` word instead, the
+    /// fabric's buffers are emptied — and the core is held HALTED until a fault clear.
+    harden: Constant<Bit>,
+    internal_err_q: DFF<Bit>,
+    /// Hardened build: the shadow code (`ftio_hdl::stream_fifo::shadow_code`) of the
+    /// registered configuration and host-command pulses (`cfg_now`: mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, strict_q,
+    /// saf_q, policy_halt_q, read_verify_q, primary_q, offset_q, halt_req_q), compared with
+    /// them every cycle: a flipped OFFSET or a spurious mode write is an internal fault.
+    cfg_n: DFFWithInit<Bits<32>>,
+    cfg_now: Signal<Local, Bits<32>>,
+    cfg_next: Signal<Local, Bits<32>>,
+    internal_q: DFF<Bit>,
+    internal_now: Signal<Local, Bit>,
+    stop: Signal<Local, Bit>,
     m_halted: Constant<Bits<3>>,
     /// The cause bits (FAULTS) that fail CPU A, and CPU B: parity and timeout.
     cpu_a_causes: Constant<Bits<16>>,
@@ -177,9 +196,9 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             no_bist_disk_a: Default::default(),
             no_bist_disk_b: Default::default(),
             inj: InjectControl::new(params.counter_width),
-            lockstep: Default::default(),
+            lockstep: Lockstep::hardened(params.harden),
             gate: CommitGate::new(params.frame_depth_log2 as usize),
-            fabric: Default::default(),
+            fabric: Fabric::hardened(params.harden),
             out_disk_a: Default::default(),
             out_disk_b: Default::default(),
             out_cpu_a: Default::default(),
@@ -212,6 +231,14 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             halt_req_q: Default::default(),
             c_in_frame: Default::default(),
             c_boundary: Default::default(),
+            harden: Constant::new(params.harden),
+            internal_err_q: Default::default(),
+            cfg_n: DFFWithInit::new(0xFFFF_FFFF_u64.to_bits()),
+            cfg_now: Default::default(),
+            cfg_next: Default::default(),
+            internal_q: Default::default(),
+            internal_now: Default::default(),
+            stop: Default::default(),
             m_halted: Constant::new(mode::HALTED.to_bits()),
             cpu_a_causes: Constant::new(cause_bits([Cause::CpuAParity, Cause::CpuATimeout])),
             cpu_b_causes: Constant::new(cause_bits([Cause::CpuBParity, Cause::CpuBTimeout])),
@@ -236,6 +263,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         clock!(self, clock, fault_log, capture, counters, bist, bridge, regs);
         dff_setup!(self, clock, mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, strict_q, saf_q, policy_halt_q);
         dff_setup!(self, clock, read_verify_q, primary_q, offset_q, divergence_q, egress_q, halt_req_q, c_in_frame);
+        dff_setup!(self, clock, internal_err_q, internal_q, cfg_n);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
@@ -329,6 +357,11 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.disk_b_rebuilding.next = self.disk_b.rebuilding.val();
         self.fabric.disk_timeout.next = self.regs.disk_timeout.val();
         self.fabric.resync.next = self.fault_clear_q.q.val();
+        // Hardened build: an internal fault stops forwarding (see `internal_q`).
+        self.internal_now.next = self.harden.val() & (self.internal_err_q.q.val() | self.fabric.write_error.val());
+        self.stop.next = self.harden.val() & (self.internal_q.q.val() | self.internal_now.val());
+        self.internal_q.d.next = self.stop.val() & !self.fault_clear_q.q.val() & !self.reset.val();
+        self.fabric.stop.next = self.internal_q.q.val();
         // Commit gate between the committed stream and the fabric: CTRL.commit = 1 holds each
         // frame until its last pair has agreed (store-and-forward).
         self.gate.reset.next = self.reset.val();
@@ -380,6 +413,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.disk_a.readmit.next = self.regs.ctrl_readmit_a.val();
         self.disk_a.rebuilt.next = self.regs.ctrl_rebuilt_a.val();
         self.disk_a.boundary.next = self.c_boundary.val();
+        self.disk_a.stop.next = self.stop.val();
         self.disk_a.returns_idle.next = self.disk_a.rx_quiet.val() & self.disk_b.rx_quiet.val();
         self.disk_b.reset.next = self.reset.val();
         self.disk_b.rx_error.next = self.in_disk_b.error.val();
@@ -388,6 +422,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.disk_b.readmit.next = self.regs.ctrl_readmit_b.val();
         self.disk_b.rebuilt.next = self.regs.ctrl_rebuilt_b.val();
         self.disk_b.boundary.next = self.c_boundary.val();
+        self.disk_b.stop.next = self.stop.val();
         self.disk_b.returns_idle.next = self.disk_a.rx_quiet.val() & self.disk_b.rx_quiet.val();
 
         // Egress: each words-out port, with its own checks (the disks' fed by their sides).
@@ -450,13 +485,16 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | (bit_cast::<16, 1>(self.disk_b.fail_timeout.val().into()) << 9)
             | (bit_cast::<16, 1>(self.divergence_q.q.val().into()) << 10)
             | (bit_cast::<16, 1>(self.egress_q.q.val().into()) << 12)
-            | (bit_cast::<16, 1>(self.gate.frame_too_long.val().into()) << 13);
+            | (bit_cast::<16, 1>(self.gate.frame_too_long.val().into()) << 13)
+            | (bit_cast::<16, 1>(self.internal_now.val().into()) << 14);
         self.fault_log.reset.next = self.reset.val();
         self.fault_log.clear.next = self.fault_clear_q.q.val();
         self.fault_log.causes.next = self.causes_now.val();
         self.irq.next = self.fault_log.fault.val();
         // The halt policy: every fault halts (SPEC §4), whatever its cause and mode.
-        self.halt_req_q.d.next = self.policy_halt_q.q.val() & (self.causes_now.val() != 0);
+        // An internal fault halts whatever the policy, and holds the core HALTED until the
+        // host clears the faults.
+        self.halt_req_q.d.next = (self.policy_halt_q.q.val() & (self.causes_now.val() != 0)) | self.stop.val();
         // The first-fault capture: which words it records, CAP_WORD's count, CAP_FLAGS.
         self.capture.reset.next = self.reset.val();
         self.capture.clear.next = self.fault_clear_q.q.val();
@@ -553,5 +591,36 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.regs.max_skew.next = bit_cast::<32, 16>(self.counters.max_skew.val());
         self.regs.words_returned.next = self.counters.words_returned.val();
         self.regs.cycles.next = self.fault_log.cycle.val().get_bits::<32>(0);
+
+        // Hardened build: the configuration registers' complemented shadow (`cfg_n`).
+        self.cfg_now.next = bit_cast::<32, 16>(self.offset_q.q.val())
+            | (bit_cast::<32, 3>(self.mode_value_q.q.val()) << 16)
+            | (bit_cast::<32, 1>(self.mode_set_q.q.val().into()) << 19)
+            | (bit_cast::<32, 1>(self.fault_clear_q.q.val().into()) << 20)
+            | (bit_cast::<32, 1>(self.cnt_clear_q.q.val().into()) << 21)
+            | (bit_cast::<32, 1>(self.strict_q.q.val().into()) << 22)
+            | (bit_cast::<32, 1>(self.saf_q.q.val().into()) << 23)
+            | (bit_cast::<32, 1>(self.policy_halt_q.q.val().into()) << 24)
+            | (bit_cast::<32, 1>(self.read_verify_q.q.val().into()) << 25)
+            | (bit_cast::<32, 1>(self.primary_q.q.val().into()) << 26)
+            | (bit_cast::<32, 1>(self.halt_req_q.q.val().into()) << 27);
+        self.cfg_next.next = bit_cast::<32, 16>(self.offset_q.d.val())
+            | (bit_cast::<32, 3>(self.mode_value_q.d.val()) << 16)
+            | (bit_cast::<32, 1>(self.mode_set_q.d.val().into()) << 19)
+            | (bit_cast::<32, 1>(self.fault_clear_q.d.val().into()) << 20)
+            | (bit_cast::<32, 1>(self.cnt_clear_q.d.val().into()) << 21)
+            | (bit_cast::<32, 1>(self.strict_q.d.val().into()) << 22)
+            | (bit_cast::<32, 1>(self.saf_q.d.val().into()) << 23)
+            | (bit_cast::<32, 1>(self.policy_halt_q.d.val().into()) << 24)
+            | (bit_cast::<32, 1>(self.read_verify_q.d.val().into()) << 25)
+            | (bit_cast::<32, 1>(self.primary_q.d.val().into()) << 26)
+            | (bit_cast::<32, 1>(self.halt_req_q.d.val().into()) << 27);
+        if self.harden.val() {
+            self.cfg_n.d.next = !self.cfg_next.val() ^ (self.cfg_next.val() << 1) ^ (self.cfg_next.val() >> 1);
+        }
+        // (Assigned here, after `cfg_now`: a Local is read only once it has its value.)
+        self.internal_err_q.d.next = self.lockstep.internal_error.val()
+            | self.fabric.internal_error.val()
+            | (self.cfg_n.q.val() != (!self.cfg_now.val() ^ (self.cfg_now.val() << 1) ^ (self.cfg_now.val() >> 1)));
     }
 }

@@ -48,6 +48,10 @@ pub struct DiskSide {
     pub rebuilt: Signal<In, Bit>,
     /// The committed stream is between frames after this cycle.
     pub boundary: Signal<In, Bit>,
+    /// Hardened build: the core has stopped on an internal fault (cause INTERNAL). The disk
+    /// is offered nothing more of its buffer (emptied as a failed disk's is) but, inside a
+    /// frame, the `last & abort` word that ends it. Always low in the default build.
+    pub stop: Signal<In, Bit>,
     /// Neither disk's return link is inside a frame or offering a word (both disks'
     /// `rx_quiet`).
     pub returns_idle: Signal<In, Bit>,
@@ -102,6 +106,7 @@ impl Default for DiskSide {
             readmit: Default::default(),
             rebuilt: Default::default(),
             boundary: Default::default(),
+            stop: Default::default(),
             returns_idle: Default::default(),
             rx_quiet: Default::default(),
             failed: Default::default(),
@@ -139,16 +144,21 @@ impl Logic for DiskSide {
         }
         self.rx_quiet.next = !self.rx_in_frame.q.val() & !self.rx.valid.val();
         // tx: the fabric's buffer, or for a failed disk nothing but, once readmitted, the
-        // `last & abort` that ends a frame it had half received.
+        // `last & abort` that ends a frame it had half received; after an internal fault
+        // (`stop`) nothing but the `last & abort` that ends the frame in flight.
         self.offer_valid.next = self.buf_valid.val();
         self.offer_word.next = self.buf_word.val();
         if self.health.failed.val() {
             self.offer_valid.next = self.health.readmitted.val() & self.tx_in_frame.q.val();
             self.offer_word.next = self.abort_word.val();
         }
+        if self.stop.val() & !self.health.failed.val() {
+            self.offer_valid.next = self.tx_in_frame.q.val();
+            self.offer_word.next = self.abort_word.val();
+        }
         self.moved.next = self.offer_valid.val() & self.tx.ready.val();
         self.buf_take.next = self.moved.val();
-        if self.health.failed.val() {
+        if self.health.failed.val() | self.stop.val() {
             self.buf_take.next = self.buf_valid.val();
         }
         self.tx.valid.next = self.offer_valid.val();

@@ -10,6 +10,7 @@
 use crate::delay_line::{DelayLine, ReplayArm};
 use crate::link::Word;
 use crate::lockstep::ABORT_WORD;
+use crate::parity::ParityCheck;
 use crate::stream_fifo::StreamFifo;
 use rust_hdl::prelude::*;
 
@@ -126,7 +127,25 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     pub divergence_perr_a: Signal<Out, Bit>,
     /// With `divergence`: disk B's word had a parity error.
     pub divergence_perr_b: Signal<Out, Bit>,
+    /// Hardened build: the core has stopped on an internal fault: every buffer is emptied
+    /// (and held empty) while it is high. The default build ignores it (`stop_now`), so its
+    /// buffers are those the fabric's proof covers with `stop` left free.
+    pub stop: Signal<In, Bit>,
+    /// Hardened build, combinational, for the disks' egress in the same cycle: a disk
+    /// buffer's control flop disagrees with its shadow, or a word offered to a disk fails
+    /// its parity and `last`/`abort` check ([`crate::lockstep::fold_check`]) although it
+    /// entered clean. The core must not let the offered words out in this cycle.
+    pub write_error: Signal<Out, Bit>,
+    /// Hardened build: a CPU return buffer's control flop disagrees with its shadow.
+    pub internal_error: Signal<Out, Bit>,
 
+    /// Hardened build: the disks' returns with the `last`/`abort` check folded in
+    /// ([`crate::lockstep::fold_check`]), and CPU A's and B's return words unfolded.
+    harden: Constant<Bit>,
+    /// `stop`, in the hardened build only.
+    stop_now: Signal<Local, Bit>,
+    ra_in: Signal<Local, Word>,
+    rb_in: Signal<Local, Word>,
     m_duplex: Constant<Bits<3>>,
     m_simplex_a: Constant<Bits<3>>,
     m_simplex_b: Constant<Bits<3>>,
@@ -188,7 +207,21 @@ pub struct Fabric<const AW: usize, const OW: usize> {
 
 impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
     fn default() -> Self {
+        Self::hardened(false)
+    }
+}
+
+impl<const AW: usize, const OW: usize> Fabric<AW, OW> {
+    /// The fabric; with `harden`, its buffers checked (`write_error`, `internal_error`).
+    pub fn hardened(harden: bool) -> Self {
         Self {
+            stop: Default::default(),
+            write_error: Default::default(),
+            internal_error: Default::default(),
+            harden: Constant::new(harden),
+            stop_now: Default::default(),
+            ra_in: Default::default(),
+            rb_in: Default::default(),
             strict: Default::default(),
             offset: Default::default(),
             cb_ready: Default::default(),
@@ -238,13 +271,13 @@ impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
             divergence: Default::default(),
             divergence_perr_a: Default::default(),
             divergence_perr_b: Default::default(),
-            write: Default::default(),
-            buf_ca: Default::default(),
+            write: DiskWrite::hardened(harden),
+            buf_ca: StreamFifo::hardened(harden),
             silence: Default::default(),
             sec_lag: Default::default(),
             frames: Default::default(),
             strict_b: Default::default(),
-            buf_cb: Default::default(),
+            buf_cb: StreamFifo::hardened(harden),
             split: Default::default(),
             ret_from_b: Default::default(),
             ret_valid: Default::default(),
@@ -298,9 +331,21 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         // Whatever the lockstep commits is mirrored in every mode but SPLIT: in HALTED it
         // offers only the `last & abort` word that ends a frame in flight.
         self.split.next = self.mode.val() == self.m_split.val();
+        // Hardened: the returns carry the `last`/`abort` check through the return buffers.
+        self.ra_in.next = self.ra_word.val();
+        self.rb_in.next = self.rb_word.val();
+        if self.harden.val() {
+            self.ra_in.next = self.ra_word.val()
+                ^ (bit_cast::<40, 1>((self.ra_word.val().get_bit(36) ^ self.ra_word.val().get_bit(37)).into()) << 35);
+            self.rb_in.next = self.rb_word.val()
+                ^ (bit_cast::<40, 1>((self.rb_word.val().get_bit(36) ^ self.rb_word.val().get_bit(37)).into()) << 35);
+        }
 
         // --- write side --------------------------------------------------------------------
-        self.write.reset.next = self.reset.val();
+        self.stop_now.next = self.harden.val() & self.stop.val();
+        self.write.reset.next = self.reset.val() | self.stop_now.val();
+        self.write.harden_check.next = self.harden.val();
+        self.write_error.next = self.write.internal_error.val();
         self.write.split.next = self.split.val();
         self.write.disk_a_failed.next = self.disk_a_failed.val();
         self.write.disk_b_failed.next = self.disk_b_failed.val();
@@ -321,22 +366,23 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.db_valid.next = self.write.db_valid.val();
         self.db_word.next = self.write.db_word.val();
         self.write.db_take.next = self.db_take.val();
-        self.buf_ca.reset.next = self.reset.val();
-        self.buf_cb.reset.next = self.reset.val();
+        self.buf_ca.reset.next = self.reset.val() | self.stop_now.val();
+        self.buf_cb.reset.next = self.reset.val() | self.stop_now.val();
+        self.internal_error.next = self.buf_ca.internal_error.val() | self.buf_cb.internal_error.val();
 
         // Return side: the primary disk answers (the other one if the primary has failed).
         self.ret_from_b.next = (self.primary.val() & !self.disk_b_failed.val())
             | (!self.primary.val() & self.disk_a_failed.val());
         if self.ret_from_b.val() {
             self.ret_valid.next = self.rb_valid.val();
-            self.ret_word.next = self.rb_word.val();
+            self.ret_word.next = self.rb_in.val();
             self.sec_valid.next = self.ra_valid.val();
-            self.sec_word.next = self.ra_word.val();
+            self.sec_word.next = self.ra_in.val();
         } else {
             self.ret_valid.next = self.ra_valid.val();
-            self.ret_word.next = self.ra_word.val();
+            self.ret_word.next = self.ra_in.val();
             self.sec_valid.next = self.rb_valid.val();
-            self.sec_word.next = self.rb_word.val();
+            self.sec_word.next = self.rb_in.val();
         }
         self.both_ok.next = !self.disk_a_failed.val() & !self.disk_b_failed.val();
         self.to_a.next = (self.mode.val() == self.m_duplex.val()) | (self.mode.val() == self.m_simplex_a.val());
@@ -411,8 +457,8 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             self.ret_word.val().get_bits::<38>(0) != self.sec_word.val().get_bits::<38>(0);
         self.divergence.next = (self.verify.val() & self.ret_go.val() & self.pair_differs.val())
             | (self.silent.val() & self.silence.over.val());
-        self.divergence_perr_a.next = self.verify.val() & self.ret_go.val() & self.ra_word.val().get_bit(38);
-        self.divergence_perr_b.next = self.verify.val() & self.ret_go.val() & self.rb_word.val().get_bit(38);
+        self.divergence_perr_a.next = self.verify.val() & self.ret_go.val() & self.ra_in.val().get_bit(38);
+        self.divergence_perr_b.next = self.verify.val() & self.ret_go.val() & self.rb_in.val().get_bit(38);
         self.sec_lag.clear.next = self.reset.val()
             | self.split.val()
             | self.drain.val()
@@ -441,9 +487,9 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.frames.clear_cpu.next = self.reset.val() | self.split.val();
         if self.split.val() {
             self.buf_ca.in_valid.next = self.ra_valid.val();
-            self.buf_ca.in_data.next = self.ra_word.val();
+            self.buf_ca.in_data.next = self.ra_in.val();
             self.buf_cb.in_valid.next = self.rb_valid.val();
-            self.buf_cb.in_data.next = self.rb_word.val();
+            self.buf_cb.in_data.next = self.rb_in.val();
             self.ra_ready.next = self.buf_ca.in_ready.val();
             self.rb_ready.next = self.buf_cb.in_ready.val();
         } else {
@@ -470,6 +516,10 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         }
         self.ca_valid.next = self.buf_ca.out_valid.val();
         self.ca_word.next = self.buf_ca.out_data.val();
+        if self.harden.val() {
+            self.ca_word.next = self.buf_ca.out_data.val()
+                ^ (bit_cast::<40, 1>((self.buf_ca.out_data.val().get_bit(36) ^ self.buf_ca.out_data.val().get_bit(37)).into()) << 35);
+        }
         self.buf_ca.out_pop.next = self.ca_take.val();
         self.buf_cb.out_pop.next = self.cb_take.val();
 
@@ -485,6 +535,10 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.strict_b.b_ready.next = self.cb_ready.val();
         self.cb_valid.next = self.strict_b.b_valid.val();
         self.cb_word.next = self.strict_b.b_word.val();
+        if self.harden.val() {
+            self.cb_word.next = self.strict_b.b_word.val()
+                ^ (bit_cast::<40, 1>((self.strict_b.b_word.val().get_bit(36) ^ self.strict_b.b_word.val().get_bit(37)).into()) << 35);
+        }
         self.strict_ready_mismatch.next = self.strict_b.ready_mismatch.val();
         self.b_unreplayed.d.next =
             self.replicate.val() & (self.b_unreplayed.q.val() | self.strict_b.moved_apart.val());
@@ -503,7 +557,7 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
 /// meant for a disk that is no longer trusted, and a readmitted disk must start with the
 /// first word mirrored to it after it joins, never a stale one. (The core's egress ends a
 /// frame the disk had half received with `last & abort`.)
-#[derive(LogicBlock, Default)]
+#[derive(LogicBlock)]
 pub struct DiskWrite<const AW: usize> {
     pub clock: Signal<In, Clock>,
     /// Empties both buffers.
@@ -529,14 +583,68 @@ pub struct DiskWrite<const AW: usize> {
     pub db_valid: Signal<Out, Bit>,
     pub db_word: Signal<Out, Word>,
     pub db_take: Signal<In, Bit>,
+    /// Hardened build (constant): unfold and check the words offered to the disks.
+    pub harden_check: Signal<In, Bit>,
+    /// Hardened build: a buffer's control flop disagrees with its shadow, or an offered
+    /// word fails its check (data parity, `last`/`abort` folded into parity bit 3) without
+    /// having entered bad (`perr`).
+    pub internal_error: Signal<Out, Bit>,
     buf_da: StreamFifo<AW>,
     buf_db: StreamFifo<AW>,
+    check_a: ParityCheck,
+    check_b: ParityCheck,
     want_a: Signal<Local, Bit>,
     want_b: Signal<Local, Bit>,
     /// Disk A is out of service (failed, not rebuilding): offered nothing, its buffer emptied.
     out_a: Signal<Local, Bit>,
     /// Disk B is out of service.
     out_b: Signal<Local, Bit>,
+}
+
+impl<const AW: usize> DiskWrite<AW> {
+    /// The write side; with `harden`, its buffers' control flops shadowed.
+    pub fn hardened(harden: bool) -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            split: Default::default(),
+            disk_a_failed: Default::default(),
+            disk_b_failed: Default::default(),
+            disk_a_rebuilding: Default::default(),
+            disk_b_rebuilding: Default::default(),
+            c_valid: Default::default(),
+            c_word: Default::default(),
+            c_ready: Default::default(),
+            sa_valid: Default::default(),
+            sa_word: Default::default(),
+            sa_ready: Default::default(),
+            sb_valid: Default::default(),
+            sb_word: Default::default(),
+            sb_ready: Default::default(),
+            da_valid: Default::default(),
+            da_word: Default::default(),
+            da_take: Default::default(),
+            db_valid: Default::default(),
+            db_word: Default::default(),
+            db_take: Default::default(),
+            harden_check: Default::default(),
+            internal_error: Default::default(),
+            buf_da: StreamFifo::hardened(harden),
+            buf_db: StreamFifo::hardened(harden),
+            check_a: Default::default(),
+            check_b: Default::default(),
+            want_a: Default::default(),
+            want_b: Default::default(),
+            out_a: Default::default(),
+            out_b: Default::default(),
+        }
+    }
+}
+
+impl<const AW: usize> Default for DiskWrite<AW> {
+    fn default() -> Self {
+        Self::hardened(false)
+    }
 }
 
 impl<const AW: usize> Logic for DiskWrite<AW> {
@@ -571,6 +679,24 @@ impl<const AW: usize> Logic for DiskWrite<AW> {
         self.db_valid.next = self.buf_db.out_valid.val() & !self.out_b.val();
         self.db_word.next = self.buf_db.out_data.val();
         self.buf_db.out_pop.next = self.db_take.val();
+        // Hardened: the words leave with the `last`/`abort` check unfolded, and are checked
+        // here, before the disks' egress, so that the core can hold back a bad one in the
+        // cycle it is offered (the egress's own check reports; this one stops).
+        if self.harden_check.val() {
+            self.da_word.next = self.buf_da.out_data.val()
+                ^ (bit_cast::<40, 1>((self.buf_da.out_data.val().get_bit(36) ^ self.buf_da.out_data.val().get_bit(37)).into()) << 35);
+            self.db_word.next = self.buf_db.out_data.val()
+                ^ (bit_cast::<40, 1>((self.buf_db.out_data.val().get_bit(36) ^ self.buf_db.out_data.val().get_bit(37)).into()) << 35);
+        }
+        self.check_a.data.next = self.da_word.val().get_bits::<32>(0);
+        self.check_a.par.next = self.da_word.val().get_bits::<4>(32);
+        self.check_b.data.next = self.db_word.val().get_bits::<32>(0);
+        self.check_b.par.next = self.db_word.val().get_bits::<4>(32);
+        self.internal_error.next = self.harden_check.val()
+            & (self.buf_da.internal_error.val()
+                | self.buf_db.internal_error.val()
+                | (self.da_valid.val() & self.check_a.error.val() & !self.da_word.val().get_bit(38))
+                | (self.db_valid.val() & self.check_b.error.val() & !self.db_word.val().get_bit(38)));
     }
 }
 

@@ -37,7 +37,18 @@ use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::DFFWithInit;
 
 /// The word that ends a frame in flight: data 0 (odd parity 1111), `last`, `abort`.
+/// (It is its own [`fold_check`]: `last ^ abort` is 0.)
 pub const ABORT_WORD: u64 = (0xF << 32) | (1 << 36) | (1 << 37);
+
+/// Hardened build: the check on `last` and `abort` that travels with a word inside the core.
+/// Link parity covers only the data; inside the core the hardened build stores parity bit 3
+/// (word bit 35) as `par[3] ^ last ^ abort`, so a flipped `last` or `abort` in any buffer,
+/// register or RAM between the lockstep's input and the disks' egress (or between the disks'
+/// ingress and the CPUs' egress) fails the parity re-check there, as a flipped data bit does.
+/// Folding twice is the identity: the fabric unfolds where words leave the core.
+pub fn fold_check(word: u64) -> u64 {
+    word ^ ((((word >> 36) ^ (word >> 37)) & 1) << 35)
+}
 
 #[derive(LogicBlock)]
 pub struct Lockstep<const SW: usize, const OW: usize> {
@@ -131,6 +142,11 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     pub fill_a: Signal<Out, Bits<16>>,
     /// Words pending in B's skew FIFO.
     pub fill_b: Signal<Out, Bits<16>>,
+    /// Hardened build: the lockstep found its own state inconsistent this cycle — a skew
+    /// FIFO's control flop and its shadow, the pair stage's flags and their complemented
+    /// shadows, the mode register and its one-hot decode, the two comparators, or the commit
+    /// decision and its recomputation from the shadows disagree. Low in the default build.
+    pub internal_error: Signal<Out, Bit>,
 
     fifo_a: StreamFifo<SW>,
     fifo_b: StreamFifo<SW>,
@@ -205,6 +221,23 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     k_differ: DFF<Bit>,
     /// The pair stage is empty or its pair leaves this cycle.
     p_room: Signal<Local, Bit>,
+    /// Hardened build: complemented shadows of the pair stage's and the frame state's flags
+    /// (power-on all ones), the second comparator, the commit decision recomputed from the
+    /// shadows, and the words as they enter the skew FIFOs (with the `last`/`abort` check
+    /// folded in, [`fold_check`]).
+    harden: Constant<Bit>,
+    /// The shadow of `ctl_next` ([`crate::stream_fifo::shadow_code`]); `ctl_now`/`ctl_next`:
+    /// p_valid, p_differ, k_valid, k_differ, abort_pending, in_frame, b_dropping,
+    /// strict_a_missing, strict_b_missing, b_drop (bits 9 and up), now and next.
+    shadow: DFFWithInit<Bits<32>>,
+    ctl_now: Signal<Local, Bits<32>>,
+    ctl_next: Signal<Local, Bits<32>>,
+    differ_chk: Signal<Local, Bit>,
+    c_valid_chk: Signal<Local, Bit>,
+    mode_bad: Signal<Local, Bit>,
+    a_in: Signal<Local, Word>,
+    b_in: Signal<Local, Word>,
+    compare_mask: Constant<Bits<40>>,
     m_duplex: Constant<Bits<3>>,
     m_simplex_a: Constant<Bits<3>>,
     m_simplex_b: Constant<Bits<3>>,
@@ -242,6 +275,13 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
 
 impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
     fn default() -> Self {
+        Self::hardened(false)
+    }
+}
+
+impl<const SW: usize, const OW: usize> Lockstep<SW, OW> {
+    /// The lockstep; with `harden`, checking its own state (`internal_error`).
+    pub fn hardened(harden: bool) -> Self {
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -286,8 +326,8 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             head_b_valid: Default::default(),
             fill_a: Default::default(),
             fill_b: Default::default(),
-            fifo_a: Default::default(),
-            fifo_b: Default::default(),
+            fifo_a: StreamFifo::hardened(harden),
+            fifo_b: StreamFifo::hardened(harden),
             replay: Default::default(),
             arm: Default::default(),
             mode_q: Default::default(),
@@ -324,6 +364,17 @@ impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
             k_valid: Default::default(),
             k_differ: Default::default(),
             p_room: Default::default(),
+            harden: Constant::new(harden),
+            shadow: DFFWithInit::new(0xFFFF_FFFF_u64.to_bits()),
+            ctl_now: Default::default(),
+            ctl_next: Default::default(),
+            differ_chk: Default::default(),
+            c_valid_chk: Default::default(),
+            mode_bad: Default::default(),
+            a_in: Default::default(),
+            b_in: Default::default(),
+            compare_mask: Constant::new(0x30_FFFF_FFFF_u64.to_bits()),
+            internal_error: Default::default(),
             m_duplex: Constant::new(mode::DUPLEX.to_bits()),
             m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
             m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
@@ -365,6 +416,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         dff_setup!(self, clock, strict_diff_q, strict_both_q, strict_a_missing, strict_b_missing, strict_resume_q);
         dff_setup!(self, clock, tmo_on, tmo_one, near, pa, pb, p_valid, p_differ);
         dff_setup!(self, clock, ka, kb, k_valid, k_differ);
+        dff_setup!(self, clock, shadow);
         self.a_err_q.d.next = self.a_error.val();
         self.b_err_q.d.next = self.b_error.val();
         self.a_valid_q.d.next = self.a_valid.val();
@@ -490,13 +542,22 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.replay.data_in.next = (bit_cast::<41, 40>(self.a_word.val()) & 0x30_FFFF_FFFF_u64)
             | (bit_cast::<41, 1>(self.a_ready.val().into()) << 39)
             | (bit_cast::<41, 1>(self.a_valid.val().into()) << 40);
+        // Hardened: the `last`/`abort` check folded into parity bit 3 (`fold_check`).
+        self.a_in.next = self.a_word.val();
+        self.b_in.next = self.b_word.val();
+        if self.harden.val() {
+            self.a_in.next = self.a_word.val()
+                ^ (bit_cast::<40, 1>((self.a_word.val().get_bit(36) ^ self.a_word.val().get_bit(37)).into()) << 35);
+            self.b_in.next = self.b_word.val()
+                ^ (bit_cast::<40, 1>((self.b_word.val().get_bit(36) ^ self.b_word.val().get_bit(37)).into()) << 35);
+        }
         self.fifo_a.in_valid.next = self.a_valid.val() & self.a_ready.val();
-        self.fifo_a.in_data.next = self.a_word.val();
+        self.fifo_a.in_data.next = self.a_in.val();
         // B's ready as it is outside a mode write (in one, nothing is taken): the mode write's
         // override of `b_ready` stays off skew FIFO B's push.
         self.fifo_b.in_valid.next =
             self.b_valid.val() & self.b_ready_run.val() & !self.mode_set.val() & !self.b_dropping.q.val();
-        self.fifo_b.in_data.next = self.b_word.val();
+        self.fifo_b.in_data.next = self.b_in.val();
 
         // --- comparator ------------------------------------------------------------------
         self.both.next = self.fifo_a.out_valid.val() & self.fifo_b.out_valid.val();
@@ -693,10 +754,69 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.pair_index.next = self.pairs.q.val();
         self.head_a.next = self.pa.q.val();
         self.head_b.next = self.pb.q.val();
+        if self.harden.val() {
+            // The capture shows the words as they came in (the check unfolded).
+            self.head_a.next = self.pa.q.val()
+                ^ (bit_cast::<40, 1>((self.pa.q.val().get_bit(36) ^ self.pa.q.val().get_bit(37)).into()) << 35);
+            self.head_b.next = self.pb.q.val()
+                ^ (bit_cast::<40, 1>((self.pb.q.val().get_bit(36) ^ self.pb.q.val().get_bit(37)).into()) << 35);
+        }
         self.head_a_valid.next = self.p_valid.q.val();
         self.head_b_valid.next = self.p_valid.q.val();
         self.fill_a.next = self.fifo_a.fill.val();
         self.fill_b.next = self.fifo_b.fill.val();
+
+        // --- hardened build: the lockstep checks its own state ---------------------------
+        // Shadows take the complement of every next value. The mode register is checked
+        // against its one-hot decode (exactly the decode of `mode_q`, flop for flop); the
+        // comparator is duplicated (an XOR-and-reduce beside the `!=` compare) and the commit
+        // decision recomputed from the shadows. Any disagreement is `internal_error`, in the
+        // cycle the upset is seen.
+        self.ctl_now.next = bit_cast::<32, 1>(self.p_valid.q.val().into())
+            | (bit_cast::<32, 1>(self.p_differ.q.val().into()) << 1)
+            | (bit_cast::<32, 1>(self.k_valid.q.val().into()) << 2)
+            | (bit_cast::<32, 1>(self.k_differ.q.val().into()) << 3)
+            | (bit_cast::<32, 1>(self.abort_pending.q.val().into()) << 4)
+            | (bit_cast::<32, 1>(self.in_frame.q.val().into()) << 5)
+            | (bit_cast::<32, 1>(self.b_dropping.q.val().into()) << 6)
+            | (bit_cast::<32, 1>(self.strict_a_missing.q.val().into()) << 7)
+            | (bit_cast::<32, 1>(self.strict_b_missing.q.val().into()) << 8)
+            | (bit_cast::<32, OW>(self.b_drop.q.val()) << 9);
+        self.ctl_next.next = bit_cast::<32, 1>(self.p_valid.d.val().into())
+            | (bit_cast::<32, 1>(self.p_differ.d.val().into()) << 1)
+            | (bit_cast::<32, 1>(self.k_valid.d.val().into()) << 2)
+            | (bit_cast::<32, 1>(self.k_differ.d.val().into()) << 3)
+            | (bit_cast::<32, 1>(self.abort_pending.d.val().into()) << 4)
+            | (bit_cast::<32, 1>(self.in_frame.d.val().into()) << 5)
+            | (bit_cast::<32, 1>(self.b_dropping.d.val().into()) << 6)
+            | (bit_cast::<32, 1>(self.strict_a_missing.d.val().into()) << 7)
+            | (bit_cast::<32, 1>(self.strict_b_missing.d.val().into()) << 8)
+            | (bit_cast::<32, OW>(self.b_drop.d.val()) << 9);
+        if self.harden.val() {
+            self.shadow.d.next = !self.ctl_next.val() ^ (self.ctl_next.val() << 1) ^ (self.ctl_next.val() >> 1);
+        }
+        self.differ_chk.next =
+            ((self.fifo_a.out_data.val() ^ self.fifo_b.out_data.val()) & self.compare_mask.val()).any();
+        self.mode_bad.next = (self.is_duplex.q.val() != (self.mode_q.q.val() == self.m_duplex.val()))
+            | (self.is_simplex_a.q.val() != (self.mode_q.q.val() == self.m_simplex_a.val()))
+            | (self.is_simplex_b.q.val() != (self.mode_q.q.val() == self.m_simplex_b.val()))
+            | (self.is_split.q.val() != (self.mode_q.q.val() == self.m_split.val()))
+            | (self.is_halted.q.val() != (self.mode_q.q.val() == self.m_halted.val()));
+        // The commit decision again, from the shadow: bits 4, 0 and 1 of the code are
+        // `!abort_pending ^ in_frame ^ k_differ`, `!p_valid ^ p_differ` and
+        // `!p_differ ^ p_valid ^ k_valid`; recovered with the other flags they combine.
+        self.c_valid_chk.next = (!self.shadow.q.val().get_bit(4) ^ self.in_frame.q.val() ^ self.k_differ.q.val())
+            | (!self.is_halted.q.val()
+                & !self.is_split.q.val()
+                & (!self.shadow.q.val().get_bit(0) ^ self.p_differ.q.val())
+                & !((!self.shadow.q.val().get_bit(1) ^ self.p_valid.q.val() ^ self.k_valid.q.val()) & self.is_duplex.q.val()));
+        self.internal_error.next = self.harden.val()
+            & (self.fifo_a.internal_error.val()
+                | self.fifo_b.internal_error.val()
+                | self.mode_bad.val()
+                | (self.shadow.q.val() != (!self.ctl_now.val() ^ (self.ctl_now.val() << 1) ^ (self.ctl_now.val() >> 1)))
+                | (self.both.val() & (self.differ.val() != self.differ_chk.val()))
+                | (self.c_valid.val() != self.c_valid_chk.val()));
     }
 }
 
@@ -1456,5 +1576,58 @@ mod tests {
                 assert_eq!(b.words(), expect, "{case}");
             }
         }
+    }
+}
+
+/// The hardened build's shadows survive synthesis (as Ibex checks for its shadow core): the
+/// hardened lockstep and fabric, synthesised by yosys (`synth -flatten`), have exactly their
+/// shadow bits more flip-flops than the default ones — none merged away with the flop it
+/// shadows (a shadow stores the complement, which `opt_merge` cannot merge), none dropped.
+#[cfg(test)]
+mod shadow_synthesis {
+    use super::*;
+    use crate::fabric::Fabric;
+
+    /// Flip-flop bits of a block after `synth -flatten` (yosys's generic cells).
+    pub(crate) fn synthesized_flops(name: &str, verilog: &str) -> u64 {
+        let dir = std::env::temp_dir().join(format!("ftio-shadows-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("b.v"), verilog).unwrap();
+        let out = std::process::Command::new("yosys")
+            .args(["-q", "-p", "read_verilog b.v; synth -flatten -top top; tee -o stat.txt stat"])
+            .current_dir(&dir)
+            .output()
+            .expect("yosys on PATH");
+        let stat = std::fs::read_to_string(dir.join("stat.txt")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        stat.lines()
+            .filter(|l| l.contains("DFF"))
+            .filter_map(|l| l.split_whitespace().last().and_then(|n| n.parse::<u64>().ok()))
+            .sum()
+    }
+
+    fn flops<B: Block>(name: &str, mut b: B) -> u64 {
+        b.connect_all();
+        synthesized_flops(name, &generate_verilog(&b))
+    }
+
+    /// Shadow bits of one hardened `StreamFifo<6>` that are not constant: the code's bits
+    /// next to a control bit that changes — head_valid, fwd_valid, stored, full and the 7
+    /// bits of count (code bits 0-11), rptr (19-26), wptr (34-41).
+    const FIFO_SHADOW_BITS: u64 = 12 + 8 + 8;
+
+    #[test]
+    fn hardened_shadow_flops_survive_synthesis() {
+        let plain = flops("ls0", Lockstep::<6, 4>::default());
+        let hard = flops("ls1", Lockstep::<6, 4>::hardened(true));
+        // Two skew FIFOs, and the pair stage's code: p_valid, p_differ, k_valid, k_differ,
+        // abort_pending, in_frame, b_dropping, strict_a_missing, strict_b_missing, b_drop
+        // (OW = 4 bits): code bits 0-13. (Lower bound: the checks keep a few more.)
+        assert!(hard - plain >= 2 * FIFO_SHADOW_BITS + 14, "lockstep: {plain} flops, hardened {hard}");
+        let plain = flops("fab0", Fabric::<6, 4>::default());
+        let hard = flops("fab1", Fabric::<6, 4>::hardened(true));
+        // Two disk buffers, two CPU return buffers.
+        assert!(hard - plain >= 4 * FIFO_SHADOW_BITS, "fabric: {plain} flops, hardened {hard}");
     }
 }

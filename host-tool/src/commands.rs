@@ -131,6 +131,7 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
                 "offset_max": p.offset_max(),
                 "injection": p.injection,
                 "bist": p.bist,
+                "harden": p.harden,
                 "locked": locked,
             })
         );
@@ -149,6 +150,7 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     let built = |b: bool| if b { "built" } else { "left out (production build: its register writes answer 0x06)" };
     outln!(ctx, "    fault injection     {}", built(p.injection));
     outln!(ctx, "    BIST                {}", built(p.bist));
+    outln!(ctx, "    hardened            {}", if p.harden { "yes (checks its own state: cause INTERNAL)" } else { "no" });
     outln!(ctx, "  CTRL.lock {}", if locked { "set: configuration locked until reset (changes answer 0x05)" } else { "clear: configuration writable (`ftctl lock` locks it)" });
     Ok(0)
 }

@@ -136,7 +136,12 @@ pub fn markdown() -> String {
     for c in Cause::ALL {
         writeln!(o, "| {} | {} | {} |", c.code(), c.name(), c.description()).unwrap();
     }
-    writeln!(o, "| 11, 14-255 | reserved | never raised |").unwrap();
+    // The reserved codes: those below the highest cause that no cause has, then the rest.
+    let top = Cause::ALL.iter().map(|c| c.code()).max().unwrap_or(0);
+    let mut reserved: Vec<String> =
+        (1..top).filter(|n| Cause::ALL.iter().all(|c| c.code() != *n)).map(|n| n.to_string()).collect();
+    reserved.push(format!("{}-255", top + 1));
+    writeln!(o, "| {} | reserved | never raised |", reserved.join(", ")).unwrap();
     writeln!(o).unwrap();
     writeln!(o, "When several faults are detected in the same cycle, the lowest code is the first cause.").unwrap();
     writeln!(o).unwrap();

@@ -168,6 +168,9 @@ field_enum! {
         EgressParity = 12, "EGRESS_PARITY", [];
         /// Store-and-forward: a frame longer than the frame buffer.
         FrameTooLong = 13, "FRAME_TOO_LONG", [];
+        /// Hardened build: the core found its own state inconsistent (a shadow copy, a check
+        /// code or a check bit disagrees, or a word bound for a disk fails its check).
+        Internal = 14, "INTERNAL", [];
     }
 }
 
@@ -188,6 +191,7 @@ impl Cause {
             Cause::DiskDivergence => "read-verify: the disks returned different data or frame lengths, or the secondary fell silent",
             Cause::EgressParity => "a word was corrupted inside the core (bad parity at an egress)",
             Cause::FrameTooLong => "store-and-forward: a frame was longer than the frame buffer",
+            Cause::Internal => "hardened build: the core's own state was found inconsistent (an upset inside the core); forwarding stopped, the frame in flight ended with last & abort on both disks, HALTED",
         }
     }
 
@@ -209,7 +213,7 @@ impl Cause {
                 ("the word waiting on disk A's tx link (a_valid 0 if none)", "the word waiting on disk B's tx link (b_valid 0 if none)")
             }
             Cause::DiskDivergence => ("disk A's word on its rx port in the cycle the divergence was found", "disk B's word at that cycle"),
-            Cause::EgressParity | Cause::FrameTooLong => {
+            Cause::EgressParity | Cause::FrameTooLong | Cause::Internal => {
                 ("CPU A's word at its tx port the cycle before the fault was raised (the fault is inside the core)", "CPU B's word at its tx port that cycle")
             }
         }

@@ -27,6 +27,12 @@ pub struct BuildParams {
     /// The BIST generator and checker are built (`--no-bist` leaves them out, as
     /// `injection`: a write of a BIST register answers 0x06).
     pub bist: bool,
+    /// The hardened build (`--harden`): the core checks its own state — complemented shadow
+    /// copies of the stream buffers' pointers and the lockstep's pair stage, the mode as a
+    /// checked one-hot code, a check on `last`/`abort` beside each buffered word, and the
+    /// words leaving for the disks — and an inconsistency is the fault cause INTERNAL
+    /// (docs/upsets.md).
+    pub harden: bool,
 }
 
 impl BuildParams {
@@ -40,6 +46,7 @@ impl BuildParams {
         offset_max_log2: 4,
         injection: true,
         bist: true,
+        harden: false,
     };
     /// Core clocks the generator accepts, Hz (CLOCK_HZ is a 32-bit register; the UART needs
     /// 8 clocks per bit, checked against the baud by [`BuildParams::validate`]).
@@ -95,7 +102,8 @@ impl BuildParams {
         w = r.f("counter_width").insert(w, self.counter_width as u32);
         w = r.f("offset_max_log2").insert(w, self.offset_max_log2 as u32);
         w = r.f("injection").insert(w, self.injection as u32);
-        r.f("bist").insert(w, self.bist as u32)
+        w = r.f("bist").insert(w, self.bist as u32);
+        r.f("harden").insert(w, self.harden as u32)
     }
 
     /// Whether the blocks of `part` are in this build (the core's own always are).
@@ -119,6 +127,7 @@ impl BuildParams {
             offset_max_log2: r.f("offset_max_log2").get(params) as u8,
             injection: r.f("injection").get(params) != 0,
             bist: r.f("bist").get(params) != 0,
+            harden: r.f("harden").get(params) != 0,
         }
     }
 

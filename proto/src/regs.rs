@@ -476,6 +476,7 @@ pub static REGISTERS: &[Register] = &[
             build("offset_max_log2", 24, 4, "log2 of the strict-lockstep offset range: OFFSET may be 0 up to 2^offset_max_log2 - 1."),
             build("injection", 28, 1, "1: fault injection is built (INJ_*). 0: a production build without it: the links pass straight through and a write of INJ_CTRL or INJ_COUNT answers status 0x06 (not built)."),
             build("bist", 29, 1, "1: the built-in self-test is built (BIST_*). 0: left out: the CPU inputs are never taken over and a write of a BIST register answers status 0x06 (not built)."),
+            build("harden", 30, 1, "1: the hardened build (`--harden`): the core checks its own state (shadow copies of buffer pointers and of the lockstep's pair stage, the mode as a checked code, a check on last/abort of each buffered word, the words leaving for the disks) and an inconsistency is the fault cause INTERNAL (docs/upsets.md). 0: the default build."),
         ],
         description: "Build parameters of the gateware.",
     },
@@ -927,9 +928,9 @@ mod tests {
 
     #[test]
     fn build_params_round_trip() {
-        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6, injection: false, bist: true };
+        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6, injection: false, bist: true, harden: true };
         let w = p.params_word();
-        assert_eq!(w, 5 | (10 << 8) | (24 << 16) | (6 << 24) | (1 << 29));
+        assert_eq!(w, 5 | (10 << 8) | (24 << 16) | (6 << 24) | (1 << 29) | (1 << 30));
         let full = BuildParams { injection: true, ..p };
         assert_eq!(BuildParams::from_registers(12_000_000, 9600, full.params_word()), full);
         assert_eq!(BuildParams::from_registers(12_000_000, 9600, w), p);

@@ -665,6 +665,9 @@ pub struct CampaignInfo {
     /// Upsets: which state bits were drawn from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upset_bits: Option<UpsetBits>,
+    /// The core was the hardened build (`--harden`, PARAMS.harden).
+    #[serde(default)]
+    pub harden: bool,
 }
 
 /// The result of a campaign.
@@ -1162,6 +1165,7 @@ pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)
         shard: cfg.shard.map(|(k, n)| format!("{k}/{n}")),
         state: state.as_ref().map(state_summary),
         upset_bits: state.as_ref().map(|_| cfg.upset_bits),
+        harden: cfg.params.harden,
     };
     let golden = goldens.into_iter().map(|(f, g)| (f, g.cycles)).collect();
     Ok(CampaignReport { info, golden, runs, seconds: start.elapsed().as_secs_f64(), jobs: cfg.jobs.max(1) })
@@ -1258,6 +1262,7 @@ impl CampaignReport {
             ),
             _ => format!("{} single faults", c.faults),
         };
+        let what = if c.harden { format!("{what} (hardened build, --harden)") } else { what };
         let mut s = format!(
             "ftio campaign: {what}, seed {}{}; workload: {} writes + read-backs in lockstep — elastic (CPU B {} cycles behind) \
              and strict (CPU B exactly D cycles behind, OFFSET_MAX {}; D drawn: {}); golden runs: {}\n",

@@ -211,6 +211,10 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("offset_q", "lockstep"),
     ("policy_halt_q", "lockstep"),
     ("halt_req_q", "lockstep"),
+    // The hardened build's configuration shadow and internal-fault latch.
+    ("cfg_n", "lockstep"),
+    ("internal_err_q", "fault log & monitors"),
+    ("internal_q", "fault log & monitors"),
     ("divergence_q", "lockstep"),
     ("gate", "commit gate"),
     ("saf_q", "commit gate"),

@@ -14,6 +14,7 @@ use ftio_sim::campaign::{
 use ftio_sim::scenario::fast_uart_params;
 use ftio_sim::state::{StateBit, StateKind, OTHER};
 use ftio_sim::CoreSim;
+use ftio_hdl::BuildParams;
 
 fn upsets(faults: usize, seed: u64) -> CampaignConfig {
     CampaignConfig { faults, seed, model: FaultModel::Upsets, jobs: 2, ..CampaignConfig::default() }
@@ -169,4 +170,26 @@ fn four_merged_shards_are_the_campaign_run_in_one_go() {
         let e = merge(vec![shards[0].clone(), shards[0].clone(), shards[1].clone()]).unwrap_err();
         assert!(e.contains("twice"), "{e}");
     }
+}
+
+/// The hardened build (issue 24): the upset the default core does not see — bit 0 of the
+/// mode register, mid-workload — is the internal fault INTERNAL there: irq, HALTED; and a
+/// short campaign over every state bit ends in no silent corruption.
+#[test]
+fn the_hardened_core_detects_upsets_and_corrupts_nothing_silently() {
+    let params = BuildParams { harden: true, ..fast_uart_params() };
+    let (state, lib) = upset_model(&params).unwrap();
+    let cfg = CampaignConfig { params, ..upsets(1, 1) };
+    let mode0 = StateBit { path: "lockstep.mode_q".into(), var: "q".into(), word: None, bit: 0 };
+    assert!(state.vars.iter().any(|v| v.path.starts_with("lockstep.shadow")), "the lockstep's shadow is state");
+    let (run, _) = run_fault(&lib, &cfg, Form::Elastic, Fault::Upset { cycle: 2_000, state: mode0 }).unwrap();
+    assert_eq!(run.cause, Some(ftio_proto::Cause::Internal.code()), "{run:?}");
+    assert_eq!(run.mode, Some(Mode::Halted), "{run:?}");
+    assert!(run.irq_cycle.is_some(), "{run:?}");
+
+    let cfg = CampaignConfig { params, ..upsets(200, 9) };
+    let r = run_campaign(&cfg, &mut |_, _| {}).unwrap();
+    assert_eq!(r.runs.len(), 200);
+    assert_eq!(r.count(Outcome::SilentCorruption), 0, "{}", r.text());
+    assert!(r.info.harden && r.text().contains("hardened build"));
 }
