@@ -181,7 +181,8 @@ pub fn run(args: BuildArgs) -> Result<()> {
     if args.synth_only {
         return run_synth_only(&args, board, &top, &out);
     }
-    let opts = ftio_bsp::BuildOpts { freq_mhz: args.freq, seed: args.seed, verbose: args.verbose };
+    // The board's own placer seed where it needs one (bsp `Board::placer_seed`), unless --seed.
+    let opts = ftio_bsp::BuildOpts { freq_mhz: args.freq, seed: args.seed.or(board.placer_seed), verbose: args.verbose };
     let spin = progress::spinner(args.json, format!("ftio build {}", board.name), "synthesis (yosys), place and route (nextpnr), packing");
     let report = ftio_bsp::build_top(board, &top, &out, &opts);
     spin.finish_and_clear();
