@@ -175,6 +175,24 @@ const VERILATOR_ARGS: [&str; 14] = [
     "tb",
 ];
 
+/// The testbenches' 8N1 transmitter onto the board's `rx` pin (`BIT` clocks a bit): a task
+/// `send(byte)`, the same in the BIST tops' and the system top's testbench.
+const UART_SEND_TASK: &str = concat!(
+    "    task send(input [7:0] b);\n",
+    "        integer i;\n",
+    "        begin\n",
+    "            rx = 1'b0;\n",
+    "            repeat (BIT) @(posedge clk);\n",
+    "            for (i = 0; i < 8; i = i + 1) begin\n",
+    "                rx = b[i];\n",
+    "                repeat (BIT) @(posedge clk);\n",
+    "            end\n",
+    "            rx = 1'b1;\n",
+    "            repeat (BIT) @(posedge clk);\n",
+    "        end\n",
+    "    endtask\n",
+);
+
 /// A testbench's 8N1 receiver on `line` (`period` clocks per bit): it samples each bit in its
 /// middle and prints `TAG xx` per byte, which the run's output parser reads.
 fn uart_receiver(name: &str, line: &str, period: &str, tag: &str) -> String {
@@ -237,20 +255,7 @@ module tb;
 
     // The board's transmitter: sample each bit in its middle.
 {receiver}
-    task send(input [7:0] b);
-        integer i;
-        begin
-            rx = 1'b0;
-            repeat (BIT) @(posedge clk);
-            for (i = 0; i < 8; i = i + 1) begin
-                rx = b[i];
-                repeat (BIT) @(posedge clk);
-            end
-            rx = 1'b1;
-            repeat (BIT) @(posedge clk);
-        end
-    endtask
-
+{send_task}
     // Every frame back to back: what arrives while the core answers queues in its block RAM.
     initial begin : script
         integer k;
@@ -270,6 +275,7 @@ endmodule
         nframes = frames.len(),
         ledw = board.leds.len().max(1) - 1,
         receiver = uart_receiver("receive", "tx", "BIT", "RX"),
+        send_task = UART_SEND_TASK,
     )
 }
 
@@ -466,20 +472,7 @@ module tb;
 
     // The receivers: sample each bit in its middle.
 {receivers}
-    task send(input [7:0] b);
-        integer i;
-        begin
-            rx = 1'b0;
-            repeat (BIT) @(posedge clk);
-            for (i = 0; i < 8; i = i + 1) begin
-                rx = b[i];
-                repeat (BIT) @(posedge clk);
-            end
-            rx = 1'b1;
-            repeat (BIT) @(posedge clk);
-        end
-    endtask
-
+{send_task}
     // The firmware's verdict: both PASS LEDs, the FAIL LED, or irq with one PASS (a fail-over).
     wire verdict = (led[{pass_a}] && led[{pass_b}]) || led[{fail}] || (led[{irq}] && (led[{pass_a}] || led[{pass_b}]));
 
@@ -535,5 +528,6 @@ endmodule
         con_a_port = PORT_CONSOLE_A,
         con_b_port = PORT_CONSOLE_B,
         receivers = [uart_receiver("receive", "tx", "BIT", "RX"), uart_receiver("receive_a", "con_a", "CBIT", "CA"), uart_receiver("receive_b", "con_b", "CBIT", "CB")].concat(),
+        send_task = UART_SEND_TASK,
     )
 }
