@@ -126,6 +126,7 @@ fn run_board(args: &BoardArgs, out: &mut dyn Write) -> Result<()> {
             "virtual board: the default build: {BOARD_BAUD} baud at 8 clocks per bit is slow enough for the simulation to keep real time with --traffic on a loaded 2-core machine (on a pty the baud is no line rate; ftctl's --baud does not matter); --clock-hz 1843200 --baud 115200 gives a 115200-baud build that runs slower than real time"
         );
     }
+    eprintln!("virtual board: the pty reader runs at {}", b.reader_priority());
     match &config.traffic {
         Some(t) => eprintln!(
             "virtual board: traffic: a {}-word frame every {} cycles on both CPUs (B {} cycles behind A), disks reply after {} cycles{}",

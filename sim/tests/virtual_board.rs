@@ -357,10 +357,11 @@ fn a_host_pause_drops_a_partial_frame() {
     let pauses: Vec<u32> = std::env::var("FTIO_PAUSE_BITS")
         .map(|v| v.split(',').map(|b| b.trim().parse().expect("FTIO_PAUSE_BITS: bit times, comma-separated")).collect())
         .unwrap_or_else(|_| vec![1200, 2400, 6000]);
-    let (mut tries, mut failed) = (0, vec![]);
+    let (mut tries, mut failed, mut priority) = (0, vec![], None);
     for traffic in [None, Some(TrafficConfig::default())] {
         let with = if traffic.is_some() { "with traffic" } else { "idle links" };
         let b = start(BoardConfig { traffic, ..BoardConfig::default() });
+        priority = Some(b.reader_priority());
         let mut u = Uart::open(b.path());
         for (i, &bits) in pauses.iter().enumerate() {
             u.f.write_all(&[0x00, 0xFF, 0x5A, 0x13, 0xA5, 0x01]).unwrap();
@@ -380,7 +381,7 @@ fn a_host_pause_drops_a_partial_frame() {
         assert_eq!(s.framing_errors, 0, "{with}: {s}");
         println!("{with}: {s}");
     }
-    println!("pauses {pauses:?} bit times: {} of {tries} not seen: {failed:?}", failed.len());
+    println!("pauses {pauses:?} bit times: {} of {tries} not seen: {failed:?}; the pty reader ran at {priority:?}", failed.len());
     assert!(failed.is_empty(), "pauses not carried: {failed:?}");
 }
 

@@ -1,7 +1,7 @@
 //! The board loop: the core in Verilator stepped in batches of cycles, the host UART fed from
 //! the pty reader with the host's pauses kept, the built-in traffic, real-time pacing and the
 //! idle sleep.
-use super::pty::{Arrival, Pty, PtyReader};
+use super::pty::{Arrival, Pty, PtyReader, ReaderPriority};
 use super::signals::signals_seen;
 use super::{
     BoardConfig, BoardControl, BoardSummary, HostUart, Traffic, BATCH_CYCLES, IDLE_POLL_MS, IDLE_QUIET_BITS,
@@ -142,6 +142,12 @@ impl VirtualBoard {
     /// Clock cycles per UART bit of this build.
     pub fn clocks_per_bit(&self) -> u64 {
         self.uart.clocks_per_bit()
+    }
+
+    /// What the scheduler gave the thread that stamps the host's bytes (how short a host
+    /// pause the board sees on a busy machine).
+    pub fn reader_priority(&self) -> ReaderPriority {
+        self.reader.priority
     }
 
     /// The handle to stop it, inject faults, and watch its progress from another thread.

@@ -2,7 +2,7 @@
 //! shared with the running loop, the [`BoardSummary`] when it stops, and [`spawn`] with its
 //! [`BoardHandle`] for a board on its own thread.
 use crate::error::BoardError;
-use super::{board_params, InjectedFault, TrafficConfig, TrafficStats, VirtualBoard};
+use super::{board_params, InjectedFault, ReaderPriority, TrafficConfig, TrafficStats, VirtualBoard};
 use ftio_hdl::BuildParams;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -192,6 +192,7 @@ impl std::fmt::Display for BoardSummary {
 pub struct BoardHandle {
     path: PathBuf,
     clocks_per_bit: u64,
+    reader_priority: ReaderPriority,
     control: Arc<BoardControl>,
     thread: Option<std::thread::JoinHandle<Result<BoardSummary, BoardError>>>,
 }
@@ -204,6 +205,10 @@ impl BoardHandle {
     /// Clock cycles per UART bit.
     pub fn clocks_per_bit(&self) -> u64 {
         self.clocks_per_bit
+    }
+    /// What the scheduler gave the thread that stamps the host's bytes.
+    pub fn reader_priority(&self) -> ReaderPriority {
+        self.reader_priority
     }
     /// The shared control block.
     pub fn control(&self) -> &BoardControl {
@@ -258,11 +263,12 @@ pub fn spawn(config: BoardConfig) -> Result<BoardHandle, BoardError> {
     let mut board = VirtualBoard::new(config)?;
     let path = board.path().to_path_buf();
     let clocks_per_bit = board.clocks_per_bit();
+    let reader_priority = board.reader_priority();
     let control = board.control();
     let thread = std::thread::Builder::new()
         .name("virtual-board".into())
         .spawn(move || board.run())
         .map_err(|e| BoardError::Thread(format!("cannot start: {e}")))?;
-    Ok(BoardHandle { path, clocks_per_bit, control, thread: Some(thread) })
+    Ok(BoardHandle { path, clocks_per_bit, reader_priority, control, thread: Some(thread) })
 }
 

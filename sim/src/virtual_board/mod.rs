@@ -36,7 +36,7 @@ mod traffic;
 pub use board_loop::VirtualBoard;
 pub use control::{spawn, BoardConfig, BoardControl, BoardHandle, BoardSummary};
 pub use host_uart::HostUart;
-pub use pty::Pty;
+pub use pty::{Pty, ReaderPriority};
 pub use signals::{signals_seen, stop_on_signals};
 pub use traffic::{
     cpu_frame, cpu_frame_tag, disk_reply, drive_links_idle, reply_frame_number, InjectedFault, Traffic, TrafficConfig, FAULT_WAIT_FRAMES,

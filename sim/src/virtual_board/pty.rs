@@ -119,14 +119,45 @@ pub(super) struct PtyReader {
     /// Bytes read from the pty and not yet begun on `uart_rx`: the reader stops reading at
     /// [`INPUT_QUEUE_BYTES`], so the kernel's pty buffer holds the writer back.
     pub(super) held: Arc<AtomicUsize>,
+    /// What the reader thread got from the scheduler.
+    pub(super) priority: ReaderPriority,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// Asks the scheduler for a short time slice (100 µs) for the calling thread: Linux's EEVDF
-/// scheduler (6.12 and later) lets a waking task with a shorter slice preempt the running
-/// one sooner. Unprivileged; a kernel without it refuses the hint harmlessly.
-fn ask_for_short_slice() {
+/// How soon the kernel runs the pty reader after the host writes: what decides the shortest
+/// host pause the board can see on a busy machine (docs/virtual-board.md, "Wire time").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReaderPriority {
+    /// Real-time (`SCHED_FIFO` priority 1): the reader preempts every ordinary task the moment
+    /// the host's bytes arrive. Needs root, `CAP_SYS_NICE` or `RLIMIT_RTPRIO` of at least 1.
+    RealTime,
+    /// An ordinary thread that asked for a short time slice (100 µs): Linux's EEVDF scheduler
+    /// (6.12 and later) lets it preempt the running task sooner; no unprivileged setting does more.
+    ShortSlice,
+}
+
+impl std::fmt::Display for ReaderPriority {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self {
+            ReaderPriority::RealTime => "real-time priority (SCHED_FIFO 1): on a busy machine a host pause of a few ms is nearly always seen (rates: docs/virtual-board.md, Wire time)",
+            ReaderPriority::ShortSlice => {
+                "ordinary priority (no permission for SCHED_FIFO: root, CAP_SYS_NICE or `ulimit -r` >= 1 gives it): on a busy machine a host pause of a few ms is missed more often (rates: docs/virtual-board.md, Wire time)"
+            }
+        })
+    }
+}
+
+/// Puts the calling thread at the lowest real-time priority if the process may; otherwise
+/// asks for a short time slice. The reader only wakes for the host's bytes, reads them and
+/// stamps them (microseconds), then sleeps in `poll(2)` again, so a real-time priority
+/// takes nothing from the rest of the machine that matters.
+fn raise_reader_priority() -> ReaderPriority {
+    let param = libc::sched_param { sched_priority: 1 };
+    // SAFETY: sched_setscheduler(2) on the calling thread (pid 0) with a valid sched_param.
+    if unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) } == 0 {
+        return ReaderPriority::RealTime;
+    }
     let attr = libc::sched_attr {
         size: std::mem::size_of::<libc::sched_attr>() as u32,
         sched_policy: libc::SCHED_OTHER as u32,
@@ -137,10 +168,12 @@ fn ask_for_short_slice() {
         sched_deadline: 0,
         sched_period: 0,
     };
-    // SAFETY: sched_setattr(2) on the calling thread (pid 0) with a valid, sized sched_attr.
+    // SAFETY: sched_setattr(2) on the calling thread (pid 0) with a valid, sized sched_attr. A
+    // kernel without the slice hint refuses it harmlessly.
     unsafe {
         libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const libc::sched_attr, 0);
     }
+    ReaderPriority::ShortSlice
 }
 
 impl PtyReader {
@@ -151,8 +184,7 @@ impl PtyReader {
         let (h, st) = (held.clone(), stop.clone());
         let (up_tx, up) = mpsc::channel();
         let thread = std::thread::Builder::new().name("virtual-board-uart-in".into()).spawn(move || {
-            ask_for_short_slice();
-            let _ = up_tx.send(());
+            let _ = up_tx.send(raise_reader_priority());
             let mut buf = [0u8; READ_CHUNK_BYTES];
             let mut held_back = false;
             while !st.load(Ordering::SeqCst) {
@@ -182,8 +214,8 @@ impl PtyReader {
             }
         })?;
         // Running before the pty is handed out, so the host's first pause is seen too.
-        let _ = up.recv();
-        Ok(PtyReader { arrivals, held, stop, thread: Some(thread) })
+        let priority = up.recv().unwrap_or(ReaderPriority::ShortSlice);
+        Ok(PtyReader { arrivals, held, priority, stop, thread: Some(thread) })
     }
 }
 
