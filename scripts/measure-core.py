@@ -6,8 +6,12 @@ wrapper that registers every port behind a shift chain: inputs are shifted in th
 `sin` and loaded in parallel, outputs are captured in parallel and shifted out through
 `sout`. Every core path then starts and ends at a flip-flop, as on a real board.
 
-    python3 scripts/measure-core.py [--family ice40|ecp5] [--freq MHz] [--pack-only]
-        [--yosys debian|yowasp] [--nextpnr debian|yowasp] [-- ftio verilog options]
+    python3 scripts/measure-core.py [--family ice40|ecp5] [--device hx8k|up5k] [--freq MHz]
+        [--seed N] [--pack-only] [--yosys debian|yowasp] [--nextpnr debian|yowasp]
+        [-- ftio verilog options]
+
+The parts: `--family ice40` is the iCE40-HX8K (ct256, the Alchitry Cu's die) or, with
+`--device up5k`, the iCE40UP5K (sg48, the iCEBreaker's); `--family ecp5` the ECP5-85F.
 
 `--pack-only` (iCE40) synthesises `ftio_core` alone, without the wrapper, and only packs it:
 its cell count is what the core itself needs (no Fmax; its ports outnumber the pins, so it
@@ -77,13 +81,17 @@ def ftio_binary():
     return os.path.join(target, "release", "ftio")
 
 
-def tools(family, freq, seed, top="measure_top"):
+ICE40_PARTS = {"hx8k": ("iCE40-HX8K", ["--hx8k", "--package", "ct256"]),
+               "up5k": ("iCE40UP5K", ["--up5k", "--package", "sg48"])}
+
+
+def tools(family, freq, seed, top="measure_top", device="hx8k"):
     """yosys binary, synth command and nextpnr command line for module `top` on the part
-    (iCE40-HX8K ct256, or ECP5-85F CABGA381): `ftio build`'s tools and synthesis command,
+    (iCE40-HX8K ct256 or UP5K sg48, or ECP5-85F CABGA381): `ftio build`'s tools and synthesis command,
     as `ftio tools` reports them (so the choice of tools lives in bsp/src/flow.rs only)."""
     r = subprocess.run([ftio_binary(), "tools", "--family", family], check=True, stdout=subprocess.PIPE, text=True)
     t = json.loads(r.stdout)
-    part = ["--hx8k", "--package", "ct256"] if family == "ice40" else ["--85k", "--package", "CABGA381"]
+    part = ICE40_PARTS[device][1] if family == "ice40" else ["--85k", "--package", "CABGA381"]
     allow = "--pcf-allow-unconstrained" if family == "ice40" else "--lpf-allow-unconstrained"
     return (t["yosys"], t["synth_script"].replace("{top}", top).replace("{json}", "top.json"),
             [t["nextpnr"]] + part + ["--json", "top.json", "--freq", str(freq), "--report", "report.json",
@@ -94,6 +102,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--family", choices=["ice40", "ecp5"], default="ice40")
     ap.add_argument("--freq", type=float, default=None, help="target MHz (default 75 ice40, 150 ecp5)")
+    ap.add_argument("--device", choices=sorted(ICE40_PARTS), default="hx8k", help="iCE40: which part (default hx8k)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pack-only", action="store_true", help="the core alone, packed only (ice40)")
@@ -105,18 +114,24 @@ def main():
         ap.error("--pack-only is for --family ice40")
     if (a.yosys or a.nextpnr) and a.family != "ice40":
         ap.error("--yosys / --nextpnr choose the iCE40 flow's tools")
+    if a.device != "hx8k" and a.family != "ice40":
+        ap.error("--device chooses the iCE40 part")
     if a.yosys:
         os.environ["FTIO_ICE40_YOSYS"] = a.yosys
     if a.nextpnr:
         os.environ["FTIO_ICE40_NEXTPNR"] = a.nextpnr
+    elif a.device == "up5k":
+        # `ftio tools` reports the HX8K's choice; the UP5K's is Debian's nextpnr
+        # (Ice40Tools::UP5K in bsp/src/flow.rs, docs/boards.md "The iCE40 tools").
+        os.environ.setdefault("FTIO_ICE40_NEXTPNR", "debian")
     freq = a.freq or (75.0 if a.family == "ice40" else 150.0)
-    out = a.out or os.path.join(ROOT, "build", f"measure-{a.family}")
+    out = a.out or os.path.join(ROOT, "build", f"measure-{a.device if a.family == 'ice40' else a.family}")
     os.makedirs(out, exist_ok=True)
     ftio = ftio_binary()
     subprocess.run([ftio, "verilog", "--out", out] + a.verilog_opts, check=True, stdout=subprocess.DEVNULL)
     core = open(os.path.join(out, "ftio_core.v")).read()
     top, nin, nout = wrapper(ports(core))
-    part = "iCE40-HX8K" if a.family == "ice40" else "ECP5-85F"
+    part = ICE40_PARTS[a.device][0] if a.family == "ice40" else "ECP5-85F"
     if a.pack_only:
         module, sources, step = "ftio_core", "ftio_core.v", "pack"
         pnr_out = ["--pack-only"]
@@ -126,7 +141,7 @@ def main():
         module, sources, step = "measure_top", "ftio_core.v measure_top.v", "place and route"
         pnr_out = ["--asc", "top.asc"] if a.family == "ice40" else ["--textcfg", "top.config"]
         title = f"ftio_core on {part} (wrapper: {nin} inputs, {nout} outputs behind a shift chain)"
-    ys, synth, pnr_cmd, t = tools(a.family, freq, a.seed, module)
+    ys, synth, pnr_cmd, t = tools(a.family, freq, a.seed, module, a.device)
     for stale in ["top.json", "report.json"]:
         if os.path.exists(os.path.join(out, stale)):
             os.remove(os.path.join(out, stale))
