@@ -7,8 +7,12 @@ wrapper that registers every port behind a shift chain: inputs are shifted in th
 `sout`. Every core path then starts and ends at a flip-flop, as on a real board.
 
     python3 scripts/measure-core.py [--family ice40|ecp5] [--device hx8k|up5k] [--freq MHz]
-        [--seed N] [--pack-only] [--yosys debian|yowasp] [--nextpnr debian|yowasp]
-        [-- ftio verilog options]
+        [--seed N | --seeds N|A,B,..] [--pack-only] [--yosys debian|yowasp]
+        [--nextpnr debian|yowasp] [-- ftio verilog options]
+
+`--seeds N` rates the build over placer seeds as `ftio build --seeds` does: synthesis once,
+then place and route at seeds 1..N (or the listed seeds), each seed's report in
+report-seed<S>.json, and Fmax min / median / max with how many seeds met the target.
 
 The parts: `--family ice40` is the iCE40-HX8K (ct256, the Alchitry Cu's die) or, with
 `--device up5k`, the iCE40UP5K (sg48, the iCEBreaker's); `--family ecp5` the ECP5-85F.
@@ -104,12 +108,25 @@ def main():
     ap.add_argument("--freq", type=float, default=None, help="target MHz (default 75 ice40, 150 ecp5)")
     ap.add_argument("--device", choices=sorted(ICE40_PARTS), default="hx8k", help="iCE40: which part (default hx8k)")
     ap.add_argument("--out", default=None)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=None, help="nextpnr placer seed (default 1)")
+    ap.add_argument("--seeds", default=None, help="N (seeds 1..N) or A,B,C: one synthesis, a placement per seed")
     ap.add_argument("--pack-only", action="store_true", help="the core alone, packed only (ice40)")
     ap.add_argument("--yosys", choices=["debian", "yowasp"], help="iCE40: whose yosys (default: the flow's)")
     ap.add_argument("--nextpnr", choices=["debian", "yowasp"], help="iCE40: whose nextpnr (default: the flow's)")
     ap.add_argument("verilog_opts", nargs="*")
     a = ap.parse_args()
+    seeds = [a.seed if a.seed is not None else 1]
+    if a.seeds is not None:
+        if a.seed is not None:
+            ap.error("--seed and --seeds exclude each other")
+        try:
+            seeds = list(range(1, int(a.seeds) + 1)) if "," not in a.seeds else [int(x) for x in a.seeds.split(",")]
+        except ValueError:
+            ap.error(f"--seeds {a.seeds}: give N or a comma-separated list of whole numbers")
+        if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+            ap.error(f"--seeds {a.seeds}: at least one seed, each once, none negative")
+        if a.pack_only:
+            ap.error("--pack-only packs once; it has no placement to seed")
     if a.pack_only and a.family != "ice40":
         ap.error("--pack-only is for --family ice40")
     if (a.yosys or a.nextpnr) and a.family != "ice40":
@@ -141,24 +158,38 @@ def main():
         module, sources, step = "measure_top", "ftio_core.v measure_top.v", "place and route"
         pnr_out = ["--asc", "top.asc"] if a.family == "ice40" else ["--textcfg", "top.config"]
         title = f"ftio_core on {part} (wrapper: {nin} inputs, {nout} outputs behind a shift chain)"
-    ys, synth, pnr_cmd, t = tools(a.family, freq, a.seed, module, a.device)
-    for stale in ["top.json", "report.json"]:
+    ys, synth, _, t = tools(a.family, freq, seeds[0], module, a.device)
+    for stale in ["top.json", "report.json"] + [f"report-seed{s}.json" for s in seeds]:
         if os.path.exists(os.path.join(out, stale)):
             os.remove(os.path.join(out, stale))
     t_syn = run([ys, "-q", "-p", synth.replace("{sources}", sources)], out, "yosys.log")
-    t_pnr = run(pnr_cmd + pnr_out, out, "nextpnr.log")
-    rep = json.load(open(os.path.join(out, "report.json")))
-    util = rep["utilization"]
-    fmax = rep["fmax"]
     print(title)
     print(f"  tools: {os.path.basename(t['yosys'])} ({t['synth']}), {os.path.basename(t['nextpnr'])}")
-    for k in sorted(util):
-        u = util[k]
-        if u["used"]:
-            print(f"  {k:<16} {u['used']:>6} / {u['available']:<6} ({100.0 * u['used'] / u['available']:.1f}%)")
-    for clk, t in fmax.items():
-        print(f"  Fmax {clk}: {t['achieved']:.2f} MHz (target {freq:.0f} MHz) {'MET' if t['achieved'] >= freq else 'NOT MET'}")
-    print(f"  synth {t_syn:.0f} s, {step} {t_pnr:.0f} s; logs in {out}")
+    achieved, t_pnr = [], []
+    for i, seed in enumerate(seeds):
+        # One seed keeps the plain file names (report.json, nextpnr.log); a sweep names each.
+        tag = "" if len(seeds) == 1 else f"-seed{seed}"
+        pnr_cmd = [x.replace("report.json", f"report{tag}.json") for x in tools(a.family, freq, seed, module, a.device)[2]]
+        outs = [x.replace("top.", f"top{tag}.") for x in pnr_out]
+        t_pnr.append(run(pnr_cmd + outs, out, f"nextpnr{tag}.log"))
+        rep = json.load(open(os.path.join(out, f"report{tag}.json")))
+        if i == 0:
+            util = rep["utilization"]
+            for k in sorted(util):
+                u = util[k]
+                if u["used"]:
+                    print(f"  {k:<16} {u['used']:>6} / {u['available']:<6} ({100.0 * u['used'] / u['available']:.1f}%)")
+        for clk, f in rep["fmax"].items():
+            achieved.append(f["achieved"])
+            print(f"  seed {seed}: Fmax {clk}: {f['achieved']:.2f} MHz (target {freq:.0f} MHz) "
+                  f"{'MET' if f['achieved'] >= freq else 'NOT MET'} ({t_pnr[-1]:.0f} s)")
+    if len(seeds) > 1 and achieved:
+        v = sorted(achieved)
+        n = len(v)
+        median = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+        met = sum(1 for x in v if x >= freq)
+        print(f"  Fmax min / median / max: {v[0]:.2f} / {median:.2f} / {v[-1]:.2f} MHz; target met at {met} of {n} seeds")
+    print(f"  synth {t_syn:.0f} s, {step} {' + '.join(f'{x:.0f}' for x in t_pnr)} s; logs in {out}")
 
 
 if __name__ == "__main__":
