@@ -137,10 +137,11 @@ pub static BOARDS: &[Board] = &[
         nextpnr_args: &["--hx8k", "--package", "cb132"],
         clock_pin: "P7",
         osc_hz: 100_000_000,
-        // Built for 75 MHz (SATA Gen2's 32-bit rate, `--clock-mhz 75`) the board top reaches
-        // 68.22 / 68.62 / 73.00 MHz over placer seeds 1-8 (min / median / max; docs/results.md, "Bitstreams"):
-        // 75 is missed at every seed (the lockstep's fault-to-mode loop is 12-13 LUT levels), and
-        // the slowest placement is 14 % above 60 MHz.
+        // At its core size (below) the board top reaches 72.37 / 74.41 / 76.31 MHz built for
+        // 60 MHz and 71.07 / 71.26 / 71.61 MHz built for 75 (SATA Gen2's 32-bit rate,
+        // `--clock-mhz 75`) over placer seeds 1-4 (min / median / max; docs/results.md,
+        // "Bitstreams"): 75 is missed at every seed (three 11-LUT-level paths: the lockstep's
+        // fault-to-mode loop, the UART bridge's parser, the fault capture), 60 has 21 % in hand.
         // icepll -i 100 -o 60: PFD 20 MHz, VCO 960 MHz, /16. P7 is not the PLL pad: CORE.
         core_hz: 60_000_000,
         // The full core with every link live needs 8 380 of the HX8K's 7 680 logic cells at the
