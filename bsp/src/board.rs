@@ -178,9 +178,10 @@ pub static BOARDS: &[Board] = &[
         nextpnr_args: &["--up5k", "--package", "sg48"],
         clock_pin: "35",
         osc_hz: 12_000_000,
-        // The UP5K holds the core with 16-word buffers and 16-bit counts (93 % of its logic
-        // cells; the default core needs 124 %), and that closes at 27.6-28.9 MHz over four
-        // placer seeds (docs/boards.md, "The iCEBreaker"): 24 MHz keeps 15 % in hand.
+        // The UP5K holds the core with 16-word buffers and 16-bit counts and its disk inputs
+        // idle (96 % of its logic cells; the full core with every link live needs 135 % even so,
+        // docs/boards.md "The iCEBreaker"), and that closes at 26.43 / 26.45 / 26.62 MHz over
+        // placer seeds 1-3 (docs/results.md, "Bitstreams"): 24 MHz keeps 10 % in hand.
         // icepll -i 12 -o 24: PFD 12 MHz, VCO 768 MHz, /32.
         core_hz: 24_000_000,
         core_size: Some(CoreSize { skew_depth_log2: 4, frame_depth_log2: 4, counter_width: 16 }),
