@@ -93,6 +93,9 @@ def tools(family, freq, seed, top="measure_top", device="hx8k"):
     """yosys binary, synth command and nextpnr command line for module `top` on the part
     (iCE40-HX8K ct256 or UP5K sg48, or ECP5-85F CABGA381): `ftio build`'s tools and synthesis command,
     as `ftio tools` reports them (so the choice of tools lives in bsp/src/flow.rs only)."""
+    if os.environ.get("FTIO_VENV"):
+        # The tools run in the output directory: a relative venv path would not resolve there.
+        os.environ["FTIO_VENV"] = os.path.abspath(os.environ["FTIO_VENV"])
     r = subprocess.run([ftio_binary(), "tools", "--family", family], check=True, stdout=subprocess.PIPE, text=True)
     t = json.loads(r.stdout)
     part = ICE40_PARTS[device][1] if family == "ice40" else ["--85k", "--package", "CABGA381"]
