@@ -215,8 +215,8 @@ pub static BOARDS: &[Board] = &[
         nextpnr_args: &["--85k", "--package", "CABGA381", "--speed", "6"],
         clock_pin: "G2",
         osc_hz: 25_000_000,
-        // The board top closes at 86-88 MHz built for 75 MHz on the 85F at speed 6
-        // (docs/boards.md, "Measured"): 75 MHz, the HX8K's target, with about 15 % in hand.
+        // The board top with the default core closed at 86-88 MHz built for 75 MHz on the 85F at
+        // speed 6: 75 MHz, the HX8K's target, with about 15 % in hand (the hardened core: below).
         // ecppll -i 25 -o 75: PFD 25 MHz, VCO 600 MHz, /8.
         core_hz: 75_000_000,
         core_size: None,
