@@ -41,9 +41,12 @@ fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, b
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The HX8K holds the core at the Cu's core size (16-word skew FIFOs and buffers, 512-word
+/// frames, 16-bit counts: the full core with every link live needs 94 % of its logic cells
+/// there, docs/boards.md "The Alchitry Cu's core size").
 #[test]
 fn alchitry_cu_bitstream_with_the_full_core_fits_and_meets_timing() {
-    build_and_prove("alchitry-cu", "ICESTORM_LC", 4000, 16, "board_top.bin", 32);
+    build_and_prove("alchitry-cu", "ICESTORM_LC", 4000, 16, "board_top.bin", 16);
 }
 
 /// The UP5K holds the core at the board's core size (16-word buffers, 16-bit counts) at
