@@ -20,8 +20,8 @@ use crate::link::{Word, WORD_BITS};
 use crate::shadow::ShadowCheck;
 use rust_hdl::prelude::*;
 
-/// The shadow code, now in [`crate::shadow`] (named here still by the lockstep's and the
-/// core's docs).
+/// The shadow code ([`crate::shadow`]), also under this path because the lockstep's and the
+/// core's docs name it here.
 pub use crate::shadow::shadow_code;
 
 #[derive(LogicBlock)]
