@@ -30,8 +30,8 @@
 // above holds whatever `stop` does. With `HARDEN` defined (`Fabric::hardened(true)`, proof
 // `fabric_hardened`), a cycle with `stop` empties the disk buffers: the harness writes off
 // every word owed to each disk (as at a failure, the committed word of that cycle included),
-// and each disk buffer's shadow (`StreamFifo`'s cross-coded copy of its control flops) is
-// checked:
+// and each disk buffer's shadow (its `ShadowCheck`, hdl/src/shadow.rs; the stored code is
+// `shadow.code`) is checked:
 //   X_shadow_agrees  the shadow is the code (`shadow_code`: bit i = !v[i] ^ v[i-1] ^ v[i+1])
 //                    of the buffer's control flops in every cycle of an upset-free run: the
 //                    hardened check (`write_error`, cause INTERNAL) never fires on its own
@@ -93,7 +93,7 @@ module fabric_formal (
         .divergence(divergence), .divergence_perr_a(divergence_perr_a), .divergence_perr_b(divergence_perr_b),
         .stop(stop),
 `ifdef HARDEN
-        .\write.buf_da.shadow$q (ia_shadow), .\write.buf_db.shadow$q (ib_shadow),
+        .\write.buf_da.shadow.code$q (ia_shadow), .\write.buf_db.shadow.code$q (ib_shadow),
 `endif
         .\write.buf_da.count$q (ia_count), .\write.buf_da.head_valid$q (ia_head_valid), .\write.buf_da.head$q (ia_head),
         .\write.buf_da.rptr$q (ia_rptr), .\write.buf_da.wptr$q (ia_wptr), .\write.buf_da.fwd_valid$q (ia_fwd_valid),
@@ -210,7 +210,7 @@ module fabric_formal (
     end
 
 `ifdef HARDEN
-    // The disk buffers' shadows against the code of their control flops, packed as
+    // The disk buffers' stored shadow codes against the code of their control flops, packed as
     // `StreamFifo` packs them (`ctl_now`: head_valid, fwd_valid, stored, full, count at 4,
     // rptr at 20, wptr at 35).
     wire [63:0] ia_shadow, ib_shadow;

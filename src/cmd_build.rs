@@ -385,7 +385,7 @@ fn run_synth_only(args: &BuildArgs, board: &ftio_bsp::Board, top: &ftio_bsp::Top
 }
 
 /// The system top's sources: the core, PicoRV32 from the project venv in the configuration
-/// the simulation's CPU side uses (`ftio_picorv32.v`), the CPU port and the firmware image `ftio-sim` builds (the one `ftio demo --cpu picorv32` runs).
+/// the simulation's CPU side uses (`ftio_picorv32.v`), its memory map (`ftio_cpu_bus.v`), the CPU port and the firmware image `ftio-sim` builds (the one `ftio demo --cpu picorv32` runs).
 fn system_sources(sys: &ftio_bsp::system::SystemBoard, board: &ftio_bsp::Board, core: &str) -> Result<ftio_bsp::TopSources> {
     let path = ftio_sim::cpu_side::picorv32_path().map_err(|e| anyhow::anyhow!("{e}"))?;
     let picorv32 = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -398,6 +398,7 @@ fn system_sources(sys: &ftio_bsp::system::SystemBoard, board: &ftio_bsp::Board, 
             core_verilog: core,
             picorv32_verilog: &picorv32,
             picorv32_config_verilog: ftio_sim::cpu_side::PICORV32_CONFIG_VERILOG,
+            cpu_bus_verilog: ftio_sim::cpu_side::CPU_BUS_VERILOG,
             cpu_port_verilog: &port,
             firmware: &image,
         },

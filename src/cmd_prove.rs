@@ -231,7 +231,7 @@ pub fn proofs() -> Vec<Proof> {
                 "write.buf_da.fwd_valid$q", "write.buf_da.fwd_data$q", "write.buf_da.stored$q", "write.buf_da.full$q", "write.buf_da.ram.read_data",
                 "write.buf_da.ram.mem*", "write.buf_db.count$q", "write.buf_db.head_valid$q", "write.buf_db.head$q", "write.buf_db.rptr$q",
                 "write.buf_db.wptr$q", "write.buf_db.fwd_valid$q", "write.buf_db.fwd_data$q", "write.buf_db.stored$q", "write.buf_db.full$q",
-                "write.buf_db.ram.read_data", "write.buf_db.ram.mem*", "write.buf_da.shadow$q", "write.buf_db.shadow$q",
+                "write.buf_db.ram.read_data", "write.buf_db.ram.mem*", "write.buf_da.shadow.code$q", "write.buf_db.shadow.code$q",
             ],
             ram_zero: true,
             mode: Mode::Prove(6),

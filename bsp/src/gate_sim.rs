@@ -389,7 +389,7 @@ fn run_rtl(board: &Board, build_dir: &Path, tb: &str) -> Result<String> {
          PHASEDIR, PHASESTEP, PHASELOADREG, PLLWAKESYNC, ENCLKOP, output CLKOP, output LOCK);\n\
          assign CLKOP = CLKI;\n    assign LOCK = 1'b1;\nendmodule\n",
     )?;
-    let sources: Vec<String> = ["ftio_core.v", "picorv32.v", "ftio_picorv32.v", "ftio_cpu_port.v", "system_parts.v", "cpu_side.v", "board_top.v"]
+    let sources: Vec<String> = ["ftio_core.v", "picorv32.v", "ftio_picorv32.v", "ftio_cpu_bus.v", "ftio_cpu_port.v", "system_parts.v", "cpu_side.v", "board_top.v"]
         .iter()
         .map(|f| build_dir.join(f).display().to_string())
         .collect();

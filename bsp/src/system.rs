@@ -171,6 +171,10 @@ pub struct SystemParts<'a> {
     /// `ftio_picorv32.v` (module `ftio_picorv32`): PicoRV32 in the system's configuration,
     /// the one the simulation's CPU side instantiates too (`ftio_sim::cpu_side::PICORV32_CONFIG_VERILOG`).
     pub picorv32_config_verilog: &'a str,
+    /// `ftio_cpu_bus.v` (module `ftio_cpu_bus`): the memory map — address decode, CONSOLE
+    /// and RESULT, the bus error — the simulation's CPU side instantiates too
+    /// (`ftio_sim::cpu_side::CPU_BUS_VERILOG`).
+    pub cpu_bus_verilog: &'a str,
     /// `ftio_cpu_port` (`ftio_hdl::cpu_port::cpu_port_verilog()`).
     pub cpu_port_verilog: &'a str,
     /// The firmware image as little-endian words, loaded at address 0 of both CPUs' RAM.
@@ -189,6 +193,9 @@ pub fn system_sources(sys: &SystemBoard, board: &Board, parts: &SystemParts) -> 
     if !parts.picorv32_config_verilog.contains("module ftio_picorv32") {
         bail!("the PicoRV32 configuration Verilog has no `module ftio_picorv32`");
     }
+    if !parts.cpu_bus_verilog.contains("module ftio_cpu_bus") {
+        bail!("the memory map Verilog has no `module ftio_cpu_bus`");
+    }
     if !parts.cpu_port_verilog.contains("module ftio_cpu_port") {
         bail!("the CPU port Verilog has no `module ftio_cpu_port`");
     }
@@ -200,6 +207,7 @@ pub fn system_sources(sys: &SystemBoard, board: &Board, parts: &SystemParts) -> 
             ("ftio_core.v".into(), parts.core_verilog.to_string()),
             ("picorv32.v".into(), parts.picorv32_verilog.to_string()),
             ("ftio_picorv32.v".into(), parts.picorv32_config_verilog.to_string()),
+            ("ftio_cpu_bus.v".into(), parts.cpu_bus_verilog.to_string()),
             ("ftio_cpu_port.v".into(), parts.cpu_port_verilog.to_string()),
             ("system_parts.v".into(), SYSTEM_PARTS_VERILOG.to_string()),
             ("cpu_side.v".into(), cpu_side_verilog(parts.firmware)),
@@ -213,9 +221,9 @@ pub fn system_sources(sys: &SystemBoard, board: &Board, parts: &SystemParts) -> 
 
 /// `ftio_board_cpu_side`: one computing element on the board — sim/verilog/ftio_cpu_side.v
 /// without the simulation's debug port: the same PicoRV32 (`ftio_picorv32`), the same memory
-/// map, 64 KiB of block RAM holding `firmware` from configuration on (a registered read,
-/// answering one cycle after `mem_valid`, as in the simulation), the CPU port, the console and
-/// RESULT registers.
+/// map with its console, RESULT and bus error (`ftio_cpu_bus`), 64 KiB of block RAM holding
+/// `firmware` from configuration on (a registered read, answering one cycle after
+/// `mem_valid`, as in the simulation) and the CPU port.
 pub fn cpu_side_verilog(firmware: &[u32]) -> String {
     let mut init = String::new();
     for (i, w) in firmware.iter().enumerate() {
@@ -251,7 +259,7 @@ module ftio_board_cpu_side (
     output wire        result_valid,
     output wire [31:0] result,
     output wire        trap,
-    output reg         bus_error = 1'b0
+    output wire        bus_error
 );
     localparam integer MEM_WORDS = {mem_words};
     wire        mem_valid, mem_instr;
@@ -267,18 +275,26 @@ module ftio_board_cpu_side (
         .mem_wdata(mem_wdata), .mem_wstrb(mem_wstrb), .mem_rdata(mem_rdata)
     );
 
-    // Address decode (sim/verilog/ftio_cpu_side.v's memory map).
-    wire sel_ram  = mem_addr < 4 * MEM_WORDS;
-    wire sel_port = mem_addr[31:4] == 28'h1000_000;
-    wire sel_con  = mem_addr[31:3] == 29'h0400_0000;
-    wire sel_none = !sel_ram && !sel_port && !sel_con;
+    // The memory map, the simulation's too (ftio_cpu_bus.v).
+    wire        sel_ram, sel_port;
+    reg         ram_ready = 1'b0;
+    reg  [31:0] ram_rdata = 32'd0;
+    wire        port_ready;
+    wire [31:0] port_rdata;
+    ftio_cpu_bus #(.MEM_WORDS(MEM_WORDS)) bus (
+        .clock(clock), .reset(reset),
+        .mem_valid(mem_valid), .mem_addr(mem_addr), .mem_wdata(mem_wdata), .mem_wstrb(mem_wstrb),
+        .mem_ready(mem_ready), .mem_rdata(mem_rdata),
+        .sel_ram(sel_ram), .ram_ready(ram_ready), .ram_rdata(ram_rdata),
+        .sel_port(sel_port), .port_ready(port_ready), .port_rdata(port_rdata),
+        .console_valid(console_valid), .console_char(console_char),
+        .result_valid(result_valid), .result(result), .bus_error(bus_error)
+    );
 
     // RAM: block RAM, registered read, byte-enabled write, answers one cycle after mem_valid.
     reg [31:0] ram [0:MEM_WORDS-1];
     initial begin
 {init}    end
-    reg        ram_ready = 1'b0;
-    reg [31:0] ram_rdata = 32'd0;
     wire [13:0] word = mem_addr[15:2];
     wire        ram_access = mem_valid && sel_ram && !ram_ready;
     always @(posedge clock) begin
@@ -292,8 +308,6 @@ module ftio_board_cpu_side (
     end
     always @(posedge clock) ram_ready <= ram_access && !reset;
 
-    wire        port_ready;
-    wire [31:0] port_rdata;
     ftio_cpu_port port (
         .clock(clock), .reset(reset),
         .mem_valid(mem_valid && sel_port), .mem_addr(mem_addr), .mem_wdata(mem_wdata), .mem_wstrb(mem_wstrb),
@@ -304,20 +318,6 @@ module ftio_board_cpu_side (
         .rx_cpar(rx_cpar), .rx_ready(rx_ready), .rx_rpar(rx_rpar)
     );
 
-    // Console and RESULT: a store completes at once.
-    wire con_store = mem_valid && sel_con && mem_wstrb != 4'b0;
-    assign console_valid = con_store && !mem_addr[2];
-    assign console_char  = mem_wdata[7:0];
-    assign result_valid  = con_store && mem_addr[2];
-    assign result        = mem_wdata;
-
-    always @(posedge clock) begin
-        if (reset) bus_error <= 1'b0;
-        else if (mem_valid && sel_none) bus_error <= 1'b1;
-    end
-
-    assign mem_ready = sel_ram ? ram_ready : sel_port ? port_ready : mem_valid;
-    assign mem_rdata = sel_ram ? ram_rdata : sel_port ? port_rdata : 32'b0;
 endmodule
 `default_nettype wire
 "#,
@@ -519,6 +519,23 @@ mod tests {
         for (name, v) in [("ftio_board_cpu_side", board.as_str()), ("ftio_cpu_side", sim)] {
             assert!(v.contains("ftio_picorv32 #(.MEM_WORDS(MEM_WORDS)) cpu ("), "{name}:\n{v}");
             assert_eq!(v.matches("picorv32 #(").count(), 1, "{name} instantiates PicoRV32 only through ftio_picorv32:\n{v}");
+        }
+    }
+
+    /// The memory map — address decode, CONSOLE, RESULT, the bus error, the ready / read-data
+    /// mux — is written once, in `ftio_cpu_bus` (sim/verilog/ftio_cpu_bus.v): both CPU sides
+    /// instantiate it and decode no address of their own.
+    #[test]
+    fn both_cpu_sides_use_the_one_memory_map() {
+        let bus = include_str!("../../sim/verilog/ftio_cpu_bus.v");
+        assert!(bus.contains("module ftio_cpu_bus") && bus.contains("29'h0400_0000"), "{bus}");
+        let board = cpu_side_verilog(&[0x0000_0013]);
+        let sim = include_str!("../../sim/verilog/ftio_cpu_side.v");
+        for (name, v) in [("ftio_board_cpu_side", board.as_str()), ("ftio_cpu_side", sim)] {
+            assert_eq!(v.matches("ftio_cpu_bus #(.MEM_WORDS(MEM_WORDS)) bus (").count(), 1, "{name}:\n{v}");
+            for own in ["sel_con", "sel_none", "con_store", "bus_error <=", "28'h1000_000", "29'h0400_0000"] {
+                assert!(!v.contains(own), "{name} has its own `{own}`:\n{v}");
+            }
         }
     }
 }

@@ -144,6 +144,7 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     harden: Constant<Bit>,
     /// `stop`, in the hardened build only.
     stop_now: Signal<Local, Bit>,
+    /// The disks' returns as they enter the fabric (hardened: the check folded in).
     ra_in: Signal<Local, Word>,
     rb_in: Signal<Local, Word>,
     m_duplex: Constant<Bits<3>>,
@@ -152,30 +153,22 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     m_split: Constant<Bits<3>>,
     /// The write side: disk buffers, mirroring, a failed disk offered nothing.
     write: DiskWrite<AW>,
+    /// The return path: primary select, hitless fail-over, read-verify.
+    returns: ReturnPath,
     /// CPU A's and CPU B's return buffers.
     buf_ca: StreamFifo<AW>,
     buf_cb: StreamFifo<AW>,
-    /// Read-verify's silence count.
-    silence: SilenceCount,
-    /// How far the secondary's returns are behind the primary's (hitless fail-over).
-    sec_lag: SecondaryLag,
-    /// Frame positions on the return side; what a fail-over to an out-of-step secondary owes.
-    frames: ReturnFrames,
     /// CPU B's return port in strict DUPLEX: CPU A's, D cycles later.
     strict_b: StrictReplica<OW>,
-    replicate: Signal<Local, Bit>,
+    /// SPLIT: each CPU's own stream to its own disk, each disk's returns to its own CPU.
     split: Signal<Local, Bit>,
-    ret_from_b: Signal<Local, Bit>,
-    ret_valid: Signal<Local, Bit>,
-    ret_word: Signal<Local, Word>,
-    sec_valid: Signal<Local, Bit>,
-    sec_word: Signal<Local, Word>,
-    verify: Signal<Local, Bit>,
+    /// The modes in which CPU A (DUPLEX, SIMPLEX_A), and CPU B (DUPLEX, SIMPLEX_B), get the
+    /// primary's returns.
     to_a: Signal<Local, Bit>,
     to_b: Signal<Local, Bit>,
-    ret_go: Signal<Local, Bit>,
-    both_ok: Signal<Local, Bit>,
-    /// `both_ok` a cycle ago (a disk failure is its fall).
+    /// Strict DUPLEX: CPU B's port replays CPU A's.
+    replicate: Signal<Local, Bit>,
+    /// Both disks healthy a cycle ago (a disk failure is the fall of `returns.both_ok`).
     both_ok_q: DFF<Bit>,
     /// Strict DUPLEX: CPU B's link has moved a word CPU A's did not, or missed one A's moved
     /// (B's `rx_ready` differed from A's D cycles earlier while the replayed word was valid).
@@ -183,26 +176,6 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     /// stays idle until the mode leaves strict DUPLEX (or the host clears the faults); B's
     /// buffer, popped only by B's own takes, then serves it from the word it is owed.
     b_unreplayed: DFF<Bit>,
-    /// HALTED or an undefined mode: the disks' returns are taken and dropped.
-    drain: Signal<Local, Bit>,
-    /// The primary failed this cycle while the secondary was out of step.
-    realign: Signal<Local, Bit>,
-    /// The return source may not deliver this cycle (realigning after such a failure).
-    hold_src: Signal<Local, Bit>,
-    /// Every CPU that gets a copy of a return word has room for it.
-    room: Signal<Local, Bit>,
-    /// The abort word goes into the CPU buffers this cycle.
-    abort_go: Signal<Local, Bit>,
-    abort_word: Constant<Word>,
-    /// The primary offers a word, read-verify waits for the secondary and it offers none.
-    silent: Signal<Local, Bit>,
-    /// The primary's and the secondary's words differ in data, `par`, `last` or `abort`.
-    pair_differs: Signal<Local, Bit>,
-    skip: Signal<Local, Bit>,
-    ret_ok: Signal<Local, Bit>,
-    ret_take: Signal<Local, Bit>,
-    sec_take: Signal<Local, Bit>,
-    returning: Signal<Local, Bit>,
 }
 
 impl<const AW: usize, const OW: usize> Default for Fabric<AW, OW> {
@@ -215,30 +188,20 @@ impl<const AW: usize, const OW: usize> Fabric<AW, OW> {
     /// The fabric; with `harden`, its buffers checked (`write_error`, `internal_error`).
     pub fn hardened(harden: bool) -> Self {
         Self {
-            stop: Default::default(),
-            write_error: Default::default(),
-            internal_error: Default::default(),
-            harden: Constant::new(harden),
-            stop_now: Default::default(),
-            ra_in: Default::default(),
-            rb_in: Default::default(),
-            strict: Default::default(),
-            offset: Default::default(),
-            cb_ready: Default::default(),
-            ca_ready: Default::default(),
-            strict_ready_mismatch: Default::default(),
-            m_duplex: Constant::new(mode::DUPLEX.to_bits()),
-            m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
-            m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
-            m_split: Constant::new(mode::SPLIT.to_bits()),
-            replicate: Default::default(),
             clock: Default::default(),
             reset: Default::default(),
             mode: Default::default(),
             primary: Default::default(),
             read_verify: Default::default(),
+            strict: Default::default(),
+            offset: Default::default(),
+            ca_ready: Default::default(),
+            cb_ready: Default::default(),
+            strict_ready_mismatch: Default::default(),
             disk_a_failed: Default::default(),
             disk_b_failed: Default::default(),
+            disk_timeout: Default::default(),
+            resync: Default::default(),
             disk_a_rebuilding: Default::default(),
             disk_b_rebuilding: Default::default(),
             c_valid: Default::default(),
@@ -271,41 +234,28 @@ impl<const AW: usize, const OW: usize> Fabric<AW, OW> {
             divergence: Default::default(),
             divergence_perr_a: Default::default(),
             divergence_perr_b: Default::default(),
+            stop: Default::default(),
+            write_error: Default::default(),
+            internal_error: Default::default(),
+            harden: Constant::new(harden),
+            stop_now: Default::default(),
+            ra_in: Default::default(),
+            rb_in: Default::default(),
+            m_duplex: Constant::new(mode::DUPLEX.to_bits()),
+            m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
+            m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
+            m_split: Constant::new(mode::SPLIT.to_bits()),
             write: DiskWrite::hardened(harden),
+            returns: Default::default(),
             buf_ca: StreamFifo::hardened(harden),
-            silence: Default::default(),
-            sec_lag: Default::default(),
-            frames: Default::default(),
-            strict_b: Default::default(),
             buf_cb: StreamFifo::hardened(harden),
+            strict_b: Default::default(),
             split: Default::default(),
-            ret_from_b: Default::default(),
-            ret_valid: Default::default(),
-            ret_word: Default::default(),
-            sec_valid: Default::default(),
-            sec_word: Default::default(),
-            verify: Default::default(),
             to_a: Default::default(),
             to_b: Default::default(),
-            ret_go: Default::default(),
-            both_ok: Default::default(),
+            replicate: Default::default(),
             both_ok_q: Default::default(),
             b_unreplayed: Default::default(),
-            drain: Default::default(),
-            realign: Default::default(),
-            hold_src: Default::default(),
-            room: Default::default(),
-            abort_go: Default::default(),
-            abort_word: Constant::new(ABORT_WORD.to_bits()),
-            silent: Default::default(),
-            pair_differs: Default::default(),
-            disk_timeout: Default::default(),
-            resync: Default::default(),
-            skip: Default::default(),
-            ret_ok: Default::default(),
-            ret_take: Default::default(),
-            sec_take: Default::default(),
-            returning: Default::default(),
         }
     }
 }
@@ -326,11 +276,19 @@ impl<const AW: usize, const OW: usize> Fabric<AW, OW> {
 impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, write, buf_ca, buf_cb, silence, sec_lag, frames, strict_b);
+        clock!(self, clock, write, returns, buf_ca, buf_cb, strict_b);
         dff_setup!(self, clock, both_ok_q, b_unreplayed);
-        // Whatever the lockstep commits is mirrored in every mode but SPLIT: in HALTED it
-        // offers only the `last & abort` word that ends a frame in flight.
+        // Routes. Whatever the lockstep commits is mirrored in every mode but SPLIT: in
+        // HALTED it offers only the `last & abort` word that ends a frame in flight.
         self.split.next = self.mode.val() == self.m_split.val();
+        self.to_a.next = (self.mode.val() == self.m_duplex.val()) | (self.mode.val() == self.m_simplex_a.val());
+        self.to_b.next = (self.mode.val() == self.m_duplex.val()) | (self.mode.val() == self.m_simplex_b.val());
+        // Strict DUPLEX: CPU B's port is a replica of CPU A's (below), yet every return word
+        // is written into B's buffer too, and popped as B takes its replayed copy. So B's
+        // buffer always holds exactly the words B has not seen yet — those A took in the last
+        // D cycles, then what A's buffer still queues — and after a fail-over to SIMPLEX_B,
+        // B simply carries on from it: every word once, in order, whatever B's `rx_ready`.
+        self.replicate.next = self.strict.val() & (self.mode.val() == self.m_duplex.val());
         // Hardened: the returns carry the `last`/`abort` check through the return buffers.
         self.ra_in.next = self.ra_word.val();
         self.rb_in.next = self.rb_word.val();
@@ -340,9 +298,11 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
             self.rb_in.next = self.rb_word.val()
                 ^ (bit_cast::<40, 1>((self.rb_word.val().get_bit(36) ^ self.rb_word.val().get_bit(37)).into()) << 35);
         }
+        // The default build ignores `stop`, so its buffers are those the fabric's proof
+        // covers with `stop` free.
+        self.stop_now.next = self.harden.val() & self.stop.val();
 
         // --- write side --------------------------------------------------------------------
-        self.stop_now.next = self.harden.val() & self.stop.val();
         self.write.reset.next = self.reset.val() | self.stop_now.val();
         self.write.harden_check.next = self.harden.val();
         self.write_error.next = self.write.internal_error.val();
@@ -366,154 +326,40 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.db_valid.next = self.write.db_valid.val();
         self.db_word.next = self.write.db_word.val();
         self.write.db_take.next = self.db_take.val();
+
+        // --- return side: the disks' returns into the CPUs' buffers ------------------------
+        self.returns.reset.next = self.reset.val();
+        self.returns.split.next = self.split.val();
+        self.returns.to_a.next = self.to_a.val();
+        self.returns.to_b.next = self.to_b.val();
+        self.returns.primary.next = self.primary.val();
+        self.returns.read_verify.next = self.read_verify.val();
+        self.returns.disk_timeout.next = self.disk_timeout.val();
+        self.returns.resync.next = self.resync.val();
+        self.returns.disk_a_failed.next = self.disk_a_failed.val();
+        self.returns.disk_b_failed.next = self.disk_b_failed.val();
+        self.returns.both_ok_before.next = self.both_ok_q.q.val();
+        self.both_ok_q.d.next = self.returns.both_ok.val();
+        self.returns.ra_valid.next = self.ra_valid.val();
+        self.returns.ra_word.next = self.ra_in.val();
+        self.ra_ready.next = self.returns.ra_ready.val();
+        self.returns.rb_valid.next = self.rb_valid.val();
+        self.returns.rb_word.next = self.rb_in.val();
+        self.rb_ready.next = self.returns.rb_ready.val();
+        self.divergence.next = self.returns.divergence.val();
+        self.divergence_perr_a.next = self.returns.divergence_perr_a.val();
+        self.divergence_perr_b.next = self.returns.divergence_perr_b.val();
+        self.returns.ca_room.next = self.buf_ca.in_ready.val();
+        self.buf_ca.in_valid.next = self.returns.ca_in_valid.val();
+        self.buf_ca.in_data.next = self.returns.ca_in_word.val();
+        self.returns.cb_room.next = self.buf_cb.in_ready.val();
+        self.buf_cb.in_valid.next = self.returns.cb_in_valid.val();
+        self.buf_cb.in_data.next = self.returns.cb_in_word.val();
         self.buf_ca.reset.next = self.reset.val() | self.stop_now.val();
         self.buf_cb.reset.next = self.reset.val() | self.stop_now.val();
         self.internal_error.next = self.buf_ca.internal_error.val() | self.buf_cb.internal_error.val();
 
-        // Return side: the primary disk answers (the other one if the primary has failed).
-        self.ret_from_b.next = (self.primary.val() & !self.disk_b_failed.val())
-            | (!self.primary.val() & self.disk_a_failed.val());
-        if self.ret_from_b.val() {
-            self.ret_valid.next = self.rb_valid.val();
-            self.ret_word.next = self.rb_in.val();
-            self.sec_valid.next = self.ra_valid.val();
-            self.sec_word.next = self.ra_in.val();
-        } else {
-            self.ret_valid.next = self.ra_valid.val();
-            self.ret_word.next = self.ra_in.val();
-            self.sec_valid.next = self.rb_valid.val();
-            self.sec_word.next = self.rb_in.val();
-        }
-        self.both_ok.next = !self.disk_a_failed.val() & !self.disk_b_failed.val();
-        self.to_a.next = (self.mode.val() == self.m_duplex.val()) | (self.mode.val() == self.m_simplex_a.val());
-        // Strict DUPLEX: CPU B's port is a replica of CPU A's (below), yet every return word
-        // is written into B's buffer too, and popped as B takes its replayed copy. So B's
-        // buffer always holds exactly the words B has not seen yet — those A took in the last
-        // D cycles, then what A's buffer still queues — and after a fail-over to SIMPLEX_B,
-        // B simply carries on from it: every word once, in order, whatever B's `rx_ready`.
-        self.replicate.next = self.strict.val() & (self.mode.val() == self.m_duplex.val());
-        self.to_b.next =
-            (self.mode.val() == self.m_duplex.val()) | (self.mode.val() == self.m_simplex_b.val());
-        self.returning.next = self.to_a.val() | self.to_b.val();
-        // HALTED (and any mode CTRL does not define): no CPU is served; the disks' returns are
-        // taken and dropped so no controller is held back for good.
-        self.drain.next = !self.returning.val() & !self.split.val();
-        // Both disks execute the same commands, so they return the same words. While both
-        // are healthy the secondary is kept in step with the primary: its words are dropped
-        // only as far as the primary's have been delivered (`lag` counts the difference).
-        // When the primary fails, the secondary first skips the `lag` words the CPUs already
-        // have, then carries on: no word lost, repeated or spliced. A primary word with a
-        // parity error is held back while the secondary is healthy — the primary is failed
-        // next cycle and the secondary supplies the good copy.
-        // After a divergence the secondary is out of step (`stale`): not compared, its words
-        // dropped as they come, and not a hitless fail-over source (see `realign`).
-        self.verify.next = self.read_verify.val() & self.both_ok.val() & !self.sec_lag.stale.val();
-        // The return source is the secondary (the primary failed) and it still has to catch up.
-        self.skip.next = (self.ret_from_b.val() != self.primary.val()) & self.sec_lag.behind.val() & !self.split.val();
-        self.ret_ok.next = !self.ret_word.val().get_bit(38) | !self.both_ok.val();
-        // The primary has just failed with the secondary out of step: its stream cannot be
-        // joined word for word, so the CPUs' frame in flight is ended with `last & abort`
-        // (`abort_due`) and the secondary is dropped up to its next frame boundary
-        // (`drop_due`) before it answers: the CPUs never get a frame spliced from two disks.
-        self.realign.next = self.both_ok_q.q.val()
-            & !self.both_ok.val()
-            & (self.ret_from_b.val() != self.primary.val())
-            & self.sec_lag.stale.val();
-        self.hold_src.next = self.realign.val() | self.frames.abort_due.val() | self.frames.drop_due.val();
-        self.room.next = (!self.to_a.val() | self.buf_ca.in_ready.val())
-            & (!self.to_b.val() | self.buf_cb.in_ready.val());
-        // A return word moves when every CPU that gets a copy has room, and with read-verify
-        // only together with the other disk's word.
-        self.ret_go.next = self.ret_valid.val()
-            & self.returning.val()
-            & !self.skip.val()
-            & !self.hold_src.val()
-            & self.ret_ok.val()
-            & self.room.val()
-            & (!self.verify.val() | (self.sec_valid.val() & !self.sec_lag.behind.val()));
-        self.abort_go.next = self.frames.abort_due.val() & self.returning.val() & self.room.val();
-        self.ret_take.next = self.ret_go.val()
-            | (self.returning.val() & self.ret_valid.val() & (self.skip.val() | self.frames.drop_due.val()));
-        // The secondary's word is dropped (or compared) only when it does not run ahead;
-        // a failed disk's returns are always dropped so it cannot stall anything.
-        self.sec_take.next = !self.both_ok.val()
-            | (self.returning.val()
-                & (self.ret_go.val() | (self.sec_valid.val() & (self.sec_lag.behind.val() | self.sec_lag.stale.val()))));
-        // Read-verify: a pair that differs in content, `last` or `abort` (so a frame of a
-        // different length), or a secondary that offers nothing for more than DISK_TIMEOUT
-        // cycles in a row while the primary offers a word, is a divergence.
-        self.silent.next = self.verify.val()
-            & self.returning.val()
-            & self.ret_valid.val()
-            & !self.skip.val()
-            & !self.sec_valid.val();
-        self.silence.silent.next = self.silent.val();
-        self.silence.timeout.next = self.disk_timeout.val();
-        // Timing: the 38-bit pair compare and the silence count feed flops only (`stale`, the
-        // silence count's, the core's registered DISK_DIVERGENCE); what decides a take
-        // (`ret_go`, the disks' `ready`) reads only flops (`stale`, `abort_due`, `drop_due`,
-        // `both_ok_q`), so the return handshake gains no compare in its path.
-        self.pair_differs.next =
-            self.ret_word.val().get_bits::<38>(0) != self.sec_word.val().get_bits::<38>(0);
-        self.divergence.next = (self.verify.val() & self.ret_go.val() & self.pair_differs.val())
-            | (self.silent.val() & self.silence.over.val());
-        self.divergence_perr_a.next = self.verify.val() & self.ret_go.val() & self.ra_in.val().get_bit(38);
-        self.divergence_perr_b.next = self.verify.val() & self.ret_go.val() & self.rb_in.val().get_bit(38);
-        self.sec_lag.clear.next = self.reset.val()
-            | self.split.val()
-            | self.drain.val()
-            | self.resync.val()
-            | (!self.both_ok.val() & !self.skip.val());
-        self.sec_lag.skip.next = self.skip.val();
-        self.sec_lag.source_taken.next = self.ret_take.val();
-        self.sec_lag.delivered.next = self.ret_go.val();
-        self.sec_lag.secondary_taken.next = self.sec_take.val() & self.sec_valid.val();
-        self.sec_lag.divergence.next = self.divergence.val();
-        // Frame positions: the CPUs' (a word delivered without `last` leaves a frame in
-        // flight) and, while both disks are healthy, the secondary's. Dropping ends at the new
-        // source's `last`, or if the primary is back (in service again, it answers: the drop
-        // was meant for the other disk's stream).
-        self.both_ok_q.d.next = self.both_ok.val();
-        self.frames.delivered.next = self.ret_go.val();
-        self.frames.source_last.next = self.ret_word.val().get_bit(36);
-        self.frames.secondary_moved.next =
-            self.both_ok.val() & self.sec_valid.val() & (self.sec_take.val() | self.drain.val());
-        self.frames.secondary_last.next = self.sec_word.val().get_bit(36);
-        self.frames.realign.next = self.realign.val();
-        self.frames.abort_sent.next = self.abort_go.val();
-        self.frames.drop_end.next = (self.frames.drop_due.val() & self.ret_take.val() & self.ret_word.val().get_bit(36))
-            | self.both_ok.val();
-        self.frames.clear.next = self.reset.val() | self.split.val() | self.drain.val();
-        self.frames.clear_cpu.next = self.reset.val() | self.split.val();
-        if self.split.val() {
-            self.buf_ca.in_valid.next = self.ra_valid.val();
-            self.buf_ca.in_data.next = self.ra_in.val();
-            self.buf_cb.in_valid.next = self.rb_valid.val();
-            self.buf_cb.in_data.next = self.rb_in.val();
-            self.ra_ready.next = self.buf_ca.in_ready.val();
-            self.rb_ready.next = self.buf_cb.in_ready.val();
-        } else {
-            self.buf_ca.in_valid.next = (self.ret_go.val() | self.abort_go.val()) & self.to_a.val();
-            self.buf_cb.in_valid.next = (self.ret_go.val() | self.abort_go.val()) & self.to_b.val();
-            if self.frames.abort_due.val() {
-                self.buf_ca.in_data.next = self.abort_word.val();
-                self.buf_cb.in_data.next = self.abort_word.val();
-            } else {
-                self.buf_ca.in_data.next = self.ret_word.val();
-                self.buf_cb.in_data.next = self.ret_word.val();
-            }
-            if self.ret_from_b.val() {
-                self.rb_ready.next = self.ret_take.val();
-                self.ra_ready.next = self.sec_take.val();
-            } else {
-                self.ra_ready.next = self.ret_take.val();
-                self.rb_ready.next = self.sec_take.val();
-            }
-            if self.drain.val() {
-                self.ra_ready.next = true;
-                self.rb_ready.next = true;
-            }
-        }
+        // --- CPU A's return port: its buffer's head ----------------------------------------
         self.ca_valid.next = self.buf_ca.out_valid.val();
         self.ca_word.next = self.buf_ca.out_data.val();
         if self.harden.val() {
@@ -523,7 +369,8 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.buf_ca.out_pop.next = self.ca_take.val();
         self.buf_cb.out_pop.next = self.cb_take.val();
 
-        // Strict DUPLEX: CPU B's port replays CPU A's, D cycles later.
+        // --- CPU B's return port: its own buffer's head, or in strict DUPLEX CPU A's port,
+        // D cycles later -------------------------------------------------------------------
         self.strict_b.replicate.next = self.replicate.val();
         self.strict_b.offset.next = self.offset.val();
         self.strict_b.unreplayed.next = self.b_unreplayed.q.val();
@@ -545,6 +392,331 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         if self.reset.val() | self.resync.val() {
             self.b_unreplayed.d.next = false;
         }
+    }
+}
+
+/// The return path (SPEC §4, "Return path"): the primary disk answers (the other one if
+/// the primary has failed) and its words go into the buffer of every CPU the mode serves;
+/// in SPLIT each disk's returns go to its own CPU; in HALTED (and any mode CTRL does not
+/// define) the disks' returns are taken and dropped.
+///
+/// Both disks execute the same commands, so they return the same words. While both are
+/// healthy the secondary is kept in step with the primary: its words are dropped only as far
+/// as the primary's have been delivered ([`SecondaryLag`]). When the primary fails, the
+/// secondary first skips the words the CPUs already have, then carries on: no word lost,
+/// repeated or spliced. A primary word with a parity error is held back while the secondary
+/// is healthy — the primary is failed next cycle and the secondary supplies the good copy.
+/// After a divergence ([`ReadVerify`]) the secondary is out of step (`stale`): not compared,
+/// its words dropped as they come, and not a hitless fail-over source: a fail-over then ends
+/// the CPUs' frame in flight with `last & abort` and drops the secondary up to its next frame
+/// boundary ([`ReturnFrames`]), so the CPUs never get a frame spliced from two disks.
+#[derive(LogicBlock)]
+pub struct ReturnPath {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    /// SPLIT: disk A's returns to CPU A, disk B's to CPU B.
+    pub split: Signal<In, Bit>,
+    /// The mode gives CPU A, and CPU B, the primary's returns.
+    pub to_a: Signal<In, Bit>,
+    pub to_b: Signal<In, Bit>,
+    /// The primary disk (0 = A), read-verify, DISK_TIMEOUT and the host's fault clear (see
+    /// the [`Fabric`] ports of the same names).
+    pub primary: Signal<In, Bit>,
+    pub read_verify: Signal<In, Bit>,
+    pub disk_timeout: Signal<In, Bits<32>>,
+    pub resync: Signal<In, Bit>,
+    pub disk_a_failed: Signal<In, Bit>,
+    pub disk_b_failed: Signal<In, Bit>,
+    /// Neither disk is failed.
+    pub both_ok: Signal<Out, Bit>,
+    /// `both_ok` a cycle ago (the fabric's flop: a disk failure is its fall).
+    pub both_ok_before: Signal<In, Bit>,
+    /// Disk A's return link (its word as it entered the fabric).
+    pub ra_valid: Signal<In, Bit>,
+    pub ra_word: Signal<In, Word>,
+    pub ra_ready: Signal<Out, Bit>,
+    /// Disk B's return link.
+    pub rb_valid: Signal<In, Bit>,
+    pub rb_word: Signal<In, Word>,
+    pub rb_ready: Signal<Out, Bit>,
+    /// CPU A's return buffer: it has room; the word written into it.
+    pub ca_room: Signal<In, Bit>,
+    pub ca_in_valid: Signal<Out, Bit>,
+    pub ca_in_word: Signal<Out, Word>,
+    /// CPU B's return buffer.
+    pub cb_room: Signal<In, Bit>,
+    pub cb_in_valid: Signal<Out, Bit>,
+    pub cb_in_word: Signal<Out, Word>,
+    /// Read-verify's verdict (see the [`Fabric`] ports of the same names).
+    pub divergence: Signal<Out, Bit>,
+    pub divergence_perr_a: Signal<Out, Bit>,
+    pub divergence_perr_b: Signal<Out, Bit>,
+    /// How far the secondary's returns are behind the primary's (hitless fail-over).
+    sec_lag: SecondaryLag,
+    /// Frame positions on the return side; what a fail-over to an out-of-step secondary owes.
+    frames: ReturnFrames,
+    /// Read-verify: the two disks' returns compared, the secondary's silence counted.
+    check: ReadVerify,
+    /// The mode serves a CPU; `drain`: it serves none and is not SPLIT (HALTED or undefined).
+    returning: Signal<Local, Bit>,
+    drain: Signal<Local, Bit>,
+    /// The return source is disk B; its word, and the other disk's (the secondary).
+    ret_from_b: Signal<Local, Bit>,
+    ret_valid: Signal<Local, Bit>,
+    ret_word: Signal<Local, Word>,
+    sec_valid: Signal<Local, Bit>,
+    sec_word: Signal<Local, Word>,
+    /// The pair is compared: read-verify, both disks healthy, the secondary in step.
+    verify: Signal<Local, Bit>,
+    /// The return source is the secondary (the primary failed) and it still has to catch up.
+    skip: Signal<Local, Bit>,
+    /// The source's word may go on: no parity error, or no healthy secondary to supply it.
+    ret_ok: Signal<Local, Bit>,
+    /// The primary failed this cycle while the secondary was out of step.
+    realign: Signal<Local, Bit>,
+    /// The return source may not deliver this cycle (realigning after such a failure).
+    hold_src: Signal<Local, Bit>,
+    /// Every CPU that gets a copy of a return word has room for it.
+    room: Signal<Local, Bit>,
+    /// The source's word goes to the CPUs; the abort word goes to the CPUs.
+    ret_go: Signal<Local, Bit>,
+    abort_go: Signal<Local, Bit>,
+    /// The source's word, and the secondary's, is consumed.
+    ret_take: Signal<Local, Bit>,
+    sec_take: Signal<Local, Bit>,
+    abort_word: Constant<Word>,
+}
+
+impl Default for ReturnPath {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            split: Default::default(),
+            to_a: Default::default(),
+            to_b: Default::default(),
+            primary: Default::default(),
+            read_verify: Default::default(),
+            disk_timeout: Default::default(),
+            resync: Default::default(),
+            disk_a_failed: Default::default(),
+            disk_b_failed: Default::default(),
+            both_ok: Default::default(),
+            both_ok_before: Default::default(),
+            ra_valid: Default::default(),
+            ra_word: Default::default(),
+            ra_ready: Default::default(),
+            rb_valid: Default::default(),
+            rb_word: Default::default(),
+            rb_ready: Default::default(),
+            ca_room: Default::default(),
+            ca_in_valid: Default::default(),
+            ca_in_word: Default::default(),
+            cb_room: Default::default(),
+            cb_in_valid: Default::default(),
+            cb_in_word: Default::default(),
+            divergence: Default::default(),
+            divergence_perr_a: Default::default(),
+            divergence_perr_b: Default::default(),
+            sec_lag: Default::default(),
+            frames: Default::default(),
+            check: Default::default(),
+            returning: Default::default(),
+            drain: Default::default(),
+            ret_from_b: Default::default(),
+            ret_valid: Default::default(),
+            ret_word: Default::default(),
+            sec_valid: Default::default(),
+            sec_word: Default::default(),
+            verify: Default::default(),
+            skip: Default::default(),
+            ret_ok: Default::default(),
+            realign: Default::default(),
+            hold_src: Default::default(),
+            room: Default::default(),
+            ret_go: Default::default(),
+            abort_go: Default::default(),
+            ret_take: Default::default(),
+            sec_take: Default::default(),
+            abort_word: Constant::new(ABORT_WORD.to_bits()),
+        }
+    }
+}
+
+impl Logic for ReturnPath {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, sec_lag, frames, check);
+        self.returning.next = self.to_a.val() | self.to_b.val();
+        // HALTED (and any mode CTRL does not define): no CPU is served; the disks' returns are
+        // taken and dropped so no controller is held back for good.
+        self.drain.next = !self.returning.val() & !self.split.val();
+        self.ret_from_b.next = (self.primary.val() & !self.disk_b_failed.val())
+            | (!self.primary.val() & self.disk_a_failed.val());
+        if self.ret_from_b.val() {
+            self.ret_valid.next = self.rb_valid.val();
+            self.ret_word.next = self.rb_word.val();
+            self.sec_valid.next = self.ra_valid.val();
+            self.sec_word.next = self.ra_word.val();
+        } else {
+            self.ret_valid.next = self.ra_valid.val();
+            self.ret_word.next = self.ra_word.val();
+            self.sec_valid.next = self.rb_valid.val();
+            self.sec_word.next = self.rb_word.val();
+        }
+        self.both_ok.next = !self.disk_a_failed.val() & !self.disk_b_failed.val();
+        self.verify.next = self.read_verify.val() & self.both_ok.val() & !self.sec_lag.stale.val();
+        self.skip.next = (self.ret_from_b.val() != self.primary.val()) & self.sec_lag.behind.val() & !self.split.val();
+        self.ret_ok.next = !self.ret_word.val().get_bit(38) | !self.both_ok.val();
+        // The primary has just failed with the secondary out of step: its stream cannot be
+        // joined word for word (`frames` ends the CPUs' frame and drops the secondary's).
+        self.realign.next = self.both_ok_before.val()
+            & !self.both_ok.val()
+            & (self.ret_from_b.val() != self.primary.val())
+            & self.sec_lag.stale.val();
+        self.hold_src.next = self.realign.val() | self.frames.abort_due.val() | self.frames.drop_due.val();
+        self.room.next = (!self.to_a.val() | self.ca_room.val()) & (!self.to_b.val() | self.cb_room.val());
+        // A return word moves when every CPU that gets a copy has room, and with read-verify
+        // only together with the other disk's word.
+        self.ret_go.next = self.ret_valid.val()
+            & self.returning.val()
+            & !self.skip.val()
+            & !self.hold_src.val()
+            & self.ret_ok.val()
+            & self.room.val()
+            & (!self.verify.val() | (self.sec_valid.val() & !self.sec_lag.behind.val()));
+        self.abort_go.next = self.frames.abort_due.val() & self.returning.val() & self.room.val();
+        self.ret_take.next = self.ret_go.val()
+            | (self.returning.val() & self.ret_valid.val() & (self.skip.val() | self.frames.drop_due.val()));
+        // The secondary's word is dropped (or compared) only when it does not run ahead;
+        // a failed disk's returns are always dropped so it cannot stall anything.
+        self.sec_take.next = !self.both_ok.val()
+            | (self.returning.val()
+                & (self.ret_go.val() | (self.sec_valid.val() & (self.sec_lag.behind.val() | self.sec_lag.stale.val()))));
+
+        self.check.verify.next = self.verify.val();
+        self.check.waiting.next = self.returning.val() & self.ret_valid.val() & !self.skip.val();
+        self.check.moved.next = self.ret_go.val();
+        self.check.sec_valid.next = self.sec_valid.val();
+        self.check.ret_word.next = self.ret_word.val();
+        self.check.sec_word.next = self.sec_word.val();
+        self.check.a_perr.next = self.ra_word.val().get_bit(38);
+        self.check.b_perr.next = self.rb_word.val().get_bit(38);
+        self.check.timeout.next = self.disk_timeout.val();
+        self.divergence.next = self.check.divergence.val();
+        self.divergence_perr_a.next = self.check.divergence_perr_a.val();
+        self.divergence_perr_b.next = self.check.divergence_perr_b.val();
+
+        self.sec_lag.clear.next = self.reset.val()
+            | self.split.val()
+            | self.drain.val()
+            | self.resync.val()
+            | (!self.both_ok.val() & !self.skip.val());
+        self.sec_lag.skip.next = self.skip.val();
+        self.sec_lag.source_taken.next = self.ret_take.val();
+        self.sec_lag.delivered.next = self.ret_go.val();
+        self.sec_lag.secondary_taken.next = self.sec_take.val() & self.sec_valid.val();
+        self.sec_lag.divergence.next = self.check.divergence.val();
+        // Frame positions: the CPUs' (a word delivered without `last` leaves a frame in
+        // flight) and, while both disks are healthy, the secondary's. Dropping ends at the new
+        // source's `last`, or if the primary is back (in service again, it answers: the drop
+        // was meant for the other disk's stream).
+        self.frames.delivered.next = self.ret_go.val();
+        self.frames.source_last.next = self.ret_word.val().get_bit(36);
+        self.frames.secondary_moved.next =
+            self.both_ok.val() & self.sec_valid.val() & (self.sec_take.val() | self.drain.val());
+        self.frames.secondary_last.next = self.sec_word.val().get_bit(36);
+        self.frames.realign.next = self.realign.val();
+        self.frames.abort_sent.next = self.abort_go.val();
+        self.frames.drop_end.next = (self.frames.drop_due.val() & self.ret_take.val() & self.ret_word.val().get_bit(36))
+            | self.both_ok.val();
+        self.frames.clear.next = self.reset.val() | self.split.val() | self.drain.val();
+        self.frames.clear_cpu.next = self.reset.val() | self.split.val();
+
+        if self.split.val() {
+            self.ca_in_valid.next = self.ra_valid.val();
+            self.ca_in_word.next = self.ra_word.val();
+            self.cb_in_valid.next = self.rb_valid.val();
+            self.cb_in_word.next = self.rb_word.val();
+            self.ra_ready.next = self.ca_room.val();
+            self.rb_ready.next = self.cb_room.val();
+        } else {
+            self.ca_in_valid.next = (self.ret_go.val() | self.abort_go.val()) & self.to_a.val();
+            self.cb_in_valid.next = (self.ret_go.val() | self.abort_go.val()) & self.to_b.val();
+            if self.frames.abort_due.val() {
+                self.ca_in_word.next = self.abort_word.val();
+                self.cb_in_word.next = self.abort_word.val();
+            } else {
+                self.ca_in_word.next = self.ret_word.val();
+                self.cb_in_word.next = self.ret_word.val();
+            }
+            if self.ret_from_b.val() {
+                self.rb_ready.next = self.ret_take.val();
+                self.ra_ready.next = self.sec_take.val();
+            } else {
+                self.ra_ready.next = self.ret_take.val();
+                self.rb_ready.next = self.sec_take.val();
+            }
+            if self.drain.val() {
+                self.ra_ready.next = true;
+                self.rb_ready.next = true;
+            }
+        }
+    }
+}
+
+/// Read-verify (SPEC §4): a pair of returns that differs in content, `last` or `abort` (so a
+/// frame of a different length), or a secondary that offers nothing for more than
+/// DISK_TIMEOUT cycles in a row while the primary offers a word, is a divergence.
+///
+/// Timing: the 38-bit pair compare and the silence count feed flops only (`stale`, the
+/// silence count's, the core's registered DISK_DIVERGENCE); what decides a take (`ret_go`,
+/// the disks' `ready`) reads only flops (`stale`, `abort_due`, `drop_due`, `both_ok_q`), so
+/// the return handshake gains no compare in its path.
+#[derive(LogicBlock, Default)]
+pub struct ReadVerify {
+    pub clock: Signal<In, Clock>,
+    /// The pair is compared (read-verify on, both disks healthy, the secondary in step).
+    pub verify: Signal<In, Bit>,
+    /// The primary offers a word the CPUs are waiting for (not one skipped).
+    pub waiting: Signal<In, Bit>,
+    /// The primary's word moves to the CPUs (with the secondary's, when compared).
+    pub moved: Signal<In, Bit>,
+    /// The secondary offers a word.
+    pub sec_valid: Signal<In, Bit>,
+    /// The primary's word and the secondary's.
+    pub ret_word: Signal<In, Word>,
+    pub sec_word: Signal<In, Word>,
+    /// Disk A's word, and disk B's, entered with a parity error.
+    pub a_perr: Signal<In, Bit>,
+    pub b_perr: Signal<In, Bit>,
+    /// DISK_TIMEOUT.
+    pub timeout: Signal<In, Bits<32>>,
+    /// The disks diverge (see [`Fabric::divergence`]).
+    pub divergence: Signal<Out, Bit>,
+    /// With a compared pair: disk A's word had a parity error, and disk B's.
+    pub divergence_perr_a: Signal<Out, Bit>,
+    pub divergence_perr_b: Signal<Out, Bit>,
+    /// Read-verify's silence count.
+    silence: SilenceCount,
+    /// The primary offers a word, read-verify waits for the secondary and it offers none.
+    silent: Signal<Local, Bit>,
+    /// The primary's and the secondary's words differ in data, `par`, `last` or `abort`.
+    pair_differs: Signal<Local, Bit>,
+}
+
+impl Logic for ReadVerify {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, silence);
+        self.silent.next = self.verify.val() & self.waiting.val() & !self.sec_valid.val();
+        self.silence.silent.next = self.silent.val();
+        self.silence.timeout.next = self.timeout.val();
+        self.pair_differs.next = self.ret_word.val().get_bits::<38>(0) != self.sec_word.val().get_bits::<38>(0);
+        self.divergence.next = (self.verify.val() & self.moved.val() & self.pair_differs.val())
+            | (self.silent.val() & self.silence.over.val());
+        self.divergence_perr_a.next = self.verify.val() & self.moved.val() & self.a_perr.val();
+        self.divergence_perr_b.next = self.verify.val() & self.moved.val() & self.b_perr.val();
     }
 }
 

@@ -25,6 +25,7 @@ pub mod link_check;
 pub mod lockstep;
 pub mod parity;
 pub mod regfile;
+pub mod shadow;
 pub mod stream_fifo;
 pub mod testbench;
 pub mod uart;

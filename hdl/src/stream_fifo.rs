@@ -10,21 +10,19 @@
 //! Capacity is 2^AW words in RAM plus the head register.
 //!
 //! Hardened build ([`StreamFifo::hardened`]): the control flops (`head_valid`, `count`,
-//! `rptr`, `wptr`, `fwd_valid`, `stored`, `full`) have a shadow register that stores a code
-//! of their next value, and `internal_error` is high in any cycle in which flops and shadow
-//! disagree — from the cycle an upset flips either (combinational on flops only). The code
-//! is [`shadow_code`]: bit i of the shadow is `!v[i] ^ v[i-1] ^ v[i+1]`, so a flip of any
-//! control bit changes three bits of the expected shadow and a flip of a shadow bit one.
-//! A plain complement is not enough: yosys merged complemented one-bit shadows with the flop
-//! they shadow (inverters pushed through flip-flops); a bit that is the XOR of three
-//! different next values is no other flop's, so synthesis keeps every one
-//! (`hardened_shadow_flops_survive_synthesis`). The words themselves (head, RAM, forward register) are
-//! covered by the parity they carry (`last`/`abort` by the check folded into it, see
-//! [`crate::lockstep::fold_check`]).
+//! `rptr`, `wptr`, `fwd_valid`, `stored`, `full`) are checked by a [`ShadowCheck`] (a register
+//! holding a code of their next value, see hdl/src/shadow.rs), and `internal_error` is high in
+//! any cycle in which flops and shadow disagree — from the cycle an upset flips either. The
+//! words themselves (head, RAM, forward register) are covered by the parity they carry
+//! (`last`/`abort` by the check folded into it, see [`crate::lockstep::fold_check`]).
 use crate::bram::Bram;
 use crate::link::{Word, WORD_BITS};
+use crate::shadow::ShadowCheck;
 use rust_hdl::prelude::*;
-use rust_hdl::widgets::prelude::DFFWithInit;
+
+/// The shadow code ([`crate::shadow`]), also under this path because the lockstep's and the
+/// core's docs name it here.
+pub use crate::shadow::shadow_code;
 
 #[derive(LogicBlock)]
 pub struct StreamFifo<const AW: usize> {
@@ -61,12 +59,11 @@ pub struct StreamFifo<const AW: usize> {
     /// compares, so `out_pop` reaches the RAM address through a few gates and no compare.
     stored: DFF<Bit>,
     full: DFF<Bit>,
-    /// The hardened build's complemented shadows of the control flops (power-on: all ones,
-    /// the complement of the flops' zeros).
-    shadow: DFFWithInit<Bits<64>>,
+    /// Hardened build: the shadow of the control flops, packed into `ctl_now` (their `q`)
+    /// and `ctl_next` (their `d`).
+    shadow: ShadowCheck<64>,
     ctl_now: Signal<Local, Bits<64>>,
     ctl_next: Signal<Local, Bits<64>>,
-    harden: Constant<Bit>,
     capacity_less_one: Constant<Bits<16>>,
     /// `count` and `fill` never pass 2^AW + 1: masking every value they take to AW + 1 bits
     /// leaves the flops and adders above constant, so synthesis drops them (and what the
@@ -86,12 +83,6 @@ pub struct StreamFifo<const AW: usize> {
     to_mem: Signal<Local, Bit>,
     rptr_next: Signal<Local, Bits<AW>>,
     mem_out: Signal<Local, Word>,
-}
-
-/// The shadow code of the hardened build's checked registers: bit i is
-/// `!v[i] ^ v[i-1] ^ v[i+1]` (a flip of one bit of `v` changes three bits of the code).
-pub fn shadow_code(v: u64) -> u64 {
-    !v ^ (v << 1) ^ (v >> 1)
 }
 
 impl<const AW: usize> Default for StreamFifo<AW> {
@@ -125,10 +116,9 @@ impl<const AW: usize> StreamFifo<AW> {
             stored: Default::default(),
             full: Default::default(),
             internal_error: Default::default(),
-            shadow: DFFWithInit::new(u64::MAX.to_bits()),
+            shadow: ShadowCheck::hardened(harden),
             ctl_now: Default::default(),
             ctl_next: Default::default(),
-            harden: Constant::new(harden),
             capacity_less_one: Constant::new(((1u64 << AW) - 1).to_bits()),
             count_mask: Constant::new(((2u64 << AW) - 1).to_bits()),
             count_one: Default::default(),
@@ -160,7 +150,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, head, head_valid, count, rptr, wptr, fwd_valid, fwd_data, stored, full);
-        dff_setup!(self, clock, shadow);
+        clock!(self, clock, shadow);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
@@ -246,7 +236,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         }
 
         // Hardened: the control flops side by side (`ctl_*`: head_valid, fwd_valid, stored,
-        // full, count, rptr, wptr), and the shadow of their next value (`shadow_code`).
+        // full, count, rptr, wptr), checked by their shadow.
         self.ctl_now.next = bit_cast::<64, 1>(self.head_valid.q.val().into())
             | (bit_cast::<64, 1>(self.fwd_valid.q.val().into()) << 1)
             | (bit_cast::<64, 1>(self.stored.q.val().into()) << 2)
@@ -261,11 +251,9 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             | (bit_cast::<64, 16>(self.count.d.val()) << 4)
             | (bit_cast::<64, AW>(self.rptr.d.val()) << 20)
             | (bit_cast::<64, AW>(self.wptr.d.val()) << 35);
-        if self.harden.val() {
-            self.shadow.d.next = !self.ctl_next.val() ^ (self.ctl_next.val() << 1) ^ (self.ctl_next.val() >> 1);
-        }
-        self.internal_error.next = self.harden.val()
-            & (self.shadow.q.val() != (!self.ctl_now.val() ^ (self.ctl_now.val() << 1) ^ (self.ctl_now.val() >> 1)));
+        self.shadow.checked_q.next = self.ctl_now.val();
+        self.shadow.checked_d.next = self.ctl_next.val();
+        self.internal_error.next = self.shadow.bad.val();
         self.out_valid.next = self.head_valid.q.val();
         self.out_data.next = self.head.q.val();
         self.fill.next = (self.count.q.val() + bit_cast::<16, 1>(self.head_valid.q.val().into())) & self.count_mask.val();

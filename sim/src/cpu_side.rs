@@ -1,7 +1,8 @@
 //! One computing element of the real-CPU system, simulated by Verilator: PicoRV32 (from the
 //! PyPI package `pythondata-cpu-picorv32` in the project venv), its RAM, its CPU port
 //! (`ftio_hdl::cpu_port`, generated Verilog) and a console — module `ftio_cpu_side` of
-//! `sim/verilog/ftio_cpu_side.v`, its PicoRV32 configured in `sim/verilog/ftio_picorv32.v`.
+//! `sim/verilog/ftio_cpu_side.v`, its PicoRV32 configured in `sim/verilog/ftio_picorv32.v`, its
+//! memory map in `sim/verilog/ftio_cpu_bus.v`.
 //! Built at run time like the core's model
 //! ([`crate::verilator`]): cached by a SHA-256 of its sources, loaded with `libloading`.
 use crate::link::Beat;
@@ -18,6 +19,11 @@ pub const CPU_SIDE_VERILOG: &str = include_str!("../verilog/ftio_cpu_side.v");
 /// parameters are written: this CPU side instantiates it, and so does the board's
 /// (`ftio build --top system`, which takes this text through `ftio_bsp::system::SystemParts`).
 pub const PICORV32_CONFIG_VERILOG: &str = include_str!("../verilog/ftio_picorv32.v");
+
+/// Module `ftio_cpu_bus`: the system's memory map (address decode, CONSOLE and RESULT stores,
+/// bus error, the ready / read-data mux). The one place it is written: this CPU side
+/// instantiates it, and so does the board's (through `ftio_bsp::system::SystemParts`).
+pub const CPU_BUS_VERILOG: &str = include_str!("../verilog/ftio_cpu_bus.v");
 
 const SETUP_HINT: &str = "run `bash scripts/setup.sh` (it pip-installs pythondata-cpu-picorv32 into the project's .venv)";
 
@@ -152,6 +158,7 @@ pub fn build() -> Result<BuildInfo, SimError> {
         verilog: &[
             ("ftio_cpu_side.v", CPU_SIDE_VERILOG),
             ("ftio_picorv32.v", PICORV32_CONFIG_VERILOG),
+            ("ftio_cpu_bus.v", CPU_BUS_VERILOG),
             ("ftio_cpu_port.v", &port),
             ("picorv32.v", &picorv32),
         ],

@@ -227,9 +227,7 @@ pub const BLOCKS: &[(&str, &str)] = &[
     // The return path: the CPUs' return buffers and what keeps the secondary disk in step.
     ("fabric.buf_ca", "return path"),
     ("fabric.buf_cb", "return path"),
-    ("fabric.sec_lag", "return path"),
-    ("fabric.frames", "return path"),
-    ("fabric.silence", "return path"),
+    ("fabric.returns", "return path"),
     ("fabric.strict_b", "return path"),
     ("disk_a.rx_in_frame", "return path"),
     ("disk_b.rx_in_frame", "return path"),

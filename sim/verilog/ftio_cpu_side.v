@@ -4,12 +4,8 @@
 // and a console. Two of these, each with the same firmware image, face ftio_core's cpu_a_*
 // and cpu_b_* links.
 //
-// Memory map (byte addresses):
-//   0x0000_0000 .. 4*MEM_WORDS-1   RAM: code, data, stack (firmware/link.ld)
-//   0x1000_0000 .. 0x1000_000F     CPU port: TX, TX_LAST, RX, STATUS (hdl/src/cpu_port.rs)
-//   0x2000_0000                    CONSOLE: a store prints its low byte
-//   0x2000_0004                    RESULT: a store reports the firmware's result (and ends it)
-// Any other address completes at once (loads read 0) and sets bus_error.
+// The memory map — RAM, CPU port, CONSOLE, RESULT, a bus error for any other address — is
+// module ftio_cpu_bus (ftio_cpu_bus.v), which the board's CPU side instantiates too.
 //
 // The RAM answers one cycle after mem_valid (a registered read, as a block RAM does).
 // dbg_*: a word port into the RAM, used by the simulation to load the firmware image while
@@ -41,7 +37,7 @@ module ftio_cpu_side #(
     output        result_valid,
     output [31:0] result,
     output        trap,
-    output reg    bus_error,
+    output        bus_error,
     output [31:0] bus_addr,       // address of the access in progress (for timelines)
     input         dbg_we,
     input  [31:0] dbg_addr,       // word index
@@ -61,16 +57,24 @@ module ftio_cpu_side #(
         .mem_wdata(mem_wdata), .mem_wstrb(mem_wstrb), .mem_rdata(mem_rdata)
     );
 
-    // Address decode.
-    wire sel_ram  = mem_addr < 4 * MEM_WORDS;
-    wire sel_port = mem_addr[31:4] == 28'h1000_000;
-    wire sel_con  = mem_addr[31:3] == 29'h0400_0000;
-    wire sel_none = !sel_ram && !sel_port && !sel_con;
+    // The memory map (ftio_cpu_bus.v, shared with the board's CPU side).
+    wire        sel_ram, sel_port;
+    reg         ram_ready;
+    reg  [31:0] ram_rdata;
+    wire        port_ready;
+    wire [31:0] port_rdata;
+    ftio_cpu_bus #(.MEM_WORDS(MEM_WORDS)) bus (
+        .clock(clock), .reset(reset),
+        .mem_valid(mem_valid), .mem_addr(mem_addr), .mem_wdata(mem_wdata), .mem_wstrb(mem_wstrb),
+        .mem_ready(mem_ready), .mem_rdata(mem_rdata),
+        .sel_ram(sel_ram), .ram_ready(ram_ready), .ram_rdata(ram_rdata),
+        .sel_port(sel_port), .port_ready(port_ready), .port_rdata(port_rdata),
+        .console_valid(console_valid), .console_char(console_char),
+        .result_valid(result_valid), .result(result), .bus_error(bus_error)
+    );
 
     // RAM: registered read, byte-enabled write, answers one cycle after mem_valid.
     reg [31:0] ram [0:MEM_WORDS-1];
-    reg        ram_ready;
-    reg [31:0] ram_rdata;
     wire [31:0] word = mem_addr[31:2];
     always @(posedge clock) begin
         ram_ready <= 1'b0;
@@ -88,8 +92,6 @@ module ftio_cpu_side #(
     assign dbg_rdata = ram[dbg_addr];
 
     // The CPU port.
-    wire        port_ready;
-    wire [31:0] port_rdata;
     ftio_cpu_port port (
         .clock(clock),
         .reset(reset),
@@ -117,19 +119,5 @@ module ftio_cpu_side #(
         .rx_rpar(rx_rpar)
     );
 
-    // Console and result: a store completes at once.
-    wire con_store = mem_valid && sel_con && mem_wstrb != 4'b0;
-    assign console_valid = con_store && !mem_addr[2];
-    assign console_char  = mem_wdata[7:0];
-    assign result_valid  = con_store && mem_addr[2];
-    assign result        = mem_wdata;
-
-    always @(posedge clock) begin
-        if (reset) bus_error <= 1'b0;
-        else if (mem_valid && sel_none) bus_error <= 1'b1;
-    end
-
-    assign mem_ready = sel_ram ? ram_ready : sel_port ? port_ready : mem_valid;
-    assign mem_rdata = sel_ram ? ram_rdata : sel_port ? port_rdata : 32'b0;
     assign bus_addr  = mem_valid ? mem_addr : 32'hFFFF_FFFF;
 endmodule
