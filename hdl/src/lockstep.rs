@@ -265,6 +265,12 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     bad_b: Signal<Local, Bit>,
     unattributable: Signal<Local, Bit>,
     halt_now: Signal<Local, Bit>,
+    /// DUPLEX stays DUPLEX: no side bad and no mismatch.
+    stay_duplex: Signal<Local, Bit>,
+    /// DUPLEX fails over to SIMPLEX_B (CPU A alone is bad, auto policy).
+    fail_to_b: Signal<Local, Bit>,
+    /// DUPLEX fails over to SIMPLEX_A.
+    fail_to_a: Signal<Local, Bit>,
     c_move: Signal<Local, Bit>,
     silent_a_now: Signal<Local, Bit>,
     silent_b_now: Signal<Local, Bit>,
@@ -396,6 +402,9 @@ impl<const SW: usize, const OW: usize> Lockstep<SW, OW> {
             bad_b: Default::default(),
             unattributable: Default::default(),
             halt_now: Default::default(),
+            stay_duplex: Default::default(),
+            fail_to_b: Default::default(),
+            fail_to_a: Default::default(),
             c_move: Default::default(),
             silent_a_now: Default::default(),
             silent_b_now: Default::default(),
@@ -745,11 +754,35 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             self.abort_pending.d.next = false;
             self.pairs.d.next = 0.into();
         }
-        self.is_duplex.d.next = self.mode_q.d.val() == self.m_duplex.val();
-        self.is_simplex_a.d.next = self.mode_q.d.val() == self.m_simplex_a.val();
-        self.is_simplex_b.d.next = self.mode_q.d.val() == self.m_simplex_b.val();
-        self.is_split.d.next = self.mode_q.d.val() == self.m_split.val();
-        self.is_halted.d.next = self.mode_q.d.val() == self.m_halted.val();
+        // The one-hot flags straight from the transitions' terms (the same values as decoding
+        // `mode_q.d`): the fault decision reaches them without the 3-bit choice, the mode
+        // write's override and five compares behind it (the Cu's 75 MHz path).
+        self.stay_duplex.next = !self.bad_a.val() & !self.bad_b.val() & !self.fault_mismatch.val();
+        self.fail_to_b.next =
+            self.bad_a.val() & !self.bad_b.val() & !self.fault_mismatch.val() & !self.policy_halt.val();
+        self.fail_to_a.next =
+            self.bad_b.val() & !self.bad_a.val() & !self.fault_mismatch.val() & !self.policy_halt.val();
+        self.is_duplex.d.next = self.duplex.val() & self.stay_duplex.val();
+        self.is_simplex_a.d.next = (self.is_simplex_a.q.val() & !self.a_err_q.q.val())
+            | (self.duplex.val() & self.fail_to_a.val());
+        self.is_simplex_b.d.next = (self.is_simplex_b.q.val() & !self.b_err_q.q.val())
+            | (self.duplex.val() & self.fail_to_b.val());
+        self.is_split.d.next = self.is_split.q.val();
+        self.is_halted.d.next = self.is_halted.q.val() | self.halt_now.val();
+        if self.mode_set.val() {
+            self.is_duplex.d.next = self.mode_value.val() == self.m_duplex.val();
+            self.is_simplex_a.d.next = self.mode_value.val() == self.m_simplex_a.val();
+            self.is_simplex_b.d.next = self.mode_value.val() == self.m_simplex_b.val();
+            self.is_split.d.next = self.mode_value.val() == self.m_split.val();
+            self.is_halted.d.next = self.mode_value.val() == self.m_halted.val();
+        }
+        if self.reset.val() {
+            self.is_duplex.d.next = true;
+            self.is_simplex_a.d.next = false;
+            self.is_simplex_b.d.next = false;
+            self.is_split.d.next = false;
+            self.is_halted.d.next = false;
+        }
         self.mode.next = self.mode_q.q.val();
         self.pair_index.next = self.pairs.q.val();
         self.head_a.next = self.pa.q.val();
