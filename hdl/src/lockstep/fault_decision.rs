@@ -81,6 +81,8 @@ pub struct FaultDecision {
     fail_to_b: Signal<Local, Bit>,
     /// DUPLEX fails over to SIMPLEX_A.
     fail_to_a: Signal<Local, Bit>,
+    /// A transition leaves the mode now (a fail-over or a halt).
+    moving: Signal<Local, Bit>,
     m_duplex: Constant<Bits<3>>,
     m_simplex_a: Constant<Bits<3>>,
     m_simplex_b: Constant<Bits<3>>,
@@ -125,6 +127,7 @@ impl Default for FaultDecision {
             stay_duplex: Default::default(),
             fail_to_b: Default::default(),
             fail_to_a: Default::default(),
+            moving: Default::default(),
             m_duplex: Constant::new(mode::DUPLEX.to_bits()),
             m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
             m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
@@ -182,13 +185,17 @@ impl Logic for FaultDecision {
         }
 
         // --- the next mode, one-hot, from the same terms --------------------------------
-        self.duplex_next.next = self.duplex.val() & self.stay_duplex.val();
-        self.simplex_a_next.next =
-            (self.simplex_a.val() & !self.a_error.val()) | (self.duplex.val() & self.fail_to_a.val());
-        self.simplex_b_next.next =
-            (self.simplex_b.val() & !self.b_error.val()) | (self.duplex.val() & self.fail_to_b.val());
-        self.split_next.next = self.split.val();
-        self.halted_next.next = self.halted.val() | self.halt_now.val();
+        // A flag is set by its transition, or held while the mode register says that mode and
+        // no transition leaves it: the decode of the 3-bit next mode, term by term, so an upset
+        // of a flag lasts one cycle and an upset of the mode register moves the flags with it.
+        self.moving.next = (self.duplex.val() & (self.fail_to_a.val() | self.fail_to_b.val())) | self.halt_now.val();
+        self.duplex_next.next = !self.moving.val() & (self.mode_now.val() == self.m_duplex.val());
+        self.simplex_a_next.next = (self.duplex.val() & self.fail_to_a.val())
+            | (!self.moving.val() & (self.mode_now.val() == self.m_simplex_a.val()));
+        self.simplex_b_next.next = (self.duplex.val() & self.fail_to_b.val())
+            | (!self.moving.val() & (self.mode_now.val() == self.m_simplex_b.val()));
+        self.split_next.next = !self.moving.val() & (self.mode_now.val() == self.m_split.val());
+        self.halted_next.next = self.halt_now.val() | (!self.moving.val() & (self.mode_now.val() == self.m_halted.val()));
         if self.mode_set.val() {
             self.duplex_next.next = self.mode_value.val() == self.m_duplex.val();
             self.simplex_a_next.next = self.mode_value.val() == self.m_simplex_a.val();
