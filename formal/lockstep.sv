@@ -8,9 +8,9 @@
 // the policy, `return_mismatch` and TIMEOUT are free. Held constant from power-on: the
 // lockstep kind (entered by a CTRL write at cycle 1, as the host does) and D (`offset`,
 // anyconst). Excluded: further host mode writes (`mode_set`, which empty the skew FIFOs by
-// design) and reset after power-on. Exposed: `b_dropping` (B's words dropped after the
-// write into strict, see lockstep.rs), to leave them out of B's count, and the strict
-// check's marks `strict_a_missing`/`strict_b_missing` (a timing difference seen).
+// design) and reset after power-on. Exposed, from the strict check (lockstep/strict_check.rs):
+// `b_dropping_q` (B's words dropped after the write into strict), to leave them out of B's
+// count, and the marks `a_missing_q`/`b_missing_q` (a timing difference seen).
 //
 // Two proofs use this harness: `lockstep` (the commit properties) and, with STRICT_READY
 // defined, `lockstep_strict_ready` (the constant-offset property alone, so a failure of one
@@ -84,8 +84,8 @@ module lockstep_formal (
         .frame_aborted(frame_aborted), .pair_index(pair_index),
         .head_a(head_a), .head_b(head_b), .head_a_valid(head_a_valid), .head_b_valid(head_b_valid),
         .fill_a(fill_a), .fill_b(fill_b),
-        .\b_dropping$q (i_b_dropping),
-        .\strict_a_missing$q (i_a_missing), .\strict_b_missing$q (i_b_missing)
+        .\strict_check.b_dropping_q$q (i_b_dropping),
+        .\strict_check.a_missing_q$q (i_a_missing), .\strict_check.b_missing_q$q (i_b_missing)
     );
 
     // Data independence: the lockstep compares data bits with a bitwise equality and

@@ -29,12 +29,37 @@
 //!   quiescent (words not yet committed are discarded; a frame in flight is ended with
 //!   `last & abort` only when the new mode is HALTED). HALTED: both CPUs back-pressured. In SIMPLEX the isolated CPU's words are taken and dropped (so it never
 //!   hangs on the link) and its FIFO is held empty.
+//!
+//! The blocks, one job each (sub-modules): [`strict_check::StrictCheck`] (the strict-offset
+//! check and its start after a host write), [`silence_timer::SilenceTimer`] (the TIMEOUT
+//! rule), [`pair_stage::PairStage`] (comparator, pair stage and skid),
+//! [`port_readies::PortReadies`] (the CPUs' `tx_ready` per mode, what enters the skew FIFOs),
+//! [`commit::Commit`] (the committed stream and the frame state),
+//! [`fault_decision::FaultDecision`] (attribution and the next mode, a truth table) and
+//! [`self_check::SelfCheck`] (the hardened build's check of the lockstep's own state). This
+//! block holds the skew FIFOs, the strict delay line, the mode register and its one-hot flags,
+//! and wires the others.
 use crate::delay_line::{DelayLine, ReplayArm};
 use crate::fabric::mode;
 use crate::link::Word;
 use crate::stream_fifo::StreamFifo;
 use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::DFFWithInit;
+
+pub mod commit;
+pub mod fault_decision;
+pub mod pair_stage;
+pub mod port_readies;
+pub mod self_check;
+pub mod silence_timer;
+pub mod strict_check;
+use commit::Commit;
+use fault_decision::FaultDecision;
+use pair_stage::PairStage;
+use port_readies::PortReadies;
+use self_check::SelfCheck;
+use silence_timer::SilenceTimer;
+use strict_check::StrictCheck;
 
 /// The word that ends a frame in flight: data 0 (odd parity 1111), `last`, `abort`.
 /// (It is its own [`fold_check`]: `last ^ abort` is 0.)
@@ -152,125 +177,42 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     fifo_b: StreamFifo<SW>,
     replay: DelayLine<OW>,
     arm: ReplayArm<OW>,
+    readies: PortReadies,
+    strict_check: StrictCheck<OW>,
+    silence: SilenceTimer,
+    pair: PairStage,
+    commit: Commit,
+    decision: FaultDecision,
+    /// Hardened build: the self-check and its shadow of the control flags.
+    shadow: SelfCheck,
+    /// The mode register (STATUS.mode).
     mode_q: DFF<Bits<3>>,
-    /// `mode_q` decoded, in flops set from its next value: the readies, the pops and the
-    /// commit start from a flop instead of a 3-bit compare.
+    /// The mode again, one-hot, each flag taken from the fault decision's terms: the readies,
+    /// the pops and the commit start from a flop instead of a 3-bit compare.
     is_duplex: DFFWithInit<Bit>,
     is_simplex_a: DFF<Bit>,
     is_simplex_b: DFF<Bit>,
     is_split: DFF<Bit>,
     is_halted: DFF<Bit>,
-    in_frame: DFF<Bit>,
-    abort_pending: DFF<Bit>,
-    /// Cycles the silent side has been silent. One counter serves both sides: elastic, A
-    /// silent needs B's FIFO holding a word and A's empty, B silent the reverse, and in
-    /// DUPLEX a FIFO empties only by a pair pop (which needs both holding one) or a reset
-    /// (which empties both), so one side's silence never follows the other's without a cycle
-    /// of neither between, where the counter restarts: it counts exactly what a counter per
-    /// side would. Strict: at most one side is marked missing until the mode or the check
-    /// changes.
-    silent: DFF<Bits<32>>,
     pairs: DFF<Bits<32>>,
-    /// Port-side fault evidence, registered: nothing from the pins reaches the commit
+    /// Port-side parity errors, registered: nothing from the pins reaches the commit
     /// decision in the cycle it arrives.
     a_err_q: DFF<Bit>,
     b_err_q: DFF<Bit>,
-    a_valid_q: DFF<Bit>,
-    b_valid_q: DFF<Bit>,
-    /// The strict-offset check, its reduction split across the register: which of the five
-    /// compared slices of B's word (data bytes 0-3, last/abort) differ from A's at t-D, and
-    /// both offering while the check is armed. The last OR is made the cycle after, so the
-    /// check still counts at the cycle it did with one flop behind the whole compare, and B's
-    /// injector and link checker feed only a byte compare.
-    strict_diff_q: DFF<Bits<5>>,
-    strict_both_q: DFF<Bit>,
-    /// Strict silence (docs/lockstep.md "Strict lockstep: fail-over and silence"): the check
-    /// saw B offer where A had not D cycles before (A is missing), or the reverse. Sticky
-    /// until the mode or the check changes: at most one side is ever marked. The marked side
-    /// is not a mismatch yet: if it offers again at the check (registered below as
-    /// `strict_resume_q`) the timing differs and it is one; if it stays silent for TIMEOUT
-    /// cycles it times out, as in elastic.
-    strict_a_missing: DFF<Bit>,
-    strict_b_missing: DFF<Bit>,
-    /// The side marked missing offered at the check: a timing difference.
-    strict_resume_q: DFF<Bit>,
-    /// Cycles left, after a host mode write into strict DUPLEX, in which CPU B's words are
-    /// taken and dropped: they pair with the words of CPU A the write flushed from skew FIFO
-    /// A (taken in the D cycles before it).
-    b_drop: DFF<Bits<OW>>,
-    /// `b_drop != 0`, kept in a flop so CPU B's FIFO input waits for no compare.
-    b_dropping: DFF<Bit>,
-    ret_mis_q: DFF<Bit>,
-    /// TIMEOUT != 0 and TIMEOUT == 1, registered (TIMEOUT is quasi-static).
-    tmo_on: DFF<Bit>,
-    tmo_one: DFF<Bit>,
-    /// The silent side's count reaches TIMEOUT this cycle if it stays silent.
-    near: DFF<Bit>,
-    /// The pair stage: the two heads popped together, and their comparison (registered).
-    pa: DFF<Word>,
-    pb: DFF<Word>,
-    p_valid: DFF<Bit>,
-    p_differ: DFF<Bit>,
-    /// The skid register behind the pair stage: a pair popped while the stage could not
-    /// move. Popping waits only for the skid to be empty (a register), so the commit gate's
-    /// and fabric's readiness never reaches the skew FIFOs' read side in the same cycle.
-    /// With every sink ready the stage moves each cycle and the skid stays empty.
-    ka: DFF<Word>,
-    kb: DFF<Word>,
-    k_valid: DFF<Bit>,
-    k_differ: DFF<Bit>,
-    /// The pair stage is empty or its pair leaves this cycle.
-    p_room: Signal<Local, Bit>,
-    /// Hardened build: complemented shadows of the pair stage's and the frame state's flags
-    /// (power-on all ones), the second comparator, the commit decision recomputed from the
-    /// shadows, and the words as they enter the skew FIFOs (with the `last`/`abort` check
-    /// folded in, [`fold_check`]).
-    harden: Constant<Bit>,
-    /// The shadow of `ctl_next` ([`crate::stream_fifo::shadow_code`]); `ctl_now`/`ctl_next`:
-    /// p_valid, p_differ, k_valid, k_differ, abort_pending, in_frame, b_dropping,
-    /// strict_a_missing, strict_b_missing, b_drop (bits 9 and up), now and next.
-    shadow: DFFWithInit<Bits<32>>,
-    ctl_now: Signal<Local, Bits<32>>,
-    ctl_next: Signal<Local, Bits<32>>,
-    differ_chk: Signal<Local, Bit>,
-    c_valid_chk: Signal<Local, Bit>,
-    mode_bad: Signal<Local, Bit>,
-    a_in: Signal<Local, Word>,
-    b_in: Signal<Local, Word>,
-    compare_mask: Constant<Bits<40>>,
     m_duplex: Constant<Bits<3>>,
-    m_simplex_a: Constant<Bits<3>>,
-    m_simplex_b: Constant<Bits<3>>,
-    m_split: Constant<Bits<3>>,
     m_halted: Constant<Bits<3>>,
-    abort_word: Constant<Word>,
     duplex: Signal<Local, Bit>,
+    /// Strict DUPLEX.
     strict_on: Signal<Local, Bit>,
+    /// Both skew FIFO heads are valid.
     both: Signal<Local, Bit>,
-    differ: Signal<Local, Bit>,
     head_perr_a: Signal<Local, Bit>,
-    /// `b_ready` before a mode write's override.
-    b_ready_run: Signal<Local, Bit>,
     head_perr_b: Signal<Local, Bit>,
-    /// CPU A offered a word D cycles ago (the replay's valid bit).
-    a_then: Signal<Local, Bit>,
-    /// The strict-silence marks carry on into the next cycle.
-    strict_keep: Signal<Local, Bit>,
-    /// CPU B's offer of last cycle failed the strict-offset check (or the return-link ready
-    /// check did), and no parity error names a side in the same cycle.
-    strict_bad: Signal<Local, Bit>,
     /// This mode write starts strict DUPLEX.
     to_strict: Signal<Local, Bit>,
-    bad_a: Signal<Local, Bit>,
-    bad_b: Signal<Local, Bit>,
-    unattributable: Signal<Local, Bit>,
-    halt_now: Signal<Local, Bit>,
-    c_move: Signal<Local, Bit>,
-    silent_a_now: Signal<Local, Bit>,
-    silent_b_now: Signal<Local, Bit>,
+    /// Heads may be popped: no abort word to send and the skid empty.
     stage_free: Signal<Local, Bit>,
     pop_pair: Signal<Local, Bit>,
-    in_frame_next: Signal<Local, Bit>,
 }
 
 impl<const SW: usize, const OW: usize> Default for Lockstep<SW, OW> {
@@ -326,82 +268,37 @@ impl<const SW: usize, const OW: usize> Lockstep<SW, OW> {
             head_b_valid: Default::default(),
             fill_a: Default::default(),
             fill_b: Default::default(),
+            internal_error: Default::default(),
             fifo_a: StreamFifo::hardened(harden),
             fifo_b: StreamFifo::hardened(harden),
             replay: Default::default(),
             arm: Default::default(),
+            readies: PortReadies::hardened(harden),
+            strict_check: Default::default(),
+            silence: Default::default(),
+            pair: PairStage::hardened(harden),
+            commit: Default::default(),
+            decision: Default::default(),
+            shadow: SelfCheck::hardened(harden),
             mode_q: Default::default(),
             is_duplex: DFFWithInit::new(true),
             is_simplex_a: Default::default(),
             is_simplex_b: Default::default(),
             is_split: Default::default(),
             is_halted: Default::default(),
-            in_frame: Default::default(),
-            abort_pending: Default::default(),
-            silent: Default::default(),
             pairs: Default::default(),
             a_err_q: Default::default(),
             b_err_q: Default::default(),
-            a_valid_q: Default::default(),
-            b_valid_q: Default::default(),
-            strict_diff_q: Default::default(),
-            strict_both_q: Default::default(),
-            strict_a_missing: Default::default(),
-            strict_b_missing: Default::default(),
-            strict_resume_q: Default::default(),
-            b_drop: Default::default(),
-            b_dropping: Default::default(),
-            ret_mis_q: Default::default(),
-            tmo_on: Default::default(),
-            tmo_one: Default::default(),
-            near: Default::default(),
-            pa: Default::default(),
-            pb: Default::default(),
-            p_valid: Default::default(),
-            p_differ: Default::default(),
-            ka: Default::default(),
-            kb: Default::default(),
-            k_valid: Default::default(),
-            k_differ: Default::default(),
-            p_room: Default::default(),
-            harden: Constant::new(harden),
-            shadow: DFFWithInit::new(0xFFFF_FFFF_u64.to_bits()),
-            ctl_now: Default::default(),
-            ctl_next: Default::default(),
-            differ_chk: Default::default(),
-            c_valid_chk: Default::default(),
-            mode_bad: Default::default(),
-            a_in: Default::default(),
-            b_in: Default::default(),
-            compare_mask: Constant::new(0x30_FFFF_FFFF_u64.to_bits()),
-            internal_error: Default::default(),
             m_duplex: Constant::new(mode::DUPLEX.to_bits()),
-            m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
-            m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
-            m_split: Constant::new(mode::SPLIT.to_bits()),
             m_halted: Constant::new(mode::HALTED.to_bits()),
-            abort_word: Constant::new(ABORT_WORD.to_bits()),
             duplex: Default::default(),
             strict_on: Default::default(),
             both: Default::default(),
-            differ: Default::default(),
             head_perr_a: Default::default(),
-            b_ready_run: Default::default(),
             head_perr_b: Default::default(),
-            a_then: Default::default(),
-            strict_keep: Default::default(),
-            strict_bad: Default::default(),
             to_strict: Default::default(),
-            bad_a: Default::default(),
-            bad_b: Default::default(),
-            unattributable: Default::default(),
-            halt_now: Default::default(),
-            c_move: Default::default(),
-            silent_a_now: Default::default(),
-            silent_b_now: Default::default(),
             stage_free: Default::default(),
             pop_pair: Default::default(),
-            in_frame_next: Default::default(),
         }
     }
 }
@@ -409,275 +306,143 @@ impl<const SW: usize, const OW: usize> Lockstep<SW, OW> {
 impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, fifo_a, fifo_b, replay, arm);
-        dff_setup!(self, clock, is_duplex, is_simplex_a, is_simplex_b, is_split, is_halted);
-        dff_setup!(self, clock, mode_q, in_frame, abort_pending, silent, pairs);
-        dff_setup!(self, clock, a_err_q, b_err_q, a_valid_q, b_valid_q, ret_mis_q, b_drop, b_dropping);
-        dff_setup!(self, clock, strict_diff_q, strict_both_q, strict_a_missing, strict_b_missing, strict_resume_q);
-        dff_setup!(self, clock, tmo_on, tmo_one, near, pa, pb, p_valid, p_differ);
-        dff_setup!(self, clock, ka, kb, k_valid, k_differ);
-        dff_setup!(self, clock, shadow);
+        clock!(self, clock, fifo_a, fifo_b, replay, arm, strict_check, silence, pair, commit, shadow);
+        dff_setup!(self, clock, mode_q, is_duplex, is_simplex_a, is_simplex_b, is_split, is_halted);
+        dff_setup!(self, clock, pairs, a_err_q, b_err_q);
         self.a_err_q.d.next = self.a_error.val();
         self.b_err_q.d.next = self.b_error.val();
-        self.a_valid_q.d.next = self.a_valid.val();
-        self.b_valid_q.d.next = self.b_valid.val();
-        self.ret_mis_q.d.next = self.return_mismatch.val();
-        self.tmo_on.d.next = self.timeout.val() != 0;
-        self.tmo_one.d.next = self.timeout.val() == 1;
         self.duplex.next = self.is_duplex.q.val();
         self.strict_on.next = self.duplex.val() & self.strict.val();
 
-        // --- ingress -------------------------------------------------------------------
-        // Strict: B's ready is A's, D cycles later; B's offer is checked against A's then.
+        // --- strict offset: B's ready is A's D cycles later, B's offer checked against A's then
         self.replay.delay.next = self.offset.val();
-        // A host write into strict DUPLEX (at cycle w) starts the check afresh: CPU B's words of
-        // the D cycles after it are dropped (they pair with A's words the write flushed), and
-        // the check is armed from w + D + 1, the cycle of B's first word that is kept, which
-        // meets A's first word after the write (w + 1) in the replay. So every word B hands
-        // over in strict DUPLEX has been checked against A's offer D cycles before: a B word
-        // with no A word D cycles before cannot slip into skew FIFO B unflagged (SPEC §4).
+        // A host write into strict DUPLEX (at cycle w) starts the check afresh: B's words of
+        // the D cycles after it are dropped, and the check is armed from w + D + 1, the cycle
+        // of B's first word that is kept, which meets A's first word after the write (w + 1)
+        // in the replay (SPEC §4: no B word slips into skew FIFO B unchecked).
         self.to_strict.next = self.mode_set.val() & self.strict_set.val() & (self.mode_value.val() == self.m_duplex.val());
         self.arm.enable.next = self.strict_on.val() | self.to_strict.val();
         self.arm.restart.next = self.mode_set.val();
         self.arm.offset.next = self.offset.val();
-        // Valid patterns: both offering → their contents are compared (below). One offering
-        // alone marks the other side missing (sticky); a side already marked that offers at
-        // the check again is a timing difference, registered as `strict_resume_q`. Only valid
-        // bits feed these flops, none of the byte compares, so the compare path is as before.
-        self.a_then.next = self.replay.data_out.val().get_bit(40);
-        self.strict_keep.next =
-            self.strict_on.val() & self.arm.armed.val() & !self.mode_set.val() & !self.reset.val();
-        self.strict_both_q.d.next = self.arm.armed.val() & self.b_valid.val() & self.a_then.val();
-        self.strict_resume_q.d.next = self.arm.armed.val()
-            & ((self.strict_a_missing.q.val() & self.a_then.val())
-                | (self.strict_b_missing.q.val() & self.b_valid.val()));
-        self.strict_a_missing.d.next = self.strict_keep.val()
-            & (self.strict_a_missing.q.val()
-                | (self.b_valid.val() & !self.a_then.val() & !self.strict_b_missing.q.val()));
-        self.strict_b_missing.d.next = self.strict_keep.val()
-            & (self.strict_b_missing.q.val()
-                | (!self.b_valid.val() & self.a_then.val() & !self.strict_a_missing.q.val()));
-        self.strict_diff_q.d.next = bit_cast::<5, 1>(
-            (self.b_word.val().get_bits::<8>(0) != self.replay.data_out.val().get_bits::<8>(0)).into(),
-        ) | (bit_cast::<5, 1>(
-            (self.b_word.val().get_bits::<8>(8) != self.replay.data_out.val().get_bits::<8>(8)).into(),
-        ) << 1)
-            | (bit_cast::<5, 1>(
-                (self.b_word.val().get_bits::<8>(16) != self.replay.data_out.val().get_bits::<8>(16)).into(),
-            ) << 2)
-            | (bit_cast::<5, 1>(
-                (self.b_word.val().get_bits::<8>(24) != self.replay.data_out.val().get_bits::<8>(24)).into(),
-            ) << 3)
-            | (bit_cast::<5, 1>(
-                (self.b_word.val().get_bits::<2>(36) != self.replay.data_out.val().get_bits::<2>(36)).into(),
-            ) << 4);
-        // SPEC §4: a word with a parity error is its side's, never a mismatch, at every D. A
-        // corrupted word reaches this check in the cycle its port's parity error is registered
-        // (`b_err_q` for B's word at t; at D = 0 `a_err_q` for A's; at D >= 1 A's error failed
-        // over D cycles before its word gets here), so a parity error on either side in this
-        // cycle excuses the check: that side is named and taken out. The return-link ready
-        // check is excused the same way (a flipped `ready` is caught by its `rpar`). Both
-        // excuses are flops, two more inputs to the OR the check already ends in.
-        self.strict_bad.next = ((self.strict_both_q.q.val() & (self.strict_diff_q.q.val() != 0))
-            | self.strict_resume_q.q.val()
-            | (self.strict_on.val() & self.ret_mis_q.q.val()))
-            & !self.a_err_q.q.val()
-            & !self.b_err_q.q.val();
+        self.strict_check.reset.next = self.reset.val();
+        self.strict_check.mode_set.next = self.mode_set.val();
+        self.strict_check.start.next = self.to_strict.val();
+        self.strict_check.offset.next = self.offset.val();
+        self.strict_check.on.next = self.strict_on.val();
+        self.strict_check.armed.next = self.arm.armed.val();
+        self.strict_check.a_then_valid.next = self.replay.data_out.val().get_bit(40);
+        self.strict_check.a_then.next = self.replay.data_out.val().get_bits::<40>(0);
+        self.strict_check.b_valid.next = self.b_valid.val();
+        self.strict_check.b_word.next = self.b_word.val();
+        self.strict_check.return_mismatch.next = self.return_mismatch.val();
+        self.strict_check.parity_error.next = self.a_err_q.q.val() | self.b_err_q.q.val();
 
+        // --- the CPUs' readies and the skew FIFOs' inputs -----------------------------------
         // A mode written by the host starts from empty skew FIFOs: after a halt they hold the
-        // pair that diverged, which must not be compared again on resuming.
-        self.fifo_a.reset.next = self.reset.val()
-            | self.mode_set.val()
-            | self.is_simplex_b.q.val();
-        self.fifo_b.reset.next = self.reset.val()
-            | self.mode_set.val()
-            | self.is_simplex_a.q.val();
-        self.a_ready.next = false;
-        self.b_ready_run.next = false;
-        if self.is_simplex_a.q.val() {
-            self.a_ready.next = self.fifo_a.in_ready.val();
-            self.b_ready_run.next = true;
-        } else if self.is_simplex_b.q.val() {
-            self.a_ready.next = true;
-            self.b_ready_run.next = self.fifo_b.in_ready.val();
-        } else if !self.is_halted.q.val() {
-            self.a_ready.next = self.fifo_a.in_ready.val();
-            if self.strict_on.val() {
-                // At OFFSET 0 the replay is a wire and its bit 39 is `a_ready` of this very
-                // cycle, i.e. skew FIFO A's `in_ready`: taken from that flop directly, so CPU
-                // B's ready does not wait for A's mode selects and the line's output mux.
-                if self.replay.direct.val() {
-                    self.b_ready_run.next = self.fifo_a.in_ready.val() & self.fifo_b.in_ready.val();
-                } else {
-                    self.b_ready_run.next = self.replay.data_out.val().get_bit(39) & self.fifo_b.in_ready.val();
-                }
-            } else {
-                self.b_ready_run.next = self.fifo_b.in_ready.val();
-            }
-        }
-        self.b_ready.next = self.b_ready_run.val();
-        // Nothing is taken in the cycle the FIFOs are emptied, so nothing taken is lost. Into
-        // strict DUPLEX CPU B's ready stays CPU A's of D cycles before, as strict lockstep
-        // promises, and B's words of the next D cycles are dropped with the A words they pair
-        // with (flushed from skew FIFO A).
-        if self.b_dropping.q.val() {
-            self.b_drop.d.next = self.b_drop.q.val() - 1;
-            self.b_dropping.d.next = self.b_drop.q.val() != 1;
-        }
-        if self.mode_set.val() {
-            self.a_ready.next = false;
-            // (At OFFSET 0 the replay's bit 39 is A's ready now, held low just above.)
-            self.b_ready.next = self.to_strict.val() & !self.replay.direct.val() & self.replay.data_out.val().get_bit(39);
-            self.b_drop.d.next = 0.into();
-            self.b_dropping.d.next = false;
-            if self.to_strict.val() {
-                self.b_drop.d.next = self.offset.val();
-                self.b_dropping.d.next = self.offset.val() != 0;
-            }
-        }
-        // Record A's port as it really is (after the override above): in Verilog a read of
-        // `a_ready` before the override would see the earlier value, unlike the simulator.
-        // Only what the strict check compares is kept (data, last, abort): A's parity bits and
-        // its link checker's `perr` would put the parity tree in front of the RAM's write.
+        // pair that diverged, which must not be compared again on resuming. In SIMPLEX the
+        // isolated side's FIFO is held empty and its words are taken and dropped.
+        self.fifo_a.reset.next = self.reset.val() | self.mode_set.val() | self.is_simplex_b.q.val();
+        self.fifo_b.reset.next = self.reset.val() | self.mode_set.val() | self.is_simplex_a.q.val();
+        self.readies.simplex_a.next = self.is_simplex_a.q.val();
+        self.readies.simplex_b.next = self.is_simplex_b.q.val();
+        self.readies.halted.next = self.is_halted.q.val();
+        self.readies.strict_on.next = self.strict_on.val();
+        self.readies.mode_set.next = self.mode_set.val();
+        self.readies.to_strict.next = self.to_strict.val();
+        self.readies.a_room.next = self.fifo_a.in_ready.val();
+        self.readies.b_room.next = self.fifo_b.in_ready.val();
+        self.readies.a_ready_then.next = self.replay.data_out.val().get_bit(39);
+        self.readies.offset_zero.next = self.replay.direct.val();
+        self.readies.b_dropping.next = self.strict_check.b_dropping.val();
+        self.readies.a_valid.next = self.a_valid.val();
+        self.readies.a_word.next = self.a_word.val();
+        self.readies.b_valid.next = self.b_valid.val();
+        self.readies.b_word.next = self.b_word.val();
+        self.a_ready.next = self.readies.a_ready.val();
+        self.b_ready.next = self.readies.b_ready.val();
+        self.fifo_a.in_valid.next = self.readies.a_push.val();
+        self.fifo_a.in_data.next = self.readies.a_in.val();
+        self.fifo_b.in_valid.next = self.readies.b_push.val();
+        self.fifo_b.in_data.next = self.readies.b_in.val();
+        // The strict check's record of A's port as it really is (a mode write's override
+        // included). Only what the check compares is kept (data, last, abort): A's parity
+        // bits and its link checker's `perr` would put the parity tree in front of the RAM.
         self.replay.data_in.next = (bit_cast::<41, 40>(self.a_word.val()) & 0x30_FFFF_FFFF_u64)
-            | (bit_cast::<41, 1>(self.a_ready.val().into()) << 39)
+            | (bit_cast::<41, 1>(self.readies.a_ready.val().into()) << 39)
             | (bit_cast::<41, 1>(self.a_valid.val().into()) << 40);
-        // Hardened: the `last`/`abort` check folded into parity bit 3 (`fold_check`).
-        self.a_in.next = self.a_word.val();
-        self.b_in.next = self.b_word.val();
-        if self.harden.val() {
-            self.a_in.next = self.a_word.val()
-                ^ (bit_cast::<40, 1>((self.a_word.val().get_bit(36) ^ self.a_word.val().get_bit(37)).into()) << 35);
-            self.b_in.next = self.b_word.val()
-                ^ (bit_cast::<40, 1>((self.b_word.val().get_bit(36) ^ self.b_word.val().get_bit(37)).into()) << 35);
-        }
-        self.fifo_a.in_valid.next = self.a_valid.val() & self.a_ready.val();
-        self.fifo_a.in_data.next = self.a_in.val();
-        // B's ready as it is outside a mode write (in one, nothing is taken): the mode write's
-        // override of `b_ready` stays off skew FIFO B's push.
-        self.fifo_b.in_valid.next =
-            self.b_valid.val() & self.b_ready_run.val() & !self.mode_set.val() & !self.b_dropping.q.val();
-        self.fifo_b.in_data.next = self.b_in.val();
 
-        // --- comparator ------------------------------------------------------------------
+        // --- evidence: the heads, the silence rule ---------------------------------------
         self.both.next = self.fifo_a.out_valid.val() & self.fifo_b.out_valid.val();
         self.head_perr_a.next = self.fifo_a.out_data.val().get_bit(38);
         self.head_perr_b.next = self.fifo_b.out_data.val().get_bit(38);
-        self.differ.next = (self.fifo_a.out_data.val().get_bits::<32>(0)
-            != self.fifo_b.out_data.val().get_bits::<32>(0))
-            | (self.fifo_a.out_data.val().get_bit(36) != self.fifo_b.out_data.val().get_bit(36))
-            | (self.fifo_a.out_data.val().get_bit(37) != self.fifo_b.out_data.val().get_bit(37));
+        self.silence.timeout.next = self.timeout.val();
+        self.silence.elastic.next = self.duplex.val() & !self.strict.val();
+        self.silence.strict.next = self.strict_on.val();
+        self.silence.a_missing.next = self.strict_check.a_missing.val();
+        self.silence.b_missing.next = self.strict_check.b_missing.val();
+        self.silence.a_pending.next = self.fifo_a.out_valid.val();
+        self.silence.b_pending.next = self.fifo_b.out_valid.val();
+        self.silence.a_valid.next = self.a_valid.val();
+        self.silence.b_valid.next = self.b_valid.val();
+        self.fault_a_timeout.next = self.silence.a_timeout.val();
+        self.fault_b_timeout.next = self.silence.b_timeout.val();
 
-        // --- timeout --------------------------------------------------------------------------
-        // `near_x` is registered: it says the counter would reach TIMEOUT this cycle, so the
-        // 32-bit compare is off the commit path. Elastic: a side "offers none" when it had no
-        // word at its port last cycle (registered) and none in its skew FIFO, while the other
-        // has one in its FIFO. Strict: a side counts while it is marked missing — the other
-        // side's word it did not match is then still pending (its partner could only be a
-        // later offer, which the check would have flagged), so the count runs from the cycle
-        // after the check first saw the one-sided offer, whatever the sinks do.
-        self.silent_a_now.next = self.tmo_on.q.val()
-            & ((self.strict_on.val() & self.strict_a_missing.q.val())
-                | (self.duplex.val() & !self.strict.val() & self.fifo_b.out_valid.val()
-                    & !self.fifo_a.out_valid.val() & !self.a_valid_q.q.val()));
-        self.silent_b_now.next = self.tmo_on.q.val()
-            & ((self.strict_on.val() & self.strict_b_missing.q.val())
-                | (self.duplex.val() & !self.strict.val() & self.fifo_a.out_valid.val()
-                    & !self.fifo_b.out_valid.val() & !self.b_valid_q.q.val()));
-        self.silent.d.next = 0.into();
-        self.near.d.next = self.tmo_one.q.val();
-        if self.silent_a_now.val() | self.silent_b_now.val() {
-            self.silent.d.next = self.silent.q.val() + 1;
-            self.near.d.next = self.silent.q.val() + 2 == self.timeout.val();
-        }
-        self.fault_a_timeout.next = self.silent_a_now.val() & self.near.q.val();
-        self.fault_b_timeout.next = self.silent_b_now.val() & self.near.q.val();
+        // --- attribution and the next mode ---------------------------------------------------
+        self.decision.mode_now.next = self.mode_q.q.val();
+        self.decision.duplex.next = self.duplex.val();
+        self.decision.simplex_a.next = self.is_simplex_a.q.val();
+        self.decision.simplex_b.next = self.is_simplex_b.q.val();
+        self.decision.split.next = self.is_split.q.val();
+        self.decision.halted.next = self.is_halted.q.val();
+        self.decision.a_error.next = self.a_err_q.q.val();
+        self.decision.b_error.next = self.b_err_q.q.val();
+        self.decision.heads_valid.next = self.both.val();
+        self.decision.a_head_perr.next = self.head_perr_a.val();
+        self.decision.b_head_perr.next = self.head_perr_b.val();
+        self.decision.a_timeout.next = self.silence.a_timeout.val();
+        self.decision.b_timeout.next = self.silence.b_timeout.val();
+        self.decision.pair_differs.next = self.pair.valid.val() & self.pair.differ.val();
+        self.decision.strict_mismatch.next = self.strict_check.mismatch.val();
+        self.decision.policy_halt.next = self.policy_halt.val();
+        self.decision.mode_set.next = self.mode_set.val();
+        self.decision.mode_value.next = self.mode_value.val();
+        self.decision.reset.next = self.reset.val();
+        self.fault_a_parity.next = self.decision.fault_a_parity.val();
+        self.fault_b_parity.next = self.decision.fault_b_parity.val();
+        self.fault_mismatch.next = self.decision.fault_mismatch.val();
+        self.mode_q.d.next = self.decision.mode_next.val();
+        self.is_duplex.d.next = self.decision.duplex_next.val();
+        self.is_simplex_a.d.next = self.decision.simplex_a_next.val();
+        self.is_simplex_b.d.next = self.decision.simplex_b_next.val();
+        self.is_split.d.next = self.decision.split_next.val();
+        self.is_halted.d.next = self.decision.halted_next.val();
 
-        // --- attribution -----------------------------------------------------------------
-        // A side is bad when its links carry a parity error, its word at the comparator does,
-        // or it fell silent. Only the sides the current mode trusts matter.
-        self.bad_a.next = self.a_err_q.q.val()
-            | (self.both.val() & self.head_perr_a.val())
-            | self.fault_a_timeout.val();
-        self.bad_b.next = self.b_err_q.q.val()
-            | (self.both.val() & self.head_perr_b.val())
-            | self.fault_b_timeout.val();
-        self.fault_a_parity.next = false;
-        self.fault_b_parity.next = false;
-        self.fault_mismatch.next = false;
-        self.unattributable.next = false;
-        if self.duplex.val() {
-            self.fault_a_parity.next = self.a_err_q.q.val() | (self.both.val() & self.head_perr_a.val());
-            self.fault_b_parity.next = self.b_err_q.q.val() | (self.both.val() & self.head_perr_b.val());
-            self.fault_mismatch.next = (self.p_valid.q.val() & self.p_differ.q.val()) | self.strict_bad.val();
-            self.unattributable.next =
-                self.fault_mismatch.val() | (self.bad_a.val() & self.bad_b.val());
-        } else if self.is_simplex_a.q.val() {
-            self.fault_a_parity.next = self.a_err_q.q.val();
-        } else if self.is_simplex_b.q.val() {
-            self.fault_b_parity.next = self.b_err_q.q.val();
-        }
-
-        // --- the pair stage's commit (registered inputs only) -------------------------------
-        self.c_valid.next = false;
-        self.c_word.next = self.pa.q.val();
-        if self.is_simplex_b.q.val() {
-            self.c_word.next = self.pb.q.val();
-        }
-        if self.abort_pending.q.val() {
-            self.c_valid.next = true;
-            self.c_word.next = self.abort_word.val();
-        } else if !self.is_halted.q.val() & !self.is_split.q.val() {
-            self.c_valid.next = self.p_valid.q.val() & !(self.p_differ.q.val() & self.duplex.val());
-        }
-        self.c_move.next = self.c_valid.val() & self.c_ready.val();
-        self.word_out.next = self.c_move.val() & !self.abort_pending.q.val();
-        self.frame_out.next = self.word_out.val() & self.c_word.val().get_bit(36) & !self.c_word.val().get_bit(37);
-        self.frame_aborted.next = self.c_move.val() & self.abort_pending.q.val();
-        self.in_frame_next.next = self.in_frame.q.val();
-        if self.c_move.val() {
-            self.in_frame_next.next = !self.c_word.val().get_bit(36);
-            if self.abort_pending.q.val() {
-                self.abort_pending.d.next = false;
-            }
+        // --- commit (cut-through), from the pair stage's registers ([`Commit`]) ------------
+        self.commit.reset.next = self.reset.val();
+        self.commit.duplex.next = self.duplex.val();
+        self.commit.simplex_b.next = self.is_simplex_b.q.val();
+        self.commit.split.next = self.is_split.q.val();
+        self.commit.halted.next = self.is_halted.q.val();
+        self.commit.pair_valid.next = self.pair.valid.val();
+        self.commit.pair_differ.next = self.pair.differ.val();
+        self.commit.a_word.next = self.pair.a_word.val();
+        self.commit.b_word.next = self.pair.b_word.val();
+        self.commit.halt.next =
+            self.decision.halt_now.val() | (self.mode_set.val() & (self.mode_value.val() == self.m_halted.val()));
+        self.commit.c_ready.next = self.c_ready.val();
+        self.c_valid.next = self.commit.c_valid.val();
+        self.c_word.next = self.commit.c_word.val();
+        self.word_out.next = self.commit.word_out.val();
+        self.frame_out.next = self.commit.frame_out.val();
+        self.frame_aborted.next = self.commit.frame_aborted.val();
+        if self.duplex.val() & self.commit.moved.val() {
+            self.pairs.d.next = self.pairs.q.val() + 1;
         }
 
-        // --- mode state machine ----------------------------------------------------------
-        self.halt_now.next = false;
-        if self.duplex.val() {
-            if self.unattributable.val() | (self.policy_halt.val() & (self.bad_a.val() | self.bad_b.val())) {
-                self.halt_now.next = true;
-            } else if self.bad_a.val() {
-                self.mode_q.d.next = self.m_simplex_b.val();
-            } else if self.bad_b.val() {
-                self.mode_q.d.next = self.m_simplex_a.val();
-            }
-        } else if self.is_simplex_a.q.val() & self.a_err_q.q.val() {
-            self.halt_now.next = true;
-        } else if self.is_simplex_b.q.val() & self.b_err_q.q.val() {
-            self.halt_now.next = true;
-        }
-        if self.halt_now.val() {
-            self.mode_q.d.next = self.m_halted.val();
-            self.abort_pending.d.next = self.in_frame_next.val();
-        }
-        if self.mode_set.val() {
-            self.mode_q.d.next = self.mode_value.val();
-            if self.mode_value.val() == self.m_halted.val() {
-                self.abort_pending.d.next = self.in_frame_next.val();
-            }
-        }
-
-        // --- commit (cut-through) ----------------------------------------------------------
-        // The pair stage: both heads are popped together (one head in SIMPLEX) into registers,
-        // with their 40-bit comparison registered beside them, so the compare is off the
-        // commit path. A pair whose heads carry a parity error is not popped: the fault
-        // moves the mode and the healthy side's words stay in its FIFO. The stage commits
-        // unless its pair differs (then the core halts and the pair is never sent); an
-        // agreed pair still leaves in the cycle a fault is seen elsewhere. Heads are popped
-        // while the skid register is empty; a pair popped when the stage cannot move waits
-        // there and enters the stage next, so nothing is lost or reordered.
-        self.stage_free.next = !self.abort_pending.q.val() & !self.k_valid.q.val();
+        // --- the pair stage: heads popped together (one head in SIMPLEX) -------------------
+        // A pair whose heads carry a parity error is not popped: the fault moves the mode and
+        // the healthy side's words stay in its FIFO.
+        self.stage_free.next = !self.commit.abort_pending.val() & !self.pair.skid_full.val();
         self.fifo_a.out_pop.next = false;
         self.fifo_b.out_pop.next = false;
         self.pop_pair.next = false;
@@ -692,47 +457,21 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
             self.pop_pair.next = self.stage_free.val() & self.fifo_b.out_valid.val();
             self.fifo_b.out_pop.next = self.pop_pair.val();
         }
-        // A differing pair never leaves (the core halts on it), so the stage makes room only
-        // by committing.
-        self.p_room.next = !self.p_valid.q.val() | (self.c_move.val() & !self.abort_pending.q.val());
-        if self.k_valid.q.val() {
-            if self.p_room.val() {
-                self.p_valid.d.next = true;
-                self.pa.d.next = self.ka.q.val();
-                self.pb.d.next = self.kb.q.val();
-                self.p_differ.d.next = self.k_differ.q.val();
-                self.k_valid.d.next = false;
-            }
-        } else if self.pop_pair.val() {
-            if self.p_room.val() {
-                self.p_valid.d.next = true;
-                self.pa.d.next = self.fifo_a.out_data.val();
-                self.pb.d.next = self.fifo_b.out_data.val();
-                self.p_differ.d.next = self.duplex.val() & self.differ.val();
-            } else {
-                self.k_valid.d.next = true;
-                self.ka.d.next = self.fifo_a.out_data.val();
-                self.kb.d.next = self.fifo_b.out_data.val();
-                self.k_differ.d.next = self.duplex.val() & self.differ.val();
-            }
-        } else if self.c_move.val() & !self.abort_pending.q.val() {
-            self.p_valid.d.next = false;
-        }
-        if self.reset.val() | self.mode_set.val() | self.halt_now.val() | self.is_halted.q.val() {
-            self.p_valid.d.next = false;
-            self.k_valid.d.next = false;
-        }
-        self.in_frame.d.next = self.in_frame_next.val();
-        if self.duplex.val() & self.c_move.val() {
-            self.pairs.d.next = self.pairs.q.val() + 1;
-        }
+        self.pair.pop.next = self.pop_pair.val();
+        self.pair.a_head.next = self.fifo_a.out_data.val();
+        self.pair.b_head.next = self.fifo_b.out_data.val();
+        self.pair.heads_valid.next = self.both.val();
+        self.pair.compare.next = self.duplex.val();
+        self.pair.leave.next = self.commit.leave.val();
+        self.pair.flush.next =
+            self.reset.val() | self.mode_set.val() | self.decision.halt_now.val() | self.is_halted.q.val();
 
-        // --- SPLIT -----------------------------------------------------------------------
+        // --- SPLIT: each side's FIFO feeds its own stream, no compare -------------------------
         self.sa_valid.next = false;
         self.sb_valid.next = false;
         self.sa_word.next = self.fifo_a.out_data.val();
         self.sb_word.next = self.fifo_b.out_data.val();
-        if self.is_split.q.val() & !self.abort_pending.q.val() {
+        if self.is_split.q.val() & !self.commit.abort_pending.val() {
             self.sa_valid.next = self.fifo_a.out_valid.val();
             self.sb_valid.next = self.fifo_b.out_valid.val();
             self.fifo_a.out_pop.next = self.sa_ready.val();
@@ -740,83 +479,34 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         }
 
         if self.reset.val() {
-            self.mode_q.d.next = self.m_duplex.val();
-            self.in_frame.d.next = false;
-            self.abort_pending.d.next = false;
             self.pairs.d.next = 0.into();
         }
-        self.is_duplex.d.next = self.mode_q.d.val() == self.m_duplex.val();
-        self.is_simplex_a.d.next = self.mode_q.d.val() == self.m_simplex_a.val();
-        self.is_simplex_b.d.next = self.mode_q.d.val() == self.m_simplex_b.val();
-        self.is_split.d.next = self.mode_q.d.val() == self.m_split.val();
-        self.is_halted.d.next = self.mode_q.d.val() == self.m_halted.val();
         self.mode.next = self.mode_q.q.val();
         self.pair_index.next = self.pairs.q.val();
-        self.head_a.next = self.pa.q.val();
-        self.head_b.next = self.pb.q.val();
-        if self.harden.val() {
-            // The capture shows the words as they came in (the check unfolded).
-            self.head_a.next = self.pa.q.val()
-                ^ (bit_cast::<40, 1>((self.pa.q.val().get_bit(36) ^ self.pa.q.val().get_bit(37)).into()) << 35);
-            self.head_b.next = self.pb.q.val()
-                ^ (bit_cast::<40, 1>((self.pb.q.val().get_bit(36) ^ self.pb.q.val().get_bit(37)).into()) << 35);
-        }
-        self.head_a_valid.next = self.p_valid.q.val();
-        self.head_b_valid.next = self.p_valid.q.val();
+        self.head_a.next = self.pair.a_sent.val();
+        self.head_b.next = self.pair.b_sent.val();
+        self.head_a_valid.next = self.pair.valid.val();
+        self.head_b_valid.next = self.pair.valid.val();
         self.fill_a.next = self.fifo_a.fill.val();
         self.fill_b.next = self.fifo_b.fill.val();
 
-        // --- hardened build: the lockstep checks its own state ---------------------------
-        // Shadows take the complement of every next value. The mode register is checked
-        // against its one-hot decode (exactly the decode of `mode_q`, flop for flop); the
-        // comparator is duplicated (an XOR-and-reduce beside the `!=` compare) and the commit
-        // decision recomputed from the shadows. Any disagreement is `internal_error`, in the
-        // cycle the upset is seen.
-        self.ctl_now.next = bit_cast::<32, 1>(self.p_valid.q.val().into())
-            | (bit_cast::<32, 1>(self.p_differ.q.val().into()) << 1)
-            | (bit_cast::<32, 1>(self.k_valid.q.val().into()) << 2)
-            | (bit_cast::<32, 1>(self.k_differ.q.val().into()) << 3)
-            | (bit_cast::<32, 1>(self.abort_pending.q.val().into()) << 4)
-            | (bit_cast::<32, 1>(self.in_frame.q.val().into()) << 5)
-            | (bit_cast::<32, 1>(self.b_dropping.q.val().into()) << 6)
-            | (bit_cast::<32, 1>(self.strict_a_missing.q.val().into()) << 7)
-            | (bit_cast::<32, 1>(self.strict_b_missing.q.val().into()) << 8)
-            | (bit_cast::<32, OW>(self.b_drop.q.val()) << 9);
-        self.ctl_next.next = bit_cast::<32, 1>(self.p_valid.d.val().into())
-            | (bit_cast::<32, 1>(self.p_differ.d.val().into()) << 1)
-            | (bit_cast::<32, 1>(self.k_valid.d.val().into()) << 2)
-            | (bit_cast::<32, 1>(self.k_differ.d.val().into()) << 3)
-            | (bit_cast::<32, 1>(self.abort_pending.d.val().into()) << 4)
-            | (bit_cast::<32, 1>(self.in_frame.d.val().into()) << 5)
-            | (bit_cast::<32, 1>(self.b_dropping.d.val().into()) << 6)
-            | (bit_cast::<32, 1>(self.strict_a_missing.d.val().into()) << 7)
-            | (bit_cast::<32, 1>(self.strict_b_missing.d.val().into()) << 8)
-            | (bit_cast::<32, OW>(self.b_drop.d.val()) << 9);
-        if self.harden.val() {
-            self.shadow.d.next = !self.ctl_next.val() ^ (self.ctl_next.val() << 1) ^ (self.ctl_next.val() >> 1);
-        }
-        self.differ_chk.next =
-            ((self.fifo_a.out_data.val() ^ self.fifo_b.out_data.val()) & self.compare_mask.val()).any();
-        self.mode_bad.next = (self.is_duplex.q.val() != (self.mode_q.q.val() == self.m_duplex.val()))
-            | (self.is_simplex_a.q.val() != (self.mode_q.q.val() == self.m_simplex_a.val()))
-            | (self.is_simplex_b.q.val() != (self.mode_q.q.val() == self.m_simplex_b.val()))
-            | (self.is_split.q.val() != (self.mode_q.q.val() == self.m_split.val()))
-            | (self.is_halted.q.val() != (self.mode_q.q.val() == self.m_halted.val()));
-        // The commit decision again, from the shadow: bits 4, 0 and 1 of the code are
-        // `!abort_pending ^ in_frame ^ k_differ`, `!p_valid ^ p_differ` and
-        // `!p_differ ^ p_valid ^ k_valid`; recovered with the other flags they combine.
-        self.c_valid_chk.next = (!self.shadow.q.val().get_bit(4) ^ self.in_frame.q.val() ^ self.k_differ.q.val())
-            | (!self.is_halted.q.val()
-                & !self.is_split.q.val()
-                & (!self.shadow.q.val().get_bit(0) ^ self.p_differ.q.val())
-                & !((!self.shadow.q.val().get_bit(1) ^ self.p_valid.q.val() ^ self.k_valid.q.val()) & self.is_duplex.q.val()));
-        self.internal_error.next = self.harden.val()
-            & (self.fifo_a.internal_error.val()
-                | self.fifo_b.internal_error.val()
-                | self.mode_bad.val()
-                | (self.shadow.q.val() != (!self.ctl_now.val() ^ (self.ctl_now.val() << 1) ^ (self.ctl_now.val() >> 1)))
-                | (self.both.val() & (self.differ.val() != self.differ_chk.val()))
-                | (self.c_valid.val() != self.c_valid_chk.val()));
+        // --- hardened build: the lockstep checks its own state ([`SelfCheck`]) ------------
+        self.shadow.ctl_now.next = bit_cast::<32, 4>(self.pair.ctl_now.val())
+            | (bit_cast::<32, 2>(self.commit.ctl_now.val()) << 4)
+            | (self.strict_check.ctl_now.val() << 6);
+        self.shadow.ctl_next.next = bit_cast::<32, 4>(self.pair.ctl_next.val())
+            | (bit_cast::<32, 2>(self.commit.ctl_next.val()) << 4)
+            | (self.strict_check.ctl_next.val() << 6);
+        self.shadow.mode.next = self.mode_q.q.val();
+        self.shadow.duplex.next = self.is_duplex.q.val();
+        self.shadow.simplex_a.next = self.is_simplex_a.q.val();
+        self.shadow.simplex_b.next = self.is_simplex_b.q.val();
+        self.shadow.split.next = self.is_split.q.val();
+        self.shadow.halted.next = self.is_halted.q.val();
+        self.shadow.c_valid.next = self.c_valid.val();
+        self.shadow.parts_error.next =
+            self.fifo_a.internal_error.val() | self.fifo_b.internal_error.val() | self.pair.compare_error.val();
+        self.internal_error.next = self.shadow.internal_error.val();
     }
 }
 
