@@ -117,9 +117,13 @@ pub fn system_board(board: &str) -> Result<SystemBoard> {
 }
 
 impl SystemBoard {
-    /// The board of the table with the system's clock.
+    /// The board of the table with the system's clock, placed at nextpnr's default seed: a
+    /// board's placer seed (`Board::placer_seed`) is chosen for its BIST top's netlist, not
+    /// this one (the system top's own figures: docs/boards.md, "Clock: 50 MHz").
     pub fn clocked_board(&self) -> Result<Board> {
-        crate::board::board(self.board)?.with_core_hz(self.clock_hz)
+        let mut board = crate::board::board(self.board)?.with_core_hz(self.clock_hz)?;
+        board.placer_seed = None;
+        Ok(board)
     }
 
     /// Every port of the system top with its pin.
