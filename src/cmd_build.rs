@@ -387,7 +387,7 @@ fn run_synth_only(args: &BuildArgs, board: &ftio_bsp::Board, top: &ftio_bsp::Top
 /// The system top's sources: the core, PicoRV32 from the project venv in the configuration
 /// the simulation's CPU side uses (`ftio_picorv32.v`), its memory map (`ftio_cpu_bus.v`), the CPU port and the firmware image `ftio-sim` builds (the one `ftio demo --cpu picorv32` runs).
 fn system_sources(sys: &ftio_bsp::system::SystemBoard, board: &ftio_bsp::Board, core: &str) -> Result<ftio_bsp::TopSources> {
-    let path = ftio_sim::cpu_side::picorv32_path().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let path = ftio_sim::cpu_side::picorv32_path()?;
     let picorv32 = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let port = ftio_hdl::cpu_port::cpu_port_verilog();
     let image = ftio_sim::firmware::image_words();

@@ -108,7 +108,7 @@ pub fn run(args: CampaignArgs) -> Result<()> {
         return run_merge(m);
     }
     let txt = prepare(&args.out)?;
-    let forms: Forms = args.lockstep.parse().map_err(anyhow::Error::msg)?;
+    let forms: Forms = args.lockstep.parse()?;
     let jobs = match args.jobs {
         Some(n) => n as usize,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -121,7 +121,7 @@ pub fn run(args: CampaignArgs) -> Result<()> {
         model: if args.upsets { FaultModel::Upsets } else { FaultModel::Pins },
         jobs,
         shard: args.shard,
-        upset_bits: args.bits.parse().map_err(anyhow::Error::msg)?,
+        upset_bits: args.bits.parse()?,
         ..CampaignConfig::default()
     };
     let cfg = CampaignConfig { params: ftio_hdl::BuildParams { harden: args.harden, ..cfg.params }, ..cfg };
@@ -132,7 +132,7 @@ pub fn run(args: CampaignArgs) -> Result<()> {
     let bar = crate::progress::bar(args.json, cfg.indices().len() as u64, "ftio campaign", "runs");
     let report = run_campaign(&cfg, &mut |done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
-    finish(&report.map_err(anyhow::Error::msg)?, &args.out, &txt, args.json)
+    finish(&report?, &args.out, &txt, args.json)
 }
 
 fn run_merge(args: MergeArgs) -> Result<()> {
@@ -141,7 +141,7 @@ fn run_merge(args: MergeArgs) -> Result<()> {
         let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
         reports.push(CampaignReport::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?);
     }
-    let merged = merge(reports).map_err(anyhow::Error::msg)?;
+    let merged = merge(reports)?;
     let txt = prepare(&args.out)?;
     finish(&merged, &args.out, &txt, args.json)
 }

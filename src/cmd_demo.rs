@@ -82,12 +82,12 @@ fn run_cpu(args: DemoArgs) -> Result<()> {
         cfg.skew = skew;
     }
     if !args.scenarios.is_empty() {
-        cfg.scenarios = args.scenarios.iter().map(|s| CpuScenario::parse(s)).collect::<Result<_, _>>().map_err(anyhow::Error::msg)?;
+        cfg.scenarios = args.scenarios.iter().map(|s| CpuScenario::parse(s)).collect::<Result<_, _>>()?;
     }
     prepare_out(&args.out)?;
     let spin = progress::spinner(args.json, "ftio demo --cpu picorv32", "building the models");
     let mut progress = |name: &str, cycle: u64| spin.set_message(format!("{name:<10} cycle {cycle:>9}"));
-    let report = run_cpu_demo(&cfg, &args.out, &mut progress).map_err(anyhow::Error::msg);
+    let report = run_cpu_demo(&cfg, &args.out, &mut progress).map_err(anyhow::Error::from);
     spin.finish_and_clear();
     let report = report?;
     let failed = report.scenarios.iter().filter(|s| !s.passed()).count();
@@ -109,7 +109,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         ..DemoConfig::default()
     };
     if !args.scenarios.is_empty() {
-        cfg.kinds = args.scenarios.iter().map(|s| DemoKind::parse(s)).collect::<Result<_, _>>().map_err(anyhow::Error::msg)?;
+        cfg.kinds = args.scenarios.iter().map(|s| DemoKind::parse(s)).collect::<Result<_, _>>()?;
     }
     prepare_out(&args.out)?;
     // One bar per scenario, over its workload's operations; the cycle count in the message.
@@ -134,7 +134,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             b.set_message(format!("cycle {}", p.cycle));
         }
     };
-    let report = run_demo(&cfg, &args.out, &mut progress).map_err(anyhow::Error::msg);
+    let report = run_demo(&cfg, &args.out, &mut progress).map_err(anyhow::Error::from);
     if let Some((_, b)) = current.take() {
         b.finish();
     }

@@ -2,7 +2,7 @@
 //! with its UART on a pseudo-terminal, so `ftctl --port /dev/pts/N` works unchanged.
 //! stdout carries one line, the pty's path (for scripts); everything else goes to stderr.
 //! See docs/virtual-board.md.
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use ftio_hdl::BuildParams;
 use ftio_sim::virtual_board::{self, BoardConfig, TrafficConfig, VirtualBoard, BOARD_BAUD, BOARD_CLOCK_HZ};
@@ -77,7 +77,7 @@ impl BoardArgs {
     /// The board configuration these options describe.
     pub fn config(&self) -> Result<BoardConfig> {
         let params = BuildParams { clock_hz: self.clock_hz, baud: self.baud, ..virtual_board::board_params() };
-        params.validate().map_err(|e| anyhow!("cannot build the core for the virtual board: {e}"))?;
+        params.validate().context("cannot build the core for the virtual board")?;
         Ok(BoardConfig {
             params,
             link: self.link.clone(),
@@ -146,7 +146,7 @@ fn run_board(args: &BoardArgs, out: &mut dyn Write) -> Result<()> {
             None => "Ctrl-C stops".to_string(),
         }
     );
-    let summary = b.run().map_err(|e| anyhow!("virtual board: {e}"))?;
+    let summary = b.run().context("virtual board")?;
     drop(b);
     eprintln!("virtual board: stopped: {summary}");
     Ok(())
@@ -195,9 +195,9 @@ mod tests {
         assert!(parse(&["--pty", "--cycles", "0"]).is_err());
         assert!(parse(&["--pty", "--fault-bit", "32"]).is_err());
         // 19200 baud needs at least 8 clocks per bit: 153.6 kHz; 115200 baud 921.6 kHz.
-        let e = parse(&["--pty", "--clock-hz", "100000"]).unwrap().config().err().unwrap().to_string();
+        let e = format!("{:#}", parse(&["--pty", "--clock-hz", "100000"]).unwrap().config().err().unwrap());
         assert!(e.contains("at least 8 clocks per bit"), "{e}");
-        let e = parse(&["--pty", "--clock-hz", "500000", "--baud", "115200"]).unwrap().config().err().unwrap().to_string();
+        let e = format!("{:#}", parse(&["--pty", "--clock-hz", "500000", "--baud", "115200"]).unwrap().config().err().unwrap());
         assert!(e.contains("at least 8 clocks per bit"), "{e}");
     }
 

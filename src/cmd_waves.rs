@@ -17,10 +17,10 @@ pub struct WavesArgs {
 
 pub fn run(args: WavesArgs) -> Result<()> {
     // The renderer first: a missing one is an error before minutes of anything else.
-    let renderer = waves::renderer().map_err(anyhow::Error::msg)?;
-    let diagrams = waves::record_all().map_err(anyhow::Error::msg)?;
+    let renderer = waves::renderer()?;
+    let diagrams = waves::record_all()?;
     if args.check {
-        let stale = waves::stale(&renderer, &diagrams, &args.out).map_err(anyhow::Error::msg)?;
+        let stale = waves::stale(&renderer, &diagrams, &args.out)?;
         if !stale.is_empty() {
             bail!("stale in {}: {} (regenerate with `ftio waves --out {}`, then update the sentences that cite them)", args.out.display(), stale.join(", "), args.out.display());
         }
@@ -29,7 +29,7 @@ pub fn run(args: WavesArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     for d in &diagrams {
-        for (name, text) in waves::files(&renderer, d).map_err(anyhow::Error::msg)? {
+        for (name, text) in waves::files(&renderer, d)? {
             let path = args.out.join(&name);
             std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         }

@@ -1,5 +1,5 @@
 //! `ftio`: generate, build, simulate and demonstrate the ftio gateware.
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use ftio_hdl::BuildParams;
 use std::path::PathBuf;
@@ -86,7 +86,9 @@ pub fn range_u32(range: std::ops::RangeInclusive<u32>) -> clap::builder::RangedI
     clap::value_parser!(u32).range(*range.start() as i64..=*range.end() as i64)
 }
 
-/// A power of two 2^n with n in `log2` (the error names the words).
+/// A power of two 2^n with n in `log2` (the error names the words). The error is a `String`
+/// on purpose: clap is the only caller and shows it after the option's name; nothing matches
+/// on it.
 fn pow2(log2: std::ops::RangeInclusive<u8>) -> impl Fn(&str) -> Result<u32, String> + Clone {
     move |s: &str| {
         let (min, max) = (1u32 << log2.start(), 1u32 << log2.end());
@@ -98,7 +100,8 @@ fn pow2(log2: std::ops::RangeInclusive<u8>) -> impl Fn(&str) -> Result<u32, Stri
     }
 }
 
-/// One of the powers of two 2^n, n in `log2s`: the offset ranges the generator builds.
+/// One of the powers of two 2^n, n in `log2s`: the offset ranges the generator builds. A
+/// `String` error, as [`pow2`]'s: for clap alone.
 fn one_of_pow2(log2s: &'static [u8]) -> impl Fn(&str) -> Result<u32, String> + Clone {
     move |s: &str| {
         let v: u32 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
@@ -148,7 +151,7 @@ fn verilog(args: VerilogArgs) -> Result<()> {
             }
             return Ok(());
         }
-        let text = ftio_hdl::blocks::block_verilog(name).map_err(anyhow::Error::msg)?;
+        let text = ftio_hdl::blocks::block_verilog(name)?;
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
         let path = args.out.join(format!("{name}.v"));
@@ -157,10 +160,7 @@ fn verilog(args: VerilogArgs) -> Result<()> {
         return Ok(());
     }
     let params = args.params.to_params();
-    let text = match ftio_hdl::core_verilog(&params) {
-        Ok(t) => t,
-        Err(e) => bail!("cannot build the core with these parameters: {e}"),
-    };
+    let text = ftio_hdl::core_verilog(&params).context("cannot build the core with these parameters")?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
     let path = args.out.join("ftio_core.v");
@@ -205,7 +205,7 @@ fn bench(args: BenchArgs) -> Result<()> {
             seed: args.seed,
         };
         let spin = progress::spinner(false, "ftio bench", "simulation speed: rust-hdl, then Verilator");
-        let report = ftio_sim::bench::run_bench(&cfg).map_err(anyhow::Error::msg);
+        let report = ftio_sim::bench::run_bench(&cfg).map_err(anyhow::Error::from);
         spin.finish_and_clear();
         let report = report?;
         println!("{report}");
@@ -216,7 +216,7 @@ fn bench(args: BenchArgs) -> Result<()> {
                 .and_then(|l| l.split_whitespace().next().and_then(|x| x.parse::<f64>().ok()))
                 .map(|l| (l, std::thread::available_parallelism().map_or(1, |n| n.get())));
             let doc = ftio_sim::bench::write_docs_table(&doc, &report, load)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                .with_context(|| path.display().to_string())?;
             std::fs::write(path, doc).with_context(|| format!("cannot write {}", path.display()))?;
             println!("wrote the speed table of {}", path.display());
         }
@@ -230,7 +230,7 @@ fn bench(args: BenchArgs) -> Result<()> {
             ..ftio_sim::datapath_bench::DatapathConfig::default()
         };
         let spin = progress::spinner(false, "ftio bench", "datapath figures on the Verilator model");
-        let report = ftio_sim::datapath_bench::run_datapath(&cfg).map_err(anyhow::Error::msg);
+        let report = ftio_sim::datapath_bench::run_datapath(&cfg).map_err(anyhow::Error::from);
         spin.finish_and_clear();
         println!("{}", report?);
     }

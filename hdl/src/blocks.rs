@@ -64,8 +64,15 @@ fn gen<B: Block>(mut b: B) -> String {
     generate_verilog(&b)
 }
 
+/// `block_verilog` was asked for a block that is not in [`BLOCKS`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown block `{name}`; the blocks are: {}", BLOCKS.map(|b| b.name).join(", "))]
+pub struct UnknownBlock {
+    pub name: String,
+}
+
 /// The Verilog of block `name` (see [`BLOCKS`]) with its top module called `name`.
-pub fn block_verilog(name: &str) -> Result<String, String> {
+pub fn block_verilog(name: &str) -> Result<String, UnknownBlock> {
     let p = BuildParams::default();
     let cpb = clocks_per_bit(p.clock_hz, p.baud);
     let text = match name {
@@ -86,10 +93,7 @@ pub fn block_verilog(name: &str) -> Result<String, String> {
         "regfile" => gen(RegFile::new(&p)),
         "bist_generator" => gen(BistGenerator::default()),
         "bist_checker" => gen(BistChecker::default()),
-        _ => {
-            let names: Vec<&str> = BLOCKS.iter().map(|b| b.name).collect();
-            return Err(format!("unknown block `{name}`; the blocks are: {}", names.join(", ")));
-        }
+        _ => return Err(UnknownBlock { name: name.to_string() }),
     };
     Ok(rename_top(&text, name))
 }
@@ -116,6 +120,6 @@ mod tests {
             assert!(v.contains(&format!("module {name}(")), "{name}");
             assert!(!v.contains("module top("), "{name}");
         }
-        assert!(block_verilog("nope").unwrap_err().contains("link_checker"));
+        assert!(block_verilog("nope").unwrap_err().to_string().contains("link_checker"));
     }
 }

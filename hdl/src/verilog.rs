@@ -2,6 +2,7 @@
 //! interface fields with `$` (`cpu_a_tx$data`); SPEC §3 wants a module `ftio_core` with flat
 //! ports (`cpu_a_tx_data`). This module renames, so the Verilog users get needs no wrapper.
 use crate::core::{BuildParams, Core};
+use ftio_proto::ParamsError;
 use rust_hdl::prelude::*;
 
 /// The link ports of SPEC §3, in port-list order.
@@ -76,7 +77,7 @@ macro_rules! dispatch_skew {
 }
 
 /// The Verilog of the core built with `params`: module `ftio_core` plus its children.
-pub fn core_verilog(params: &BuildParams) -> Result<String, String> {
+pub fn core_verilog(params: &BuildParams) -> Result<String, ParamsError> {
     params.validate()?;
     let generated = match params.offset_max_log2 {
         4 => dispatch_skew!(params, 4),
@@ -117,6 +118,7 @@ mod tests {
         }
         for fw in [3u8, 13] {
             let err = core_verilog(&BuildParams { frame_depth_log2: fw, ..BuildParams::default() }).unwrap_err();
+            let err = err.to_string();
             assert!(err.contains("frame buffer depth") && err.contains("16 to 4096"), "{err}");
         }
     }

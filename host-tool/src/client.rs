@@ -1,5 +1,5 @@
 //! Register access over a [`Transport`]: framing, timeouts and retries.
-use crate::error::Error;
+use crate::error::{BadReply, Error};
 use crate::transport::Transport;
 use ftio_proto::{
     by_addr, reg, BuildParams, DecodeEvent, Request, Response, ResponseDecoder, Status, CMD_READ, CMD_WRITE, ID_VALUE,
@@ -41,7 +41,7 @@ pub struct Client<T: Transport> {
 enum Attempt {
     Reply(Response),
     Timeout,
-    Corrupt(String),
+    Corrupt(BadReply),
 }
 
 impl<T: Transport> Client<T> {
@@ -74,7 +74,7 @@ impl<T: Transport> Client<T> {
             Attempt::Reply(r) if r.status == Status::Ok => Ok(r),
             Attempt::Reply(r) if r.status == Status::BadCrc => Err(Error::Corrupt {
                 attempts,
-                last: "the core saw a bad CRC in our request (status 0x01)".into(),
+                last: BadReply::RequestCrc,
             }),
             Attempt::Reply(r) => Err(Error::Device { status: r.status, what: describe(req) }),
             Attempt::Timeout => Err(Error::Timeout {
@@ -112,7 +112,7 @@ impl<T: Transport> Client<T> {
                         }
                         return Ok(Attempt::Reply(r));
                     }
-                    DecodeEvent::Error(e) => corrupt = Some(e.to_string()),
+                    DecodeEvent::Error(e) => corrupt = Some(BadReply::Frame(e)),
                     DecodeEvent::Garbage(_) => {}
                 }
             }
@@ -196,15 +196,15 @@ fn describe(req: &Request) -> String {
     }
 }
 
-fn check_shape(req: &Request, r: &Response) -> Result<(), String> {
+fn check_shape(req: &Request, r: &Response) -> Result<(), BadReply> {
     if r.status != Status::Ok {
         return Ok(());
     }
     if r.count != req.count {
-        return Err(format!("reply count {} for a request of {}", r.count, req.count));
+        return Err(BadReply::Count { got: r.count, want: req.count });
     }
     if req.cmd == CMD_READ && r.data.len() != req.count as usize {
-        return Err(format!("reply carries {} words for a read of {}", r.data.len(), req.count));
+        return Err(BadReply::Words { got: r.data.len(), want: req.count });
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! ftctl's errors, each a one-line message with an exit code.
+//! ftctl's errors, each a one-line message with an exit code; `report` prints an error with
+//! its cause chain (`serial port error: Broken pipe`).
 use ftio_proto::Status;
 
 /// Exit code: the command ran and its check failed (BIST FAIL).
@@ -23,7 +24,7 @@ pub enum Error {
     Timeout { attempts: u32, timeout_ms: u64, port: String },
     /// Replies kept arriving corrupted (bad CRC or malformed), after all retries.
     #[error("replies kept arriving corrupted ({attempts} attempt(s), last: {last}): check --baud and the cable")]
-    Corrupt { attempts: u32, last: String },
+    Corrupt { attempts: u32, last: BadReply },
     /// The core answered with an error status.
     #[error("the core refused {what}: status {status}")]
     Device { status: Status, what: String },
@@ -33,12 +34,41 @@ pub enum Error {
     /// The core did something the protocol does not allow, or a wait ran out.
     #[error("{0}")]
     Protocol(String),
-    /// An I/O error on the port.
-    #[error("serial port error: {0}")]
+    /// An I/O error on the port (the cause follows in the report).
+    #[error("serial port error")]
     Io(#[from] std::io::Error),
     /// Output could not be written (stdout closed...).
-    #[error("cannot write output: {0}")]
-    Output(std::io::Error),
+    #[error("cannot write output")]
+    Output(#[source] std::io::Error),
+}
+
+/// Why a reply was taken as corrupted (and the request retried).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadReply {
+    /// The bytes are not a frame (bad CRC, malformed).
+    #[error(transparent)]
+    Frame(#[from] ftio_proto::frame::FrameError),
+    /// The core answered BAD_CRC: our request arrived corrupted.
+    #[error("the core saw a bad CRC in our request (status 0x01)")]
+    RequestCrc,
+    /// A good frame whose count is not the request's.
+    #[error("reply count {got} for a request of {want}")]
+    Count { got: u8, want: u8 },
+    /// A good read reply with another number of words than it asked for.
+    #[error("reply carries {got} words for a read of {want}")]
+    Words { got: usize, want: u8 },
+}
+
+/// `e` and every error under it, `: `-separated: what `ftctl` prints for `e`.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// An ID word as four characters, `.` for a byte that is not printable ASCII.

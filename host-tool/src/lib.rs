@@ -32,7 +32,7 @@ pub fn report(err: &mut dyn Write, e: &Error) -> u8 {
     if matches!(e, Error::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe) {
         return 0;
     }
-    let _ = writeln!(err, "ftctl: {e}");
+    let _ = writeln!(err, "ftctl: {}", error::chain(e));
     e.exit_code()
 }
 

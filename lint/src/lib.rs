@@ -54,7 +54,28 @@ const PUNCTS: [&str; 20] = [
     "~|", "+:", "-:", "**", "->",
 ];
 
-fn lex(text: &str) -> Result<Vec<Token>, String> {
+/// Why [`check_verilog`] could not read a text: it is outside the regular subset of Verilog
+/// that rust-hdl writes (the lint parses that subset only, so a new construct in the generated
+/// Verilog shows up here rather than as a finding missed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LintError {
+    /// A token or statement the lint does not read, at `line` of the text.
+    #[error("line {line}: {what}")]
+    Syntax { line: usize, what: String },
+    /// The text ended inside a statement.
+    #[error("unexpected end of text")]
+    EndOfText,
+    /// `error` inside the `always @(*)` block of `module` that starts at `line`. The inner error
+    /// is part of the message (not a `source`): it is the same kind of error, only located.
+    #[error("module {module}, always @(*) at line {line}: {error}")]
+    InBlock { module: String, line: usize, error: Box<LintError> },
+}
+
+fn syntax(line: usize, what: String) -> LintError {
+    LintError::Syntax { line, what }
+}
+
+fn lex(text: &str) -> Result<Vec<Token>, LintError> {
     let chars: Vec<char> = text.chars().collect();
     let mut toks = Vec::new();
     let mut i = 0;
@@ -116,7 +137,7 @@ fn lex(text: &str) -> Result<Vec<Token>, String> {
                     i += 1;
                 }
                 if !matches!(chars.get(i), Some('b' | 'B' | 'o' | 'O' | 'd' | 'D' | 'h' | 'H')) {
-                    return Err(format!("line {line}: bad number literal"));
+                    return Err(syntax(line, "bad number literal".into()));
                 }
                 i += 1;
                 while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '?') {
@@ -175,42 +196,39 @@ impl<'a> Parser<'a> {
         self.peek().or(self.toks.last()).map_or(0, |t| t.line)
     }
 
-    fn expect(&mut self, text: &str) -> Result<(), String> {
+    fn expect(&mut self, text: &str) -> Result<(), LintError> {
         if self.at(text) {
             self.pos += 1;
             Ok(())
         } else {
-            Err(format!(
-                "line {}: expected `{text}`, found `{}`",
-                self.line(),
-                self.peek().map_or("end of text", |t| t.text.as_str())
-            ))
+            let found = self.peek().map_or("end of text", |t| t.text.as_str());
+            Err(syntax(self.line(), format!("expected `{text}`, found `{found}`")))
         }
     }
 
-    fn next(&mut self) -> Result<&'a Token, String> {
-        let t = self.peek().ok_or_else(|| "unexpected end of text".to_string())?;
+    fn next(&mut self) -> Result<&'a Token, LintError> {
+        let t = self.peek().ok_or(LintError::EndOfText)?;
         self.pos += 1;
         Ok(t)
     }
 
     /// Reads of the tokens up to (not including) the first `stop` at bracket depth 0.
-    fn reads_until(&mut self, stop: &[&str]) -> Result<Vec<Read>, String> {
+    fn reads_until(&mut self, stop: &[&str]) -> Result<Vec<Read>, LintError> {
         let mut depth = 0i32;
         let mut reads = Vec::new();
         loop {
-            let t = self.peek().ok_or_else(|| format!("line {}: unterminated expression", self.line()))?;
+            let t = self.peek().ok_or_else(|| syntax(self.line(), "unterminated expression".into()))?;
             if depth == 0 && stop.contains(&t.text.as_str()) {
                 return Ok(reads);
             }
             match t.text.as_str() {
                 "(" | "[" | "{" => depth += 1,
                 ")" | "]" | "}" => depth -= 1,
-                ";" | "begin" | "end" => return Err(format!("line {}: unexpected `{}` in an expression", t.line, t.text)),
+                ";" | "begin" | "end" => return Err(syntax(t.line, format!("unexpected `{}` in an expression", t.text))),
                 _ => {}
             }
             if depth < 0 {
-                return Err(format!("line {}: unbalanced `{}`", t.line, t.text));
+                return Err(syntax(t.line, format!("unbalanced `{}`", t.text)));
             }
             if t.kind == Kind::Ident {
                 reads.push(Read { var: t.text.clone(), line: t.line });
@@ -220,19 +238,19 @@ impl<'a> Parser<'a> {
     }
 
     /// `( expr )`
-    fn paren(&mut self) -> Result<Vec<Read>, String> {
+    fn paren(&mut self) -> Result<Vec<Read>, LintError> {
         self.expect("(")?;
         let reads = self.reads_until(&[")"])?;
         self.expect(")")?;
         Ok(reads)
     }
 
-    fn stmt(&mut self) -> Result<Stmt, String> {
+    fn stmt(&mut self) -> Result<Stmt, LintError> {
         let t = self.next()?;
         match t.text.as_str() {
             "begin" => {
                 if self.at(":") {
-                    return Err(format!("line {}: named blocks are not supported", t.line));
+                    return Err(syntax(t.line, "named blocks are not supported".into()));
                 }
                 let mut body = Vec::new();
                 while !self.at("end") {
@@ -285,14 +303,14 @@ impl<'a> Parser<'a> {
                     whole = false;
                 }
                 if self.at("<=") {
-                    return Err(format!("line {line}: non-blocking assignment in a combinational block"));
+                    return Err(syntax(line, "non-blocking assignment in a combinational block".into()));
                 }
                 self.expect("=")?;
                 reads.extend(self.reads_until(&[";"])?);
                 self.expect(";")?;
                 Ok(Stmt::Assign { target, whole, reads, line })
             }
-            other => Err(format!("line {}: unsupported statement starting with `{other}`", t.line)),
+            other => Err(syntax(t.line, format!("unsupported statement starting with `{other}`"))),
         }
     }
 }
@@ -498,7 +516,7 @@ fn must_pass(
 }
 
 /// Checks every `always @(*)` block of `text` (see the module documentation).
-pub fn check_verilog(text: &str) -> Result<Report, String> {
+pub fn check_verilog(text: &str) -> Result<Report, LintError> {
     let toks = lex(text)?;
     let mut report = Report::default();
     let mut module = String::new();
@@ -525,7 +543,7 @@ pub fn check_verilog(text: &str) -> Result<Report, String> {
             continue;
         };
         let mut p = Parser { toks: &toks, pos: body_at };
-        let stmt = p.stmt().map_err(|e| format!("module {module}, always @(*) at line {}: {e}", t.line))?;
+        let stmt = p.stmt().map_err(|e| LintError::InBlock { module: module.clone(), line: t.line, error: Box::new(e) })?;
         let block = report.blocks.len();
         report.blocks.push(CombBlock {
             module: module.clone(),

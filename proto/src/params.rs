@@ -175,13 +175,6 @@ pub enum ParamsError {
     BaudTooFast { baud: u32, clock_hz: u32, divider: u32 },
 }
 
-/// For callers whose errors are still messages (`?` in a `Result<_, String>`).
-impl From<ParamsError> for String {
-    fn from(e: ParamsError) -> String {
-        e.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

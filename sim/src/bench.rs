@@ -6,6 +6,7 @@
 //! alone plus the per-port calls). The Verilator build is timed separately and is not in
 //! any speed figure.
 use crate::core_sim::{CoreSim, RustHdlCore};
+use crate::error::{check, RunError};
 use crate::equivalence::{record, replay, run, Trace};
 use crate::models::cpu::CpuConfig;
 use crate::models::disk::DiskConfig;
@@ -200,7 +201,7 @@ fn moved_by(sys: &System) -> u64 {
 /// The replay figure replays the rust-hdl run's recorded cycles as many times as it takes to
 /// reach `verilator_cycles` (each pass on a fresh model, every output checked in every cycle),
 /// so that it is timed over as long a run as the models figure, not over a few milliseconds.
-pub fn run_bench(cfg: &BenchConfig) -> Result<BenchReport, String> {
+pub fn run_bench(cfg: &BenchConfig) -> Result<BenchReport, RunError> {
     // Verilator build first (timed on its own).
     let verilog = ftio_hdl::core_verilog(&cfg.params)?;
     let lib = load(&verilog)?;
@@ -222,7 +223,7 @@ pub fn run_bench(cfg: &BenchConfig) -> Result<BenchReport, String> {
     let t = Clock::start();
     for _ in 0..passes {
         let mut model = lib.instantiate();
-        replay(&trace, &mut model, golden.kind()).map_err(|d| d.to_string())?;
+        replay(&trace, &mut model, golden.kind())?;
     }
     let (seconds, cpu_seconds) = t.stop();
     let verilator_replay = SimSpeed {
@@ -247,7 +248,7 @@ pub fn run_bench(cfg: &BenchConfig) -> Result<BenchReport, String> {
     };
     for (name, c) in [("A", &sys.cpu_a), ("B", &sys.cpu_b)] {
         if !c.errors.is_empty() {
-            return Err(format!("benchmark workload: CPU {name} saw errors: {:?}", &c.errors[..c.errors.len().min(3)]));
+            return Err(check(format!("benchmark workload: CPU {name} saw errors: {:?}", &c.errors[..c.errors.len().min(3)])));
         }
     }
     Ok(BenchReport {
@@ -327,14 +328,28 @@ pub fn docs_table(r: &BenchReport, load: Option<(f64, usize)>) -> String {
 }
 
 /// `doc` with its speed table replaced by [`docs_table`] of `r`.
-pub fn write_docs_table(doc: &str, r: &BenchReport, load: Option<(f64, usize)>) -> Result<String, String> {
+pub fn write_docs_table(doc: &str, r: &BenchReport, load: Option<(f64, usize)>) -> Result<String, DocsTableError> {
     let (begin, end) = table_span(doc)?;
     Ok(format!("{}{}{}", &doc[..begin], docs_table(r, load), &doc[end..]))
 }
 
-fn table_span(doc: &str) -> Result<(usize, usize), String> {
-    let begin = doc.find(DOCS_BEGIN).ok_or_else(|| format!("no `{DOCS_BEGIN}` marker"))?;
-    let end = doc[begin..].find(DOCS_END).ok_or_else(|| format!("no `{DOCS_END}` after `{DOCS_BEGIN}`"))? + begin;
+/// Why docs/simulation.md's speed table could not be written or does not pass its check.
+#[derive(Debug, thiserror::Error)]
+pub enum DocsTableError {
+    /// The document has no table markers to write between.
+    #[error("no `{DOCS_BEGIN}` marker")]
+    NoBegin,
+    #[error("no `{DOCS_END}` after `{DOCS_BEGIN}`")]
+    NoEnd,
+    /// The table is not what the default command measures today (`why` says how); the fix
+    /// is to measure again.
+    #[error("docs/simulation.md's speed table: {why}; re-measure with `{command} --write-docs`")]
+    Stale { why: String, command: String },
+}
+
+fn table_span(doc: &str) -> Result<(usize, usize), DocsTableError> {
+    let begin = doc.find(DOCS_BEGIN).ok_or(DocsTableError::NoBegin)?;
+    let end = doc[begin..].find(DOCS_END).ok_or(DocsTableError::NoEnd)? + begin;
     Ok((begin, end + DOCS_END.len()))
 }
 
@@ -343,9 +358,9 @@ fn table_span(doc: &str) -> Result<(usize, usize), String> {
 /// ratios agree with its own figures, and it is of a core within [`DOCS_SIZE_TOLERANCE`] of
 /// `verilog_lines` (a core that grew since — the way the Verilator speed once fell 5–8×
 /// unnoticed — needs `ftio bench --speed --write-docs` again).
-pub fn check_docs_table(doc: &str, verilog_lines: usize) -> Result<(), String> {
-    let stale = |why: String| format!("docs/simulation.md's speed table: {why}; re-measure with `{} --write-docs`", command(&BenchConfig::default()));
-    let (begin, end) = table_span(doc).map_err(stale)?;
+pub fn check_docs_table(doc: &str, verilog_lines: usize) -> Result<(), DocsTableError> {
+    let stale = |why: String| DocsTableError::Stale { why, command: command(&BenchConfig::default()) };
+    let (begin, end) = table_span(doc).map_err(|e| stale(e.to_string()))?;
     let block = &doc[begin..end];
     let want_cmd = format!("Measured by `{}`", command(&BenchConfig::default()));
     if !block.contains(&want_cmd) {
@@ -427,14 +442,14 @@ mod tests {
         check_docs_table(&doc, 21_181).unwrap();
         check_docs_table(&doc, 22_000).unwrap();
         // A core 20 % bigger than the one measured: the figures are stale.
-        let e = check_docs_table(&doc, 25_500).unwrap_err();
+        let e = check_docs_table(&doc, 25_500).unwrap_err().to_string();
         assert!(e.contains("21181 lines") && e.contains("--write-docs"), "{e}");
         // A hand-edited figure that its own ratio does not bear out.
         let edited = doc.replace("| 588 235 | 235× |", "| 588 235 | 300× |");
-        assert!(check_docs_table(&edited, 21_181).unwrap_err().contains("300"));
+        assert!(check_docs_table(&edited, 21_181).unwrap_err().to_string().contains("300"));
         // Another command than the default one.
         let other = doc.replace("--seed 1`", "--seed 2`");
-        assert!(check_docs_table(&other, 21_181).unwrap_err().contains("default command"));
+        assert!(check_docs_table(&other, 21_181).unwrap_err().to_string().contains("default command"));
         assert!(check_docs_table("no table", 21_181).is_err());
     }
 }

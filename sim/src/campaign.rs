@@ -46,11 +46,12 @@
 //! Scale: the runs of a campaign are independent, so they run on `jobs` threads (one model
 //! each); `shard` K/N runs the runs whose index is K−1 modulo N, and [`merge`] puts the
 //! shards' reports back together into the report of the whole campaign.
+use crate::error::{SimError, StateAccessError};
 use crate::models::cpu::{Completion, CpuConfig, CpuModel, Op};
 use crate::models::disk::DiskConfig;
 use crate::models::golden_sha256;
 use crate::port::{Flow, Link, LinkSignal, Port};
-use crate::state::{StateBit, StateKind, StateMap};
+use crate::state::{StateBit, StateKind, StateMap, StateMapError};
 use crate::rig::Rig;
 use crate::scenario::{fast_uart_params, FAST_UART_DIVIDER};
 use crate::system::{Freeze, PinFlip, System, Trigger, Unit};
@@ -117,15 +118,15 @@ impl std::fmt::Display for Form {
 }
 
 impl std::str::FromStr for Form {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         if s == "elastic" {
             return Ok(Form::Elastic);
         }
         s.strip_prefix("strict D=")
             .and_then(|d| d.parse().ok())
             .map(|offset| Form::Strict { offset })
-            .ok_or_else(|| format!("unknown lockstep form {s:?}"))
+            .ok_or_else(|| unknown("lockstep form", s, ""))
     }
 }
 
@@ -162,13 +163,13 @@ pub enum Forms {
 }
 
 impl std::str::FromStr for Forms {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         match s {
             "elastic" => Ok(Forms::Elastic),
             "strict" => Ok(Forms::Strict),
             "both" => Ok(Forms::Both),
-            _ => Err(format!("unknown lockstep form {s:?}: elastic, strict or both")),
+            _ => Err(unknown("lockstep form", s, ": elastic, strict or both")),
         }
     }
 }
@@ -202,14 +203,128 @@ impl std::fmt::Display for FaultModel {
 }
 
 impl std::str::FromStr for FaultModel {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         match s {
             "pins" => Ok(FaultModel::Pins),
             "upsets" => Ok(FaultModel::Upsets),
-            _ => Err(format!("unknown fault model {s:?}: pins or upsets")),
+            _ => Err(unknown("fault model", s, ": pins or upsets")),
         }
     }
+}
+
+/// Why a campaign option's value (`--lockstep`, `--model`, `--bits`, `--shard`) or a report's
+/// field could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Not one of the names of `what`; `choices` lists them (", ..." or empty).
+    #[error("unknown {what} {given:?}{choices}")]
+    Unknown { what: &'static str, given: String, choices: &'static str },
+    #[error("shard {0:?}: give K/N with 1 <= K <= N, e.g. 3/8")]
+    Shard(String),
+}
+
+fn unknown(what: &'static str, given: &str, choices: &'static str) -> ParseError {
+    ParseError::Unknown { what, given: given.to_string(), choices }
+}
+
+/// Why a campaign could not run. A run whose fault the core mishandles is not an error (it
+/// is classified); these are failures of the campaign itself.
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error("a campaign needs at least one fault")]
+    NoFaults,
+    #[error("the workload needs at least one write")]
+    NoWrites,
+    #[error("shard {k}/{n}: K must be 1 to N")]
+    Shard { k: usize, n: usize },
+    /// `--bits` selects no bit of this core (e.g. `ram` on a core without block RAM).
+    #[error("the core has no state bits of kind {0}")]
+    NoStateBits(UpsetBits),
+    /// The build parameters cannot be built.
+    #[error(transparent)]
+    Params(#[from] ftio_proto::ParamsError),
+    /// The core's model could not be built or loaded.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// The core's state could not be enumerated (upsets).
+    #[error(transparent)]
+    State(#[from] StateMapError),
+    /// The model cache directory could not be made.
+    #[error("creating {}", path.display())]
+    Cache {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A fault-free run's strict set-up (OFFSET, CTRL) was not acknowledged in time.
+    #[error("{form} golden run")]
+    GoldenSetup {
+        form: Form,
+        #[source]
+        source: SetupError,
+    },
+    /// A fault-free run did not complete cleanly: no reference to judge the faults by.
+    #[error("the fault-free {form} run did not complete cleanly (irq at {irq:?}, CPU errors {errors:?}): no golden reference")]
+    GoldenUnclean { form: Form, irq: Option<u64>, errors: Vec<String> },
+    /// The fault-free runs of two forms answered the same operations differently.
+    #[error("the fault-free {0} run's completions differ from the other forms'")]
+    GoldenDiffers(Form),
+    /// An upset could not be applied to the model (a fault of the campaign's machinery).
+    #[error("run {index}: the upset could not be applied")]
+    Upset {
+        index: usize,
+        #[source]
+        source: StateAccessError,
+    },
+}
+
+/// Why a strict run's set-up writes (OFFSET, then CTRL) did not take effect before the CPUs
+/// started.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SetupError {
+    #[error("the strict set-up writes were not answered")]
+    NotAnswered,
+    /// A write answered with an error, or after the CPUs started (`result`: its answer).
+    #[error("set-up write {label} at cycle {cycle}: {result}")]
+    Write { label: String, cycle: u64, result: String },
+}
+
+/// Why campaign reports could not be read back or merged (`ftio campaign merge`).
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Not JSON of a campaign report.
+    #[error("not a campaign report")]
+    Json(#[source] serde_json::Error),
+    /// JSON written by another tool.
+    #[error("not a campaign report (tool {0:?})")]
+    Tool(String),
+    /// The totals were edited, or the runs were.
+    #[error("the report's totals disagree with its runs")]
+    Totals,
+    #[error("run {run}: lockstep {lockstep:?} with offset {offset:?}")]
+    Form { run: usize, lockstep: String, offset: Option<u64> },
+    #[error("run {run}: unknown mode {mode:?}")]
+    Mode { run: usize, mode: String },
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("nothing to merge")]
+    Nothing,
+    /// Report `0` (1-based) differs from the first in its settings.
+    #[error("report {0} is of another campaign (fault model, seed, faults, workload, lockstep forms and state must all agree)")]
+    OtherCampaign(usize),
+    #[error("report {0} is a whole campaign, not a shard")]
+    Whole(usize),
+    #[error("report {report} is shard {k}/{n}, the others are of {others}")]
+    ShardCount { report: usize, k: usize, n: usize, others: usize },
+    #[error("shard {k}/{n} given twice")]
+    Twice { k: usize, n: usize },
+    #[error("shards missing: {}", .0.join(" "))]
+    Missing(Vec<String>),
+    #[error("the shards' {form} golden runs differ ({} and {} cycles)", cycles[0], cycles[1])]
+    Golden { form: Form, cycles: [u64; 2] },
+    #[error("the shards hold {runs} runs, not runs 0 to {last} once each")]
+    Runs { runs: usize, last: usize },
 }
 
 /// Draws the lockstep form of run `index` of a campaign with seed `seed`: D uniform in
@@ -411,9 +526,9 @@ impl std::fmt::Display for Outcome {
 }
 
 impl std::str::FromStr for Outcome {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Outcome::ALL.into_iter().find(|o| o.name() == s).ok_or_else(|| format!("unknown outcome {s:?}"))
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        Outcome::ALL.into_iter().find(|o| o.name() == s).ok_or_else(|| unknown("outcome", s, ""))
     }
 }
 
@@ -484,16 +599,16 @@ impl From<RunResult> for RunRecord {
 }
 
 impl TryFrom<RunRecord> for RunResult {
-    type Error = String;
-    fn try_from(r: RunRecord) -> Result<Self, String> {
+    type Error = ReportError;
+    fn try_from(r: RunRecord) -> Result<Self, ReportError> {
         let form = match (r.lockstep.as_str(), r.offset) {
             ("elastic", None) => Form::Elastic,
             ("strict", Some(offset)) => Form::Strict { offset },
-            (l, o) => return Err(format!("run {}: lockstep {l:?} with offset {o:?}", r.run)),
+            (l, o) => return Err(ReportError::Form { run: r.run, lockstep: l.to_string(), offset: o }),
         };
         let mode = match &r.mode {
             None => None,
-            Some(m) => Some(Mode::parse(m).ok_or_else(|| format!("run {}: unknown mode {m:?}", r.run))?),
+            Some(m) => Some(Mode::parse(m).ok_or_else(|| ReportError::Mode { run: r.run, mode: m.clone() })?),
         };
         Ok(RunResult {
             index: r.run,
@@ -560,13 +675,13 @@ impl std::fmt::Display for UpsetBits {
 }
 
 impl std::str::FromStr for UpsetBits {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         match s {
             "all" => Ok(UpsetBits::All),
             "ff" => Ok(UpsetBits::Ff),
             "ram" => Ok(UpsetBits::Ram),
-            _ => Err(format!("unknown state bits {s:?}: all, ff or ram")),
+            _ => Err(unknown("state bits", s, ": all, ff or ram")),
         }
     }
 }
@@ -613,8 +728,8 @@ impl CampaignConfig {
 }
 
 /// Parses a shard `K/N` (1 ≤ K ≤ N).
-pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("shard {s:?}: give K/N with 1 <= K <= N, e.g. 3/8");
+pub fn parse_shard(s: &str) -> Result<(usize, usize), ParseError> {
+    let bad = || ParseError::Shard(s.to_string());
     let (k, n) = s.split_once('/').ok_or_else(bad)?;
     let (k, n): (usize, usize) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
     if k == 0 || n == 0 || k > n {
@@ -756,9 +871,9 @@ struct Run {
     waiting: [bool; 2],
     /// Strict runs: the host's OFFSET and CTRL writes were answered OK before
     /// [`STRICT_START`].
-    setup: Result<(), String>,
+    setup: Result<(), SetupError>,
     /// An upset that could not be applied (a fault of the campaign's machinery).
-    flip_error: Option<String>,
+    flip_error: Option<StateAccessError>,
 }
 
 fn run_one(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Option<&Fault>, max_cycles: u64) -> Run {
@@ -824,8 +939,8 @@ fn run_one(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Opt
         Form::Strict { .. } => {
             let writes = &rig.host.answers[..rig.host.answers.len().min(2)];
             match writes.iter().find(|a| a.result.is_err() || a.cycle >= STRICT_START) {
-                _ if writes.len() < 2 => Err("the strict set-up writes were not answered".to_string()),
-                Some(a) => Err(format!("set-up write {} at cycle {}: {:?}", a.label, a.cycle, a.result)),
+                _ if writes.len() < 2 => Err(SetupError::NotAnswered),
+                Some(a) => Err(SetupError::Write { label: a.label.clone(), cycle: a.cycle, result: format!("{:?}", a.result) }),
                 None => Ok(()),
             }
         }
@@ -957,9 +1072,9 @@ struct Golden {
 }
 
 /// Runs the fault-free run of `form` and checks it completed cleanly.
-fn golden_run(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, prefixes: &[[u8; 32]]) -> Result<Golden, String> {
+fn golden_run(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, prefixes: &[[u8; 32]]) -> Result<Golden, CampaignError> {
     let golden = run_one(lib, cfg, form, None, 5_000_000);
-    golden.setup.clone().map_err(|e| format!("{form} golden run: {e}"))?;
+    golden.setup.clone().map_err(|source| CampaignError::GoldenSetup { form, source })?;
     let g = &golden.sys;
     let image = prefixes.last().expect("the empty prefix at least");
     let golden_ok = g.cpu_a.done()
@@ -972,11 +1087,8 @@ fn golden_run(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, prefixe
         && g.cpu_a.completions.len() == g.cpu_b.completions.len()
         && g.cpu_a.completions.iter().zip(&g.cpu_b.completions).all(|(a, b)| same(a, b));
     if !golden_ok {
-        let errors: Vec<&String> = g.cpu_a.errors.iter().chain(&g.cpu_b.errors).take(3).collect();
-        return Err(format!(
-            "the fault-free {form} run did not complete cleanly (irq at {:?}, CPU errors {errors:?}): no golden reference",
-            golden.irq_cycle
-        ));
+        let errors: Vec<String> = g.cpu_a.errors.iter().chain(&g.cpu_b.errors).take(3).cloned().collect();
+        return Err(CampaignError::GoldenUnclean { form, irq: golden.irq_cycle, errors });
     }
     Ok(Golden { cycles: golden.cycles, completions: g.cpu_a.completions.clone() })
 }
@@ -1016,14 +1128,14 @@ struct Env<'a> {
 
 impl Env<'_> {
     /// Runs `fault` in `form` and classifies it against `golden`.
-    fn judge(&self, index: usize, form: Form, fault: Fault, golden: &Golden) -> Result<RunResult, String> {
+    fn judge(&self, index: usize, form: Form, fault: Fault, golden: &Golden) -> Result<RunResult, CampaignError> {
         let extra = match &fault {
             Fault::Stop { cycles: Some(n), .. } => *n,
             _ => 0,
         };
         let run = run_one(self.lib, self.cfg, form, Some(&fault), 3 * golden.cycles + extra + 20_000);
-        if let Some(e) = &run.flip_error {
-            return Err(format!("run {index}: the upset could not be applied: {e}"));
+        if let Some(source) = run.flip_error.clone() {
+            return Err(CampaignError::Upset { index, source });
         }
         let (outcome, note) = match &run.setup {
             Err(e) => (Outcome::SilentDisruption, format!("strict set-up: {e}")),
@@ -1047,7 +1159,7 @@ impl Env<'_> {
 /// Runs one chosen fault (a pin fault, or an upset on a model from [`upset_model`]) in
 /// lockstep form `form` with `cfg`'s workload, and classifies it as a campaign would; also
 /// returns the cycles of the golden run of `form`.
-pub fn run_fault(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Fault) -> Result<(RunResult, u64), String> {
+pub fn run_fault(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Fault) -> Result<(RunResult, u64), CampaignError> {
     let (_, ops, capacity) = workload(cfg, form);
     let writes: Vec<Op> = ops.iter().filter(|o| matches!(o, Op::Write { .. })).cloned().collect();
     let prefixes: Vec<[u8; 32]> = (0..=writes.len()).map(|j| golden_sha256(capacity, &writes[..j])).collect();
@@ -1057,10 +1169,10 @@ pub fn run_fault(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, faul
 }
 
 /// The upset campaign's state: every state bit of the core, and the model that can flip them.
-pub fn upset_model(params: &BuildParams) -> Result<(StateMap, Arc<VerilatedLib>), String> {
+pub fn upset_model(params: &BuildParams) -> Result<(StateMap, Arc<VerilatedLib>), CampaignError> {
     let verilog = ftio_hdl::core_verilog(params)?;
     let cache = crate::verilator::cache_dir();
-    std::fs::create_dir_all(&cache).map_err(|e| format!("creating {}: {e}", cache.display()))?;
+    std::fs::create_dir_all(&cache).map_err(|source| CampaignError::Cache { path: cache.clone(), source })?;
     let state = crate::state::enumerate(&verilog, &cache)?;
     let lib = load_variant(&verilog, &Variant::State { vlt: crate::state::verilator_config(&state) })?;
     Ok((state, lib))
@@ -1080,16 +1192,16 @@ fn state_summary(state: &StateMap) -> StateSummary {
 
 /// Runs a campaign (its shard, if `cfg.shard`) on `cfg.jobs` threads; `progress(done, total)`
 /// after each run.
-pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)) -> Result<CampaignReport, String> {
+pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)) -> Result<CampaignReport, CampaignError> {
     if cfg.faults == 0 {
-        return Err("a campaign needs at least one fault".into());
+        return Err(CampaignError::NoFaults);
     }
     if cfg.writes == 0 {
-        return Err("the workload needs at least one write".into());
+        return Err(CampaignError::NoWrites);
     }
     if let Some((k, n)) = cfg.shard {
         if k == 0 || k > n {
-            return Err(format!("shard {k}/{n}: K must be 1 to N"));
+            return Err(CampaignError::Shard { k, n });
         }
     }
     let start = Instant::now();
@@ -1099,7 +1211,7 @@ pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)
             let (state, lib) = upset_model(&cfg.params)?;
             let state = cfg.upset_bits.select(state);
             if state.total_bits() == 0 {
-                return Err(format!("the core has no state bits of kind {}", cfg.upset_bits));
+                return Err(CampaignError::NoStateBits(cfg.upset_bits));
             }
             (Some(state), lib)
         }
@@ -1112,7 +1224,7 @@ pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)
     let indices = cfg.indices();
     let forms: Vec<Form> = indices.iter().map(|&i| draw_form(cfg.seed, i, cfg.forms, offset_max)).collect();
     let distinct: Vec<Form> = forms.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
-    let mut goldens: BTreeMap<Form, Result<Golden, String>> = BTreeMap::new();
+    let mut goldens: BTreeMap<Form, Result<Golden, CampaignError>> = BTreeMap::new();
     par_map(&distinct, cfg.jobs, |&form| golden_run(&lib, cfg, form, &prefixes), |i, g| {
         goldens.insert(distinct[i], g);
     });
@@ -1124,7 +1236,7 @@ pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)
             if other.completions.len() != g.completions.len()
                 || other.completions.iter().zip(&g.completions).any(|(a, b)| !same(a, b))
             {
-                return Err(format!("the fault-free {form} run's completions differ from the other forms'"));
+                return Err(CampaignError::GoldenDiffers(form));
             }
         }
         checked.insert(form, g);
@@ -1132,7 +1244,7 @@ pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)
     let goldens = checked;
     let jobs: Vec<(usize, Form)> = indices.iter().copied().zip(forms).collect();
     let total = jobs.len();
-    let mut results: Vec<Option<Result<RunResult, String>>> = vec![None; total];
+    let mut results: Vec<Option<Result<RunResult, CampaignError>>> = (0..total).map(|_| None).collect();
     let mut finished = 0;
     let env = Env { lib: &lib, cfg, prefixes: &prefixes, ops: &ops };
     par_map(
@@ -1398,16 +1510,16 @@ impl CampaignReport {
     }
 
     /// A report read back from its JSON; the totals in it must agree with its runs.
-    pub fn from_json(text: &str) -> Result<CampaignReport, String> {
-        let j: ReportJson = serde_json::from_str(text).map_err(|e| format!("not a campaign report: {e}"))?;
+    pub fn from_json(text: &str) -> Result<CampaignReport, ReportError> {
+        let j: ReportJson = serde_json::from_str(text).map_err(ReportError::Json)?;
         if j.tool != TOOL {
-            return Err(format!("not a campaign report (tool {:?})", j.tool));
+            return Err(ReportError::Tool(j.tool));
         }
         let mut runs = j.runs;
         runs.sort_by_key(|r| r.index);
         let report = CampaignReport { info: j.info, golden: j.golden_cycles, runs, seconds: j.seconds, jobs: j.jobs };
         if report.to_json().totals != j.totals || report.failures() != j.silent_failures {
-            return Err("the report's totals disagree with its runs".into());
+            return Err(ReportError::Totals);
         }
         Ok(report)
     }
@@ -1416,31 +1528,28 @@ impl CampaignReport {
 /// Combines the reports of the shards of one campaign (`--shard K/N` for every K of one N,
 /// same seed and settings) into the report of the whole campaign: the same runs, table and
 /// totals as running it in one go. Wall time is the sum over the shards.
-pub fn merge(reports: Vec<CampaignReport>) -> Result<CampaignReport, String> {
-    let first = reports.first().ok_or("nothing to merge")?;
+pub fn merge(reports: Vec<CampaignReport>) -> Result<CampaignReport, ReportError> {
+    let first = reports.first().ok_or(ReportError::Nothing)?;
     let whole = CampaignInfo { shard: None, ..first.info.clone() };
     let mut n_shards = None;
     let mut seen = BTreeSet::new();
     for (i, r) in reports.iter().enumerate() {
         if (CampaignInfo { shard: None, ..r.info.clone() }) != whole {
-            return Err(format!(
-                "report {} is of another campaign (fault model, seed, faults, workload, lockstep forms and state must all agree)",
-                i + 1
-            ));
+            return Err(ReportError::OtherCampaign(i + 1));
         }
-        let shard = r.info.shard.as_deref().ok_or(format!("report {} is a whole campaign, not a shard", i + 1))?;
+        let shard = r.info.shard.as_deref().ok_or(ReportError::Whole(i + 1))?;
         let (k, n) = parse_shard(shard)?;
         if *n_shards.get_or_insert(n) != n {
-            return Err(format!("report {} is shard {k}/{n}, the others are of {}", i + 1, n_shards.unwrap()));
+            return Err(ReportError::ShardCount { report: i + 1, k, n, others: n_shards.unwrap() });
         }
         if !seen.insert(k) {
-            return Err(format!("shard {k}/{n} given twice"));
+            return Err(ReportError::Twice { k, n });
         }
     }
     let n = n_shards.expect("at least one report");
     let missing: Vec<String> = (1..=n).filter(|k| !seen.contains(k)).map(|k| format!("{k}/{n}")).collect();
     if !missing.is_empty() {
-        return Err(format!("shards missing: {}", missing.join(" ")));
+        return Err(ReportError::Missing(missing));
     }
     let mut golden: BTreeMap<Form, u64> = BTreeMap::new();
     let mut runs = vec![];
@@ -1448,7 +1557,7 @@ pub fn merge(reports: Vec<CampaignReport>) -> Result<CampaignReport, String> {
     for r in reports {
         for (f, c) in r.golden {
             if *golden.entry(f).or_insert(c) != c {
-                return Err(format!("the shards' {f} golden runs differ ({} and {c} cycles)", golden[&f]));
+                return Err(ReportError::Golden { form: f, cycles: [golden[&f], c] });
             }
         }
         runs.extend(r.runs);
@@ -1457,7 +1566,7 @@ pub fn merge(reports: Vec<CampaignReport>) -> Result<CampaignReport, String> {
     }
     runs.sort_by_key(|r| r.index);
     if runs.len() != whole.faults || runs.iter().enumerate().any(|(i, r)| r.index != i) {
-        return Err(format!("the shards hold {} runs, not runs 0 to {} once each", runs.len(), whole.faults - 1));
+        return Err(ReportError::Runs { runs: runs.len(), last: whole.faults - 1 });
     }
     Ok(CampaignReport { info: whole, golden, runs, seconds, jobs })
 }

@@ -25,8 +25,8 @@ pub trait CoreSim {
 
     /// Inverts one state bit (an upset), between two cycles: call it after `edge`; the next
     /// `low` shows its effects. Only models built with state access can.
-    fn flip_state(&mut self, bit: &crate::state::StateBit) -> Result<(), String> {
-        Err(format!("the {} model cannot flip state bit {bit}", self.kind()))
+    fn flip_state(&mut self, bit: &crate::state::StateBit) -> Result<(), crate::error::StateAccessError> {
+        Err(crate::error::StateAccessError::Unsupported { model: self.kind(), bit: bit.clone() })
     }
 
     /// `set` with a bool.

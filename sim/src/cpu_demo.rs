@@ -10,7 +10,7 @@
 //! outputs go into the CPU sides and disks, and everything is clocked.
 use crate::core_sim::CoreSim;
 use crate::cpu_side::{self, CpuSide, CpuSideLib};
-use crate::demo::{describe_answer, hex, named, registers_json, save_images, write_waveform, Check, Event, FinalRegisters, ImageResult};
+use crate::demo::{describe_answer, DemoError, hex, named, registers_json, save_images, write_waveform, Check, Event, FinalRegisters, ImageResult};
 use serde_json::{json, Value};
 use crate::firmware::{self, RESULT_PASS, WBUF_ADDR};
 use crate::link::{drive_beat, drive_ready, read_beat, read_ready, Beat};
@@ -73,12 +73,11 @@ impl CpuScenario {
     }
 
     /// The scenario called `name`.
-    pub fn parse(name: &str) -> Result<CpuScenario, String> {
-        CpuScenario::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| {
-            format!(
-                "unknown scenario `{name}` for --cpu picorv32: the scenarios are {}",
-                CpuScenario::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
-            )
+    pub fn parse(name: &str) -> Result<CpuScenario, DemoError> {
+        CpuScenario::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| DemoError::UnknownScenario {
+            name: name.to_string(),
+            demo: " for --cpu picorv32",
+            scenarios: CpuScenario::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
         })
     }
 }
@@ -440,13 +439,13 @@ impl CpuDemoReport {
 }
 
 /// Runs the scenarios of `cfg`, writing `out/<scenario>/{fault.vcd,disk_a.img,disk_b.img}`.
-pub fn run_cpu_demo(cfg: &CpuDemoConfig, out: &Path, progress: &mut dyn FnMut(&str, u64)) -> Result<CpuDemoReport, String> {
+pub fn run_cpu_demo(cfg: &CpuDemoConfig, out: &Path, progress: &mut dyn FnMut(&str, u64)) -> Result<CpuDemoReport, DemoError> {
     if cfg.scenarios.is_empty() {
-        return Err("no scenario to run".into());
+        return Err(DemoError::NoScenario);
     }
     let max_offset = (1u64 << cfg.params.offset_max_log2) - 1;
     if cfg.offset > max_offset {
-        return Err(format!("offset {} is beyond this build's OFFSET range 0..={max_offset}", cfg.offset));
+        return Err(DemoError::Offset { offset: cfg.offset, max: max_offset });
     }
     let t0 = Instant::now();
     let core = load(&ftio_hdl::core_verilog(&cfg.params)?)?;
@@ -454,7 +453,7 @@ pub fn run_cpu_demo(cfg: &CpuDemoConfig, out: &Path, progress: &mut dyn FnMut(&s
     let mut scenarios = vec![];
     for &sc in &cfg.scenarios {
         let dir = out.join(format!("cpu-{}", sc.name()));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|source| DemoError::Io { what: "cannot create", path: dir.clone(), source })?;
         scenarios.push(run_scenario(&core, &side, cfg, sc, &dir, progress)?);
     }
     Ok(CpuDemoReport {
@@ -474,7 +473,7 @@ fn run_scenario(
     sc: CpuScenario,
     dir: &Path,
     progress: &mut dyn FnMut(&str, u64),
-) -> Result<CpuScenarioReport, String> {
+) -> Result<CpuScenarioReport, DemoError> {
     let t0 = Instant::now();
     let mut s = setup_scenario(core, side, cfg, sc);
     let mut seen = run_to_end(&mut s, cfg, progress)?;
@@ -607,11 +606,11 @@ fn setup_scenario(core: &Arc<VerilatedLib>, side: &Arc<CpuSideLib>, cfg: &CpuDem
 
 /// Runs the rig until the scenario's work is done and the host has read the final registers,
 /// writing the timeline as things happen.
-fn run_to_end(s: &mut Setup, cfg: &CpuDemoConfig, progress: &mut dyn FnMut(&str, u64)) -> Result<Observed, String> {
+fn run_to_end(s: &mut Setup, cfg: &CpuDemoConfig, progress: &mut dyn FnMut(&str, u64)) -> Result<Observed, DemoError> {
     let mut seen = Observed::default();
     loop {
         if s.rig.cycle >= cfg.max_cycles {
-            return Err(did_not_finish(s, cfg));
+            return Err(DemoError::NotFinished(did_not_finish(s, cfg)));
         }
         let pins = s.rig.step();
         let c = s.rig.cycle - 1;

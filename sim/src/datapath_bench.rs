@@ -13,6 +13,7 @@
 //! Cycle convention (as in `hdl/tests/core.rs`): a word is *taken* in cycle t when `valid &
 //! ready` after the clock-low settle of cycle t; `irq` "rises at t" when it is first seen high
 //! after the settle of cycle t.
+use crate::error::{check, RunError};
 use crate::core_sim::CoreSim;
 use crate::link::{frame, Beat, Word};
 use crate::port::{Link, LinkSignal as S, Port, ALL_PORTS, PORT_COUNT};
@@ -490,7 +491,7 @@ impl Harness {
 
     /// Writes the registers over the UART, reads each back to check it took, and waits for
     /// every answer; then a few idle cycles.
-    pub(crate) fn configure(&mut self, writes: &[(&str, u32)]) -> Result<(), String> {
+    pub(crate) fn configure(&mut self, writes: &[(&str, u32)]) -> Result<(), RunError> {
         for (name, v) in writes {
             self.host.write(&format!("write {name}"), name, *v);
         }
@@ -501,25 +502,25 @@ impl Harness {
         let limit = self.cycle + 20_000 * n as u64;
         while !(self.host.idle() && self.host.answers.len() == n) {
             if self.cycle > limit {
-                return Err(format!("register writes {writes:?} not answered in time"));
+                return Err(check(format!("register writes {writes:?} not answered in time")));
             }
             self.step();
         }
         for a in &self.host.answers {
             if let Err(e) = &a.result {
-                return Err(format!("{}: {e}", a.label));
+                return Err(check(format!("{}: {e}", a.label)));
             }
         }
         for ((name, v), a) in writes.iter().zip(&self.host.answers[writes.len()..]) {
             let mask = reg(name).store_mask();
             let got = a.result.as_ref().map(|d| d[0]).unwrap_or_default();
             if got & mask != v & mask {
-                return Err(format!("{name} reads back {got:#x} after writing {v:#x}"));
+                return Err(check(format!("{name} reads back {got:#x} after writing {v:#x}")));
             }
         }
         self.run(32);
         if let Some(t) = self.irq_at {
-            return Err(format!("irq rose at cycle {t} while setting up"));
+            return Err(check(format!("irq rose at cycle {t} while setting up")));
         }
         Ok(())
     }
@@ -533,18 +534,18 @@ impl Harness {
     }
 
     /// The words taken on `l` are exactly `want`, in order.
-    pub(crate) fn check_words(&self, l: Link, want: &[Word], what: &str) -> Result<(), String> {
+    pub(crate) fn check_words(&self, l: Link, want: &[Word], what: &str) -> Result<(), RunError> {
         let got: Vec<Word> = self.takes(l).iter().map(|x| x.1.word()).collect();
         if got != want {
             let first = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
-            return Err(format!(
+            return Err(check(format!(
                 "{what}: {} took {} words, {} expected; first difference at word {first}: got {:?}, want {:?}",
                 l.name(),
                 got.len(),
                 want.len(),
                 got.get(first),
                 want.get(first)
-            ));
+            )));
         }
         Ok(())
     }
@@ -559,7 +560,7 @@ pub(crate) fn beats(w: &[Word]) -> Vec<Beat> {
 }
 
 /// Runs everything.
-pub fn run_datapath(cfg: &DatapathConfig) -> Result<DatapathReport, String> {
+pub fn run_datapath(cfg: &DatapathConfig) -> Result<DatapathReport, RunError> {
     let verilog = ftio_hdl::core_verilog(&cfg.params)?;
     let lib = load(&verilog)?;
     let start = Instant::now();
@@ -593,7 +594,7 @@ pub fn run_datapath(cfg: &DatapathConfig) -> Result<DatapathReport, String> {
 }
 
 /// Sets `mode` (and OFFSET for strict) on a fresh core.
-pub(crate) fn harness(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) -> Result<Harness, String> {
+pub(crate) fn harness(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) -> Result<Harness, RunError> {
     let mut h = Harness::new(lib, cfg.uart_divider);
     if mode.is_strict() {
         h.configure(&[("OFFSET", cfg.offset as u32), ("CTRL", mode.ctrl())])?;
@@ -603,7 +604,7 @@ pub(crate) fn harness(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: Bench
     Ok(h)
 }
 
-fn write_path(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) -> Result<(Vec<WriteRow>, u64), String> {
+fn write_path(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) -> Result<(Vec<WriteRow>, u64), RunError> {
     let mut h = harness(lib, cfg, mode)?;
     let what = mode.name();
     let a = words(cfg.frames, cfg.frame_len, 0x0A00_0000);
@@ -619,12 +620,12 @@ fn write_path(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) ->
         h.step();
     }
     if let Some(t) = h.irq_at {
-        return Err(format!("{what}: irq rose at cycle {t} on clean traffic"));
+        return Err(check(format!("{what}: irq rose at cycle {t} on clean traffic")));
     }
     let ta = h.cycles_of(Link::CpuATx);
     let tb = h.cycles_of(Link::CpuBTx);
     if mode.is_strict() && (tb.len() != ta.len() || ta.iter().zip(&tb).any(|(a, b)| a + cfg.offset != *b)) {
-        return Err(format!("{what}: CPU B's words did not move exactly D = {} cycles after CPU A's", cfg.offset));
+        return Err(check(format!("{what}: CPU B's words did not move exactly D = {} cycles after CPU A's", cfg.offset)));
     }
     let mut rows = vec![];
     for disk in [Link::DiskATx, Link::DiskBTx] {
@@ -632,7 +633,7 @@ fn write_path(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) ->
         let (want, from, refs): (&[Word], &'static str, Vec<u64>) = match mode {
             BenchMode::Duplex(_) => {
                 if ta.len() < a.len() || tb.len() < a.len() {
-                    return Err(format!("{what}: the CPUs' words were not all taken"));
+                    return Err(check(format!("{what}: the CPUs' words were not all taken")));
                 }
                 (&a, "cpu A+B", ta.iter().zip(&tb).map(|(x, y)| *x.max(y)).collect())
             }
@@ -661,7 +662,7 @@ fn write_path(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) ->
             words: td.len(),
             disk_rate: rate(&td),
             cpu_rate,
-            latency: latency.ok_or(format!("{what}: nothing reached {}", disk.name()))?,
+            latency: latency.ok_or_else(|| check(format!("{what}: nothing reached {}", disk.name())))?,
         });
     }
     Ok((rows, h.cycle))
@@ -669,7 +670,7 @@ fn write_path(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) ->
 
 /// A DUPLEX run (elastic, or strict with B following A) with one word corrupted; the cycle
 /// irq rose minus the reference take.
-fn detection(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig) -> Result<(Vec<DetectRow>, u64), String> {
+fn detection(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig) -> Result<(Vec<DetectRow>, u64), RunError> {
     let k = 3 * cfg.frame_len + 3;
     let a = words(8.max(k / cfg.frame_len + 2), cfg.frame_len, 0x0D00_0000);
     let mut rows = vec![];
@@ -704,7 +705,7 @@ fn detection(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig) -> Result<(Vec<Detec
             Src::queue(bb, t0)
         };
         h.run(k as u64 + cfg.offset + 40);
-        let take = |l: Link| h.takes(l).get(k).map(|x| x.0 as i64).ok_or(format!("{what}: word {k} not taken on {}", l.name()));
+        let take = |l: Link| h.takes(l).get(k).map(|x| x.0 as i64).ok_or_else(|| check(format!("{what}: word {k} not taken on {}", l.name())));
         let (t, from) = if flip_a {
             (take(Link::CpuATx)?, "the bad word's take")
         } else if flip_b {
@@ -712,14 +713,14 @@ fn detection(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig) -> Result<(Vec<Detec
         } else {
             (take(Link::CpuATx)?.max(take(Link::CpuBTx)?), "the later take of the pair")
         };
-        let irq = h.irq_at.ok_or(format!("{what}: irq never rose"))?;
+        let irq = h.irq_at.ok_or_else(|| check(format!("{what}: irq never rose")))?;
         rows.push(DetectRow { what: what.replace("by D", &format!("by D = {}", cfg.offset)), latency: irq as i64 - t, from });
         cycles += h.cycle;
     }
     Ok((rows, cycles))
 }
 
-fn return_path(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) -> Result<(Vec<ReturnRow>, u64), String> {
+fn return_path(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) -> Result<(Vec<ReturnRow>, u64), RunError> {
     let mut h = harness(lib, cfg, mode)?;
     let what = mode.name();
     let r = words(cfg.frames, cfg.frame_len, 0x0E00_0000);
@@ -730,13 +731,13 @@ fn return_path(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) -
     let n = r.len() as u64;
     h.run(n + cfg.offset + 64);
     if let Some(t) = h.irq_at {
-        return Err(format!("{what} return path: irq rose at cycle {t}"));
+        return Err(check(format!("{what} return path: irq rose at cycle {t}")));
     }
     let td = h.cycles_of(Link::DiskARx);
     let ta = h.cycles_of(Link::CpuARx);
     let links: &[Link] = if mode == BenchMode::SimplexB { &[Link::CpuBRx] } else { &[Link::CpuARx, Link::CpuBRx] };
     if mode == BenchMode::SimplexB && !ta.is_empty() {
-        return Err(format!("{what}: CPU A (isolated) got {} return words", ta.len()));
+        return Err(check(format!("{what}: CPU A (isolated) got {} return words", ta.len())));
     }
     let mut rows = vec![];
     for &l in links {
@@ -759,7 +760,7 @@ fn return_path(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig, mode: BenchMode) -
     Ok((rows, h.cycle))
 }
 
-fn back_pressure(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig) -> Result<(BackPressure, u64), String> {
+fn back_pressure(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig) -> Result<(BackPressure, u64), RunError> {
     let mut h = harness(lib, cfg, BenchMode::Duplex(Kind::ElasticCut))?;
     // Enough words to fill every buffer on the way (a few skew depths), whatever `frames` is.
     let frames = cfg.frames.max((4usize << cfg.params.skew_depth_log2) / cfg.frame_len.max(1) + 1);
@@ -772,13 +773,13 @@ fn back_pressure(lib: &Arc<VerilatedLib>, cfg: &DatapathConfig) -> Result<(BackP
     let stall = 400u64.max(a.len() as u64 / 2);
     h.run(stall);
     let absorbed = h.takes(Link::DiskATx).len();
-    let first = h.takes(Link::CpuATx).first().map(|x| x.0).ok_or("back-pressure: CPU A never taken")?;
+    let first = h.takes(Link::CpuATx).first().map(|x| x.0).ok_or_else(|| check("back-pressure: CPU A never taken".into()))?;
     let low = (first..h.cycle)
         .find(|&t| {
             let r = h.tx_ready[t as usize];
             !r[0] || !r[1]
         })
-        .ok_or(format!("back-pressure: tx_ready never went low in {stall} cycles"))?;
+        .ok_or_else(|| check(format!("back-pressure: tx_ready never went low in {stall} cycles")))?;
     let before = |l: Link| h.takes(l).iter().filter(|x| x.0 < low).count();
     let cpu_taken = [before(Link::CpuATx), before(Link::CpuBTx)];
     h.ready_from[disk_b] = Some(h.cycle);

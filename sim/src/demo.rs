@@ -22,7 +22,9 @@
 //!   frame boundary), and the CPUs copy every sector — read from disk A, written back, so the
 //!   mirror writes it to both — interleaved with the rest of the workload; with no command
 //!   outstanding the host says the copy is done (disk B healthy). Both images golden.
+use crate::error::SimError;
 use crate::link::SourceFault;
+use crate::models::image::ImageError;
 use crate::models::cpu::{CpuConfig, CpuModel, Op};
 use crate::models::disk::{DiskConfig, DiskModel};
 use crate::models::fis::SECTOR_BYTES;
@@ -79,14 +81,52 @@ impl DemoKind {
     }
 
     /// The scenario called `name`.
-    pub fn parse(name: &str) -> Result<DemoKind, String> {
-        DemoKind::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| {
-            format!(
-                "unknown scenario `{name}`: the scenarios are {}",
-                DemoKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
-            )
+    pub fn parse(name: &str) -> Result<DemoKind, DemoError> {
+        DemoKind::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| DemoError::UnknownScenario {
+            name: name.to_string(),
+            demo: "",
+            scenarios: DemoKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
         })
     }
+}
+
+/// Why a demo (`ftio demo`, with link-level CPU models or PicoRV32s) could not run or did
+/// not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// `--scenario` names no scenario of this demo (`demo`: "" or " for --cpu picorv32").
+    #[error("unknown scenario `{name}`{demo}: the scenarios are {scenarios}")]
+    UnknownScenario { name: String, demo: &'static str, scenarios: String },
+    #[error("no scenario to run")]
+    NoScenario,
+    #[error("the workload needs at least 2 writes (the fault hits the middle one)")]
+    TooFewWrites,
+    #[error("max sectors per write must be 1..=16 and fit the {capacity}-sector disk")]
+    MaxSectors { capacity: u64 },
+    /// The strict offset D is beyond the build's OFFSET register.
+    #[error("offset {offset} is beyond this build's OFFSET range 0..={max}")]
+    Offset { offset: u64, max: u64 },
+    /// The build parameters cannot be built.
+    #[error(transparent)]
+    Params(#[from] ftio_proto::ParamsError),
+    /// A model (the core, or the PicoRV32 side) could not be built or loaded.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// An output directory or waveform could not be made or written (check `--out`).
+    #[error("{what} {}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A disk image could not be saved.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// A scenario ran out of cycles (`--max-cycles`) before its work was done; the message
+    /// says how far each CPU got and the last events of its timeline.
+    #[error("{0}")]
+    NotFinished(String),
 }
 
 /// What the demo runs.
@@ -432,15 +472,15 @@ impl Workload {
 /// Runs the demo: builds (or finds) the Verilator model, runs each scenario in a fresh
 /// model, writes `out/<scenario>/{fault.vcd,disk_a.img,disk_b.img}` and returns the report.
 /// `progress` is called every few thousand cycles.
-pub fn run_demo(cfg: &DemoConfig, out: &Path, progress: &mut dyn FnMut(&Progress)) -> Result<DemoReport, String> {
+pub fn run_demo(cfg: &DemoConfig, out: &Path, progress: &mut dyn FnMut(&Progress)) -> Result<DemoReport, DemoError> {
     if cfg.kinds.is_empty() {
-        return Err("no scenario to run".into());
+        return Err(DemoError::NoScenario);
     }
     if cfg.writes < 2 {
-        return Err("the workload needs at least 2 writes (the fault hits the middle one)".into());
+        return Err(DemoError::TooFewWrites);
     }
     if cfg.max_sectors == 0 || cfg.max_sectors as u64 > cfg.capacity || cfg.max_sectors > 16 {
-        return Err(format!("max sectors per write must be 1..=16 and fit the {}-sector disk", cfg.capacity));
+        return Err(DemoError::MaxSectors { capacity: cfg.capacity });
     }
     let start = Instant::now();
     let verilog = ftio_hdl::core_verilog(&cfg.params)?;
@@ -448,7 +488,7 @@ pub fn run_demo(cfg: &DemoConfig, out: &Path, progress: &mut dyn FnMut(&Progress
     let mut scenarios = vec![];
     for (i, &kind) in cfg.kinds.iter().enumerate() {
         let dir = out.join(kind.name());
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|source| DemoError::Io { what: "cannot create", path: dir.clone(), source })?;
         let mut p = |cycle, done, total| {
             progress(&Progress { scenario: kind.name(), index: i + 1, of: cfg.kinds.len(), cycle, ops_done: done, ops_total: total })
         };
@@ -549,18 +589,18 @@ fn queue_final_reads(host: &mut RegHost) {
 
 /// Writes `dir/fault.vcd` from the captured cycles of a core clocked at `clock_hz`; the file
 /// and its cycle range.
-pub(crate) fn write_waveform(dir: &Path, clock_hz: u32, samples: Option<Vec<Sample>>, marks: &[u64], comment: &str) -> Result<Option<(PathBuf, u64, u64)>, String> {
+pub(crate) fn write_waveform(dir: &Path, clock_hz: u32, samples: Option<Vec<Sample>>, marks: &[u64], comment: &str) -> Result<Option<(PathBuf, u64, u64)>, DemoError> {
     let Some(samples) = samples.filter(|s| !s.is_empty()) else { return Ok(None) };
     let path = dir.join("fault.vcd");
     let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
     let period_ns = (1_000_000_000 / clock_hz as u64).max(2) & !1;
     let text = vcd(&samples, &[Marker { name: "fault_injected".into(), cycles: marks.to_vec() }], period_ns, comment);
-    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(&path, text).map_err(|source| DemoError::Io { what: "cannot write", path: path.clone(), source })?;
     Ok(Some((path, first, last)))
 }
 
 /// Saves both disk images into `dir` and compares each with what it should hold.
-pub(crate) fn save_images(dir: &Path, disks: [&DiskModel; 2], expected: [([u8; 32], String); 2]) -> Result<Vec<ImageResult>, String> {
+pub(crate) fn save_images(dir: &Path, disks: [&DiskModel; 2], expected: [([u8; 32], String); 2]) -> Result<Vec<ImageResult>, DemoError> {
     let mut images = vec![];
     for ((name, d), (exp, what)) in ["disk A", "disk B"].into_iter().zip(disks).zip(expected) {
         let path = dir.join(format!("{}.img", name.replace(' ', "_").to_lowercase()));
@@ -624,7 +664,7 @@ fn run_scenario(
     kind: DemoKind,
     dir: &Path,
     progress: &mut dyn FnMut(u64, usize, usize),
-) -> Result<ScenarioReport, String> {
+) -> Result<ScenarioReport, DemoError> {
     let t0 = Instant::now();
     let mut setup = setup_scenario(lib, cfg, kind);
     let seen = run_to_end(&mut setup, cfg, kind, progress)?;
@@ -675,11 +715,11 @@ fn setup_scenario(lib: &Arc<VerilatedLib>, cfg: &DemoConfig, kind: DemoKind) -> 
 
 /// Runs the rig until the scenario's work is done and the host has read the final registers,
 /// writing the timeline as things happen.
-fn run_to_end(s: &mut Setup, cfg: &DemoConfig, kind: DemoKind, progress: &mut dyn FnMut(u64, usize, usize)) -> Result<Observed, String> {
+fn run_to_end(s: &mut Setup, cfg: &DemoConfig, kind: DemoKind, progress: &mut dyn FnMut(u64, usize, usize)) -> Result<Observed, DemoError> {
     let mut seen = Observed::default();
     loop {
         if s.rig.cycle >= cfg.max_cycles {
-            return Err(did_not_finish(s, cfg, kind));
+            return Err(DemoError::NotFinished(did_not_finish(s, cfg, kind)));
         }
         let pins = s.rig.step();
         let c = s.rig.cycle - 1;
@@ -948,7 +988,7 @@ fn run_rebuild(
     cfg: &DemoConfig,
     dir: &Path,
     progress: &mut dyn FnMut(u64, usize, usize),
-) -> Result<ScenarioReport, String> {
+) -> Result<ScenarioReport, DemoError> {
     let t0 = Instant::now();
     let mut r = setup_rebuild(lib, cfg);
     r.run(cfg, progress)?;
@@ -1048,10 +1088,10 @@ fn disk_b_state(status: u32) -> (u32, u32) {
 impl Rebuild {
     /// Runs the rig until the workload and the rebuild are done and the host has read the
     /// final registers, writing the timeline as things happen.
-    fn run(&mut self, cfg: &DemoConfig, progress: &mut dyn FnMut(u64, usize, usize)) -> Result<(), String> {
+    fn run(&mut self, cfg: &DemoConfig, progress: &mut dyn FnMut(u64, usize, usize)) -> Result<(), DemoError> {
         loop {
             if self.s.rig.cycle >= cfg.max_cycles {
-                return Err(format!("scenario rebuild did not finish in {} cycles", cfg.max_cycles));
+                return Err(DemoError::NotFinished(format!("scenario rebuild did not finish in {} cycles", cfg.max_cycles)));
             }
             // Hand the CPUs their next operation once CPU A has finished the last.
             let sys = &self.s.rig.sys;

@@ -10,7 +10,7 @@ use crate::core_sim::{CoreSim, RustHdlCore};
 use crate::port::{Port, PORT_COUNT};
 use crate::verilator::VerilatorCore;
 use ftio_hdl::BuildParams;
-use std::fmt;
+use crate::error::RunError;
 
 /// An input generator for the core.
 pub trait Stimulus {
@@ -75,7 +75,8 @@ pub fn run(sim: &mut dyn CoreSim, stim: &mut dyn Stimulus, cycles: u64) {
 }
 
 /// The first cycle where two simulators disagree.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("simulators diverge at cycle {cycle}:{}", differing(ports, expected_from, actual_from))]
 pub struct Divergence {
     /// Cycle (0 = first).
     pub cycle: usize,
@@ -87,14 +88,9 @@ pub struct Divergence {
     pub actual_from: String,
 }
 
-impl fmt::Display for Divergence {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "simulators diverge at cycle {}:", self.cycle)?;
-        for (p, e, a) in &self.ports {
-            write!(f, " {p}: {} {e:#x}, {} {a:#x};", self.expected_from, self.actual_from)?;
-        }
-        Ok(())
-    }
+/// ` port: recorder value, replayer value;` for each port of a [`Divergence`].
+fn differing(ports: &[(Port, u64, u64)], expected_from: &str, actual_from: &str) -> String {
+    ports.iter().map(|(p, e, a)| format!(" {p}: {expected_from} {e:#x}, {actual_from} {a:#x};")).collect()
 }
 
 /// Drives the recorded inputs of `trace` into `sim` and compares every output every cycle.
@@ -129,10 +125,10 @@ pub fn rust_hdl_vs_verilator(
     params: &BuildParams,
     stim: &mut dyn Stimulus,
     cycles: u64,
-) -> Result<Trace, String> {
+) -> Result<Trace, RunError> {
     let mut golden = RustHdlCore::new(params);
     let trace = record(&mut golden, stim, cycles);
     let mut model = VerilatorCore::new(params)?;
-    replay(&trace, &mut model, golden.kind()).map_err(|d| d.to_string())?;
+    replay(&trace, &mut model, golden.kind())?;
     Ok(trace)
 }

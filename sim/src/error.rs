@@ -1,8 +1,25 @@
-//! The errors of the simulation back ends and the virtual board (`thiserror`): each says what
-//! failed and what to check. Callers whose own errors are still messages use `?` through the
-//! `From<..> for String` conversions.
+//! The errors shared by the simulation back ends, the measured runs and the virtual board
+//! (`thiserror`): each says what failed and what to check. A variant that wraps another error
+//! keeps it as its `source` and does not repeat it in its own message; the binaries print the
+//! whole chain (`ftio: error: a: b: c`, anyhow's `{:#}`), and [`chain`] writes the same line
+//! where an error ends up in a report instead.
+use crate::equivalence::Divergence;
+use crate::state::StateBit;
 use ftio_proto::ParamsError;
+use std::error::Error;
 use std::path::PathBuf;
+
+/// `e` and every error under it, `: `-separated: the line the binaries print for `e`.
+pub fn chain(e: &(dyn Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
 
 /// Why a Verilator model could not be built or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -12,7 +29,7 @@ pub enum SimError {
     #[error("{0}")]
     Setup(String),
     /// A file of the model's build could not be made, written or moved.
-    #[error("{what} {}: {source}", path.display())]
+    #[error("{what} {}", path.display())]
     Io {
         what: &'static str,
         path: PathBuf,
@@ -23,7 +40,7 @@ pub enum SimError {
     #[error("Verilator build of {top} failed ({status}); log in {}:\n{tail}", log.display())]
     Build { top: String, status: std::process::ExitStatus, log: PathBuf, tail: String },
     /// The shared library could not be opened or lacks a symbol of its shim.
-    #[error("loading {}: {source}", path.display())]
+    #[error("loading {}", path.display())]
     Load {
         path: PathBuf,
         #[source]
@@ -32,9 +49,9 @@ pub enum SimError {
     /// The library's shim does not match the port table it was generated from.
     #[error("{}: {what}", path.display())]
     Shim { path: PathBuf, what: String },
-    /// The core's Verilog could not be generated.
-    #[error("cannot generate the core's Verilog: {0}")]
-    Verilog(String),
+    /// The core's Verilog could not be generated: the build parameters are out of range.
+    #[error("cannot generate the core's Verilog")]
+    Verilog(#[source] ParamsError),
 }
 
 /// Why a virtual board could not start or stopped with an error.
@@ -56,7 +73,7 @@ pub enum BoardError {
     #[error("--link {}: exists and is not a symlink; not replacing it", .0.display())]
     LinkNotSymlink(PathBuf),
     /// The symlink could not be checked, replaced or made.
-    #[error("--link {}: {what}: {source}", path.display())]
+    #[error("--link {}: {what}", path.display())]
     Link {
         path: PathBuf,
         what: &'static str,
@@ -64,7 +81,7 @@ pub enum BoardError {
         source: std::io::Error,
     },
     /// The pty could not be opened, read or written, or its reader thread not started.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Pty {
         what: &'static str,
         #[source]
@@ -75,14 +92,44 @@ pub enum BoardError {
     Thread(String),
 }
 
-impl From<SimError> for String {
-    fn from(e: SimError) -> String {
-        e.to_string()
-    }
+/// Why a measured run on the Verilator model (`ftio bench`, the datapath figures, a timing
+/// diagram) failed: the model could not be built, or the core did not do what the run checks.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The build parameters cannot be built.
+    #[error(transparent)]
+    Params(#[from] ParamsError),
+    /// The core's model could not be built or loaded.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// The Verilator model and the rust-hdl simulator disagree on a recorded trace.
+    #[error(transparent)]
+    Diverged(#[from] Divergence),
+    /// The core did not do what the run checks (a SPEC promise, or the harness's set-up); the
+    /// message names the run, what was seen and what was promised. A measurement that breaks a
+    /// promise is reported, not measured: check the core's change against the SPEC.
+    #[error("{0}")]
+    Check(String),
 }
 
-impl From<BoardError> for String {
-    fn from(e: BoardError) -> String {
-        e.to_string()
-    }
+/// Why a state bit of a model could not be read or flipped (an upset).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StateAccessError {
+    /// The model has no state access at all (rust-hdl's simulator).
+    #[error("the {model} model cannot flip state bit {bit}")]
+    Unsupported { model: &'static str, bit: StateBit },
+    /// A Verilator model built without the state configuration.
+    #[error("this model has no state access (build it with verilator::Variant::State)")]
+    NoStateAccess,
+    /// The bit's instance path or variable name holds a NUL byte.
+    #[error(transparent)]
+    Nul(#[from] std::ffi::NulError),
+    /// The model's shim refused the bit (the code's meaning: [`crate::verilator::state_error`]).
+    #[error("state bit {bit}: {}", crate::verilator::state_error(*code))]
+    Shim { bit: StateBit, code: i32 },
+}
+
+/// A [`RunError::Check`]: the core did not do what a run checks.
+pub(crate) fn check(what: String) -> RunError {
+    RunError::Check(what)
 }

@@ -342,29 +342,66 @@ struct YNetname {
     upto: u8,
 }
 
-fn param(c: &YCell, name: &str) -> Result<i64, String> {
-    let v = c.parameters.get(name).ok_or_else(|| format!("{} cell without {name}", c.kind))?;
+/// Why the core's state could not be enumerated (the upset campaign's map of every state bit).
+#[derive(Debug, thiserror::Error)]
+pub enum StateMapError {
+    /// yosys is not installed or cannot be started.
+    #[error("cannot run yosys: the upset campaign enumerates the core's state with it; `bash scripts/setup.sh` installs it")]
+    NoYosys(#[source] std::io::Error),
+    /// yosys was found by `yosys -V` but could not be started for the pass.
+    #[error("running yosys")]
+    RunYosys(#[source] std::io::Error),
+    /// yosys ran and failed; its output is in the message.
+    #[error("yosys could not enumerate the core's state ({status}):\n{output}")]
+    Yosys { status: std::process::ExitStatus, output: String },
+    /// A file of the pass could not be made, written or read.
+    #[error("{what} {}", path.display())]
+    Io {
+        what: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// yosys's JSON netlist could not be parsed.
+    #[error("yosys netlist")]
+    Json(#[source] serde_json::Error),
+    /// The netlist is not what the walk expects (a latch, a flip-flop no wire names, a cell
+    /// without a parameter...); the message names the module and cell: check the core's
+    /// change, or a yosys version that writes the netlist otherwise.
+    #[error("{0}")]
+    Netlist(String),
+    /// yosys found no flip-flop and no memory in `ftio_core`.
+    #[error("yosys found no state in ftio_core")]
+    Empty,
+}
+
+fn netlist(what: String) -> StateMapError {
+    StateMapError::Netlist(what)
+}
+
+fn param(c: &YCell, name: &str) -> Result<i64, StateMapError> {
+    let v = c.parameters.get(name).ok_or_else(|| netlist(format!("{} cell without {name}", c.kind)))?;
     match v {
-        serde_json::Value::Number(n) => n.as_i64().ok_or_else(|| format!("{name} = {n}")),
+        serde_json::Value::Number(n) => n.as_i64().ok_or_else(|| netlist(format!("{name} = {n}"))),
         // yosys writes parameters as binary strings, MSB first (32 bits for integers).
         serde_json::Value::String(s) => {
             let bits: String = s.chars().map(|c| if c == '1' { '1' } else { '0' }).collect();
-            let v = u64::from_str_radix(&bits, 2).map_err(|e| format!("{name} = {s}: {e}"))?;
+            let v = u64::from_str_radix(&bits, 2).map_err(|e| netlist(format!("{name} = {s}: {e}")))?;
             Ok(if s.len() == 32 { v as u32 as i32 as i64 } else { v as i64 })
         }
-        other => Err(format!("{name} = {other}")),
+        other => Err(netlist(format!("{name} = {other}"))),
     }
 }
 
 /// For each signal bit number of a module, the (public wire, bit) naming it.
-fn bit_names(m: &YModule) -> Result<std::collections::HashMap<u64, (String, u32)>, String> {
+fn bit_names(m: &YModule) -> Result<std::collections::HashMap<u64, (String, u32)>, StateMapError> {
     let mut names = std::collections::HashMap::new();
     for (name, n) in &m.netnames {
         if n.hide_name != 0 || name.starts_with('$') {
             continue;
         }
         if n.upto != 0 {
-            return Err(format!("wire {name} is declared [lo:hi]; rust-hdl writes [hi:lo]"));
+            return Err(netlist(format!("wire {name} is declared [lo:hi]; rust-hdl writes [hi:lo]")));
         }
         for (i, b) in n.bits.iter().enumerate() {
             if let Some(b) = b.as_u64() {
@@ -377,15 +414,15 @@ fn bit_names(m: &YModule) -> Result<std::collections::HashMap<u64, (String, u32)
     Ok(names)
 }
 
-fn walk(net: &YNet, module: &str, path: &str, out: &mut Vec<StateVar>) -> Result<(), String> {
-    let m = net.modules.get(module).ok_or_else(|| format!("module {module} missing from the netlist"))?;
+fn walk(net: &YNet, module: &str, path: &str, out: &mut Vec<StateVar>) -> Result<(), StateMapError> {
+    let m = net.modules.get(module).ok_or_else(|| netlist(format!("module {module} missing from the netlist")))?;
     let names = bit_names(m)?;
     let mut ffs: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
-    let mut named = |bits: &[serde_json::Value], what: &str, cell: &str| -> Result<(), String> {
+    let mut named = |bits: &[serde_json::Value], what: &str, cell: &str| -> Result<(), StateMapError> {
         for b in bits {
-            let id = b.as_u64().ok_or_else(|| format!("{module}: {what} of {cell} has a constant bit"))?;
+            let id = b.as_u64().ok_or_else(|| netlist(format!("{module}: {what} of {cell} has a constant bit")))?;
             let (var, i) = names.get(&id).ok_or_else(|| {
-                format!("{module}: {what} of {cell} drives no named wire: a flip-flop the enumeration cannot name")
+                netlist(format!("{module}: {what} of {cell} drives no named wire: a flip-flop the enumeration cannot name"))
             })?;
             ffs.entry(var.clone()).or_default().push(*i);
         }
@@ -396,7 +433,7 @@ fn walk(net: &YNet, module: &str, path: &str, out: &mut Vec<StateVar>) -> Result
         if FF_TYPES.contains(&t) {
             named(c.connections.get("Q").map_or(&[][..], |v| v), "Q", cname)?;
         } else if LATCH_TYPES.contains(&t) {
-            return Err(format!("{module} has a latch ({t} {cname}): the core must have none"));
+            return Err(netlist(format!("{module} has a latch ({t} {cname}): the core must have none")));
         } else if t == "$mem_v2" || t == "$mem" {
             let width = param(c, "WIDTH")? as u32;
             let depth = param(c, "SIZE")? as u32;
@@ -446,24 +483,22 @@ fn walk(net: &YNet, module: &str, path: &str, out: &mut Vec<StateVar>) -> Result
 }
 
 /// The state of a design from yosys's JSON netlist of it (see [`YOSYS_SCRIPT`]).
-pub fn from_yosys_json(json: &str) -> Result<StateMap, String> {
-    let net: YNet = serde_json::from_str(json).map_err(|e| format!("yosys netlist: {e}"))?;
+pub fn from_yosys_json(json: &str) -> Result<StateMap, StateMapError> {
+    let net: YNet = serde_json::from_str(json).map_err(StateMapError::Json)?;
     let mut vars = vec![];
     walk(&net, "ftio_core", "", &mut vars)?;
     vars.sort_by(|a, b| (&a.path, &a.var).cmp(&(&b.path, &b.var)));
     Ok(StateMap { vars })
 }
 
-fn yosys_version() -> Result<String, String> {
-    let out = Command::new("yosys").arg("-V").output().map_err(|e| {
-        format!("cannot run yosys ({e}): the upset campaign enumerates the core's state with it; `bash scripts/setup.sh` installs it")
-    })?;
+fn yosys_version() -> Result<String, StateMapError> {
+    let out = Command::new("yosys").arg("-V").output().map_err(StateMapError::NoYosys)?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// Every state bit of `verilog` (module `ftio_core`), by a yosys pass; cached under `cache`
 /// by a hash of the Verilog, the script and yosys's version.
-pub fn enumerate(verilog: &str, cache: &Path) -> Result<StateMap, String> {
+pub fn enumerate(verilog: &str, cache: &Path) -> Result<StateMap, StateMapError> {
     let version = yosys_version()?;
     let mut h = Sha256::new();
     for part in [verilog, YOSYS_SCRIPT, &version] {
@@ -481,31 +516,33 @@ pub fn enumerate(verilog: &str, cache: &Path) -> Result<StateMap, String> {
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let work = cache.join(format!("state-{key}.building-{}-{call}", std::process::id()));
-    std::fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
-    std::fs::write(work.join("ftio_core.v"), verilog).map_err(|e| format!("writing ftio_core.v: {e}"))?;
+    let io = |what: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| StateMapError::Io { what, path, source }
+    };
+    std::fs::create_dir_all(&work).map_err(io("creating", &work))?;
+    let v = work.join("ftio_core.v");
+    std::fs::write(&v, verilog).map_err(io("writing", &v))?;
     let out = Command::new("yosys")
         .current_dir(&work)
         .args(["-q", "-p", YOSYS_SCRIPT])
         .output()
-        .map_err(|e| format!("running yosys: {e}"))?;
+        .map_err(StateMapError::RunYosys)?;
     if !out.status.success() {
         let _ = std::fs::remove_dir_all(&work);
-        return Err(format!(
-            "yosys could not enumerate the core's state ({}):\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        return Err(StateMapError::Yosys { status: out.status, output });
     }
-    let json = std::fs::read_to_string(work.join("state.json")).map_err(|e| format!("reading yosys's netlist: {e}"));
+    let netlist = work.join("state.json");
+    let json = std::fs::read_to_string(&netlist).map_err(io("reading yosys's netlist", &netlist));
     let _ = std::fs::remove_dir_all(&work);
     let map = from_yosys_json(&json?)?;
     if map.total_bits() == 0 {
-        return Err("yosys found no state in ftio_core".into());
+        return Err(StateMapError::Empty);
     }
-    let text = serde_json::to_string(&map).map_err(|e| e.to_string())?;
+    // The cache is best effort: a map that cannot be written is enumerated again next time.
     let tmp = cache.join(format!("state-{key}.json.{}-{call}", std::process::id()));
-    if std::fs::write(&tmp, text).is_ok() {
+    if serde_json::to_string(&map).is_ok_and(|text| std::fs::write(&tmp, text).is_ok()) {
         let _ = std::fs::rename(&tmp, &cached);
     }
     Ok(map)

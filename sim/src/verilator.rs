@@ -22,7 +22,7 @@
 //! Uninitialised state: `--x-assign 0 --x-initial 0` make every register and memory without an
 //! initial value start at 0, as rust-hdl's simulator does, so the two agree from cycle 0.
 use crate::core_sim::CoreSim;
-use crate::error::SimError;
+use crate::error::{SimError, StateAccessError};
 use crate::link::Beat;
 use crate::port::{Dir, Flow, Link, LinkSignal as S, Port, ALL_PORTS, PORT_COUNT};
 use crate::state::StateBit;
@@ -646,23 +646,23 @@ impl VerilatorCore {
 }
 
 impl VerilatorCore {
-    fn state_call(&self, f: Option<StateFn>, b: &StateBit) -> Result<i32, String> {
-        let f = f.ok_or("this model has no state access (build it with verilator::Variant::State)")?;
+    fn state_call(&self, f: Option<StateFn>, b: &StateBit) -> Result<i32, StateAccessError> {
+        let f = f.ok_or(StateAccessError::NoStateAccess)?;
         // Verilator's scope table names instances as it encodes them (rust-hdl's `counter$6`
         // is `counter__0246`).
         let encoded: Vec<String> = b.path.split('.').filter(|p| !p.is_empty()).map(crate::state::verilator_encoded).collect();
-        let path = std::ffi::CString::new(encoded.join(".")).map_err(|e| e.to_string())?;
-        let var = std::ffi::CString::new(b.var.as_str()).map_err(|e| e.to_string())?;
+        let path = std::ffi::CString::new(encoded.join("."))?;
+        let var = std::ffi::CString::new(b.var.as_str())?;
         // SAFETY: valid handle; the strings outlive the call.
         let r = unsafe { f(self.handle, path.as_ptr(), var.as_ptr(), b.word.is_some() as i32, b.word.unwrap_or(0), b.bit) };
         if r < 0 {
-            return Err(format!("state bit {b}: {}", state_error(r)));
+            return Err(StateAccessError::Shim { bit: b.clone(), code: r });
         }
         Ok(r)
     }
 
     /// The value of one state bit.
-    pub fn state_bit(&self, b: &StateBit) -> Result<bool, String> {
+    pub fn state_bit(&self, b: &StateBit) -> Result<bool, StateAccessError> {
         Ok(self.state_call(self.lib.state_get, b)? == 1)
     }
 }
@@ -747,7 +747,7 @@ impl CoreSim for VerilatorCore {
         "verilator"
     }
 
-    fn flip_state(&mut self, b: &StateBit) -> Result<(), String> {
+    fn flip_state(&mut self, b: &StateBit) -> Result<(), StateAccessError> {
         self.settled = false;
         self.state_call(self.lib.state_flip, b).map(|_| ())
     }

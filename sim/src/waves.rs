@@ -21,6 +21,7 @@
 //! - The UART diagram is compressed in time: one column is one byte time (10 bit times); a
 //!   byte is drawn in the column its start bit falls in, rounded to the nearest; the exact
 //!   cycles are in its caption.
+use crate::error::{check, RunError};
 use crate::datapath_bench::{beats, harness, BenchMode, DatapathConfig, Harness, Kind, Src, OUT};
 use crate::link::{frame, Beat, Word};
 use crate::port::{Link, LinkSignal as S, Port};
@@ -147,8 +148,8 @@ fn js(s: &str) -> String {
 
 /// The WaveJSON of `lanes` over `win`, with `arrows`, a title and a caption. One lane per
 /// line, so that a change in the core shows as a readable diff of the file.
-fn wavejson(title: &str, lanes: &[Lane], win: &[Sample], arrows: &[Arrow], foot: &str) -> Result<String, String> {
-    let t0 = win.first().ok_or("nothing recorded")?.0;
+fn wavejson(title: &str, lanes: &[Lane], win: &[Sample], arrows: &[Arrow], foot: &str) -> Result<String, RunError> {
+    let t0 = win.first().ok_or_else(|| check("nothing recorded".into()))?.0;
     // Node letters: one per arrow end, placed on the arrow's lane. Upper case: WaveDrom
     // draws the arrow without printing the letters.
     let mut nodes: Vec<(&str, usize, char)> = vec![];
@@ -156,10 +157,10 @@ fn wavejson(title: &str, lanes: &[Lane], win: &[Sample], arrows: &[Arrow], foot:
     for (k, a) in arrows.iter().enumerate() {
         let (f, t) = ((b'A' + 2 * k as u8) as char, (b'A' + 2 * k as u8 + 1) as char);
         for (lane, cycle, c) in [(a.lane, a.from, f), (a.lane, a.to, t)] {
-            let col = cycle.checked_sub(t0).filter(|&c| (c as usize) < win.len()).ok_or(format!(
+            let col = cycle.checked_sub(t0).filter(|&c| (c as usize) < win.len()).ok_or_else(|| check(format!(
                 "{title}: arrow end {lane} at cycle {cycle} is outside the window {t0}..{}",
                 t0 + win.len() as u64
-            ))?;
+            )))?;
             nodes.push((lane, col as usize, c));
         }
         edges.push(js(&format!("{f}<->{t} {}", a.label)));
@@ -193,7 +194,7 @@ fn wavejson(title: &str, lanes: &[Lane], win: &[Sample], arrows: &[Arrow], foot:
                 for i in inner {
                     let name = match i {
                         Lane::Bit(n, _) | Lane::Field(n, _, _) => *n,
-                        _ => return Err(format!("{title}: only bits and fields go in a group")),
+                        _ => return Err(check(format!("{title}: only bits and fields go in a group"))),
                     };
                     s += &format!(",\n    {}", lane_line(&format!("{g}.{name}"), name, i));
                 }
@@ -214,7 +215,7 @@ fn wavejson(title: &str, lanes: &[Lane], win: &[Sample], arrows: &[Arrow], foot:
             Lane::Gap => false,
         });
         if !known {
-            return Err(format!("{title}: an arrow names lane {lane}, which the diagram does not have"));
+            return Err(check(format!("{title}: an arrow names lane {lane}, which the diagram does not have")));
         }
     }
     Ok(format!(
@@ -228,19 +229,19 @@ fn wavejson(title: &str, lanes: &[Lane], win: &[Sample], arrows: &[Arrow], foot:
 
 /// Checks SPEC §2 on every link the core drives, over the recording: a word offered and not
 /// taken is offered again, unchanged, in the next cycle.
-fn check_holds(name: &str, rec: &[Sample]) -> Result<(), String> {
+fn check_holds(name: &str, rec: &[Sample]) -> Result<(), RunError> {
     for l in OUT {
         for p in rec.windows(2) {
             let (a, b) = (&p[0], &p[1]);
             if get(a, l.port(S::Valid)) & 1 == 1 && get(a, l.port(S::Ready)) & 1 == 0 {
                 for s in [S::Valid, S::Data, S::Last, S::Abort, S::Par] {
                     if get(a, l.port(s)) != get(b, l.port(s)) {
-                        return Err(format!(
+                        return Err(check(format!(
                             "{name}: {} changed {} at cycle {} while its word waited for ready (SPEC §2)",
                             l.name(),
                             l.port(s),
                             b.0
-                        ));
+                        )));
                     }
                 }
             }
@@ -254,21 +255,21 @@ fn cfg(offset: u64) -> DatapathConfig {
 }
 
 /// A fresh core in `mode`, recording from the first cycle after set-up.
-fn start(lib: &Arc<VerilatedLib>, mode: BenchMode, offset: u64) -> Result<Harness, String> {
+fn start(lib: &Arc<VerilatedLib>, mode: BenchMode, offset: u64) -> Result<Harness, RunError> {
     let mut h = harness(lib, &cfg(offset), mode)?;
     h.record = Some(vec![]);
     Ok(h)
 }
 
 /// The recorded window from `from` (a cycle number), `len` cycles.
-fn window(h: &Harness, from: u64, len: usize) -> Result<&[Sample], String> {
-    let rec = h.record.as_deref().ok_or("not recording")?;
-    let i = rec.iter().position(|s| s.0 == from).ok_or(format!("cycle {from} not recorded"))?;
-    rec.get(i..i + len).ok_or(format!("fewer than {len} cycles recorded from {from}"))
+fn window(h: &Harness, from: u64, len: usize) -> Result<&[Sample], RunError> {
+    let rec = h.record.as_deref().ok_or_else(|| check("not recording".into()))?;
+    let i = rec.iter().position(|s| s.0 == from).ok_or_else(|| check(format!("cycle {from} not recorded")))?;
+    rec.get(i..i + len).ok_or_else(|| check(format!("fewer than {len} cycles recorded from {from}")))
 }
 
-fn take(h: &Harness, l: Link, k: usize, what: &str) -> Result<u64, String> {
-    h.takes(l).get(k).map(|x| x.0).ok_or(format!("{what}: word {k} never moved on {}", l.name()))
+fn take(h: &Harness, l: Link, k: usize, what: &str) -> Result<u64, RunError> {
+    h.takes(l).get(k).map(|x| x.0).ok_or_else(|| check(format!("{what}: word {k} never moved on {}", l.name())))
 }
 
 fn frame_at(base: u32, n: usize) -> Vec<Word> {
@@ -298,7 +299,7 @@ impl Run {
     /// `d` on a fresh core in DUPLEX with its lockstep and commit kind; both disk links must
     /// then have carried CPU B's `words` once each, in order, every held word unchanged
     /// (SPEC §2).
-    fn duplex(lib: &Arc<VerilatedLib>, d: Duplex, name: &str) -> Result<Run, String> {
+    fn duplex(lib: &Arc<VerilatedLib>, d: Duplex, name: &str) -> Result<Run, RunError> {
         let mut h = start(lib, BenchMode::Duplex(d.kind), 0)?;
         let t0 = h.cycle;
         h.src[0] = Src::queue(d.cpu_a, t0 + 1);
@@ -314,12 +315,12 @@ impl Run {
     }
 
     /// The diagram of the run's window.
-    fn diagram(&self, name: &'static str, title: &str, lanes: &[Lane], arrows: &[Arrow], foot: &str, summary: String) -> Result<Diagram, String> {
+    fn diagram(&self, name: &'static str, title: &str, lanes: &[Lane], arrows: &[Arrow], foot: &str, summary: String) -> Result<Diagram, RunError> {
         let wavejson = wavejson(title, lanes, window(&self.h, self.t0, self.len)?, arrows, foot)?;
         Ok(Diagram { name, wavejson, summary, cycles: self.h.cycle })
     }
 
-    fn take(&self, l: Link, k: usize, what: &str) -> Result<u64, String> {
+    fn take(&self, l: Link, k: usize, what: &str) -> Result<u64, RunError> {
         take(&self.h, l, k, what)
     }
 }
@@ -338,18 +339,18 @@ fn duplex_lanes(cpu_last: bool) -> Vec<Lane> {
 
 /// Link handshake with back-pressure: DUPLEX, both CPUs send one 6-word frame; disk A is not
 /// ready for 3 cycles in the middle of it.
-fn handshake(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
+fn handshake(lib: &Arc<VerilatedLib>) -> Result<Diagram, RunError> {
     let name = "handshake";
     let words = frame_at(0xa0, 6);
     let d = Duplex { kind: Kind::ElasticCut, cpu_a: beats(&words), b_after: 0, stall_disk_a: 7..10, len: 18, words: &words };
     let run = Run::duplex(lib, d, name)?;
     let h = &run.h;
     if let Some(t) = h.irq_at {
-        return Err(format!("{name}: irq rose at cycle {t}"));
+        return Err(check(format!("{name}: irq rose at cycle {t}")));
     }
     let cpu_a = h.cycles_of(Link::CpuATx);
     if cpu_a.windows(2).any(|w| w[1] != w[0] + 1) {
-        return Err(format!("{name}: CPU A was stalled by disk A's 3 stalled cycles (its buffer should absorb them)"));
+        return Err(check(format!("{name}: CPU A was stalled by disk A's 3 stalled cycles (its buffer should absorb them)")));
     }
     let a = h.cycles_of(Link::DiskATx);
     let b = h.cycles_of(Link::DiskBTx);
@@ -382,7 +383,7 @@ fn handshake(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
 }
 
 /// Cut-through: CPU B 2 cycles behind CPU A (elastic skew), one 4-word frame.
-fn cut_through(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
+fn cut_through(lib: &Arc<VerilatedLib>) -> Result<Diagram, RunError> {
     let name = "cut_through";
     let words = frame_at(0xc0, 4);
     let d = Duplex { kind: Kind::ElasticCut, cpu_a: beats(&words), b_after: 2, stall_disk_a: 0..0, len: 14, words: &words };
@@ -392,11 +393,11 @@ fn cut_through(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
         let later = run.take(Link::CpuATx, k, name)?.max(run.take(Link::CpuBTx, k, name)?);
         lat.push(run.take(Link::DiskATx, k, name)? - later);
         if run.take(Link::DiskBTx, k, name)? != run.take(Link::DiskATx, k, name)? {
-            return Err(format!("{name}: word {k} did not leave on both disk links in the same cycle"));
+            return Err(check(format!("{name}: word {k} did not leave on both disk links in the same cycle")));
         }
     }
     if lat.iter().any(|&l| l > 3) {
-        return Err(format!("{name}: latencies {lat:?}, SPEC §4 guarantee 2 says by t+3"));
+        return Err(check(format!("{name}: latencies {lat:?}, SPEC §4 guarantee 2 says by t+3")));
     }
     let (t, d) = (run.take(Link::CpuBTx, 0, name)?, run.take(Link::DiskATx, 0, name)?);
     let arrows = [Arrow { lane: "disk_a_tx.valid", from: t, to: d, label: format!("t+{}", d - t) }];
@@ -406,7 +407,7 @@ fn cut_through(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
 }
 
 /// Store-and-forward: one 4-word frame, CPU B a cycle behind.
-fn store_and_forward(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
+fn store_and_forward(lib: &Arc<VerilatedLib>) -> Result<Diagram, RunError> {
     let name = "store_and_forward";
     let words = frame_at(0x50, 4);
     let d = Duplex { kind: Kind::ElasticSaf, cpu_a: beats(&words), b_after: 1, stall_disk_a: 0..0, len: 16, words: &words };
@@ -415,7 +416,7 @@ fn store_and_forward(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let t = run.take(Link::CpuATx, n, name)?.max(run.take(Link::CpuBTx, n, name)?);
     let d = run.take(Link::DiskATx, 0, name)?;
     if d <= t {
-        return Err(format!("{name}: the frame's first word left at {d}, before its last pair agreed at {t}"));
+        return Err(check(format!("{name}: the frame's first word left at {d}, before its last pair agreed at {t}")));
     }
     let arrows = [Arrow { lane: "disk_a_tx.valid", from: t, to: d, label: format!("t+{}", d - t) }];
     let summary = format!("first word of the frame on both disk links {} cycles after its last pair's later take", d - t);
@@ -425,7 +426,7 @@ fn store_and_forward(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
 
 /// A parity error on CPU A's third word (one data bit flipped, `par` as sent): irq, and the
 /// frame goes on with CPU B's words (auto policy, DUPLEX to SIMPLEX_B).
-fn parity_failover(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
+fn parity_failover(lib: &Arc<VerilatedLib>) -> Result<Diagram, RunError> {
     let name = "parity_failover";
     let words = frame_at(0xe0, 6);
     let mut bad = beats(&words);
@@ -437,11 +438,11 @@ fn parity_failover(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let status = read_register(&mut run.h, "STATUS", name)?;
     let mode = Mode::from_code(reg("STATUS").f("mode").get(status));
     if mode != Some(Mode::SimplexB) {
-        return Err(format!("{name}: STATUS reads {status:#x} (mode {mode:?}) after CPU A's parity error, not SIMPLEX_B"));
+        return Err(check(format!("{name}: STATUS reads {status:#x} (mode {mode:?}) after CPU A's parity error, not SIMPLEX_B")));
     }
-    let irq = run.h.irq_at.ok_or(format!("{name}: irq never rose"))?;
+    let irq = run.h.irq_at.ok_or_else(|| check(format!("{name}: irq never rose")))?;
     if irq > t + 3 {
-        return Err(format!("{name}: irq at t+{}, SPEC §4 guarantee 3 says by t+3", irq - t));
+        return Err(check(format!("{name}: irq at t+{}, SPEC §4 guarantee 3 says by t+3", irq - t)));
     }
     let mut lanes = duplex_lanes(false);
     lanes.extend([Lane::Gap, Lane::Bit("irq", Port::Irq)]);
@@ -456,7 +457,7 @@ fn parity_failover(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
 
 /// Strict lockstep with D = [`STRICT_D`]: CPU B drives what CPU A drove D cycles earlier; a
 /// disk A answer reaches CPU B exactly D cycles after CPU A.
-fn strict_offset(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
+fn strict_offset(lib: &Arc<VerilatedLib>) -> Result<Diagram, RunError> {
     let name = "strict_offset";
     let d = STRICT_D;
     let mut h = start(lib, BenchMode::Duplex(Kind::StrictCut), d)?;
@@ -477,15 +478,15 @@ fn strict_offset(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     }
     let (xa, xb) = (h.cycles_of(Link::CpuATx), h.cycles_of(Link::CpuBTx));
     if xa.len() != cmd.len() || xa.iter().zip(&xb).any(|(a, b)| a + d != *b) {
-        return Err(format!("{name}: cpu_b_tx took {xb:?}, cpu_a_tx {xa:?}: not exactly D = {d} later (SPEC §4)"));
+        return Err(check(format!("{name}: cpu_b_tx took {xb:?}, cpu_a_tx {xa:?}: not exactly D = {d} later (SPEC §4)")));
     }
     check_holds(name, h.record.as_deref().unwrap_or_default())?;
     let (ta, tb) = (h.cycles_of(Link::CpuARx), h.cycles_of(Link::CpuBRx));
     if ta.iter().zip(&tb).any(|(a, b)| a + d != *b) {
-        return Err(format!("{name}: cpu_b_rx took {tb:?}, cpu_a_rx {ta:?}: not exactly D = {d} later (SPEC §4)"));
+        return Err(check(format!("{name}: cpu_b_rx took {tb:?}, cpu_a_rx {ta:?}: not exactly D = {d} later (SPEC §4)")));
     }
     if let Some(t) = h.irq_at {
-        return Err(format!("{name}: irq rose at cycle {t}"));
+        return Err(check(format!("{name}: irq rose at cycle {t}")));
     }
     let lanes = [
         Lane::Clock,
@@ -511,19 +512,19 @@ fn strict_offset(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
 
 /// Reads register `reg_name` over the UART (a SPEC §5 request from the harness's host),
 /// stepping until the answer is complete.
-fn read_register(h: &mut Harness, reg_name: &str, what: &str) -> Result<u32, String> {
+fn read_register(h: &mut Harness, reg_name: &str, what: &str) -> Result<u32, RunError> {
     let before = h.host.answers.len();
     h.host.read(&format!("read {reg_name}"), reg_name, 1);
     let limit = h.cycle + 100_000;
     while h.host.answers.len() == before {
         if h.cycle > limit {
-            return Err(format!("{what}: no answer to the read of {reg_name}"));
+            return Err(check(format!("{what}: no answer to the read of {reg_name}")));
         }
         h.step();
     }
     match &h.host.answers.last().expect("answered").result {
         Ok(d) if d.len() == 1 => Ok(d[0]),
-        other => Err(format!("{what}: reading {reg_name} gave {other:?}")),
+        other => Err(check(format!("{what}: reading {reg_name} gave {other:?}"))),
     }
 }
 
@@ -549,7 +550,7 @@ fn uart_bytes(line: &[(u64, bool)], divider: u64) -> Vec<(u64, u8)> {
 }
 
 /// A read of `ID` over the UART, compressed to one column per byte time.
-fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
+fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, RunError> {
     let name = "uart_read";
     let cfg = cfg(0);
     let div = cfg.uart_divider;
@@ -557,7 +558,7 @@ fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     h.run(2 * 10 * div);
     let id = read_register(&mut h, "ID", name)?;
     if id != ftio_proto::ID_VALUE {
-        return Err(format!("{name}: ID reads {id:#010x}"));
+        return Err(check(format!("{name}: ID reads {id:#010x}")));
     }
     h.run(2 * 10 * div);
     let answer = h.host.answers.last().expect("answered");
@@ -567,10 +568,10 @@ fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let resp = uart_bytes(&line(Port::UartTx), div);
     let want_req = answer.req.encode();
     if req.iter().map(|x| x.1).collect::<Vec<_>>() != want_req {
-        return Err(format!("{name}: uart_rx carried {req:x?}, the request was {want_req:x?}"));
+        return Err(check(format!("{name}: uart_rx carried {req:x?}, the request was {want_req:x?}")));
     }
     if resp.len() != 9 || resp[0].1 != 0x5a {
-        return Err(format!("{name}: uart_tx carried {resp:x?}, not a 9-byte response"));
+        return Err(check(format!("{name}: uart_tx carried {resp:x?}, not a 9-byte response")));
     }
     let byte = 10 * div;
     // One idle column before the request.
@@ -578,12 +579,12 @@ fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
     let req_end = req.last().expect("checked").0 + byte;
     let resp_end = resp.last().expect("checked").0 + byte;
     let cols = ((resp_end - first) / byte + 2) as usize;
-    let lane = |bytes: &[(u64, u8)]| -> Result<(String, Vec<String>), String> {
+    let lane = |bytes: &[(u64, u8)]| -> Result<(String, Vec<String>), RunError> {
         let mut slot: Vec<Option<u8>> = vec![None; cols];
         for &(t, b) in bytes {
             let c = ((t - first + byte / 2) / byte) as usize;
             if c >= cols || slot[c].is_some() {
-                return Err(format!("{name}: byte {b:02x} at cycle {t} has no column of its own"));
+                return Err(check(format!("{name}: byte {b:02x} at cycle {t} has no column of its own")));
             }
             slot[c] = Some(b);
         }
@@ -627,11 +628,11 @@ fn uart_read(lib: &Arc<VerilatedLib>) -> Result<Diagram, String> {
 }
 
 /// One diagram's scenario, run on a model of the core.
-type Scenario = fn(&Arc<VerilatedLib>) -> Result<Diagram, String>;
+type Scenario = fn(&Arc<VerilatedLib>) -> Result<Diagram, RunError>;
 
 /// Runs every scenario on the Verilator model of the default core (with the fast UART of the
 /// other simulation tests: 8 clocks per bit; the datapath is the default one, cycle for cycle).
-pub fn record_all() -> Result<Vec<Diagram>, String> {
+pub fn record_all() -> Result<Vec<Diagram>, RunError> {
     let verilog = ftio_hdl::core_verilog(&cfg(0).params)?;
     let lib = load(&verilog)?;
     let runs: [Scenario; 6] =
@@ -645,25 +646,55 @@ const RENDERER: &str = "yowasp-wavedrom";
 const INSTALL_HINT: &str = "run `bash scripts/setup.sh` (it pip-installs yowasp-wavedrom into the project's .venv; \
      by hand: .venv/bin/python -m pip install yowasp-wavedrom)";
 
+/// Why the WaveDrom renderer could not be found or could not render a diagram.
+#[derive(Debug, thiserror::Error)]
+pub enum RendererError {
+    /// Not in any venv looked in (`looked`).
+    #[error("the WaveDrom renderer `{RENDERER}` is not installed (looked in {looked}/bin): {INSTALL_HINT}")]
+    NotInstalled { looked: String },
+    /// Found but could not be started.
+    #[error("cannot run {}; {INSTALL_HINT}", path.display())]
+    Spawn {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The pipe to or from it broke (`what`: "writing to", "waiting for").
+    #[error("{what} {RENDERER}")]
+    Pipe {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// It ran and failed; its stderr is in the message.
+    #[error("{RENDERER} failed ({status}): {stderr}; {INSTALL_HINT}")]
+    Failed { status: std::process::ExitStatus, stderr: String },
+    #[error("{RENDERER} wrote something that is not UTF-8")]
+    NotUtf8,
+    /// Its output does not start with `<svg` (the first 200 characters are in the message).
+    #[error("{RENDERER} wrote no SVG: {start}")]
+    NoSvg { start: String },
+}
+
 /// The WaveDrom renderer in the project venv, or an error naming the install command.
-pub fn renderer() -> Result<PathBuf, String> {
+pub fn renderer() -> Result<PathBuf, RendererError> {
     renderer_in(&crate::venv::candidates())
 }
 
 /// The WaveDrom renderer in the first of `venvs` that has it.
-pub fn renderer_in(venvs: &[PathBuf]) -> Result<PathBuf, String> {
+pub fn renderer_in(venvs: &[PathBuf]) -> Result<PathBuf, RendererError> {
     for v in venvs {
         let p = v.join("bin").join(RENDERER);
         if p.is_file() {
             return Ok(p);
         }
     }
-    Err(format!("the WaveDrom renderer `{RENDERER}` is not installed (looked in {}/bin): {INSTALL_HINT}", crate::venv::listed(venvs)))
+    Err(RendererError::NotInstalled { looked: crate::venv::listed(venvs) })
 }
 
 /// Renders WaveJSON to SVG with `yowasp-wavedrom` (WaveDrom's own JavaScript run in QuickJS:
 /// no browser, no network).
-pub fn render_svg(renderer: &Path, wavejson: &str) -> Result<String, String> {
+pub fn render_svg(renderer: &Path, wavejson: &str) -> Result<String, RendererError> {
     use std::io::Write as _;
     let mut child = Command::new(renderer)
         .args(["-", "-"])
@@ -671,15 +702,16 @@ pub fn render_svg(renderer: &Path, wavejson: &str) -> Result<String, String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run {}: {e}; {INSTALL_HINT}", renderer.display()))?;
-    child.stdin.take().expect("piped").write_all(wavejson.as_bytes()).map_err(|e| format!("writing to {RENDERER}: {e}"))?;
-    let out = child.wait_with_output().map_err(|e| format!("waiting for {RENDERER}: {e}"))?;
+        .map_err(|source| RendererError::Spawn { path: renderer.to_path_buf(), source })?;
+    let pipe = |what| move |source| RendererError::Pipe { what, source };
+    child.stdin.take().expect("piped").write_all(wavejson.as_bytes()).map_err(pipe("writing to"))?;
+    let out = child.wait_with_output().map_err(pipe("waiting for"))?;
     if !out.status.success() {
-        return Err(format!("{RENDERER} failed ({}): {}; {INSTALL_HINT}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(RendererError::Failed { status: out.status, stderr: String::from_utf8_lossy(&out.stderr).trim().to_string() });
     }
-    let svg = String::from_utf8(out.stdout).map_err(|_| format!("{RENDERER} wrote something that is not UTF-8"))?;
+    let svg = String::from_utf8(out.stdout).map_err(|_| RendererError::NotUtf8)?;
     if !svg.starts_with("<svg") {
-        return Err(format!("{RENDERER} wrote no SVG: {}", svg.chars().take(200).collect::<String>()));
+        return Err(RendererError::NoSvg { start: svg.chars().take(200).collect() });
     }
     Ok(svg + "\n")
 }
@@ -690,12 +722,12 @@ pub fn docs_dir() -> PathBuf {
 }
 
 /// A diagram as files: (file name, contents) for its WaveJSON and its SVG.
-pub fn files(renderer: &Path, d: &Diagram) -> Result<[(String, String); 2], String> {
+pub fn files(renderer: &Path, d: &Diagram) -> Result<[(String, String); 2], RendererError> {
     Ok([(format!("{}.json", d.name), d.wavejson.clone()), (format!("{}.svg", d.name), render_svg(renderer, &d.wavejson)?)])
 }
 
 /// The files of `dir` that differ from `diagrams` (missing ones included), by name.
-pub fn stale(renderer: &Path, diagrams: &[Diagram], dir: &Path) -> Result<Vec<String>, String> {
+pub fn stale(renderer: &Path, diagrams: &[Diagram], dir: &Path) -> Result<Vec<String>, RendererError> {
     let mut out = vec![];
     for d in diagrams {
         for (f, text) in files(renderer, d)? {

@@ -74,10 +74,10 @@ fn demo_scenarios_pass_and_their_reports_say_why() {
 
 #[test]
 fn bad_demo_input_is_refused() {
-    assert!(DemoKind::parse("nope").unwrap_err().contains("failover, mismatch, disk-fault, rebuild"));
+    assert!(DemoKind::parse("nope").unwrap_err().to_string().contains("failover, mismatch, disk-fault, rebuild"));
     let out = std::env::temp_dir().join("ftio-demo-never-written");
     let cfg = DemoConfig { writes: 1, ..DemoConfig::default() };
-    assert!(run_demo(&cfg, &out, &mut |_| {}).unwrap_err().contains("at least 2 writes"));
+    assert!(run_demo(&cfg, &out, &mut |_| {}).unwrap_err().to_string().contains("at least 2 writes"));
     let cfg = DemoConfig { kinds: vec![], ..DemoConfig::default() };
     assert!(run_demo(&cfg, &out, &mut |_| {}).is_err());
     assert!(!out.exists(), "nothing written for bad input");

@@ -80,11 +80,11 @@ fn the_state_of_every_block_is_enumerated_and_a_flip_changes_the_named_bit() {
     }
     // Names that are not state are refused, not ignored.
     let bad = StateBit { path: "lockstep.mode_q".into(), var: "d".into(), word: None, bit: 0 };
-    assert!(core.flip_state(&bad).unwrap_err().contains("no such variable"));
+    assert!(core.flip_state(&bad).unwrap_err().to_string().contains("no such variable"));
     let bad = StateBit { word: Some(1 << 20), ..ram.clone() };
-    assert!(core.flip_state(&bad).unwrap_err().contains("out of range"));
+    assert!(core.flip_state(&bad).unwrap_err().to_string().contains("out of range"));
     let bad = StateBit { bit: 3, ..mode0.clone() };
-    assert!(core.flip_state(&bad).unwrap_err().contains("bit out of range"));
+    assert!(core.flip_state(&bad).unwrap_err().to_string().contains("bit out of range"));
     // The ports-only model has no state access.
     let plain = ftio_sim::VerilatorCore::new(&fast_uart_params()).unwrap();
     assert!(plain.state_bit(&mode0).is_err());
@@ -165,9 +165,9 @@ fn four_merged_shards_are_the_campaign_run_in_one_go() {
         assert_eq!(merged.info, one.info);
         assert_eq!(table(&merged), table(&one));
         // Missing or repeated shards are refused.
-        let e = merge(shards[..3].to_vec()).unwrap_err();
+        let e = merge(shards[..3].to_vec()).unwrap_err().to_string();
         assert!(e.contains("missing: 4/4"), "{e}");
-        let e = merge(vec![shards[0].clone(), shards[0].clone(), shards[1].clone()]).unwrap_err();
+        let e = merge(vec![shards[0].clone(), shards[0].clone(), shards[1].clone()]).unwrap_err().to_string();
         assert!(e.contains("twice"), "{e}");
     }
 }

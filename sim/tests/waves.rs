@@ -41,7 +41,7 @@ fn docs_waves_are_the_cores_timing() {
 #[test]
 fn a_missing_renderer_names_the_install_command() {
     let nowhere = std::env::temp_dir().join(format!("ftio-waves-no-venv-{}", std::process::id()));
-    let err = waves::renderer_in(&[nowhere]).expect_err("no venv, no renderer");
+    let err = waves::renderer_in(&[nowhere]).expect_err("no venv, no renderer").to_string();
     assert!(err.contains("yowasp-wavedrom"), "{err}");
     assert!(err.contains("bash scripts/setup.sh"), "{err}");
     assert!(err.contains("pip install yowasp-wavedrom"), "{err}");

@@ -92,24 +92,17 @@ pub enum Fis {
 }
 
 /// Why a frame is not a FIS the models understand.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FisError {
     /// An empty frame.
+    #[error("empty frame")]
     Empty,
     /// Unknown FIS type byte.
+    #[error("unknown FIS type {0:#04x}")]
     UnknownType(u8),
     /// Wrong number of dwords for the type.
+    #[error("FIS {fis_type:#04x} with {dwords} dwords")]
     Length { fis_type: u8, dwords: usize },
-}
-
-impl std::fmt::Display for FisError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FisError::Empty => write!(f, "empty frame"),
-            FisError::UnknownType(t) => write!(f, "unknown FIS type {t:#04x}"),
-            FisError::Length { fis_type, dwords } => write!(f, "FIS {fis_type:#04x} with {dwords} dwords"),
-        }
-    }
 }
 
 fn bytes(d: u32) -> [u8; 4] {

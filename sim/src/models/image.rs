@@ -3,7 +3,7 @@ use super::fis::SECTOR_BYTES;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One sector.
 pub type Sector = [u8; SECTOR_BYTES];
@@ -63,12 +63,12 @@ impl DiskImage {
     }
 
     /// Loads a raw image file (its length must be a whole number of sectors).
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    pub fn load(path: &Path) -> Result<Self, ImageError> {
+        let err = |source| ImageError::Io { path: path.to_path_buf(), source };
         let mut f = std::fs::File::open(path).map_err(err)?;
         let len = f.metadata().map_err(err)?.len();
         if len % SECTOR_BYTES as u64 != 0 {
-            return Err(format!("{}: {len} bytes is not a whole number of 512-byte sectors", path.display()));
+            return Err(ImageError::NotSectors { path: path.to_path_buf(), len });
         }
         let mut img = DiskImage::new(len / SECTOR_BYTES as u64);
         let mut buf = [0u8; SECTOR_BYTES];
@@ -82,9 +82,9 @@ impl DiskImage {
     /// Saves as a raw image file of `capacity` sectors (sparse where the file system allows:
     /// only non-zero sectors are written). Written to a temporary name first, then renamed,
     /// so a failed save leaves any earlier file intact.
-    pub fn save(&self, path: &Path) -> Result<(), String> {
+    pub fn save(&self, path: &Path) -> Result<(), ImageError> {
         let tmp = path.with_extension("partial");
-        let err = |e: std::io::Error| format!("{}: {e}", tmp.display());
+        let err = |source| ImageError::Io { path: tmp.clone(), source };
         let mut f = std::fs::File::create(&tmp).map_err(err)?;
         f.set_len(self.capacity * SECTOR_BYTES as u64).map_err(err)?;
         let mut lbas: Vec<&u64> = self.sectors.keys().collect();
@@ -94,8 +94,23 @@ impl DiskImage {
             f.write_all(&self.sectors[lba]).map_err(err)?;
         }
         f.sync_all().map_err(err)?;
-        std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+        std::fs::rename(&tmp, path).map_err(|source| ImageError::Io { path: path.to_path_buf(), source })
     }
+}
+
+/// Why a disk image file could not be loaded or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// The file could not be opened, read, written or renamed (check the path and the disk).
+    #[error("{}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file's length is not a whole number of sectors: it is not a raw disk image.
+    #[error("{}: {len} bytes is not a whole number of 512-byte sectors", path.display())]
+    NotSectors { path: PathBuf, len: u64 },
 }
 
 #[cfg(test)]
@@ -132,7 +147,7 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 100 * 512);
         assert_eq!(DiskImage::load(&path).unwrap(), d);
         std::fs::write(&path, [0u8; 100]).unwrap();
-        assert!(DiskImage::load(&path).unwrap_err().contains("whole number"));
+        assert!(DiskImage::load(&path).unwrap_err().to_string().contains("whole number"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
