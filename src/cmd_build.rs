@@ -167,7 +167,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
                 );
             }
             ftio_hdl::core_verilog(&params)
-                .map_err(|e| anyhow::anyhow!("cannot generate the core for {}: {e}", board.name))?
+                .with_context(|| format!("cannot generate the core for {}", board.name))?
         }
     };
     let (top, default_out) = match &system {

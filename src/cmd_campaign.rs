@@ -139,7 +139,7 @@ fn run_merge(args: MergeArgs) -> Result<()> {
     let mut reports = vec![];
     for p in &args.reports {
         let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-        reports.push(CampaignReport::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?);
+        reports.push(CampaignReport::from_json(&text).with_context(|| p.display().to_string())?);
     }
     let merged = merge(reports)?;
     let txt = prepare(&args.out)?;

@@ -940,7 +940,10 @@ fn run_one(lib: &Arc<VerilatedLib>, cfg: &CampaignConfig, form: Form, fault: Opt
             let writes = &rig.host.answers[..rig.host.answers.len().min(2)];
             match writes.iter().find(|a| a.result.is_err() || a.cycle >= STRICT_START) {
                 _ if writes.len() < 2 => Err(SetupError::NotAnswered),
-                Some(a) => Err(SetupError::Write { label: a.label.clone(), cycle: a.cycle, result: format!("{:?}", a.result) }),
+                Some(a) => Err(SetupError::Write { label: a.label.clone(), cycle: a.cycle, result: match &a.result {
+                    Ok(data) => format!("Ok({data:?})"),
+                    Err(e) => format!("Err({:?})", crate::error::chain(e)),
+                } }),
                 None => Ok(()),
             }
         }

@@ -508,7 +508,7 @@ impl Harness {
         }
         for a in &self.host.answers {
             if let Err(e) = &a.result {
-                return Err(check(format!("{}: {e}", a.label)));
+                return Err(check(format!("{}: {}", a.label, crate::error::chain(e))));
             }
         }
         for ((name, v), a) in writes.iter().zip(&self.host.answers[writes.len()..]) {

@@ -401,7 +401,7 @@ pub(crate) fn named(a: &Answer) -> Vec<(String, u32)> {
 pub(crate) fn describe_answer(a: &Answer) -> String {
     let regs = named(a);
     match &a.result {
-        Err(e) => format!("host: {} failed: {e}", a.label),
+        Err(e) => format!("host: {} failed: {}", a.label, crate::error::chain(e)),
         Ok(_) if a.req.cmd != ftio_proto::CMD_READ => format!("host: {} (write acknowledged)", a.label),
         Ok(_) => {
             let get = |n: &str| regs.iter().find(|r| r.0 == n).map(|r| r.1);

@@ -268,13 +268,27 @@ impl std::fmt::Display for Port {
     }
 }
 
+/// Why [`verilog_ports`] could not read the port list of the generated Verilog (rust-hdl
+/// writes each port on a line of its own, `input`/`output`, an optional `[msb:lsb]`, a name).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PortsError {
+    #[error("no `module ftio_core(` in the Verilog")]
+    NoModule,
+    #[error("module ftio_core has no endmodule")]
+    NoEndmodule,
+    #[error("bad range in `{0}`")]
+    Range(String),
+    #[error("no name in `{0}`")]
+    NoName(String),
+}
+
 /// The port declarations of module `ftio_core` in generated Verilog: (name, direction,
 /// width) in declaration order, `clock` included. Used to check [`ALL_PORTS`] against the
 /// Verilog the hdl crate generates.
-pub fn verilog_ports(verilog: &str) -> Result<Vec<(String, Dir, u32)>, String> {
-    let start = verilog.find("module ftio_core(").ok_or("no `module ftio_core(` in the Verilog")?;
+pub fn verilog_ports(verilog: &str) -> Result<Vec<(String, Dir, u32)>, PortsError> {
+    let start = verilog.find("module ftio_core(").ok_or(PortsError::NoModule)?;
     let body = &verilog[start..];
-    let end = body.find("endmodule").ok_or("module ftio_core has no endmodule")?;
+    let end = body.find("endmodule").ok_or(PortsError::NoEndmodule)?;
     let mut ports = vec![];
     for line in body[..end].lines() {
         let line = line.trim();
@@ -289,14 +303,15 @@ pub fn verilog_ports(verilog: &str) -> Result<Vec<(String, Dir, u32)>, String> {
         let width = match (decl.find('['), decl.find(']')) {
             (Some(a), Some(b)) => {
                 let range = &decl[a + 1..b];
-                let (msb, lsb) = range.split_once(':').ok_or(format!("bad range in `{line}`"))?;
-                let msb: u32 = msb.trim().parse().map_err(|_| format!("bad range in `{line}`"))?;
-                let lsb: u32 = lsb.trim().parse().map_err(|_| format!("bad range in `{line}`"))?;
+                let bad = || PortsError::Range(line.to_string());
+                let (msb, lsb) = range.split_once(':').ok_or_else(bad)?;
+                let msb: u32 = msb.trim().parse().map_err(|_| bad())?;
+                let lsb: u32 = lsb.trim().parse().map_err(|_| bad())?;
                 msb - lsb + 1
             }
             _ => 1,
         };
-        let name = decl.split_whitespace().last().ok_or(format!("no name in `{line}`"))?;
+        let name = decl.split_whitespace().last().ok_or_else(|| PortsError::NoName(line.to_string()))?;
         ports.push((name.to_string(), dir, width));
     }
     Ok(ports)

@@ -31,7 +31,21 @@ pub struct Answer {
     /// Cycle its answer was complete (or given up on).
     pub cycle: u64,
     /// The data read (empty for writes), or why there is none.
-    pub result: Result<Vec<u32>, String>,
+    pub result: Result<Vec<u32>, AnswerError>,
+}
+
+/// Why a host request got no data.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    /// The core answered with an error status.
+    #[error("the core answered status {0}")]
+    Status(Status),
+    /// The bytes that came back are not a response frame.
+    #[error("bad response")]
+    Frame(#[source] ftio_proto::FrameError),
+    /// Nothing (complete) came back in time.
+    #[error("no answer after {cycles} cycles ({bytes} bytes received)")]
+    Timeout { cycles: u64, bytes: usize },
 }
 
 /// The host end of the core's UART: sends queued requests one at a time and decodes each
@@ -106,11 +120,11 @@ impl RegHost {
         let result = if complete {
             match Response::decode(got, t.req.cmd) {
                 Ok((r, _)) if r.status == Status::Ok => Ok(r.data),
-                Ok((r, _)) => Err(format!("the core answered status {}", r.status)),
-                Err(e) => Err(format!("bad response: {e}")),
+                Ok((r, _)) => Err(AnswerError::Status(r.status)),
+                Err(e) => Err(AnswerError::Frame(e)),
             }
         } else {
-            Err(format!("no answer after {} cycles ({} bytes received)", cycle - sent_at, got.len()))
+            Err(AnswerError::Timeout { cycles: cycle - sent_at, bytes: got.len() })
         };
         let (t, sent_at, _) = self.current.take().expect("in flight");
         self.answers.push(Answer { label: t.label, req: t.req, sent_at, cycle, result });

@@ -128,12 +128,23 @@ pub fn read_request(addr: u16, count: u8) -> Vec<u8> {
 }
 
 /// Decodes the response to a read request from `bytes` (what the core sent).
-pub fn read_response(bytes: &[u8]) -> Result<Vec<u32>, String> {
-    let (r, _) = ftio_proto::Response::decode(bytes, ftio_proto::CMD_READ).map_err(|e| e.to_string())?;
+pub fn read_response(bytes: &[u8]) -> Result<Vec<u32>, ResponseError> {
+    let (r, _) = ftio_proto::Response::decode(bytes, ftio_proto::CMD_READ)?;
     if r.status != ftio_proto::Status::Ok {
-        return Err(format!("status {}", r.status));
+        return Err(ResponseError::Status(r.status));
     }
     Ok(r.data)
+}
+
+/// Why [`read_response`] found no data.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseError {
+    /// The bytes are not a response frame.
+    #[error(transparent)]
+    Frame(#[from] ftio_proto::FrameError),
+    /// The core answered with an error status.
+    #[error("status {0}")]
+    Status(ftio_proto::Status),
 }
 
 /// Link traffic around the core: a source on any into-core link, a sink on any out-of-core
