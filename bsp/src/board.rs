@@ -86,6 +86,10 @@ pub struct Board {
     /// `ftio build` builds the hardened core (`--harden`, docs/upsets.md) here by default:
     /// where it fits and meets the board's core clock (`--no-harden` builds the default core).
     pub harden: bool,
+    /// The BIST proves the return path too (`BuildParams::bist_return`): its disk-side
+    /// generators keep the return path in a board top whose disk inputs are idle, so the
+    /// board's rating is the full core's. `false` where the part has no room for it.
+    pub bist_return: bool,
     /// The nextpnr placer seed `ftio build` uses here when none is given (`--seed`): `None`
     /// leaves nextpnr's default. A board filled to the brim needs one measured to place.
     pub placer_seed: Option<u64>,
@@ -153,6 +157,7 @@ pub static BOARDS: &[Board] = &[
         // the line, too close for a core that still grows.
         core_size: Some(CoreSize { skew_depth_log2: 4, frame_depth_log2: 9, counter_width: 16 }),
         harden: false,
+        bist_return: true,
         placer_seed: None,
         pll: Pll::Ice40(Ice40Pll { divr: 4, divf: 47, divq: 4, filter_range: 2, from_pad: false }),
         uart_rx: pin("P14"),
@@ -186,6 +191,9 @@ pub static BOARDS: &[Board] = &[
         core_hz: 24_000_000,
         core_size: Some(CoreSize { skew_depth_log2: 4, frame_depth_log2: 4, counter_width: 16 }),
         harden: false,
+        // At 95.8 % of the UP5K's logic cells without the return path, and 135 % with every
+        // link live (docs/boards.md, "The iCEBreaker"): its BIST leaves the disk inputs alone.
+        bist_return: false,
         // At 96 % of the UP5K's logic cells nextpnr-ice40 0.4 finds a legal placement at some
         // seeds and not at others, by synthesis noise: the default core at 5 056 LCs failed to
         // place at nextpnr's default seed and met timing at seeds 2 / 3 (26.62 / 26.43 MHz;
@@ -228,6 +236,7 @@ pub static BOARDS: &[Board] = &[
         // The hardened core fits (8 545 of 83 640 LUTs): an ECP5-85F has the room, so it checks
         // itself (docs/upsets.md, "Cost").
         harden: true,
+        bist_return: true,
         // Seed 1 met 65 MHz with 10 % in hand (71.96 MHz); nextpnr's default seed missed it by
         // 0.11 MHz (above). Re-measure with `--seeds` when the core changes.
         placer_seed: Some(1),
