@@ -159,7 +159,7 @@ pub static BOARDS: &[Board] = &[
         core_size: Some(CoreSize { skew_depth_log2: 4, frame_depth_log2: 9, counter_width: 16 }),
         harden: false,
         // Not yet: with the return path's test the board top has the whole core (7 328 LCs,
-        // 95 %) but reached 48.76 MHz at placer seed 1 for 60 (ee8790c): the return path's own
+        // 95 %) but reached 48.76 / 48.86 / 50.64 MHz at placer seeds 1-3 for 60 (ee8790c): the return path's own
         // valid-to-ready chain (disk ingress → fabric primary select, CPU return buffers' `full`
         // → the disk ingress's `ready`) is 20.4 ns, and it ends at the BIST's disk-side
         // skid stage (docs/results.md, "Alchitry Cu"). The rating stays that of the core
