@@ -153,7 +153,14 @@ pub fn run(args: BuildArgs) -> Result<()> {
             if harden && !args.harden {
                 eprintln!("ftio: {} builds the hardened core by default (--no-harden for the default core)", board.name);
             }
-            let mut params = BuildParams { clock_hz, harden, ..BuildParams::default() };
+            // The BIST's return-path test where the board has room for it (bsp `Board::bist_return`).
+            let mut params = BuildParams { clock_hz, harden, bist_return: board.bist_return, ..BuildParams::default() };
+            if !board.bist_return {
+                eprintln!(
+                    "ftio: {} builds the BIST without its return-path test (Board::bist_return, docs/boards.md): the return path is not in this bitstream",
+                    board.name
+                );
+            }
             if let Some(size) = board.core_size {
                 params.skew_depth_log2 = size.skew_depth_log2;
                 params.frame_depth_log2 = size.frame_depth_log2;

@@ -75,6 +75,11 @@ pub struct ParamArgs {
     /// Leave the built-in self-test out (PARAMS.bist reads 0, a BIST register write answers 0x06).
     #[arg(long)]
     no_bist: bool,
+    /// Leave the BIST's return-path test out: the self-test no longer feeds the disk inputs
+    /// or checks the CPU outputs (PARAMS.bist_return reads 0, BIST_RET_* read 0), so a board
+    /// top with idle disk inputs loses the return path to synthesis.
+    #[arg(long)]
+    no_bist_return: bool,
     /// The hardened build: the core checks its own state and halts on an inconsistency
     /// (fault cause INTERNAL; docs/upsets.md). PARAMS.harden reads it.
     #[arg(long)]
@@ -124,6 +129,7 @@ impl ParamArgs {
             offset_max_log2: self.offset_max.trailing_zeros() as u8,
             injection: !self.no_injection,
             bist: !self.no_bist,
+            bist_return: !self.no_bist_return,
             harden: self.harden,
         }
     }

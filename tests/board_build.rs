@@ -29,6 +29,10 @@ fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, b
     // The ULX3S builds the hardened core by default (bsp `Board::harden`), the iCE40 boards not.
     let harden = ftio_bsp::board(board).unwrap().harden;
     assert!(params.contains(&format!("harden={harden}")), "{params}");
+    // The Cu and the ULX3S carry the BIST's return-path test (and so the return path), the
+    // iCEBreaker not (bsp `Board::bist_return`).
+    let bist_return = ftio_bsp::board(board).unwrap().bist_return;
+    assert!(params.contains(&format!("bist_return={bist_return} ")), "{params}");
     assert_eq!(r["timing_met"], true);
     let cells = &r["bels"][lut_cell];
     assert!(cells["used"].as_u64().unwrap() <= cells["total"].as_u64().unwrap(), "{cells}");

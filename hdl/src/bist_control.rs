@@ -1,15 +1,21 @@
 //! `BistControl`: the built-in self-test of SPEC §6 run end to end: two generators in place of
-//! the CPUs, two checkers on the disk outputs, and BIST_STATUS / BIST_WORDS / BIST_ERRORS.
+//! the CPUs, two checkers on the disk outputs, and BIST_STATUS / BIST_WORDS / BIST_ERRORS; and
+//! (`BuildParams::bist_return`, [`BistReturn`]) two generators in place of the disks, two
+//! checkers on the CPU outputs, BIST_RET_WORDS / BIST_RET_ERRORS.
 use crate::bist::{BistChecker, BistGenerator};
+use crate::bist_return::BistReturn;
 use crate::link::{LinkTx, Word};
 use rust_hdl::prelude::*;
 
 /// BIST_CTRL.start starts a run: the generators own the CPU inputs (`active`; the core's
 /// ingresses take their links) and send BIST_FRAMES frames of BIST_LEN words, CPU B's
 /// BIST_SKEW cycles behind A's; the checkers compare each disk's output with the same
-/// sequence. The run is done when both disks have seen every word, or after 4096 quiet cycles
-/// (then every word still expected is an error, so a lost word or a halted core cannot hang
-/// it); it passes with no error and no fault latched during it. BIST_CTRL.abort stops it.
+/// sequence. With the return path's test built, the disk-side generators own the disk inputs
+/// too (`disk_active`) and answer BIST_FRAMES frames of BIST_LEN words from `!BIST_SEED`, and
+/// the return checkers compare what reaches each CPU output. The run is done when both disks
+/// and both CPUs have seen every word, or after 4096 quiet cycles (then every word still
+/// expected is an error, so a lost word or a halted core cannot hang it); it passes with no
+/// error anywhere and no fault latched during it. BIST_CTRL.abort stops it.
 #[derive(LogicBlock)]
 pub struct BistControl {
     /// Clock.
@@ -42,6 +48,20 @@ pub struct BistControl {
     pub disk_b_word: Signal<In, Word>,
     /// Disk B took its word.
     pub disk_b_moved: Signal<In, Bit>,
+    /// Disk-side generator A's link, into disk A's ingress.
+    pub disk_a: LinkTx,
+    /// Disk-side generator B's link, into disk B's ingress.
+    pub disk_b: LinkTx,
+    /// The BIST owns the disk inputs (running, and the return path's test is built).
+    pub disk_active: Signal<Out, Bit>,
+    /// The word offered to CPU A's output, and it moves this cycle.
+    pub cpu_a_word: Signal<In, Word>,
+    /// CPU A took its word.
+    pub cpu_a_moved: Signal<In, Bit>,
+    /// The word offered to CPU B's output.
+    pub cpu_b_word: Signal<In, Word>,
+    /// CPU B took its word.
+    pub cpu_b_moved: Signal<In, Bit>,
     /// The BIST owns the CPU inputs (BIST_STATUS.running).
     pub active: Signal<Out, Bit>,
     /// BIST_STATUS.done.
@@ -54,10 +74,22 @@ pub struct BistControl {
     pub words: Signal<Out, Bits<32>>,
     /// BIST_ERRORS: both checkers' errors, registered.
     pub errors: Signal<Out, Bits<32>>,
+    /// BIST_RET_WORDS.
+    pub ret_words: Signal<Out, Bits<32>>,
+    /// BIST_RET_ERRORS.
+    pub ret_errors: Signal<Out, Bits<32>>,
+    /// BIST_STATUS.write_error: the last run failed on a disk output.
+    pub write_error: Signal<Out, Bit>,
+    /// BIST_STATUS.return_error: the last run failed on a CPU output.
+    pub return_error: Signal<Out, Bit>,
+    /// BIST_STATUS.fault: a fault was latched during the last run.
+    pub fault_seen: Signal<Out, Bit>,
     gen_a: BistGenerator,
     gen_b: BistGenerator,
     chk_a: BistChecker,
     chk_b: BistChecker,
+    /// The return path's generators and checkers.
+    ret: BistReturn,
     /// BIST_CTRL's pulses, registered (a write takes effect one cycle later).
     start_q: DFF<Bit>,
     abort_q: DFF<Bit>,
@@ -66,12 +98,20 @@ pub struct BistControl {
     pass_q: DFF<Bit>,
     quiet: DFF<Bits<16>>,
     faulted: DFF<Bit>,
+    /// Why the last run failed (BIST_STATUS.write_error, return_error, fault), set when it ends.
+    write_error_q: DFF<Bit>,
+    return_error_q: DFF<Bit>,
+    fault_q: DFF<Bit>,
     finish: Signal<Local, Bit>,
+    /// Something moved on a BIST link a cycle ago: the per-link move flags are flops, so the
+    /// links' handshakes (the CPU ingresses' `ready`, the disk sides' moves) do not reach the
+    /// quiet count's 16 flops' enable in the same cycle (the drain waits 4096 quiet cycles;
+    /// one more changes nothing).
     moving: Signal<Local, Bit>,
-    /// `moving`, registered: the quiet count restarts a cycle after a move, so the links'
-    /// handshakes do not reach its 16 flops' enable in the same cycle (the drain waits 4096
-    /// quiet cycles; one more changes nothing).
-    moving_q: DFF<Bit>,
+    cpu_a_moved_q: DFF<Bit>,
+    cpu_b_moved_q: DFF<Bit>,
+    disk_a_moved_q: DFF<Bit>,
+    disk_b_moved_q: DFF<Bit>,
     /// BIST_WORDS and BIST_ERRORS, registered: the 32-bit compare and adder stay off the
     /// register read path (a read sees them a cycle late).
     words_q: DFF<Bits<32>>,
@@ -101,16 +141,29 @@ impl BistControl {
             disk_a_moved: Default::default(),
             disk_b_word: Default::default(),
             disk_b_moved: Default::default(),
+            disk_a: Default::default(),
+            disk_b: Default::default(),
+            disk_active: Default::default(),
+            cpu_a_word: Default::default(),
+            cpu_a_moved: Default::default(),
+            cpu_b_word: Default::default(),
+            cpu_b_moved: Default::default(),
             active: Default::default(),
             done: Default::default(),
             pass: Default::default(),
             fail: Default::default(),
             words: Default::default(),
             errors: Default::default(),
+            ret_words: Default::default(),
+            ret_errors: Default::default(),
+            write_error: Default::default(),
+            return_error: Default::default(),
+            fault_seen: Default::default(),
             gen_a: BistGenerator::new(width),
             gen_b: BistGenerator::new(width),
             chk_a: BistChecker::new(width),
             chk_b: BistChecker::new(width),
+            ret: BistReturn::new(width, true),
             start_q: Default::default(),
             abort_q: Default::default(),
             active_q: Default::default(),
@@ -118,9 +171,15 @@ impl BistControl {
             pass_q: Default::default(),
             quiet: Default::default(),
             faulted: Default::default(),
+            write_error_q: Default::default(),
+            return_error_q: Default::default(),
+            fault_q: Default::default(),
             finish: Default::default(),
             moving: Default::default(),
-            moving_q: Default::default(),
+            cpu_a_moved_q: Default::default(),
+            cpu_b_moved_q: Default::default(),
+            disk_a_moved_q: Default::default(),
+            disk_b_moved_q: Default::default(),
             words_q: Default::default(),
             errors_q: Default::default(),
             errors_sum: Default::default(),
@@ -129,13 +188,14 @@ impl BistControl {
     }
 
     /// The BIST of a core built with `params`: its generators and checkers are left out when
-    /// `params.bist` is false.
+    /// `params.bist` is false, the return path's when `params.bist_return` is.
     pub fn for_build(params: &ftio_proto::BuildParams) -> Self {
         Self {
             gen_a: BistGenerator::for_build(params),
             gen_b: BistGenerator::for_build(params),
             chk_a: BistChecker::for_build(params),
             chk_b: BistChecker::for_build(params),
+            ret: BistReturn::for_build(params),
             ..Self::new(params.counter_width)
         }
     }
@@ -144,9 +204,10 @@ impl BistControl {
 impl Logic for BistControl {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, gen_a, gen_b, chk_a, chk_b);
-        dff_setup!(self, clock, start_q, abort_q, active_q, done_q, pass_q, quiet, faulted, moving_q);
-        dff_setup!(self, clock, words_q, errors_q);
+        clock!(self, clock, gen_a, gen_b, chk_a, chk_b, ret);
+        dff_setup!(self, clock, start_q, abort_q, active_q, done_q, pass_q, quiet, faulted);
+        dff_setup!(self, clock, write_error_q, return_error_q, fault_q);
+        dff_setup!(self, clock, cpu_a_moved_q, cpu_b_moved_q, disk_a_moved_q, disk_b_moved_q, words_q, errors_q);
         self.start_q.d.next = self.start.val();
         self.abort_q.d.next = self.abort.val();
         // Generators: the CPU inputs' links (no abort; `cpar` over valid and last).
@@ -198,25 +259,46 @@ impl Logic for BistControl {
         self.chk_b.par.next = self.disk_b_word.val().get_bits::<4>(32);
         self.chk_b.last.next = self.disk_b_word.val().get_bit(36);
         self.chk_b.abort.next = self.disk_b_word.val().get_bit(37);
-        // Finished when both disks have seen every word. If nothing moves anywhere for 4096
-        // cycles the run is drained instead.
-        self.moving.next = (self.gen_a.valid.val() & self.gen_a.ready.val())
-            | (self.gen_b.valid.val() & self.gen_b.ready.val())
-            | self.disk_a_moved.val()
-            | self.disk_b_moved.val();
-        self.moving_q.d.next = self.moving.val();
-        if self.active_q.q.val() & !self.moving_q.q.val() & (self.quiet.q.val() != 4096_u64) {
+        // The return path: disk-side generators into the disk inputs, checkers on the CPU
+        // outputs (bist_return.rs).
+        self.ret.start.next = self.start_q.q.val();
+        self.ret.stop.next = self.abort_q.q.val();
+        self.ret.enable.next = self.active_q.q.val();
+        self.ret.seed.next = self.seed.val();
+        self.ret.len.next = self.len.val();
+        self.ret.frames.next = self.frames.val();
+        LinkTx::link(&mut self.disk_a, &mut self.ret.disk_a);
+        LinkTx::link(&mut self.disk_b, &mut self.ret.disk_b);
+        self.disk_active.next = self.ret.active.val();
+        self.ret.cpu_a_word.next = self.cpu_a_word.val();
+        self.ret.cpu_a_moved.next = self.cpu_a_moved.val();
+        self.ret.cpu_b_word.next = self.cpu_b_word.val();
+        self.ret.cpu_b_moved.next = self.cpu_b_moved.val();
+        // Finished when both disks and both CPUs have seen every word. If nothing moves
+        // anywhere for 4096 cycles the run is drained instead.
+        self.cpu_a_moved_q.d.next = self.gen_a.valid.val() & self.gen_a.ready.val();
+        self.cpu_b_moved_q.d.next = self.gen_b.valid.val() & self.gen_b.ready.val();
+        self.disk_a_moved_q.d.next = self.disk_a_moved.val();
+        self.disk_b_moved_q.d.next = self.disk_b_moved.val();
+        self.moving.next = self.cpu_a_moved_q.q.val()
+            | self.cpu_b_moved_q.q.val()
+            | self.disk_a_moved_q.q.val()
+            | self.disk_b_moved_q.q.val()
+            | self.ret.moved.val();
+        if self.active_q.q.val() & !self.moving.val() & (self.quiet.q.val() != 4096_u64) {
             self.quiet.d.next = self.quiet.q.val() + 1;
-        } else if self.moving_q.q.val() {
+        } else if self.moving.val() {
             self.quiet.d.next = 0.into();
         }
         self.chk_a.drain.next = self.active_q.q.val() & (self.quiet.q.val() == 4096_u64);
         self.chk_b.drain.next = self.active_q.q.val() & (self.quiet.q.val() == 4096_u64);
+        self.ret.drain.next = self.active_q.q.val() & (self.quiet.q.val() == 4096_u64);
         self.finish.next = self.active_q.q.val()
             & self.chk_a.complete.val()
             & self.chk_b.complete.val()
             & !self.gen_a.running.val()
-            & !self.gen_b.running.val();
+            & !self.gen_b.running.val()
+            & self.ret.complete.val();
         // A fault latched during the run fails it, even when every word arrived intact.
         if self.active_q.q.val() & self.fault.val() {
             self.faulted.d.next = true;
@@ -226,8 +308,12 @@ impl Logic for BistControl {
             self.done_q.d.next = true;
             self.pass_q.d.next = (self.chk_a.errors.val() == 0)
                 & (self.chk_b.errors.val() == 0)
+                & !self.ret.any_error.val()
                 & !self.faulted.q.val()
                 & !self.fault.val();
+            self.write_error_q.d.next = (self.chk_a.errors.val() != 0) | (self.chk_b.errors.val() != 0);
+            self.return_error_q.d.next = self.ret.any_error.val();
+            self.fault_q.d.next = self.faulted.q.val() | self.fault.val();
         }
         if self.abort_q.q.val() {
             self.active_q.d.next = false;
@@ -239,6 +325,9 @@ impl Logic for BistControl {
             self.done_q.d.next = false;
             self.pass_q.d.next = false;
             self.faulted.d.next = false;
+            self.write_error_q.d.next = false;
+            self.return_error_q.d.next = false;
+            self.fault_q.d.next = false;
             self.quiet.d.next = 0.into();
         }
         if self.reset.val() {
@@ -250,6 +339,9 @@ impl Logic for BistControl {
         self.done.next = self.done_q.q.val();
         self.pass.next = self.done_q.q.val() & self.pass_q.q.val();
         self.fail.next = self.done_q.q.val() & !self.pass_q.q.val();
+        self.write_error.next = self.done_q.q.val() & self.write_error_q.q.val();
+        self.return_error.next = self.done_q.q.val() & self.return_error_q.q.val();
+        self.fault_seen.next = self.done_q.q.val() & self.fault_q.q.val();
         // A word counts once both disks' copies have been checked.
         if self.chk_a.words.val() < self.chk_b.words.val() {
             self.words_q.d.next = self.chk_a.words.val();
@@ -264,6 +356,8 @@ impl Logic for BistControl {
         }
         self.words.next = self.words_q.q.val();
         self.errors.next = self.errors_q.q.val();
+        self.ret_words.next = self.ret.words.val();
+        self.ret_errors.next = self.ret.errors.val();
     }
 }
 
@@ -273,9 +367,10 @@ mod tests {
     use crate::link::pack_word;
     use crate::testbench::{edge, low};
 
-    /// Loops each generator's link straight back to its disk's checker: a run of 2 frames of
-    /// 3 words passes with 6 words checked; a run with a word corrupted on disk B fails with
-    /// one error.
+    /// Loops each generator's link straight back to its disk's checker, and each disk-side
+    /// generator's to its CPU's checker: a run of 2 frames of 3 words passes with 6 words
+    /// checked on both paths; a run with a word corrupted on disk B fails with one error and
+    /// `write_error`, the return path untouched.
     #[test]
     fn bist_runs_passes_and_fails() {
         for corrupt in [false, true] {
@@ -302,6 +397,15 @@ mod tests {
                 b.disk_a_moved.next = b.cpu_a.valid.val();
                 b.disk_b_word.next = w_b.into();
                 b.disk_b_moved.next = b.cpu_b.valid.val();
+                // The disk-side generators' links straight back to the CPU outputs' checkers.
+                b.disk_a.ready.next = true;
+                b.disk_b.ready.next = true;
+                let ra = word(b.disk_a.valid.val(), b.disk_a.data.val().to_u64(), b.disk_a.par.val().to_u64(), b.disk_a.last.val());
+                let rb = word(b.disk_b.valid.val(), b.disk_b.data.val().to_u64(), b.disk_b.par.val().to_u64(), b.disk_b.last.val());
+                b.cpu_a_word.next = ra.into();
+                b.cpu_a_moved.next = b.disk_a.valid.val();
+                b.cpu_b_word.next = rb.into();
+                b.cpu_b_moved.next = b.disk_b.valid.val();
                 low(&mut b, |b| &mut b.clock);
                 edge(&mut b, |b| &mut b.clock);
                 b.start.next = false;
@@ -318,6 +422,9 @@ mod tests {
             assert_eq!((b.pass.val(), b.fail.val()), (!corrupt, corrupt));
             assert_eq!(b.words.val().to_u32(), 6);
             assert_eq!(b.errors.val().to_u32(), corrupt as u32);
+            assert_eq!(b.ret_words.val().to_u32(), 6);
+            assert_eq!(b.ret_errors.val().to_u32(), 0);
+            assert_eq!((b.write_error.val(), b.return_error.val(), b.fault_seen.val()), (corrupt, false, false));
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::fault_capture::{cause_bits, FaultCapture};
 use crate::fault_log::FaultLog;
 use crate::ingress::Ingress;
 use crate::inject_control::{InjectControl, InjectDrive};
-use crate::link::{IdleLink, LinkRx, LinkTx, StreamTx};
+use crate::link::{LinkRx, LinkTx, StreamTx};
 use crate::lockstep::Lockstep;
 use crate::regfile::{RegBus, RegFile};
 use crate::uart::clocks_per_bit;
@@ -79,9 +79,6 @@ pub struct Core<const SW: usize, const OW: usize> {
     in_cpu_b: Ingress,
     in_disk_a: Ingress,
     in_disk_b: Ingress,
-    /// The disks' ingresses have no BIST generator: their BIST inputs stay idle.
-    no_bist_disk_a: IdleLink,
-    no_bist_disk_b: IdleLink,
     /// INJ_CTRL for the four ingresses' injectors, their shared N counter, INJ_STATUS.
     inj: InjectControl,
     /// The lockstep write path and the mode state machine.
@@ -193,8 +190,6 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             in_cpu_b: Ingress::for_build(InjLink::CpuB, params),
             in_disk_a: Ingress::for_build(InjLink::DiskA, params),
             in_disk_b: Ingress::for_build(InjLink::DiskB, params),
-            no_bist_disk_a: Default::default(),
-            no_bist_disk_b: Default::default(),
             inj: InjectControl::new(params.counter_width),
             lockstep: Lockstep::hardened(params.harden),
             gate: CommitGate::new(params.frame_depth_log2 as usize),
@@ -283,20 +278,20 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.primary_q.d.next = self.regs.ctrl_primary.val();
         self.offset_q.d.next = self.regs.offset.val();
 
-        // Ingress: pins (or, while BIST runs, its generators for the CPU inputs) → fault
-        // injector → link checker.
+        // Ingress: pins (or, while BIST runs, its generators: the CPU inputs', and the disk
+        // inputs' where the return path's test is built) → fault injector → link checker.
         LinkRx::link(&mut self.cpu_a_tx, &mut self.in_cpu_a.link);
         LinkRx::link(&mut self.cpu_b_tx, &mut self.in_cpu_b.link);
         LinkRx::link(&mut self.disk_a_rx, &mut self.in_disk_a.link);
         LinkRx::link(&mut self.disk_b_rx, &mut self.in_disk_b.link);
         LinkTx::join(&mut self.bist.cpu_a, &mut self.in_cpu_a.bist);
         LinkTx::join(&mut self.bist.cpu_b, &mut self.in_cpu_b.bist);
-        LinkTx::join(&mut self.no_bist_disk_a.link, &mut self.in_disk_a.bist);
-        LinkTx::join(&mut self.no_bist_disk_b.link, &mut self.in_disk_b.bist);
+        LinkTx::join(&mut self.bist.disk_a, &mut self.in_disk_a.bist);
+        LinkTx::join(&mut self.bist.disk_b, &mut self.in_disk_b.bist);
         self.in_cpu_a.bist_select.next = self.bist.active.val();
         self.in_cpu_b.bist_select.next = self.bist.active.val();
-        self.in_disk_a.bist_select.next = false;
-        self.in_disk_b.bist_select.next = false;
+        self.in_disk_a.bist_select.next = self.bist.disk_active.val();
+        self.in_disk_b.bist_select.next = self.bist.disk_active.val();
         InjectDrive::join(&mut self.inj.cpu_a, &mut self.in_cpu_a.inj);
         InjectDrive::join(&mut self.inj.cpu_b, &mut self.in_cpu_b.inj);
         InjectDrive::join(&mut self.inj.disk_a, &mut self.in_disk_a.inj);
@@ -525,7 +520,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fault_log.flags.next = self.capture.flags.val();
         self.capture.captured_flags.next = self.fault_log.cap_flags.val();
 
-        // BIST: generators feed both CPU inputs (joined above), checkers watch both disk outputs.
+        // BIST: generators feed both CPU inputs and both disk inputs (joined above), checkers
+        // watch both disk outputs and both CPU outputs.
         self.bist.reset.next = self.reset.val();
         self.bist.start.next = self.regs.bist_ctrl_start.val();
         self.bist.abort.next = self.regs.bist_ctrl_abort.val();
@@ -538,6 +534,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bist.disk_a_moved.next = self.disk_a.tx_moved.val();
         self.bist.disk_b_word.next = self.disk_b.tx.data.val();
         self.bist.disk_b_moved.next = self.disk_b.tx_moved.val();
+        self.bist.cpu_a_word.next = self.fabric.ca_word.val();
+        self.bist.cpu_a_moved.next = self.fabric.ca_valid.val() & self.out_cpu_a.word.ready.val();
+        self.bist.cpu_b_word.next = self.fabric.cb_word.val();
+        self.bist.cpu_b_moved.next = self.fabric.cb_valid.val() & self.out_cpu_b.word.ready.val();
 
         // What the registers read, field by field.
         self.regs.ctrl_mode_now.next = self.lockstep.mode.val();
@@ -578,6 +578,11 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.regs.bist_status_fail.next = self.bist.fail.val();
         self.regs.bist_words.next = self.bist.words.val();
         self.regs.bist_errors.next = self.bist.errors.val();
+        self.regs.bist_status_write_error.next = self.bist.write_error.val();
+        self.regs.bist_status_return_error.next = self.bist.return_error.val();
+        self.regs.bist_status_fault.next = self.bist.fault_seen.val();
+        self.regs.bist_ret_words.next = self.bist.ret_words.val();
+        self.regs.bist_ret_errors.next = self.bist.ret_errors.val();
         self.regs.words_fwd.next = self.counters.words_fwd.val();
         self.regs.frames_fwd.next = self.counters.frames_fwd.val();
         self.regs.frames_aborted.next = self.counters.frames_aborted.val();

@@ -599,6 +599,122 @@ fn bist_words_survive_a_hitless_fail_over() {
     assert_eq!(b.read("CAP_CAUSE"), 1, "CPU_A_PARITY");
 }
 
+/// Runs the BIST set up by the caller to its end over the UART; BIST_STATUS.
+fn bist_run(b: &mut Board) -> u32 {
+    b.write("BIST_CTRL", 1);
+    let mut status = 0;
+    for _ in 0..40 {
+        status = b.read("BIST_STATUS");
+        if status & 2 != 0 {
+            break;
+        }
+    }
+    status
+}
+
+/// The sequence the BIST's disk-side generators answer: `frames` frames of `len` words from
+/// `!seed`, as the CPUs must receive them.
+fn bist_return_words(seed: u32, frames: usize, len: usize) -> Vec<W> {
+    let mut x = if !seed == 0 { 1 } else { !seed };
+    (0..frames * len)
+        .map(|i| {
+            let word = w(x, i % len == len - 1);
+            x = ftio_hdl::bist::lfsr_next(x);
+            word
+        })
+        .collect()
+}
+
+/// BIST_STATUS bits: running, done, pass, fail, write_error, return_error, fault.
+const BIST_DONE_PASS: u32 = 0b000_0110;
+
+/// The BIST proves the return path too: the disk-side generators answer on both disk inputs,
+/// and both CPU outputs receive exactly their sequence (from `!BIST_SEED`), counted in
+/// BIST_RET_WORDS; with read-verify on, the two disks' identical answers raise no divergence.
+/// The CPUs take at random (back-pressure through the fabric's return buffers).
+#[test]
+fn bist_proves_the_return_path_over_uart() {
+    for read_verify in [false, true] {
+        let mut b = Board::fast_uart(13);
+        b.ready_p = [1.0, 1.0, 0.7, 0.6];
+        if read_verify {
+            b.write("CTRL", (1 << 6) | 7);
+        }
+        b.write("BIST_FRAMES", 3);
+        b.write("BIST_LEN", 5);
+        b.write("BIST_SEED", 0x1234_5678);
+        let status = bist_run(&mut b);
+        assert_eq!(status & 0x7F, BIST_DONE_PASS, "done and pass (read-verify {read_verify})");
+        assert_eq!(b.read("BIST_WORDS"), 15, "write path: every word on both disks");
+        assert_eq!(b.read("BIST_RET_WORDS"), 15, "return path: every word on both CPUs");
+        assert_eq!(b.read("BIST_RET_ERRORS"), 0);
+        let expect = bist_return_words(0x1234_5678, 3, 5);
+        assert_eq!(b.words(2), expect, "CPU A got the disks' answers");
+        assert_eq!(b.words(3), expect, "CPU B got them too (DUPLEX)");
+        assert_eq!(b.read("STATUS") & 0x1_FFFF, 0, "DUPLEX, no fault");
+        assert_eq!(b.read("PARAMS") >> 31, 1, "PARAMS.bist_return");
+    }
+}
+
+/// A word corrupted on its way back: fault injection flips a data bit of disk A's (the
+/// primary's) 4th return word during the BIST. Its parity gives it away: disk A is failed
+/// (DISK_A_PARITY) and the returns come from disk B, so both CPUs still get every word intact
+/// (BIST_RET_ERRORS 0). The run fails, and BIST_STATUS says why: the fault latched during it,
+/// and the write path (failed disk A gets no more writes: its checker misses them).
+#[test]
+fn bist_return_corrupted_on_the_primary_fails_over_and_fails_the_run() {
+    let mut b = Board::fast_uart(14);
+    b.write("BIST_FRAMES", 3);
+    b.write("BIST_LEN", 4);
+    b.write("INJ_COUNT", 4);
+    b.write("INJ_CTRL", (1 << 31) | (5 << 4) | 2); // arm, kind data, bit 5, link disk_a
+    let status = bist_run(&mut b);
+    assert_eq!(b.read("INJ_STATUS") & 1, 1, "the injection fired");
+    assert_eq!(status & 0xF, 0b1010, "done, failed");
+    assert_eq!(status >> 4 & 7, 0b101, "fault and write_error, no return_error");
+    assert!(b.read("BIST_ERRORS") > 0, "disk A's write checker missed words");
+    assert_eq!((b.read("BIST_RET_WORDS"), b.read("BIST_RET_ERRORS")), (12, 0), "every word returned intact");
+    assert_eq!(b.read("CAP_CAUSE"), 6, "DISK_A_PARITY");
+    assert_eq!(b.read("STATUS") >> 6 & 1, 1, "disk A failed");
+    assert_eq!(b.words(1).len(), 12, "disk B: every word");
+    assert_eq!(b.words(2), bist_return_words(1, 3, 4), "CPU A: the disks' answers, intact");
+}
+
+/// A return path that loses words fails the run with `return_error` alone: fault injection
+/// holds disk A's input (the primary's returns) silent for longer than the run, so no return
+/// reaches a CPU; the run drains after 4096 quiet cycles and counts every missing word on both
+/// CPU outputs. The write path is clean and no fault is latched.
+#[test]
+fn bist_fails_with_return_error_when_the_returns_are_lost() {
+    let mut b = Board::fast_uart(16);
+    b.write("BIST_FRAMES", 3);
+    b.write("BIST_LEN", 4);
+    b.write("INJ_COUNT", 30_000);
+    b.write("INJ_CTRL", (1 << 31) | (2 << 2) | 2); // arm, kind silence, link disk_a
+    let status = bist_run(&mut b);
+    assert_eq!(status & 0x7F, 0b010_1010, "done, failed, return_error only");
+    assert_eq!((b.read("BIST_WORDS"), b.read("BIST_ERRORS")), (12, 0), "the write path is clean");
+    assert_eq!((b.read("BIST_RET_WORDS"), b.read("BIST_RET_ERRORS")), (0, 24), "12 words missing on each CPU");
+    assert!(b.words(2).is_empty() && b.words(3).is_empty());
+    assert_eq!(b.read("STATUS") & 0x1_FFFF, 0, "DUPLEX, no fault");
+}
+
+/// A build without the return path's test (`bist_return: false`, as the iCEBreaker's): the
+/// BIST leaves the disk inputs alone, passes on the write path, and BIST_RET_* read 0.
+#[test]
+fn bist_without_the_return_path_still_passes() {
+    let params = BuildParams { clock_hz: 1_000_000, baud: 125_000, bist_return: false, ..BuildParams::default() };
+    let mut b = Board::with_params(15, &params);
+    b.write("BIST_FRAMES", 3);
+    b.write("BIST_LEN", 5);
+    let status = bist_run(&mut b);
+    assert_eq!(status & 0x7F, BIST_DONE_PASS);
+    assert_eq!(b.read("BIST_WORDS"), 15);
+    assert_eq!((b.read("BIST_RET_WORDS"), b.read("BIST_RET_ERRORS")), (0, 0));
+    assert!(b.words(2).is_empty() && b.words(3).is_empty(), "nothing returned to the CPUs");
+    assert_eq!(b.read("PARAMS") >> 31, 0, "PARAMS.bist_return");
+}
+
 /// CTRL with store-and-forward commit (bit 4) and the mode kept (MODE_KEEP = 7).
 const CTRL_SAF: u32 = (1 << 4) | 7;
 

@@ -131,6 +131,7 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
                 "offset_max": p.offset_max(),
                 "injection": p.injection,
                 "bist": p.bist,
+                "bist_return": p.bist && p.bist_return,
                 "harden": p.harden,
                 "locked": locked,
             })
@@ -150,6 +151,13 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     let built = |b: bool| if b { "built" } else { "left out (production build: its register writes answer 0x06)" };
     outln!(ctx, "    fault injection     {}", built(p.injection));
     outln!(ctx, "    BIST                {}", built(p.bist));
+    if p.bist {
+        outln!(
+            ctx,
+            "    BIST return path    {}",
+            if p.bist_return { "built (disk-side generators, checkers on the CPU outputs)" } else { "not built (the self-test leaves the disk inputs alone; BIST_RET_* read 0)" }
+        );
+    }
     outln!(ctx, "    hardened            {}", if p.harden { "yes (checks its own state: cause INTERNAL)" } else { "no" });
     outln!(ctx, "  CTRL.lock {}", if locked { "set: configuration locked until reset (changes answer 0x05)" } else { "clear: configuration writable (`ftctl lock` locks it)" });
     Ok(0)
@@ -919,13 +927,15 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
     } else {
         ProgressBar::hidden()
     };
-    let (st, words, errors) = loop {
-        let v = c.read(bs.addr, 3)?;
-        let (st, words, errors) = (v[0], v[1], v[2]);
+    // BIST_STATUS, BIST_WORDS, BIST_ERRORS, BIST_RET_WORDS, BIST_RET_ERRORS: one request.
+    debug_assert_eq!(reg("BIST_RET_ERRORS").addr, bs.addr + 4);
+    let (st, words, errors, ret_words, ret_errors) = loop {
+        let v = c.read(bs.addr, 5)?;
+        let (st, words, errors, ret_words, ret_errors) = (v[0], v[1], v[2], v[3], v[4]);
         bar.set_position((words as u64).min(countable));
-        bar.set_message(format!("{errors} errors"));
+        bar.set_message(format!("{} errors", errors as u64 + ret_errors as u64));
         if bs.f("running").get(st) == 0 {
-            break (st, words, errors);
+            break (st, words, errors, ret_words, ret_errors);
         }
         if started.elapsed().as_secs_f64() > max_wait {
             c.write_reg("BIST_CTRL", reg("BIST_CTRL").f("abort").insert(0, 1))?;
@@ -938,14 +948,23 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
     };
     bar.finish();
     let done = bs.f("done").get(st) == 1;
-    let pass = done && bs.f("pass").get(st) == 1 && bs.f("fail").get(st) == 0 && errors == 0;
+    let ret_built = info.params.bist_return;
+    let pass = done && bs.f("pass").get(st) == 1 && bs.f("fail").get(st) == 0 && errors == 0 && ret_errors == 0;
     let verdict = if pass { "PASS" } else { "FAIL" };
+    // Why it failed, as BIST_STATUS says it.
+    let reasons: Vec<&str> = [("write_error", "write path"), ("return_error", "return path"), ("fault", "a fault latched during the run")]
+        .into_iter()
+        .filter(|(f, _)| bs.f(f).get(st) == 1)
+        .map(|(_, why)| why)
+        .collect();
     let why = if pass {
         String::new()
     } else if !done && bs.f("fail").get(st) == 0 {
         " (stopped before completion: aborted, or the core never started it)".into()
+    } else if reasons.is_empty() {
+        format!(" ({} errors)", errors as u64 + ret_errors as u64)
     } else {
-        format!(" ({errors} errors)")
+        format!(" ({})", reasons.join(", "))
     };
     if ctx.json {
         outln!(ctx, "{}", json!({
@@ -953,6 +972,9 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
             "words": words,
             "expected_words": expected,
             "errors": errors,
+            "return_path_built": ret_built,
+            "return_words": ret_words,
+            "return_errors": ret_errors,
             "frames": frames,
             "len": len,
             "skew": skew,
@@ -962,12 +984,18 @@ fn bist_run<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx, cfg: [u32; 4], max_w
         }));
     } else {
         outln!(ctx, "BIST {verdict}{why}: {words} of {expected} words checked on both disks, {errors} errors ({frames} frames x {len} words, skew {skew}, seed {seed})");
+        if ret_built {
+            outln!(ctx, "  return path: {ret_words} of {expected} words checked on both CPUs, {ret_errors} errors");
+        } else {
+            outln!(ctx, "  return path: not tested (this core is built without it: PARAMS.bist_return = 0)");
+        }
         if expected > countable {
             outln!(ctx, "  (BIST_WORDS stops at {top}: this core's counts are {} bits)", info.params.counter_width);
         }
     }
-    if pass && words as u64 != countable {
-        writeln!(ctx.err, "ftctl: warning: the core reports PASS but checked {words} words, expected {expected}").map_err(Error::Output)?;
+    if pass && (words as u64 != countable || (ret_built && ret_words as u64 != countable)) {
+        writeln!(ctx.err, "ftctl: warning: the core reports PASS but checked {words} words (return path {ret_words}), expected {expected}")
+            .map_err(Error::Output)?;
     }
     Ok(if pass { 0 } else { EXIT_FAIL })
 }

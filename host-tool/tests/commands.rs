@@ -28,7 +28,7 @@ fn info_decodes_the_identity_registers() {
     assert!(r.out.contains("CTRL.lock clear: configuration writable"));
     assert!(r.out.contains("hardened            no"), "{}", r.out);
     let j = run(&mut t, &["info", "--json"]);
-    assert_eq!(j.out.trim(), r#"{"id":"FTIO","version":"0.1.0","version_raw":256,"clock_hz":100000000,"baud":115200,"params_raw":874514694,"skew_depth":64,"frame_depth":512,"counter_width":32,"offset_max":15,"injection":true,"bist":true,"harden":false,"locked":false}"#);
+    assert_eq!(j.out.trim(), r#"{"id":"FTIO","version":"0.1.0","version_raw":256,"clock_hz":100000000,"baud":115200,"params_raw":3021998342,"skew_depth":64,"frame_depth":512,"counter_width":32,"offset_max":15,"injection":true,"bist":true,"bist_return":true,"harden":false,"locked":false}"#);
 }
 
 /// `ftctl lock`, then every command that would change a locked setting is refused by the core
@@ -427,15 +427,29 @@ fn inject_wait_reports_firing() {
     assert!(r.out.contains(": fired"), "{}", r.out);
 }
 
-/// A core whose BIST runs `words_per_poll` words per request and fails if `fail` is set.
+/// A core whose BIST runs `words_per_poll` words per request (on both paths) and fails on the
+/// write path at word `fail_at`.
 fn bist_core(words_per_poll: u32, fail_at: Option<u32>) -> ftctl::transport::ModelTransport {
-    model().with_hook(move |m: &mut RegisterModel| {
+    bist_core_failing(words_per_poll, fail_at, None)
+}
+
+/// As [`bist_core`], and fails on the return path at word `ret_fail_at`.
+fn bist_core_failing(words_per_poll: u32, fail_at: Option<u32>, ret_fail_at: Option<u32>) -> ftctl::transport::ModelTransport {
+    bist_core_of(ftio_proto::BuildParams::default(), words_per_poll, fail_at, ret_fail_at)
+}
+
+/// As [`bist_core_failing`], of a core built with `params`.
+fn bist_core_of(params: ftio_proto::BuildParams, words_per_poll: u32, fail_at: Option<u32>, ret_fail_at: Option<u32>) -> ftctl::transport::ModelTransport {
+    let ret = params.bist_return;
+    ftctl::transport::ModelTransport::new(RegisterModel::new(params)).with_hook(move |m: &mut RegisterModel| {
         let st = reg("BIST_STATUS");
         for p in m.take_pulses() {
             if p.register == "BIST_CTRL" && p.field == "start" {
                 m.poke("BIST_STATUS", st.f("running").insert(0, 1));
                 m.poke("BIST_WORDS", 0);
                 m.poke("BIST_ERRORS", 0);
+                m.poke("BIST_RET_WORDS", 0);
+                m.poke("BIST_RET_ERRORS", 0);
                 return;
             }
         }
@@ -443,15 +457,19 @@ fn bist_core(words_per_poll: u32, fail_at: Option<u32>) -> ftctl::transport::Mod
             let total = m.get("BIST_FRAMES") * m.get("BIST_LEN");
             let words = (m.get("BIST_WORDS") + words_per_poll).min(total);
             m.poke("BIST_WORDS", words);
-            if let Some(at) = fail_at {
-                if words >= at {
-                    m.poke("BIST_ERRORS", 1);
-                }
+            m.poke("BIST_RET_WORDS", if ret { words } else { 0 });
+            if fail_at.is_some_and(|at| words >= at) {
+                m.poke("BIST_ERRORS", 1);
+            }
+            if ret_fail_at.is_some_and(|at| words >= at) {
+                m.poke("BIST_RET_ERRORS", 2);
             }
             if words == total {
-                let failed = m.get("BIST_ERRORS") != 0;
+                let (write_failed, ret_failed) = (m.get("BIST_ERRORS") != 0, m.get("BIST_RET_ERRORS") != 0);
                 let mut w = st.f("done").insert(0, 1);
-                w = if failed { st.f("fail").insert(w, 1) } else { st.f("pass").insert(w, 1) };
+                w = if write_failed || ret_failed { st.f("fail").insert(w, 1) } else { st.f("pass").insert(w, 1) };
+                w = st.f("write_error").insert(w, write_failed as u32);
+                w = st.f("return_error").insert(w, ret_failed as u32);
                 m.poke("BIST_STATUS", w);
             }
         }
@@ -463,7 +481,11 @@ fn bist_run_pass() {
     let mut t = bist_core(10, None);
     let r = run(&mut t, &["bist", "run", "--frames", "4", "--len", "16", "--skew", "3", "--seed", "0x1234", "--poll-ms", "0"]);
     assert_eq!(r.code, 0, "{} {}", r.out, r.err);
-    assert_eq!(r.out.trim(), "BIST PASS: 64 of 64 words checked on both disks, 0 errors (4 frames x 16 words, skew 3, seed 4660)");
+    assert_eq!(
+        r.out.trim(),
+        "BIST PASS: 64 of 64 words checked on both disks, 0 errors (4 frames x 16 words, skew 3, seed 4660)\n  return path: 64 of 64 words checked on both CPUs, 0 errors"
+    );
+    assert!(r.err.is_empty(), "{}", r.err);
     assert_eq!([t.model.get("BIST_FRAMES"), t.model.get("BIST_LEN"), t.model.get("BIST_SKEW"), t.model.get("BIST_SEED")], [4, 16, 3, 0x1234]);
 }
 
@@ -475,6 +497,42 @@ fn bist_run_fail_exits_1() {
     assert!(r.out.contains(r#""result":"FAIL""#), "{}", r.out);
     assert!(r.out.contains(r#""errors":1"#));
     assert!(r.out.contains(r#""expected_words":128"#));
+}
+
+/// A run that fails on the return path says so, in text and JSON, with its counts.
+#[test]
+fn bist_run_return_failure_names_the_return_path() {
+    let mut t = bist_core_failing(10, None, Some(30));
+    let r = run(&mut t, &["bist", "run", "--frames", "4", "--len", "16", "--poll-ms", "0"]);
+    assert_eq!(r.code, 1, "{} {}", r.out, r.err);
+    assert!(r.out.starts_with("BIST FAIL (return path): 64 of 64 words checked on both disks, 0 errors"), "{}", r.out);
+    assert!(r.out.contains("return path: 64 of 64 words checked on both CPUs, 2 errors"), "{}", r.out);
+    let mut t = bist_core_failing(10, Some(5), Some(30));
+    let r = run(&mut t, &["bist", "run", "--frames", "4", "--len", "16", "--poll-ms", "0", "--json"]);
+    assert_eq!(r.code, 1);
+    assert!(r.out.contains(r#""return_errors":2"#) && r.out.contains(r#""return_words":64"#), "{}", r.out);
+    assert!(r.out.contains(r#""return_error":1"#) && r.out.contains(r#""write_error":1"#), "{}", r.out);
+}
+
+/// A core built without the return path's test: `ftctl bist run` says it was not tested, and
+/// `ftctl info` says it is not built.
+#[test]
+fn bist_without_the_return_path_says_so() {
+    let params = ftio_proto::BuildParams { bist_return: false, ..Default::default() };
+    let mut t = ftctl::transport::ModelTransport::new(RegisterModel::new(params));
+    let r = run(&mut t, &["info"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("BIST return path    not built"), "{}", r.out);
+    let r = run(&mut t, &["info", "--json"]);
+    assert!(r.out.contains(r#""bist_return":false"#), "{}", r.out);
+    let mut t = bist_core_of(params, 64, None, None);
+    let r = run(&mut t, &["bist", "run", "--frames", "4", "--len", "16", "--poll-ms", "0"]);
+    assert_eq!(r.code, 0, "{} {}", r.out, r.err);
+    assert!(r.out.contains("\n  return path: not tested (this core is built without it: PARAMS.bist_return = 0)"), "{}", r.out);
+    assert!(r.err.is_empty(), "no warning: {}", r.err);
+    let mut t = bist_core(64, None);
+    let r = run(&mut t, &["info"]);
+    assert!(r.out.contains("BIST return path    built"), "{}", r.out);
 }
 
 #[test]

@@ -354,7 +354,7 @@ mod tests {
     fn power_on_values() {
         let mut m = RegisterModel::default();
         let r = roundtrip(&mut m, &Request::read(0, 6));
-        assert_eq!(r, ok_read(vec![ID_VALUE, VERSION_VALUE, 0, 100_000_000, 115_200, 6 | (9 << 8) | (32 << 16) | (4 << 24) | (1 << 28) | (1 << 29)]));
+        assert_eq!(r, ok_read(vec![ID_VALUE, VERSION_VALUE, 0, 100_000_000, 115_200, 6 | (9 << 8) | (32 << 16) | (4 << 24) | (1 << 28) | (1 << 29) | (1 << 31)]));
         assert_eq!(m.get("TIMEOUT"), 256);
         assert_eq!(m.get("DISK_TIMEOUT"), 4096);
         assert_eq!(m.get("BIST_FRAMES"), 16);

@@ -27,6 +27,12 @@ pub struct BuildParams {
     /// The BIST generator and checker are built (`--no-bist` leaves them out, as
     /// `injection`: a write of a BIST register answers 0x06).
     pub bist: bool,
+    /// The BIST also proves the return path (`--no-bist-return` leaves it out): two
+    /// disk-side generators feed both disk inputs while it runs and two checkers watch the
+    /// CPU outputs (BIST_RET_WORDS, BIST_RET_ERRORS). Without it the BIST leaves the disk
+    /// inputs alone, BIST_RET_* read 0, and a board top whose disk inputs are idle loses the
+    /// return path to synthesis. Needs `bist`.
+    pub bist_return: bool,
     /// The hardened build (`--harden`): the core checks its own state — complemented shadow
     /// copies of the stream buffers' pointers and the lockstep's pair stage, the mode as a
     /// checked one-hot code, a check on `last`/`abort` beside each buffered word, and the
@@ -46,6 +52,7 @@ impl BuildParams {
         offset_max_log2: 4,
         injection: true,
         bist: true,
+        bist_return: true,
         harden: false,
     };
     /// Core clocks the generator accepts, Hz (CLOCK_HZ is a 32-bit register; the UART needs
@@ -103,6 +110,7 @@ impl BuildParams {
         w = r.f("offset_max_log2").insert(w, self.offset_max_log2 as u32);
         w = r.f("injection").insert(w, self.injection as u32);
         w = r.f("bist").insert(w, self.bist as u32);
+        w = r.f("bist_return").insert(w, (self.bist && self.bist_return) as u32);
         r.f("harden").insert(w, self.harden as u32)
     }
 
@@ -127,6 +135,7 @@ impl BuildParams {
             offset_max_log2: r.f("offset_max_log2").get(params) as u8,
             injection: r.f("injection").get(params) != 0,
             bist: r.f("bist").get(params) != 0,
+            bist_return: r.f("bist_return").get(params) != 0,
             harden: r.f("harden").get(params) != 0,
         }
     }

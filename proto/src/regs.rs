@@ -477,6 +477,7 @@ pub static REGISTERS: &[Register] = &[
             build("injection", 28, 1, "1: fault injection is built (INJ_*). 0: a production build without it: the links pass straight through and a write of INJ_CTRL or INJ_COUNT answers status 0x06 (not built)."),
             build("bist", 29, 1, "1: the built-in self-test is built (BIST_*). 0: left out: the CPU inputs are never taken over and a write of a BIST register answers status 0x06 (not built)."),
             build("harden", 30, 1, "1: the hardened build (`--harden`): the core checks its own state (shadow copies of buffer pointers and of the lockstep's pair stage, the mode as a checked code, a check on last/abort of each buffered word, the words leaving for the disks) and an inconsistency is the fault cause INTERNAL (docs/upsets.md). 0: the default build."),
+            build("bist_return", 31, 1, "1: the built-in self-test also proves the return path: while it runs two disk-side generators feed both disk inputs and two checkers watch the CPU outputs (BIST_RET_WORDS, BIST_RET_ERRORS). 0: not built (or no BIST): the self-test leaves the disk inputs alone and BIST_RET_* read 0; nothing is refused for it."),
         ],
         description: "Build parameters of the gateware.",
     },
@@ -702,7 +703,7 @@ pub static REGISTERS: &[Register] = &[
         reset: Reset::Value(0),
         part: Part::Bist,
         fields: &[
-            w1p("start", 0, "Write 1: start the built-in self-test with BIST_FRAMES, BIST_LEN, BIST_SKEW, BIST_SEED. Clears BIST_WORDS and BIST_ERRORS.").locked(),
+            w1p("start", 0, "Write 1: start the built-in self-test with BIST_FRAMES, BIST_LEN, BIST_SKEW, BIST_SEED. Clears BIST_WORDS, BIST_ERRORS, BIST_RET_WORDS and BIST_RET_ERRORS.").locked(),
             w1p("abort", 1, "Write 1: stop a running self-test (BIST_STATUS.done stays 0).").locked(),
         ],
         description: "Built-in self-test commands. While the test runs, the generator feeds both CPU inputs with identical pseudo-random frames (the CPU links are back-pressured) and a checker watches both disk outputs.",
@@ -753,7 +754,10 @@ pub static REGISTERS: &[Register] = &[
             ro("running", 0, 1, "The self-test is running."),
             ro("done", 1, 1, "The last self-test ran to completion."),
             ro("pass", 2, 1, "The last self-test completed with every word checked correct on both disk outputs."),
-            ro("fail", 3, 1, "The last self-test saw an error (wrong or missing word on a disk output, or a fault)."),
+            ro("fail", 3, 1, "The last self-test saw an error (wrong or missing word on a disk output or a CPU output, or a fault)."),
+            ro("write_error", 4, 1, "The last self-test failed on the write path: a word arrived wrong or not at all on a disk output (BIST_ERRORS is not 0)."),
+            ro("return_error", 5, 1, "The last self-test failed on the return path: a word arrived wrong or not at all on a CPU output (BIST_RET_ERRORS is not 0). Always 0 in a build without PARAMS.bist_return."),
+            ro("fault", 6, 1, "A fault was latched while the last self-test ran (it fails the run even when every word arrived intact)."),
         ],
         description: "Self-test state. Cleared by BIST_CTRL.start.",
     },
@@ -774,6 +778,24 @@ pub static REGISTERS: &[Register] = &[
         part: Part::Bist,
         fields: &[ro("bist_errors", 0, 32, "Errors, both disk outputs together (PARAMS.counter_width bits; stops at 2^counter_width - 1, so a failed run never reads 0).").at_counter_width()],
         description: "Words that arrived wrong or not at all on a disk output during the running or last self-test.",
+    },
+    Register {
+        name: "BIST_RET_WORDS",
+        addr: 56,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        part: Part::Bist,
+        fields: &[ro("bist_ret_words", 0, 32, "Words (PARAMS.counter_width bits; stops at 2^counter_width - 1).").at_counter_width()],
+        description: "Words checked on both CPU outputs by the running or last self-test: the disk-side generators' frames as the return path delivered them (a word counts once when both CPUs' copies are checked). Complete at BIST_FRAMES * BIST_LEN; 0 in a build without PARAMS.bist_return.",
+    },
+    Register {
+        name: "BIST_RET_ERRORS",
+        addr: 57,
+        access: Access::RO,
+        reset: Reset::Value(0),
+        part: Part::Bist,
+        fields: &[ro("bist_ret_errors", 0, 32, "Errors, both CPU outputs together (PARAMS.counter_width bits; stops at 2^counter_width - 1).").at_counter_width()],
+        description: "Words that arrived wrong or not at all on a CPU output during the running or last self-test; 0 in a build without PARAMS.bist_return.",
     },
 ];
 
@@ -928,9 +950,15 @@ mod tests {
 
     #[test]
     fn build_params_round_trip() {
-        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6, injection: false, bist: true, harden: true };
+        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6, injection: false, bist: true, bist_return: true, harden: true };
         let w = p.params_word();
-        assert_eq!(w, 5 | (10 << 8) | (24 << 16) | (6 << 24) | (1 << 29) | (1 << 30));
+        assert_eq!(w, 5 | (10 << 8) | (24 << 16) | (6 << 24) | (1 << 29) | (1 << 30) | (1 << 31));
+        // Without the return path's test bit 31 reads 0; without the BIST too (nothing of it
+        // is built).
+        let no_ret = BuildParams { bist_return: false, ..p };
+        assert_eq!(no_ret.params_word(), w & !(1 << 31));
+        assert_eq!(BuildParams::from_registers(12_000_000, 9600, no_ret.params_word()), no_ret);
+        assert_eq!(BuildParams { bist: false, ..p }.params_word() >> 29 & 0b101, 0);
         let full = BuildParams { injection: true, ..p };
         assert_eq!(BuildParams::from_registers(12_000_000, 9600, full.params_word()), full);
         assert_eq!(BuildParams::from_registers(12_000_000, 9600, w), p);
