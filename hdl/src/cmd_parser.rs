@@ -95,11 +95,22 @@ pub struct CmdParser {
     /// the CRC.
     rd_q: DFF<Bits<32>>,
     /// `cur` is not a register (or not writable, for a write, or past 0xFFFF), registered:
-    /// the register decode is the deepest logic the parser reads, so CHECK spends two cycles
-    /// an address (the first while this flop takes the decode of the new `cur`).
+    /// the register decode is the deepest logic the parser reads, so the parser decides on
+    /// an address from flops only (CHECK spends three cycles an address, `phase`).
     addr_bad_q: DFF<Bit>,
-    /// In CHECK: `addr_bad_q` holds the decode of `cur`.
-    decoded: DFF<Bit>,
+    /// The register file's `write_refusal` of `cur` and the frame's word at `idx`,
+    /// registered: it compares the word with CTRL and the lock (the deepest answer of the
+    /// bus), and the data RAM shows the word only in CHECK's second cycle of an address.
+    refusal_q: DFF<Bits<3>>,
+    /// `idx == count_m1` (the last address of the range), registered: `idx` is stable for
+    /// the cycle before each decision that reads it (CHECK's third cycle, WRITE_DO).
+    last_q: DFF<Bit>,
+    /// `cmd` is a write (0x02), registered: `cmd` is set bytes before anything reads this.
+    is_write: DFF<Bit>,
+    /// In CHECK, the cycle of the address at `cur`: 0 `cur` moved (`addr_bad_q` takes its
+    /// decode, the data RAM its word's index), 1 the word shows (`refusal_q` takes its
+    /// refusal), 2 decide. 0 outside CHECK.
+    phase: DFF<Bits<2>>,
     /// Written only in DATA and read only after CRC_LO, so it never reads an address
     /// being written.
     data_ram: Bram<32, 4>,
@@ -165,7 +176,10 @@ impl CmdParser {
             cur: Default::default(),
             rd_q: Default::default(),
             addr_bad_q: Default::default(),
-            decoded: Default::default(),
+            refusal_q: Default::default(),
+            last_q: Default::default(),
+            is_write: Default::default(),
+            phase: Default::default(),
             data_ram: Default::default(),
             crc_in: Default::default(),
             crc_out: Default::default(),
@@ -201,7 +215,7 @@ impl Default for CmdParser {
 impl Logic for CmdParser {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, state, cmd, addr, count, count_m1, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, cur, rd_q, addr_bad_q, decoded, resp_m1, resp_m2, resp_q);
+        dff_setup!(self, clock, state, cmd, addr, count, count_m1, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, cur, rd_q, addr_bad_q, refusal_q, last_q, is_write, phase, resp_m1, resp_m2, resp_q);
         self.data_ram.write_clock.next = self.clock.val();
         self.data_ram.read_clock.next = self.clock.val();
         self.data_ram.write_enable.next = false;
@@ -215,10 +229,13 @@ impl Logic for CmdParser {
         self.tx_data.next = 0.into();
         self.bus.addr.next = self.cur.q.val().get_bits::<16>(0);
         self.rd_q.d.next = self.bus.rdata.val();
+        self.is_write.d.next = self.cmd.q.val() == 0x02_u64;
         self.addr_bad_q.d.next = self.cur.q.val().get_bit(16)
             | !self.bus.readable.val()
-            | ((self.cmd.q.val() == 0x02_u64) & !self.bus.writable.val());
-        self.decoded.d.next = false;
+            | (self.is_write.q.val() & !self.bus.writable.val());
+        self.refusal_q.d.next = self.bus.write_refusal.val();
+        self.last_q.d.next = self.idx.q.val() == self.count_m1.q.val();
+        self.phase.d.next = 0.into();
         self.bus.wdata.next = self.data_ram.read_data.val();
         self.bus.we.next = false;
         self.executed.next = false;
@@ -257,7 +274,7 @@ impl Logic for CmdParser {
                     self.count.d.next = self.rx_data.val();
                     self.count_m1.d.next = self.rx_data.val() - 1;
                     self.bytes_left.d.next = bit_cast::<10, 8>(self.rx_data.val()) << 2;
-                    if (self.cmd.q.val() == 0x02_u64) & self.rx_nonzero.val() {
+                    if self.is_write.q.val() & self.rx_nonzero.val() {
                         self.state.d.next = self.st_data.val();
                     } else {
                         self.state.d.next = self.st_crc_hi.val();
@@ -298,27 +315,28 @@ impl Logic for CmdParser {
             }
         } else if self.state.q.val() == self.st_check.val() {
             // Each address must be a register (writable, for a write), and the range must
-            // not run past 0xFFFF; two cycles an address, the decode is registered.
-            // (In the first, `decoded` low, `addr_bad_q` takes the decode of `cur`.)
-            self.decoded.d.next = !self.decoded.q.val();
-            if self.decoded.q.val() {
-                // The data RAM shows word idx now (its address was idx last cycle): a write's
-                // value is checked with its address, so a refused value writes nothing.
+            // not run past 0xFFFF; a write's word must be one its register takes. Three
+            // cycles an address (`phase`): the decision reads flops only.
+            self.phase.d.next = self.phase.q.val() + 1;
+            if self.phase.q.val() == 2 {
+                self.phase.d.next = 0.into();
+                // A write's value is checked with its address, so a refused value writes
+                // nothing.
                 if self.addr_bad_q.q.val() {
                     self.status.d.next = 0x03_u64.into();
                     self.idx.d.next = 0.into();
                     self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                     self.state.d.next = self.st_respond.val();
-                } else if (self.cmd.q.val() == 0x02_u64) & (self.bus.write_refusal.val() != 0) {
+                } else if self.is_write.q.val() & (self.refusal_q.q.val() != 0) {
                     // A value not defined (0x03), a block not built (0x06), locked (0x05).
-                    self.status.d.next = bit_cast::<8, 3>(self.bus.write_refusal.val());
+                    self.status.d.next = bit_cast::<8, 3>(self.refusal_q.q.val());
                     self.idx.d.next = 0.into();
                     self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                     self.state.d.next = self.st_respond.val();
-                } else if self.idx.q.val() == self.count_m1.q.val() {
+                } else if self.last_q.q.val() {
                     self.idx.d.next = 0.into();
                     self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
-                    if self.cmd.q.val() == 0x02_u64 {
+                    if self.is_write.q.val() {
                         self.state.d.next = self.st_write_setup.val();
                     } else {
                         self.state.d.next = self.st_respond.val();
@@ -333,7 +351,7 @@ impl Logic for CmdParser {
             self.state.d.next = self.st_write_do.val();
         } else if self.state.q.val() == self.st_write_do.val() {
             self.bus.we.next = true;
-            if self.idx.q.val() == self.count_m1.q.val() {
+            if self.last_q.q.val() {
                 self.idx.d.next = 0.into();
                 self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
                 self.state.d.next = self.st_respond.val();

@@ -274,7 +274,15 @@ impl Logic for CommitGate {
         self.wr.next = self.in_valid.val() & self.wr_ok.val() & !(self.in_last.val() & self.in_abort.val());
         self.commit.next = self.wr.val() & self.in_last.val();
         self.discard.next = false;
-        self.frame_too_long.next = false;
+        // The word that makes a frame too long, from the terms the branch below takes it
+        // on (with `frame_full` and not dropping, `in_ready` is `!switching`), so the
+        // cause reaches the fault log without the `in_ready` chain.
+        self.frame_too_long.next = self.saf_q.q.val()
+            & self.in_valid.val()
+            & !self.switching.val()
+            & !self.dropping.q.val()
+            & self.frame_full.q.val()
+            & !(self.in_last.val() & self.in_abort.val());
         if self.saf_q.q.val() & self.in_move.val() {
             if self.dropping.q.val() {
                 if self.in_last.val() {
@@ -284,7 +292,6 @@ impl Logic for CommitGate {
                 self.discard.next = true;
             } else if self.frame_full.q.val() {
                 self.discard.next = true;
-                self.frame_too_long.next = true;
                 self.dropping.d.next = !self.in_last.val();
             }
         }

@@ -46,6 +46,11 @@ pub struct FaultLog {
     pub cycle: Signal<Out, Bits<64>>,
     cycles: DFF<Bits<64>>,
     latched: DFF<Bit>,
+    /// The capture (`cause`, `c_*`): loaded every cycle while no fault is latched, frozen
+    /// from the cycle after the first (so it holds that cycle's values), read as 0 while
+    /// nothing is latched. Its enable is then the flop `latched`, not the decode of this
+    /// cycle's causes: that decode reached the ~190 capture flops through a global buffer
+    /// and was the Cu's critical path at 75 MHz (docs/timing-history.md).
     cause: DFF<Bits<8>>,
     seen: DFF<Bits<16>>,
     c_cycle: DFF<Bits<64>>,
@@ -72,8 +77,7 @@ impl Logic for FaultLog {
             }
         }
         self.seen.d.next = self.seen.q.val() | (self.causes.val() & 0xFFFE_u64);
-        if !self.latched.q.val() & (self.code.val() != 0) {
-            self.latched.d.next = true;
+        if !self.latched.q.val() {
             self.cause.d.next = self.code.val();
             self.c_cycle.d.next = self.cycles.q.val();
             self.c_word.d.next = self.word_index.val();
@@ -81,28 +85,33 @@ impl Logic for FaultLog {
             self.c_b.d.next = self.data_b.val();
             self.c_flags.d.next = self.flags.val();
         }
+        if self.code.val() != 0 {
+            self.latched.d.next = true;
+        }
         // A clear empties the capture too: CAP_* read 0 until the next first fault.
         if self.clear.val() | self.reset.val() {
             self.latched.d.next = false;
-            self.cause.d.next = 0.into();
             self.seen.d.next = 0.into();
-            self.c_cycle.d.next = 0.into();
-            self.c_word.d.next = 0.into();
-            self.c_a.d.next = 0.into();
-            self.c_b.d.next = 0.into();
-            self.c_flags.d.next = 0.into();
         }
         if self.reset.val() {
             self.cycles.d.next = 0.into();
         }
         self.fault.next = self.latched.q.val();
-        self.first_cause.next = self.cause.q.val();
+        self.first_cause.next = 0.into();
+        self.cap_cycle.next = 0.into();
+        self.cap_word.next = 0.into();
+        self.cap_data_a.next = 0.into();
+        self.cap_data_b.next = 0.into();
+        self.cap_flags.next = 0.into();
+        if self.latched.q.val() {
+            self.first_cause.next = self.cause.q.val();
+            self.cap_cycle.next = self.c_cycle.q.val();
+            self.cap_word.next = self.c_word.q.val();
+            self.cap_data_a.next = self.c_a.q.val();
+            self.cap_data_b.next = self.c_b.q.val();
+            self.cap_flags.next = self.c_flags.q.val();
+        }
         self.faults.next = self.seen.q.val();
-        self.cap_cycle.next = self.c_cycle.q.val();
-        self.cap_word.next = self.c_word.q.val();
-        self.cap_data_a.next = self.c_a.q.val();
-        self.cap_data_b.next = self.c_b.q.val();
-        self.cap_flags.next = self.c_flags.q.val();
         self.cycle.next = self.cycles.q.val();
     }
 }
