@@ -126,7 +126,7 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// off the fault log's capture enables (an internal fault is seen a cycle later).
     egress_q: DFF<Bit>,
     /// Every fault cause pulse of this cycle, packed by cause code as the fault log takes it.
-    causes: FaultCauses,
+    fault_causes: FaultCauses,
     /// The committed stream (into the fabric) is inside a frame; `c_boundary`: it is between
     /// frames after this cycle (a readmitted disk joins only there).
     c_in_frame: DFF<Bit>,
@@ -199,7 +199,7 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             link_error_disk_b: Default::default(),
             divergence_q: Default::default(),
             egress_q: Default::default(),
-            causes: Default::default(),
+            fault_causes: Default::default(),
             c_in_frame: Default::default(),
             c_boundary: Default::default(),
             harden: Constant::new(params.harden),
@@ -439,33 +439,33 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
 
         // Faults, each on the cause it is (ftio_proto::Cause).
         self.divergence_q.d.next = self.fabric.divergence.val();
-        self.causes.cpu_a_parity.next = self.lockstep.fault_a_parity.val();
-        self.causes.cpu_b_parity.next = self.lockstep.fault_b_parity.val();
-        self.causes.mismatch.next = self.lockstep.fault_mismatch.val();
-        self.causes.cpu_a_timeout.next = self.lockstep.fault_a_timeout.val();
-        self.causes.cpu_b_timeout.next = self.lockstep.fault_b_timeout.val();
-        self.causes.disk_a_parity.next = self.disk_a.fail_parity.val();
-        self.causes.disk_b_parity.next = self.disk_b.fail_parity.val();
-        self.causes.disk_a_timeout.next = self.disk_a.fail_timeout.val();
-        self.causes.disk_b_timeout.next = self.disk_b.fail_timeout.val();
-        self.causes.disk_divergence.next = self.divergence_q.q.val();
-        self.causes.egress_parity.next = self.egress_q.q.val();
-        self.causes.frame_too_long.next = self.gate.frame_too_long.val();
-        self.causes.internal.next = self.internal_now.val();
+        self.fault_causes.cpu_a_parity.next = self.lockstep.fault_a_parity.val();
+        self.fault_causes.cpu_b_parity.next = self.lockstep.fault_b_parity.val();
+        self.fault_causes.mismatch.next = self.lockstep.fault_mismatch.val();
+        self.fault_causes.cpu_a_timeout.next = self.lockstep.fault_a_timeout.val();
+        self.fault_causes.cpu_b_timeout.next = self.lockstep.fault_b_timeout.val();
+        self.fault_causes.disk_a_parity.next = self.disk_a.fail_parity.val();
+        self.fault_causes.disk_b_parity.next = self.disk_b.fail_parity.val();
+        self.fault_causes.disk_a_timeout.next = self.disk_a.fail_timeout.val();
+        self.fault_causes.disk_b_timeout.next = self.disk_b.fail_timeout.val();
+        self.fault_causes.disk_divergence.next = self.divergence_q.q.val();
+        self.fault_causes.egress_parity.next = self.egress_q.q.val();
+        self.fault_causes.frame_too_long.next = self.gate.frame_too_long.val();
+        self.fault_causes.internal.next = self.internal_now.val();
         self.fault_log.reset.next = self.reset.val();
         self.fault_log.clear.next = self.cfg.fault_clear.val();
-        self.fault_log.causes.next = self.causes.causes.val();
+        self.fault_log.causes.next = self.fault_causes.causes.val();
         // Every fault halts under the halt policy (SPEC §4), whatever its cause and mode; an
         // internal fault halts whatever the policy, and holds the core HALTED until the host
         // clears the faults.
-        self.cfg.fault.next = self.causes.any.val();
+        self.cfg.fault.next = self.fault_causes.any.val();
         self.cfg.stop.next = self.stop.val();
         self.irq.next = self.fault_log.fault.val();
         // The first-fault capture: which words it records, CAP_WORD's count, CAP_FLAGS.
         self.capture.reset.next = self.reset.val();
         self.capture.clear.next = self.cfg.fault_clear.val();
         self.capture.committed.next = self.lockstep.word_out.val();
-        self.capture.causes.next = self.causes.causes.val();
+        self.capture.causes.next = self.fault_causes.causes.val();
         self.capture.cpu_error.next = self.link_error_cpu_a.val() | self.link_error_cpu_b.val();
         self.capture.disk_error.next =
             self.link_error_disk_a.val() | self.link_error_disk_b.val() | self.fabric.divergence.val();
