@@ -7,11 +7,13 @@
 //! tracking and the register fields read by name.
 use crate::bist_control::BistControl;
 use crate::commit_gate::CommitGate;
+use crate::core_config::CoreConfig;
 use crate::counters::Counters;
 use crate::disk_side::DiskSide;
 use crate::egress::Egress;
 use crate::fabric::{mode, Fabric};
 use crate::fault_capture::{cause_bits, FaultCapture};
+use crate::fault_causes::FaultCauses;
 use crate::fault_log::FaultLog;
 use crate::ingress::Ingress;
 use crate::inject_control::{InjectControl, InjectDrive};
@@ -22,7 +24,6 @@ use crate::uart::clocks_per_bit;
 use crate::uart_bridge::UartBridge;
 use ftio_proto::{Cause, InjLink};
 use rust_hdl::prelude::*;
-use rust_hdl::widgets::prelude::DFFWithInit;
 
 pub use ftio_proto::BuildParams;
 
@@ -107,20 +108,9 @@ pub struct Core<const SW: usize, const OW: usize> {
     bridge: UartBridge,
     /// The register file (SPEC §5).
     pub regs: RegFile,
-    /// Host-command pulses from the register file, registered (a write takes effect one
-    /// cycle later, which nothing can see): they reach the ports' `ready` and wide enables.
-    mode_set_q: DFF<Bit>,
-    mode_value_q: DFF<Bits<3>>,
-    fault_clear_q: DFF<Bit>,
-    cnt_clear_q: DFF<Bit>,
-    /// CTRL and OFFSET one cycle late, so a write that changes the lockstep kind, OFFSET or
-    /// policy together with the mode takes effect in the same cycle as the mode pulse.
-    strict_q: DFF<Bit>,
-    saf_q: DFF<Bit>,
-    policy_halt_q: DFF<Bit>,
-    read_verify_q: DFF<Bit>,
-    primary_q: DFF<Bit>,
-    offset_q: DFF<Bits<16>>,
+    /// CTRL and OFFSET as the core applies them (registered), the halt policy's mode
+    /// command, and their shadow check in the hardened build.
+    pub cfg: CoreConfig,
     /// Parity evidence on each port's links this cycle: its words in, and `rpar` of its
     /// return link.
     link_error_cpu_a: Signal<Local, Bit>,
@@ -132,11 +122,8 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// Any egress parity error, registered: the four 32-bit parity checks at the ports stay
     /// off the fault log's capture enables (an internal fault is seen a cycle later).
     egress_q: DFF<Bit>,
-    /// Every fault cause pulse of this cycle (bit n: cause code n), as the fault log takes it.
-    causes_now: Signal<Local, Bits<16>>,
-    /// CTRL.policy = halt and a fault was latched: the core goes HALTED (as a host write of
-    /// HALTED would: the frame in flight is ended with `last & abort`).
-    halt_req_q: DFF<Bit>,
+    /// Every fault cause pulse of this cycle, packed by cause code as the fault log takes it.
+    fault_causes: FaultCauses,
     /// The committed stream (into the fabric) is inside a frame; `c_boundary`: it is between
     /// frames after this cycle (a readmitted disk joins only there).
     c_in_frame: DFF<Bit>,
@@ -148,14 +135,8 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// to the disks — each disk inside a frame gets the `last & abort` word instead, the
     /// fabric's buffers are emptied — and the core is held HALTED until a fault clear.
     harden: Constant<Bit>,
+    /// (The configuration's shadow check, in `cfg`, is one of those inconsistencies.)
     internal_err_q: DFF<Bit>,
-    /// Hardened build: the shadow code (`ftio_hdl::stream_fifo::shadow_code`) of the
-    /// registered configuration and host-command pulses (`cfg_now`: mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, strict_q,
-    /// saf_q, policy_halt_q, read_verify_q, primary_q, offset_q, halt_req_q), compared with
-    /// them every cycle: a flipped OFFSET or a spurious mode write is an internal fault.
-    cfg_n: DFFWithInit<Bits<32>>,
-    cfg_now: Signal<Local, Bits<32>>,
-    cfg_next: Signal<Local, Bits<32>>,
     internal_q: DFF<Bit>,
     internal_now: Signal<Local, Bit>,
     stop: Signal<Local, Bit>,
@@ -206,31 +187,18 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             bist: BistControl::for_build(params),
             bridge: UartBridge::new(cpb),
             regs: RegFile::new(params),
-            mode_set_q: Default::default(),
-            mode_value_q: Default::default(),
-            fault_clear_q: Default::default(),
-            cnt_clear_q: Default::default(),
-            strict_q: Default::default(),
-            saf_q: Default::default(),
-            policy_halt_q: Default::default(),
-            read_verify_q: Default::default(),
-            primary_q: Default::default(),
-            offset_q: Default::default(),
+            cfg: CoreConfig::hardened(params.harden),
             link_error_cpu_a: Default::default(),
             link_error_cpu_b: Default::default(),
             link_error_disk_a: Default::default(),
             link_error_disk_b: Default::default(),
             divergence_q: Default::default(),
             egress_q: Default::default(),
-            causes_now: Default::default(),
-            halt_req_q: Default::default(),
+            fault_causes: Default::default(),
             c_in_frame: Default::default(),
             c_boundary: Default::default(),
             harden: Constant::new(params.harden),
             internal_err_q: Default::default(),
-            cfg_n: DFFWithInit::new(0xFFFF_FFFF_u64.to_bits()),
-            cfg_now: Default::default(),
-            cfg_next: Default::default(),
             internal_q: Default::default(),
             internal_now: Default::default(),
             stop: Default::default(),
@@ -255,10 +223,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, in_cpu_a, in_cpu_b, in_disk_a, in_disk_b, inj, lockstep, gate, fabric, disk_a, disk_b);
-        clock!(self, clock, fault_log, capture, counters, bist, bridge, regs);
-        dff_setup!(self, clock, mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, strict_q, saf_q, policy_halt_q);
-        dff_setup!(self, clock, read_verify_q, primary_q, offset_q, divergence_q, egress_q, halt_req_q, c_in_frame);
-        dff_setup!(self, clock, internal_err_q, internal_q, cfg_n);
+        clock!(self, clock, cfg, fault_log, capture, counters, bist, bridge, regs);
+        dff_setup!(self, clock, divergence_q, egress_q, c_in_frame, internal_err_q, internal_q);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
@@ -266,17 +232,17 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.uart_tx.next = self.bridge.uart_tx.val();
         self.regs.reset.next = self.reset.val();
         RegBus::join(&mut self.bridge.bus, &mut self.regs.bus);
-        // Configuration from the registers, registered (see the fields).
-        self.mode_set_q.d.next = self.regs.ctrl_mode_set.val();
-        self.mode_value_q.d.next = self.regs.ctrl_mode_value.val();
-        self.fault_clear_q.d.next = self.regs.ctrl_fault_clear.val();
-        self.cnt_clear_q.d.next = self.regs.ctrl_cnt_clear.val();
-        self.strict_q.d.next = self.regs.ctrl_lockstep.val();
-        self.saf_q.d.next = self.regs.ctrl_commit.val();
-        self.policy_halt_q.d.next = self.regs.ctrl_policy.val();
-        self.read_verify_q.d.next = self.regs.ctrl_read_verify.val();
-        self.primary_q.d.next = self.regs.ctrl_primary.val();
-        self.offset_q.d.next = self.regs.offset.val();
+        // Configuration from the registers, registered; the halt policy (see CoreConfig).
+        self.cfg.ctrl_mode_set.next = self.regs.ctrl_mode_set.val();
+        self.cfg.ctrl_mode_value.next = self.regs.ctrl_mode_value.val();
+        self.cfg.ctrl_fault_clear.next = self.regs.ctrl_fault_clear.val();
+        self.cfg.ctrl_cnt_clear.next = self.regs.ctrl_cnt_clear.val();
+        self.cfg.ctrl_lockstep.next = self.regs.ctrl_lockstep.val();
+        self.cfg.ctrl_commit.next = self.regs.ctrl_commit.val();
+        self.cfg.ctrl_policy.next = self.regs.ctrl_policy.val();
+        self.cfg.ctrl_read_verify.next = self.regs.ctrl_read_verify.val();
+        self.cfg.ctrl_primary.next = self.regs.ctrl_primary.val();
+        self.cfg.offset.next = self.regs.offset.val();
 
         // Ingress: pins (or, while BIST runs, its generators: the CPU inputs', and the disk
         // inputs' where the return path's test is built) → fault injector → link checker.
@@ -314,17 +280,14 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // policy halting on a fault the lockstep does not halt on itself (a disk fault, a
         // divergence, ...): the same path as a host write of HALTED.
         self.lockstep.reset.next = self.reset.val();
-        self.lockstep.mode_set.next = self.mode_set_q.q.val() | self.halt_req_q.q.val();
-        self.lockstep.mode_value.next = self.mode_value_q.q.val();
-        if self.halt_req_q.q.val() {
-            self.lockstep.mode_value.next = self.m_halted.val();
-        }
-        self.lockstep.strict.next = self.strict_q.q.val();
-        // CTRL's stored lockstep bit as the write lands, in step with `mode_set` (strict_q is
+        self.lockstep.mode_set.next = self.cfg.mode_set.val();
+        self.lockstep.mode_value.next = self.cfg.mode_value.val();
+        self.lockstep.strict.next = self.cfg.strict.val();
+        // CTRL's stored lockstep bit as the write lands, in step with `mode_set` (`cfg.strict` is
         // a cycle behind it).
         self.lockstep.strict_set.next = self.regs.ctrl_lockstep.val();
-        self.lockstep.policy_halt.next = self.policy_halt_q.q.val();
-        self.lockstep.offset.next = self.offset_q.q.val().get_bits::<OW>(0);
+        self.lockstep.policy_halt.next = self.cfg.policy_halt.val();
+        self.lockstep.offset.next = self.cfg.offset_now.val().get_bits::<OW>(0);
         self.lockstep.timeout.next = self.regs.timeout.val();
         self.lockstep.a_valid.next = self.in_cpu_a.word.valid.val();
         self.lockstep.a_word.next = self.in_cpu_a.word.data.val();
@@ -342,25 +305,27 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // gets; a fault clear puts a secondary that diverged back in step.
         self.fabric.reset.next = self.reset.val();
         self.fabric.mode.next = self.lockstep.mode.val();
-        self.fabric.primary.next = self.primary_q.q.val();
-        self.fabric.read_verify.next = self.read_verify_q.q.val();
-        self.fabric.strict.next = self.strict_q.q.val();
-        self.fabric.offset.next = self.offset_q.q.val().get_bits::<OW>(0);
+        self.fabric.primary.next = self.cfg.primary.val();
+        self.fabric.read_verify.next = self.cfg.read_verify.val();
+        self.fabric.strict.next = self.cfg.strict.val();
+        self.fabric.offset.next = self.cfg.offset_now.val().get_bits::<OW>(0);
         self.fabric.disk_a_failed.next = self.disk_a.failed.val() | self.disk_a.rebuilding.val();
         self.fabric.disk_b_failed.next = self.disk_b.failed.val() | self.disk_b.rebuilding.val();
         self.fabric.disk_a_rebuilding.next = self.disk_a.rebuilding.val();
         self.fabric.disk_b_rebuilding.next = self.disk_b.rebuilding.val();
         self.fabric.disk_timeout.next = self.regs.disk_timeout.val();
-        self.fabric.resync.next = self.fault_clear_q.q.val();
+        self.fabric.resync.next = self.cfg.fault_clear.val();
         // Hardened build: an internal fault stops forwarding (see `internal_q`).
+        self.internal_err_q.d.next =
+            self.lockstep.internal_error.val() | self.fabric.internal_error.val() | self.cfg.shadow_bad.val();
         self.internal_now.next = self.harden.val() & (self.internal_err_q.q.val() | self.fabric.write_error.val());
         self.stop.next = self.harden.val() & (self.internal_q.q.val() | self.internal_now.val());
-        self.internal_q.d.next = self.stop.val() & !self.fault_clear_q.q.val() & !self.reset.val();
+        self.internal_q.d.next = self.stop.val() & !self.cfg.fault_clear.val() & !self.reset.val();
         self.fabric.stop.next = self.internal_q.q.val();
         // Commit gate between the committed stream and the fabric: CTRL.commit = 1 holds each
         // frame until its last pair has agreed (store-and-forward).
         self.gate.reset.next = self.reset.val();
-        self.gate.saf.next = self.saf_q.q.val();
+        self.gate.saf.next = self.cfg.saf.val();
         self.gate.in_valid.next = self.lockstep.c_valid.val();
         self.gate.in_word.next = self.lockstep.c_word.val();
         self.lockstep.c_ready.next = self.gate.in_ready.val();
@@ -436,9 +401,9 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
 
         // Statistics.
         self.counters.reset.next = self.reset.val();
-        self.counters.cnt_clear.next = self.cnt_clear_q.q.val();
+        self.counters.cnt_clear.next = self.cfg.cnt_clear.val();
         self.counters.mode.next = self.lockstep.mode.val();
-        self.counters.mode_set.next = self.mode_set_q.q.val();
+        self.counters.mode_set.next = self.cfg.host_mode_set.val();
         self.counters.perr_cpu_a.next = self.link_error_cpu_a.val();
         self.counters.perr_cpu_b.next = self.link_error_cpu_b.val();
         self.counters.perr_disk_a.next = self.link_error_disk_a.val();
@@ -467,34 +432,35 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.counters.fill_a.next = self.lockstep.fill_a.val();
         self.counters.fill_b.next = self.lockstep.fill_b.val();
 
-        // Faults: bit n of `causes` is cause code n (ftio_proto::Cause).
+        // Faults, each on the cause it is (ftio_proto::Cause).
         self.divergence_q.d.next = self.fabric.divergence.val();
-        self.causes_now.next = (bit_cast::<16, 1>(self.lockstep.fault_a_parity.val().into()) << 1)
-            | (bit_cast::<16, 1>(self.lockstep.fault_b_parity.val().into()) << 2)
-            | (bit_cast::<16, 1>(self.lockstep.fault_mismatch.val().into()) << 3)
-            | (bit_cast::<16, 1>(self.lockstep.fault_a_timeout.val().into()) << 4)
-            | (bit_cast::<16, 1>(self.lockstep.fault_b_timeout.val().into()) << 5)
-            | (bit_cast::<16, 1>(self.disk_a.fail_parity.val().into()) << 6)
-            | (bit_cast::<16, 1>(self.disk_b.fail_parity.val().into()) << 7)
-            | (bit_cast::<16, 1>(self.disk_a.fail_timeout.val().into()) << 8)
-            | (bit_cast::<16, 1>(self.disk_b.fail_timeout.val().into()) << 9)
-            | (bit_cast::<16, 1>(self.divergence_q.q.val().into()) << 10)
-            | (bit_cast::<16, 1>(self.egress_q.q.val().into()) << 12)
-            | (bit_cast::<16, 1>(self.gate.frame_too_long.val().into()) << 13)
-            | (bit_cast::<16, 1>(self.internal_now.val().into()) << 14);
+        self.fault_causes.cpu_a_parity.next = self.lockstep.fault_a_parity.val();
+        self.fault_causes.cpu_b_parity.next = self.lockstep.fault_b_parity.val();
+        self.fault_causes.mismatch.next = self.lockstep.fault_mismatch.val();
+        self.fault_causes.cpu_a_timeout.next = self.lockstep.fault_a_timeout.val();
+        self.fault_causes.cpu_b_timeout.next = self.lockstep.fault_b_timeout.val();
+        self.fault_causes.disk_a_parity.next = self.disk_a.fail_parity.val();
+        self.fault_causes.disk_b_parity.next = self.disk_b.fail_parity.val();
+        self.fault_causes.disk_a_timeout.next = self.disk_a.fail_timeout.val();
+        self.fault_causes.disk_b_timeout.next = self.disk_b.fail_timeout.val();
+        self.fault_causes.disk_divergence.next = self.divergence_q.q.val();
+        self.fault_causes.egress_parity.next = self.egress_q.q.val();
+        self.fault_causes.frame_too_long.next = self.gate.frame_too_long.val();
+        self.fault_causes.internal.next = self.internal_now.val();
         self.fault_log.reset.next = self.reset.val();
-        self.fault_log.clear.next = self.fault_clear_q.q.val();
-        self.fault_log.causes.next = self.causes_now.val();
+        self.fault_log.clear.next = self.cfg.fault_clear.val();
+        self.fault_log.causes.next = self.fault_causes.causes.val();
+        // Every fault halts under the halt policy (SPEC §4), whatever its cause and mode; an
+        // internal fault halts whatever the policy, and holds the core HALTED until the host
+        // clears the faults.
+        self.cfg.fault.next = self.fault_causes.any.val();
+        self.cfg.stop.next = self.stop.val();
         self.irq.next = self.fault_log.fault.val();
-        // The halt policy: every fault halts (SPEC §4), whatever its cause and mode.
-        // An internal fault halts whatever the policy, and holds the core HALTED until the
-        // host clears the faults.
-        self.halt_req_q.d.next = (self.policy_halt_q.q.val() & (self.causes_now.val() != 0)) | self.stop.val();
         // The first-fault capture: which words it records, CAP_WORD's count, CAP_FLAGS.
         self.capture.reset.next = self.reset.val();
-        self.capture.clear.next = self.fault_clear_q.q.val();
+        self.capture.clear.next = self.cfg.fault_clear.val();
         self.capture.committed.next = self.lockstep.word_out.val();
-        self.capture.causes.next = self.causes_now.val();
+        self.capture.causes.next = self.fault_causes.causes.val();
         self.capture.cpu_error.next = self.link_error_cpu_a.val() | self.link_error_cpu_b.val();
         self.capture.disk_error.next =
             self.link_error_disk_a.val() | self.link_error_disk_b.val() | self.fabric.divergence.val();
@@ -596,36 +562,5 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.regs.max_skew.next = bit_cast::<32, 16>(self.counters.max_skew.val());
         self.regs.words_returned.next = self.counters.words_returned.val();
         self.regs.cycles.next = self.fault_log.cycle.val().get_bits::<32>(0);
-
-        // Hardened build: the configuration registers' complemented shadow (`cfg_n`).
-        self.cfg_now.next = bit_cast::<32, 16>(self.offset_q.q.val())
-            | (bit_cast::<32, 3>(self.mode_value_q.q.val()) << 16)
-            | (bit_cast::<32, 1>(self.mode_set_q.q.val().into()) << 19)
-            | (bit_cast::<32, 1>(self.fault_clear_q.q.val().into()) << 20)
-            | (bit_cast::<32, 1>(self.cnt_clear_q.q.val().into()) << 21)
-            | (bit_cast::<32, 1>(self.strict_q.q.val().into()) << 22)
-            | (bit_cast::<32, 1>(self.saf_q.q.val().into()) << 23)
-            | (bit_cast::<32, 1>(self.policy_halt_q.q.val().into()) << 24)
-            | (bit_cast::<32, 1>(self.read_verify_q.q.val().into()) << 25)
-            | (bit_cast::<32, 1>(self.primary_q.q.val().into()) << 26)
-            | (bit_cast::<32, 1>(self.halt_req_q.q.val().into()) << 27);
-        self.cfg_next.next = bit_cast::<32, 16>(self.offset_q.d.val())
-            | (bit_cast::<32, 3>(self.mode_value_q.d.val()) << 16)
-            | (bit_cast::<32, 1>(self.mode_set_q.d.val().into()) << 19)
-            | (bit_cast::<32, 1>(self.fault_clear_q.d.val().into()) << 20)
-            | (bit_cast::<32, 1>(self.cnt_clear_q.d.val().into()) << 21)
-            | (bit_cast::<32, 1>(self.strict_q.d.val().into()) << 22)
-            | (bit_cast::<32, 1>(self.saf_q.d.val().into()) << 23)
-            | (bit_cast::<32, 1>(self.policy_halt_q.d.val().into()) << 24)
-            | (bit_cast::<32, 1>(self.read_verify_q.d.val().into()) << 25)
-            | (bit_cast::<32, 1>(self.primary_q.d.val().into()) << 26)
-            | (bit_cast::<32, 1>(self.halt_req_q.d.val().into()) << 27);
-        if self.harden.val() {
-            self.cfg_n.d.next = !self.cfg_next.val() ^ (self.cfg_next.val() << 1) ^ (self.cfg_next.val() >> 1);
-        }
-        // (Assigned here, after `cfg_now`: a Local is read only once it has its value.)
-        self.internal_err_q.d.next = self.lockstep.internal_error.val()
-            | self.fabric.internal_error.val()
-            | (self.cfg_n.q.val() != (!self.cfg_now.val() ^ (self.cfg_now.val() << 1) ^ (self.cfg_now.val() >> 1)));
     }
 }

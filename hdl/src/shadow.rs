@@ -15,11 +15,11 @@
 //! flops) the stored code is that of all zeros: all ones.
 //!
 //! rust-hdl's `#[hdl_gen]` cannot call a Rust function, so the code is a block rather than a
-//! function. [`crate::stream_fifo::StreamFifo`] uses it. The lockstep's pair-stage shadow
-//! (`Lockstep::shadow`, hdl/src/lockstep.rs) and the core's configuration shadow
-//! (`FtioCore::cfg_n`, hdl/src/core.rs) still write the same code inline; they should move to
-//! this block too (the lockstep reads bits of its stored code to recompute the commit
-//! decision, so it needs the stored code as an output, `code`).
+//! function. [`crate::stream_fifo::StreamFifo`] and the core's configuration
+//! ([`crate::core_config::CoreConfig`]) use it. The lockstep's shadow (`SelfCheck`,
+//! hdl/src/lockstep/self_check.rs) still writes the same code inline; it should move to this
+//! block too (it reads bits of its stored code to recompute the commit decision, so it needs
+//! the stored code as an output).
 use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::DFFWithInit;
 

@@ -204,26 +204,28 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("lockstep.fifo_b", "skew FIFOs"),
     ("lockstep.replay", "delay lines"),
     ("fabric.strict_b.replica", "delay lines"),
-    // Host-command registers the core applies (mode, lockstep kind, OFFSET, policy...).
-    ("mode_set_q", "lockstep"),
-    ("mode_value_q", "lockstep"),
-    ("strict_q", "lockstep"),
-    ("offset_q", "lockstep"),
-    ("policy_halt_q", "lockstep"),
-    ("halt_req_q", "lockstep"),
-    // The hardened build's configuration shadow and internal-fault latch.
-    ("cfg_n", "lockstep"),
+    // Host-command registers the core applies (mode, lockstep kind, OFFSET, policy...), and
+    // the hardened build's shadow of them (`cfg.shadow`), in the configuration block.
+    ("cfg", "lockstep"),
+    ("cfg.mode_set_q", "lockstep"),
+    ("cfg.mode_value_q", "lockstep"),
+    ("cfg.strict_q", "lockstep"),
+    ("cfg.offset_q", "lockstep"),
+    ("cfg.policy_halt_q", "lockstep"),
+    ("cfg.halt_req_q", "lockstep"),
+    ("cfg.shadow", "lockstep"),
+    // The hardened build's internal-fault latch.
     ("internal_err_q", "fault log & monitors"),
     ("internal_q", "fault log & monitors"),
     ("divergence_q", "lockstep"),
     ("gate", "commit gate"),
-    ("saf_q", "commit gate"),
+    ("cfg.saf_q", "commit gate"),
     ("fabric", "fabric"),
     ("c_in_frame", "fabric"),
     ("disk_a.tx_in_frame", "fabric"),
     ("disk_b.tx_in_frame", "fabric"),
-    ("primary_q", "fabric"),
-    ("read_verify_q", "fabric"),
+    ("cfg.primary_q", "fabric"),
+    ("cfg.read_verify_q", "fabric"),
     // The return path: the CPUs' return buffers and what keeps the secondary disk in step.
     ("fabric.buf_ca", "return path"),
     ("fabric.buf_cb", "return path"),
@@ -240,7 +242,7 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("perr_disk_a_q", "fault log & monitors"),
     ("perr_disk_b_q", "fault log & monitors"),
     ("egress_q", "fault log & monitors"),
-    ("fault_clear_q", "fault log & monitors"),
+    ("cfg.fault_clear_q", "fault log & monitors"),
     ("regs", "register file"),
     ("bridge", "UART"),
     ("bist*", "BIST"),
@@ -265,7 +267,7 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("skew", "counters"),
     ("ret_lead", "counters"),
     ("capture.count", "counters"),
-    ("cnt_clear_q", "counters"),
+    ("cfg.cnt_clear_q", "counters"),
 ];
 
 /// The block of paths no pattern of [`BLOCKS`] matches.

@@ -1,0 +1,295 @@
+//! The core's registered configuration (SPEC §5 CTRL and OFFSET as the core applies them),
+//! the halt policy's mode command, and, in the hardened build, their shadow check.
+//!
+//! The register file's control fields and host-command pulses are registered here: a write
+//! takes effect one cycle later, which nothing can see, and every field of one write takes
+//! effect in the same cycle (a write that changes the lockstep kind, OFFSET or the policy
+//! together with the mode is applied with the mode pulse). The registered pulses reach the
+//! ports' `ready` and wide enables from a flop.
+//!
+//! The halt policy (SPEC §4): with CTRL.policy = halt, any fault cause halts the core the
+//! cycle after (`halt_req_q`), as a host write of HALTED would; a stopped hardened core
+//! (`stop`) requests HALTED whatever the policy. `mode_set`/`mode_value` are the mode
+//! command the lockstep takes: the host's write or the halt request.
+//!
+//! Hardened build: the flops above are checked by a [`ShadowCheck`]; `shadow_bad` is high
+//! in the cycle one of them, or a shadow bit, was flipped (a flipped OFFSET or a spurious mode
+//! write is an internal fault). The flops are packed for the check at the positions of
+//! [`pack`].
+use crate::fabric::mode;
+use crate::shadow::ShadowCheck;
+use rust_hdl::prelude::*;
+
+/// Where each configuration flop sits in the word [`ShadowCheck`] checks (LSB first; bits 28
+/// to 31 are zero). Neighbours share code bits, so the order only decides which flops share.
+pub mod pack {
+    /// OFFSET, 16 bits.
+    pub const OFFSET: u64 = 0;
+    /// CTRL.mode as written, 3 bits.
+    pub const MODE_VALUE: u64 = 16;
+    pub const MODE_SET: u64 = 19;
+    pub const FAULT_CLEAR: u64 = 20;
+    pub const CNT_CLEAR: u64 = 21;
+    pub const STRICT: u64 = 22;
+    pub const SAF: u64 = 23;
+    pub const POLICY_HALT: u64 = 24;
+    pub const READ_VERIFY: u64 = 25;
+    pub const PRIMARY: u64 = 26;
+    pub const HALT_REQ: u64 = 27;
+}
+
+fn at(position: u64) -> Constant<Bits<5>> {
+    Constant::new(position.to_bits())
+}
+
+#[derive(LogicBlock)]
+pub struct CoreConfig {
+    /// Core clock.
+    pub clock: Signal<In, Clock>,
+    /// The register file's fields, as they are this cycle (named as the register file names
+    /// them: CTRL.mode_set is `ctrl_mode_set`).
+    pub ctrl_mode_set: Signal<In, Bit>,
+    pub ctrl_mode_value: Signal<In, Bits<3>>,
+    pub ctrl_fault_clear: Signal<In, Bit>,
+    pub ctrl_cnt_clear: Signal<In, Bit>,
+    pub ctrl_lockstep: Signal<In, Bit>,
+    pub ctrl_commit: Signal<In, Bit>,
+    pub ctrl_policy: Signal<In, Bit>,
+    pub ctrl_read_verify: Signal<In, Bit>,
+    pub ctrl_primary: Signal<In, Bit>,
+    pub offset: Signal<In, Bits<16>>,
+    /// A fault cause this cycle (any bit of the fault log's `causes`).
+    pub fault: Signal<In, Bit>,
+    /// Hardened build: the core is stopped by an internal fault.
+    pub stop: Signal<In, Bit>,
+    /// The host's mode write, registered (without the halt request).
+    pub host_mode_set: Signal<Out, Bit>,
+    /// The mode command to the lockstep: the host's write, or HALTED on a halt request.
+    pub mode_set: Signal<Out, Bit>,
+    pub mode_value: Signal<Out, Bits<3>>,
+    /// The registered pulses and controls (CTRL.fault_clear, cnt_clear, lockstep = strict,
+    /// commit = store-and-forward, policy = halt, read_verify, primary; OFFSET).
+    pub fault_clear: Signal<Out, Bit>,
+    pub cnt_clear: Signal<Out, Bit>,
+    pub strict: Signal<Out, Bit>,
+    pub saf: Signal<Out, Bit>,
+    pub policy_halt: Signal<Out, Bit>,
+    pub read_verify: Signal<Out, Bit>,
+    pub primary: Signal<Out, Bit>,
+    pub offset_now: Signal<Out, Bits<16>>,
+    /// Hardened build: a configuration flop or its shadow was flipped (see [`ShadowCheck`]).
+    pub shadow_bad: Signal<Out, Bit>,
+    mode_set_q: DFF<Bit>,
+    mode_value_q: DFF<Bits<3>>,
+    fault_clear_q: DFF<Bit>,
+    cnt_clear_q: DFF<Bit>,
+    strict_q: DFF<Bit>,
+    saf_q: DFF<Bit>,
+    policy_halt_q: DFF<Bit>,
+    read_verify_q: DFF<Bit>,
+    primary_q: DFF<Bit>,
+    offset_q: DFF<Bits<16>>,
+    halt_req_q: DFF<Bit>,
+    /// The shadow of all the flops above, packed as [`pack`] says.
+    shadow: ShadowCheck<32>,
+    m_halted: Constant<Bits<3>>,
+    at_mode_value: Constant<Bits<5>>,
+    at_mode_set: Constant<Bits<5>>,
+    at_fault_clear: Constant<Bits<5>>,
+    at_cnt_clear: Constant<Bits<5>>,
+    at_strict: Constant<Bits<5>>,
+    at_saf: Constant<Bits<5>>,
+    at_policy_halt: Constant<Bits<5>>,
+    at_read_verify: Constant<Bits<5>>,
+    at_primary: Constant<Bits<5>>,
+    at_halt_req: Constant<Bits<5>>,
+}
+
+impl CoreConfig {
+    /// The configuration; with `harden` its flops are shadow-checked.
+    pub fn hardened(harden: bool) -> Self {
+        assert_eq!(pack::OFFSET, 0, "OFFSET is packed unshifted");
+        Self {
+            clock: Default::default(),
+            ctrl_mode_set: Default::default(),
+            ctrl_mode_value: Default::default(),
+            ctrl_fault_clear: Default::default(),
+            ctrl_cnt_clear: Default::default(),
+            ctrl_lockstep: Default::default(),
+            ctrl_commit: Default::default(),
+            ctrl_policy: Default::default(),
+            ctrl_read_verify: Default::default(),
+            ctrl_primary: Default::default(),
+            offset: Default::default(),
+            fault: Default::default(),
+            stop: Default::default(),
+            host_mode_set: Default::default(),
+            mode_set: Default::default(),
+            mode_value: Default::default(),
+            fault_clear: Default::default(),
+            cnt_clear: Default::default(),
+            strict: Default::default(),
+            saf: Default::default(),
+            policy_halt: Default::default(),
+            read_verify: Default::default(),
+            primary: Default::default(),
+            offset_now: Default::default(),
+            shadow_bad: Default::default(),
+            mode_set_q: Default::default(),
+            mode_value_q: Default::default(),
+            fault_clear_q: Default::default(),
+            cnt_clear_q: Default::default(),
+            strict_q: Default::default(),
+            saf_q: Default::default(),
+            policy_halt_q: Default::default(),
+            read_verify_q: Default::default(),
+            primary_q: Default::default(),
+            offset_q: Default::default(),
+            halt_req_q: Default::default(),
+            shadow: ShadowCheck::hardened(harden),
+            m_halted: Constant::new(mode::HALTED.to_bits()),
+            at_mode_value: at(pack::MODE_VALUE),
+            at_mode_set: at(pack::MODE_SET),
+            at_fault_clear: at(pack::FAULT_CLEAR),
+            at_cnt_clear: at(pack::CNT_CLEAR),
+            at_strict: at(pack::STRICT),
+            at_saf: at(pack::SAF),
+            at_policy_halt: at(pack::POLICY_HALT),
+            at_read_verify: at(pack::READ_VERIFY),
+            at_primary: at(pack::PRIMARY),
+            at_halt_req: at(pack::HALT_REQ),
+        }
+    }
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self::hardened(false)
+    }
+}
+
+impl Logic for CoreConfig {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, strict_q, saf_q);
+        dff_setup!(self, clock, policy_halt_q, read_verify_q, primary_q, offset_q, halt_req_q);
+        clock!(self, clock, shadow);
+        self.mode_set_q.d.next = self.ctrl_mode_set.val();
+        self.mode_value_q.d.next = self.ctrl_mode_value.val();
+        self.fault_clear_q.d.next = self.ctrl_fault_clear.val();
+        self.cnt_clear_q.d.next = self.ctrl_cnt_clear.val();
+        self.strict_q.d.next = self.ctrl_lockstep.val();
+        self.saf_q.d.next = self.ctrl_commit.val();
+        self.policy_halt_q.d.next = self.ctrl_policy.val();
+        self.read_verify_q.d.next = self.ctrl_read_verify.val();
+        self.primary_q.d.next = self.ctrl_primary.val();
+        self.offset_q.d.next = self.offset.val();
+        self.halt_req_q.d.next = (self.policy_halt_q.q.val() & self.fault.val()) | self.stop.val();
+
+        self.host_mode_set.next = self.mode_set_q.q.val();
+        self.mode_set.next = self.mode_set_q.q.val() | self.halt_req_q.q.val();
+        self.mode_value.next = self.mode_value_q.q.val();
+        if self.halt_req_q.q.val() {
+            self.mode_value.next = self.m_halted.val();
+        }
+        self.fault_clear.next = self.fault_clear_q.q.val();
+        self.cnt_clear.next = self.cnt_clear_q.q.val();
+        self.strict.next = self.strict_q.q.val();
+        self.saf.next = self.saf_q.q.val();
+        self.policy_halt.next = self.policy_halt_q.q.val();
+        self.read_verify.next = self.read_verify_q.q.val();
+        self.primary.next = self.primary_q.q.val();
+        self.offset_now.next = self.offset_q.q.val();
+
+        // The shadow check: every flop above as it is, and as it will be after the edge.
+        self.shadow.checked_q.next = bit_cast::<32, 16>(self.offset_q.q.val())
+            | (bit_cast::<32, 3>(self.mode_value_q.q.val()) << self.at_mode_value.val())
+            | (bit_cast::<32, 1>(self.mode_set_q.q.val().into()) << self.at_mode_set.val())
+            | (bit_cast::<32, 1>(self.fault_clear_q.q.val().into()) << self.at_fault_clear.val())
+            | (bit_cast::<32, 1>(self.cnt_clear_q.q.val().into()) << self.at_cnt_clear.val())
+            | (bit_cast::<32, 1>(self.strict_q.q.val().into()) << self.at_strict.val())
+            | (bit_cast::<32, 1>(self.saf_q.q.val().into()) << self.at_saf.val())
+            | (bit_cast::<32, 1>(self.policy_halt_q.q.val().into()) << self.at_policy_halt.val())
+            | (bit_cast::<32, 1>(self.read_verify_q.q.val().into()) << self.at_read_verify.val())
+            | (bit_cast::<32, 1>(self.primary_q.q.val().into()) << self.at_primary.val())
+            | (bit_cast::<32, 1>(self.halt_req_q.q.val().into()) << self.at_halt_req.val());
+        self.shadow.checked_d.next = bit_cast::<32, 16>(self.offset_q.d.val())
+            | (bit_cast::<32, 3>(self.mode_value_q.d.val()) << self.at_mode_value.val())
+            | (bit_cast::<32, 1>(self.mode_set_q.d.val().into()) << self.at_mode_set.val())
+            | (bit_cast::<32, 1>(self.fault_clear_q.d.val().into()) << self.at_fault_clear.val())
+            | (bit_cast::<32, 1>(self.cnt_clear_q.d.val().into()) << self.at_cnt_clear.val())
+            | (bit_cast::<32, 1>(self.strict_q.d.val().into()) << self.at_strict.val())
+            | (bit_cast::<32, 1>(self.saf_q.d.val().into()) << self.at_saf.val())
+            | (bit_cast::<32, 1>(self.policy_halt_q.d.val().into()) << self.at_policy_halt.val())
+            | (bit_cast::<32, 1>(self.read_verify_q.d.val().into()) << self.at_read_verify.val())
+            | (bit_cast::<32, 1>(self.primary_q.d.val().into()) << self.at_primary.val())
+            | (bit_cast::<32, 1>(self.halt_req_q.d.val().into()) << self.at_halt_req.val());
+        self.shadow_bad.next = self.shadow.bad.val();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shadow::shadow_code;
+    use crate::testbench::{edge, low};
+
+    fn config(harden: bool) -> CoreConfig {
+        let mut c = CoreConfig::hardened(harden);
+        c.connect_all();
+        c
+    }
+
+    #[test]
+    fn core_config_synthesizes() {
+        yosys_validate("ftio_core_config", &generate_verilog(&config(true))).unwrap();
+    }
+
+    /// A write is applied one cycle later, every field together; a fault under the halt
+    /// policy (or a stop) commands HALTED the cycle after; the hardened shadow stores the code
+    /// of the flops packed as `pack` says, and flags a flipped flop.
+    #[test]
+    fn the_configuration_is_registered_and_shadowed() {
+        let mut c = config(true);
+        c.ctrl_mode_set.next = true;
+        c.ctrl_mode_value.next = 2.into();
+        c.ctrl_lockstep.next = true;
+        c.ctrl_policy.next = true;
+        c.offset.next = 0x00A5.into();
+        low(&mut c, |c| &mut c.clock);
+        assert!(!c.mode_set.val() && !c.strict.val() && c.offset_now.val() == 0, "not before the edge");
+        edge(&mut c, |c| &mut c.clock);
+        c.ctrl_mode_set.next = false;
+        low(&mut c, |c| &mut c.clock);
+        assert!(c.mode_set.val() && c.host_mode_set.val() && c.strict.val() && c.policy_halt.val());
+        assert_eq!(c.mode_value.val().to_u64(), 2);
+        assert_eq!(c.offset_now.val().to_u64(), 0xA5);
+        assert!(!c.shadow_bad.val());
+        let packed = 0xA5
+            | 2 << pack::MODE_VALUE
+            | 1 << pack::MODE_SET
+            | 1 << pack::STRICT
+            | 1 << pack::POLICY_HALT;
+        assert_eq!(c.shadow.code.q.val().to_u64(), shadow_code(packed) & 0xFFFF_FFFF);
+        // A fault under the halt policy: HALTED is commanded the cycle after.
+        edge(&mut c, |c| &mut c.clock);
+        low(&mut c, |c| &mut c.clock);
+        assert!(!c.mode_set.val() && c.strict.val(), "a pulse lasts one cycle, a control stays");
+        c.fault.next = true;
+        low(&mut c, |c| &mut c.clock);
+        assert!(!c.mode_set.val(), "the request is registered");
+        edge(&mut c, |c| &mut c.clock);
+        c.fault.next = false;
+        low(&mut c, |c| &mut c.clock);
+        assert!(c.mode_set.val() && !c.host_mode_set.val());
+        assert_eq!(c.mode_value.val(), c.m_halted.val());
+        edge(&mut c, |c| &mut c.clock);
+        low(&mut c, |c| &mut c.clock);
+        assert!(!c.mode_set.val(), "one request per fault");
+        assert!(!c.shadow_bad.val());
+        // An upset in OFFSET.
+        c.offset_q.q.next = c.offset_q.q.val() ^ 0x100;
+        low(&mut c, |c| &mut c.clock);
+        assert!(c.shadow_bad.val(), "a flipped OFFSET bit");
+    }
+}
