@@ -59,17 +59,8 @@ pub enum BadReply {
     Words { got: usize, want: u8 },
 }
 
-/// `e` and every error under it, `: `-separated: what `ftctl` prints for `e`.
-pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
-}
+/// `e` and every error under it, `: `-separated (one source: `ftio_proto::error_chain`).
+pub use ftio_proto::error_chain as chain;
 
 /// An ID word as four characters, `.` for a byte that is not printable ASCII.
 fn printable(id: u32) -> String {

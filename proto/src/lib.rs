@@ -18,6 +18,21 @@ pub mod regs;
 
 pub use params::ParamsError;
 
+/// `e` and every error under it, `: `-separated (`serial port error: Broken pipe`): the one
+/// line `ftio` and `ftctl` print for an error, and what a report records where an error ends
+/// up in text. Here because both the host tool and the simulation use it and neither depends
+/// on the other.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 pub use enums::{Cause, Commit, Disk, InjKind, InjLink, Lockstep, Mode, Policy};
 pub use frame::{
     crc16, crc16_update, DecodeEvent, FrameError, Request, Response, ResponseDecoder, Status, CMD_READ, CMD_WRITE,

@@ -6,20 +6,10 @@
 use crate::equivalence::Divergence;
 use crate::state::StateBit;
 use ftio_proto::ParamsError;
-use std::error::Error;
 use std::path::PathBuf;
 
-/// `e` and every error under it, `: `-separated: the line the binaries print for `e`.
-pub fn chain(e: &(dyn Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
-}
+/// `e` and every error under it, `: `-separated (one source: `ftio_proto::error_chain`).
+pub use ftio_proto::error_chain as chain;
 
 /// Why a Verilator model could not be built or loaded.
 #[derive(Debug, thiserror::Error)]
