@@ -355,9 +355,18 @@ impl Logic for RegFile {{
         self.rd_inputs.next = 0.into();
         self.rd_counters.next = 0.into();
         self.rd_config.next = 0.into();
+        // Three chains, not one: each part's mux tree is as deep as its own registers (one
+        // chain of all 58 was too deep for the recursion of yosys's opt_muxtree in YoWASP's
+        // WebAssembly stack: the ECP5 flow's synthesis died with "call stack exhausted").
         if !self.hi_zero_q.q.val() {{
             self.rd_inputs.next = 0.into();
-{rd_inputs}{rd_counters}{rd_config}        }}
+{rd_inputs}        }}
+        if !self.hi_zero_q.q.val() {{
+            self.rd_counters.next = 0.into();
+{rd_counters}        }}
+        if !self.hi_zero_q.q.val() {{
+            self.rd_config.next = 0.into();
+{rd_config}        }}
         self.rd_inputs_q.d.next = self.rd_inputs.val();
         self.rd_counters_q.d.next = self.rd_counters.val();
         self.rd_config_q.d.next = self.rd_config.val();

@@ -50,7 +50,7 @@ fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, b
 /// there, docs/boards.md "The Alchitry Cu's core size").
 #[test]
 fn alchitry_cu_bitstream_with_the_full_core_fits_and_meets_timing() {
-    build_and_prove("alchitry-cu", "ICESTORM_LC", 4000, 16, "board_top.bin", 16);
+    build_and_prove("alchitry-cu", "ICESTORM_LC", 3500, 16, "board_top.bin", 16);
 }
 
 /// The UP5K holds the core at the board's core size (16-word buffers, 16-bit counts) at
