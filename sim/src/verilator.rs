@@ -286,9 +286,12 @@ void ftio_low_io(void* p, uint64_t* ports) {{
 // which `eval()` runs in full on every call, would compute nothing new; only the active/NBA
 // regions (the clock edge and what follows from it) run. Otherwise (an input changed since
 // `low`, a state bit flipped, or a Verilator whose scheduler this does not know) a full eval.
+// `settled` is 0 (not settled: a full eval), 1 (settled; inputs may have been written since
+// `low`: compare them) or 2 (settled, and no input written since `low`: the model already
+// holds `ports`' inputs, nothing to copy or compare).
 void ftio_edge_io(void* p, uint64_t* ports, int32_t settled) {{
     Model* m = static_cast<Model*>(p);
-    bool changed = put_inputs(m, ports);
+    bool changed = settled != 2 && put_inputs(m, ports);
     m->top.clock = 1;
     if (changed || !settled) m->top.eval(); else edge_after_settle(m);
     take_outputs(m, ports);
@@ -435,7 +438,7 @@ impl VerilatedLib {
             // SAFETY: valid handle.
             ports[p.index()] = unsafe { (self.fns.get)(handle, p.index() as u32) };
         }
-        VerilatorCore { lib: self.clone(), handle, ports, settled: false }
+        VerilatorCore { lib: self.clone(), handle, ports, settled: false, inputs_written: true }
     }
 }
 
@@ -621,6 +624,9 @@ pub struct VerilatorCore {
     /// The logic settled (`low`) and no state was flipped since: the edge may skip
     /// re-settling the inputs.
     settled: bool,
+    /// An input was written (`set`, `set_beat`, `set_ready`, `set_inputs`) since the last
+    /// `low`: the edge copies and compares the inputs, otherwise the model holds them already.
+    inputs_written: bool,
 }
 
 // SAFETY: a model is only touched through &mut self / &self of its one owner; separate
@@ -680,6 +686,7 @@ impl CoreSim for VerilatorCore {
         let mask = input_masks()[i];
         assert!(mask != 0, "{port} is an output of the core");
         self.ports[i] = v & mask;
+        self.inputs_written = true;
     }
 
     fn get(&self, port: Port) -> u64 {
@@ -690,16 +697,24 @@ impl CoreSim for VerilatorCore {
         // SAFETY: valid handle; `ports` has PORT_COUNT entries, the shim's port count.
         unsafe { (self.lib.low_io)(self.handle, self.ports.as_mut_ptr()) }
         self.settled = true;
+        self.inputs_written = false;
     }
 
     fn edge(&mut self) {
+        let settled = match (self.settled, self.inputs_written) {
+            (false, _) => 0,
+            (true, true) => 1,
+            (true, false) => 2,
+        };
         // SAFETY: as in `low`.
-        unsafe { (self.lib.edge_io)(self.handle, self.ports.as_mut_ptr(), self.settled as i32) }
+        unsafe { (self.lib.edge_io)(self.handle, self.ports.as_mut_ptr(), settled) }
         self.settled = false;
+        self.inputs_written = true;
     }
 
     fn set_beat(&mut self, link: Link, b: Beat) {
         assert_eq!(link.flow(), Flow::IntoCore, "{} carries words out of the core", link.name());
+        self.inputs_written = true;
         let p = &mut self.ports;
         p[link.port(S::Valid).index()] = b.valid as u64;
         p[link.port(S::Data).index()] = b.data as u64;
@@ -711,6 +726,7 @@ impl CoreSim for VerilatorCore {
 
     fn set_ready(&mut self, link: Link, (ready, rpar): (bool, bool)) {
         assert_eq!(link.flow(), Flow::OutOfCore, "{} carries words into the core", link.name());
+        self.inputs_written = true;
         self.ports[link.port(S::Ready).index()] = ready as u64;
         self.ports[link.port(S::Rpar).index()] = rpar as u64;
     }
@@ -732,6 +748,7 @@ impl CoreSim for VerilatorCore {
     }
 
     fn set_inputs(&mut self, ports: &[u64; PORT_COUNT]) {
+        self.inputs_written = true;
         for ((mine, &v), &mask) in self.ports.iter_mut().zip(ports).zip(input_masks()) {
             if mask != 0 {
                 *mine = v & mask;
