@@ -133,10 +133,14 @@ def main():
         print("not named after a line (scheduler, shim, what GCC inlined into them):")
         for k, n in other.most_common(12):
             print(f"  {k[:60]:60s} {n / c:7.0f}")
-        print(f"by module (depth {a.by_module}):")
+        print(f"by module (depth {a.by_module}; those under 0.5 % of the model together):")
+        rest = 0
         for k, n in by_module.most_common():
-            if n / c >= 1:
+            if n >= 0.005 * model:
                 print(f"  {k:58s} {n / c:7.0f}")
+            else:
+                rest += n
+        print(f"  {'the others':58s} {rest / c:7.0f}")
 
 
 if __name__ == "__main__":
