@@ -749,10 +749,11 @@ impl CoreSim for VerilatorCore {
 
     fn set_inputs(&mut self, ports: &[u64; PORT_COUNT]) {
         self.inputs_written = true;
+        // An input takes `v & mask`, an output (mask 0) keeps its value: no branch per port,
+        // so the loop over every port compiles to vector operations (lever 6).
         for ((mine, &v), &mask) in self.ports.iter_mut().zip(ports).zip(input_masks()) {
-            if mask != 0 {
-                *mine = v & mask;
-            }
+            let keep = ((mask == 0) as u64).wrapping_neg();
+            *mine = (v & mask) | (*mine & keep);
         }
     }
 
