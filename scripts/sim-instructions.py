@@ -26,6 +26,7 @@ small functions), and what GCC still inlined into Verilator's scheduler function
 not what a block costs exactly.
 """
 import argparse
+import shutil
 import bisect
 import collections
 import os
@@ -91,6 +92,10 @@ def main():
     ap.add_argument("--cycles", type=int, default=20000)
     ap.add_argument("--by-module", type=int, metavar="DEPTH")
     a = ap.parse_args()
+    for tool in ["valgrind", "callgrind_annotate"]:
+        if shutil.which(tool) is None:
+            sys.exit(f"sim-instructions: {tool} not found: install it with `bash scripts/setup.sh` "
+                     "(Debian: apt-get install valgrind)")
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "ftio-sim", "--example", "speed_levers"],
                    cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory() as tmp:
