@@ -158,12 +158,14 @@ pub static BOARDS: &[Board] = &[
         // the line, too close for a core that still grows.
         core_size: Some(CoreSize { skew_depth_log2: 4, frame_depth_log2: 9, counter_width: 16 }),
         harden: false,
-        // Not yet: with the return path's test the board top has the whole core (7 328 LCs,
-        // 95 %) but reached 48.76 / 48.86 / 50.64 MHz at placer seeds 1-3 for 60 (ee8790c): the return path's own
-        // valid-to-ready chain (disk ingress → fabric primary select, CPU return buffers' `full`
-        // → the disk ingress's `ready`) is 20.4 ns, and it ends at the BIST's disk-side
-        // skid stage (docs/results.md, "Alchitry Cu"). The rating stays that of the core
-        // without the return path until that chain is cut.
+        // Not yet: with the return path's test the board top has the whole core (7 534 LCs,
+        // 98 %) and reached 49.29 MHz at placer seed 1 for 60: with the skid buffer at each disk
+        // ingress (hdl/src/skid.rs) the valid-to-ready chain is cut, and the critical path is
+        // the return path's forward chain, 14 LUT levels, 20.3 ns, three quarters routing: a
+        // disk ingress's injector state → the returned word → the fabric's primary select, the
+        // secondary's frame position and read-verify → the secondary lag's clock enable
+        // (docs/results.md, "Alchitry Cu"). The rating stays that of the core without the
+        // return path until that chain is cut.
         bist_return: false,
         placer_seed: None,
         pll: Pll::Ice40(Ice40Pll { divr: 4, divf: 47, divq: 4, filter_range: 2, from_pad: false }),
@@ -243,8 +245,11 @@ pub static BOARDS: &[Board] = &[
         // The hardened core fits (8 545 of 83 640 LUTs): an ECP5-85F has the room, so it checks
         // itself (docs/upsets.md, "Cost").
         harden: true,
-        // Not yet measured with the return path's test at 65 MHz (the Cu's 20 ns return chain,
-        // above, is in every core): until it is, the board keeps the rated build.
+        // Not yet: with the return path's test (the whole core, hardened) the board top reached
+        // 64.55 MHz at placer seed 1 for 65 (docs/results.md, "ULX3S"): the return path's
+        // forward chain, disk B's injector arming → the returned word → the fabric's return
+        // select → CPU A's return buffer's shadow check, 15.5 ns, four fifths routing. The
+        // rating stays that of the core without the return path until that chain is cut.
         bist_return: false,
         // Seed 1 met 65 MHz with 10 % in hand (71.96 MHz); nextpnr's default seed missed it by
         // 0.11 MHz (above). Re-measure with `--seeds` when the core changes.

@@ -6,13 +6,15 @@
 //! inputs are tied idle never exercises (and synthesis would remove).
 use crate::bist::{BistChecker, BistGenerator};
 use crate::link::{LinkTx, Word};
+use crate::skid::Skid;
 use rust_hdl::prelude::*;
 
-/// A skid buffer between a BIST generator and the link it feeds: the generator's `ready` is a
-/// flop (`!skid_valid`), so the sink's `ready` (a long path through the disk ingress and the
-/// fabric's return select) ends at this stage's enables and never reaches the generator's
-/// LFSR or the BIST's quiet counter. A word a cycle passes through; a word offered at t leaves
-/// at t+1 at the earliest.
+/// A skid buffer between a BIST generator and the link it feeds: a [`Skid`] (the generator's
+/// `ready` is its flop, `!skid_valid`) followed by an output register, so the sink's `ready`
+/// (a long path through the disk ingress) ends at this stage's enables and never reaches the
+/// generator's LFSR or the BIST's quiet counter, and the generator's next-word logic stays off
+/// the disk ingress's forward path. A word a cycle passes through; a word offered at t leaves
+/// at t+1 at the earliest; two words held at most.
 #[derive(LogicBlock, Default)]
 pub struct BistSkid {
     /// Clock.
@@ -35,68 +37,42 @@ pub struct BistSkid {
     pub moved: Signal<Out, Bit>,
     /// A word is held (the generator's run has not all left yet).
     pub busy: Signal<Out, Bit>,
+    skid: Skid,
     out_valid: DFF<Bit>,
-    out_data: DFF<Bits<32>>,
-    out_par: DFF<Bits<4>>,
-    out_last: DFF<Bit>,
-    skid_valid: DFF<Bit>,
-    skid_data: DFF<Bits<32>>,
-    skid_par: DFF<Bits<4>>,
-    skid_last: DFF<Bit>,
-    take: Signal<Local, Bit>,
-    push: Signal<Local, Bit>,
+    out_word: DFF<Word>,
+    /// The output register takes the skid's word: it is empty, or its word leaves.
+    load: Signal<Local, Bit>,
 }
 
 impl Logic for BistSkid {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, out_valid, out_data, out_par, out_last, skid_valid, skid_data, skid_par, skid_last);
-        self.take.next = self.out_valid.q.val() & self.link.ready.val();
-        self.push.next = self.in_valid.val() & !self.skid_valid.q.val();
-        // take | push | out held | next out
-        //  1   |  -   | skid      | the skid word (the skid register empties)
-        //  1   |  1   | no skid   | the generator's word
-        //  1   |  0   | no skid   | nothing
-        //  0   |  1   | empty     | the generator's word
-        //  0   |  1   | full      | unchanged; the generator's word into the skid register
-        if self.take.val() {
-            if self.skid_valid.q.val() {
-                self.out_data.d.next = self.skid_data.q.val();
-                self.out_par.d.next = self.skid_par.q.val();
-                self.out_last.d.next = self.skid_last.q.val();
-                self.skid_valid.d.next = false;
-            } else {
-                self.out_valid.d.next = self.push.val();
-                self.out_data.d.next = self.in_data.val();
-                self.out_par.d.next = self.in_par.val();
-                self.out_last.d.next = self.in_last.val();
-            }
-        } else if self.push.val() {
-            if self.out_valid.q.val() {
-                self.skid_valid.d.next = true;
-                self.skid_data.d.next = self.in_data.val();
-                self.skid_par.d.next = self.in_par.val();
-                self.skid_last.d.next = self.in_last.val();
-            } else {
-                self.out_valid.d.next = true;
-                self.out_data.d.next = self.in_data.val();
-                self.out_par.d.next = self.in_par.val();
-                self.out_last.d.next = self.in_last.val();
-            }
+        clock!(self, clock, skid);
+        dff_setup!(self, clock, out_valid, out_word);
+        // The generator's word packed as the core's words are (data 31:0, par 35:32, last 36).
+        self.skid.flush.next = self.flush.val();
+        self.skid.rx.valid.next = self.in_valid.val();
+        self.skid.rx.data.next = bit_cast::<40, 32>(self.in_data.val())
+            | (bit_cast::<40, 4>(self.in_par.val()) << 32)
+            | (bit_cast::<40, 1>(self.in_last.val().into()) << 36);
+        self.in_ready.next = self.skid.rx.ready.val();
+        self.load.next = !self.out_valid.q.val() | self.link.ready.val();
+        self.skid.tx.ready.next = self.load.val();
+        if self.load.val() {
+            self.out_valid.d.next = self.skid.tx.valid.val();
+            self.out_word.d.next = self.skid.tx.data.val();
         }
         if self.flush.val() {
             self.out_valid.d.next = false;
-            self.skid_valid.d.next = false;
         }
-        self.in_ready.next = !self.skid_valid.q.val();
         self.link.valid.next = self.out_valid.q.val();
-        self.link.data.next = self.out_data.q.val();
-        self.link.par.next = self.out_par.q.val();
-        self.link.last.next = self.out_last.q.val();
+        self.link.data.next = self.out_word.q.val().get_bits::<32>(0);
+        self.link.par.next = self.out_word.q.val().get_bits::<4>(32);
+        self.link.last.next = self.out_word.q.val().get_bit(36);
         self.link.abort.next = false;
-        self.link.cpar.next = !(self.out_valid.q.val() ^ self.out_last.q.val());
-        self.moved.next = self.take.val();
-        self.busy.next = self.out_valid.q.val() | self.skid_valid.q.val();
+        self.link.cpar.next = !(self.out_valid.q.val() ^ self.out_word.q.val().get_bit(36));
+        self.moved.next = self.out_valid.q.val() & self.link.ready.val();
+        self.busy.next = self.out_valid.q.val() | self.skid.held.val();
     }
 }
 

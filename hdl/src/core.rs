@@ -10,6 +10,7 @@ use crate::commit_gate::CommitGate;
 use crate::core_config::CoreConfig;
 use crate::counters::Counters;
 use crate::disk_side::DiskSide;
+use crate::skid::Skid;
 use crate::egress::Egress;
 use crate::fabric::{mode, Fabric};
 use crate::fault_capture::{cause_bits, FaultCapture};
@@ -80,6 +81,10 @@ pub struct Core<const SW: usize, const OW: usize> {
     in_cpu_b: Ingress,
     in_disk_a: Ingress,
     in_disk_b: Ingress,
+    /// Each disk ingress's checked words into its side through a skid buffer: the disk's
+    /// `ready` is a flop, so the fabric's return select → `ready` path ends there (issue 26).
+    skid_disk_a: Skid,
+    skid_disk_b: Skid,
     /// INJ_CTRL for the four ingresses' injectors, their shared N counter, INJ_STATUS.
     inj: InjectControl,
     /// The lockstep write path and the mode state machine.
@@ -171,6 +176,8 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             in_cpu_b: Ingress::for_build(InjLink::CpuB, params),
             in_disk_a: Ingress::for_build(InjLink::DiskA, params),
             in_disk_b: Ingress::for_build(InjLink::DiskB, params),
+            skid_disk_a: Skid::hardened(params.harden),
+            skid_disk_b: Skid::hardened(params.harden),
             inj: InjectControl::new(params.counter_width),
             lockstep: Lockstep::hardened(params.harden),
             gate: CommitGate::new(params.frame_depth_log2 as usize),
@@ -223,7 +230,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, in_cpu_a, in_cpu_b, in_disk_a, in_disk_b, inj, lockstep, gate, fabric, disk_a, disk_b);
-        clock!(self, clock, cfg, fault_log, capture, counters, bist, bridge, regs);
+        clock!(self, clock, cfg, fault_log, capture, counters, bist, bridge, regs, skid_disk_a, skid_disk_b);
         dff_setup!(self, clock, divergence_q, egress_q, c_in_frame, internal_err_q, internal_q);
 
         // Control plane: UART ⇄ parser ⇄ register file.
@@ -317,7 +324,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.resync.next = self.cfg.fault_clear.val();
         // Hardened build: an internal fault stops forwarding (see `internal_q`).
         self.internal_err_q.d.next =
-            self.lockstep.internal_error.val() | self.fabric.internal_error.val() | self.cfg.shadow_bad.val();
+            self.lockstep.internal_error.val() | self.fabric.internal_error.val() | self.cfg.shadow_bad.val()
+                | self.skid_disk_a.internal_error.val() | self.skid_disk_b.internal_error.val();
         self.internal_now.next = self.harden.val() & (self.internal_err_q.q.val() | self.fabric.write_error.val());
         self.stop.next = self.harden.val() & (self.internal_q.q.val() | self.internal_now.val());
         self.internal_q.d.next = self.stop.val() & !self.cfg.fault_clear.val() & !self.reset.val();
@@ -350,8 +358,12 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
 
         // Each disk's side: its returns into the fabric (a rebuilding disk's dropped), the
         // fabric's buffer for it out to its egress (nothing for a failed disk), its health.
-        StreamTx::join(&mut self.in_disk_a.word, &mut self.disk_a.rx);
-        StreamTx::join(&mut self.in_disk_b.word, &mut self.disk_b.rx);
+        StreamTx::join(&mut self.in_disk_a.word, &mut self.skid_disk_a.rx);
+        StreamTx::join(&mut self.in_disk_b.word, &mut self.skid_disk_b.rx);
+        StreamTx::join(&mut self.skid_disk_a.tx, &mut self.disk_a.rx);
+        StreamTx::join(&mut self.skid_disk_b.tx, &mut self.disk_b.rx);
+        self.skid_disk_a.flush.next = self.reset.val();
+        self.skid_disk_b.flush.next = self.reset.val();
         StreamTx::join(&mut self.disk_a.tx, &mut self.out_disk_a.word);
         StreamTx::join(&mut self.disk_b.tx, &mut self.out_disk_b.word);
         self.fabric.ra_valid.next = self.disk_a.returns.valid.val();

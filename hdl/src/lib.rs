@@ -29,6 +29,7 @@ pub mod lockstep;
 pub mod parity;
 pub mod regfile;
 pub mod shadow;
+pub mod skid;
 pub mod stream_fifo;
 pub mod testbench;
 pub mod uart;

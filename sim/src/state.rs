@@ -233,6 +233,9 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("fabric.strict_b", "return path"),
     ("disk_a.rx_in_frame", "return path"),
     ("disk_b.rx_in_frame", "return path"),
+    // The skid buffer between each disk ingress and the disk's side (hdl/src/skid.rs).
+    ("skid_disk_a", "return path"),
+    ("skid_disk_b", "return path"),
     // Fault detection and the first-fault capture.
     ("fault_log", "fault log & monitors"),
     ("disk_*", "fault log & monitors"),
