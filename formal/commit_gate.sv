@@ -47,10 +47,10 @@ module commit_gate_formal (
 
     commit_gate dut (
         .clock(clock), .reset(reset), .saf(saf),
-        .in_valid(in_valid), .in_word(in_word), .in_ready(in_ready),
-        .out_valid(out_valid), .out_word(out_word), .out_ready(out_ready),
-        .saf_active(saf_active), .word_out(word_out), .frame_out(frame_out),
-        .frame_dropped(frame_dropped), .frame_too_long(frame_too_long), .fill(fill),
+        .\rx$valid (in_valid), .\rx$data (in_word), .\rx$ready (in_ready),
+        .\tx$valid (out_valid), .\tx$data (out_word), .\tx$ready (out_ready),
+        .\events$saf_active (saf_active), .\events$word_out (word_out), .\events$frame_out (frame_out),
+        .\events$frame_dropped (frame_dropped), .\events$frame_too_long (frame_too_long), .fill(fill),
         .\saf_q$q (i_saf_q), .\in_frame$q (i_in_frame), .\dropping$q (i_dropping),
         .\ct_offer_held$q (i_ct_offer_held), .\wptr$q (i_wptr), .\fstart$q (i_fstart),
         .\rptr$q (i_rptr), .\avail$q (i_avail), .\partial$q (i_partial),

@@ -1,10 +1,10 @@
 // Formal harness for Fabric<AW, OW> (hdl/src/fabric.rs), as generated (module `fabric`),
 // write side; `ftio prove` passes AW and OW. Depends on the fabric's ports as of this
-// harness: mode, primary, read_verify, strict, offset, ca_ready/cb_ready, disk_*_failed,
-// c_*, sa_*/sb_*, ra_*/rb_*, da_*/db_*, ca_*/cb_*, divergence*.
+// harness: mode, cfg (primary, read_verify, strict, offset, disk_timeout, resync), disk_*_failed, the streams c, sa/sb,
+// ra/rb, da/db, ca/cb (StreamRx/StreamTx: `x$valid`, `x$data`, `x$ready`), divergence*.
 //
 // Free: the committed stream (any words; it keeps SPEC §2's source rule), both disks'
-// back-pressure (`da_take`/`db_take` at any cycle), the return side, DISK_TIMEOUT, the
+// back-pressure (`da_ready`/`db_ready` at any cycle), the return side, DISK_TIMEOUT, the
 // fault clear, the mode (held from power-on, any mode but SPLIT: the committed stream is
 // mirrored in all of them), and each disk's state as the core drives it (SPEC §4): healthy
 // → failed (at any cycle) → readmitted, rebuilding (at any cycle while failed: the fabric
@@ -44,12 +44,13 @@ module fabric_formal (
     input c_valid, input [39:0] c_word,
     input sa_valid, input [39:0] sa_word, input sb_valid, input [39:0] sb_word,
     input ra_valid, input [39:0] ra_word, input rb_valid, input [39:0] rb_word,
-    input da_take, input db_take, input ca_take, input cb_take,
+    input da_ready, input db_ready,
     input stop
 );
     localparam SPLIT = 3;
     (* anyconst *) reg [2:0] f_mode;
     (* anyconst *) reg [`OW-1:0] f_offset;
+    wire [15:0] f_offset16 = f_offset; // OFFSET as the register holds it (the low OW bits used)
     always @(*) assume(f_mode != SPLIT && f_mode <= 4);
 
     reg f_init = 1;
@@ -75,21 +76,21 @@ module fabric_formal (
     wire strict_ready_mismatch, divergence, divergence_perr_a, divergence_perr_b;
 
     fabric dut (
-        .clock(clock), .reset(f_init), .mode(f_mode), .primary(primary), .read_verify(read_verify),
-        .strict(strict), .offset(f_offset), .ca_ready(ca_ready), .cb_ready(cb_ready),
+        .clock(clock), .reset(f_init), .mode(f_mode), .\cfg$primary (primary),
+        .\cfg$read_verify (read_verify), .\cfg$strict (strict), .\cfg$offset (f_offset16),
         .strict_ready_mismatch(strict_ready_mismatch),
         .disk_a_failed(disk_a_failed), .disk_b_failed(disk_b_failed),
-        .disk_timeout(disk_timeout), .resync(resync),
+        .\cfg$disk_timeout (disk_timeout), .\cfg$resync (resync),
         .disk_a_rebuilding(rebuilding_a), .disk_b_rebuilding(rebuilding_b),
-        .c_valid(c_valid), .c_word(c_word), .c_ready(c_ready),
-        .sa_valid(sa_valid), .sa_word(sa_word), .sa_ready(sa_ready),
-        .sb_valid(sb_valid), .sb_word(sb_word), .sb_ready(sb_ready),
-        .ra_valid(ra_valid), .ra_word(ra_word), .ra_ready(ra_ready),
-        .rb_valid(rb_valid), .rb_word(rb_word), .rb_ready(rb_ready),
-        .da_valid(da_valid), .da_word(da_word), .da_take(da_take),
-        .db_valid(db_valid), .db_word(db_word), .db_take(db_take),
-        .ca_valid(ca_valid), .ca_word(ca_word), .ca_take(ca_take),
-        .cb_valid(cb_valid), .cb_word(cb_word), .cb_take(cb_take),
+        .\c$valid (c_valid), .\c$data (c_word), .\c$ready (c_ready),
+        .\sa$valid (sa_valid), .\sa$data (sa_word), .\sa$ready (sa_ready),
+        .\sb$valid (sb_valid), .\sb$data (sb_word), .\sb$ready (sb_ready),
+        .\ra$valid (ra_valid), .\ra$data (ra_word), .\ra$ready (ra_ready),
+        .\rb$valid (rb_valid), .\rb$data (rb_word), .\rb$ready (rb_ready),
+        .\da$valid (da_valid), .\da$data (da_word), .\da$ready (da_ready),
+        .\db$valid (db_valid), .\db$data (db_word), .\db$ready (db_ready),
+        .\ca$valid (ca_valid), .\ca$data (ca_word), .\ca$ready (ca_ready),
+        .\cb$valid (cb_valid), .\cb$data (cb_word), .\cb$ready (cb_ready),
         .divergence(divergence), .divergence_perr_a(divergence_perr_a), .divergence_perr_b(divergence_perr_b),
         .stop(stop),
 `ifdef HARDEN
@@ -133,8 +134,8 @@ module fabric_formal (
     always @(*) assume(c_word[39:2] == 0);
 
     wire commit = c_valid && c_ready && !f_init;
-    wire deliver_a = da_valid && da_take && !f_init;
-    wire deliver_b = db_valid && db_take && !f_init;
+    wire deliver_a = da_valid && da_ready && !f_init;
+    wire deliver_b = db_valid && db_ready && !f_init;
 
     (* anyconst *) reg [7:0] f_n;
     reg [7:0] nc = 0, owed_a = 0, owed_b = 0, got_a = 0, got_b = 0;

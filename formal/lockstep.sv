@@ -47,6 +47,7 @@ module lockstep_formal (
 
     (* anyconst *) reg f_strict;
     (* anyconst *) reg [`OW-1:0] f_offset;
+    wire [15:0] f_offset16 = f_offset; // OFFSET as the register holds it (the low OW bits used)
 
     // Cycle 0: reset (power-on, elastic DUPLEX). Cycle 1: the host writes CTRL: DUPLEX with
     // the lockstep kind `f_strict` (the way strict lockstep is entered). From cycle 2 on the
@@ -70,20 +71,21 @@ module lockstep_formal (
 
     lockstep dut (
         .clock(clock), .reset(f_init),
-        .mode_set(f_write), .mode_value(3'd0), .strict(f_strict_now), .strict_set(f_write && f_strict),
-        .policy_halt(policy_halt), .offset(f_offset), .timeout(timeout),
-        .a_valid(a_valid), .a_word(a_word), .a_ready(a_ready), .a_error(a_error),
-        .b_valid(b_valid), .b_word(b_word), .b_ready(b_ready), .b_error(b_error),
+        .\cfg$mode_set (f_write), .\cfg$mode_value (3'd0), .\cfg$strict (f_strict_now),
+        .\cfg$strict_set (f_write && f_strict), .\cfg$policy_halt (policy_halt),
+        .\cfg$offset (f_offset16), .\cfg$timeout (timeout),
+        .\a$valid (a_valid), .\a$data (a_word), .\a$ready (a_ready), .a_error(a_error),
+        .\b$valid (b_valid), .\b$data (b_word), .\b$ready (b_ready), .b_error(b_error),
         .return_mismatch(return_mismatch),
-        .c_valid(c_valid), .c_word(c_word), .c_ready(c_ready),
-        .sa_valid(sa_valid), .sa_word(sa_word), .sa_ready(sa_ready),
-        .sb_valid(sb_valid), .sb_word(sb_word), .sb_ready(sb_ready),
-        .mode(mode), .fault_a_parity(fault_a_parity), .fault_b_parity(fault_b_parity),
-        .fault_a_timeout(fault_a_timeout), .fault_b_timeout(fault_b_timeout),
-        .fault_mismatch(fault_mismatch), .word_out(word_out), .frame_out(frame_out),
-        .frame_aborted(frame_aborted), .pair_index(pair_index),
+        .\c$valid (c_valid), .\c$data (c_word), .\c$ready (c_ready),
+        .\sa$valid (sa_valid), .\sa$data (sa_word), .\sa$ready (sa_ready),
+        .\sb$valid (sb_valid), .\sb$data (sb_word), .\sb$ready (sb_ready),
+        .mode(mode), .\events$fault_a_parity (fault_a_parity), .\events$fault_b_parity (fault_b_parity),
+        .\events$fault_a_timeout (fault_a_timeout), .\events$fault_b_timeout (fault_b_timeout),
+        .\events$fault_mismatch (fault_mismatch), .\events$word_out (word_out), .\events$frame_out (frame_out),
+        .\events$frame_aborted (frame_aborted), .pair_index(pair_index),
         .head_a(head_a), .head_b(head_b), .head_a_valid(head_a_valid), .head_b_valid(head_b_valid),
-        .fill_a(fill_a), .fill_b(fill_b),
+        .\events$fill_a (fill_a), .\events$fill_b (fill_b),
         .\strict_check.b_dropping_q$q (i_b_dropping),
         .\strict_check.a_missing_q$q (i_a_missing), .\strict_check.b_missing_q$q (i_b_missing)
     );

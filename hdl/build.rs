@@ -109,10 +109,67 @@ fn snapshot_port() -> String {
     let (r, f) = ftio_proto::SNAPSHOT_PULSE;
     let r = ftio_proto::reg(r);
     assert_eq!(r.f(f).hw, Hw::Pulse, "the snapshot command is a pulse");
-    r.f(f).port_name(r)
+    match group_of(r) {
+        Some(i) => format!("{}.{}", GROUPS[i].0, r.f(f).port_name(r)),
+        None => r.f(f).port_name(r),
+    }
+}
+
+/// Registers whose hardware fields one block of the core drives or uses, bundled: the
+/// register file has one port `regs.<port>` (an interface `<Type>Port`) where the block has
+/// its mirror (`<Type>`), and the core joins the two in one line. (port, type, registers.)
+/// Every other field is a port of its own on the register file.
+const GROUPS: &[(&str, &str, &[&str])] = &[
+    ("ctrl", "CtrlRegs", &["CTRL", "OFFSET", "TIMEOUT", "DISK_TIMEOUT"]),
+    (
+        "counters",
+        "CounterRegs",
+        &[
+            "WORDS_FWD", "FRAMES_FWD", "FRAMES_ABORTED", "MISMATCHES", "PERR_CPU_A", "PERR_CPU_B", "PERR_DISK_A",
+            "PERR_DISK_B", "PERR_EGRESS", "TIMEOUTS", "MAX_SKEW", "WORDS_RETURNED",
+        ],
+    ),
+    ("capture", "CaptureRegs", &["CAP_CAUSE", "CAP_CYCLE_LO", "CAP_CYCLE_HI", "CAP_WORD", "CAP_DATA_A", "CAP_DATA_B"]),
+    ("cap_flags", "CapFlagsRegs", &["CAP_FLAGS"]),
+    ("inj", "InjectRegs", &["INJ_CTRL", "INJ_COUNT", "INJ_STATUS"]),
+    (
+        "bist",
+        "BistRegs",
+        &[
+            "BIST_CTRL", "BIST_FRAMES", "BIST_LEN", "BIST_SKEW", "BIST_SEED", "BIST_STATUS", "BIST_WORDS", "BIST_ERRORS",
+            "BIST_RET_WORDS", "BIST_RET_ERRORS",
+        ],
+    ),
+];
+
+/// The group `r` belongs to (its index in [`GROUPS`]).
+fn group_of(r: &Register) -> Option<usize> {
+    GROUPS.iter().position(|(_, _, regs)| regs.contains(&r.name))
+}
+
+/// The interfaces of [`GROUPS`]: each field port's declaration as the register file has it,
+/// and its mirror for the block.
+fn group_interfaces(decls: &[String]) -> String {
+    let mut out = String::new();
+    for (i, (port, ty, regs)) in GROUPS.iter().enumerate() {
+        for name in regs.iter() {
+            ftio_proto::reg(name);
+        }
+        let rf = &decls[i];
+        let mirror = rf.replace("Signal<In,", "Signal<TMP,").replace("Signal<Out,", "Signal<In,").replace("Signal<TMP,", "Signal<Out,");
+        writeln!(out, "/// The register file's end of {} (the core's `regs.{port}`; see [`{ty}`]).", regs.join(", ")).unwrap();
+        writeln!(out, "#[derive(LogicInterface, Default, Clone)]\n#[join = \"{ty}\"]\npub struct {ty}Port {{\n{rf}}}\n").unwrap();
+        writeln!(out, "/// The fields of {} as the block that reports or uses them sees them: one port, joined", regs.join(", ")).unwrap();
+        writeln!(out, "/// to the register file's [`{ty}Port`] (generated from the register table).").unwrap();
+        writeln!(out, "#[derive(LogicInterface, Default, Clone)]\n#[join = \"{ty}Port\"]\npub struct {ty} {{\n{mirror}}}\n").unwrap();
+    }
+    out
 }
 
 fn generate() -> String {
+    let mut group_decls: Vec<String> = vec![String::new(); GROUPS.len()];
+    let mut grouped_init = String::new();
+    let mut port_init = String::new();
     let mut ports = String::new();
     let mut inner = String::new();
     let mut init = String::new();
@@ -156,12 +213,18 @@ fn generate() -> String {
             write!(rd_inputs, "        }} else if {arm} {{\n            self.rd_inputs.next = self.v_{n}.val();\n").unwrap();
             continue;
         }
+        // The register's ports: on the register file, or in its group's interface.
+        let (pdecl, pinit, g) = match group_of(r) {
+            Some(i) => (&mut group_decls[i], &mut grouped_init, format!("{}.", GROUPS[i].0)),
+            None => (&mut ports, &mut port_init, String::new()),
+        };
         if counter(r) {
             let f = &r.fields[0];
             let p = f.port_name(r);
-            writeln!(ports, "    /// The live {} ({}): the register reads its snapshot.", r.name, summary(f.description)).unwrap();
-            writeln!(ports, "    pub {p}: Signal<In, Bits<32>>,").unwrap();
-            writeln!(init, "            {p}: Default::default(),").unwrap();
+            writeln!(pdecl, "    /// The live {} ({}): the register reads its snapshot.", r.name, summary(f.description)).unwrap();
+            writeln!(pdecl, "    pub {p}: Signal<In, Bits<32>>,").unwrap();
+            writeln!(pinit, "            {p}: Default::default(),").unwrap();
+            let p = format!("{g}{p}");
             writeln!(inner, "    s_{n}: DFF<Bits<32>>,").unwrap();
             writeln!(init, "            s_{n}: Default::default(),").unwrap();
             dffs.push(format!("s_{n}"));
@@ -184,6 +247,8 @@ fn generate() -> String {
         }
         for f in r.fields {
             let p = f.port_name(r);
+            // `gp`: the port as the register file's code reads or drives it.
+            let gp = format!("{g}{p}");
             let doc = format!("{}.{}: {}", r.name, f.name, summary(f.description));
             match f.hw {
                 Hw::Lock => {
@@ -193,46 +258,46 @@ fn generate() -> String {
                 }
                 Hw::Const | Hw::Counter => panic!("{}.{}: {:?} in a register of other fields", r.name, f.name, f.hw),
                 Hw::Status => {
-                    writeln!(ports, "    /// {doc} (from the core).\n    pub {p}: Signal<In, {}>,", ty(f.width)).unwrap();
-                    writeln!(init, "            {p}: Default::default(),").unwrap();
-                    read.push(placed(&format!("self.{p}.val()"), f.width, f.lsb));
+                    writeln!(pdecl, "    /// {doc} (from the core).\n    pub {p}: Signal<In, {}>,", ty(f.width)).unwrap();
+                    writeln!(pinit, "            {p}: Default::default(),").unwrap();
+                    read.push(placed(&format!("self.{gp}.val()"), f.width, f.lsb));
                 }
                 Hw::Control | Hw::ControlHwClear => {
-                    writeln!(ports, "    /// {doc} (stored).\n    pub {p}: Signal<Out, {}>,", ty(f.width)).unwrap();
-                    writeln!(init, "            {p}: Default::default(),").unwrap();
-                    writeln!(outputs, "        self.{p}.next = {};", slice(&format!("self.r_{n}.q.val()"), f.width, f.lsb)).unwrap();
+                    writeln!(pdecl, "    /// {doc} (stored).\n    pub {p}: Signal<Out, {}>,", ty(f.width)).unwrap();
+                    writeln!(pinit, "            {p}: Default::default(),").unwrap();
+                    writeln!(outputs, "        self.{gp}.next = {};", slice(&format!("self.r_{n}.q.val()"), f.width, f.lsb)).unwrap();
                     if f.hw == Hw::ControlHwClear {
-                        writeln!(ports, "    /// Pulse from the core: clear {}.{} (a host write of {} in the same cycle wins).", r.name, f.name, r.name).unwrap();
-                        writeln!(ports, "    pub {p}_clear: Signal<In, Bit>,").unwrap();
-                        writeln!(init, "            {p}_clear: Default::default(),").unwrap();
+                        writeln!(pdecl, "    /// Pulse from the core: clear {}.{} (a host write of {} in the same cycle wins).", r.name, f.name, r.name).unwrap();
+                        writeln!(pdecl, "    pub {p}_clear: Signal<In, Bit>,").unwrap();
+                        writeln!(pinit, "            {p}_clear: Default::default(),").unwrap();
                         writeln!(inner, "    m_{p}: Constant<Bits<32>>,").unwrap();
                         writeln!(init, "            m_{p}: field_mask({:?}, {:?}),", r.name, f.name).unwrap();
                         writeln!(
                             writes,
-                            "        if self.{p}_clear.val() & !{} {{\n            self.r_{n}.d.next = self.r_{n}.q.val() & !self.m_{p}.val();\n        }}",
+                            "        if self.{gp}_clear.val() & !{} {{\n            self.r_{n}.d.next = self.r_{n}.q.val() & !self.m_{p}.val();\n        }}",
                             hit(r)
                         )
                         .unwrap();
                     }
                 }
                 Hw::Pulse => {
-                    writeln!(ports, "    /// {doc} (a one-cycle pulse).\n    pub {p}: Signal<Out, Bit>,").unwrap();
-                    writeln!(init, "            {p}: Default::default(),").unwrap();
-                    writeln!(pulses, "        self.{p}.next = {} & self.bus.wdata.val().get_bit({});", hit(r), f.lsb).unwrap();
+                    writeln!(pdecl, "    /// {doc} (a one-cycle pulse).\n    pub {p}: Signal<Out, Bit>,").unwrap();
+                    writeln!(pinit, "            {p}: Default::default(),").unwrap();
+                    writeln!(pulses, "        self.{gp}.next = {} & self.bus.wdata.val().get_bit({});", hit(r), f.lsb).unwrap();
                 }
                 Hw::Command { refused } => {
                     let value = slice("self.bus.wdata.val()", f.width, f.lsb);
                     let keep = f.max();
-                    writeln!(ports, "    /// {doc}: written with a value other than {keep} (keep) this cycle.").unwrap();
-                    writeln!(ports, "    pub {p}_set: Signal<Out, Bit>,").unwrap();
-                    writeln!(ports, "    /// The value written to {}.{}.\n    pub {p}_value: Signal<Out, {}>,", r.name, f.name, ty(f.width)).unwrap();
-                    writeln!(ports, "    /// What {}.{} reads: the core's value now.\n    pub {p}_now: Signal<In, {}>,", r.name, f.name, ty(f.width)).unwrap();
+                    writeln!(pdecl, "    /// {doc}: written with a value other than {keep} (keep) this cycle.").unwrap();
+                    writeln!(pdecl, "    pub {p}_set: Signal<Out, Bit>,").unwrap();
+                    writeln!(pdecl, "    /// The value written to {}.{}.\n    pub {p}_value: Signal<Out, {}>,", r.name, f.name, ty(f.width)).unwrap();
+                    writeln!(pdecl, "    /// What {}.{} reads: the core's value now.\n    pub {p}_now: Signal<In, {}>,", r.name, f.name, ty(f.width)).unwrap();
                     for s in ["set", "value", "now"] {
-                        writeln!(init, "            {p}_{s}: Default::default(),").unwrap();
+                        writeln!(pinit, "            {p}_{s}: Default::default(),").unwrap();
                     }
-                    writeln!(pulses, "        self.{p}_set.next = {} & ({value} != {keep}_u64);", hit(r)).unwrap();
-                    writeln!(pulses, "        self.{p}_value.next = {value};").unwrap();
-                    read.push(placed(&format!("self.{p}_now.val()"), f.width, f.lsb));
+                    writeln!(pulses, "        self.{gp}_set.next = {} & ({value} != {keep}_u64);", hit(r)).unwrap();
+                    writeln!(pulses, "        self.{gp}_value.next = {value};").unwrap();
+                    read.push(placed(&format!("self.{gp}_now.val()"), f.width, f.lsb));
                     for v in refused {
                         writeln!(
                             value_checks,
@@ -256,6 +321,11 @@ fn generate() -> String {
         write!(part, "        }} else if {arm} {{\n            self.{which}.next = {expr};\n").unwrap();
     }
 
+    for (port, ty, regs) in GROUPS {
+        writeln!(ports, "    /// {}: joined to the block that reports or uses them.\n    pub {port}: {ty}Port,", regs.join(", ")).unwrap();
+        writeln!(port_init, "            {port}: Default::default(),").unwrap();
+    }
+    let interfaces = group_interfaces(&group_decls);
     let mut dff_lines = String::new();
     for chunk in dffs.chunks(8) {
         writeln!(dff_lines, "        dff_setup!(self, clock, {});", chunk.join(", ")).unwrap();
@@ -263,6 +333,7 @@ fn generate() -> String {
     format!(
         r#"// Generated by hdl/build.rs from ftio_proto::REGISTERS; do not edit.
 
+{interfaces}
 /// The register file of SPEC §5, generated from the register table (see `hdl/build.rs`).
 #[derive(LogicBlock)]
 pub struct RegFile {{
@@ -309,7 +380,7 @@ impl RegFile {{
             clock: Default::default(),
             reset: Default::default(),
             bus: Default::default(),
-{init}            m_readable: Constant::new(address_mask(|_| true)),
+{port_init}{init}            m_readable: Constant::new(address_mask(|_| true)),
             m_writable: Constant::new(address_mask(|r| r.access != Access::RO)),
             m_absent: Constant::new(address_mask(|r| !params.builds(r.part))),
             absent_bits: Default::default(),

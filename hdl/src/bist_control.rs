@@ -3,8 +3,10 @@
 //! (`BuildParams::bist_return`, [`BistReturn`]) two generators in place of the disks, two
 //! checkers on the CPU outputs, BIST_RET_WORDS / BIST_RET_ERRORS.
 use crate::bist::{BistChecker, BistGenerator};
+use crate::bist_pair::BistCheckPair;
 use crate::bist_return::BistReturn;
 use crate::link::{LinkTx, Word};
+use crate::regfile::BistRegs;
 use rust_hdl::prelude::*;
 
 /// BIST_CTRL.start starts a run: the generators own the CPU inputs (`active`; the core's
@@ -22,18 +24,11 @@ pub struct BistControl {
     pub clock: Signal<In, Clock>,
     /// Synchronous reset.
     pub reset: Signal<In, Bit>,
-    /// BIST_CTRL.start (a pulse).
-    pub start: Signal<In, Bit>,
-    /// BIST_CTRL.abort (a pulse).
-    pub abort: Signal<In, Bit>,
-    /// BIST_SEED.
-    pub seed: Signal<In, Bits<32>>,
-    /// BIST_LEN.
-    pub len: Signal<In, Bits<16>>,
-    /// BIST_FRAMES.
-    pub frames: Signal<In, Bits<32>>,
-    /// BIST_SKEW: CPU B's generator starts this many cycles after A's.
-    pub skew: Signal<In, Bits<16>>,
+    /// Its registers (generated from the register table, `hdl/build.rs`): BIST_CTRL,
+    /// BIST_SEED, BIST_LEN, BIST_FRAMES, BIST_SKEW in; BIST_STATUS, BIST_WORDS (both disks'
+    /// checked words, the lesser count, registered), BIST_ERRORS (both checkers' errors,
+    /// registered), BIST_RET_WORDS, BIST_RET_ERRORS out.
+    pub regs: BistRegs,
     /// A fault is latched (it fails the run).
     pub fault: Signal<In, Bit>,
     /// Generator A's link, into CPU A's ingress.
@@ -64,26 +59,6 @@ pub struct BistControl {
     pub cpu_b_moved: Signal<In, Bit>,
     /// The BIST owns the CPU inputs (BIST_STATUS.running).
     pub active: Signal<Out, Bit>,
-    /// BIST_STATUS.done.
-    pub done: Signal<Out, Bit>,
-    /// BIST_STATUS.pass.
-    pub pass: Signal<Out, Bit>,
-    /// BIST_STATUS.fail.
-    pub fail: Signal<Out, Bit>,
-    /// BIST_WORDS: words checked on both disks (the lesser checker count), registered.
-    pub words: Signal<Out, Bits<32>>,
-    /// BIST_ERRORS: both checkers' errors, registered.
-    pub errors: Signal<Out, Bits<32>>,
-    /// BIST_RET_WORDS.
-    pub ret_words: Signal<Out, Bits<32>>,
-    /// BIST_RET_ERRORS.
-    pub ret_errors: Signal<Out, Bits<32>>,
-    /// BIST_STATUS.write_error: the last run failed on a disk output.
-    pub write_error: Signal<Out, Bit>,
-    /// BIST_STATUS.return_error: the last run failed on a CPU output.
-    pub return_error: Signal<Out, Bit>,
-    /// BIST_STATUS.fault: a fault was latched during the last run.
-    pub fault_seen: Signal<Out, Bit>,
     gen_a: BistGenerator,
     gen_b: BistGenerator,
     chk_a: BistChecker,
@@ -112,14 +87,8 @@ pub struct BistControl {
     cpu_b_moved_q: DFF<Bit>,
     disk_a_moved_q: DFF<Bit>,
     disk_b_moved_q: DFF<Bit>,
-    /// BIST_WORDS and BIST_ERRORS, registered: the 32-bit compare and adder stay off the
-    /// register read path (a read sees them a cycle late).
-    words_q: DFF<Bits<32>>,
-    errors_q: DFF<Bits<32>>,
-    /// Both checkers' errors, summed a bit wider than either: BIST_ERRORS stops at
-    /// `errors_top` (2^counter_width - 1) like the counts it sums, never wraps to 0.
-    errors_sum: Signal<Local, Bits<33>>,
-    errors_top: Constant<Bits<33>>,
+    /// The checkers' summary: words checked on both, both checkers' errors.
+    pair: BistCheckPair,
 }
 
 impl BistControl {
@@ -128,12 +97,7 @@ impl BistControl {
         Self {
             clock: Default::default(),
             reset: Default::default(),
-            start: Default::default(),
-            abort: Default::default(),
-            seed: Default::default(),
-            len: Default::default(),
-            frames: Default::default(),
-            skew: Default::default(),
+            regs: Default::default(),
             fault: Default::default(),
             cpu_a: Default::default(),
             cpu_b: Default::default(),
@@ -149,16 +113,6 @@ impl BistControl {
             cpu_b_word: Default::default(),
             cpu_b_moved: Default::default(),
             active: Default::default(),
-            done: Default::default(),
-            pass: Default::default(),
-            fail: Default::default(),
-            words: Default::default(),
-            errors: Default::default(),
-            ret_words: Default::default(),
-            ret_errors: Default::default(),
-            write_error: Default::default(),
-            return_error: Default::default(),
-            fault_seen: Default::default(),
             gen_a: BistGenerator::new(width),
             gen_b: BistGenerator::new(width),
             chk_a: BistChecker::new(width),
@@ -180,10 +134,7 @@ impl BistControl {
             cpu_b_moved_q: Default::default(),
             disk_a_moved_q: Default::default(),
             disk_b_moved_q: Default::default(),
-            words_q: Default::default(),
-            errors_q: Default::default(),
-            errors_sum: Default::default(),
-            errors_top: Constant::new(((1u64 << width) - 1).to_bits()),
+            pair: BistCheckPair::new(width),
         }
     }
 
@@ -204,25 +155,25 @@ impl BistControl {
 impl Logic for BistControl {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, gen_a, gen_b, chk_a, chk_b, ret);
+        clock!(self, clock, gen_a, gen_b, chk_a, chk_b, pair, ret);
         dff_setup!(self, clock, start_q, abort_q, active_q, done_q, pass_q, quiet, faulted);
         dff_setup!(self, clock, write_error_q, return_error_q, fault_q);
-        dff_setup!(self, clock, cpu_a_moved_q, cpu_b_moved_q, disk_a_moved_q, disk_b_moved_q, words_q, errors_q);
-        self.start_q.d.next = self.start.val();
-        self.abort_q.d.next = self.abort.val();
+        dff_setup!(self, clock, cpu_a_moved_q, cpu_b_moved_q, disk_a_moved_q, disk_b_moved_q);
+        self.start_q.d.next = self.regs.bist_ctrl_start.val();
+        self.abort_q.d.next = self.regs.bist_ctrl_abort.val();
         // Generators: the CPU inputs' links (no abort; `cpar` over valid and last).
         self.gen_a.start.next = self.start_q.q.val();
         self.gen_b.start.next = self.start_q.q.val();
         self.gen_a.stop.next = self.abort_q.q.val();
         self.gen_b.stop.next = self.abort_q.q.val();
-        self.gen_a.seed.next = self.seed.val();
-        self.gen_b.seed.next = self.seed.val();
-        self.gen_a.len.next = self.len.val();
-        self.gen_b.len.next = self.len.val();
-        self.gen_a.frames.next = self.frames.val();
-        self.gen_b.frames.next = self.frames.val();
+        self.gen_a.seed.next = self.regs.bist_seed.val();
+        self.gen_b.seed.next = self.regs.bist_seed.val();
+        self.gen_a.len.next = self.regs.bist_len.val();
+        self.gen_b.len.next = self.regs.bist_len.val();
+        self.gen_a.frames.next = self.regs.bist_frames.val();
+        self.gen_b.frames.next = self.regs.bist_frames.val();
         self.gen_a.delay.next = 0.into();
-        self.gen_b.delay.next = self.skew.val();
+        self.gen_b.delay.next = self.regs.bist_skew.val();
         self.cpu_a.valid.next = self.gen_a.valid.val();
         self.cpu_a.data.next = self.gen_a.data.val();
         self.cpu_a.last.next = self.gen_a.last.val();
@@ -241,12 +192,12 @@ impl Logic for BistControl {
         // 36, abort 37).
         self.chk_a.start.next = self.start_q.q.val();
         self.chk_b.start.next = self.start_q.q.val();
-        self.chk_a.seed.next = self.seed.val();
-        self.chk_b.seed.next = self.seed.val();
-        self.chk_a.len.next = self.len.val();
-        self.chk_b.len.next = self.len.val();
-        self.chk_a.frames.next = self.frames.val();
-        self.chk_b.frames.next = self.frames.val();
+        self.chk_a.seed.next = self.regs.bist_seed.val();
+        self.chk_b.seed.next = self.regs.bist_seed.val();
+        self.chk_a.len.next = self.regs.bist_len.val();
+        self.chk_b.len.next = self.regs.bist_len.val();
+        self.chk_a.frames.next = self.regs.bist_frames.val();
+        self.chk_b.frames.next = self.regs.bist_frames.val();
         self.chk_a.enable.next = self.active_q.q.val();
         self.chk_b.enable.next = self.active_q.q.val();
         self.chk_a.take.next = self.disk_a_moved.val();
@@ -264,9 +215,9 @@ impl Logic for BistControl {
         self.ret.start.next = self.start_q.q.val();
         self.ret.stop.next = self.abort_q.q.val();
         self.ret.enable.next = self.active_q.q.val();
-        self.ret.seed.next = self.seed.val();
-        self.ret.len.next = self.len.val();
-        self.ret.frames.next = self.frames.val();
+        self.ret.seed.next = self.regs.bist_seed.val();
+        self.ret.len.next = self.regs.bist_len.val();
+        self.ret.frames.next = self.regs.bist_frames.val();
         LinkTx::link(&mut self.disk_a, &mut self.ret.disk_a);
         LinkTx::link(&mut self.disk_b, &mut self.ret.disk_b);
         self.disk_active.next = self.ret.active.val();
@@ -336,28 +287,22 @@ impl Logic for BistControl {
             self.pass_q.d.next = false;
         }
         self.active.next = self.active_q.q.val();
-        self.done.next = self.done_q.q.val();
-        self.pass.next = self.done_q.q.val() & self.pass_q.q.val();
-        self.fail.next = self.done_q.q.val() & !self.pass_q.q.val();
-        self.write_error.next = self.done_q.q.val() & self.write_error_q.q.val();
-        self.return_error.next = self.done_q.q.val() & self.return_error_q.q.val();
-        self.fault_seen.next = self.done_q.q.val() & self.fault_q.q.val();
+        self.regs.bist_status_running.next = self.active_q.q.val();
+        self.regs.bist_status_done.next = self.done_q.q.val();
+        self.regs.bist_status_pass.next = self.done_q.q.val() & self.pass_q.q.val();
+        self.regs.bist_status_fail.next = self.done_q.q.val() & !self.pass_q.q.val();
+        self.regs.bist_status_write_error.next = self.done_q.q.val() & self.write_error_q.q.val();
+        self.regs.bist_status_return_error.next = self.done_q.q.val() & self.return_error_q.q.val();
+        self.regs.bist_status_fault.next = self.done_q.q.val() & self.fault_q.q.val();
         // A word counts once both disks' copies have been checked.
-        if self.chk_a.words.val() < self.chk_b.words.val() {
-            self.words_q.d.next = self.chk_a.words.val();
-        } else {
-            self.words_q.d.next = self.chk_b.words.val();
-        }
-        self.errors_sum.next = bit_cast::<33, 32>(self.chk_a.errors.val()) + bit_cast::<33, 32>(self.chk_b.errors.val());
-        if self.errors_sum.val() > self.errors_top.val() {
-            self.errors_q.d.next = self.errors_top.val().get_bits::<32>(0);
-        } else {
-            self.errors_q.d.next = self.errors_sum.val().get_bits::<32>(0);
-        }
-        self.words.next = self.words_q.q.val();
-        self.errors.next = self.errors_q.q.val();
-        self.ret_words.next = self.ret.words.val();
-        self.ret_errors.next = self.ret.errors.val();
+        self.pair.a_words.next = self.chk_a.words.val();
+        self.pair.a_errors.next = self.chk_a.errors.val();
+        self.pair.b_words.next = self.chk_b.words.val();
+        self.pair.b_errors.next = self.chk_b.errors.val();
+        self.regs.bist_words.next = self.pair.words.val();
+        self.regs.bist_errors.next = self.pair.errors.val();
+        self.regs.bist_ret_words.next = self.ret.words.val();
+        self.regs.bist_ret_errors.next = self.ret.errors.val();
     }
 }
 
@@ -376,11 +321,11 @@ mod tests {
         for corrupt in [false, true] {
             let mut b = BistControl::new(16);
             b.connect_all();
-            b.seed.next = 0xC0DE.into();
-            b.len.next = 3.into();
-            b.frames.next = 2.into();
-            b.skew.next = 2.into();
-            b.start.next = true;
+            b.regs.bist_seed.next = 0xC0DE.into();
+            b.regs.bist_len.next = 3.into();
+            b.regs.bist_frames.next = 2.into();
+            b.regs.bist_skew.next = 2.into();
+            b.regs.bist_ctrl_start.next = true;
             let (mut cycles, mut corrupted) = (0, false);
             loop {
                 b.cpu_a.ready.next = true;
@@ -408,9 +353,9 @@ mod tests {
                 b.cpu_b_moved.next = b.disk_b.valid.val();
                 low(&mut b, |b| &mut b.clock);
                 edge(&mut b, |b| &mut b.clock);
-                b.start.next = false;
+                b.regs.bist_ctrl_start.next = false;
                 cycles += 1;
-                if b.done.val() || cycles > 100 {
+                if b.regs.bist_status_done.val() || cycles > 100 {
                     break;
                 }
             }
@@ -418,13 +363,13 @@ mod tests {
                 low(&mut b, |b| &mut b.clock);
                 edge(&mut b, |b| &mut b.clock);
             }
-            assert!(b.done.val() && !b.active.val(), "done after {cycles} cycles");
-            assert_eq!((b.pass.val(), b.fail.val()), (!corrupt, corrupt));
-            assert_eq!(b.words.val().to_u32(), 6);
-            assert_eq!(b.errors.val().to_u32(), corrupt as u32);
-            assert_eq!(b.ret_words.val().to_u32(), 6);
-            assert_eq!(b.ret_errors.val().to_u32(), 0);
-            assert_eq!((b.write_error.val(), b.return_error.val(), b.fault_seen.val()), (corrupt, false, false));
+            assert!(b.regs.bist_status_done.val() && !b.active.val(), "done after {cycles} cycles");
+            assert_eq!((b.regs.bist_status_pass.val(), b.regs.bist_status_fail.val()), (!corrupt, corrupt));
+            assert_eq!(b.regs.bist_words.val().to_u32(), 6);
+            assert_eq!(b.regs.bist_errors.val().to_u32(), corrupt as u32);
+            assert_eq!(b.regs.bist_ret_words.val().to_u32(), 6);
+            assert_eq!(b.regs.bist_ret_errors.val().to_u32(), 0);
+            assert_eq!((b.regs.bist_status_write_error.val(), b.regs.bist_status_return_error.val(), b.regs.bist_status_fault.val()), (corrupt, false, false));
         }
     }
 }

@@ -5,6 +5,7 @@
 //! read-verify, per-CPU buffers, strict replica) → CPU egress, the path a board whose disk
 //! inputs are tied idle never exercises (and synthesis would remove).
 use crate::bist::{BistChecker, BistGenerator};
+use crate::bist_pair::BistCheckPair;
 use crate::link::{LinkTx, Word};
 use crate::skid::Skid;
 use rust_hdl::prelude::*;
@@ -138,10 +139,8 @@ pub struct BistReturn {
     /// Per-link move flags for the quiet counter (disk links and CPU links).
     disk_a_moved_q: DFF<Bit>,
     disk_b_moved_q: DFF<Bit>,
-    words_q: DFF<Bits<32>>,
-    errors_q: DFF<Bits<32>>,
-    errors_sum: Signal<Local, Bits<33>>,
-    errors_top: Constant<Bits<33>>,
+    /// The checkers' summary: words checked on both, both checkers' errors.
+    pair: BistCheckPair,
     /// Not built (`!bist_return` or `!bist`).
     left_out: Constant<Bit>,
 }
@@ -183,10 +182,7 @@ impl BistReturn {
             cpu_b_moved_q: Default::default(),
             disk_a_moved_q: Default::default(),
             disk_b_moved_q: Default::default(),
-            words_q: Default::default(),
-            errors_q: Default::default(),
-            errors_sum: Default::default(),
-            errors_top: Constant::new(((1u64 << width) - 1).to_bits()),
+            pair: BistCheckPair::new(width),
             left_out: Constant::new(!built),
         }
     }
@@ -200,9 +196,8 @@ impl BistReturn {
 impl Logic for BistReturn {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, gen_a, gen_b, skid_a, skid_b, chk_a, chk_b);
+        clock!(self, clock, gen_a, gen_b, skid_a, skid_b, chk_a, chk_b, pair);
         dff_setup!(self, clock, cpu_a_word_q, cpu_a_moved_q, cpu_b_word_q, cpu_b_moved_q, disk_a_moved_q, disk_b_moved_q);
-        dff_setup!(self, clock, words_q, errors_q);
         // Disk-side generators: both disks answer the same frames, at once.
         self.gen_a.start.next = self.start.val();
         self.gen_b.start.next = self.start.val();
@@ -277,19 +272,12 @@ impl Logic for BistReturn {
                         & !self.skid_a.busy.val()
                         & !self.skid_b.busy.val())));
         // A word counts once both CPUs' copies have been checked.
-        if self.chk_a.words.val() < self.chk_b.words.val() {
-            self.words_q.d.next = self.chk_a.words.val();
-        } else {
-            self.words_q.d.next = self.chk_b.words.val();
-        }
-        self.errors_sum.next = bit_cast::<33, 32>(self.chk_a.errors.val()) + bit_cast::<33, 32>(self.chk_b.errors.val());
-        if self.errors_sum.val() > self.errors_top.val() {
-            self.errors_q.d.next = self.errors_top.val().get_bits::<32>(0);
-        } else {
-            self.errors_q.d.next = self.errors_sum.val().get_bits::<32>(0);
-        }
-        self.words.next = self.words_q.q.val();
-        self.errors.next = self.errors_q.q.val();
+        self.pair.a_words.next = self.chk_a.words.val();
+        self.pair.a_errors.next = self.chk_a.errors.val();
+        self.pair.b_words.next = self.chk_b.words.val();
+        self.pair.b_errors.next = self.chk_b.errors.val();
+        self.words.next = self.pair.words.val();
+        self.errors.next = self.pair.errors.val();
         self.any_error.next = (self.chk_a.errors.val() != 0) | (self.chk_b.errors.val() != 0);
     }
 }

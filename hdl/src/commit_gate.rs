@@ -1,8 +1,8 @@
 //! The commit gate (SPEC §4 "Commit"): sits on the committed stream between the
 //! [`Lockstep`](crate::lockstep::Lockstep) and the [`Fabric`](crate::fabric::Fabric).
 //!
-//! * **Cut-through** (`saf` low): a zero-latency pass-through. `out_valid`/`out_word` are
-//!   `in_valid`/`in_word` and `in_ready` is `out_ready`, combinationally, so the cut-through
+//! * **Cut-through** (`saf` low): a zero-latency pass-through. `tx.valid`/`tx.data` are
+//!   `rx.valid`/`rx.data` and `rx.ready` is `tx.ready`, combinationally, so the cut-through
 //!   latency of the core is unchanged.
 //! * **Store-and-forward** (`saf` high): every word goes into a circular buffer of 2^FW
 //!   (FW = `BuildParams::frame_depth_log2`)
@@ -46,13 +46,32 @@
 //! taking words until every held frame has left, then changes mode and passes through; so
 //! frames never overtake one another and none is split between the two modes.
 use crate::bram::Bram;
-use crate::link::{Word, WORD_BITS};
+use crate::link::{StreamRx, StreamTx, Word, WORD_BITS};
 use rust_hdl::prelude::*;
 
 /// Address width of the frame buffer's pointers: depths up to 2^12 words.
 pub const FRAME_ADDR_BITS: usize = 12;
 /// Frame buffer depths (log2) the gate can be built with.
 pub const FRAME_DEPTHS_LOG2: std::ops::RangeInclusive<u8> = ftio_proto::BuildParams::FRAME_DEPTH_LOG2;
+
+crate::one_way_bundle! {
+    /// What the [`CommitGate`] reports each cycle: its kind now and, in store-and-forward, the
+    /// words and frames that leave it and the frames it drops. The counters take it
+    /// ([`GateEventsIn`]); the fault causes read `frame_too_long`.
+    GateEvents "GateEvents" => GateEventsIn "GateEventsIn" {
+        /// The gate is in store-and-forward now.
+        saf_active: Bit,
+        /// Pulse (store-and-forward): a word left toward the disks.
+        word_out: Bit,
+        /// Pulse (store-and-forward): the `last` word of a frame left toward the disks.
+        frame_out: Bit,
+        /// Pulse (store-and-forward): a frame was discarded because it ended with
+        /// `last & abort`, or because it was too long.
+        frame_dropped: Bit,
+        /// Pulse (store-and-forward): a frame longer than 2^fw words was discarded.
+        frame_too_long: Bit,
+    }
+}
 
 /// The commit gate; its frame buffer holds 2^fw words (`new(fw)`).
 #[derive(LogicBlock)]
@@ -63,29 +82,12 @@ pub struct CommitGate {
     pub reset: Signal<In, Bit>,
     /// Store-and-forward requested (CTRL.commit); honoured between frames.
     pub saf: Signal<In, Bit>,
-    /// The committed stream offers a word.
-    pub in_valid: Signal<In, Bit>,
-    /// The committed word.
-    pub in_word: Signal<In, Word>,
-    /// The gate takes it.
-    pub in_ready: Signal<Out, Bit>,
-    /// A word for the disks.
-    pub out_valid: Signal<Out, Bit>,
-    /// The word.
-    pub out_word: Signal<Out, Word>,
-    /// The fabric takes it.
-    pub out_ready: Signal<In, Bit>,
-    /// The gate is in store-and-forward now.
-    pub saf_active: Signal<Out, Bit>,
-    /// Pulse (store-and-forward): a word left toward the disks.
-    pub word_out: Signal<Out, Bit>,
-    /// Pulse (store-and-forward): the `last` word of a frame left toward the disks.
-    pub frame_out: Signal<Out, Bit>,
-    /// Pulse (store-and-forward): a frame was discarded because it ended with
-    /// `last & abort`, or because it was too long.
-    pub frame_dropped: Signal<Out, Bit>,
-    /// Pulse (store-and-forward): a frame longer than 2^fw words was discarded.
-    pub frame_too_long: Signal<Out, Bit>,
+    /// The committed stream, from the lockstep.
+    pub rx: StreamRx,
+    /// The stream to the fabric (the disks).
+    pub tx: StreamTx,
+    /// What it reports each cycle: to the counters (and FRAME_TOO_LONG to the fault causes).
+    pub events: GateEvents,
     /// Words held (written and not yet left), for observation.
     pub fill: Signal<Out, Bits<16>>,
     ram: Bram<WORD_BITS, FRAME_ADDR_BITS>,
@@ -107,17 +109,17 @@ pub struct CommitGate {
     /// `avail`, `partial` and `occupied` never pass 2^fw: every value they take is masked to
     /// fw + 1 bits, so synthesis drops the flops and adder bits above.
     count_mask: Constant<Bits<16>>,
-    /// `avail + partial`, kept in a flop (summed from their next values) so `in_ready` does
+    /// `avail + partial`, kept in a flop (summed from their next values) so `rx.ready` does
     /// not wait for a 16-bit adder.
     occupied: DFF<Bits<16>>,
     /// `partial == capacity`, kept in a flop (compared from `partial`'s next value) so
-    /// `in_ready` does not wait for a 16-bit compare.
+    /// `rx.ready` does not wait for a 16-bit compare.
     frame_full: DFF<Bit>,
     /// `occupied == capacity`, kept in a flop for the same reason.
     full: DFF<Bit>,
     capacity_less_one: Constant<Bits<16>>,
     /// Flop-only compares the strobes select from (the next `full`, `frame_full` and
-    /// forwarding flag), so no 16-bit compare sits behind `in_ready` or `out_ready`.
+    /// forwarding flag), so no 16-bit compare sits behind `rx.ready` or `tx.ready`.
     occ_at_top: Signal<Local, Bit>,
     occ_full: Signal<Local, Bit>,
     avail_full: Signal<Local, Bit>,
@@ -160,17 +162,9 @@ impl CommitGate {
             clock: Default::default(),
             reset: Default::default(),
             saf: Default::default(),
-            in_valid: Default::default(),
-            in_word: Default::default(),
-            in_ready: Default::default(),
-            out_valid: Default::default(),
-            out_word: Default::default(),
-            out_ready: Default::default(),
-            saf_active: Default::default(),
-            word_out: Default::default(),
-            frame_out: Default::default(),
-            frame_dropped: Default::default(),
-            frame_too_long: Default::default(),
+            rx: Default::default(),
+            tx: Default::default(),
+            events: Default::default(),
             fill: Default::default(),
             ram: Bram::with_depth(fw),
             saf_q: Default::default(),
@@ -220,8 +214,8 @@ impl Logic for CommitGate {
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
-        self.in_last.next = self.in_word.val().get_bit(36);
-        self.in_abort.next = self.in_word.val().get_bit(37);
+        self.in_last.next = self.rx.data.val().get_bit(36);
+        self.in_abort.next = self.rx.data.val().get_bit(37);
         // Words in RAM: released frames not yet read, plus the frame being written.
         self.occ_at_top.next = self.occupied.q.val() == self.capacity_less_one.val();
         self.occ_full.next = self.occupied.q.val() == self.capacity.val();
@@ -245,40 +239,40 @@ impl Logic for CommitGate {
         if self.saf_q.q.val() {
             // An abort word, a dropped word or the word that makes a frame too long needs no
             // room, so an oversize frame or a containment never waits for the output.
-            self.in_ready.next = !self.switching.val()
+            self.rx.ready.next = !self.switching.val()
                 & (self.dropping.q.val()
                     | !self.full.q.val()
                     | self.frame_full.q.val()
                     | (self.in_last.val() & self.in_abort.val()));
-            self.out_valid.next = self.avail.q.val() != 0;
-            self.out_word.next = self.mem_out.val();
+            self.tx.valid.next = self.avail.q.val() != 0;
+            self.tx.data.next = self.mem_out.val();
         } else {
-            self.in_ready.next = self.out_ready.val() & !self.switching.val();
-            self.out_valid.next = self.in_valid.val() & !self.switching.val();
-            self.out_word.next = self.in_word.val();
+            self.rx.ready.next = self.tx.ready.val() & !self.switching.val();
+            self.tx.valid.next = self.rx.valid.val() & !self.switching.val();
+            self.tx.data.next = self.rx.data.val();
         }
-        self.in_move.next = self.in_valid.val() & self.in_ready.val();
-        self.ct_offer_held.d.next = !self.saf_q.q.val() & self.out_valid.val() & !self.out_ready.val();
-        self.pop.next = self.saf_q.q.val() & self.out_valid.val() & self.out_ready.val();
+        self.in_move.next = self.rx.valid.val() & self.rx.ready.val();
+        self.ct_offer_held.d.next = !self.saf_q.q.val() & self.tx.valid.val() & !self.tx.ready.val();
+        self.pop.next = self.saf_q.q.val() & self.tx.valid.val() & self.tx.ready.val();
 
         // --- write side (store-and-forward) ------------------------------------------------
         // A word is written when it is taken and is neither dropped, nor an abort word, nor
-        // one too many: then `in_ready` is `!switching & !full`, so the write is one AND of
-        // flop-only terms with `in_valid` and the word's last/abort bits, not the priority
+        // one too many: then `rx.ready` is `!switching & !full`, so the write is one AND of
+        // flop-only terms with `rx.valid` and the word's last/abort bits, not the priority
         // chain below behind `in_move`.
         self.wr_ok.next = self.saf_q.q.val()
             & !self.switching.val()
             & !self.full.q.val()
             & !self.dropping.q.val()
             & !self.frame_full.q.val();
-        self.wr.next = self.in_valid.val() & self.wr_ok.val() & !(self.in_last.val() & self.in_abort.val());
+        self.wr.next = self.rx.valid.val() & self.wr_ok.val() & !(self.in_last.val() & self.in_abort.val());
         self.commit.next = self.wr.val() & self.in_last.val();
         self.discard.next = false;
         // The word that makes a frame too long, from the terms the branch below takes it
-        // on (with `frame_full` and not dropping, `in_ready` is `!switching`), so the
-        // cause reaches the fault log without the `in_ready` chain.
-        self.frame_too_long.next = self.saf_q.q.val()
-            & self.in_valid.val()
+        // on (with `frame_full` and not dropping, `rx.ready` is `!switching`), so the
+        // cause reaches the fault log without the `rx.ready` chain.
+        self.events.frame_too_long.next = self.saf_q.q.val()
+            & self.rx.valid.val()
             & !self.switching.val()
             & !self.dropping.q.val()
             & self.frame_full.q.val()
@@ -300,7 +294,7 @@ impl Logic for CommitGate {
         }
         self.ram.write_enable.next = self.wr.val();
         self.ram.write_address.next = self.wptr.q.val();
-        self.ram.write_data.next = self.in_word.val();
+        self.ram.write_data.next = self.rx.data.val();
         if self.wr.val() {
             self.wptr.d.next = (self.wptr.q.val() + 1) & self.mask.val();
             self.partial.d.next = (self.partial.q.val() + 1) & self.count_mask.val();
@@ -335,7 +329,7 @@ impl Logic for CommitGate {
         } else {
             self.fwd_valid.d.next = self.wr.val() & self.wptr_at_rptr.val();
         }
-        self.fwd_data.d.next = self.in_word.val();
+        self.fwd_data.d.next = self.rx.data.val();
 
         // --- kind of commit ------------------------------------------------------------------
         if self.switching.val() {
@@ -359,10 +353,10 @@ impl Logic for CommitGate {
             self.fwd_valid.d.next = false;
         }
 
-        self.saf_active.next = self.saf_q.q.val();
-        self.word_out.next = self.pop.val();
-        self.frame_out.next = self.pop.val() & self.mem_out.val().get_bit(36);
-        self.frame_dropped.next = self.discard.val();
+        self.events.saf_active.next = self.saf_q.q.val();
+        self.events.word_out.next = self.pop.val();
+        self.events.frame_out.next = self.pop.val() & self.mem_out.val().get_bit(36);
+        self.events.frame_dropped.next = self.discard.val();
         // `avail + partial` one cycle on: a discard keeps only the released words, otherwise
         // a write adds one and a pop takes one. `full` and `frame_full` follow from the
         // same choice (a pop, or a discard with a pop, always leaves room).
@@ -492,25 +486,25 @@ mod tests {
             }
             let ready = self.rng.gen_bool(self.ready_p);
             let g = &mut self.g;
-            g.in_valid.next = self.offering;
-            g.in_word.next = self.queue.front().copied().unwrap_or(0).into();
-            g.out_ready.next = ready;
+            g.rx.valid.next = self.offering;
+            g.rx.data.next = self.queue.front().copied().unwrap_or(0).into();
+            g.tx.ready.next = ready;
             low(g, |g| &mut g.clock);
-            if self.check_pass && !g.saf_active.val() && !g.saf.val() {
-                assert_eq!(g.out_valid.val(), g.in_valid.val(), "pass-through valid at {t}");
-                assert_eq!(g.out_word.val(), g.in_word.val(), "pass-through word at {t}");
-                assert_eq!(g.in_ready.val(), g.out_ready.val(), "pass-through ready at {t}");
+            if self.check_pass && !g.events.saf_active.val() && !g.saf.val() {
+                assert_eq!(g.tx.valid.val(), g.rx.valid.val(), "pass-through valid at {t}");
+                assert_eq!(g.tx.data.val(), g.rx.data.val(), "pass-through word at {t}");
+                assert_eq!(g.rx.ready.val(), g.tx.ready.val(), "pass-through ready at {t}");
             }
-            if g.out_valid.val() && ready {
-                self.out.push((t, g.out_word.val().to_u64()));
+            if g.tx.valid.val() && ready {
+                self.out.push((t, g.tx.data.val().to_u64()));
             }
-            if g.frame_too_long.val() {
+            if g.events.frame_too_long.val() {
                 self.too_long.push(t);
             }
-            if g.frame_dropped.val() {
+            if g.events.frame_dropped.val() {
                 self.dropped.push(t);
             }
-            if self.offering && g.in_ready.val() {
+            if self.offering && g.rx.ready.val() {
                 self.taken.push((t, self.queue.pop_front().unwrap()));
                 self.offering = false;
             }
@@ -694,7 +688,7 @@ mod tests {
     /// cut-through and not taken (the fabric stalled) is still offered, unchanged, in the
     /// cycle `saf` is requested, and every cycle until it is taken; it passes cut-through,
     /// and the gate switches at the frame boundary after it. (Before, the switching cycle
-    /// withdrew it: `out_valid` low the cycle after it was offered; the formal proof's
+    /// withdrew it: `tx.valid` low the cycle after it was offered; the formal proof's
     /// `out_holds` found it.)
     #[test]
     fn switch_to_saf_never_withdraws_an_offered_word() {
@@ -705,20 +699,20 @@ mod tests {
         b.check_pass = false;
         b.ready_p = 0.0;
         b.run(1); // f0's first word offered, not taken
-        assert!(b.g.out_valid.val() && b.taken.is_empty());
+        assert!(b.g.tx.valid.val() && b.taken.is_empty());
         b.g.saf.next = true;
         for t in 1..4 {
             b.run(1); // requested at the boundary, the word still waiting
-            assert!(b.g.out_valid.val(), "offered word withdrawn at cycle {t}");
-            assert_eq!(b.g.out_word.val().to_u64(), f0[0], "offered word changed at cycle {t}");
-            assert!(!b.g.saf_active.val(), "switched with a word owed at cycle {t}");
+            assert!(b.g.tx.valid.val(), "offered word withdrawn at cycle {t}");
+            assert_eq!(b.g.tx.data.val().to_u64(), f0[0], "offered word changed at cycle {t}");
+            assert!(!b.g.events.saf_active.val(), "switched with a word owed at cycle {t}");
         }
         b.ready_p = 1.0;
         b.run(2); // f0 passes cut-through
         assert_eq!(b.words(), f0);
         assert_eq!(b.out.iter().map(|&(t, _)| t).collect::<Vec<_>>(), vec![4, 5]);
         b.run(1); // the switching cycle at the boundary after f0
-        assert!(b.g.saf_active.val());
+        assert!(b.g.events.saf_active.val());
         assert_eq!(b.taken.len(), 2);
         b.run(10);
         assert_eq!(b.words(), words);
@@ -745,11 +739,11 @@ mod tests {
         assert!(b.out.iter().zip(&b.taken).all(|(o, i)| o == i));
         b.run(1); // the switching cycle: nothing taken
         assert_eq!(b.taken.len(), 5);
-        assert!(b.g.saf_active.val());
+        assert!(b.g.events.saf_active.val());
         b.run(12); // frame 1 and part of 2 stored; frame 1 released after its last
         b.g.saf.next = false;
         b.run(60);
-        assert!(!b.g.saf_active.val());
+        assert!(!b.g.events.saf_active.val());
         assert_eq!(b.words(), words);
         // Once back in cut-through, the words leave in the cycle they are taken.
         let tail = &b.out[b.out.len() - 10..];

@@ -6,21 +6,21 @@
 //! registered configuration, the fault causes and the first-fault capture, the disks' frame
 //! tracking and the register fields read by name.
 use crate::bist_control::BistControl;
-use crate::commit_gate::CommitGate;
+use crate::commit_gate::{CommitGate, GateEvents};
 use crate::core_config::CoreConfig;
 use crate::counters::Counters;
 use crate::disk_side::DiskSide;
 use crate::skid::Skid;
 use crate::egress::Egress;
-use crate::fabric::{mode, Fabric};
+use crate::fabric::{mode, Fabric, FabricConfigDrive};
 use crate::fault_capture::{cause_bits, FaultCapture};
 use crate::fault_causes::FaultCauses;
 use crate::fault_log::FaultLog;
 use crate::ingress::Ingress;
 use crate::inject_control::{InjectControl, InjectDrive};
 use crate::link::{LinkRx, LinkTx, StreamTx};
-use crate::lockstep::Lockstep;
-use crate::regfile::{RegBus, RegFile};
+use crate::lockstep::{Lockstep, LockstepConfigDrive, LockstepEvents};
+use crate::regfile::{BistRegs, CapFlagsRegs, CaptureRegs, CounterRegs, CtrlRegs, InjectRegs, RegBus, RegFile};
 use crate::uart::clocks_per_bit;
 use crate::uart_bridge::UartBridge;
 use ftio_proto::{Cause, InjLink};
@@ -240,16 +240,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.regs.reset.next = self.reset.val();
         RegBus::join(&mut self.bridge.bus, &mut self.regs.bus);
         // Configuration from the registers, registered; the halt policy (see CoreConfig).
-        self.cfg.ctrl_mode_set.next = self.regs.ctrl_mode_set.val();
-        self.cfg.ctrl_mode_value.next = self.regs.ctrl_mode_value.val();
-        self.cfg.ctrl_fault_clear.next = self.regs.ctrl_fault_clear.val();
-        self.cfg.ctrl_cnt_clear.next = self.regs.ctrl_cnt_clear.val();
-        self.cfg.ctrl_lockstep.next = self.regs.ctrl_lockstep.val();
-        self.cfg.ctrl_commit.next = self.regs.ctrl_commit.val();
-        self.cfg.ctrl_policy.next = self.regs.ctrl_policy.val();
-        self.cfg.ctrl_read_verify.next = self.regs.ctrl_read_verify.val();
-        self.cfg.ctrl_primary.next = self.regs.ctrl_primary.val();
-        self.cfg.offset.next = self.regs.offset.val();
+        CtrlRegs::join(&mut self.cfg.regs, &mut self.regs.ctrl);
+        self.cfg.mode_now.next = self.lockstep.mode.val();
 
         // Ingress: pins (or, while BIST runs, its generators: the CPU inputs', and the disk
         // inputs' where the return path's test is built) → fault injector → link checker.
@@ -269,14 +261,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         InjectDrive::join(&mut self.inj.cpu_b, &mut self.in_cpu_b.inj);
         InjectDrive::join(&mut self.inj.disk_a, &mut self.in_disk_a.inj);
         InjectDrive::join(&mut self.inj.disk_b, &mut self.in_disk_b.inj);
-        self.inj.arm.next = self.regs.inj_ctrl_arm.val();
-        self.inj.link.next = self.regs.inj_ctrl_link.val();
-        self.inj.kind.next = self.regs.inj_ctrl_kind.val();
-        self.inj.bit_sel.next = self.regs.inj_ctrl_bit.val();
-        self.inj.count.next = self.regs.inj_count.val();
-        self.regs.inj_ctrl_arm_clear.next = self.inj.arm_clear.val();
-        self.regs.inj_status_fired.next = self.inj.fired.val();
-        self.regs.inj_status_armed.next = self.regs.inj_ctrl_arm.val();
+        InjectRegs::join(&mut self.inj.regs, &mut self.regs.inj);
         // Each port's parity evidence: its words in, and `rpar` of its return link.
         self.link_error_cpu_a.next = self.in_cpu_a.error.val() | self.out_cpu_a.ready_error.val();
         self.link_error_cpu_b.next = self.in_cpu_b.error.val() | self.out_cpu_b.ready_error.val();
@@ -287,22 +272,10 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // policy halting on a fault the lockstep does not halt on itself (a disk fault, a
         // divergence, ...): the same path as a host write of HALTED.
         self.lockstep.reset.next = self.reset.val();
-        self.lockstep.mode_set.next = self.cfg.mode_set.val();
-        self.lockstep.mode_value.next = self.cfg.mode_value.val();
-        self.lockstep.strict.next = self.cfg.strict.val();
-        // CTRL's stored lockstep bit as the write lands, in step with `mode_set` (`cfg.strict` is
-        // a cycle behind it).
-        self.lockstep.strict_set.next = self.regs.ctrl_lockstep.val();
-        self.lockstep.policy_halt.next = self.cfg.policy_halt.val();
-        self.lockstep.offset.next = self.cfg.offset_now.val().get_bits::<OW>(0);
-        self.lockstep.timeout.next = self.regs.timeout.val();
-        self.lockstep.a_valid.next = self.in_cpu_a.word.valid.val();
-        self.lockstep.a_word.next = self.in_cpu_a.word.data.val();
-        self.in_cpu_a.word.ready.next = self.lockstep.a_ready.val();
+        LockstepConfigDrive::join(&mut self.cfg.lockstep, &mut self.lockstep.cfg);
+        StreamTx::join(&mut self.in_cpu_a.word, &mut self.lockstep.a);
+        StreamTx::join(&mut self.in_cpu_b.word, &mut self.lockstep.b);
         self.lockstep.a_error.next = self.link_error_cpu_a.val();
-        self.lockstep.b_valid.next = self.in_cpu_b.word.valid.val();
-        self.lockstep.b_word.next = self.in_cpu_b.word.data.val();
-        self.in_cpu_b.word.ready.next = self.lockstep.b_ready.val();
         self.lockstep.b_error.next = self.link_error_cpu_b.val();
         self.lockstep.return_mismatch.next = self.fabric.strict_ready_mismatch.val();
 
@@ -312,16 +285,11 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // gets; a fault clear puts a secondary that diverged back in step.
         self.fabric.reset.next = self.reset.val();
         self.fabric.mode.next = self.lockstep.mode.val();
-        self.fabric.primary.next = self.cfg.primary.val();
-        self.fabric.read_verify.next = self.cfg.read_verify.val();
-        self.fabric.strict.next = self.cfg.strict.val();
-        self.fabric.offset.next = self.cfg.offset_now.val().get_bits::<OW>(0);
+        FabricConfigDrive::join(&mut self.cfg.fabric, &mut self.fabric.cfg);
         self.fabric.disk_a_failed.next = self.disk_a.failed.val() | self.disk_a.rebuilding.val();
         self.fabric.disk_b_failed.next = self.disk_b.failed.val() | self.disk_b.rebuilding.val();
         self.fabric.disk_a_rebuilding.next = self.disk_a.rebuilding.val();
         self.fabric.disk_b_rebuilding.next = self.disk_b.rebuilding.val();
-        self.fabric.disk_timeout.next = self.regs.disk_timeout.val();
-        self.fabric.resync.next = self.cfg.fault_clear.val();
         // Hardened build: an internal fault stops forwarding (see `internal_q`).
         self.internal_err_q.d.next =
             self.lockstep.internal_error.val() | self.fabric.internal_error.val() | self.cfg.shadow_bad.val()
@@ -334,22 +302,14 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // frame until its last pair has agreed (store-and-forward).
         self.gate.reset.next = self.reset.val();
         self.gate.saf.next = self.cfg.saf.val();
-        self.gate.in_valid.next = self.lockstep.c_valid.val();
-        self.gate.in_word.next = self.lockstep.c_word.val();
-        self.lockstep.c_ready.next = self.gate.in_ready.val();
-        self.fabric.c_valid.next = self.gate.out_valid.val();
-        self.fabric.c_word.next = self.gate.out_word.val();
-        self.gate.out_ready.next = self.fabric.c_ready.val();
-        self.fabric.sa_valid.next = self.lockstep.sa_valid.val();
-        self.fabric.sa_word.next = self.lockstep.sa_word.val();
-        self.lockstep.sa_ready.next = self.fabric.sa_ready.val();
-        self.fabric.sb_valid.next = self.lockstep.sb_valid.val();
-        self.fabric.sb_word.next = self.lockstep.sb_word.val();
-        self.lockstep.sb_ready.next = self.fabric.sb_ready.val();
+        StreamTx::join(&mut self.lockstep.c, &mut self.gate.rx);
+        StreamTx::join(&mut self.gate.tx, &mut self.fabric.c);
+        StreamTx::join(&mut self.lockstep.sa, &mut self.fabric.sa);
+        StreamTx::join(&mut self.lockstep.sb, &mut self.fabric.sb);
         // The committed stream's frames, for readmission at a frame boundary.
         self.c_boundary.next = !self.c_in_frame.q.val();
-        if self.fabric.c_valid.val() & self.fabric.c_ready.val() {
-            self.c_boundary.next = self.fabric.c_word.val().get_bit(36);
+        if self.fabric.c.valid.val() & self.fabric.c.ready.val() {
+            self.c_boundary.next = self.fabric.c.data.val().get_bit(36);
         }
         self.c_in_frame.d.next = !self.c_boundary.val();
         if self.reset.val() {
@@ -366,33 +326,25 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.skid_disk_b.flush.next = self.reset.val();
         StreamTx::join(&mut self.disk_a.tx, &mut self.out_disk_a.word);
         StreamTx::join(&mut self.disk_b.tx, &mut self.out_disk_b.word);
-        self.fabric.ra_valid.next = self.disk_a.returns.valid.val();
-        self.fabric.ra_word.next = self.disk_a.returns.data.val();
-        self.disk_a.returns.ready.next = self.fabric.ra_ready.val();
-        self.fabric.rb_valid.next = self.disk_b.returns.valid.val();
-        self.fabric.rb_word.next = self.disk_b.returns.data.val();
-        self.disk_b.returns.ready.next = self.fabric.rb_ready.val();
-        self.disk_a.buf_valid.next = self.fabric.da_valid.val();
-        self.disk_a.buf_word.next = self.fabric.da_word.val();
-        self.fabric.da_take.next = self.disk_a.buf_take.val();
-        self.disk_b.buf_valid.next = self.fabric.db_valid.val();
-        self.disk_b.buf_word.next = self.fabric.db_word.val();
-        self.fabric.db_take.next = self.disk_b.buf_take.val();
+        StreamTx::join(&mut self.disk_a.returns, &mut self.fabric.ra);
+        StreamTx::join(&mut self.disk_b.returns, &mut self.fabric.rb);
+        StreamTx::join(&mut self.fabric.da, &mut self.disk_a.buf);
+        StreamTx::join(&mut self.fabric.db, &mut self.disk_b.buf);
         self.disk_a.reset.next = self.reset.val();
         self.disk_a.rx_error.next = self.in_disk_a.error.val();
         self.disk_a.ready_error.next = self.out_disk_a.ready_error.val();
-        self.disk_a.timeout.next = self.regs.disk_timeout.val();
-        self.disk_a.readmit.next = self.regs.ctrl_readmit_a.val();
-        self.disk_a.rebuilt.next = self.regs.ctrl_rebuilt_a.val();
+        self.disk_a.timeout.next = self.cfg.disk_timeout.val();
+        self.disk_a.readmit.next = self.cfg.readmit_a.val();
+        self.disk_a.rebuilt.next = self.cfg.rebuilt_a.val();
         self.disk_a.boundary.next = self.c_boundary.val();
         self.disk_a.stop.next = self.stop.val();
         self.disk_a.returns_idle.next = self.disk_a.rx_quiet.val() & self.disk_b.rx_quiet.val();
         self.disk_b.reset.next = self.reset.val();
         self.disk_b.rx_error.next = self.in_disk_b.error.val();
         self.disk_b.ready_error.next = self.out_disk_b.ready_error.val();
-        self.disk_b.timeout.next = self.regs.disk_timeout.val();
-        self.disk_b.readmit.next = self.regs.ctrl_readmit_b.val();
-        self.disk_b.rebuilt.next = self.regs.ctrl_rebuilt_b.val();
+        self.disk_b.timeout.next = self.cfg.disk_timeout.val();
+        self.disk_b.readmit.next = self.cfg.readmit_b.val();
+        self.disk_b.rebuilt.next = self.cfg.rebuilt_b.val();
         self.disk_b.boundary.next = self.c_boundary.val();
         self.disk_b.stop.next = self.stop.val();
         self.disk_b.returns_idle.next = self.disk_a.rx_quiet.val() & self.disk_b.rx_quiet.val();
@@ -402,14 +354,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         LinkTx::link(&mut self.disk_b_tx, &mut self.out_disk_b.link);
         LinkTx::link(&mut self.cpu_a_rx, &mut self.out_cpu_a.link);
         LinkTx::link(&mut self.cpu_b_rx, &mut self.out_cpu_b.link);
-        self.out_cpu_a.word.valid.next = self.fabric.ca_valid.val();
-        self.out_cpu_a.word.data.next = self.fabric.ca_word.val();
-        self.fabric.ca_take.next = self.fabric.ca_valid.val() & self.out_cpu_a.word.ready.val();
-        self.fabric.ca_ready.next = self.cpu_a_rx.ready.val();
-        self.out_cpu_b.word.valid.next = self.fabric.cb_valid.val();
-        self.out_cpu_b.word.data.next = self.fabric.cb_word.val();
-        self.fabric.cb_take.next = self.fabric.cb_valid.val() & self.out_cpu_b.word.ready.val();
-        self.fabric.cb_ready.next = self.cpu_b_rx.ready.val();
+        StreamTx::join(&mut self.fabric.ca, &mut self.out_cpu_a.word);
+        StreamTx::join(&mut self.fabric.cb, &mut self.out_cpu_b.word);
 
         // Statistics.
         self.counters.reset.next = self.reset.val();
@@ -425,39 +371,30 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
             | self.out_cpu_a.egress_error.val()
             | self.out_cpu_b.egress_error.val();
         self.counters.perr_egress.next = self.egress_q.q.val();
-        self.counters.saf_active.next = self.gate.saf_active.val();
-        self.counters.gate_word.next = self.gate.word_out.val();
-        self.counters.gate_frame.next = self.gate.frame_out.val();
-        self.counters.gate_dropped.next = self.gate.frame_dropped.val();
-        self.counters.lockstep_word.next = self.lockstep.word_out.val();
-        self.counters.lockstep_frame.next = self.lockstep.frame_out.val();
-        self.counters.lockstep_aborted.next = self.lockstep.frame_aborted.val();
-        self.counters.split_a_moved.next = self.lockstep.sa_valid.val() & self.fabric.sa_ready.val();
-        self.counters.split_a_word.next = self.lockstep.sa_word.val();
-        self.counters.split_b_moved.next = self.lockstep.sb_valid.val() & self.fabric.sb_ready.val();
-        self.counters.split_b_word.next = self.lockstep.sb_word.val();
-        self.counters.mismatch.next = self.lockstep.fault_mismatch.val();
-        self.counters.cpu_timeout.next = self.lockstep.fault_a_timeout.val() | self.lockstep.fault_b_timeout.val();
+        GateEvents::join(&mut self.gate.events, &mut self.counters.gate);
+        LockstepEvents::join(&mut self.lockstep.events, &mut self.counters.lockstep);
+        self.counters.split_a_moved.next = self.lockstep.sa.valid.val() & self.fabric.sa.ready.val();
+        self.counters.split_a_word.next = self.lockstep.sa.data.val();
+        self.counters.split_b_moved.next = self.lockstep.sb.valid.val() & self.fabric.sb.ready.val();
+        self.counters.split_b_word.next = self.lockstep.sb.data.val();
         self.counters.disk_timeout.next = self.disk_a.fail_timeout.val() | self.disk_b.fail_timeout.val();
-        self.counters.returned_a.next = self.fabric.ca_valid.val() & self.out_cpu_a.word.ready.val();
-        self.counters.returned_b.next = self.fabric.cb_valid.val() & self.out_cpu_b.word.ready.val();
-        self.counters.fill_a.next = self.lockstep.fill_a.val();
-        self.counters.fill_b.next = self.lockstep.fill_b.val();
+        self.counters.returned_a.next = self.fabric.ca.valid.val() & self.out_cpu_a.word.ready.val();
+        self.counters.returned_b.next = self.fabric.cb.valid.val() & self.out_cpu_b.word.ready.val();
 
         // Faults, each on the cause it is (ftio_proto::Cause).
         self.divergence_q.d.next = self.fabric.divergence.val();
-        self.fault_causes.cpu_a_parity.next = self.lockstep.fault_a_parity.val();
-        self.fault_causes.cpu_b_parity.next = self.lockstep.fault_b_parity.val();
-        self.fault_causes.mismatch.next = self.lockstep.fault_mismatch.val();
-        self.fault_causes.cpu_a_timeout.next = self.lockstep.fault_a_timeout.val();
-        self.fault_causes.cpu_b_timeout.next = self.lockstep.fault_b_timeout.val();
+        self.fault_causes.cpu_a_parity.next = self.lockstep.events.fault_a_parity.val();
+        self.fault_causes.cpu_b_parity.next = self.lockstep.events.fault_b_parity.val();
+        self.fault_causes.mismatch.next = self.lockstep.events.fault_mismatch.val();
+        self.fault_causes.cpu_a_timeout.next = self.lockstep.events.fault_a_timeout.val();
+        self.fault_causes.cpu_b_timeout.next = self.lockstep.events.fault_b_timeout.val();
         self.fault_causes.disk_a_parity.next = self.disk_a.fail_parity.val();
         self.fault_causes.disk_b_parity.next = self.disk_b.fail_parity.val();
         self.fault_causes.disk_a_timeout.next = self.disk_a.fail_timeout.val();
         self.fault_causes.disk_b_timeout.next = self.disk_b.fail_timeout.val();
         self.fault_causes.disk_divergence.next = self.divergence_q.q.val();
         self.fault_causes.egress_parity.next = self.egress_q.q.val();
-        self.fault_causes.frame_too_long.next = self.gate.frame_too_long.val();
+        self.fault_causes.frame_too_long.next = self.gate.events.frame_too_long.val();
         self.fault_causes.internal.next = self.internal_now.val();
         self.fault_log.reset.next = self.reset.val();
         self.fault_log.clear.next = self.cfg.fault_clear.val();
@@ -471,7 +408,7 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // The first-fault capture: which words it records, CAP_WORD's count, CAP_FLAGS.
         self.capture.reset.next = self.reset.val();
         self.capture.clear.next = self.cfg.fault_clear.val();
-        self.capture.committed.next = self.lockstep.word_out.val();
+        self.capture.committed.next = self.lockstep.events.word_out.val();
         self.capture.causes.next = self.fault_causes.causes.val();
         self.capture.cpu_error.next = self.link_error_cpu_a.val() | self.link_error_cpu_b.val();
         self.capture.disk_error.next =
@@ -501,24 +438,18 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         // BIST: generators feed both CPU inputs and both disk inputs (joined above), checkers
         // watch both disk outputs and both CPU outputs.
         self.bist.reset.next = self.reset.val();
-        self.bist.start.next = self.regs.bist_ctrl_start.val();
-        self.bist.abort.next = self.regs.bist_ctrl_abort.val();
-        self.bist.seed.next = self.regs.bist_seed.val();
-        self.bist.len.next = self.regs.bist_len.val();
-        self.bist.frames.next = self.regs.bist_frames.val();
-        self.bist.skew.next = self.regs.bist_skew.val();
+        BistRegs::join(&mut self.bist.regs, &mut self.regs.bist);
         self.bist.fault.next = self.fault_log.fault.val();
         self.bist.disk_a_word.next = self.disk_a.tx.data.val();
         self.bist.disk_a_moved.next = self.disk_a.tx_moved.val();
         self.bist.disk_b_word.next = self.disk_b.tx.data.val();
         self.bist.disk_b_moved.next = self.disk_b.tx_moved.val();
-        self.bist.cpu_a_word.next = self.fabric.ca_word.val();
-        self.bist.cpu_a_moved.next = self.fabric.ca_valid.val() & self.out_cpu_a.word.ready.val();
-        self.bist.cpu_b_word.next = self.fabric.cb_word.val();
-        self.bist.cpu_b_moved.next = self.fabric.cb_valid.val() & self.out_cpu_b.word.ready.val();
+        self.bist.cpu_a_word.next = self.fabric.ca.data.val();
+        self.bist.cpu_a_moved.next = self.fabric.ca.valid.val() & self.out_cpu_a.word.ready.val();
+        self.bist.cpu_b_word.next = self.fabric.cb.data.val();
+        self.bist.cpu_b_moved.next = self.fabric.cb.valid.val() & self.out_cpu_b.word.ready.val();
 
         // What the registers read, field by field.
-        self.regs.ctrl_mode_now.next = self.lockstep.mode.val();
         self.regs.status_mode.next = self.lockstep.mode.val();
         self.regs.status_halted.next = self.lockstep.mode.val() == self.m_halted.val();
         // A CPU is failed when one of its causes (parity, timeout) has been seen.
@@ -532,47 +463,11 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.regs.status_disk_a_rebuilding.next = self.disk_a.rebuilding.val() | self.disk_a.readmitted.val();
         self.regs.status_disk_b_rebuilding.next = self.disk_b.rebuilding.val() | self.disk_b.readmitted.val();
         self.regs.faults.next = bit_cast::<32, 16>(self.fault_log.faults.val());
-        self.regs.skew_fill_a.next = self.lockstep.fill_a.val();
-        self.regs.skew_fill_b.next = self.lockstep.fill_b.val();
-        self.regs.cap_cause.next = self.fault_log.first_cause.val();
-        self.regs.cap_cycle_lo.next = self.fault_log.cap_cycle.val().get_bits::<32>(0);
-        self.regs.cap_cycle_hi.next = self.fault_log.cap_cycle.val().get_bits::<32>(32);
-        self.regs.cap_word.next = self.fault_log.cap_word.val();
-        self.regs.cap_data_a.next = self.fault_log.cap_data_a.val();
-        self.regs.cap_data_b.next = self.fault_log.cap_data_b.val();
-        self.regs.cap_flags_a_valid.next = self.capture.a_valid.val();
-        self.regs.cap_flags_a_last.next = self.capture.a_last.val();
-        self.regs.cap_flags_a_abort.next = self.capture.a_abort.val();
-        self.regs.cap_flags_a_par.next = self.capture.a_par.val();
-        self.regs.cap_flags_a_perr.next = self.capture.a_perr.val();
-        self.regs.cap_flags_b_valid.next = self.capture.b_valid.val();
-        self.regs.cap_flags_b_last.next = self.capture.b_last.val();
-        self.regs.cap_flags_b_abort.next = self.capture.b_abort.val();
-        self.regs.cap_flags_b_par.next = self.capture.b_par.val();
-        self.regs.cap_flags_b_perr.next = self.capture.b_perr.val();
-        self.regs.bist_status_running.next = self.bist.active.val();
-        self.regs.bist_status_done.next = self.bist.done.val();
-        self.regs.bist_status_pass.next = self.bist.pass.val();
-        self.regs.bist_status_fail.next = self.bist.fail.val();
-        self.regs.bist_words.next = self.bist.words.val();
-        self.regs.bist_errors.next = self.bist.errors.val();
-        self.regs.bist_status_write_error.next = self.bist.write_error.val();
-        self.regs.bist_status_return_error.next = self.bist.return_error.val();
-        self.regs.bist_status_fault.next = self.bist.fault_seen.val();
-        self.regs.bist_ret_words.next = self.bist.ret_words.val();
-        self.regs.bist_ret_errors.next = self.bist.ret_errors.val();
-        self.regs.words_fwd.next = self.counters.words_fwd.val();
-        self.regs.frames_fwd.next = self.counters.frames_fwd.val();
-        self.regs.frames_aborted.next = self.counters.frames_aborted.val();
-        self.regs.mismatches.next = self.counters.mismatches.val();
-        self.regs.perr_cpu_a.next = self.counters.perr_cpu_a_count.val();
-        self.regs.perr_cpu_b.next = self.counters.perr_cpu_b_count.val();
-        self.regs.perr_disk_a.next = self.counters.perr_disk_a_count.val();
-        self.regs.perr_disk_b.next = self.counters.perr_disk_b_count.val();
-        self.regs.perr_egress.next = self.counters.perr_egress_count.val();
-        self.regs.timeouts.next = self.counters.timeouts.val();
-        self.regs.max_skew.next = bit_cast::<32, 16>(self.counters.max_skew.val());
-        self.regs.words_returned.next = self.counters.words_returned.val();
+        self.regs.skew_fill_a.next = self.lockstep.events.fill_a.val();
+        self.regs.skew_fill_b.next = self.lockstep.events.fill_b.val();
+        CaptureRegs::join(&mut self.fault_log.regs, &mut self.regs.capture);
+        CapFlagsRegs::join(&mut self.capture.regs, &mut self.regs.cap_flags);
+        CounterRegs::join(&mut self.counters.regs, &mut self.regs.counters);
         self.regs.cycles.next = self.fault_log.cycle.val().get_bits::<32>(0);
     }
 }

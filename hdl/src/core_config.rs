@@ -9,7 +9,7 @@
 //!
 //! The halt policy (SPEC §4): with CTRL.policy = halt, any fault cause halts the core the
 //! cycle after (`halt_req_q`), as a host write of HALTED would; a stopped hardened core
-//! (`stop`) requests HALTED whatever the policy. `mode_set`/`mode_value` are the mode
+//! (`stop`) requests HALTED whatever the policy. `lockstep.mode_set`/`mode_value` are the mode
 //! command the lockstep takes: the host's write or the halt request.
 //!
 //! Hardened build: the flops above are checked by a [`ShadowCheck`]; `shadow_bad` is high
@@ -17,6 +17,9 @@
 //! write is an internal fault). The flops are packed for the check at the positions of
 //! [`pack`].
 use crate::fabric::mode;
+use crate::fabric::FabricConfigDrive;
+use crate::lockstep::LockstepConfigDrive;
+use crate::regfile::CtrlRegs;
 use crate::shadow::ShadowCheck;
 use rust_hdl::prelude::*;
 
@@ -46,37 +49,40 @@ fn at(position: u64) -> Constant<Bits<5>> {
 pub struct CoreConfig {
     /// Core clock.
     pub clock: Signal<In, Clock>,
-    /// The register file's fields, as they are this cycle (named as the register file names
-    /// them: CTRL.mode_set is `ctrl_mode_set`).
-    pub ctrl_mode_set: Signal<In, Bit>,
-    pub ctrl_mode_value: Signal<In, Bits<3>>,
-    pub ctrl_fault_clear: Signal<In, Bit>,
-    pub ctrl_cnt_clear: Signal<In, Bit>,
-    pub ctrl_lockstep: Signal<In, Bit>,
-    pub ctrl_commit: Signal<In, Bit>,
-    pub ctrl_policy: Signal<In, Bit>,
-    pub ctrl_read_verify: Signal<In, Bit>,
-    pub ctrl_primary: Signal<In, Bit>,
-    pub offset: Signal<In, Bits<16>>,
+    /// CTRL and OFFSET as the register file has them this cycle (generated from the register
+    /// table, `hdl/build.rs`; named as the register file names them: CTRL.mode's write is
+    /// `ctrl_mode_set`). CTRL.mode reads `mode_now`.
+    pub regs: CtrlRegs,
+    /// The mode the core is in now (the lockstep's), which CTRL.mode reads.
+    pub mode_now: Signal<In, Bits<3>>,
+    /// CTRL.readmit_a, readmit_b, rebuilt_a, rebuilt_b: the host's pulses to the disks' sides,
+    /// as they land (the disk sides act on them at a frame boundary).
+    pub readmit_a: Signal<Out, Bit>,
+    pub readmit_b: Signal<Out, Bit>,
+    pub rebuilt_a: Signal<Out, Bit>,
+    pub rebuilt_b: Signal<Out, Bit>,
     /// A fault cause this cycle (any bit of the fault log's `causes`).
     pub fault: Signal<In, Bit>,
     /// Hardened build: the core is stopped by an internal fault.
     pub stop: Signal<In, Bit>,
     /// The host's mode write, registered (without the halt request).
     pub host_mode_set: Signal<Out, Bit>,
-    /// The mode command to the lockstep: the host's write, or HALTED on a halt request.
-    pub mode_set: Signal<Out, Bit>,
-    pub mode_value: Signal<Out, Bits<3>>,
-    /// The registered pulses and controls (CTRL.fault_clear, cnt_clear, lockstep = strict,
-    /// commit = store-and-forward, policy = halt, read_verify, primary; OFFSET).
+    /// To the lockstep: the mode command (the host's write, or HALTED on a halt request), the
+    /// registered lockstep kind, CTRL.lockstep as stored (in step with the mode command),
+    /// the policy (halt), OFFSET and TIMEOUT.
+    pub lockstep: LockstepConfigDrive,
+    /// To the fabric: the registered primary, read_verify, lockstep kind and OFFSET,
+    /// DISK_TIMEOUT, and the fault clear (which puts a diverged secondary back in step).
+    pub fabric: FabricConfigDrive,
+    /// The registered pulses and controls others use: CTRL.fault_clear, cnt_clear,
+    /// lockstep = strict, commit = store-and-forward; OFFSET.
     pub fault_clear: Signal<Out, Bit>,
     pub cnt_clear: Signal<Out, Bit>,
     pub strict: Signal<Out, Bit>,
     pub saf: Signal<Out, Bit>,
-    pub policy_halt: Signal<Out, Bit>,
-    pub read_verify: Signal<Out, Bit>,
-    pub primary: Signal<Out, Bit>,
     pub offset_now: Signal<Out, Bits<16>>,
+    /// DISK_TIMEOUT, to the disks' sides.
+    pub disk_timeout: Signal<Out, Bits<32>>,
     /// Hardened build: a configuration flop or its shadow was flipped (see [`ShadowCheck`]).
     pub shadow_bad: Signal<Out, Bit>,
     mode_set_q: DFF<Bit>,
@@ -111,28 +117,22 @@ impl CoreConfig {
         assert_eq!(pack::OFFSET, 0, "OFFSET is packed unshifted");
         Self {
             clock: Default::default(),
-            ctrl_mode_set: Default::default(),
-            ctrl_mode_value: Default::default(),
-            ctrl_fault_clear: Default::default(),
-            ctrl_cnt_clear: Default::default(),
-            ctrl_lockstep: Default::default(),
-            ctrl_commit: Default::default(),
-            ctrl_policy: Default::default(),
-            ctrl_read_verify: Default::default(),
-            ctrl_primary: Default::default(),
-            offset: Default::default(),
+            regs: Default::default(),
+            mode_now: Default::default(),
+            readmit_a: Default::default(),
+            readmit_b: Default::default(),
+            rebuilt_a: Default::default(),
+            rebuilt_b: Default::default(),
             fault: Default::default(),
             stop: Default::default(),
             host_mode_set: Default::default(),
-            mode_set: Default::default(),
-            mode_value: Default::default(),
+            lockstep: Default::default(),
+            fabric: Default::default(),
+            disk_timeout: Default::default(),
             fault_clear: Default::default(),
             cnt_clear: Default::default(),
             strict: Default::default(),
             saf: Default::default(),
-            policy_halt: Default::default(),
-            read_verify: Default::default(),
-            primary: Default::default(),
             offset_now: Default::default(),
             shadow_bad: Default::default(),
             mode_set_q: Default::default(),
@@ -174,32 +174,48 @@ impl Logic for CoreConfig {
         dff_setup!(self, clock, mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, strict_q, saf_q);
         dff_setup!(self, clock, policy_halt_q, read_verify_q, primary_q, offset_q, halt_req_q);
         clock!(self, clock, shadow);
-        self.mode_set_q.d.next = self.ctrl_mode_set.val();
-        self.mode_value_q.d.next = self.ctrl_mode_value.val();
-        self.fault_clear_q.d.next = self.ctrl_fault_clear.val();
-        self.cnt_clear_q.d.next = self.ctrl_cnt_clear.val();
-        self.strict_q.d.next = self.ctrl_lockstep.val();
-        self.saf_q.d.next = self.ctrl_commit.val();
-        self.policy_halt_q.d.next = self.ctrl_policy.val();
-        self.read_verify_q.d.next = self.ctrl_read_verify.val();
-        self.primary_q.d.next = self.ctrl_primary.val();
-        self.offset_q.d.next = self.offset.val();
+        self.mode_set_q.d.next = self.regs.ctrl_mode_set.val();
+        self.mode_value_q.d.next = self.regs.ctrl_mode_value.val();
+        self.fault_clear_q.d.next = self.regs.ctrl_fault_clear.val();
+        self.cnt_clear_q.d.next = self.regs.ctrl_cnt_clear.val();
+        self.strict_q.d.next = self.regs.ctrl_lockstep.val();
+        self.saf_q.d.next = self.regs.ctrl_commit.val();
+        self.policy_halt_q.d.next = self.regs.ctrl_policy.val();
+        self.read_verify_q.d.next = self.regs.ctrl_read_verify.val();
+        self.primary_q.d.next = self.regs.ctrl_primary.val();
+        self.offset_q.d.next = self.regs.offset.val();
+        // What passes through: CTRL.mode reads the mode now; the lockstep kind as stored, and
+        // the disks' pulses, unregistered.
+        self.regs.ctrl_mode_now.next = self.mode_now.val();
+        self.readmit_a.next = self.regs.ctrl_readmit_a.val();
+        self.readmit_b.next = self.regs.ctrl_readmit_b.val();
+        self.rebuilt_a.next = self.regs.ctrl_rebuilt_a.val();
+        self.rebuilt_b.next = self.regs.ctrl_rebuilt_b.val();
         self.halt_req_q.d.next = (self.policy_halt_q.q.val() & self.fault.val()) | self.stop.val();
 
         self.host_mode_set.next = self.mode_set_q.q.val();
-        self.mode_set.next = self.mode_set_q.q.val() | self.halt_req_q.q.val();
-        self.mode_value.next = self.mode_value_q.q.val();
+        self.lockstep.mode_set.next = self.mode_set_q.q.val() | self.halt_req_q.q.val();
+        self.lockstep.mode_value.next = self.mode_value_q.q.val();
         if self.halt_req_q.q.val() {
-            self.mode_value.next = self.m_halted.val();
+            self.lockstep.mode_value.next = self.m_halted.val();
         }
+        self.lockstep.strict.next = self.strict_q.q.val();
+        self.lockstep.strict_set.next = self.regs.ctrl_lockstep.val();
+        self.lockstep.policy_halt.next = self.policy_halt_q.q.val();
+        self.lockstep.offset.next = self.offset_q.q.val();
+        self.lockstep.timeout.next = self.regs.timeout.val();
+        self.fabric.primary.next = self.primary_q.q.val();
+        self.fabric.read_verify.next = self.read_verify_q.q.val();
+        self.fabric.strict.next = self.strict_q.q.val();
+        self.fabric.offset.next = self.offset_q.q.val();
+        self.fabric.disk_timeout.next = self.regs.disk_timeout.val();
+        self.fabric.resync.next = self.fault_clear_q.q.val();
         self.fault_clear.next = self.fault_clear_q.q.val();
         self.cnt_clear.next = self.cnt_clear_q.q.val();
         self.strict.next = self.strict_q.q.val();
         self.saf.next = self.saf_q.q.val();
-        self.policy_halt.next = self.policy_halt_q.q.val();
-        self.read_verify.next = self.read_verify_q.q.val();
-        self.primary.next = self.primary_q.q.val();
         self.offset_now.next = self.offset_q.q.val();
+        self.disk_timeout.next = self.regs.disk_timeout.val();
 
         // The shadow check: every flop above as it is, and as it will be after the edge.
         self.shadow.checked_q.next = bit_cast::<32, 16>(self.offset_q.q.val())
@@ -251,18 +267,18 @@ mod tests {
     #[test]
     fn the_configuration_is_registered_and_shadowed() {
         let mut c = config(true);
-        c.ctrl_mode_set.next = true;
-        c.ctrl_mode_value.next = 2.into();
-        c.ctrl_lockstep.next = true;
-        c.ctrl_policy.next = true;
-        c.offset.next = 0x00A5.into();
+        c.regs.ctrl_mode_set.next = true;
+        c.regs.ctrl_mode_value.next = 2.into();
+        c.regs.ctrl_lockstep.next = true;
+        c.regs.ctrl_policy.next = true;
+        c.regs.offset.next = 0x00A5.into();
         low(&mut c, |c| &mut c.clock);
-        assert!(!c.mode_set.val() && !c.strict.val() && c.offset_now.val() == 0, "not before the edge");
+        assert!(!c.lockstep.mode_set.val() && !c.strict.val() && c.offset_now.val() == 0, "not before the edge");
         edge(&mut c, |c| &mut c.clock);
-        c.ctrl_mode_set.next = false;
+        c.regs.ctrl_mode_set.next = false;
         low(&mut c, |c| &mut c.clock);
-        assert!(c.mode_set.val() && c.host_mode_set.val() && c.strict.val() && c.policy_halt.val());
-        assert_eq!(c.mode_value.val().to_u64(), 2);
+        assert!(c.lockstep.mode_set.val() && c.host_mode_set.val() && c.strict.val() && c.lockstep.policy_halt.val());
+        assert_eq!(c.lockstep.mode_value.val().to_u64(), 2);
         assert_eq!(c.offset_now.val().to_u64(), 0xA5);
         assert!(!c.shadow_bad.val());
         let packed = 0xA5
@@ -274,18 +290,18 @@ mod tests {
         // A fault under the halt policy: HALTED is commanded the cycle after.
         edge(&mut c, |c| &mut c.clock);
         low(&mut c, |c| &mut c.clock);
-        assert!(!c.mode_set.val() && c.strict.val(), "a pulse lasts one cycle, a control stays");
+        assert!(!c.lockstep.mode_set.val() && c.strict.val(), "a pulse lasts one cycle, a control stays");
         c.fault.next = true;
         low(&mut c, |c| &mut c.clock);
-        assert!(!c.mode_set.val(), "the request is registered");
+        assert!(!c.lockstep.mode_set.val(), "the request is registered");
         edge(&mut c, |c| &mut c.clock);
         c.fault.next = false;
         low(&mut c, |c| &mut c.clock);
-        assert!(c.mode_set.val() && !c.host_mode_set.val());
-        assert_eq!(c.mode_value.val(), c.m_halted.val());
+        assert!(c.lockstep.mode_set.val() && !c.host_mode_set.val());
+        assert_eq!(c.lockstep.mode_value.val(), c.m_halted.val());
         edge(&mut c, |c| &mut c.clock);
         low(&mut c, |c| &mut c.clock);
-        assert!(!c.mode_set.val(), "one request per fault");
+        assert!(!c.lockstep.mode_set.val(), "one request per fault");
         assert!(!c.shadow_bad.val());
         // An upset in OFFSET.
         c.offset_q.q.next = c.offset_q.q.val() ^ 0x100;

@@ -2,11 +2,14 @@
 //! events the core's blocks report.
 use crate::event_counter::EventCounter;
 use crate::fabric::mode;
+use crate::commit_gate::GateEventsIn;
 use crate::link::Word;
+use crate::lockstep::LockstepEventsIn;
+use crate::regfile::CounterRegs;
 use rust_hdl::prelude::*;
 
 /// The event counters, one [`EventCounter`] each in `counter`, cleared together, and
-/// MAX_SKEW. Every count leaves by its register's name.
+/// MAX_SKEW. Every count leaves by its register's name, in `regs`.
 #[derive(LogicBlock)]
 pub struct Counters {
     /// Clock.
@@ -29,20 +32,10 @@ pub struct Counters {
     pub perr_disk_b: Signal<In, Bit>,
     /// A word left the core with parity broken inside it.
     pub perr_egress: Signal<In, Bit>,
-    /// Store-and-forward is on: the commit gate's events count, not the lockstep's.
-    pub saf_active: Signal<In, Bit>,
-    /// The commit gate: a word, a frame left; a frame dropped (divergent or too long).
-    pub gate_word: Signal<In, Bit>,
-    /// A frame left the commit gate.
-    pub gate_frame: Signal<In, Bit>,
-    /// The commit gate dropped a frame.
-    pub gate_dropped: Signal<In, Bit>,
-    /// The lockstep committed a word.
-    pub lockstep_word: Signal<In, Bit>,
-    /// The lockstep committed a frame's last word.
-    pub lockstep_frame: Signal<In, Bit>,
-    /// The lockstep ended a frame with `last & abort`.
-    pub lockstep_aborted: Signal<In, Bit>,
+    /// The commit gate's events (store-and-forward: what leaves it, what it drops).
+    pub gate: GateEventsIn,
+    /// The lockstep's events (the committed stream, mismatches, timeouts, skew FIFO fills).
+    pub lockstep: LockstepEventsIn,
     /// SPLIT: CPU A's own stream moved a word toward its disk, and the word.
     pub split_a_moved: Signal<In, Bit>,
     /// The word.
@@ -51,44 +44,16 @@ pub struct Counters {
     pub split_b_moved: Signal<In, Bit>,
     /// The word.
     pub split_b_word: Signal<In, Word>,
-    /// A lockstep mismatch.
-    pub mismatch: Signal<In, Bit>,
-    /// A CPU timed out.
-    pub cpu_timeout: Signal<In, Bit>,
     /// A disk timed out.
     pub disk_timeout: Signal<In, Bit>,
     /// CPU A took a return word; CPU B took one.
     pub returned_a: Signal<In, Bit>,
     /// CPU B took a return word.
     pub returned_b: Signal<In, Bit>,
-    /// The skew FIFOs' fills.
-    pub fill_a: Signal<In, Bits<16>>,
-    /// CPU B's skew FIFO fill.
-    pub fill_b: Signal<In, Bits<16>>,
-    /// WORDS_FWD.
-    pub words_fwd: Signal<Out, Bits<32>>,
-    /// FRAMES_FWD.
-    pub frames_fwd: Signal<Out, Bits<32>>,
-    /// FRAMES_ABORTED.
-    pub frames_aborted: Signal<Out, Bits<32>>,
-    /// MISMATCHES.
-    pub mismatches: Signal<Out, Bits<32>>,
-    /// PERR_CPU_A.
-    pub perr_cpu_a_count: Signal<Out, Bits<32>>,
-    /// PERR_CPU_B.
-    pub perr_cpu_b_count: Signal<Out, Bits<32>>,
-    /// PERR_DISK_A.
-    pub perr_disk_a_count: Signal<Out, Bits<32>>,
-    /// PERR_DISK_B.
-    pub perr_disk_b_count: Signal<Out, Bits<32>>,
-    /// PERR_EGRESS.
-    pub perr_egress_count: Signal<Out, Bits<32>>,
-    /// TIMEOUTS (CPU and disk).
-    pub timeouts: Signal<Out, Bits<32>>,
-    /// WORDS_RETURNED.
-    pub words_returned: Signal<Out, Bits<32>>,
-    /// MAX_SKEW.
-    pub max_skew: Signal<Out, Bits<16>>,
+    /// The live counts, by their registers' names (WORDS_FWD ... WORDS_RETURNED, MAX_SKEW;
+    /// generated from the register table, `hdl/build.rs`): the register file reads them
+    /// through its snapshot.
+    pub regs: CounterRegs,
     /// The counters: 0 WORDS_FWD, 1 FRAMES_FWD, 2 FRAMES_ABORTED, 3 MISMATCHES, 4..=7
     /// PERR_CPU_A, PERR_CPU_B, PERR_DISK_A, PERR_DISK_B, 8 PERR_EGRESS, 9 TIMEOUTS,
     /// 10 WORDS_RETURNED (literal indices: rust-hdl's Verilog takes no named index).
@@ -129,36 +94,16 @@ impl Counters {
             perr_disk_a: Default::default(),
             perr_disk_b: Default::default(),
             perr_egress: Default::default(),
-            saf_active: Default::default(),
-            gate_word: Default::default(),
-            gate_frame: Default::default(),
-            gate_dropped: Default::default(),
-            lockstep_word: Default::default(),
-            lockstep_frame: Default::default(),
-            lockstep_aborted: Default::default(),
+            gate: Default::default(),
+            lockstep: Default::default(),
             split_a_moved: Default::default(),
             split_a_word: Default::default(),
             split_b_moved: Default::default(),
             split_b_word: Default::default(),
-            mismatch: Default::default(),
-            cpu_timeout: Default::default(),
             disk_timeout: Default::default(),
             returned_a: Default::default(),
             returned_b: Default::default(),
-            fill_a: Default::default(),
-            fill_b: Default::default(),
-            words_fwd: Default::default(),
-            frames_fwd: Default::default(),
-            frames_aborted: Default::default(),
-            mismatches: Default::default(),
-            perr_cpu_a_count: Default::default(),
-            perr_cpu_b_count: Default::default(),
-            perr_disk_a_count: Default::default(),
-            perr_disk_b_count: Default::default(),
-            perr_egress_count: Default::default(),
-            timeouts: Default::default(),
-            words_returned: Default::default(),
-            max_skew: Default::default(),
+            regs: Default::default(),
             counter: std::array::from_fn(|_| EventCounter::new(width)),
             perr_q: Default::default(),
             ret_lead: Default::default(),
@@ -201,14 +146,14 @@ impl Logic for Counters {
         // cut-through the committed stream itself; in store-and-forward what leaves the commit
         // gate, and the frames it drops. SPLIT forwards each CPU's own stream: those words
         // count too (two in one cycle, two).
-        if self.saf_active.val() {
-            self.counter[0].inc.next = self.gate_word.val();
-            self.counter[1].inc.next = self.gate_frame.val();
-            self.counter[2].inc.next = self.gate_dropped.val();
+        if self.gate.saf_active.val() {
+            self.counter[0].inc.next = self.gate.word_out.val();
+            self.counter[1].inc.next = self.gate.frame_out.val();
+            self.counter[2].inc.next = self.gate.frame_dropped.val();
         } else {
-            self.counter[0].inc.next = self.lockstep_word.val();
-            self.counter[1].inc.next = self.lockstep_frame.val();
-            self.counter[2].inc.next = self.lockstep_aborted.val();
+            self.counter[0].inc.next = self.lockstep.word_out.val();
+            self.counter[1].inc.next = self.lockstep.frame_out.val();
+            self.counter[2].inc.next = self.lockstep.frame_aborted.val();
         }
         // Word bits (link::word): last 36, abort 37.
         if self.split_a_moved.val() {
@@ -219,10 +164,10 @@ impl Logic for Counters {
         self.counter[1].inc2.next =
             self.split_b_moved.val() & self.split_b_word.val().get_bit(36) & !self.split_b_word.val().get_bit(37);
         // MISMATCHES (3).
-        self.counter[3].inc.next = self.mismatch.val();
+        self.counter[3].inc.next = self.lockstep.fault_mismatch.val();
         // TIMEOUTS (9) counts CPU and disk timeouts (register table). A CPU and a disk may time
         // out in the same cycle, hence the second input; both disks at once count once.
-        self.counter[9].inc.next = self.cpu_timeout.val();
+        self.counter[9].inc.next = self.lockstep.fault_a_timeout.val() | self.lockstep.fault_b_timeout.val();
         self.counter[9].inc2.next = self.disk_timeout.val();
         // WORDS_RETURNED (10): words delivered to the CPUs, each once. Outside SPLIT both CPUs
         // get the same stream, each at its own pace, so a word counts when the first CPU takes
@@ -270,8 +215,8 @@ impl Logic for Counters {
             self.ret_lead.d.next = 0.into();
         }
         // MAX_SKEW: the largest difference of the skew FIFOs' fills.
-        self.fill_a_q.d.next = self.fill_a.val();
-        self.fill_b_q.d.next = self.fill_b.val();
+        self.fill_a_q.d.next = self.lockstep.fill_a.val();
+        self.fill_b_q.d.next = self.lockstep.fill_b.val();
         if self.fill_a_q.q.val() > self.fill_b_q.q.val() {
             self.skew.d.next = (self.fill_a_q.q.val() - self.fill_b_q.q.val()) & self.fill_mask.val();
         } else {
@@ -283,17 +228,17 @@ impl Logic for Counters {
         if self.reset.val() | self.cnt_clear.val() {
             self.max_skew_q.d.next = 0.into();
         }
-        self.max_skew.next = self.max_skew_q.q.val();
-        self.words_fwd.next = self.counter[0].count.val();
-        self.frames_fwd.next = self.counter[1].count.val();
-        self.frames_aborted.next = self.counter[2].count.val();
-        self.mismatches.next = self.counter[3].count.val();
-        self.perr_cpu_a_count.next = self.counter[4].count.val();
-        self.perr_cpu_b_count.next = self.counter[5].count.val();
-        self.perr_disk_a_count.next = self.counter[6].count.val();
-        self.perr_disk_b_count.next = self.counter[7].count.val();
-        self.perr_egress_count.next = self.counter[8].count.val();
-        self.timeouts.next = self.counter[9].count.val();
-        self.words_returned.next = self.counter[10].count.val();
+        self.regs.max_skew.next = bit_cast::<32, 16>(self.max_skew_q.q.val());
+        self.regs.words_fwd.next = self.counter[0].count.val();
+        self.regs.frames_fwd.next = self.counter[1].count.val();
+        self.regs.frames_aborted.next = self.counter[2].count.val();
+        self.regs.mismatches.next = self.counter[3].count.val();
+        self.regs.perr_cpu_a.next = self.counter[4].count.val();
+        self.regs.perr_cpu_b.next = self.counter[5].count.val();
+        self.regs.perr_disk_a.next = self.counter[6].count.val();
+        self.regs.perr_disk_b.next = self.counter[7].count.val();
+        self.regs.perr_egress.next = self.counter[8].count.val();
+        self.regs.timeouts.next = self.counter[9].count.val();
+        self.regs.words_returned.next = self.counter[10].count.val();
     }
 }

@@ -9,7 +9,7 @@ use rust_hdl::prelude::*;
 /// One disk's side of the core, instantiated per disk as [`crate::egress::Egress`] is per port.
 ///
 /// - **tx**: the disk's link is offered the fabric's buffer for it; a failed disk is offered
-///   nothing (the buffer is emptied as it fills: `buf_take`) but, once readmitted, the
+///   nothing (the buffer is emptied as it fills: `buf.ready`) but, once readmitted, the
 ///   `last & abort` word that ends a frame it had half received, so it starts clean.
 /// - **rx**: the disk's returns go to the fabric, except a rebuilding disk's: taken here and
 ///   dropped (never delivered, never compared, whatever the other disk's state).
@@ -26,12 +26,9 @@ pub struct DiskSide {
     pub rx: StreamRx,
     /// The returns toward the fabric (nothing from a rebuilding disk).
     pub returns: StreamTx,
-    /// The fabric's buffer for this disk offers a word.
-    pub buf_valid: Signal<In, Bit>,
-    /// The word.
-    pub buf_word: Signal<In, Word>,
-    /// The buffer gives up its word: the disk took it, or the disk is failed (discarded).
-    pub buf_take: Signal<Out, Bit>,
+    /// The fabric's buffer for this disk. `ready`: the buffer gives up its word (the disk
+    /// takes it, or the disk is failed and the word is discarded).
+    pub buf: StreamRx,
     /// The words offered to the disk (into its egress); `ready` is the disk's `tx_ready`.
     pub tx: StreamTx,
     /// The word on `tx` moves this cycle.
@@ -95,9 +92,7 @@ impl Default for DiskSide {
             reset: Default::default(),
             rx: Default::default(),
             returns: Default::default(),
-            buf_valid: Default::default(),
-            buf_word: Default::default(),
-            buf_take: Default::default(),
+            buf: Default::default(),
             tx: Default::default(),
             tx_moved: Default::default(),
             rx_error: Default::default(),
@@ -146,8 +141,8 @@ impl Logic for DiskSide {
         // tx: the fabric's buffer, or for a failed disk nothing but, once readmitted, the
         // `last & abort` that ends a frame it had half received; after an internal fault
         // (`stop`) nothing but the `last & abort` that ends the frame in flight.
-        self.offer_valid.next = self.buf_valid.val();
-        self.offer_word.next = self.buf_word.val();
+        self.offer_valid.next = self.buf.valid.val();
+        self.offer_word.next = self.buf.data.val();
         if self.health.failed.val() {
             self.offer_valid.next = self.health.readmitted.val() & self.tx_in_frame.q.val();
             self.offer_word.next = self.abort_word.val();
@@ -157,10 +152,7 @@ impl Logic for DiskSide {
             self.offer_word.next = self.abort_word.val();
         }
         self.moved.next = self.offer_valid.val() & self.tx.ready.val();
-        self.buf_take.next = self.moved.val();
-        if self.health.failed.val() | self.stop.val() {
-            self.buf_take.next = self.buf_valid.val();
-        }
+        self.buf.ready.next = self.tx.ready.val() | self.health.failed.val() | self.stop.val();
         self.tx.valid.next = self.offer_valid.val();
         self.tx.data.next = self.offer_word.val();
         self.tx_moved.next = self.moved.val();
@@ -178,7 +170,7 @@ impl Logic for DiskSide {
         self.health.readmit.next = self.readmit.val();
         self.health.rebuilt.next = self.rebuilt.val();
         self.health.boundary.next = self.boundary.val();
-        self.health.flushed.next = !self.buf_valid.val() & !self.tx_in_frame.q.val();
+        self.health.flushed.next = !self.buf.valid.val() & !self.tx_in_frame.q.val();
         self.health.returns_idle.next = self.returns_idle.val();
         self.health.timeout.next = self.timeout.val();
         self.health.rx_error.next = self.rx_error_q.q.val();
@@ -225,15 +217,15 @@ mod tests {
     #[test]
     fn a_healthy_disk_passes_words_both_ways() {
         let mut d = side();
-        d.buf_valid.next = true;
-        d.buf_word.next = word(7, false).into();
+        d.buf.valid.next = true;
+        d.buf.data.next = word(7, false).into();
         d.tx.ready.next = false;
         low(&mut d, |d| &mut d.clock);
-        assert!(d.tx.valid.val() && !d.tx_moved.val() && !d.buf_take.val(), "offered, not taken");
+        assert!(d.tx.valid.val() && !d.tx_moved.val() && !(d.buf.valid.val() && d.buf.ready.val()), "offered, not taken");
         assert_eq!(d.tx.data.val().to_u64(), word(7, false));
         d.tx.ready.next = true;
         low(&mut d, |d| &mut d.clock);
-        assert!(d.tx_moved.val() && d.buf_take.val());
+        assert!(d.tx_moved.val() && (d.buf.valid.val() && d.buf.ready.val()));
         edge(&mut d, |d| &mut d.clock);
         d.rx.valid.next = true;
         d.rx.data.next = word(9, false).into();
@@ -257,8 +249,8 @@ mod tests {
     fn a_failed_disk_is_cut_off_then_readmitted_at_a_frame_boundary() {
         let mut d = side();
         // Half a frame reaches the disk.
-        d.buf_valid.next = true;
-        d.buf_word.next = word(1, false).into();
+        d.buf.valid.next = true;
+        d.buf.data.next = word(1, false).into();
         d.tx.ready.next = true;
         step(&mut d);
         d.rx_error.next = true;
@@ -269,12 +261,12 @@ mod tests {
         edge(&mut d, |d| &mut d.clock);
         assert!(d.failed.val());
         low(&mut d, |d| &mut d.clock);
-        assert!(!d.tx.valid.val() && d.buf_take.val(), "nothing offered, the buffer discarded");
+        assert!(!d.tx.valid.val() && (d.buf.valid.val() && d.buf.ready.val()), "nothing offered, the buffer discarded");
         // Readmitted: the half frame is ended with last & abort; it waits for a boundary.
         d.readmit.next = true;
         step(&mut d);
         d.readmit.next = false;
-        d.buf_valid.next = false;
+        d.buf.valid.next = false;
         d.tx.ready.next = false;
         low(&mut d, |d| &mut d.clock);
         assert!(d.readmitted.val() && d.tx.valid.val());

@@ -8,7 +8,7 @@
 //! Each sink has its own buffer, so one slow disk stalls the writers only once its buffer is
 //! full, and in elastic lockstep each CPU drains its own copy of the returns at its own pace.
 use crate::delay_line::{DelayLine, ReplayArm};
-use crate::link::Word;
+use crate::link::{StreamRx, StreamTx, Word};
 use crate::lockstep::ABORT_WORD;
 use crate::parity::ParityCheck;
 use crate::stream_fifo::StreamFifo;
@@ -23,6 +23,28 @@ pub mod mode {
     pub const HALTED: u64 = 4;
 }
 
+crate::one_way_bundle! {
+    /// What the [`Fabric`] is told: the primary disk, read-verify, the lockstep kind, OFFSET (its
+    /// low `OW` bits are used), DISK_TIMEOUT and the host's fault clear.
+    /// [`crate::core_config::CoreConfig`] drives it ([`FabricConfigDrive`]).
+    FabricConfigDrive "FabricConfigDrive" => FabricConfig "FabricConfig" {
+        /// Primary disk for the return path: 0 = disk A, 1 = disk B.
+        primary: Bit,
+        /// Compare both disks' returns word by word.
+        read_verify: Bit,
+        /// Strict lockstep: CPU B's return link replays CPU A's exactly `offset` cycles later.
+        strict: Bit,
+        /// The strict offset D.
+        offset: Bits<16>,
+        /// DISK_TIMEOUT: with read-verify, a secondary that offers nothing for more than this
+        /// many cycles in a row while the primary offers a word is a divergence.
+        disk_timeout: Bits<32>,
+        /// The host cleared the faults: a secondary put out of step by a divergence is taken to
+        /// be in step again (the host clears with the disks idle).
+        resync: Bit,
+    }
+}
+
 /// `AW`: log2 of each sink buffer's depth. `OW`: log2 of the strict-offset range.
 #[derive(LogicBlock)]
 pub struct Fabric<const AW: usize, const OW: usize> {
@@ -32,30 +54,14 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     pub reset: Signal<In, Bit>,
     /// Operating mode (see [`mode`]).
     pub mode: Signal<In, Bits<3>>,
-    /// Primary disk for the return path: 0 = disk A, 1 = disk B.
-    pub primary: Signal<In, Bit>,
-    /// Compare both disks' returns word by word.
-    pub read_verify: Signal<In, Bit>,
-    /// Strict lockstep: CPU B's return link replays CPU A's exactly `offset` cycles later.
-    pub strict: Signal<In, Bit>,
-    /// The strict offset D.
-    pub offset: Signal<In, Bits<OW>>,
-    /// CPU A's `rx_ready` at its port (recorded for the strict comparison).
-    pub ca_ready: Signal<In, Bit>,
-    /// CPU B's `rx_ready` at its port (strict mode compares it with CPU A's, D cycles earlier).
-    pub cb_ready: Signal<In, Bit>,
+    /// Its configuration (from the core's CoreConfig).
+    pub cfg: FabricConfig,
     /// Strict mode: CPU B's `rx_ready` differed from CPU A's D cycles earlier (a mismatch).
     pub strict_ready_mismatch: Signal<Out, Bit>,
     /// Disk A is marked failed: no writes to it, its returns are dropped.
     pub disk_a_failed: Signal<In, Bit>,
     /// Disk B is marked failed.
     pub disk_b_failed: Signal<In, Bit>,
-    /// DISK_TIMEOUT: with read-verify, a secondary that offers nothing for more than this
-    /// many cycles in a row while the primary offers a word is a divergence.
-    pub disk_timeout: Signal<In, Bits<32>>,
-    /// The host cleared the faults: a secondary put out of step by a divergence is taken to
-    /// be in step again (the host clears with the disks idle).
-    pub resync: Signal<In, Bit>,
     /// Disk A is rebuilding (the core also marks it failed, so it is out of the return path):
     /// it takes every mirrored write.
     pub disk_a_rebuilding: Signal<In, Bit>,
@@ -63,61 +69,27 @@ pub struct Fabric<const AW: usize, const OW: usize> {
     pub disk_b_rebuilding: Signal<In, Bit>,
 
     /// The committed stream (every mode but SPLIT): mirrored to every healthy disk.
-    pub c_valid: Signal<In, Bit>,
-    /// Its word.
-    pub c_word: Signal<In, Word>,
-    /// The fabric takes the committed word (both healthy disks' buffers have room).
-    pub c_ready: Signal<Out, Bit>,
+    pub c: StreamRx,
     /// CPU A's own stream (SPLIT: to disk A).
-    pub sa_valid: Signal<In, Bit>,
-    /// Its word.
-    pub sa_word: Signal<In, Word>,
-    /// Taken.
-    pub sa_ready: Signal<Out, Bit>,
+    pub sa: StreamRx,
     /// CPU B's own stream (SPLIT: to disk B).
-    pub sb_valid: Signal<In, Bit>,
-    /// Its word.
-    pub sb_word: Signal<In, Word>,
-    /// Taken.
-    pub sb_ready: Signal<Out, Bit>,
+    pub sb: StreamRx,
 
-    /// Disk A's return offers a word.
-    pub ra_valid: Signal<In, Bit>,
-    /// Its word.
-    pub ra_word: Signal<In, Word>,
-    /// Taken.
-    pub ra_ready: Signal<Out, Bit>,
-    /// Disk B's return offers a word.
-    pub rb_valid: Signal<In, Bit>,
-    /// Its word.
-    pub rb_word: Signal<In, Word>,
-    /// Taken.
-    pub rb_ready: Signal<Out, Bit>,
+    /// Disk A's returns.
+    pub ra: StreamRx,
+    /// Disk B's returns.
+    pub rb: StreamRx,
 
-    /// A word waits for disk A's link.
-    pub da_valid: Signal<Out, Bit>,
-    /// The word.
-    pub da_word: Signal<Out, Word>,
-    /// Disk A's link took it.
-    pub da_take: Signal<In, Bit>,
-    /// A word waits for disk B's link.
-    pub db_valid: Signal<Out, Bit>,
-    /// The word.
-    pub db_word: Signal<Out, Word>,
-    /// Disk B's link took it.
-    pub db_take: Signal<In, Bit>,
-    /// A word waits for CPU A's return link.
-    pub ca_valid: Signal<Out, Bit>,
-    /// The word.
-    pub ca_word: Signal<Out, Word>,
-    /// CPU A took it.
-    pub ca_take: Signal<In, Bit>,
-    /// A word waits for CPU B's return link.
-    pub cb_valid: Signal<Out, Bit>,
-    /// The word.
-    pub cb_word: Signal<Out, Word>,
-    /// CPU B took it.
-    pub cb_take: Signal<In, Bit>,
+    /// Disk A's buffer, toward disk A's link (`ready`: the disk side gives up the word: the
+    /// disk took it, or a failed disk's buffer is emptied).
+    pub da: StreamTx,
+    /// Disk B's buffer.
+    pub db: StreamTx,
+    /// CPU A's return buffer, toward CPU A's return link (`ready`: CPU A's `rx_ready`, which
+    /// strict mode also records for CPU B's comparison).
+    pub ca: StreamTx,
+    /// CPU B's return (in strict DUPLEX CPU A's, D cycles later).
+    pub cb: StreamTx,
 
     /// Read-verify found the two disks' returns different (a pair differing in content or
     /// length, or the secondary silent too long): one pulse, then the secondary is out of
@@ -191,46 +163,21 @@ impl<const AW: usize, const OW: usize> Fabric<AW, OW> {
             clock: Default::default(),
             reset: Default::default(),
             mode: Default::default(),
-            primary: Default::default(),
-            read_verify: Default::default(),
-            strict: Default::default(),
-            offset: Default::default(),
-            ca_ready: Default::default(),
-            cb_ready: Default::default(),
+            cfg: Default::default(),
             strict_ready_mismatch: Default::default(),
             disk_a_failed: Default::default(),
             disk_b_failed: Default::default(),
-            disk_timeout: Default::default(),
-            resync: Default::default(),
             disk_a_rebuilding: Default::default(),
             disk_b_rebuilding: Default::default(),
-            c_valid: Default::default(),
-            c_word: Default::default(),
-            c_ready: Default::default(),
-            sa_valid: Default::default(),
-            sa_word: Default::default(),
-            sa_ready: Default::default(),
-            sb_valid: Default::default(),
-            sb_word: Default::default(),
-            sb_ready: Default::default(),
-            ra_valid: Default::default(),
-            ra_word: Default::default(),
-            ra_ready: Default::default(),
-            rb_valid: Default::default(),
-            rb_word: Default::default(),
-            rb_ready: Default::default(),
-            da_valid: Default::default(),
-            da_word: Default::default(),
-            da_take: Default::default(),
-            db_valid: Default::default(),
-            db_word: Default::default(),
-            db_take: Default::default(),
-            ca_valid: Default::default(),
-            ca_word: Default::default(),
-            ca_take: Default::default(),
-            cb_valid: Default::default(),
-            cb_word: Default::default(),
-            cb_take: Default::default(),
+            c: Default::default(),
+            sa: Default::default(),
+            sb: Default::default(),
+            ra: Default::default(),
+            rb: Default::default(),
+            da: Default::default(),
+            db: Default::default(),
+            ca: Default::default(),
+            cb: Default::default(),
             divergence: Default::default(),
             divergence_perr_a: Default::default(),
             divergence_perr_b: Default::default(),
@@ -288,15 +235,15 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         // buffer always holds exactly the words B has not seen yet — those A took in the last
         // D cycles, then what A's buffer still queues — and after a fail-over to SIMPLEX_B,
         // B simply carries on from it: every word once, in order, whatever B's `rx_ready`.
-        self.replicate.next = self.strict.val() & (self.mode.val() == self.m_duplex.val());
+        self.replicate.next = self.cfg.strict.val() & (self.mode.val() == self.m_duplex.val());
         // Hardened: the returns carry the `last`/`abort` check through the return buffers.
-        self.ra_in.next = self.ra_word.val();
-        self.rb_in.next = self.rb_word.val();
+        self.ra_in.next = self.ra.data.val();
+        self.rb_in.next = self.rb.data.val();
         if self.harden.val() {
-            self.ra_in.next = self.ra_word.val()
-                ^ (bit_cast::<40, 1>((self.ra_word.val().get_bit(36) ^ self.ra_word.val().get_bit(37)).into()) << 35);
-            self.rb_in.next = self.rb_word.val()
-                ^ (bit_cast::<40, 1>((self.rb_word.val().get_bit(36) ^ self.rb_word.val().get_bit(37)).into()) << 35);
+            self.ra_in.next = self.ra.data.val()
+                ^ (bit_cast::<40, 1>((self.ra.data.val().get_bit(36) ^ self.ra.data.val().get_bit(37)).into()) << 35);
+            self.rb_in.next = self.rb.data.val()
+                ^ (bit_cast::<40, 1>((self.rb.data.val().get_bit(36) ^ self.rb.data.val().get_bit(37)).into()) << 35);
         }
         // The default build ignores `stop`, so its buffers are those the fabric's proof
         // covers with `stop` free.
@@ -311,41 +258,31 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.write.disk_b_failed.next = self.disk_b_failed.val();
         self.write.disk_a_rebuilding.next = self.disk_a_rebuilding.val();
         self.write.disk_b_rebuilding.next = self.disk_b_rebuilding.val();
-        self.write.c_valid.next = self.c_valid.val();
-        self.write.c_word.next = self.c_word.val();
-        self.c_ready.next = self.write.c_ready.val();
-        self.write.sa_valid.next = self.sa_valid.val();
-        self.write.sa_word.next = self.sa_word.val();
-        self.sa_ready.next = self.write.sa_ready.val();
-        self.write.sb_valid.next = self.sb_valid.val();
-        self.write.sb_word.next = self.sb_word.val();
-        self.sb_ready.next = self.write.sb_ready.val();
-        self.da_valid.next = self.write.da_valid.val();
-        self.da_word.next = self.write.da_word.val();
-        self.write.da_take.next = self.da_take.val();
-        self.db_valid.next = self.write.db_valid.val();
-        self.db_word.next = self.write.db_word.val();
-        self.write.db_take.next = self.db_take.val();
+        StreamRx::link(&mut self.c, &mut self.write.c);
+        StreamRx::link(&mut self.sa, &mut self.write.sa);
+        StreamRx::link(&mut self.sb, &mut self.write.sb);
+        StreamTx::link(&mut self.da, &mut self.write.da);
+        StreamTx::link(&mut self.db, &mut self.write.db);
 
         // --- return side: the disks' returns into the CPUs' buffers ------------------------
         self.returns.reset.next = self.reset.val();
         self.returns.split.next = self.split.val();
         self.returns.to_a.next = self.to_a.val();
         self.returns.to_b.next = self.to_b.val();
-        self.returns.primary.next = self.primary.val();
-        self.returns.read_verify.next = self.read_verify.val();
-        self.returns.disk_timeout.next = self.disk_timeout.val();
-        self.returns.resync.next = self.resync.val();
+        self.returns.primary.next = self.cfg.primary.val();
+        self.returns.read_verify.next = self.cfg.read_verify.val();
+        self.returns.disk_timeout.next = self.cfg.disk_timeout.val();
+        self.returns.resync.next = self.cfg.resync.val();
         self.returns.disk_a_failed.next = self.disk_a_failed.val();
         self.returns.disk_b_failed.next = self.disk_b_failed.val();
         self.returns.both_ok_before.next = self.both_ok_q.q.val();
         self.both_ok_q.d.next = self.returns.both_ok.val();
-        self.returns.ra_valid.next = self.ra_valid.val();
-        self.returns.ra_word.next = self.ra_in.val();
-        self.ra_ready.next = self.returns.ra_ready.val();
-        self.returns.rb_valid.next = self.rb_valid.val();
-        self.returns.rb_word.next = self.rb_in.val();
-        self.rb_ready.next = self.returns.rb_ready.val();
+        self.returns.ra.valid.next = self.ra.valid.val();
+        self.returns.ra.data.next = self.ra_in.val();
+        self.ra.ready.next = self.returns.ra.ready.val();
+        self.returns.rb.valid.next = self.rb.valid.val();
+        self.returns.rb.data.next = self.rb_in.val();
+        self.rb.ready.next = self.returns.rb.ready.val();
         self.divergence.next = self.returns.divergence.val();
         self.divergence_perr_a.next = self.returns.divergence_perr_a.val();
         self.divergence_perr_b.next = self.returns.divergence_perr_b.val();
@@ -360,36 +297,37 @@ impl<const AW: usize, const OW: usize> Logic for Fabric<AW, OW> {
         self.internal_error.next = self.buf_ca.internal_error.val() | self.buf_cb.internal_error.val();
 
         // --- CPU A's return port: its buffer's head ----------------------------------------
-        self.ca_valid.next = self.buf_ca.out_valid.val();
-        self.ca_word.next = self.buf_ca.out_data.val();
+        self.ca.valid.next = self.buf_ca.out_valid.val();
+        self.ca.data.next = self.buf_ca.out_data.val();
         if self.harden.val() {
-            self.ca_word.next = self.buf_ca.out_data.val()
+            self.ca.data.next = self.buf_ca.out_data.val()
                 ^ (bit_cast::<40, 1>((self.buf_ca.out_data.val().get_bit(36) ^ self.buf_ca.out_data.val().get_bit(37)).into()) << 35);
         }
-        self.buf_ca.out_pop.next = self.ca_take.val();
-        self.buf_cb.out_pop.next = self.cb_take.val();
+        self.buf_ca.out_pop.next = self.ca.valid.val() & self.ca.ready.val();
 
         // --- CPU B's return port: its own buffer's head, or in strict DUPLEX CPU A's port,
         // D cycles later -------------------------------------------------------------------
         self.strict_b.replicate.next = self.replicate.val();
-        self.strict_b.offset.next = self.offset.val();
+        self.strict_b.offset.next = self.cfg.offset.val().get_bits::<OW>(0);
         self.strict_b.unreplayed.next = self.b_unreplayed.q.val();
         self.strict_b.a_valid.next = self.buf_ca.out_valid.val();
         self.strict_b.a_word.next = self.buf_ca.out_data.val();
-        self.strict_b.a_ready.next = self.ca_ready.val();
+        self.strict_b.a_ready.next = self.ca.ready.val();
         self.strict_b.own_valid.next = self.buf_cb.out_valid.val();
         self.strict_b.own_word.next = self.buf_cb.out_data.val();
-        self.strict_b.b_ready.next = self.cb_ready.val();
-        self.cb_valid.next = self.strict_b.b_valid.val();
-        self.cb_word.next = self.strict_b.b_word.val();
+        self.strict_b.b_ready.next = self.cb.ready.val();
+        self.cb.valid.next = self.strict_b.b_valid.val();
+        // (After `cb.valid`'s only assignment: the pop reads its final value.)
+        self.buf_cb.out_pop.next = self.cb.valid.val() & self.cb.ready.val();
+        self.cb.data.next = self.strict_b.b_word.val();
         if self.harden.val() {
-            self.cb_word.next = self.strict_b.b_word.val()
+            self.cb.data.next = self.strict_b.b_word.val()
                 ^ (bit_cast::<40, 1>((self.strict_b.b_word.val().get_bit(36) ^ self.strict_b.b_word.val().get_bit(37)).into()) << 35);
         }
         self.strict_ready_mismatch.next = self.strict_b.ready_mismatch.val();
         self.b_unreplayed.d.next =
             self.replicate.val() & (self.b_unreplayed.q.val() | self.strict_b.moved_apart.val());
-        if self.reset.val() | self.resync.val() {
+        if self.reset.val() | self.cfg.resync.val() {
             self.b_unreplayed.d.next = false;
         }
     }
@@ -432,13 +370,9 @@ pub struct ReturnPath {
     /// `both_ok` a cycle ago (the fabric's flop: a disk failure is its fall).
     pub both_ok_before: Signal<In, Bit>,
     /// Disk A's return link (its word as it entered the fabric).
-    pub ra_valid: Signal<In, Bit>,
-    pub ra_word: Signal<In, Word>,
-    pub ra_ready: Signal<Out, Bit>,
+    pub ra: StreamRx,
     /// Disk B's return link.
-    pub rb_valid: Signal<In, Bit>,
-    pub rb_word: Signal<In, Word>,
-    pub rb_ready: Signal<Out, Bit>,
+    pub rb: StreamRx,
     /// CPU A's return buffer: it has room; the word written into it.
     pub ca_room: Signal<In, Bit>,
     pub ca_in_valid: Signal<Out, Bit>,
@@ -503,12 +437,8 @@ impl Default for ReturnPath {
             disk_b_failed: Default::default(),
             both_ok: Default::default(),
             both_ok_before: Default::default(),
-            ra_valid: Default::default(),
-            ra_word: Default::default(),
-            ra_ready: Default::default(),
-            rb_valid: Default::default(),
-            rb_word: Default::default(),
-            rb_ready: Default::default(),
+            ra: Default::default(),
+            rb: Default::default(),
             ca_room: Default::default(),
             ca_in_valid: Default::default(),
             ca_in_word: Default::default(),
@@ -554,15 +484,15 @@ impl Logic for ReturnPath {
         self.ret_from_b.next = (self.primary.val() & !self.disk_b_failed.val())
             | (!self.primary.val() & self.disk_a_failed.val());
         if self.ret_from_b.val() {
-            self.ret_valid.next = self.rb_valid.val();
-            self.ret_word.next = self.rb_word.val();
-            self.sec_valid.next = self.ra_valid.val();
-            self.sec_word.next = self.ra_word.val();
+            self.ret_valid.next = self.rb.valid.val();
+            self.ret_word.next = self.rb.data.val();
+            self.sec_valid.next = self.ra.valid.val();
+            self.sec_word.next = self.ra.data.val();
         } else {
-            self.ret_valid.next = self.ra_valid.val();
-            self.ret_word.next = self.ra_word.val();
-            self.sec_valid.next = self.rb_valid.val();
-            self.sec_word.next = self.rb_word.val();
+            self.ret_valid.next = self.ra.valid.val();
+            self.ret_word.next = self.ra.data.val();
+            self.sec_valid.next = self.rb.valid.val();
+            self.sec_word.next = self.rb.data.val();
         }
         self.both_ok.next = !self.disk_a_failed.val() & !self.disk_b_failed.val();
         self.verify.next = self.read_verify.val() & self.both_ok.val() & !self.sec_lag.stale.val();
@@ -600,8 +530,8 @@ impl Logic for ReturnPath {
         self.check.sec_valid.next = self.sec_valid.val();
         self.check.ret_word.next = self.ret_word.val();
         self.check.sec_word.next = self.sec_word.val();
-        self.check.a_perr.next = self.ra_word.val().get_bit(38);
-        self.check.b_perr.next = self.rb_word.val().get_bit(38);
+        self.check.a_perr.next = self.ra.data.val().get_bit(38);
+        self.check.b_perr.next = self.rb.data.val().get_bit(38);
         self.check.timeout.next = self.disk_timeout.val();
         self.divergence.next = self.check.divergence.val();
         self.divergence_perr_a.next = self.check.divergence_perr_a.val();
@@ -634,12 +564,12 @@ impl Logic for ReturnPath {
         self.frames.clear_cpu.next = self.reset.val() | self.split.val();
 
         if self.split.val() {
-            self.ca_in_valid.next = self.ra_valid.val();
-            self.ca_in_word.next = self.ra_word.val();
-            self.cb_in_valid.next = self.rb_valid.val();
-            self.cb_in_word.next = self.rb_word.val();
-            self.ra_ready.next = self.ca_room.val();
-            self.rb_ready.next = self.cb_room.val();
+            self.ca_in_valid.next = self.ra.valid.val();
+            self.ca_in_word.next = self.ra.data.val();
+            self.cb_in_valid.next = self.rb.valid.val();
+            self.cb_in_word.next = self.rb.data.val();
+            self.ra.ready.next = self.ca_room.val();
+            self.rb.ready.next = self.cb_room.val();
         } else {
             self.ca_in_valid.next = (self.ret_go.val() | self.abort_go.val()) & self.to_a.val();
             self.cb_in_valid.next = (self.ret_go.val() | self.abort_go.val()) & self.to_b.val();
@@ -651,15 +581,15 @@ impl Logic for ReturnPath {
                 self.cb_in_word.next = self.ret_word.val();
             }
             if self.ret_from_b.val() {
-                self.rb_ready.next = self.ret_take.val();
-                self.ra_ready.next = self.sec_take.val();
+                self.rb.ready.next = self.ret_take.val();
+                self.ra.ready.next = self.sec_take.val();
             } else {
-                self.ra_ready.next = self.ret_take.val();
-                self.rb_ready.next = self.sec_take.val();
+                self.ra.ready.next = self.ret_take.val();
+                self.rb.ready.next = self.sec_take.val();
             }
             if self.drain.val() {
-                self.ra_ready.next = true;
-                self.rb_ready.next = true;
+                self.ra.ready.next = true;
+                self.rb.ready.next = true;
             }
         }
     }
@@ -740,21 +670,11 @@ pub struct DiskWrite<const AW: usize> {
     pub disk_b_failed: Signal<In, Bit>,
     pub disk_a_rebuilding: Signal<In, Bit>,
     pub disk_b_rebuilding: Signal<In, Bit>,
-    pub c_valid: Signal<In, Bit>,
-    pub c_word: Signal<In, Word>,
-    pub c_ready: Signal<Out, Bit>,
-    pub sa_valid: Signal<In, Bit>,
-    pub sa_word: Signal<In, Word>,
-    pub sa_ready: Signal<Out, Bit>,
-    pub sb_valid: Signal<In, Bit>,
-    pub sb_word: Signal<In, Word>,
-    pub sb_ready: Signal<Out, Bit>,
-    pub da_valid: Signal<Out, Bit>,
-    pub da_word: Signal<Out, Word>,
-    pub da_take: Signal<In, Bit>,
-    pub db_valid: Signal<Out, Bit>,
-    pub db_word: Signal<Out, Word>,
-    pub db_take: Signal<In, Bit>,
+    pub c: StreamRx,
+    pub sa: StreamRx,
+    pub sb: StreamRx,
+    pub da: StreamTx,
+    pub db: StreamTx,
     /// Hardened build (constant): unfold and check the words offered to the disks.
     pub harden_check: Signal<In, Bit>,
     /// Hardened build: a buffer's control flop disagrees with its shadow, or an offered
@@ -784,21 +704,11 @@ impl<const AW: usize> DiskWrite<AW> {
             disk_b_failed: Default::default(),
             disk_a_rebuilding: Default::default(),
             disk_b_rebuilding: Default::default(),
-            c_valid: Default::default(),
-            c_word: Default::default(),
-            c_ready: Default::default(),
-            sa_valid: Default::default(),
-            sa_word: Default::default(),
-            sa_ready: Default::default(),
-            sb_valid: Default::default(),
-            sb_word: Default::default(),
-            sb_ready: Default::default(),
-            da_valid: Default::default(),
-            da_word: Default::default(),
-            da_take: Default::default(),
-            db_valid: Default::default(),
-            db_word: Default::default(),
-            db_take: Default::default(),
+            c: Default::default(),
+            sa: Default::default(),
+            sb: Default::default(),
+            da: Default::default(),
+            db: Default::default(),
             harden_check: Default::default(),
             internal_error: Default::default(),
             buf_da: StreamFifo::hardened(harden),
@@ -829,46 +739,46 @@ impl<const AW: usize> Logic for DiskWrite<AW> {
         self.buf_db.reset.next = self.reset.val() | self.out_b.val();
         self.want_a.next = !self.split.val() & (!self.disk_a_failed.val() | self.disk_a_rebuilding.val());
         self.want_b.next = !self.split.val() & (!self.disk_b_failed.val() | self.disk_b_rebuilding.val());
-        self.c_ready.next = (self.want_a.val() | self.want_b.val())
+        self.c.ready.next = (self.want_a.val() | self.want_b.val())
             & (!self.want_a.val() | self.buf_da.in_ready.val())
             & (!self.want_b.val() | self.buf_db.in_ready.val());
-        self.sa_ready.next = self.split.val() & self.buf_da.in_ready.val();
-        self.sb_ready.next = self.split.val() & self.buf_db.in_ready.val();
+        self.sa.ready.next = self.split.val() & self.buf_da.in_ready.val();
+        self.sb.ready.next = self.split.val() & self.buf_db.in_ready.val();
         if self.split.val() {
-            self.buf_da.in_valid.next = self.sa_valid.val();
-            self.buf_da.in_data.next = self.sa_word.val();
-            self.buf_db.in_valid.next = self.sb_valid.val();
-            self.buf_db.in_data.next = self.sb_word.val();
+            self.buf_da.in_valid.next = self.sa.valid.val();
+            self.buf_da.in_data.next = self.sa.data.val();
+            self.buf_db.in_valid.next = self.sb.valid.val();
+            self.buf_db.in_data.next = self.sb.data.val();
         } else {
-            self.buf_da.in_valid.next = self.c_valid.val() & self.c_ready.val() & self.want_a.val();
-            self.buf_da.in_data.next = self.c_word.val();
-            self.buf_db.in_valid.next = self.c_valid.val() & self.c_ready.val() & self.want_b.val();
-            self.buf_db.in_data.next = self.c_word.val();
+            self.buf_da.in_valid.next = self.c.valid.val() & self.c.ready.val() & self.want_a.val();
+            self.buf_da.in_data.next = self.c.data.val();
+            self.buf_db.in_valid.next = self.c.valid.val() & self.c.ready.val() & self.want_b.val();
+            self.buf_db.in_data.next = self.c.data.val();
         }
-        self.da_valid.next = self.buf_da.out_valid.val() & !self.out_a.val();
-        self.da_word.next = self.buf_da.out_data.val();
-        self.buf_da.out_pop.next = self.da_take.val();
-        self.db_valid.next = self.buf_db.out_valid.val() & !self.out_b.val();
-        self.db_word.next = self.buf_db.out_data.val();
-        self.buf_db.out_pop.next = self.db_take.val();
+        self.da.valid.next = self.buf_da.out_valid.val() & !self.out_a.val();
+        self.da.data.next = self.buf_da.out_data.val();
+        self.buf_da.out_pop.next = self.da.valid.val() & self.da.ready.val();
+        self.db.valid.next = self.buf_db.out_valid.val() & !self.out_b.val();
+        self.db.data.next = self.buf_db.out_data.val();
+        self.buf_db.out_pop.next = self.db.valid.val() & self.db.ready.val();
         // Hardened: the words leave with the `last`/`abort` check unfolded, and are checked
         // here, before the disks' egress, so that the core can hold back a bad one in the
         // cycle it is offered (the egress's own check reports; this one stops).
         if self.harden_check.val() {
-            self.da_word.next = self.buf_da.out_data.val()
+            self.da.data.next = self.buf_da.out_data.val()
                 ^ (bit_cast::<40, 1>((self.buf_da.out_data.val().get_bit(36) ^ self.buf_da.out_data.val().get_bit(37)).into()) << 35);
-            self.db_word.next = self.buf_db.out_data.val()
+            self.db.data.next = self.buf_db.out_data.val()
                 ^ (bit_cast::<40, 1>((self.buf_db.out_data.val().get_bit(36) ^ self.buf_db.out_data.val().get_bit(37)).into()) << 35);
         }
-        self.check_a.data.next = self.da_word.val().get_bits::<32>(0);
-        self.check_a.par.next = self.da_word.val().get_bits::<4>(32);
-        self.check_b.data.next = self.db_word.val().get_bits::<32>(0);
-        self.check_b.par.next = self.db_word.val().get_bits::<4>(32);
+        self.check_a.data.next = self.da.data.val().get_bits::<32>(0);
+        self.check_a.par.next = self.da.data.val().get_bits::<4>(32);
+        self.check_b.data.next = self.db.data.val().get_bits::<32>(0);
+        self.check_b.par.next = self.db.data.val().get_bits::<4>(32);
         self.internal_error.next = self.harden_check.val()
             & (self.buf_da.internal_error.val()
                 | self.buf_db.internal_error.val()
-                | (self.da_valid.val() & self.check_a.error.val() & !self.da_word.val().get_bit(38))
-                | (self.db_valid.val() & self.check_b.error.val() & !self.db_word.val().get_bit(38)));
+                | (self.da.valid.val() & self.check_a.error.val() & !self.da.data.val().get_bit(38))
+                | (self.db.valid.val() & self.check_b.error.val() & !self.db.data.val().get_bit(38)));
     }
 }
 
@@ -1221,7 +1131,7 @@ mod tests {
             let mut fab = Fab::default();
             fab.connect_all();
             fab.mode.next = mode.into();
-            fab.disk_timeout.next = 4096u64.into();
+            fab.cfg.disk_timeout.next = 4096u64.into();
             Self {
                 fab,
                 rng: StdRng::seed_from_u64(seed),
@@ -1254,16 +1164,16 @@ mod tests {
         fn cycle(&mut self) {
             let (r, p) = (&mut self.rng, self.offer_p);
             let (v, w) = self.c.offer(r, p);
-            self.fab.c_valid.next = v;
-            self.fab.c_word.next = w.into();
+            self.fab.c.valid.next = v;
+            self.fab.c.data.next = w.into();
             let (v, w) = self.sa.offer(r, p);
-            self.fab.sa_valid.next = v;
-            self.fab.sa_word.next = w.into();
+            self.fab.sa.valid.next = v;
+            self.fab.sa.data.next = w.into();
             let (v, w) = self.sb.offer(r, p);
-            self.fab.sb_valid.next = v;
-            self.fab.sb_word.next = w.into();
+            self.fab.sb.valid.next = v;
+            self.fab.sb.data.next = w.into();
             if self.fail_a_at == Some(self.cycle_no)
-                || (self.fail_a_on_perr && self.fab.ra_valid.val() && self.fab.ra_word.val().get_bit(38))
+                || (self.fail_a_on_perr && self.fab.ra.valid.val() && self.fab.ra.data.val().get_bit(38))
             {
                 self.fab.disk_a_failed.next = true;
             }
@@ -1272,11 +1182,11 @@ mod tests {
             if v && !was_offering {
                 self.ra_offered.push((self.cycle_no, w));
             }
-            self.fab.ra_valid.next = v;
-            self.fab.ra_word.next = w.into();
+            self.fab.ra.valid.next = v;
+            self.fab.ra.data.next = w.into();
             let (v, w) = self.rb.offer(r, p);
-            self.fab.rb_valid.next = v;
-            self.fab.rb_word.next = w.into();
+            self.fab.rb.valid.next = v;
+            self.fab.rb.data.next = w.into();
             if let Some((t, m)) = self.mode_at {
                 if t == self.cycle_no {
                     self.fab.mode.next = m.into();
@@ -1301,10 +1211,10 @@ mod tests {
             low(&mut self.fab, |f| &mut f.clock);
             let f = &mut self.fab;
             let outs = [
-                (f.da_valid.val(), f.da_word.val()),
-                (f.db_valid.val(), f.db_word.val()),
-                (f.ca_valid.val(), f.ca_word.val()),
-                (f.cb_valid.val(), f.cb_word.val()),
+                (f.da.valid.val(), f.da.data.val()),
+                (f.db.valid.val(), f.db.data.val()),
+                (f.ca.valid.val(), f.ca.data.val()),
+                (f.cb.valid.val(), f.cb.data.val()),
             ];
             for (i, (valid, word)) in outs.iter().enumerate() {
                 if *valid && wants[i] {
@@ -1314,14 +1224,12 @@ mod tests {
                     }
                 }
             }
-            f.da_take.next = outs[0].0 && wants[0];
-            f.db_take.next = outs[1].0 && wants[1];
-            f.ca_take.next = outs[2].0 && wants[2];
-            f.ca_ready.next = wants[2];
-            f.cb_ready.next = wants[3];
-            f.cb_take.next = outs[3].0 && wants[3];
+            f.da.ready.next = wants[0];
+            f.db.ready.next = wants[1];
+            f.ca.ready.next = wants[2];
+            f.cb.ready.next = wants[3];
             low(f, |f| &mut f.clock);
-            if self.c.offering && !f.c_ready.val() {
+            if self.c.offering && !f.c.ready.val() {
                 self.c_stalls += 1;
             }
             if f.divergence.val() {
@@ -1331,15 +1239,15 @@ mod tests {
             if f.strict_ready_mismatch.val() {
                 self.strict_mismatches.push(self.cycle_no);
             }
-            if self.ra.offering && f.ra_ready.val() {
+            if self.ra.offering && f.ra.ready.val() {
                 self.ra_taken.push((self.cycle_no, self.ra.queue[0]));
             }
             self.cycle_no += 1;
-            self.c.moved(f.c_ready.val());
-            self.sa.moved(f.sa_ready.val());
-            self.sb.moved(f.sb_ready.val());
-            self.ra.moved(f.ra_ready.val());
-            self.rb.moved(f.rb_ready.val());
+            self.c.moved(f.c.ready.val());
+            self.sa.moved(f.sa.ready.val());
+            self.sb.moved(f.sb.ready.val());
+            self.ra.moved(f.ra.ready.val());
+            self.rb.moved(f.rb.ready.val());
             if !f.disk_a_failed.val() {
                 self.b_ahead_max = self.b_ahead_max.max(self.ra.queue.len() as i64 - self.rb.queue.len() as i64);
             }
@@ -1411,7 +1319,7 @@ mod tests {
         run.c = Src::of(words(0x700, 60));
         run.take_p = [1.0, 0.0, 1.0, 1.0];
         run.run(12);
-        assert!(run.fab.db_valid.val(), "disk B has words waiting");
+        assert!(run.fab.db.valid.val(), "disk B has words waiting");
         run.fab.disk_b_failed.next = true;
         run.take_p = [1.0, 1.0, 1.0, 1.0];
         run.run(200);
@@ -1440,7 +1348,7 @@ mod tests {
     fn duplex_returns_the_primary_to_both_cpus_each_at_its_own_pace() {
         for primary_b in [false, true] {
             let mut run = Run::new(mode::DUPLEX, 5);
-            run.fab.primary.next = primary_b;
+            run.fab.cfg.primary.next = primary_b;
             run.ra = Src::of(words(0xA0, 300));
             run.rb = Src::of(words(0xB0, 300));
             run.take_p = [1.0, 1.0, 0.9, 0.4];
@@ -1464,7 +1372,7 @@ mod tests {
             run.fail_a_at = Some(20 + 37 * seed as usize);
             if seed % 4 == 3 {
                 // The primary is disk B this time and the one that fails is the secondary.
-                run.fab.primary.next = true;
+                run.fab.cfg.primary.next = true;
             }
             run.take_p = [1.0, 1.0, [1.0, 0.8, 0.5][seed as usize % 3], [1.0, 0.4, 0.9][seed as usize % 3]];
             run.run(1500);
@@ -1513,7 +1421,7 @@ mod tests {
     #[test]
     fn read_verify_flags_a_diverging_pair_and_delivers_the_primary() {
         let mut run = Run::new(mode::DUPLEX, 6);
-        run.fab.read_verify.next = true;
+        run.fab.cfg.read_verify.next = true;
         let a = words(0x40, 200);
         let mut b = a.clone();
         b[17] ^= 1 << 5;
@@ -1527,9 +1435,9 @@ mod tests {
         let at = run.ra_taken.iter().find(|&&(_, w)| w == a[17]).unwrap().0;
         assert_eq!(run.div_cycles, vec![at], "in the cycle the pair moves; word 150 is not compared");
         assert!(run.rb.queue.is_empty(), "the secondary is drained");
-        run.fab.resync.next = true;
+        run.fab.cfg.resync.next = true;
         run.run(1);
-        run.fab.resync.next = false;
+        run.fab.cfg.resync.next = false;
         let a2 = words(0x400, 50);
         let mut b2 = a2.clone();
         b2[30] ^= 1 << 7;
@@ -1552,7 +1460,7 @@ mod tests {
     fn read_verify_flags_frames_of_different_length_and_never_hangs() {
         for (seed, second) in [(80u64, 4u64), (81, 8)] {
             let mut run = Run::new(mode::DUPLEX, seed);
-            run.fab.read_verify.next = true;
+            run.fab.cfg.read_verify.next = true;
             let a = [frame(0x100, 6), frame(0x200, 6), frame(0x300, 6)].concat();
             let b = [frame(0x100, 6), frame(0x200, second), frame(0x300, 6)].concat();
             run.ra = Src::of(a.clone());
@@ -1577,8 +1485,8 @@ mod tests {
     fn a_silent_secondary_is_a_divergence_after_disk_timeout_cycles() {
         for timeout in [0u64, 1, 20] {
             let mut run = Run::new(mode::DUPLEX, 90 + timeout);
-            run.fab.read_verify.next = true;
-            run.fab.disk_timeout.next = timeout.into();
+            run.fab.cfg.read_verify.next = true;
+            run.fab.cfg.disk_timeout.next = timeout.into();
             // Both disks offer whenever they have a word: the secondary is silent only once
             // its stream has ended.
             run.offer_p = 1.0;
@@ -1610,7 +1518,7 @@ mod tests {
         let mut aborted = 0;
         for seed in 0..8u64 {
             let mut run = Run::new(mode::DUPLEX, 100 + seed);
-            run.fab.read_verify.next = true;
+            run.fab.cfg.read_verify.next = true;
             run.ra = Src::of(a.clone());
             run.rb = Src::of(b.clone());
             run.fail_a_at = Some(14 + 3 * seed as usize);
@@ -1646,8 +1554,8 @@ mod tests {
     fn strict_fail_over_to_simplex_b_gives_cpu_b_every_return_word_once() {
         for (d, switch, strict) in [(0usize, 60usize, true), (1, 45, true), (4, 80, true), (15, 50, true), (15, 130, true), (0, 70, false)] {
             let mut run = Run::new(mode::DUPLEX, 70 + d as u64 + switch as u64);
-            run.fab.strict.next = strict;
-            run.fab.offset.next = (d as u64).into();
+            run.fab.cfg.strict.next = strict;
+            run.fab.cfg.offset.next = (d as u64).into();
             run.b_follows_a = Some(d).filter(|_| strict);
             run.ra = Src::of(words(0x700, 200));
             run.take_p = [1.0, 1.0, 0.6, 0.5];
@@ -1677,8 +1585,8 @@ mod tests {
         let mut diverged = 0;
         for (d, flip, to) in [(0usize, 60usize, mode::SIMPLEX_B), (0, 75, mode::HALTED), (1, 50, mode::SIMPLEX_B), (4, 90, mode::HALTED), (9, 70, mode::SIMPLEX_B)] {
             let mut run = Run::new(mode::DUPLEX, 300 + d as u64 + flip as u64);
-            run.fab.strict.next = true;
-            run.fab.offset.next = (d as u64).into();
+            run.fab.cfg.strict.next = true;
+            run.fab.cfg.offset.next = (d as u64).into();
             run.b_follows_a = Some(d);
             run.b_flip_at = Some(flip);
             run.ra = Src::of(words(0x600, 150));
@@ -1710,8 +1618,8 @@ mod tests {
     fn strict_fail_over_to_simplex_a_keeps_cpu_a_whole() {
         for (d, switch) in [(0usize, 40usize), (6, 90)] {
             let mut run = Run::new(mode::DUPLEX, 200 + d as u64);
-            run.fab.strict.next = true;
-            run.fab.offset.next = (d as u64).into();
+            run.fab.cfg.strict.next = true;
+            run.fab.cfg.offset.next = (d as u64).into();
             run.b_follows_a = Some(d);
             run.ra = Src::of(words(0x800, 150));
             run.take_p = [1.0, 1.0, 0.6, 0.5];
@@ -1754,8 +1662,8 @@ mod tests {
     fn strict_mode_replays_cpu_a_returns_to_cpu_b_exactly_d_cycles_later() {
         for d in [0usize, 1, 2, 5, 15] {
             let mut run = Run::new(mode::DUPLEX, 9 + d as u64);
-            run.fab.strict.next = true;
-            run.fab.offset.next = (d as u64).into();
+            run.fab.cfg.strict.next = true;
+            run.fab.cfg.offset.next = (d as u64).into();
             run.b_follows_a = Some(d);
             run.ra = Src::of(words(0x700, 200));
             run.take_p = [1.0, 1.0, 0.6, 0.6];
@@ -1771,8 +1679,8 @@ mod tests {
     fn strict_mode_flags_a_cpu_b_ready_that_differs() {
         let d = 3;
         let mut run = Run::new(mode::DUPLEX, 21);
-        run.fab.strict.next = true;
-        run.fab.offset.next = (d as u64).into();
+        run.fab.cfg.strict.next = true;
+        run.fab.cfg.offset.next = (d as u64).into();
         run.b_follows_a = Some(d);
         run.b_flip_at = Some(120);
         run.ra = Src::of(words(0x900, 100));

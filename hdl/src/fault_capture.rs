@@ -1,6 +1,7 @@
 //! `FaultCapture`: what the first-fault capture records (SPEC §5: CAP_WORD, CAP_DATA_A/B,
 //! CAP_FLAGS), handed to the [`crate::fault_log::FaultLog`] that latches it.
 use crate::link::Word;
+use crate::regfile::CapFlagsRegs;
 use ftio_proto::{reg, Cause};
 use rust_hdl::prelude::*;
 
@@ -74,26 +75,9 @@ pub struct FaultCapture {
     pub flags: Signal<Out, Bits<16>>,
     /// From the fault log: CAP_FLAGS as captured.
     pub captured_flags: Signal<In, Bits<16>>,
-    /// CAP_FLAGS.a_valid as captured.
-    pub a_valid: Signal<Out, Bit>,
-    /// CAP_FLAGS.a_last.
-    pub a_last: Signal<Out, Bit>,
-    /// CAP_FLAGS.a_abort.
-    pub a_abort: Signal<Out, Bit>,
-    /// CAP_FLAGS.a_par.
-    pub a_par: Signal<Out, Bits<4>>,
-    /// CAP_FLAGS.a_perr.
-    pub a_perr: Signal<Out, Bit>,
-    /// CAP_FLAGS.b_valid.
-    pub b_valid: Signal<Out, Bit>,
-    /// CAP_FLAGS.b_last.
-    pub b_last: Signal<Out, Bit>,
-    /// CAP_FLAGS.b_abort.
-    pub b_abort: Signal<Out, Bit>,
-    /// CAP_FLAGS.b_par.
-    pub b_par: Signal<Out, Bits<4>>,
-    /// CAP_FLAGS.b_perr.
-    pub b_perr: Signal<Out, Bit>,
+    /// CAP_FLAGS, field by field as captured, as the register file reads them (generated
+    /// from the register table, `hdl/build.rs`).
+    pub regs: CapFlagsRegs,
     /// The ports' words, registered (CPU ports', or the disks' rx words: `from_disks`).
     port_a_q: DFF<Word>,
     port_b_q: DFF<Word>,
@@ -170,16 +154,7 @@ impl Default for FaultCapture {
             data_b: Default::default(),
             flags: Default::default(),
             captured_flags: Default::default(),
-            a_valid: Default::default(),
-            a_last: Default::default(),
-            a_abort: Default::default(),
-            a_par: Default::default(),
-            a_perr: Default::default(),
-            b_valid: Default::default(),
-            b_last: Default::default(),
-            b_abort: Default::default(),
-            b_par: Default::default(),
-            b_perr: Default::default(),
+            regs: Default::default(),
             port_a_q: Default::default(),
             port_b_q: Default::default(),
             port_a_valid_q: Default::default(),
@@ -265,16 +240,16 @@ impl Logic for FaultCapture {
             | (bit_cast::<16, 4>(self.word_b.val().get_bits::<4>(32)) << self.at_b_par.val())
             | (bit_cast::<16, 1>(self.word_b.val().get_bit(38).into()) << self.at_b_perr.val());
         // CAP_FLAGS as captured, field by field.
-        self.a_valid.next = self.captured_flags.val().get_bit(self.at_a_valid.val().index());
-        self.a_last.next = self.captured_flags.val().get_bit(self.at_a_last.val().index());
-        self.a_abort.next = self.captured_flags.val().get_bit(self.at_a_abort.val().index());
-        self.a_par.next = self.captured_flags.val().get_bits::<4>(self.at_a_par.val().index());
-        self.a_perr.next = self.captured_flags.val().get_bit(self.at_a_perr.val().index());
-        self.b_valid.next = self.captured_flags.val().get_bit(self.at_b_valid.val().index());
-        self.b_last.next = self.captured_flags.val().get_bit(self.at_b_last.val().index());
-        self.b_abort.next = self.captured_flags.val().get_bit(self.at_b_abort.val().index());
-        self.b_par.next = self.captured_flags.val().get_bits::<4>(self.at_b_par.val().index());
-        self.b_perr.next = self.captured_flags.val().get_bit(self.at_b_perr.val().index());
+        self.regs.cap_flags_a_valid.next = self.captured_flags.val().get_bit(self.at_a_valid.val().index());
+        self.regs.cap_flags_a_last.next = self.captured_flags.val().get_bit(self.at_a_last.val().index());
+        self.regs.cap_flags_a_abort.next = self.captured_flags.val().get_bit(self.at_a_abort.val().index());
+        self.regs.cap_flags_a_par.next = self.captured_flags.val().get_bits::<4>(self.at_a_par.val().index());
+        self.regs.cap_flags_a_perr.next = self.captured_flags.val().get_bit(self.at_a_perr.val().index());
+        self.regs.cap_flags_b_valid.next = self.captured_flags.val().get_bit(self.at_b_valid.val().index());
+        self.regs.cap_flags_b_last.next = self.captured_flags.val().get_bit(self.at_b_last.val().index());
+        self.regs.cap_flags_b_abort.next = self.captured_flags.val().get_bit(self.at_b_abort.val().index());
+        self.regs.cap_flags_b_par.next = self.captured_flags.val().get_bits::<4>(self.at_b_par.val().index());
+        self.regs.cap_flags_b_perr.next = self.captured_flags.val().get_bit(self.at_b_perr.val().index());
     }
 }
 
@@ -322,9 +297,9 @@ mod tests {
         assert_eq!((c.data_a.val().to_u32(), c.data_b.val().to_u32()), (da, db));
         c.captured_flags.next = c.flags.val();
         low(&mut c, |c| &mut c.clock);
-        assert!(c.a_valid.val() && c.a_last.val() && !c.a_abort.val() && c.a_perr.val());
-        assert!(!c.b_valid.val() && c.b_last.val() && c.b_abort.val() && !c.b_perr.val());
-        assert_eq!((c.a_par.val().to_u32(), c.b_par.val().to_u32()), (0x5, 0xA));
+        assert!(c.regs.cap_flags_a_valid.val() && c.regs.cap_flags_a_last.val() && !c.regs.cap_flags_a_abort.val() && c.regs.cap_flags_a_perr.val());
+        assert!(!c.regs.cap_flags_b_valid.val() && c.regs.cap_flags_b_last.val() && c.regs.cap_flags_b_abort.val() && !c.regs.cap_flags_b_perr.val());
+        assert_eq!((c.regs.cap_flags_a_par.val().to_u32(), c.regs.cap_flags_b_par.val().to_u32()), (0x5, 0xA));
     }
 
     /// Which words: the CPU ports' a cycle late; the disks' rx words for disk-side evidence

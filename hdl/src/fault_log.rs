@@ -6,6 +6,7 @@
 //! on the cause: `ftio_proto::Cause::capture`); later faults only add to the sticky `faults`
 //! bitmap. A clear zeroes the capture. `irq` is high while any
 //! fault is latched and unacknowledged.
+use crate::regfile::CaptureRegs;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock, Default)]
@@ -44,6 +45,9 @@ pub struct FaultLog {
     pub cap_flags: Signal<Out, Bits<16>>,
     /// Free-running cycle counter (also the CYCLES counter's source).
     pub cycle: Signal<Out, Bits<64>>,
+    /// CAP_CAUSE, CAP_CYCLE_LO/HI, CAP_WORD, CAP_DATA_A/B, as the register file reads them
+    /// (generated from the register table, `hdl/build.rs`).
+    pub regs: CaptureRegs,
     cycles: DFF<Bits<64>>,
     latched: DFF<Bit>,
     /// The capture (`cause`, `c_*`): loaded every cycle while no fault is latched, frozen
@@ -113,6 +117,12 @@ impl Logic for FaultLog {
         }
         self.faults.next = self.seen.q.val();
         self.cycle.next = self.cycles.q.val();
+        self.regs.cap_cause.next = self.first_cause.val();
+        self.regs.cap_cycle_lo.next = self.cap_cycle.val().get_bits::<32>(0);
+        self.regs.cap_cycle_hi.next = self.cap_cycle.val().get_bits::<32>(32);
+        self.regs.cap_word.next = self.cap_word.val();
+        self.regs.cap_data_a.next = self.cap_data_a.val();
+        self.regs.cap_data_b.next = self.cap_data_b.val();
     }
 }
 

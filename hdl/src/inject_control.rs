@@ -1,6 +1,7 @@
 //! `InjectControl`: INJ_CTRL / INJ_COUNT / INJ_STATUS (SPEC §6) for the four injectors, one in
 //! each [`crate::ingress::Ingress`].
 use crate::inject::InjectCount;
+use crate::regfile::InjectRegs;
 use rust_hdl::prelude::*;
 
 /// What the control sends one ingress's injector, and what it hears back.
@@ -57,16 +58,10 @@ pub struct InjectPort {
 pub struct InjectControl {
     /// Clock.
     pub clock: Signal<In, Clock>,
-    /// INJ_CTRL.arm.
-    pub arm: Signal<In, Bit>,
-    /// INJ_CTRL.link.
-    pub link: Signal<In, Bits<2>>,
-    /// INJ_CTRL.kind.
-    pub kind: Signal<In, Bits<2>>,
-    /// INJ_CTRL.bit.
-    pub bit_sel: Signal<In, Bits<5>>,
-    /// INJ_COUNT.
-    pub count: Signal<In, Bits<32>>,
+    /// INJ_CTRL, INJ_COUNT and INJ_STATUS (generated from the register table, `hdl/build.rs`):
+    /// INJ_CTRL.arm is cleared a cycle after an injector fired; INJ_STATUS.fired is sticky
+    /// until the next arming, INJ_STATUS.armed mirrors INJ_CTRL.arm.
+    pub regs: InjectRegs,
     /// To CPU A's ingress.
     pub cpu_a: InjectDrive,
     /// To CPU B's ingress.
@@ -75,10 +70,6 @@ pub struct InjectControl {
     pub disk_a: InjectDrive,
     /// To disk B's ingress.
     pub disk_b: InjectDrive,
-    /// Clear INJ_CTRL.arm: an injector fired (a cycle ago).
-    pub arm_clear: Signal<Out, Bit>,
-    /// INJ_STATUS.fired: sticky until the next arming.
-    pub fired: Signal<Out, Bit>,
     /// The injectors' shared N counter (one link is armed at a time).
     n: InjectCount,
     /// Any injector fired, a cycle ago: registered so the four injectors' compares stay off
@@ -94,17 +85,11 @@ impl InjectControl {
     pub fn new(width: u8) -> Self {
         Self {
             clock: Default::default(),
-            arm: Default::default(),
-            link: Default::default(),
-            kind: Default::default(),
-            bit_sel: Default::default(),
-            count: Default::default(),
+            regs: Default::default(),
             cpu_a: Default::default(),
             cpu_b: Default::default(),
             disk_a: Default::default(),
             disk_b: Default::default(),
-            arm_clear: Default::default(),
-            fired: Default::default(),
             n: InjectCount::new(width),
             fired_q: Default::default(),
             fired_seen: Default::default(),
@@ -119,44 +104,45 @@ impl Logic for InjectControl {
         clock!(self, clock, n);
         dff_setup!(self, clock, fired_q, fired_seen, was_armed);
         // Every injector sees INJ_CTRL; the one whose link it names arms.
-        self.cpu_a.arm.next = self.arm.val();
-        self.cpu_a.link.next = self.link.val();
-        self.cpu_a.kind.next = self.kind.val();
-        self.cpu_a.bit_sel.next = self.bit_sel.val();
+        self.cpu_a.arm.next = self.regs.inj_ctrl_arm.val();
+        self.cpu_a.link.next = self.regs.inj_ctrl_link.val();
+        self.cpu_a.kind.next = self.regs.inj_ctrl_kind.val();
+        self.cpu_a.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.cpu_a.left_zero.next = self.n.zero.val();
         self.cpu_a.left_one.next = self.n.one.val();
-        self.cpu_b.arm.next = self.arm.val();
-        self.cpu_b.link.next = self.link.val();
-        self.cpu_b.kind.next = self.kind.val();
-        self.cpu_b.bit_sel.next = self.bit_sel.val();
+        self.cpu_b.arm.next = self.regs.inj_ctrl_arm.val();
+        self.cpu_b.link.next = self.regs.inj_ctrl_link.val();
+        self.cpu_b.kind.next = self.regs.inj_ctrl_kind.val();
+        self.cpu_b.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.cpu_b.left_zero.next = self.n.zero.val();
         self.cpu_b.left_one.next = self.n.one.val();
-        self.disk_a.arm.next = self.arm.val();
-        self.disk_a.link.next = self.link.val();
-        self.disk_a.kind.next = self.kind.val();
-        self.disk_a.bit_sel.next = self.bit_sel.val();
+        self.disk_a.arm.next = self.regs.inj_ctrl_arm.val();
+        self.disk_a.link.next = self.regs.inj_ctrl_link.val();
+        self.disk_a.kind.next = self.regs.inj_ctrl_kind.val();
+        self.disk_a.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.disk_a.left_zero.next = self.n.zero.val();
         self.disk_a.left_one.next = self.n.one.val();
-        self.disk_b.arm.next = self.arm.val();
-        self.disk_b.link.next = self.link.val();
-        self.disk_b.kind.next = self.kind.val();
-        self.disk_b.bit_sel.next = self.bit_sel.val();
+        self.disk_b.arm.next = self.regs.inj_ctrl_arm.val();
+        self.disk_b.link.next = self.regs.inj_ctrl_link.val();
+        self.disk_b.kind.next = self.regs.inj_ctrl_kind.val();
+        self.disk_b.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.disk_b.left_zero.next = self.n.zero.val();
         self.disk_b.left_one.next = self.n.one.val();
         // The shared N counter follows INJ_COUNT until an injector keeps its arming.
-        self.n.count.next = self.count.val();
+        self.n.count.next = self.regs.inj_count.val();
         self.n.load.next = !(self.cpu_a.keep.val() | self.cpu_b.keep.val() | self.disk_a.keep.val() | self.disk_b.keep.val());
         self.n.step.next = self.cpu_a.step.val() | self.cpu_b.step.val() | self.disk_a.step.val() | self.disk_b.step.val();
         // INJ_STATUS.fired is sticky until the next arming; a firing clears INJ_CTRL.arm.
         self.fired_q.d.next = self.cpu_a.fired.val() | self.cpu_b.fired.val() | self.disk_a.fired.val() | self.disk_b.fired.val();
-        self.arm_clear.next = self.fired_q.q.val();
+        self.regs.inj_ctrl_arm_clear.next = self.fired_q.q.val();
         if self.fired_q.q.val() {
             self.fired_seen.d.next = true;
         }
-        self.was_armed.d.next = self.arm.val();
-        if self.arm.val() & !self.was_armed.q.val() {
+        self.was_armed.d.next = self.regs.inj_ctrl_arm.val();
+        if self.regs.inj_ctrl_arm.val() & !self.was_armed.q.val() {
             self.fired_seen.d.next = false;
         }
-        self.fired.next = self.fired_seen.q.val();
+        self.regs.inj_status_fired.next = self.fired_seen.q.val();
+        self.regs.inj_status_armed.next = self.regs.inj_ctrl_arm.val();
     }
 }

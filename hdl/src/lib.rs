@@ -1,6 +1,7 @@
 //! ftio gateware: the blocks of SPEC §1 and the core that composes them.
 pub mod bist;
 pub mod bist_control;
+pub mod bist_pair;
 pub mod bist_return;
 pub mod blocks;
 pub mod bram;

@@ -98,6 +98,44 @@ pub struct StreamRx {
     pub ready: Signal<Out, Bit>,
 }
 
+/// Declares a one-way bundle between two blocks as the `LogicInterface` pair `#[join]`
+/// needs, from one field list: `$drive` (every field an output: the block that drives them)
+/// and `$take` (the same fields as inputs: the block that takes them). The two ends cannot
+/// drift apart. `#[join]` takes the other end's name as a string, hence the literals.
+///
+/// ```ignore
+/// one_way_bundle! {
+///     /// What the lockstep reports.
+///     LockstepEvents "LockstepEvents" => LockstepEventsIn "LockstepEventsIn" {
+///         /// Pulse: a word left.
+///         word_out: Bit,
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! one_way_bundle {
+    (
+        $(#[$m:meta])*
+        $drive:ident $drive_s:literal => $take:ident $take_s:literal {
+            $($(#[$fm:meta])* $f:ident : $t:ty),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(LogicInterface, Default, Clone)]
+        #[join = $take_s]
+        pub struct $drive {
+            $($(#[$fm])* pub $f: Signal<Out, $t>,)*
+        }
+
+        /// The taking end of the bundle of the same fields (see its driving end).
+        #[derive(LogicInterface, Default, Clone)]
+        #[join = $drive_s]
+        pub struct $take {
+            $($(#[$fm])* pub $f: Signal<In, $t>,)*
+        }
+    };
+}
+
 /// A link with nothing on it (valid 0, correct `cpar`): what an [`crate::ingress::Ingress`]
 /// without a BIST generator sees on its BIST input.
 #[derive(LogicBlock, Default)]

@@ -41,7 +41,7 @@
 //! and wires the others.
 use crate::delay_line::{DelayLine, ReplayArm};
 use crate::fabric::mode;
-use crate::link::Word;
+use crate::link::{StreamRx, StreamTx, Word};
 use crate::stream_fifo::StreamFifo;
 use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::DFFWithInit;
@@ -75,84 +75,89 @@ pub fn fold_check(word: u64) -> u64 {
     word ^ ((((word >> 36) ^ (word >> 37)) & 1) << 35)
 }
 
+crate::one_way_bundle! {
+    /// What the [`Lockstep`] reports each cycle: its fault pulses (each attributed to a cause),
+    /// the committed stream's words and frames, and the skew FIFOs' fills. The counters take it
+    /// ([`LockstepEventsIn`]); the fault causes, the capture and the registers read it.
+    LockstepEvents "LockstepEvents" => LockstepEventsIn "LockstepEventsIn" {
+        /// Pulse: an attributable parity fault on CPU A while it was trusted.
+        fault_a_parity: Bit,
+        /// Pulse: an attributable parity fault on CPU B.
+        fault_b_parity: Bit,
+        /// Pulse: CPU A fell silent for TIMEOUT cycles.
+        fault_a_timeout: Bit,
+        /// Pulse: CPU B fell silent.
+        fault_b_timeout: Bit,
+        /// Pulse: the two streams disagree and no parity error says who is wrong.
+        fault_mismatch: Bit,
+        /// Pulse: a word left on the committed stream.
+        word_out: Bit,
+        /// Pulse: a frame completed on the committed stream (`last` without `abort`).
+        frame_out: Bit,
+        /// Pulse: a frame in flight was ended with `last & abort`.
+        frame_aborted: Bit,
+        /// Words pending in A's skew FIFO.
+        fill_a: Bits<16>,
+        /// Words pending in B's skew FIFO.
+        fill_b: Bits<16>,
+    }
+}
+
+crate::one_way_bundle! {
+    /// What the [`Lockstep`] is told: the mode command (a host write, or HALTED by the halt
+    /// policy), the lockstep kind, the fail-over policy, OFFSET (its low `OW` bits are used) and
+    /// TIMEOUT. [`crate::core_config::CoreConfig`] drives it ([`LockstepConfigDrive`]).
+    LockstepConfigDrive "LockstepConfigDrive" => LockstepConfig "LockstepConfig" {
+        /// Write CTRL.mode this cycle.
+        mode_set: Bit,
+        /// The mode written.
+        mode_value: Bits<3>,
+        /// Lockstep kind: 0 elastic, 1 strict.
+        strict: Bit,
+        /// The lockstep kind CTRL is being written with, valid with `mode_set` (`strict` follows
+        /// a cycle later).
+        strict_set: Bit,
+        /// Fault policy: 0 auto fail-over, 1 halt on every fault.
+        policy_halt: Bit,
+        /// Strict offset D.
+        offset: Bits<16>,
+        /// TIMEOUT in cycles (0 disables the rule).
+        timeout: Bits<32>,
+    }
+}
+
 #[derive(LogicBlock)]
 pub struct Lockstep<const SW: usize, const OW: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Synchronous reset: power-on state (DUPLEX, FIFOs empty).
     pub reset: Signal<In, Bit>,
-    /// Write CTRL.mode this cycle.
-    pub mode_set: Signal<In, Bit>,
-    /// The mode written.
-    pub mode_value: Signal<In, Bits<3>>,
-    /// Lockstep kind: 0 elastic, 1 strict.
-    pub strict: Signal<In, Bit>,
-    /// The lockstep kind CTRL is being written with, valid with `mode_set` (`strict` follows
-    /// a cycle later).
-    pub strict_set: Signal<In, Bit>,
-    /// Fault policy: 0 auto fail-over, 1 halt on every fault.
-    pub policy_halt: Signal<In, Bit>,
-    /// Strict offset D.
-    pub offset: Signal<In, Bits<OW>>,
-    /// TIMEOUT in cycles (0 disables the rule).
-    pub timeout: Signal<In, Bits<32>>,
+    /// Its configuration (from the core's CoreConfig).
+    pub cfg: LockstepConfig,
 
-    /// CPU A offers a word at its port.
-    pub a_valid: Signal<In, Bit>,
-    /// The word (with `perr` from the link checker).
-    pub a_word: Signal<In, Word>,
-    /// CPU A's `tx_ready`.
-    pub a_ready: Signal<Out, Bit>,
+    /// CPU A's words at its port (with `perr` from the link checker); `ready` is CPU A's
+    /// `tx_ready`.
+    pub a: StreamRx,
     /// A parity error on CPU A's links this cycle (its words, control, or return `rpar`).
     pub a_error: Signal<In, Bit>,
-    /// CPU B offers a word at its port.
-    pub b_valid: Signal<In, Bit>,
-    /// The word.
-    pub b_word: Signal<In, Word>,
-    /// CPU B's `tx_ready`.
-    pub b_ready: Signal<Out, Bit>,
+    /// CPU B's words; `ready` is CPU B's `tx_ready`.
+    pub b: StreamRx,
     /// A parity error on CPU B's links this cycle.
     pub b_error: Signal<In, Bit>,
     /// Strict mode: CPU B's return-link ready differed from CPU A's D cycles earlier.
     pub return_mismatch: Signal<In, Bit>,
 
-    /// The committed stream offers a word.
-    pub c_valid: Signal<Out, Bit>,
-    /// The committed word.
-    pub c_word: Signal<Out, Word>,
-    /// The fabric takes it.
-    pub c_ready: Signal<In, Bit>,
+    /// The committed stream (every mode but SPLIT), to the commit gate.
+    pub c: StreamTx,
     /// SPLIT: CPU A's stream.
-    pub sa_valid: Signal<Out, Bit>,
-    /// Its word.
-    pub sa_word: Signal<Out, Word>,
-    /// Taken.
-    pub sa_ready: Signal<In, Bit>,
+    pub sa: StreamTx,
     /// SPLIT: CPU B's stream.
-    pub sb_valid: Signal<Out, Bit>,
-    /// Its word.
-    pub sb_word: Signal<Out, Word>,
-    /// Taken.
-    pub sb_ready: Signal<In, Bit>,
+    pub sb: StreamTx,
 
     /// The mode now.
     pub mode: Signal<Out, Bits<3>>,
-    /// Pulse: an attributable parity fault on CPU A while it was trusted.
-    pub fault_a_parity: Signal<Out, Bit>,
-    /// Pulse: an attributable parity fault on CPU B.
-    pub fault_b_parity: Signal<Out, Bit>,
-    /// Pulse: CPU A fell silent for TIMEOUT cycles.
-    pub fault_a_timeout: Signal<Out, Bit>,
-    /// Pulse: CPU B fell silent.
-    pub fault_b_timeout: Signal<Out, Bit>,
-    /// Pulse: the two streams disagree and no parity error says who is wrong.
-    pub fault_mismatch: Signal<Out, Bit>,
-    /// Pulse: a word left on the committed stream.
-    pub word_out: Signal<Out, Bit>,
-    /// Pulse: a frame completed on the committed stream (`last` without `abort`).
-    pub frame_out: Signal<Out, Bit>,
-    /// Pulse: a frame in flight was ended with `last & abort`.
-    pub frame_aborted: Signal<Out, Bit>,
+    /// What it reports each cycle (fault pulses, the committed stream's words and frames, the skew FIFOs' fills): to the counters, the fault causes and the registers.
+    pub events: LockstepEvents,
     /// Index of the word pair at the comparator (pairs compared since reset).
     pub pair_index: Signal<Out, Bits<32>>,
     /// Head of A's skew FIFO (data), for the fault capture.
@@ -163,10 +168,6 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     pub head_a_valid: Signal<Out, Bit>,
     /// B's head is valid.
     pub head_b_valid: Signal<Out, Bit>,
-    /// Words pending in A's skew FIFO.
-    pub fill_a: Signal<Out, Bits<16>>,
-    /// Words pending in B's skew FIFO.
-    pub fill_b: Signal<Out, Bits<16>>,
     /// Hardened build: the lockstep found its own state inconsistent this cycle — a skew
     /// FIFO's control flop and its shadow, the pair stage's flags and their complemented
     /// shadows, the mode register and its one-hot decode, the two comparators, or the commit
@@ -227,47 +228,22 @@ impl<const SW: usize, const OW: usize> Lockstep<SW, OW> {
         Self {
             clock: Default::default(),
             reset: Default::default(),
-            mode_set: Default::default(),
-            mode_value: Default::default(),
-            strict: Default::default(),
-            strict_set: Default::default(),
-            policy_halt: Default::default(),
-            offset: Default::default(),
-            timeout: Default::default(),
-            a_valid: Default::default(),
-            a_word: Default::default(),
-            a_ready: Default::default(),
+            cfg: Default::default(),
+            a: Default::default(),
             a_error: Default::default(),
-            b_valid: Default::default(),
-            b_word: Default::default(),
-            b_ready: Default::default(),
+            b: Default::default(),
             b_error: Default::default(),
             return_mismatch: Default::default(),
-            c_valid: Default::default(),
-            c_word: Default::default(),
-            c_ready: Default::default(),
-            sa_valid: Default::default(),
-            sa_word: Default::default(),
-            sa_ready: Default::default(),
-            sb_valid: Default::default(),
-            sb_word: Default::default(),
-            sb_ready: Default::default(),
+            c: Default::default(),
+            sa: Default::default(),
+            sb: Default::default(),
             mode: Default::default(),
-            fault_a_parity: Default::default(),
-            fault_b_parity: Default::default(),
-            fault_a_timeout: Default::default(),
-            fault_b_timeout: Default::default(),
-            fault_mismatch: Default::default(),
-            word_out: Default::default(),
-            frame_out: Default::default(),
-            frame_aborted: Default::default(),
+            events: Default::default(),
             pair_index: Default::default(),
             head_a: Default::default(),
             head_b: Default::default(),
             head_a_valid: Default::default(),
             head_b_valid: Default::default(),
-            fill_a: Default::default(),
-            fill_b: Default::default(),
             internal_error: Default::default(),
             fifo_a: StreamFifo::hardened(harden),
             fifo_b: StreamFifo::hardened(harden),
@@ -312,28 +288,28 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.a_err_q.d.next = self.a_error.val();
         self.b_err_q.d.next = self.b_error.val();
         self.duplex.next = self.is_duplex.q.val();
-        self.strict_on.next = self.duplex.val() & self.strict.val();
+        self.strict_on.next = self.duplex.val() & self.cfg.strict.val();
 
         // --- strict offset: B's ready is A's D cycles later, B's offer checked against A's then
-        self.replay.delay.next = self.offset.val();
+        self.replay.delay.next = self.cfg.offset.val().get_bits::<OW>(0);
         // A host write into strict DUPLEX (at cycle w) starts the check afresh: B's words of
         // the D cycles after it are dropped, and the check is armed from w + D + 1, the cycle
         // of B's first word that is kept, which meets A's first word after the write (w + 1)
         // in the replay (SPEC §4: no B word slips into skew FIFO B unchecked).
-        self.to_strict.next = self.mode_set.val() & self.strict_set.val() & (self.mode_value.val() == self.m_duplex.val());
+        self.to_strict.next = self.cfg.mode_set.val() & self.cfg.strict_set.val() & (self.cfg.mode_value.val() == self.m_duplex.val());
         self.arm.enable.next = self.strict_on.val() | self.to_strict.val();
-        self.arm.restart.next = self.mode_set.val();
-        self.arm.offset.next = self.offset.val();
+        self.arm.restart.next = self.cfg.mode_set.val();
+        self.arm.offset.next = self.cfg.offset.val().get_bits::<OW>(0);
         self.strict_check.reset.next = self.reset.val();
-        self.strict_check.mode_set.next = self.mode_set.val();
+        self.strict_check.mode_set.next = self.cfg.mode_set.val();
         self.strict_check.start.next = self.to_strict.val();
-        self.strict_check.offset.next = self.offset.val();
+        self.strict_check.offset.next = self.cfg.offset.val().get_bits::<OW>(0);
         self.strict_check.on.next = self.strict_on.val();
         self.strict_check.armed.next = self.arm.armed.val();
         self.strict_check.a_then_valid.next = self.replay.data_out.val().get_bit(40);
         self.strict_check.a_then.next = self.replay.data_out.val().get_bits::<40>(0);
-        self.strict_check.b_valid.next = self.b_valid.val();
-        self.strict_check.b_word.next = self.b_word.val();
+        self.strict_check.b_valid.next = self.b.valid.val();
+        self.strict_check.b_word.next = self.b.data.val();
         self.strict_check.return_mismatch.next = self.return_mismatch.val();
         self.strict_check.parity_error.next = self.a_err_q.q.val() | self.b_err_q.q.val();
 
@@ -341,25 +317,25 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         // A mode written by the host starts from empty skew FIFOs: after a halt they hold the
         // pair that diverged, which must not be compared again on resuming. In SIMPLEX the
         // isolated side's FIFO is held empty and its words are taken and dropped.
-        self.fifo_a.reset.next = self.reset.val() | self.mode_set.val() | self.is_simplex_b.q.val();
-        self.fifo_b.reset.next = self.reset.val() | self.mode_set.val() | self.is_simplex_a.q.val();
+        self.fifo_a.reset.next = self.reset.val() | self.cfg.mode_set.val() | self.is_simplex_b.q.val();
+        self.fifo_b.reset.next = self.reset.val() | self.cfg.mode_set.val() | self.is_simplex_a.q.val();
         self.readies.simplex_a.next = self.is_simplex_a.q.val();
         self.readies.simplex_b.next = self.is_simplex_b.q.val();
         self.readies.halted.next = self.is_halted.q.val();
         self.readies.strict_on.next = self.strict_on.val();
-        self.readies.mode_set.next = self.mode_set.val();
+        self.readies.mode_set.next = self.cfg.mode_set.val();
         self.readies.to_strict.next = self.to_strict.val();
         self.readies.a_room.next = self.fifo_a.in_ready.val();
         self.readies.b_room.next = self.fifo_b.in_ready.val();
         self.readies.a_ready_then.next = self.replay.data_out.val().get_bit(39);
         self.readies.offset_zero.next = self.replay.direct.val();
         self.readies.b_dropping.next = self.strict_check.b_dropping.val();
-        self.readies.a_valid.next = self.a_valid.val();
-        self.readies.a_word.next = self.a_word.val();
-        self.readies.b_valid.next = self.b_valid.val();
-        self.readies.b_word.next = self.b_word.val();
-        self.a_ready.next = self.readies.a_ready.val();
-        self.b_ready.next = self.readies.b_ready.val();
+        self.readies.a_valid.next = self.a.valid.val();
+        self.readies.a_word.next = self.a.data.val();
+        self.readies.b_valid.next = self.b.valid.val();
+        self.readies.b_word.next = self.b.data.val();
+        self.a.ready.next = self.readies.a_ready.val();
+        self.b.ready.next = self.readies.b_ready.val();
         self.fifo_a.in_valid.next = self.readies.a_push.val();
         self.fifo_a.in_data.next = self.readies.a_in.val();
         self.fifo_b.in_valid.next = self.readies.b_push.val();
@@ -367,25 +343,25 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         // The strict check's record of A's port as it really is (a mode write's override
         // included). Only what the check compares is kept (data, last, abort): A's parity
         // bits and its link checker's `perr` would put the parity tree in front of the RAM.
-        self.replay.data_in.next = (bit_cast::<41, 40>(self.a_word.val()) & 0x30_FFFF_FFFF_u64)
+        self.replay.data_in.next = (bit_cast::<41, 40>(self.a.data.val()) & 0x30_FFFF_FFFF_u64)
             | (bit_cast::<41, 1>(self.readies.a_ready.val().into()) << 39)
-            | (bit_cast::<41, 1>(self.a_valid.val().into()) << 40);
+            | (bit_cast::<41, 1>(self.a.valid.val().into()) << 40);
 
         // --- evidence: the heads, the silence rule ---------------------------------------
         self.both.next = self.fifo_a.out_valid.val() & self.fifo_b.out_valid.val();
         self.head_perr_a.next = self.fifo_a.out_data.val().get_bit(38);
         self.head_perr_b.next = self.fifo_b.out_data.val().get_bit(38);
-        self.silence.timeout.next = self.timeout.val();
-        self.silence.elastic.next = self.duplex.val() & !self.strict.val();
+        self.silence.timeout.next = self.cfg.timeout.val();
+        self.silence.elastic.next = self.duplex.val() & !self.cfg.strict.val();
         self.silence.strict.next = self.strict_on.val();
         self.silence.a_missing.next = self.strict_check.a_missing.val();
         self.silence.b_missing.next = self.strict_check.b_missing.val();
         self.silence.a_pending.next = self.fifo_a.out_valid.val();
         self.silence.b_pending.next = self.fifo_b.out_valid.val();
-        self.silence.a_valid.next = self.a_valid.val();
-        self.silence.b_valid.next = self.b_valid.val();
-        self.fault_a_timeout.next = self.silence.a_timeout.val();
-        self.fault_b_timeout.next = self.silence.b_timeout.val();
+        self.silence.a_valid.next = self.a.valid.val();
+        self.silence.b_valid.next = self.b.valid.val();
+        self.events.fault_a_timeout.next = self.silence.a_timeout.val();
+        self.events.fault_b_timeout.next = self.silence.b_timeout.val();
 
         // --- attribution and the next mode ---------------------------------------------------
         self.decision.mode_now.next = self.mode_q.q.val();
@@ -403,13 +379,13 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.decision.b_timeout.next = self.silence.b_timeout.val();
         self.decision.pair_differs.next = self.pair.valid.val() & self.pair.differ.val();
         self.decision.strict_mismatch.next = self.strict_check.mismatch.val();
-        self.decision.policy_halt.next = self.policy_halt.val();
-        self.decision.mode_set.next = self.mode_set.val();
-        self.decision.mode_value.next = self.mode_value.val();
+        self.decision.policy_halt.next = self.cfg.policy_halt.val();
+        self.decision.mode_set.next = self.cfg.mode_set.val();
+        self.decision.mode_value.next = self.cfg.mode_value.val();
         self.decision.reset.next = self.reset.val();
-        self.fault_a_parity.next = self.decision.fault_a_parity.val();
-        self.fault_b_parity.next = self.decision.fault_b_parity.val();
-        self.fault_mismatch.next = self.decision.fault_mismatch.val();
+        self.events.fault_a_parity.next = self.decision.fault_a_parity.val();
+        self.events.fault_b_parity.next = self.decision.fault_b_parity.val();
+        self.events.fault_mismatch.next = self.decision.fault_mismatch.val();
         self.mode_q.d.next = self.decision.mode_next.val();
         self.is_duplex.d.next = self.decision.duplex_next.val();
         self.is_simplex_a.d.next = self.decision.simplex_a_next.val();
@@ -428,13 +404,13 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.commit.a_word.next = self.pair.a_word.val();
         self.commit.b_word.next = self.pair.b_word.val();
         self.commit.halt.next =
-            self.decision.halt_now.val() | (self.mode_set.val() & (self.mode_value.val() == self.m_halted.val()));
-        self.commit.c_ready.next = self.c_ready.val();
-        self.c_valid.next = self.commit.c_valid.val();
-        self.c_word.next = self.commit.c_word.val();
-        self.word_out.next = self.commit.word_out.val();
-        self.frame_out.next = self.commit.frame_out.val();
-        self.frame_aborted.next = self.commit.frame_aborted.val();
+            self.decision.halt_now.val() | (self.cfg.mode_set.val() & (self.cfg.mode_value.val() == self.m_halted.val()));
+        self.commit.c_ready.next = self.c.ready.val();
+        self.c.valid.next = self.commit.c_valid.val();
+        self.c.data.next = self.commit.c_word.val();
+        self.events.word_out.next = self.commit.word_out.val();
+        self.events.frame_out.next = self.commit.frame_out.val();
+        self.events.frame_aborted.next = self.commit.frame_aborted.val();
         if self.duplex.val() & self.commit.moved.val() {
             self.pairs.d.next = self.pairs.q.val() + 1;
         }
@@ -464,18 +440,18 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.pair.compare.next = self.duplex.val();
         self.pair.leave.next = self.commit.leave.val();
         self.pair.flush.next =
-            self.reset.val() | self.mode_set.val() | self.decision.halt_now.val() | self.is_halted.q.val();
+            self.reset.val() | self.cfg.mode_set.val() | self.decision.halt_now.val() | self.is_halted.q.val();
 
         // --- SPLIT: each side's FIFO feeds its own stream, no compare -------------------------
-        self.sa_valid.next = false;
-        self.sb_valid.next = false;
-        self.sa_word.next = self.fifo_a.out_data.val();
-        self.sb_word.next = self.fifo_b.out_data.val();
+        self.sa.valid.next = false;
+        self.sb.valid.next = false;
+        self.sa.data.next = self.fifo_a.out_data.val();
+        self.sb.data.next = self.fifo_b.out_data.val();
         if self.is_split.q.val() & !self.commit.abort_pending.val() {
-            self.sa_valid.next = self.fifo_a.out_valid.val();
-            self.sb_valid.next = self.fifo_b.out_valid.val();
-            self.fifo_a.out_pop.next = self.sa_ready.val();
-            self.fifo_b.out_pop.next = self.sb_ready.val();
+            self.sa.valid.next = self.fifo_a.out_valid.val();
+            self.sb.valid.next = self.fifo_b.out_valid.val();
+            self.fifo_a.out_pop.next = self.sa.ready.val();
+            self.fifo_b.out_pop.next = self.sb.ready.val();
         }
 
         if self.reset.val() {
@@ -487,8 +463,8 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.head_b.next = self.pair.b_sent.val();
         self.head_a_valid.next = self.pair.valid.val();
         self.head_b_valid.next = self.pair.valid.val();
-        self.fill_a.next = self.fifo_a.fill.val();
-        self.fill_b.next = self.fifo_b.fill.val();
+        self.events.fill_a.next = self.fifo_a.fill.val();
+        self.events.fill_b.next = self.fifo_b.fill.val();
 
         // --- hardened build: the lockstep checks its own state ([`SelfCheck`]) ------------
         self.shadow.ctl_now.next = bit_cast::<32, 4>(self.pair.ctl_now.val())
@@ -503,7 +479,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.shadow.simplex_b.next = self.is_simplex_b.q.val();
         self.shadow.split.next = self.is_split.q.val();
         self.shadow.halted.next = self.is_halted.q.val();
-        self.shadow.c_valid.next = self.c_valid.val();
+        self.shadow.c_valid.next = self.c.valid.val();
         self.shadow.parts_error.next =
             self.fifo_a.internal_error.val() | self.fifo_b.internal_error.val() | self.pair.compare_error.val();
         self.internal_error.next = self.shadow.internal_error.val();
@@ -627,7 +603,7 @@ mod tests {
         fn new(a: C, b: C, seed: u64) -> Self {
             let mut ls = Ls::default();
             ls.connect_all();
-            ls.timeout.next = 256u64.into();
+            ls.cfg.timeout.next = 256u64.into();
             Self {
                 ls,
                 rng: StdRng::seed_from_u64(seed),
@@ -647,37 +623,37 @@ mod tests {
             let (bv, bw, be) = self.b.drive(t, &mut self.rng);
             let ready = self.rng.gen_bool(self.out_ready_p);
             let l = &mut self.ls;
-            l.a_valid.next = av;
-            l.a_word.next = aw.into();
+            l.a.valid.next = av;
+            l.a.data.next = aw.into();
             l.a_error.next = ae;
-            l.b_valid.next = bv;
-            l.b_word.next = bw.into();
+            l.b.valid.next = bv;
+            l.b.data.next = bw.into();
             l.b_error.next = be;
-            l.c_ready.next = ready;
-            l.sa_ready.next = true;
-            l.sb_ready.next = true;
+            l.c.ready.next = ready;
+            l.sa.ready.next = true;
+            l.sb.ready.next = true;
             low(l, |l| &mut l.clock);
-            if l.c_valid.val() && ready {
-                self.committed.push((t, l.c_word.val().to_u64()));
+            if l.c.valid.val() && ready {
+                self.committed.push((t, l.c.data.val().to_u64()));
             }
             for (flag, name) in [
-                (l.fault_a_parity.val(), "a_parity"),
-                (l.fault_b_parity.val(), "b_parity"),
-                (l.fault_a_timeout.val(), "a_timeout"),
-                (l.fault_b_timeout.val(), "b_timeout"),
-                (l.fault_mismatch.val(), "mismatch"),
+                (l.events.fault_a_parity.val(), "a_parity"),
+                (l.events.fault_b_parity.val(), "b_parity"),
+                (l.events.fault_a_timeout.val(), "a_timeout"),
+                (l.events.fault_b_timeout.val(), "b_timeout"),
+                (l.events.fault_mismatch.val(), "mismatch"),
             ] {
                 if flag {
                     self.faults.push((t, name));
                 }
             }
-            if av && l.a_ready.val() {
+            if av && l.a.ready.val() {
                 self.taken_a.push(t);
             }
-            if bv && l.b_ready.val() {
+            if bv && l.b.ready.val() {
                 self.taken_b.push(t);
             }
-            let (ar, br) = (l.a_ready.val(), l.b_ready.val());
+            let (ar, br) = (l.a.ready.val(), l.b.ready.val());
             self.a.moved(ar);
             self.b.moved(br);
             edge(l, |l| &mut l.clock);
@@ -769,7 +745,7 @@ mod tests {
         assert_eq!(b.mode(), mode::HALTED);
         assert_eq!(b.faults.iter().map(|f| f.1).collect::<Vec<_>>(), vec!["mismatch"]);
         // HALTED back-pressures both CPUs.
-        assert!(!b.ls.a_ready.val() && !b.ls.b_ready.val());
+        assert!(!b.ls.a.ready.val() && !b.ls.b.ready.val());
     }
 
     #[test]
@@ -800,7 +776,7 @@ mod tests {
     fn silent_side_times_out_and_the_other_carries_on() {
         let g = frames(10, 6, 0x5000);
         let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 0), Cpu::new(g[..30].to_vec(), 0.0, 0), 2);
-        b.ls.timeout.next = 20u64.into();
+        b.ls.cfg.timeout.next = 20u64.into();
         b.run(200);
         assert_eq!(b.words(), g);
         assert_eq!(b.faults.len(), 1);
@@ -816,7 +792,7 @@ mod tests {
     fn silent_a_times_out_at_the_same_cycle() {
         let g = frames(10, 6, 0x5000);
         let mut b = Bench::new(Cpu::new(g[..30].to_vec(), 0.0, 0), Cpu::new(g.clone(), 0.0, 0), 2);
-        b.ls.timeout.next = 20u64.into();
+        b.ls.cfg.timeout.next = 20u64.into();
         b.run(200);
         assert_eq!(b.faults, vec![(50, "a_timeout")]);
         assert_eq!(b.mode(), mode::SIMPLEX_B);
@@ -833,7 +809,7 @@ mod tests {
         let mut bc = Cpu::new(g.clone(), 0.0, 0);
         bc.pauses = vec![(12, 19), (20, 19), (31, 19), (45, 19)];
         let mut b = Bench::new(a, bc, 2);
-        b.ls.timeout.next = 20u64.into();
+        b.ls.cfg.timeout.next = 20u64.into();
         b.run(600);
         assert!(b.faults.is_empty(), "{:?}", b.faults);
         assert_eq!(b.mode(), mode::DUPLEX);
@@ -846,7 +822,7 @@ mod tests {
         let mut a = Cpu::new(g.clone(), 0.0, 0);
         a.parity_flip = Some(20);
         let mut b = Bench::new(a, Cpu::new(g.clone(), 0.0, 0), 3);
-        b.ls.policy_halt.next = true;
+        b.ls.cfg.policy_halt.next = true;
         b.run(100);
         assert_eq!(b.mode(), mode::HALTED);
         let words = b.words();
@@ -862,8 +838,8 @@ mod tests {
         for d in [0usize, 1, 3, 9] {
             let g = frames(8, 5, 0x7000);
             let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 0), Cpu::new(g.clone(), 0.0, d), 4);
-            b.ls.strict.next = true;
-            b.ls.offset.next = (d as u64).into();
+            b.ls.cfg.strict.next = true;
+            b.ls.cfg.offset.next = (d as u64).into();
             b.run(120);
             assert!(b.faults.is_empty(), "D={d}: {:?}", b.faults);
             assert_eq!(b.words(), g);
@@ -872,8 +848,8 @@ mod tests {
         }
         let g = frames(8, 5, 0x7000);
         let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 0), Cpu::new(g.clone(), 0.0, 4), 4);
-        b.ls.strict.next = true;
-        b.ls.offset.next = 3u64.into();
+        b.ls.cfg.strict.next = true;
+        b.ls.cfg.offset.next = 3u64.into();
         b.run(60);
         assert_eq!(b.faults.first().map(|f| f.1), Some("mismatch"), "B a cycle late");
         assert_eq!(b.mode(), mode::HALTED);
@@ -895,15 +871,15 @@ mod tests {
             for early in [false, true] {
                 let b_start = 3 + d - early as usize;
                 let mut b = Bench::new(Cpu::new(g.clone(), 0.0, 3), Cpu::new(g.clone(), 0.0, b_start), 7);
-                b.ls.offset.next = (d as u64).into();
+                b.ls.cfg.offset.next = (d as u64).into();
                 b.step(); // cycle 0: elastic DUPLEX
-                b.ls.mode_set.next = true;
-                b.ls.mode_value.next = mode::DUPLEX.into();
-                b.ls.strict_set.next = true;
+                b.ls.cfg.mode_set.next = true;
+                b.ls.cfg.mode_value.next = mode::DUPLEX.into();
+                b.ls.cfg.strict_set.next = true;
                 b.step(); // cycle 1: the write
-                b.ls.mode_set.next = false;
-                b.ls.strict_set.next = false;
-                b.ls.strict.next = true;
+                b.ls.cfg.mode_set.next = false;
+                b.ls.cfg.strict_set.next = false;
+                b.ls.cfg.strict.next = true;
                 b.run(30 + d);
                 let case = format!("D={d} early={early}");
                 if early {
@@ -933,19 +909,19 @@ mod tests {
         let ga = frames(5, 4, 0xA000);
         let gb = frames(5, 4, 0xB000);
         let mut b = Bench::new(Cpu::new(ga.clone(), 0.2, 0), Cpu::new(gb.clone(), 0.5, 0), 5);
-        b.ls.mode_set.next = true;
-        b.ls.mode_value.next = mode::SPLIT.into();
+        b.ls.cfg.mode_set.next = true;
+        b.ls.cfg.mode_value.next = mode::SPLIT.into();
         b.step();
-        b.ls.mode_set.next = false;
+        b.ls.cfg.mode_set.next = false;
         let mut sa = vec![];
         let mut sb = vec![];
         for _ in 0..200 {
             low(&mut b.ls, |l| &mut l.clock);
-            if b.ls.sa_valid.val() {
-                sa.push(b.ls.sa_word.val().to_u64());
+            if b.ls.sa.valid.val() {
+                sa.push(b.ls.sa.data.val().to_u64());
             }
-            if b.ls.sb_valid.val() {
-                sb.push(b.ls.sb_word.val().to_u64());
+            if b.ls.sb.valid.val() {
+                sb.push(b.ls.sb.data.val().to_u64());
             }
             b.step();
         }
@@ -1134,9 +1110,9 @@ mod tests {
         if on_a { a.fault = Some(fault) } else { b.fault = Some(fault) }
         let mut bench = Bench::new(a, b, d as u64);
         bench.out_ready_p = out_ready_p;
-        bench.ls.strict.next = true;
-        bench.ls.offset.next = (d as u64).into();
-        bench.ls.timeout.next = STRICT_TIMEOUT.into();
+        bench.ls.cfg.strict.next = true;
+        bench.ls.cfg.offset.next = (d as u64).into();
+        bench.ls.cfg.timeout.next = STRICT_TIMEOUT.into();
         bench.run(cycles);
         (bench, g)
     }

@@ -262,7 +262,7 @@ mod tests {
                 r.bus.wdata.next = (u32::MAX as u64).into();
                 r.bus.we.next = true;
                 low(&mut r, |r| &mut r.clock);
-                assert!(!r.bist_ctrl_start.val() && !r.bist_ctrl_abort.val(), "{}: no pulse", g.name);
+                assert!(!r.bist.bist_ctrl_start.val() && !r.bist.bist_ctrl_abort.val(), "{}: no pulse", g.name);
                 edge(&mut r, |r| &mut r.clock);
                 r.bus.we.next = false;
             }
@@ -273,30 +273,30 @@ mod tests {
     #[test]
     fn ctrl_mode_pulses_and_mode_keep() {
         let mut r = regfile();
-        r.ctrl_mode_now.next = 2u64.into();
+        r.ctrl.ctrl_mode_now.next = 2u64.into();
         let ctrl = reg("CTRL").addr;
         assert_eq!(read(&mut r, ctrl).unwrap() & 7, 2, "CTRL.mode reads the mode now");
         r.bus.addr.next = (ctrl as u64).into();
         r.bus.wdata.next = (0x107u64).into();
         r.bus.we.next = true;
         low(&mut r, |r| &mut r.clock);
-        assert!(!r.ctrl_mode_set.val(), "MODE_KEEP leaves the mode alone");
-        assert!(r.ctrl_fault_clear.val());
+        assert!(!r.ctrl.ctrl_mode_set.val(), "MODE_KEEP leaves the mode alone");
+        assert!(r.ctrl.ctrl_fault_clear.val());
         r.bus.wdata.next = (0x203u64).into();
         low(&mut r, |r| &mut r.clock);
-        assert!(r.ctrl_mode_set.val() && r.ctrl_mode_value.val().to_u32() == 3);
-        assert!(r.ctrl_cnt_snapshot.val() && !r.ctrl_fault_clear.val() && !r.ctrl_cnt_clear.val());
+        assert!(r.ctrl.ctrl_mode_set.val() && r.ctrl.ctrl_mode_value.val().to_u32() == 3);
+        assert!(r.ctrl.ctrl_cnt_snapshot.val() && !r.ctrl.ctrl_fault_clear.val() && !r.ctrl.ctrl_cnt_clear.val());
     }
 
     #[test]
     fn counters_read_the_snapshot_taken_at_once() {
         let mut r = regfile();
-        r.words_fwd.next = 10u64.into();
+        r.counters.words_fwd.next = 10u64.into();
         r.cycles.next = 99u64.into();
         let words = reg("WORDS_FWD").addr;
         assert_eq!(read(&mut r, words), Some(0));
         write(&mut r, reg("CTRL").addr, 0x207);
-        r.words_fwd.next = 11u64.into();
+        r.counters.words_fwd.next = 11u64.into();
         assert_eq!(read(&mut r, words), Some(10));
         assert_eq!(read(&mut r, reg("CYCLES").addr), Some(99));
     }
@@ -307,10 +307,10 @@ mod tests {
         let inj = reg("INJ_CTRL").addr;
         write(&mut r, inj, 0x8000_0015);
         assert_eq!(read(&mut r, inj).unwrap() >> 31, 1);
-        r.inj_ctrl_arm_clear.next = true;
+        r.inj.inj_ctrl_arm_clear.next = true;
         low(&mut r, |r| &mut r.clock);
         edge(&mut r, |r| &mut r.clock);
-        r.inj_ctrl_arm_clear.next = false;
+        r.inj.inj_ctrl_arm_clear.next = false;
         assert_eq!(read(&mut r, inj), Some(0x15));
     }
 }

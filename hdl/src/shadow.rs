@@ -15,11 +15,10 @@
 //! flops) the stored code is that of all zeros: all ones.
 //!
 //! rust-hdl's `#[hdl_gen]` cannot call a Rust function, so the code is a block rather than a
-//! function. [`crate::stream_fifo::StreamFifo`] and the core's configuration
-//! ([`crate::core_config::CoreConfig`]) use it. The lockstep's shadow (`SelfCheck`,
-//! hdl/src/lockstep/self_check.rs) still writes the same code inline; it should move to this
-//! block too (it reads bits of its stored code to recompute the commit decision, so it needs
-//! the stored code as an output).
+//! function. [`crate::stream_fifo::StreamFifo`], the core's configuration
+//! ([`crate::core_config::CoreConfig`]) and the lockstep's self-check (`SelfCheck`,
+//! hdl/src/lockstep/self_check.rs, which reads bits of the stored code, `stored`, to recompute
+//! the commit decision) use it.
 use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::DFFWithInit;
 
@@ -42,6 +41,8 @@ pub struct ShadowCheck<const W: usize> {
     pub checked_d: Signal<In, Bits<W>>,
     /// Hardened build: the stored code disagrees with the code of `checked_q` (an upset).
     pub bad: Signal<Out, Bit>,
+    /// The stored code (`code`'s `q`), for a block that recomputes a decision from it.
+    pub stored: Signal<Out, Bits<W>>,
     /// The code of last cycle's `checked_d` (power-on: all ones, the code of all zeros).
     pub code: DFFWithInit<Bits<W>>,
     harden: Constant<Bit>,
@@ -55,6 +56,7 @@ impl<const W: usize> ShadowCheck<W> {
             checked_q: Default::default(),
             checked_d: Default::default(),
             bad: Default::default(),
+            stored: Default::default(),
             code: DFFWithInit::new(Bits::<W>::mask()),
             harden: Constant::new(harden),
         }
@@ -74,6 +76,7 @@ impl<const W: usize> Logic for ShadowCheck<W> {
         if self.harden.val() {
             self.code.d.next = !self.checked_d.val() ^ (self.checked_d.val() << 1) ^ (self.checked_d.val() >> 1);
         }
+        self.stored.next = self.code.q.val();
         self.bad.next = self.harden.val()
             & (self.code.q.val() != (!self.checked_q.val() ^ (self.checked_q.val() << 1) ^ (self.checked_q.val() >> 1)));
     }

@@ -261,9 +261,9 @@ fn duplex_mirrors_writes_and_returns_reads_to_both_cpus() {
     assert_eq!(b.words(3), r, "CPU B too");
     assert!(b.disk_b.queue.is_empty(), "the secondary's returns are drained");
     assert_eq!(b.irq_at, None);
-    assert_eq!(b.core.counters.words_fwd.val().to_u32() as usize, g.len());
-    assert_eq!(b.core.counters.frames_fwd.val().to_u32(), 30);
-    assert_eq!(b.core.counters.words_returned.val().to_u32() as usize, r.len());
+    assert_eq!(b.core.counters.regs.words_fwd.val().to_u32() as usize, g.len());
+    assert_eq!(b.core.counters.regs.frames_fwd.val().to_u32(), 30);
+    assert_eq!(b.core.counters.regs.words_returned.val().to_u32() as usize, r.len());
 }
 
 /// The statistics count what moves in every mode: in SPLIT each CPU's own frames count as
@@ -280,8 +280,8 @@ fn counters_follow_the_words_in_split_and_simplex_b() {
     b.run(300);
     assert_eq!(b.words(0), ga, "SPLIT: A to disk A");
     assert_eq!(b.words(1), gb, "SPLIT: B to disk B");
-    assert_eq!(b.core.counters.words_fwd.val().to_u32() as usize, ga.len() + gb.len());
-    assert_eq!(b.core.counters.frames_fwd.val().to_u32(), 10);
+    assert_eq!(b.core.counters.regs.words_fwd.val().to_u32() as usize, ga.len() + gb.len());
+    assert_eq!(b.core.counters.regs.frames_fwd.val().to_u32(), 10);
 
     b.write("CTRL", 2);
     assert_eq!(b.mode(), 2, "SIMPLEX_B");
@@ -291,7 +291,7 @@ fn counters_follow_the_words_in_split_and_simplex_b() {
     b.run(300);
     assert_eq!(b.words(3), r, "CPU B gets the primary's returns");
     assert!(b.words(2).is_empty(), "CPU A is isolated");
-    assert_eq!(b.core.counters.words_returned.val().to_u32() as usize, r.len());
+    assert_eq!(b.core.counters.regs.words_returned.val().to_u32() as usize, r.len());
 }
 
 /// Issue 4: parity travels through the fabric untouched and is checked again at every
@@ -321,7 +321,7 @@ fn a_word_corrupted_inside_the_fabric_is_caught_at_the_egress() {
         let i = diffs[0];
         assert_eq!((got[i].data, got[i].par), (want[i].data ^ (1 << 5), want[i].par), "bit flipped, parity as carried");
         assert_eq!(b.words(sink + 1), *want, "the other copy is untouched");
-        assert_eq!(b.core.counters.perr_egress_count.val().to_u32(), 1, "sink {sink}");
+        assert_eq!(b.core.counters.regs.perr_egress.val().to_u32(), 1, "sink {sink}");
         assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 12, "EGRESS_PARITY");
         assert!(b.irq_at.is_some());
     }
@@ -366,7 +366,7 @@ fn parity_error_raises_irq_within_two_cycles_and_fails_over_hitlessly() {
     assert_eq!(b.words(1), g, "disk B");
     assert_eq!(b.mode(), 2, "SIMPLEX_B");
     assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 1, "CPU_A_PARITY");
-    assert_eq!(b.core.counters.perr_cpu_a_count.val().to_u32(), 1);
+    assert_eq!(b.core.counters.regs.perr_cpu_a.val().to_u32(), 1);
     // The capture shows the bad word as it came in on CPU A's port, its flags as the
     // register table packs them: valid[0] last[1] abort[2] par[6:3] perr[7].
     assert_eq!(b.core.fault_log.cap_data_a.val().to_u32(), g[31].data ^ (1 << 9));
@@ -377,7 +377,7 @@ fn parity_error_raises_irq_within_two_cycles_and_fails_over_hitlessly() {
     assert_eq!((a >> 2) & 1, 0, "a_abort");
     assert_eq!((a >> 3) & 0xF, g[31].par as u32, "a_par as sent (data bit 9 flipped under it)");
     assert_eq!(a >> 7, 1, "a_perr");
-    assert_eq!(b.core.counters.words_returned.val().to_u32(), 0, "no returns in this test");
+    assert_eq!(b.core.counters.regs.words_returned.val().to_u32(), 0, "no returns in this test");
 }
 
 /// Guarantee 3 for a mismatch: the later word taken at t, irq at t+3 (≤ t+3); the
@@ -406,7 +406,7 @@ fn mismatch_raises_irq_within_three_cycles_and_is_contained() {
     let want = |x: &W| 1 | (x.last as u32) << 1 | (x.par as u32) << 3;
     assert_eq!(flags & 0xFF, want(&g[40]), "A's flags: valid, last, par, no perr");
     assert_eq!(flags >> 8, want(&w(g[40].data ^ 0x00F0_0000, g[40].last)), "B's flags");
-    assert_eq!(b.core.counters.frames_aborted.val().to_u32(), 1);
+    assert_eq!(b.core.counters.regs.frames_aborted.val().to_u32(), 1);
 }
 
 /// Guarantee 4: a disk that stalls holds up the CPUs only once its buffer (64 words + head)
@@ -737,9 +737,9 @@ fn store_and_forward_sends_nothing_of_a_divergent_frame() {
     assert_eq!(b.words(1), g[..24].to_vec(), "disk B");
     assert_eq!(b.mode(), 4, "HALTED");
     assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 3, "MISMATCH");
-    assert_eq!(b.core.counters.words_fwd.val().to_u32(), 24);
-    assert_eq!(b.core.counters.frames_fwd.val().to_u32(), 4);
-    assert_eq!(b.core.counters.frames_aborted.val().to_u32(), 1, "the divergent frame, dropped");
+    assert_eq!(b.core.counters.regs.words_fwd.val().to_u32(), 24);
+    assert_eq!(b.core.counters.regs.frames_fwd.val().to_u32(), 4);
+    assert_eq!(b.core.counters.regs.frames_aborted.val().to_u32(), 1, "the divergent frame, dropped");
     assert_eq!(b.core.gate.fill.val().to_u32(), 0, "nothing of it left in the buffer");
 }
 
@@ -759,8 +759,8 @@ fn store_and_forward_fail_over_keeps_every_frame() {
     assert_eq!(b.words(0), g);
     assert_eq!(b.words(1), g);
     assert_eq!(b.mode(), 2, "SIMPLEX_B");
-    assert_eq!(b.core.counters.frames_fwd.val().to_u32(), 12);
-    assert_eq!(b.core.counters.frames_aborted.val().to_u32(), 0);
+    assert_eq!(b.core.counters.regs.frames_fwd.val().to_u32(), 12);
+    assert_eq!(b.core.counters.regs.frames_aborted.val().to_u32(), 0);
 }
 
 /// The store-and-forward figures at the pins, all sinks ready: the first word of a frame
@@ -816,9 +816,9 @@ fn store_and_forward_frame_too_long_gives_cause_13() {
     assert_eq!(status >> 8 & 0xFF, 13, "cause FRAME_TOO_LONG");
     assert_eq!(status & 7, 0, "still DUPLEX: the frame is dropped, no side is blamed");
     assert_eq!(b.read("FAULTS"), 1 << 13);
-    assert_eq!(b.core.counters.frames_aborted.val().to_u32(), 1);
-    assert_eq!(b.core.counters.frames_fwd.val().to_u32(), 3);
-    assert_eq!(b.core.counters.words_fwd.val().to_u32() as usize, expect.len());
+    assert_eq!(b.core.counters.regs.frames_aborted.val().to_u32(), 1);
+    assert_eq!(b.core.counters.regs.frames_fwd.val().to_u32(), 3);
+    assert_eq!(b.core.counters.regs.words_fwd.val().to_u32() as usize, expect.len());
 }
 
 /// CTRL: strict lockstep (bit 3), mode kept (MODE_KEEP = 7).

@@ -113,9 +113,9 @@ fn run_seed(seed: u64) -> (Outcome, Lockstep, String, usize) {
         mode: c.lockstep.mode.val().to_u64() as u8,
         causes: (0..64).filter(|&x| faults >> x & 1 == 1).map(|x| x as u8).collect(),
         first_cause: Some(c.fault_log.first_cause.val().to_u64() as u8).filter(|&x| x != 0),
-        words_fwd: c.counters.words_fwd.val().to_u32(),
-        frames_fwd: c.counters.frames_fwd.val().to_u32(),
-        frames_aborted: c.counters.frames_aborted.val().to_u32(),
+        words_fwd: c.counters.regs.words_fwd.val().to_u32(),
+        frames_fwd: c.counters.regs.frames_fwd.val().to_u32(),
+        frames_aborted: c.counters.regs.frames_aborted.val().to_u32(),
     };
     if !allowed.iter().any(|o| o.admits(&observed)) {
         // The closest allowed outcome, for the message.

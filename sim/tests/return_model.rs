@@ -217,20 +217,20 @@ fn run_seed(seed: u64) -> Seen {
     if !(silent_secondary && got_first == cause::DISK_DIVERGENCE) {
         assert_eq!(got_first, first, "{what}: first cause");
     }
-    assert_eq!(c.counters.words_returned.val().to_u32(), expect.words_returned, "{what}: WORDS_RETURNED");
-    assert_eq!(c.counters.timeouts.val().to_u32(), expect.timeouts, "{what}: TIMEOUTS");
-    let perr = [c.counters.perr_disk_a_count.val().to_u32(), c.counters.perr_disk_b_count.val().to_u32()];
+    assert_eq!(c.counters.regs.words_returned.val().to_u32(), expect.words_returned, "{what}: WORDS_RETURNED");
+    assert_eq!(c.counters.regs.timeouts.val().to_u32(), expect.timeouts, "{what}: TIMEOUTS");
+    let perr = [c.counters.regs.perr_disk_a.val().to_u32(), c.counters.regs.perr_disk_b.val().to_u32()];
     for i in 0..2 {
         assert!(expect.perr_disk[i].contains(&perr[i]), "{what}: PERR_DISK_{} = {}", ["A", "B"][i], perr[i]);
     }
     // A bad CPU word counts once per cycle it is offered, at least once.
-    let perr_cpu = [c.counters.perr_cpu_a_count.val().to_u32(), c.counters.perr_cpu_b_count.val().to_u32()];
+    let perr_cpu = [c.counters.regs.perr_cpu_a.val().to_u32(), c.counters.regs.perr_cpu_b.val().to_u32()];
     for (i, &n) in perr_cpu.iter().enumerate() {
         let faulty = isolated.map(|c| c as usize) == Some(i);
         assert_eq!(n > 0, faulty, "{what}: PERR_CPU_{} = {n}", ["A", "B"][i]);
     }
-    assert_eq!(c.counters.words_fwd.val().to_u32(), mirrored.words_fwd, "{what}: WORDS_FWD");
-    assert_eq!(c.counters.frames_fwd.val().to_u32(), mirrored.frames_fwd, "{what}: FRAMES_FWD");
+    assert_eq!(c.counters.regs.words_fwd.val().to_u32(), mirrored.words_fwd, "{what}: WORDS_FWD");
+    assert_eq!(c.counters.regs.frames_fwd.val().to_u32(), mirrored.frames_fwd, "{what}: FRAMES_FWD");
     if let Some(d) = expect.b_after_a {
         // Strict: CPU B's I/O is CPU A's, D cycles later — every return word and every write
         // word; with a CPU isolated, the write words before the faulty one (B's), or those B

@@ -2,7 +2,7 @@
 //! finds its own state inconsistent, in the cycle an upset is seen.
 //!
 //! * The control flags (pair stage, skid, frame state, the strict check's marks and drop
-//!   count) have a complemented shadow ([`crate::stream_fifo::shadow_code`] of their next
+//!   count) have a shadow ([`ShadowCheck`]: the [`crate::shadow::shadow_code`] of their next
 //!   value, power-on all ones); a flop that differs from its shadow is an error.
 //! * The mode register is checked against its one-hot flags (computed separately by the
 //!   fault decision, so a flip of either shows).
@@ -11,8 +11,8 @@
 //!
 //! In the default build (`harden` false) the shadow stays at its power-on value, synthesis
 //! removes it, and `internal_error` is low.
+use crate::shadow::ShadowCheck;
 use rust_hdl::prelude::*;
-use rust_hdl::widgets::prelude::DFFWithInit;
 
 #[derive(LogicBlock)]
 pub struct SelfCheck {
@@ -38,7 +38,8 @@ pub struct SelfCheck {
     pub internal_error: Signal<Out, Bit>,
 
     harden: Constant<Bit>,
-    code: DFFWithInit<Bits<32>>,
+    /// The control flags' shadow.
+    flags: ShadowCheck<32>,
     mode_bad: Signal<Local, Bit>,
     c_valid_chk: Signal<Local, Bit>,
     m_duplex: Constant<Bits<3>>,
@@ -66,7 +67,7 @@ impl SelfCheck {
             parts_error: Default::default(),
             internal_error: Default::default(),
             harden: Constant::new(harden),
-            code: DFFWithInit::new(0xFFFF_FFFF_u64.to_bits()),
+            flags: ShadowCheck::hardened(harden),
             mode_bad: Default::default(),
             c_valid_chk: Default::default(),
             m_duplex: Constant::new(mode::DUPLEX.to_bits()),
@@ -87,10 +88,9 @@ impl Default for SelfCheck {
 impl Logic for SelfCheck {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, code);
-        if self.harden.val() {
-            self.code.d.next = !self.ctl_next.val() ^ (self.ctl_next.val() << 1) ^ (self.ctl_next.val() >> 1);
-        }
+        clock!(self, clock, flags);
+        self.flags.checked_q.next = self.ctl_now.val();
+        self.flags.checked_d.next = self.ctl_next.val();
         self.mode_bad.next = (self.duplex.val() != (self.mode.val() == self.m_duplex.val()))
             | (self.simplex_a.val() != (self.mode.val() == self.m_simplex_a.val()))
             | (self.simplex_b.val() != (self.mode.val() == self.m_simplex_b.val()))
@@ -99,16 +99,16 @@ impl Logic for SelfCheck {
         // The commit decision again, from the shadow: bits 4, 0 and 1 of the code are
         // `!abort_pending ^ in_frame ^ k_differ`, `!p_valid ^ p_differ` and
         // `!p_differ ^ p_valid ^ k_valid`; recovered with the other flags they combine.
-        self.c_valid_chk.next = (!self.code.q.val().get_bit(4) ^ self.ctl_now.val().get_bit(5) ^ self.ctl_now.val().get_bit(3))
+        self.c_valid_chk.next = (!self.flags.stored.val().get_bit(4) ^ self.ctl_now.val().get_bit(5) ^ self.ctl_now.val().get_bit(3))
             | (!self.halted.val()
                 & !self.split.val()
-                & (!self.code.q.val().get_bit(0) ^ self.ctl_now.val().get_bit(1))
-                & !((!self.code.q.val().get_bit(1) ^ self.ctl_now.val().get_bit(0) ^ self.ctl_now.val().get_bit(2))
+                & (!self.flags.stored.val().get_bit(0) ^ self.ctl_now.val().get_bit(1))
+                & !((!self.flags.stored.val().get_bit(1) ^ self.ctl_now.val().get_bit(0) ^ self.ctl_now.val().get_bit(2))
                     & self.duplex.val()));
         self.internal_error.next = self.harden.val()
             & (self.parts_error.val()
                 | self.mode_bad.val()
-                | (self.code.q.val() != (!self.ctl_now.val() ^ (self.ctl_now.val() << 1) ^ (self.ctl_now.val() >> 1)))
+                | self.flags.bad.val()
                 | (self.c_valid.val() != self.c_valid_chk.val()));
     }
 }
