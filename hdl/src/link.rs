@@ -103,7 +103,7 @@ pub struct StreamRx {
 /// and `$take` (the same fields as inputs: the block that takes them). The two ends cannot
 /// drift apart. `#[join]` takes the other end's name as a string, hence the literals.
 ///
-/// ```ignore
+/// ```text
 /// one_way_bundle! {
 ///     /// What the lockstep reports.
 ///     LockstepEvents "LockstepEvents" => LockstepEventsIn "LockstepEventsIn" {
