@@ -18,6 +18,7 @@
 //! logic that reads it before the next edge.
 //!
 //! [`BLOCKS`] maps instance paths to the blocks the report breaks outcomes down by.
+use crate::error::IoAt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -360,13 +361,8 @@ pub enum StateMapError {
     #[error("yosys could not enumerate the core's state ({status}):\n{output}")]
     Yosys { status: std::process::ExitStatus, output: String },
     /// A file of the pass could not be made, written or read.
-    #[error("{what} {}", path.display())]
-    Io {
-        what: &'static str,
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] crate::error::IoAt),
     /// yosys's JSON netlist could not be parsed.
     #[error("yosys netlist")]
     Json(#[source] serde_json::Error),
@@ -521,13 +517,9 @@ pub fn enumerate(verilog: &str, cache: &Path) -> Result<StateMap, StateMapError>
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let work = cache.join(format!("state-{key}.building-{}-{call}", std::process::id()));
-    let io = |what: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| StateMapError::Io { what, path, source }
-    };
-    std::fs::create_dir_all(&work).map_err(io("creating", &work))?;
+    std::fs::create_dir_all(&work).map_err(IoAt::on("creating", &work))?;
     let v = work.join("ftio_core.v");
-    std::fs::write(&v, verilog).map_err(io("writing", &v))?;
+    std::fs::write(&v, verilog).map_err(IoAt::on("writing", &v))?;
     let out = Command::new("yosys")
         .current_dir(&work)
         .args(["-q", "-p", YOSYS_SCRIPT])
@@ -539,7 +531,7 @@ pub fn enumerate(verilog: &str, cache: &Path) -> Result<StateMap, StateMapError>
         return Err(StateMapError::Yosys { status: out.status, output });
     }
     let netlist = work.join("state.json");
-    let json = std::fs::read_to_string(&netlist).map_err(io("reading yosys's netlist", &netlist));
+    let json = std::fs::read_to_string(&netlist).map_err(IoAt::on("reading yosys's netlist", &netlist));
     let _ = std::fs::remove_dir_all(&work);
     let map = from_yosys_json(&json?)?;
     if map.total_bits() == 0 {
