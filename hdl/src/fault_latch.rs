@@ -1,4 +1,5 @@
-//! Fault latching and first-fault capture (SPEC §5: STATUS, FAULTS, CAP_*; §3: `irq`).
+//! `FaultLatch`: fault latching and the first-fault capture's registers (SPEC §5: STATUS,
+//! FAULTS, CAP_*; §3: `irq`), inside the [`crate::fault_log::FaultLog`].
 //!
 //! Every detector in the core raises a one-cycle pulse on its bit of `causes` (bit n = cause
 //! code n of `ftio_proto`). The first fault after power-on or a fault clear is captured with
@@ -10,7 +11,7 @@ use crate::regfile::CaptureRegs;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock, Default)]
-pub struct FaultLog {
+pub struct FaultLatch {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Synchronous reset.
@@ -65,7 +66,7 @@ pub struct FaultLog {
     code: Signal<Local, Bits<8>>,
 }
 
-impl Logic for FaultLog {
+impl Logic for FaultLatch {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, cycles, latched, cause, seen, c_cycle, c_word, c_a, c_b, c_flags);
@@ -131,21 +132,21 @@ mod tests {
     use super::*;
     use crate::testbench::{edge, low};
 
-    fn step(log: &mut FaultLog) {
+    fn step(log: &mut FaultLatch) {
         low(log, |l| &mut l.clock);
         edge(log, |l| &mut l.clock);
     }
 
     #[test]
-    fn fault_log_synthesizes() {
-        let mut log = FaultLog::default();
+    fn fault_latch_synthesizes() {
+        let mut log = FaultLatch::default();
         log.connect_all();
-        yosys_validate("ftio_fault_log", &generate_verilog(&log)).unwrap();
+        yosys_validate("ftio_fault_latch", &generate_verilog(&log)).unwrap();
     }
 
     #[test]
     fn first_fault_is_captured_later_ones_only_accumulate() {
-        let mut log = FaultLog::default();
+        let mut log = FaultLatch::default();
         log.connect_all();
         for _ in 0..5 {
             step(&mut log);

@@ -215,14 +215,12 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("cfg.policy_halt_q", "lockstep"),
     ("cfg.halt_req_q", "lockstep"),
     ("cfg.shadow", "lockstep"),
-    // The hardened build's internal-fault latch.
-    ("internal_err_q", "fault log & monitors"),
-    ("internal_q", "fault log & monitors"),
-    ("divergence_q", "lockstep"),
+    // (The hardened build's internal-fault latch is the fault log's: `fault_log.internal_q`.)
+    ("fault_log.divergence_q", "lockstep"),
     ("gate", "commit gate"),
     ("cfg.saf_q", "commit gate"),
     ("fabric", "fabric"),
-    ("c_in_frame", "fabric"),
+    ("gate.tx_in_frame", "fabric"),
     ("disk_a.tx_in_frame", "fabric"),
     ("disk_b.tx_in_frame", "fabric"),
     ("cfg.primary_q", "fabric"),
@@ -240,7 +238,6 @@ pub const BLOCKS: &[(&str, &str)] = &[
     // Fault detection and the first-fault capture.
     ("fault_log", "fault log & monitors"),
     ("disk_*", "fault log & monitors"),
-    ("capture", "fault log & monitors"),
     ("perr_cpu_a_q", "fault log & monitors"),
     ("perr_cpu_b_q", "fault log & monitors"),
     ("perr_disk_a_q", "fault log & monitors"),
@@ -270,7 +267,7 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("fill_b_q", "counters"),
     ("skew", "counters"),
     ("ret_lead", "counters"),
-    ("capture.count", "counters"),
+    ("fault_log.capture.count", "counters"),
     ("cfg.cnt_clear_q", "counters"),
 ];
 
