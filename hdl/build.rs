@@ -129,6 +129,7 @@ const GROUPS: &[(&str, &str, &[&str])] = &[
             "PERR_DISK_B", "PERR_EGRESS", "TIMEOUTS", "MAX_SKEW", "WORDS_RETURNED",
         ],
     ),
+    ("status", "StatusRegs", &["STATUS", "FAULTS", "SKEW", "CYCLES"]),
     ("capture", "CaptureRegs", &["CAP_CAUSE", "CAP_CYCLE_LO", "CAP_CYCLE_HI", "CAP_WORD", "CAP_DATA_A", "CAP_DATA_B"]),
     ("cap_flags", "CapFlagsRegs", &["CAP_FLAGS"]),
     ("inj", "InjectRegs", &["INJ_CTRL", "INJ_COUNT", "INJ_STATUS"]),

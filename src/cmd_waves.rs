@@ -18,18 +18,32 @@ pub struct WavesArgs {
 pub fn run(args: WavesArgs) -> Result<()> {
     // The renderer first: a missing one is an error before minutes of anything else.
     let renderer = waves::renderer()?;
-    let diagrams = waves::record_all()?;
+    // The Verilator model's build (cached after the first) and six scenarios, then WaveDrom:
+    // seconds to minutes, so a spinner while it runs (hidden when not on a terminal).
+    let spin = crate::progress::spinner(false, "ftio waves", "recording the scenarios on the Verilator model, rendering");
+    let diagrams = waves::record_all();
+    let diagrams = match diagrams {
+        Ok(d) => d,
+        Err(e) => {
+            spin.finish_and_clear();
+            return Err(e.into());
+        }
+    };
     if args.check {
-        let stale = waves::stale(&renderer, &diagrams, &args.out)?;
+        let stale = waves::stale(&renderer, &diagrams, &args.out);
+        spin.finish_and_clear();
+        let stale = stale?;
         if !stale.is_empty() {
             bail!("stale in {}: {} (regenerate with `ftio waves --out {}`, then update the sentences that cite them)", args.out.display(), stale.join(", "), args.out.display());
         }
         println!("{} diagrams in {} are current", diagrams.len(), args.out.display());
         return Ok(());
     }
+    let files: Vec<_> = diagrams.iter().map(|d| waves::files(&renderer, d)).collect();
+    spin.finish_and_clear();
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    for d in &diagrams {
-        for (name, text) in waves::files(&renderer, d)? {
+    for (d, files) in diagrams.iter().zip(files) {
+        for (name, text) in files? {
             let path = args.out.join(&name);
             std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         }

@@ -361,15 +361,10 @@ impl Logic for CmdParser {
                 self.state.d.next = self.st_write_setup.val();
             }
         }
-        // Response: 5A, status, count, data (good reads), crc_hi, crc_lo.
-        // Length: 5, plus 4×count for a good read.
-        if (self.status.q.val() == 0) & (self.cmd.q.val() == 0x01_u64) {
-            self.resp_m1.d.next = (self.count.q.val() << 2) + 4;
-            self.resp_m2.d.next = (self.count.q.val() << 2) + 3;
-        } else {
-            self.resp_m1.d.next = 4.into();
-            self.resp_m2.d.next = 3.into();
-        }
+        // Response: 5A, status, count, data (good reads), crc_hi, crc_lo; its length registered.
+        self.resp.read.next = self.cmd.q.val() == 0x01_u64;
+        self.resp_m1.d.next = self.resp.next_len_m1.val();
+        self.resp_m2.d.next = self.resp.next_len_m2.val();
         self.resp.index.next = self.tx_idx.q.val();
         self.resp.status.next = self.status.q.val();
         self.resp.count.next = self.count.q.val();
@@ -419,7 +414,8 @@ impl Logic for CmdParser {
 
 /// The response's byte at `index` (combinational): `5A`, status, count, the data of a good
 /// read (big-endian), the CRC. Data bytes: the word is latched as its first byte goes out,
-/// so the first byte comes from `read_word` and the rest from `tx_word`.
+/// so the first byte comes from `read_word` and the rest from `tx_word`. Also the length of
+/// the response `status` and `count` make (the parser registers it as `len_m1`, `len_m2`).
 #[derive(LogicBlock, Default)]
 pub struct ResponseByte {
     /// Which byte of the response.
@@ -428,6 +424,8 @@ pub struct ResponseByte {
     pub status: Signal<In, Bits<8>>,
     /// The request's count.
     pub count: Signal<In, Bits<8>>,
+    /// The request is a read (a good read's response carries its data).
+    pub read: Signal<In, Bit>,
     /// The response's length less one (the CRC's low byte).
     pub len_m1: Signal<In, Bits<8>>,
     /// Its length less two (the CRC's high byte).
@@ -440,11 +438,22 @@ pub struct ResponseByte {
     pub tx_word: Signal<In, Bits<32>>,
     /// The byte.
     pub value: Signal<Out, Bits<8>>,
+    /// The length less one, and less two, of the response `status`, `count` and `read` make:
+    /// 5 bytes, plus 4×count for a good read.
+    pub next_len_m1: Signal<Out, Bits<8>>,
+    pub next_len_m2: Signal<Out, Bits<8>>,
 }
 
 impl Logic for ResponseByte {
     #[hdl_gen]
     fn update(&mut self) {
+        if (self.status.val() == 0) & self.read.val() {
+            self.next_len_m1.next = (self.count.val() << 2) + 4;
+            self.next_len_m2.next = (self.count.val() << 2) + 3;
+        } else {
+            self.next_len_m1.next = 4.into();
+            self.next_len_m2.next = 3.into();
+        }
         if self.index.val() == 0 {
             self.value.next = 0x5A_u64.into();
         } else if self.index.val() == 1 {

@@ -90,9 +90,14 @@ pub struct CommitGate {
     pub events: GateEvents,
     /// Words held (written and not yet left), for observation.
     pub fill: Signal<Out, Bits<16>>,
+    /// The stream to the fabric is between frames after this cycle (a readmitted disk joins
+    /// only there).
+    pub boundary: Signal<Out, Bit>,
     ram: Bram<WORD_BITS, FRAME_ADDR_BITS>,
     saf_q: DFF<Bit>,
     in_frame: DFF<Bit>,
+    /// The stream to the fabric is inside a frame.
+    tx_in_frame: DFF<Bit>,
     dropping: DFF<Bit>,
     /// Cut-through offered a word last cycle that was not taken: SPEC §2 holds the gate to
     /// offering it again, so a change to store-and-forward waits (it would withdraw it).
@@ -166,9 +171,11 @@ impl CommitGate {
             tx: Default::default(),
             events: Default::default(),
             fill: Default::default(),
+            boundary: Default::default(),
             ram: Bram::with_depth(fw),
             saf_q: Default::default(),
             in_frame: Default::default(),
+            tx_in_frame: Default::default(),
             dropping: Default::default(),
             ct_offer_held: Default::default(),
             wptr: Default::default(),
@@ -210,7 +217,7 @@ impl CommitGate {
 impl Logic for CommitGate {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, saf_q, in_frame, dropping, ct_offer_held, wptr, fstart, rptr, avail, partial, fwd_valid, fwd_data, occupied, frame_full, full);
+        dff_setup!(self, clock, saf_q, in_frame, tx_in_frame, dropping, ct_offer_held, wptr, fstart, rptr, avail, partial, fwd_valid, fwd_data, occupied, frame_full, full);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
@@ -384,6 +391,14 @@ impl Logic for CommitGate {
             self.frame_full.d.next = self.partial_at_top.val();
         }
         self.fill.next = self.occupied.q.val();
+        self.boundary.next = !self.tx_in_frame.q.val();
+        if self.tx.valid.val() & self.tx.ready.val() {
+            self.boundary.next = self.tx.data.val().get_bit(36);
+        }
+        self.tx_in_frame.d.next = !self.boundary.val();
+        if self.reset.val() {
+            self.tx_in_frame.d.next = false;
+        }
     }
 }
 

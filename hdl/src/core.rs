@@ -1,29 +1,29 @@
 //! `FtioCore`: the whole gateware of SPEC §3, with the eight links, the UART and `irq`,
 //! composed of blocks of one job each: per input link an [`Ingress`], per output link an
-//! [`Egress`], the write path ([`Lockstep`], [`CommitGate`], [`Fabric`]), the disks'
-//! [`DiskMonitor`]s, the [`FaultLog`], the [`Counters`], the [`BistControl`] and the control
-//! plane ([`UartBridge`], [`RegFile`]). `update` wires them and holds what joins them: the
-//! registered configuration, the fault causes and the first-fault capture, the disks' frame
-//! tracking and the register fields read by name.
+//! [`Egress`], the write path ([`Lockstep`], [`CommitGate`], [`Fabric`]), per disk a
+//! [`DiskSide`], the [`FaultLog`] (causes, latch, first-fault capture), the [`Counters`], the
+//! [`BistControl`] and the control plane ([`UartBridge`], [`RegFile`], [`CoreConfig`],
+//! [`Status`]). `update` wires them, bundle to bundle where a block's ports are one (links,
+//! streams, register groups, configuration and event bundles, taps), and holds the little that
+//! joins them: each port's parity evidence, and the egress errors registered.
 use crate::bist_control::BistControl;
 use crate::commit_gate::{CommitGate, GateEvents};
 use crate::core_config::CoreConfig;
 use crate::counters::Counters;
-use crate::disk_side::DiskSide;
+use crate::disk_side::{DiskConfigDrive, DiskSide, DiskState};
 use crate::skid::Skid;
 use crate::egress::Egress;
-use crate::fabric::{mode, Fabric, FabricConfigDrive};
-use crate::fault_capture::{cause_bits, FaultCapture};
-use crate::fault_causes::FaultCauses;
+use crate::fabric::{Fabric, FabricConfigDrive};
 use crate::fault_log::FaultLog;
 use crate::ingress::Ingress;
 use crate::inject_control::{InjectControl, InjectDrive};
-use crate::link::{LinkRx, LinkTx, StreamTx};
+use crate::link::{LinkRx, LinkTx, StreamTx, WordTap};
 use crate::lockstep::{Lockstep, LockstepConfigDrive, LockstepEvents};
-use crate::regfile::{BistRegs, CapFlagsRegs, CaptureRegs, CounterRegs, CtrlRegs, InjectRegs, RegBus, RegFile};
+use crate::regfile::{BistRegs, CapFlagsRegs, CaptureRegs, CounterRegs, CtrlRegs, InjectRegs, RegBus, RegFile, StatusRegs};
+use crate::status::Status;
 use crate::uart::clocks_per_bit;
 use crate::uart_bridge::UartBridge;
-use ftio_proto::{Cause, InjLink};
+use ftio_proto::InjLink;
 use rust_hdl::prelude::*;
 
 pub use ftio_proto::BuildParams;
@@ -101,10 +101,8 @@ pub struct Core<const SW: usize, const OW: usize> {
     pub disk_a: DiskSide,
     /// Disk B's side.
     pub disk_b: DiskSide,
-    /// Fault latch and first-fault capture.
+    /// The fault causes, their latch and the first-fault capture; the hardened build's stop.
     pub fault_log: FaultLog,
-    /// What the first-fault capture records, and CAP_WORD's count.
-    capture: FaultCapture,
     /// The statistics counters and MAX_SKEW.
     pub counters: Counters,
     /// The built-in self-test.
@@ -113,6 +111,8 @@ pub struct Core<const SW: usize, const OW: usize> {
     bridge: UartBridge,
     /// The register file (SPEC §5).
     pub regs: RegFile,
+    /// STATUS, FAULTS, SKEW, CYCLES.
+    status: Status,
     /// CTRL and OFFSET as the core applies them (registered), the halt policy's mode
     /// command, and their shadow check in the hardened build.
     pub cfg: CoreConfig,
@@ -122,33 +122,9 @@ pub struct Core<const SW: usize, const OW: usize> {
     link_error_cpu_b: Signal<Local, Bit>,
     link_error_disk_a: Signal<Local, Bit>,
     link_error_disk_b: Signal<Local, Bit>,
-    /// A read-verify divergence, registered.
-    divergence_q: DFF<Bit>,
     /// Any egress parity error, registered: the four 32-bit parity checks at the ports stay
     /// off the fault log's capture enables (an internal fault is seen a cycle later).
     egress_q: DFF<Bit>,
-    /// Every fault cause pulse of this cycle, packed by cause code as the fault log takes it.
-    fault_causes: FaultCauses,
-    /// The committed stream (into the fabric) is inside a frame; `c_boundary`: it is between
-    /// frames after this cycle (a readmitted disk joins only there).
-    c_in_frame: DFF<Bit>,
-    c_boundary: Signal<Local, Bit>,
-    /// Hardened build (`BuildParams::harden`): an internal inconsistency found by the
-    /// lockstep or the fabric (registered: `internal_err_q`), or by the disks' write side in
-    /// the cycle a word is offered (`fabric.write_error`), is the cause INTERNAL
-    /// (`internal_now`). It latches `internal_q`; from that cycle (`stop`) nothing more goes
-    /// to the disks — each disk inside a frame gets the `last & abort` word instead, the
-    /// fabric's buffers are emptied — and the core is held HALTED until a fault clear.
-    harden: Constant<Bit>,
-    /// (The configuration's shadow check, in `cfg`, is one of those inconsistencies.)
-    internal_err_q: DFF<Bit>,
-    internal_q: DFF<Bit>,
-    internal_now: Signal<Local, Bit>,
-    stop: Signal<Local, Bit>,
-    m_halted: Constant<Bits<3>>,
-    /// The cause bits (FAULTS) that fail CPU A, and CPU B: parity and timeout.
-    cpu_a_causes: Constant<Bits<16>>,
-    cpu_b_causes: Constant<Bits<16>>,
 }
 
 impl<const SW: usize, const OW: usize> Core<SW, OW> {
@@ -188,30 +164,18 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             out_cpu_b: Default::default(),
             disk_a: Default::default(),
             disk_b: Default::default(),
-            fault_log: Default::default(),
-            capture: Default::default(),
+            fault_log: FaultLog::hardened(params.harden),
             counters: Counters::new(params.counter_width, SW),
             bist: BistControl::for_build(params),
             bridge: UartBridge::new(cpb),
             regs: RegFile::new(params),
+            status: Default::default(),
             cfg: CoreConfig::hardened(params.harden),
             link_error_cpu_a: Default::default(),
             link_error_cpu_b: Default::default(),
             link_error_disk_a: Default::default(),
             link_error_disk_b: Default::default(),
-            divergence_q: Default::default(),
             egress_q: Default::default(),
-            fault_causes: Default::default(),
-            c_in_frame: Default::default(),
-            c_boundary: Default::default(),
-            harden: Constant::new(params.harden),
-            internal_err_q: Default::default(),
-            internal_q: Default::default(),
-            internal_now: Default::default(),
-            stop: Default::default(),
-            m_halted: Constant::new(mode::HALTED.to_bits()),
-            cpu_a_causes: Constant::new(cause_bits([Cause::CpuAParity, Cause::CpuATimeout])),
-            cpu_b_causes: Constant::new(cause_bits([Cause::CpuBParity, Cause::CpuBTimeout])),
         }
     }
 }
@@ -230,8 +194,8 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, in_cpu_a, in_cpu_b, in_disk_a, in_disk_b, inj, lockstep, gate, fabric, disk_a, disk_b);
-        clock!(self, clock, cfg, fault_log, capture, counters, bist, bridge, regs, skid_disk_a, skid_disk_b);
-        dff_setup!(self, clock, divergence_q, egress_q, c_in_frame, internal_err_q, internal_q);
+        clock!(self, clock, cfg, fault_log, counters, bist, bridge, regs, skid_disk_a, skid_disk_b);
+        dff_setup!(self, clock, egress_q);
 
         // Control plane: UART ⇄ parser ⇄ register file.
         self.bridge.reset.next = self.reset.val();
@@ -286,18 +250,12 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.fabric.reset.next = self.reset.val();
         self.fabric.mode.next = self.lockstep.mode.val();
         FabricConfigDrive::join(&mut self.cfg.fabric, &mut self.fabric.cfg);
-        self.fabric.disk_a_failed.next = self.disk_a.failed.val() | self.disk_a.rebuilding.val();
-        self.fabric.disk_b_failed.next = self.disk_b.failed.val() | self.disk_b.rebuilding.val();
-        self.fabric.disk_a_rebuilding.next = self.disk_a.rebuilding.val();
-        self.fabric.disk_b_rebuilding.next = self.disk_b.rebuilding.val();
-        // Hardened build: an internal fault stops forwarding (see `internal_q`).
-        self.internal_err_q.d.next =
-            self.lockstep.internal_error.val() | self.fabric.internal_error.val() | self.cfg.shadow_bad.val()
-                | self.skid_disk_a.internal_error.val() | self.skid_disk_b.internal_error.val();
-        self.internal_now.next = self.harden.val() & (self.internal_err_q.q.val() | self.fabric.write_error.val());
-        self.stop.next = self.harden.val() & (self.internal_q.q.val() | self.internal_now.val());
-        self.internal_q.d.next = self.stop.val() & !self.cfg.fault_clear.val() & !self.reset.val();
-        self.fabric.stop.next = self.internal_q.q.val();
+        self.fabric.disk_a_failed.next = self.disk_a.state.failed.val() | self.disk_a.state.rebuilding.val();
+        self.fabric.disk_b_failed.next = self.disk_b.state.failed.val() | self.disk_b.state.rebuilding.val();
+        self.fabric.disk_a_rebuilding.next = self.disk_a.state.rebuilding.val();
+        self.fabric.disk_b_rebuilding.next = self.disk_b.state.rebuilding.val();
+        // Hardened build: an internal fault stops forwarding (see FaultLog).
+        self.fabric.stop.next = self.fault_log.stopped.val();
         // Commit gate between the committed stream and the fabric: CTRL.commit = 1 holds each
         // frame until its last pair has agreed (store-and-forward).
         self.gate.reset.next = self.reset.val();
@@ -306,15 +264,6 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         StreamTx::join(&mut self.gate.tx, &mut self.fabric.c);
         StreamTx::join(&mut self.lockstep.sa, &mut self.fabric.sa);
         StreamTx::join(&mut self.lockstep.sb, &mut self.fabric.sb);
-        // The committed stream's frames, for readmission at a frame boundary.
-        self.c_boundary.next = !self.c_in_frame.q.val();
-        if self.fabric.c.valid.val() & self.fabric.c.ready.val() {
-            self.c_boundary.next = self.fabric.c.data.val().get_bit(36);
-        }
-        self.c_in_frame.d.next = !self.c_boundary.val();
-        if self.reset.val() {
-            self.c_in_frame.d.next = false;
-        }
 
         // Each disk's side: its returns into the fabric (a rebuilding disk's dropped), the
         // fabric's buffer for it out to its egress (nothing for a failed disk), its health.
@@ -333,20 +282,16 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.disk_a.reset.next = self.reset.val();
         self.disk_a.rx_error.next = self.in_disk_a.error.val();
         self.disk_a.ready_error.next = self.out_disk_a.ready_error.val();
-        self.disk_a.timeout.next = self.cfg.disk_timeout.val();
-        self.disk_a.readmit.next = self.cfg.readmit_a.val();
-        self.disk_a.rebuilt.next = self.cfg.rebuilt_a.val();
-        self.disk_a.boundary.next = self.c_boundary.val();
-        self.disk_a.stop.next = self.stop.val();
+        DiskConfigDrive::join(&mut self.cfg.disk_a, &mut self.disk_a.cfg);
+        self.disk_a.boundary.next = self.gate.boundary.val();
+        self.disk_a.stop.next = self.fault_log.stop.val();
         self.disk_a.returns_idle.next = self.disk_a.rx_quiet.val() & self.disk_b.rx_quiet.val();
         self.disk_b.reset.next = self.reset.val();
         self.disk_b.rx_error.next = self.in_disk_b.error.val();
         self.disk_b.ready_error.next = self.out_disk_b.ready_error.val();
-        self.disk_b.timeout.next = self.cfg.disk_timeout.val();
-        self.disk_b.readmit.next = self.cfg.readmit_b.val();
-        self.disk_b.rebuilt.next = self.cfg.rebuilt_b.val();
-        self.disk_b.boundary.next = self.c_boundary.val();
-        self.disk_b.stop.next = self.stop.val();
+        DiskConfigDrive::join(&mut self.cfg.disk_b, &mut self.disk_b.cfg);
+        self.disk_b.boundary.next = self.gate.boundary.val();
+        self.disk_b.stop.next = self.fault_log.stop.val();
         self.disk_b.returns_idle.next = self.disk_a.rx_quiet.val() & self.disk_b.rx_quiet.val();
 
         // Egress: each words-out port, with its own checks (the disks' fed by their sides).
@@ -377,63 +322,41 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.counters.split_a_word.next = self.lockstep.sa.data.val();
         self.counters.split_b_moved.next = self.lockstep.sb.valid.val() & self.fabric.sb.ready.val();
         self.counters.split_b_word.next = self.lockstep.sb.data.val();
-        self.counters.disk_timeout.next = self.disk_a.fail_timeout.val() | self.disk_b.fail_timeout.val();
+        self.counters.disk_timeout.next = self.disk_a.state.fail_timeout.val() | self.disk_b.state.fail_timeout.val();
         self.counters.returned_a.next = self.fabric.ca.valid.val() & self.out_cpu_a.word.ready.val();
         self.counters.returned_b.next = self.fabric.cb.valid.val() & self.out_cpu_b.word.ready.val();
 
-        // Faults, each on the cause it is (ftio_proto::Cause).
-        self.divergence_q.d.next = self.fabric.divergence.val();
-        self.fault_causes.cpu_a_parity.next = self.lockstep.events.fault_a_parity.val();
-        self.fault_causes.cpu_b_parity.next = self.lockstep.events.fault_b_parity.val();
-        self.fault_causes.mismatch.next = self.lockstep.events.fault_mismatch.val();
-        self.fault_causes.cpu_a_timeout.next = self.lockstep.events.fault_a_timeout.val();
-        self.fault_causes.cpu_b_timeout.next = self.lockstep.events.fault_b_timeout.val();
-        self.fault_causes.disk_a_parity.next = self.disk_a.fail_parity.val();
-        self.fault_causes.disk_b_parity.next = self.disk_b.fail_parity.val();
-        self.fault_causes.disk_a_timeout.next = self.disk_a.fail_timeout.val();
-        self.fault_causes.disk_b_timeout.next = self.disk_b.fail_timeout.val();
-        self.fault_causes.disk_divergence.next = self.divergence_q.q.val();
-        self.fault_causes.egress_parity.next = self.egress_q.q.val();
-        self.fault_causes.frame_too_long.next = self.gate.events.frame_too_long.val();
-        self.fault_causes.internal.next = self.internal_now.val();
+        // Faults: each detector's pulse on its cause, latched; the first fault's capture.
         self.fault_log.reset.next = self.reset.val();
         self.fault_log.clear.next = self.cfg.fault_clear.val();
-        self.fault_log.causes.next = self.fault_causes.causes.val();
+        LockstepEvents::join(&mut self.lockstep.events, &mut self.fault_log.lockstep);
+        self.fault_log.frame_too_long.next = self.gate.events.frame_too_long.val();
+        DiskState::join(&mut self.disk_a.state, &mut self.fault_log.disk_a);
+        DiskState::join(&mut self.disk_b.state, &mut self.fault_log.disk_b);
+        self.fault_log.divergence.next = self.fabric.divergence.val();
+        self.fault_log.egress_parity.next = self.egress_q.q.val();
+        self.fault_log.internal_error.next =
+            self.lockstep.internal_error.val() | self.fabric.internal_error.val() | self.cfg.shadow_bad.val()
+                | self.skid_disk_a.internal_error.val() | self.skid_disk_b.internal_error.val();
+        self.fault_log.write_error.next = self.fabric.write_error.val();
+        self.fault_log.cpu_error.next = self.link_error_cpu_a.val() | self.link_error_cpu_b.val();
+        self.fault_log.disk_error.next = self.link_error_disk_a.val() | self.link_error_disk_b.val();
+        WordTap::join(&mut self.in_cpu_a.tap, &mut self.fault_log.cpu_a);
+        WordTap::join(&mut self.in_cpu_b.tap, &mut self.fault_log.cpu_b);
+        WordTap::join(&mut self.in_disk_a.tap, &mut self.fault_log.disk_a_rx);
+        WordTap::join(&mut self.in_disk_b.tap, &mut self.fault_log.disk_b_rx);
+        WordTap::join(&mut self.disk_a.tx_tap, &mut self.fault_log.disk_a_tx);
+        WordTap::join(&mut self.disk_b.tx_tap, &mut self.fault_log.disk_b_tx);
+        self.fault_log.pair_a_word.next = self.lockstep.head_a.val();
+        self.fault_log.pair_a_valid.next = self.lockstep.head_a_valid.val();
+        self.fault_log.pair_b_word.next = self.lockstep.head_b.val();
+        self.fault_log.pair_b_valid.next = self.lockstep.head_b_valid.val();
         // Every fault halts under the halt policy (SPEC §4), whatever its cause and mode; an
         // internal fault halts whatever the policy, and holds the core HALTED until the host
         // clears the faults.
-        self.cfg.fault.next = self.fault_causes.any.val();
-        self.cfg.stop.next = self.stop.val();
+        self.cfg.fault.next = self.fault_log.any.val();
+        self.cfg.stop.next = self.fault_log.stop.val();
         self.irq.next = self.fault_log.fault.val();
-        // The first-fault capture: which words it records, CAP_WORD's count, CAP_FLAGS.
-        self.capture.reset.next = self.reset.val();
-        self.capture.clear.next = self.cfg.fault_clear.val();
-        self.capture.committed.next = self.lockstep.events.word_out.val();
-        self.capture.causes.next = self.fault_causes.causes.val();
-        self.capture.cpu_error.next = self.link_error_cpu_a.val() | self.link_error_cpu_b.val();
-        self.capture.disk_error.next =
-            self.link_error_disk_a.val() | self.link_error_disk_b.val() | self.fabric.divergence.val();
-        self.capture.cpu_a_word.next = self.in_cpu_a.word.data.val();
-        self.capture.cpu_a_valid.next = self.in_cpu_a.word.valid.val();
-        self.capture.cpu_b_word.next = self.in_cpu_b.word.data.val();
-        self.capture.cpu_b_valid.next = self.in_cpu_b.word.valid.val();
-        self.capture.disk_a_rx_word.next = self.in_disk_a.word.data.val();
-        self.capture.disk_a_rx_valid.next = self.in_disk_a.word.valid.val();
-        self.capture.disk_b_rx_word.next = self.in_disk_b.word.data.val();
-        self.capture.disk_b_rx_valid.next = self.in_disk_b.word.valid.val();
-        self.capture.disk_a_tx_word.next = self.disk_a.tx.data.val();
-        self.capture.disk_a_tx_valid.next = self.disk_a.tx.valid.val();
-        self.capture.disk_b_tx_word.next = self.disk_b.tx.data.val();
-        self.capture.disk_b_tx_valid.next = self.disk_b.tx.valid.val();
-        self.capture.pair_a_word.next = self.lockstep.head_a.val();
-        self.capture.pair_a_valid.next = self.lockstep.head_a_valid.val();
-        self.capture.pair_b_word.next = self.lockstep.head_b.val();
-        self.capture.pair_b_valid.next = self.lockstep.head_b_valid.val();
-        self.fault_log.word_index.next = self.capture.word_index.val();
-        self.fault_log.data_a.next = self.capture.data_a.val();
-        self.fault_log.data_b.next = self.capture.data_b.val();
-        self.fault_log.flags.next = self.capture.flags.val();
-        self.capture.captured_flags.next = self.fault_log.cap_flags.val();
 
         // BIST: generators feed both CPU inputs and both disk inputs (joined above), checkers
         // watch both disk outputs and both CPU outputs.
@@ -449,25 +372,19 @@ impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
         self.bist.cpu_b_word.next = self.fabric.cb.data.val();
         self.bist.cpu_b_moved.next = self.fabric.cb.valid.val() & self.out_cpu_b.word.ready.val();
 
-        // What the registers read, field by field.
-        self.regs.status_mode.next = self.lockstep.mode.val();
-        self.regs.status_halted.next = self.lockstep.mode.val() == self.m_halted.val();
-        // A CPU is failed when one of its causes (parity, timeout) has been seen.
-        self.regs.status_cpu_a_failed.next = (self.fault_log.faults.val() & self.cpu_a_causes.val()) != 0;
-        self.regs.status_cpu_b_failed.next = (self.fault_log.faults.val() & self.cpu_b_causes.val()) != 0;
-        self.regs.status_disk_a_failed.next = self.disk_a.failed.val();
-        self.regs.status_disk_b_failed.next = self.disk_b.failed.val();
-        self.regs.status_cause.next = self.fault_log.first_cause.val();
-        self.regs.status_fault.next = self.fault_log.fault.val();
-        self.regs.status_bist_running.next = self.bist.active.val();
-        self.regs.status_disk_a_rebuilding.next = self.disk_a.rebuilding.val() | self.disk_a.readmitted.val();
-        self.regs.status_disk_b_rebuilding.next = self.disk_b.rebuilding.val() | self.disk_b.readmitted.val();
-        self.regs.faults.next = bit_cast::<32, 16>(self.fault_log.faults.val());
-        self.regs.skew_fill_a.next = self.lockstep.events.fill_a.val();
-        self.regs.skew_fill_b.next = self.lockstep.events.fill_b.val();
+        // What the registers read: each block's fields by name.
+        self.status.mode.next = self.lockstep.mode.val();
+        self.status.bist_running.next = self.bist.active.val();
+        DiskState::join(&mut self.disk_a.state, &mut self.status.disk_a);
+        DiskState::join(&mut self.disk_b.state, &mut self.status.disk_b);
+        LockstepEvents::join(&mut self.lockstep.events, &mut self.status.lockstep);
+        self.status.fault.next = self.fault_log.fault.val();
+        self.status.first_cause.next = self.fault_log.first_cause.val();
+        self.status.faults.next = self.fault_log.faults.val();
+        self.status.cycle.next = self.fault_log.cycle.val();
+        StatusRegs::join(&mut self.status.regs, &mut self.regs.status);
         CaptureRegs::join(&mut self.fault_log.regs, &mut self.regs.capture);
-        CapFlagsRegs::join(&mut self.capture.regs, &mut self.regs.cap_flags);
+        CapFlagsRegs::join(&mut self.fault_log.cap_flags_regs, &mut self.regs.cap_flags);
         CounterRegs::join(&mut self.counters.regs, &mut self.regs.counters);
-        self.regs.cycles.next = self.fault_log.cycle.val().get_bits::<32>(0);
     }
 }

@@ -16,6 +16,7 @@
 //! in the cycle one of them, or a shadow bit, was flipped (a flipped OFFSET or a spurious mode
 //! write is an internal fault). The flops are packed for the check at the positions of
 //! [`pack`].
+use crate::disk_side::DiskConfigDrive;
 use crate::fabric::mode;
 use crate::fabric::FabricConfigDrive;
 use crate::lockstep::LockstepConfigDrive;
@@ -55,12 +56,11 @@ pub struct CoreConfig {
     pub regs: CtrlRegs,
     /// The mode the core is in now (the lockstep's), which CTRL.mode reads.
     pub mode_now: Signal<In, Bits<3>>,
-    /// CTRL.readmit_a, readmit_b, rebuilt_a, rebuilt_b: the host's pulses to the disks' sides,
-    /// as they land (the disk sides act on them at a frame boundary).
-    pub readmit_a: Signal<Out, Bit>,
-    pub readmit_b: Signal<Out, Bit>,
-    pub rebuilt_a: Signal<Out, Bit>,
-    pub rebuilt_b: Signal<Out, Bit>,
+    /// To disk A's side: DISK_TIMEOUT, and CTRL.readmit_a, rebuilt_a as they land (the disk
+    /// sides act on them at a frame boundary).
+    pub disk_a: DiskConfigDrive,
+    /// To disk B's side.
+    pub disk_b: DiskConfigDrive,
     /// A fault cause this cycle (any bit of the fault log's `causes`).
     pub fault: Signal<In, Bit>,
     /// Hardened build: the core is stopped by an internal fault.
@@ -81,8 +81,6 @@ pub struct CoreConfig {
     pub strict: Signal<Out, Bit>,
     pub saf: Signal<Out, Bit>,
     pub offset_now: Signal<Out, Bits<16>>,
-    /// DISK_TIMEOUT, to the disks' sides.
-    pub disk_timeout: Signal<Out, Bits<32>>,
     /// Hardened build: a configuration flop or its shadow was flipped (see [`ShadowCheck`]).
     pub shadow_bad: Signal<Out, Bit>,
     mode_set_q: DFF<Bit>,
@@ -119,16 +117,13 @@ impl CoreConfig {
             clock: Default::default(),
             regs: Default::default(),
             mode_now: Default::default(),
-            readmit_a: Default::default(),
-            readmit_b: Default::default(),
-            rebuilt_a: Default::default(),
-            rebuilt_b: Default::default(),
+            disk_a: Default::default(),
+            disk_b: Default::default(),
             fault: Default::default(),
             stop: Default::default(),
             host_mode_set: Default::default(),
             lockstep: Default::default(),
             fabric: Default::default(),
-            disk_timeout: Default::default(),
             fault_clear: Default::default(),
             cnt_clear: Default::default(),
             strict: Default::default(),
@@ -187,10 +182,10 @@ impl Logic for CoreConfig {
         // What passes through: CTRL.mode reads the mode now; the lockstep kind as stored, and
         // the disks' pulses, unregistered.
         self.regs.ctrl_mode_now.next = self.mode_now.val();
-        self.readmit_a.next = self.regs.ctrl_readmit_a.val();
-        self.readmit_b.next = self.regs.ctrl_readmit_b.val();
-        self.rebuilt_a.next = self.regs.ctrl_rebuilt_a.val();
-        self.rebuilt_b.next = self.regs.ctrl_rebuilt_b.val();
+        self.disk_a.readmit.next = self.regs.ctrl_readmit_a.val();
+        self.disk_b.readmit.next = self.regs.ctrl_readmit_b.val();
+        self.disk_a.rebuilt.next = self.regs.ctrl_rebuilt_a.val();
+        self.disk_b.rebuilt.next = self.regs.ctrl_rebuilt_b.val();
         self.halt_req_q.d.next = (self.policy_halt_q.q.val() & self.fault.val()) | self.stop.val();
 
         self.host_mode_set.next = self.mode_set_q.q.val();
@@ -215,7 +210,8 @@ impl Logic for CoreConfig {
         self.strict.next = self.strict_q.q.val();
         self.saf.next = self.saf_q.q.val();
         self.offset_now.next = self.offset_q.q.val();
-        self.disk_timeout.next = self.regs.disk_timeout.val();
+        self.disk_a.timeout.next = self.regs.disk_timeout.val();
+        self.disk_b.timeout.next = self.regs.disk_timeout.val();
 
         // The shadow check: every flop above as it is, and as it will be after the edge.
         self.shadow.checked_q.next = bit_cast::<32, 16>(self.offset_q.q.val())

@@ -3,8 +3,37 @@
 //! frames on its tx and rx links, the words its tx link is offered, and its returns while it
 //! is rebuilding.
 use crate::disk_monitor::DiskMonitor;
-use crate::link::{StreamRx, StreamTx, Word};
+use crate::link::{StreamRx, StreamTx, Word, WordTap};
 use rust_hdl::prelude::*;
+
+crate::one_way_bundle! {
+    /// One disk's health as the rest of the core reads it: the STATUS bits and the fault
+    /// log's causes ([`DiskStateIn`]).
+    DiskState "DiskState" => DiskStateIn "DiskStateIn" {
+        /// The disk is failed (includes a readmitted disk not yet joined).
+        failed: Bit,
+        /// The disk is readmitted and waits to join.
+        readmitted: Bit,
+        /// The disk is rebuilding: written every mirrored word, its returns dropped.
+        rebuilding: Bit,
+        /// Pulse: the disk fails this cycle through a parity error.
+        fail_parity: Bit,
+        /// Pulse: the disk fails this cycle through its `tx_ready` timeout.
+        fail_timeout: Bit,
+    }
+}
+
+crate::one_way_bundle! {
+    /// What a [`DiskSide`] is told by the host ([`crate::core_config::CoreConfig`] drives it).
+    DiskConfigDrive "DiskConfigDrive" => DiskConfig "DiskConfig" {
+        /// DISK_TIMEOUT in cycles.
+        timeout: Bits<32>,
+        /// Pulse: CTRL.readmit_x, as it lands (acted on at a frame boundary).
+        readmit: Bit,
+        /// Pulse: CTRL.rebuilt_x.
+        rebuilt: Bit,
+    }
+}
 
 /// One disk's side of the core, instantiated per disk as [`crate::egress::Egress`] is per port.
 ///
@@ -33,16 +62,14 @@ pub struct DiskSide {
     pub tx: StreamTx,
     /// The word on `tx` moves this cycle.
     pub tx_moved: Signal<Out, Bit>,
+    /// `tx`'s offer, for the first-fault capture.
+    pub tx_tap: WordTap,
     /// A parity error on the disk's rx link this cycle (data or control).
     pub rx_error: Signal<In, Bit>,
     /// `rpar` disagreed with `ready` on the disk's tx link this cycle.
     pub ready_error: Signal<In, Bit>,
-    /// DISK_TIMEOUT in cycles.
-    pub timeout: Signal<In, Bits<32>>,
-    /// Pulse: CTRL.readmit_x.
-    pub readmit: Signal<In, Bit>,
-    /// Pulse: CTRL.rebuilt_x.
-    pub rebuilt: Signal<In, Bit>,
+    /// DISK_TIMEOUT, CTRL.readmit_x and rebuilt_x.
+    pub cfg: DiskConfig,
     /// The committed stream is between frames after this cycle.
     pub boundary: Signal<In, Bit>,
     /// Hardened build: the core has stopped on an internal fault (cause INTERNAL). The disk
@@ -54,16 +81,8 @@ pub struct DiskSide {
     pub returns_idle: Signal<In, Bit>,
     /// This disk's return link is not inside a frame and offers no word.
     pub rx_quiet: Signal<Out, Bit>,
-    /// The disk is failed (includes a readmitted disk not yet joined).
-    pub failed: Signal<Out, Bit>,
-    /// The disk is readmitted and waits to join.
-    pub readmitted: Signal<Out, Bit>,
-    /// The disk is rebuilding: written every mirrored word, its returns dropped.
-    pub rebuilding: Signal<Out, Bit>,
-    /// Pulse: the disk fails this cycle through a parity error.
-    pub fail_parity: Signal<Out, Bit>,
-    /// Pulse: the disk fails this cycle through its `tx_ready` timeout.
-    pub fail_timeout: Signal<Out, Bit>,
+    /// The disk's health: failed, readmitted, rebuilding, and the cause of a failure.
+    pub state: DiskState,
     health: DiskMonitor,
     /// The link's parity evidence, registered before the monitor.
     rx_error_q: DFF<Bit>,
@@ -95,20 +114,15 @@ impl Default for DiskSide {
             buf: Default::default(),
             tx: Default::default(),
             tx_moved: Default::default(),
+            tx_tap: Default::default(),
             rx_error: Default::default(),
             ready_error: Default::default(),
-            timeout: Default::default(),
-            readmit: Default::default(),
-            rebuilt: Default::default(),
+            cfg: Default::default(),
             boundary: Default::default(),
             stop: Default::default(),
             returns_idle: Default::default(),
             rx_quiet: Default::default(),
-            failed: Default::default(),
-            readmitted: Default::default(),
-            rebuilding: Default::default(),
-            fail_parity: Default::default(),
-            fail_timeout: Default::default(),
+            state: Default::default(),
             health: Default::default(),
             rx_error_q: Default::default(),
             ready_error_q: Default::default(),
@@ -156,6 +170,8 @@ impl Logic for DiskSide {
         self.tx.valid.next = self.offer_valid.val();
         self.tx.data.next = self.offer_word.val();
         self.tx_moved.next = self.moved.val();
+        self.tx_tap.valid.next = self.offer_valid.val();
+        self.tx_tap.data.next = self.offer_word.val();
         if self.moved.val() {
             self.tx_in_frame.d.next = !self.offer_word.val().get_bit(36);
         }
@@ -167,21 +183,21 @@ impl Logic for DiskSide {
         self.rx_error_q.d.next = self.rx_error.val();
         self.ready_error_q.d.next = self.ready_error.val();
         self.health.reset.next = self.reset.val();
-        self.health.readmit.next = self.readmit.val();
-        self.health.rebuilt.next = self.rebuilt.val();
+        self.health.readmit.next = self.cfg.readmit.val();
+        self.health.rebuilt.next = self.cfg.rebuilt.val();
         self.health.boundary.next = self.boundary.val();
         self.health.flushed.next = !self.buf.valid.val() & !self.tx_in_frame.q.val();
         self.health.returns_idle.next = self.returns_idle.val();
-        self.health.timeout.next = self.timeout.val();
+        self.health.timeout.next = self.cfg.timeout.val();
         self.health.rx_error.next = self.rx_error_q.q.val();
         self.health.ready_error.next = self.ready_error_q.q.val();
         self.health.waiting.next = self.offer_valid.val();
         self.health.ready.next = self.tx.ready.val();
-        self.failed.next = self.health.failed.val();
-        self.readmitted.next = self.health.readmitted.val();
-        self.rebuilding.next = self.health.rebuilding.val();
-        self.fail_parity.next = self.health.fail_parity.val();
-        self.fail_timeout.next = self.health.fail_timeout.val();
+        self.state.failed.next = self.health.failed.val();
+        self.state.readmitted.next = self.health.readmitted.val();
+        self.state.rebuilding.next = self.health.rebuilding.val();
+        self.state.fail_parity.next = self.health.fail_parity.val();
+        self.state.fail_timeout.next = self.health.fail_timeout.val();
     }
 }
 
@@ -194,7 +210,7 @@ mod tests {
     fn side() -> DiskSide {
         let mut d = DiskSide::default();
         d.connect_all();
-        d.timeout.next = 1000u64.into();
+        d.cfg.timeout.next = 1000u64.into();
         d
     }
 
@@ -239,7 +255,7 @@ mod tests {
         d.rx.valid.next = false;
         low(&mut d, |d| &mut d.clock);
         assert!(!d.rx_quiet.val(), "inside a return frame");
-        assert!(!d.failed.val() && !d.rebuilding.val());
+        assert!(!d.state.failed.val() && !d.state.rebuilding.val());
     }
 
     /// A parity error fails the disk a cycle after the registered evidence; the failed disk's
@@ -257,27 +273,27 @@ mod tests {
         step(&mut d);
         d.rx_error.next = false;
         low(&mut d, |d| &mut d.clock);
-        assert!(d.fail_parity.val(), "the registered evidence fails the disk");
+        assert!(d.state.fail_parity.val(), "the registered evidence fails the disk");
         edge(&mut d, |d| &mut d.clock);
-        assert!(d.failed.val());
+        assert!(d.state.failed.val());
         low(&mut d, |d| &mut d.clock);
         assert!(!d.tx.valid.val() && (d.buf.valid.val() && d.buf.ready.val()), "nothing offered, the buffer discarded");
         // Readmitted: the half frame is ended with last & abort; it waits for a boundary.
-        d.readmit.next = true;
+        d.cfg.readmit.next = true;
         step(&mut d);
-        d.readmit.next = false;
+        d.cfg.readmit.next = false;
         d.buf.valid.next = false;
         d.tx.ready.next = false;
         low(&mut d, |d| &mut d.clock);
-        assert!(d.readmitted.val() && d.tx.valid.val());
+        assert!(d.state.readmitted.val() && d.tx.valid.val());
         assert_eq!(d.tx.data.val().to_u64(), crate::lockstep::ABORT_WORD);
         d.boundary.next = true;
         step(&mut d);
-        assert!(d.failed.val(), "not flushed: the abort word has not gone");
+        assert!(d.state.failed.val(), "not flushed: the abort word has not gone");
         d.tx.ready.next = true;
         step(&mut d);
         step(&mut d);
-        assert!(!d.failed.val() && d.rebuilding.val(), "joined at a boundary, link clean");
+        assert!(!d.state.failed.val() && d.state.rebuilding.val(), "joined at a boundary, link clean");
         // Rebuilding: its returns are taken and dropped, never offered to the fabric.
         d.rx.valid.next = true;
         d.rx.data.next = word(5, true).into();

@@ -1,6 +1,6 @@
 //! `FaultCapture`: what the first-fault capture records (SPEC §5: CAP_WORD, CAP_DATA_A/B,
 //! CAP_FLAGS), handed to the [`crate::fault_log::FaultLog`] that latches it.
-use crate::link::Word;
+use crate::link::{Word, WordTapIn};
 use crate::regfile::CapFlagsRegs;
 use ftio_proto::{reg, Cause};
 use rust_hdl::prelude::*;
@@ -33,30 +33,18 @@ pub struct FaultCapture {
     pub cpu_error: Signal<In, Bit>,
     /// Parity evidence on either disk's links, or a read-verify divergence, this cycle.
     pub disk_error: Signal<In, Bit>,
-    /// CPU A's word at its port (from its ingress), and whether it is offered.
-    pub cpu_a_word: Signal<In, Word>,
-    /// CPU A offers a word.
-    pub cpu_a_valid: Signal<In, Bit>,
-    /// CPU B's word at its port.
-    pub cpu_b_word: Signal<In, Word>,
-    /// CPU B offers a word.
-    pub cpu_b_valid: Signal<In, Bit>,
-    /// Disk A's rx word (from its ingress).
-    pub disk_a_rx_word: Signal<In, Word>,
-    /// Disk A offers a return word.
-    pub disk_a_rx_valid: Signal<In, Bit>,
-    /// Disk B's rx word.
-    pub disk_b_rx_word: Signal<In, Word>,
-    /// Disk B offers a return word.
-    pub disk_b_rx_valid: Signal<In, Bit>,
-    /// The word offered on disk A's tx link.
-    pub disk_a_tx_word: Signal<In, Word>,
-    /// A word is offered on disk A's tx link.
-    pub disk_a_tx_valid: Signal<In, Bit>,
-    /// The word offered on disk B's tx link.
-    pub disk_b_tx_word: Signal<In, Word>,
-    /// A word is offered on disk B's tx link.
-    pub disk_b_tx_valid: Signal<In, Bit>,
+    /// CPU A's offer at its port (from its ingress).
+    pub cpu_a: WordTapIn,
+    /// CPU B's offer at its port.
+    pub cpu_b: WordTapIn,
+    /// Disk A's rx offer (from its ingress).
+    pub disk_a_rx: WordTapIn,
+    /// Disk B's rx offer.
+    pub disk_b_rx: WordTapIn,
+    /// The offer on disk A's tx link (from its side).
+    pub disk_a_tx: WordTapIn,
+    /// The offer on disk B's tx link.
+    pub disk_b_tx: WordTapIn,
     /// The compared pair at the lockstep's comparator: CPU A's word.
     pub pair_a_word: Signal<In, Word>,
     /// CPU A's side of the pair holds a word.
@@ -133,18 +121,12 @@ impl Default for FaultCapture {
             causes: Default::default(),
             cpu_error: Default::default(),
             disk_error: Default::default(),
-            cpu_a_word: Default::default(),
-            cpu_a_valid: Default::default(),
-            cpu_b_word: Default::default(),
-            cpu_b_valid: Default::default(),
-            disk_a_rx_word: Default::default(),
-            disk_a_rx_valid: Default::default(),
-            disk_b_rx_word: Default::default(),
-            disk_b_rx_valid: Default::default(),
-            disk_a_tx_word: Default::default(),
-            disk_a_tx_valid: Default::default(),
-            disk_b_tx_word: Default::default(),
-            disk_b_tx_valid: Default::default(),
+            cpu_a: Default::default(),
+            cpu_b: Default::default(),
+            disk_a_rx: Default::default(),
+            disk_b_rx: Default::default(),
+            disk_a_tx: Default::default(),
+            disk_b_tx: Default::default(),
             pair_a_word: Default::default(),
             pair_a_valid: Default::default(),
             pair_b_word: Default::default(),
@@ -198,15 +180,15 @@ impl Logic for FaultCapture {
         // fault: the CPU ports' words, or for a disk parity error or a divergence the disks'
         // rx words (a CPU parity error in the same cycle has the lower cause code and wins).
         self.from_disks.next = self.disk_error.val() & !self.cpu_error.val();
-        self.port_a_q.d.next = self.cpu_a_word.val();
-        self.port_b_q.d.next = self.cpu_b_word.val();
-        self.port_a_valid_q.d.next = self.cpu_a_valid.val();
-        self.port_b_valid_q.d.next = self.cpu_b_valid.val();
+        self.port_a_q.d.next = self.cpu_a.data.val();
+        self.port_b_q.d.next = self.cpu_b.data.val();
+        self.port_a_valid_q.d.next = self.cpu_a.valid.val();
+        self.port_b_valid_q.d.next = self.cpu_b.valid.val();
         if self.from_disks.val() {
-            self.port_a_q.d.next = self.disk_a_rx_word.val();
-            self.port_b_q.d.next = self.disk_b_rx_word.val();
-            self.port_a_valid_q.d.next = self.disk_a_rx_valid.val();
-            self.port_b_valid_q.d.next = self.disk_b_rx_valid.val();
+            self.port_a_q.d.next = self.disk_a_rx.data.val();
+            self.port_b_q.d.next = self.disk_b_rx.data.val();
+            self.port_a_valid_q.d.next = self.disk_a_rx.valid.val();
+            self.port_b_valid_q.d.next = self.disk_b_rx.valid.val();
         }
         self.word_a.next = self.port_a_q.q.val();
         self.word_b.next = self.port_b_q.q.val();
@@ -215,10 +197,10 @@ impl Logic for FaultCapture {
         // A disk timeout with no lower cause in the same cycle: the words waiting on the
         // disks' tx links.
         if ((self.causes.val() & self.disk_timeout.val()) != 0) & ((self.causes.val() & self.below_disk_timeout.val()) == 0) {
-            self.word_a.next = self.disk_a_tx_word.val();
-            self.word_b.next = self.disk_b_tx_word.val();
-            self.valid_a.next = self.disk_a_tx_valid.val();
-            self.valid_b.next = self.disk_b_tx_valid.val();
+            self.word_a.next = self.disk_a_tx.data.val();
+            self.word_b.next = self.disk_b_tx.data.val();
+            self.valid_a.next = self.disk_a_tx.valid.val();
+            self.valid_b.next = self.disk_b_tx.valid.val();
         }
         if (self.causes.val() & self.mismatch.val()) != 0 {
             self.word_a.next = self.pair_a_word.val();
@@ -308,13 +290,13 @@ mod tests {
     fn the_words_follow_the_cause() {
         let mut c = capture();
         let w = |d: u32| pack_word(d, byte_parity(d), false, false, false);
-        c.cpu_a_word.next = w(0xA).into();
-        c.cpu_b_word.next = w(0xB).into();
-        c.cpu_a_valid.next = true;
-        c.disk_a_rx_word.next = w(0xDA).into();
-        c.disk_b_rx_word.next = w(0xDB).into();
-        c.disk_a_tx_word.next = w(0x7A).into();
-        c.disk_b_tx_word.next = w(0x7B).into();
+        c.cpu_a.data.next = w(0xA).into();
+        c.cpu_b.data.next = w(0xB).into();
+        c.cpu_a.valid.next = true;
+        c.disk_a_rx.data.next = w(0xDA).into();
+        c.disk_b_rx.data.next = w(0xDB).into();
+        c.disk_a_tx.data.next = w(0x7A).into();
+        c.disk_b_tx.data.next = w(0x7B).into();
         step(&mut c);
         assert_eq!((c.data_a.val().to_u32(), c.data_b.val().to_u32()), (0xA, 0xB), "CPU ports, registered");
         c.disk_error.next = true;

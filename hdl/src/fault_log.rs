@@ -1,191 +1,226 @@
-//! Fault latching and first-fault capture (SPEC §5: STATUS, FAULTS, CAP_*; §3: `irq`).
-//!
-//! Every detector in the core raises a one-cycle pulse on its bit of `causes` (bit n = cause
-//! code n of `ftio_proto`). The first fault after power-on or a fault clear is captured with
-//! the cycle it happened in, the word index, and both sides' words (what a side is depends
-//! on the cause: `ftio_proto::Cause::capture`); later faults only add to the sticky `faults`
-//! bitmap. A clear zeroes the capture. `irq` is high while any
-//! fault is latched and unacknowledged.
-use crate::regfile::CaptureRegs;
+//! `FaultLog`: every fault of the core, from its detector to the host (SPEC §4 faults, §5
+//! STATUS.fault/.cause, FAULTS, CAP_*; §3 `irq`): the cycle's cause pulses packed by cause code
+//! ([`FaultCauses`]), the words the first-fault capture records ([`FaultCapture`]), the latch
+//! and the capture's registers ([`FaultLatch`]), and in the hardened build the internal fault
+//! that stops the core.
+use crate::disk_side::DiskStateIn;
+use crate::fault_capture::FaultCapture;
+use crate::fault_causes::FaultCauses;
+use crate::fault_latch::FaultLatch;
+use crate::link::{Word, WordTapIn};
+use crate::lockstep::LockstepEventsIn;
+use crate::regfile::{CapFlagsRegs, CaptureRegs};
 use rust_hdl::prelude::*;
 
-#[derive(LogicBlock, Default)]
+/// The detectors' pulses in, each on the cause it is (`ftio_proto::Cause`); out: `irq`, the
+/// halt policy's `any`, the hardened build's `stop`, and the registers.
+///
+/// Hardened build (`BuildParams::harden`): an internal inconsistency found by a block
+/// (`internal_error`: the lockstep, the fabric, the configuration's shadow, the disk skids;
+/// registered here), or by a disk's write side in the cycle a word is offered
+/// (`write_error`), is the cause INTERNAL. It latches `internal_q`; from that cycle (`stop`)
+/// nothing more goes to the disks — each disk inside a frame gets the `last & abort` word
+/// instead, the fabric's buffers are emptied — and the core is held HALTED until a fault clear.
+#[derive(LogicBlock)]
 pub struct FaultLog {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Synchronous reset.
     pub reset: Signal<In, Bit>,
-    /// CTRL.fault_clear: acknowledge, clear the latch and re-arm the capture.
+    /// CTRL.fault_clear: acknowledge, clear the latch, re-arm the capture, leave `stop`.
     pub clear: Signal<In, Bit>,
-    /// One pulse per detected fault, bit n for cause code n (bit 0 unused).
-    pub causes: Signal<In, Bits<16>>,
-    /// Index of the word pair at the comparator this cycle.
-    pub word_index: Signal<In, Bits<32>>,
-    /// Side A's word at the comparator (or the faulty link's word).
-    pub data_a: Signal<In, Bits<32>>,
-    /// Side B's word.
-    pub data_b: Signal<In, Bits<32>>,
-    /// Both sides' control and parity, laid out as CAP_FLAGS.
-    pub flags: Signal<In, Bits<16>>,
+    /// The lockstep's fault pulses (CPU parity and timeout, mismatch) and its committed words
+    /// (CAP_WORD counts them).
+    pub lockstep: LockstepEventsIn,
+    /// Pulse: the commit gate dropped a frame longer than its buffer.
+    pub frame_too_long: Signal<In, Bit>,
+    /// Disk A's failures (parity, timeout).
+    pub disk_a: DiskStateIn,
+    /// Disk B's failures.
+    pub disk_b: DiskStateIn,
+    /// A read-verify divergence this cycle (the cause is raised a cycle later, registered).
+    pub divergence: Signal<In, Bit>,
+    /// Any egress parity error, registered.
+    pub egress_parity: Signal<In, Bit>,
+    /// Hardened build: a block's internal inconsistency this cycle.
+    pub internal_error: Signal<In, Bit>,
+    /// Hardened build: a disk's write side found its word inconsistent.
+    pub write_error: Signal<In, Bit>,
+    /// Parity evidence on either CPU's links this cycle (as the ports see it).
+    pub cpu_error: Signal<In, Bit>,
+    /// Parity evidence on either disk's links this cycle.
+    pub disk_error: Signal<In, Bit>,
+    /// The words the capture may record: at the CPU ports, the disks' rx and tx links.
+    pub cpu_a: WordTapIn,
+    pub cpu_b: WordTapIn,
+    pub disk_a_rx: WordTapIn,
+    pub disk_b_rx: WordTapIn,
+    pub disk_a_tx: WordTapIn,
+    pub disk_b_tx: WordTapIn,
+    /// The compared pair at the lockstep's comparator, and whether each side holds a word.
+    pub pair_a_word: Signal<In, Word>,
+    pub pair_a_valid: Signal<In, Bit>,
+    pub pair_b_word: Signal<In, Word>,
+    pub pair_b_valid: Signal<In, Bit>,
     /// A fault is latched (STATUS.fault, and the `irq` pin).
     pub fault: Signal<Out, Bit>,
+    /// A fault cause this cycle (the halt policy halts on it).
+    pub any: Signal<Out, Bit>,
+    /// Hardened build: the core stops forwarding from this cycle (the internal fault now, or
+    /// latched).
+    pub stop: Signal<Out, Bit>,
+    /// Hardened build: the internal fault is latched (the fabric empties its buffers).
+    pub stopped: Signal<Out, Bit>,
     /// Cause code of the first fault (STATUS.cause, CAP_CAUSE).
     pub first_cause: Signal<Out, Bits<8>>,
     /// Every cause seen since the last clear (FAULTS).
     pub faults: Signal<Out, Bits<16>>,
-    /// Cycle of the first fault, counted from power-on (CAP_CYCLE_HI:LO).
-    pub cap_cycle: Signal<Out, Bits<64>>,
-    /// CAP_WORD.
-    pub cap_word: Signal<Out, Bits<32>>,
-    /// CAP_DATA_A.
-    pub cap_data_a: Signal<Out, Bits<32>>,
-    /// CAP_DATA_B.
-    pub cap_data_b: Signal<Out, Bits<32>>,
-    /// CAP_FLAGS.
-    pub cap_flags: Signal<Out, Bits<16>>,
-    /// Free-running cycle counter (also the CYCLES counter's source).
+    /// Free-running cycle counter (CYCLES).
     pub cycle: Signal<Out, Bits<64>>,
-    /// CAP_CAUSE, CAP_CYCLE_LO/HI, CAP_WORD, CAP_DATA_A/B, as the register file reads them
-    /// (generated from the register table, `hdl/build.rs`).
+    /// CAP_CAUSE, CAP_CYCLE_LO/HI, CAP_WORD, CAP_DATA_A/B (generated from the register table).
     pub regs: CaptureRegs,
-    cycles: DFF<Bits<64>>,
-    latched: DFF<Bit>,
-    /// The capture (`cause`, `c_*`): loaded every cycle while no fault is latched, frozen
-    /// from the cycle after the first (so it holds that cycle's values), read as 0 while
-    /// nothing is latched. Its enable is then the flop `latched`, not the decode of this
-    /// cycle's causes: that decode reached the ~190 capture flops through a global buffer
-    /// and was the Cu's critical path at 75 MHz (docs/timing-history.md).
-    cause: DFF<Bits<8>>,
-    seen: DFF<Bits<16>>,
-    c_cycle: DFF<Bits<64>>,
-    c_word: DFF<Bits<32>>,
-    c_a: DFF<Bits<32>>,
-    c_b: DFF<Bits<32>>,
-    c_flags: DFF<Bits<16>>,
-    code: Signal<Local, Bits<8>>,
+    /// CAP_FLAGS field by field.
+    pub cap_flags_regs: CapFlagsRegs,
+    causes: FaultCauses,
+    capture: FaultCapture,
+    /// The latch, with the capture as the CAP_* registers read it (`cap_word`, `cap_data_a`,
+    /// ...: what the tests check).
+    pub latch: FaultLatch,
+    harden: Constant<Bit>,
+    /// A read-verify divergence, registered.
+    divergence_q: DFF<Bit>,
+    internal_err_q: DFF<Bit>,
+    internal_q: DFF<Bit>,
+    internal_now: Signal<Local, Bit>,
+}
+
+impl FaultLog {
+    /// The fault log of a core built with `harden` (the internal fault and `stop`).
+    pub fn hardened(harden: bool) -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            clear: Default::default(),
+            lockstep: Default::default(),
+            frame_too_long: Default::default(),
+            disk_a: Default::default(),
+            disk_b: Default::default(),
+            divergence: Default::default(),
+            egress_parity: Default::default(),
+            internal_error: Default::default(),
+            write_error: Default::default(),
+            cpu_error: Default::default(),
+            disk_error: Default::default(),
+            cpu_a: Default::default(),
+            cpu_b: Default::default(),
+            disk_a_rx: Default::default(),
+            disk_b_rx: Default::default(),
+            disk_a_tx: Default::default(),
+            disk_b_tx: Default::default(),
+            pair_a_word: Default::default(),
+            pair_a_valid: Default::default(),
+            pair_b_word: Default::default(),
+            pair_b_valid: Default::default(),
+            fault: Default::default(),
+            any: Default::default(),
+            stop: Default::default(),
+            stopped: Default::default(),
+            first_cause: Default::default(),
+            faults: Default::default(),
+            cycle: Default::default(),
+            regs: Default::default(),
+            cap_flags_regs: Default::default(),
+            causes: Default::default(),
+            capture: Default::default(),
+            latch: Default::default(),
+            harden: Constant::new(harden),
+            divergence_q: Default::default(),
+            internal_err_q: Default::default(),
+            internal_q: Default::default(),
+            internal_now: Default::default(),
+        }
+    }
+}
+
+impl Default for FaultLog {
+    fn default() -> Self {
+        Self::hardened(false)
+    }
 }
 
 impl Logic for FaultLog {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, cycles, latched, cause, seen, c_cycle, c_word, c_a, c_b, c_flags);
-        self.cycles.d.next = self.cycles.q.val() + 1;
-        // Lowest cause code wins when several faults land in one cycle: codes 15 down to 1,
-        // the last one that fires stays. `code` is only written here, never read back, so
-        // the simulator and the Verilog see the same value (docs/architecture.md,
-        // "Simulation and Verilog agree").
-        self.code.next = 0.into();
-        for i in 0..15 {
-            if self.causes.val().get_bit(15 - i) {
-                self.code.next = (15 - i).to_bits();
-            }
-        }
-        self.seen.d.next = self.seen.q.val() | (self.causes.val() & 0xFFFE_u64);
-        if !self.latched.q.val() {
-            self.cause.d.next = self.code.val();
-            self.c_cycle.d.next = self.cycles.q.val();
-            self.c_word.d.next = self.word_index.val();
-            self.c_a.d.next = self.data_a.val();
-            self.c_b.d.next = self.data_b.val();
-            self.c_flags.d.next = self.flags.val();
-        }
-        if self.code.val() != 0 {
-            self.latched.d.next = true;
-        }
-        // A clear empties the capture too: CAP_* read 0 until the next first fault.
-        if self.clear.val() | self.reset.val() {
-            self.latched.d.next = false;
-            self.seen.d.next = 0.into();
-        }
-        if self.reset.val() {
-            self.cycles.d.next = 0.into();
-        }
-        self.fault.next = self.latched.q.val();
-        self.first_cause.next = 0.into();
-        self.cap_cycle.next = 0.into();
-        self.cap_word.next = 0.into();
-        self.cap_data_a.next = 0.into();
-        self.cap_data_b.next = 0.into();
-        self.cap_flags.next = 0.into();
-        if self.latched.q.val() {
-            self.first_cause.next = self.cause.q.val();
-            self.cap_cycle.next = self.c_cycle.q.val();
-            self.cap_word.next = self.c_word.q.val();
-            self.cap_data_a.next = self.c_a.q.val();
-            self.cap_data_b.next = self.c_b.q.val();
-            self.cap_flags.next = self.c_flags.q.val();
-        }
-        self.faults.next = self.seen.q.val();
-        self.cycle.next = self.cycles.q.val();
-        self.regs.cap_cause.next = self.first_cause.val();
-        self.regs.cap_cycle_lo.next = self.cap_cycle.val().get_bits::<32>(0);
-        self.regs.cap_cycle_hi.next = self.cap_cycle.val().get_bits::<32>(32);
-        self.regs.cap_word.next = self.cap_word.val();
-        self.regs.cap_data_a.next = self.cap_data_a.val();
-        self.regs.cap_data_b.next = self.cap_data_b.val();
+        clock!(self, clock, capture, latch);
+        dff_setup!(self, clock, divergence_q, internal_err_q, internal_q);
+        // Hardened build: an internal fault stops forwarding until a fault clear.
+        self.internal_err_q.d.next = self.internal_error.val();
+        self.internal_now.next = self.harden.val() & (self.internal_err_q.q.val() | self.write_error.val());
+        self.stop.next = self.harden.val() & (self.internal_q.q.val() | self.internal_now.val());
+        self.internal_q.d.next = self.stop.val() & !self.clear.val() & !self.reset.val();
+        self.stopped.next = self.internal_q.q.val();
+
+        // Each detector's pulse on the cause it is (ftio_proto::Cause).
+        self.divergence_q.d.next = self.divergence.val();
+        self.causes.cpu_a_parity.next = self.lockstep.fault_a_parity.val();
+        self.causes.cpu_b_parity.next = self.lockstep.fault_b_parity.val();
+        self.causes.mismatch.next = self.lockstep.fault_mismatch.val();
+        self.causes.cpu_a_timeout.next = self.lockstep.fault_a_timeout.val();
+        self.causes.cpu_b_timeout.next = self.lockstep.fault_b_timeout.val();
+        self.causes.disk_a_parity.next = self.disk_a.fail_parity.val();
+        self.causes.disk_b_parity.next = self.disk_b.fail_parity.val();
+        self.causes.disk_a_timeout.next = self.disk_a.fail_timeout.val();
+        self.causes.disk_b_timeout.next = self.disk_b.fail_timeout.val();
+        self.causes.disk_divergence.next = self.divergence_q.q.val();
+        self.causes.egress_parity.next = self.egress_parity.val();
+        self.causes.frame_too_long.next = self.frame_too_long.val();
+        self.causes.internal.next = self.internal_now.val();
+        self.any.next = self.causes.any.val();
+
+        // The first-fault capture: which words it records, CAP_WORD's count, CAP_FLAGS.
+        self.capture.reset.next = self.reset.val();
+        self.capture.clear.next = self.clear.val();
+        self.capture.committed.next = self.lockstep.word_out.val();
+        self.capture.causes.next = self.causes.causes.val();
+        self.capture.cpu_error.next = self.cpu_error.val();
+        self.capture.disk_error.next = self.disk_error.val() | self.divergence.val();
+        WordTapIn::link(&mut self.cpu_a, &mut self.capture.cpu_a);
+        WordTapIn::link(&mut self.cpu_b, &mut self.capture.cpu_b);
+        WordTapIn::link(&mut self.disk_a_rx, &mut self.capture.disk_a_rx);
+        WordTapIn::link(&mut self.disk_b_rx, &mut self.capture.disk_b_rx);
+        WordTapIn::link(&mut self.disk_a_tx, &mut self.capture.disk_a_tx);
+        WordTapIn::link(&mut self.disk_b_tx, &mut self.capture.disk_b_tx);
+        self.capture.pair_a_word.next = self.pair_a_word.val();
+        self.capture.pair_a_valid.next = self.pair_a_valid.val();
+        self.capture.pair_b_word.next = self.pair_b_word.val();
+        self.capture.pair_b_valid.next = self.pair_b_valid.val();
+        self.capture.captured_flags.next = self.latch.cap_flags.val();
+        CapFlagsRegs::link(&mut self.cap_flags_regs, &mut self.capture.regs);
+
+        // The latch: the first cause and its capture, the sticky bitmap, the cycle count.
+        self.latch.reset.next = self.reset.val();
+        self.latch.clear.next = self.clear.val();
+        self.latch.causes.next = self.causes.causes.val();
+        self.latch.word_index.next = self.capture.word_index.val();
+        self.latch.data_a.next = self.capture.data_a.val();
+        self.latch.data_b.next = self.capture.data_b.val();
+        self.latch.flags.next = self.capture.flags.val();
+        CaptureRegs::link(&mut self.regs, &mut self.latch.regs);
+        self.fault.next = self.latch.fault.val();
+        self.first_cause.next = self.latch.first_cause.val();
+        self.faults.next = self.latch.faults.val();
+        self.cycle.next = self.latch.cycle.val();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testbench::{edge, low};
-
-    fn step(log: &mut FaultLog) {
-        low(log, |l| &mut l.clock);
-        edge(log, |l| &mut l.clock);
-    }
 
     #[test]
     fn fault_log_synthesizes() {
-        let mut log = FaultLog::default();
+        let mut log = FaultLog::hardened(true);
         log.connect_all();
         yosys_validate("ftio_fault_log", &generate_verilog(&log)).unwrap();
-    }
-
-    #[test]
-    fn first_fault_is_captured_later_ones_only_accumulate() {
-        let mut log = FaultLog::default();
-        log.connect_all();
-        for _ in 0..5 {
-            step(&mut log);
-        }
-        assert!(!log.fault.val());
-        // Two causes in one cycle: the lower code is the first cause.
-        log.causes.next = ((1u64 << 3) | (1 << 6)).into();
-        log.word_index.next = 42u64.into();
-        log.data_a.next = 0xAAAAu64.into();
-        log.data_b.next = 0xBBBBu64.into();
-        log.flags.next = 0x0303u64.into();
-        step(&mut log);
-        log.causes.next = 0u64.into();
-        assert!(log.fault.val(), "latched by the next cycle");
-        assert_eq!(log.first_cause.val().to_u32(), 3);
-        assert_eq!(log.cap_cycle.val().to_u64(), 5);
-        assert_eq!(log.cap_word.val().to_u32(), 42);
-        assert_eq!(log.cap_data_a.val().to_u32(), 0xAAAA);
-        assert_eq!(log.cap_data_b.val().to_u32(), 0xBBBB);
-        assert_eq!(log.cap_flags.val().to_u32(), 0x0303);
-        log.causes.next = (1u64 << 8).into();
-        log.word_index.next = 99u64.into();
-        step(&mut log);
-        log.causes.next = 0u64.into();
-        step(&mut log);
-        assert_eq!(log.first_cause.val().to_u32(), 3, "first fault stays");
-        assert_eq!(log.cap_word.val().to_u32(), 42);
-        assert_eq!(log.faults.val().to_u32(), (1 << 3) | (1 << 6) | (1 << 8));
-        log.clear.next = true;
-        step(&mut log);
-        log.clear.next = false;
-        assert!(!log.fault.val());
-        assert_eq!(log.faults.val().to_u32(), 0);
-        assert_eq!(
-            (log.cap_word.val().to_u32(), log.cap_data_a.val().to_u32(), log.cap_flags.val().to_u32(), log.cap_cycle.val().to_u64()),
-            (0, 0, 0, 0),
-            "a clear empties the capture"
-        );
-        log.causes.next = (1u64 << 12).into();
-        step(&mut log);
-        assert_eq!(log.first_cause.val().to_u32(), 12, "re-armed after clear");
     }
 }

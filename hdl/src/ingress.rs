@@ -2,7 +2,7 @@
 //! fault injector (SPEC §6) and the link checker (SPEC §2), in that order.
 use crate::inject::Injector;
 use crate::inject_control::InjectPort;
-use crate::link::{LinkRx, StreamTx};
+use crate::link::{LinkRx, StreamTx, WordTap};
 use crate::link_check::LinkChecker;
 use ftio_proto::InjLink;
 use rust_hdl::prelude::*;
@@ -29,6 +29,8 @@ pub struct Ingress {
     pub word: StreamTx,
     /// The offered word fails its data parity, or `cpar` its control (every cycle).
     pub error: Signal<Out, Bit>,
+    /// `word`'s offer, for the first-fault capture.
+    pub tap: WordTap,
     injector: Injector,
     link_check: LinkChecker,
     /// This link's INJ_CTRL.link code.
@@ -46,6 +48,7 @@ impl Ingress {
             inj: Default::default(),
             word: Default::default(),
             error: Default::default(),
+            tap: Default::default(),
             injector: Default::default(),
             link_check: Default::default(),
             link_code: Constant::new((link.code() as u64).to_bits()),
@@ -111,6 +114,8 @@ impl Logic for Ingress {
         self.word.data.next = self.link_check.word.val();
         self.injector.ready.next = self.word.ready.val();
         self.injector.rpar.next = !self.word.ready.val();
+        self.tap.valid.next = self.injector.valid.val();
+        self.tap.data.next = self.link_check.word.val();
     }
 }
 

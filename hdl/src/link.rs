@@ -136,6 +136,18 @@ macro_rules! one_way_bundle {
     };
 }
 
+crate::one_way_bundle! {
+    /// A copy of a stream's offer (`valid`, `data`) for a block that watches the stream
+    /// without taking part in its handshake: the first-fault capture reads the words at the
+    /// ports through these ([`crate::fault_log::FaultLog`]).
+    WordTap "WordTap" => WordTapIn "WordTapIn" {
+        /// A word is offered this cycle.
+        valid: Bit,
+        /// The word offered.
+        data: Word,
+    }
+}
+
 /// A link with nothing on it (valid 0, correct `cpar`): what an [`crate::ingress::Ingress`]
 /// without a BIST generator sees on its BIST input.
 #[derive(LogicBlock, Default)]

@@ -330,12 +330,8 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.readies.a_ready_then.next = self.replay.data_out.val().get_bit(39);
         self.readies.offset_zero.next = self.replay.direct.val();
         self.readies.b_dropping.next = self.strict_check.b_dropping.val();
-        self.readies.a_valid.next = self.a.valid.val();
-        self.readies.a_word.next = self.a.data.val();
-        self.readies.b_valid.next = self.b.valid.val();
-        self.readies.b_word.next = self.b.data.val();
-        self.a.ready.next = self.readies.a_ready.val();
-        self.b.ready.next = self.readies.b_ready.val();
+        StreamRx::link(&mut self.a, &mut self.readies.a);
+        StreamRx::link(&mut self.b, &mut self.readies.b);
         self.fifo_a.in_valid.next = self.readies.a_push.val();
         self.fifo_a.in_data.next = self.readies.a_in.val();
         self.fifo_b.in_valid.next = self.readies.b_push.val();
@@ -344,7 +340,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         // included). Only what the check compares is kept (data, last, abort): A's parity
         // bits and its link checker's `perr` would put the parity tree in front of the RAM.
         self.replay.data_in.next = (bit_cast::<41, 40>(self.a.data.val()) & 0x30_FFFF_FFFF_u64)
-            | (bit_cast::<41, 1>(self.readies.a_ready.val().into()) << 39)
+            | (bit_cast::<41, 1>(self.a.ready.val().into()) << 39)
             | (bit_cast::<41, 1>(self.a.valid.val().into()) << 40);
 
         // --- evidence: the heads, the silence rule ---------------------------------------

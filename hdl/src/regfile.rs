@@ -292,7 +292,7 @@ mod tests {
     fn counters_read_the_snapshot_taken_at_once() {
         let mut r = regfile();
         r.counters.words_fwd.next = 10u64.into();
-        r.cycles.next = 99u64.into();
+        r.status.cycles.next = 99u64.into();
         let words = reg("WORDS_FWD").addr;
         assert_eq!(read(&mut r, words), Some(0));
         write(&mut r, reg("CTRL").addr, 0x207);

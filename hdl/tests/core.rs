@@ -369,8 +369,8 @@ fn parity_error_raises_irq_within_two_cycles_and_fails_over_hitlessly() {
     assert_eq!(b.core.counters.regs.perr_cpu_a.val().to_u32(), 1);
     // The capture shows the bad word as it came in on CPU A's port, its flags as the
     // register table packs them: valid[0] last[1] abort[2] par[6:3] perr[7].
-    assert_eq!(b.core.fault_log.cap_data_a.val().to_u32(), g[31].data ^ (1 << 9));
-    let flags = b.core.fault_log.cap_flags.val().to_u32();
+    assert_eq!(b.core.fault_log.latch.cap_data_a.val().to_u32(), g[31].data ^ (1 << 9));
+    let flags = b.core.fault_log.latch.cap_flags.val().to_u32();
     let a = flags & 0xFF;
     assert_eq!(a & 1, 1, "a_valid");
     assert_eq!((a >> 1) & 1, g[31].last as u32, "a_last");
@@ -399,10 +399,10 @@ fn mismatch_raises_irq_within_three_cycles_and_is_contained() {
     assert_eq!(b.words(1), expect);
     assert_eq!(b.mode(), 4, "HALTED");
     assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 3, "MISMATCH");
-    assert_eq!(b.core.fault_log.cap_word.val().to_u32(), 40, "captured pair index");
-    assert_eq!(b.core.fault_log.cap_data_a.val().to_u32(), g[40].data);
-    assert_eq!(b.core.fault_log.cap_data_b.val().to_u32(), g[40].data ^ 0x00F0_0000);
-    let flags = b.core.fault_log.cap_flags.val().to_u32();
+    assert_eq!(b.core.fault_log.latch.cap_word.val().to_u32(), 40, "captured pair index");
+    assert_eq!(b.core.fault_log.latch.cap_data_a.val().to_u32(), g[40].data);
+    assert_eq!(b.core.fault_log.latch.cap_data_b.val().to_u32(), g[40].data ^ 0x00F0_0000);
+    let flags = b.core.fault_log.latch.cap_flags.val().to_u32();
     let want = |x: &W| 1 | (x.last as u32) << 1 | (x.par as u32) << 3;
     assert_eq!(flags & 0xFF, want(&g[40]), "A's flags: valid, last, par, no perr");
     assert_eq!(flags >> 8, want(&w(g[40].data ^ 0x00F0_0000, g[40].last)), "B's flags");
@@ -446,7 +446,7 @@ fn disk_parity_error_degrades_the_mirror_without_loss() {
     b.disk_b.flip = Some(1);
     b.ready_p = [0.8, 0.8, 1.0, 1.0];
     b.run(400);
-    assert!(b.core.disk_b.failed.val());
+    assert!(b.core.disk_b.state.failed.val());
     assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 7, "DISK_B_PARITY");
     assert_eq!(b.words(0), g, "disk A gets everything");
     let got_b = b.words(1);

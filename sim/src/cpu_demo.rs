@@ -9,6 +9,7 @@
 //! link outputs (functions of their registers only) go into the core, the core settles, its
 //! outputs go into the CPU sides and disks, and everything is clocked.
 use crate::core_sim::CoreSim;
+use crate::error::IoAt;
 use crate::cpu_side::{self, CpuSide, CpuSideLib};
 use crate::demo::{describe_answer, DemoError, hex, named, registers_json, save_images, write_waveform, Check, Event, FinalRegisters, ImageResult};
 use serde_json::{json, Value};
@@ -453,7 +454,7 @@ pub fn run_cpu_demo(cfg: &CpuDemoConfig, out: &Path, progress: &mut dyn FnMut(&s
     let mut scenarios = vec![];
     for &sc in &cfg.scenarios {
         let dir = out.join(format!("cpu-{}", sc.name()));
-        std::fs::create_dir_all(&dir).map_err(|source| DemoError::Io { what: "cannot create", path: dir.clone(), source })?;
+        std::fs::create_dir_all(&dir).map_err(IoAt::on("cannot create", &dir))?;
         scenarios.push(run_scenario(&core, &side, cfg, sc, &dir, progress)?);
     }
     Ok(CpuDemoReport {

@@ -22,7 +22,7 @@
 //!   frame boundary), and the CPUs copy every sector — read from disk A, written back, so the
 //!   mirror writes it to both — interleaved with the rest of the workload; with no command
 //!   outstanding the host says the copy is done (disk B healthy). Both images golden.
-use crate::error::SimError;
+use crate::error::{IoAt, SimError};
 use crate::link::SourceFault;
 use crate::models::image::ImageError;
 use crate::models::cpu::{CpuConfig, CpuModel, Op};
@@ -113,13 +113,8 @@ pub enum DemoError {
     #[error(transparent)]
     Sim(#[from] SimError),
     /// An output directory or waveform could not be made or written (check `--out`).
-    #[error("{what} {}", path.display())]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoAt),
     /// A disk image could not be saved.
     #[error(transparent)]
     Image(#[from] ImageError),
@@ -488,7 +483,7 @@ pub fn run_demo(cfg: &DemoConfig, out: &Path, progress: &mut dyn FnMut(&Progress
     let mut scenarios = vec![];
     for (i, &kind) in cfg.kinds.iter().enumerate() {
         let dir = out.join(kind.name());
-        std::fs::create_dir_all(&dir).map_err(|source| DemoError::Io { what: "cannot create", path: dir.clone(), source })?;
+        std::fs::create_dir_all(&dir).map_err(IoAt::on("cannot create", &dir))?;
         let mut p = |cycle, done, total| {
             progress(&Progress { scenario: kind.name(), index: i + 1, of: cfg.kinds.len(), cycle, ops_done: done, ops_total: total })
         };
@@ -595,7 +590,7 @@ pub(crate) fn write_waveform(dir: &Path, clock_hz: u32, samples: Option<Vec<Samp
     let (first, last) = (samples[0].0, samples[samples.len() - 1].0);
     let period_ns = (1_000_000_000 / clock_hz as u64).max(2) & !1;
     let text = vcd(&samples, &[Marker { name: "fault_injected".into(), cycles: marks.to_vec() }], period_ns, comment);
-    std::fs::write(&path, text).map_err(|source| DemoError::Io { what: "cannot write", path: path.clone(), source })?;
+    std::fs::write(&path, text).map_err(IoAt::on("cannot write", &path))?;
     Ok(Some((path, first, last)))
 }
 

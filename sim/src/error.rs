@@ -6,10 +6,34 @@
 use crate::equivalence::Divergence;
 use crate::state::StateBit;
 use ftio_proto::ParamsError;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `e` and every error under it, `: `-separated (one source: `ftio_proto::error_chain`).
 pub use ftio_proto::error_chain as chain;
+
+/// A file or directory operation that failed: what was being done, on which path, and the
+/// operating system's error as its `source` (`creating /tmp/x: Permission denied` in the
+/// chain). The one shape of every "a file could not be made, written or moved" variant.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} {}", path.display())]
+pub struct IoAt {
+    /// What was being done ("creating", "cannot write", ...).
+    pub what: &'static str,
+    /// The file or directory it was done on.
+    pub path: PathBuf,
+    /// The operating system's error.
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl IoAt {
+    /// The `map_err` closure for an operation on `path`:
+    /// `fs::write(&p, text).map_err(IoAt::on("writing", &p))?`.
+    pub fn on(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> IoAt {
+        let path = path.to_path_buf();
+        move |source| IoAt { what, path, source }
+    }
+}
 
 /// Why a Verilator model could not be built or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -19,13 +43,8 @@ pub enum SimError {
     #[error("{0}")]
     Setup(String),
     /// A file of the model's build could not be made, written or moved.
-    #[error("{what} {}", path.display())]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoAt),
     /// Verilator ran and failed; the log's tail is in the message.
     #[error("Verilator build of {top} failed ({status}); log in {}:\n{tail}", log.display())]
     Build { top: String, status: std::process::ExitStatus, log: PathBuf, tail: String },

@@ -48,6 +48,6 @@ pub mod virtual_board;
 pub mod waves;
 
 pub use core_sim::{CoreSim, RustHdlCore};
-pub use error::{BoardError, SimError};
+pub use error::{BoardError, IoAt, SimError};
 pub use port::{Link, LinkSignal, Port};
 pub use verilator::VerilatorCore;

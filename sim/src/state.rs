@@ -18,6 +18,7 @@
 //! logic that reads it before the next edge.
 //!
 //! [`BLOCKS`] maps instance paths to the blocks the report breaks outcomes down by.
+use crate::error::IoAt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -214,14 +215,12 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("cfg.policy_halt_q", "lockstep"),
     ("cfg.halt_req_q", "lockstep"),
     ("cfg.shadow", "lockstep"),
-    // The hardened build's internal-fault latch.
-    ("internal_err_q", "fault log & monitors"),
-    ("internal_q", "fault log & monitors"),
-    ("divergence_q", "lockstep"),
+    // (The hardened build's internal-fault latch is the fault log's: `fault_log.internal_q`.)
+    ("fault_log.divergence_q", "lockstep"),
     ("gate", "commit gate"),
     ("cfg.saf_q", "commit gate"),
     ("fabric", "fabric"),
-    ("c_in_frame", "fabric"),
+    ("gate.tx_in_frame", "fabric"),
     ("disk_a.tx_in_frame", "fabric"),
     ("disk_b.tx_in_frame", "fabric"),
     ("cfg.primary_q", "fabric"),
@@ -239,7 +238,6 @@ pub const BLOCKS: &[(&str, &str)] = &[
     // Fault detection and the first-fault capture.
     ("fault_log", "fault log & monitors"),
     ("disk_*", "fault log & monitors"),
-    ("capture", "fault log & monitors"),
     ("perr_cpu_a_q", "fault log & monitors"),
     ("perr_cpu_b_q", "fault log & monitors"),
     ("perr_disk_a_q", "fault log & monitors"),
@@ -269,7 +267,7 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("fill_b_q", "counters"),
     ("skew", "counters"),
     ("ret_lead", "counters"),
-    ("capture.count", "counters"),
+    ("fault_log.capture.count", "counters"),
     ("cfg.cnt_clear_q", "counters"),
 ];
 
@@ -360,13 +358,8 @@ pub enum StateMapError {
     #[error("yosys could not enumerate the core's state ({status}):\n{output}")]
     Yosys { status: std::process::ExitStatus, output: String },
     /// A file of the pass could not be made, written or read.
-    #[error("{what} {}", path.display())]
-    Io {
-        what: &'static str,
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] crate::error::IoAt),
     /// yosys's JSON netlist could not be parsed.
     #[error("yosys netlist")]
     Json(#[source] serde_json::Error),
@@ -521,13 +514,9 @@ pub fn enumerate(verilog: &str, cache: &Path) -> Result<StateMap, StateMapError>
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let work = cache.join(format!("state-{key}.building-{}-{call}", std::process::id()));
-    let io = |what: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| StateMapError::Io { what, path, source }
-    };
-    std::fs::create_dir_all(&work).map_err(io("creating", &work))?;
+    std::fs::create_dir_all(&work).map_err(IoAt::on("creating", &work))?;
     let v = work.join("ftio_core.v");
-    std::fs::write(&v, verilog).map_err(io("writing", &v))?;
+    std::fs::write(&v, verilog).map_err(IoAt::on("writing", &v))?;
     let out = Command::new("yosys")
         .current_dir(&work)
         .args(["-q", "-p", YOSYS_SCRIPT])
@@ -539,7 +528,7 @@ pub fn enumerate(verilog: &str, cache: &Path) -> Result<StateMap, StateMapError>
         return Err(StateMapError::Yosys { status: out.status, output });
     }
     let netlist = work.join("state.json");
-    let json = std::fs::read_to_string(&netlist).map_err(io("reading yosys's netlist", &netlist));
+    let json = std::fs::read_to_string(&netlist).map_err(IoAt::on("reading yosys's netlist", &netlist));
     let _ = std::fs::remove_dir_all(&work);
     let map = from_yosys_json(&json?)?;
     if map.total_bits() == 0 {

@@ -22,7 +22,7 @@
 //! Uninitialised state: `--x-assign 0 --x-initial 0` make every register and memory without an
 //! initial value start at 0, as rust-hdl's simulator does, so the two agree from cycle 0.
 use crate::core_sim::CoreSim;
-use crate::error::{SimError, StateAccessError};
+use crate::error::{IoAt, SimError, StateAccessError};
 use crate::link::Beat;
 use crate::port::{Dir, Flow, Link, LinkSignal as S, Port, ALL_PORTS, PORT_COUNT};
 use crate::state::StateBit;
@@ -492,20 +492,16 @@ impl ModelBuild<'_> {
         if lib.is_file() {
             return Ok(BuildInfo { path: lib, cached: true, seconds: start.elapsed().as_secs_f64() });
         }
-        let io = |what: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| SimError::Io { what, path, source }
-        };
-        std::fs::create_dir_all(&root).map_err(io("creating", &root))?;
+        std::fs::create_dir_all(&root).map_err(IoAt::on("creating", &root))?;
         let work = root.join(format!(
             "{key}.building-{}-{}",
             std::process::id(),
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
         ));
-        std::fs::create_dir_all(&work).map_err(io("creating", &work))?;
+        std::fs::create_dir_all(&work).map_err(IoAt::on("creating", &work))?;
         for (name, text) in self.verilog.iter().chain([&self.shim]).chain(self.config.as_ref()) {
             let path = work.join(name);
-            std::fs::write(&path, text).map_err(io("writing", &path))?;
+            std::fs::write(&path, text).map_err(IoAt::on("writing", &path))?;
         }
         let out = Command::new("verilator")
             .current_dir(&work)
@@ -522,14 +518,14 @@ impl ModelBuild<'_> {
         if !out.status.success() || !built.is_file() {
             return Err(SimError::Build { top: self.top.into(), status: out.status, log: log_path, tail: tail(&log, 40) });
         }
-        std::fs::rename(&built, work.join(self.lib_name)).map_err(io("moving", &built))?;
+        std::fs::rename(&built, work.join(self.lib_name)).map_err(IoAt::on("moving", &built))?;
         // Only the library, sources and log are kept; the object directory is large.
         let _ = std::fs::remove_dir_all(work.join("obj"));
         if let Err(e) = std::fs::rename(&work, &done) {
             // Another process finished the same build first: use its copy.
             let _ = std::fs::remove_dir_all(&work);
             if !lib.is_file() {
-                return Err(SimError::Io { what: "moving the build into", path: done, source: e });
+                return Err(IoAt { what: "moving the build into", path: done, source: e }.into());
             }
         }
         Ok(BuildInfo { path: lib, cached: false, seconds: start.elapsed().as_secs_f64() })

@@ -196,7 +196,7 @@ fn run_seed(seed: u64) -> Seen {
     }
     let c = &b.core;
     assert_eq!(c.lockstep.mode.val().to_u64() as u8, mirrored.mode, "{what}: mode (disk faults leave DUPLEX)");
-    let failed = [c.disk_a.failed.val(), c.disk_b.failed.val()];
+    let failed = [c.disk_a.state.failed.val(), c.disk_b.state.failed.val()];
     let want_failed = [expect.failed == Some(Disk::A), expect.failed == Some(Disk::B)];
     assert_eq!(failed, want_failed, "{what}: failed disks");
     let faults = c.fault_log.faults.val().to_u64();
