@@ -17,6 +17,15 @@ paths, they are not timing sign-off). The family is told by the cell types.
 
     python3 scripts/logic-depth.py /tmp/cu/board_top.json --over 13.3
     python3 scripts/logic-depth.py build/ulx3s/board_top.json --over 6.67   # 150 MHz
+
+`--skip-from REGEX` starts no path at the flops whose output name matches (paths another cut
+owns), to see what an endpoint's next-worst source is. `--blocks` groups the endpoints over the threshold by the block their worst path starts in and
+the block it ends in (hierarchy names cut to `--depth` parts), each group with the blocks the
+path passes through; `--zero REGEX` treats every net with a name matching REGEX as a flop's
+output (what registering it would give), to see what lies behind a group once it is cut:
+
+    python3 scripts/logic-depth.py build/measure-ecp5/top.json --over 9.09 --blocks
+    python3 scripts/logic-depth.py build/measure-ecp5/top.json --over 9.09 --blocks --zero 'in_disk_.\.injector'
 """
 import argparse
 import collections
@@ -41,6 +50,11 @@ def main():
     ap.add_argument("--top", type=int, default=25, help="endpoint groups to show")
     ap.add_argument("--module", default=None)
     ap.add_argument("--paths", action="store_true", help="print every net of each worst path")
+    ap.add_argument("--blocks", action="store_true", help="group by start block -> end block")
+    ap.add_argument("--depth", type=int, default=3, help="--blocks: hierarchy parts that name a block")
+    ap.add_argument("--zero", default=None, help="nets whose name matches this regex start a path (as registered)")
+    ap.add_argument("--skip-from", default=None,
+                    help="flops whose output name matches this regex start no path (their paths left to another cut)")
     args = ap.parse_args()
 
     d = json.load(open(args.netlist))
@@ -48,11 +62,27 @@ def main():
     name = args.module or next(n for n, m in mods.items() if m.get("attributes", {}).get("top"))
     mod = mods[name]
     netname = {}
+    zeroed = set()
+    zero_re = re.compile(args.zero) if args.zero else None
+    skipped = set()
+    skip_re = re.compile(args.skip_from) if args.skip_from else None
+    # yosys names a LUT's output after the cells it feeds (`x_LUT4_A_Z...`), bundling unrelated
+    # bits into one vector: a name without those suffixes (a source name) is preferred.
+    autoname = re.compile(r"_(LUT4|TRELLIS_FF|PFUMX|L6MUX21|CCU2C|DPR16X4|DP16KD)_|_DI[AB]?\d*(_|$)|_DO[AB]?\d")
+    rank = {}
     for n, info in mod["netnames"].items():
         hidden = info.get("hide_name", 0)
-        for b in info["bits"]:
-            if isinstance(b, int) and (b not in netname or (not hidden and netname[b][1])):
-                netname[b] = (n if len(info["bits"]) == 1 else f"{n}[{info['bits'].index(b)}]", hidden)
+        for i, b in enumerate(info["bits"]):
+            if not isinstance(b, int):
+                continue
+            if zero_re and zero_re.search(n):
+                zeroed.add(b)
+            if skip_re and skip_re.search(n):
+                skipped.add(b)
+            r = (hidden, bool(autoname.search(n)), len(n))
+            if b not in rank or r < rank[b]:
+                rank[b] = r
+                netname[b] = (n if len(info["bits"]) == 1 else f"{n}[{i}]", hidden or r[1])
 
     driver = {}  # net -> (cell, port)
     cells = mod["cells"]
@@ -79,8 +109,8 @@ def main():
             return (0.0, None)
         if net in arrival:
             return arrival[net]
-        if net not in driver:
-            arrival[net] = (0.0, None)
+        if net not in driver or net in zeroed:
+            arrival[net] = (E_FF_CQ if net in zeroed else 0.0, None)
             return arrival[net]
         cn, port = driver[net]
         c = cells[cn]
@@ -102,7 +132,7 @@ def main():
         elif t.startswith("SB_RAM"):
             res = (RAM_CQ, None)
         elif t.startswith("SB_DFF"):
-            res = (FF_CQ, None)
+            res = (-100.0 if net in skipped else FF_CQ, None)
         elif t in E_COMB:
             routed, local, delay = E_COMB[t]
             best = latest(conn, local, 0.0, depth, latest(conn, routed, E_ROUTE, depth))
@@ -114,7 +144,7 @@ def main():
         elif t == "TRELLIS_DPR16X4":
             res = latest(conn, ("RAD",), E_ROUTE + E_LUTRAM, depth)
         elif t == "TRELLIS_FF":
-            res = (E_FF_CQ, None)
+            res = (-100.0 if net in skipped else E_FF_CQ, None)
         elif t == "DP16KD":
             res = (E_RAM_CQ, None)
         else:
@@ -148,6 +178,54 @@ def main():
 
     def group(label):
         return re.sub(r"\[\d+\]$", "", label).replace("\\", "")
+
+    def trace(b):
+        path = []
+        while b is not None:
+            path.append(b)
+            b = arrival.get(b, (0, None))[1]
+        return path[::-1]
+
+    def block(name):
+        name = re.sub(r"[$].*", "", name.replace("\\", ""))
+        parts = name.split(".")[:-1] or [name]
+        return ".".join(parts[: args.depth])
+
+    if args.blocks:
+        bgroups = collections.OrderedDict()
+        total = 0
+        for a, label, p, b in sorted(ends, reverse=True):
+            if a < args.over:
+                break
+            total += 1
+            path = trace(b)
+            start = netname.get(path[0], (str(path[0]), 1))[0]
+            key = (block(start), block(label))
+            if key not in bgroups:
+                through = []
+                for net in path:
+                    nm, hidden = netname.get(net, ("?", 1))
+                    if hidden:
+                        continue
+                    blk = block(nm)
+                    if not through or through[-1] != blk:
+                        through.append(blk)
+                levels = sum(1 for net in path if net in driver and cells[driver[net][0]]["type"] in ("SB_LUT4", "LUT4"))
+                bgroups[key] = [a, levels, start, label + "." + p, through, 0]
+            bgroups[key][5] += 1
+        print(f"{total} endpoint bits over {args.over} ns, {len(bgroups)} start block -> end block groups")
+        for side, idx in (("start", 0), ("end", 1)):
+            sums = collections.OrderedDict()
+            for key, g in bgroups.items():
+                worst, n = sums.get(key[idx], (g[0], 0))
+                sums[key[idx]] = (worst, n + g[5])
+            print(f"  by {side} block: " + "; ".join(
+                f"{b} {n} bits ({w:.2f} ns)" for b, (w, n) in sorted(sums.items(), key=lambda kv: -kv[1][1])))
+        for (sb, eb), (a, levels, start, end, through, n) in list(bgroups.items())[: args.top]:
+            print(f"{a:6.2f} ns {levels:3d} LUTs {n:5d} bits  {sb} -> {eb}")
+            print(f"         worst: {start[:70]} -> {end[:70]}")
+            print(f"         through: {' > '.join(through)[:300]}")
+        return
 
     groups = collections.OrderedDict()
     for a, label, p, b in sorted(ends, reverse=True):

@@ -116,6 +116,9 @@ def main():
     ap.add_argument("--pack-only", action="store_true", help="the core alone, packed only (ice40)")
     ap.add_argument("--yosys", choices=["debian", "yowasp"], help="iCE40: whose yosys (default: the flow's)")
     ap.add_argument("--nextpnr", choices=["debian", "yowasp"], help="iCE40: whose nextpnr (default: the flow's)")
+    ap.add_argument("--detailed", action="store_true",
+                    help="nextpnr --detailed-timing-report: every net's routed delays in report*.json "
+                         "(for scripts/critical-paths.py)")
     ap.add_argument("verilog_opts", nargs="*")
     a = ap.parse_args()
     seeds = [a.seed if a.seed is not None else 1]
@@ -173,7 +176,7 @@ def main():
         # One seed keeps the plain file names (report.json, nextpnr.log); a sweep names each.
         tag = "" if len(seeds) == 1 else f"-seed{seed}"
         pnr_cmd = [x.replace("report.json", f"report{tag}.json") for x in tools(a.family, freq, seed, module, a.device)[2]]
-        outs = [x.replace("top.", f"top{tag}.") for x in pnr_out]
+        outs = [x.replace("top.", f"top{tag}.") for x in pnr_out] + (["--detailed-timing-report"] if a.detailed else [])
         t_pnr.append(run(pnr_cmd + outs, out, f"nextpnr{tag}.log"))
         rep = json.load(open(os.path.join(out, f"report{tag}.json")))
         if i == 0:

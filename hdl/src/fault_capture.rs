@@ -66,7 +66,7 @@ pub struct FaultCapture {
     /// CAP_FLAGS, field by field as captured, as the register file reads them (generated
     /// from the register table, `hdl/build.rs`).
     pub regs: CapFlagsRegs,
-    /// The ports' words, registered (CPU ports', or the disks' rx words: `from_disks`).
+    /// The CPU ports' words, registered.
     port_a_q: DFF<Word>,
     port_b_q: DFF<Word>,
     port_a_valid_q: DFF<Bit>,
@@ -74,8 +74,15 @@ pub struct FaultCapture {
     /// Words committed toward the disks since reset or the last fault clear (the lockstep's
     /// committed stream in DUPLEX and SIMPLEX, abort words not counted).
     count: DFF<Bits<32>>,
-    /// The ports' registers take the disks' rx words, not the CPUs'.
-    from_disks: Signal<Local, Bit>,
+    /// The disks' rx words, registered beside the CPU ports' (both kept every cycle, so the
+    /// choice between them is made after the registers, from `from_disks`).
+    disk_a_q: DFF<Word>,
+    disk_b_q: DFF<Word>,
+    disk_a_valid_q: DFF<Bit>,
+    disk_b_valid_q: DFF<Bit>,
+    /// The capture shows the disks' rx words, not the CPU ports' (this cycle's parity evidence,
+    /// registered with the words it chooses between).
+    from_disks: DFF<Bit>,
     /// The words the capture records this cycle.
     word_a: Signal<Local, Word>,
     word_b: Signal<Local, Word>,
@@ -141,6 +148,10 @@ impl Default for FaultCapture {
             port_b_q: Default::default(),
             port_a_valid_q: Default::default(),
             port_b_valid_q: Default::default(),
+            disk_a_q: Default::default(),
+            disk_b_q: Default::default(),
+            disk_a_valid_q: Default::default(),
+            disk_b_valid_q: Default::default(),
             count: Default::default(),
             from_disks: Default::default(),
             word_a: Default::default(),
@@ -167,7 +178,10 @@ impl Default for FaultCapture {
 impl Logic for FaultCapture {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q, count);
+        dff_setup!(
+            self, clock, port_a_q, port_b_q, port_a_valid_q, port_b_valid_q, disk_a_q, disk_b_q, disk_a_valid_q,
+            disk_b_valid_q, from_disks, count
+        );
         // CAP_WORD: the word index at the fault, counted from reset or the last fault clear.
         if self.committed.val() {
             self.count.d.next = self.count.q.val() + 1;
@@ -179,21 +193,28 @@ impl Logic for FaultCapture {
         // The words the capture shows a cycle later, when the registered evidence raises the
         // fault: the CPU ports' words, or for a disk parity error or a divergence the disks'
         // rx words (a CPU parity error in the same cycle has the lower cause code and wins).
-        self.from_disks.next = self.disk_error.val() & !self.cpu_error.val();
+        // Both pairs are registered every cycle and the evidence with them: the parity checks
+        // behind `cpu_error` / `disk_error` are deep, and as the select of 80 register inputs
+        // they were the full core's slowest endpoints on the ECP5 (docs/timing-history.md).
+        self.from_disks.d.next = self.disk_error.val() & !self.cpu_error.val();
         self.port_a_q.d.next = self.cpu_a.data.val();
         self.port_b_q.d.next = self.cpu_b.data.val();
         self.port_a_valid_q.d.next = self.cpu_a.valid.val();
         self.port_b_valid_q.d.next = self.cpu_b.valid.val();
-        if self.from_disks.val() {
-            self.port_a_q.d.next = self.disk_a_rx.data.val();
-            self.port_b_q.d.next = self.disk_b_rx.data.val();
-            self.port_a_valid_q.d.next = self.disk_a_rx.valid.val();
-            self.port_b_valid_q.d.next = self.disk_b_rx.valid.val();
-        }
+        self.disk_a_q.d.next = self.disk_a_rx.data.val();
+        self.disk_b_q.d.next = self.disk_b_rx.data.val();
+        self.disk_a_valid_q.d.next = self.disk_a_rx.valid.val();
+        self.disk_b_valid_q.d.next = self.disk_b_rx.valid.val();
         self.word_a.next = self.port_a_q.q.val();
         self.word_b.next = self.port_b_q.q.val();
         self.valid_a.next = self.port_a_valid_q.q.val();
         self.valid_b.next = self.port_b_valid_q.q.val();
+        if self.from_disks.q.val() {
+            self.word_a.next = self.disk_a_q.q.val();
+            self.word_b.next = self.disk_b_q.q.val();
+            self.valid_a.next = self.disk_a_valid_q.q.val();
+            self.valid_b.next = self.disk_b_valid_q.q.val();
+        }
         // A disk timeout with no lower cause in the same cycle: the words waiting on the
         // disks' tx links.
         if ((self.causes.val() & self.disk_timeout.val()) != 0) & ((self.causes.val() & self.below_disk_timeout.val()) == 0) {
