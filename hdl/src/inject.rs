@@ -11,6 +11,11 @@
 //! INJ_CTRL arms one link at a time, so the four injectors share one N counter
 //! ([`InjectCount`]): it follows INJ_COUNT until a link is armed and then counts that link's
 //! words or cycles. Four 32-bit counters were the largest part of the injectors.
+//!
+//! Whether the word on the link is held silent or gets the flip is decided a cycle ahead into
+//! two flops (`silent_q`, `flip_q`), so a word's `valid` and `data` leaving the injector are
+//! the pins' gated by one flop: the injector is at the head of the return path's forward
+//! chain (docs/timing-history.md, "The return path's forward chain cut").
 use rust_hdl::prelude::*;
 
 /// The N counter the four injectors share: words (or cycles of silence) still to pass.
