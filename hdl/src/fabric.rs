@@ -897,20 +897,22 @@ impl Logic for SecondaryLag {
                 self.lag.d.next = self.lag.q.val() - 1;
             }
         } else if !self.stale_q.q.val() {
+            // The count moves whether or not read-verify finds this pair different: once
+            // `stale` it is read by nothing until `clear` zeroes it, so its enable need not
+            // wait for the 38-bit compare (the return path's forward chain).
+            if self.delivered.val() & !self.secondary_taken.val() {
+                if self.lag.q.val() == self.lag_max.val() {
+                    self.stale_q.d.next = true;
+                } else {
+                    self.lag.d.next = self.lag.q.val() + 1;
+                }
+            }
+            if !self.delivered.val() & self.secondary_taken.val() {
+                self.lag.d.next = self.lag.q.val() - 1;
+            }
             if self.divergence.val() {
                 // The disks disagree: the secondary's words no longer stand for the primary's.
                 self.stale_q.d.next = true;
-            } else {
-                if self.delivered.val() & !self.secondary_taken.val() {
-                    if self.lag.q.val() == self.lag_max.val() {
-                        self.stale_q.d.next = true;
-                    } else {
-                        self.lag.d.next = self.lag.q.val() + 1;
-                    }
-                }
-                if !self.delivered.val() & self.secondary_taken.val() {
-                    self.lag.d.next = self.lag.q.val() - 1;
-                }
             }
         }
         self.behind.next = (self.lag.q.val() != 0) & !self.stale_q.q.val();

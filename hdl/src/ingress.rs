@@ -96,6 +96,7 @@ impl Logic for Ingress {
         self.injector.bit_sel.next = self.inj.bit_sel.val();
         self.injector.left_zero.next = self.inj.left_zero.val();
         self.injector.left_one.next = self.inj.left_one.val();
+        self.injector.count_zero.next = self.inj.count_zero.val();
         self.inj.step.next = self.injector.step.val();
         self.inj.keep.next = self.injector.keep.val();
         self.inj.fired.next = self.injector.fired.val();
@@ -183,6 +184,7 @@ mod tests {
             b.ingress.inj.bit_sel.next = 3.into();
             b.ingress.inj.left_zero.next = true;
             b.ingress.inj.left_one.next = false;
+            b.ingress.inj.count_zero.next = true;
             b.ingress.bist_select.next = false;
             b.ingress.word.ready.next = true;
         };

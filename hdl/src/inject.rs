@@ -11,6 +11,11 @@
 //! INJ_CTRL arms one link at a time, so the four injectors share one N counter
 //! ([`InjectCount`]): it follows INJ_COUNT until a link is armed and then counts that link's
 //! words or cycles. Four 32-bit counters were the largest part of the injectors.
+//!
+//! Whether the word on the link is held silent or gets the flip is decided a cycle ahead into
+//! two flops (`silent_q`, `flip_q`), so a word's `valid` and `data` leaving the injector are
+//! the pins' gated by one flop: the injector is at the head of the return path's forward
+//! chain (docs/timing-history.md, "The return path's forward chain cut").
 use rust_hdl::prelude::*;
 
 /// The N counter the four injectors share: words (or cycles of silence) still to pass.
@@ -30,6 +35,9 @@ pub struct InjectCount {
     pub zero: Signal<Out, Bit>,
     /// One left: this step is the last.
     pub one: Signal<Out, Bit>,
+    /// N (INJ_COUNT) is 0: what `zero` becomes when the counter loads (the injectors decide
+    /// a cycle ahead whether the next word is theirs to drop or corrupt).
+    pub count_zero: Signal<Out, Bit>,
     /// Counting down to 0 keeps the tests against INJ_COUNT constant compares, off the link's
     /// path.
     left: DFF<Bits<32>>,
@@ -47,6 +55,7 @@ impl InjectCount {
             step: Default::default(),
             zero: Default::default(),
             one: Default::default(),
+            count_zero: Default::default(),
             left: Default::default(),
             left_zero: Default::default(),
             top: crate::event_counter::count_top(width),
@@ -67,11 +76,12 @@ impl Logic for InjectCount {
         self.left.d.next = self.left.q.val() & self.top.val();
         self.zero.next = self.left_zero.q.val();
         self.one.next = self.left.q.val() == 1;
+        self.count_zero.next = (self.count.val() & self.top.val()) == 0;
         // `left_zero` follows `left` from the same choices, each decided on flops (`left == 1`
         // before a step, `count == 0` before arming), so link handshakes only pick among them.
         if self.load.val() {
             self.left.d.next = self.count.val() & self.top.val();
-            self.left_zero.d.next = (self.count.val() & self.top.val()) == 0;
+            self.left_zero.d.next = self.count_zero.val();
         } else if self.step.val() {
             self.left.d.next = (self.left.q.val() - 1) & self.top.val();
             self.left_zero.d.next = self.left.q.val() == 1;
@@ -93,6 +103,8 @@ pub struct Injector {
     pub left_zero: Signal<In, Bit>,
     /// It is at 1.
     pub left_one: Signal<In, Bit>,
+    /// N (INJ_COUNT) is 0: the counter's `zero` after it loads.
+    pub count_zero: Signal<In, Bit>,
     /// Count a word or a cycle of silence off N.
     pub step: Signal<Out, Bit>,
     /// This injector stays armed into the next cycle: the shared counter keeps its count
@@ -151,6 +163,11 @@ pub struct Injector {
     /// `kind` is 2 (silence), registered with the arm bit (`arm_q`), so the link's path
     /// starts from a flop rather than a compare of INJ_CTRL.
     kind_silence: DFF<Bit>,
+    /// Whether the word on the link is held silent (`silent`), and whether it gets the flip
+    /// if it is valid (`flip_if_valid`), decided a cycle ahead from the arming's next state:
+    /// the word the core sees is the pins' gated by one flop, not by the arming logic.
+    silent_q: DFF<Bit>,
+    flip_q: DFF<Bit>,
     /// A production build leaves fault injection out (BuildParams::injection false): the
     /// arming is never seen, so the link passes straight through and synthesis removes the
     /// rest of the block (the default, false, builds it).
@@ -165,6 +182,11 @@ pub struct Injector {
     active: Signal<Local, Bit>,
     silent: Signal<Local, Bit>,
     flip_now: Signal<Local, Bit>,
+    /// Next cycle's arming, counter at 0, and held word (for `silent_q`, `flip_q`).
+    arm_next: Signal<Local, Bit>,
+    zero_next: Signal<Local, Bit>,
+    held_next: Signal<Local, Bit>,
+    active_next: Signal<Local, Bit>,
 }
 
 impl Injector {
@@ -177,6 +199,7 @@ impl Injector {
             bit_sel: Default::default(),
             left_zero: Default::default(),
             left_one: Default::default(),
+            count_zero: Default::default(),
             step: Default::default(),
             keep: Default::default(),
             fired: Default::default(),
@@ -206,6 +229,8 @@ impl Injector {
             par_mask: Default::default(),
             byte_mask: Default::default(),
             kind_silence: Default::default(),
+            silent_q: Default::default(),
+            flip_q: Default::default(),
             left_out: Constant::new(!built),
             fresh: Default::default(),
             flip_if_valid: Default::default(),
@@ -214,6 +239,10 @@ impl Injector {
             active: Default::default(),
             silent: Default::default(),
             flip_now: Default::default(),
+            arm_next: Default::default(),
+            zero_next: Default::default(),
+            held_next: Default::default(),
+            active_next: Default::default(),
         }
     }
 
@@ -232,7 +261,7 @@ impl Default for Injector {
 impl Logic for Injector {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, arm_q, was_armed, done, skip_held, was_valid, data_mask, par_mask, byte_mask, kind_silence);
+        dff_setup!(self, clock, arm_q, was_armed, done, skip_held, was_valid, data_mask, par_mask, byte_mask, kind_silence, silent_q, flip_q);
         self.kind_silence.d.next = self.kind.val() == 2;
         self.data_mask.d.next = 0.into();
         self.par_mask.d.next = 0.into();
@@ -268,11 +297,10 @@ impl Logic for Injector {
         self.held_now.next = self.held_if_valid.val() & (self.pin_valid.val() | !self.fresh.val());
         self.was_valid.d.next = self.pin_valid.val() & !self.ready.val();
         self.active.next = self.arm_q.q.val() & !self.done.q.val();
-        self.silent.next = self.active.val() & self.kind_silence.q.val() & !self.left_zero.val();
-        self.flip_if_valid.next = self.active.val()
-            & !self.kind_silence.q.val()
-            & !self.held_if_valid.val()
-            & self.left_zero.val();
+        // silent = active & kind_silence & !left_zero, flip_if_valid = active & !kind_silence
+        // & !held_if_valid & left_zero: both registered, computed below a cycle ahead.
+        self.silent.next = self.silent_q.q.val();
+        self.flip_if_valid.next = self.flip_q.q.val();
         self.flip_now.next = self.flip_if_valid.val() & self.pin_valid.val();
         self.skip_held.d.next = self.held_now.val() & !(self.pin_valid.val() & self.ready.val());
 
@@ -317,6 +345,27 @@ impl Logic for Injector {
                 }
             }
         }
+
+        // Next cycle's `silent` and `flip_if_valid`, from the next values of the flops they
+        // are defined on (read after their last assignment above). The counter: INJ_CTRL
+        // names one link, so only this injector can keep or step it while armed here; if it
+        // does not keep it, the counter loads N (no other injector is armed next cycle).
+        self.arm_next.next = self.arm_q.d.val();
+        self.zero_next.next = self.count_zero.val();
+        if self.keep.val() {
+            self.zero_next.next = self.left_zero.val();
+            if self.step.val() {
+                self.zero_next.next = self.left_one.val();
+            }
+        }
+        self.held_next.next = self.skip_held.d.val();
+        if self.arm_next.val() & !self.arm_q.q.val() {
+            self.held_next.next = self.was_valid.d.val();
+        }
+        self.active_next.next = self.arm_next.val() & !self.done.d.val();
+        self.silent_q.d.next = self.active_next.val() & self.kind_silence.d.val() & !self.zero_next.val();
+        self.flip_q.d.next =
+            self.active_next.val() & !self.kind_silence.d.val() & !self.held_next.val() & self.zero_next.val();
     }
 }
 
@@ -369,6 +418,7 @@ mod tests {
             low(&mut n, |n| &mut n.clock);
             inj.left_zero.next = n.zero.val();
             inj.left_one.next = n.one.val();
+            inj.count_zero.next = n.count_zero.val();
             low(&mut inj, |i| &mut i.clock);
             n.load.next = !inj.keep.val();
             n.step.next = inj.step.val();
@@ -406,6 +456,56 @@ mod tests {
             edge(&mut n, |n| &mut n.clock);
         }
         (took, silenced, fired, first_after_arming.unwrap())
+    }
+
+    /// `silent_q` and `flip_q`, decided a cycle ahead, equal in every cycle what they stand
+    /// for on the current flops (`silent` = active & kind 2 & N not 0, `flip_if_valid` =
+    /// active & kind 0/1 & not a held word & N at 0), under random arming, disarming, kind,
+    /// N, `valid` and `ready` — INJ_CTRL rewritten while armed included.
+    #[test]
+    fn the_registered_decisions_match_their_definitions() {
+        let mut inj = Injector::default();
+        inj.connect_all();
+        let mut n = InjectCount::new(4);
+        n.connect_all();
+        let mut rng = StdRng::seed_from_u64(26);
+        let (mut silent_seen, mut flip_seen) = (0, 0);
+        let mut arm = false;
+        for t in 0..20_000 {
+            if rng.gen_bool(if arm { 0.05 } else { 0.1 }) {
+                arm = !arm;
+            }
+            inj.arm.next = arm;
+            if rng.gen_bool(0.05) {
+                inj.kind.next = rng.gen_range(0..3u64).into();
+                inj.bit_sel.next = rng.gen_range(0..32u64).into();
+            }
+            if rng.gen_bool(0.05) {
+                n.count.next = rng.gen_range(0..20u64).into();
+            }
+            inj.pin_valid.next = rng.gen_bool(0.6);
+            inj.pin_data.next = rng.gen_range(0..1u64 << 32).into();
+            inj.ready.next = rng.gen_bool(0.6);
+            low(&mut n, |n| &mut n.clock);
+            inj.left_zero.next = n.zero.val();
+            inj.left_one.next = n.one.val();
+            inj.count_zero.next = n.count_zero.val();
+            low(&mut inj, |i| &mut i.clock);
+            n.load.next = !inj.keep.val();
+            n.step.next = inj.step.val();
+            low(&mut n, |n| &mut n.clock);
+            let active = inj.arm_q.q.val() & !inj.done.q.val();
+            let k = inj.kind_silence.q.val();
+            let z = n.zero.val();
+            let held = if inj.arm_q.q.val() & !inj.was_armed.q.val() { inj.was_valid.q.val() } else { inj.skip_held.q.val() };
+            assert_eq!(inj.silent.val(), active & k & !z, "silent at cycle {t}");
+            assert_eq!(inj.flip_if_valid.val(), active & !k & !held & z, "flip_if_valid at cycle {t}");
+            silent_seen += inj.silent.val() as usize;
+            flip_seen += inj.flip_if_valid.val() as usize;
+            edge(&mut inj, |i| &mut i.clock);
+            edge(&mut n, |n| &mut n.clock);
+        }
+        assert!(silent_seen > 100 && flip_seen > 100, "both decisions exercised: {silent_seen} {flip_seen}");
     }
 
     #[test]

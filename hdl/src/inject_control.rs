@@ -20,6 +20,8 @@ pub struct InjectDrive {
     pub left_zero: Signal<Out, Bit>,
     /// It is at 1.
     pub left_one: Signal<Out, Bit>,
+    /// N (INJ_COUNT) is 0.
+    pub count_zero: Signal<Out, Bit>,
     /// Count a word or a cycle of silence off N.
     pub step: Signal<In, Bit>,
     /// The injector stays armed into the next cycle (the shared counter keeps N).
@@ -44,6 +46,8 @@ pub struct InjectPort {
     pub left_zero: Signal<In, Bit>,
     /// It is at 1.
     pub left_one: Signal<In, Bit>,
+    /// N (INJ_COUNT) is 0.
+    pub count_zero: Signal<In, Bit>,
     /// Count a word or a cycle of silence off N.
     pub step: Signal<Out, Bit>,
     /// Stay armed into the next cycle.
@@ -110,24 +114,28 @@ impl Logic for InjectControl {
         self.cpu_a.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.cpu_a.left_zero.next = self.n.zero.val();
         self.cpu_a.left_one.next = self.n.one.val();
+        self.cpu_a.count_zero.next = self.n.count_zero.val();
         self.cpu_b.arm.next = self.regs.inj_ctrl_arm.val();
         self.cpu_b.link.next = self.regs.inj_ctrl_link.val();
         self.cpu_b.kind.next = self.regs.inj_ctrl_kind.val();
         self.cpu_b.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.cpu_b.left_zero.next = self.n.zero.val();
         self.cpu_b.left_one.next = self.n.one.val();
+        self.cpu_b.count_zero.next = self.n.count_zero.val();
         self.disk_a.arm.next = self.regs.inj_ctrl_arm.val();
         self.disk_a.link.next = self.regs.inj_ctrl_link.val();
         self.disk_a.kind.next = self.regs.inj_ctrl_kind.val();
         self.disk_a.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.disk_a.left_zero.next = self.n.zero.val();
         self.disk_a.left_one.next = self.n.one.val();
+        self.disk_a.count_zero.next = self.n.count_zero.val();
         self.disk_b.arm.next = self.regs.inj_ctrl_arm.val();
         self.disk_b.link.next = self.regs.inj_ctrl_link.val();
         self.disk_b.kind.next = self.regs.inj_ctrl_kind.val();
         self.disk_b.bit_sel.next = self.regs.inj_ctrl_bit.val();
         self.disk_b.left_zero.next = self.n.zero.val();
         self.disk_b.left_one.next = self.n.one.val();
+        self.disk_b.count_zero.next = self.n.count_zero.val();
         // The shared N counter follows INJ_COUNT until an injector keeps its arming.
         self.n.count.next = self.regs.inj_count.val();
         self.n.load.next = !(self.cpu_a.keep.val() | self.cpu_b.keep.val() | self.disk_a.keep.val() | self.disk_b.keep.val());
