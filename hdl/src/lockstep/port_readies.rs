@@ -1,5 +1,10 @@
 //! The two CPU ports' `tx_ready` in each mode, and what each port hands to its skew FIFO
-//! (SPEC §4), combinational.
+//! (SPEC §4), combinational. No port's `valid` is read here: the readies are of the mode and
+//! the FIFOs' room alone, and the lockstep makes each push from its port's `valid` and these
+//! (`a_ready`, `b_take`) itself. A block that read a `valid` and wrote a `ready` would close
+//! the CPU ingresses' handshake into a cycle at the Verilog's block level, which Verilator
+//! 5.006 then breaks at the ingresses' `injector$valid`, where its model stops agreeing with
+//! rust-hdl's (docs/simulation.md, "Block-level cycles").
 //!
 //! | mode           | CPU A ready        | CPU B ready                                   |
 //! |----------------|--------------------|-----------------------------------------------|
@@ -38,20 +43,19 @@ pub struct PortReadies {
     pub offset_zero: Signal<In, Bit>,
     /// CPU B's words are being dropped after a write into strict DUPLEX.
     pub b_dropping: Signal<In, Bit>,
-    /// The ports' offers.
-    pub a_valid: Signal<In, Bit>,
+    /// The ports' words.
     pub a_word: Signal<In, Word>,
-    pub b_valid: Signal<In, Bit>,
     pub b_word: Signal<In, Word>,
 
     /// CPU A's / B's `tx_ready`.
     pub a_ready: Signal<Out, Bit>,
     pub b_ready: Signal<Out, Bit>,
-    /// Push into skew FIFO A / B, and the word pushed.
-    pub a_push: Signal<Out, Bit>,
+    /// The word skew FIFO A / B takes from its port.
     pub a_in: Signal<Out, Word>,
-    pub b_push: Signal<Out, Bit>,
     pub b_in: Signal<Out, Word>,
+    /// CPU B's offer is pushed into skew FIFO B: `b_ready` as it is outside a mode write, no
+    /// mode write, no drop (the push is this and B's `valid`; A's is `a_ready` and A's).
+    pub b_take: Signal<Out, Bit>,
 
     /// `b_ready` before a mode write's override.
     b_ready_run: Signal<Local, Bit>,
@@ -75,16 +79,13 @@ impl PortReadies {
             a_ready_then: Default::default(),
             offset_zero: Default::default(),
             b_dropping: Default::default(),
-            a_valid: Default::default(),
             a_word: Default::default(),
-            b_valid: Default::default(),
             b_word: Default::default(),
             a_ready: Default::default(),
             b_ready: Default::default(),
-            a_push: Default::default(),
             a_in: Default::default(),
-            b_push: Default::default(),
             b_in: Default::default(),
+            b_take: Default::default(),
             b_ready_run: Default::default(),
             harden: Constant::new(harden),
         }
@@ -137,10 +138,9 @@ impl Logic for PortReadies {
             self.b_in.next = self.b_word.val()
                 ^ (bit_cast::<40, 1>((self.b_word.val().get_bit(36) ^ self.b_word.val().get_bit(37)).into()) << 35);
         }
-        self.a_push.next = self.a_valid.val() & self.a_ready.val();
         // B's ready as it is outside a mode write (in one, nothing is taken): the mode write's
         // override of `b_ready` stays off skew FIFO B's push.
-        self.b_push.next = self.b_valid.val() & self.b_ready_run.val() & !self.mode_set.val() & !self.b_dropping.val();
+        self.b_take.next = self.b_ready_run.val() & !self.mode_set.val() & !self.b_dropping.val();
     }
 }
 
