@@ -109,8 +109,15 @@ fn run_board(args: &BoardArgs, out: &mut dyn Write) -> Result<()> {
     }
     let config = args.config()?;
     virtual_board::stop_on_signals().context("cannot install the SIGINT/SIGTERM handlers")?;
-    eprintln!("virtual board: building the core in Verilator (cached after the first build)...");
-    let mut b = VirtualBoard::new(config.clone())?;
+    // The first build takes a minute or two: a spinner on a terminal, the line in a log.
+    let building = "building the core in Verilator (cached after the first build)";
+    if !crate::progress::shown(false) {
+        eprintln!("virtual board: {building}...");
+    }
+    let spin = crate::progress::spinner(false, "virtual board:", building);
+    let board = VirtualBoard::new(config.clone());
+    spin.finish_and_clear();
+    let mut b = board?;
     let path = b.path().display().to_string();
     writeln!(out, "{path}").and_then(|_| out.flush()).context("cannot write the pty path to stdout")?;
     let p = b.params();

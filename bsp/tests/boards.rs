@@ -256,7 +256,7 @@ fn board_top_is_verilator_lint_clean() {
 
 #[test]
 fn a_board_can_be_reclocked_through_its_pll() {
-    // The Alchitry Cu's P7 is not the PLL pad: 25 MHz (the table says 75) comes from
+    // The Alchitry Cu's P7 is not the PLL pad: 25 MHz (the table says 60) comes from
     // SB_PLL40_CORE, as icepll says.
     let cu = board("alchitry-cu").unwrap().with_core_hz(25_000_000).unwrap();
     assert_eq!(cu.core_hz, 25_000_000);
