@@ -148,7 +148,8 @@ pub static BOARDS: &[Board] = &[
         // (3af36a3: 74.29 / 75.88 / 81.49 MHz; seeds 2 and 7 miss on a registered mode write
         // → CPU B's ready → the BIST stage's and CPU B injector's next-state enables;
         // docs/results.md "Alchitry Cu"). A rating that fails at some seeds would fail CI at random
-        // on a one-line change, so the Cu stays at 60 MHz until every seed meets 75.
+        // on a one-line change, so the Cu stays at 60 MHz until every seed meets 75. (That
+        // cut, the CPU-side BIST skid stages, is reverted on main: it overfilled the iCEBreaker.)
         // icepll -i 100 -o 60: PFD 20 MHz, VCO 960 MHz, /16. P7 is not the PLL pad: CORE.
         core_hz: 60_000_000,
         // The full core with every link live needs 8 380 of the HX8K's 7 680 logic cells at the

@@ -4,7 +4,7 @@
 //! checkers on the CPU outputs, BIST_RET_WORDS / BIST_RET_ERRORS.
 use crate::bist::{BistChecker, BistGenerator};
 use crate::bist_pair::BistCheckPair;
-use crate::bist_return::{BistReturn, BistSkid};
+use crate::bist_return::BistReturn;
 use crate::link::{LinkTx, Word};
 use crate::regfile::BistRegs;
 use rust_hdl::prelude::*;
@@ -61,12 +61,6 @@ pub struct BistControl {
     pub active: Signal<Out, Bit>,
     gen_a: BistGenerator,
     gen_b: BistGenerator,
-    /// The generators' skid stages (issue 26, the Cu at 75 MHz): a generator's `ready` is a
-    /// flop, so the CPU ingress's `ready` (through the skew FIFO or the strict offset) ends at
-    /// the stage and never reaches the generator's LFSR and counters; the ingress sees a
-    /// flop's `valid`. Both links are a cycle later, so BIST_SKEW is unchanged.
-    skid_a: BistSkid,
-    skid_b: BistSkid,
     chk_a: BistChecker,
     chk_b: BistChecker,
     /// The return path's generators and checkers.
@@ -121,8 +115,6 @@ impl BistControl {
             active: Default::default(),
             gen_a: BistGenerator::new(width),
             gen_b: BistGenerator::new(width),
-            skid_a: Default::default(),
-            skid_b: Default::default(),
             chk_a: BistChecker::new(width),
             chk_b: BistChecker::new(width),
             ret: BistReturn::new(width, true),
@@ -163,13 +155,13 @@ impl BistControl {
 impl Logic for BistControl {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, gen_a, gen_b, skid_a, skid_b, chk_a, chk_b, pair, ret);
+        clock!(self, clock, gen_a, gen_b, chk_a, chk_b, pair, ret);
         dff_setup!(self, clock, start_q, abort_q, active_q, done_q, pass_q, quiet, faulted);
         dff_setup!(self, clock, write_error_q, return_error_q, fault_q);
         dff_setup!(self, clock, cpu_a_moved_q, cpu_b_moved_q, disk_a_moved_q, disk_b_moved_q);
         self.start_q.d.next = self.regs.bist_ctrl_start.val();
         self.abort_q.d.next = self.regs.bist_ctrl_abort.val();
-        // Generators: the CPU inputs' links.
+        // Generators: the CPU inputs' links (no abort; `cpar` over valid and last).
         self.gen_a.start.next = self.start_q.q.val();
         self.gen_b.start.next = self.start_q.q.val();
         self.gen_a.stop.next = self.abort_q.q.val();
@@ -182,22 +174,20 @@ impl Logic for BistControl {
         self.gen_b.frames.next = self.regs.bist_frames.val();
         self.gen_a.delay.next = 0.into();
         self.gen_b.delay.next = self.regs.bist_skew.val();
-        // Each through its skid stage (`cpar` over valid and last, no abort: BistSkid); a new
-        // run or an abort empties it.
-        self.skid_a.flush.next = self.start_q.q.val() | self.abort_q.q.val();
-        self.skid_a.in_valid.next = self.gen_a.valid.val();
-        self.skid_a.in_data.next = self.gen_a.data.val();
-        self.skid_a.in_par.next = self.gen_a.par.val();
-        self.skid_a.in_last.next = self.gen_a.last.val();
-        self.gen_a.ready.next = self.skid_a.in_ready.val();
-        LinkTx::link(&mut self.cpu_a, &mut self.skid_a.link);
-        self.skid_b.flush.next = self.start_q.q.val() | self.abort_q.q.val();
-        self.skid_b.in_valid.next = self.gen_b.valid.val();
-        self.skid_b.in_data.next = self.gen_b.data.val();
-        self.skid_b.in_par.next = self.gen_b.par.val();
-        self.skid_b.in_last.next = self.gen_b.last.val();
-        self.gen_b.ready.next = self.skid_b.in_ready.val();
-        LinkTx::link(&mut self.cpu_b, &mut self.skid_b.link);
+        self.cpu_a.valid.next = self.gen_a.valid.val();
+        self.cpu_a.data.next = self.gen_a.data.val();
+        self.cpu_a.last.next = self.gen_a.last.val();
+        self.cpu_a.abort.next = false;
+        self.cpu_a.par.next = self.gen_a.par.val();
+        self.cpu_a.cpar.next = !(self.gen_a.valid.val() ^ self.gen_a.last.val());
+        self.gen_a.ready.next = self.cpu_a.ready.val();
+        self.cpu_b.valid.next = self.gen_b.valid.val();
+        self.cpu_b.data.next = self.gen_b.data.val();
+        self.cpu_b.last.next = self.gen_b.last.val();
+        self.cpu_b.abort.next = false;
+        self.cpu_b.par.next = self.gen_b.par.val();
+        self.cpu_b.cpar.next = !(self.gen_b.valid.val() ^ self.gen_b.last.val());
+        self.gen_b.ready.next = self.cpu_b.ready.val();
         // Checkers on the disk outputs (word bits, link::word: data 31:0, par 35:32, last
         // 36, abort 37).
         self.chk_a.start.next = self.start_q.q.val();
@@ -237,8 +227,8 @@ impl Logic for BistControl {
         self.ret.cpu_b_moved.next = self.cpu_b_moved.val();
         // Finished when both disks and both CPUs have seen every word. If nothing moves
         // anywhere for 4096 cycles the run is drained instead.
-        self.cpu_a_moved_q.d.next = self.skid_a.moved.val();
-        self.cpu_b_moved_q.d.next = self.skid_b.moved.val();
+        self.cpu_a_moved_q.d.next = self.gen_a.valid.val() & self.gen_a.ready.val();
+        self.cpu_b_moved_q.d.next = self.gen_b.valid.val() & self.gen_b.ready.val();
         self.disk_a_moved_q.d.next = self.disk_a_moved.val();
         self.disk_b_moved_q.d.next = self.disk_b_moved.val();
         self.moving.next = self.cpu_a_moved_q.q.val()
@@ -259,8 +249,6 @@ impl Logic for BistControl {
             & self.chk_b.complete.val()
             & !self.gen_a.running.val()
             & !self.gen_b.running.val()
-            & !self.skid_a.busy.val()
-            & !self.skid_b.busy.val()
             & self.ret.complete.val();
         // A fault latched during the run fails it, even when every word arrived intact.
         if self.active_q.q.val() & self.fault.val() {

@@ -330,13 +330,11 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.readies.a_ready_then.next = self.replay.data_out.val().get_bit(39);
         self.readies.offset_zero.next = self.replay.direct.val();
         self.readies.b_dropping.next = self.strict_check.b_dropping.val();
-        self.readies.a_word.next = self.a.data.val();
-        self.readies.b_word.next = self.b.data.val();
-        self.a.ready.next = self.readies.a_ready.val();
-        self.b.ready.next = self.readies.b_ready.val();
-        self.fifo_a.in_valid.next = self.a.valid.val() & self.readies.a_ready.val();
+        StreamRx::link(&mut self.a, &mut self.readies.a);
+        StreamRx::link(&mut self.b, &mut self.readies.b);
+        self.fifo_a.in_valid.next = self.readies.a_push.val();
         self.fifo_a.in_data.next = self.readies.a_in.val();
-        self.fifo_b.in_valid.next = self.b.valid.val() & self.readies.b_take.val();
+        self.fifo_b.in_valid.next = self.readies.b_push.val();
         self.fifo_b.in_data.next = self.readies.b_in.val();
         // The strict check's record of A's port as it really is (a mode write's override
         // included). Only what the check compares is kept (data, last, abort): A's parity
