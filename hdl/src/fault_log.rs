@@ -81,7 +81,7 @@ pub struct FaultLog {
     pub regs: CaptureRegs,
     /// CAP_FLAGS field by field.
     pub cap_flags_regs: CapFlagsRegs,
-    causes: FaultCauses,
+    detect: FaultCauses,
     capture: FaultCapture,
     /// The latch, with the capture as the CAP_* registers read it (`cap_word`, `cap_data_a`,
     /// ...: what the tests check).
@@ -130,7 +130,7 @@ impl FaultLog {
             cycle: Default::default(),
             regs: Default::default(),
             cap_flags_regs: Default::default(),
-            causes: Default::default(),
+            detect: Default::default(),
             capture: Default::default(),
             latch: Default::default(),
             harden: Constant::new(harden),
@@ -162,26 +162,26 @@ impl Logic for FaultLog {
 
         // Each detector's pulse on the cause it is (ftio_proto::Cause).
         self.divergence_q.d.next = self.divergence.val();
-        self.causes.cpu_a_parity.next = self.lockstep.fault_a_parity.val();
-        self.causes.cpu_b_parity.next = self.lockstep.fault_b_parity.val();
-        self.causes.mismatch.next = self.lockstep.fault_mismatch.val();
-        self.causes.cpu_a_timeout.next = self.lockstep.fault_a_timeout.val();
-        self.causes.cpu_b_timeout.next = self.lockstep.fault_b_timeout.val();
-        self.causes.disk_a_parity.next = self.disk_a.fail_parity.val();
-        self.causes.disk_b_parity.next = self.disk_b.fail_parity.val();
-        self.causes.disk_a_timeout.next = self.disk_a.fail_timeout.val();
-        self.causes.disk_b_timeout.next = self.disk_b.fail_timeout.val();
-        self.causes.disk_divergence.next = self.divergence_q.q.val();
-        self.causes.egress_parity.next = self.egress_parity.val();
-        self.causes.frame_too_long.next = self.frame_too_long.val();
-        self.causes.internal.next = self.internal_now.val();
-        self.any.next = self.causes.any.val();
+        self.detect.cpu_a_parity.next = self.lockstep.fault_a_parity.val();
+        self.detect.cpu_b_parity.next = self.lockstep.fault_b_parity.val();
+        self.detect.mismatch.next = self.lockstep.fault_mismatch.val();
+        self.detect.cpu_a_timeout.next = self.lockstep.fault_a_timeout.val();
+        self.detect.cpu_b_timeout.next = self.lockstep.fault_b_timeout.val();
+        self.detect.disk_a_parity.next = self.disk_a.fail_parity.val();
+        self.detect.disk_b_parity.next = self.disk_b.fail_parity.val();
+        self.detect.disk_a_timeout.next = self.disk_a.fail_timeout.val();
+        self.detect.disk_b_timeout.next = self.disk_b.fail_timeout.val();
+        self.detect.disk_divergence.next = self.divergence_q.q.val();
+        self.detect.egress_parity.next = self.egress_parity.val();
+        self.detect.frame_too_long.next = self.frame_too_long.val();
+        self.detect.internal.next = self.internal_now.val();
+        self.any.next = self.detect.any.val();
 
         // The first-fault capture: which words it records, CAP_WORD's count, CAP_FLAGS.
         self.capture.reset.next = self.reset.val();
         self.capture.clear.next = self.clear.val();
         self.capture.committed.next = self.lockstep.word_out.val();
-        self.capture.causes.next = self.causes.causes.val();
+        self.capture.causes.next = self.detect.causes.val();
         self.capture.cpu_error.next = self.cpu_error.val();
         self.capture.disk_error.next = self.disk_error.val() | self.divergence.val();
         WordTapIn::link(&mut self.cpu_a, &mut self.capture.cpu_a);
@@ -200,7 +200,7 @@ impl Logic for FaultLog {
         // The latch: the first cause and its capture, the sticky bitmap, the cycle count.
         self.latch.reset.next = self.reset.val();
         self.latch.clear.next = self.clear.val();
-        self.latch.causes.next = self.causes.causes.val();
+        self.latch.causes.next = self.detect.causes.val();
         self.latch.word_index.next = self.capture.word_index.val();
         self.latch.data_a.next = self.capture.data_a.val();
         self.latch.data_b.next = self.capture.data_b.val();
