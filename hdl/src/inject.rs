@@ -380,6 +380,19 @@ mod tests {
     const ARMED_AT: usize = 5;
     const SEEN_AT: usize = ARMED_AT + 1;
 
+    /// The counter's outputs are flops (and a compare of one): settle it, then the injector,
+    /// then the counter again with the injector's step.
+    fn settle(inj: &mut Injector, n: &mut InjectCount) {
+        low(n, |n| &mut n.clock);
+        inj.left_zero.next = n.zero.val();
+        inj.left_one.next = n.one.val();
+        inj.count_zero.next = n.count_zero.val();
+        low(inj, |i| &mut i.clock);
+        n.load.next = !inj.keep.val();
+        n.step.next = inj.step.val();
+        low(n, |n| &mut n.clock);
+    }
+
     /// Runs a source of words 0.. through the injector with random ready; returns what the
     /// core side took (data, par), the cycles the source saw ready low while the core never
     /// did, and when `fired` pulsed.
@@ -413,16 +426,7 @@ mod tests {
             inj.pin_cpar.next = !offering;
             inj.ready.next = ready;
             inj.rpar.next = !ready;
-            // The counter's outputs are flops (and a compare of one): settle it, then the
-            // injector, then the counter again with the injector's step.
-            low(&mut n, |n| &mut n.clock);
-            inj.left_zero.next = n.zero.val();
-            inj.left_one.next = n.one.val();
-            inj.count_zero.next = n.count_zero.val();
-            low(&mut inj, |i| &mut i.clock);
-            n.load.next = !inj.keep.val();
-            n.step.next = inj.step.val();
-            low(&mut n, |n| &mut n.clock);
+            settle(&mut inj, &mut n);
             assert_eq!(inj.cpar.val(), !inj.valid.val(), "cpar stays correct");
             assert_eq!(inj.pin_rpar.val(), !inj.pin_ready.val());
             if inj.valid.val() {
@@ -486,14 +490,7 @@ mod tests {
             inj.pin_valid.next = rng.gen_bool(0.6);
             inj.pin_data.next = rng.gen_range(0..1u64 << 32).into();
             inj.ready.next = rng.gen_bool(0.6);
-            low(&mut n, |n| &mut n.clock);
-            inj.left_zero.next = n.zero.val();
-            inj.left_one.next = n.one.val();
-            inj.count_zero.next = n.count_zero.val();
-            low(&mut inj, |i| &mut i.clock);
-            n.load.next = !inj.keep.val();
-            n.step.next = inj.step.val();
-            low(&mut n, |n| &mut n.clock);
+            settle(&mut inj, &mut n);
             let active = inj.arm_q.q.val() & !inj.done.q.val();
             let k = inj.kind_silence.q.val();
             let z = n.zero.val();
