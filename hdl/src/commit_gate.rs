@@ -10,9 +10,14 @@
 //!   (without `abort`) has been written; several complete frames may queue. A frame ended by
 //!   a `last & abort` word (the Lockstep's containment word after a mismatch or a halt, or a
 //!   frame the CPUs themselves void) is discarded whole: the write pointer goes back to the
-//!   frame's start and nothing of it ever reaches the output. The output is the RAM's read
-//!   port itself (read address aimed one cycle ahead, a forwarding register for a word
-//!   written to the address being read), so released frames leave at one word per cycle.
+//!   frame's start and nothing of it ever reaches the output. The output is a register
+//!   holding the head word (mem[rptr]); the RAM's read port is aimed at the word after it,
+//!   so taking the head loads the next one from the read port (a first-word-fall-through
+//!   FIFO with a registered RAM output: the read port drives one 2:1 select into a flop,
+//!   nothing else). A word written to the head's address goes straight into the head
+//!   register, one written to the address being read into a forwarding register, so
+//!   released frames leave at one word per cycle and a frame's first word is in the head
+//!   register when its `last` is written, however short the frame.
 //!
 //! Latency of store-and-forward: the `last` word taken on the input at cycle t is written
 //! at the end of t; the frame's first word is offered on the output at t+1. Through the
@@ -107,6 +112,11 @@ pub struct CommitGate {
     rptr: DFF<Bits<FRAME_ADDR_BITS>>,
     avail: DFF<Bits<16>>,
     partial: DFF<Bits<16>>,
+    /// The head word (mem[rptr]): the output register, the only thing the RAM's read port
+    /// feeds besides its own forwarding select.
+    head: DFF<Word>,
+    /// The word after the head (mem[rptr + 1]) was written at the last edge, so the RAM's
+    /// read port (aimed there) does not show it: `fwd_data` does.
     fwd_valid: DFF<Bit>,
     fwd_data: DFF<Word>,
     capacity: Constant<Bits<16>>,
@@ -131,9 +141,12 @@ pub struct CommitGate {
     partial_at_top: Signal<Local, Bit>,
     wptr_at_rptr: Signal<Local, Bit>,
     wptr_at_rptr_next: Signal<Local, Bit>,
+    wptr_at_rptr_inc2: Signal<Local, Bit>,
     /// The read pointer's successor, masked to the depth: the pop's step and the
     /// forwarding compare share it.
     rptr_inc: Signal<Local, Bits<FRAME_ADDR_BITS>>,
+    /// The word after that: where the RAM reads when the head is taken.
+    rptr_inc2: Signal<Local, Bits<FRAME_ADDR_BITS>>,
     in_last: Signal<Local, Bit>,
     in_abort: Signal<Local, Bit>,
     switching: Signal<Local, Bit>,
@@ -144,7 +157,14 @@ pub struct CommitGate {
     commit: Signal<Local, Bit>,
     discard: Signal<Local, Bit>,
     rptr_next: Signal<Local, Bits<FRAME_ADDR_BITS>>,
-    mem_out: Signal<Local, Word>,
+    /// The word written this cycle goes to the head's address after this edge.
+    head_fwd: Signal<Local, Bit>,
+    /// The head register loads the RAM's read port (the head was taken, the next word is
+    /// in the RAM), else `head_alt`.
+    head_from_ram: Signal<Local, Bit>,
+    /// The head register's other source: the word written now, or the next word from the
+    /// forwarding register (selected before the RAM's output arrives).
+    head_alt: Signal<Local, Word>,
 }
 
 impl CommitGate {
@@ -183,6 +203,7 @@ impl CommitGate {
             rptr: Default::default(),
             avail: Default::default(),
             partial: Default::default(),
+            head: Default::default(),
             fwd_valid: Default::default(),
             fwd_data: Default::default(),
             capacity: Constant::new((1u64 << fw).to_bits()),
@@ -198,7 +219,9 @@ impl CommitGate {
             partial_at_top: Default::default(),
             wptr_at_rptr: Default::default(),
             wptr_at_rptr_next: Default::default(),
+            wptr_at_rptr_inc2: Default::default(),
             rptr_inc: Default::default(),
+            rptr_inc2: Default::default(),
             in_last: Default::default(),
             in_abort: Default::default(),
             switching: Default::default(),
@@ -209,7 +232,9 @@ impl CommitGate {
             commit: Default::default(),
             discard: Default::default(),
             rptr_next: Default::default(),
-            mem_out: Default::default(),
+            head_fwd: Default::default(),
+            head_from_ram: Default::default(),
+            head_alt: Default::default(),
         }
     }
 }
@@ -217,7 +242,7 @@ impl CommitGate {
 impl Logic for CommitGate {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, saf_q, in_frame, tx_in_frame, dropping, ct_offer_held, wptr, fstart, rptr, avail, partial, fwd_valid, fwd_data, occupied, frame_full, full);
+        dff_setup!(self, clock, saf_q, in_frame, tx_in_frame, dropping, ct_offer_held, wptr, fstart, rptr, avail, partial, head, fwd_valid, fwd_data, occupied, frame_full, full);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
@@ -231,17 +256,12 @@ impl Logic for CommitGate {
         self.wptr_at_rptr.next = self.wptr.q.val() == self.rptr.q.val();
         self.rptr_inc.next = (self.rptr.q.val() + 1) & self.mask.val();
         self.wptr_at_rptr_next.next = self.wptr.q.val() == self.rptr_inc.val();
+        self.rptr_inc2.next = (self.rptr.q.val() + 2) & self.mask.val();
+        self.wptr_at_rptr_inc2.next = self.wptr.q.val() == self.rptr_inc2.val();
         // A requested change of kind, at a frame boundary on the input, and never while the
         // output still owes a word it offered (the switching cycle offers nothing).
         self.switching.next =
             !self.in_frame.q.val() & (self.saf.val() != self.saf_q.q.val()) & !self.ct_offer_held.q.val();
-
-        // The RAM shows mem[rptr] this cycle, except for a word written there last cycle.
-        if self.fwd_valid.q.val() {
-            self.mem_out.next = self.fwd_data.q.val();
-        } else {
-            self.mem_out.next = self.ram.read_data.val();
-        }
 
         if self.saf_q.q.val() {
             // An abort word, a dropped word or the word that makes a frame too long needs no
@@ -252,7 +272,7 @@ impl Logic for CommitGate {
                     | self.frame_full.q.val()
                     | (self.in_last.val() & self.in_abort.val()));
             self.tx.valid.next = self.avail.q.val() != 0;
-            self.tx.data.next = self.mem_out.val();
+            self.tx.data.next = self.head.q.val();
         } else {
             self.rx.ready.next = self.tx.ready.val() & !self.switching.val();
             self.tx.valid.next = self.rx.valid.val() & !self.switching.val();
@@ -330,13 +350,33 @@ impl Logic for CommitGate {
             self.rptr_next.next = self.rptr_inc.val();
         }
         self.rptr.d.next = self.rptr_next.val();
-        self.ram.read_address.next = self.rptr_next.val();
+        // The head register holds mem[rptr]; the RAM's read port shows the word after it
+        // (read address aimed at rptr_next + 1), so a pop loads the next head straight from
+        // the read port and the port feeds one 2:1 select into a flop. A word written now
+        // to the head's address (the first word into an empty buffer, a 1-word frame's
+        // `last`) goes straight to the head; one written to the read address is shown by
+        // `fwd_data` next cycle (the RAM's read of it is undefined: `no_rw_check`).
         if self.pop.val() {
-            self.fwd_valid.d.next = self.wr.val() & self.wptr_at_rptr_next.val();
+            self.ram.read_address.next = self.rptr_inc2.val();
+            self.head_fwd.next = self.wr.val() & self.wptr_at_rptr_next.val();
+            self.fwd_valid.d.next = self.wr.val() & self.wptr_at_rptr_inc2.val();
         } else {
-            self.fwd_valid.d.next = self.wr.val() & self.wptr_at_rptr.val();
+            self.ram.read_address.next = self.rptr_inc.val();
+            self.head_fwd.next = self.wr.val() & self.wptr_at_rptr.val();
+            self.fwd_valid.d.next = self.wr.val() & self.wptr_at_rptr_next.val();
         }
         self.fwd_data.d.next = self.rx.data.val();
+        if self.head_fwd.val() {
+            self.head_alt.next = self.rx.data.val();
+        } else {
+            self.head_alt.next = self.fwd_data.q.val();
+        }
+        self.head_from_ram.next = self.pop.val() & !self.head_fwd.val() & !self.fwd_valid.q.val();
+        if self.head_from_ram.val() {
+            self.head.d.next = self.ram.read_data.val();
+        } else if self.pop.val() | self.head_fwd.val() {
+            self.head.d.next = self.head_alt.val();
+        }
 
         // --- kind of commit ------------------------------------------------------------------
         if self.switching.val() {
@@ -362,7 +402,7 @@ impl Logic for CommitGate {
 
         self.events.saf_active.next = self.saf_q.q.val();
         self.events.word_out.next = self.pop.val();
-        self.events.frame_out.next = self.pop.val() & self.mem_out.val().get_bit(36);
+        self.events.frame_out.next = self.pop.val() & self.head.q.val().get_bit(36);
         self.events.frame_dropped.next = self.discard.val();
         // `avail + partial` one cycle on: a discard keeps only the released words, otherwise
         // a write adds one and a pop takes one. `full` and `frame_full` follow from the
