@@ -644,6 +644,38 @@ mod tests {
         assert_eq!(last - first + 1, words.len(), "output: one word per cycle");
     }
 
+    /// Short frames at full rate (1, 2 and 3 words, back to back): the head register takes
+    /// a 1-word frame's word as it is written and a 2-word frame's first word from the
+    /// forwarding register (the RAM's read of a word written at the last edge is undefined),
+    /// so each frame's first word is still offered the cycle after its `last` was taken, and
+    /// once the output has started the words leave one per cycle; then the same frames with
+    /// the consumer stalled and released lose no word and keep their order.
+    #[test]
+    fn saf_short_frames_keep_the_cycle_after_last() {
+        let mut words = vec![];
+        let lens = [1usize, 2, 1, 1, 3, 2, 2, 1, 3, 1];
+        for (f, &n) in lens.iter().enumerate() {
+            words.extend(frame((f as u32 + 1) << 8, n, false));
+        }
+        let mut b = Bench::new(words.clone(), true, 8);
+        b.run(words.len() + 10);
+        assert_eq!(b.words(), words);
+        let mut k = 0;
+        for (f, &t_last) in b.lasts_taken().iter().enumerate() {
+            assert_eq!(b.out[k].0, t_last + 1, "frame {f}: first word the cycle after its last");
+            k += lens[f];
+        }
+        let (first, last) = (b.out[0].0, b.out.last().unwrap().0);
+        assert_eq!(last - first + 1, words.len(), "output: one word per cycle");
+        for seed in 0..4u64 {
+            let mut b = Bench::new(words.clone(), true, 20 + seed);
+            b.ready_p = [0.3, 0.5, 0.7, 0.1][seed as usize];
+            b.gap_p = [0.0, 0.3, 0.0, 0.5][seed as usize];
+            b.run(400);
+            assert_eq!(b.words(), words, "seed {seed}");
+        }
+    }
+
     /// Random frames (1 to 2^FW + 6 words, some ended by the abort word), random gaps in,
     /// random back-pressure out: the output is exactly the model's (whole good frames, in
     /// order, nothing lost, repeated or reordered), no frame leaves before its `last` was
