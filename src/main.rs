@@ -84,6 +84,11 @@ pub struct ParamArgs {
     /// (fault cause INTERNAL; docs/upsets.md). PARAMS.harden reads it.
     #[arg(long)]
     harden: bool,
+    /// Register stages for a faster clock (SPEC §4): 1 puts a registered stage behind each
+    /// input link's checks (cut-through and mismatch detection one cycle later, t+4).
+    /// PARAMS.pipeline reads it.
+    #[arg(long, default_value_t = BuildParams::DEFAULT.pipeline, value_parser = clap::value_parser!(u8).range(*BuildParams::PIPELINE.start() as i64..=*BuildParams::PIPELINE.end() as i64))]
+    pipeline: u8,
 }
 
 /// A clap parser for a `u32` in `range` (the error names the range).
@@ -131,6 +136,7 @@ impl ParamArgs {
             bist: !self.no_bist,
             bist_return: !self.no_bist_return,
             harden: self.harden,
+            pipeline: self.pipeline,
         }
     }
 }
