@@ -55,6 +55,10 @@ pub struct BuildArgs {
     /// Build the default (not hardened) core on a board that hardens by default (ulx3s).
     #[arg(long)]
     pub no_harden: bool,
+    /// Register stages for a faster clock (`--pipeline 1`: a stage behind each input link's
+    /// checks, SPEC §4 "Pipelining"; cut-through and mismatch detection t+4). Not with --core.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(*ftio_hdl::BuildParams::PIPELINE.start() as i64..=*ftio_hdl::BuildParams::PIPELINE.end() as i64))]
+    pub pipeline: u8,
     /// Stop after synthesis (yosys): the netlist `board_top.json` (what the gate-level
     /// simulation runs) and the cell counts, in seconds to minutes instead of place and route's
     /// minutes to tens of minutes; no timing, no bitstream. Not with --seed/--seeds.
@@ -133,8 +137,8 @@ pub fn run(args: BuildArgs) -> Result<()> {
             bail!("--freq {f}: expected MHz between 0 and 1000");
         }
     }
-    if (args.harden || args.no_harden) && args.core.is_some() {
-        bail!("--harden / --no-harden choose the generated core: a --core file keeps its own parameters (`ftio verilog --harden` writes a hardened one)");
+    if (args.harden || args.no_harden || args.pipeline != 0) && args.core.is_some() {
+        bail!("--harden / --no-harden / --pipeline choose the generated core: a --core file keeps its own parameters (`ftio verilog --harden` writes a hardened one)");
     }
     let core = match &args.core {
         Some(path) => {
@@ -154,7 +158,8 @@ pub fn run(args: BuildArgs) -> Result<()> {
                 eprintln!("ftio: {} builds the hardened core by default (--no-harden for the default core)", board.name);
             }
             // The BIST's return-path test where the board has room for it (bsp `Board::bist_return`).
-            let mut params = BuildParams { clock_hz, harden, bist_return: board.bist_return, ..BuildParams::default() };
+            let mut params =
+                BuildParams { clock_hz, harden, bist_return: board.bist_return, pipeline: args.pipeline, ..BuildParams::default() };
             if !board.bist_return {
                 eprintln!(
                     "ftio: {} builds the BIST without its return-path test (Board::bist_return, docs/boards.md): the return path is not in this bitstream",

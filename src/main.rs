@@ -84,6 +84,11 @@ pub struct ParamArgs {
     /// (fault cause INTERNAL; docs/upsets.md). PARAMS.harden reads it.
     #[arg(long)]
     harden: bool,
+    /// Register stages for a faster clock (SPEC §4): 1 puts a registered stage behind each
+    /// input link's checks (cut-through and mismatch detection one cycle later, t+4).
+    /// PARAMS.pipeline reads it.
+    #[arg(long, default_value_t = BuildParams::DEFAULT.pipeline, value_parser = clap::value_parser!(u8).range(*BuildParams::PIPELINE.start() as i64..=*BuildParams::PIPELINE.end() as i64))]
+    pipeline: u8,
 }
 
 /// A clap parser for a `u32` in `range` (the error names the range).
@@ -131,6 +136,7 @@ impl ParamArgs {
             bist: !self.no_bist,
             bist_return: !self.no_bist_return,
             harden: self.harden,
+            pipeline: self.pipeline,
         }
     }
 }
@@ -200,12 +206,15 @@ struct BenchArgs {
     /// D for the strict-lockstep datapath figures.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(0..=15))]
     offset: u64,
+    /// Measure the pipelined build (`--pipeline 1`, SPEC §4 "Pipelining"; see `ftio verilog`).
+    #[arg(long, default_value_t = BuildParams::DEFAULT.pipeline, value_parser = clap::value_parser!(u8).range(*BuildParams::PIPELINE.start() as i64..=*BuildParams::PIPELINE.end() as i64))]
+    pipeline: u8,
 }
 
 fn bench(args: BenchArgs) -> Result<()> {
     if !args.datapath {
         let cfg = ftio_sim::bench::BenchConfig {
-            params: BuildParams::default(),
+            params: BuildParams { pipeline: args.pipeline, ..BuildParams::default() },
             rust_hdl_cycles: args.rust_hdl_cycles,
             verilator_cycles: args.verilator_cycles,
             seed: args.seed,
@@ -231,9 +240,11 @@ fn bench(args: BenchArgs) -> Result<()> {
         if !args.datapath {
             println!();
         }
+        let default = ftio_sim::datapath_bench::DatapathConfig::default();
         let cfg = ftio_sim::datapath_bench::DatapathConfig {
             offset: args.offset,
-            ..ftio_sim::datapath_bench::DatapathConfig::default()
+            params: BuildParams { pipeline: args.pipeline, ..default.params },
+            ..default
         };
         let spin = progress::spinner(false, "ftio bench", "datapath figures on the Verilator model");
         let report = ftio_sim::datapath_bench::run_datapath(&cfg).map_err(anyhow::Error::from);

@@ -79,19 +79,41 @@ const ACCEPTED_WARNINGS: [&str; 3] = ["DECLFILENAME", "UNUSEDSIGNAL", "UNOPTFLAT
 #[test]
 fn verilator_lint_is_clean() {
     tool("verilator");
-    let dir = tempdir("lint");
-    generate(&dir, &[]);
-    let out = Command::new("verilator")
-        .args(["--lint-only", "-Wall", "-Wno-WIDTH", "-Wno-fatal", "--top-module", "ftio_core"])
-        .arg(dir.join("ftio_core.v"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stderr);
-    for line in text.lines().filter(|l| l.starts_with("%Warning-") || l.starts_with("%Error")) {
-        let class = line.trim_start_matches("%Warning-").split(':').next().unwrap();
-        assert!(ACCEPTED_WARNINGS.contains(&class), "unexpected lint finding: {line}");
+    // The default build and the pipelined one (`--pipeline 1`).
+    for extra in [&[][..], &["--pipeline", "1"][..]] {
+        let dir = tempdir(&format!("lint{}", extra.len()));
+        generate(&dir, extra);
+        let out = Command::new("verilator")
+            .args(["--lint-only", "-Wall", "-Wno-WIDTH", "-Wno-fatal", "--top-module", "ftio_core"])
+            .arg(dir.join("ftio_core.v"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        for line in text.lines().filter(|l| l.starts_with("%Warning-") || l.starts_with("%Error")) {
+            let class = line.trim_start_matches("%Warning-").split(':').next().unwrap();
+            assert!(ACCEPTED_WARNINGS.contains(&class), "{extra:?}: unexpected lint finding: {line}");
+        }
+        assert!(out.status.success(), "{extra:?}: verilator failed: {text}");
     }
-    assert!(out.status.success(), "verilator failed: {text}");
+}
+
+/// `--pipeline 0` is the default build, with nothing of the stages in its Verilog (no module,
+/// no wire: `IfBuilt`); `--pipeline 1` has the four input stages and names its depth in the
+/// header.
+#[test]
+fn the_pipeline_parameter_adds_the_input_stages_only_when_set() {
+    let default = generate(&tempdir("pipe-default"), &[]);
+    let zero = generate(&tempdir("pipe-0"), &["--pipeline", "0"]);
+    assert!(default == zero, "--pipeline 0 is the default build");
+    for port in ["cpu_a", "cpu_b", "disk_a", "disk_b"] {
+        assert!(!default.contains(&format!("stage_{port}")), "no stage_{port} in the default build");
+    }
+    assert!(!default.contains("pipeline="), "the default build's header is as before the parameter");
+    let one = generate(&tempdir("pipe-1"), &["--pipeline", "1"]);
+    assert!(one.lines().nth(1).unwrap().ends_with(" harden=false pipeline=1"), "header: {}", one.lines().nth(1).unwrap());
+    for port in ["cpu_a", "cpu_b", "disk_a", "disk_b"] {
+        assert!(one.contains(&format!("ftio_core$stage_{port} stage_{port}(")), "stage_{port} instantiated");
+    }
 }
 
 #[test]
@@ -116,6 +138,7 @@ fn bad_parameters_are_refused_with_a_clear_error() {
         (vec!["--skew-depth", "33"], "power of two"),
         (vec!["--baud", "200000000"], "125000000"),
         (vec!["--clock-hz", "1000000", "--baud", "921600"], "too fast"),
+        (vec!["--pipeline", "2"], "0..=1"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_ftio")).args(["verilog", "--out"]).arg(&dir).args(&args).output().unwrap();
         assert!(!out.status.success(), "{args:?} accepted");

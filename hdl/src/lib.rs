@@ -29,6 +29,7 @@ pub mod link;
 pub mod link_check;
 pub mod lockstep;
 pub mod parity;
+pub mod pipeline;
 pub mod regfile;
 pub mod shadow;
 pub mod skid;

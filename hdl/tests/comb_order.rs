@@ -33,13 +33,18 @@ fn library_blocks() -> BTreeSet<String> {
     checked("RxQueue", &text).blocks.into_iter().map(|b| b.text).collect()
 }
 
-/// The texts checked: the core at each strict-offset range, each block alone, the CPU port.
+/// The texts checked: the core at each strict-offset range and pipelined, each block alone,
+/// the CPU port.
 fn texts() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for ow in OFFSET_RANGES_LOG2 {
         let p = BuildParams { offset_max_log2: ow, ..BuildParams::default() };
         out.push((format!("core (offset_max_log2 {ow})"), core_verilog(&p).unwrap()));
     }
+    // The pipelined build (its wiring's staged parts, `Wiring` in hdl/src/core.rs), hardened
+    // (the stages' shadow checks drive the fault log's internal error after the rest).
+    let p = BuildParams { pipeline: 1, harden: true, ..BuildParams::default() };
+    out.push(("core (pipeline 1, hardened)".into(), core_verilog(&p).unwrap()));
     for b in BLOCKS {
         out.push((format!("block {}", b.name), block_verilog(b.name).unwrap()));
     }

@@ -84,20 +84,22 @@ fn the_checker_finds_the_stream_fifo_wrap() {
 
 #[test]
 fn no_comparison_widens_a_sum_the_simulator_wraps() {
-    for ow in OFFSET_RANGES_LOG2 {
-        let p = BuildParams { offset_max_log2: ow, ..BuildParams::default() };
+    // Each strict-offset range, and the pipelined build (`--pipeline 1`).
+    let builds = OFFSET_RANGES_LOG2.iter().map(|&ow| (ow, 0)).chain([(BuildParams::DEFAULT.offset_max_log2, 1)]);
+    for (ow, pipeline) in builds {
+        let p = BuildParams { offset_max_log2: ow, pipeline, ..BuildParams::default() };
         let text = core_verilog(&p).unwrap();
         let found = widened_sums(&text);
         for (end, stmt, _) in ALLOWED {
             assert!(
                 found.iter().any(|(m, s)| m.ends_with(end) && s == stmt),
-                "offset_max_log2 {ow}: allowed `{stmt}` in *{end} no longer occurs: drop it"
+                "offset_max_log2 {ow} pipeline {pipeline}: allowed `{stmt}` in *{end} no longer occurs: drop it"
             );
         }
         let unexplained: Vec<_> = found
             .into_iter()
             .filter(|(m, s)| !ALLOWED.iter().any(|(end, stmt, _)| m.ends_with(end) && s == stmt))
             .collect();
-        assert!(unexplained.is_empty(), "offset_max_log2 {ow}: comparisons of widened sums: {unexplained:#?}");
+        assert!(unexplained.is_empty(), "offset_max_log2 {ow} pipeline {pipeline}: comparisons of widened sums: {unexplained:#?}");
     }
 }

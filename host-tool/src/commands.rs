@@ -133,6 +133,7 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
                 "bist": p.bist,
                 "bist_return": p.bist && p.bist_return,
                 "harden": p.harden,
+                "pipeline": p.pipeline,
                 "locked": locked,
             })
         );
@@ -159,6 +160,10 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
         );
     }
     outln!(ctx, "    hardened            {}", if p.harden { "yes (checks its own state: cause INTERNAL)" } else { "no" });
+    match p.pipeline {
+        0 => outln!(ctx, "    pipeline stages     0 (cut-through and detection by t+3)"),
+        n => outln!(ctx, "    pipeline stages     {n} (cut-through and mismatch detection by t+{})", 3 + n as u32),
+    }
     outln!(ctx, "  CTRL.lock {}", if locked { "set: configuration locked until reset (changes answer 0x05)" } else { "clear: configuration writable (`ftctl lock` locks it)" });
     Ok(0)
 }

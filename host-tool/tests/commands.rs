@@ -27,8 +27,9 @@ fn info_decodes_the_identity_registers() {
     assert!(r.out.contains("BIST                built"));
     assert!(r.out.contains("CTRL.lock clear: configuration writable"));
     assert!(r.out.contains("hardened            no"), "{}", r.out);
+    assert!(r.out.contains("pipeline stages     0 (cut-through and detection by t+3)"), "{}", r.out);
     let j = run(&mut t, &["info", "--json"]);
-    assert_eq!(j.out.trim(), r#"{"id":"FTIO","version":"0.1.0","version_raw":256,"clock_hz":100000000,"baud":115200,"params_raw":3021998342,"skew_depth":64,"frame_depth":512,"counter_width":32,"offset_max":15,"injection":true,"bist":true,"bist_return":true,"harden":false,"locked":false}"#);
+    assert_eq!(j.out.trim(), r#"{"id":"FTIO","version":"0.1.0","version_raw":256,"clock_hz":100000000,"baud":115200,"params_raw":3021998342,"skew_depth":64,"frame_depth":512,"counter_width":32,"offset_max":15,"injection":true,"bist":true,"bist_return":true,"harden":false,"pipeline":0,"locked":false}"#);
 }
 
 /// `ftctl lock`, then every command that would change a locked setting is refused by the core

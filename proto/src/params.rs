@@ -39,6 +39,11 @@ pub struct BuildParams {
     /// words leaving for the disks — and an inconsistency is the fault cause INTERNAL
     /// (docs/upsets.md).
     pub harden: bool,
+    /// Register stages added for a faster clock (`--pipeline N`, SPEC §4 "Pipelining"):
+    /// each adds one cycle to guarantees 2 (cut-through) and 3 (mismatch detection). 0 is the
+    /// default build (t+3). 1: each input link's checked word passes a registered skid stage
+    /// before the lockstep and the disk sides (docs/architecture.md). Deeper is not built yet.
+    pub pipeline: u8,
 }
 
 impl BuildParams {
@@ -54,6 +59,7 @@ impl BuildParams {
         bist: true,
         bist_return: true,
         harden: false,
+        pipeline: 0,
     };
     /// Core clocks the generator accepts, Hz (CLOCK_HZ is a 32-bit register; the UART needs
     /// 8 clocks per bit, checked against the baud by [`BuildParams::validate`]).
@@ -70,6 +76,8 @@ impl BuildParams {
     pub const COUNTER_WIDTH: RangeInclusive<u8> = 16..=32;
     /// Strict-offset ranges (log2) the generator builds: D below 16, 64 or 256.
     pub const OFFSET_MAX_LOG2: [u8; 3] = [4, 6, 8];
+    /// Pipeline depths the generator builds (stage 1 of docs/timing-history.md's design).
+    pub const PIPELINE: RangeInclusive<u8> = 0..=1;
     /// The fewest core clocks per UART bit the receiver samples with.
     pub const MIN_CLOCKS_PER_BIT: u32 = 8;
 
@@ -93,6 +101,9 @@ impl BuildParams {
         if !Self::OFFSET_MAX_LOG2.contains(&self.offset_max_log2) {
             return Err(ParamsError::OffsetMax(self.offset_max_log2));
         }
+        if !Self::PIPELINE.contains(&self.pipeline) {
+            return Err(ParamsError::Pipeline(self.pipeline));
+        }
         let divider = self.clock_hz / self.baud;
         if divider < Self::MIN_CLOCKS_PER_BIT {
             return Err(ParamsError::BaudTooFast { baud: self.baud, clock_hz: self.clock_hz, divider });
@@ -111,6 +122,7 @@ impl BuildParams {
         w = r.f("injection").insert(w, self.injection as u32);
         w = r.f("bist").insert(w, self.bist as u32);
         w = r.f("bist_return").insert(w, (self.bist && self.bist_return) as u32);
+        w = r.f("pipeline").insert(w, self.pipeline as u32);
         r.f("harden").insert(w, self.harden as u32)
     }
 
@@ -137,6 +149,7 @@ impl BuildParams {
             bist: r.f("bist").get(params) != 0,
             bist_return: r.f("bist_return").get(params) != 0,
             harden: r.f("harden").get(params) != 0,
+            pipeline: r.f("pipeline").get(params) as u8,
         }
     }
 
@@ -180,6 +193,8 @@ pub enum ParamsError {
     CounterWidth(u8),
     #[error("strict offset range 2^{0} is not buildable: 16, 64 or 256")]
     OffsetMax(u8),
+    #[error("pipeline depth {0} is not built: 0 (the default) or 1 (an input stage)")]
+    Pipeline(u8),
     #[error("baud {baud} is too fast for a {clock_hz} Hz clock: need at least {min} clocks per bit (got {divider})", min = BuildParams::MIN_CLOCKS_PER_BIT)]
     BaudTooFast { baud: u32, clock_hz: u32, divider: u32 },
 }
@@ -199,6 +214,7 @@ mod tests {
             (BuildParams { frame_depth_log2: 3, ..d }, "16 to 4096"),
             (BuildParams { counter_width: 15, ..d }, "counter width"),
             (BuildParams { offset_max_log2: 5, ..d }, "16, 64 or 256"),
+            (BuildParams { pipeline: 2, ..d }, "pipeline depth 2 is not built"),
             (BuildParams { clock_hz: 1_000_000, baud: 921_600, ..d }, "at least 8 clocks per bit"),
         ] {
             let e = p.validate().unwrap_err().to_string();

@@ -470,7 +470,8 @@ pub static REGISTERS: &[Register] = &[
         reset: Reset::Build,
         part: Part::Core,
         fields: &[
-            build("skew_depth_log2", 0, 8, "log2 of the skew FIFO depth in words per CPU side: how far one CPU may run ahead in elastic lockstep."),
+            build("skew_depth_log2", 0, 4, "log2 of the skew FIFO depth in words per CPU side: how far one CPU may run ahead in elastic lockstep."),
+            build("pipeline", 4, 4, "Register stages the build adds for a faster clock (`--pipeline N`, SPEC §4): each adds one cycle to the cut-through latency and to mismatch detection. 0: the default build. 1: each input link's checked word passes a registered stage before the lockstep and the disk sides."),
             build("frame_depth_log2", 8, 8, "log2 of the store-and-forward frame buffer depth in words: the longest frame store-and-forward commit can hold."),
             build("counter_width", 16, 8, "Width of the statistics counters in bits."),
             build("offset_max_log2", 24, 4, "log2 of the strict-lockstep offset range: OFFSET may be 0 up to 2^offset_max_log2 - 1."),
@@ -950,9 +951,9 @@ mod tests {
 
     #[test]
     fn build_params_round_trip() {
-        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6, injection: false, bist: true, bist_return: true, harden: true };
+        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6, injection: false, bist: true, bist_return: true, harden: true, pipeline: 1 };
         let w = p.params_word();
-        assert_eq!(w, 5 | (10 << 8) | (24 << 16) | (6 << 24) | (1 << 29) | (1 << 30) | (1 << 31));
+        assert_eq!(w, 5 | (1 << 4) | (10 << 8) | (24 << 16) | (6 << 24) | (1 << 29) | (1 << 30) | (1 << 31));
         // Without the return path's test bit 31 reads 0; without the BIST too (nothing of it
         // is built).
         let no_ret = BuildParams { bist_return: false, ..p };

@@ -250,8 +250,14 @@ impl std::fmt::Display for DatapathReport {
         writeln!(
             f,
             "datapath figures, measured on the Verilator model of the generated ftio_core \
-             (all sinks ready, sources offering every cycle, {} frames x {} words, D = {})",
-            c.frames, c.frame_len, c.offset
+             (all sinks ready, sources offering every cycle, {} frames x {} words, D = {}{})",
+            c.frames,
+            c.frame_len,
+            c.offset,
+            match c.params.pipeline {
+                0 => String::new(),
+                n => format!(", pipeline {n}"),
+            }
         )?;
         writeln!(f)?;
         writeln!(f, "write path (CPU tx -> disk tx)        link       from      words  disk w/c  cpu w/c  latency min max")?;

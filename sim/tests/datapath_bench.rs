@@ -7,9 +7,16 @@ use ftio_sim::Link;
 #[test]
 fn datapath_figures_meet_the_spec() {
     let cfg = DatapathConfig::default();
-    let d = cfg.offset as i64;
     let r = run_datapath(&cfg).unwrap();
     println!("{r}");
+    assert_meets_the_spec(&cfg, &r);
+}
+
+/// The figures of a build against SPEC §4: guarantees 2 and 3 are t+3 plus one cycle per
+/// pipeline stage (`BuildParams::pipeline`), the rest as for every build.
+fn assert_meets_the_spec(cfg: &DatapathConfig, r: &ftio_sim::datapath_bench::DatapathReport) {
+    let d = cfg.offset as i64;
+    let within = 3 + cfg.params.pipeline as i64;
 
     // Write path: every mode has both disk links, each with every word.
     for mode in ftio_sim::datapath_bench::WRITE_MODES {
@@ -29,15 +36,15 @@ fn datapath_figures_meet_the_spec() {
             // pair agreed, so the first word leaves within a few cycles of that.
             assert!(w.latency.max <= 8, "{what}: store-and-forward latency\n{r}");
         } else {
-            // Guarantee 2: a pair whose later word is taken at t leaves by t+3.
-            assert!(w.latency.max <= 3, "{what}: cut-through latency\n{r}");
+            // Guarantee 2: a pair whose later word is taken at t leaves by t+3 (+ stages).
+            assert!(w.latency.max <= within, "{what}: cut-through latency\n{r}");
         }
     }
 
-    // Guarantee 3: detection by t+3.
+    // Guarantee 3: detection by t+3 (+ stages).
     assert_eq!(r.detection.len(), 4);
     for x in &r.detection {
-        assert!(x.latency >= 0 && x.latency <= 3, "{}: irq {} cycles after {}\n{r}", x.what, x.latency, x.from);
+        assert!(x.latency >= 0 && x.latency <= within, "{}: irq {} cycles after {}\n{r}", x.what, x.latency, x.from);
     }
 
     // Return path: one word per cycle to every CPU that gets the returns; strict: CPU B
@@ -90,5 +97,31 @@ fn strict_figures_hold_at_other_offsets() {
         let after = b.after_cpu_a.unwrap();
         assert_eq!((after.min, after.max), (d as i64, d as i64), "D={d}\n{r}");
         assert_eq!(b.rate, 1.0, "D={d}\n{r}");
+    }
+}
+
+/// The pipelined build (`--pipeline 1`): it meets the SPEC with its stage's cycle, and the
+/// stage costs exactly that cycle: every write-path and return-path latency and mismatch
+/// detection one more than the default build's, a parity error's `irq` as the default's (the
+/// port's evidence does not pass the stage), the rates unchanged.
+#[test]
+fn pipeline_1_adds_one_cycle() {
+    let base = DatapathConfig { frames: 16, ..DatapathConfig::default() };
+    let piped = DatapathConfig { params: ftio_hdl::BuildParams { pipeline: 1, ..base.params }, ..base.clone() };
+    let (r0, r1) = (run_datapath(&base).unwrap(), run_datapath(&piped).unwrap());
+    println!("{r1}");
+    assert_meets_the_spec(&piped, &r1);
+    for (w0, w1) in r0.write.iter().zip(&r1.write) {
+        assert_eq!((w0.mode, w0.link), (w1.mode, w1.link));
+        assert_eq!((w1.latency.min, w1.latency.max), (w0.latency.min + 1, w0.latency.max + 1), "{} {}\n{r0}\n{r1}", w1.mode.name(), w1.link.name());
+        assert_eq!((w1.disk_rate, w1.cpu_rate), (1.0, 1.0));
+    }
+    for (x0, x1) in r0.detection.iter().zip(&r1.detection) {
+        let stage = if x1.what.starts_with("parity") { 0 } else { 1 };
+        assert_eq!(x1.latency, x0.latency + stage, "{}\n{r0}\n{r1}", x1.what);
+    }
+    for (x0, x1) in r0.ret.iter().zip(&r1.ret) {
+        assert_eq!((x1.latency.min, x1.latency.max), (x0.latency.min + 1, x0.latency.max + 1), "{} {}\n{r1}", x1.mode.name(), x1.link.name());
+        assert_eq!(x1.rate, 1.0);
     }
 }

@@ -79,7 +79,11 @@ fn st_bit(s: u32, name: &str) -> bool {
 /// returns reach both CPUs whole, disk B's returns are drained; nothing flagged.
 #[test]
 fn full_rate_traffic_agrees() {
-    let (trace, mut sc) = run(&BuildParams::default(), scenario::full_rate(1));
+    full_rate_traffic_agrees_in(BuildParams::default());
+}
+
+fn full_rate_traffic_agrees_in(params: BuildParams) {
+    let (trace, mut sc) = run(&params, scenario::full_rate(1));
     for link in Link::all() {
         assert!(moved(&trace, link) >= 550, "{}: {} words moved", link.name(), moved(&trace, link));
     }
@@ -104,7 +108,11 @@ fn full_rate_traffic_agrees() {
 /// source.
 #[test]
 fn random_backpressure_agrees() {
-    let (trace, mut sc) = run(&BuildParams::default(), scenario::random_backpressure(2));
+    random_backpressure_agrees_in(BuildParams::default());
+}
+
+fn random_backpressure_agrees_in(params: BuildParams) {
+    let (trace, mut sc) = run(&params, scenario::random_backpressure(2));
     assert!(sc.stimulus.sources_done(), "all words delivered in the scenario's cycles");
     let cpu = queued(scenario::random_backpressure(2), Link::CpuATx);
     let disk_a = queued(scenario::random_backpressure(2), Link::DiskARx);
@@ -133,9 +141,13 @@ fn random_backpressure_agrees() {
 /// reordering a word of CPU B's stream, and STATUS says so over the UART.
 #[test]
 fn cpu_parity_fault_fails_over_hitlessly() {
+    cpu_parity_fault_fails_over_hitlessly_in(fast_uart_params());
+}
+
+fn cpu_parity_fault_fails_over_hitlessly_in(params: BuildParams) {
     const WORD: u64 = 150;
     let mk = || scenario::cpu_a_parity_failover(3, WORD);
-    let (trace, mut sc) = run(&fast_uart_params(), mk());
+    let (trace, mut sc) = run(&params, mk());
     let cpu = queued(mk(), Link::CpuBTx);
     // The cycle CPU A first offered word 150.
     let offers: Vec<usize> = (0..trace.len())
@@ -189,11 +201,15 @@ fn cpu_ready_parity_fault_fails_over() {
 /// (data 0, par 0xF, last, abort), and the CPUs are back-pressured from then on.
 #[test]
 fn mismatch_halts_and_aborts_the_frame_in_flight() {
+    mismatch_halts_and_aborts_the_frame_in_flight_in(fast_uart_params());
+}
+
+fn mismatch_halts_and_aborts_the_frame_in_flight_in(params: BuildParams) {
     let mk = |w| scenario::mismatch_halts(5, w);
     let cpu = queued(mk(0), Link::CpuATx);
     // A word in the middle of a frame, so a frame is in flight when the pair disagrees.
     let word = (120..cpu.len()).find(|&i| !cpu[i - 1].last).unwrap();
-    let (trace, mut sc) = run(&fast_uart_params(), mk(word as u64));
+    let (trace, mut sc) = run(&params, mk(word as u64));
     let mut expect = cpu[..word].to_vec();
     expect.push(Word { data: 0, last: true, abort: true });
     for link in [Link::DiskATx, Link::DiskBTx] {
@@ -254,8 +270,12 @@ fn store_and_forward_drops_a_divergent_frame() {
 /// alone without loss, the CPUs still get all of disk A's returns; the mode stays DUPLEX.
 #[test]
 fn disk_parity_fault_degrades_the_mirror() {
+    disk_parity_fault_degrades_the_mirror_in(fast_uart_params());
+}
+
+fn disk_parity_fault_degrades_the_mirror_in(params: BuildParams) {
     let mk = || scenario::disk_b_parity_degrades(6, 60);
-    let (trace, mut sc) = run(&fast_uart_params(), mk());
+    let (trace, mut sc) = run(&params, mk());
     assert!(first_high(&trace, Port::Irq).is_some());
     let cpu = queued(mk(), Link::CpuATx);
     assert_eq!(sc.stimulus.sink(Link::DiskATx).words, cpu, "disk A: everything");
@@ -330,7 +350,11 @@ fn uart_rx_bytes_agree() {
 /// reset on, both disks get the same stream again and nothing is flagged.
 #[test]
 fn reset_during_traffic_agrees() {
-    let (trace, _) = run(&BuildParams::default(), scenario::reset_during_traffic(5));
+    reset_during_traffic_agrees_in(BuildParams::default());
+}
+
+fn reset_during_traffic_agrees_in(params: BuildParams) {
+    let (trace, _) = run(&params, scenario::reset_during_traffic(5));
     assert_eq!(trace.count_high(Port::Reset), 5);
     let a = moved_words(&trace, Link::DiskATx, 405);
     same(&moved_words(&trace, Link::DiskBTx, 405), &a, "disk B after the last reset");
@@ -383,4 +407,37 @@ fn lockstep_offset_agrees() {
     let first = |l: Link| first_high(&trace, l.port(S::Valid)).unwrap();
     assert_eq!(first(Link::CpuBTx), first(Link::CpuATx) + 3);
     assert_eq!(trace.count_high(Port::Irq), 0);
+}
+
+// The pipelined build (`--pipeline 1`: a registered stage behind each input link's checks)
+// in the scenarios that move words, fail over and reset: the same checks, on its Verilog and
+// its model.
+#[test]
+fn full_rate_traffic_agrees_pipelined() {
+    full_rate_traffic_agrees_in(BuildParams { pipeline: 1, ..BuildParams::default() });
+}
+
+#[test]
+fn random_backpressure_agrees_pipelined() {
+    random_backpressure_agrees_in(BuildParams { pipeline: 1, ..BuildParams::default() });
+}
+
+#[test]
+fn cpu_parity_fault_fails_over_hitlessly_pipelined() {
+    cpu_parity_fault_fails_over_hitlessly_in(BuildParams { pipeline: 1, ..fast_uart_params() });
+}
+
+#[test]
+fn mismatch_halts_and_aborts_the_frame_in_flight_pipelined() {
+    mismatch_halts_and_aborts_the_frame_in_flight_in(BuildParams { pipeline: 1, ..fast_uart_params() });
+}
+
+#[test]
+fn disk_parity_fault_degrades_the_mirror_pipelined() {
+    disk_parity_fault_degrades_the_mirror_in(BuildParams { pipeline: 1, ..fast_uart_params() });
+}
+
+#[test]
+fn reset_during_traffic_agrees_pipelined() {
+    reset_during_traffic_agrees_in(BuildParams { pipeline: 1, ..BuildParams::default() });
 }
