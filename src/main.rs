@@ -84,6 +84,11 @@ pub struct ParamArgs {
     /// (fault cause INTERNAL; docs/upsets.md). PARAMS.harden reads it.
     #[arg(long)]
     harden: bool,
+    /// The BIST's CPU-side generators behind skid stages: a timing cut (the CPU ingresses'
+    /// `ready` ends at the stages' flops) at about 270 logic cells; nothing a register reads
+    /// changes (docs/boards.md, "BIST skid stages").
+    #[arg(long)]
+    bist_skids: bool,
 }
 
 /// A clap parser for a `u32` in `range` (the error names the range).
@@ -131,6 +136,7 @@ impl ParamArgs {
             bist: !self.no_bist,
             bist_return: !self.no_bist_return,
             harden: self.harden,
+            bist_skids: self.bist_skids,
         }
     }
 }

@@ -384,3 +384,54 @@ fn lockstep_offset_agrees() {
     assert_eq!(first(Link::CpuBTx), first(Link::CpuATx) + 3);
     assert_eq!(trace.count_high(Port::Irq), 0);
 }
+
+/// The variables at which Verilator breaks the combinational cycles of `text` (module
+/// `ftio_core`), at the granularity its scheduler sees them (its UNOPTFLAT warnings), from
+/// `verilator --lint-only`.
+fn verilator_cycle_cuts(text: &str) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("ftio-cycle-cuts-{}-{}", std::process::id(), text.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ftio_core.v");
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new("verilator")
+        .args(["--lint-only", "-Wno-WIDTH", "-Wno-fatal", "--top-module", "ftio_core"])
+        .arg(&path)
+        .output()
+        .expect("verilator (bash scripts/setup.sh)");
+    let _ = std::fs::remove_dir_all(&dir);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "verilator --lint-only failed: {log}");
+    let mut cuts: Vec<String> = log
+        .lines()
+        .filter_map(|l| l.split("Circular combinational logic: '").nth(1))
+        .map(|v| v.trim_end_matches('\'').to_string())
+        .collect();
+    cuts.sort();
+    cuts
+}
+
+/// The CPU ingresses' handshake is no combinational cycle of the Verilog, not even at the
+/// block level (an always block reading a `valid` and writing a `ready`): Verilator 5.006
+/// breaks such a cycle at some variable, and where it broke the CPU one at the ingresses'
+/// `injector$valid` its model stopped agreeing with rust-hdl after the power-on evaluation
+/// (docs/simulation.md, "Block-level cycles"). The default core, the core with the BIST's
+/// CPU-side skid stages (`bist_skids`, as the Alchitry Cu builds it), both at the Cu's
+/// return-path choice too, and the production core; the check itself on a seeded cycle.
+#[test]
+fn the_cpu_handshake_is_no_verilator_cycle() {
+    let seeded = "module ftio_core(input a, output y);\n  wire p, q;\n  assign p = q & a;\n  assign q = p;\n  assign y = q;\nendmodule\n";
+    assert_eq!(verilator_cycle_cuts(seeded).len(), 1, "a seeded cycle is found");
+    let d = BuildParams::default();
+    for params in [
+        d,
+        BuildParams { bist_skids: true, ..d },
+        BuildParams { bist_return: false, ..d },
+        BuildParams { bist_return: false, bist_skids: true, ..d },
+        BuildParams { injection: false, bist: false, ..d },
+    ] {
+        let cuts = verilator_cycle_cuts(&ftio_hdl::core_verilog(&params).unwrap());
+        let cpu = |v: &&String| v.contains(".in_cpu_") || v.contains(".lockstep.readies") || v.contains(".bist.gen_");
+        let bad: Vec<&String> = cuts.iter().filter(cpu).collect();
+        assert!(bad.is_empty(), "{params:?}: the CPU handshake is cut at {bad:?} (all cuts: {cuts:?})");
+    }
+}
