@@ -297,7 +297,7 @@ mod tests {
             c.regs.ctrl_mode_set.next = false;
             c.fault.next = false;
             low(&mut c, |c| &mut c.clock);
-            let command = c.lockstep.mode_set.val() & c.lockstep.mode_value.val().to_u64() == mode::DUPLEX & strict;
+            let command = c.lockstep.mode_set.val() && c.lockstep.mode_value.val().to_u64() == mode::DUPLEX && strict;
             assert_eq!(c.lockstep.to_strict.val(), command, "value {value} strict {strict} fault {fault}");
             assert_eq!(c.lockstep.to_strict.val(), value == 0 && strict && !fault);
             edge(&mut c, |c| &mut c.clock);

@@ -99,6 +99,20 @@ fn full_rate_traffic_agrees() {
     assert_eq!(trace.count_high(Port::Irq), 0);
 }
 
+/// The same with the BIST's CPU-side skid stages and no return-path test (the Alchitry Cu's
+/// build, `Board::bist_skids`): the stages' Verilog agrees beside the CPU handshake.
+#[test]
+fn full_rate_traffic_agrees_with_the_bist_skids() {
+    let params = BuildParams { bist_skids: true, bist_return: false, ..BuildParams::default() };
+    let (trace, mut sc) = run(&params, scenario::full_rate(1));
+    let cpu = queued(scenario::full_rate(1), Link::CpuATx);
+    assert_eq!(cpu.len(), 600);
+    for link in [Link::DiskATx, Link::DiskBTx] {
+        same(&sc.stimulus.sink(link).words, &cpu, link.name());
+    }
+    assert_eq!(trace.count_high(Port::Irq), 0);
+}
+
 /// DUPLEX with gaps (each CPU its own pattern, so the skew wanders) and back-pressure on
 /// every sink: everything delivered, mirrored and replicated; back-pressure reached every
 /// source.
