@@ -158,8 +158,15 @@ pub fn run(args: BuildArgs) -> Result<()> {
                 eprintln!("ftio: {} builds the hardened core by default (--no-harden for the default core)", board.name);
             }
             // The BIST's return-path test where the board has room for it (bsp `Board::bist_return`).
-            let mut params =
-                BuildParams { clock_hz, harden, bist_return: board.bist_return, pipeline: args.pipeline, ..BuildParams::default() };
+            // The BIST's CPU-side skid stages where the board's clock needs them (`Board::bist_skids`).
+            let mut params = BuildParams {
+                clock_hz,
+                harden,
+                bist_return: board.bist_return,
+                bist_skids: board.bist_skids,
+                pipeline: args.pipeline,
+                ..BuildParams::default()
+            };
             if !board.bist_return {
                 eprintln!(
                     "ftio: {} builds the BIST without its return-path test (Board::bist_return, docs/boards.md): the return path is not in this bitstream",

@@ -89,6 +89,11 @@ pub struct ParamArgs {
     /// PARAMS.pipeline reads it.
     #[arg(long, default_value_t = BuildParams::DEFAULT.pipeline, value_parser = clap::value_parser!(u8).range(*BuildParams::PIPELINE.start() as i64..=*BuildParams::PIPELINE.end() as i64))]
     pipeline: u8,
+    /// The BIST's CPU-side generators behind skid stages: a timing cut (the CPU ingresses'
+    /// `ready` ends at the stages' flops) at about 270 logic cells; nothing a register reads
+    /// changes (docs/boards.md, "BIST skid stages").
+    #[arg(long)]
+    bist_skids: bool,
 }
 
 /// A clap parser for a `u32` in `range` (the error names the range).
@@ -137,6 +142,7 @@ impl ParamArgs {
             bist_return: !self.no_bist_return,
             harden: self.harden,
             pipeline: self.pipeline,
+            bist_skids: self.bist_skids,
         }
     }
 }

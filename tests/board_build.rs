@@ -33,6 +33,10 @@ fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, b
     // iCEBreaker not (bsp `Board::bist_return`).
     let bist_return = ftio_bsp::board(board).unwrap().bist_return;
     assert!(params.contains(&format!("bist_return={bist_return} ")), "{params}");
+    // The Cu carries the BIST's CPU-side skid stages (its 75 MHz needs them), the others not
+    // (bsp `Board::bist_skids`).
+    let bist_skids = ftio_bsp::board(board).unwrap().bist_skids;
+    assert!(params.split_whitespace().any(|w| w == format!("bist_skids={bist_skids}")), "{params}");
     assert_eq!(r["timing_met"], true);
     let cells = &r["bels"][lut_cell];
     assert!(cells["used"].as_u64().unwrap() <= cells["total"].as_u64().unwrap(), "{cells}");

@@ -91,6 +91,11 @@ pub struct Board {
     /// board's rating is the full core's. `false` where the part has no room for it, or where
     /// the full core does not meet the board's clock yet.
     pub bist_return: bool,
+    /// The BIST's CPU-side generators feed the CPU ingresses through skid stages
+    /// (`BuildParams::bist_skids`): a timing cut, the CPU ingresses' `ready` ends at the
+    /// stages' flops, for about 270 logic cells. On where the board's clock needs it and the
+    /// part has room (docs/boards.md, "BIST skid stages").
+    pub bist_skids: bool,
     /// The nextpnr placer seed `ftio build` uses here when none is given (`--seed`): `None`
     /// leaves nextpnr's default. A board filled to the brim needs one measured to place.
     pub placer_seed: Option<u64>,
@@ -170,6 +175,8 @@ pub static BOARDS: &[Board] = &[
         // (docs/results.md, "Alchitry Cu"). The rating stays that of the core without the
         // return path until that chain is cut.
         bist_return: false,
+        // The CPU-side BIST skid stages: 75 MHz needs them (docs/results.md "Alchitry Cu").
+        bist_skids: true,
         placer_seed: None,
         pll: Pll::Ice40(Ice40Pll { divr: 4, divf: 47, divq: 4, filter_range: 2, from_pad: false }),
         uart_rx: pin("P14"),
@@ -206,6 +213,8 @@ pub static BOARDS: &[Board] = &[
         // At 95.8 % of the UP5K's logic cells without the return path, and 135 % with every
         // link live (docs/boards.md, "The iCEBreaker"): its BIST leaves the disk inputs alone.
         bist_return: false,
+        // No room for the CPU-side BIST skid stages (5 262 of 5 280 LCs with them), nor need at 24 MHz.
+        bist_skids: false,
         // At 96 % of the UP5K's logic cells nextpnr-ice40 0.4 finds a legal placement at some
         // seeds and not at others, by synthesis noise: the default core at 5 056 LCs failed to
         // place at nextpnr's default seed and met timing at seeds 2 / 3 (26.62 / 26.43 MHz;
@@ -256,6 +265,8 @@ pub static BOARDS: &[Board] = &[
         // seeds 1 / 2 / 3 (f6d2d09; docs/results.md, "ULX3S"): the hardened shadow check of
         // disk A's buffer into the internal-fault flag limits.
         bist_return: true,
+        // Not measured with the CPU-side BIST skid stages: the board meets 65 MHz without them.
+        bist_skids: false,
         // The seed that meets 65 MHz at f6d2d09 (65.79 MHz, 1.2 % in hand); nextpnr is
         // deterministic per seed, so CI builds the bitstream measured. Re-measure with
         // `--seeds` when the core changes.

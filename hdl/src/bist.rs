@@ -237,7 +237,10 @@ impl Logic for BistGenerator {
         self.gen.data.next = self.seq.data.val();
         self.par.next = self.gen.par.val();
         self.last.next = self.seq.last.val();
-        self.seq.advance.next = self.valid.val() & self.ready.val();
+        // `valid`'s terms, not `valid`: the statement that reads `ready` writes no `valid`, so
+        // the handshake through a link driven straight from the generator is no block-level
+        // cycle (docs/simulation.md, "Block-level cycles").
+        self.seq.advance.next = self.active.q.val() & self.delay_done.q.val() & self.seq.more.val() & self.ready.val();
         self.running.next = self.active.q.val();
         if self.active.q.val() & !self.delay_done.q.val() {
             self.delay_left.d.next = self.delay_left.q.val() - 1;

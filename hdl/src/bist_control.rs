@@ -4,7 +4,7 @@
 //! checkers on the CPU outputs, BIST_RET_WORDS / BIST_RET_ERRORS.
 use crate::bist::{BistChecker, BistGenerator};
 use crate::bist_pair::BistCheckPair;
-use crate::bist_return::BistReturn;
+use crate::bist_return::{BistReturn, BistSkid};
 use crate::link::{LinkTx, Word};
 use crate::regfile::BistRegs;
 use rust_hdl::prelude::*;
@@ -61,6 +61,16 @@ pub struct BistControl {
     pub active: Signal<Out, Bit>,
     gen_a: BistGenerator,
     gen_b: BistGenerator,
+    /// The generators' skid stages (issue 26, the Cu at 75 MHz; `BuildParams::bist_skids`):
+    /// a generator's `ready` is a flop, so the CPU ingress's `ready` (through the skew FIFO or
+    /// the strict offset) ends at the stage and never reaches the generator's LFSR and
+    /// counters; the ingress sees a flop's `valid`. Both links are a cycle later, so
+    /// BIST_SKEW is unchanged. Without them (`skids` low) the generators drive the links
+    /// directly and synthesis removes the stages (nothing reads them).
+    skid_a: BistSkid,
+    skid_b: BistSkid,
+    /// The skid stages are in the build (`BuildParams::bist_skids`).
+    skids: Constant<Bit>,
     chk_a: BistChecker,
     chk_b: BistChecker,
     /// The return path's generators and checkers.
@@ -115,6 +125,9 @@ impl BistControl {
             active: Default::default(),
             gen_a: BistGenerator::new(width),
             gen_b: BistGenerator::new(width),
+            skid_a: Default::default(),
+            skid_b: Default::default(),
+            skids: Constant::new(false),
             chk_a: BistChecker::new(width),
             chk_b: BistChecker::new(width),
             ret: BistReturn::new(width, true),
@@ -147,6 +160,7 @@ impl BistControl {
             chk_a: BistChecker::for_build(params),
             chk_b: BistChecker::for_build(params),
             ret: BistReturn::for_build(params),
+            skids: Constant::new(params.bist && params.bist_skids),
             ..Self::new(params.counter_width)
         }
     }
@@ -155,13 +169,13 @@ impl BistControl {
 impl Logic for BistControl {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, gen_a, gen_b, chk_a, chk_b, pair, ret);
+        clock!(self, clock, gen_a, gen_b, skid_a, skid_b, chk_a, chk_b, pair, ret);
         dff_setup!(self, clock, start_q, abort_q, active_q, done_q, pass_q, quiet, faulted);
         dff_setup!(self, clock, write_error_q, return_error_q, fault_q);
         dff_setup!(self, clock, cpu_a_moved_q, cpu_b_moved_q, disk_a_moved_q, disk_b_moved_q);
         self.start_q.d.next = self.regs.bist_ctrl_start.val();
         self.abort_q.d.next = self.regs.bist_ctrl_abort.val();
-        // Generators: the CPU inputs' links (no abort; `cpar` over valid and last).
+        // Generators: the CPU inputs' links.
         self.gen_a.start.next = self.start_q.q.val();
         self.gen_b.start.next = self.start_q.q.val();
         self.gen_a.stop.next = self.abort_q.q.val();
@@ -174,20 +188,53 @@ impl Logic for BistControl {
         self.gen_b.frames.next = self.regs.bist_frames.val();
         self.gen_a.delay.next = 0.into();
         self.gen_b.delay.next = self.regs.bist_skew.val();
-        self.cpu_a.valid.next = self.gen_a.valid.val();
-        self.cpu_a.data.next = self.gen_a.data.val();
-        self.cpu_a.last.next = self.gen_a.last.val();
-        self.cpu_a.abort.next = false;
-        self.cpu_a.par.next = self.gen_a.par.val();
-        self.cpu_a.cpar.next = !(self.gen_a.valid.val() ^ self.gen_a.last.val());
-        self.gen_a.ready.next = self.cpu_a.ready.val();
-        self.cpu_b.valid.next = self.gen_b.valid.val();
-        self.cpu_b.data.next = self.gen_b.data.val();
-        self.cpu_b.last.next = self.gen_b.last.val();
-        self.cpu_b.abort.next = false;
-        self.cpu_b.par.next = self.gen_b.par.val();
-        self.cpu_b.cpar.next = !(self.gen_b.valid.val() ^ self.gen_b.last.val());
-        self.gen_b.ready.next = self.cpu_b.ready.val();
+        // Each through its skid stage where built (`cpar` over valid and last, no abort:
+        // BistSkid; a new run or an abort empties it), else straight onto its link.
+        self.skid_a.flush.next = self.start_q.q.val() | self.abort_q.q.val();
+        self.skid_a.in_valid.next = self.gen_a.valid.val();
+        self.skid_a.in_data.next = self.gen_a.data.val();
+        self.skid_a.in_par.next = self.gen_a.par.val();
+        self.skid_a.in_last.next = self.gen_a.last.val();
+        self.skid_a.link.ready.next = self.cpu_a.ready.val();
+        self.skid_a.link.rpar.next = self.cpu_a.rpar.val();
+        self.skid_b.flush.next = self.start_q.q.val() | self.abort_q.q.val();
+        self.skid_b.in_valid.next = self.gen_b.valid.val();
+        self.skid_b.in_data.next = self.gen_b.data.val();
+        self.skid_b.in_par.next = self.gen_b.par.val();
+        self.skid_b.in_last.next = self.gen_b.last.val();
+        self.skid_b.link.ready.next = self.cpu_b.ready.val();
+        self.skid_b.link.rpar.next = self.cpu_b.rpar.val();
+        if self.skids.val() {
+            self.cpu_a.valid.next = self.skid_a.link.valid.val();
+            self.cpu_a.data.next = self.skid_a.link.data.val();
+            self.cpu_a.last.next = self.skid_a.link.last.val();
+            self.cpu_a.abort.next = self.skid_a.link.abort.val();
+            self.cpu_a.par.next = self.skid_a.link.par.val();
+            self.cpu_a.cpar.next = self.skid_a.link.cpar.val();
+            self.gen_a.ready.next = self.skid_a.in_ready.val();
+            self.cpu_b.valid.next = self.skid_b.link.valid.val();
+            self.cpu_b.data.next = self.skid_b.link.data.val();
+            self.cpu_b.last.next = self.skid_b.link.last.val();
+            self.cpu_b.abort.next = self.skid_b.link.abort.val();
+            self.cpu_b.par.next = self.skid_b.link.par.val();
+            self.cpu_b.cpar.next = self.skid_b.link.cpar.val();
+            self.gen_b.ready.next = self.skid_b.in_ready.val();
+        } else {
+            self.cpu_a.valid.next = self.gen_a.valid.val();
+            self.cpu_a.data.next = self.gen_a.data.val();
+            self.cpu_a.last.next = self.gen_a.last.val();
+            self.cpu_a.abort.next = false;
+            self.cpu_a.par.next = self.gen_a.par.val();
+            self.cpu_a.cpar.next = !(self.gen_a.valid.val() ^ self.gen_a.last.val());
+            self.gen_a.ready.next = self.cpu_a.ready.val();
+            self.cpu_b.valid.next = self.gen_b.valid.val();
+            self.cpu_b.data.next = self.gen_b.data.val();
+            self.cpu_b.last.next = self.gen_b.last.val();
+            self.cpu_b.abort.next = false;
+            self.cpu_b.par.next = self.gen_b.par.val();
+            self.cpu_b.cpar.next = !(self.gen_b.valid.val() ^ self.gen_b.last.val());
+            self.gen_b.ready.next = self.cpu_b.ready.val();
+        }
         // Checkers on the disk outputs (word bits, link::word: data 31:0, par 35:32, last
         // 36, abort 37).
         self.chk_a.start.next = self.start_q.q.val();
@@ -229,6 +276,10 @@ impl Logic for BistControl {
         // anywhere for 4096 cycles the run is drained instead.
         self.cpu_a_moved_q.d.next = self.gen_a.valid.val() & self.gen_a.ready.val();
         self.cpu_b_moved_q.d.next = self.gen_b.valid.val() & self.gen_b.ready.val();
+        if self.skids.val() {
+            self.cpu_a_moved_q.d.next = self.skid_a.moved.val();
+            self.cpu_b_moved_q.d.next = self.skid_b.moved.val();
+        }
         self.disk_a_moved_q.d.next = self.disk_a_moved.val();
         self.disk_b_moved_q.d.next = self.disk_b_moved.val();
         self.moving.next = self.cpu_a_moved_q.q.val()
@@ -249,6 +300,7 @@ impl Logic for BistControl {
             & self.chk_b.complete.val()
             & !self.gen_a.running.val()
             & !self.gen_b.running.val()
+            & !(self.skids.val() & (self.skid_a.busy.val() | self.skid_b.busy.val()))
             & self.ret.complete.val();
         // A fault latched during the run fails it, even when every word arrived intact.
         if self.active_q.q.val() & self.fault.val() {
@@ -315,11 +367,13 @@ mod tests {
     /// Loops each generator's link straight back to its disk's checker, and each disk-side
     /// generator's to its CPU's checker: a run of 2 frames of 3 words passes with 6 words
     /// checked on both paths; a run with a word corrupted on disk B fails with one error and
-    /// `write_error`, the return path untouched.
+    /// `write_error`, the return path untouched. With the CPU-side skid stages and without.
     #[test]
     fn bist_runs_passes_and_fails() {
-        for corrupt in [false, true] {
+        for (skids, corrupt) in [(false, false), (false, true), (true, false), (true, true)] {
             let mut b = BistControl::new(16);
+            // With and without the CPU-side skid stages (BuildParams::bist_skids).
+            b.skids = Constant::new(skids);
             b.connect_all();
             b.regs.bist_seed.next = 0xC0DE.into();
             b.regs.bist_len.next = 3.into();

@@ -10,7 +10,12 @@
 //! The halt policy (SPEC §4): with CTRL.policy = halt, any fault cause halts the core the
 //! cycle after (`halt_req_q`), as a host write of HALTED would; a stopped hardened core
 //! (`stop`) requests HALTED whatever the policy. `lockstep.mode_set`/`mode_value` are the mode
-//! command the lockstep takes: the host's write or the halt request.
+//! command the lockstep takes: the host's write or the halt request. `lockstep.to_strict`
+//! (a host write into strict DUPLEX, which overrides CPU B's `ready`) is the AND of three
+//! flops: `duplex_set_q` (the host's write of DUPLEX, decoded a cycle early from the write as
+//! it lands, so in step with `mode_set_q`), no halt request, and CTRL.lockstep as stored —
+//! no mode decode between the registered write and CPU B's `ready` (issue 26, the Cu at
+//! 75 MHz).
 //!
 //! Hardened build: the flops above are checked by a [`ShadowCheck`]; `shadow_bad` is high
 //! in the cycle one of them, or a shadow bit, was flipped (a flipped OFFSET or a spurious mode
@@ -24,7 +29,7 @@ use crate::regfile::CtrlRegs;
 use crate::shadow::ShadowCheck;
 use rust_hdl::prelude::*;
 
-/// Where each configuration flop sits in the word [`ShadowCheck`] checks (LSB first; bits 28
+/// Where each configuration flop sits in the word [`ShadowCheck`] checks (LSB first; bits 29
 /// to 31 are zero). Neighbours share code bits, so the order only decides which flops share.
 pub mod pack {
     /// OFFSET, 16 bits.
@@ -40,6 +45,7 @@ pub mod pack {
     pub const READ_VERIFY: u64 = 25;
     pub const PRIMARY: u64 = 26;
     pub const HALT_REQ: u64 = 27;
+    pub const DUPLEX_SET: u64 = 28;
 }
 
 fn at(position: u64) -> Constant<Bits<5>> {
@@ -94,6 +100,8 @@ pub struct CoreConfig {
     primary_q: DFF<Bit>,
     offset_q: DFF<Bits<16>>,
     halt_req_q: DFF<Bit>,
+    /// The host writes CTRL.mode = DUPLEX (with `mode_set_q`; `mode_value_q` == DUPLEX).
+    duplex_set_q: DFF<Bit>,
     /// The shadow of all the flops above, packed as [`pack`] says.
     shadow: ShadowCheck<32>,
     m_halted: Constant<Bits<3>>,
@@ -107,6 +115,8 @@ pub struct CoreConfig {
     at_read_verify: Constant<Bits<5>>,
     at_primary: Constant<Bits<5>>,
     at_halt_req: Constant<Bits<5>>,
+    at_duplex_set: Constant<Bits<5>>,
+    m_duplex: Constant<Bits<3>>,
 }
 
 impl CoreConfig {
@@ -141,6 +151,7 @@ impl CoreConfig {
             primary_q: Default::default(),
             offset_q: Default::default(),
             halt_req_q: Default::default(),
+            duplex_set_q: Default::default(),
             shadow: ShadowCheck::hardened(harden),
             m_halted: Constant::new(mode::HALTED.to_bits()),
             at_mode_value: at(pack::MODE_VALUE),
@@ -153,6 +164,8 @@ impl CoreConfig {
             at_read_verify: at(pack::READ_VERIFY),
             at_primary: at(pack::PRIMARY),
             at_halt_req: at(pack::HALT_REQ),
+            at_duplex_set: at(pack::DUPLEX_SET),
+            m_duplex: Constant::new(mode::DUPLEX.to_bits()),
         }
     }
 }
@@ -167,10 +180,11 @@ impl Logic for CoreConfig {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, mode_set_q, mode_value_q, fault_clear_q, cnt_clear_q, strict_q, saf_q);
-        dff_setup!(self, clock, policy_halt_q, read_verify_q, primary_q, offset_q, halt_req_q);
+        dff_setup!(self, clock, policy_halt_q, read_verify_q, primary_q, offset_q, halt_req_q, duplex_set_q);
         clock!(self, clock, shadow);
         self.mode_set_q.d.next = self.regs.ctrl_mode_set.val();
         self.mode_value_q.d.next = self.regs.ctrl_mode_value.val();
+        self.duplex_set_q.d.next = self.regs.ctrl_mode_set.val() & (self.regs.ctrl_mode_value.val() == self.m_duplex.val());
         self.fault_clear_q.d.next = self.regs.ctrl_fault_clear.val();
         self.cnt_clear_q.d.next = self.regs.ctrl_cnt_clear.val();
         self.strict_q.d.next = self.regs.ctrl_lockstep.val();
@@ -195,7 +209,9 @@ impl Logic for CoreConfig {
             self.lockstep.mode_value.next = self.m_halted.val();
         }
         self.lockstep.strict.next = self.strict_q.q.val();
-        self.lockstep.strict_set.next = self.regs.ctrl_lockstep.val();
+        // A host write into strict DUPLEX: as `mode_set & mode_value == DUPLEX & CTRL.lockstep`
+        // of the command above (a halt request writes HALTED), from three flops.
+        self.lockstep.to_strict.next = self.duplex_set_q.q.val() & !self.halt_req_q.q.val() & self.regs.ctrl_lockstep.val();
         self.lockstep.policy_halt.next = self.policy_halt_q.q.val();
         self.lockstep.offset.next = self.offset_q.q.val();
         self.lockstep.timeout.next = self.regs.timeout.val();
@@ -224,7 +240,8 @@ impl Logic for CoreConfig {
             | (bit_cast::<32, 1>(self.policy_halt_q.q.val().into()) << self.at_policy_halt.val())
             | (bit_cast::<32, 1>(self.read_verify_q.q.val().into()) << self.at_read_verify.val())
             | (bit_cast::<32, 1>(self.primary_q.q.val().into()) << self.at_primary.val())
-            | (bit_cast::<32, 1>(self.halt_req_q.q.val().into()) << self.at_halt_req.val());
+            | (bit_cast::<32, 1>(self.halt_req_q.q.val().into()) << self.at_halt_req.val())
+            | (bit_cast::<32, 1>(self.duplex_set_q.q.val().into()) << self.at_duplex_set.val());
         self.shadow.checked_d.next = bit_cast::<32, 16>(self.offset_q.d.val())
             | (bit_cast::<32, 3>(self.mode_value_q.d.val()) << self.at_mode_value.val())
             | (bit_cast::<32, 1>(self.mode_set_q.d.val().into()) << self.at_mode_set.val())
@@ -235,7 +252,8 @@ impl Logic for CoreConfig {
             | (bit_cast::<32, 1>(self.policy_halt_q.d.val().into()) << self.at_policy_halt.val())
             | (bit_cast::<32, 1>(self.read_verify_q.d.val().into()) << self.at_read_verify.val())
             | (bit_cast::<32, 1>(self.primary_q.d.val().into()) << self.at_primary.val())
-            | (bit_cast::<32, 1>(self.halt_req_q.d.val().into()) << self.at_halt_req.val());
+            | (bit_cast::<32, 1>(self.halt_req_q.d.val().into()) << self.at_halt_req.val())
+            | (bit_cast::<32, 1>(self.duplex_set_q.d.val().into()) << self.at_duplex_set.val());
         self.shadow_bad.next = self.shadow.bad.val();
     }
 }
@@ -257,6 +275,37 @@ mod tests {
         yosys_validate("ftio_core_config", &generate_verilog(&config(true))).unwrap();
     }
 
+    /// `lockstep.to_strict` (from flops) is `mode_set & mode_value == DUPLEX & strict_set` of
+    /// the mode command as it was decoded before: high in the cycle of a host write of strict
+    /// DUPLEX only, low for an elastic or another mode's write, low when a halt request lands
+    /// with the write (the command is HALTED then).
+    #[test]
+    fn to_strict_is_the_mode_command_s_write_into_strict_duplex() {
+        for (value, strict, fault) in [(0u64, true, false), (0, false, false), (1, true, false), (3, true, false), (0, true, true)] {
+            let mut c = config(false);
+            c.regs.ctrl_policy.next = true;
+            low(&mut c, |c| &mut c.clock);
+            edge(&mut c, |c| &mut c.clock);
+            c.regs.ctrl_mode_set.next = true;
+            c.regs.ctrl_mode_value.next = value.into();
+            c.fault.next = fault;
+            low(&mut c, |c| &mut c.clock);
+            assert!(!c.lockstep.to_strict.val());
+            edge(&mut c, |c| &mut c.clock);
+            // The register file stores CTRL.lockstep with the write: it reads so from this cycle.
+            c.regs.ctrl_lockstep.next = strict;
+            c.regs.ctrl_mode_set.next = false;
+            c.fault.next = false;
+            low(&mut c, |c| &mut c.clock);
+            let command = c.lockstep.mode_set.val() && c.lockstep.mode_value.val().to_u64() == mode::DUPLEX && strict;
+            assert_eq!(c.lockstep.to_strict.val(), command, "value {value} strict {strict} fault {fault}");
+            assert_eq!(c.lockstep.to_strict.val(), value == 0 && strict && !fault);
+            edge(&mut c, |c| &mut c.clock);
+            low(&mut c, |c| &mut c.clock);
+            assert!(!c.lockstep.to_strict.val(), "one cycle");
+        }
+    }
+
     /// A write is applied one cycle later, every field together; a fault under the halt
     /// policy (or a stop) commands HALTED the cycle after; the hardened shadow stores the code
     /// of the flops packed as `pack` says, and flags a flipped flop.
@@ -275,6 +324,7 @@ mod tests {
         low(&mut c, |c| &mut c.clock);
         assert!(c.lockstep.mode_set.val() && c.host_mode_set.val() && c.strict.val() && c.lockstep.policy_halt.val());
         assert_eq!(c.lockstep.mode_value.val().to_u64(), 2);
+        assert!(!c.lockstep.to_strict.val(), "a write of SIMPLEX_B is no write into strict DUPLEX");
         assert_eq!(c.offset_now.val().to_u64(), 0xA5);
         assert!(!c.shadow_bad.val());
         let packed = 0xA5

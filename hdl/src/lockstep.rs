@@ -114,9 +114,10 @@ crate::one_way_bundle! {
         mode_value: Bits<3>,
         /// Lockstep kind: 0 elastic, 1 strict.
         strict: Bit,
-        /// The lockstep kind CTRL is being written with, valid with `mode_set` (`strict` follows
-        /// a cycle later).
-        strict_set: Bit,
+        /// A host write into strict DUPLEX this cycle: `mode_set` with `mode_value` DUPLEX and
+        /// CTRL being written with lockstep = strict (`strict` follows a cycle later). From
+        /// flops (CoreConfig): it overrides CPU B's `ready`.
+        to_strict: Bit,
         /// Fault policy: 0 auto fail-over, 1 halt on every fault.
         policy_halt: Bit,
         /// Strict offset D.
@@ -200,7 +201,6 @@ pub struct Lockstep<const SW: usize, const OW: usize> {
     /// decision in the cycle it arrives.
     a_err_q: DFF<Bit>,
     b_err_q: DFF<Bit>,
-    m_duplex: Constant<Bits<3>>,
     m_halted: Constant<Bits<3>>,
     duplex: Signal<Local, Bit>,
     /// Strict DUPLEX.
@@ -265,7 +265,6 @@ impl<const SW: usize, const OW: usize> Lockstep<SW, OW> {
             pairs: Default::default(),
             a_err_q: Default::default(),
             b_err_q: Default::default(),
-            m_duplex: Constant::new(mode::DUPLEX.to_bits()),
             m_halted: Constant::new(mode::HALTED.to_bits()),
             duplex: Default::default(),
             strict_on: Default::default(),
@@ -296,7 +295,7 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         // the D cycles after it are dropped, and the check is armed from w + D + 1, the cycle
         // of B's first word that is kept, which meets A's first word after the write (w + 1)
         // in the replay (SPEC §4: no B word slips into skew FIFO B unchecked).
-        self.to_strict.next = self.cfg.mode_set.val() & self.cfg.strict_set.val() & (self.cfg.mode_value.val() == self.m_duplex.val());
+        self.to_strict.next = self.cfg.to_strict.val();
         self.arm.enable.next = self.strict_on.val() | self.to_strict.val();
         self.arm.restart.next = self.cfg.mode_set.val();
         self.arm.offset.next = self.cfg.offset.val().get_bits::<OW>(0);
@@ -330,11 +329,13 @@ impl<const SW: usize, const OW: usize> Logic for Lockstep<SW, OW> {
         self.readies.a_ready_then.next = self.replay.data_out.val().get_bit(39);
         self.readies.offset_zero.next = self.replay.direct.val();
         self.readies.b_dropping.next = self.strict_check.b_dropping.val();
-        StreamRx::link(&mut self.a, &mut self.readies.a);
-        StreamRx::link(&mut self.b, &mut self.readies.b);
-        self.fifo_a.in_valid.next = self.readies.a_push.val();
+        self.readies.a_word.next = self.a.data.val();
+        self.readies.b_word.next = self.b.data.val();
+        self.a.ready.next = self.readies.a_ready.val();
+        self.b.ready.next = self.readies.b_ready.val();
+        self.fifo_a.in_valid.next = self.a.valid.val() & self.readies.a_ready.val();
         self.fifo_a.in_data.next = self.readies.a_in.val();
-        self.fifo_b.in_valid.next = self.readies.b_push.val();
+        self.fifo_b.in_valid.next = self.b.valid.val() & self.readies.b_take.val();
         self.fifo_b.in_data.next = self.readies.b_in.val();
         // The strict check's record of A's port as it really is (a mode write's override
         // included). Only what the check compares is kept (data, last, abort): A's parity
@@ -871,10 +872,10 @@ mod tests {
                 b.step(); // cycle 0: elastic DUPLEX
                 b.ls.cfg.mode_set.next = true;
                 b.ls.cfg.mode_value.next = mode::DUPLEX.into();
-                b.ls.cfg.strict_set.next = true;
+                b.ls.cfg.to_strict.next = true;
                 b.step(); // cycle 1: the write
                 b.ls.cfg.mode_set.next = false;
-                b.ls.cfg.strict_set.next = false;
+                b.ls.cfg.to_strict.next = false;
                 b.ls.cfg.strict.next = true;
                 b.run(30 + d);
                 let case = format!("D={d} early={early}");

@@ -44,6 +44,14 @@ pub struct BuildParams {
     /// default build (t+3). 1: each input link's checked word passes a registered skid stage
     /// before the lockstep and the disk sides (docs/architecture.md). Deeper is not built yet.
     pub pipeline: u8,
+    /// The BIST's CPU-side generators feed the CPU ingresses through skid stages
+    /// (`--bist-skids`; hdl `BistSkid`): the CPU ingresses' `ready` (through the skew FIFO or
+    /// the strict offset) ends at a stage's flops instead of reaching a generator's LFSR and
+    /// counters. A timing cut for a board that needs it (the Alchitry Cu at 75 MHz) at
+    /// about 270 logic cells (the iCEBreaker has no room for it). Both CPU links are a cycle
+    /// later together, so a run means what it did: no register reads it differently and PARAMS
+    /// has no bit for it ([`BuildParams::from_registers`] gives the default).
+    pub bist_skids: bool,
 }
 
 impl BuildParams {
@@ -60,6 +68,7 @@ impl BuildParams {
         bist_return: true,
         harden: false,
         pipeline: 0,
+        bist_skids: false,
     };
     /// Core clocks the generator accepts, Hz (CLOCK_HZ is a 32-bit register; the UART needs
     /// 8 clocks per bit, checked against the baud by [`BuildParams::validate`]).
@@ -150,6 +159,7 @@ impl BuildParams {
             bist_return: r.f("bist_return").get(params) != 0,
             harden: r.f("harden").get(params) != 0,
             pipeline: r.f("pipeline").get(params) as u8,
+            bist_skids: Self::DEFAULT.bist_skids,
         }
     }
 

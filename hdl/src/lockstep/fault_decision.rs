@@ -75,14 +75,23 @@ pub struct FaultDecision {
 
     bad_a: Signal<Local, Bit>,
     bad_b: Signal<Local, Bit>,
-    /// DUPLEX stays DUPLEX: no side bad and no mismatch.
-    stay_duplex: Signal<Local, Bit>,
     /// DUPLEX fails over to SIMPLEX_B: CPU A alone is bad, auto policy.
     fail_to_b: Signal<Local, Bit>,
     /// DUPLEX fails over to SIMPLEX_A.
     fail_to_a: Signal<Local, Bit>,
     /// A transition leaves the mode now (a fail-over or a halt).
     moving: Signal<Local, Bit>,
+    /// DUPLEX halts on a mismatch (the pair stage's or the strict check's): the latest
+    /// evidence of the cycle (the strict check's compare reduction), kept apart so it meets
+    /// the next mode in the last gate (issue 26: the Cu at 75 MHz).
+    mismatch_halt: Signal<Local, Bit>,
+    /// The other halts: both sides bad, one bad under the halt policy, a parity error on the
+    /// trusted side in SIMPLEX.
+    other_halt: Signal<Local, Bit>,
+    /// A alone (B alone) is bad under the auto policy, mismatch or not: the 3-bit next mode's
+    /// fail-over terms (a mismatch halts, and the halt is applied after them).
+    only_a_bad: Signal<Local, Bit>,
+    only_b_bad: Signal<Local, Bit>,
     m_duplex: Constant<Bits<3>>,
     m_simplex_a: Constant<Bits<3>>,
     m_simplex_b: Constant<Bits<3>>,
@@ -124,10 +133,13 @@ impl Default for FaultDecision {
             halted_next: Default::default(),
             bad_a: Default::default(),
             bad_b: Default::default(),
-            stay_duplex: Default::default(),
             fail_to_b: Default::default(),
             fail_to_a: Default::default(),
             moving: Default::default(),
+            mismatch_halt: Default::default(),
+            other_halt: Default::default(),
+            only_a_bad: Default::default(),
+            only_b_bad: Default::default(),
             m_duplex: Constant::new(mode::DUPLEX.to_bits()),
             m_simplex_a: Constant::new(mode::SIMPLEX_A.to_bits()),
             m_simplex_b: Constant::new(mode::SIMPLEX_B.to_bits()),
@@ -157,24 +169,32 @@ impl Logic for FaultDecision {
         }
 
         // --- DUPLEX's three ways out, and the halts --------------------------------------
-        self.stay_duplex.next = !self.bad_a.val() & !self.bad_b.val() & !self.fault_mismatch.val();
         self.fail_to_b.next =
             self.bad_a.val() & !self.bad_b.val() & !self.fault_mismatch.val() & !self.policy_halt.val();
         self.fail_to_a.next =
             self.bad_b.val() & !self.bad_a.val() & !self.fault_mismatch.val() & !self.policy_halt.val();
-        self.halt_now.next = (self.duplex.val() & !self.stay_duplex.val() & !self.fail_to_a.val() & !self.fail_to_b.val())
+        // DUPLEX halts unless it stays or fails over: on a mismatch, on both sides bad, or on
+        // one side bad under the halt policy (the same terms, the mismatch kept last).
+        self.mismatch_halt.next = self.duplex.val() & (self.pair_differs.val() | self.strict_mismatch.val());
+        self.other_halt.next = (self.duplex.val()
+            & ((self.bad_a.val() & self.bad_b.val()) | (self.policy_halt.val() & (self.bad_a.val() | self.bad_b.val()))))
             | (self.simplex_a.val() & self.a_error.val())
             | (self.simplex_b.val() & self.b_error.val());
+        self.halt_now.next = self.mismatch_halt.val() | self.other_halt.val();
 
         // --- the next mode, as the 3-bit value ------------------------------------------
+        // Priority: reset, then a host write, then a halt, then a fail-over. The mismatch's
+        // halt is applied last, under the write and the reset, so it passes one gate.
+        self.only_a_bad.next = self.bad_a.val() & !self.bad_b.val() & !self.policy_halt.val();
+        self.only_b_bad.next = self.bad_b.val() & !self.bad_a.val() & !self.policy_halt.val();
         self.mode_next.next = self.mode_now.val();
-        if self.duplex.val() & self.fail_to_b.val() {
+        if self.duplex.val() & self.only_a_bad.val() {
             self.mode_next.next = self.m_simplex_b.val();
         }
-        if self.duplex.val() & self.fail_to_a.val() {
+        if self.duplex.val() & self.only_b_bad.val() {
             self.mode_next.next = self.m_simplex_a.val();
         }
-        if self.halt_now.val() {
+        if self.other_halt.val() {
             self.mode_next.next = self.m_halted.val();
         }
         if self.mode_set.val() {
@@ -182,6 +202,9 @@ impl Logic for FaultDecision {
         }
         if self.reset.val() {
             self.mode_next.next = self.m_duplex.val();
+        }
+        if self.mismatch_halt.val() & !self.mode_set.val() & !self.reset.val() {
+            self.mode_next.next = self.m_halted.val();
         }
 
         // --- the next mode, one-hot, from the same terms --------------------------------

@@ -1,5 +1,10 @@
 //! The two CPU ports' `tx_ready` in each mode, and what each port hands to its skew FIFO
-//! (SPEC §4), combinational.
+//! (SPEC §4), combinational. No port's `valid` is read here: the readies are of the mode and
+//! the FIFOs' room alone, and the lockstep makes each push from its port's `valid` and these
+//! (`a_ready`, `b_take`) itself. A block that read a `valid` and wrote a `ready` would close
+//! the CPU ingresses' handshake into a cycle at the Verilog's block level, which Verilator
+//! 5.006 then breaks at the ingresses' `injector$valid`, where its model stops agreeing with
+//! rust-hdl's (docs/simulation.md, "Block-level cycles").
 //!
 //! | mode           | CPU A ready        | CPU B ready                                   |
 //! |----------------|--------------------|-----------------------------------------------|
@@ -15,7 +20,7 @@
 //! taken is lost; into strict DUPLEX CPU B's ready stays CPU A's of D cycles before, as strict
 //! lockstep promises, and B's words of the next D cycles are dropped (the strict check's
 //! `b_dropping`) with the A words they pair with, which the write flushed.
-use crate::link::{StreamRx, Word};
+use crate::link::Word;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -38,14 +43,19 @@ pub struct PortReadies {
     pub offset_zero: Signal<In, Bit>,
     /// CPU B's words are being dropped after a write into strict DUPLEX.
     pub b_dropping: Signal<In, Bit>,
-    /// The ports' streams: their offers in, CPU A's / B's `tx_ready` out.
-    pub a: StreamRx,
-    pub b: StreamRx,
-    /// Push into skew FIFO A / B, and the word pushed.
-    pub a_push: Signal<Out, Bit>,
+    /// The ports' words.
+    pub a_word: Signal<In, Word>,
+    pub b_word: Signal<In, Word>,
+
+    /// CPU A's / B's `tx_ready`.
+    pub a_ready: Signal<Out, Bit>,
+    pub b_ready: Signal<Out, Bit>,
+    /// The word skew FIFO A / B takes from its port.
     pub a_in: Signal<Out, Word>,
-    pub b_push: Signal<Out, Bit>,
     pub b_in: Signal<Out, Word>,
+    /// CPU B's offer is pushed into skew FIFO B: `b_ready` as it is outside a mode write, no
+    /// mode write, no drop (the push is this and B's `valid`; A's is `a_ready` and A's).
+    pub b_take: Signal<Out, Bit>,
 
     /// `b_ready` before a mode write's override.
     b_ready_run: Signal<Local, Bit>,
@@ -69,12 +79,13 @@ impl PortReadies {
             a_ready_then: Default::default(),
             offset_zero: Default::default(),
             b_dropping: Default::default(),
-            a: Default::default(),
-            b: Default::default(),
-            a_push: Default::default(),
+            a_word: Default::default(),
+            b_word: Default::default(),
+            a_ready: Default::default(),
+            b_ready: Default::default(),
             a_in: Default::default(),
-            b_push: Default::default(),
             b_in: Default::default(),
+            b_take: Default::default(),
             b_ready_run: Default::default(),
             harden: Constant::new(harden),
         }
@@ -90,16 +101,16 @@ impl Default for PortReadies {
 impl Logic for PortReadies {
     #[hdl_gen]
     fn update(&mut self) {
-        self.a.ready.next = false;
+        self.a_ready.next = false;
         self.b_ready_run.next = false;
         if self.simplex_a.val() {
-            self.a.ready.next = self.a_room.val();
+            self.a_ready.next = self.a_room.val();
             self.b_ready_run.next = true;
         } else if self.simplex_b.val() {
-            self.a.ready.next = true;
+            self.a_ready.next = true;
             self.b_ready_run.next = self.b_room.val();
         } else if !self.halted.val() {
-            self.a.ready.next = self.a_room.val();
+            self.a_ready.next = self.a_room.val();
             if self.strict_on.val() {
                 // At OFFSET 0 A's ready "then" is skew FIFO A's `in_ready` now: taken from
                 // that flop directly, so CPU B's ready does not wait for A's mode selects and
@@ -113,24 +124,23 @@ impl Logic for PortReadies {
                 self.b_ready_run.next = self.b_room.val();
             }
         }
-        self.b.ready.next = self.b_ready_run.val();
+        self.b_ready.next = self.b_ready_run.val();
         if self.mode_set.val() {
-            self.a.ready.next = false;
+            self.a_ready.next = false;
             // (At OFFSET 0 A's ready "then" is A's ready now, held low just above.)
-            self.b.ready.next = self.to_strict.val() & !self.offset_zero.val() & self.a_ready_then.val();
+            self.b_ready.next = self.to_strict.val() & !self.offset_zero.val() & self.a_ready_then.val();
         }
-        self.a_in.next = self.a.data.val();
-        self.b_in.next = self.b.data.val();
+        self.a_in.next = self.a_word.val();
+        self.b_in.next = self.b_word.val();
         if self.harden.val() {
-            self.a_in.next = self.a.data.val()
-                ^ (bit_cast::<40, 1>((self.a.data.val().get_bit(36) ^ self.a.data.val().get_bit(37)).into()) << 35);
-            self.b_in.next = self.b.data.val()
-                ^ (bit_cast::<40, 1>((self.b.data.val().get_bit(36) ^ self.b.data.val().get_bit(37)).into()) << 35);
+            self.a_in.next = self.a_word.val()
+                ^ (bit_cast::<40, 1>((self.a_word.val().get_bit(36) ^ self.a_word.val().get_bit(37)).into()) << 35);
+            self.b_in.next = self.b_word.val()
+                ^ (bit_cast::<40, 1>((self.b_word.val().get_bit(36) ^ self.b_word.val().get_bit(37)).into()) << 35);
         }
-        self.a_push.next = self.a.valid.val() & self.a.ready.val();
         // B's ready as it is outside a mode write (in one, nothing is taken): the mode write's
         // override of `b_ready` stays off skew FIFO B's push.
-        self.b_push.next = self.b.valid.val() & self.b_ready_run.val() & !self.mode_set.val() & !self.b_dropping.val();
+        self.b_take.next = self.b_ready_run.val() & !self.mode_set.val() & !self.b_dropping.val();
     }
 }
 
