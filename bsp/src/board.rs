@@ -252,7 +252,7 @@ pub static BOARDS: &[Board] = &[
         // return path's forward chain cut (each injector's drop/corrupt decision a flop, the
         // secondary lag's enable off read-verify's compare) and the disk buffers' shadow check
         // registered but for `head_valid`'s (`DiskWrite::bad_da_q`, hdl/src/fabric.rs) it
-        // meets 65 MHz at placer seeds 1-3: 69.44 / 71.16 / SEED3 MHz (docs/results.md, "ULX3S").
+        // meets 65 MHz at placer seeds 1-3: 69.44 / 71.16 / 66.80 MHz (docs/results.md, "ULX3S").
         bist_return: true,
         // Seed 1, the one the earlier builds used: it meets 65 MHz with 6.8 % in hand (69.44
         // MHz), as do seeds 2 and 3. Re-measure with `--seeds` when the core changes.
