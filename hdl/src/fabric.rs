@@ -677,12 +677,22 @@ pub struct DiskWrite<const AW: usize> {
     pub db: StreamTx,
     /// Hardened build (constant): unfold and check the words offered to the disks.
     pub harden_check: Signal<In, Bit>,
-    /// Hardened build: a buffer's control flop disagrees with its shadow, or an offered
-    /// word fails its check (data parity, `last`/`abort` folded into parity bit 3) without
-    /// having entered bad (`perr`).
+    /// Hardened build: a buffer's control flop disagrees with its shadow (`head_valid`'s in
+    /// the cycle it does, any other's a cycle later: `bad_da_q`), or an offered word fails
+    /// its check (data parity, `last`/`abort` folded into parity bit 3) without having
+    /// entered bad (`perr`).
     pub internal_error: Signal<Out, Bit>,
     buf_da: StreamFifo<AW>,
     buf_db: StreamFifo<AW>,
+    /// Hardened build: disk A's buffer's shadow check (`StreamFifo::internal_error`, a wide
+    /// compare) registered, so that it ends at a flop rather than in the core's `stop`. In
+    /// time: of the buffer's control flops only `head_valid` changes what it offers in the
+    /// cycle it is upset, and that one is checked in the same cycle (`head_error`); every
+    /// other reaches the offered word or its valid only through the head register, that is
+    /// in the cycle this flop holds the verdict, when `stop` already holds the word back.
+    bad_da_q: DFF<Bit>,
+    /// Disk B's buffer's, the same.
+    bad_db_q: DFF<Bit>,
     check_a: ParityCheck,
     check_b: ParityCheck,
     want_a: Signal<Local, Bit>,
@@ -713,6 +723,8 @@ impl<const AW: usize> DiskWrite<AW> {
             internal_error: Default::default(),
             buf_da: StreamFifo::hardened(harden),
             buf_db: StreamFifo::hardened(harden),
+            bad_da_q: Default::default(),
+            bad_db_q: Default::default(),
             check_a: Default::default(),
             check_b: Default::default(),
             want_a: Default::default(),
@@ -733,6 +745,7 @@ impl<const AW: usize> Logic for DiskWrite<AW> {
     #[hdl_gen]
     fn update(&mut self) {
         clock!(self, clock, buf_da, buf_db);
+        dff_setup!(self, clock, bad_da_q, bad_db_q);
         self.out_a.next = self.disk_a_failed.val() & !self.disk_a_rebuilding.val();
         self.out_b.next = self.disk_b_failed.val() & !self.disk_b_rebuilding.val();
         self.buf_da.reset.next = self.reset.val() | self.out_a.val();
@@ -774,9 +787,13 @@ impl<const AW: usize> Logic for DiskWrite<AW> {
         self.check_a.par.next = self.da.data.val().get_bits::<4>(32);
         self.check_b.data.next = self.db.data.val().get_bits::<32>(0);
         self.check_b.par.next = self.db.data.val().get_bits::<4>(32);
+        self.bad_da_q.d.next = self.harden_check.val() & self.buf_da.internal_error.val();
+        self.bad_db_q.d.next = self.harden_check.val() & self.buf_db.internal_error.val();
         self.internal_error.next = self.harden_check.val()
-            & (self.buf_da.internal_error.val()
-                | self.buf_db.internal_error.val()
+            & (self.buf_da.head_error.val()
+                | self.buf_db.head_error.val()
+                | self.bad_da_q.q.val()
+                | self.bad_db_q.q.val()
                 | (self.da.valid.val() & self.check_a.error.val() & !self.da.data.val().get_bit(38))
                 | (self.db.valid.val() & self.check_b.error.val() & !self.db.data.val().get_bit(38)));
     }

@@ -41,10 +41,19 @@ pub struct ShadowCheck<const W: usize> {
     pub checked_d: Signal<In, Bits<W>>,
     /// Hardened build: the stored code disagrees with the code of `checked_q` (an upset).
     pub bad: Signal<Out, Bit>,
+    /// Hardened build: code bit 0 disagrees (`!v[0] ^ v[1]`): an upset of the first packed
+    /// flop, of the second, or of shadow bit 0. A subset of `bad` that is one small gate
+    /// deep, for a block whose first packed flop reaches its outputs in the same cycle (a
+    /// FIFO's `head_valid`) and that registers the rest of `bad` (see `StreamFifo::head_error`).
+    pub bad_bit0: Signal<Out, Bit>,
     /// The stored code (`code`'s `q`), for a block that recomputes a decision from it.
     pub stored: Signal<Out, Bits<W>>,
     /// The code of last cycle's `checked_d` (power-on: all ones, the code of all zeros).
     pub code: DFFWithInit<Bits<W>>,
+    /// The stored code XOR the code of `checked_q`: a 1 where they disagree.
+    mismatch: Signal<Local, Bits<W>>,
+    /// Code bit 0 alone, as a mask.
+    bit0: Constant<Bits<W>>,
     harden: Constant<Bit>,
 }
 
@@ -56,8 +65,11 @@ impl<const W: usize> ShadowCheck<W> {
             checked_q: Default::default(),
             checked_d: Default::default(),
             bad: Default::default(),
+            bad_bit0: Default::default(),
             stored: Default::default(),
             code: DFFWithInit::new(Bits::<W>::mask()),
+            mismatch: Default::default(),
+            bit0: Constant::new(1.into()),
             harden: Constant::new(harden),
         }
     }
@@ -77,8 +89,11 @@ impl<const W: usize> Logic for ShadowCheck<W> {
             self.code.d.next = !self.checked_d.val() ^ (self.checked_d.val() << 1) ^ (self.checked_d.val() >> 1);
         }
         self.stored.next = self.code.q.val();
-        self.bad.next = self.harden.val()
-            & (self.code.q.val() != (!self.checked_q.val() ^ (self.checked_q.val() << 1) ^ (self.checked_q.val() >> 1)));
+        self.mismatch.next =
+            self.code.q.val() ^ (!self.checked_q.val() ^ (self.checked_q.val() << 1) ^ (self.checked_q.val() >> 1));
+        self.bad.next = self.harden.val() & (self.mismatch.val() != 0);
+        // A mask, not `mismatch[0]`: Verilator rejects a bit select of a one-bit vector (W = 1).
+        self.bad_bit0.next = self.harden.val() & ((self.mismatch.val() & self.bit0.val()) != 0);
     }
 }
 
@@ -111,10 +126,20 @@ mod tests {
             s.checked_q.next = (reg ^ 0x10).into();
             low(&mut s, |s| &mut s.clock);
             assert_eq!(s.bad.val(), harden, "a flipped checked flop");
+            assert!(!s.bad_bit0.val(), "bit 4 is outside code bit 0");
+            for flip in [1u64, 2] {
+                s.checked_q.next = (reg ^ flip).into();
+                low(&mut s, |s| &mut s.clock);
+                assert_eq!((s.bad.val(), s.bad_bit0.val()), (harden, harden), "flipped checked bit {flip:#x}");
+            }
             s.checked_q.next = reg.into();
             s.code.dff.q.next = s.code.dff.q.val() ^ 0x400; // the stored bit (`q` is `dff.q ^ init`)
             low(&mut s, |s| &mut s.clock);
             assert_eq!(s.bad.val(), harden, "a flipped shadow bit");
+            assert!(!s.bad_bit0.val(), "shadow bit 10 is outside code bit 0");
+            s.code.dff.q.next = s.code.dff.q.val() ^ 0x401;
+            low(&mut s, |s| &mut s.clock);
+            assert_eq!((s.bad.val(), s.bad_bit0.val()), (harden, harden), "a flipped shadow bit 0");
         }
     }
 }

@@ -47,6 +47,16 @@ pub struct StreamFifo<const AW: usize> {
     /// Hardened build: a control flop and its shadow disagree (an upset inside the FIFO).
     /// Always low in the default build.
     pub internal_error: Signal<Out, Bit>,
+    /// Hardened build: the part of `internal_error` that must stop a consumer in the same
+    /// cycle: `head_valid` (packed first, so code bit 0: `!head_valid ^ fwd_valid`) or its
+    /// shadow bit disagrees. `head_valid` is the one control flop that changes what the
+    /// FIFO offers in the cycle it is upset (`out_valid` is its `q`); every other one changes
+    /// the offered word or `out_valid` only through the head register, one edge later
+    /// (`full` changes `in_ready` at once, but what that lets in is offered after an edge
+    /// too). So a consumer may register the rest of
+    /// `internal_error` and still stop before a word the upset spoils is offered (the disk
+    /// buffers do: `DiskWrite`, hdl/src/fabric.rs). Always low in the default build.
+    pub head_error: Signal<Out, Bit>,
     ram: Bram<WORD_BITS, AW>,
     head: DFF<Word>,
     head_valid: DFF<Bit>,
@@ -116,6 +126,7 @@ impl<const AW: usize> StreamFifo<AW> {
             stored: Default::default(),
             full: Default::default(),
             internal_error: Default::default(),
+            head_error: Default::default(),
             shadow: ShadowCheck::hardened(harden),
             ctl_now: Default::default(),
             ctl_next: Default::default(),
@@ -254,6 +265,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         self.shadow.checked_q.next = self.ctl_now.val();
         self.shadow.checked_d.next = self.ctl_next.val();
         self.internal_error.next = self.shadow.bad.val();
+        self.head_error.next = self.shadow.bad_bit0.val();
         self.out_valid.next = self.head_valid.q.val();
         self.out_data.next = self.head.q.val();
         self.fill.next = (self.count.q.val() + bit_cast::<16, 1>(self.head_valid.q.val().into())) & self.count_mask.val();
@@ -343,5 +355,38 @@ mod tests {
         assert_eq!(after, (13..40).collect::<Vec<_>>(), "one word every cycle after the stall");
         let data: Vec<u64> = seen.iter().map(|&(_, w)| w).collect();
         assert_eq!(data, (0..data.len() as u64).collect::<Vec<_>>());
+    }
+
+    /// Hardened: an upset of `head_valid` (what is offered this cycle) raises `head_error`
+    /// and `internal_error` in that cycle; one of any other control flop `internal_error`
+    /// only (the consumer that registers it is still in time: the flop reaches the head an
+    /// edge later); the default build raises neither.
+    #[test]
+    fn a_flipped_head_valid_is_a_head_error_other_flops_internal_errors() {
+        type Flip = fn(&mut StreamFifo<3>);
+        let flips: [(&str, Flip, bool); 4] = [
+            ("head_valid", |f| f.head_valid.q.next = !f.head_valid.q.val(), true),
+            ("rptr", |f| f.rptr.q.next = f.rptr.q.val() ^ 1, false),
+            ("count", |f| f.count.q.next = f.count.q.val() ^ 2, false),
+            ("full", |f| f.full.q.next = !f.full.q.val(), false),
+        ];
+        for harden in [true, false] {
+            for (name, flip, head) in flips {
+                let mut f = StreamFifo::<3>::hardened(harden);
+                f.connect_all();
+                // Three words in, none popped: the head and two stored.
+                for t in 0..4u64 {
+                    f.in_valid.next = t < 3;
+                    f.in_data.next = t.into();
+                    f.out_pop.next = false;
+                    low(&mut f, |f| &mut f.clock);
+                    assert!(!f.internal_error.val() && !f.head_error.val(), "{name}, cycle {t}");
+                    edge(&mut f, |f| &mut f.clock);
+                }
+                flip(&mut f);
+                low(&mut f, |f| &mut f.clock);
+                assert_eq!((f.internal_error.val(), f.head_error.val()), (harden, harden && head), "{name}, harden {harden}");
+            }
+        }
     }
 }

@@ -193,3 +193,24 @@ fn the_hardened_core_detects_upsets_and_corrupts_nothing_silently() {
     assert_eq!(r.count(Outcome::SilentCorruption), 0, "{}", r.text());
     assert!(r.info.harden && r.text().contains("hardened build"));
 }
+
+/// The hardened build's disk buffers register their shadow check but for `head_valid`'s
+/// (hdl/src/fabric.rs, `DiskWrite::bad_da_q`): an upset of one of their other control flops is
+/// still the internal fault INTERNAL, HALTED, and corrupts nothing (the verdict is in the
+/// flop the cycle the spoiled head could first be offered, and `stop` holds it back).
+#[test]
+fn a_disk_buffers_pointer_upset_is_still_caught_before_anything_is_forwarded() {
+    let params = BuildParams { harden: true, ..fast_uart_params() };
+    let (state, lib) = upset_model(&params).unwrap();
+    let cfg = CampaignConfig { params, ..upsets(1, 1) };
+    for (path, var, cycle) in
+        [("fabric.write.buf_da.rptr", "q", 2_000), ("fabric.write.buf_db.count", "q", 3_000), ("fabric.write.buf_da.head_valid", "q", 2_500)]
+    {
+        let bit = StateBit { path: path.into(), var: var.into(), word: None, bit: 0 };
+        assert!(state.vars.iter().any(|v| v.path == path), "{path} is state");
+        let (run, _) = run_fault(&lib, &cfg, Form::Elastic, Fault::Upset { cycle, state: bit }).unwrap();
+        assert_eq!(run.cause, Some(ftio_proto::Cause::Internal.code()), "{path}: {run:?}");
+        assert_eq!(run.mode, Some(Mode::Halted), "{path}: {run:?}");
+        assert_ne!(run.outcome, Outcome::SilentCorruption, "{path}: {run:?}");
+    }
+}
