@@ -17,8 +17,10 @@ use rust_hdl::prelude::*;
 ///
 /// Hardened build (`BuildParams::harden`): an internal inconsistency found by a block
 /// (`internal_error`: the lockstep, the fabric, the configuration's shadow, the disk skids;
-/// registered here), or by a disk's write side in the cycle a word is offered
-/// (`write_error`), is the cause INTERNAL. It latches `internal_q`; from that cycle (`stop`)
+/// registered here), or by a disk's write side (`write_error`: a word offered to a disk that
+/// fails its check, or a disk buffer's `head_valid` against its shadow, in the cycle they
+/// happen; the buffer's other control flops a cycle later, before the word they spoil is
+/// offered — hdl/src/fabric.rs `DiskWrite`), is the cause INTERNAL. It latches `internal_q`; from that cycle (`stop`)
 /// nothing more goes to the disks — each disk inside a frame gets the `last & abort` word
 /// instead, the fabric's buffers are emptied — and the core is held HALTED until a fault clear.
 #[derive(LogicBlock)]

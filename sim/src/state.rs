@@ -235,6 +235,9 @@ pub const BLOCKS: &[(&str, &str)] = &[
     // The skid buffer between each disk ingress and the disk's side (hdl/src/skid.rs).
     ("skid_disk_a", "return path"),
     ("skid_disk_b", "return path"),
+    // The pipelined build's input stages (`--pipeline 1`, hdl/src/pipeline.rs): each input
+    // link's checked word, registered before the lockstep and the disk sides.
+    ("stage_*", "input stages"),
     // Fault detection and the first-fault capture.
     ("fault_log", "fault log & monitors"),
     ("disk_*", "fault log & monitors"),
