@@ -110,7 +110,7 @@ fn the_pipeline_parameter_adds_the_input_stages_only_when_set() {
     }
     assert!(!default.contains("pipeline="), "the default build's header is as before the parameter");
     let one = generate(&tempdir("pipe-1"), &["--pipeline", "1"]);
-    assert!(one.lines().nth(1).unwrap().ends_with(" harden=false pipeline=1"), "header: {}", one.lines().nth(1).unwrap());
+    assert!(one.lines().nth(1).unwrap().ends_with(" harden=false bist_skids=false pipeline=1"), "header: {}", one.lines().nth(1).unwrap());
     for port in ["cpu_a", "cpu_b", "disk_a", "disk_b"] {
         assert!(one.contains(&format!("ftio_core$stage_{port} stage_{port}(")), "stage_{port} instantiated");
     }
