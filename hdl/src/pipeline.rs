@@ -157,7 +157,7 @@ impl<B: Block> Block for IfBuilt<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testbench::{edge, low};
+    use crate::testbench::{check_stream_under_stalls, edge, low};
 
     /// Words pass in order under stalls with none lost or doubled, a word a cycle after one
     /// cycle of latency when the sink is always ready; `rx.ready` does not follow the sink's
@@ -167,37 +167,7 @@ mod tests {
         for stall_every in [0usize, 3, 2, 5] {
             let mut s = InputStage::default();
             s.connect_all();
-            let (mut next_in, mut next_out, mut t) = (0u64, 0u64, 0usize);
-            while next_out < 40 && t < 400 {
-                let ready = stall_every == 0 || t % stall_every != 0;
-                s.tx.ready.next = ready;
-                s.rx.valid.next = next_in < 40;
-                s.rx.data.next = (next_in | 0xAB_0000_0000).into();
-                low(&mut s, |s| &mut s.clock);
-                let in_ready = s.rx.ready.val();
-                s.tx.ready.next = !ready;
-                low(&mut s, |s| &mut s.clock);
-                assert_eq!(s.rx.ready.val(), in_ready, "rx.ready follows the sink's ready");
-                s.tx.ready.next = ready;
-                low(&mut s, |s| &mut s.clock);
-                if stall_every == 0 && t > 0 {
-                    assert!(in_ready && s.tx.valid.val() && next_in == next_out + 1, "one word in flight at full rate");
-                }
-                if s.tx.valid.val() && ready {
-                    assert_eq!(s.tx.data.val().to_u64(), next_out | 0xAB_0000_0000);
-                    next_out += 1;
-                }
-                if next_in < 40 && in_ready {
-                    next_in += 1;
-                }
-                assert!(next_in - next_out <= 2, "two words held at most");
-                edge(&mut s, |s| &mut s.clock);
-                t += 1;
-            }
-            assert_eq!(next_out, 40, "stall every {stall_every}");
-            if stall_every == 0 {
-                assert_eq!(t, 41, "a word a cycle after one cycle of latency");
-            }
+            check_stream_under_stalls(&mut s, |s| (&mut s.rx, &mut s.tx), |s| &mut s.clock, stall_every, 1, 2);
         }
         // Both held words are dropped by a flush.
         let mut s = InputStage::default();

@@ -89,3 +89,53 @@ impl UartHost {
         }
     }
 }
+
+/// Drives 40 words through a block that passes one word stream (`rx` in, `tx` out: a skid, a
+/// registered stage), the sink stalling one cycle in every `stall_every` (0: never), and
+/// checks the stream: the words come out in order, none lost or doubled; the source's `ready`
+/// does not follow the sink's in the same cycle; at most `max_held` words are inside; with
+/// no stalls a word a cycle passes `latency` cycles after it was taken, so the 40 take
+/// 40 + `latency` cycles.
+#[cfg(test)]
+pub fn check_stream_under_stalls<B: Block>(
+    s: &mut B,
+    ports: fn(&mut B) -> (&mut crate::link::StreamRx, &mut crate::link::StreamTx),
+    clock: fn(&mut B) -> &mut Signal<In, Clock>,
+    stall_every: usize,
+    latency: u64,
+    max_held: u64,
+) {
+    let (mut next_in, mut next_out, mut t) = (0u64, 0u64, 0u64);
+    while next_out < 40 && t < 400 {
+        let ready = stall_every == 0 || t % stall_every as u64 != 0;
+        let (rx, tx) = ports(s);
+        tx.ready.next = ready;
+        rx.valid.next = next_in < 40;
+        rx.data.next = (next_in | 0xAB_0000_0000).into();
+        low(s, clock);
+        let in_ready = ports(s).0.ready.val();
+        ports(s).1.ready.next = !ready;
+        low(s, clock);
+        assert_eq!(ports(s).0.ready.val(), in_ready, "rx.ready follows the sink's ready");
+        ports(s).1.ready.next = ready;
+        low(s, clock);
+        let (out_valid, out_data) = (ports(s).1.valid.val(), ports(s).1.data.val().to_u64());
+        if stall_every == 0 && t >= latency {
+            assert!(in_ready && out_valid && next_in == next_out + latency, "a word a cycle, {latency} cycles after it is taken");
+        }
+        if out_valid && ready {
+            assert_eq!(out_data, next_out | 0xAB_0000_0000);
+            next_out += 1;
+        }
+        if next_in < 40 && in_ready {
+            next_in += 1;
+        }
+        assert!(next_in - next_out <= max_held, "{max_held} words held at most");
+        edge(s, clock);
+        t += 1;
+    }
+    assert_eq!(next_out, 40, "stall every {stall_every}");
+    if stall_every == 0 {
+        assert_eq!(t, 40 + latency, "a word a cycle after {latency} cycles of latency");
+    }
+}
