@@ -202,43 +202,43 @@ impl<const SW: usize, const OW: usize> Default for Core<SW, OW> {
     }
 }
 
+/// Runs `$method` of each part of the core's wiring ([`wiring::Wiring`]) in order, the input
+/// links' parts chosen by the build, and collects what each returns.
+macro_rules! each_wiring_part {
+    ($core:expr, $method:ident) => {{
+        let staged = $core.stage_cpu_a.is_built();
+        let mut results = vec![wiring::Wiring::<{ wiring::INGRESS }>::$method($core)];
+        results.push(if staged {
+            wiring::Wiring::<{ wiring::CPU_WORDS_STAGED }>::$method($core)
+        } else {
+            wiring::Wiring::<{ wiring::CPU_WORDS }>::$method($core)
+        });
+        results.push(wiring::Wiring::<{ wiring::WRITE_PATH }>::$method($core));
+        results.push(if staged {
+            wiring::Wiring::<{ wiring::DISK_WORDS_STAGED }>::$method($core)
+        } else {
+            wiring::Wiring::<{ wiring::DISK_WORDS }>::$method($core)
+        });
+        results.push(wiring::Wiring::<{ wiring::REST }>::$method($core));
+        if staged {
+            results.push(wiring::Wiring::<{ wiring::STAGES }>::$method($core));
+        }
+        results
+    }};
+}
+
 impl<const SW: usize, const OW: usize> Logic for Core<SW, OW> {
     fn update(&mut self) {
-        let staged = self.stage_cpu_a.is_built();
-        wiring::Wiring::<{ wiring::INGRESS }>::wire(self);
-        if staged { wiring::Wiring::<{ wiring::CPU_WORDS_STAGED }>::wire(self) } else { wiring::Wiring::<{ wiring::CPU_WORDS }>::wire(self) }
-        wiring::Wiring::<{ wiring::WRITE_PATH }>::wire(self);
-        if staged { wiring::Wiring::<{ wiring::DISK_WORDS_STAGED }>::wire(self) } else { wiring::Wiring::<{ wiring::DISK_WORDS }>::wire(self) }
-        wiring::Wiring::<{ wiring::REST }>::wire(self);
-        if staged {
-            wiring::Wiring::<{ wiring::STAGES }>::wire(self);
-        }
+        each_wiring_part!(self, wire);
     }
 
     fn connect(&mut self) {
-        let staged = self.stage_cpu_a.is_built();
-        wiring::Wiring::<{ wiring::INGRESS }>::connect(self);
-        if staged { wiring::Wiring::<{ wiring::CPU_WORDS_STAGED }>::connect(self) } else { wiring::Wiring::<{ wiring::CPU_WORDS }>::connect(self) }
-        wiring::Wiring::<{ wiring::WRITE_PATH }>::connect(self);
-        if staged { wiring::Wiring::<{ wiring::DISK_WORDS_STAGED }>::connect(self) } else { wiring::Wiring::<{ wiring::DISK_WORDS }>::connect(self) }
-        wiring::Wiring::<{ wiring::REST }>::connect(self);
-        if staged {
-            wiring::Wiring::<{ wiring::STAGES }>::connect(self);
-        }
+        each_wiring_part!(self, connect);
     }
 
     fn hdl(&self) -> ast::Verilog {
-        let staged = self.stage_cpu_a.is_built();
-        let mut parts = vec![wiring::Wiring::<{ wiring::INGRESS }>::hdl(self)];
-        parts.push(if staged { wiring::Wiring::<{ wiring::CPU_WORDS_STAGED }>::hdl(self) } else { wiring::Wiring::<{ wiring::CPU_WORDS }>::hdl(self) });
-        parts.push(wiring::Wiring::<{ wiring::WRITE_PATH }>::hdl(self));
-        parts.push(if staged { wiring::Wiring::<{ wiring::DISK_WORDS_STAGED }>::hdl(self) } else { wiring::Wiring::<{ wiring::DISK_WORDS }>::hdl(self) });
-        parts.push(wiring::Wiring::<{ wiring::REST }>::hdl(self));
-        if staged {
-            parts.push(wiring::Wiring::<{ wiring::STAGES }>::hdl(self));
-        }
         let mut block = vec![];
-        for part in parts {
+        for part in each_wiring_part!(self, hdl) {
             match part {
                 ast::Verilog::Combinatorial(statements) => block.extend(statements),
                 _ => unreachable!("#[hdl_gen] makes combinatorial Verilog"),
