@@ -30,6 +30,11 @@ pub struct CampaignArgs {
     /// halts with cause INTERNAL on an inconsistency; docs/upsets.md).
     #[arg(long)]
     pub harden: bool,
+    /// Run the campaign on the pipelined build (`--pipeline 1`: a registered stage behind
+    /// each input link's checks, SPEC §4 "Pipelining"), as `ftio build` and `ftio bench`
+    /// take it; the golden runs are that build's, so its later cycle figures are no fault.
+    #[arg(long, default_value_t = ftio_hdl::BuildParams::DEFAULT.pipeline, value_parser = clap::value_parser!(u8).range(*ftio_hdl::BuildParams::PIPELINE.start() as i64..=*ftio_hdl::BuildParams::PIPELINE.end() as i64))]
+    pub pipeline: u8,
     /// Seed of the fault draw: the same seed gives the same faults.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -124,7 +129,7 @@ pub fn run(args: CampaignArgs) -> Result<()> {
         upset_bits: args.bits.parse()?,
         ..CampaignConfig::default()
     };
-    let cfg = CampaignConfig { params: ftio_hdl::BuildParams { harden: args.harden, ..cfg.params }, ..cfg };
+    let cfg = CampaignConfig { params: ftio_hdl::BuildParams { harden: args.harden, pipeline: args.pipeline, ..cfg.params }, ..cfg };
     if cfg.indices().is_empty() {
         bail!("shard {}/{} of {} faults holds no run", args.shard.unwrap().0, args.shard.unwrap().1, cfg.faults);
     }
@@ -166,6 +171,10 @@ mod tests {
             assert!(e.contains("K/N"), "{e}");
         }
         assert!(Cli::try_parse_from(["x", "--jobs", "0"]).is_err());
+        assert_eq!(Cli::try_parse_from(["x", "--pipeline", "1"]).unwrap().args.pipeline, 1);
+        assert_eq!(Cli::try_parse_from(["x"]).unwrap().args.pipeline, 0);
+        let e = Cli::try_parse_from(["x", "--pipeline", "2"]).err().expect("--pipeline 2").to_string();
+        assert!(e.contains("--pipeline") && e.contains("0..=1"), "{e}");
         let m = Cli::try_parse_from(["x", "merge", "a.json", "b.json"]).unwrap().args;
         assert!(matches!(m.command, Some(CampaignCommand::Merge(ref m)) if m.reports.len() == 2));
     }

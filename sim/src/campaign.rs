@@ -783,6 +783,14 @@ pub struct CampaignInfo {
     /// The core was the hardened build (`--harden`, PARAMS.harden).
     #[serde(default)]
     pub harden: bool,
+    /// The build's register stages (`--pipeline N`, PARAMS.pipeline); absent from a report
+    /// of the default build (0), so its JSON is as before the option.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pipeline: u8,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 /// The result of a campaign.
@@ -1281,6 +1289,7 @@ pub fn run_campaign(cfg: &CampaignConfig, progress: &mut dyn FnMut(usize, usize)
         state: state.as_ref().map(state_summary),
         upset_bits: state.as_ref().map(|_| cfg.upset_bits),
         harden: cfg.params.harden,
+        pipeline: cfg.params.pipeline,
     };
     let golden = goldens.into_iter().map(|(f, g)| (f, g.cycles)).collect();
     Ok(CampaignReport { info, golden, runs, seconds: start.elapsed().as_secs_f64(), jobs: cfg.jobs.max(1) })
@@ -1378,6 +1387,7 @@ impl CampaignReport {
             _ => format!("{} single faults", c.faults),
         };
         let what = if c.harden { format!("{what} (hardened build, --harden)") } else { what };
+        let what = if c.pipeline > 0 { format!("{what} (pipelined build, --pipeline {})", c.pipeline) } else { what };
         let mut s = format!(
             "ftio campaign: {what}, seed {}{}; workload: {} writes + read-backs in lockstep — elastic (CPU B {} cycles behind) \
              and strict (CPU B exactly D cycles behind, OFFSET_MAX {}; D drawn: {}); golden runs: {}\n",
