@@ -194,8 +194,12 @@ fn generate() -> String {
 
     for r in REGISTERS {
         let n = lower(r);
-        writeln!(inner, "    a_{n}: Constant<Bits<16>>,").unwrap();
-        writeln!(init, "            a_{n}: addr({:?}),", r.name).unwrap();
+        // The address as a constant, for the writable registers' decode (the read mux compares
+        // the address's bits with literals: a read-only register's constant would be unused).
+        if r.access != Access::RO {
+            writeln!(inner, "    a_{n}: Constant<Bits<16>>,").unwrap();
+            writeln!(init, "            a_{n}: addr({:?}),", r.name).unwrap();
+        }
         if r.access != Access::RO {
             writeln!(wsel_inner, "    /// `addr` named {} in the cycle before (see [`RegBus::we`]).\n    w_{n}: DFF<Bit>,", r.name).unwrap();
             writeln!(wsel_init, "            w_{n}: Default::default(),").unwrap();
