@@ -1,6 +1,6 @@
 // Formal harness for Lockstep<SW, OW> (hdl/src/lockstep.rs), as generated (module
 // `lockstep`); `ftio prove` passes SW and OW. Depends on the lockstep's ports as of this
-// harness: mode_set/mode_value/strict/strict_set/policy_halt/offset/timeout, a_*/b_* (valid,
+// harness: mode_set/mode_value/strict/to_strict/policy_halt/offset/timeout, a_*/b_* (valid,
 // word, ready, error), return_mismatch, c_*, sa_*/sb_*, mode, fault_*, word_out.
 //
 // Both CPUs' inputs are free: any words, any parity errors (`a_error`/`b_error` and the
@@ -72,7 +72,7 @@ module lockstep_formal (
     lockstep dut (
         .clock(clock), .reset(f_init),
         .\cfg$mode_set (f_write), .\cfg$mode_value (3'd0), .\cfg$strict (f_strict_now),
-        .\cfg$strict_set (f_write && f_strict), .\cfg$policy_halt (policy_halt),
+        .\cfg$to_strict (f_write && f_strict), .\cfg$policy_halt (policy_halt),
         .\cfg$offset (f_offset16), .\cfg$timeout (timeout),
         .\a$valid (a_valid), .\a$data (a_word), .\a$ready (a_ready), .a_error(a_error),
         .\b$valid (b_valid), .\b$data (b_word), .\b$ready (b_ready), .b_error(b_error),

@@ -77,9 +77,7 @@ fn optional(r: &Register) -> bool {
     r.part != Part::Core && r.is_writable()
 }
 
-/// A host write of `r` this cycle: `we` with the write select `w_<register>`, which holds
-/// "`addr` named `r`" of the cycle before (the parser holds a write's address a cycle before
-/// `we`, WRITE_SETUP), so a write's pulses and stores start from flops.
+/// A host write of `r` this cycle.
 fn hit(r: &Register) -> String {
     format!("({})", hit_cond(r))
 }
@@ -88,9 +86,9 @@ fn hit(r: &Register) -> String {
 fn hit_cond(r: &Register) -> String {
     let n = lower(r);
     if optional(r) {
-        format!("self.bus.we.val() & self.w_{n}.q.val() & self.b_{n}.val()")
+        format!("self.bus.we.val() & (self.bus.addr.val() == self.a_{n}.val()) & self.b_{n}.val()")
     } else {
-        format!("self.bus.we.val() & self.w_{n}.q.val()")
+        format!("self.bus.we.val() & (self.bus.addr.val() == self.a_{n}.val())")
     }
 }
 
@@ -177,11 +175,9 @@ fn generate() -> String {
     let mut inner = String::new();
     let mut init = String::new();
     let mut dffs: Vec<String> = vec![];
-    // (address, value) of each register's read-mux arm.
-    let mut rd_arms: Vec<(u16, String)> = vec![];
-    let mut wsel_inner = String::new();
-    let mut wsel_init = String::new();
-    let mut wsel_update = String::new();
+    let mut rd_inputs = String::new();
+    let mut rd_counters = String::new();
+    let mut rd_config = String::new();
     let mut writes = String::new();
     let mut pulses = String::new();
     let mut snapshot = String::new();
@@ -194,18 +190,9 @@ fn generate() -> String {
 
     for r in REGISTERS {
         let n = lower(r);
-        // The address as a constant, for the writable registers' decode (the read mux compares
-        // the address's bits with literals: a read-only register's constant would be unused).
-        if r.access != Access::RO {
-            writeln!(inner, "    a_{n}: Constant<Bits<16>>,").unwrap();
-            writeln!(init, "            a_{n}: addr({:?}),", r.name).unwrap();
-        }
-        if r.access != Access::RO {
-            writeln!(wsel_inner, "    /// `addr` named {} in the cycle before (see [`RegBus::we`]).\n    w_{n}: DFF<Bit>,", r.name).unwrap();
-            writeln!(wsel_init, "            w_{n}: Default::default(),").unwrap();
-            writeln!(wsel_update, "        self.w_{n}.d.next = self.bus.addr.val() == self.a_{n}.val();").unwrap();
-            dffs.push(format!("w_{n}"));
-        }
+        writeln!(inner, "    a_{n}: Constant<Bits<16>>,").unwrap();
+        writeln!(init, "            a_{n}: addr({:?}),", r.name).unwrap();
+        let arm = format!("bit_cast::<16, 6>(self.addr6_q.q.val()) == self.a_{n}.val()");
         if optional(r) {
             writeln!(inner, "    /// {} is built ({}).\n    b_{n}: Constant<Bit>,", r.name, r.part.name()).unwrap();
             writeln!(init, "            b_{n}: Constant::new(params.builds(Part::{:?})),", r.part).unwrap();
@@ -224,7 +211,7 @@ fn generate() -> String {
         if constant(r) {
             writeln!(inner, "    v_{n}: Constant<Bits<32>>,").unwrap();
             writeln!(init, "            v_{n}: Constant::new(reset_of({:?}, params)),", r.name).unwrap();
-            rd_arms.push((r.addr, format!("self.v_{n}.val()")));
+            write!(rd_inputs, "        }} else if {arm} {{\n            self.rd_inputs.next = self.v_{n}.val();\n").unwrap();
             continue;
         }
         // The register's ports: on the register file, or in its group's interface.
@@ -242,7 +229,7 @@ fn generate() -> String {
             writeln!(inner, "    s_{n}: DFF<Bits<32>>,").unwrap();
             writeln!(init, "            s_{n}: Default::default(),").unwrap();
             dffs.push(format!("s_{n}"));
-            rd_arms.push((r.addr, format!("self.s_{n}.q.val()")));
+            write!(rd_counters, "        }} else if {arm} {{\n            self.rd_counters.next = self.s_{n}.q.val();\n").unwrap();
             writeln!(snapshot, "        if self.{snap}.val() {{\n            self.s_{n}.d.next = self.{p}.val();\n        }}").unwrap();
             writeln!(reset, "            self.s_{n}.d.next = 0.into();").unwrap();
             continue;
@@ -330,7 +317,9 @@ fn generate() -> String {
             }
         }
         let expr = if read.is_empty() { "0.into()".to_string() } else { read.join("\n                | ") };
-        rd_arms.push((r.addr, expr));
+        let part = if r.access == Access::RO { &mut rd_inputs } else { &mut rd_config };
+        let which = if r.access == Access::RO { "rd_inputs" } else { "rd_config" };
+        write!(part, "        }} else if {arm} {{\n            self.{which}.next = {expr};\n").unwrap();
     }
 
     for (port, ty, regs) in GROUPS {
@@ -338,30 +327,6 @@ fn generate() -> String {
         writeln!(port_init, "            {port}: Default::default(),").unwrap();
     }
     let interfaces = group_interfaces(&group_decls);
-    // The read mux in two registered levels: the registers of each eight addresses (the
-    // table places them in groups of eight) are chosen by the address's low three bits into a
-    // flop `rd_g<G>_q`, and `rdata` is one of those flops chosen by the high three bits
-    // (`addr_hi_q`, registered beside them): each level an 8:1 select.
-    let mut by_group: std::collections::BTreeMap<u16, Vec<(u16, String)>> = Default::default();
-    for (a, e) in rd_arms {
-        by_group.entry(a >> 3).or_default().push((a, e));
-    }
-    let (mut rd_inner, mut rd_init, mut rd_update, mut rd_out) = (String::new(), String::new(), String::new(), String::new());
-    let mut rd_dffs: Vec<String> = vec![];
-    for (i, (g, arms)) in by_group.iter().enumerate() {
-        writeln!(rd_inner, "    rd_g{g}: Signal<Local, Bits<32>>,\n    rd_g{g}_q: DFF<Bits<32>>,").unwrap();
-        writeln!(rd_init, "            rd_g{g}: Default::default(),\n            rd_g{g}_q: Default::default(),").unwrap();
-        rd_dffs.push(format!("rd_g{g}_q"));
-        writeln!(rd_update, "        self.rd_g{g}.next = 0.into();\n        if !self.hi_zero_q.q.val() {{\n            self.rd_g{g}.next = 0.into();").unwrap();
-        for (a, e) in arms {
-            writeln!(rd_update, "        }} else if self.addr6_q.q.val().get_bits::<3>(0) == {}_u64 {{\n            self.rd_g{g}.next = {e};", a & 7).unwrap();
-        }
-        writeln!(rd_update, "        }}\n        self.rd_g{g}_q.d.next = self.rd_g{g}.val();").unwrap();
-        let kw = if i == 0 { "        if" } else { "        } else if" };
-        writeln!(rd_out, "{kw} self.addr_hi_q.q.val() == {g}_u64 {{\n            self.bus.rdata.next = self.rd_g{g}_q.q.val();").unwrap();
-    }
-    rd_out.push_str("        }\n");
-    dffs.extend(rd_dffs);
     let mut dff_lines = String::new();
     for chunk in dffs.chunks(8) {
         writeln!(dff_lines, "        dff_setup!(self, clock, {});", chunk.join(", ")).unwrap();
@@ -399,10 +364,14 @@ pub struct RegFile {{
     /// The address, registered for the read mux (its low six bits; the rest are zero).
     addr6_q: DFF<Bits<6>>,
     hi_zero_q: DFF<Bit>,
-    /// The read mux's first level, each eight addresses' register registered (zero where
-    /// `addr` is not one of them), and the address's high three bits beside them.
-{rd_inner}    addr_hi_q: DFF<Bits<3>>,
-{wsel_inner}}}
+    rd_inputs: Signal<Local, Bits<32>>,
+    rd_counters: Signal<Local, Bits<32>>,
+    rd_config: Signal<Local, Bits<32>>,
+    /// The three parts of the read mux, registered (zero where `addr` is not theirs).
+    rd_inputs_q: DFF<Bits<32>>,
+    rd_counters_q: DFF<Bits<32>>,
+    rd_config_q: DFF<Bits<32>>,
+}}
 
 impl RegFile {{
     /// A register file for a core built with `params` (they set CLOCK_HZ, BAUD, PARAMS and
@@ -425,15 +394,20 @@ impl RegFile {{
             writable_bits: Default::default(),
             addr6_q: Default::default(),
             hi_zero_q: Default::default(),
-{rd_init}            addr_hi_q: Default::default(),
-{wsel_init}        }}
+            rd_inputs: Default::default(),
+            rd_counters: Default::default(),
+            rd_config: Default::default(),
+            rd_inputs_q: Default::default(),
+            rd_counters_q: Default::default(),
+            rd_config_q: Default::default(),
+        }}
     }}
 }}
 
 impl Logic for RegFile {{
     #[hdl_gen]
     fn update(&mut self) {{
-{dff_lines}        dff_setup!(self, clock, addr6_q, hi_zero_q, addr_hi_q, locked);
+{dff_lines}        dff_setup!(self, clock, addr6_q, hi_zero_q, rd_inputs_q, rd_counters_q, rd_config_q, locked);
         // Which addresses are registers, and which are writable: two bit masks from the table,
         // looked up with the low six bits (every address is below 64), so the decode the
         // parser checks in CHECK is a 64-entry lookup and a zero test, not a chain of 16-bit
@@ -444,19 +418,32 @@ impl Logic for RegFile {{
         self.bus.readable.next = self.hi_zero.val() & self.readable_bits.val().get_bit(0);
         self.bus.writable.next = self.hi_zero.val() & self.writable_bits.val().get_bit(0);
 
-        // Read mux: one arm per register of the table, from the address registered, in two
-        // registered levels of 8:1 selects (see `generate`): `rdata` shows a register two
-        // cycles after its address (the parser's reads are stable for a byte time), and each
-        // level starts and ends in flops. (Eight short chains, not one: one chain of all 58
-        // arms was too deep for the recursion of yosys's opt_muxtree in YoWASP's WebAssembly
-        // stack: the ECP5 flow's synthesis died with "call stack exhausted".)
+        // Read mux: one arm per register of the table, from the address registered, in three
+        // parts (inputs and constants, counter snapshots, stored registers), each registered,
+        // and their OR is `rdata`: `rdata` shows a register two cycles after its address
+        // (the parser's reads are stable for a byte time), and the mux starts and ends in flops.
         self.addr6_q.d.next = self.bus.addr.val().get_bits::<6>(0);
         self.hi_zero_q.d.next = self.hi_zero.val();
-        self.addr_hi_q.d.next = self.addr6_q.q.val().get_bits::<3>(3);
-{rd_update}        self.bus.rdata.next = 0.into();
-{rd_out}
-        // Write selects: which register `addr` names, registered (see `RegBus::we`).
-{wsel_update}
+        self.rd_inputs.next = 0.into();
+        self.rd_counters.next = 0.into();
+        self.rd_config.next = 0.into();
+        // Three chains, not one: each part's mux tree is as deep as its own registers (one
+        // chain of all 58 was too deep for the recursion of yosys's opt_muxtree in YoWASP's
+        // WebAssembly stack: the ECP5 flow's synthesis died with "call stack exhausted").
+        if !self.hi_zero_q.q.val() {{
+            self.rd_inputs.next = 0.into();
+{rd_inputs}        }}
+        if !self.hi_zero_q.q.val() {{
+            self.rd_counters.next = 0.into();
+{rd_counters}        }}
+        if !self.hi_zero_q.q.val() {{
+            self.rd_config.next = 0.into();
+{rd_config}        }}
+        self.rd_inputs_q.d.next = self.rd_inputs.val();
+        self.rd_counters_q.d.next = self.rd_counters.val();
+        self.rd_config_q.d.next = self.rd_config.val();
+        self.bus.rdata.next = self.rd_inputs_q.q.val() | self.rd_counters_q.q.val() | self.rd_config_q.q.val();
+
         // Writes: only the stored fields' bits; a core clear loses to a host write.
 {writes}        // Pulses and commands, from the write as it lands.
 {pulses}        // The lock: set by a write of CTRL.lock = 1, cleared only by reset (below).

@@ -107,9 +107,6 @@ pub struct CmdParser {
     last_q: DFF<Bit>,
     /// `cmd` is a write (0x02), registered: `cmd` is set bytes before anything reads this.
     is_write: DFF<Bit>,
-    /// The bus's `we`: the state is WRITE_DO, registered (WRITE_DO comes only after
-    /// WRITE_SETUP, and always), so a write's pulses start from a flop, not a state decode.
-    we_q: DFF<Bit>,
     /// In CHECK, the cycle of the address at `cur`: 0 `cur` moved (`addr_bad_q` takes its
     /// decode, the data RAM its word's index), 1 the word shows (`refusal_q` takes its
     /// refusal), 2 decide. 0 outside CHECK.
@@ -182,7 +179,6 @@ impl CmdParser {
             refusal_q: Default::default(),
             last_q: Default::default(),
             is_write: Default::default(),
-            we_q: Default::default(),
             phase: Default::default(),
             data_ram: Default::default(),
             crc_in: Default::default(),
@@ -219,7 +215,7 @@ impl Default for CmdParser {
 impl Logic for CmdParser {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, state, cmd, addr, count, count_m1, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, cur, rd_q, addr_bad_q, refusal_q, last_q, is_write, we_q, phase, resp_m1, resp_m2, resp_q);
+        dff_setup!(self, clock, state, cmd, addr, count, count_m1, bytes_left, word, words_in, crc, status, idx, tx_idx, tx_word, cur, rd_q, addr_bad_q, refusal_q, last_q, is_write, phase, resp_m1, resp_m2, resp_q);
         self.data_ram.write_clock.next = self.clock.val();
         self.data_ram.read_clock.next = self.clock.val();
         self.data_ram.write_enable.next = false;
@@ -241,7 +237,7 @@ impl Logic for CmdParser {
         self.last_q.d.next = self.idx.q.val() == self.count_m1.q.val();
         self.phase.d.next = 0.into();
         self.bus.wdata.next = self.data_ram.read_data.val();
-        self.bus.we.next = self.we_q.q.val();
+        self.bus.we.next = false;
         self.executed.next = false;
         self.dropped.next = false;
         // Bytes are taken while a request is being read. A byte that came after more than 64
@@ -354,7 +350,7 @@ impl Logic for CmdParser {
             // The data RAM shows word idx next cycle.
             self.state.d.next = self.st_write_do.val();
         } else if self.state.q.val() == self.st_write_do.val() {
-            // `we` is high (`we_q`).
+            self.bus.we.next = true;
             if self.last_q.q.val() {
                 self.idx.d.next = 0.into();
                 self.cur.d.next = bit_cast::<17, 16>(self.addr.q.val());
@@ -413,7 +409,6 @@ impl Logic for CmdParser {
             self.state.d.next = self.st_hunt.val();
             self.tx_idx.d.next = 0.into();
         }
-        self.we_q.d.next = (self.state.q.val() == self.st_write_setup.val()) & !self.reset.val();
     }
 }
 

@@ -20,10 +20,7 @@ use rust_hdl::widgets::prelude::DFFWithInit;
 /// [`crate::uart_bridge::UartBridge`] around it (which links its own to the parser's). The
 /// core joins it to the register file's [`RegPort`]. The answers (`rdata`, `readable`,
 /// `writable`, `write_refusal`) are of `addr` and `wdata` as they are now, except `rdata`,
-/// which shows the register two cycles after its address. A write (`we`) goes to the register
-/// `addr` named in the cycle before: the register file decodes the address into a flop per
-/// writable register, so a write's stores and pulses start from flops; the parser holds a
-/// write's address a cycle before it writes (WRITE_SETUP).
+/// which shows the register two cycles after its address.
 #[derive(LogicInterface, Default, Clone)]
 #[join = "RegPort"]
 pub struct RegBus {
@@ -31,8 +28,7 @@ pub struct RegBus {
     pub addr: Signal<Out, Bits<16>>,
     /// Data to write.
     pub wdata: Signal<Out, Bits<32>>,
-    /// Write `wdata` this cycle to the register `addr` named in the cycle before (ignored
-    /// unless it is writable).
+    /// Write `wdata` to `addr` this cycle (ignored unless `writable`).
     pub we: Signal<Out, Bit>,
     /// The register at `addr` of two cycles before (the read mux starts and ends in flops).
     pub rdata: Signal<In, Bits<32>>,
@@ -54,7 +50,7 @@ pub struct RegPort {
     pub addr: Signal<In, Bits<16>>,
     /// Data to write.
     pub wdata: Signal<In, Bits<32>>,
-    /// Write `wdata` this cycle to the register `addr` named in the cycle before.
+    /// Write `wdata` to `addr` this cycle.
     pub we: Signal<In, Bit>,
     /// The register at `addr` of two cycles before.
     pub rdata: Signal<Out, Bits<32>>,
@@ -144,16 +140,8 @@ mod tests {
         readable.then(|| r.bus.rdata.val().to_u32())
     }
 
-    /// Presents `addr` for a cycle (the write decode is registered), then writes.
-    fn address(r: &mut RegFile, addr: u16) {
-        r.bus.addr.next = (addr as u64).into();
-        r.bus.we.next = false;
-        low(r, |r| &mut r.clock);
-        edge(r, |r| &mut r.clock);
-    }
-
     fn write(r: &mut RegFile, addr: u16, value: u32) -> bool {
-        address(r, addr);
+        r.bus.addr.next = (addr as u64).into();
         r.bus.wdata.next = (value as u64).into();
         r.bus.we.next = true;
         low(r, |r| &mut r.clock);
@@ -270,7 +258,7 @@ mod tests {
         r.connect_all();
         for g in REGISTERS.iter().filter(|g| g.part != Part::Core) {
             if g.is_writable() {
-                address(&mut r, g.addr);
+                r.bus.addr.next = (g.addr as u64).into();
                 r.bus.wdata.next = (u32::MAX as u64).into();
                 r.bus.we.next = true;
                 low(&mut r, |r| &mut r.clock);
@@ -282,31 +270,13 @@ mod tests {
         }
     }
 
-    /// A write lands in the register `addr` named in the cycle before `we` (the write decode
-    /// is registered; the parser holds a write's address a cycle first, WRITE_SETUP).
-    #[test]
-    fn a_write_goes_to_the_register_addressed_the_cycle_before() {
-        let mut r = regfile();
-        let fresh = RegisterModel::new(BuildParams::default());
-        let (scratch, offset) = (reg("SCRATCH").addr, reg("OFFSET").addr);
-        address(&mut r, scratch);
-        r.bus.addr.next = (offset as u64).into();
-        r.bus.wdata.next = 0x55u64.into();
-        r.bus.we.next = true;
-        low(&mut r, |r| &mut r.clock);
-        edge(&mut r, |r| &mut r.clock);
-        r.bus.we.next = false;
-        assert_eq!(read(&mut r, scratch), Some(0x55));
-        assert_eq!(read(&mut r, offset), fresh.read(offset));
-    }
-
     #[test]
     fn ctrl_mode_pulses_and_mode_keep() {
         let mut r = regfile();
         r.ctrl.ctrl_mode_now.next = 2u64.into();
         let ctrl = reg("CTRL").addr;
         assert_eq!(read(&mut r, ctrl).unwrap() & 7, 2, "CTRL.mode reads the mode now");
-        address(&mut r, ctrl);
+        r.bus.addr.next = (ctrl as u64).into();
         r.bus.wdata.next = (0x107u64).into();
         r.bus.we.next = true;
         low(&mut r, |r| &mut r.clock);

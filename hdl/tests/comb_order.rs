@@ -5,6 +5,7 @@
 //! seeded snippets, and `simulator_reads_child_inputs_settled` shows the simulator
 //! behaviour that makes the rule necessary.
 use ftio_hdl::blocks::{block_verilog, BLOCKS};
+use ftio_hdl::uart_bridge::RxQueue;
 use ftio_verilog_lint::{check_verilog, count_comb_blocks, Finding, Report};
 use ftio_hdl::testbench::settle;
 use ftio_hdl::verilog::OFFSET_RANGES_LOG2;
@@ -20,6 +21,16 @@ fn checked(name: &str, text: &str) -> Report {
     let report = check_verilog(text).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(report.blocks.len(), count_comb_blocks(text), "{name}: every always @(*) parsed");
     report
+}
+
+/// The combinational blocks of the rust-hdl widgets the gateware uses (only the UART's
+/// receive queue has any; DFF and RAM are clocked custom Verilog), as
+/// [`ftio_verilog_lint::CombBlock::text`], which does not depend on the hierarchy.
+fn library_blocks() -> BTreeSet<String> {
+    let mut q = RxQueue::default();
+    q.connect_all();
+    let text = generate_verilog(&q);
+    checked("RxQueue", &text).blocks.into_iter().map(|b| b.text).collect()
 }
 
 /// The texts checked: the core at each strict-offset range and pipelined, each block alone,
@@ -44,22 +55,31 @@ fn texts() -> Vec<(String, String)> {
 
 #[test]
 fn generated_verilog_reads_only_final_values() {
+    let lib = library_blocks();
+    assert!(!lib.is_empty());
     let mut ours = Vec::new();
-    let mut blocks = 0;
+    let mut library = Vec::new();
+    let (mut blocks, mut lib_blocks) = (0, 0);
     for (name, text) in texts() {
         let r = checked(&name, &text);
         blocks += r.blocks.len();
+        lib_blocks += r.blocks.iter().filter(|b| lib.contains(&b.text)).count();
         for f in &r.findings {
             let allowed = ALLOWED.iter().any(|(m, v, _)| f.module.ends_with(m) && f.var == *v);
-            if !allowed {
-                ours.push(format!("{name}: {}", f.describe(&text)));
+            let line = format!("{name}: {}", f.describe(&text));
+            if lib.contains(&r.blocks[f.block].text) {
+                library.push(line);
+            } else if !allowed {
+                ours.push(line);
             }
         }
     }
-    // Every `always @(*)` block is ours: the one rust-hdl widget that had any, the UART's
-    // receive queue (SynchronousFIFO), is replaced by `RxQueue` (hdl/src/uart_bridge.rs).
-    eprintln!("{blocks} always @(*) blocks checked");
-    assert!(blocks > 100, "the core and the blocks were all checked");
+    eprintln!("{blocks} always @(*) blocks checked, {lib_blocks} of them rust-hdl widgets");
+    // rust-hdl's own widgets: reported, not ours to fix (none at rust-hdl 0.46).
+    for l in &library {
+        eprintln!("rust-hdl widget: {l}");
+    }
+    assert!(blocks > 100 && lib_blocks > 0, "the core and the blocks were all checked");
     assert!(
         ours.is_empty(),
         "reads that may not see the final value (simulator and Verilog can disagree; see \
