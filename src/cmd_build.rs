@@ -57,7 +57,7 @@ pub struct BuildArgs {
     pub no_harden: bool,
     /// Register stages for a faster clock (`--pipeline 1`: a stage behind each input link's
     /// checks, SPEC §4 "Pipelining"; cut-through and mismatch detection t+4). Not with --core.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(*ftio_hdl::BuildParams::PIPELINE.start() as i64..=*ftio_hdl::BuildParams::PIPELINE.end() as i64))]
+    #[arg(long, default_value_t = ftio_hdl::BuildParams::DEFAULT.pipeline, value_parser = crate::pipeline_parser())]
     pub pipeline: u8,
     /// Stop after synthesis (yosys): the netlist `board_top.json` (what the gate-level
     /// simulation runs) and the cell counts, in seconds to minutes instead of place and route's

@@ -33,7 +33,7 @@ pub struct CampaignArgs {
     /// Run the campaign on the pipelined build (`--pipeline 1`: a registered stage behind
     /// each input link's checks, SPEC §4 "Pipelining"), as `ftio build` and `ftio bench`
     /// take it; the golden runs are that build's, so its later cycle figures are no fault.
-    #[arg(long, default_value_t = ftio_hdl::BuildParams::DEFAULT.pipeline, value_parser = clap::value_parser!(u8).range(*ftio_hdl::BuildParams::PIPELINE.start() as i64..=*ftio_hdl::BuildParams::PIPELINE.end() as i64))]
+    #[arg(long, default_value_t = ftio_hdl::BuildParams::DEFAULT.pipeline, value_parser = crate::pipeline_parser())]
     pub pipeline: u8,
     /// Seed of the fault draw: the same seed gives the same faults.
     #[arg(long, default_value_t = 1)]

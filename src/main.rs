@@ -4,6 +4,13 @@ use clap::{Args, Parser, Subcommand};
 use ftio_hdl::BuildParams;
 use std::path::PathBuf;
 
+/// `--pipeline N`'s parser for every command that takes it (`verilog`, `bench`, `build`,
+/// `campaign`): the depths the generator builds (`BuildParams::PIPELINE`), anything else a
+/// clap error naming the range.
+pub(crate) fn pipeline_parser() -> clap::builder::RangedI64ValueParser<u8> {
+    clap::value_parser!(u8).range(*BuildParams::PIPELINE.start() as i64..=*BuildParams::PIPELINE.end() as i64)
+}
+
 mod cmd_build;
 mod cmd_campaign;
 mod cmd_demo;
@@ -87,7 +94,7 @@ pub struct ParamArgs {
     /// Register stages for a faster clock (SPEC §4): 1 puts a registered stage behind each
     /// input link's checks (cut-through and mismatch detection one cycle later, t+4).
     /// PARAMS.pipeline reads it.
-    #[arg(long, default_value_t = BuildParams::DEFAULT.pipeline, value_parser = clap::value_parser!(u8).range(*BuildParams::PIPELINE.start() as i64..=*BuildParams::PIPELINE.end() as i64))]
+    #[arg(long, default_value_t = BuildParams::DEFAULT.pipeline, value_parser = pipeline_parser())]
     pipeline: u8,
     /// The BIST's CPU-side generators behind skid stages: a timing cut (the CPU ingresses'
     /// `ready` ends at the stages' flops) at about 270 logic cells; nothing a register reads
@@ -213,7 +220,7 @@ struct BenchArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(0..=15))]
     offset: u64,
     /// Measure the pipelined build (`--pipeline 1`, SPEC §4 "Pipelining"; see `ftio verilog`).
-    #[arg(long, default_value_t = BuildParams::DEFAULT.pipeline, value_parser = clap::value_parser!(u8).range(*BuildParams::PIPELINE.start() as i64..=*BuildParams::PIPELINE.end() as i64))]
+    #[arg(long, default_value_t = BuildParams::DEFAULT.pipeline, value_parser = pipeline_parser())]
     pipeline: u8,
 }
 
