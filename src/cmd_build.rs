@@ -56,9 +56,10 @@ pub struct BuildArgs {
     #[arg(long)]
     pub no_harden: bool,
     /// Register stages for a faster clock (`--pipeline 1`: a stage behind each input link's
-    /// checks, SPEC §4 "Pipelining"; cut-through and mismatch detection t+4). Not with --core.
-    #[arg(long, default_value_t = ftio_hdl::BuildParams::DEFAULT.pipeline, value_parser = crate::pipeline_parser())]
-    pub pipeline: u8,
+    /// checks, SPEC §4 "Pipelining"; cut-through and mismatch detection t+4). Default: the
+    /// board's (1 on the alchitry-cu, 0 elsewhere; the system top 0). Not with --core.
+    #[arg(long, value_parser = crate::pipeline_parser())]
+    pub pipeline: Option<u8>,
     /// Stop after synthesis (yosys): the netlist `board_top.json` (what the gate-level
     /// simulation runs) and the cell counts, in seconds to minutes instead of place and route's
     /// minutes to tens of minutes; no timing, no bitstream. Not with --seed/--seeds.
@@ -137,7 +138,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
             bail!("--freq {f}: expected MHz between 0 and 1000");
         }
     }
-    if (args.harden || args.no_harden || args.pipeline != 0) && args.core.is_some() {
+    if (args.harden || args.no_harden || args.pipeline.is_some()) && args.core.is_some() {
         bail!("--harden / --no-harden / --pipeline choose the generated core: a --core file keeps its own parameters (`ftio verilog --harden` writes a hardened one)");
     }
     let core = match &args.core {
@@ -157,6 +158,16 @@ pub fn run(args: BuildArgs) -> Result<()> {
             if harden && !args.harden {
                 eprintln!("ftio: {} builds the hardened core by default (--no-harden for the default core)", board.name);
             }
+            // Pipelined: asked for, or the board's for its BIST top (the system top, as for
+            // harden, keeps the default build).
+            let pipeline = args.pipeline.unwrap_or(if system.is_none() { board.pipeline } else { 0 });
+            if pipeline != 0 && args.pipeline.is_none() {
+                eprintln!(
+                    "ftio: {} builds the pipelined core by default (--pipeline {pipeline}: cut-through and mismatch detection t+{}; --pipeline 0 for the default build)",
+                    board.name,
+                    3 + pipeline
+                );
+            }
             // The BIST's return-path test where the board has room for it (bsp `Board::bist_return`).
             // The BIST's CPU-side skid stages where the board's clock needs them (`Board::bist_skids`).
             let mut params = BuildParams {
@@ -164,7 +175,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
                 harden,
                 bist_return: board.bist_return,
                 bist_skids: board.bist_skids,
-                pipeline: args.pipeline,
+                pipeline,
                 ..BuildParams::default()
             };
             if !board.bist_return {

@@ -37,6 +37,11 @@ fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, b
     // (bsp `Board::bist_skids`).
     let bist_skids = ftio_bsp::board(board).unwrap().bist_skids;
     assert!(params.split_whitespace().any(|w| w == format!("bist_skids={bist_skids}")), "{params}");
+    // The Cu builds the pipelined core (its 75 MHz needs the input stage), the others the
+    // default build (bsp `Board::pipeline`); the header names a pipeline only when it has one.
+    let pipeline = ftio_bsp::board(board).unwrap().pipeline;
+    let named = params.split_whitespace().find_map(|w| w.strip_prefix("pipeline=")).map(|n| n.parse::<u8>().unwrap());
+    assert_eq!(named.unwrap_or(0), pipeline, "{params}");
     assert_eq!(r["timing_met"], true);
     let cells = &r["bels"][lut_cell];
     assert!(cells["used"].as_u64().unwrap() <= cells["total"].as_u64().unwrap(), "{cells}");

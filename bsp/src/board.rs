@@ -96,6 +96,12 @@ pub struct Board {
     /// stages' flops, for about 270 logic cells. On where the board's clock needs it and the
     /// part has room (docs/boards.md, "BIST skid stages").
     pub bist_skids: bool,
+    /// The register stages `ftio build` generates this board's BIST top with
+    /// (`BuildParams::pipeline`, SPEC §4 "Pipelining"; `--pipeline N` overrides it): 1 where the
+    /// board's clock needs the input stage behind each link, at one cycle more on the write
+    /// path's latency and on mismatch detection (docs/boards.md, "The pipelined build on a
+    /// board"). The system top keeps the default build its firmware run was measured with.
+    pub pipeline: u8,
     /// The nextpnr placer seed `ftio build` uses here when none is given (`--seed`): `None`
     /// leaves nextpnr's default. A board filled to the brim needs one measured to place.
     pub placer_seed: Option<u64>,
@@ -147,16 +153,15 @@ pub static BOARDS: &[Board] = &[
         nextpnr_args: &["--hx8k", "--package", "cb132"],
         clock_pin: "P7",
         osc_hz: 100_000_000,
-        // SATA Gen2's 32-bit rate (75 MHz, issue 26) is not held at every placer seed: built for
-        // 75 the board top met it at 8 of 8 seeds at 0ab161f (75.28 / 80.17 / 85.06 MHz), but at
-        // 6 of 8 once the return path's injector cut and the capture cut were merged beside it
-        // (3af36a3: 74.29 / 75.88 / 81.49 MHz; seeds 2 and 7 miss on a registered mode write
-        // → CPU B's ready → the BIST stage's and CPU B injector's next-state enables;
-        // docs/results.md "Alchitry Cu"). A rating that fails at some seeds would fail CI at random
-        // on a one-line change, so the Cu stays at 60 MHz until every seed meets 75. (That
-        // cut, the CPU-side BIST skid stages, is reverted on main: it overfilled the iCEBreaker.)
-        // icepll -i 100 -o 60: PFD 20 MHz, VCO 960 MHz, /16. P7 is not the PLL pad: CORE.
-        core_hz: 60_000_000,
+        // SATA Gen2's 32-bit rate (75 MHz, issue 26) with the pipelined build (`pipeline` below):
+        // built for 75 it met timing at 8 of 8 placer seeds (80.24 / 83.50 / 84.38 MHz,
+        // docs/results.md "Alchitry Cu"). The default build does not hold 75 at every seed (6
+        // of 8 at 50a2e72: CTRL.lockstep → CPU B's ready → the BIST stage's and CPU B
+        // injector's next-state enables), and a rating that fails at some seeds would fail CI
+        // at random on a one-line change: `--pipeline 0` builds it, for 60 MHz
+        // (`--clock-mhz 60`, 75.59 / 75.76 / 84.03 MHz over seeds 1-3).
+        // icepll -i 100 -o 75: PFD 100 MHz, VCO 600 MHz, /8. P7 is not the PLL pad: CORE.
+        core_hz: 75_000_000,
         // The full core with every link live needs 8 380 of the HX8K's 7 680 logic cells at the
         // generator's defaults; issue 26 asks for it to fit within 95 % (7 296) with room for a
         // board top. The cheapest loss that gets there (`scripts/measure-core.py --pack-only`,
@@ -175,10 +180,14 @@ pub static BOARDS: &[Board] = &[
         // (docs/results.md, "Alchitry Cu"). The rating stays that of the core without the
         // return path until that chain is cut.
         bist_return: false,
-        // The CPU-side BIST skid stages: 75 MHz needs them (docs/results.md "Alchitry Cu").
+        // The CPU-side BIST skid stages: the board's 75 MHz was measured with them (they took
+        // CPU B's ready off the BIST's next-state logic, docs/results.md "Alchitry Cu").
         bist_skids: true,
+        // The input stage behind each link (cut-through t+4 = 53.3 ns at 75 MHz, mismatch
+        // detection t+4; a parity error's irq stays t+2): what 75 MHz at every seed needs.
+        pipeline: 1,
         placer_seed: None,
-        pll: Pll::Ice40(Ice40Pll { divr: 4, divf: 47, divq: 4, filter_range: 2, from_pad: false }),
+        pll: Pll::Ice40(Ice40Pll { divr: 0, divf: 5, divq: 3, filter_range: 5, from_pad: false }),
         uart_rx: pin("P14"),
         uart_tx: pin("M9"),
         leds: &[
@@ -215,6 +224,8 @@ pub static BOARDS: &[Board] = &[
         bist_return: false,
         // No room for the CPU-side BIST skid stages (5 262 of 5 280 LCs with them), nor need at 24 MHz.
         bist_skids: false,
+        // 24 MHz is the part's, not the datapath's: the default build keeps t+3.
+        pipeline: 0,
         // At 96 % of the UP5K's logic cells nextpnr-ice40 0.4 finds a legal placement at some
         // seeds and not at others, by synthesis noise: the default core at 5 056 LCs failed to
         // place at nextpnr's default seed and met timing at seeds 2 / 3 (26.62 / 26.43 MHz;
@@ -265,6 +276,8 @@ pub static BOARDS: &[Board] = &[
         bist_return: true,
         // Not measured with the CPU-side BIST skid stages: the board meets 65 MHz without them.
         bist_skids: false,
+        // The default build (t+3): it meets the board's 65 MHz.
+        pipeline: 0,
         // Seed 1, the one the earlier builds used: it met 65 MHz with 6.8 % in hand in the sweep
         // (69.44 MHz), as did seeds 2 and 3, and the committed netlist places there at 73.99
         // MHz (tests/board_build.rs). Re-measure with `--seeds` when the core changes.

@@ -41,7 +41,7 @@ fn alchitry_cu_builds_to_a_bin_with_the_stand_in_core() {
     let r = build(board("alchitry-cu").unwrap(), &common::stand_in_core(), &dir, &BuildOpts::default())
         .unwrap_or_else(|e| panic!("{e:#}"));
     check_report(&r, 7680, 32);
-    assert_eq!(r.target_mhz, 60.0);
+    assert_eq!(r.target_mhz, 75.0);
     assert!(r.timing_met, "{r}");
     assert_eq!(r.bels.get("ICESTORM_PLL").map(|p| p.used), Some(1), "{:?}", r.bels);
     assert!(r.bitstream.ends_with("board_top.bin"));
