@@ -1,6 +1,7 @@
-//! The pipelined build's register stages (SPEC §4 "Pipelining", `BuildParams::pipeline`):
-//! [`InputStage`], stage 1 of the design in docs/timing-history.md ("Deliverable 5"), and
-//! [`IfBuilt`], which holds a block only in the builds that have it.
+//! Register stages behind the input links: [`InputStage`] (behind each disk link in every
+//! build; behind each CPU link in the pipelined build, SPEC §4 "Pipelining",
+//! `BuildParams::pipeline`: stage 1 of the design in docs/timing-history.md, "Deliverable 5"),
+//! and [`IfBuilt`], which holds a block only in the builds that have it.
 use crate::link::{StreamRx, StreamTx, Word};
 use crate::shadow::ShadowCheck;
 use crate::skid::Skid;
@@ -8,10 +9,10 @@ use rust_hdl::prelude::*;
 
 /// A registered stage on a word stream, [`crate::bist_return::BistSkid`]'s form on the core's
 /// streams: a [`Skid`] (the source's `ready` is its flop, `!skid_valid`) followed by an output
-/// register, so neither the sink's `ready` nor the source's word logic crosses it. The
-/// pipelined build (`--pipeline 1`) puts one behind each input link's checks: the BIST mux,
-/// the injector and the parity check end at its flops, and the lockstep, the disk sides and
-/// the return path start at them.
+/// register, so neither the sink's `ready` nor the source's word logic crosses it. Every
+/// build puts one behind each disk link's checks, the pipelined build (`--pipeline 1`) one
+/// behind each CPU link's too: the BIST mux, the injector and the parity check end at its
+/// flops, and the lockstep, the disk sides and the return path start at them.
 ///
 /// A word offered at t is offered to the sink from t+1; a word a cycle passes; two words are
 /// held at most. `rx.ready` does not follow `tx.ready` in the same cycle.

@@ -968,10 +968,11 @@ fn halted_drains_the_disks_returns() {
 }
 
 /// Read-verify with a secondary (disk B) that stops returning while the primary goes on:
-/// DISK_DIVERGENCE is latched and `irq` raised at a fixed number of cycles after the first
-/// cycle the primary's word waits alone (DISK_TIMEOUT + 2: the fabric flags it in the
-/// (DISK_TIMEOUT + 1)-th silent cycle, STATUS and `irq` follow 2 cycles later), and the CPUs still
-/// get the primary's whole stream.
+/// DISK_DIVERGENCE is latched and `irq` raised at a fixed number of cycles after the primary's
+/// first word alone is taken on its link (DISK_TIMEOUT + 3: the word waits alone in the fabric
+/// from the next cycle, out of the disk input stage; the fabric flags it in the
+/// (DISK_TIMEOUT + 1)-th silent cycle, STATUS and `irq` follow 2 cycles later), and the CPUs
+/// still get the primary's whole stream.
 #[test]
 fn a_silent_secondary_raises_disk_divergence_within_disk_timeout_plus_two_cycles() {
     let mut b = Board::fast_uart(23);
@@ -985,7 +986,7 @@ fn a_silent_secondary_raises_disk_divergence_within_disk_timeout_plus_two_cycles
     assert_eq!(b.words(3), r, "CPU B");
     assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 10, "DISK_DIVERGENCE");
     let t0 = b.disk_a.taken_at[16] + 1;
-    assert_eq!(b.irq_at, Some(t0 + 40 + 2), "irq at {:?}, primary's word 17 alone from {t0}", b.irq_at);
+    assert_eq!(b.irq_at, Some(t0 + 40 + 3), "irq at {:?}, primary's word 17 taken alone at {t0}", b.irq_at);
 }
 
 // --- Control does what the register docs say (issue 23, deliverable 4) --------------------

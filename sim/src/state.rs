@@ -235,8 +235,12 @@ pub const BLOCKS: &[(&str, &str)] = &[
     // The skid buffer between each disk ingress and the disk's side (hdl/src/skid.rs).
     ("skid_disk_a", "return path"),
     ("skid_disk_b", "return path"),
-    // The pipelined build's input stages (`--pipeline 1`, hdl/src/pipeline.rs): each input
-    // link's checked word, registered before the lockstep and the disk sides.
+    // The registered stage behind each disk ingress (hdl/src/pipeline.rs), in every build:
+    // the first cycle of the return path.
+    ("stage_disk_a", "return path"),
+    ("stage_disk_b", "return path"),
+    // The pipelined build's CPU input stages (`--pipeline 1`, hdl/src/pipeline.rs): each CPU
+    // link's checked word, registered before the lockstep.
     ("stage_*", "input stages"),
     // Fault detection and the first-fault capture.
     ("fault_log", "fault log & monitors"),
