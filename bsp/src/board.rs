@@ -154,7 +154,7 @@ pub static BOARDS: &[Board] = &[
         clock_pin: "P7",
         osc_hz: 100_000_000,
         // SATA Gen2's 32-bit rate (75 MHz, issue 26) with the pipelined build (`pipeline` below):
-        // built for 75 it met timing at 8 of 8 placer seeds (80.24 / 83.50 / 84.38 MHz,
+        // built for 75 it met timing at 8 of 8 placer seeds (77.76 / 81.82 / 84.63 MHz,
         // docs/results.md "Alchitry Cu"). The default build does not hold 75 at every seed (6
         // of 8 at 50a2e72: CTRL.lockstep → CPU B's ready → the BIST stage's and CPU B
         // injector's next-state enables), and a rating that fails at some seeds would fail CI
