@@ -17,6 +17,10 @@ report-seed<S>.json, and Fmax min / median / max with how many seeds met the tar
 The parts: `--family ice40` is the iCE40-HX8K (ct256, the Alchitry Cu's die) or, with
 `--device up5k`, the iCE40UP5K (sg48, the iCEBreaker's); `--family ecp5` the ECP5-85F.
 
+The core is generated with the family's capture choice (`--capture-choice`, bsp
+`Family::capture_choice`: `before` the registers on the iCE40, `after` on the ECP5, as `ftio
+build` builds the boards) unless the `ftio verilog` options name one.
+
 `--pack-only` (iCE40) synthesises `ftio_core` alone, without the wrapper, and only packs it:
 its cell count is what the core itself needs (no Fmax; its ports outnumber the pins, so it
 cannot be placed).
@@ -151,7 +155,14 @@ def main():
     out = a.out or os.path.join(ROOT, "build", f"measure-{a.device if a.family == 'ice40' else a.family}")
     os.makedirs(out, exist_ok=True)
     ftio = ftio_binary()
-    subprocess.run([ftio, "verilog", "--out", out] + a.verilog_opts, check=True, stdout=subprocess.DEVNULL)
+    # The core as the family's boards build it: the capture's choice is the family's
+    # (`ftio tools` reports it, bsp `Family::capture_choice`) unless the options name one.
+    opts = list(a.verilog_opts)
+    if not any(o == "--capture-choice" or o.startswith("--capture-choice=") for o in opts):
+        fam = json.loads(subprocess.run([ftio, "tools", "--family", a.family], check=True,
+                                        stdout=subprocess.PIPE, text=True).stdout)
+        opts += ["--capture-choice", fam["capture_choice"]]
+    subprocess.run([ftio, "verilog", "--out", out] + opts, check=True, stdout=subprocess.DEVNULL)
     core = open(os.path.join(out, "ftio_core.v")).read()
     top, nin, nout = wrapper(ports(core))
     part = ICE40_PARTS[a.device][0] if a.family == "ice40" else "ECP5-85F"

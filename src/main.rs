@@ -101,6 +101,12 @@ pub struct ParamArgs {
     /// changes (docs/boards.md, "BIST skid stages").
     #[arg(long)]
     bist_skids: bool,
+    /// Where the first-fault capture chooses between the CPU ports' and the disks' rx words:
+    /// `before` its registers (about 100 logic cells fewer: the iCE40 boards' build) or `after`
+    /// them (the parity checks end at one flop: faster, the ECP5's). Both capture the same
+    /// CAP_* values cycle for cycle (docs/boards.md, "The capture's choice").
+    #[arg(long, default_value = BuildParams::DEFAULT.capture_choice.name(), value_parser = ["before", "after"])]
+    capture_choice: String,
 }
 
 /// A clap parser for a `u32` in `range` (the error names the range).
@@ -150,6 +156,7 @@ impl ParamArgs {
             harden: self.harden,
             pipeline: self.pipeline,
             bist_skids: self.bist_skids,
+            capture_choice: ftio_hdl::CaptureChoice::from_name(&self.capture_choice).expect("clap checked the name"),
         }
     }
 }

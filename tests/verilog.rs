@@ -79,8 +79,9 @@ const ACCEPTED_WARNINGS: [&str; 3] = ["DECLFILENAME", "UNUSEDSIGNAL", "UNOPTFLAT
 #[test]
 fn verilator_lint_is_clean() {
     tool("verilator");
-    // The default build and the pipelined one (`--pipeline 1`).
-    for extra in [&[][..], &["--pipeline", "1"][..]] {
+    // The default build, the pipelined one (`--pipeline 1`) and the iCE40 boards' capture
+    // choice (`--capture-choice before`).
+    for extra in [&[][..], &["--pipeline", "1"][..], &["--capture-choice", "before", "--harden"][..]] {
         let dir = tempdir(&format!("lint{}", extra.len()));
         generate(&dir, extra);
         let out = Command::new("verilator")
@@ -119,6 +120,21 @@ fn the_pipeline_parameter_adds_the_input_stages_only_when_set() {
     }
 }
 
+/// `--capture-choice after` is the default build; `before` (the iCE40 boards') builds the
+/// capture's choice before its registers and names itself in the header.
+#[test]
+fn the_capture_choice_names_itself_only_when_before() {
+    let default = generate(&tempdir("cap-default"), &[]);
+    let after = generate(&tempdir("cap-after"), &["--capture-choice", "after"]);
+    assert!(default == after, "--capture-choice after is the default build");
+    assert!(!default.contains("capture_choice="), "the default build's header is as before the parameter");
+    assert!(default.contains("localparam  before = 1'b0;"), "the capture's choice after the registers");
+    let before = generate(&tempdir("cap-before"), &["--capture-choice", "before", "--pipeline", "1"]);
+    let header = before.lines().nth(1).unwrap();
+    assert!(header.ends_with(" bist_skids=false pipeline=1 capture_choice=before"), "header: {header}");
+    assert!(before.contains("localparam  before = 1'b1;"), "the capture's choice before the registers");
+}
+
 #[test]
 fn yosys_synthesises_for_ice40_with_non_default_parameters() {
     tool("yosys");
@@ -142,6 +158,7 @@ fn bad_parameters_are_refused_with_a_clear_error() {
         (vec!["--baud", "200000000"], "125000000"),
         (vec!["--clock-hz", "1000000", "--baud", "921600"], "too fast"),
         (vec!["--pipeline", "2"], "0..=1"),
+        (vec!["--capture-choice", "late"], "[possible values: before, after]"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_ftio")).args(["verilog", "--out"]).arg(&dir).args(&args).output().unwrap();
         assert!(!out.status.success(), "{args:?} accepted");

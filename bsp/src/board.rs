@@ -11,6 +11,25 @@ pub enum Family {
     Ecp5,
 }
 
+impl Family {
+    /// Where the first-fault capture chooses between the CPU ports' and the disks' rx words in
+    /// the core `ftio build` generates for this family's boards (`--capture-choice`,
+    /// `BuildParams::capture_choice`; docs/boards.md "The capture's choice"). Both choices
+    /// capture the same CAP_* values cycle for cycle; they differ in size and speed.
+    /// - iCE40: `before` the registers. One registered pair instead of two saves ~100 logic
+    ///   cells on the HX8K, whose full core is over its 95 % line (issue 26); the iCE40 boards'
+    ///   clocks are not limited by the parity checks that then select the pair's inputs.
+    /// - ECP5: `after` the registers. The LUTs are plenty; with the choice before them the
+    ///   80-bit select behind the ports' parity checks was the full core's slowest endpoints
+    ///   (docs/timing-history.md, ca8b55c: +6.5-11 MHz after).
+    pub fn capture_choice(&self) -> &'static str {
+        match self {
+            Family::Ice40 => "before",
+            Family::Ecp5 => "after",
+        }
+    }
+}
+
 impl std::fmt::Display for Family {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

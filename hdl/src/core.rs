@@ -179,7 +179,7 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             out_cpu_b: Default::default(),
             disk_a: Default::default(),
             disk_b: Default::default(),
-            fault_log: FaultLog::hardened(params.harden),
+            fault_log: FaultLog::new(params.harden, params.capture_choice),
             counters: Counters::new(params.counter_width, SW),
             bist: BistControl::for_build(params),
             bridge: UartBridge::new(cpb),
