@@ -96,6 +96,9 @@ struct FlowTools {
     /// The first-fault capture's choice the family's boards build (`Family::capture_choice`,
     /// `--capture-choice`): `before` or `after` the registers.
     capture_choice: &'static str,
+    /// Whether the family's boards build the disk links' input stage (`Family::disk_stage`,
+    /// `--disk-stage`): `on` or `off`.
+    disk_stage: &'static str,
 }
 
 /// The capture's choice `ftio build` generates a board's core with: its family's
@@ -121,6 +124,7 @@ pub fn run_tools(args: ToolsArgs) -> Result<()> {
         synth: ftio_bsp::synth_command(family),
         synth_script: ftio_bsp::flow::synth_script(family, &["{sources}"], "{top}", "{json}"),
         capture_choice: family_capture_choice(family).name(),
+        disk_stage: if family.disk_stage() { "on" } else { "off" },
     };
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
@@ -187,6 +191,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
                 bist_return: board.bist_return,
                 bist_skids: board.bist_skids,
                 capture_choice: family_capture_choice(board.family),
+                disk_stage: board.family.disk_stage(),
                 pipeline,
                 ..BuildParams::default()
             };

@@ -28,6 +28,20 @@ impl Family {
             Family::Ecp5 => "after",
         }
     }
+
+    /// Whether the core `ftio build` generates for this family's boards has the registered
+    /// stage behind each disk link (`--disk-stage`, `BuildParams::disk_stage`; docs/boards.md
+    /// "The disk links' input stage"). A return word reaches the CPUs a cycle later with it;
+    /// SPEC §4 gives the return path no cycle figure.
+    /// - iCE40: off. About 260 logic cells on the HX8K, whose full core is over its 95 % line
+    ///   with it (issue 26); the iCE40 boards' tops tie the disk inputs idle, so their
+    ///   bitstreams are the same either way (synthesis removes the return path's input side).
+    /// - ECP5: on. The ULX3S's board top feeds the disk inputs from its BIST; the stage took the
+    ///   return path's chain off its critical paths (65 MHz: 76.51 / 79.81 / 78.62 MHz at seeds
+    ///   1-3, from 69.19 / 68.84 / 71.89 without it).
+    pub fn disk_stage(&self) -> bool {
+        matches!(self, Family::Ecp5)
+    }
 }
 
 impl std::fmt::Display for Family {

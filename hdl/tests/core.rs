@@ -259,7 +259,14 @@ impl Board {
 /// its own pace; disk B's are drained.
 #[test]
 fn duplex_mirrors_writes_and_returns_reads_to_both_cpus() {
-    let mut b = Board::new(1);
+    for disk_stage in [true, false] {
+        println!("disk stage {disk_stage}");
+        duplex_mirrors(disk_stage);
+    }
+}
+
+fn duplex_mirrors(disk_stage: bool) {
+    let mut b = Board::with_params(1, &BuildParams { disk_stage, ..BuildParams::default() });
     let g = frames(30, 7, 0x1000);
     let r = frames(20, 5, 0x9000);
     b.cpu_a = Source::new(g.clone(), 0.3);
@@ -990,11 +997,19 @@ fn halted_drains_the_disks_returns() {
 /// DISK_DIVERGENCE is latched and `irq` raised at a fixed number of cycles after the primary's
 /// first word alone is taken on its link (DISK_TIMEOUT + 3: the word waits alone in the fabric
 /// from the next cycle, out of the disk input stage; the fabric flags it in the
-/// (DISK_TIMEOUT + 1)-th silent cycle, STATUS and `irq` follow 2 cycles later), and the CPUs
-/// still get the primary's whole stream.
+/// (DISK_TIMEOUT + 1)-th silent cycle, STATUS and `irq` follow 2 cycles later; DISK_TIMEOUT + 2
+/// in the build without the disk stage, `--disk-stage off`), and the CPUs still get the
+/// primary's whole stream.
 #[test]
 fn a_silent_secondary_raises_disk_divergence_within_disk_timeout_plus_two_cycles() {
-    let mut b = Board::fast_uart(23);
+    for disk_stage in [true, false] {
+        println!("disk stage {disk_stage}");
+        silent_secondary(disk_stage);
+    }
+}
+
+fn silent_secondary(disk_stage: bool) {
+    let mut b = Board::with_params(23, &BuildParams { clock_hz: 1_000_000, baud: 125_000, disk_stage, ..BuildParams::default() });
     b.write("DISK_TIMEOUT", 40);
     b.write("CTRL", (1 << 6) | 7);
     let r = frames(6, 5, 0x6600);
@@ -1005,7 +1020,8 @@ fn a_silent_secondary_raises_disk_divergence_within_disk_timeout_plus_two_cycles
     assert_eq!(b.words(3), r, "CPU B");
     assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 10, "DISK_DIVERGENCE");
     let t0 = b.disk_a.taken_at[16] + 1;
-    assert_eq!(b.irq_at, Some(t0 + 40 + 3), "irq at {:?}, primary's word 17 taken alone at {t0}", b.irq_at);
+    let stage = disk_stage as usize;
+    assert_eq!(b.irq_at, Some(t0 + 40 + 2 + stage), "irq at {:?}, primary's word 17 taken alone at {t0}", b.irq_at);
 }
 
 // --- Control does what the register docs say (issue 23, deliverable 4) --------------------

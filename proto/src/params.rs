@@ -58,6 +58,16 @@ pub struct BuildParams {
     /// cycle, so no register reads it and PARAMS has no bit for it
     /// ([`BuildParams::from_registers`] gives the default).
     pub capture_choice: CaptureChoice,
+    /// A registered stage behind each disk link's checks (`--disk-stage on|off`, hdl
+    /// `InputStage`; default on): the return path starts at its flops, so with live disk links
+    /// the BIST's disk-input select, the injector and the parity check are not in front of the
+    /// return select (the ULX3S's clock needs it). A return word reaches the CPUs 2 cycles
+    /// after its take on the disk link (1 without the stage); SPEC §4 gives the return path
+    /// no cycle figure, and no write-path or detection figure moves. About 260 logic cells on
+    /// the HX8K, which the iCE40 boards leave out (docs/boards.md "The disk links' input
+    /// stage"). No register reads it and PARAMS has no bit for it
+    /// ([`BuildParams::from_registers`] gives the default).
+    pub disk_stage: bool,
 }
 
 /// Where the first-fault capture makes its choice between the CPU ports' words and the disks'
@@ -109,6 +119,7 @@ impl BuildParams {
         pipeline: 0,
         bist_skids: false,
         capture_choice: CaptureChoice::After,
+        disk_stage: true,
     };
     /// Core clocks the generator accepts, Hz (CLOCK_HZ is a 32-bit register; the UART needs
     /// 8 clocks per bit, checked against the baud by [`BuildParams::validate`]).
@@ -201,6 +212,7 @@ impl BuildParams {
             pipeline: r.f("pipeline").get(params) as u8,
             bist_skids: Self::DEFAULT.bist_skids,
             capture_choice: Self::DEFAULT.capture_choice,
+            disk_stage: Self::DEFAULT.disk_stage,
         }
     }
 
