@@ -128,11 +128,11 @@ fn the_capture_choice_names_itself_only_when_before() {
     let after = generate(&tempdir("cap-after"), &["--capture-choice", "after"]);
     assert!(default == after, "--capture-choice after is the default build");
     assert!(!default.contains("capture_choice="), "the default build's header is as before the parameter");
-    assert!(default.contains("localparam  before = 1'b0;"), "the capture's choice after the registers");
+    assert!(default.contains("localparam  choice_before = 1'b0;"), "the capture's choice after the registers");
     let before = generate(&tempdir("cap-before"), &["--capture-choice", "before", "--pipeline", "1"]);
     let header = before.lines().nth(1).unwrap();
     assert!(header.ends_with(" bist_skids=false pipeline=1 capture_choice=before"), "header: {header}");
-    assert!(before.contains("localparam  before = 1'b1;"), "the capture's choice before the registers");
+    assert!(before.contains("localparam  choice_before = 1'b1;"), "the capture's choice before the registers");
 }
 
 /// `--disk-stage on` is the default build, with a stage behind each disk link; `off` (the

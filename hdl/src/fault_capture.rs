@@ -95,7 +95,7 @@ pub struct FaultCapture {
     /// The choice is made before the registers (`CaptureChoice::Before`): the ports' registers
     /// take the disks' rx words when this cycle's evidence says so, `disk_*_q` and
     /// `from_disks` are unused (synthesis removes them).
-    before: Constant<Bit>,
+    choice_before: Constant<Bit>,
     /// This cycle's evidence chooses the disks' rx words.
     disks_now: Signal<Local, Bit>,
     /// The disks' rx words, registered beside the CPU ports' (both kept every cycle, so the
@@ -187,7 +187,7 @@ impl FaultCapture {
             disk_b_valid_q: Default::default(),
             count: Default::default(),
             committed_q: Default::default(),
-            before: Constant::new(choice == ftio_proto::CaptureChoice::Before),
+            choice_before: Constant::new(choice == ftio_proto::CaptureChoice::Before),
             disks_now: Default::default(),
             from_disks: Default::default(),
             word_a: Default::default(),
@@ -243,7 +243,7 @@ impl Logic for FaultCapture {
         self.port_b_q.d.next = self.cpu_b.data.val();
         self.port_a_valid_q.d.next = self.cpu_a.valid.val();
         self.port_b_valid_q.d.next = self.cpu_b.valid.val();
-        if self.before.val() & self.disks_now.val() {
+        if self.choice_before.val() & self.disks_now.val() {
             self.port_a_q.d.next = self.disk_a_rx.data.val();
             self.port_b_q.d.next = self.disk_b_rx.data.val();
             self.port_a_valid_q.d.next = self.disk_a_rx.valid.val();
@@ -257,7 +257,7 @@ impl Logic for FaultCapture {
         self.word_b.next = self.port_b_q.q.val();
         self.valid_a.next = self.port_a_valid_q.q.val();
         self.valid_b.next = self.port_b_valid_q.q.val();
-        if !self.before.val() & self.from_disks.q.val() {
+        if !self.choice_before.val() & self.from_disks.q.val() {
             self.word_a.next = self.disk_a_q.q.val();
             self.word_b.next = self.disk_b_q.q.val();
             self.valid_a.next = self.disk_a_valid_q.q.val();
