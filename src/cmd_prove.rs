@@ -135,7 +135,7 @@ pub fn proofs() -> Vec<Proof> {
             defines: &[("FW", "2")],
             expose: &[
                 "saf_q$q", "in_frame$q", "dropping$q", "ct_offer_held$q", "wptr$q", "fstart$q", "rptr$q", "avail$q",
-                "partial$q", "occupied$q", "frame_full$q", "full$q", "head$q", "fwd_valid$q", "fwd_data$q", "ram.read_data",
+                "partial$q", "occupied$q", "frame_full$q", "full$q", "head$q", "fwd_data$q", "ram.read_data",
                 "ram.mem*",
             ],
             ram_zero: false,
