@@ -13,9 +13,11 @@
 //!   frame's start and nothing of it ever reaches the output. The output is a register
 //!   holding the head word (mem[rptr]); the RAM's read port is aimed at the word after it,
 //!   so taking the head loads the next one from the read port (a first-word-fall-through
-//!   FIFO with a registered RAM output: the read port drives one 2:1 select into a flop,
+//!   FIFO with a registered RAM output: the read port drives one LUT a bit into a flop,
 //!   nothing else). A word written to the head's address goes straight into the head
-//!   register, one written to the address being read into a forwarding register, so
+//!   register; one written to the address to be read next is forwarded (the RAM is read at
+//!   the head's own address instead, and a forwarding register holds the new word xor the
+//!   head: the read port is the RAM's word xor that register, as in the stream FIFO), so
 //!   released frames leave at one word per cycle and a frame's first word is in the head
 //!   register when its `last` is written, however short the frame.
 //!
