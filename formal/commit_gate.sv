@@ -204,9 +204,8 @@ module commit_gate_formal (
         if (!saf_active) inv_ct_no_forward: assert(i_fwd_data == 0);
         // The head register is the word at the read pointer whenever one is held; the RAM's
         // read port (its word xor the forwarding register) is the word after it whenever
-        // that one is held too, and the forwarding register is zero but then.
+        // that one is held too.
         if (f_avail + f_partial != 0) inv_head: assert(i_head == mem_at(i_rptr_lo));
-        if (f_avail + f_partial < 2) inv_no_forward: assert(i_fwd_data == 0);
         if (f_avail + f_partial >= 2)
             inv_read_port: assert((i_read_data ^ i_fwd_data) == mem_at(i_rptr_lo + 1));
         inv_tracked_state: assert(f_state <= RELEASED);

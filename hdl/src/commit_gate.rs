@@ -161,7 +161,8 @@ pub struct CommitGate {
     rptr_next: Signal<Local, Bits<FRAME_ADDR_BITS>>,
     /// The word written this cycle goes to the head's address after this edge.
     head_fwd: Signal<Local, Bit>,
-    /// The word written this cycle is the one after the next head: it is forwarded.
+    /// A word written now would be the one after the next head: the RAM is read at the head
+    /// and the word forwarded.
     fwd: Signal<Local, Bit>,
     /// What the RAM's read port shows: its word xor `fwd_data`.
     mem_out: Signal<Local, Word>,
@@ -359,7 +360,9 @@ impl Logic for CommitGate {
         // holds the head, the next head's predecessor or itself), and a word written there
         // now is forwarded as itself xor the head, so the port shows it. The read address
         // waits for the pop only; if nothing is written, the port shows no held word, and
-        // none is read before one is written there (and forwarded).
+        // none is read before one is written there (and forwarded). The forward register's
+        // select does not wait for the write either: without one it holds junk, and the port
+        // is not read before a word is written after the head.
         if self.pop.val() {
             if self.wptr_at_rptr_inc2.val() {
                 self.ram.read_address.next = self.rptr.q.val();
@@ -367,7 +370,7 @@ impl Logic for CommitGate {
                 self.ram.read_address.next = self.rptr_inc2.val();
             }
             self.head_fwd.next = self.wr.val() & self.wptr_at_rptr_next.val();
-            self.fwd.next = self.wr.val() & self.wptr_at_rptr_inc2.val();
+            self.fwd.next = self.wptr_at_rptr_inc2.val();
         } else {
             if self.wptr_at_rptr_next.val() {
                 self.ram.read_address.next = self.rptr.q.val();
@@ -375,7 +378,7 @@ impl Logic for CommitGate {
                 self.ram.read_address.next = self.rptr_inc.val();
             }
             self.head_fwd.next = self.wr.val() & self.wptr_at_rptr.val();
-            self.fwd.next = self.wr.val() & self.wptr_at_rptr_next.val();
+            self.fwd.next = self.wptr_at_rptr_next.val();
         }
         self.fwd_data.d.next = 0.into();
         if self.fwd.val() {

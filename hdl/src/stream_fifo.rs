@@ -11,7 +11,8 @@
 //! RAM would be read at next (the only word it will hold for the head) cannot be read back in
 //! the next cycle; the read is then aimed at the head's own word instead, and the forward
 //! register `fwd_data` takes the new word xor the head's, so the read port, the RAM's word xor
-//! `fwd_data` (zero in every other cycle), shows the new word. The head's next value is then
+//! `fwd_data` (zero while the RAM holds a word for the head and none was just forwarded),
+//! shows the new word. The head's next value is then
 //! one LUT4 a bit (the incoming word, or the RAM's bit xor the forward bit), and the forward
 //! register's a LUT of its own (the incoming bit xor the head's) that packs with it: 2 iCE40
 //! logic cells a bit, where a forward register that held the incoming word itself sat alone
@@ -100,6 +101,9 @@ pub struct StreamFifo<const AW: usize> {
     rptr_inc: Signal<Local, Bits<AW>>,
     rptr_dec: Signal<Local, Bits<AW>>,
     push: Signal<Local, Bit>,
+    /// A word taken now would be the only one the RAM holds for the head next cycle: the
+    /// read port is aimed at the head's own word, and the word is forwarded.
+    aim_head: Signal<Local, Bit>,
     head_free: Signal<Local, Bit>,
     bypass: Signal<Local, Bit>,
     refill: Signal<Local, Bit>,
@@ -148,6 +152,7 @@ impl<const AW: usize> StreamFifo<AW> {
             rptr_inc: Default::default(),
             rptr_dec: Default::default(),
             push: Default::default(),
+            aim_head: Default::default(),
             head_free: Default::default(),
             bypass: Default::default(),
             refill: Default::default(),
@@ -224,8 +229,8 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         // head. The read port is then aimed at the head's own word, which the RAM holds
         // (`rptr - 1`, or `rptr` while no word is stored), and `fwd_data` takes the new word
         // xor the head's, so the read port shows the new word. Neither the read address nor
-        // the forward register's select waits for anything but the pop and `push`, and the
-        // read address not for `push`.
+        // the forward register's select waits for `push` (only for the pop): without a push
+        // the RAM then holds no word for the head next cycle, and the port is not read.
         if self.refill.val() {
             if self.count_one.val() {
                 self.ram.read_address.next = self.rptr_dec.val();
@@ -235,12 +240,13 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         } else {
             self.ram.read_address.next = self.rptr.q.val();
         }
-        self.fwd_data.d.next = 0.into();
         if self.stored.q.val() {
-            if self.refill.val() & self.count_one.val() & self.push.val() {
-                self.fwd_data.d.next = self.in_data.val() ^ self.head.q.val();
-            }
-        } else if self.to_mem.val() {
+            self.aim_head.next = self.refill.val() & self.count_one.val();
+        } else {
+            self.aim_head.next = !self.head_free.val();
+        }
+        self.fwd_data.d.next = 0.into();
+        if self.aim_head.val() {
             self.fwd_data.d.next = self.in_data.val() ^ self.head.q.val();
         }
 
