@@ -169,7 +169,7 @@ pub static BOARDS: &[Board] = &[
         // and 16-word skew FIFOs and disk/return buffers (7 219, 94.0 %). The frame buffer keeps
         // its 512 words: halving it saves 2 cells. 32-word skew FIFOs give 7 292, 4 cells under
         // the line, too close for a core that still grows. It grew: 7 495 (97.6 %) at d9afb86,
-        // 7 757 at 5adb727, 7 611 (99.1 %) at 80afb6a, over the line again (docs/boards.md "The
+        // 7 757 at 5adb727, 7 521 (97.9 %) at 9572476, over the line again (docs/boards.md "The
         // Alchitry Cu's core size": issue 26 is open).
         core_size: Some(CoreSize { skew_depth_log2: 4, frame_depth_log2: 9, counter_width: 16 }),
         harden: false,
