@@ -202,9 +202,10 @@ pub static BOARDS: &[Board] = &[
         // and 16-word skew FIFOs and disk/return buffers (7 219, 94.0 %). The frame buffer keeps
         // its 512 words: halving it saves 2 cells. 32-word skew FIFOs give 7 292, 4 cells under
         // the line, too close for a core that still grows. It grew: 7 495 (97.6 %) at d9afb86,
-        // 7 757 at 5adb727; with the iCE40's capture choice (`Family::capture_choice`) and
-        // CAP_WORD's frozen count 7 605 (99.0 %), still over the line (docs/boards.md "The
-        // Alchitry Cu's core size": issue 26 is open).
+        // 7 757 at 5adb727; with the iCE40's settings (`Family::capture_choice` before the
+        // registers, `Family::disk_stage` off), CAP_WORD's frozen count and the FIFOs' forward
+        // registers that pack, it is under the line again (docs/boards.md "The Alchitry Cu's
+        // core size").
         core_size: Some(CoreSize { skew_depth_log2: 4, frame_depth_log2: 9, counter_width: 16 }),
         harden: false,
         // Not yet: with the return path's test the board top has the whole core (7 534 LCs,
