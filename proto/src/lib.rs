@@ -16,7 +16,7 @@ pub mod model;
 pub mod params;
 pub mod regs;
 
-pub use params::{CaptureChoice, ParamsError};
+pub use params::ParamsError;
 
 /// `e` and every error under it, `: `-separated (`serial port error: Broken pipe`): the one
 /// line `ftio` and `ftctl` print for an error, and what a report records where an error ends
