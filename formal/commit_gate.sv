@@ -55,12 +55,12 @@ module commit_gate_formal (
         .\ct_offer_held$q (i_ct_offer_held), .\wptr$q (i_wptr), .\fstart$q (i_fstart),
         .\rptr$q (i_rptr), .\avail$q (i_avail), .\partial$q (i_partial),
         .\occupied$q (i_occupied), .\frame_full$q (i_frame_full), .\full$q (i_full),
-        .\head$q (i_head), .\fwd_valid$q (i_fwd_valid), .\fwd_data$q (i_fwd_data), .\ram.read_data (i_read_data),
+        .\head$q (i_head), .\fwd_data$q (i_fwd_data), .\ram.read_data (i_read_data),
         .\ram.mem[0] (i_m0), .\ram.mem[1] (i_m1), .\ram.mem[2] (i_m2), .\ram.mem[3] (i_m3)
     );
     // Internal state, exposed by `ftio prove` for the induction invariants (inv_*) only (its
     // RAM is then mapped to registers, which the solver handles far faster than an array).
-    wire i_saf_q, i_in_frame, i_dropping, i_ct_offer_held, i_frame_full, i_full, i_fwd_valid;
+    wire i_saf_q, i_in_frame, i_dropping, i_ct_offer_held, i_frame_full, i_full;
     wire [11:0] i_wptr, i_fstart, i_rptr;
     wire [15:0] i_avail, i_partial, i_occupied;
     wire [39:0] i_head, i_fwd_data, i_read_data, i_m0, i_m1, i_m2, i_m3;
@@ -201,14 +201,13 @@ module commit_gate_formal (
         if (f_past && p_out_wait && !p_saf_active) inv_ct_upstream: assert(p_in_wait && p_in_word == p_out_word);
         if (f_past && p_out_wait && p_saf_active && saf_active)
             inv_saf_offer: assert(p_out_word == mem_at(i_rptr_lo));
-        if (!saf_active) inv_ct_no_forward: assert(!i_fwd_valid);
+        if (!saf_active) inv_ct_no_forward: assert(i_fwd_data == 0);
         // The head register is the word at the read pointer whenever one is held; the RAM's
-        // read port (or, for a word written at the last edge, the forwarding register) is
-        // the word after it.
+        // read port (its word xor the forwarding register) is the word after it whenever
+        // that one is held too.
         if (f_avail + f_partial != 0) inv_head: assert(i_head == mem_at(i_rptr_lo));
-        if (i_fwd_valid) inv_forward: assert(i_fwd_data == mem_at(i_rptr_lo + 1));
-        if (f_past && !p_reset)
-            inv_read_port: assert((i_fwd_valid ? i_fwd_data : i_read_data) == mem_at(i_rptr_lo + 1));
+        if (f_avail + f_partial >= 2)
+            inv_read_port: assert((i_read_data ^ i_fwd_data) == mem_at(i_rptr_lo + 1));
         inv_tracked_state: assert(f_state <= RELEASED);
         if (f_state == WRITTEN) inv_tracked_written: assert(f_ahead < f_avail + f_partial && !f_over);
         if (f_state != IDLE) inv_tracked_in_ram: assert(mem_at(i_rptr_lo + f_ahead) == f_word);

@@ -35,7 +35,7 @@ module stream_fifo_formal (
 
     // Internal state, exposed by `ftio prove` for the induction invariants (inv_*) only.
     wire [15:0] i_count;
-    wire i_head_valid, i_fwd_valid, i_stored, i_full;
+    wire i_head_valid, i_stored, i_full;
     wire [39:0] i_head, i_fwd_data, i_read_data, i_m0, i_m1, i_m2, i_m3;
     wire [`AW-1:0] i_rptr, i_wptr;
 
@@ -45,7 +45,7 @@ module stream_fifo_formal (
         .out_valid(out_valid), .out_data(out_data), .out_pop(out_pop),
         .fill(fill),
         .\count$q (i_count), .\head_valid$q (i_head_valid), .\head$q (i_head),
-        .\rptr$q (i_rptr), .\wptr$q (i_wptr), .\fwd_valid$q (i_fwd_valid), .\fwd_data$q (i_fwd_data),
+        .\rptr$q (i_rptr), .\wptr$q (i_wptr), .\fwd_data$q (i_fwd_data),
         .\stored$q (i_stored), .\full$q (i_full), .\ram.read_data (i_read_data),
         .\ram.mem[0] (i_m0), .\ram.mem[1] (i_m1), .\ram.mem[2] (i_m2), .\ram.mem[3] (i_m3)
     );
@@ -131,9 +131,12 @@ module stream_fifo_formal (
         inv_count: assert(i_count + i_head_valid == f_count && i_count <= (1 << `AW));
         inv_flags: assert(i_stored == (i_count != 0) && i_full == (i_count == (1 << `AW)));
         inv_head: assert(i_count == 0 || i_head_valid);
-        inv_pointers: assert(i_stored ? (i_used == i_count[`AW-1:0]) : (i_used <= 1));
-        if (i_stored) inv_read_port: assert((i_fwd_valid ? i_fwd_data : i_read_data) == mem_at(i_rptr));
-        if (i_stored && i_fwd_valid) inv_forward: assert(i_fwd_data == mem_at(i_rptr));
+        inv_pointers: assert(i_stored ? (i_used == i_count[`AW-1:0]) : (i_used <= 1 && (!i_head_valid || i_used == 1)));
+        // The read port shows the RAM's word xor the forward register.
+        if (i_stored) inv_read_port: assert((i_read_data ^ i_fwd_data) == mem_at(i_rptr));
+        // The RAM still holds the head's word, just before the stored ones (at `rptr` while
+        // none is stored), unless the RAM is full: what a forward is read against.
+        if (i_head_valid && !i_full) inv_head_copy: assert(mem_at(i_stored ? i_rptr - 1 : i_rptr) == i_head);
         if ((f_state == FIRST_IN || f_state == BOTH_IN) && f_ahead != 0)
             inv_first_in_ram: assert(mem_at(i_rptr + f_ahead - 1) == f_first);
         if (f_state == BOTH_IN)

@@ -17,6 +17,12 @@ report-seed<S>.json, and Fmax min / median / max with how many seeds met the tar
 The parts: `--family ice40` is the iCE40-HX8K (ct256, the Alchitry Cu's die) or, with
 `--device up5k`, the iCE40UP5K (sg48, the iCEBreaker's); `--family ecp5` the ECP5-85F.
 
+The core is generated as `ftio build` builds the family's boards unless the `ftio verilog`
+options name the setting: the capture's choice (`--capture-choice`, bsp
+`Family::capture_choice`: `before` the registers on the iCE40, `after` on the ECP5) and the
+disk links' input stage (`--disk-stage`, bsp `Family::disk_stage`: `off` on the iCE40, `on`
+on the ECP5).
+
 `--pack-only` (iCE40) synthesises `ftio_core` alone, without the wrapper, and only packs it:
 its cell count is what the core itself needs (no Fmax; its ports outnumber the pins, so it
 cannot be placed).
@@ -151,7 +157,16 @@ def main():
     out = a.out or os.path.join(ROOT, "build", f"measure-{a.device if a.family == 'ice40' else a.family}")
     os.makedirs(out, exist_ok=True)
     ftio = ftio_binary()
-    subprocess.run([ftio, "verilog", "--out", out] + a.verilog_opts, check=True, stdout=subprocess.DEVNULL)
+    # The core as the family's boards build it: the capture's choice and the disk links'
+    # stage are the family's (`ftio tools` reports them, bsp `Family::capture_choice` and
+    # `Family::disk_stage`) unless the options name them.
+    opts = list(a.verilog_opts)
+    fam = json.loads(subprocess.run([ftio, "tools", "--family", a.family], check=True,
+                                    stdout=subprocess.PIPE, text=True).stdout)
+    for opt, key in [("--capture-choice", "capture_choice"), ("--disk-stage", "disk_stage")]:
+        if not any(o == opt or o.startswith(opt + "=") for o in opts):
+            opts += [opt, fam[key]]
+    subprocess.run([ftio, "verilog", "--out", out] + opts, check=True, stdout=subprocess.DEVNULL)
     core = open(os.path.join(out, "ftio_core.v")).read()
     top, nin, nout = wrapper(ports(core))
     part = ICE40_PARTS[a.device][0] if a.family == "ice40" else "ECP5-85F"

@@ -93,6 +93,19 @@ struct FlowTools {
     /// The whole yosys script `ftio build` runs, with `{sources}`, `{top}` and `{json}` for
     /// the Verilog files, the top module and the netlist file.
     synth_script: String,
+    /// The first-fault capture's choice the family's boards build (`Family::capture_choice`,
+    /// `--capture-choice`): `before` or `after` the registers.
+    capture_choice: &'static str,
+    /// Whether the family's boards build the disk links' input stage (`Family::disk_stage`,
+    /// `--disk-stage`): `on` or `off`.
+    disk_stage: &'static str,
+}
+
+/// The capture's choice `ftio build` generates a board's core with: its family's
+/// (`ftio_bsp::Family::capture_choice`, docs/boards.md "The capture's choice").
+pub fn family_capture_choice(family: ftio_bsp::Family) -> ftio_hdl::CaptureChoice {
+    ftio_hdl::CaptureChoice::from_name(family.capture_choice())
+        .unwrap_or_else(|| panic!("bsp: {family}'s capture choice `{}` is not before / after", family.capture_choice()))
 }
 
 pub fn run_tools(args: ToolsArgs) -> Result<()> {
@@ -110,6 +123,8 @@ pub fn run_tools(args: ToolsArgs) -> Result<()> {
         packer: t.packer,
         synth: ftio_bsp::synth_command(family),
         synth_script: ftio_bsp::flow::synth_script(family, &["{sources}"], "{top}", "{json}"),
+        capture_choice: family_capture_choice(family).name(),
+        disk_stage: if family.disk_stage() { "on" } else { "off" },
     };
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
@@ -175,6 +190,8 @@ pub fn run(args: BuildArgs) -> Result<()> {
                 harden,
                 bist_return: board.bist_return,
                 bist_skids: board.bist_skids,
+                capture_choice: family_capture_choice(board.family),
+                disk_stage: board.family.disk_stage(),
                 pipeline,
                 ..BuildParams::default()
             };

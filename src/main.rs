@@ -101,6 +101,28 @@ pub struct ParamArgs {
     /// changes (docs/boards.md, "BIST skid stages").
     #[arg(long)]
     bist_skids: bool,
+    /// Where the first-fault capture chooses between the CPU ports' and the disks' rx words:
+    /// `before` its registers (about 100 logic cells fewer: the iCE40 boards' build) or `after`
+    /// them (the parity checks end at one flop: faster, the ECP5's). Both capture the same
+    /// CAP_* values cycle for cycle (docs/boards.md, "The capture's choice").
+    #[arg(long, default_value = BuildParams::DEFAULT.capture_choice.name(), value_parser = ["before", "after"])]
+    capture_choice: String,
+    /// A registered stage behind each disk link's checks: `on` (the return path starts at its
+    /// flops; a return word reaches the CPUs 2 cycles after its disk take: the ECP5's build) or
+    /// `off` (1 cycle, about 260 logic cells fewer on the iCE40: the iCE40 boards' build).
+    /// SPEC §4 gives the return path no cycle figure (docs/boards.md, "The disk links' input
+    /// stage").
+    #[arg(long, default_value = on_off(BuildParams::DEFAULT.disk_stage), value_parser = ["on", "off"])]
+    disk_stage: String,
+}
+
+/// `on` or `off`, as an option's value names a setting.
+const fn on_off(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off"
+    }
 }
 
 /// A clap parser for a `u32` in `range` (the error names the range).
@@ -150,6 +172,8 @@ impl ParamArgs {
             harden: self.harden,
             pipeline: self.pipeline,
             bist_skids: self.bist_skids,
+            capture_choice: ftio_hdl::CaptureChoice::from_name(&self.capture_choice).expect("clap checked the name"),
+            disk_stage: self.disk_stage == "on",
         }
     }
 }

@@ -42,6 +42,15 @@ fn build_and_prove(board: &str, lut_cell: &str, min_luts: u64, min_brams: u64, b
     let pipeline = ftio_bsp::board(board).unwrap().pipeline;
     let named = params.split_whitespace().find_map(|w| w.strip_prefix("pipeline=")).map(|n| n.parse::<u8>().unwrap());
     assert_eq!(named.unwrap_or(0), pipeline, "{params}");
+    // The iCE40 boards build the capture's choice before its registers, the ECP5's after (bsp
+    // `Family::capture_choice`); the header names it only when it is not the default (after).
+    let choice = ftio_bsp::board(board).unwrap().family.capture_choice();
+    let named = params.split_whitespace().find_map(|w| w.strip_prefix("capture_choice="));
+    assert_eq!(named.unwrap_or("after"), choice, "{params}");
+    // The iCE40 boards leave the disk links' stage out, the ECP5's builds it (bsp
+    // `Family::disk_stage`); the header names it only when off.
+    let disk_stage = params.split_whitespace().find_map(|w| w.strip_prefix("disk_stage=")).unwrap_or("on");
+    assert_eq!(disk_stage == "on", ftio_bsp::board(board).unwrap().family.disk_stage(), "{params}");
     assert_eq!(r["timing_met"], true);
     let cells = &r["bels"][lut_cell];
     assert!(cells["used"].as_u64().unwrap() <= cells["total"].as_u64().unwrap(), "{cells}");

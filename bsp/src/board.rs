@@ -11,6 +11,39 @@ pub enum Family {
     Ecp5,
 }
 
+impl Family {
+    /// Where the first-fault capture chooses between the CPU ports' and the disks' rx words in
+    /// the core `ftio build` generates for this family's boards (`--capture-choice`,
+    /// `BuildParams::capture_choice`; docs/boards.md "The capture's choice"). Both choices
+    /// capture the same CAP_* values cycle for cycle; they differ in size and speed.
+    /// - iCE40: `before` the registers. One registered pair instead of two saves ~100 logic
+    ///   cells on the HX8K, whose full core is over its 95 % line (issue 26); the iCE40 boards'
+    ///   clocks are not limited by the parity checks that then select the pair's inputs.
+    /// - ECP5: `after` the registers. The LUTs are plenty; with the choice before them the
+    ///   80-bit select behind the ports' parity checks was the full core's slowest endpoints
+    ///   (docs/timing-history.md, ca8b55c: +6.5-11 MHz after).
+    pub fn capture_choice(&self) -> &'static str {
+        match self {
+            Family::Ice40 => "before",
+            Family::Ecp5 => "after",
+        }
+    }
+
+    /// Whether the core `ftio build` generates for this family's boards has the registered
+    /// stage behind each disk link (`--disk-stage`, `BuildParams::disk_stage`; docs/boards.md
+    /// "The disk links' input stage"). A return word reaches the CPUs a cycle later with it;
+    /// SPEC §4 gives the return path no cycle figure.
+    /// - iCE40: off. About 260 logic cells on the HX8K, whose full core is over its 95 % line
+    ///   with it (issue 26); the iCE40 boards' tops tie the disk inputs idle, so their
+    ///   bitstreams are the same either way (synthesis removes the return path's input side).
+    /// - ECP5: on. The ULX3S's board top feeds the disk inputs from its BIST; the stage took the
+    ///   return path's chain off its critical paths (65 MHz: 76.51 / 79.81 / 78.62 MHz at seeds
+    ///   1-3, from 69.19 / 68.84 / 71.89 without it).
+    pub fn disk_stage(&self) -> bool {
+        matches!(self, Family::Ecp5)
+    }
+}
+
 impl std::fmt::Display for Family {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -169,7 +202,10 @@ pub static BOARDS: &[Board] = &[
         // and 16-word skew FIFOs and disk/return buffers (7 219, 94.0 %). The frame buffer keeps
         // its 512 words: halving it saves 2 cells. 32-word skew FIFOs give 7 292, 4 cells under
         // the line, too close for a core that still grows. It grew: 7 495 (97.6 %) at d9afb86,
-        // over the line again (docs/boards.md "The Alchitry Cu's core size": issue 26 is open).
+        // 7 757 at 5adb727; with the iCE40's settings (`Family::capture_choice` before the
+        // registers, `Family::disk_stage` off), CAP_WORD's frozen count and the FIFOs' forward
+        // registers that pack, it is under the line again (docs/boards.md "The Alchitry Cu's
+        // core size").
         core_size: Some(CoreSize { skew_depth_log2: 4, frame_depth_log2: 9, counter_width: 16 }),
         harden: false,
         // Not yet: with the return path's test the board top has the whole core (7 534 LCs,

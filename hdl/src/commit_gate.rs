@@ -13,9 +13,11 @@
 //!   frame's start and nothing of it ever reaches the output. The output is a register
 //!   holding the head word (mem[rptr]); the RAM's read port is aimed at the word after it,
 //!   so taking the head loads the next one from the read port (a first-word-fall-through
-//!   FIFO with a registered RAM output: the read port drives one 2:1 select into a flop,
+//!   FIFO with a registered RAM output: the read port drives one LUT a bit into a flop,
 //!   nothing else). A word written to the head's address goes straight into the head
-//!   register, one written to the address being read into a forwarding register, so
+//!   register; one written to the address to be read next is forwarded (the RAM is read at
+//!   the head's own address instead, and a forwarding register holds the new word xor the
+//!   head: the read port is the RAM's word xor that register, as in the stream FIFO), so
 //!   released frames leave at one word per cycle and a frame's first word is in the head
 //!   register when its `last` is written, however short the frame.
 //!
@@ -115,9 +117,9 @@ pub struct CommitGate {
     /// The head word (mem[rptr]): the output register, the only thing the RAM's read port
     /// feeds besides its own forwarding select.
     head: DFF<Word>,
-    /// The word after the head (mem[rptr + 1]) was written at the last edge, so the RAM's
-    /// read port (aimed there) does not show it: `fwd_data` does.
-    fwd_valid: DFF<Bit>,
+    /// Zero, but in the cycle after the word after the head (mem[rptr + 1]) was written at
+    /// the last edge: that word xor the head's, the RAM having been read at the head's own
+    /// address (mem[rptr]) instead, so the read port (the RAM's word xor this) shows it.
     fwd_data: DFF<Word>,
     capacity: Constant<Bits<16>>,
     mask: Constant<Bits<FRAME_ADDR_BITS>>,
@@ -159,12 +161,11 @@ pub struct CommitGate {
     rptr_next: Signal<Local, Bits<FRAME_ADDR_BITS>>,
     /// The word written this cycle goes to the head's address after this edge.
     head_fwd: Signal<Local, Bit>,
-    /// The head register loads the RAM's read port (the head was taken, the next word is
-    /// in the RAM), else `head_alt`.
-    head_from_ram: Signal<Local, Bit>,
-    /// The head register's other source: the word written now, or the next word from the
-    /// forwarding register (selected before the RAM's output arrives).
-    head_alt: Signal<Local, Word>,
+    /// A word written now would be the one after the next head: the RAM is read at the head
+    /// and the word forwarded.
+    fwd: Signal<Local, Bit>,
+    /// What the RAM's read port shows: its word xor `fwd_data`.
+    mem_out: Signal<Local, Word>,
 }
 
 impl CommitGate {
@@ -204,7 +205,6 @@ impl CommitGate {
             avail: Default::default(),
             partial: Default::default(),
             head: Default::default(),
-            fwd_valid: Default::default(),
             fwd_data: Default::default(),
             capacity: Constant::new((1u64 << fw).to_bits()),
             mask: Constant::new(((1u64 << fw) - 1).to_bits()),
@@ -233,8 +233,8 @@ impl CommitGate {
             discard: Default::default(),
             rptr_next: Default::default(),
             head_fwd: Default::default(),
-            head_from_ram: Default::default(),
-            head_alt: Default::default(),
+            fwd: Default::default(),
+            mem_out: Default::default(),
         }
     }
 }
@@ -242,7 +242,7 @@ impl CommitGate {
 impl Logic for CommitGate {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, saf_q, in_frame, tx_in_frame, dropping, ct_offer_held, wptr, fstart, rptr, avail, partial, head, fwd_valid, fwd_data, occupied, frame_full, full);
+        dff_setup!(self, clock, saf_q, in_frame, tx_in_frame, dropping, ct_offer_held, wptr, fstart, rptr, avail, partial, head, fwd_data, occupied, frame_full, full);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
@@ -352,30 +352,43 @@ impl Logic for CommitGate {
         self.rptr.d.next = self.rptr_next.val();
         // The head register holds mem[rptr]; the RAM's read port shows the word after it
         // (read address aimed at rptr_next + 1), so a pop loads the next head straight from
-        // the read port and the port feeds one 2:1 select into a flop. A word written now
+        // the read port and the port feeds one LUT a bit into a flop. A word written now
         // to the head's address (the first word into an empty buffer, a 1-word frame's
-        // `last`) goes straight to the head; one written to the read address is shown by
-        // `fwd_data` next cycle (the RAM's read of it is undefined: `no_rw_check`).
+        // `last`) goes straight to the head. One written to the read address could not be
+        // read back next cycle (`no_rw_check`): when the read address is where the next
+        // word will be written, the RAM is read at the head's own address instead (which
+        // holds the head, the next head's predecessor or itself), and a word written there
+        // now is forwarded as itself xor the head, so the port shows it. The read address
+        // waits for the pop only; if nothing is written, the port shows no held word, and
+        // none is read before one is written there (and forwarded). The forward register's
+        // select does not wait for the write either: without one it holds junk, and the port
+        // is not read before a word is written after the head.
         if self.pop.val() {
-            self.ram.read_address.next = self.rptr_inc2.val();
+            if self.wptr_at_rptr_inc2.val() {
+                self.ram.read_address.next = self.rptr.q.val();
+            } else {
+                self.ram.read_address.next = self.rptr_inc2.val();
+            }
             self.head_fwd.next = self.wr.val() & self.wptr_at_rptr_next.val();
-            self.fwd_valid.d.next = self.wr.val() & self.wptr_at_rptr_inc2.val();
+            self.fwd.next = self.wptr_at_rptr_inc2.val();
         } else {
-            self.ram.read_address.next = self.rptr_inc.val();
+            if self.wptr_at_rptr_next.val() {
+                self.ram.read_address.next = self.rptr.q.val();
+            } else {
+                self.ram.read_address.next = self.rptr_inc.val();
+            }
             self.head_fwd.next = self.wr.val() & self.wptr_at_rptr.val();
-            self.fwd_valid.d.next = self.wr.val() & self.wptr_at_rptr_next.val();
+            self.fwd.next = self.wptr_at_rptr_next.val();
         }
-        self.fwd_data.d.next = self.rx.data.val();
+        self.fwd_data.d.next = 0.into();
+        if self.fwd.val() {
+            self.fwd_data.d.next = self.rx.data.val() ^ self.head.q.val();
+        }
+        self.mem_out.next = self.ram.read_data.val() ^ self.fwd_data.q.val();
         if self.head_fwd.val() {
-            self.head_alt.next = self.rx.data.val();
-        } else {
-            self.head_alt.next = self.fwd_data.q.val();
-        }
-        self.head_from_ram.next = self.pop.val() & !self.head_fwd.val() & !self.fwd_valid.q.val();
-        if self.head_from_ram.val() {
-            self.head.d.next = self.ram.read_data.val();
-        } else if self.pop.val() | self.head_fwd.val() {
-            self.head.d.next = self.head_alt.val();
+            self.head.d.next = self.rx.data.val();
+        } else if self.pop.val() {
+            self.head.d.next = self.mem_out.val();
         }
 
         // --- kind of commit ------------------------------------------------------------------
@@ -397,7 +410,7 @@ impl Logic for CommitGate {
             self.rptr.d.next = 0.into();
             self.avail.d.next = 0.into();
             self.partial.d.next = 0.into();
-            self.fwd_valid.d.next = false;
+            self.fwd_data.d.next = 0.into();
         }
 
         self.events.saf_active.next = self.saf_q.q.val();

@@ -90,12 +90,16 @@ pub struct Core<const SW: usize, const OW: usize> {
     /// registered stage before the lockstep (SPEC §4 "Pipelining"); not in the default build.
     stage_cpu_a: IfBuilt<InputStage>,
     stage_cpu_b: IfBuilt<InputStage>,
-    /// Each disk link's checked word through a registered stage before its skid, in every
-    /// build: the BIST's disk-input select, the injector and the parity check end at its flops,
-    /// so the return path (no cycle figure in SPEC §4) starts at them (issue 26). A return
-    /// word reaches its CPU a cycle later; the disk's parity evidence does not wait for it.
-    stage_disk_a: InputStage,
-    stage_disk_b: InputStage,
+    /// Each disk link's checked word through a registered stage before its skid, in the builds
+    /// with `BuildParams::disk_stage` (the default; the ECP5 boards', not the iCE40's: docs/boards.md
+    /// "The disk links' input stage"): the BIST's disk-input select, the injector and the
+    /// parity check end at its flops, so the return path (no cycle figure in SPEC §4) starts
+    /// at them (issue 26). A return word reaches its CPU a cycle later; the disk's parity
+    /// evidence does not wait for it.
+    stage_disk_a: IfBuilt<InputStage>,
+    stage_disk_b: IfBuilt<InputStage>,
+    /// The disk stages' shadow checks (hardened build), low where they are not built.
+    disk_stage_error: Signal<Local, Bit>,
     /// INJ_CTRL for the four ingresses' injectors, their shared N counter, INJ_STATUS.
     inj: InjectControl,
     /// The lockstep write path and the mode state machine.
@@ -167,8 +171,9 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             skid_disk_b: Skid::hardened(params.harden),
             stage_cpu_a: IfBuilt::new(params.pipeline >= 1, || InputStage::hardened(params.harden)),
             stage_cpu_b: IfBuilt::new(params.pipeline >= 1, || InputStage::hardened(params.harden)),
-            stage_disk_a: InputStage::hardened(params.harden),
-            stage_disk_b: InputStage::hardened(params.harden),
+            stage_disk_a: IfBuilt::new(params.disk_stage, || InputStage::hardened(params.harden)),
+            stage_disk_b: IfBuilt::new(params.disk_stage, || InputStage::hardened(params.harden)),
+            disk_stage_error: Default::default(),
             inj: InjectControl::new(params.counter_width),
             lockstep: Lockstep::hardened(params.harden),
             gate: CommitGate::new(params.frame_depth_log2 as usize),
@@ -179,7 +184,7 @@ impl<const SW: usize, const OW: usize> Core<SW, OW> {
             out_cpu_b: Default::default(),
             disk_a: Default::default(),
             disk_b: Default::default(),
-            fault_log: FaultLog::hardened(params.harden),
+            fault_log: FaultLog::new(params.harden, params.capture_choice),
             counters: Counters::new(params.counter_width, SW),
             bist: BistControl::for_build(params),
             bridge: UartBridge::new(cpb),
@@ -217,7 +222,11 @@ macro_rules! each_wiring_part {
             wiring::Wiring::<{ wiring::CPU_WORDS }>::$method($core)
         });
         results.push(wiring::Wiring::<{ wiring::WRITE_PATH }>::$method($core));
-        results.push(wiring::Wiring::<{ wiring::DISK_WORDS }>::$method($core));
+        results.push(if $core.stage_disk_a.is_built() {
+            wiring::Wiring::<{ wiring::DISK_WORDS_STAGED }>::$method($core)
+        } else {
+            wiring::Wiring::<{ wiring::DISK_WORDS }>::$method($core)
+        });
         results.push(wiring::Wiring::<{ wiring::REST }>::$method($core));
         if staged {
             results.push(wiring::Wiring::<{ wiring::STAGES }>::$method($core));
@@ -269,19 +278,20 @@ mod wiring {
     pub(super) const CPU_WORDS_STAGED: usize = 2;
     /// The write path and the fabric.
     pub(super) const WRITE_PATH: usize = 3;
-    /// The disk inputs' checked words to their skids through their stages (every build).
+    /// The disk inputs' checked words to their skids: directly, or through their stages
+    /// (`BuildParams::disk_stage`).
     pub(super) const DISK_WORDS: usize = 4;
+    pub(super) const DISK_WORDS_STAGED: usize = 5;
     /// The disk sides, egresses, counters, fault log, BIST and status.
-    pub(super) const REST: usize = 5;
+    pub(super) const REST: usize = 6;
     /// The pipelined build's CPU-link stages: clock, flush and their shadow checks.
-    pub(super) const STAGES: usize = 6;
+    pub(super) const STAGES: usize = 7;
 
     impl<const SW: usize, const OW: usize> Wiring<INGRESS> for Core<SW, OW> {
         #[hdl_gen]
         fn wire(&mut self) {
             clock!(self, clock, in_cpu_a, in_cpu_b, in_disk_a, in_disk_b, inj, lockstep, gate, fabric, disk_a, disk_b);
             clock!(self, clock, cfg, fault_log, counters, bist, bridge, regs, skid_disk_a, skid_disk_b);
-            clock!(self, clock, stage_disk_a, stage_disk_b);
             dff_setup!(self, clock, egress_q);
 
             // Control plane: UART ⇄ parser ⇄ register file.
@@ -381,11 +391,26 @@ mod wiring {
         }
     }
 
-    /// A disk's checked words reach its skid (and side) through its stage, a cycle later; its
-    /// parity evidence (`rx_error`, STATUS and `irq`) does not wait for them.
+    /// Without the disk stages (`--disk-stage off`): a disk's checked words go straight to
+    /// its skid.
     impl<const SW: usize, const OW: usize> Wiring<DISK_WORDS> for Core<SW, OW> {
         #[hdl_gen]
         fn wire(&mut self) {
+            StreamTx::join(&mut self.in_disk_a.word, &mut self.skid_disk_a.rx);
+            StreamTx::join(&mut self.in_disk_b.word, &mut self.skid_disk_b.rx);
+            self.disk_stage_error.next = false;
+        }
+    }
+
+    /// A disk's checked words reach its skid (and side) through its stage, a cycle later; its
+    /// parity evidence (`rx_error`, STATUS and `irq`) does not wait for them.
+    impl<const SW: usize, const OW: usize> Wiring<DISK_WORDS_STAGED> for Core<SW, OW> {
+        #[hdl_gen]
+        fn wire(&mut self) {
+            clock!(self, clock, stage_disk_a, stage_disk_b);
+            self.stage_disk_a.flush.next = self.reset.val();
+            self.stage_disk_b.flush.next = self.reset.val();
+            self.disk_stage_error.next = self.stage_disk_a.internal_error.val() | self.stage_disk_b.internal_error.val();
             StreamTx::join(&mut self.in_disk_a.word, &mut self.stage_disk_a.rx);
             StreamTx::join(&mut self.in_disk_b.word, &mut self.stage_disk_b.rx);
             StreamTx::join(&mut self.stage_disk_a.tx, &mut self.skid_disk_a.rx);
@@ -400,8 +425,6 @@ mod wiring {
             StreamTx::join(&mut self.skid_disk_b.tx, &mut self.disk_b.rx);
             self.skid_disk_a.flush.next = self.reset.val();
             self.skid_disk_b.flush.next = self.reset.val();
-            self.stage_disk_a.flush.next = self.reset.val();
-            self.stage_disk_b.flush.next = self.reset.val();
             StreamTx::join(&mut self.disk_a.tx, &mut self.out_disk_a.word);
             StreamTx::join(&mut self.disk_b.tx, &mut self.out_disk_b.word);
             StreamTx::join(&mut self.disk_a.returns, &mut self.fabric.ra);
@@ -467,7 +490,7 @@ mod wiring {
             self.fault_log.internal_error.next =
                 self.lockstep.internal_error.val() | self.fabric.internal_error.val() | self.cfg.shadow_bad.val()
                     | self.skid_disk_a.internal_error.val() | self.skid_disk_b.internal_error.val()
-                    | self.stage_disk_a.internal_error.val() | self.stage_disk_b.internal_error.val();
+                    | self.disk_stage_error.val();
             self.fault_log.write_error.next = self.fabric.write_error.val();
             self.fault_log.cpu_error.next = self.link_error_cpu_a.val() | self.link_error_cpu_b.val();
             self.fault_log.disk_error.next = self.link_error_disk_a.val() | self.link_error_disk_b.val();
@@ -531,7 +554,7 @@ mod wiring {
                 self.lockstep.internal_error.val() | self.fabric.internal_error.val() | self.cfg.shadow_bad.val()
                     | self.skid_disk_a.internal_error.val() | self.skid_disk_b.internal_error.val()
                     | self.stage_cpu_a.internal_error.val() | self.stage_cpu_b.internal_error.val()
-                    | self.stage_disk_a.internal_error.val() | self.stage_disk_b.internal_error.val();
+                    | self.disk_stage_error.val();
         }
     }
 }

@@ -20,7 +20,9 @@ pub struct FaultLatch {
     pub clear: Signal<In, Bit>,
     /// One pulse per detected fault, bit n for cause code n (bit 0 unused).
     pub causes: Signal<In, Bits<16>>,
-    /// Index of the word pair at the comparator this cycle.
+    /// The word index as captured: the capture's count, which holds still from the cycle
+    /// after the first fault while the fault is latched (`FaultCapture::frozen`), so it is
+    /// read here, not copied.
     pub word_index: Signal<In, Bits<32>>,
     /// Side A's word at the comparator (or the faulty link's word).
     pub data_a: Signal<In, Bits<32>>,
@@ -53,13 +55,12 @@ pub struct FaultLatch {
     latched: DFF<Bit>,
     /// The capture (`cause`, `c_*`): loaded every cycle while no fault is latched, frozen
     /// from the cycle after the first (so it holds that cycle's values), read as 0 while
-    /// nothing is latched. Its enable is then the flop `latched`, not the decode of this
+    /// nothing is latched. CAP_WORD has no copy here: its count stops itself (`word_index`). Its enable is then the flop `latched`, not the decode of this
     /// cycle's causes: that decode reached the ~190 capture flops through a global buffer
     /// and was the Cu's critical path at 75 MHz (docs/timing-history.md).
     cause: DFF<Bits<8>>,
     seen: DFF<Bits<16>>,
     c_cycle: DFF<Bits<64>>,
-    c_word: DFF<Bits<32>>,
     c_a: DFF<Bits<32>>,
     c_b: DFF<Bits<32>>,
     c_flags: DFF<Bits<16>>,
@@ -69,7 +70,7 @@ pub struct FaultLatch {
 impl Logic for FaultLatch {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, cycles, latched, cause, seen, c_cycle, c_word, c_a, c_b, c_flags);
+        dff_setup!(self, clock, cycles, latched, cause, seen, c_cycle, c_a, c_b, c_flags);
         self.cycles.d.next = self.cycles.q.val() + 1;
         // Lowest cause code wins when several faults land in one cycle: codes 15 down to 1,
         // the last one that fires stays. `code` is only written here, never read back, so
@@ -85,7 +86,6 @@ impl Logic for FaultLatch {
         if !self.latched.q.val() {
             self.cause.d.next = self.code.val();
             self.c_cycle.d.next = self.cycles.q.val();
-            self.c_word.d.next = self.word_index.val();
             self.c_a.d.next = self.data_a.val();
             self.c_b.d.next = self.data_b.val();
             self.c_flags.d.next = self.flags.val();
@@ -111,7 +111,7 @@ impl Logic for FaultLatch {
         if self.latched.q.val() {
             self.first_cause.next = self.cause.q.val();
             self.cap_cycle.next = self.c_cycle.q.val();
-            self.cap_word.next = self.c_word.q.val();
+            self.cap_word.next = self.word_index.val();
             self.cap_data_a.next = self.c_a.q.val();
             self.cap_data_b.next = self.c_b.q.val();
             self.cap_flags.next = self.c_flags.q.val();
@@ -167,13 +167,15 @@ mod tests {
         assert_eq!(log.cap_data_a.val().to_u32(), 0xAAAA);
         assert_eq!(log.cap_data_b.val().to_u32(), 0xBBBB);
         assert_eq!(log.cap_flags.val().to_u32(), 0x0303);
+        // Later faults leave the capture alone (the word index holds still by itself while a
+        // fault is latched: FaultCapture's count stops).
         log.causes.next = (1u64 << 8).into();
-        log.word_index.next = 99u64.into();
+        log.data_a.next = 0x9999u64.into();
         step(&mut log);
         log.causes.next = 0u64.into();
         step(&mut log);
         assert_eq!(log.first_cause.val().to_u32(), 3, "first fault stays");
-        assert_eq!(log.cap_word.val().to_u32(), 42);
+        assert_eq!(log.cap_data_a.val().to_u32(), 0xAAAA);
         assert_eq!(log.faults.val().to_u32(), (1 << 3) | (1 << 6) | (1 << 8));
         log.clear.next = true;
         step(&mut log);

@@ -97,8 +97,9 @@ pub struct FaultLog {
 }
 
 impl FaultLog {
-    /// The fault log of a core built with `harden` (the internal fault and `stop`).
-    pub fn hardened(harden: bool) -> Self {
+    /// The fault log of a core built with `harden` (the internal fault and `stop`), its
+    /// capture choosing its words where `capture_choice` says (`BuildParams::capture_choice`).
+    pub fn new(harden: bool, capture_choice: ftio_proto::CaptureChoice) -> Self {
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -133,7 +134,7 @@ impl FaultLog {
             regs: Default::default(),
             cap_flags_regs: Default::default(),
             detect: Default::default(),
-            capture: Default::default(),
+            capture: FaultCapture::new(capture_choice),
             latch: Default::default(),
             harden: Constant::new(harden),
             divergence_q: Default::default(),
@@ -146,7 +147,7 @@ impl FaultLog {
 
 impl Default for FaultLog {
     fn default() -> Self {
-        Self::hardened(false)
+        Self::new(false, ftio_proto::CaptureChoice::After)
     }
 }
 
@@ -183,6 +184,7 @@ impl Logic for FaultLog {
         self.capture.reset.next = self.reset.val();
         self.capture.clear.next = self.clear.val();
         self.capture.committed.next = self.lockstep.word_out.val();
+        self.capture.frozen.next = self.latch.fault.val();
         self.capture.causes.next = self.detect.causes.val();
         self.capture.cpu_error.next = self.cpu_error.val();
         self.capture.disk_error.next = self.disk_error.val() | self.divergence.val();
@@ -221,7 +223,7 @@ mod tests {
 
     #[test]
     fn fault_log_synthesizes() {
-        let mut log = FaultLog::hardened(true);
+        let mut log = FaultLog::new(true, ftio_proto::CaptureChoice::Before);
         log.connect_all();
         yosys_validate("ftio_fault_log", &generate_verilog(&log)).unwrap();
     }

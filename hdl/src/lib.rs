@@ -41,4 +41,5 @@ pub mod uart_bridge;
 pub mod verilog;
 
 pub use crate::core::{BuildParams, FtioCore};
+pub use ftio_proto::CaptureChoice;
 pub use crate::verilog::core_verilog;

@@ -1276,8 +1276,8 @@ mod shadow_synthesis {
     }
 
     /// Shadow bits of one hardened `StreamFifo<6>` that are not constant: the code's bits
-    /// next to a control bit that changes — head_valid, fwd_valid, stored, full and the 7
-    /// bits of count (code bits 0-11), rptr (19-26), wptr (34-41).
+    /// next to a control bit that changes — head_valid, stored, full (a constant bit 3) and
+    /// the 7 bits of count (code bits 0-11), rptr (19-26), wptr (34-41).
     const FIFO_SHADOW_BITS: u64 = 12 + 8 + 8;
 
     #[test]

@@ -3,18 +3,32 @@
 //! A word written into an empty FIFO at cycle t is at the head at t+1, so a buffer costs one
 //! cycle of latency, and with the head popped every cycle it moves one word per cycle in and
 //! out. The memory is a synchronous-read RAM (it maps to SB_RAM40_4K / DP16KD); its read
-//! address is aimed at the next head one cycle ahead, and a word written to the very address
-//! being read in the same cycle is forwarded from a register, so there are no bubbles after
-//! stalls. `in_ready` depends only on state (no combinational path from `out_pop`).
+//! address is aimed at the next head one cycle ahead, so there are no bubbles after stalls.
+//! `in_ready` depends only on state (no combinational path from `out_pop`).
+//!
+//! Every word taken is written to the RAM, a bypassed one too, so the RAM also holds the
+//! head's own word, at the address before the stored ones. A word written to the address the
+//! RAM would be read at next (the only word it will hold for the head) cannot be read back in
+//! the next cycle; the read is then aimed at the head's own word instead, and the forward
+//! register `fwd_data` takes the new word xor the head's, so the read port, the RAM's word xor
+//! `fwd_data` (zero while the RAM holds a word for the head and none was just forwarded),
+//! shows the new word. The head's next value is then
+//! one LUT4 a bit (the incoming word, or the RAM's bit xor the forward bit), and the forward
+//! register's a LUT of its own (the incoming bit xor the head's) that packs with it: 2 iCE40
+//! logic cells a bit, where a forward register that held the incoming word itself sat alone
+//! in a cell (3 a bit; docs/boards.md, "The Alchitry Cu's core size"). The cost is that the
+//! RAM must keep the head's word while it holds one for the head after it: AW >= 2.
 //!
 //! Capacity is 2^AW words in RAM plus the head register.
 //!
-//! Hardened build ([`StreamFifo::hardened`]): the control flops (`head_valid`, `count`,
-//! `rptr`, `wptr`, `fwd_valid`, `stored`, `full`) are checked by a [`ShadowCheck`] (a register
-//! holding a code of their next value, see hdl/src/shadow.rs), and `internal_error` is high in
-//! any cycle in which flops and shadow disagree — from the cycle an upset flips either. The
-//! words themselves (head, RAM, forward register) are covered by the parity they carry
-//! (`last`/`abort` by the check folded into it, see [`crate::lockstep::fold_check`]).
+//! Hardened build ([`StreamFifo::hardened`]): the control flops (`head_valid`, `stored`,
+//! `full`, `count`, `rptr`, `wptr`) are checked by a [`ShadowCheck`] (a register holding a
+//! code of their next value, see hdl/src/shadow.rs), and `internal_error` is high in any cycle
+//! in which flops and shadow disagree — from the cycle an upset flips either. The words
+//! themselves (head, RAM, forward register) are covered by the parity they carry
+//! (`last`/`abort` by the check folded into it, see [`crate::lockstep::fold_check`]); an
+//! upset of a forward bit flips that one bit of the word it forwards, and one of a head bit
+//! while it is forwarded against that one bit of the forwarded word, which parity catches.
 use crate::bram::Bram;
 use crate::link::{Word, WORD_BITS};
 use crate::shadow::ShadowCheck;
@@ -48,7 +62,7 @@ pub struct StreamFifo<const AW: usize> {
     /// Always low in the default build.
     pub internal_error: Signal<Out, Bit>,
     /// Hardened build: the part of `internal_error` that must stop a consumer in the same
-    /// cycle: `head_valid` (packed first, so code bit 0: `!head_valid ^ fwd_valid`) or its
+    /// cycle: `head_valid` (packed first, so code bit 0: `!head_valid ^ stored`) or its
     /// shadow bit disagrees. `head_valid` is the one control flop that changes what the
     /// FIFO offers in the cycle it is upset (`out_valid` is its `q`); every other one changes
     /// the offered word or `out_valid` only through the head register, one edge later
@@ -63,7 +77,8 @@ pub struct StreamFifo<const AW: usize> {
     count: DFF<Bits<16>>,
     rptr: DFF<Bits<AW>>,
     wptr: DFF<Bits<AW>>,
-    fwd_valid: DFF<Bit>,
+    /// Zero, but in the cycle after a word was written where the RAM is read next: that word
+    /// xor the head's word, which the RAM is then read at (see `update`).
     fwd_data: DFF<Word>,
     /// `count != 0` and `count == 2^AW`, kept in flops and chosen from flop-only
     /// compares, so `out_pop` reaches the RAM address through a few gates and no compare.
@@ -81,17 +96,18 @@ pub struct StreamFifo<const AW: usize> {
     count_mask: Constant<Bits<16>>,
     count_one: Signal<Local, Bit>,
     count_at_top: Signal<Local, Bit>,
-    wptr_at_rptr: Signal<Local, Bit>,
-    wptr_at_rptr_next: Signal<Local, Bit>,
     /// `rptr + 1` at the pointer's own width: compared inline, Verilog would widen the sum
     /// to 32 bits and never wrap it.
     rptr_inc: Signal<Local, Bits<AW>>,
+    rptr_dec: Signal<Local, Bits<AW>>,
     push: Signal<Local, Bit>,
+    /// A word taken now would be the only one the RAM holds for the head next cycle: the
+    /// read port is aimed at the head's own word, and the word is forwarded.
+    aim_head: Signal<Local, Bit>,
     head_free: Signal<Local, Bit>,
     bypass: Signal<Local, Bit>,
     refill: Signal<Local, Bit>,
     to_mem: Signal<Local, Bit>,
-    rptr_next: Signal<Local, Bits<AW>>,
     mem_out: Signal<Local, Word>,
 }
 
@@ -104,7 +120,7 @@ impl<const AW: usize> Default for StreamFifo<AW> {
 impl<const AW: usize> StreamFifo<AW> {
     /// The FIFO, with its control flops checked against shadows when `harden` is set.
     pub fn hardened(harden: bool) -> Self {
-        assert!(AW >= 1 && AW <= 15);
+        assert!(AW >= 2 && AW <= 15, "the head's own word and the one after the next are two addresses apart");
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -121,7 +137,6 @@ impl<const AW: usize> StreamFifo<AW> {
             count: Default::default(),
             rptr: Default::default(),
             wptr: Default::default(),
-            fwd_valid: Default::default(),
             fwd_data: Default::default(),
             stored: Default::default(),
             full: Default::default(),
@@ -134,15 +149,14 @@ impl<const AW: usize> StreamFifo<AW> {
             count_mask: Constant::new(((2u64 << AW) - 1).to_bits()),
             count_one: Default::default(),
             count_at_top: Default::default(),
-            wptr_at_rptr: Default::default(),
-            wptr_at_rptr_next: Default::default(),
             rptr_inc: Default::default(),
+            rptr_dec: Default::default(),
             push: Default::default(),
+            aim_head: Default::default(),
             head_free: Default::default(),
             bypass: Default::default(),
             refill: Default::default(),
             to_mem: Default::default(),
-            rptr_next: Default::default(),
             mem_out: Default::default(),
         }
     }
@@ -160,16 +174,15 @@ impl<const AW: usize> StreamFifo<AW> {
 impl<const AW: usize> Logic for StreamFifo<AW> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, head, head_valid, count, rptr, wptr, fwd_valid, fwd_data, stored, full);
+        dff_setup!(self, clock, head, head_valid, count, rptr, wptr, fwd_data, stored, full);
         clock!(self, clock, shadow);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
         self.count_one.next = self.count.q.val() == 1;
         self.count_at_top.next = self.count.q.val() == self.capacity_less_one.val();
-        self.wptr_at_rptr.next = self.wptr.q.val() == self.rptr.q.val();
         self.rptr_inc.next = self.rptr.q.val() + 1;
-        self.wptr_at_rptr_next.next = self.wptr.q.val() == self.rptr_inc.val();
+        self.rptr_dec.next = self.rptr.q.val() - 1;
 
         self.in_ready.next = !self.full.q.val();
         self.push.next = self.in_valid.val() & !self.full.q.val();
@@ -178,12 +191,9 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         self.refill.next = self.head_free.val() & self.stored.q.val();
         self.to_mem.next = self.push.val() & !self.bypass.val();
 
-        // The RAM shows mem[rptr] this cycle, except for a word written there last cycle.
-        if self.fwd_valid.q.val() {
-            self.mem_out.next = self.fwd_data.q.val();
-        } else {
-            self.mem_out.next = self.ram.read_data.val();
-        }
+        // The read port shows mem[rptr] (while the RAM holds a word for the head), the RAM's
+        // word xor `fwd_data`, which is zero but in the cycle after a forward.
+        self.mem_out.next = self.ram.read_data.val() ^ self.fwd_data.q.val();
 
         if self.bypass.val() {
             self.head.d.next = self.in_data.val();
@@ -195,36 +205,50 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             self.head_valid.d.next = false;
         }
 
-        // Every word taken is written to the RAM, a bypassed one too, so the write side waits
-        // only for `push`, never for the head's pop. While the RAM holds no word for the head
-        // the read address follows the write pointer (a bypassed word is stepped over by
-        // that), so the read address waits only for the pop, never for `push`.
-        if self.stored.q.val() {
-            self.rptr_next.next = self.rptr.q.val();
-            if self.head_free.val() {
-                self.rptr_next.next = self.rptr_inc.val();
-            }
-        } else {
-            self.rptr_next.next = self.wptr.q.val();
-        }
-        self.rptr.d.next = self.rptr_next.val();
-        self.ram.read_address.next = self.rptr_next.val();
-
+        // Every word taken is written to the RAM at `wptr`, a bypassed one too, so the RAM
+        // holds the head's own word one address before `rptr` (or at `rptr` while it holds no
+        // word for the head: `rptr` then names the head's word, `wptr - 1`).
         self.ram.write_enable.next = self.push.val();
         self.ram.write_address.next = self.wptr.q.val();
         self.ram.write_data.next = self.in_data.val();
         if self.push.val() {
             self.wptr.d.next = self.wptr.q.val() + 1;
         }
-        // A word kept in the RAM is forwarded when it is written where the RAM is read.
-        if !self.stored.q.val() {
-            self.fwd_valid.d.next = self.to_mem.val();
-        } else if self.head_free.val() {
-            self.fwd_valid.d.next = self.to_mem.val() & self.wptr_at_rptr_next.val();
-        } else {
-            self.fwd_valid.d.next = self.to_mem.val() & self.wptr_at_rptr.val();
+        // `rptr` steps on when the head takes the word there (unless it was the last one and
+        // nothing comes in: `rptr` then names the head's word) and, while the RAM holds no
+        // word for the head, to each word taken (the bypassed head's, or the first stored).
+        if self.stored.q.val() {
+            if self.refill.val() & (!self.count_one.val() | self.push.val()) {
+                self.rptr.d.next = self.rptr_inc.val();
+            }
+        } else if self.push.val() {
+            self.rptr.d.next = self.wptr.q.val();
         }
-        self.fwd_data.d.next = self.in_data.val();
+        // A word written where the RAM is read next cannot be read back the next cycle (no
+        // read-during-write): that happens when it is the only word the RAM will hold for the
+        // head. The read port is then aimed at the head's own word, which the RAM holds
+        // (`rptr - 1`, or `rptr` while no word is stored), and `fwd_data` takes the new word
+        // xor the head's, so the read port shows the new word. Neither the read address nor
+        // the forward register's select waits for `push` (only for the pop): without a push
+        // the RAM then holds no word for the head next cycle, and the port is not read.
+        if self.refill.val() {
+            if self.count_one.val() {
+                self.ram.read_address.next = self.rptr_dec.val();
+            } else {
+                self.ram.read_address.next = self.rptr_inc.val();
+            }
+        } else {
+            self.ram.read_address.next = self.rptr.q.val();
+        }
+        if self.stored.q.val() {
+            self.aim_head.next = self.refill.val() & self.count_one.val();
+        } else {
+            self.aim_head.next = !self.head_free.val();
+        }
+        self.fwd_data.d.next = 0.into();
+        if self.aim_head.val() {
+            self.fwd_data.d.next = self.in_data.val() ^ self.head.q.val();
+        }
 
         if self.to_mem.val() & !self.refill.val() {
             self.count.d.next = (self.count.q.val() + 1) & self.count_mask.val();
@@ -241,24 +265,22 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             self.count.d.next = 0.into();
             self.rptr.d.next = 0.into();
             self.wptr.d.next = 0.into();
-            self.fwd_valid.d.next = false;
+            self.fwd_data.d.next = 0.into();
             self.stored.d.next = false;
             self.full.d.next = false;
         }
 
-        // Hardened: the control flops side by side (`ctl_*`: head_valid, fwd_valid, stored,
-        // full, count, rptr, wptr), checked by their shadow.
+        // Hardened: the control flops side by side (`ctl_*`: head_valid, stored, full, a
+        // zero, count, rptr, wptr), checked by their shadow.
         self.ctl_now.next = bit_cast::<64, 1>(self.head_valid.q.val().into())
-            | (bit_cast::<64, 1>(self.fwd_valid.q.val().into()) << 1)
-            | (bit_cast::<64, 1>(self.stored.q.val().into()) << 2)
-            | (bit_cast::<64, 1>(self.full.q.val().into()) << 3)
+            | (bit_cast::<64, 1>(self.stored.q.val().into()) << 1)
+            | (bit_cast::<64, 1>(self.full.q.val().into()) << 2)
             | (bit_cast::<64, 16>(self.count.q.val()) << 4)
             | (bit_cast::<64, AW>(self.rptr.q.val()) << 20)
             | (bit_cast::<64, AW>(self.wptr.q.val()) << 35);
         self.ctl_next.next = bit_cast::<64, 1>(self.head_valid.d.val().into())
-            | (bit_cast::<64, 1>(self.fwd_valid.d.val().into()) << 1)
-            | (bit_cast::<64, 1>(self.stored.d.val().into()) << 2)
-            | (bit_cast::<64, 1>(self.full.d.val().into()) << 3)
+            | (bit_cast::<64, 1>(self.stored.d.val().into()) << 1)
+            | (bit_cast::<64, 1>(self.full.d.val().into()) << 2)
             | (bit_cast::<64, 16>(self.count.d.val()) << 4)
             | (bit_cast::<64, AW>(self.rptr.d.val()) << 20)
             | (bit_cast::<64, AW>(self.wptr.d.val()) << 35);

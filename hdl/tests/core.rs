@@ -2,7 +2,7 @@
 //! configuration (DUPLEX, elastic, cut-through, auto fail-over, primary disk A).
 use ftio_hdl::link::{byte_parity, control_parity};
 use ftio_hdl::testbench::{edge, low, UartHost};
-use ftio_hdl::{BuildParams, FtioCore};
+use ftio_hdl::{BuildParams, CaptureChoice, FtioCore};
 use ftio_proto::{reg, Request, Response, Status};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rust_hdl::prelude::*;
@@ -116,6 +116,19 @@ impl Board {
     /// A board whose UART runs at 8 clocks per bit, so register access is quick to simulate.
     fn fast_uart(seed: u64) -> Self {
         Self::with_params(seed, &BuildParams { clock_hz: 1_000_000, baud: 125_000, ..BuildParams::default() })
+    }
+
+    /// `new` with the capture's choice made where `choice` says (the tests that read CAP_*
+    /// run both: the same registers, cycle for cycle).
+    fn with_choice(seed: u64, choice: CaptureChoice) -> Self {
+        println!("capture choice {}", choice.name());
+        Self::with_params(seed, &BuildParams { capture_choice: choice, ..BuildParams::default() })
+    }
+
+    /// `fast_uart` with the capture's choice made where `choice` says.
+    fn fast_uart_with_choice(seed: u64, choice: CaptureChoice) -> Self {
+        println!("capture choice {}", choice.name());
+        Self::with_params(seed, &BuildParams { clock_hz: 1_000_000, baud: 125_000, capture_choice: choice, ..BuildParams::default() })
     }
 
     fn with_params(seed: u64, params: &BuildParams) -> Self {
@@ -246,7 +259,14 @@ impl Board {
 /// its own pace; disk B's are drained.
 #[test]
 fn duplex_mirrors_writes_and_returns_reads_to_both_cpus() {
-    let mut b = Board::new(1);
+    for disk_stage in [true, false] {
+        println!("disk stage {disk_stage}");
+        duplex_mirrors(disk_stage);
+    }
+}
+
+fn duplex_mirrors(disk_stage: bool) {
+    let mut b = Board::with_params(1, &BuildParams { disk_stage, ..BuildParams::default() });
     let g = frames(30, 7, 0x1000);
     let r = frames(20, 5, 0x9000);
     b.cpu_a = Source::new(g.clone(), 0.3);
@@ -353,60 +373,64 @@ fn full_rate_and_cut_through_latency_of_three_cycles() {
 /// auto policy fails over to the healthy CPU without losing a word.
 #[test]
 fn parity_error_raises_irq_within_two_cycles_and_fails_over_hitlessly() {
-    let mut b = Board::new(3);
-    let g = frames(12, 6, 0x3000);
-    b.cpu_a = Source::new(g.clone(), 0.2);
-    b.cpu_b = Source::new(g.clone(), 0.3);
-    b.cpu_a.flip = Some(31);
-    b.ready_p = [0.9, 0.8, 1.0, 1.0];
-    b.run(600);
-    let t = b.cpu_a.taken_at[31];
-    assert_eq!(b.irq_at, Some(t + 2), "irq at {:?}, error taken at {t}", b.irq_at);
-    assert_eq!(b.words(0), g, "disk A: the healthy stream, whole");
-    assert_eq!(b.words(1), g, "disk B");
-    assert_eq!(b.mode(), 2, "SIMPLEX_B");
-    assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 1, "CPU_A_PARITY");
-    assert_eq!(b.core.counters.regs.perr_cpu_a.val().to_u32(), 1);
-    // The capture shows the bad word as it came in on CPU A's port, its flags as the
-    // register table packs them: valid[0] last[1] abort[2] par[6:3] perr[7].
-    assert_eq!(b.core.fault_log.latch.cap_data_a.val().to_u32(), g[31].data ^ (1 << 9));
-    let flags = b.core.fault_log.latch.cap_flags.val().to_u32();
-    let a = flags & 0xFF;
-    assert_eq!(a & 1, 1, "a_valid");
-    assert_eq!((a >> 1) & 1, g[31].last as u32, "a_last");
-    assert_eq!((a >> 2) & 1, 0, "a_abort");
-    assert_eq!((a >> 3) & 0xF, g[31].par as u32, "a_par as sent (data bit 9 flipped under it)");
-    assert_eq!(a >> 7, 1, "a_perr");
-    assert_eq!(b.core.counters.regs.words_returned.val().to_u32(), 0, "no returns in this test");
+    for choice in CaptureChoice::ALL {
+        let mut b = Board::with_choice(3, choice);
+        let g = frames(12, 6, 0x3000);
+        b.cpu_a = Source::new(g.clone(), 0.2);
+        b.cpu_b = Source::new(g.clone(), 0.3);
+        b.cpu_a.flip = Some(31);
+        b.ready_p = [0.9, 0.8, 1.0, 1.0];
+        b.run(600);
+        let t = b.cpu_a.taken_at[31];
+        assert_eq!(b.irq_at, Some(t + 2), "irq at {:?}, error taken at {t}", b.irq_at);
+        assert_eq!(b.words(0), g, "disk A: the healthy stream, whole");
+        assert_eq!(b.words(1), g, "disk B");
+        assert_eq!(b.mode(), 2, "SIMPLEX_B");
+        assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 1, "CPU_A_PARITY");
+        assert_eq!(b.core.counters.regs.perr_cpu_a.val().to_u32(), 1);
+        // The capture shows the bad word as it came in on CPU A's port, its flags as the
+        // register table packs them: valid[0] last[1] abort[2] par[6:3] perr[7].
+        assert_eq!(b.core.fault_log.latch.cap_data_a.val().to_u32(), g[31].data ^ (1 << 9));
+        let flags = b.core.fault_log.latch.cap_flags.val().to_u32();
+        let a = flags & 0xFF;
+        assert_eq!(a & 1, 1, "a_valid");
+        assert_eq!((a >> 1) & 1, g[31].last as u32, "a_last");
+        assert_eq!((a >> 2) & 1, 0, "a_abort");
+        assert_eq!((a >> 3) & 0xF, g[31].par as u32, "a_par as sent (data bit 9 flipped under it)");
+        assert_eq!(a >> 7, 1, "a_perr");
+        assert_eq!(b.core.counters.regs.words_returned.val().to_u32(), 0, "no returns in this test");
+    }
 }
 
 /// Guarantee 3 for a mismatch: the later word taken at t, irq at t+3 (≤ t+3); the
 /// disagreeing word never reaches a disk and the frame in flight ends with last & abort.
 #[test]
 fn mismatch_raises_irq_within_three_cycles_and_is_contained() {
-    let mut b = Board::new(4);
-    let g = frames(12, 6, 0x4000);
-    b.cpu_a = Source::new(g.clone(), 0.1);
-    b.cpu_b = Source::new(g.clone(), 0.1);
-    b.cpu_b.change = Some(40);
-    b.run(300);
-    let t = b.cpu_a.taken_at[40].max(b.cpu_b.taken_at[40]);
-    let irq = b.irq_at.expect("irq");
-    assert_eq!(irq, t + 3, "irq at {irq}, later word taken at {t}");
-    let mut expect = g[..40].to_vec();
-    expect.push(W { data: 0, par: 0xF, last: true, abort: true });
-    assert_eq!(b.words(0), expect);
-    assert_eq!(b.words(1), expect);
-    assert_eq!(b.mode(), 4, "HALTED");
-    assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 3, "MISMATCH");
-    assert_eq!(b.core.fault_log.latch.cap_word.val().to_u32(), 40, "captured pair index");
-    assert_eq!(b.core.fault_log.latch.cap_data_a.val().to_u32(), g[40].data);
-    assert_eq!(b.core.fault_log.latch.cap_data_b.val().to_u32(), g[40].data ^ 0x00F0_0000);
-    let flags = b.core.fault_log.latch.cap_flags.val().to_u32();
-    let want = |x: &W| 1 | (x.last as u32) << 1 | (x.par as u32) << 3;
-    assert_eq!(flags & 0xFF, want(&g[40]), "A's flags: valid, last, par, no perr");
-    assert_eq!(flags >> 8, want(&w(g[40].data ^ 0x00F0_0000, g[40].last)), "B's flags");
-    assert_eq!(b.core.counters.regs.frames_aborted.val().to_u32(), 1);
+    for choice in CaptureChoice::ALL {
+        let mut b = Board::with_choice(4, choice);
+        let g = frames(12, 6, 0x4000);
+        b.cpu_a = Source::new(g.clone(), 0.1);
+        b.cpu_b = Source::new(g.clone(), 0.1);
+        b.cpu_b.change = Some(40);
+        b.run(300);
+        let t = b.cpu_a.taken_at[40].max(b.cpu_b.taken_at[40]);
+        let irq = b.irq_at.expect("irq");
+        assert_eq!(irq, t + 3, "irq at {irq}, later word taken at {t}");
+        let mut expect = g[..40].to_vec();
+        expect.push(W { data: 0, par: 0xF, last: true, abort: true });
+        assert_eq!(b.words(0), expect);
+        assert_eq!(b.words(1), expect);
+        assert_eq!(b.mode(), 4, "HALTED");
+        assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 3, "MISMATCH");
+        assert_eq!(b.core.fault_log.latch.cap_word.val().to_u32(), 40, "captured pair index");
+        assert_eq!(b.core.fault_log.latch.cap_data_a.val().to_u32(), g[40].data);
+        assert_eq!(b.core.fault_log.latch.cap_data_b.val().to_u32(), g[40].data ^ 0x00F0_0000);
+        let flags = b.core.fault_log.latch.cap_flags.val().to_u32();
+        let want = |x: &W| 1 | (x.last as u32) << 1 | (x.par as u32) << 3;
+        assert_eq!(flags & 0xFF, want(&g[40]), "A's flags: valid, last, par, no perr");
+        assert_eq!(flags >> 8, want(&w(g[40].data ^ 0x00F0_0000, g[40].last)), "B's flags");
+        assert_eq!(b.core.counters.regs.frames_aborted.val().to_u32(), 1);
+    }
 }
 
 /// Guarantee 4: a disk that stalls holds up the CPUs only once its buffer (64 words + head)
@@ -476,31 +500,33 @@ fn uart_reads_id_and_ctrl_switches_to_split() {
 /// (sent with MODE_KEEP, as ftctl does) drops irq, and writing DUPLEX re-arms.
 #[test]
 fn fault_status_capture_and_clear_over_uart() {
-    let mut b = Board::fast_uart(8);
-    let g = frames(10, 4, 0x7700);
-    b.cpu_a = Source::new(g.clone(), 0.0);
-    b.cpu_b = Source::new(g.clone(), 0.0);
-    b.cpu_b.change = Some(9);
-    b.run(100);
-    assert!(b.core.irq.val());
-    let status = b.read("STATUS");
-    assert_eq!(status & 7, 4, "HALTED");
-    assert_eq!(status >> 3 & 1, 1, "halted bit");
-    assert_eq!(status >> 8 & 0xFF, 3, "cause MISMATCH");
-    assert_eq!(status >> 16 & 1, 1, "fault latched");
-    assert_eq!(b.read("FAULTS"), 1 << 3);
-    assert_eq!(b.read("CAP_CAUSE"), 3);
-    assert_eq!(b.read("CAP_WORD"), 9);
-    assert_eq!(b.read("CAP_DATA_A"), g[9].data);
-    assert_eq!(b.read("CAP_DATA_B"), g[9].data ^ 0x00F0_0000);
-    b.write("CTRL", (1 << 9) | 7); // counter snapshot, mode kept
-    assert_eq!(b.read("MISMATCHES"), 1);
-    assert_eq!(b.read("WORDS_FWD"), 9);
-    b.write("CTRL", (1 << 8) | 7); // fault clear, mode kept
-    assert!(!b.core.irq.val(), "irq drops with the fault clear");
-    assert_eq!(b.read("STATUS") & 7, 4, "still HALTED: clearing a fault does not resume");
-    b.write("CTRL", 0);
-    assert_eq!(b.read("STATUS") & 0x1_FFFF, 0, "DUPLEX, healthy");
+    for choice in CaptureChoice::ALL {
+        let mut b = Board::fast_uart_with_choice(8, choice);
+        let g = frames(10, 4, 0x7700);
+        b.cpu_a = Source::new(g.clone(), 0.0);
+        b.cpu_b = Source::new(g.clone(), 0.0);
+        b.cpu_b.change = Some(9);
+        b.run(100);
+        assert!(b.core.irq.val());
+        let status = b.read("STATUS");
+        assert_eq!(status & 7, 4, "HALTED");
+        assert_eq!(status >> 3 & 1, 1, "halted bit");
+        assert_eq!(status >> 8 & 0xFF, 3, "cause MISMATCH");
+        assert_eq!(status >> 16 & 1, 1, "fault latched");
+        assert_eq!(b.read("FAULTS"), 1 << 3);
+        assert_eq!(b.read("CAP_CAUSE"), 3);
+        assert_eq!(b.read("CAP_WORD"), 9);
+        assert_eq!(b.read("CAP_DATA_A"), g[9].data);
+        assert_eq!(b.read("CAP_DATA_B"), g[9].data ^ 0x00F0_0000);
+        b.write("CTRL", (1 << 9) | 7); // counter snapshot, mode kept
+        assert_eq!(b.read("MISMATCHES"), 1);
+        assert_eq!(b.read("WORDS_FWD"), 9);
+        b.write("CTRL", (1 << 8) | 7); // fault clear, mode kept
+        assert!(!b.core.irq.val(), "irq drops with the fault clear");
+        assert_eq!(b.read("STATUS") & 7, 4, "still HALTED: clearing a fault does not resume");
+        b.write("CTRL", 0);
+        assert_eq!(b.read("STATUS") & 0x1_FFFF, 0, "DUPLEX, healthy");
+    }
 }
 
 /// Strict lockstep configured over the UART: with OFFSET = 5, CPU B's words move exactly five
@@ -971,11 +997,19 @@ fn halted_drains_the_disks_returns() {
 /// DISK_DIVERGENCE is latched and `irq` raised at a fixed number of cycles after the primary's
 /// first word alone is taken on its link (DISK_TIMEOUT + 3: the word waits alone in the fabric
 /// from the next cycle, out of the disk input stage; the fabric flags it in the
-/// (DISK_TIMEOUT + 1)-th silent cycle, STATUS and `irq` follow 2 cycles later), and the CPUs
-/// still get the primary's whole stream.
+/// (DISK_TIMEOUT + 1)-th silent cycle, STATUS and `irq` follow 2 cycles later; DISK_TIMEOUT + 2
+/// in the build without the disk stage, `--disk-stage off`), and the CPUs still get the
+/// primary's whole stream.
 #[test]
 fn a_silent_secondary_raises_disk_divergence_within_disk_timeout_plus_two_cycles() {
-    let mut b = Board::fast_uart(23);
+    for disk_stage in [true, false] {
+        println!("disk stage {disk_stage}");
+        silent_secondary(disk_stage);
+    }
+}
+
+fn silent_secondary(disk_stage: bool) {
+    let mut b = Board::with_params(23, &BuildParams { clock_hz: 1_000_000, baud: 125_000, disk_stage, ..BuildParams::default() });
     b.write("DISK_TIMEOUT", 40);
     b.write("CTRL", (1 << 6) | 7);
     let r = frames(6, 5, 0x6600);
@@ -986,7 +1020,8 @@ fn a_silent_secondary_raises_disk_divergence_within_disk_timeout_plus_two_cycles
     assert_eq!(b.words(3), r, "CPU B");
     assert_eq!(b.core.fault_log.first_cause.val().to_u32(), 10, "DISK_DIVERGENCE");
     let t0 = b.disk_a.taken_at[16] + 1;
-    assert_eq!(b.irq_at, Some(t0 + 40 + 3), "irq at {:?}, primary's word 17 taken alone at {t0}", b.irq_at);
+    let stage = disk_stage as usize;
+    assert_eq!(b.irq_at, Some(t0 + 40 + 2 + stage), "irq at {:?}, primary's word 17 taken alone at {t0}", b.irq_at);
 }
 
 // --- Control does what the register docs say (issue 23, deliverable 4) --------------------
@@ -1094,35 +1129,37 @@ fn reserved_mode_write_is_refused_over_the_uart() {
 /// error holds the disk's word (CAP_DATA_A = disk A's rx word, its flags a_valid and a_perr).
 #[test]
 fn cap_word_counts_from_the_fault_clear_and_a_disk_parity_fault_captures_the_disks_word() {
-    let mut b = Board::fast_uart(34);
-    let g1 = frames(5, 4, 0x3400);
-    b.cpu_a = Source::new(g1.clone(), 0.0);
-    b.cpu_b = Source::new(g1.clone(), 0.0);
-    b.cpu_a.flip = Some(6); // CPU A parity: SIMPLEX_B
-    b.run(100);
-    assert_eq!(b.mode(), 2, "SIMPLEX_B");
-    assert!(b.read("CAP_WORD") <= 6);
-    b.write("CTRL", FAULT_CLEAR | CTRL_KEEP);
-    for name in ["CAP_CAUSE", "CAP_WORD", "CAP_DATA_A", "CAP_DATA_B", "CAP_FLAGS", "CAP_CYCLE_LO"] {
-        assert_eq!(b.read(name), 0, "{name} after a fault clear");
+    for choice in CaptureChoice::ALL {
+        let mut b = Board::fast_uart_with_choice(34, choice);
+        let g1 = frames(5, 4, 0x3400);
+        b.cpu_a = Source::new(g1.clone(), 0.0);
+        b.cpu_b = Source::new(g1.clone(), 0.0);
+        b.cpu_a.flip = Some(6); // CPU A parity: SIMPLEX_B
+        b.run(100);
+        assert_eq!(b.mode(), 2, "SIMPLEX_B");
+        assert!(b.read("CAP_WORD") <= 6);
+        b.write("CTRL", FAULT_CLEAR | CTRL_KEEP);
+        for name in ["CAP_CAUSE", "CAP_WORD", "CAP_DATA_A", "CAP_DATA_B", "CAP_FLAGS", "CAP_CYCLE_LO"] {
+            assert_eq!(b.read(name), 0, "{name} after a fault clear");
+        }
+        // 13 words in SIMPLEX_B, all committed, then disk A returns a word with a parity error.
+        let g2 = frames(1, 13, 0x5500);
+        b.cpu_a = Source::new(g2.clone(), 0.0);
+        b.cpu_b = Source::new(g2.clone(), 0.0);
+        b.run(100);
+        assert_eq!(b.words(0).len(), g1.len() + g2.len());
+        let bad = w(0xBAD0_0001, true);
+        b.disk_a = Source::new(vec![bad], 0.0);
+        b.disk_a.flip = Some(0);
+        b.run(20);
+        assert_eq!(b.read("CAP_CAUSE"), 6, "DISK_A_PARITY");
+        assert_eq!(b.read("CAP_WORD"), 13, "13 words committed since the clear, in SIMPLEX_B");
+        assert_eq!(b.read("CAP_DATA_A"), bad.data ^ (1 << 9), "disk A's word as it arrived");
+        let flags = b.read("CAP_FLAGS");
+        let f = |n: &str| reg("CAP_FLAGS").f(n).get(flags);
+        assert_eq!((f("a_valid"), f("a_perr"), f("a_last"), f("a_par")), (1, 1, 1, bad.par as u32));
+        assert_eq!(f("b_valid"), 0, "disk B offered nothing");
     }
-    // 13 words in SIMPLEX_B, all committed, then disk A returns a word with a parity error.
-    let g2 = frames(1, 13, 0x5500);
-    b.cpu_a = Source::new(g2.clone(), 0.0);
-    b.cpu_b = Source::new(g2.clone(), 0.0);
-    b.run(100);
-    assert_eq!(b.words(0).len(), g1.len() + g2.len());
-    let bad = w(0xBAD0_0001, true);
-    b.disk_a = Source::new(vec![bad], 0.0);
-    b.disk_a.flip = Some(0);
-    b.run(20);
-    assert_eq!(b.read("CAP_CAUSE"), 6, "DISK_A_PARITY");
-    assert_eq!(b.read("CAP_WORD"), 13, "13 words committed since the clear, in SIMPLEX_B");
-    assert_eq!(b.read("CAP_DATA_A"), bad.data ^ (1 << 9), "disk A's word as it arrived");
-    let flags = b.read("CAP_FLAGS");
-    let f = |n: &str| reg("CAP_FLAGS").f(n).get(flags);
-    assert_eq!((f("a_valid"), f("a_perr"), f("a_last"), f("a_par")), (1, 1, 1, bad.par as u32));
-    assert_eq!(f("b_valid"), 0, "disk B offered nothing");
 }
 
 /// The capture of a disk timeout holds the word waiting on the stalled disk's tx link.

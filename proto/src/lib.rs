@@ -16,7 +16,7 @@ pub mod model;
 pub mod params;
 pub mod regs;
 
-pub use params::ParamsError;
+pub use params::{CaptureChoice, ParamsError};
 
 /// `e` and every error under it, `: `-separated (`serial port error: Broken pipe`): the one
 /// line `ftio` and `ftctl` print for an error, and what a report records where an error ends

@@ -52,6 +52,55 @@ pub struct BuildParams {
     /// later together, so a run means what it did: no register reads it differently and PARAMS
     /// has no bit for it ([`BuildParams::from_registers`] gives the default).
     pub bist_skids: bool,
+    /// Where the first-fault capture chooses between the CPU ports' and the disks' rx words
+    /// (`--capture-choice`, hdl `FaultCapture`): before its registers (smaller) or after them
+    /// (faster). A structure, not a behaviour: both capture the same CAP_* values cycle for
+    /// cycle, so no register reads it and PARAMS has no bit for it
+    /// ([`BuildParams::from_registers`] gives the default).
+    pub capture_choice: CaptureChoice,
+    /// A registered stage behind each disk link's checks (`--disk-stage on|off`, hdl
+    /// `InputStage`; default on): the return path starts at its flops, so with live disk links
+    /// the BIST's disk-input select, the injector and the parity check are not in front of the
+    /// return select (the ULX3S's clock needs it). A return word reaches the CPUs 2 cycles
+    /// after its take on the disk link (1 without the stage); SPEC §4 gives the return path
+    /// no cycle figure, and no write-path or detection figure moves. About 260 logic cells on
+    /// the HX8K, which the iCE40 boards leave out (docs/boards.md "The disk links' input
+    /// stage"). No register reads it and PARAMS has no bit for it
+    /// ([`BuildParams::from_registers`] gives the default).
+    pub disk_stage: bool,
+}
+
+/// Where the first-fault capture makes its choice between the CPU ports' words and the disks'
+/// rx words (which one a fault shows depends on this cycle's parity evidence: SPEC §5 CAP_DATA,
+/// `ftio_proto::Cause::capture`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CaptureChoice {
+    /// Before the registers: one registered pair, loaded from the CPU ports or the disks' rx
+    /// links as this cycle's evidence says. The smaller (the iCE40's, docs/boards.md): the
+    /// evidence, deep behind the parity checks, selects the pair's 80 register inputs.
+    Before,
+    /// After the registers: both pairs registered every cycle with the evidence, the choice
+    /// made from the registered evidence. The faster (the ECP5's, and the generator's default):
+    /// the parity checks end at one flop.
+    After,
+}
+
+impl CaptureChoice {
+    /// Both, as `--capture-choice` names them.
+    pub const ALL: [CaptureChoice; 2] = [CaptureChoice::Before, CaptureChoice::After];
+
+    /// Its name on the command line and in the Verilog header: `before` or `after`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CaptureChoice::Before => "before",
+            CaptureChoice::After => "after",
+        }
+    }
+
+    /// The choice named `name` (`before` or `after`).
+    pub fn from_name(name: &str) -> Option<CaptureChoice> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
 }
 
 impl BuildParams {
@@ -69,6 +118,8 @@ impl BuildParams {
         harden: false,
         pipeline: 0,
         bist_skids: false,
+        capture_choice: CaptureChoice::After,
+        disk_stage: true,
     };
     /// Core clocks the generator accepts, Hz (CLOCK_HZ is a 32-bit register; the UART needs
     /// 8 clocks per bit, checked against the baud by [`BuildParams::validate`]).
@@ -160,6 +211,8 @@ impl BuildParams {
             harden: r.f("harden").get(params) != 0,
             pipeline: r.f("pipeline").get(params) as u8,
             bist_skids: Self::DEFAULT.bist_skids,
+            capture_choice: Self::DEFAULT.capture_choice,
+            disk_stage: Self::DEFAULT.disk_stage,
         }
     }
 

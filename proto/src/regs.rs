@@ -951,7 +951,7 @@ mod tests {
 
     #[test]
     fn build_params_round_trip() {
-        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6, injection: false, bist: true, bist_return: true, harden: true, pipeline: 1, bist_skids: false };
+        let p = BuildParams { clock_hz: 12_000_000, baud: 9600, skew_depth_log2: 5, frame_depth_log2: 10, counter_width: 24, offset_max_log2: 6, injection: false, bist: true, bist_return: true, harden: true, pipeline: 1, bist_skids: false, capture_choice: crate::params::CaptureChoice::After, disk_stage: true };
         let w = p.params_word();
         assert_eq!(w, 5 | (1 << 4) | (10 << 8) | (24 << 16) | (6 << 24) | (1 << 29) | (1 << 30) | (1 << 31));
         // Without the return path's test bit 31 reads 0; without the BIST too (nothing of it

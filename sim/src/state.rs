@@ -275,6 +275,8 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("skew", "counters"),
     ("ret_lead", "counters"),
     ("fault_log.capture.count", "counters"),
+    // What only feeds CAP_WORD's count: a committed word, a cycle late.
+    ("fault_log.capture.committed_q", "counters"),
     ("cfg.cnt_clear_q", "counters"),
 ];
 

@@ -12,9 +12,12 @@ fn datapath_figures_meet_the_spec() {
     assert_meets_the_spec(&cfg, &r);
 }
 
-/// Cycles from a word's take on a disk link to its take on a CPU link (all sinks ready), in
-/// every build: the disk input stage's cycle and the fabric's return buffer's.
-const RETURN_LATENCY: i64 = 2;
+/// Cycles from a word's take on a disk link to its take on a CPU link (all sinks ready): the
+/// fabric's return buffer's cycle, and the disk input stage's in the builds that have it
+/// (`BuildParams::disk_stage`, the default).
+fn return_latency(params: &ftio_hdl::BuildParams) -> i64 {
+    1 + params.disk_stage as i64
+}
 
 /// The figures of a build against SPEC §4: guarantees 2 and 3 are t+3 plus one cycle per
 /// pipeline stage (`BuildParams::pipeline`), the rest as for every build.
@@ -66,7 +69,7 @@ fn assert_meets_the_spec(cfg: &DatapathConfig, r: &ftio_sim::datapath_bench::Dat
         assert_eq!(x.words, cfg.frames * cfg.frame_len, "{what}");
         assert_eq!(x.rate, 1.0, "{what}: return words/cycle\n{r}");
         let strict_b = x.mode == BenchMode::Duplex(Kind::StrictCut) && x.link == Link::CpuBRx;
-        let expect = RETURN_LATENCY + if strict_b { d } else { 0 };
+        let expect = return_latency(&cfg.params) + if strict_b { d } else { 0 };
         assert_eq!((x.latency.min, x.latency.max), (expect, expect), "{what}: return latency\n{r}");
     }
     let strict_b = ret(BenchMode::Duplex(Kind::StrictCut)).find(|x| x.link == Link::CpuBRx).unwrap();
@@ -134,6 +137,29 @@ fn pipeline_1_adds_one_cycle() {
     for (x0, x1) in r0.ret.iter().zip(&r1.ret) {
         assert_eq!((x1.mode, x1.link), (x0.mode, x0.link));
         assert_eq!((x1.latency.min, x1.latency.max), (x0.latency.min, x0.latency.max), "{} {}\n{r0}\n{r1}", x1.mode.name(), x1.link.name());
+        assert_eq!(x1.rate, 1.0);
+    }
+}
+
+/// The build without the disk links' input stage (`--disk-stage off`, the iCE40 boards'): it
+/// meets the SPEC, every write-path and detection figure is the default build's, and a return
+/// word reaches the CPUs a cycle sooner (the stage's cycle), the rates unchanged.
+#[test]
+fn without_the_disk_stage_returns_are_a_cycle_sooner() {
+    let base = DatapathConfig { frames: 16, ..DatapathConfig::default() };
+    let unstaged = DatapathConfig { params: ftio_hdl::BuildParams { disk_stage: false, ..base.params }, ..base.clone() };
+    let (r0, r1) = (run_datapath(&base).unwrap(), run_datapath(&unstaged).unwrap());
+    println!("{r1}");
+    assert_meets_the_spec(&unstaged, &r1);
+    for (w0, w1) in r0.write.iter().zip(&r1.write) {
+        assert_eq!((w0.mode, w0.link, w0.latency.min, w0.latency.max), (w1.mode, w1.link, w1.latency.min, w1.latency.max));
+    }
+    for (x0, x1) in r0.detection.iter().zip(&r1.detection) {
+        assert_eq!((&x0.what, x0.latency), (&x1.what, x1.latency));
+    }
+    for (x0, x1) in r0.ret.iter().zip(&r1.ret) {
+        assert_eq!((x1.mode, x1.link), (x0.mode, x0.link));
+        assert_eq!((x1.latency.min, x1.latency.max), (x0.latency.min - 1, x0.latency.max - 1), "{} {}\n{r0}\n{r1}", x1.mode.name(), x1.link.name());
         assert_eq!(x1.rate, 1.0);
     }
 }

@@ -456,6 +456,23 @@ fn reset_during_traffic_agrees_pipelined() {
     reset_during_traffic_agrees_in(BuildParams { pipeline: 1, ..BuildParams::default() });
 }
 
+// The iCE40 boards' build (`--capture-choice before --disk-stage off`: the capture's choice
+// before its registers, no stage behind the disk links) in the scenarios that move returned
+// words and fail a disk: the same checks, on its Verilog and its model.
+fn ice40_build(params: BuildParams) -> BuildParams {
+    BuildParams { capture_choice: ftio_hdl::CaptureChoice::Before, disk_stage: false, ..params }
+}
+
+#[test]
+fn random_backpressure_agrees_in_the_ice40_build() {
+    random_backpressure_agrees_in(ice40_build(BuildParams::default()));
+}
+
+#[test]
+fn disk_parity_fault_degrades_the_mirror_in_the_ice40_build() {
+    disk_parity_fault_degrades_the_mirror_in(ice40_build(fast_uart_params()));
+}
+
 /// The variables at which Verilator breaks the combinational cycles of `text` (module
 /// `ftio_core`), at the granularity its scheduler sees them (its UNOPTFLAT warnings), from
 /// `verilator --lint-only`.
@@ -500,6 +517,7 @@ fn the_cpu_handshake_is_no_verilator_cycle() {
         BuildParams { bist_return: false, bist_skids: true, ..d },
         BuildParams { injection: false, bist: false, ..d },
         BuildParams { pipeline: 1, ..d },
+        BuildParams { disk_stage: false, ..d },
     ] {
         let cuts = verilator_cycle_cuts(&ftio_hdl::core_verilog(&params).unwrap());
         let cpu = |v: &&String| v.contains(".in_cpu_") || v.contains(".lockstep.readies") || v.contains(".bist.gen_");
