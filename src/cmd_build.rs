@@ -190,6 +190,9 @@ pub fn run(args: BuildArgs) -> Result<()> {
                 harden,
                 bist_return: board.bist_return,
                 bist_skids: board.bist_skids,
+                // Fault injection where the part has room for it (`Board::injection`); the
+                // system top keeps it.
+                injection: board.injection || system.is_some(),
                 capture_choice: family_capture_choice(board.family),
                 disk_stage: board.family.disk_stage(),
                 pipeline,
@@ -198,6 +201,12 @@ pub fn run(args: BuildArgs) -> Result<()> {
             if !board.bist_return {
                 eprintln!(
                     "ftio: {} builds the BIST without its return-path test (Board::bist_return, docs/boards.md): the return path is not in this bitstream",
+                    board.name
+                );
+            }
+            if !params.injection {
+                eprintln!(
+                    "ftio: {} builds the core without fault injection (Board::injection, docs/boards.md): INJ_CTRL and INJ_COUNT answer 0x06",
                     board.name
                 );
             }

@@ -129,6 +129,11 @@ pub struct Board {
     /// stages' flops, for about 270 logic cells. On where the board's clock needs it and the
     /// part has room (docs/boards.md, "BIST skid stages").
     pub bist_skids: bool,
+    /// Whether `ftio build` generates this board's BIST top with fault injection
+    /// (`BuildParams::injection`, SPEC §6): off only where the part has no room for it
+    /// (docs/boards.md, "The iCEBreaker"); PARAMS.injection reads it, and without it a write
+    /// of INJ_CTRL or INJ_COUNT answers status 0x06. The system top keeps it.
+    pub injection: bool,
     /// The register stages `ftio build` generates this board's BIST top with
     /// (`BuildParams::pipeline`, SPEC §4 "Pipelining"; `--pipeline N` overrides it): 1 where the
     /// board's clock needs the input stage behind each link, at one cycle more on the write
@@ -220,6 +225,7 @@ pub static BOARDS: &[Board] = &[
         // The CPU-side BIST skid stages: the board's 75 MHz was measured with them (they took
         // CPU B's ready off the BIST's next-state logic, docs/results.md "Alchitry Cu").
         bist_skids: true,
+        injection: true,
         // The input stage behind each link (cut-through t+4 = 53.3 ns at 75 MHz, mismatch
         // detection t+4; a parity error's irq stays t+2): what 75 MHz at every seed needs.
         pipeline: 1,
@@ -261,6 +267,14 @@ pub static BOARDS: &[Board] = &[
         bist_return: false,
         // No room for the CPU-side BIST skid stages (5 262 of 5 280 LCs with them), nor need at 24 MHz.
         bist_skids: false,
+        // Without fault injection (about 180 LUTs: 4 736 of 5 280 LCs, 89.7 %, against 4 982,
+        // 94.4 %, with it): at 94 % nextpnr-ice40 found no legal placement at placer seeds 1-5
+        // with either 0.4 or 0.11 once the HX8K's cuts were in (the stream FIFOs' forward
+        // registers that pack, the capture's choice before its registers), where 96 % had
+        // placed at some seeds before; 89.7 % placed at the first seed tried (docs/boards.md,
+        // "The iCEBreaker"). Its BIST proves the data path; a fault injected on a board, and
+        // the fail-over it causes, needs the Cu or the ULX3S (or `ftio demo`, Verilator).
+        injection: false,
         // 24 MHz is the part's, not the datapath's: the default build keeps t+3.
         pipeline: 0,
         // At 96 % of the UP5K's logic cells nextpnr-ice40 0.4 finds a legal placement at some
@@ -314,6 +328,7 @@ pub static BOARDS: &[Board] = &[
         bist_return: true,
         // Not measured with the CPU-side BIST skid stages: the board meets 65 MHz without them.
         bist_skids: false,
+        injection: true,
         // The default build (t+3): it meets the board's 65 MHz.
         pipeline: 0,
         // Seed 1, the one the earlier builds used: it meets 65 MHz with 17.7 % in hand (76.51
