@@ -254,15 +254,16 @@ pub static BOARDS: &[Board] = &[
         nextpnr_args: &["--up5k", "--package", "sg48"],
         clock_pin: "35",
         osc_hz: 12_000_000,
-        // The UP5K holds the core with 16-word buffers and 16-bit counts and its disk inputs
-        // idle (96 % of its logic cells; the full core with every link live needs 135 % even so,
-        // docs/boards.md "The iCEBreaker"), and that closes at 26.43 / 26.45 / 26.62 MHz over
-        // placer seeds 1-3 (docs/results.md, "Bitstreams"): 24 MHz keeps 10 % in hand.
+        // The UP5K holds the core with 16-word buffers and 16-bit counts, its disk inputs idle
+        // and no fault injection (90 % of its logic cells; the full core with every link live
+        // needs 135 % even so, docs/boards.md "The iCEBreaker"), and that closes at 26.84 /
+        // 27.36 / 28.35 / 28.72 MHz at placer seeds 1 / 3 / 4 / 2 (docs/results.md,
+        // "Bitstreams"): 24 MHz keeps 11 % in hand.
         // icepll -i 12 -o 24: PFD 12 MHz, VCO 768 MHz, /32.
         core_hz: 24_000_000,
         core_size: Some(CoreSize { skew_depth_log2: 4, frame_depth_log2: 4, counter_width: 16 }),
         harden: false,
-        // At 95.8 % of the UP5K's logic cells without the return path, and 135 % with every
+        // At 89.7 % of the UP5K's logic cells without the return path, and 135 % with every
         // link live (docs/boards.md, "The iCEBreaker"): its BIST leaves the disk inputs alone.
         bist_return: false,
         // No room for the CPU-side BIST skid stages (5 262 of 5 280 LCs with them), nor need at 24 MHz.
@@ -277,10 +278,10 @@ pub static BOARDS: &[Board] = &[
         injection: false,
         // 24 MHz is the part's, not the datapath's: the default build keeps t+3.
         pipeline: 0,
-        // At 96 % of the UP5K's logic cells nextpnr-ice40 0.4 finds a legal placement at some
-        // seeds and not at others, by synthesis noise: the default core at 5 056 LCs failed to
-        // place at nextpnr's default seed and met timing at seeds 2 / 3 (26.62 / 26.43 MHz;
-        // `ftio build --board icebreaker --seeds 2,3,4`). When the core changes, re-measure.
+        // Seed 2: at 96 % of the UP5K's logic cells (before injection went) nextpnr-ice40 0.4
+        // placed at some seeds and not at others, and the default seed was one that failed.
+        // At 89.7 % every seed tried places (1-4); when the core changes, re-measure
+        // (`ftio build --board icebreaker --seeds 4`).
         placer_seed: Some(2),
         pll: Pll::Ice40(Ice40Pll { divr: 0, divf: 63, divq: 5, filter_range: 1, from_pad: true }),
         uart_rx: pin("6"),

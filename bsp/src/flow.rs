@@ -181,7 +181,7 @@ impl Ice40Tools {
     /// nextpnr-ice40 0.11 places and routes that netlist 2-3 MHz faster than Debian's 0.4
     /// (68.48-73.00 against 65.32-70.83 MHz).
     pub const HX8K: Ice40Tools = Ice40Tools { yosys: ToolSource::Debian, nextpnr: ToolSource::Yowasp };
-    /// The flow's choice for the UP5K (the iCEBreaker, its board top 96 % of the part): Debian's
+    /// The flow's choice for the UP5K (the iCEBreaker, its board top 90-96 % of the part): Debian's
     /// nextpnr-ice40 0.4, which closed the iCEBreaker's 24 MHz at seeds 1 and 2 (25.50 / 25.19
     /// MHz) where 0.11 missed it at seed 1 (23.70 / 25.50), same netlist.
     pub const UP5K: Ice40Tools = Ice40Tools { yosys: ToolSource::Debian, nextpnr: ToolSource::Debian };
