@@ -149,7 +149,7 @@ fn info<T: Transport>(c: &mut Client<T>, ctx: &mut Ctx) -> Result<u8, Error> {
     outln!(ctx, "    frame buffer depth  {frame_depth} words (longest store-and-forward frame)");
     outln!(ctx, "    counter width       {} bits", p.counter_width);
     outln!(ctx, "    offset max          {} cycles", p.offset_max());
-    let built = |b: bool| if b { "built" } else { "left out (production build: its register writes answer 0x06)" };
+    let built = |b: bool| if b { "built" } else { "left out (a production build, or a board without room for it: its register writes answer 0x06)" };
     outln!(ctx, "    fault injection     {}", built(p.injection));
     outln!(ctx, "    BIST                {}", built(p.bist));
     if p.bist {
@@ -778,7 +778,7 @@ fn needs_part(info: &CoreInfo, part: ftio_proto::Part, command: &str) -> Result<
         return Ok(());
     }
     Err(Error::Usage(format!(
-        "this core was built without {} (PARAMS.{} = 0, a production build): `{command}` has nothing to drive, and the core refuses writes of its registers with status 0x06",
+        "this core was built without {} (PARAMS.{} = 0: a production build, or a board without room for it such as the iCEBreaker): `{command}` has nothing to drive, and the core refuses writes of its registers with status 0x06",
         part.name(),
         if part == ftio_proto::Part::Injection { "injection" } else { "bist" }
     )))

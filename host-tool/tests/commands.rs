@@ -82,11 +82,11 @@ fn a_build_without_injection_or_bist_is_explained() {
     let production = ftio_proto::BuildParams { injection: false, bist: false, ..Default::default() };
     let mut t = ftctl::transport::ModelTransport::new(RegisterModel::new(production));
     let r = run(&mut t, &["info"]);
-    assert!(r.out.contains("fault injection     left out (production build: its register writes answer 0x06)"), "{}", r.out);
+    assert!(r.out.contains("fault injection     left out (a production build, or a board without room for it: its register writes answer 0x06)"), "{}", r.out);
     assert!(r.out.contains("BIST                left out"), "{}", r.out);
     let r = run(&mut t, &["inject", "--link", "cpu-a", "--kind", "data"]);
     assert_eq!(r.code, 2, "{}", r.err);
-    assert!(r.err.contains("this core was built without fault injection (PARAMS.injection = 0, a production build)"), "{}", r.err);
+    assert!(r.err.contains("this core was built without fault injection (PARAMS.injection = 0: a production build, or a board without room for it such as the iCEBreaker)"), "{}", r.err);
     let r = run(&mut t, &["bist", "run"]);
     assert_eq!(r.code, 2, "{}", r.err);
     assert!(r.err.contains("built without BIST (PARAMS.bist = 0"), "{}", r.err);
@@ -544,7 +544,7 @@ fn bist_run_that_never_finishes_is_aborted() {
     assert!(r.err.contains("did not finish within 0.05 s (0/128 words checked); aborted it"), "{}", r.err);
 }
 
-/// A 16-bit build (the iCEBreaker's): a count it cannot hold is refused before anything is
+/// A 16-bit build (the Cu's and the iCEBreaker's): a count it cannot hold is refused before anything is
 /// written, and a run longer than its counts says why BIST_WORDS stops.
 #[test]
 fn counts_beyond_a_narrow_cores_counter_width_are_refused() {
