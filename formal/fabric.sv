@@ -98,19 +98,19 @@ module fabric_formal (
 `endif
         .\write.buf_da.count$q (ia_count), .\write.buf_da.head_valid$q (ia_head_valid), .\write.buf_da.head$q (ia_head),
         .\write.buf_da.rptr$q (ia_rptr), .\write.buf_da.wptr$q (ia_wptr),
-        .\write.buf_da.fwd_data$q (ia_fwd_data), .\write.buf_da.stored$q (ia_stored), .\write.buf_da.full$q (ia_full), .\write.buf_da.count_one$q (ia_count_one),
+        .\write.buf_da.fwd_data$q (ia_fwd_data), .\write.buf_da.stored$q (ia_stored), .\write.buf_da.full$q (ia_full),
         .\write.buf_da.ram.read_data (ia_read_data), .\write.buf_da.ram.mem[0] (ia_m0), .\write.buf_da.ram.mem[1] (ia_m1),
         .\write.buf_da.ram.mem[2] (ia_m2), .\write.buf_da.ram.mem[3] (ia_m3),
         .\write.buf_db.count$q (ib_count), .\write.buf_db.head_valid$q (ib_head_valid), .\write.buf_db.head$q (ib_head),
         .\write.buf_db.rptr$q (ib_rptr), .\write.buf_db.wptr$q (ib_wptr),
-        .\write.buf_db.fwd_data$q (ib_fwd_data), .\write.buf_db.stored$q (ib_stored), .\write.buf_db.full$q (ib_full), .\write.buf_db.count_one$q (ib_count_one),
+        .\write.buf_db.fwd_data$q (ib_fwd_data), .\write.buf_db.stored$q (ib_stored), .\write.buf_db.full$q (ib_full),
         .\write.buf_db.ram.read_data (ib_read_data), .\write.buf_db.ram.mem[0] (ib_m0), .\write.buf_db.ram.mem[1] (ib_m1),
         .\write.buf_db.ram.mem[2] (ib_m2), .\write.buf_db.ram.mem[3] (ib_m3)
     );
     // The disk buffers' internal state (StreamFifo<AW>), exposed by `ftio prove` for the
     // induction invariants (inv_*) only.
     wire [15:0] ia_count, ib_count;
-    wire ia_head_valid, ia_stored, ia_full, ia_count_one, ib_head_valid, ib_stored, ib_full, ib_count_one;
+    wire ia_head_valid, ia_stored, ia_full, ib_head_valid, ib_stored, ib_full;
     wire [39:0] ia_head, ia_fwd_data, ia_read_data, ia_m0, ia_m1, ia_m2, ia_m3;
     wire [39:0] ib_head, ib_fwd_data, ib_read_data, ib_m0, ib_m1, ib_m2, ib_m3;
     wire [`AW-1:0] ia_rptr, ia_wptr, ib_rptr, ib_wptr;
@@ -194,9 +194,9 @@ module fabric_formal (
         inv_have_n: assert(have_a_n == (owed_a > f_n) && have_b_n == (owed_b > f_n));
         inv_a_count: assert(ia_count + ia_head_valid == held_a && ia_count <= (1 << `AW));
         inv_b_count: assert(ib_count + ib_head_valid == held_b && ib_count <= (1 << `AW));
-        inv_a_flags: assert(ia_stored == (ia_count != 0) && ia_full == (ia_count == (1 << `AW)) && ia_count_one == (ia_count == 1)
+        inv_a_flags: assert(ia_stored == (ia_count != 0) && ia_full == (ia_count == (1 << `AW))
                             && (ia_count == 0 || ia_head_valid));
-        inv_b_flags: assert(ib_stored == (ib_count != 0) && ib_full == (ib_count == (1 << `AW)) && ib_count_one == (ib_count == 1)
+        inv_b_flags: assert(ib_stored == (ib_count != 0) && ib_full == (ib_count == (1 << `AW))
                             && (ib_count == 0 || ib_head_valid));
         inv_a_pointers: assert(ia_stored ? (ia_used == ia_count[`AW-1:0]) : (ia_used <= 1 && (!ia_head_valid || ia_used == 1)));
         inv_b_pointers: assert(ib_stored ? (ib_used == ib_count[`AW-1:0]) : (ib_used <= 1 && (!ib_head_valid || ib_used == 1)));
@@ -212,14 +212,14 @@ module fabric_formal (
 
 `ifdef HARDEN
     // The disk buffers' stored shadow codes against the code of their control flops, packed as
-    // `StreamFifo` packs them (`ctl_now`: head_valid, stored, full, count_one, count at 4, rptr at 20,
+    // `StreamFifo` packs them (`ctl_now`: head_valid, stored, full, count at 4, rptr at 20,
     // wptr at 35).
     wire [63:0] ia_shadow, ib_shadow;
     function [63:0] shadow_code(input [63:0] v);
         shadow_code = ~v ^ (v << 1) ^ (v >> 1);
     endfunction
-    function [63:0] ctl(input hv, input st, input fu, input c1, input [15:0] cnt, input [`AW-1:0] rp, input [`AW-1:0] wp);
-        ctl = {63'b0, hv} | ({63'b0, st} << 1) | ({63'b0, fu} << 2) | ({63'b0, c1} << 3) | ({48'b0, cnt} << 4)
+    function [63:0] ctl(input hv, input st, input fu, input [15:0] cnt, input [`AW-1:0] rp, input [`AW-1:0] wp);
+        ctl = {63'b0, hv} | ({63'b0, st} << 1) | ({63'b0, fu} << 2) | ({48'b0, cnt} << 4)
               | ({{(64 - `AW){1'b0}}, rp} << 20) | ({{(64 - `AW){1'b0}}, wp} << 35);
     endfunction
     // The hardened disk buffers unfold the `last`/`abort` check out of parity bit 3 as a word
@@ -231,8 +231,8 @@ module fabric_formal (
         inv_b_nth_clean: assert(wb_n[39:2] == 0);
     end
     always @(*) begin
-        A_shadow_agrees: assert(ia_shadow == shadow_code(ctl(ia_head_valid, ia_stored, ia_full, ia_count_one, ia_count, ia_rptr, ia_wptr)));
-        B_shadow_agrees: assert(ib_shadow == shadow_code(ctl(ib_head_valid, ib_stored, ib_full, ib_count_one, ib_count, ib_rptr, ib_wptr)));
+        A_shadow_agrees: assert(ia_shadow == shadow_code(ctl(ia_head_valid, ia_stored, ia_full, ia_count, ia_rptr, ia_wptr)));
+        B_shadow_agrees: assert(ib_shadow == shadow_code(ctl(ib_head_valid, ib_stored, ib_full, ib_count, ib_rptr, ib_wptr)));
         cover_stopped: cover(!f_init && stop && held_a == 3 && !failed_a);
     end
 `endif

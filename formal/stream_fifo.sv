@@ -35,7 +35,7 @@ module stream_fifo_formal (
 
     // Internal state, exposed by `ftio prove` for the induction invariants (inv_*) only.
     wire [15:0] i_count;
-    wire i_head_valid, i_stored, i_full, i_count_one;
+    wire i_head_valid, i_stored, i_full;
     wire [39:0] i_head, i_fwd_data, i_read_data, i_m0, i_m1, i_m2, i_m3;
     wire [`AW-1:0] i_rptr, i_wptr;
 
@@ -46,7 +46,7 @@ module stream_fifo_formal (
         .fill(fill),
         .\count$q (i_count), .\head_valid$q (i_head_valid), .\head$q (i_head),
         .\rptr$q (i_rptr), .\wptr$q (i_wptr), .\fwd_data$q (i_fwd_data),
-        .\stored$q (i_stored), .\full$q (i_full), .\count_one$q (i_count_one), .\ram.read_data (i_read_data),
+        .\stored$q (i_stored), .\full$q (i_full), .\ram.read_data (i_read_data),
         .\ram.mem[0] (i_m0), .\ram.mem[1] (i_m1), .\ram.mem[2] (i_m2), .\ram.mem[3] (i_m3)
     );
     function [39:0] mem_at(input [`AW-1:0] a);
@@ -129,7 +129,7 @@ module stream_fifo_formal (
     // tracked words are where their position says.
     always @(*) begin
         inv_count: assert(i_count + i_head_valid == f_count && i_count <= (1 << `AW));
-        inv_flags: assert(i_stored == (i_count != 0) && i_full == (i_count == (1 << `AW)) && i_count_one == (i_count == 1));
+        inv_flags: assert(i_stored == (i_count != 0) && i_full == (i_count == (1 << `AW)));
         inv_head: assert(i_count == 0 || i_head_valid);
         inv_pointers: assert(i_stored ? (i_used == i_count[`AW-1:0]) : (i_used <= 1 && (!i_head_valid || i_used == 1)));
         // The read port shows the RAM's word xor the forward register.

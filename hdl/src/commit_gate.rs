@@ -156,13 +156,6 @@ pub struct CommitGate {
     pop: Signal<Local, Bit>,
     wr: Signal<Local, Bit>,
     wr_ok: Signal<Local, Bit>,
-    /// `wr` and `discard` as they are when `rx.valid` is high, and `full`'s next value
-    /// with and without a word offered: `rx.valid` (behind the lockstep's pair compare) is
-    /// the gate's latest input, so `full` waits for it only through a last 2:1 select.
-    wr_if_offered: Signal<Local, Bit>,
-    discard_if_offered: Signal<Local, Bit>,
-    full_if_offered: Signal<Local, Bit>,
-    full_if_idle: Signal<Local, Bit>,
     commit: Signal<Local, Bit>,
     discard: Signal<Local, Bit>,
     rptr_next: Signal<Local, Bits<FRAME_ADDR_BITS>>,
@@ -236,10 +229,6 @@ impl CommitGate {
             pop: Default::default(),
             wr: Default::default(),
             wr_ok: Default::default(),
-            wr_if_offered: Default::default(),
-            discard_if_offered: Default::default(),
-            full_if_offered: Default::default(),
-            full_if_idle: Default::default(),
             commit: Default::default(),
             discard: Default::default(),
             rptr_next: Default::default(),
@@ -433,40 +422,21 @@ impl Logic for CommitGate {
         // same choice (a pop, or a discard with a pop, always leaves room).
         if self.reset.val() {
             self.occupied.d.next = 0.into();
+            self.full.d.next = false;
         } else if self.discard.val() & self.pop.val() {
             self.occupied.d.next = (self.avail.q.val() - 1) & self.count_mask.val();
+            self.full.d.next = false;
         } else if self.discard.val() {
             self.occupied.d.next = self.avail.q.val() & self.count_mask.val();
+            self.full.d.next = self.avail_full.val();
         } else if self.wr.val() & !self.pop.val() {
             self.occupied.d.next = (self.occupied.q.val() + 1) & self.count_mask.val();
+            self.full.d.next = self.occ_at_top.val();
         } else if self.pop.val() & !self.wr.val() {
             self.occupied.d.next = (self.occupied.q.val() - 1) & self.count_mask.val();
-        }
-        // `full` by the same choice, worked out for both values of `rx.valid` (with none
-        // offered nothing is written or discarded) and chosen by it last.
-        self.wr_if_offered.next = self.wr_ok.val() & !(self.in_last.val() & self.in_abort.val());
-        self.discard_if_offered.next = self.saf_q.q.val()
-            & self.rx.ready.val()
-            & !self.dropping.q.val()
-            & ((self.in_last.val() & self.in_abort.val()) | self.frame_full.q.val());
-        if self.discard_if_offered.val() & self.pop.val() {
-            self.full_if_offered.next = false;
-        } else if self.discard_if_offered.val() {
-            self.full_if_offered.next = self.avail_full.val();
-        } else if self.wr_if_offered.val() & !self.pop.val() {
-            self.full_if_offered.next = self.occ_at_top.val();
-        } else if self.pop.val() & !self.wr_if_offered.val() {
-            self.full_if_offered.next = false;
-        } else {
-            self.full_if_offered.next = self.occ_full.val();
-        }
-        self.full_if_idle.next = !self.pop.val() & self.occ_full.val();
-        if self.reset.val() {
             self.full.d.next = false;
-        } else if self.rx.valid.val() {
-            self.full.d.next = self.full_if_offered.val();
         } else {
-            self.full.d.next = self.full_if_idle.val();
+            self.full.d.next = self.occ_full.val();
         }
         if self.reset.val() | self.commit.val() | self.discard.val() {
             self.frame_full.d.next = false;

@@ -84,9 +84,6 @@ pub struct StreamFifo<const AW: usize> {
     /// compares, so `out_pop` reaches the RAM address through a few gates and no compare.
     stored: DFF<Bit>,
     full: DFF<Bit>,
-    /// `count == 1`, kept in a flop (its next value from compares of `count`'s `q`, off the
-    /// pop's path): the pop reaches the RAM's read address through a mux and no compare.
-    count_one: DFF<Bit>,
     /// Hardened build: the shadow of the control flops, packed into `ctl_now` (their `q`)
     /// and `ctl_next` (their `d`).
     shadow: ShadowCheck<64>,
@@ -97,7 +94,7 @@ pub struct StreamFifo<const AW: usize> {
     /// leaves the flops and adders above constant, so synthesis drops them (and what the
     /// core builds on `fill`, MAX_SKEW, shrinks with them).
     count_mask: Constant<Bits<16>>,
-    count_two: Signal<Local, Bit>,
+    count_one: Signal<Local, Bit>,
     count_at_top: Signal<Local, Bit>,
     /// `rptr + 1` at the pointer's own width: compared inline, Verilog would widen the sum
     /// to 32 bits and never wrap it.
@@ -143,7 +140,6 @@ impl<const AW: usize> StreamFifo<AW> {
             fwd_data: Default::default(),
             stored: Default::default(),
             full: Default::default(),
-            count_one: Default::default(),
             internal_error: Default::default(),
             head_error: Default::default(),
             shadow: ShadowCheck::hardened(harden),
@@ -151,7 +147,7 @@ impl<const AW: usize> StreamFifo<AW> {
             ctl_next: Default::default(),
             capacity_less_one: Constant::new(((1u64 << AW) - 1).to_bits()),
             count_mask: Constant::new(((2u64 << AW) - 1).to_bits()),
-            count_two: Default::default(),
+            count_one: Default::default(),
             count_at_top: Default::default(),
             rptr_inc: Default::default(),
             rptr_dec: Default::default(),
@@ -178,12 +174,12 @@ impl<const AW: usize> StreamFifo<AW> {
 impl<const AW: usize> Logic for StreamFifo<AW> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, head, head_valid, count, rptr, wptr, fwd_data, stored, full, count_one);
+        dff_setup!(self, clock, head, head_valid, count, rptr, wptr, fwd_data, stored, full);
         clock!(self, clock, shadow);
         self.ram.write_clock.next = self.clock.val();
         self.ram.read_clock.next = self.clock.val();
 
-        self.count_two.next = self.count.q.val() == 2;
+        self.count_one.next = self.count.q.val() == 1;
         self.count_at_top.next = self.count.q.val() == self.capacity_less_one.val();
         self.rptr_inc.next = self.rptr.q.val() + 1;
         self.rptr_dec.next = self.rptr.q.val() - 1;
@@ -222,7 +218,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         // nothing comes in: `rptr` then names the head's word) and, while the RAM holds no
         // word for the head, to each word taken (the bypassed head's, or the first stored).
         if self.stored.q.val() {
-            if self.refill.val() & (!self.count_one.q.val() | self.push.val()) {
+            if self.refill.val() & (!self.count_one.val() | self.push.val()) {
                 self.rptr.d.next = self.rptr_inc.val();
             }
         } else if self.push.val() {
@@ -236,7 +232,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
         // the forward register's select waits for `push` (only for the pop): without a push
         // the RAM then holds no word for the head next cycle, and the port is not read.
         if self.refill.val() {
-            if self.count_one.q.val() {
+            if self.count_one.val() {
                 self.ram.read_address.next = self.rptr_dec.val();
             } else {
                 self.ram.read_address.next = self.rptr_inc.val();
@@ -245,7 +241,7 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             self.ram.read_address.next = self.rptr.q.val();
         }
         if self.stored.q.val() {
-            self.aim_head.next = self.refill.val() & self.count_one.q.val();
+            self.aim_head.next = self.refill.val() & self.count_one.val();
         } else {
             self.aim_head.next = !self.head_free.val();
         }
@@ -258,12 +254,10 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             self.count.d.next = (self.count.q.val() + 1) & self.count_mask.val();
             self.stored.d.next = true;
             self.full.d.next = self.count_at_top.val();
-            self.count_one.d.next = !self.stored.q.val();
         } else if !self.to_mem.val() & self.refill.val() {
             self.count.d.next = (self.count.q.val() - 1) & self.count_mask.val();
-            self.stored.d.next = !self.count_one.q.val();
+            self.stored.d.next = !self.count_one.val();
             self.full.d.next = false;
-            self.count_one.d.next = self.count_two.val();
         }
 
         if self.reset.val() {
@@ -274,22 +268,19 @@ impl<const AW: usize> Logic for StreamFifo<AW> {
             self.fwd_data.d.next = 0.into();
             self.stored.d.next = false;
             self.full.d.next = false;
-            self.count_one.d.next = false;
         }
 
-        // Hardened: the control flops side by side (`ctl_*`: head_valid, stored, full,
-        // count_one, count, rptr, wptr), checked by their shadow.
+        // Hardened: the control flops side by side (`ctl_*`: head_valid, stored, full, a
+        // zero, count, rptr, wptr), checked by their shadow.
         self.ctl_now.next = bit_cast::<64, 1>(self.head_valid.q.val().into())
             | (bit_cast::<64, 1>(self.stored.q.val().into()) << 1)
             | (bit_cast::<64, 1>(self.full.q.val().into()) << 2)
-            | (bit_cast::<64, 1>(self.count_one.q.val().into()) << 3)
             | (bit_cast::<64, 16>(self.count.q.val()) << 4)
             | (bit_cast::<64, AW>(self.rptr.q.val()) << 20)
             | (bit_cast::<64, AW>(self.wptr.q.val()) << 35);
         self.ctl_next.next = bit_cast::<64, 1>(self.head_valid.d.val().into())
             | (bit_cast::<64, 1>(self.stored.d.val().into()) << 1)
             | (bit_cast::<64, 1>(self.full.d.val().into()) << 2)
-            | (bit_cast::<64, 1>(self.count_one.d.val().into()) << 3)
             | (bit_cast::<64, 16>(self.count.d.val()) << 4)
             | (bit_cast::<64, AW>(self.rptr.d.val()) << 20)
             | (bit_cast::<64, AW>(self.wptr.d.val()) << 35);
@@ -395,12 +386,11 @@ mod tests {
     #[test]
     fn a_flipped_head_valid_is_a_head_error_other_flops_internal_errors() {
         type Flip = fn(&mut StreamFifo<3>);
-        let flips: [(&str, Flip, bool); 5] = [
+        let flips: [(&str, Flip, bool); 4] = [
             ("head_valid", |f| f.head_valid.q.next = !f.head_valid.q.val(), true),
             ("rptr", |f| f.rptr.q.next = f.rptr.q.val() ^ 1, false),
             ("count", |f| f.count.q.next = f.count.q.val() ^ 2, false),
             ("full", |f| f.full.q.next = !f.full.q.val(), false),
-            ("count_one", |f| f.count_one.q.next = !f.count_one.q.val(), false),
         ];
         for harden in [true, false] {
             for (name, flip, head) in flips {
